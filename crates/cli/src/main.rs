@@ -1,0 +1,303 @@
+//! `passerelle`: the command line and HTTP server of Passerelle. Thin: it
+//! reads the configuration, opens the database, and calls the library crates.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use passerelle_store::Database;
+use passerelle_territory::parse_reference_file;
+use passerelle_web::{AppState, Assets};
+
+/// Passerelle: the information system of a territory's digital-inclusion
+/// ecosystem (help places, mediators' activity, referrals, needs diagnostic,
+/// surveys), on the official territorial reference.
+///
+/// With no configuration, data lives in an SQLite file under ./passerelle-data,
+/// filled with the bundled Bretagne reference on first use.
+#[derive(Parser)]
+#[command(name = "passerelle", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct StorageArgs {
+    /// Database to use: postgres://user:password@host/database, or
+    /// sqlite:path/to/file. Default: an SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded SQLite database.
+    #[arg(
+        long,
+        env = "PASSERELLE_DATA_DIR",
+        global = true,
+        default_value = "passerelle-data"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (pages, JSON API under /api/v1).
+    Serve(ServeArgs),
+    /// Consult and load the territorial reference (régions, départements,
+    /// EPCI, communes).
+    #[command(subcommand)]
+    Territories(TerritoriesCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Directory of the built front-end assets (made by `npm run build`).
+    /// Default: web/dist in the current directory or next to the sources.
+    #[arg(long, env = "PASSERELLE_ASSETS_DIR")]
+    assets_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum TerritoriesCommand {
+    /// Load reference files (CSV, `,` or `;` separated): communes, EPCI,
+    /// départements or régions, recognised by their header. Re-importing a
+    /// file updates what is stored and never duplicates; a file with an
+    /// error is refused whole, with the line and field at fault.
+    Import {
+        /// Files to load, in order (parents first: départements before
+        /// communes).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Find communes by name (start of any word, accents ignored), postcode
+    /// or INSEE code.
+    Search {
+        query: String,
+        /// Maximum number of results (1 to 50).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Show a commune and its EPCI, département and région.
+    Commune {
+        /// INSEE code, e.g. 29232.
+        code: String,
+    },
+    /// Show an EPCI and its member communes.
+    Epci {
+        /// SIREN, e.g. 200068120.
+        siren: String,
+    },
+    /// Population and number of communes by région and département.
+    Summary,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("passerelle: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, naming what to fix.
+            eprintln!("passerelle: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let db = open_database(&cli.storage).await?;
+    match cli.command {
+        Command::Serve(args) => serve(db, args).await,
+        Command::Territories(command) => territories(&db, command).await,
+    }
+}
+
+/// Opens the configured database and, if it holds no territory yet, loads
+/// the bundled Bretagne reference.
+async fn open_database(storage: &StorageArgs) -> Result<Database> {
+    let url = match &storage.database_url {
+        Some(url) if !url.is_empty() => url.clone(),
+        _ => Database::default_url(&storage.data_dir),
+    };
+    let db = Database::open(&url).await?;
+    if db.territories_empty().await? {
+        let reports = db
+            .load_bundled_reference()
+            .await
+            .context("loading the bundled Bretagne reference")?;
+        let communes: usize = reports
+            .iter()
+            .filter(|r| r.kind == "communes")
+            .map(|r| r.rows)
+            .sum();
+        tracing::info!("empty database: bundled Bretagne reference loaded ({communes} communes)");
+    }
+    Ok(db)
+}
+
+fn find_assets(explicit: Option<PathBuf>) -> Assets {
+    if let Some(dir) = explicit {
+        if !dir.join("dsfr").is_dir() {
+            tracing::warn!(
+                "{} does not hold built assets (no dsfr/ inside): run `npm ci && npm run build`",
+                dir.display()
+            );
+        }
+        return Assets { dir: Some(dir) };
+    }
+    let candidates = [
+        PathBuf::from("web/dist"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist"),
+    ];
+    let dir = candidates.into_iter().find(|d| d.join("dsfr").is_dir());
+    if dir.is_none() {
+        tracing::warn!(
+            "front-end assets not found (web/dist): pages will have no styles; run `npm ci && npm run build`"
+        );
+    }
+    Assets { dir }
+}
+
+async fn serve(db: Database, args: ServeArgs) -> Result<()> {
+    let assets = find_assets(args.assets_dir);
+    let backend = db.backend().name();
+    let state = AppState { db: db.clone() };
+    passerelle_web::serve(args.addr, state, &assets, |addr| {
+        // On stdout, for people and for the tests that start the server.
+        println!("Passerelle listening on http://{addr} (database: {backend})");
+        let _ = std::io::stdout().flush();
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "cannot serve on {}; set --addr or PASSERELLE_ADDR to a free address",
+            args.addr
+        )
+    })?;
+    db.close().await;
+    Ok(())
+}
+
+async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
+    match command {
+        TerritoriesCommand::Import { files } => {
+            for path in files {
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let name = path.display().to_string();
+                let file = parse_reference_file(&name, &bytes)?;
+                let report = db.import_reference(&name, &file).await?;
+                print!(
+                    "{name}: {} {} read, {} new, {} updated",
+                    report.rows, report.kind, report.added, report.updated
+                );
+                if report.members_not_loaded > 0 {
+                    print!(
+                        ", {} member communes not in the reference",
+                        report.members_not_loaded
+                    );
+                }
+                println!();
+            }
+        }
+        TerritoriesCommand::Search { query, limit } => {
+            if !(1..=passerelle_store::territories::MAX_SEARCH_RESULTS).contains(&limit) {
+                bail!(
+                    "--limit must be between 1 and {}",
+                    passerelle_store::territories::MAX_SEARCH_RESULTS
+                );
+            }
+            let found = db.search_communes(&query, limit).await?;
+            if found.is_empty() {
+                println!("no commune matches {query:?}");
+            }
+            for c in found {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    c.code,
+                    c.nom,
+                    c.postcodes.join(","),
+                    c.epci
+                        .map(|e| e.nom.unwrap_or(e.siren))
+                        .unwrap_or_else(|| "-".into()),
+                    c.departement.nom
+                );
+            }
+        }
+        TerritoriesCommand::Commune { code } => {
+            let c = db
+                .commune(&code)
+                .await?
+                .with_context(|| format!("no commune with INSEE code {code:?}"))?;
+            println!("{} ({})", c.nom, c.code);
+            println!("  postcodes:   {}", c.postcodes.join(", "));
+            println!(
+                "  population:  {}",
+                c.population.map_or("unknown".into(), |p| p.to_string())
+            );
+            match c.epci {
+                Some(e) => println!("  EPCI:        {} ({})", e.nom.unwrap_or_default(), e.siren),
+                None => println!("  EPCI:        none"),
+            }
+            println!(
+                "  département: {} ({})",
+                c.departement.nom, c.departement.code
+            );
+            println!("  région:      {} ({})", c.region.nom, c.region.code);
+        }
+        TerritoriesCommand::Epci { siren } => {
+            let e = db
+                .epci(&siren)
+                .await?
+                .with_context(|| format!("no EPCI with SIREN {siren:?}"))?;
+            println!(
+                "{} ({}), population {}",
+                e.nom.unwrap_or_default(),
+                e.siren,
+                e.population
+            );
+            for c in e.communes {
+                println!(
+                    "  {}\t{}\t{}",
+                    c.code,
+                    c.nom,
+                    c.population.map_or("-".into(), |p| p.to_string())
+                );
+            }
+        }
+        TerritoriesCommand::Summary => {
+            for r in db.regions().await? {
+                println!(
+                    "{} {}: {} communes, population {}",
+                    r.code, r.nom, r.communes, r.population
+                );
+                if let Some(region) = db.region(&r.code).await? {
+                    for d in region.departements.iter().filter(|d| d.communes > 0) {
+                        println!(
+                            "  {} {}: {} communes, population {}",
+                            d.code, d.nom, d.communes, d.population
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! The `passerelle` binary as a user runs it, on the back-end the
+//! environment selects (see `passerelle_store::testing`).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use passerelle_store::testing::fresh_database_url;
+
+const BIN: &str = env!("CARGO_BIN_EXE_passerelle");
+
+fn run(database_url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("PASSERELLE_DATA_DIR")
+        .output()
+        .expect("run passerelle")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../store/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn help_is_written_for_a_user() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let text = stdout(&o);
+    assert!(o.status.success());
+    for word in [
+        "serve",
+        "territories",
+        "DATABASE_URL",
+        "PASSERELLE_DATA_DIR",
+    ] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+    let o = Command::new(BIN)
+        .args(["territories", "--help"])
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    for word in ["import", "search", "commune", "epci", "summary"] {
+        assert!(
+            text.contains(word),
+            "territories --help lacks {word}:\n{text}"
+        );
+    }
+    let o = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("PASSERELLE_ADDR"));
+}
+
+#[tokio::test]
+async fn a_new_database_gets_the_bretagne_reference_and_answers_lookups() {
+    let url = fresh_database_url().await;
+    let o = run(&url, &["territories", "search", "plouz"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("29212\tPlouzané"), "{}", stdout(&o));
+    let o = run(&url, &["territories", "commune", "29232"]);
+    assert!(
+        stdout(&o).contains("CA Quimper Bretagne Occidentale (200068120)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&url, &["territories", "summary"]);
+    assert!(
+        stdout(&o).contains("53 Bretagne: 1202 communes"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&url, &["territories", "epci", "200068120"]);
+    assert!(stdout(&o).contains("29232\tQuimper"), "{}", stdout(&o));
+}
+
+#[tokio::test]
+async fn import_is_idempotent() {
+    let url = fresh_database_url().await;
+    let file = fixture("france_sample.csv");
+    let first = run(&url, &["territories", "import", &file]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).ends_with("10 communes read, 7 new, 3 updated\n"),
+        "{}",
+        stdout(&first)
+    );
+    let second = run(&url, &["territories", "import", &file]);
+    assert!(
+        stdout(&second).ends_with("10 communes read, 0 new, 10 updated\n"),
+        "{}",
+        stdout(&second)
+    );
+    let o = run(&url, &["territories", "search", "ajaccio"]);
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+}
+
+#[tokio::test]
+async fn a_bad_file_is_one_line_naming_file_line_and_field() {
+    let url = fresh_database_url().await;
+    let dir = std::env::temp_dir().join(format!("passerelle-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("communes.csv");
+    std::fs::write(
+        &bad,
+        "code,nom,departement,population\n29019,Brest,29,1\n29232,Quimper,29,beaucoup\n",
+    )
+    .unwrap();
+    let o = run(&url, &["territories", "import", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "passerelle: error: {}, line 3, field `population`: \"beaucoup\" is not a number",
+            bad.display()
+        )
+    );
+    // Nothing of the file was kept: Brest keeps its bundled population.
+    let o = run(&url, &["territories", "commune", "29019"]);
+    assert!(stdout(&o).contains("population:  142346"), "{}", stdout(&o));
+
+    let o = run(&url, &["territories", "import", "/nonexistent/file.csv"]);
+    assert!(
+        stderr(&o).contains("cannot read /nonexistent/file.csv"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_data_dir_is_one_clear_line() {
+    let o = Command::new(BIN)
+        .args(["territories", "summary"])
+        .env_remove("DATABASE_URL")
+        .env("PASSERELLE_DATA_DIR", "/proc/passerelle")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("passerelle: error: cannot create the data directory /proc/passerelle"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line() {
+    let o = run(
+        "postgres://passerelle:secret@127.0.0.1:1/passerelle",
+        &["territories", "summary"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "cannot connect to PostgreSQL at postgres://passerelle@127.0.0.1:1/passerelle"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("DATABASE_URL") && !err.contains("secret"),
+        "{err}"
+    );
+}

@@ -1,0 +1,255 @@
+//! Storage for Passerelle: one sqlx code path (the `Any` driver, runtime
+//! queries with `$n` placeholders, which both SQLite and PostgreSQL accept)
+//! over an embedded SQLite file by default or PostgreSQL when
+//! `DATABASE_URL=postgres://…`. Migrations live in `migrations/<backend>/`
+//! at the repository root and are applied on open.
+
+mod batch;
+pub mod territories;
+pub mod testing;
+mod time;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Connection, Executor};
+
+pub use territories::ImportReport;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The database back-end in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgresql",
+        }
+    }
+}
+
+/// Errors of the storage layer. Messages are written for the person running
+/// Passerelle: they say what failed and what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "DATABASE_URL {0:?} is not supported: use postgres://user:password@host/database or sqlite:path/to/file"
+    )]
+    UnsupportedUrl(String),
+    #[error(
+        "cannot create the data directory {path}: {reason}; set PASSERELLE_DATA_DIR to a writable directory"
+    )]
+    DataDir { path: PathBuf, reason: String },
+    #[error(
+        "cannot open the SQLite database {path}: {reason}; check that the file and its directory are writable, or set PASSERELLE_DATA_DIR"
+    )]
+    SqliteOpen { path: PathBuf, reason: String },
+    #[error(
+        "cannot connect to PostgreSQL at {location}: {reason}; check DATABASE_URL and that the server is running"
+    )]
+    PostgresConnect { location: String, reason: String },
+    #[error("cannot update the database schema: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Import(#[from] passerelle_territory::ImportError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// An open database with its schema up to date.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// The URL of the embedded default: an SQLite file in `data_dir`.
+    pub fn default_url(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("passerelle.sqlite3").display())
+    }
+
+    /// Opens (creating if needed) the database at `url` and applies pending
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let db = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Self::open_sqlite(Path::new(path.split('?').next().unwrap_or(path))).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await?
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let migrator = match db.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&db.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(db)
+    }
+
+    async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
+                path: dir.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers go on while an import writes; foreign
+                    // keys are off by default in SQLite.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::SqliteOpen {
+                path: path.to_path_buf(),
+                reason: root_cause(&e),
+            })?;
+        Ok(Self {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let unreachable = |e: sqlx::Error| StoreError::PostgresConnect {
+            location: redact(url),
+            reason: root_cause(&e),
+        };
+        // One plain connection first: the pool would retry a refused
+        // connection until its acquire timeout before saying anything.
+        sqlx::AnyConnection::connect(url)
+            .await
+            .map_err(unreachable)?
+            .close()
+            .await
+            .map_err(unreachable)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(unreachable)?;
+        Ok(Self {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+fn root_cause(error: &sqlx::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = s.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u@h:5432/db"
+        );
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[tokio::test]
+    async fn unwritable_sqlite_location_is_one_clear_error() {
+        let file =
+            std::env::temp_dir().join(format!("passerelle-not-a-dir-{}", std::process::id()));
+        std::fs::write(&file, b"a file, not a directory").unwrap();
+        let url = Database::default_url(&file.join("sub"));
+        let err = Database::open(&url).await.err().expect("must fail");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot create the data directory"),
+            "{text}"
+        );
+        assert!(text.contains("PASSERELLE_DATA_DIR"), "{text}");
+        std::fs::remove_file(file).unwrap();
+    }
+
+    #[tokio::test]
+    async fn unreachable_postgres_is_one_clear_error() {
+        // Port 1 on loopback: nothing listens there.
+        let err = Database::open("postgres://u:pw@127.0.0.1:1/db")
+            .await
+            .err()
+            .expect("must fail");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot connect to PostgreSQL at postgres://u@127.0.0.1:1/db"),
+            "{text}"
+        );
+        assert!(!text.contains("pw"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn unsupported_urls_are_rejected() {
+        let err = Database::open("mysql://x").await.err().unwrap();
+        assert!(err.to_string().contains("not supported"), "{err}");
+    }
+}

@@ -1,0 +1,228 @@
+//! `/api/v1`: the JSON API, and `/health`. Every route here is documented in
+//! the OpenAPI document served at `/api/v1/openapi.json` (a test checks it).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use passerelle_store::territories::MAX_SEARCH_RESULTS;
+use passerelle_territory::codes::{is_commune_code, is_departement_code, is_region_code, is_siren};
+use passerelle_territory::{
+    Commune, CommuneSummary, Departement, DepartementRef, DepartementSummary, Epci, EpciRef,
+    EpciSummary, Region, RegionRef,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody, ErrorDetail};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Passerelle API",
+        description = "Territorial reference (Territoires) of a digital-inclusion ecosystem. \
+                       Errors are JSON: {\"error\": {\"status\": …, \"message\": …}}.",
+    ),
+    paths(health, search_communes, commune, epci, departement, region),
+    components(schemas(
+        Health, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
+        DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
+    )),
+    tags((name = "territoires", description = "Régions, départements, EPCI and communes"))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/territories/communes", get(search_communes))
+        .route("/territories/communes/{code}", get(commune))
+        .route("/territories/epci/{siren}", get(epci))
+        .route("/territories/departements/{code}", get(departement))
+        .route("/territories/regions/{code}", get(region))
+        .fallback(unknown_endpoint)
+}
+
+async fn unknown_endpoint(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+    ApiError::not_found(format!("no API endpoint at {}", uri.path()))
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = crate::VERSION.to_string();
+    Json(doc)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    status: &'static str,
+    version: &'static str,
+    /// `sqlite` or `postgresql`.
+    database: &'static str,
+}
+
+/// Liveness and configuration: version and database back-end.
+#[utoipa::path(get, path = "/health", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "The database does not answer", body = ErrorBody),
+))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    sqlx_ping(&state).await.map_err(|e| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!("database unavailable: {e}"),
+    })?;
+    Ok(Json(Health {
+        status: "ok",
+        version: crate::VERSION,
+        database: state.db.backend().name(),
+    }))
+}
+
+async fn sqlx_ping(state: &AppState) -> Result<(), passerelle_store::StoreError> {
+    state.db.territories_empty().await.map(|_| ())
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CommuneQuery {
+    /// A commune name or the start of any of its words ("plou", "st malo"),
+    /// a postcode ("29000") or an INSEE code ("29232"). Accents and case are
+    /// ignored.
+    q: Option<String>,
+    /// Maximum number of results, 1 to 50 (default 20).
+    limit: Option<i64>,
+}
+
+/// Search communes by name prefix, postcode or INSEE code.
+#[utoipa::path(get, path = "/api/v1/territories/communes", tag = "territoires",
+    params(CommuneQuery),
+    responses(
+        (status = 200, description = "Matching communes, best first", body = Vec<Commune>),
+        (status = 400, description = "Missing or invalid parameter", body = ErrorBody),
+    ))]
+async fn search_communes(
+    State(state): State<AppState>,
+    query: Result<Query<CommuneQuery>, QueryRejection>,
+) -> Result<Json<Vec<Commune>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let q = query.q.as_deref().map(str::trim).unwrap_or("");
+    if q.is_empty() {
+        return Err(ApiError::bad_request(
+            "query parameter `q` is required: a commune name, a postcode or an INSEE code",
+        ));
+    }
+    if q.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "query parameter `q` is longer than 100 characters",
+        ));
+    }
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=MAX_SEARCH_RESULTS).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "query parameter `limit` must be between 1 and {MAX_SEARCH_RESULTS}"
+        )));
+    }
+    Ok(Json(state.db.search_communes(q, limit).await?))
+}
+
+fn check_code(value: &str, valid: fn(&str) -> bool, what: &str) -> Result<(), ApiError> {
+    if valid(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("{value:?} is not {what}")))
+    }
+}
+
+/// A commune with its postcodes, population, EPCI, département and région.
+#[utoipa::path(get, path = "/api/v1/territories/communes/{code}", tag = "territoires",
+    params(("code" = String, Path, description = "INSEE code of the commune", example = "29232")),
+    responses(
+        (status = 200, body = Commune),
+        (status = 400, description = "Not an INSEE commune code", body = ErrorBody),
+        (status = 404, description = "No such commune in the reference", body = ErrorBody),
+    ))]
+async fn commune(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Commune>, ApiError> {
+    check_code(
+        &code,
+        is_commune_code,
+        "an INSEE commune code (five characters, e.g. 29232 or 2A004)",
+    )?;
+    state
+        .db
+        .commune(&code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no commune with INSEE code {code}")))
+}
+
+/// An EPCI (intercommunalité) with its member communes and population.
+#[utoipa::path(get, path = "/api/v1/territories/epci/{siren}", tag = "territoires",
+    params(("siren" = String, Path, description = "SIREN of the EPCI", example = "200068120")),
+    responses(
+        (status = 200, body = Epci),
+        (status = 400, description = "Not a SIREN", body = ErrorBody),
+        (status = 404, description = "No such EPCI in the reference", body = ErrorBody),
+    ))]
+async fn epci(
+    State(state): State<AppState>,
+    Path(siren): Path<String>,
+) -> Result<Json<Epci>, ApiError> {
+    check_code(&siren, is_siren, "a SIREN (nine digits)")?;
+    state
+        .db
+        .epci(&siren)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no EPCI with SIREN {siren}")))
+}
+
+/// A département with its EPCI and population totals.
+#[utoipa::path(get, path = "/api/v1/territories/departements/{code}", tag = "territoires",
+    params(("code" = String, Path, description = "Code of the département", example = "29")),
+    responses(
+        (status = 200, body = Departement),
+        (status = 400, description = "Not a département code", body = ErrorBody),
+        (status = 404, description = "No such département in the reference", body = ErrorBody),
+    ))]
+async fn departement(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Departement>, ApiError> {
+    check_code(
+        &code,
+        is_departement_code,
+        "a département code (e.g. 29, 2A, 974)",
+    )?;
+    state
+        .db
+        .departement(&code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no département with code {code}")))
+}
+
+/// A région with its départements and population totals.
+#[utoipa::path(get, path = "/api/v1/territories/regions/{code}", tag = "territoires",
+    params(("code" = String, Path, description = "Code of the région", example = "53")),
+    responses(
+        (status = 200, body = Region),
+        (status = 400, description = "Not a région code", body = ErrorBody),
+        (status = 404, description = "No such région in the reference", body = ErrorBody),
+    ))]
+async fn region(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Region>, ApiError> {
+    check_code(&code, is_region_code, "a région code (e.g. 53)")?;
+    state
+        .db
+        .region(&code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no région with code {code}")))
+}

@@ -1,0 +1,453 @@
+//! Server-rendered pages, in French, with the DSFR. They work without
+//! JavaScript; `web/src/territoires.js` only refreshes search results as the
+//! person types, using the `/territoires/resultats` fragment.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use passerelle_territory::{Commune, Departement, Epci, Region, RegionSummary, epci_nature_label};
+use serde::Deserialize;
+
+use crate::AppState;
+
+/// A capability in the main navigation.
+pub struct NavItem {
+    pub path: &'static str,
+    pub label: &'static str,
+    pub summary: &'static str,
+    pub available: bool,
+}
+
+pub const NAVIGATION: [NavItem; 6] = [
+    NavItem {
+        path: "/lieux",
+        label: "Lieux",
+        summary: "L’annuaire et la carte des lieux d’aide au numérique, au format du standard national : où cette personne peut-elle être aidée, près de chez elle, et quand ?",
+        available: false,
+    },
+    NavItem {
+        path: "/activites",
+        label: "Activités",
+        summary: "Le journal d’activité des médiateurs, rempli en quelques secondes, et son agrégation à toutes les échelles du territoire.",
+        available: false,
+    },
+    NavItem {
+        path: "/orientations",
+        label: "Orientations",
+        summary: "L’orientation d’une personne vers une autre structure, avec son consentement et un suivi pour que personne ne soit perdu ; l’annuaire des référents dans les administrations.",
+        available: false,
+    },
+    NavItem {
+        path: "/diagnostic",
+        label: "Diagnostic",
+        summary: "Le portrait PORTREA des besoins et de l’offre d’aide, de la commune à la région, pour repérer les territoires prioritaires.",
+        available: false,
+    },
+    NavItem {
+        path: "/enquetes",
+        label: "Enquêtes",
+        summary: "Questionnaires, collecte anonyme et statistiques des chercheurs : tris à plat, tableaux croisés, tests.",
+        available: false,
+    },
+    NavItem {
+        path: "/territoires",
+        label: "Territoires",
+        summary: "Le référentiel officiel des régions, départements, intercommunalités et communes, avec leur population.",
+        available: true,
+    },
+];
+
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/", get(home))
+        .route("/accessibilite", get(accessibility))
+        .route("/territoires", get(territories))
+        .route("/territoires/resultats", get(territory_results))
+        .route("/territoires/communes/{code}", get(commune))
+        .route("/territoires/epci/{siren}", get(epci))
+        .route("/territoires/departements/{code}", get(departement))
+        .route("/territoires/regions/{code}", get(region));
+    for item in NAVIGATION.iter().filter(|i| !i.available) {
+        router = router.route(item.path, get(move || async move { capability(item) }));
+    }
+    router
+}
+
+// Helpers called from the templates.
+
+/// An integer, however many references templates wrap it in.
+pub trait Integer {
+    fn value(&self) -> i64;
+}
+
+impl Integer for i64 {
+    fn value(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Integer + ?Sized> Integer for &T {
+    fn value(&self) -> i64 {
+        (**self).value()
+    }
+}
+
+/// A count in French typography: thousands separated by a narrow no-break space.
+pub fn fr_number(n: impl Integer) -> String {
+    let n = n.value();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(d);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+pub fn fr_optional_number(n: &Option<i64>) -> String {
+    n.map_or_else(|| "non renseignée".to_string(), fr_number)
+}
+
+pub fn epci_name(nom: &Option<String>, siren: &str) -> String {
+    nom.clone().unwrap_or_else(|| format!("EPCI {siren}"))
+}
+
+pub fn nature_label(nature: &Option<String>) -> &'static str {
+    nature
+        .as_deref()
+        .map_or("Intercommunalité", epci_nature_label)
+}
+
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+fn crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
+    let mut out: Vec<Crumb> = [("Accueil", "/")]
+        .iter()
+        .chain(trail)
+        .map(|(label, href)| Crumb {
+            label: label.to_string(),
+            href: Some(href.to_string()),
+        })
+        .collect();
+    out.push(Crumb {
+        label: current.to_string(),
+        href: None,
+    });
+    out
+}
+
+fn territory_crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
+    let mut full = vec![("Territoires", "/territoires")];
+    full.extend_from_slice(trail);
+    crumbs(&full, current)
+}
+
+fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template error: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response()
+        }
+    }
+}
+
+/// What a page handler answers when the database fails.
+fn storage_failure(error: passerelle_store::StoreError) -> Response {
+    tracing::error!("storage error: {error}");
+    let page = MessagePage {
+        section: "",
+        heading: "Erreur du serveur".into(),
+        paragraphs: vec!["La base de données n’a pas répondu. Réessayez dans un instant ; si le problème persiste, prévenez l’administrateur de cette instance.".into()],
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, render(&page)).into_response()
+}
+
+fn page_not_found(what: String) -> Response {
+    let page = MessagePage {
+        section: "",
+        heading: "Page introuvable".into(),
+        paragraphs: vec![what],
+    };
+    (StatusCode::NOT_FOUND, render(&page)).into_response()
+}
+
+pub async fn not_found() -> Response {
+    page_not_found("L’adresse demandée ne correspond à aucune page de Passerelle. Vérifiez-la, ou repartez de l’accueil.".into())
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    section: &'static str,
+    heading: String,
+    paragraphs: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    section: &'static str,
+    communes: i64,
+    regions: Vec<RegionSummary>,
+}
+
+async fn home(State(state): State<AppState>) -> Response {
+    match state.db.regions().await {
+        Ok(regions) => render(&HomePage {
+            section: "/",
+            communes: regions.iter().map(|r| r.communes).sum(),
+            regions,
+        }),
+        Err(e) => storage_failure(e),
+    }
+}
+
+async fn accessibility() -> Response {
+    render(&MessagePage {
+        section: "",
+        heading: "Déclaration d’accessibilité".into(),
+        paragraphs: vec![
+            "Passerelle s’engage à rendre ses services accessibles, conformément à l’article 47 de la loi n° 2005-102 du 11 février 2005, en suivant le référentiel général d’amélioration de l’accessibilité (RGAA 4.1).".into(),
+            "État de conformité : non conforme. Aucun audit n’a encore été réalisé. Les pages utilisent le système de design de l’État (DSFR), fonctionnent sans JavaScript et au clavier, et sont testées dans un navigateur à chaque modification.".into(),
+            "Si vous ne parvenez pas à accéder à un contenu ou à un service, contactez l’administrateur de cette instance pour être orienté vers une alternative accessible.".into(),
+        ],
+    })
+}
+
+#[derive(Template)]
+#[template(path = "capability.html")]
+struct CapabilityTemplate<'a> {
+    section: &'static str,
+    item: &'a NavItem,
+    crumbs: Vec<Crumb>,
+}
+
+fn capability(item: &'static NavItem) -> Response {
+    render(&CapabilityTemplate {
+        section: item.path,
+        item,
+        crumbs: crumbs(&[], item.label),
+    })
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+const PAGE_RESULTS: i64 = 20;
+
+/// The search, shared by the full page and the fragment.
+struct Search {
+    q: String,
+    results: Vec<Commune>,
+    error: Option<String>,
+    limit: i64,
+}
+
+async fn run_search(state: &AppState, q: &str) -> Result<Search, passerelle_store::StoreError> {
+    let q = q.trim().to_string();
+    let (results, error) = if q.is_empty() {
+        (Vec::new(), None)
+    } else if q.chars().count() > 100 {
+        (
+            Vec::new(),
+            Some("La recherche ne peut pas dépasser 100 caractères.".to_string()),
+        )
+    } else {
+        (state.db.search_communes(&q, PAGE_RESULTS).await?, None)
+    };
+    Ok(Search {
+        q,
+        results,
+        error,
+        limit: PAGE_RESULTS,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "territoires.html")]
+struct TerritoriesPage {
+    section: &'static str,
+    crumbs: Vec<Crumb>,
+    q: String,
+    results: Vec<Commune>,
+    error: Option<String>,
+    limit: i64,
+    regions: Vec<RegionSummary>,
+}
+
+async fn territories(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    let search = match run_search(&state, &params.q).await {
+        Ok(s) => s,
+        Err(e) => return storage_failure(e),
+    };
+    let regions = match state.db.regions().await {
+        Ok(r) => r,
+        Err(e) => return storage_failure(e),
+    };
+    render(&TerritoriesPage {
+        section: "/territoires",
+        crumbs: crumbs(&[], "Territoires"),
+        q: search.q,
+        results: search.results,
+        error: search.error,
+        limit: search.limit,
+        regions,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "search_results.html")]
+struct SearchResultsFragment {
+    q: String,
+    results: Vec<Commune>,
+    error: Option<String>,
+    limit: i64,
+}
+
+async fn territory_results(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    match run_search(&state, &params.q).await {
+        Ok(s) => render(&SearchResultsFragment {
+            q: s.q,
+            results: s.results,
+            error: s.error,
+            limit: s.limit,
+        }),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "commune.html")]
+struct CommunePage {
+    section: &'static str,
+    crumbs: Vec<Crumb>,
+    c: Commune,
+}
+
+async fn commune(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    match state.db.commune(&code).await {
+        Ok(Some(c)) => {
+            let dep_href = format!("/territoires/departements/{}", c.departement.code);
+            let crumbs =
+                territory_crumbs(&[(c.departement.nom.as_str(), dep_href.as_str())], &c.nom);
+            render(&CommunePage {
+                section: "/territoires",
+                crumbs,
+                c,
+            })
+        }
+        Ok(None) => page_not_found(format!(
+            "Aucune commune n’a le code INSEE « {code} » dans le référentiel chargé."
+        )),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "epci.html")]
+struct EpciPage {
+    section: &'static str,
+    crumbs: Vec<Crumb>,
+    name: String,
+    nature_label: &'static str,
+    e: Epci,
+}
+
+async fn epci(State(state): State<AppState>, Path(siren): Path<String>) -> Response {
+    match state.db.epci(&siren).await {
+        Ok(Some(e)) => {
+            let name = epci_name(&e.nom, &e.siren);
+            render(&EpciPage {
+                section: "/territoires",
+                crumbs: territory_crumbs(&[], &name),
+                nature_label: nature_label(&e.nature),
+                name,
+                e,
+            })
+        }
+        Ok(None) => page_not_found(format!(
+            "Aucune intercommunalité n’a le SIREN « {siren} » dans le référentiel chargé."
+        )),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "departement.html")]
+struct DepartementPage {
+    section: &'static str,
+    crumbs: Vec<Crumb>,
+    d: Departement,
+}
+
+async fn departement(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    match state.db.departement(&code).await {
+        Ok(Some(d)) => {
+            let region_href = format!("/territoires/regions/{}", d.region.code);
+            let crumbs = territory_crumbs(&[(d.region.nom.as_str(), region_href.as_str())], &d.nom);
+            render(&DepartementPage {
+                section: "/territoires",
+                crumbs,
+                d,
+            })
+        }
+        Ok(None) => page_not_found(format!(
+            "Aucun département n’a le code « {code} » dans le référentiel."
+        )),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "region.html")]
+struct RegionPage {
+    section: &'static str,
+    crumbs: Vec<Crumb>,
+    r: Region,
+}
+
+async fn region(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    match state.db.region(&code).await {
+        Ok(Some(r)) => render(&RegionPage {
+            section: "/territoires",
+            crumbs: territory_crumbs(&[], &r.nom),
+            r,
+        }),
+        Ok(None) => page_not_found(format!(
+            "Aucune région n’a le code « {code} » dans le référentiel."
+        )),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_number_formatting() {
+        assert_eq!(fr_number(0), "0");
+        assert_eq!(fr_number(999), "999");
+        assert_eq!(fr_number(64385), "64\u{202f}385");
+        assert_eq!(fr_number(3_453_023), "3\u{202f}453\u{202f}023");
+        assert_eq!(fr_number(-1200), "-1\u{202f}200");
+    }
+}

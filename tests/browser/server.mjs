@@ -1,0 +1,61 @@
+// Starts a real `passerelle serve` on a free loopback port with an empty
+// data directory, as a person would after cloning, and stops it afterwards.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export async function startServer() {
+  const binary = process.env.PASSERELLE_BIN ?? join(root, "target", "debug", "passerelle");
+  const dataDir = mkdtempSync(join(tmpdir(), "passerelle-browser-"));
+  const child = spawn(binary, ["serve"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      PASSERELLE_DATA_DIR: dataDir,
+      PASSERELLE_ADDR: "127.0.0.1:0",
+      PASSERELLE_ASSETS_DIR: join(root, "web", "dist"),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${stderr}`)), 30_000);
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const chromiumOptions = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};

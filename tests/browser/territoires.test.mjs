@@ -1,0 +1,115 @@
+// The Territoires pages in headless Chromium, used as a person would.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+import { startServer, chromiumOptions } from "./server.mjs";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch(chromiumOptions);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/// A page that fails the test on any console error (CSP violations included).
+async function openPage(options = {}) {
+  const context = await browser.newContext({ locale: "fr-FR", ...options });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  page.on("pageerror", (e) => problems.push(e.message));
+  return { page, context, problems };
+}
+
+test("typing Quimper, picking the commune, shows its EPCI", async () => {
+  const { page, context, problems } = await openPage();
+  await page.goto(`${server.url}/territoires`);
+  await page.getByLabel("Rechercher une commune").pressSequentially("Quimper", { delay: 30 });
+  // Results appear while typing, without submitting the form.
+  const link = page.getByRole("link", { name: "Quimper", exact: true });
+  await link.waitFor();
+  assert.match(page.url(), /q=Quimper/);
+  await link.click();
+  await page.getByRole("heading", { level: 1, name: "Quimper" }).waitFor();
+  const epci = page.getByRole("link", { name: "CA Quimper Bretagne Occidentale" });
+  await epci.waitFor();
+  assert.match(await page.locator("dl").innerText(), /29000/);
+  // And on to the EPCI, which lists its communes.
+  await epci.click();
+  await page.getByRole("heading", { level: 1, name: "CA Quimper Bretagne Occidentale" }).waitFor();
+  const members = page.getByRole("table", { name: /Communes membres/ });
+  assert.ok(await members.getByRole("link", { name: "Quimper", exact: true }).isVisible());
+  assert.ok((await members.locator("tbody tr").count()) >= 10);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("search works without JavaScript, by postcode too", async () => {
+  const { page, context } = await openPage({ javaScriptEnabled: false });
+  await page.goto(`${server.url}/territoires`);
+  await page.getByLabel("Rechercher une commune").fill("29200");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByRole("link", { name: "Brest", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Brest" }).waitFor();
+  assert.ok(await page.getByRole("link", { name: "Brest Métropole" }).isVisible());
+  await context.close();
+});
+
+test("unknown places get a French 404 page", async () => {
+  const { page, context } = await openPage();
+  const response = await page.goto(`${server.url}/territoires/communes/29999`);
+  assert.equal(response.status(), 404);
+  await page.getByRole("heading", { level: 1, name: "Page introuvable" }).waitFor();
+  await context.close();
+});
+
+test("the skip link leads to the content, keyboard only", async () => {
+  const { page, context } = await openPage();
+  await page.goto(`${server.url}/`);
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert.equal(focused, "Contenu");
+  await page.keyboard.press("Enter");
+  assert.match(page.url(), /#contenu$/);
+  await context.close();
+});
+
+const pages = [
+  "/",
+  "/territoires",
+  "/territoires?q=plou",
+  "/territoires/communes/29232",
+  "/territoires/epci/200068120",
+  "/territoires/departements/29",
+  "/territoires/regions/53",
+  "/lieux",
+  "/accessibilite",
+];
+
+test("pages have no serious accessibility violations (axe-core)", async () => {
+  // axe is injected as an inline script, which the page's CSP rightly forbids.
+  const { page, context } = await openPage({ bypassCSP: true });
+  const found = [];
+  for (const path of pages) {
+    await page.goto(`${server.url}${path}`);
+    assert.equal(await page.getAttribute("html", "lang"), "fr", path);
+    assert.equal(await page.locator("h1").count(), 1, `${path}: one h1`);
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    for (const v of result.violations.filter((v) => ["serious", "critical"].includes(v.impact))) {
+      found.push(`${path}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    }
+  }
+  assert.deepEqual(found, []);
+  await context.close();
+});
