@@ -1,6 +1,7 @@
 //! `passerelle`: the command line and HTTP server of Passerelle. Thin: it
 //! reads the configuration, opens the database, and calls the library crates.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -125,7 +126,25 @@ async fn run(cli: Cli) -> Result<()> {
     let db = open_database(&cli.storage).await?;
     match cli.command {
         Command::Serve(args) => serve(db, args).await,
-        Command::Territories(command) => territories(&db, command).await,
+        Command::Territories(command) => {
+            let mut out = String::new();
+            let result = territories(&db, command, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+    }
+}
+
+/// Prints `text`; a reader that stopped reading (`passerelle … | head`) is
+/// not an error.
+fn print_ignoring_closed_pipe(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 
@@ -195,7 +214,8 @@ async fn serve(db: Database, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
+/// Runs a `territories` command, writing what it prints into `out`.
+async fn territories(db: &Database, command: TerritoriesCommand, out: &mut String) -> Result<()> {
     match command {
         TerritoriesCommand::Import { files } => {
             for path in files {
@@ -204,17 +224,19 @@ async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
                 let name = path.display().to_string();
                 let file = parse_reference_file(&name, &bytes)?;
                 let report = db.import_reference(&name, &file).await?;
-                print!(
+                write!(
+                    out,
                     "{name}: {} {} read, {} new, {} updated",
                     report.rows, report.kind, report.added, report.updated
-                );
+                )?;
                 if report.members_not_loaded > 0 {
-                    print!(
+                    write!(
+                        out,
                         ", {} member communes not in the reference",
                         report.members_not_loaded
-                    );
+                    )?;
                 }
-                println!();
+                writeln!(out)?;
             }
         }
         TerritoriesCommand::Search { query, limit } => {
@@ -226,10 +248,11 @@ async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
             }
             let found = db.search_communes(&query, limit).await?;
             if found.is_empty() {
-                println!("no commune matches {query:?}");
+                writeln!(out, "no commune matches {query:?}")?;
             }
             for c in found {
-                println!(
+                writeln!(
+                    out,
                     "{}\t{}\t{}\t{}\t{}",
                     c.code,
                     c.nom,
@@ -238,7 +261,7 @@ async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
                         .map(|e| e.nom.unwrap_or(e.siren))
                         .unwrap_or_else(|| "-".into()),
                     c.departement.nom
-                );
+                )?;
             }
         }
         TerritoriesCommand::Commune { code } => {
@@ -246,54 +269,65 @@ async fn territories(db: &Database, command: TerritoriesCommand) -> Result<()> {
                 .commune(&code)
                 .await?
                 .with_context(|| format!("no commune with INSEE code {code:?}"))?;
-            println!("{} ({})", c.nom, c.code);
-            println!("  postcodes:   {}", c.postcodes.join(", "));
-            println!(
+            writeln!(out, "{} ({})", c.nom, c.code)?;
+            writeln!(out, "  postcodes:   {}", c.postcodes.join(", "))?;
+            writeln!(
+                out,
                 "  population:  {}",
                 c.population.map_or("unknown".into(), |p| p.to_string())
-            );
+            )?;
             match c.epci {
-                Some(e) => println!("  EPCI:        {} ({})", e.nom.unwrap_or_default(), e.siren),
-                None => println!("  EPCI:        none"),
+                Some(e) => writeln!(
+                    out,
+                    "  EPCI:        {} ({})",
+                    e.nom.unwrap_or_default(),
+                    e.siren
+                )?,
+                None => writeln!(out, "  EPCI:        none")?,
             }
-            println!(
+            writeln!(
+                out,
                 "  département: {} ({})",
                 c.departement.nom, c.departement.code
-            );
-            println!("  région:      {} ({})", c.region.nom, c.region.code);
+            )?;
+            writeln!(out, "  région:      {} ({})", c.region.nom, c.region.code)?;
         }
         TerritoriesCommand::Epci { siren } => {
             let e = db
                 .epci(&siren)
                 .await?
                 .with_context(|| format!("no EPCI with SIREN {siren:?}"))?;
-            println!(
+            writeln!(
+                out,
                 "{} ({}), population {}",
                 e.nom.unwrap_or_default(),
                 e.siren,
                 e.population
-            );
+            )?;
             for c in e.communes {
-                println!(
+                writeln!(
+                    out,
                     "  {}\t{}\t{}",
                     c.code,
                     c.nom,
                     c.population.map_or("-".into(), |p| p.to_string())
-                );
+                )?;
             }
         }
         TerritoriesCommand::Summary => {
             for r in db.regions().await? {
-                println!(
+                writeln!(
+                    out,
                     "{} {}: {} communes, population {}",
                     r.code, r.nom, r.communes, r.population
-                );
+                )?;
                 if let Some(region) = db.region(&r.code).await? {
                     for d in region.departements.iter().filter(|d| d.communes > 0) {
-                        println!(
+                        writeln!(
+                            out,
                             "  {} {}: {} communes, population {}",
                             d.code, d.nom, d.communes, d.population
-                        );
+                        )?;
                     }
                 }
             }

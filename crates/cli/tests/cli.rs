@@ -179,3 +179,20 @@ fn an_unreachable_database_is_one_clear_line() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_reader_that_stops_early_is_not_an_error() {
+    // `passerelle territories search plou | head -1`: the pipe closes early.
+    let url = fresh_database_url().await;
+    let mut child = Command::new(BIN)
+        .args(["territories", "search", "plou", "--limit", "50"])
+        .env("DATABASE_URL", &url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
