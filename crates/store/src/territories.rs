@@ -447,7 +447,14 @@ async fn existing_codes(
         .map_err(Into::into)
 }
 
-fn report(kind: &'static str, rows: usize, added: usize) -> ImportReport {
+/// The report of an import of `codes`, given the codes stored before it.
+fn report<'a>(
+    kind: &'static str,
+    existing: &HashMap<String, String>,
+    codes: impl ExactSizeIterator<Item = &'a String>,
+) -> ImportReport {
+    let rows = codes.len();
+    let added = codes.filter(|c| !existing.contains_key(*c)).count();
     ImportReport {
         kind,
         rows,
@@ -457,15 +464,39 @@ fn report(kind: &'static str, rows: usize, added: usize) -> ImportReport {
     }
 }
 
+/// Refuses the file if a row names a parent the reference lacks, pointing at
+/// the first such row.
+async fn require_parents<T>(
+    conn: &mut AnyConnection,
+    parents_sql: &'static str,
+    source: &str,
+    rows: &[T],
+    parent_of: impl Fn(&T) -> (&String, u64),
+    (field, parent_kind, import_first): (&str, &str, &str),
+) -> Result<(), StoreError> {
+    let parents = existing_codes(conn, parents_sql).await?;
+    match rows
+        .iter()
+        .map(parent_of)
+        .find(|(p, _)| !parents.contains_key(*p))
+    {
+        Some((code, line)) => Err(unknown_parent(
+            source,
+            line,
+            field,
+            &format!(
+                "{parent_kind} {code} is not in the reference; import the {import_first} first"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 async fn import_regions(
     conn: &mut AnyConnection,
     rows: &[RegionRecord],
 ) -> Result<ImportReport, StoreError> {
     let existing = existing_codes(conn, "SELECT code, nom FROM regions").await?;
-    let added = rows
-        .iter()
-        .filter(|r| !existing.contains_key(&r.code))
-        .count();
     let values = rows
         .iter()
         .map(|r| vec![Value::Text(r.code.clone()), Value::Text(r.nom.clone())])
@@ -478,7 +509,7 @@ async fn import_regions(
         "ON CONFLICT (code) DO UPDATE SET nom = excluded.nom",
     )
     .await?;
-    Ok(report("régions", rows.len(), added))
+    Ok(report("régions", &existing, rows.iter().map(|r| &r.code)))
 }
 
 async fn import_departements(
@@ -486,23 +517,16 @@ async fn import_departements(
     source: &str,
     rows: &[DepartementRecord],
 ) -> Result<ImportReport, StoreError> {
-    let regions = existing_codes(conn, "SELECT code, nom FROM regions").await?;
-    if let Some(bad) = rows.iter().find(|d| !regions.contains_key(&d.region)) {
-        return Err(unknown_parent(
-            source,
-            bad.line,
-            "region",
-            &format!(
-                "région {} is not in the reference; import the régions first",
-                bad.region
-            ),
-        ));
-    }
+    require_parents(
+        conn,
+        "SELECT code, nom FROM regions",
+        source,
+        rows,
+        |d| (&d.region, d.line),
+        ("region", "région", "régions"),
+    )
+    .await?;
     let existing = existing_codes(conn, "SELECT code, nom FROM departements").await?;
-    let added = rows
-        .iter()
-        .filter(|r| !existing.contains_key(&r.code))
-        .count();
     let values = rows
         .iter()
         .map(|r| {
@@ -521,7 +545,11 @@ async fn import_departements(
         "ON CONFLICT (code) DO UPDATE SET nom = excluded.nom, region_code = excluded.region_code",
     )
     .await?;
-    Ok(report("départements", rows.len(), added))
+    Ok(report(
+        "départements",
+        &existing,
+        rows.iter().map(|r| &r.code),
+    ))
 }
 
 async fn import_epcis(
@@ -529,10 +557,6 @@ async fn import_epcis(
     rows: &[EpciRecord],
 ) -> Result<ImportReport, StoreError> {
     let existing = existing_codes(conn, "SELECT siren, siren FROM epcis").await?;
-    let added = rows
-        .iter()
-        .filter(|r| !existing.contains_key(&r.siren))
-        .count();
     let values = rows
         .iter()
         .map(|r| {
@@ -575,7 +599,7 @@ async fn import_epcis(
     }
     Ok(ImportReport {
         members_not_loaded,
-        ..report("EPCI", rows.len(), added)
+        ..report("EPCI", &existing, rows.iter().map(|r| &r.siren))
     })
 }
 
@@ -585,26 +609,16 @@ async fn import_communes(
     rows: &[CommuneRecord],
     columns: CommuneColumns,
 ) -> Result<ImportReport, StoreError> {
-    let departements = existing_codes(conn, "SELECT code, nom FROM departements").await?;
-    if let Some(bad) = rows
-        .iter()
-        .find(|c| !departements.contains_key(&c.departement))
-    {
-        return Err(unknown_parent(
-            source,
-            bad.line,
-            "departement",
-            &format!(
-                "département {} is not in the reference; import the départements first",
-                bad.departement
-            ),
-        ));
-    }
+    require_parents(
+        conn,
+        "SELECT code, nom FROM departements",
+        source,
+        rows,
+        |c| (&c.departement, c.line),
+        ("departement", "département", "départements"),
+    )
+    .await?;
     let existing = existing_codes(conn, "SELECT code, nom FROM communes").await?;
-    let added = rows
-        .iter()
-        .filter(|r| !existing.contains_key(&r.code))
-        .count();
 
     if columns.epci {
         // EPCI named by the commune file: create the unknown ones, and learn
@@ -740,7 +754,7 @@ async fn import_communes(
         )
         .await?;
     }
-    Ok(report("communes", rows.len(), added))
+    Ok(report("communes", &existing, rows.iter().map(|r| &r.code)))
 }
 
 fn unknown_parent(source: &str, line: u64, field: &str, message: &str) -> StoreError {
