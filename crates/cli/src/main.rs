@@ -10,8 +10,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use passerelle_store::Database;
+use passerelle_store::accounts::NewStructure;
 use passerelle_territory::parse_reference_file;
-use passerelle_web::{AppState, Assets};
+use passerelle_web::mailer::SmtpConfig;
+use passerelle_web::{AppState, Assets, WebConfig};
 
 /// Passerelle: the information system of a territory's digital-inclusion
 /// ecosystem (help places, mediators' activity, referrals, needs diagnostic,
@@ -42,6 +44,11 @@ struct StorageArgs {
         default_value = "passerelle-data"
     )]
     data_dir: PathBuf,
+    /// Address people reach Passerelle at, for the links in e-mails
+    /// (invitations, password resets). Cookies are marked Secure when it is
+    /// https://. Default: http:// and the listening address.
+    #[arg(long, env = "PASSERELLE_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -52,6 +59,25 @@ enum Command {
     /// EPCI, communes).
     #[command(subcommand)]
     Territories(TerritoriesCommand),
+    /// Manage accounts from the command line (the first administrator).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Invite an administrator of the instance: prints a one-time link
+    /// (valid 7 days) where they choose their password. Use it once, on a
+    /// new instance; administrators then invite everyone else from the pages.
+    CreateAdmin {
+        /// E-mail address of the administrator.
+        #[arg(long)]
+        email: String,
+        /// Structure the administrator belongs to (created if no structure
+        /// has this exact name).
+        #[arg(long, default_value = "Administration de l’instance")]
+        structure: String,
+    },
 }
 
 #[derive(Args)]
@@ -63,6 +89,10 @@ struct ServeArgs {
     /// Default: web/dist in the current directory or next to the sources.
     #[arg(long, env = "PASSERELLE_ASSETS_DIR")]
     assets_dir: Option<PathBuf>,
+    /// SMTP relay for e-mail: smtp://user:password@host:port?from=address.
+    /// Without it, e-mail stays in the outbox (Administration → Courriels).
+    #[arg(long, env = "PASSERELLE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -124,8 +154,15 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     let db = open_database(&cli.storage).await?;
+    let public_url = cli.storage.public_url.clone();
     match cli.command {
-        Command::Serve(args) => serve(db, args).await,
+        Command::Serve(args) => serve(db, args, public_url).await,
+        Command::Accounts(command) => {
+            let mut out = String::new();
+            let result = accounts(&db, command, public_url, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
         Command::Territories(command) => {
             let mut out = String::new();
             let result = territories(&db, command, &mut out).await;
@@ -194,10 +231,18 @@ fn find_assets(explicit: Option<PathBuf>) -> Assets {
     Assets { dir }
 }
 
-async fn serve(db: Database, args: ServeArgs) -> Result<()> {
+async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Result<()> {
     let assets = find_assets(args.assets_dir);
     let backend = db.backend().name();
-    let state = AppState { db: db.clone() };
+    let smtp = match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Some(SmtpConfig::parse(url).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let public_url = public_url.unwrap_or_else(|| format!("http://{}", args.addr));
+    let state = AppState::new(db.clone(), WebConfig::new(&public_url, smtp.is_some()));
+    if let Some(smtp) = smtp {
+        tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
+    }
     passerelle_web::serve(args.addr, state, &assets, |addr| {
         // On stdout, for people and for the tests that start the server.
         println!("Passerelle listening on http://{addr} (database: {backend})");
@@ -331,6 +376,61 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
                     }
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+async fn accounts(
+    db: &Database,
+    command: AccountsCommand,
+    public_url: Option<String>,
+    out: &mut String,
+) -> Result<()> {
+    match command {
+        AccountsCommand::CreateAdmin { email, structure } => {
+            let email = passerelle_accounts::normalize_email(&email)
+                .with_context(|| format!("{email:?} is not an e-mail address"))?;
+            let existing = db
+                .search_structures("", i64::MAX)
+                .await?
+                .into_iter()
+                .find(|s| s.nom == structure.trim());
+            let structure_id = match existing {
+                Some(s) => s.id,
+                None => db
+                    .create_structure(&NewStructure {
+                        nom: &structure,
+                        kind: passerelle_accounts::StructureKind::Hub,
+                        siret: None,
+                        commune_code: None,
+                    })
+                    .await?
+                    .map_err(|refusal| anyhow::anyhow!(refusal.0))?,
+            };
+            let token = db
+                .create_invitation(
+                    &email,
+                    structure_id,
+                    passerelle_accounts::Role::Admin,
+                    &[],
+                    None,
+                )
+                .await?;
+            db.audit(&passerelle_store::accounts::AuditEvent {
+                action: "invitation.created".into(),
+                structure_id: Some(structure_id),
+                subject: Some(email.clone()),
+                detail: Some("admin (command line)".into()),
+                ..Default::default()
+            })
+            .await?;
+            let base = public_url.unwrap_or_else(|| "http://127.0.0.1:8080".into());
+            writeln!(
+                out,
+                "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"
+            )?;
+            writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
         }
     }
     Ok(())

@@ -4,10 +4,11 @@
 //! `DATABASE_URL=postgres://…`. Migrations live in `migrations/<backend>/`
 //! at the repository root and are applied on open.
 
+pub mod accounts;
 mod batch;
 pub mod territories;
 pub mod testing;
-mod time;
+pub mod time;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -4,13 +4,21 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn now_iso() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    iso_from_unix(secs)
+    iso_from_unix(now_unix())
 }
 
-fn iso_from_unix(secs: i64) -> String {
+/// The instant `seconds` from now (negative: in the past).
+pub fn iso_in(seconds: i64) -> String {
+    iso_from_unix(now_unix() + seconds)
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+pub fn iso_from_unix(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;

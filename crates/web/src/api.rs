@@ -1,11 +1,10 @@
 //! `/api/v1`: the JSON API, and `/health`. Every route here is documented in
 //! the OpenAPI document served at `/api/v1/openapi.json` (a test checks it).
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use passerelle_store::territories::MAX_SEARCH_RESULTS;
 use passerelle_territory::codes::{is_commune_code, is_departement_code, is_region_code, is_siren};
 use passerelle_territory::{
@@ -16,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::AppState;
+use crate::auth::{Viewer, api_denial};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::routes::Route;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,27 +26,50 @@ use crate::error::{ApiError, ErrorBody, ErrorDetail};
         description = "Territorial reference (Territoires) of a digital-inclusion ecosystem. \
                        Errors are JSON: {\"error\": {\"status\": …, \"message\": …}}.",
     ),
-    paths(health, search_communes, commune, epci, departement, region),
+    paths(health, search_communes, commune, epci, departement, region, me, structure),
     components(schemas(
-        Health, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
+        Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
-    tags((name = "territoires", description = "Régions, départements, EPCI and communes"))
+    tags(
+        (name = "territoires", description = "Régions, départements, EPCI and communes"),
+        (name = "comptes", description = "Structures and their members; needs a session or an API token"),
+    ),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/territories/communes", get(search_communes))
-        .route("/territories/communes/{code}", get(commune))
-        .route("/territories/epci/{siren}", get(epci))
-        .route("/territories/departements/{code}", get(departement))
-        .route("/territories/regions/{code}", get(region))
-        .fallback(unknown_endpoint)
+/// Declares the API tokens of structures as the `bearer` security scheme.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
 }
 
-async fn unknown_endpoint(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/health", health),
+        Route::get("/api/v1/openapi.json", openapi),
+        Route::get("/api/v1/territories/communes", search_communes),
+        Route::get("/api/v1/territories/communes/{code}", commune),
+        Route::get("/api/v1/territories/epci/{siren}", epci),
+        Route::get("/api/v1/territories/departements/{code}", departement),
+        Route::get("/api/v1/territories/regions/{code}", region),
+        Route::get("/api/v1/me", me),
+        Route::get("/api/v1/structures/{id}", structure),
+    ]
+}
+
+pub async fn unknown_endpoint(
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
     ApiError::not_found(format!("no API endpoint at {}", uri.path()))
 }
 
@@ -225,4 +249,125 @@ async fn region(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no région with code {code}")))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeMembership {
+    structure_id: i64,
+    structure: String,
+    /// admin, coordinateur, gestionnaire or membre.
+    role: String,
+}
+
+/// Who the credentials belong to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// `person` (session) or `api_token`.
+    kind: &'static str,
+    display_name: Option<String>,
+    email: Option<String>,
+    /// For an API token: the structure it acts for.
+    structure_id: Option<i64>,
+    memberships: Vec<MeMembership>,
+}
+
+/// The person signed in, or the structure an API token belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "comptes", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(viewer: Viewer) -> Result<Json<Me>, ApiError> {
+    use passerelle_accounts::policy::{Action, Actor};
+    viewer
+        .authorize(Action::ViewOwnAccount)
+        .map_err(api_denial)?;
+    let structure_id = match viewer.actor {
+        Actor::ApiToken { structure_id, .. } => Some(structure_id),
+        _ => None,
+    };
+    Ok(Json(Me {
+        kind: if structure_id.is_some() {
+            "api_token"
+        } else {
+            "person"
+        },
+        display_name: viewer.person.as_ref().map(|p| p.display_name.clone()),
+        email: viewer.person.as_ref().map(|p| p.email.clone()),
+        structure_id,
+        memberships: viewer
+            .memberships
+            .iter()
+            .map(|m| MeMembership {
+                structure_id: m.structure_id,
+                structure: m.structure_nom.clone(),
+                role: m.role.code().into(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StructureMember {
+    display_name: String,
+    role: String,
+    /// Shown to those who manage the structure only.
+    email: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StructureDetail {
+    id: i64,
+    nom: String,
+    kind: String,
+    siret: Option<String>,
+    commune_code: Option<String>,
+    members: Vec<StructureMember>,
+}
+
+/// A structure and its current members, for those who may see it.
+#[utoipa::path(get, path = "/api/v1/structures/{id}", tag = "comptes", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Identifier of the structure")),
+    responses(
+        (status = 200, body = StructureDetail),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such structure, or not visible to the caller", body = ErrorBody),
+    ))]
+async fn structure(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<StructureDetail>, ApiError> {
+    use passerelle_accounts::policy::Action;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("{id:?} is not a structure identifier")))?;
+    viewer
+        .authorize(Action::ViewOwnAccount)
+        .map_err(api_denial)?;
+    let Some(s) = state.db.structure(id).await? else {
+        return Err(api_denial(passerelle_accounts::policy::Denial::NotFound));
+    };
+    let target = s.policy_ref();
+    viewer
+        .authorize(Action::ViewStructure(&target))
+        .map_err(api_denial)?;
+    let manager = viewer.authorize(Action::ManageMembers(&target)).is_ok();
+    let members = state
+        .db
+        .members_of(id)
+        .await?
+        .into_iter()
+        .filter(|m| m.ended_at.is_none())
+        .map(|m| StructureMember {
+            display_name: m.display_name,
+            role: m.role.code().into(),
+            email: manager.then_some(m.email),
+        })
+        .collect();
+    Ok(Json(StructureDetail {
+        id: s.id,
+        nom: s.nom,
+        kind: s.kind,
+        siret: s.siret,
+        commune_code: s.commune_code,
+        members,
+    }))
 }

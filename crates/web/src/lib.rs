@@ -3,16 +3,21 @@
 //! document, and the served front-end assets. Handlers stay thin: they parse
 //! the request, call `passerelle-store`, and render.
 
+mod account_pages;
 mod api;
+mod auth;
 mod error;
+pub mod mailer;
 mod pages;
+mod routes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::get;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::routing::any;
 use passerelle_store::Database;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -26,6 +31,55 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone)]
 pub struct AppState {
     pub db: Database,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    pub fn new(db: Database, config: WebConfig) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people reach Passerelle at, for links in e-mails
+    /// (`PASSERELLE_PUBLIC_URL`). Cookies are `Secure` when it is HTTPS.
+    pub public_url: String,
+    pub secure_cookies: bool,
+    /// Whether e-mail leaves by SMTP (otherwise it stays in the outbox).
+    pub smtp_configured: bool,
+}
+
+impl WebConfig {
+    pub fn new(public_url: &str, smtp_configured: bool) -> Self {
+        let public_url = public_url.trim_end_matches('/').to_string();
+        Self {
+            secure_cookies: public_url.starts_with("https://"),
+            public_url,
+            smtp_configured,
+        }
+    }
+}
+
+/// Every route, from the registry.
+fn all_routes() -> Vec<routes::Route> {
+    let mut all = api::routes();
+    all.extend(pages::routes());
+    all.extend(account_pages::routes());
+    all
+}
+
+/// Method and path of every route the application serves (static files and
+/// fallbacks aside). The access-control test must list each of them.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    all_routes()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect()
 }
 
 /// Where the built front-end assets (`web/dist`) are, if anywhere.
@@ -36,11 +90,17 @@ pub struct Assets {
 
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
-    let mut app = Router::new()
-        .route("/health", get(api::health))
-        .nest("/api/v1", api::routes())
-        .merge(pages::routes())
+    let mut app = Router::new();
+    for route in all_routes() {
+        app = app.route(route.path, route.handler);
+    }
+    let mut app = app
+        .route("/api/v1/{*rest}", any(api::unknown_endpoint))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf_guard,
+        ))
         .with_state(state);
     if let Some(dir) = &assets.dir {
         app = app.nest_service("/static", ServeDir::new(dir));
@@ -82,7 +142,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(state, assets))
+    let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

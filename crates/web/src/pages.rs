@@ -3,15 +3,45 @@
 //! person types, using the `/territoires/resultats` fragment.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use passerelle_territory::{Commune, Departement, Epci, Region, RegionSummary, epci_nature_label};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::auth::Viewer;
+use crate::routes::Route;
+
+/// What the layout around every page needs: the current section of the
+/// navigation, and who is signed in (header links, sign-out form).
+pub struct Chrome {
+    pub section: &'static str,
+    pub user: Option<String>,
+    pub is_admin: bool,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(section: &'static str, viewer: &Viewer) -> Self {
+        Self {
+            section,
+            user: viewer.person.as_ref().map(|p| p.display_name.clone()),
+            is_admin: viewer.is_admin(),
+            csrf: viewer.csrf.clone(),
+        }
+    }
+
+    /// For pages answered before the request's viewer is known.
+    pub fn anonymous() -> Self {
+        Self {
+            section: "",
+            user: None,
+            is_admin: false,
+            csrf: String::new(),
+        }
+    }
+}
 
 /// A capability in the main navigation.
 pub struct NavItem {
@@ -60,20 +90,23 @@ pub const NAVIGATION: [NavItem; 6] = [
     },
 ];
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/", get(home))
-        .route("/accessibilite", get(accessibility))
-        .route("/territoires", get(territories))
-        .route("/territoires/resultats", get(territory_results))
-        .route("/territoires/communes/{code}", get(commune))
-        .route("/territoires/epci/{siren}", get(epci))
-        .route("/territoires/departements/{code}", get(departement))
-        .route("/territoires/regions/{code}", get(region));
+pub fn routes() -> Vec<Route> {
+    let mut routes = vec![
+        Route::get("/", home),
+        Route::get("/accessibilite", accessibility),
+        Route::get("/territoires", territories),
+        Route::get("/territoires/resultats", territory_results),
+        Route::get("/territoires/communes/{code}", commune),
+        Route::get("/territoires/epci/{siren}", epci),
+        Route::get("/territoires/departements/{code}", departement),
+        Route::get("/territoires/regions/{code}", region),
+    ];
     for item in NAVIGATION.iter().filter(|i| !i.available) {
-        router = router.route(item.path, get(move || async move { capability(item) }));
+        routes.push(Route::get(item.path, move |viewer: Viewer| async move {
+            capability(item, &viewer)
+        }));
     }
-    router
+    routes
 }
 
 // Helpers called from the templates.
@@ -128,7 +161,7 @@ pub struct Crumb {
     pub href: Option<String>,
 }
 
-fn crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
+pub fn crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
     let mut out: Vec<Crumb> = [("Accueil", "/")]
         .iter()
         .chain(trail)
@@ -150,7 +183,7 @@ fn territory_crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
     crumbs(&full, current)
 }
 
-fn render(template: &impl Template) -> Response {
+pub fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -161,19 +194,49 @@ fn render(template: &impl Template) -> Response {
 }
 
 /// What a page handler answers when the database fails.
-fn storage_failure(error: passerelle_store::StoreError) -> Response {
+pub fn storage_failure(error: passerelle_store::StoreError) -> Response {
     tracing::error!("storage error: {error}");
     let page = MessagePage {
-        section: "",
+        chrome: Chrome::anonymous(),
         heading: "Erreur du serveur".into(),
         paragraphs: vec!["La base de données n’a pas répondu. Réessayez dans un instant ; si le problème persiste, prévenez l’administrateur de cette instance.".into()],
     };
     (StatusCode::INTERNAL_SERVER_ERROR, render(&page)).into_response()
 }
 
+pub fn message(status: StatusCode, heading: &str, paragraphs: &[&str]) -> Response {
+    let page = MessagePage {
+        chrome: Chrome::anonymous(),
+        heading: heading.into(),
+        paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+    };
+    (status, render(&page)).into_response()
+}
+
+/// 403: signed in, but this is not theirs to see or do.
+pub fn forbidden() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Accès refusé",
+        &[
+            "Votre compte ne donne pas accès à cette page. Si vous pensez que c’est une erreur, adressez-vous au gestionnaire de votre structure.",
+        ],
+    )
+}
+
+/// 404 for what the viewer may not learn exists, as for what does not.
+pub fn missing() -> Response {
+    page_not_found("L’adresse demandée ne correspond à aucune page de Passerelle. Vérifiez-la, ou repartez de l’accueil.".into())
+}
+
+/// 403 for a form that failed the CSRF or origin check.
+pub fn forbidden_form(why: &str) -> Response {
+    message(StatusCode::FORBIDDEN, "Formulaire refusé", &[why])
+}
+
 fn page_not_found(what: String) -> Response {
     let page = MessagePage {
-        section: "",
+        chrome: Chrome::anonymous(),
         heading: "Page introuvable".into(),
         paragraphs: vec![what],
     };
@@ -181,13 +244,13 @@ fn page_not_found(what: String) -> Response {
 }
 
 pub async fn not_found() -> Response {
-    page_not_found("L’adresse demandée ne correspond à aucune page de Passerelle. Vérifiez-la, ou repartez de l’accueil.".into())
+    missing()
 }
 
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
-    section: &'static str,
+    chrome: Chrome,
     heading: String,
     paragraphs: Vec<String>,
 }
@@ -195,15 +258,15 @@ struct MessagePage {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    section: &'static str,
+    chrome: Chrome,
     communes: i64,
     regions: Vec<RegionSummary>,
 }
 
-async fn home(State(state): State<AppState>) -> Response {
+async fn home(State(state): State<AppState>, viewer: Viewer) -> Response {
     match state.db.regions().await {
         Ok(regions) => render(&HomePage {
-            section: "/",
+            chrome: Chrome::new("/", &viewer),
             communes: regions.iter().map(|r| r.communes).sum(),
             regions,
         }),
@@ -211,9 +274,9 @@ async fn home(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn accessibility() -> Response {
+async fn accessibility(viewer: Viewer) -> Response {
     render(&MessagePage {
-        section: "",
+        chrome: Chrome::new("", &viewer),
         heading: "Déclaration d’accessibilité".into(),
         paragraphs: vec![
             "Passerelle s’engage à rendre ses services accessibles, conformément à l’article 47 de la loi n° 2005-102 du 11 février 2005, en suivant le référentiel général d’amélioration de l’accessibilité (RGAA 4.1).".into(),
@@ -226,14 +289,14 @@ async fn accessibility() -> Response {
 #[derive(Template)]
 #[template(path = "capability.html")]
 struct CapabilityTemplate<'a> {
-    section: &'static str,
+    chrome: Chrome,
     item: &'a NavItem,
     crumbs: Vec<Crumb>,
 }
 
-fn capability(item: &'static NavItem) -> Response {
+fn capability(item: &'static NavItem, viewer: &Viewer) -> Response {
     render(&CapabilityTemplate {
-        section: item.path,
+        chrome: Chrome::new(item.path, viewer),
         item,
         crumbs: crumbs(&[], item.label),
     })
@@ -278,7 +341,7 @@ async fn run_search(state: &AppState, q: &str) -> Result<Search, passerelle_stor
 #[derive(Template)]
 #[template(path = "territoires.html")]
 struct TerritoriesPage {
-    section: &'static str,
+    chrome: Chrome,
     crumbs: Vec<Crumb>,
     q: String,
     results: Vec<Commune>,
@@ -289,6 +352,7 @@ struct TerritoriesPage {
 
 async fn territories(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(params): Query<SearchParams>,
 ) -> Response {
     let search = match run_search(&state, &params.q).await {
@@ -300,7 +364,7 @@ async fn territories(
         Err(e) => return storage_failure(e),
     };
     render(&TerritoriesPage {
-        section: "/territoires",
+        chrome: Chrome::new("/territoires", &viewer),
         crumbs: crumbs(&[], "Territoires"),
         q: search.q,
         results: search.results,
@@ -337,19 +401,23 @@ async fn territory_results(
 #[derive(Template)]
 #[template(path = "commune.html")]
 struct CommunePage {
-    section: &'static str,
+    chrome: Chrome,
     crumbs: Vec<Crumb>,
     c: Commune,
 }
 
-async fn commune(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+async fn commune(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Response {
     match state.db.commune(&code).await {
         Ok(Some(c)) => {
             let dep_href = format!("/territoires/departements/{}", c.departement.code);
             let crumbs =
                 territory_crumbs(&[(c.departement.nom.as_str(), dep_href.as_str())], &c.nom);
             render(&CommunePage {
-                section: "/territoires",
+                chrome: Chrome::new("/territoires", &viewer),
                 crumbs,
                 c,
             })
@@ -364,19 +432,23 @@ async fn commune(State(state): State<AppState>, Path(code): Path<String>) -> Res
 #[derive(Template)]
 #[template(path = "epci.html")]
 struct EpciPage {
-    section: &'static str,
+    chrome: Chrome,
     crumbs: Vec<Crumb>,
     name: String,
     nature_label: &'static str,
     e: Epci,
 }
 
-async fn epci(State(state): State<AppState>, Path(siren): Path<String>) -> Response {
+async fn epci(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(siren): Path<String>,
+) -> Response {
     match state.db.epci(&siren).await {
         Ok(Some(e)) => {
             let name = epci_name(&e.nom, &e.siren);
             render(&EpciPage {
-                section: "/territoires",
+                chrome: Chrome::new("/territoires", &viewer),
                 crumbs: territory_crumbs(&[], &name),
                 nature_label: nature_label(&e.nature),
                 name,
@@ -393,18 +465,22 @@ async fn epci(State(state): State<AppState>, Path(siren): Path<String>) -> Respo
 #[derive(Template)]
 #[template(path = "departement.html")]
 struct DepartementPage {
-    section: &'static str,
+    chrome: Chrome,
     crumbs: Vec<Crumb>,
     d: Departement,
 }
 
-async fn departement(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+async fn departement(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Response {
     match state.db.departement(&code).await {
         Ok(Some(d)) => {
             let region_href = format!("/territoires/regions/{}", d.region.code);
             let crumbs = territory_crumbs(&[(d.region.nom.as_str(), region_href.as_str())], &d.nom);
             render(&DepartementPage {
-                section: "/territoires",
+                chrome: Chrome::new("/territoires", &viewer),
                 crumbs,
                 d,
             })
@@ -419,15 +495,19 @@ async fn departement(State(state): State<AppState>, Path(code): Path<String>) ->
 #[derive(Template)]
 #[template(path = "region.html")]
 struct RegionPage {
-    section: &'static str,
+    chrome: Chrome,
     crumbs: Vec<Crumb>,
     r: Region,
 }
 
-async fn region(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+async fn region(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Response {
     match state.db.region(&code).await {
         Ok(Some(r)) => render(&RegionPage {
-            section: "/territoires",
+            chrome: Chrome::new("/territoires", &viewer),
             crumbs: territory_crumbs(&[], &r.nom),
             r,
         }),

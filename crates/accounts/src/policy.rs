@@ -1,0 +1,364 @@
+//! The access policy: the one function that answers "can this actor do this
+//! action on this resource?". Every handler asks it; none decides alone.
+//!
+//! Denials say how to answer: `SignInRequired` (401, or the sign-in page),
+//! `Forbidden` (403: the actor may know the resource exists) or `NotFound`
+//! (404: the actor must not learn that it exists).
+
+use crate::kinds::{Role, ScopeLevel};
+
+/// A territorial scope of a coordinator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub level: ScopeLevel,
+    pub code: String,
+}
+
+/// An active role in a structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub structure_id: i64,
+    pub role: Role,
+    pub scopes: Vec<Scope>,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    Person {
+        person_id: i64,
+        memberships: Vec<Membership>,
+    },
+    /// A machine client, with a structure's API token. It reads on behalf of
+    /// the structure and manages nothing.
+    ApiToken {
+        token_id: i64,
+        structure_id: i64,
+    },
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Self::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Admin))
+    }
+
+    fn roles_in(&self, structure_id: i64) -> impl Iterator<Item = Role> + '_ {
+        let memberships: &[Membership] = match self {
+            Self::Person { memberships, .. } => memberships,
+            _ => &[],
+        };
+        memberships
+            .iter()
+            .filter(move |m| m.structure_id == structure_id)
+            .map(|m| m.role)
+    }
+
+    fn coordinates(&self, place: &Location) -> bool {
+        let Self::Person { memberships, .. } = self else {
+            return false;
+        };
+        memberships
+            .iter()
+            .filter(|m| m.role == Role::Coordinateur)
+            .flat_map(|m| &m.scopes)
+            .any(|s| place.within(s))
+    }
+}
+
+/// Where something is, in the territorial reference.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    pub commune: Option<String>,
+    pub epci: Option<String>,
+    pub departement: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Location {
+    fn within(&self, scope: &Scope) -> bool {
+        let code = match scope.level {
+            ScopeLevel::Commune => &self.commune,
+            ScopeLevel::Epci => &self.epci,
+            ScopeLevel::Departement => &self.departement,
+            ScopeLevel::Region => &self.region,
+        };
+        code.as_deref() == Some(scope.code.as_str())
+    }
+}
+
+/// A structure as the policy needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructureRef {
+    pub id: i64,
+    pub location: Location,
+}
+
+/// Everything an actor may try.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// Their own account, sessions and password.
+    ViewOwnAccount,
+    ListStructures,
+    CreateStructure,
+    ViewStructure(&'a StructureRef),
+    /// Invite, change roles, end memberships.
+    ManageMembers(&'a StructureRef),
+    ManageApiTokens(&'a StructureRef),
+    /// Give this role in the structure (invitation or role change):
+    /// gestionnaires grant membre and gestionnaire; only admins grant the
+    /// instance-wide roles.
+    GrantRole(&'a StructureRef, Role),
+    ViewAuditTrail,
+    ViewOutbox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    SignInRequired,
+    Forbidden,
+    NotFound,
+}
+
+pub type Decision = Result<(), Denial>;
+
+/// Decides an access.
+pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
+    if *actor == Actor::Anonymous {
+        return Err(Denial::SignInRequired);
+    }
+    if actor.is_admin() {
+        return Ok(());
+    }
+    let allowed = |yes: bool, otherwise: Denial| if yes { Ok(()) } else { Err(otherwise) };
+    match action {
+        Action::ViewOwnAccount => Ok(()),
+        Action::ListStructures
+        | Action::CreateStructure
+        | Action::ViewAuditTrail
+        | Action::ViewOutbox => Err(Denial::Forbidden),
+        Action::ViewStructure(s) => allowed(can_view(actor, s), Denial::NotFound),
+        Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
+            false,
+            if can_view(actor, s) {
+                Denial::Forbidden
+            } else {
+                Denial::NotFound
+            },
+        ),
+        Action::ManageMembers(s) | Action::ManageApiTokens(s) | Action::GrantRole(s, _) => {
+            if actor.roles_in(s.id).any(|r| r == Role::Gestionnaire) {
+                Ok(())
+            } else if can_view(actor, s) {
+                Err(Denial::Forbidden)
+            } else {
+                Err(Denial::NotFound)
+            }
+        }
+    }
+}
+
+fn can_view(actor: &Actor, s: &StructureRef) -> bool {
+    match actor {
+        Actor::ApiToken { structure_id, .. } => *structure_id == s.id,
+        _ => actor.roles_in(s.id).next().is_some() || actor.coordinates(&s.location),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(memberships: Vec<Membership>) -> Actor {
+        Actor::Person {
+            person_id: 1,
+            memberships,
+        }
+    }
+
+    fn member(structure_id: i64, role: Role) -> Membership {
+        Membership {
+            structure_id,
+            role,
+            scopes: vec![],
+        }
+    }
+
+    fn coordinator(level: ScopeLevel, code: &str) -> Membership {
+        Membership {
+            structure_id: 99,
+            role: Role::Coordinateur,
+            scopes: vec![Scope {
+                level,
+                code: code.into(),
+            }],
+        }
+    }
+
+    fn structure_in_quimper(id: i64) -> StructureRef {
+        StructureRef {
+            id,
+            location: Location {
+                commune: Some("29232".into()),
+                epci: Some("200068120".into()),
+                departement: Some("29".into()),
+                region: Some("53".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn anonymous_must_sign_in_for_everything() {
+        let s = structure_in_quimper(1);
+        for action in [
+            Action::ViewOwnAccount,
+            Action::ListStructures,
+            Action::ViewStructure(&s),
+            Action::ViewAuditTrail,
+        ] {
+            assert_eq!(
+                authorize(&Actor::Anonymous, action),
+                Err(Denial::SignInRequired)
+            );
+        }
+    }
+
+    #[test]
+    fn admins_may_do_everything() {
+        let admin = person(vec![member(5, Role::Admin)]);
+        let s = structure_in_quimper(1);
+        for action in [
+            Action::ListStructures,
+            Action::CreateStructure,
+            Action::ViewStructure(&s),
+            Action::ManageMembers(&s),
+            Action::ManageApiTokens(&s),
+            Action::GrantRole(&s, Role::Admin),
+            Action::ViewAuditTrail,
+            Action::ViewOutbox,
+        ] {
+            assert_eq!(authorize(&admin, action), Ok(()), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn members_see_their_structure_and_gestionnaires_manage_it() {
+        let s = structure_in_quimper(1);
+        let membre = person(vec![member(1, Role::Membre)]);
+        assert_eq!(authorize(&membre, Action::ViewStructure(&s)), Ok(()));
+        assert_eq!(
+            authorize(&membre, Action::ManageMembers(&s)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&membre, Action::ListStructures),
+            Err(Denial::Forbidden)
+        );
+        let gestionnaire = person(vec![member(1, Role::Gestionnaire)]);
+        assert_eq!(authorize(&gestionnaire, Action::ManageMembers(&s)), Ok(()));
+        assert_eq!(
+            authorize(&gestionnaire, Action::ManageApiTokens(&s)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&gestionnaire, Action::ViewAuditTrail),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&gestionnaire, Action::GrantRole(&s, Role::Membre)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&gestionnaire, Action::GrantRole(&s, Role::Gestionnaire)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&gestionnaire, Action::GrantRole(&s, Role::Admin)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&gestionnaire, Action::GrantRole(&s, Role::Coordinateur)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&membre, Action::GrantRole(&s, Role::Membre)),
+            Err(Denial::Forbidden)
+        );
+        // Another structure's members do not even learn it exists.
+        let other = person(vec![member(2, Role::Gestionnaire)]);
+        assert_eq!(
+            authorize(&other, Action::ViewStructure(&s)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&other, Action::ManageMembers(&s)),
+            Err(Denial::NotFound)
+        );
+    }
+
+    #[test]
+    fn coordinators_see_structures_of_their_territory_only() {
+        let s = structure_in_quimper(1);
+        for (level, code) in [
+            (ScopeLevel::Region, "53"),
+            (ScopeLevel::Departement, "29"),
+            (ScopeLevel::Epci, "200068120"),
+            (ScopeLevel::Commune, "29232"),
+        ] {
+            let c = person(vec![coordinator(level, code)]);
+            assert_eq!(
+                authorize(&c, Action::ViewStructure(&s)),
+                Ok(()),
+                "{level:?}"
+            );
+            assert_eq!(
+                authorize(&c, Action::ManageMembers(&s)),
+                Err(Denial::Forbidden)
+            );
+        }
+        let elsewhere = person(vec![coordinator(ScopeLevel::Departement, "35")]);
+        assert_eq!(
+            authorize(&elsewhere, Action::ViewStructure(&s)),
+            Err(Denial::NotFound)
+        );
+        let nowhere = StructureRef {
+            id: 3,
+            location: Location::default(),
+        };
+        let regional = person(vec![coordinator(ScopeLevel::Region, "53")]);
+        assert_eq!(
+            authorize(&regional, Action::ViewStructure(&nowhere)),
+            Err(Denial::NotFound)
+        );
+    }
+
+    #[test]
+    fn api_tokens_read_their_structure_and_manage_nothing() {
+        let s = structure_in_quimper(1);
+        let token = Actor::ApiToken {
+            token_id: 7,
+            structure_id: 1,
+        };
+        assert_eq!(authorize(&token, Action::ViewStructure(&s)), Ok(()));
+        assert_eq!(
+            authorize(&token, Action::ManageMembers(&s)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&token, Action::ManageApiTokens(&s)),
+            Err(Denial::Forbidden)
+        );
+        let other = Actor::ApiToken {
+            token_id: 8,
+            structure_id: 2,
+        };
+        assert_eq!(
+            authorize(&other, Action::ViewStructure(&s)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&other, Action::ViewAuditTrail),
+            Err(Denial::Forbidden)
+        );
+    }
+}

@@ -1,0 +1,1021 @@
+//! Comptes in the database: structures, people and their memberships,
+//! password credentials, sessions, one-time tokens (invitations, password
+//! resets), API tokens, the append-only audit trail and the e-mail outbox.
+//! Secrets are stored hashed (`passerelle_accounts::secret`).
+
+use passerelle_accounts::policy::{Location, Membership, Scope, StructureRef};
+use passerelle_accounts::secret::{hash_secret, new_secret};
+use passerelle_accounts::{Role, ScopeLevel, StructureKind};
+use passerelle_territory::search::{prefix_upper_bound, search_key};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::time::{iso_in, now_iso};
+use crate::{Database, StoreError};
+
+/// Idle session lifetime: a session unused this long ends.
+pub const SESSION_IDLE_SECONDS: i64 = 2 * 3600;
+/// Absolute session lifetime, however active.
+pub const SESSION_ABSOLUTE_SECONDS: i64 = 12 * 3600;
+pub const INVITATION_SECONDS: i64 = 7 * 24 * 3600;
+pub const PASSWORD_RESET_SECONDS: i64 = 3600;
+
+/// A refusal the person can act on (shown as is, in French).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Structure {
+    pub id: i64,
+    pub nom: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub siret: Option<String>,
+    pub commune_code: Option<String>,
+    pub commune_nom: Option<String>,
+    pub created_at: String,
+    #[serde(skip)]
+    pub location: Location,
+}
+
+impl Structure {
+    pub fn policy_ref(&self) -> StructureRef {
+        StructureRef {
+            id: self.id,
+            location: self.location.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StructureSummary {
+    pub id: i64,
+    pub nom: String,
+    pub kind_label: String,
+    pub commune_nom: Option<String>,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Person {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// A membership with what pages show about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MembershipView {
+    pub id: i64,
+    pub person_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub structure_id: i64,
+    pub structure_nom: String,
+    pub role: Role,
+    pub scopes: Vec<(ScopeLevel, String)>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+}
+
+impl MembershipView {
+    pub fn policy(&self) -> Membership {
+        Membership {
+            structure_id: self.structure_id,
+            role: self.role,
+            scopes: self
+                .scopes
+                .iter()
+                .map(|(level, code)| Scope {
+                    level: *level,
+                    code: code.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub person_id: i64,
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// A pending invitation, as its link shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Invitation {
+    pub email: String,
+    pub structure_id: i64,
+    pub structure_nom: String,
+    pub role: Role,
+    /// The person already has an account: accepting only adds the role.
+    pub existing_person: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiTokenView {
+    pub id: i64,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct AuditEvent {
+    pub action: String,
+    pub actor_person_id: Option<i64>,
+    pub actor_token_id: Option<i64>,
+    pub structure_id: Option<i64>,
+    /// What the action was about: the e-mail tried, the membership changed…
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: String,
+    pub action: String,
+    pub actor: Option<String>,
+    pub actor_token_id: Option<i64>,
+    pub structure: Option<String>,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub struct NewStructure<'a> {
+    pub nom: &'a str,
+    pub kind: StructureKind,
+    pub siret: Option<&'a str>,
+    pub commune_code: Option<&'a str>,
+}
+
+const STRUCTURE_SELECT: &str = "SELECT s.id, s.nom, s.kind, s.siret, s.commune_code, c.nom, s.created_at, \
+     c.epci_siren, c.departement_code, d.region_code \
+     FROM structures s LEFT JOIN communes c ON c.code = s.commune_code \
+     LEFT JOIN departements d ON d.code = c.departement_code";
+
+fn structure_from_row(row: &AnyRow) -> Result<Structure, sqlx::Error> {
+    let kind: String = row.try_get(2)?;
+    let commune_code: Option<String> = row.try_get(4)?;
+    Ok(Structure {
+        id: row.try_get(0)?,
+        nom: row.try_get(1)?,
+        kind_label: StructureKind::parse(&kind)
+            .map_or("Autre", StructureKind::label)
+            .to_string(),
+        kind,
+        siret: row.try_get(3)?,
+        commune_nom: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        location: Location {
+            commune: commune_code.clone(),
+            epci: row.try_get(7)?,
+            departement: row.try_get(8)?,
+            region: row.try_get(9)?,
+        },
+        commune_code,
+    })
+}
+
+const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_name, m.structure_id, s.nom, \
+     m.role, m.started_at, m.ended_at FROM memberships m \
+     JOIN people p ON p.id = m.person_id JOIN structures s ON s.id = m.structure_id";
+
+impl Database {
+    // ----- structures -----------------------------------------------------
+
+    /// Creates a structure; refuses an unknown commune or a SIRET already used.
+    pub async fn create_structure(
+        &self,
+        new: &NewStructure<'_>,
+    ) -> Result<Result<i64, Refusal>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(code) = new.commune_code {
+            let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
+                .bind(code.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if known.is_none() {
+                return Ok(Err(Refusal(format!(
+                    "La commune de code INSEE « {code} » n’est pas dans le référentiel."
+                ))));
+            }
+        }
+        if let Some(siret) = new.siret {
+            let used = sqlx::query("SELECT nom FROM structures WHERE siret = $1")
+                .bind(siret.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = used {
+                let nom: String = row.try_get(0)?;
+                return Ok(Err(Refusal(format!(
+                    "Le SIRET {siret} est déjà celui de la structure « {nom} »."
+                ))));
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO structures (nom, search_key, kind, siret, commune_code, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(new.nom.trim().to_string())
+        .bind(search_key(new.nom))
+        .bind(new.kind.code().to_string())
+        .bind(new.siret.map(str::to_string))
+        .bind(new.commune_code.map(str::to_string))
+        .bind(now_iso())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(row.try_get(0)?))
+    }
+
+    pub async fn structure(&self, id: i64) -> Result<Option<Structure>, StoreError> {
+        let sql = format!("{STRUCTURE_SELECT} WHERE s.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(structure_from_row).transpose()?)
+    }
+
+    /// Structures whose name has a word starting with `query` (all when empty).
+    pub async fn search_structures(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<StructureSummary>, StoreError> {
+        let key = search_key(query);
+        let sql = "SELECT s.id, s.nom, s.kind, c.nom, \
+             (SELECT COUNT(*) FROM memberships m WHERE m.structure_id = s.id AND m.ended_at IS NULL) \
+             FROM structures s LEFT JOIN communes c ON c.code = s.commune_code \
+             WHERE $1 = '' OR (s.search_key >= $1 AND s.search_key < $2) OR s.search_key LIKE $3 \
+             ORDER BY s.search_key, s.id LIMIT $4";
+        let rows = sqlx::query(sql)
+            .bind(key.clone())
+            .bind(prefix_upper_bound(&key))
+            .bind(format!("% {key}%"))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(2)?;
+                Ok(StructureSummary {
+                    id: r.try_get(0)?,
+                    nom: r.try_get(1)?,
+                    kind_label: StructureKind::parse(&kind)
+                        .map_or("Autre", StructureKind::label)
+                        .to_string(),
+                    commune_nom: r.try_get(3)?,
+                    members: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    // ----- people and memberships ------------------------------------------
+
+    pub async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
+        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE email = $1")
+            .bind(email.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| person_from_row(&r)).transpose()?)
+    }
+
+    pub async fn person(&self, id: i64) -> Result<Option<Person>, StoreError> {
+        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| person_from_row(&r)).transpose()?)
+    }
+
+    pub async fn password_hash(&self, person_id: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT hash FROM password_credentials WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// Replaces a person's password and ends all their sessions but `keep`.
+    pub async fn set_password(
+        &self,
+        person_id: i64,
+        hash: &str,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        upsert_password(&mut tx, person_id, hash).await?;
+        sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2")
+            .bind(person_id)
+            .bind(keep.map(hash_secret).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Active memberships of a person.
+    pub async fn memberships_of(&self, person_id: i64) -> Result<Vec<MembershipView>, StoreError> {
+        let sql = format!(
+            "{MEMBERSHIP_SELECT} WHERE m.person_id = $1 AND m.ended_at IS NULL ORDER BY s.nom, m.id"
+        );
+        self.memberships(sql, person_id).await
+    }
+
+    /// Memberships of a structure, current first, then ended ones.
+    pub async fn members_of(&self, structure_id: i64) -> Result<Vec<MembershipView>, StoreError> {
+        let sql = format!(
+            "{MEMBERSHIP_SELECT} WHERE m.structure_id = $1 \
+             ORDER BY CASE WHEN m.ended_at IS NULL THEN 0 ELSE 1 END, p.display_name, m.id"
+        );
+        self.memberships(sql, structure_id).await
+    }
+
+    pub async fn membership(&self, id: i64) -> Result<Option<MembershipView>, StoreError> {
+        let sql = format!("{MEMBERSHIP_SELECT} WHERE m.id = $1");
+        Ok(self.memberships(sql, id).await?.pop())
+    }
+
+    async fn memberships(
+        &self,
+        sql: String,
+        param: i64,
+    ) -> Result<Vec<MembershipView>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(param)
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            let role: String = r.try_get(6)?;
+            let scopes = sqlx::query("SELECT level, code FROM coordination_scopes WHERE membership_id = $1 ORDER BY level, code")
+                .bind(id)
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .filter_map(|s| {
+                    let level: String = s.try_get(0).ok()?;
+                    Some((ScopeLevel::parse(&level)?, s.try_get(1).ok()?))
+                })
+                .collect();
+            out.push(MembershipView {
+                id,
+                person_id: r.try_get(1)?,
+                email: r.try_get(2)?,
+                display_name: r.try_get(3)?,
+                structure_id: r.try_get(4)?,
+                structure_nom: r.try_get(5)?,
+                role: Role::parse(&role).unwrap_or(Role::Membre),
+                scopes,
+                started_at: r.try_get(7)?,
+                ended_at: r.try_get(8)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn change_role(&self, membership_id: i64, role: Role) -> Result<(), StoreError> {
+        sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(role.code().to_string())
+            .bind(membership_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a membership: the person keeps their account and their records
+    /// stay attributed, but the access it gave stops now.
+    pub async fn end_membership(&self, membership_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE memberships SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(now_iso())
+            .bind(membership_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a person with a password and a role in a structure, at once
+    /// (the first administrator, created from the command line).
+    pub async fn create_person_with_role(
+        &self,
+        email: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+        structure_id: i64,
+        role: Role,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let person_id = find_or_create_person(&mut tx, email, display_name).await?;
+        if let Some(hash) = password_hash {
+            upsert_password(&mut tx, person_id, hash).await?;
+        }
+        add_membership(&mut tx, person_id, structure_id, role, &[]).await?;
+        tx.commit().await?;
+        Ok(person_id)
+    }
+
+    // ----- sessions ----------------------------------------------------------
+
+    /// Opens a session; returns the secret for the cookie.
+    pub async fn create_session(&self, person_id: i64) -> Result<String, StoreError> {
+        let token = new_secret();
+        let now = now_iso();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(hash_secret(&token))
+        .bind(person_id)
+        .bind(new_secret())
+        .bind(now)
+        .bind(iso_in(SESSION_ABSOLUTE_SECONDS))
+        .execute(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The live session for a cookie secret, refreshed; expired ones are
+    /// deleted and yield `None`.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
+        let hash = hash_secret(token);
+        let Some(row) = sqlx::query("SELECT person_id, csrf_token, expires_at, last_seen_at FROM sessions WHERE token_hash = $1")
+            .bind(hash.clone())
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at: String = row.try_get(2)?;
+        let last_seen_at: String = row.try_get(3)?;
+        let now = now_iso();
+        if expires_at <= now || last_seen_at <= iso_in(-SESSION_IDLE_SECONDS) {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(hash)
+                .execute(self.pool())
+                .await?;
+            return Ok(None);
+        }
+        // Refresh at most once a minute: most requests then only read.
+        if last_seen_at <= iso_in(-60) {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(hash)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(Some(Session {
+            person_id: row.try_get(0)?,
+            csrf_token: row.try_get(1)?,
+            expires_at,
+        }))
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a person ("se déconnecter partout").
+    pub async fn end_all_sessions(&self, person_id: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+            .bind(person_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn session_count(&self, person_id: i64) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM sessions WHERE person_id = $1 AND expires_at > $2")
+                .bind(person_id)
+                .bind(now_iso())
+                .fetch_one(self.pool())
+                .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    // ----- invitations and password resets -----------------------------------
+
+    /// Invites `email` into a structure with a role; returns the link secret.
+    pub async fn create_invitation(
+        &self,
+        email: &str,
+        structure_id: i64,
+        role: Role,
+        scopes: &[(ScopeLevel, String)],
+        created_by: Option<i64>,
+    ) -> Result<String, StoreError> {
+        let token = new_secret();
+        let scopes_text = scopes
+            .iter()
+            .map(|(l, c)| format!("{}:{c}", l.code()))
+            .collect::<Vec<_>>()
+            .join(";");
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, purpose, email, structure_id, role, scopes, created_by, created_at, expires_at) \
+             VALUES ($1, 'invitation', $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(hash_secret(&token))
+        .bind(email.to_string())
+        .bind(structure_id)
+        .bind(role.code().to_string())
+        .bind(scopes_text)
+        .bind(created_by)
+        .bind(now_iso())
+        .bind(iso_in(INVITATION_SECONDS))
+        .execute(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The pending, unexpired invitation behind a link.
+    pub async fn invitation(&self, token: &str) -> Result<Option<Invitation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.email, t.structure_id, s.nom, t.role, p.id FROM one_time_tokens t \
+             JOIN structures s ON s.id = t.structure_id LEFT JOIN people p ON p.email = t.email \
+             WHERE t.token_hash = $1 AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > $2",
+        )
+        .bind(hash_secret(token))
+        .bind(now_iso())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let role: String = r.try_get(3)?;
+        Ok(Some(Invitation {
+            email: r.try_get(0)?,
+            structure_id: r.try_get(1)?,
+            structure_nom: r.try_get(2)?,
+            role: Role::parse(&role).unwrap_or(Role::Membre),
+            existing_person: r.try_get(4)?,
+        }))
+    }
+
+    /// Accepts an invitation in one transaction: creates the person if new
+    /// (with `password_hash`), adds the membership, uses up the link.
+    /// `None` when the link is no longer valid.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let now = now_iso();
+        // Using the link first, conditionally, makes a double submission harmless.
+        let used = sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'invitation' \
+             AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(hash_secret(token))
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT email, structure_id, role, scopes FROM one_time_tokens WHERE token_hash = $1",
+        )
+        .bind(hash_secret(token))
+        .fetch_one(&mut *tx)
+        .await?;
+        let email: String = row.try_get(0)?;
+        let structure_id: i64 = row.try_get(1)?;
+        let role = Role::parse(&row.try_get::<String, _>(2)?).unwrap_or(Role::Membre);
+        let scopes: Vec<(ScopeLevel, String)> = row
+            .try_get::<Option<String>, _>(3)?
+            .unwrap_or_default()
+            .split(';')
+            .filter_map(|s| {
+                let (level, code) = s.split_once(':')?;
+                Some((ScopeLevel::parse(level)?, code.to_string()))
+            })
+            .collect();
+        let person_id = find_or_create_person(&mut tx, &email, display_name).await?;
+        if let Some(hash) = password_hash {
+            let has_password =
+                sqlx::query("SELECT person_id FROM password_credentials WHERE person_id = $1")
+                    .bind(person_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+            if !has_password {
+                upsert_password(&mut tx, person_id, hash).await?;
+            }
+        }
+        // Re-inviting an active member changes their role instead.
+        let existing = sqlx::query("SELECT id FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL")
+            .bind(person_id)
+            .bind(structure_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let membership_id = match existing {
+            Some(r) => {
+                let id: i64 = r.try_get(0)?;
+                sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
+                    .bind(role.code().to_string())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            None => add_membership(&mut tx, person_id, structure_id, role, &scopes).await?,
+        };
+        tx.commit().await?;
+        Ok(Some((person_id, membership_id)))
+    }
+
+    /// A password-reset link for a person (valid one hour).
+    pub async fn create_password_reset(&self, person: &Person) -> Result<String, StoreError> {
+        let token = new_secret();
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, purpose, email, person_id, created_at, expires_at) \
+             VALUES ($1, 'password_reset', $2, $3, $4, $5)",
+        )
+        .bind(hash_secret(&token))
+        .bind(person.email.clone())
+        .bind(person.id)
+        .bind(now_iso())
+        .bind(iso_in(PASSWORD_RESET_SECONDS))
+        .execute(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The address a still-usable reset link was sent to.
+    pub async fn password_reset_email(&self, token: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT email FROM one_time_tokens WHERE token_hash = $1 AND purpose = 'password_reset' \
+             AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(hash_secret(token))
+        .bind(now_iso())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    /// Uses a reset link: sets the password and ends every session of the
+    /// person. `None` when the link is no longer valid.
+    pub async fn reset_password(&self, token: &str, hash: &str) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let now = now_iso();
+        let used = sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'password_reset' \
+             AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(hash_secret(token))
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let person_id: i64 =
+            sqlx::query("SELECT person_id FROM one_time_tokens WHERE token_hash = $1")
+                .bind(hash_secret(token))
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        upsert_password(&mut tx, person_id, hash).await?;
+        sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(person_id))
+    }
+
+    // ----- API tokens ----------------------------------------------------------
+
+    /// Creates an API token for a structure; the secret is shown once.
+    pub async fn create_api_token(
+        &self,
+        structure_id: i64,
+        name: &str,
+        created_by: i64,
+    ) -> Result<(i64, String), StoreError> {
+        let token = new_secret();
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (structure_id, name, token_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(structure_id)
+        .bind(name.to_string())
+        .bind(hash_secret(&token))
+        .bind(created_by)
+        .bind(now_iso())
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get(0)?, token))
+    }
+
+    pub async fn api_tokens_of(&self, structure_id: i64) -> Result<Vec<ApiTokenView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.name, p.display_name, t.created_at, t.last_used_at, t.revoked_at \
+             FROM api_tokens t JOIN people p ON p.id = t.created_by WHERE t.structure_id = $1 ORDER BY t.id DESC",
+        )
+        .bind(structure_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiTokenView {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created_by: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                    last_used_at: r.try_get(4)?,
+                    revoked_at: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Revokes a token of a structure; false when there is no such live token.
+    pub async fn revoke_api_token(
+        &self,
+        structure_id: i64,
+        token_id: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND structure_id = $3 AND revoked_at IS NULL")
+            .bind(now_iso())
+            .bind(token_id)
+            .bind(structure_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The live token for a presented secret: `(token id, structure id)`.
+    pub async fn api_token(&self, secret: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, structure_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash_secret(secret))
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let id: i64 = r.try_get(0)?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now_iso())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(Some((id, r.try_get(1)?)))
+    }
+
+    // ----- audit trail -------------------------------------------------------
+
+    /// Appends an event to the audit trail.
+    pub async fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (at, action, actor_person_id, actor_token_id, structure_id, subject, detail, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(now_iso())
+        .bind(event.action.clone())
+        .bind(event.actor_person_id)
+        .bind(event.actor_token_id)
+        .bind(event.structure_id)
+        .bind(event.subject.clone())
+        .bind(event.detail.clone())
+        .bind(event.ip.clone())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// How many `action` events about `subject` (or from `ip`) happened in
+    /// the last `seconds`: the basis of sign-in rate limiting.
+    pub async fn recent_events(
+        &self,
+        action: &str,
+        subject: Option<&str>,
+        ip: Option<&str>,
+        seconds: i64,
+    ) -> Result<i64, StoreError> {
+        let (column, value) = match (subject, ip) {
+            (Some(s), _) => ("subject", s),
+            (None, Some(ip)) => ("ip", ip),
+            (None, None) => return Ok(0),
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1 AND {column} = $2 AND at > $3"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(action.to_string())
+            .bind(value.to_string())
+            .bind(iso_in(-seconds))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The latest events, newest first, optionally of one action only.
+    pub async fn audit_events(
+        &self,
+        action: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.at, a.action, p.email, a.actor_token_id, s.nom, a.subject, a.detail, a.ip \
+             FROM audit_events a LEFT JOIN people p ON p.id = a.actor_person_id \
+             LEFT JOIN structures s ON s.id = a.structure_id \
+             WHERE $1 = '' OR a.action = $1 ORDER BY a.id DESC LIMIT $2",
+        )
+        .bind(action.unwrap_or("").to_string())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    action: r.try_get(2)?,
+                    actor: r.try_get(3)?,
+                    actor_token_id: r.try_get(4)?,
+                    structure: r.try_get(5)?,
+                    subject: r.try_get(6)?,
+                    detail: r.try_get(7)?,
+                    ip: r.try_get(8)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    // ----- outbox ------------------------------------------------------------
+
+    pub async fn enqueue_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query("INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(to.to_string())
+            .bind(subject.to_string())
+            .bind(body.to_string())
+            .bind(now_iso())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Messages, newest first; `pending_only` for the sender's queue.
+    pub async fn outbox(
+        &self,
+        pending_only: bool,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!(
+            "SELECT id, to_address, subject, body, created_at, sent_at, attempts, last_error FROM outbox {} \
+             ORDER BY id {} LIMIT $1",
+            if pending_only {
+                "WHERE sent_at IS NULL AND attempts < 5"
+            } else {
+                ""
+            },
+            if pending_only { "ASC" } else { "DESC" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    id: r.try_get(0)?,
+                    to_address: r.try_get(1)?,
+                    subject: r.try_get(2)?,
+                    body: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    sent_at: r.try_get(5)?,
+                    attempts: r.try_get(6)?,
+                    last_error: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Records a delivery attempt: sent when `error` is `None`.
+    pub async fn mark_email(&self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
+        let query = match error {
+            None => sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+                .bind(now_iso()),
+            Some(e) => sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+                .bind(e.to_string()),
+        };
+        query.bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+}
+
+fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
+    Ok(Person {
+        id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        display_name: r.try_get(2)?,
+    })
+}
+
+async fn find_or_create_person(
+    conn: &mut AnyConnection,
+    email: &str,
+    display_name: &str,
+) -> Result<i64, StoreError> {
+    if let Some(r) = sqlx::query("SELECT id FROM people WHERE email = $1")
+        .bind(email.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(r.try_get(0)?);
+    }
+    let r = sqlx::query(
+        "INSERT INTO people (email, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(email.to_string())
+    .bind(display_name.trim().to_string())
+    .bind(now_iso())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get(0)?)
+}
+
+async fn upsert_password(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    hash: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO password_credentials (person_id, hash, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (person_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
+    )
+    .bind(person_id)
+    .bind(hash.to_string())
+    .bind(now_iso())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn add_membership(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    structure_id: i64,
+    role: Role,
+    scopes: &[(ScopeLevel, String)],
+) -> Result<i64, StoreError> {
+    let r = sqlx::query("INSERT INTO memberships (person_id, structure_id, role, started_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(person_id)
+        .bind(structure_id)
+        .bind(role.code().to_string())
+        .bind(now_iso())
+        .fetch_one(&mut *conn)
+        .await?;
+    let id: i64 = r.try_get(0)?;
+    for (level, code) in scopes {
+        sqlx::query(
+            "INSERT INTO coordination_scopes (membership_id, level, code) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(level.code().to_string())
+        .bind(code.clone())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,1421 @@
+//! Comptes pages: sign-in and sign-out, password reset, invitation
+//! acceptance, my account, a structure's members and API tokens, and the
+//! administration (structures, audit trail, outbox). Every access decision
+//! goes through `passerelle_accounts::policy`; every security-relevant event
+//! is appended to the audit trail.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use passerelle_accounts::password::{
+    check_new_password, hash_password, verify_nothing, verify_password,
+};
+use passerelle_accounts::policy::{Action, Denial};
+use passerelle_accounts::secret::looks_like_secret;
+use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
+use passerelle_store::StoreError;
+use passerelle_store::accounts::{
+    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure, OutboxMessage,
+    Person, Structure, StructureSummary,
+};
+use passerelle_territory::codes::is_commune_code;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{Viewer, clear_session_cookie, page_denial, session_cookie};
+use crate::pages::{Chrome, Crumb, crumbs, message, render, storage_failure};
+use crate::routes::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/connexion", sign_in_page),
+        Route::post("/connexion", sign_in),
+        Route::post("/deconnexion", sign_out),
+        Route::get("/mot-de-passe-oublie", forgot_page),
+        Route::post("/mot-de-passe-oublie", forgot),
+        Route::get("/reinitialisation/{token}", reset_page),
+        Route::post("/reinitialisation/{token}", reset),
+        Route::get("/invitation/{token}", invitation_page),
+        Route::post("/invitation/{token}", accept_invitation),
+        Route::get("/compte", account_page),
+        Route::post("/compte/mot-de-passe", change_password),
+        Route::post("/compte/deconnexion-partout", sign_out_everywhere),
+        Route::get("/admin/structures", structures_page),
+        Route::post("/admin/structures", create_structure),
+        Route::get("/admin/journal", audit_page),
+        Route::get("/admin/journal.csv", audit_csv),
+        Route::get("/admin/courriels", outbox_page),
+        Route::get("/structures/{id}", structure_page),
+        Route::post("/structures/{id}/invitations", invite),
+        Route::post("/structures/{id}/membres/{membership}/role", change_role),
+        Route::post("/structures/{id}/membres/{membership}/fin", end_membership),
+        Route::post("/structures/{id}/jetons", create_token),
+        Route::post("/structures/{id}/jetons/{token}/revocation", revoke_token),
+    ]
+}
+
+/// Sign-in failures allowed per account, then per address, in the window.
+const FAILURES_PER_ACCOUNT: i64 = 5;
+const FAILURES_PER_IP: i64 = 30;
+const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+const RESETS_PER_HOUR: i64 = 3;
+
+type PageResult = Result<Response, Response>;
+
+fn store(e: StoreError) -> Response {
+    storage_failure(e)
+}
+
+fn bad_form() -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Formulaire incomplet",
+        &["Le formulaire envoyé est incomplet ou mal formé. Rechargez la page et recommencez."],
+    )
+}
+
+async fn audit(
+    state: &AppState,
+    viewer: &Viewer,
+    action: &str,
+    structure_id: Option<i64>,
+    subject: Option<String>,
+    detail: Option<String>,
+) -> Result<(), Response> {
+    let event = AuditEvent {
+        action: action.into(),
+        actor_person_id: viewer.person_id(),
+        actor_token_id: viewer.token_id(),
+        structure_id,
+        subject,
+        detail,
+        ip: viewer.ip.clone(),
+    };
+    state.db.audit(&event).await.map_err(store)
+}
+
+/// Queues an e-mail (sent by the mailer when SMTP is configured).
+async fn send_mail(state: &AppState, to: &str, subject: &str, body: &str) -> Result<(), Response> {
+    state
+        .db
+        .enqueue_email(to, subject, body)
+        .await
+        .map(|_| ())
+        .map_err(store)
+}
+
+/// Only local paths, so a crafted link cannot send people elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/compte"
+    }
+}
+
+async fn hash_off_runtime(password: String) -> Result<String, Response> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| {
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur interne",
+                &["Réessayez."],
+            )
+        })
+}
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+// ----- sign-in ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "connexion.html")]
+struct SignInPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+    email: String,
+    suite: String,
+}
+
+#[derive(Deserialize, Default)]
+struct SignInQuery {
+    #[serde(default)]
+    suite: String,
+    #[serde(default)]
+    info: String,
+}
+
+async fn sign_in_page(viewer: Viewer, Query(q): Query<SignInQuery>) -> Response {
+    let notice = match q.info.as_str() {
+        "mot-de-passe" => {
+            Some("Votre mot de passe a été changé : connectez-vous avec le nouveau.".to_string())
+        }
+        "invitation" => Some("Invitation acceptée : connectez-vous pour y accéder.".to_string()),
+        "deconnexion-partout" => Some("Toutes vos sessions ont été fermées.".to_string()),
+        _ => None,
+    };
+    render(&SignInPage {
+        chrome: Chrome::new("", &viewer),
+        error: None,
+        notice,
+        email: String::new(),
+        suite: q.suite,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    suite: String,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    match sign_in_inner(&state, &viewer, form).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> PageResult {
+    let email: String = normalize_email(&form.email)
+        .unwrap_or_else(|| form.email.trim().to_lowercase().chars().take(254).collect());
+    let refuse = |status: StatusCode, error: &str| {
+        let page = SignInPage {
+            chrome: Chrome::new("", viewer),
+            error: Some(error.into()),
+            notice: None,
+            email: email.clone(),
+            suite: form.suite.clone(),
+        };
+        (status, render(&page)).into_response()
+    };
+    let account_failures = state
+        .db
+        .recent_events(
+            "sign_in.failure",
+            Some(&email),
+            None,
+            FAILURE_WINDOW_SECONDS,
+        )
+        .await
+        .map_err(store)?;
+    let ip_failures = match &viewer.ip {
+        Some(ip) => state
+            .db
+            .recent_events("sign_in.failure", None, Some(ip), FAILURE_WINDOW_SECONDS)
+            .await
+            .map_err(store)?,
+        None => 0,
+    };
+    if account_failures >= FAILURES_PER_ACCOUNT || ip_failures >= FAILURES_PER_IP {
+        audit(
+            state,
+            viewer,
+            "sign_in.throttled",
+            None,
+            Some(email.clone()),
+            None,
+        )
+        .await?;
+        return Err(refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Trop de tentatives de connexion. Patientez quinze minutes, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
+        ));
+    }
+    let person = state.db.person_by_email(&email).await.map_err(store)?;
+    let stored = match &person {
+        Some(p) => state.db.password_hash(p.id).await.map_err(store)?,
+        None => None,
+    };
+    let password = form.password;
+    // Unknown address or no password: spend the same time as a wrong password.
+    let valid = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_nothing(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let Some(person) = person.filter(|_| valid) else {
+        audit(
+            state,
+            viewer,
+            "sign_in.failure",
+            None,
+            Some(email.clone()),
+            None,
+        )
+        .await?;
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "Adresse électronique ou mot de passe incorrect.",
+        ));
+    };
+    // A new session on each sign-in: a session fixed before cannot be reused.
+    if let Some(old) = &viewer.session_token {
+        state.db.end_session(old).await.map_err(store)?;
+    }
+    let token = state.db.create_session(person.id).await.map_err(store)?;
+    let signed_in = Viewer {
+        person: Some(person.clone()),
+        ..viewer.clone()
+    };
+    audit(
+        state,
+        &signed_in,
+        "sign_in.success",
+        None,
+        Some(email),
+        None,
+    )
+    .await?;
+    Ok(with_cookie(
+        Redirect::to(safe_next(&form.suite)).into_response(),
+        session_cookie(state, &token),
+    ))
+}
+
+async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
+    if let Some(token) = &viewer.session_token {
+        if let Err(e) = state.db.end_session(token).await {
+            return store(e);
+        }
+        if let Err(r) = audit(&state, &viewer, "sign_out", None, None, None).await {
+            return r;
+        }
+    }
+    with_cookie(Redirect::to("/").into_response(), clear_session_cookie())
+}
+
+// ----- password reset --------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "mot_de_passe_oublie.html")]
+struct ForgotPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn forgot_page(viewer: Viewer) -> Response {
+    render(&ForgotPage {
+        chrome: Chrome::new("", &viewer),
+        error: None,
+        notice: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    email: String,
+}
+
+async fn forgot(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<ForgotForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        if let Some(email) = normalize_email(&form.email) {
+            let recent = state.db.recent_events("password.reset_requested", Some(&email), None, 3600).await.map_err(store)?;
+            let person = state.db.person_by_email(&email).await.map_err(store)?;
+            if let (Some(person), true) = (person, recent < RESETS_PER_HOUR) {
+                let token = state.db.create_password_reset(&person).await.map_err(store)?;
+                let link = format!("{}/reinitialisation/{token}", state.config.public_url);
+                let body = format!(
+                    "Bonjour {},\n\nPour choisir un nouveau mot de passe Passerelle, ouvrez ce lien dans l’heure :\n{link}\n\n\
+                     Si vous n’avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.\n",
+                    person.display_name
+                );
+                send_mail(&state, &person.email, "Passerelle : nouveau mot de passe", &body).await?;
+            }
+            audit(&state, &viewer, "password.reset_requested", None, Some(email), None).await?;
+        }
+        // The same answer whether or not the address has an account.
+        Ok(render(&ForgotPage {
+            chrome: Chrome::new("", &viewer),
+            error: None,
+            notice: Some("Si cette adresse correspond à un compte, un courriel vient d’y être envoyé avec un lien valable une heure.".into()),
+        }))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Template)]
+#[template(path = "reinitialisation.html")]
+struct ResetPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+    token: String,
+    email: String,
+}
+
+fn expired_link() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Lien expiré ou déjà utilisé",
+        &[
+            "Ce lien n’est plus valable. Demandez-en un nouveau depuis la page « Mot de passe oublié ? » ou auprès du gestionnaire de votre structure.",
+        ],
+    )
+}
+
+async fn reset_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+) -> Response {
+    if !looks_like_secret(&token) {
+        return expired_link();
+    }
+    match state.db.password_reset_email(&token).await {
+        Ok(Some(email)) => render(&ResetPage {
+            chrome: Chrome::new("", &viewer),
+            error: None,
+            notice: None,
+            token,
+            email,
+        }),
+        Ok(None) => expired_link(),
+        Err(e) => store(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewPasswordForm {
+    new_password: String,
+    confirmation: String,
+}
+
+/// Checks a new password and its confirmation; the French reason if refused.
+fn new_password_problem(form: &NewPasswordForm, email: &str) -> Option<String> {
+    if form.new_password != form.confirmation {
+        return Some("Les deux mots de passe saisis sont différents.".into());
+    }
+    check_new_password(&form.new_password, email)
+        .err()
+        .map(|p| p.message())
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+    form: Result<Form<NewPasswordForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    if !looks_like_secret(&token) {
+        return expired_link();
+    }
+    let result: PageResult = async {
+        let Some(email) = state.db.password_reset_email(&token).await.map_err(store)? else {
+            return Err(expired_link());
+        };
+        if let Some(problem) = new_password_problem(&form, &email) {
+            let page = ResetPage {
+                chrome: Chrome::new("", &viewer),
+                error: Some(problem),
+                notice: None,
+                token,
+                email,
+            };
+            return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+        let hash = hash_off_runtime(form.new_password).await?;
+        let Some(person_id) = state
+            .db
+            .reset_password(&token, &hash)
+            .await
+            .map_err(store)?
+        else {
+            return Err(expired_link());
+        };
+        let person = state.db.person(person_id).await.map_err(store)?;
+        let actor = Viewer {
+            person,
+            ..viewer.clone()
+        };
+        audit(&state, &actor, "password.reset", None, Some(email), None).await?;
+        Ok(with_cookie(
+            Redirect::to("/connexion?info=mot-de-passe").into_response(),
+            clear_session_cookie(),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+// ----- invitations -----------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+    token: String,
+    invitation: Invitation,
+    display_name: String,
+}
+
+async fn invitation_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+) -> Response {
+    if !looks_like_secret(&token) {
+        return expired_link();
+    }
+    match state.db.invitation(&token).await {
+        Ok(Some(invitation)) => render(&InvitationPage {
+            chrome: Chrome::new("", &viewer),
+            error: None,
+            notice: None,
+            token,
+            invitation,
+            display_name: String::new(),
+        }),
+        Ok(None) => expired_link(),
+        Err(e) => store(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+    form: Result<Form<AcceptForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    if !looks_like_secret(&token) {
+        return expired_link();
+    }
+    let result: PageResult = async {
+        let Some(invitation) = state.db.invitation(&token).await.map_err(store)? else {
+            return Err(expired_link());
+        };
+        let is_new = invitation.existing_person.is_none();
+        let display_name = form.display_name.trim().to_string();
+        let password = NewPasswordForm {
+            new_password: form.new_password,
+            confirmation: form.confirmation,
+        };
+        let problem = if !is_new {
+            None
+        } else if display_name.is_empty() || display_name.chars().count() > 120 {
+            Some("Indiquez votre prénom et votre nom (120 caractères au plus).".to_string())
+        } else {
+            new_password_problem(&password, &invitation.email)
+        };
+        if let Some(problem) = problem {
+            let page = InvitationPage {
+                chrome: Chrome::new("", &viewer),
+                error: Some(problem),
+                notice: None,
+                token,
+                invitation,
+                display_name,
+            };
+            return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+        let hash = if is_new {
+            Some(hash_off_runtime(password.new_password).await?)
+        } else {
+            None
+        };
+        let Some((person_id, _)) = state
+            .db
+            .accept_invitation(&token, &display_name, hash.as_deref())
+            .await
+            .map_err(store)?
+        else {
+            return Err(expired_link());
+        };
+        let person = state.db.person(person_id).await.map_err(store)?;
+        let actor = Viewer {
+            person,
+            ..viewer.clone()
+        };
+        audit(
+            &state,
+            &actor,
+            "invitation.accepted",
+            Some(invitation.structure_id),
+            Some(invitation.email.clone()),
+            Some(invitation.role.code().into()),
+        )
+        .await?;
+        if !is_new {
+            return Ok(Redirect::to("/connexion?info=invitation").into_response());
+        }
+        let session = state.db.create_session(person_id).await.map_err(store)?;
+        audit(
+            &state,
+            &actor,
+            "sign_in.success",
+            None,
+            Some(invitation.email),
+            Some("invitation".into()),
+        )
+        .await?;
+        Ok(with_cookie(
+            Redirect::to("/compte").into_response(),
+            session_cookie(&state, &session),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+// ----- my account ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "compte.html")]
+struct AccountPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+    person: Person,
+    memberships: Vec<MembershipView>,
+    sessions: i64,
+}
+
+/// The signed-in person, or the denial to answer with.
+fn signed_in_person(viewer: &Viewer, path: &str) -> Result<Person, Response> {
+    viewer
+        .authorize(Action::ViewOwnAccount)
+        .map_err(|d| page_denial(d, path))?;
+    viewer
+        .person
+        .clone()
+        .ok_or_else(|| page_denial(Denial::Forbidden, path))
+}
+
+async fn account_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    error: Option<String>,
+    notice: Option<String>,
+) -> PageResult {
+    let person = signed_in_person(viewer, "/compte")?;
+    let sessions = state.db.session_count(person.id).await.map_err(store)?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = AccountPage {
+        chrome: Chrome::new("", viewer),
+        error,
+        notice,
+        person,
+        memberships: viewer.memberships.clone(),
+        sessions,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn account_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    account_page_with(&state, &viewer, None, None)
+        .await
+        .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordForm {
+    current_password: String,
+    new_password: String,
+    confirmation: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<ChangePasswordForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let person = signed_in_person(&viewer, "/compte")?;
+        let stored = state.db.password_hash(person.id).await.map_err(store)?;
+        let current = form.current_password.clone();
+        let valid = tokio::task::spawn_blocking(move || {
+            stored.is_some_and(|h| verify_password(&current, &h))
+        })
+        .await
+        .unwrap_or(false);
+        if !valid {
+            audit(
+                &state,
+                &viewer,
+                "password.change_refused",
+                None,
+                Some(person.email.clone()),
+                None,
+            )
+            .await?;
+            return account_page_with(
+                &state,
+                &viewer,
+                Some("Le mot de passe actuel est incorrect.".into()),
+                None,
+            )
+            .await;
+        }
+        let new = NewPasswordForm {
+            new_password: form.new_password,
+            confirmation: form.confirmation,
+        };
+        if let Some(problem) = new_password_problem(&new, &person.email) {
+            return account_page_with(&state, &viewer, Some(problem), None).await;
+        }
+        let hash = hash_off_runtime(new.new_password).await?;
+        state
+            .db
+            .set_password(person.id, &hash, viewer.session_token.as_deref())
+            .await
+            .map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "password.changed",
+            None,
+            Some(person.email),
+            None,
+        )
+        .await?;
+        account_page_with(
+            &state,
+            &viewer,
+            None,
+            Some("Mot de passe changé. Vos autres sessions ont été fermées.".into()),
+        )
+        .await
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let result: PageResult = async {
+        let person = signed_in_person(&viewer, "/compte")?;
+        let ended = state.db.end_all_sessions(person.id).await.map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "sign_out.everywhere",
+            None,
+            Some(person.email),
+            Some(format!("{ended} sessions")),
+        )
+        .await?;
+        Ok(with_cookie(
+            Redirect::to("/connexion?info=deconnexion-partout").into_response(),
+            clear_session_cookie(),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+// ----- administration: structures, audit trail, outbox -----------------------------
+
+#[derive(Template)]
+#[template(path = "admin_structures.html")]
+struct StructuresPage {
+    chrome: Chrome,
+    error: Option<String>,
+    notice: Option<String>,
+    q: String,
+    structures: Vec<StructureSummary>,
+    kinds: &'static [StructureKind],
+}
+
+#[derive(Deserialize, Default)]
+struct StructuresQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn structures_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    q: String,
+    error: Option<String>,
+) -> PageResult {
+    viewer
+        .authorize(Action::ListStructures)
+        .map_err(|d| page_denial(d, "/admin/structures"))?;
+    let q: String = q.trim().chars().take(100).collect();
+    let structures = state.db.search_structures(&q, 200).await.map_err(store)?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StructuresPage {
+        chrome: Chrome::new("", viewer),
+        error,
+        notice: None,
+        q,
+        structures,
+        kinds: StructureKind::ALL,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn structures_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<StructuresQuery>,
+) -> Response {
+    structures_page_with(&state, &viewer, q.q, None)
+        .await
+        .unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct NewStructureForm {
+    nom: String,
+    kind: String,
+    #[serde(default)]
+    siret: String,
+    #[serde(default)]
+    commune: String,
+}
+
+async fn create_structure(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<NewStructureForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        viewer.authorize(Action::CreateStructure).map_err(|d| page_denial(d, "/admin/structures"))?;
+        let nom = form.nom.trim();
+        let siret: String = form.siret.chars().filter(|c| !c.is_whitespace()).collect();
+        let commune = form.commune.trim();
+        let problem = if nom.is_empty() || nom.chars().count() > 200 {
+            Some("Indiquez le nom de la structure (200 caractères au plus).".to_string())
+        } else if StructureKind::parse(&form.kind).is_none() {
+            Some("Choisissez un type de structure dans la liste.".to_string())
+        } else if !siret.is_empty() && !is_valid_siret(&siret) {
+            Some(format!("« {siret} » n’est pas un SIRET valide (14 chiffres, clé de contrôle)."))
+        } else if !commune.is_empty() && !is_commune_code(commune) {
+            Some(format!("« {commune} » n’est pas un code INSEE de commune (5 caractères, par exemple 29232)."))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return structures_page_with(&state, &viewer, String::new(), Some(problem)).await;
+        }
+        let kind = StructureKind::parse(&form.kind).unwrap_or(StructureKind::Autre);
+        let new = NewStructure {
+            nom,
+            kind,
+            siret: (!siret.is_empty()).then_some(siret.as_str()),
+            commune_code: (!commune.is_empty()).then_some(commune),
+        };
+        match state.db.create_structure(&new).await.map_err(store)? {
+            Ok(id) => {
+                audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
+                Ok(Redirect::to(&format!("/structures/{id}")).into_response())
+            }
+            Err(refusal) => structures_page_with(&state, &viewer, String::new(), Some(refusal.0)).await,
+        }
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Template)]
+#[template(path = "journal.html")]
+struct AuditPage {
+    chrome: Chrome,
+    events: Vec<AuditRecord>,
+    action: String,
+    actions: &'static [&'static str],
+}
+
+/// The actions recorded in the audit trail, for the filter.
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "sign_in.success",
+    "sign_in.failure",
+    "sign_in.throttled",
+    "sign_out",
+    "sign_out.everywhere",
+    "password.changed",
+    "password.change_refused",
+    "password.reset_requested",
+    "password.reset",
+    "invitation.created",
+    "invitation.accepted",
+    "membership.role_changed",
+    "membership.ended",
+    "structure.created",
+    "api_token.created",
+    "api_token.revoked",
+    "audit.exported",
+];
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    action: String,
+}
+
+fn audit_filter(q: &AuditQuery) -> Option<&'static str> {
+    AUDIT_ACTIONS.iter().copied().find(|a| *a == q.action)
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    if let Err(d) = viewer.authorize(Action::ViewAuditTrail) {
+        return page_denial(d, "/admin/journal");
+    }
+    let filter = audit_filter(&q);
+    match state.db.audit_events(filter, 500).await {
+        Ok(events) => render(&AuditPage {
+            chrome: Chrome::new("", &viewer),
+            events,
+            action: filter.unwrap_or("").into(),
+            actions: AUDIT_ACTIONS,
+        }),
+        Err(e) => store(e),
+    }
+}
+
+async fn audit_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    if let Err(d) = viewer.authorize(Action::ViewAuditTrail) {
+        return page_denial(d, "/admin/journal");
+    }
+    let result: PageResult = async {
+        let filter = audit_filter(&q);
+        let events = state
+            .db
+            .audit_events(filter, i64::MAX)
+            .await
+            .map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "audit.exported",
+            None,
+            filter.map(str::to_string),
+            Some(format!("{} events", events.len())),
+        )
+        .await?;
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let fail = |_| {
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur interne",
+                &["Export impossible."],
+            )
+        };
+        out.write_record([
+            "id",
+            "date_utc",
+            "evenement",
+            "par",
+            "jeton",
+            "structure",
+            "objet",
+            "detail",
+            "ip",
+        ])
+        .map_err(fail)?;
+        for e in events {
+            let text = |v: Option<String>| v.unwrap_or_default();
+            out.write_record([
+                e.id.to_string(),
+                e.at,
+                e.action,
+                text(e.actor),
+                e.actor_token_id.map(|t| t.to_string()).unwrap_or_default(),
+                text(e.structure),
+                text(e.subject),
+                text(e.detail),
+                text(e.ip),
+            ])
+            .map_err(fail)?;
+        }
+        let body = out.into_inner().map_err(|_| {
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur interne",
+                &["Export impossible."],
+            )
+        })?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"passerelle-journal-audit.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Template)]
+#[template(path = "courriels.html")]
+struct OutboxPage {
+    chrome: Chrome,
+    messages: Vec<OutboxMessage>,
+    smtp: bool,
+}
+
+async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    if let Err(d) = viewer.authorize(Action::ViewOutbox) {
+        return page_denial(d, "/admin/courriels");
+    }
+    match state.db.outbox(false, 200).await {
+        Ok(messages) => render(&OutboxPage {
+            chrome: Chrome::new("", &viewer),
+            messages,
+            smtp: state.config.smtp_configured,
+        }),
+        Err(e) => store(e),
+    }
+}
+
+// ----- a structure: members, invitations, API tokens -------------------------------
+
+#[derive(Template)]
+#[template(path = "structure.html")]
+struct StructurePage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    error: Option<String>,
+    notice: Option<String>,
+    s: Structure,
+    members: Vec<MembershipView>,
+    manage: bool,
+    grantable: Vec<Role>,
+    levels: [ScopeLevel; 4],
+    tokens_visible: bool,
+    tokens: Vec<ApiTokenView>,
+}
+
+/// The structure behind `/structures/{id}…` if the viewer may see it.
+async fn visible_structure(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    path: &str,
+) -> Result<Structure, Response> {
+    viewer
+        .authorize(Action::ViewOwnAccount)
+        .map_err(|d| page_denial(d, path))?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(crate::pages::missing());
+    };
+    let Some(s) = state.db.structure(id).await.map_err(store)? else {
+        return Err(crate::pages::missing());
+    };
+    viewer
+        .authorize(Action::ViewStructure(&s.policy_ref()))
+        .map_err(|d| page_denial(d, path))?;
+    Ok(s)
+}
+
+async fn structure_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    s: Structure,
+    error: Option<String>,
+    notice: Option<String>,
+) -> PageResult {
+    let target = s.policy_ref();
+    let manage = viewer.authorize(Action::ManageMembers(&target)).is_ok();
+    let tokens_visible = viewer.authorize(Action::ManageApiTokens(&target)).is_ok();
+    let members = state.db.members_of(s.id).await.map_err(store)?;
+    let tokens = if tokens_visible {
+        state.db.api_tokens_of(s.id).await.map_err(store)?
+    } else {
+        Vec::new()
+    };
+    let grantable = Role::ALL
+        .into_iter()
+        .filter(|r| viewer.authorize(Action::GrantRole(&target, *r)).is_ok())
+        .collect();
+    let crumb_trail: Vec<(&str, &str)> = if viewer.is_admin() {
+        vec![("Structures", "/admin/structures")]
+    } else {
+        vec![("Mon compte", "/compte")]
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StructurePage {
+        chrome: Chrome::new("", viewer),
+        crumbs: crumbs(&crumb_trail, &s.nom),
+        error,
+        notice,
+        members,
+        manage,
+        grantable,
+        levels: ScopeLevel::ALL,
+        tokens_visible,
+        tokens,
+        s,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct StructureQuery {
+    #[serde(default)]
+    info: String,
+}
+
+async fn structure_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<StructureQuery>,
+) -> Response {
+    let result: PageResult = async {
+        let s = visible_structure(&state, &viewer, &id, &format!("/structures/{id}")).await?;
+        let notice = match q.info.as_str() {
+            "invitation" => Some("Invitation envoyée.".to_string()),
+            "role" => Some("Rôle modifié.".to_string()),
+            "fin" => Some("La personne ne fait plus partie de la structure ; ce qu’elle a enregistré reste attribué.".to_string()),
+            "revocation" => Some("Jeton révoqué.".to_string()),
+            _ => None,
+        };
+        structure_page_with(&state, &viewer, s, None, notice).await
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    email: String,
+    role: String,
+    #[serde(default)]
+    scope_level: String,
+    #[serde(default)]
+    scope_code: String,
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<Form<InviteForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let path = format!("/structures/{id}");
+        let s = visible_structure(&state, &viewer, &id, &path).await?;
+        let target = s.policy_ref();
+        viewer.authorize(Action::ManageMembers(&target)).map_err(|d| page_denial(d, &path))?;
+        let Some(role) = Role::parse(&form.role) else {
+            return structure_page_with(&state, &viewer, s, Some("Choisissez un rôle dans la liste.".into()), None).await;
+        };
+        viewer.authorize(Action::GrantRole(&target, role)).map_err(|d| page_denial(d, &path))?;
+        let Some(email) = normalize_email(&form.email) else {
+            return structure_page_with(&state, &viewer, s, Some(format!("« {} » n’est pas une adresse électronique valide.", form.email.trim())), None).await;
+        };
+        let scopes = match (role, ScopeLevel::parse(&form.scope_level), form.scope_code.trim()) {
+            (Role::Coordinateur, Some(level), code) if territory_exists(&state, level, code).await.map_err(store)? => vec![(level, code.to_string())],
+            (Role::Coordinateur, _, _) => {
+                return structure_page_with(&state, &viewer, s, Some("Un coordinateur a besoin d’un territoire : choisissez son niveau et donnez un code connu du référentiel.".into()), None).await;
+            }
+            _ => Vec::new(),
+        };
+        let token = state.db.create_invitation(&email, s.id, role, &scopes, viewer.person_id()).await.map_err(store)?;
+        let inviter = viewer.person.as_ref().map_or("Un administrateur", |p| p.display_name.as_str());
+        let link = format!("{}/invitation/{token}", state.config.public_url);
+        let body = format!(
+            "Bonjour,\n\n{inviter} vous invite à rejoindre « {} » sur Passerelle, avec le rôle : {}.\n\n\
+             Pour accepter et créer votre accès, ouvrez ce lien (valable 7 jours) :\n{link}\n\n\
+             Si vous ne connaissez pas cette structure, ignorez ce message.\n",
+            s.nom,
+            role.label()
+        );
+        send_mail(&state, &email, &format!("Invitation à rejoindre {} sur Passerelle", s.nom), &body).await?;
+        let detail = scopes.iter().map(|(l, c)| format!("{}:{c}", l.code())).collect::<Vec<_>>().join(";");
+        audit(&state, &viewer, "invitation.created", Some(s.id), Some(email), Some(format!("{} {detail}", role.code()).trim().to_string())).await?;
+        Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn territory_exists(
+    state: &AppState,
+    level: ScopeLevel,
+    code: &str,
+) -> Result<bool, StoreError> {
+    use passerelle_territory::codes::{is_departement_code, is_region_code, is_siren};
+    Ok(match level {
+        ScopeLevel::Region => is_region_code(code) && state.db.region(code).await?.is_some(),
+        ScopeLevel::Departement => {
+            is_departement_code(code) && state.db.departement(code).await?.is_some()
+        }
+        ScopeLevel::Epci => is_siren(code) && state.db.epci(code).await?.is_some(),
+        ScopeLevel::Commune => is_commune_code(code) && state.db.commune(code).await?.is_some(),
+    })
+}
+
+/// The membership `{membership}` of structure `{id}`, if the viewer manages
+/// the structure and may grant the member's current role.
+async fn managed_membership(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    membership: &str,
+) -> Result<(Structure, MembershipView), Response> {
+    let path = format!("/structures/{id}");
+    let s = visible_structure(state, viewer, id, &path).await?;
+    let target = s.policy_ref();
+    viewer
+        .authorize(Action::ManageMembers(&target))
+        .map_err(|d| page_denial(d, &path))?;
+    let m = match membership.parse::<i64>() {
+        Ok(mid) => state.db.membership(mid).await.map_err(store)?,
+        Err(_) => None,
+    };
+    let Some(m) = m.filter(|m| m.structure_id == s.id && m.ended_at.is_none()) else {
+        return Err(crate::pages::missing());
+    };
+    viewer
+        .authorize(Action::GrantRole(&target, m.role))
+        .map_err(|d| page_denial(d, &path))?;
+    Ok((s, m))
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, membership)): Path<(String, String)>,
+    form: Result<Form<RoleForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
+        let Some(role) = Role::parse(&form.role) else {
+            return structure_page_with(
+                &state,
+                &viewer,
+                s,
+                Some("Choisissez un rôle dans la liste.".into()),
+                None,
+            )
+            .await;
+        };
+        viewer
+            .authorize(Action::GrantRole(&s.policy_ref(), role))
+            .map_err(|d| page_denial(d, &format!("/structures/{id}")))?;
+        state.db.change_role(m.id, role).await.map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "membership.role_changed",
+            Some(s.id),
+            Some(m.email),
+            Some(format!("{} -> {}", m.role.code(), role.code())),
+        )
+        .await?;
+        Ok(Redirect::to(&format!("/structures/{}?info=role", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn end_membership(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, membership)): Path<(String, String)>,
+) -> Response {
+    let result: PageResult = async {
+        let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
+        state.db.end_membership(m.id).await.map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "membership.ended",
+            Some(s.id),
+            Some(m.email),
+            Some(m.role.code().into()),
+        )
+        .await?;
+        Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Template)]
+#[template(path = "jeton.html")]
+struct TokenCreatedPage {
+    chrome: Chrome,
+    name: String,
+    token: String,
+    structure_id: i64,
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let path = format!("/structures/{id}");
+        let s = visible_structure(&state, &viewer, &id, &path).await?;
+        viewer
+            .authorize(Action::ManageApiTokens(&s.policy_ref()))
+            .map_err(|d| page_denial(d, &path))?;
+        let name = form.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return structure_page_with(
+                &state,
+                &viewer,
+                s,
+                Some("Donnez un nom au jeton (100 caractères au plus).".into()),
+                None,
+            )
+            .await;
+        }
+        let Some(person_id) = viewer.person_id() else {
+            return Err(crate::pages::forbidden());
+        };
+        let (token_id, token) = state
+            .db
+            .create_api_token(s.id, name, person_id)
+            .await
+            .map_err(store)?;
+        audit(
+            &state,
+            &viewer,
+            "api_token.created",
+            Some(s.id),
+            Some(name.to_string()),
+            Some(format!("token {token_id}")),
+        )
+        .await?;
+        let page = TokenCreatedPage {
+            chrome: Chrome::new("", &viewer),
+            name: name.to_string(),
+            token,
+            structure_id: s.id,
+        };
+        // The secret must not stay in any cache.
+        Ok(([(header::CACHE_CONTROL, "no-store")], render(&page)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, token)): Path<(String, String)>,
+) -> Response {
+    let result: PageResult = async {
+        let path = format!("/structures/{id}");
+        let s = visible_structure(&state, &viewer, &id, &path).await?;
+        viewer
+            .authorize(Action::ManageApiTokens(&s.policy_ref()))
+            .map_err(|d| page_denial(d, &path))?;
+        let Ok(token_id) = token.parse::<i64>() else {
+            return Err(crate::pages::missing());
+        };
+        if !state
+            .db
+            .revoke_api_token(s.id, token_id)
+            .await
+            .map_err(store)?
+        {
+            return Err(crate::pages::missing());
+        }
+        audit(
+            &state,
+            &viewer,
+            "api_token.revoked",
+            Some(s.id),
+            None,
+            Some(format!("token {token_id}")),
+        )
+        .await?;
+        Ok(Redirect::to(&format!("/structures/{}?info=revocation", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}

@@ -1,0 +1,279 @@
+//! Who is asking: the `Viewer` extractor (session cookie for people, Bearer
+//! token for machine clients), the session and CSRF cookies, the CSRF and
+//! origin guard every state-changing request goes through, and how a policy
+//! denial is answered on pages and in the API.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use passerelle_accounts::policy::{Action, Actor, Denial, authorize};
+use passerelle_accounts::secret::{constant_time_eq, looks_like_secret, new_secret};
+use passerelle_store::accounts::{MembershipView, Person};
+use std::net::SocketAddr;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "passerelle_session";
+pub const CSRF_COOKIE: &str = "passerelle_csrf";
+/// Largest form body accepted.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The person or machine behind a request, resolved once per request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub actor: Actor,
+    pub person: Option<Person>,
+    pub memberships: Vec<MembershipView>,
+    /// The session cookie's secret, when signed in.
+    pub session_token: Option<String>,
+    /// The value forms must send back in `_csrf`.
+    pub csrf: String,
+    pub ip: Option<String>,
+}
+
+impl Viewer {
+    pub fn authorize(&self, action: Action<'_>) -> Result<(), Denial> {
+        authorize(&self.actor, action)
+    }
+
+    pub fn person_id(&self) -> Option<i64> {
+        self.person.as_ref().map(|p| p.id)
+    }
+
+    pub fn token_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::ApiToken { token_id, .. } => Some(token_id),
+            _ => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.actor.is_admin()
+    }
+}
+
+/// The anonymous CSRF value chosen by the guard for this request.
+#[derive(Clone)]
+struct FreshCsrf(String);
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let failure = |e: passerelle_store::StoreError| {
+            tracing::error!("storage error while identifying the request: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response()
+        };
+        let anonymous_csrf = parts
+            .extensions
+            .get::<FreshCsrf>()
+            .map(|f| f.0.clone())
+            .or_else(|| cookie(&parts.headers, CSRF_COOKIE).map(str::to_string))
+            .unwrap_or_default();
+        let mut viewer = Viewer {
+            actor: Actor::Anonymous,
+            person: None,
+            memberships: Vec::new(),
+            session_token: None,
+            csrf: anonymous_csrf,
+            ip,
+        };
+        if let Some(secret) = bearer(&parts.headers) {
+            if looks_like_secret(secret)
+                && let Some((token_id, structure_id)) =
+                    state.db.api_token(secret).await.map_err(failure)?
+            {
+                viewer.actor = Actor::ApiToken {
+                    token_id,
+                    structure_id,
+                };
+            }
+            return Ok(viewer);
+        }
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| looks_like_secret(t))
+        else {
+            return Ok(viewer);
+        };
+        let Some(session) = state.db.session(token).await.map_err(failure)? else {
+            return Ok(viewer);
+        };
+        let Some(person) = state.db.person(session.person_id).await.map_err(failure)? else {
+            return Ok(viewer);
+        };
+        let memberships = state.db.memberships_of(person.id).await.map_err(failure)?;
+        viewer.actor = Actor::Person {
+            person_id: person.id,
+            memberships: memberships.iter().map(MembershipView::policy).collect(),
+        };
+        viewer.person = Some(person);
+        viewer.memberships = memberships;
+        viewer.session_token = Some(token.to_string());
+        viewer.csrf = session.csrf_token;
+        Ok(viewer)
+    }
+}
+
+/// `Set-Cookie` for a new session. `Secure` when Passerelle is served over
+/// HTTPS (its public URL says so).
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age={}",
+        passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS
+    ))
+    .expect("cookie value is ASCII")
+}
+
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("passerelle_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let header_text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if header_text(header::HeaderName::from_static("sec-fetch-site"))
+        .is_some_and(|s| s == "cross-site")
+    {
+        return false;
+    }
+    match (header_text(header::ORIGIN), header_text(header::HOST)) {
+        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, h)| h == host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// Every request that changes state passes here: same origin, and the
+/// `_csrf` field of the form equal to the session's token (or, before
+/// sign-in, to the `passerelle_csrf` cookie). Machine clients presenting a
+/// Bearer token and no cookie are not exposed to CSRF and pass. On safe
+/// requests the guard gives a CSRF cookie to browsers that lack one.
+pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if cookie(request.headers(), CSRF_COOKIE).is_some() {
+            return next.run(request).await;
+        }
+        let fresh = new_secret();
+        let mut request = request;
+        request.extensions_mut().insert(FreshCsrf(fresh.clone()));
+        let mut response = next.run(request).await;
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{CSRF_COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        )) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+        return response;
+    }
+    let headers = request.headers();
+    if headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
+        return next.run(request).await;
+    }
+    if !same_origin(headers) {
+        return crate::pages::forbidden_form(
+            "La demande vient d’un autre site : elle a été refusée.",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop volumineux").into_response();
+    };
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let presented = fields
+        .iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let session_csrf = match cookie(&parts.headers, SESSION_COOKIE).filter(|t| looks_like_secret(t))
+    {
+        Some(token) => match state.db.session(token).await {
+            Ok(s) => s.map(|s| s.csrf_token),
+            Err(e) => {
+                tracing::error!("storage error in the CSRF guard: {e}");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response();
+            }
+        },
+        None => None,
+    };
+    let expected = session_csrf.or_else(|| cookie(&parts.headers, CSRF_COOKIE).map(str::to_string));
+    match expected {
+        Some(e) if !presented.is_empty() && constant_time_eq(presented, &e) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        _ => crate::pages::forbidden_form(
+            "Ce formulaire a expiré ou n’a pas été envoyé depuis Passerelle. Rechargez la page et recommencez.",
+        ),
+    }
+}
+
+/// A denial on a page: the sign-in page (coming back here after), or the
+/// 403 or 404 page.
+pub fn page_denial(denial: Denial, path: &str) -> Response {
+    match denial {
+        Denial::SignInRequired => {
+            let back: String = serde_urlencoded::to_string([("suite", path)]).unwrap_or_default();
+            Redirect::to(&format!("/connexion?{back}")).into_response()
+        }
+        Denial::Forbidden => crate::pages::forbidden(),
+        Denial::NotFound => crate::pages::missing(),
+    }
+}
+
+/// A denial in the API.
+pub fn api_denial(denial: Denial) -> ApiError {
+    match denial {
+        Denial::SignInRequired => ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            message: "authentication required: send `Authorization: Bearer <API token>`".into(),
+        },
+        Denial::Forbidden => ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: "not allowed".into(),
+        },
+        Denial::NotFound => ApiError::not_found("no such resource"),
+    }
+}
