@@ -1,6 +1,6 @@
 // Starts a real `passerelle serve` on a free loopback port with an empty
 // data directory, as a person would after cloning, and stops it afterwards.
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -39,6 +39,14 @@ export async function startServer() {
   });
   return {
     url,
+    /** Runs a `passerelle` command on the same database. */
+    cli(args) {
+      return execFileSync(binary, args, {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: "", PASSERELLE_DATA_DIR: dataDir, PASSERELLE_PUBLIC_URL: url },
+        encoding: "utf8",
+      });
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));

@@ -238,23 +238,25 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         Some(url) => Some(SmtpConfig::parse(url).map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let public_url = public_url.unwrap_or_else(|| format!("http://{}", args.addr));
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; set --addr or PASSERELLE_ADDR to a free address",
+                args.addr
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    // Links in e-mails use the address actually bound unless told otherwise.
+    let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
     let state = AppState::new(db.clone(), WebConfig::new(&public_url, smtp.is_some()));
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
-    passerelle_web::serve(args.addr, state, &assets, |addr| {
-        // On stdout, for people and for the tests that start the server.
-        println!("Passerelle listening on http://{addr} (database: {backend})");
-        let _ = std::io::stdout().flush();
-    })
-    .await
-    .with_context(|| {
-        format!(
-            "cannot serve on {}; set --addr or PASSERELLE_ADDR to a free address",
-            args.addr
-        )
-    })?;
+    // On stdout, for people and for the tests that start the server.
+    println!("Passerelle listening on http://{addr} (database: {backend})");
+    let _ = std::io::stdout().flush();
+    passerelle_web::serve(listener, state, &assets).await?;
     db.close().await;
     Ok(())
 }

@@ -429,13 +429,14 @@ impl Database {
         password_hash: Option<&str>,
         structure_id: i64,
         role: Role,
+        scopes: &[(ScopeLevel, String)],
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let person_id = find_or_create_person(&mut tx, email, display_name).await?;
         if let Some(hash) = password_hash {
             upsert_password(&mut tx, person_id, hash).await?;
         }
-        add_membership(&mut tx, person_id, structure_id, role, &[]).await?;
+        add_membership(&mut tx, person_id, structure_id, role, scopes).await?;
         tx.commit().await?;
         Ok(person_id)
     }
@@ -797,8 +798,11 @@ impl Database {
 
     // ----- audit trail -------------------------------------------------------
 
-    /// Appends an event to the audit trail.
+    /// Appends an event to the audit trail. Text is stored without NUL
+    /// characters, which PostgreSQL refuses: a hostile input must not be
+    /// able to keep its own attempt out of the trail.
     pub async fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let clean = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
         sqlx::query(
             "INSERT INTO audit_events (at, action, actor_person_id, actor_token_id, structure_id, subject, detail, ip) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -808,8 +812,8 @@ impl Database {
         .bind(event.actor_person_id)
         .bind(event.actor_token_id)
         .bind(event.structure_id)
-        .bind(event.subject.clone())
-        .bind(event.detail.clone())
+        .bind(clean(&event.subject))
+        .bind(clean(&event.detail))
         .bind(event.ip.clone())
         .execute(self.pool())
         .await?;

@@ -222,6 +222,17 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop volumineux").into_response();
     };
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    // No form has a use for NUL, and PostgreSQL text cannot store it.
+    if fields
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return crate::pages::message(
+            StatusCode::BAD_REQUEST,
+            "Formulaire invalide",
+            &["Le formulaire contient un caractère nul : il a été refusé."],
+        );
+    }
     let presented = fields
         .iter()
         .find(|(k, _)| k == "_csrf")

@@ -3,6 +3,10 @@
 //! document, and the served front-end assets. Handlers stay thin: they parse
 //! the request, call `passerelle-store`, and render.
 
+// Handlers answer `Result<_, Response>`: the error is the page to show,
+// built once where the refusal is decided. Its size is not a concern here.
+#![allow(clippy::result_large_err)]
+
 mod account_pages;
 mod api;
 mod auth;
@@ -132,16 +136,12 @@ fn security_headers(app: Router) -> Router {
     })
 }
 
-/// Serves the application until Ctrl-C or SIGTERM. `on_ready` is called with
-/// the bound address once the socket listens.
+/// Serves the application on a bound listener until Ctrl-C or SIGTERM.
 pub async fn serve(
-    addr: SocketAddr,
+    listener: tokio::net::TcpListener,
     state: AppState,
     assets: &Assets,
-    on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    on_ready(listener.local_addr()?);
     let app = router(state, assets).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -62,12 +62,17 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        // On bytes: a multi-byte character after '%' must not split a str.
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        if let Some(v) = hex
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -229,6 +234,11 @@ mod tests {
             (25, None, "passerelle@localhost")
         );
         assert!(SmtpConfig::parse("http://x").is_err());
+        assert_eq!(
+            percent_decode("%aé%4"),
+            "%aé%4",
+            "malformed escapes stay as they are"
+        );
         assert!(SmtpConfig::parse("smtp://host:port").is_err());
     }
 

@@ -1,0 +1,502 @@
+//! Access control of every route, table-driven: anonymous visitors, a
+//! member of another structure and a coordinator of another territory each
+//! get the expected status and never the data. A route that the registry
+//! serves and this table does not list fails the test: add it here.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Client, World, call, world};
+
+/// Data of structure A that none of these visitors may see.
+const SECRETS: &[&str] = &[
+    "gestionnaire.a@quimper.fr",
+    "membre.a@quimper.fr",
+    "Jeton secret A",
+];
+
+struct Case {
+    method: &'static str,
+    route: &'static str,
+    uri: String,
+    form: Option<&'static str>,
+    /// Expected status for: anonymous, member of another structure,
+    /// coordinator of another territory.
+    expect: [u16; 3],
+}
+
+fn cases(w: &World) -> Vec<Case> {
+    let (a, m, t) = (w.a, w.membre_a_membership, w.token_a_id);
+    let case = |method, route, uri: String, form, expect| Case {
+        method,
+        route,
+        uri,
+        form,
+        expect,
+    };
+    let public = [200, 200, 200];
+    let page = [303, 200, 200]; // one's own pages: sign-in first
+    let admin_only = [303, 403, 403];
+    let structure_a = [303, 404, 404]; // others must not learn it exists
+    vec![
+        case("GET", "/health", "/health".into(), None, public),
+        case(
+            "GET",
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/territories/communes",
+            "/api/v1/territories/communes?q=quimper".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/territories/communes/{code}",
+            "/api/v1/territories/communes/29232".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/territories/epci/{siren}",
+            "/api/v1/territories/epci/200068120".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/territories/departements/{code}",
+            "/api/v1/territories/departements/29".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/territories/regions/{code}",
+            "/api/v1/territories/regions/53".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/me",
+            "/api/v1/me".into(),
+            None,
+            [401, 200, 200],
+        ),
+        case(
+            "GET",
+            "/api/v1/structures/{id}",
+            format!("/api/v1/structures/{a}"),
+            None,
+            [401, 404, 404],
+        ),
+        case("GET", "/", "/".into(), None, public),
+        case(
+            "GET",
+            "/accessibilite",
+            "/accessibilite".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires",
+            "/territoires?q=quimper".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires/resultats",
+            "/territoires/resultats?q=brest".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires/communes/{code}",
+            "/territoires/communes/29232".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires/epci/{siren}",
+            "/territoires/epci/200068120".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires/departements/{code}",
+            "/territoires/departements/29".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/territoires/regions/{code}",
+            "/territoires/regions/53".into(),
+            None,
+            public,
+        ),
+        case("GET", "/lieux", "/lieux".into(), None, public),
+        case("GET", "/activites", "/activites".into(), None, public),
+        case("GET", "/orientations", "/orientations".into(), None, public),
+        case("GET", "/diagnostic", "/diagnostic".into(), None, public),
+        case("GET", "/enquetes", "/enquetes".into(), None, public),
+        case("GET", "/connexion", "/connexion".into(), None, public),
+        case(
+            "POST",
+            "/connexion",
+            "/connexion".into(),
+            Some("email=quelqu.un%40exemple.fr&password=faux"),
+            [401, 401, 401],
+        ),
+        case(
+            "POST",
+            "/deconnexion",
+            "/deconnexion".into(),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "GET",
+            "/mot-de-passe-oublie",
+            "/mot-de-passe-oublie".into(),
+            None,
+            public,
+        ),
+        case(
+            "POST",
+            "/mot-de-passe-oublie",
+            "/mot-de-passe-oublie".into(),
+            Some("email=inconnu%40exemple.fr"),
+            public,
+        ),
+        // One-time links are capabilities: whoever holds one may use it.
+        case(
+            "GET",
+            "/reinitialisation/{token}",
+            format!("/reinitialisation/{}", "f".repeat(64)),
+            None,
+            [404, 404, 404],
+        ),
+        case(
+            "POST",
+            "/reinitialisation/{token}",
+            format!("/reinitialisation/{}", "f".repeat(64)),
+            Some("new_password=x&confirmation=x"),
+            [404, 404, 404],
+        ),
+        case(
+            "GET",
+            "/invitation/{token}",
+            format!("/invitation/{}", "e".repeat(64)),
+            None,
+            [404, 404, 404],
+        ),
+        case(
+            "POST",
+            "/invitation/{token}",
+            format!("/invitation/{}", "e".repeat(64)),
+            Some(""),
+            [404, 404, 404],
+        ),
+        case("GET", "/compte", "/compte".into(), None, page),
+        case(
+            "POST",
+            "/compte/mot-de-passe",
+            "/compte/mot-de-passe".into(),
+            Some("current_password=faux&new_password=x&confirmation=x"),
+            [303, 422, 422],
+        ),
+        case(
+            "POST",
+            "/compte/deconnexion-partout",
+            "/compte/deconnexion-partout".into(),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "GET",
+            "/admin/structures",
+            "/admin/structures".into(),
+            None,
+            admin_only,
+        ),
+        case(
+            "POST",
+            "/admin/structures",
+            "/admin/structures".into(),
+            Some("nom=Pirate&kind=autre"),
+            admin_only,
+        ),
+        case(
+            "GET",
+            "/admin/journal",
+            "/admin/journal".into(),
+            None,
+            admin_only,
+        ),
+        case(
+            "GET",
+            "/admin/journal.csv",
+            "/admin/journal.csv".into(),
+            None,
+            admin_only,
+        ),
+        case(
+            "GET",
+            "/admin/courriels",
+            "/admin/courriels".into(),
+            None,
+            admin_only,
+        ),
+        case(
+            "GET",
+            "/structures/{id}",
+            format!("/structures/{a}"),
+            None,
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/invitations",
+            format!("/structures/{a}/invitations"),
+            Some("email=x%40y.fr&role=membre"),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/membres/{membership}/role",
+            format!("/structures/{a}/membres/{m}/role"),
+            Some("role=gestionnaire"),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/membres/{membership}/fin",
+            format!("/structures/{a}/membres/{m}/fin"),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/jetons",
+            format!("/structures/{a}/jetons"),
+            Some("name=vol"),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/jetons/{token}/revocation",
+            format!("/structures/{a}/jetons/{t}/revocation"),
+            Some(""),
+            structure_a,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_is_listed_and_guarded() {
+    let w = world().await;
+    let table = cases(&w);
+    let listed: BTreeSet<(String, &str)> = table
+        .iter()
+        .map(|c| (c.method.to_string(), c.route))
+        .collect();
+    let served: BTreeSet<(String, &str)> = passerelle_web::route_table()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    let unlisted: Vec<_> = served.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "routes missing from the access table: {unlisted:?}"
+    );
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(
+        stale.is_empty(),
+        "routes in the table but not served: {stale:?}"
+    );
+
+    let mut failures = Vec::new();
+    for case in &table {
+        for (who, expected) in [
+            "anonymous",
+            "member of another structure",
+            "coordinator of another territory",
+        ]
+        .iter()
+        .zip(case.expect)
+        {
+            // A fresh session per request: some routes end the session.
+            let client = match *who {
+                "anonymous" => Client::anonymous(),
+                "member of another structure" => Client::signed_in(&w.db, w.membre_b).await,
+                _ => Client::signed_in(&w.db, w.coordinator_35).await,
+            };
+            let answer = call(&w.app, &client, case.method, &case.uri, case.form).await;
+            if answer.status.as_u16() != expected {
+                failures.push(format!(
+                    "{} {} as {who}: {} (expected {expected})",
+                    case.method, case.uri, answer.status
+                ));
+            }
+            if expected == 303
+                && *who == "anonymous"
+                && answer.status.as_u16() == 303
+                && !answer.location().starts_with("/connexion")
+                // Signing out needs no sign-in: it goes home.
+                && !["/deconnexion", "/compte/deconnexion-partout"].contains(&case.route)
+            {
+                failures.push(format!(
+                    "{} {} as {who}: redirected to {}",
+                    case.method,
+                    case.uri,
+                    answer.location()
+                ));
+            }
+            if answer.new_session().is_some() {
+                failures.push(format!(
+                    "{} {} as {who}: opened a session",
+                    case.method, case.uri
+                ));
+            }
+            for secret in SECRETS {
+                if answer.body.contains(secret) {
+                    failures.push(format!(
+                        "{} {} as {who}: leaked {secret:?}",
+                        case.method, case.uri
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing the refused requests attempted took effect.
+    assert_eq!(w.db.search_structures("pirate", 10).await.unwrap().len(), 0);
+    let tokens = w.db.api_tokens_of(w.a).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].revoked_at.is_none());
+    let membre =
+        w.db.membership(w.membre_a_membership)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        (membre.role, membre.ended_at),
+        (passerelle_accounts::Role::Membre, None)
+    );
+}
+
+#[tokio::test]
+async fn those_entitled_get_in() {
+    let w = world().await;
+    let a = w.a;
+    for (person, uri, expected) in [
+        (w.admin, format!("/structures/{a}"), 200),
+        (w.admin, "/admin/structures".to_string(), 200),
+        (w.admin, "/admin/journal".to_string(), 200),
+        (w.gestionnaire_a, format!("/structures/{a}"), 200),
+        (w.membre_a, format!("/structures/{a}"), 200),
+        (w.coordinator_29, format!("/structures/{a}"), 200),
+        (w.coordinator_29, format!("/api/v1/structures/{a}"), 200),
+        (w.gestionnaire_a, "/admin/structures".to_string(), 403),
+    ] {
+        let client = Client::signed_in(&w.db, person).await;
+        let answer = call(&w.app, &client, "GET", &uri, None).await;
+        assert_eq!(answer.status.as_u16(), expected, "{uri} as person {person}");
+    }
+    // Members and coordinators see who works there, not their addresses;
+    // the gestionnaire sees both, and management forms.
+    let membre = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.membre_a).await,
+        "GET",
+        &format!("/structures/{a}"),
+        None,
+    )
+    .await;
+    assert!(
+        membre.body.contains("gestionnaire.a")
+            && !membre.body.contains("gestionnaire.a@quimper.fr")
+    );
+    assert!(
+        !membre.body.contains("Inviter une personne") && !membre.body.contains("Jeton secret A")
+    );
+    let gestionnaire = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.gestionnaire_a).await,
+        "GET",
+        &format!("/structures/{a}"),
+        None,
+    )
+    .await;
+    assert!(
+        gestionnaire.body.contains("membre.a@quimper.fr")
+            && gestionnaire.body.contains("Inviter une personne")
+    );
+    assert!(gestionnaire.body.contains("Jeton secret A"));
+}
+
+#[tokio::test]
+async fn api_tokens_read_their_own_structure_only() {
+    let w = world().await;
+    let own = call(
+        &w.app,
+        &Client::bearer(&w.token_a),
+        "GET",
+        &format!("/api/v1/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert_eq!(own.status.as_u16(), 200, "{}", own.body);
+    assert!(own.body.contains("CCAS de Quimper") && !own.body.contains("membre.a@quimper.fr"));
+    let other = call(
+        &w.app,
+        &Client::bearer(&w.token_b),
+        "GET",
+        &format!("/api/v1/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert_eq!(other.status.as_u16(), 404);
+    assert!(!other.body.contains("CCAS de Quimper"));
+    let me = call(
+        &w.app,
+        &Client::bearer(&w.token_a),
+        "GET",
+        "/api/v1/me",
+        None,
+    )
+    .await;
+    assert!(me.body.contains("\"kind\":\"api_token\""), "{}", me.body);
+    let forged = call(
+        &w.app,
+        &Client::bearer(&"0".repeat(64)),
+        "GET",
+        "/api/v1/me",
+        None,
+    )
+    .await;
+    assert_eq!(forged.status.as_u16(), 401);
+    // Tokens manage nothing, even in their own structure.
+    let page = call(
+        &w.app,
+        &Client::bearer(&w.token_a),
+        "POST",
+        &format!("/structures/{}/jetons", w.a),
+        Some("name=x"),
+    )
+    .await;
+    assert_eq!(page.status.as_u16(), 403);
+}

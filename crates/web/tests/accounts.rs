@@ -1,0 +1,915 @@
+//! Comptes end to end through HTTP: sign-in, throttling, CSRF, invitations,
+//! password resets, roles, API tokens, the audit trail and e-mail.
+
+mod common;
+
+use common::{ANON_CSRF, Client, PASSWORD, call, world};
+use passerelle_web::{AppState, Assets, WebConfig, router};
+
+fn link_token(body: &str, path: &str) -> String {
+    let start = body
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in {body}"))
+        + path.len();
+    body[start..start + 64].to_string()
+}
+
+async fn sign_in(app: &axum::Router, email: &str, password: &str) -> common::Answer {
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    call(app, &Client::anonymous(), "POST", "/connexion", Some(&form)).await
+}
+
+#[tokio::test]
+async fn sign_in_opens_a_hardened_session_and_is_audited() {
+    let w = world().await;
+    let ok = sign_in(&w.app, "Membre.A@Quimper.fr", PASSWORD).await;
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
+    assert_eq!(ok.location(), "/compte");
+    let cookie = ok
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let session = ok.new_session().unwrap();
+    let me = Client {
+        session: Some(session),
+        ..Client::anonymous()
+    };
+    let account = call(&w.app, &me, "GET", "/compte", None).await;
+    assert_eq!(account.status.as_u16(), 200);
+    assert!(
+        account.body.contains("membre.a@quimper.fr") && account.body.contains("CCAS de Quimper")
+    );
+
+    // Wrong password and unknown address: the same answer.
+    let wrong = sign_in(&w.app, "membre.a@quimper.fr", "pas le bon").await;
+    let unknown = sign_in(&w.app, "personne@nulle-part.fr", PASSWORD).await;
+    for answer in [&wrong, &unknown] {
+        assert_eq!(answer.status.as_u16(), 401);
+        assert!(
+            answer
+                .body
+                .contains("Adresse électronique ou mot de passe incorrect.")
+        );
+        assert!(answer.new_session().is_none());
+    }
+    let events = w.db.audit_events(None, 10).await.unwrap();
+    let actions: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject.as_deref()))
+        .collect();
+    assert!(
+        actions.contains(&("sign_in.success", Some("membre.a@quimper.fr"))),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&("sign_in.failure", Some("membre.a@quimper.fr"))));
+    assert!(actions.contains(&("sign_in.failure", Some("personne@nulle-part.fr"))));
+
+    // Back where one was going, never to another site.
+    let form = format!(
+        "email=membre.a%40quimper.fr&password={}&suite=%2Fstructures%2F{}",
+        PASSWORD.replace(' ', "+"),
+        w.a
+    );
+    let back = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(back.location(), format!("/structures/{}", w.a));
+    let form = format!(
+        "email=membre.a%40quimper.fr&password={}&suite=%2F%2Fevil.example",
+        PASSWORD.replace(' ', "+")
+    );
+    let evil = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(evil.location(), "/compte");
+
+    // Served over HTTPS, the cookie is Secure.
+    let https = router(
+        AppState::new(
+            w.db.clone(),
+            WebConfig::new("https://passerelle.example", false),
+        ),
+        &Assets { dir: None },
+    );
+    let secure = sign_in(&https, "membre.a@quimper.fr", PASSWORD).await;
+    assert!(
+        secure
+            .headers
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account() {
+    let w = world().await;
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&w.app, "membre.a@quimper.fr", "mauvais")
+                .await
+                .status
+                .as_u16(),
+            401
+        );
+    }
+    let blocked = sign_in(&w.app, "membre.a@quimper.fr", PASSWORD).await;
+    assert_eq!(
+        blocked.status.as_u16(),
+        429,
+        "even the right password waits"
+    );
+    assert!(blocked.new_session().is_none());
+    assert!(blocked.body.contains("Trop de tentatives"));
+    // Another account is not affected.
+    assert_eq!(
+        sign_in(&w.app, "membre.b@rennes.fr", PASSWORD)
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        w.db.audit_events(Some("sign_in.throttled"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_or_from_elsewhere_are_refused() {
+    let w = world().await;
+    let me = Client::signed_in(&w.db, w.membre_a).await;
+    let forged = Client {
+        csrf: "1".repeat(64),
+        ..me.clone()
+    };
+    let answer = call(
+        &w.app,
+        &forged,
+        "POST",
+        "/compte/deconnexion-partout",
+        Some(""),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 403);
+    let empty = Client {
+        csrf: String::new(),
+        ..me.clone()
+    };
+    assert_eq!(
+        call(
+            &w.app,
+            &empty,
+            "POST",
+            "/compte/deconnexion-partout",
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+    // The anonymous token does not replace the session's.
+    let anon_token = Client {
+        csrf: ANON_CSRF.into(),
+        ..me.clone()
+    };
+    assert_eq!(
+        call(
+            &w.app,
+            &anon_token,
+            "POST",
+            "/compte/deconnexion-partout",
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+    // Another origin is refused even with the right token.
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let request = Request::post("/compte/deconnexion-partout")
+        .header(
+            "cookie",
+            format!("passerelle_session={}", me.session.clone().unwrap()),
+        )
+        .header("origin", "https://evil.example")
+        .header("host", "passerelle.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("_csrf={}", me.csrf)))
+        .unwrap();
+    assert_eq!(
+        w.app
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    // None of it ended the session.
+    assert!(
+        w.db.session(me.session.as_ref().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Anonymous forms need the CSRF cookie's value too.
+    let no_cookie_value = Client {
+        csrf: "2".repeat(64),
+        ..Client::anonymous()
+    };
+    assert_eq!(
+        call(
+            &w.app,
+            &no_cookie_value,
+            "POST",
+            "/connexion",
+            Some("email=a%40b.fr&password=x")
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_gestionnaire_invites_and_the_invitation_creates_an_account() {
+    let w = world().await;
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let sent = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=Nouveau%40Quimper.fr&role=membre"),
+    )
+    .await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    // Gestionnaires cannot hand out instance-wide roles.
+    let admin = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=x%40y.fr&role=admin"),
+    )
+    .await;
+    assert_eq!(admin.status.as_u16(), 403);
+
+    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    assert_eq!(mail.to_address, "nouveau@quimper.fr");
+    assert!(mail.body.contains("http://passerelle.test/invitation/"));
+    let token = link_token(&mail.body, "/invitation/");
+    let visitor = Client::anonymous();
+    let page = call(
+        &w.app,
+        &visitor,
+        "GET",
+        &format!("/invitation/{token}"),
+        None,
+    )
+    .await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.body.contains("CCAS de Quimper"));
+    let weak = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/invitation/{token}"),
+        Some("display_name=Nolwenn&new_password=azerty&confirmation=azerty"),
+    )
+    .await;
+    assert_eq!(weak.status.as_u16(), 422);
+    assert!(weak.body.contains("au moins 12 caractères"));
+    let common = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/invitation/{token}"),
+        Some("display_name=Nolwenn&new_password=motdepasse123&confirmation=motdepasse123"),
+    )
+    .await;
+    assert!(
+        common.body.contains("les plus courants"),
+        "{}",
+        common.status
+    );
+    let good = "display_name=Nolwenn+Kerjean&new_password=le+phare+du+petit+minou&confirmation=le+phare+du+petit+minou";
+    let accepted = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/invitation/{token}"),
+        Some(good),
+    )
+    .await;
+    assert_eq!(accepted.status.as_u16(), 303, "{}", accepted.body);
+    let session = accepted.new_session().expect("signed in");
+    let new_member = Client {
+        session: Some(session),
+        ..Client::anonymous()
+    };
+    let structure = call(
+        &w.app,
+        &new_member,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert_eq!(structure.status.as_u16(), 200);
+    // A link works once.
+    assert_eq!(
+        call(
+            &w.app,
+            &visitor,
+            "GET",
+            &format!("/invitation/{token}"),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &visitor,
+            "POST",
+            &format!("/invitation/{token}"),
+            Some(good)
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
+    assert_eq!(
+        sign_in(&w.app, "nouveau@quimper.fr", "le phare du petit minou")
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let actions: Vec<String> =
+        w.db.audit_events(None, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+    assert!(
+        actions.contains(&"invitation.created".into())
+            && actions.contains(&"invitation.accepted".into())
+    );
+}
+
+#[tokio::test]
+async fn roles_change_and_leaving_ends_access_but_keeps_the_record() {
+    let w = world().await;
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let base = format!("/structures/{}/membres/{}", w.a, w.membre_a_membership);
+    assert_eq!(
+        call(
+            &w.app,
+            &gestionnaire,
+            "POST",
+            &format!("{base}/role"),
+            Some("role=gestionnaire")
+        )
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &gestionnaire,
+            "POST",
+            &format!("{base}/role"),
+            Some("role=coordinateur")
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+    let m =
+        w.db.membership(w.membre_a_membership)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(m.role, passerelle_accounts::Role::Gestionnaire);
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    assert_eq!(
+        call(
+            &w.app,
+            &membre,
+            "GET",
+            &format!("/structures/{}", w.a),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        200
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &gestionnaire,
+            "POST",
+            &format!("{base}/fin"),
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &membre,
+            "GET",
+            &format!("/structures/{}", w.a),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
+    let page = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert!(page.body.contains("membre.a@quimper.fr") && page.body.contains("parti"));
+    let actions: Vec<String> =
+        w.db.audit_events(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+    assert!(
+        actions.contains(&"membership.role_changed".into())
+            && actions.contains(&"membership.ended".into())
+    );
+}
+
+#[tokio::test]
+async fn password_reset_by_email_link() {
+    let w = world().await;
+    let old_session = Client::signed_in(&w.db, w.membre_a).await;
+    let visitor = Client::anonymous();
+    let asked = call(
+        &w.app,
+        &visitor,
+        "POST",
+        "/mot-de-passe-oublie",
+        Some("email=membre.a%40quimper.fr"),
+    )
+    .await;
+    let unknown = call(
+        &w.app,
+        &visitor,
+        "POST",
+        "/mot-de-passe-oublie",
+        Some("email=personne%40exemple.fr"),
+    )
+    .await;
+    assert_eq!((asked.status.as_u16(), unknown.status.as_u16()), (200, 200));
+    assert!(
+        asked
+            .body
+            .contains("Si cette adresse correspond à un compte")
+            && unknown
+                .body
+                .contains("Si cette adresse correspond à un compte")
+    );
+    let outbox = w.db.outbox(false, 10).await.unwrap();
+    assert_eq!(outbox.len(), 1, "no mail for an unknown address");
+    let token = link_token(&outbox[0].body, "/reinitialisation/");
+    assert_eq!(
+        call(
+            &w.app,
+            &visitor,
+            "GET",
+            &format!("/reinitialisation/{token}"),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        200
+    );
+    let mismatch = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/reinitialisation/{token}"),
+        Some("new_password=la+mer+est+calme+ce+soir&confirmation=autre+chose+entierement"),
+    )
+    .await;
+    assert_eq!(mismatch.status.as_u16(), 422);
+    let done = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/reinitialisation/{token}"),
+        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir"),
+    )
+    .await;
+    assert_eq!(done.status.as_u16(), 303);
+    assert!(done.location().starts_with("/connexion"));
+    assert!(
+        w.db.session(old_session.session.as_ref().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "sessions ended"
+    );
+    assert_eq!(
+        sign_in(&w.app, "membre.a@quimper.fr", PASSWORD)
+            .await
+            .status
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        sign_in(&w.app, "membre.a@quimper.fr", "la mer est calme ce soir")
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &visitor,
+            "GET",
+            &format!("/reinitialisation/{token}"),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_and_signing_out_everywhere() {
+    let w = world().await;
+    let here = Client::signed_in(&w.db, w.membre_b).await;
+    let elsewhere = Client::signed_in(&w.db, w.membre_b).await;
+    let wrong = call(&w.app, &here, "POST", "/compte/mot-de-passe", Some("current_password=faux&new_password=un+nouveau+mot+de+passe&confirmation=un+nouveau+mot+de+passe")).await;
+    assert_eq!(wrong.status.as_u16(), 422);
+    assert!(wrong.body.contains("Le mot de passe actuel est incorrect."));
+    let form = format!(
+        "current_password={}&new_password=un+nouveau+mot+de+passe&confirmation=un+nouveau+mot+de+passe",
+        PASSWORD.replace(' ', "+")
+    );
+    let changed = call(&w.app, &here, "POST", "/compte/mot-de-passe", Some(&form)).await;
+    assert_eq!(changed.status.as_u16(), 200, "{}", changed.body);
+    assert!(
+        w.db.session(here.session.as_ref().unwrap())
+            .await
+            .unwrap()
+            .is_some(),
+        "this session stays"
+    );
+    assert!(
+        w.db.session(elsewhere.session.as_ref().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "the others end"
+    );
+    let another = Client::signed_in(&w.db, w.membre_b).await;
+    assert_eq!(
+        call(
+            &w.app,
+            &here,
+            "POST",
+            "/compte/deconnexion-partout",
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    for c in [&here, &another] {
+        assert!(
+            w.db.session(c.session.as_ref().unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_are_created_shown_once_and_revoked() {
+    let w = world().await;
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let created = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("/structures/{}/jetons", w.a),
+        Some("name=Tableau+de+bord"),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 200);
+    assert_eq!(created.headers.get("cache-control").unwrap(), "no-store");
+    let start = created.body.find("<code id=\"jeton\">").unwrap() + "<code id=\"jeton\">".len();
+    let secret = created.body[start..start + 64].to_string();
+    assert_eq!(
+        call(&w.app, &Client::bearer(&secret), "GET", "/api/v1/me", None)
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    let listed = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert!(
+        listed.body.contains("Tableau de bord") && !listed.body.contains(&secret),
+        "shown once only"
+    );
+    let id = w.db.api_tokens_of(w.a).await.unwrap()[0].id;
+    assert_eq!(
+        call(
+            &w.app,
+            &gestionnaire,
+            "POST",
+            &format!("/structures/{}/jetons/{id}/revocation", w.a),
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        call(&w.app, &Client::bearer(&secret), "GET", "/api/v1/me", None)
+            .await
+            .status
+            .as_u16(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn admins_create_structures_and_export_the_audit_trail() {
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let bad = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=France+services+Carhaix&kind=france_services&siret=12345678901234"),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.body.contains("n’est pas un SIRET valide"));
+    let unknown_commune = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=X&kind=ccas&commune=29999"),
+    )
+    .await;
+    assert_eq!(unknown_commune.status.as_u16(), 422);
+    let ok = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=France+services+Carhaix&kind=france_services&siret=13002526500013&commune=29024"),
+    )
+    .await;
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
+    let search = call(&w.app, &admin, "GET", "/admin/structures?q=carhaix", None).await;
+    assert!(
+        search.body.contains("France services Carhaix") && !search.body.contains("CCAS de Quimper")
+    );
+    let duplicate = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=Autre&kind=autre&siret=13002526500013"),
+    )
+    .await;
+    assert!(duplicate.body.contains("déjà celui de la structure"));
+
+    let csv = call(&w.app, &admin, "GET", "/admin/journal.csv", None).await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(
+        csv.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.body
+            .starts_with("id,date_utc,evenement,par,jeton,structure,objet,detail,ip\n")
+    );
+    assert!(csv.body.contains("structure.created"));
+    assert_eq!(
+        w.db.audit_events(Some("audit.exported"), 5)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let filtered = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/admin/journal?action=structure.created",
+        None,
+    )
+    .await;
+    assert!(filtered.body.contains("France services Carhaix"));
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only() {
+    let w = world().await;
+    w.db.audit(&passerelle_store::accounts::AuditEvent {
+        action: "test".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM audit_events",
+    ] {
+        let err = sqlx::query(sql).execute(w.db.pool()).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    assert_eq!(w.db.audit_events(Some("test"), 5).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_outbox_is_delivered_over_smtp() {
+    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let w = world().await;
+    w.db.enqueue_email(
+        "anne@exemple.fr",
+        "Invitation à Passerelle",
+        "Bonjour,\n.ligne qui commence par un point\nFin",
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A minimal SMTP server: records the conversation.
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        let mut transcript = Vec::new();
+        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let mut in_data = false;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            transcript.push(line.clone());
+            let answer: &[u8] = if in_data {
+                if line == "." {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else if line.starts_with("EHLO") {
+                b"250-test\r\n250 AUTH PLAIN\r\n"
+            } else if line.starts_with("AUTH PLAIN") {
+                b"235 ok\r\n"
+            } else if line == "DATA" {
+                in_data = true;
+                b"354 go\r\n"
+            } else if line == "QUIT" {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            write.write_all(answer).await.unwrap();
+        }
+        transcript
+    });
+    let config = SmtpConfig::parse(&format!(
+        "smtp://relay:secret@127.0.0.1:{port}?from=passerelle%40hub.bzh"
+    ))
+    .unwrap();
+    assert_eq!(deliver_pending(&w.db, &config).await.unwrap(), 1);
+    let transcript = server.await.unwrap().join("\n");
+    assert!(
+        transcript.contains("MAIL FROM:<passerelle@hub.bzh>")
+            && transcript.contains("RCPT TO:<anne@exemple.fr>"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("AUTH PLAIN AHJlbGF5AHNlY3JldA=="),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("\n..ligne qui commence par un point\n"),
+        "dot-stuffed: {transcript}"
+    );
+    let sent = w.db.outbox(false, 1).await.unwrap().remove(0);
+    assert!(sent.sent_at.is_some() && sent.last_error.is_none());
+    assert!(w.db.outbox(true, 10).await.unwrap().is_empty());
+    // A relay that cannot be reached leaves the message pending, with why.
+    w.db.enqueue_email("b@exemple.fr", "Sujet", "Corps")
+        .await
+        .unwrap();
+    let nowhere = SmtpConfig::parse("smtp://127.0.0.1:1").unwrap();
+    assert_eq!(deliver_pending(&w.db, &nowhere).await.unwrap(), 0);
+    let pending = w.db.outbox(true, 10).await.unwrap().remove(0);
+    assert!(pending.last_error.unwrap().contains("cannot connect"));
+}
+
+#[tokio::test]
+async fn nul_characters_are_refused_before_the_database() {
+    let w = world().await;
+    let answer = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some("email=a%00b%40exemple.fr&password=x"),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 400);
+    // And the audit trail stores such text on either back-end.
+    let event = passerelle_store::accounts::AuditEvent {
+        action: "test".into(),
+        subject: Some("a\0b".into()),
+        ..Default::default()
+    };
+    w.db.audit(&event).await.unwrap();
+    assert_eq!(
+        w.db.audit_events(Some("test"), 1).await.unwrap()[0]
+            .subject
+            .as_deref(),
+        Some("a\u{fffd}b")
+    );
+}

@@ -1,0 +1,256 @@
+//! A small world for HTTP tests of Comptes: two structures in two
+//! départements, people with every role, live sessions, API tokens and
+//! one-time links, on the back-end the environment selects.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use passerelle_accounts::{Role, ScopeLevel, StructureKind};
+use passerelle_store::Database;
+use passerelle_store::accounts::NewStructure;
+use passerelle_store::testing::bretagne_database;
+use passerelle_web::{AppState, Assets, WebConfig, router};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "une phrase de passe solide";
+/// The anonymous CSRF value the tests' browser holds.
+pub const ANON_CSRF: &str = "0000000000000000000000000000000000000000000000000000000000000abc";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| passerelle_accounts::password::hash_password(PASSWORD))
+}
+
+pub struct World {
+    pub app: Router,
+    pub db: Database,
+    /// CCAS de Quimper (29): the structure the access tests aim at.
+    pub a: i64,
+    /// Médiathèque de Rennes (35).
+    pub b: i64,
+    pub admin: i64,
+    pub gestionnaire_a: i64,
+    pub membre_a: i64,
+    pub membre_a_membership: i64,
+    pub membre_b: i64,
+    pub coordinator_35: i64,
+    pub coordinator_29: i64,
+    pub token_a: String,
+    pub token_a_id: i64,
+    pub token_b: String,
+    pub invitation_a: String,
+    pub reset_membre_a: String,
+}
+
+pub async fn world() -> World {
+    let db = bretagne_database().await;
+    let structure = |nom: &'static str, kind, commune: &'static str| NewStructure {
+        nom,
+        kind,
+        siret: None,
+        commune_code: Some(commune),
+    };
+    let a = db
+        .create_structure(&structure("CCAS de Quimper", StructureKind::Ccas, "29232"))
+        .await
+        .unwrap()
+        .unwrap();
+    let b = db
+        .create_structure(&structure(
+            "Médiathèque de Rennes",
+            StructureKind::Mediatheque,
+            "35238",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let hub = db
+        .create_structure(&structure("Hub Bretagne", StructureKind::Hub, "35238"))
+        .await
+        .unwrap()
+        .unwrap();
+    let person =
+        |email: &'static str, structure: i64, role: Role, scopes: Vec<(ScopeLevel, String)>| {
+            let db = db.clone();
+            async move {
+                db.create_person_with_role(
+                    email,
+                    email.split('@').next().unwrap(),
+                    Some(password_hash()),
+                    structure,
+                    role,
+                    &scopes,
+                )
+                .await
+                .unwrap()
+            }
+        };
+    let admin = person("admin@hub.bzh", hub, Role::Admin, vec![]).await;
+    let gestionnaire_a = person("gestionnaire.a@quimper.fr", a, Role::Gestionnaire, vec![]).await;
+    let membre_a = person("membre.a@quimper.fr", a, Role::Membre, vec![]).await;
+    let membre_b = person("membre.b@rennes.fr", b, Role::Membre, vec![]).await;
+    let coordinator_35 = person(
+        "coord.35@hub.bzh",
+        hub,
+        Role::Coordinateur,
+        vec![(ScopeLevel::Departement, "35".into())],
+    )
+    .await;
+    let coordinator_29 = person(
+        "coord.29@hub.bzh",
+        hub,
+        Role::Coordinateur,
+        vec![(ScopeLevel::Departement, "29".into())],
+    )
+    .await;
+    let membre_a_membership = db.memberships_of(membre_a).await.unwrap()[0].id;
+    let (token_a_id, token_a) = db
+        .create_api_token(a, "Jeton secret A", gestionnaire_a)
+        .await
+        .unwrap();
+    let (_, token_b) = db.create_api_token(b, "Jeton B", admin).await.unwrap();
+    let invitation_a = db
+        .create_invitation(
+            "nouvelle@quimper.fr",
+            a,
+            Role::Membre,
+            &[],
+            Some(gestionnaire_a),
+        )
+        .await
+        .unwrap();
+    let membre = db.person(membre_a).await.unwrap().unwrap();
+    let reset_membre_a = db.create_password_reset(&membre).await.unwrap();
+    let app = router(
+        AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
+        &Assets { dir: None },
+    );
+    World {
+        app,
+        db,
+        a,
+        b,
+        admin,
+        gestionnaire_a,
+        membre_a,
+        membre_a_membership,
+        membre_b,
+        coordinator_35,
+        coordinator_29,
+        token_a,
+        token_a_id,
+        token_b,
+        invitation_a,
+        reset_membre_a,
+    }
+}
+
+/// What a browser or client holds.
+#[derive(Clone, Default)]
+pub struct Client {
+    pub session: Option<String>,
+    pub csrf: String,
+    pub bearer: Option<String>,
+}
+
+impl Client {
+    pub fn anonymous() -> Self {
+        Self {
+            session: None,
+            csrf: ANON_CSRF.into(),
+            bearer: None,
+        }
+    }
+
+    pub fn bearer(token: &str) -> Self {
+        Self {
+            session: None,
+            csrf: String::new(),
+            bearer: Some(token.into()),
+        }
+    }
+
+    /// A fresh session of a person.
+    pub async fn signed_in(db: &Database, person_id: i64) -> Self {
+        let token = db.create_session(person_id).await.unwrap();
+        let csrf = db.session(&token).await.unwrap().unwrap().csrf_token;
+        Self {
+            session: Some(token),
+            csrf,
+            bearer: None,
+        }
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map_or("", |v| v.to_str().unwrap())
+    }
+
+    /// The session secret set by the answer, if it opened one.
+    pub fn new_session(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.strip_prefix("passerelle_session="))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .find(|v| !v.is_empty())
+    }
+}
+
+pub async fn call(
+    app: &Router,
+    client: &Client,
+    method: &str,
+    uri: &str,
+    form: Option<&str>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    let mut cookies = vec![format!("passerelle_csrf={ANON_CSRF}")];
+    if let Some(s) = &client.session {
+        cookies.push(format!("passerelle_session={s}"));
+    }
+    if let Some(b) = &client.bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
+    } else {
+        request = request.header(header::COOKIE, cookies.join("; "));
+    }
+    let body = match form {
+        Some(fields) => {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let csrf = format!("_csrf={}", client.csrf);
+            Body::from(if fields.is_empty() {
+                csrf
+            } else {
+                format!("{csrf}&{fields}")
+            })
+        }
+        None => Body::empty(),
+    };
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}

@@ -1,0 +1,115 @@
+// Comptes in headless Chromium: the first administrator accepts their
+// invitation, signs out and in, creates a structure and invites a
+// gestionnaire, who joins; accessibility checked on each new page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+import { startServer, chromiumOptions } from "./server.mjs";
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve("axe-core/axe.min.js");
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch(chromiumOptions);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function serious(page) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => ["serious", "critical"].includes(v.impact))
+    .map((v) => `${page.url()}: ${v.id} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+async function choosePassword(page, password) {
+  await page.getByLabel("Nouveau mot de passe").fill(password);
+  await page.getByLabel("Confirmation du mot de passe").fill(password);
+}
+
+test("an administrator joins, signs in, creates a structure and invites a gestionnaire", async () => {
+  const output = server.cli(["accounts", "create-admin", "--email", "Admin@Hub.bzh"]);
+  const link = output.trim().split("\n").pop();
+  assert.match(link, /\/invitation\/[0-9a-f]{64}$/);
+
+  // axe runs as an injected script, which the CSP rightly forbids.
+  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
+  const page = await context.newPage();
+  const problems = [];
+  const a11y = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+
+  await page.goto(link);
+  a11y.push(...(await serious(page)));
+  await page.getByLabel("Prénom et nom").fill("Annaïg Le Gall");
+  await choosePassword(page, "azerty123");
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page.getByText("au moins 12 caractères").waitFor();
+  await choosePassword(page, "la chaloupe verte du blavet");
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
+  a11y.push(...(await serious(page)));
+  assert.ok(await page.getByText("admin@hub.bzh").isVisible());
+
+  // Sign out, a wrong password, then the right one.
+  await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
+  await page.getByRole("link", { name: "Se connecter" }).click();
+  a11y.push(...(await serious(page)));
+  await page.getByLabel("Adresse électronique").fill("admin@hub.bzh");
+  await page.getByLabel("Mot de passe", { exact: true }).fill("pas le bon mot de passe");
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByText("Adresse électronique ou mot de passe incorrect.").waitFor();
+  await page.getByLabel("Mot de passe", { exact: true }).fill("la chaloupe verte du blavet");
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
+
+  // Administration: a structure, then an invitation.
+  await page.getByRole("link", { name: "Administration", exact: true }).click();
+  a11y.push(...(await serious(page)));
+  await page.getByLabel("Nom", { exact: true }).fill("CCAS de Quimper");
+  await page.getByLabel("Type de structure").selectOption("ccas");
+  await page.getByLabel(/Commune/).fill("29232");
+  await page.getByRole("button", { name: "Ajouter la structure" }).click();
+  await page.getByRole("heading", { level: 1, name: "CCAS de Quimper" }).waitFor();
+  await page.getByLabel("Adresse électronique").fill("gestion@ccas-quimper.fr");
+  await page.getByLabel("Rôle", { exact: true }).selectOption("gestionnaire");
+  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
+  await page.getByText("Invitation envoyée.").waitFor();
+  a11y.push(...(await serious(page)));
+
+  // The e-mail waits in the outbox (no SMTP here); its link works.
+  await page.goto(`${server.url}/admin/courriels`);
+  const mail = await page.locator("pre").first().innerText();
+  const invitation = mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
+  await page.goto(`${server.url}/admin/journal`);
+  a11y.push(...(await serious(page)));
+  assert.ok(await page.getByRole("cell", { name: "invitation.created" }).first().isVisible());
+  await context.close();
+
+  const other = await browser.newContext({ locale: "fr-FR" });
+  const gestionnaire = await other.newPage();
+  gestionnaire.on("pageerror", (e) => problems.push(e.message));
+  await gestionnaire.goto(invitation);
+  await gestionnaire.getByLabel("Prénom et nom").fill("Yann Moal");
+  await choosePassword(gestionnaire, "un phare au bout du monde");
+  await gestionnaire.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await gestionnaire.getByRole("link", { name: "CCAS de Quimper" }).click();
+  await gestionnaire.getByRole("heading", { name: "Inviter une personne" }).waitFor();
+  // A gestionnaire is not an administrator.
+  assert.equal(await gestionnaire.getByRole("link", { name: "Administration", exact: true }).count(), 0);
+  const response = await gestionnaire.goto(`${server.url}/admin/structures`);
+  assert.equal(response.status(), 403);
+  await other.close();
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(a11y, []);
+});
