@@ -1,35 +1,11 @@
 // Comptes in headless Chromium: the first administrator accepts their
 // invitation, signs out and in, creates a structure and invites a
 // gestionnaire, who joins; accessibility checked on each new page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
-import { startServer, chromiumOptions } from "./server.mjs";
+import { useServerAndBrowser, seriousViolations as serious } from "./server.mjs";
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve("axe-core/axe.min.js");
-
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await chromium.launch(chromiumOptions);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function serious(page) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations
-    .filter((v) => ["serious", "critical"].includes(v.impact))
-    .map((v) => `${page.url()}: ${v.id} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+const world = useServerAndBrowser();
 
 async function choosePassword(page, password) {
   await page.getByLabel("Nouveau mot de passe").fill(password);
@@ -37,6 +13,7 @@ async function choosePassword(page, password) {
 }
 
 test("an administrator joins, signs in, creates a structure and invites a gestionnaire", async () => {
+  const { server, browser } = world;
   const output = server.cli(["accounts", "create-admin", "--email", "Admin@Hub.bzh"]);
   const link = output.trim().split("\n").pop();
   assert.match(link, /\/invitation\/[0-9a-f]{64}$/);

@@ -1,6 +1,9 @@
 // Starts a real `passerelle serve` on a free loopback port with an empty
 // data directory, as a person would after cloning, and stops it afterwards.
 import { spawn, execFileSync } from "node:child_process";
+import { before, after } from "node:test";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -67,3 +70,35 @@ export const chromiumOptions = {
     "--disable-sync",
   ],
 };
+
+/**
+ * Registers hooks that start a server and Chromium before the file's tests
+ * and stop them after; returns the object that will hold them.
+ */
+export function useServerAndBrowser() {
+  const world = {};
+  before(async () => {
+    world.server = await startServer();
+    world.browser = await chromium.launch(chromiumOptions);
+  });
+  after(async () => {
+    await world.browser?.close();
+    await world.server?.stop();
+  });
+  return world;
+}
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * The serious and critical accessibility violations axe-core finds on the
+ * page (which must have been opened in a context with bypassCSP: axe is
+ * injected as an inline script).
+ */
+export async function seriousViolations(page) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => ["serious", "critical"].includes(v.impact))
+    .map((v) => `${new URL(page.url()).pathname}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}

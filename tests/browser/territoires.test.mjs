@@ -1,29 +1,13 @@
 // The Territoires pages in headless Chromium, used as a person would.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
-import { startServer, chromiumOptions } from "./server.mjs";
+import { useServerAndBrowser, seriousViolations } from "./server.mjs";
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve("axe-core/axe.min.js");
-
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await chromium.launch(chromiumOptions);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const world = useServerAndBrowser();
 
 /// A page that fails the test on any console error (CSP violations included).
 async function openPage(options = {}) {
-  const context = await browser.newContext({ locale: "fr-FR", ...options });
+  const context = await world.browser.newContext({ locale: "fr-FR", ...options });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
@@ -33,7 +17,7 @@ async function openPage(options = {}) {
 
 test("typing Quimper, picking the commune, shows its EPCI", async () => {
   const { page, context, problems } = await openPage();
-  await page.goto(`${server.url}/territoires`);
+  await page.goto(`${world.server.url}/territoires`);
   await page.getByLabel("Rechercher une commune").pressSequentially("Quimper", { delay: 30 });
   // Results appear while typing, without submitting the form.
   const link = page.getByRole("link", { name: "Quimper", exact: true });
@@ -56,7 +40,7 @@ test("typing Quimper, picking the commune, shows its EPCI", async () => {
 
 test("search works without JavaScript, by postcode too", async () => {
   const { page, context } = await openPage({ javaScriptEnabled: false });
-  await page.goto(`${server.url}/territoires`);
+  await page.goto(`${world.server.url}/territoires`);
   await page.getByLabel("Rechercher une commune").fill("29200");
   await page.getByRole("button", { name: "Rechercher" }).click();
   await page.getByRole("link", { name: "Brest", exact: true }).click();
@@ -67,7 +51,7 @@ test("search works without JavaScript, by postcode too", async () => {
 
 test("unknown places get a French 404 page", async () => {
   const { page, context } = await openPage();
-  const response = await page.goto(`${server.url}/territoires/communes/29999`);
+  const response = await page.goto(`${world.server.url}/territoires/communes/29999`);
   assert.equal(response.status(), 404);
   await page.getByRole("heading", { level: 1, name: "Page introuvable" }).waitFor();
   await context.close();
@@ -75,7 +59,7 @@ test("unknown places get a French 404 page", async () => {
 
 test("the skip link leads to the content, keyboard only", async () => {
   const { page, context } = await openPage();
-  await page.goto(`${server.url}/`);
+  await page.goto(`${world.server.url}/`);
   await page.keyboard.press("Tab");
   const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
   assert.equal(focused, "Contenu");
@@ -101,14 +85,10 @@ test("pages have no serious accessibility violations (axe-core)", async () => {
   const { page, context } = await openPage({ bypassCSP: true });
   const found = [];
   for (const path of pages) {
-    await page.goto(`${server.url}${path}`);
+    await page.goto(`${world.server.url}${path}`);
     assert.equal(await page.getAttribute("html", "lang"), "fr", path);
     assert.equal(await page.locator("h1").count(), 1, `${path}: one h1`);
-    await page.addScriptTag({ path: axePath });
-    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-    for (const v of result.violations.filter((v) => ["serious", "critical"].includes(v.impact))) {
-      found.push(`${path}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    }
+    found.push(...(await seriousViolations(page)));
   }
   assert.deepEqual(found, []);
   await context.close();

@@ -253,6 +253,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
+    tokio::spawn(purge_hourly(db.clone()));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();
@@ -262,6 +263,18 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
 }
 
 /// Runs a `territories` command, writing what it prints into `out`.
+/// Expired sessions and links do not outlive their use by more than an hour.
+async fn purge_hourly(db: Database) {
+    loop {
+        match db.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("purged {n} expired sessions and links"),
+            Err(e) => tracing::error!("purging expired sessions: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
 async fn territories(db: &Database, command: TerritoriesCommand, out: &mut String) -> Result<()> {
     match command {
         TerritoriesCommand::Import { files } => {

@@ -514,6 +514,23 @@ impl Database {
         Ok(done.rows_affected())
     }
 
+    /// Deletes expired sessions and one-time links expired for a month
+    /// (kept that long so a late click is told "expired", not "unknown").
+    /// Returns how many rows went.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        let sessions =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(now_iso())
+                .bind(iso_in(-SESSION_IDLE_SECONDS))
+                .execute(self.pool())
+                .await?;
+        let links = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= $1")
+            .bind(iso_in(-30 * 24 * 3600))
+            .execute(self.pool())
+            .await?;
+        Ok(sessions.rows_affected() + links.rows_affected())
+    }
+
     pub async fn session_count(&self, person_id: i64) -> Result<i64, StoreError> {
         let row =
             sqlx::query("SELECT COUNT(*) FROM sessions WHERE person_id = $1 AND expires_at > $2")
