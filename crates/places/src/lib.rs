@@ -1,0 +1,16 @@
+//! Lieux: help places in the national data standard of digital-mediation
+//! places (La Mednum / ANCT, `standard-mediation-num` v1.0.2).
+//!
+//! No storage here: the model (`Place`, one field per column of the
+//! standard), its vocabularies, validation of every rule with the line and
+//! field at fault, the CSV / JSON / GeoJSON formats (lossless round trip),
+//! and opening hours in OpenStreetMap syntax.
+
+pub mod format;
+pub mod hours;
+pub mod model;
+pub mod validate;
+pub mod vocab;
+
+pub use model::{FIELDS, Place};
+pub use validate::{Severity, Violation};

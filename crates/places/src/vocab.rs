@@ -1,0 +1,152 @@
+//! The closed vocabularies of the standard, exactly as it spells them.
+
+pub const SERVICES: &[&str] = &[
+    "Aide aux démarches administratives",
+    "Maîtrise des outils numériques du quotidien",
+    "Insertion professionnelle via le numérique",
+    "Utilisation sécurisée du numérique",
+    "Parentalité et éducation avec le numérique",
+    "Loisirs et créations numériques",
+    "Compréhension du monde numérique",
+    "Accès internet et matériel informatique",
+    "Acquisition de matériel informatique à prix solidaire",
+];
+
+pub const PUBLICS: &[&str] = &[
+    "Jeunes",
+    "Étudiants",
+    "Familles et/ou enfants",
+    "Seniors",
+    "Femmes",
+];
+
+pub const SPECIFIC_SUPPORT: &[&str] = &[
+    "Surdité",
+    "Handicaps moteurs",
+    "Handicaps mentaux",
+    "Illettrisme",
+    "Langues étrangères (anglais)",
+    "Langues étrangères (autres)",
+    "Déficience visuelle",
+];
+
+pub const FEES: &[&str] = &["Gratuit", "Gratuit sous condition", "Payant"];
+
+pub const NATIONAL_PROGRAMMES: &[&str] = &[
+    "Aidants Connect",
+    "Bibliothèques numérique de référence",
+    "Certification PIX",
+    "Conseillers numériques",
+    "Emmaüs Connect",
+    "France Services",
+    "Grande école du numérique",
+    "La Croix Rouge",
+    "Point d'accès numérique CAF",
+    "Promeneurs du net",
+    "Relais numérique (Emmaüs Connect)",
+];
+
+pub const ACCESS_MODALITIES: &[&str] = &[
+    "Se présenter",
+    "Téléphoner",
+    "Contacter par mail",
+    "Prendre un RDV en ligne",
+    "Ce lieu n'accueille pas de public",
+    "Envoyer un mail avec une fiche de prescription",
+];
+
+pub const ACCOMPANIMENT_MODALITIES: &[&str] = &[
+    "En autonomie",
+    "Accompagnement individuel",
+    "Dans un atelier collectif",
+    "À distance",
+];
+
+pub const ITINERANCE: &[&str] = &["Itinérant", "Fixe"];
+
+/// Typology codes of data·inclusion seen in digital-mediation data. A code
+/// outside this list is accepted with a warning (the list evolves); a value
+/// that is not a code at all is an error.
+pub const KNOWN_TYPOLOGIES: &[&str] = &[
+    "ACI",
+    "ADIE",
+    "AFPA",
+    "AI",
+    "ASE",
+    "ASSO",
+    "ASSO_CHOMEUR",
+    "AUTRE",
+    "BIB",
+    "CAARUD",
+    "CADA",
+    "CAF",
+    "CAP_EMPLOI",
+    "CAVA",
+    "CC",
+    "CCAS",
+    "CCONS",
+    "CD",
+    "CDAS",
+    "CFP",
+    "CHRS",
+    "CHU",
+    "CIAS",
+    "CIDFF",
+    "CITMET",
+    "CMP",
+    "CMS",
+    "CPAM",
+    "CPH",
+    "CS",
+    "CSAPA",
+    "DEETS",
+    "DEPT",
+    "E2C",
+    "EA",
+    "EATT",
+    "EI",
+    "EPCI",
+    "EPI",
+    "EPIDE",
+    "EPN",
+    "ES",
+    "ESAT",
+    "ESS",
+    "ETTI",
+    "EVS",
+    "FABLAB",
+    "FAIS",
+    "FT",
+    "GEIQ",
+    "HUDA",
+    "LA_POSTE",
+    "MDE",
+    "MDEF",
+    "MDPH",
+    "MDS",
+    "MJC",
+    "ML",
+    "MQ",
+    "MSA",
+    "MSAP",
+    "MUNI",
+    "OACAS",
+    "OF",
+    "OIL",
+    "PAD",
+    "PE",
+    "PENSION",
+    "PIJ_BIJ",
+    "PIMMS",
+    "PJJ",
+    "PLIE",
+    "PREF",
+    "PREVENTION",
+    "REG",
+    "RFS",
+    "RS_FJT",
+    "SCP",
+    "SPIP",
+    "TIERS_LIEUX",
+    "UDAF",
+];
