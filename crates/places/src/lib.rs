@@ -6,9 +6,11 @@
 //! field at fault, the CSV / JSON / GeoJSON formats (lossless round trip),
 //! and opening hours in OpenStreetMap syntax.
 
+pub mod dedup;
 pub mod format;
 pub mod hours;
 pub mod model;
+pub mod sources;
 pub mod validate;
 pub mod vocab;
 
