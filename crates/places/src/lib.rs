@@ -6,6 +6,7 @@
 //! field at fault, the CSV / JSON / GeoJSON formats (lossless round trip),
 //! and opening hours in OpenStreetMap syntax.
 
+pub mod bundled;
 pub mod dedup;
 pub mod format;
 pub mod hours;

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod batch;
+pub mod places;
 pub mod territories;
 pub mod testing;
 pub mod time;
@@ -64,6 +65,8 @@ pub enum StoreError {
     Import(#[from] passerelle_territory::ImportError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("a stored record cannot be read: {0}")]
+    Corrupt(String),
 }
 
 /// An open database with its schema up to date.

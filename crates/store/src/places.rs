@@ -1,0 +1,373 @@
+//! Lieux in the database. A file's places are imported in one transaction:
+//! a place already known by `(source, id)` is updated; a new one that is
+//! the same as a place of another source (`passerelle_places::dedup`) is
+//! merged into it; a doubtful pair is kept for a coordinator to decide.
+
+use std::collections::HashMap;
+
+use passerelle_places::Place;
+use passerelle_places::dedup::{AUTO_MERGE, REVIEW, merge, score};
+use passerelle_territory::search::search_key;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::time::now_iso;
+use crate::{Database, StoreError};
+
+/// A place as stored, with what Passerelle knows beside the standard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredPlace {
+    pub id: i64,
+    pub place: Place,
+    /// The commune of the Territoires reference it is attached to.
+    pub commune_code: Option<String>,
+    pub structure_id: Option<i64>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlaceImportReport {
+    pub read: usize,
+    pub added: usize,
+    pub updated: usize,
+    /// New to this source, the same as a place of another source: merged.
+    pub merged: usize,
+    /// Added, and paired with a possible duplicate for review.
+    pub to_review: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicatePair {
+    pub a: StoredPlace,
+    pub b: StoredPlace,
+    pub score: f64,
+}
+
+fn source_key(place: &Place, default_source: &str) -> (String, String) {
+    (
+        place
+            .source
+            .clone()
+            .unwrap_or_else(|| default_source.to_string()),
+        place.id.clone(),
+    )
+}
+
+impl Database {
+    /// Imports places (already validated) from one file; `origin` says where
+    /// from in the change log, `default_source` keys places without `source`.
+    pub async fn import_places(
+        &self,
+        places: &[Place],
+        default_source: &str,
+        origin: &str,
+        actor: Option<i64>,
+    ) -> Result<PlaceImportReport, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let conn: &mut AnyConnection = &mut tx;
+        let mut report = PlaceImportReport {
+            read: places.len(),
+            ..Default::default()
+        };
+        let mapping: HashMap<(String, String), i64> =
+            sqlx::query("SELECT source, source_id, place_id FROM place_sources")
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| Ok(((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        let mut sources_per_place: HashMap<i64, usize> = HashMap::new();
+        for id in mapping.values() {
+            *sources_per_place.entry(*id).or_default() += 1;
+        }
+        // Places by postcode, for duplicate detection.
+        let mut by_postcode: HashMap<String, Vec<(i64, Place)>> = HashMap::new();
+        for (id, place) in load_all(conn).await? {
+            by_postcode
+                .entry(place.code_postal.clone())
+                .or_default()
+                .push((id, place));
+        }
+        for place in places {
+            let key = source_key(place, default_source);
+            if let Some(&id) = mapping.get(&key) {
+                let stored = by_postcode
+                    .values()
+                    .flatten()
+                    .find(|(i, _)| *i == id)
+                    .map(|(_, p)| p.clone());
+                // A place described by several sources keeps what the others
+                // said where this one is silent.
+                let updated = match stored {
+                    Some(existing) if sources_per_place.get(&id).copied().unwrap_or(0) > 1 => {
+                        merge(place, &existing)
+                    }
+                    _ => place.clone(),
+                };
+                write_place(conn, Some(id), &updated).await?;
+                log_change(conn, id, actor, origin, "mise à jour par import").await?;
+                report.updated += 1;
+                continue;
+            }
+            let mut best: Option<(i64, f64, Place)> = None;
+            for (id, existing) in by_postcode.get(&place.code_postal).into_iter().flatten() {
+                if existing.source == place.source && existing.source.is_some() {
+                    continue;
+                }
+                let (s, _) = score(existing, place);
+                if s >= REVIEW && best.as_ref().is_none_or(|(_, b, _)| s > *b) {
+                    best = Some((*id, s, existing.clone()));
+                }
+            }
+            let id = match best {
+                Some((id, s, existing)) if s >= AUTO_MERGE => {
+                    let merged = merge(&existing, place);
+                    write_place(conn, Some(id), &merged).await?;
+                    log_change(
+                        conn,
+                        id,
+                        actor,
+                        origin,
+                        &format!("fusion avec {} {} (score {s:.2})", key.0, key.1),
+                    )
+                    .await?;
+                    report.merged += 1;
+                    id
+                }
+                other => {
+                    let id = write_place(conn, None, place).await?;
+                    log_change(conn, id, actor, origin, "création par import").await?;
+                    report.added += 1;
+                    if let Some((existing_id, s, _)) = other {
+                        sqlx::query("INSERT INTO place_duplicates (place_a, place_b, score, status) VALUES ($1, $2, $3, 'pending')")
+                            .bind(existing_id)
+                            .bind(id)
+                            .bind(s)
+                            .execute(&mut *conn)
+                            .await?;
+                        report.to_review += 1;
+                    }
+                    by_postcode
+                        .entry(place.code_postal.clone())
+                        .or_default()
+                        .push((id, place.clone()));
+                    id
+                }
+            };
+            sqlx::query(
+                "INSERT INTO place_sources (source, source_id, place_id) VALUES ($1, $2, $3)",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            *sources_per_place.entry(id).or_default() += 1;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Loads the Bretagne places bundled in the binary (France services,
+    /// conseillers numériques' permanences, Aidants Connect structures),
+    /// merging the places they share.
+    pub async fn load_bundled_places(
+        &self,
+    ) -> Result<Vec<(&'static str, PlaceImportReport)>, StoreError> {
+        let mut reports = Vec::new();
+        for (name, places) in passerelle_places::bundled::places() {
+            reports.push((
+                name,
+                self.import_places(&places, name, &format!("données embarquées : {name}"), None)
+                    .await?,
+            ));
+        }
+        Ok(reports)
+    }
+
+    pub async fn places_empty(&self) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM places")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? == 0)
+    }
+
+    /// Every place, in name order.
+    pub async fn places(&self) -> Result<Vec<StoredPlace>, StoreError> {
+        let rows = sqlx::query("SELECT id, data, commune_code, structure_id, updated_at FROM places ORDER BY search_key, id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(stored_from_row).collect()
+    }
+
+    pub async fn place(&self, id: i64) -> Result<Option<StoredPlace>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, data, commune_code, structure_id, updated_at FROM places WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(stored_from_row).transpose()
+    }
+
+    /// Replaces a place's record (an edit), logging who did it.
+    pub async fn update_place(
+        &self,
+        id: i64,
+        place: &Place,
+        actor: Option<i64>,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        write_place(&mut tx, Some(id), place).await?;
+        log_change(&mut tx, id, actor, "édition", summary).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The change log of a place, newest first: (when, who, origin, what).
+    pub async fn place_changes(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(String, Option<String>, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.at, p.display_name, c.origin, c.summary FROM place_changes c \
+             LEFT JOIN people p ON p.id = c.actor_person_id WHERE c.place_id = $1 ORDER BY c.id DESC",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Possible duplicates awaiting a decision, best score first.
+    pub async fn pending_duplicates(&self) -> Result<Vec<DuplicatePair>, StoreError> {
+        let rows = sqlx::query("SELECT place_a, place_b, score FROM place_duplicates WHERE status = 'pending' ORDER BY score DESC")
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (a, b, score): (i64, i64, f64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            if let (Some(a), Some(b)) = (self.place(a).await?, self.place(b).await?) {
+                out.push(DuplicatePair { a, b, score });
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn load_all(conn: &mut AnyConnection) -> Result<Vec<(i64, Place)>, StoreError> {
+    let rows = sqlx::query("SELECT id, data FROM places")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let data: String = r.try_get(1)?;
+            Ok((r.try_get(0)?, decode(&data)?))
+        })
+        .collect()
+}
+
+fn decode(data: &str) -> Result<Place, StoreError> {
+    serde_json::from_str(data)
+        .map_err(|e| StoreError::Corrupt(format!("a place is not valid JSON: {e}")))
+}
+
+fn stored_from_row(r: &sqlx::any::AnyRow) -> Result<StoredPlace, StoreError> {
+    let data: String = r.try_get(1)?;
+    Ok(StoredPlace {
+        id: r.try_get(0)?,
+        place: decode(&data)?,
+        commune_code: r.try_get(2)?,
+        structure_id: r.try_get(3)?,
+        updated_at: r.try_get(4)?,
+    })
+}
+
+/// The commune of the reference a place belongs to: its INSEE code if the
+/// reference has it, else the commune of its postcode whose name matches.
+async fn resolve_commune(
+    conn: &mut AnyConnection,
+    place: &Place,
+) -> Result<Option<String>, StoreError> {
+    if let Some(code) = &place.code_insee {
+        let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
+            .bind(code.clone())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if known.is_some() {
+            return Ok(Some(code.clone()));
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT c.code, c.search_key FROM communes c JOIN commune_postcodes p ON p.commune_code = c.code WHERE p.code_postal = $1",
+    )
+    .bind(place.code_postal.clone())
+    .fetch_all(&mut *conn)
+    .await?;
+    let wanted = search_key(&place.commune);
+    let mut only = None;
+    for r in &rows {
+        let (code, key): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if key == wanted {
+            return Ok(Some(code));
+        }
+        only = Some(code);
+    }
+    // A postcode of a single commune decides even if the name is spelt otherwise.
+    Ok(if rows.len() == 1 { only } else { None })
+}
+
+async fn write_place(
+    conn: &mut AnyConnection,
+    id: Option<i64>,
+    place: &Place,
+) -> Result<i64, StoreError> {
+    let commune = resolve_commune(conn, place).await?;
+    let data = serde_json::to_string(place).expect("a place serialises");
+    let query = match id {
+        Some(_) => sqlx::query(
+            "UPDATE places SET data = $1, nom = $2, search_key = $3, code_postal = $4, commune_code = $5, \
+             latitude = $6, longitude = $7, date_maj = $8, updated_at = $9 WHERE id = $10 RETURNING id",
+        ),
+        None => sqlx::query(
+            "INSERT INTO places (data, nom, search_key, code_postal, commune_code, latitude, longitude, date_maj, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        ),
+    };
+    let mut query = query
+        .bind(data)
+        .bind(place.nom.clone())
+        .bind(search_key(&place.nom))
+        .bind(place.code_postal.clone())
+        .bind(commune)
+        .bind(place.latitude)
+        .bind(place.longitude)
+        .bind(place.date_maj.clone())
+        .bind(now_iso());
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_one(&mut *conn).await?.try_get(0)?)
+}
+
+async fn log_change(
+    conn: &mut AnyConnection,
+    place_id: i64,
+    actor: Option<i64>,
+    origin: &str,
+    summary: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO place_changes (place_id, at, actor_person_id, origin, summary) VALUES ($1, $2, $3, $4, $5)")
+        .bind(place_id)
+        .bind(now_iso())
+        .bind(actor)
+        .bind(origin.to_string())
+        .bind(summary.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Lieux storage, on the back-end the environment selects.
+
+use passerelle_places::Place;
+use passerelle_store::testing::bretagne_database;
+
+#[tokio::test]
+async fn bundled_places_load_merge_and_reload_without_duplicates() {
+    let db = bretagne_database().await;
+    assert!(db.places_empty().await.unwrap());
+    let reports = db.load_bundled_places().await.unwrap();
+    let total = db.places().await.unwrap().len();
+    let read: usize = reports.iter().map(|(_, r)| r.read).sum();
+    let merged: usize = reports.iter().map(|(_, r)| r.merged).sum();
+    eprintln!("{reports:?}");
+    assert_eq!(read, 123 + 311 + reports[1].1.read);
+    assert!(
+        merged > 20,
+        "France services also listed by Aidants Connect are merged: {reports:?}"
+    );
+    assert_eq!(total, read - merged);
+    // Every place is attached to a commune of the reference.
+    let places = db.places().await.unwrap();
+    let unattached: Vec<&str> = places
+        .iter()
+        .filter(|p| p.commune_code.is_none())
+        .map(|p| p.place.nom.as_str())
+        .collect();
+    assert!(
+        unattached.len() * 50 < places.len(),
+        "{} unattached: {unattached:?}",
+        unattached.len()
+    );
+
+    // Loading again updates, never duplicates.
+    let again = db.load_bundled_places().await.unwrap();
+    assert!(
+        again.iter().all(|(_, r)| r.added == 0 && r.merged == 0),
+        "{again:?}"
+    );
+    assert_eq!(db.places().await.unwrap().len(), total);
+
+    // A merged place carries both programmes.
+    let loudeac = places
+        .iter()
+        .find(|p| p.place.nom == "France services Loudéac")
+        .expect("Loudéac");
+    assert!(
+        loudeac
+            .place
+            .dispositif_programmes_nationaux
+            .contains(&"Aidants Connect".to_string()),
+        "{:?}",
+        loudeac.place
+    );
+    assert_eq!(loudeac.commune_code.as_deref(), Some("22136"));
+    assert!(!db.place_changes(loudeac.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_place_known_by_its_source_is_updated_in_place() {
+    let db = bretagne_database().await;
+    let mut place = Place {
+        id: "p1".into(),
+        pivot: "21290019600010".into(),
+        nom: "Médiathèque".into(),
+        commune: "Quimper".into(),
+        code_postal: "29000".into(),
+        adresse: "1 esplanade".into(),
+        date_maj: "2024-01-01".into(),
+        source: Some("carto-29".into()),
+        ..Place::default()
+    };
+    let first = db
+        .import_places(std::slice::from_ref(&place), "x", "test", None)
+        .await
+        .unwrap();
+    assert_eq!(first.added, 1);
+    place.nom = "Médiathèque des Ursulines".into();
+    let second = db.import_places(&[place], "x", "test", None).await.unwrap();
+    assert_eq!((second.added, second.updated), (0, 1));
+    let all = db.places().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].place.nom, "Médiathèque des Ursulines");
+    assert_eq!(
+        all[0].commune_code.as_deref(),
+        Some("29232"),
+        "attached by postcode and name"
+    );
+}
