@@ -59,9 +59,55 @@ enum Command {
     /// EPCI, communes).
     #[command(subcommand)]
     Territories(TerritoriesCommand),
+    /// Help places in the national standard of digital-mediation places:
+    /// import and export.
+    #[command(subcommand)]
+    Places(PlacesCommand),
     /// Manage accounts from the command line (the first administrator).
     #[command(subcommand)]
     Accounts(AccountsCommand),
+}
+
+#[derive(Subcommand)]
+enum PlacesCommand {
+    /// Import places: the standard's CSV or JSON, or the ANCT France services
+    /// list, the conseillers numériques' permanences or the Aidants Connect
+    /// structures (recognised by their header). Every row is checked; by
+    /// default nothing is imported if any row is invalid. Re-importing a
+    /// source updates its places and never duplicates them; places another
+    /// source already has are merged.
+    Import {
+        file: PathBuf,
+        /// Import the valid rows and write the rejected ones, with reasons,
+        /// to --rejected.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where to write rejected rows (CSV) with --skip-invalid.
+        #[arg(long, default_value = "lieux-rejetes.csv")]
+        rejected: PathBuf,
+        /// Source name for places whose `source` field is empty (default:
+        /// the file name).
+        #[arg(long)]
+        source: Option<String>,
+        /// `date_maj` for formats that carry none (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Export every place in the standard.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// File to write (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+    Geojson,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +203,12 @@ async fn run(cli: Cli) -> Result<()> {
     let public_url = cli.storage.public_url.clone();
     match cli.command {
         Command::Serve(args) => serve(db, args, public_url).await,
+        Command::Places(command) => {
+            let mut out = String::new();
+            let result = places(&db, command, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
         Command::Accounts(command) => {
             let mut out = String::new();
             let result = accounts(&db, command, public_url, &mut out).await;
@@ -204,6 +256,15 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
             .map(|r| r.rows)
             .sum();
         tracing::info!("empty database: bundled Bretagne reference loaded ({communes} communes)");
+    }
+    if db.places_empty().await? {
+        let reports = db
+            .load_bundled_places()
+            .await
+            .context("loading the bundled Bretagne places")?;
+        let read: usize = reports.iter().map(|(_, r)| r.read).sum();
+        let merged: usize = reports.iter().map(|(_, r)| r.merged).sum();
+        tracing::info!("bundled Bretagne places loaded: {read} from 3 sources, {merged} merged");
     }
     Ok(db)
 }
@@ -446,6 +507,90 @@ async fn accounts(
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"
             )?;
             writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
+        }
+    }
+    Ok(())
+}
+
+async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Result<()> {
+    use passerelle_places::format::{write_csv, write_geojson, write_json};
+    match command {
+        PlacesCommand::Import {
+            file,
+            skip_invalid,
+            rejected,
+            source,
+            date,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let today = passerelle_store::time::now_iso()[..10].to_string();
+            let checked =
+                passerelle_places::import::check(&bytes, date.as_deref().unwrap_or(&today));
+            writeln!(
+                out,
+                "{name}: {} ({} valid rows, {} invalid)",
+                checked.format,
+                checked.valid.len(),
+                checked.rejected.len()
+            )?;
+            for w in &checked.warnings {
+                writeln!(out, "{name}, {w}")?;
+            }
+            let errors = checked.errors();
+            if !checked.file_errors.is_empty() || (!errors.is_empty() && !skip_invalid) {
+                for e in &errors {
+                    writeln!(out, "{name}, {e}")?;
+                }
+                bail!(
+                    "{name}: {} errors, nothing imported (--skip-invalid imports the valid rows)",
+                    errors.len()
+                );
+            }
+            if !checked.rejected.is_empty() {
+                std::fs::write(&rejected, checked.rejected_csv())
+                    .with_context(|| format!("cannot write {}", rejected.display()))?;
+                writeln!(
+                    out,
+                    "{} rejected rows written to {} with their reasons",
+                    checked.rejected.len(),
+                    rejected.display()
+                )?;
+            }
+            let default_source = source.unwrap_or_else(|| {
+                file.file_stem()
+                    .map_or(name.clone(), |s| s.to_string_lossy().into_owned())
+            });
+            let report = db
+                .import_places(
+                    &checked.valid,
+                    &default_source,
+                    &format!("import : {name}"),
+                    None,
+                )
+                .await?;
+            writeln!(
+                out,
+                "{} places: {} new, {} updated, {} merged with another source's, {} possible duplicates to review",
+                report.read, report.added, report.updated, report.merged, report.to_review
+            )?;
+        }
+        PlacesCommand::Export { format, output } => {
+            let places: Vec<_> = db.places().await?.into_iter().map(|p| p.place).collect();
+            let bytes = match format {
+                ExportFormat::Csv => write_csv(&places),
+                ExportFormat::Json => write_json(&places),
+                ExportFormat::Geojson => write_geojson(&places),
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(out, "{} places written to {}", places.len(), path.display())?;
+                }
+                None => out.push_str(&String::from_utf8_lossy(&bytes)),
+            }
         }
     }
     Ok(())

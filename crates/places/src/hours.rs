@@ -23,7 +23,15 @@ impl fmt::Debug for Horaires {
 
 impl Horaires {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let rules: OpeningHours = raw.trim().parse().map_err(|e| format!("{e}"))?;
+        // The parser's message spans several lines (with a caret): one line here.
+        let rules: OpeningHours = raw.trim().parse().map_err(|e| {
+            format!("{e}")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && *l != "|")
+                .collect::<Vec<_>>()
+                .join(" ")
+        })?;
         let rules = rules.with_context(Context::default().with_holidays(Country::FR.holidays()));
         Ok(Self {
             raw: raw.trim().to_string(),
