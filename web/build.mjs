@@ -29,5 +29,9 @@ const dsfrParts = [
 for (const part of dsfrParts) {
   cpSync(join(dsfr, part), join(out, "dsfr", part), { recursive: true });
 }
+const leaflet = join(root, "node_modules", "leaflet", "dist");
+for (const part of ["leaflet.js", "leaflet.css", "images"]) {
+  cpSync(join(leaflet, part), join(out, "leaflet", part), { recursive: true });
+}
 cpSync(join(root, "web", "src"), join(out, "app"), { recursive: true });
 console.log(`web/build.mjs: assets written to ${out}`);

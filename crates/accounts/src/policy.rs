@@ -111,6 +111,8 @@ pub enum Action<'a> {
     GrantRole(&'a StructureRef, Role),
     ViewAuditTrail,
     ViewOutbox,
+    /// Load a file of places into the directory.
+    ImportPlaces,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +138,8 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         Action::ListStructures
         | Action::CreateStructure
         | Action::ViewAuditTrail
-        | Action::ViewOutbox => Err(Denial::Forbidden),
+        | Action::ViewOutbox
+        | Action::ImportPlaces => Err(Denial::Forbidden),
         Action::ViewStructure(s) => allowed(can_view(actor, s), Denial::NotFound),
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
@@ -236,6 +239,7 @@ mod tests {
             Action::GrantRole(&s, Role::Admin),
             Action::ViewAuditTrail,
             Action::ViewOutbox,
+            Action::ImportPlaces,
         ] {
             assert_eq!(authorize(&admin, action), Ok(()), "{action:?}");
         }

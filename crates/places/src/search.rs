@@ -139,7 +139,18 @@ pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
         ));
     }
     if query.near.is_some() {
-        hits.sort_by(|a, b| match (a.0.distance_km, b.0.distance_km) {
+        // A place known only by its commune's centre ranks as if half a
+        // kilometre further: after the places really that close.
+        let rank = |h: &Hit| {
+            h.distance_km.map(|d| {
+                if index[h.index].approximate {
+                    d + 0.5
+                } else {
+                    d
+                }
+            })
+        };
+        hits.sort_by(|a, b| match (rank(&a.0), rank(&b.0)) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,

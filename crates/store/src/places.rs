@@ -192,6 +192,18 @@ impl Database {
         Ok(row.try_get::<i64, _>(0)? == 0)
     }
 
+    /// The centre of every commune that has one, for places without
+    /// coordinates of their own.
+    pub async fn commune_centres(&self) -> Result<HashMap<String, (f64, f64)>, StoreError> {
+        let rows = sqlx::query("SELECT code, latitude, longitude FROM communes WHERE latitude IS NOT NULL AND longitude IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
     /// Every place, in name order.
     pub async fn places(&self) -> Result<Vec<StoredPlace>, StoreError> {
         let rows = sqlx::query("SELECT id, data, commune_code, structure_id, updated_at FROM places ORDER BY search_key, id")

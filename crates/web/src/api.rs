@@ -26,14 +26,19 @@ use crate::routes::Route;
         description = "Territorial reference (Territoires) of a digital-inclusion ecosystem. \
                        Errors are JSON: {\"error\": {\"status\": …, \"message\": …}}.",
     ),
-    paths(health, search_communes, commune, epci, departement, region, me, structure),
+    paths(
+        health, search_communes, commune, epci, departement, region, me, structure,
+        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import
+    ),
     components(schemas(
+        crate::places::PlaceOut, crate::places::ImportAnswer,
         Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
     tags(
         (name = "territoires", description = "Régions, départements, EPCI and communes"),
         (name = "comptes", description = "Structures and their members; needs a session or an API token"),
+        (name = "lieux", description = "Help places in the national standard of digital-mediation places"),
     ),
     modifiers(&BearerAuth)
 )]

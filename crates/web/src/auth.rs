@@ -21,6 +21,8 @@ pub const SESSION_COOKIE: &str = "passerelle_session";
 pub const CSRF_COOKIE: &str = "passerelle_csrf";
 /// Largest form body accepted.
 const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Largest file of places sent to the API.
+const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 /// The person or machine behind a request, resolved once per request.
 #[derive(Debug, Clone)]
@@ -218,10 +220,24 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         );
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+    let limit = if parts.uri.path() == "/api/v1/places/import" {
+        MAX_IMPORT_BYTES
+    } else {
+        MAX_FORM_BYTES
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop volumineux").into_response();
     };
-    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let fields: Vec<(String, String)> = if is_form {
+        serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     // No form has a use for NUL, and PostgreSQL text cannot store it.
     if fields
         .iter()

@@ -13,6 +13,7 @@ mod auth;
 mod error;
 pub mod mailer;
 mod pages;
+mod places;
 mod routes;
 
 use std::net::SocketAddr;
@@ -36,14 +37,53 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct AppState {
     pub db: Database,
     pub config: Arc<WebConfig>,
+    /// The places, ready to search; rebuilt after a change.
+    places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
 }
+
+type PlaceIndex = Arc<Vec<passerelle_places::search::Indexed>>;
 
 impl AppState {
     pub fn new(db: Database, config: WebConfig) -> Self {
         Self {
             db,
             config: Arc::new(config),
+            places: Arc::default(),
         }
+    }
+
+    /// The searchable places, loaded from the database on first use.
+    pub async fn place_index(&self) -> Result<PlaceIndex, passerelle_store::StoreError> {
+        if let Some(index) = self.places.read().await.as_ref() {
+            return Ok(index.clone());
+        }
+        let mut slot = self.places.write().await;
+        if let Some(index) = slot.as_ref() {
+            return Ok(index.clone());
+        }
+        let centres = self.db.commune_centres().await?;
+        let index: Vec<_> = self
+            .db
+            .places()
+            .await?
+            .into_iter()
+            .map(|p| {
+                let centre = p
+                    .commune_code
+                    .as_ref()
+                    .and_then(|c| centres.get(c))
+                    .copied();
+                passerelle_places::search::Indexed::new(p.id, p.place, centre)
+            })
+            .collect();
+        let index = Arc::new(index);
+        *slot = Some(index.clone());
+        Ok(index)
+    }
+
+    /// To call after places change.
+    pub async fn places_changed(&self) {
+        *self.places.write().await = None;
     }
 }
 
@@ -74,6 +114,7 @@ fn all_routes() -> Vec<routes::Route> {
     let mut all = api::routes();
     all.extend(pages::routes());
     all.extend(account_pages::routes());
+    all.extend(places::routes());
     all
 }
 

@@ -56,7 +56,7 @@ pub const NAVIGATION: [NavItem; 6] = [
         path: "/lieux",
         label: "Lieux",
         summary: "L’annuaire et la carte des lieux d’aide au numérique, au format du standard national : où cette personne peut-elle être aidée, près de chez elle, et quand ?",
-        available: false,
+        available: true,
     },
     NavItem {
         path: "/activites",

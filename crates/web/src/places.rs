@@ -1,0 +1,593 @@
+//! Lieux over HTTP: the public finder (list and map), a place's page and
+//! its printable sheet, and the API (`/api/v1/places`, GeoJSON, import).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use passerelle_accounts::policy::Action;
+use passerelle_places::hours::Horaires;
+use passerelle_places::search::{Hit, Indexed, Query, search};
+use passerelle_places::{Place, vocab};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{Viewer, api_denial};
+use crate::error::{ApiError, ErrorBody};
+use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
+use crate::routes::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/places", api_list),
+        Route::get("/api/v1/places.geojson", api_geojson),
+        Route::get("/api/v1/places/{id}", api_place),
+        Route::post("/api/v1/places/import", api_import),
+        Route::get("/lieux", finder),
+        Route::get("/lieux/{id}", place_page),
+        Route::get("/lieux/{id}/fiche", place_sheet),
+    ]
+}
+
+/// Wall-clock time in metropolitan France (CET/CEST), whatever the server's
+/// zone: summer time from the last Sunday of March to the last Sunday of
+/// October, at 01:00 UTC.
+pub fn paris_now() -> NaiveDateTime {
+    let utc = Utc::now().naive_utc();
+    let last_sunday = |month: u32| {
+        let mut d =
+            NaiveDate::from_ymd_opt(utc.year(), month, 31).expect("March and October have 31 days");
+        while d.weekday() != Weekday::Sun {
+            d = d.pred_opt().expect("a day before");
+        }
+        d.and_hms_opt(1, 0, 0).expect("01:00")
+    };
+    let summer = utc >= last_sunday(3) && utc < last_sunday(10);
+    utc + Duration::hours(if summer { 2 } else { 1 })
+}
+
+/// The search parameters, shared by pages and API. Facets may repeat
+/// (`service=…&service=…`).
+#[derive(Debug, Default, Clone)]
+struct Params {
+    q: String,
+    commune: String,
+    near: Option<(f64, f64)>,
+    radius_km: Option<f64>,
+    services: Vec<String>,
+    publics: Vec<String>,
+    support: Vec<String>,
+    fees: Vec<String>,
+    access: Vec<String>,
+    accompaniment: Vec<String>,
+    programmes: Vec<String>,
+    open_now: bool,
+    open_at: Option<NaiveDateTime>,
+    limit: usize,
+}
+
+fn parse_params(raw: Option<&str>) -> Result<Params, String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| format!("malformed query: {e}"))?;
+    let mut p = Params {
+        limit: 50,
+        ..Params::default()
+    };
+    for (key, value) in pairs {
+        let value = value.trim().to_string();
+        if value.is_empty() {
+            continue;
+        }
+        let number = |v: &str, what: &str| {
+            v.replace(',', ".")
+                .parse::<f64>()
+                .map_err(|_| format!("`{what}` must be a number, not {v:?}"))
+        };
+        match key.as_str() {
+            "q" => p.q = value.chars().take(200).collect(),
+            "commune" => p.commune = value.chars().take(100).collect(),
+            "near" => {
+                let (lat, lon) = value
+                    .split_once(',')
+                    .ok_or("`near` is latitude,longitude (48.11,-1.68)")?;
+                let (lat, lon) = (number(lat, "near")?, number(lon, "near")?);
+                if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                    return Err("`near` is out of the WGS84 range".into());
+                }
+                p.near = Some((lat, lon));
+            }
+            "radius_km" | "rayon" => {
+                let r = number(&value, "radius_km")?;
+                if !(0.0..=1000.0).contains(&r) {
+                    return Err("`radius_km` must be between 0 and 1000".into());
+                }
+                p.radius_km = Some(r);
+            }
+            "service" => p.services.push(value),
+            "public" => p.publics.push(value),
+            "support" => p.support.push(value),
+            "fees" | "frais" => p.fees.push(value),
+            "access" => p.access.push(value),
+            "accompaniment" => p.accompaniment.push(value),
+            "programme" => p.programmes.push(value),
+            "open" | "ouvert" if value == "now" || value == "maintenant" => p.open_now = true,
+            "open_at" => p.open_at = Some(
+                NaiveDateTime::parse_from_str(&value, "%Y-%m-%dT%H:%M").map_err(|_| {
+                    format!(
+                        "`open_at` is a local date and time like 2026-11-24T14:30, not {value:?}"
+                    )
+                })?,
+            ),
+            "limit" => {
+                p.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=10_000).contains(l))
+                    .ok_or("`limit` must be between 1 and 10000")?;
+            }
+            _ => {}
+        }
+    }
+    for (values, allowed, name) in [
+        (&p.services, vocab::SERVICES, "service"),
+        (&p.publics, vocab::PUBLICS, "public"),
+        (&p.support, vocab::SPECIFIC_SUPPORT, "support"),
+        (&p.fees, vocab::FEES, "fees"),
+        (&p.access, vocab::ACCESS_MODALITIES, "access"),
+        (
+            &p.accompaniment,
+            vocab::ACCOMPANIMENT_MODALITIES,
+            "accompaniment",
+        ),
+        (&p.programmes, vocab::NATIONAL_PROGRAMMES, "programme"),
+    ] {
+        if let Some(bad) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+            return Err(format!("`{name}` {bad:?} is not a value of the standard"));
+        }
+    }
+    Ok(p)
+}
+
+/// Runs a search; the commune (name, postcode or INSEE code) becomes the
+/// point to search near when no explicit point is given.
+async fn run(
+    state: &AppState,
+    p: &Params,
+) -> Result<(Arc<Vec<Indexed>>, Vec<Hit>, Option<String>), passerelle_store::StoreError> {
+    let mut near = p.near;
+    let mut commune_label = None;
+    if near.is_none() && !p.commune.is_empty() {
+        if let Some(c) = state
+            .db
+            .search_communes(&p.commune, 1)
+            .await?
+            .into_iter()
+            .next()
+        {
+            near = c.latitude.zip(c.longitude);
+            commune_label = Some(format!("{} ({})", c.nom, c.departement.code));
+        }
+    }
+    let query = Query {
+        text: p.q.clone(),
+        near,
+        radius_km: near.map(|_| p.radius_km.unwrap_or(15.0)),
+        services: p.services.clone(),
+        publics: p.publics.clone(),
+        support: p.support.clone(),
+        fees: p.fees.clone(),
+        access: p.access.clone(),
+        accompaniment: p.accompaniment.clone(),
+        programmes: p.programmes.clone(),
+        open_at: p.open_at.or(p.open_now.then(paris_now)),
+        limit: p.limit,
+    };
+    let index = state.place_index().await?;
+    let hits = search(&index, &query);
+    Ok((index, hits, commune_label))
+}
+
+/// A place in API answers.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceOut {
+    /// Passerelle's identifier (see `/lieux/{id}`).
+    id: i64,
+    /// From the search point, great-circle, when searching near one.
+    distance_km: Option<f64>,
+    /// The point used is the commune's centre: the place has no coordinates.
+    approximate_location: bool,
+    /// Open now, per its opening hours; absent when unknown.
+    open_now: Option<bool>,
+    /// The record in the national standard.
+    #[schema(value_type = Object)]
+    place: Place,
+}
+
+fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOut {
+    PlaceOut {
+        id: entry.id,
+        distance_km: distance_km.map(|d| (d * 1000.0).round() / 1000.0),
+        approximate_location: entry.approximate,
+        open_now: entry.hours.as_ref().map(|h| h.is_open(now)),
+        place: entry.place.clone(),
+    }
+}
+
+/// Search the places: text, near a point or a commune, facets of the
+/// standard, open now or at a time.
+#[utoipa::path(get, path = "/api/v1/places", tag = "lieux",
+    params(
+        ("q" = Option<String>, Query, description = "Words of the name, commune, postcode or address"),
+        ("commune" = Option<String>, Query, description = "Search near this commune (name, postcode or INSEE code)"),
+        ("near" = Option<String>, Query, description = "Search near latitude,longitude"),
+        ("radius_km" = Option<f64>, Query, description = "With near or commune: maximum distance (default 15)"),
+        ("service" = Option<Vec<String>>, Query, description = "Service of the standard; repeatable"),
+        ("public" = Option<Vec<String>>, Query), ("support" = Option<Vec<String>>, Query),
+        ("fees" = Option<Vec<String>>, Query), ("access" = Option<Vec<String>>, Query),
+        ("accompaniment" = Option<Vec<String>>, Query), ("programme" = Option<Vec<String>>, Query),
+        ("open" = Option<String>, Query, description = "`now`: only places open now (Paris time)"),
+        ("open_at" = Option<String>, Query, description = "Only places open then, local time: 2026-11-24T14:30"),
+        ("limit" = Option<usize>, Query, description = "1 to 10000, default 50"),
+    ),
+    responses((status = 200, body = Vec<PlaceOut>), (status = 400, body = ErrorBody)))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<PlaceOut>>, ApiError> {
+    let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
+    let (index, hits, _) = run(&state, &p).await?;
+    let now = paris_now();
+    Ok(Json(
+        hits.iter()
+            .map(|h| out(&index[h.index], h.distance_km, now))
+            .collect(),
+    ))
+}
+
+/// The same search as GeoJSON (places without coordinates are left out).
+#[utoipa::path(get, path = "/api/v1/places.geojson", tag = "lieux",
+    responses((status = 200, description = "A FeatureCollection of points", content_type = "application/geo+json"), (status = 400, body = ErrorBody)))]
+pub async fn api_geojson(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
+    let (index, hits, _) = run(&state, &p).await?;
+    let features: Vec<serde_json::Value> = hits
+        .iter()
+        .filter_map(|h| {
+            let e = &index[h.index];
+            let (lat, lon) = e.place.latitude.zip(e.place.longitude)?;
+            Some(serde_json::json!({
+                "type": "Feature",
+                "id": e.id,
+                "geometry": { "type": "Point", "coordinates": [lon, lat] },
+                "properties": { "nom": e.place.nom, "commune": e.place.commune, "adresse": e.place.adresse, "url": format!("/lieux/{}", e.id) },
+            }))
+        })
+        .collect();
+    let body = serde_json::json!({ "type": "FeatureCollection", "features": features });
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// One place.
+#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "lieux",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = PlaceOut), (status = 404, body = ErrorBody)))]
+pub async fn api_place(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PlaceOut>, ApiError> {
+    let index = state.place_index().await?;
+    let entry = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| index.iter().find(|e| e.id == id))
+        .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
+    Ok(Json(out(entry, None, paris_now())))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportAnswer {
+    format: String,
+    read: usize,
+    added: usize,
+    updated: usize,
+    merged: usize,
+    to_review: usize,
+    rejected: usize,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// Import a file of places (standard CSV or JSON, or a known source format)
+/// as the request body. Administrators only. `?skip_invalid=true` imports
+/// the valid rows; otherwise any invalid row refuses the whole file.
+#[utoipa::path(post, path = "/api/v1/places/import", tag = "lieux",
+    params(("skip_invalid" = Option<bool>, Query), ("source" = Option<String>, Query, description = "Source name for places without one")),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ImportAnswer)))]
+pub async fn api_import(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    viewer.authorize(Action::ImportPlaces).map_err(api_denial)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let flag = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let skip_invalid = flag("skip_invalid").is_some_and(|v| v == "true" || v == "1");
+    let source = flag("source").unwrap_or_else(|| "api".into());
+    let today = paris_now().date().to_string();
+    let checked = passerelle_places::import::check(&body, &today);
+    let errors: Vec<String> = checked.errors().iter().map(|e| e.to_string()).collect();
+    let mut answer = ImportAnswer {
+        format: checked.format.into(),
+        read: checked.valid.len() + checked.rejected.len(),
+        added: 0,
+        updated: 0,
+        merged: 0,
+        to_review: 0,
+        rejected: checked.rejected.len(),
+        errors,
+        warnings: checked.warnings.iter().map(|w| w.to_string()).collect(),
+    };
+    if !checked.file_errors.is_empty() || (!answer.errors.is_empty() && !skip_invalid) {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response());
+    }
+    let report = state
+        .db
+        .import_places(
+            &checked.valid,
+            &source,
+            "import par l’API",
+            viewer.person_id(),
+        )
+        .await?;
+    state.places_changed().await;
+    (
+        answer.added,
+        answer.updated,
+        answer.merged,
+        answer.to_review,
+    ) = (
+        report.added,
+        report.updated,
+        report.merged,
+        report.to_review,
+    );
+    Ok(Json(answer).into_response())
+}
+
+// ----- pages -------------------------------------------------------------------
+
+/// A place as a list item or page shows it.
+pub struct PlaceView {
+    pub id: i64,
+    pub place: Place,
+    pub distance: Option<String>,
+    pub approximate: bool,
+    pub status: Option<String>,
+}
+
+fn view(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceView {
+    let status = entry.hours.as_ref().map(|h| opening_status(h, now));
+    PlaceView {
+        id: entry.id,
+        place: entry.place.clone(),
+        distance: distance_km.map(|d| {
+            if d < 1.0 {
+                format!("{} m", (d * 1000.0).round())
+            } else {
+                format!("{:.1} km", d).replace('.', ",")
+            }
+        }),
+        approximate: entry.approximate,
+        status,
+    }
+}
+
+const DAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
+/// "Ouvert maintenant" or "Fermé — ouvre mardi à 14:00".
+pub fn opening_status(h: &Horaires, now: NaiveDateTime) -> String {
+    if h.is_open(now) {
+        return "Ouvert maintenant".into();
+    }
+    match h.next_opening(now) {
+        Some(next) if next.date() == now.date() => {
+            format!("Fermé — ouvre aujourd’hui à {}", next.format("%H:%M"))
+        }
+        Some(next) => format!(
+            "Fermé — ouvre {} {} à {}",
+            DAYS[next.weekday().num_days_from_monday() as usize],
+            next.format("%d/%m"),
+            next.format("%H:%M")
+        ),
+        None => "Fermé".into(),
+    }
+}
+
+pub struct Facet {
+    pub name: &'static str,
+    pub legend: &'static str,
+    pub options: Vec<(String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "lieux.html")]
+struct FinderPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    q: String,
+    commune: String,
+    commune_label: Option<String>,
+    radius: String,
+    open_now: bool,
+    facets: Vec<Facet>,
+    results: Vec<PlaceView>,
+    total: usize,
+    error: Option<String>,
+    geojson_url: String,
+}
+
+async fn finder(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (params, error) = match parse_params(raw.as_deref()) {
+        Ok(p) => (p, None),
+        Err(e) => (
+            Params {
+                limit: 50,
+                ..Params::default()
+            },
+            Some(e),
+        ),
+    };
+    let (index, hits, commune_label) = match run(&state, &params).await {
+        Ok(r) => r,
+        Err(e) => return storage_failure(e),
+    };
+    let now = paris_now();
+    let facet = |name, legend, values: &[&str], chosen: &[String]| Facet {
+        name,
+        legend,
+        options: values
+            .iter()
+            .map(|v| (v.to_string(), chosen.iter().any(|c| c == v)))
+            .collect(),
+    };
+    let facets = vec![
+        facet("service", "Besoin", vocab::SERVICES, &params.services),
+        facet("public", "Public", vocab::PUBLICS, &params.publics),
+        facet("frais", "Frais", vocab::FEES, &params.fees),
+    ];
+    render(&FinderPage {
+        chrome: Chrome::new("/lieux", &viewer),
+        crumbs: crumbs(&[], "Lieux"),
+        q: params.q.clone(),
+        commune: params.commune.clone(),
+        commune_label,
+        radius: params.radius_km.map_or("15".into(), |r| r.to_string()),
+        open_now: params.open_now,
+        facets,
+        total: hits.len(),
+        results: hits
+            .iter()
+            .map(|h| view(&index[h.index], h.distance_km, now))
+            .collect(),
+        error,
+        geojson_url: format!("/api/v1/places.geojson?{}", raw.unwrap_or_default()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "lieu.html")]
+struct PlacePage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    p: PlaceView,
+    commune_code: Option<String>,
+}
+
+async fn place_view(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(PlaceView, Option<String>)>, passerelle_store::StoreError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let index = state.place_index().await?;
+    let Some(entry) = index.iter().find(|e| e.id == id) else {
+        return Ok(None);
+    };
+    let commune = state.db.place(id).await?.and_then(|p| p.commune_code);
+    Ok(Some((view(entry, None, paris_now()), commune)))
+}
+
+async fn place_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    match place_view(&state, &id).await {
+        Ok(Some((p, commune_code))) => render(&PlacePage {
+            chrome: Chrome::new("/lieux", &viewer),
+            crumbs: crumbs(&[("Lieux", "/lieux")], &p.place.nom),
+            p,
+            commune_code,
+        }),
+        Ok(None) => crate::pages::missing(),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "fiche.html")]
+struct SheetPage {
+    p: PlaceView,
+    printed_on: String,
+}
+
+async fn place_sheet(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match place_view(&state, &id).await {
+        Ok(Some((p, _))) => render(&SheetPage {
+            p,
+            printed_on: paris_now().format("%d/%m/%Y").to_string(),
+        }),
+        Ok(None) => crate::pages::missing(),
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_checked() {
+        let p = parse_params(Some("q=m%C3%A9diath%C3%A8que&service=Aide+aux+d%C3%A9marches+administratives&service=Loisirs+et+cr%C3%A9ations+num%C3%A9riques&near=48.1,-1.6&radius_km=5&open=now")).unwrap();
+        assert_eq!(p.services.len(), 2);
+        assert_eq!(p.near, Some((48.1, -1.6)));
+        assert!(p.open_now);
+        assert!(
+            parse_params(Some("service=Démarches"))
+                .unwrap_err()
+                .contains("not a value of the standard")
+        );
+        assert!(parse_params(Some("near=48.1")).is_err());
+        assert!(parse_params(Some("near=148.1,2")).is_err());
+        assert!(parse_params(Some("radius_km=-1")).is_err());
+        assert!(parse_params(Some("open_at=demain")).is_err());
+        assert!(parse_params(Some("limit=0")).is_err());
+    }
+
+    #[test]
+    fn paris_time_is_one_or_two_hours_ahead_of_utc() {
+        let offset = (paris_now() - Utc::now().naive_utc()).num_minutes();
+        assert!(
+            (59..=61).contains(&offset) || (119..=121).contains(&offset),
+            "{offset}"
+        );
+    }
+}
