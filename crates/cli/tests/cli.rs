@@ -196,3 +196,92 @@ async fn a_reader_that_stops_early_is_not_an_error() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+#[tokio::test]
+async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
+    let url = fresh_database_url().await;
+    let dir = std::env::temp_dir().join(format!("passerelle-places-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exported = dir.join("lieux.csv");
+    let o = run(
+        &url,
+        &["places", "export", "--output", exported.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("places written to"), "{}", stdout(&o));
+    let before = std::fs::read(&exported).unwrap();
+    let o = run(&url, &["places", "import", exported.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(" 0 new, ") && stdout(&o).contains(" 0 merged"),
+        "{}",
+        stdout(&o)
+    );
+    let again = dir.join("lieux2.csv");
+    run(
+        &url,
+        &["places", "export", "--output", again.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        before,
+        "export → import → export gives the same file"
+    );
+
+    // One invalid row: by default nothing is imported.
+    let bad = dir.join("mauvais.csv");
+    std::fs::write(
+        &bad,
+        "id,pivot,nom,commune,code_postal,adresse,date_maj\n\
+         n1,123456789,Nouveau lieu,Brest,29200,1 rue,2024-01-01\n\
+         n2,12,Lieu faux,Brest,29200,2 rue,2024-01-01\n",
+    )
+    .unwrap();
+    let o = run(
+        &url,
+        &[
+            "places",
+            "import",
+            bad.to_str().unwrap(),
+            "--source",
+            "essai",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("line 3, field `pivot`: error (pattern)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("nothing imported"), "{}", stderr(&o));
+    let o = run(&url, &["places", "export", "--format", "json"]);
+    assert!(!stdout(&o).contains("Nouveau lieu"));
+    // With --skip-invalid the valid row goes in and the other is written out.
+    let rejected = dir.join("rejets.csv");
+    let o = run(
+        &url,
+        &[
+            "places",
+            "import",
+            bad.to_str().unwrap(),
+            "--source",
+            "essai",
+            "--skip-invalid",
+            "--rejected",
+            rejected.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(&rejected)
+            .unwrap()
+            .contains("Lieu faux")
+    );
+    let o = run(&url, &["places", "export", "--format", "geojson"]);
+    assert!(
+        stdout(&o).contains("Nouveau lieu") && stdout(&o).starts_with("{\"features\""),
+        "{}",
+        &stdout(&o)[..100]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -11,7 +11,8 @@
 //! ```text
 //! with coordinates:    0.40 name + 0.30 address + 0.30 proximity
 //! without:             0.55 name + 0.45 address
-//! same known pivot:    max(score, 0.5) + 0.3, capped at 1
+//! same known pivot:    + 0.1, capped at 1 (the pivot is the SIRET of the
+//!                      structure: one structure often runs several places)
 //! proximity:           1 within 30 m, 0.6 within 150 m, 0.2 within 500 m, else 0
 //! ```
 
@@ -100,7 +101,7 @@ pub fn score(a: &Place, b: &Place) -> (f64, Option<f64>) {
         None => 0.55 * name + 0.45 * address,
     };
     if a.pivot == b.pivot && a.pivot != UNKNOWN_PIVOT && !a.pivot.is_empty() {
-        s = (s.max(0.5) + 0.3).min(1.0);
+        s = (s + 0.1).min(1.0);
     }
     (s, distance)
 }
@@ -252,18 +253,28 @@ mod tests {
     }
 
     #[test]
-    fn same_known_siret_weighs() {
+    fn same_known_siret_nudges_but_does_not_merge_a_structures_places() {
         let mut a = place(
             "x",
-            "Centre social Kerfeunteun",
-            "4 rue Sainte-Thérèse",
-            None,
+            "Médiathèque des Ursulines",
+            "1 esplanade Julien Gracq",
+            Some((47.9975, -4.1035)),
         );
-        let mut b = place("y", "Espace social", "Rue Ste Thérèse", None);
+        let mut b = place(
+            "y",
+            "France services Quimper",
+            "2 rue Jean Jaurès",
+            Some((47.99, -4.10)),
+        );
         let (without, _) = score(&a, &b);
-        a.pivot = "26290018700013".into();
-        b.pivot = "26290018700013".into();
-        assert!(score(&a, &b).0 > without + 0.29);
+        a.pivot = "21290232700019".into();
+        b.pivot = "21290232700019".into();
+        let (with, _) = score(&a, &b);
+        assert!((with - without - 0.1).abs() < 1e-9);
+        assert!(
+            with < REVIEW,
+            "two places of one town hall are not duplicates: {with}"
+        );
     }
 
     #[test]

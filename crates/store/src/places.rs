@@ -89,6 +89,17 @@ impl Database {
                 .push((id, place));
         }
         for place in places {
+            // A place is compared and stored under the source it comes in as.
+            let owned;
+            let place = if place.source.is_none() {
+                owned = Place {
+                    source: Some(default_source.to_string()),
+                    ..place.clone()
+                };
+                &owned
+            } else {
+                place
+            };
             let key = source_key(place, default_source);
             if let Some(&id) = mapping.get(&key) {
                 let stored = by_postcode
@@ -111,7 +122,7 @@ impl Database {
             }
             let mut best: Option<(i64, f64, Place)> = None;
             for (id, existing) in by_postcode.get(&place.code_postal).into_iter().flatten() {
-                if existing.source == place.source && existing.source.is_some() {
+                if existing.source == place.source {
                     continue;
                 }
                 let (s, _) = score(existing, place);

@@ -249,10 +249,18 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
             &["Le formulaire contient un caractère nul : il a été refusé."],
         );
     }
-    let presented = fields
-        .iter()
-        .find(|(k, _)| k == "_csrf")
-        .map(|(_, v)| v.as_str())
+    // Scripts and API clients using a session send the token in a header.
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    let presented = header_token
+        .or_else(|| {
+            fields
+                .iter()
+                .find(|(k, _)| k == "_csrf")
+                .map(|(_, v)| v.as_str())
+        })
         .unwrap_or("");
     let session_csrf = match cookie(&parts.headers, SESSION_COOKIE).filter(|t| looks_like_secret(t))
     {

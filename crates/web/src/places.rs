@@ -156,23 +156,35 @@ fn parse_params(raw: Option<&str>) -> Result<Params, String> {
 
 /// Runs a search; the commune (name, postcode or INSEE code) becomes the
 /// point to search near when no explicit point is given.
-async fn run(
-    state: &AppState,
-    p: &Params,
-) -> Result<(Arc<Vec<Indexed>>, Vec<Hit>, Option<String>), passerelle_store::StoreError> {
+/// A search's result.
+struct Outcome {
+    index: Arc<Vec<Indexed>>,
+    hits: Vec<Hit>,
+    commune_label: Option<String>,
+    /// A commune was asked for and none matches: no results, say so.
+    unknown_commune: bool,
+}
+
+async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::StoreError> {
     let mut near = p.near;
     let mut commune_label = None;
     if near.is_none() && !p.commune.is_empty() {
-        if let Some(c) = state
+        let found = state
             .db
             .search_communes(&p.commune, 1)
             .await?
             .into_iter()
-            .next()
-        {
-            near = c.latitude.zip(c.longitude);
-            commune_label = Some(format!("{} ({})", c.nom, c.departement.code));
-        }
+            .next();
+        let Some(c) = found else {
+            return Ok(Outcome {
+                index: state.place_index().await?,
+                hits: Vec::new(),
+                commune_label: None,
+                unknown_commune: true,
+            });
+        };
+        near = c.latitude.zip(c.longitude);
+        commune_label = Some(format!("{} ({})", c.nom, c.departement.code));
     }
     let query = Query {
         text: p.q.clone(),
@@ -190,7 +202,12 @@ async fn run(
     };
     let index = state.place_index().await?;
     let hits = search(&index, &query);
-    Ok((index, hits, commune_label))
+    Ok(Outcome {
+        index,
+        hits,
+        commune_label,
+        unknown_commune: false,
+    })
 }
 
 /// A place in API answers.
@@ -241,7 +258,18 @@ pub async fn api_list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<PlaceOut>>, ApiError> {
     let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
-    let (index, hits, _) = run(&state, &p).await?;
+    let Outcome {
+        index,
+        hits,
+        unknown_commune,
+        ..
+    } = run(&state, &p).await?;
+    if unknown_commune {
+        return Err(ApiError::bad_request(format!(
+            "no commune matches {:?}",
+            p.commune
+        )));
+    }
     let now = paris_now();
     Ok(Json(
         hits.iter()
@@ -258,7 +286,18 @@ pub async fn api_geojson(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
-    let (index, hits, _) = run(&state, &p).await?;
+    let Outcome {
+        index,
+        hits,
+        unknown_commune,
+        ..
+    } = run(&state, &p).await?;
+    if unknown_commune {
+        return Err(ApiError::bad_request(format!(
+            "no commune matches {:?}",
+            p.commune
+        )));
+    }
     let features: Vec<serde_json::Value> = hits
         .iter()
         .filter_map(|h| {
@@ -464,10 +503,23 @@ async fn finder(
             Some(e),
         ),
     };
-    let (index, hits, commune_label) = match run(&state, &params).await {
+    let Outcome {
+        index,
+        hits,
+        commune_label,
+        unknown_commune,
+    } = match run(&state, &params).await {
         Ok(r) => r,
         Err(e) => return storage_failure(e),
     };
+    let error = error.or_else(|| {
+        unknown_commune.then(|| {
+            format!(
+                "Aucune commune ne correspond à « {} » : vérifiez le nom ou le code postal.",
+                params.commune
+            )
+        })
+    });
     let now = paris_now();
     let facet = |name, legend, values: &[&str], chosen: &[String]| Facet {
         name,

@@ -1,0 +1,162 @@
+//! Lieux over HTTP: the import API (administrators, CSRF token in a header)
+//! and the search API that sees what was imported.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use common::{Client, call, world};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const FILE: &str = "id,pivot,nom,commune,code_postal,adresse,latitude,longitude,date_maj,services,horaires\n\
+    q1,21290019600010,Médiathèque des Ursulines,Quimper,29000,1 esplanade Julien Gracq,47.9975,-4.1035,2024-05-02,Maîtrise des outils numériques du quotidien,Tu-Sa 10:00-18:00\n\
+    q2,21290019600010,France services Quimper,Quimper,29000,2 rue,47.99,-4.10,2024-05-02,Aide aux démarches administratives,Mo-Fr 09:00-17:00\n";
+
+async fn import(
+    w: &common::World,
+    client: &Client,
+    body: &str,
+    query: &str,
+) -> (u16, serde_json::Value) {
+    let mut request = Request::post(format!("/api/v1/places/import{query}"))
+        .header(header::CONTENT_TYPE, "text/csv");
+    if let Some(s) = &client.session {
+        request = request
+            .header(header::COOKIE, format!("passerelle_session={s}"))
+            .header("x-csrf-token", client.csrf.clone());
+    }
+    if let Some(b) = &client.bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
+    }
+    let response = w
+        .app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn administrators_import_and_everyone_finds() {
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let (status, answer) = import(&w, &admin, FILE, "?source=carto-29").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["added"], 2);
+    // Found at once, near Quimper, by service.
+    let found = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places?commune=Quimper&service=Aide+aux+d%C3%A9marches+administratives",
+        None,
+    )
+    .await;
+    let list: serde_json::Value = serde_json::from_str(&found.body).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["place"]["nom"], "France services Quimper");
+    assert!(list[0]["distance_km"].as_f64().unwrap() < 2.0);
+    let geo = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places.geojson?q=ursulines",
+        None,
+    )
+    .await;
+    assert!(
+        geo.body.contains("\"coordinates\":[-4.1035,47.9975]"),
+        "{}",
+        geo.body
+    );
+    let id = list[0]["id"].as_i64().unwrap();
+    let page = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        &format!("/lieux/{id}"),
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("France services Quimper") && page.body.contains("Mo-Fr 09:00-17:00")
+    );
+
+    // Importing the same source again updates.
+    let (_, again) = import(&w, &admin, FILE, "?source=carto-29").await;
+    assert_eq!(
+        (again["added"].as_i64(), again["updated"].as_i64()),
+        (Some(0), Some(2))
+    );
+
+    // An invalid row refuses the file unless asked to skip it.
+    let bad = format!("{FILE}q3,12,Faux,Quimper,29000,3 rue,,,2024-05-02,,\n");
+    let (status, refused) = import(&w, &admin, &bad, "").await;
+    assert_eq!(status, 422);
+    assert!(
+        refused["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("line 4, field `pivot`"),
+        "{refused}"
+    );
+    let (status, skipped) = import(&w, &admin, &bad, "?skip_invalid=true&source=carto-29").await;
+    assert_eq!((status, skipped["rejected"].as_i64()), (200, Some(1)));
+}
+
+#[tokio::test]
+async fn only_administrators_import() {
+    let w = world().await;
+    let (status, _) = import(
+        &w,
+        &Client::signed_in(&w.db, w.gestionnaire_a).await,
+        FILE,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = import(&w, &Client::bearer(&w.token_a), FILE, "").await;
+    assert_eq!(status, 403);
+    let (status, _) = import(&w, &Client::anonymous(), FILE, "").await;
+    assert_eq!(
+        status, 403,
+        "no session cookie, no token: the CSRF guard refuses first"
+    );
+    // Without the CSRF header, an administrator's session is not enough.
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let no_header = Client {
+        csrf: "0".repeat(64),
+        ..admin
+    };
+    let (status, _) = import(&w, &no_header, FILE, "").await;
+    assert_eq!(status, 403);
+    assert!(w.db.places().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn search_parameters_are_checked() {
+    let w = world().await;
+    for (query, part) in [
+        ("service=D%C3%A9marches", "not a value of the standard"),
+        ("near=48", "latitude,longitude"),
+        ("limit=0", "limit"),
+    ] {
+        let answer = call(
+            &w.app,
+            &Client::anonymous(),
+            "GET",
+            &format!("/api/v1/places?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 400, "{query}");
+        assert!(answer.body.contains(part), "{query}: {}", answer.body);
+    }
+}
