@@ -4,6 +4,8 @@
 
 use chrono::NaiveDateTime;
 use passerelle_territory::search::search_key;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
 
 use crate::dedup::haversine_m;
 use crate::hours::Horaires;
@@ -83,8 +85,134 @@ fn any_of(wanted: &[String], values: &[String]) -> bool {
     wanted.is_empty() || wanted.iter().any(|w| values.contains(w))
 }
 
-/// The places matching `query`, nearest first when `near` is given, else
-/// those whose name matches first, then by name.
+/// A point of the unit sphere: the straight-line order of such points is
+/// their great-circle order, so an ordinary R-tree gives exact nearest
+/// places, without any projection.
+fn on_sphere((lat, lon): (f64, f64)) -> [f64; 3] {
+    let (lat, lon) = (lat.to_radians(), lon.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// Places ready to search, with a spatial index of those with a point.
+pub struct Index {
+    pub entries: Vec<Indexed>,
+    tree: RTree<GeomWithData<[f64; 3], usize>>,
+    by_id: std::collections::HashMap<i64, usize>,
+}
+
+impl Index {
+    pub fn new(entries: Vec<Indexed>) -> Self {
+        let points = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.point.map(|p| GeomWithData::new(on_sphere(p), i)))
+            .collect();
+        let by_id = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+        Self {
+            tree: RTree::bulk_load(points),
+            by_id,
+            entries,
+        }
+    }
+
+    /// The place with this identifier.
+    pub fn get(&self, id: i64) -> Option<&Indexed> {
+        self.by_id.get(&id).map(|&i| &self.entries[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn search(&self, query: &Query) -> Vec<Hit> {
+        match query.near {
+            // Nearest first: walk the R-tree outwards, stop at the limit or
+            // the radius.
+            Some(near) if query.text.trim().is_empty() => self.nearest(near, query),
+            _ => search(&self.entries, query),
+        }
+    }
+
+    fn nearest(&self, near: (f64, f64), query: &Query) -> Vec<Hit> {
+        let limit = if query.limit == 0 {
+            usize::MAX
+        } else {
+            query.limit
+        };
+        let centre = on_sphere(near);
+        let mut hits: Vec<(Hit, f64)> = Vec::new();
+        for item in self.tree.nearest_neighbor_iter(centre) {
+            let entry = &self.entries[item.data];
+            let point = entry.point.expect("indexed places have a point");
+            let d = haversine_m(near.0, near.1, point.0, point.1) / 1000.0;
+            if query.radius_km.is_some_and(|r| d > r) {
+                break;
+            }
+            // Approximate places rank half a kilometre further (see
+            // `search`): once the limit is reached, continue only while a
+            // place could still rank before the last kept one.
+            if hits.len() >= limit && hits.last().is_some_and(|(_, rank)| d > *rank) {
+                break;
+            }
+            if !matches(entry, query, &[]) {
+                continue;
+            }
+            let rank = if entry.approximate { d + 0.5 } else { d };
+            let at = hits.partition_point(|(_, r)| *r <= rank);
+            hits.insert(
+                at,
+                (
+                    Hit {
+                        index: item.data,
+                        distance_km: Some(d),
+                    },
+                    rank,
+                ),
+            );
+            hits.truncate(limit);
+        }
+        let mut out: Vec<Hit> = hits.into_iter().map(|(h, _)| h).collect();
+        // Without a radius, places with no point at all come last, by name.
+        if query.radius_km.is_none() && out.len() < limit {
+            let mut rest: Vec<usize> = (0..self.entries.len())
+                .filter(|&i| {
+                    self.entries[i].point.is_none() && matches(&self.entries[i], query, &[])
+                })
+                .collect();
+            rest.sort_by(|&a, &b| self.entries[a].place.nom.cmp(&self.entries[b].place.nom));
+            out.extend(rest.into_iter().take(limit - out.len()).map(|index| Hit {
+                index,
+                distance_km: None,
+            }));
+        }
+        out
+    }
+}
+
+/// Whether a place passes the facets, the text terms and the opening time.
+fn matches(entry: &Indexed, query: &Query, terms: &[String]) -> bool {
+    let p = &entry.place;
+    any_of(&query.services, &p.services)
+        && any_of(&query.publics, &p.publics_specifiquement_adresses)
+        && any_of(&query.support, &p.prise_en_charge_specifique)
+        && any_of(&query.fees, &p.frais_a_charge)
+        && any_of(&query.access, &p.modalites_acces)
+        && any_of(&query.accompaniment, &p.modalites_accompagnement)
+        && any_of(&query.programmes, &p.dispositif_programmes_nationaux)
+        && terms
+            .iter()
+            .all(|t| entry.words.iter().any(|w| w.starts_with(t.as_str())))
+        && query
+            .open_at
+            .is_none_or(|at| entry.hours.as_ref().is_some_and(|h| h.is_open(at)))
+}
+
+/// The places matching `query` by a full scan, nearest first when `near` is
+/// given, else those whose name matches first, then by name.
 pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
     let terms: Vec<String> = search_key(&query.text)
         .split(' ')
@@ -94,25 +222,7 @@ pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
     let mut hits: Vec<(Hit, u8, &str)> = Vec::new();
     for (i, entry) in index.iter().enumerate() {
         let p = &entry.place;
-        if !(any_of(&query.services, &p.services)
-            && any_of(&query.publics, &p.publics_specifiquement_adresses)
-            && any_of(&query.support, &p.prise_en_charge_specifique)
-            && any_of(&query.fees, &p.frais_a_charge)
-            && any_of(&query.access, &p.modalites_acces)
-            && any_of(&query.accompaniment, &p.modalites_accompagnement)
-            && any_of(&query.programmes, &p.dispositif_programmes_nationaux))
-        {
-            continue;
-        }
-        if !terms
-            .iter()
-            .all(|t| entry.words.iter().any(|w| w.starts_with(t.as_str())))
-        {
-            continue;
-        }
-        if let Some(at) = query.open_at
-            && !entry.hours.as_ref().is_some_and(|h| h.is_open(at))
-        {
+        if !matches(entry, query, &terms) {
             continue;
         }
         let distance_km = match (query.near, entry.point) {
@@ -303,6 +413,59 @@ mod tests {
         assert_eq!(ids("médiathèque RENNES"), vec![2]);
         assert_eq!(ids("35000").len(), 4);
         assert!(ids("quimper").is_empty());
+    }
+
+    #[test]
+    fn the_spatial_index_answers_like_the_full_scan() {
+        // Random places and queries: the R-tree walk and the scan agree.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 10_000) as f64 / 10_000.0
+        };
+        let services = [
+            "Aide aux démarches administratives",
+            "Loisirs et créations numériques",
+        ];
+        let mut entries = Vec::new();
+        for i in 0..2000 {
+            let coords = (47.3 + 1.6 * next(), -5.0 + 3.8 * next());
+            let own = next() > 0.2;
+            let p = place(
+                &i.to_string(),
+                &format!("Lieu {i}"),
+                "X",
+                own.then_some(coords),
+                &[services[i % 2]],
+                None,
+            );
+            // Some places have no point at all (no coordinates, no commune).
+            let centre = if next() > 0.05 { Some(coords) } else { None };
+            entries.push(Indexed::new(i as i64, p, centre));
+        }
+        let index = Index::new(entries.clone());
+        for _ in 0..50 {
+            let q = Query {
+                near: Some((47.3 + 1.6 * next(), -5.0 + 3.8 * next())),
+                radius_km: if next() > 0.5 {
+                    Some(5.0 + 40.0 * next())
+                } else {
+                    None
+                },
+                services: if next() > 0.5 {
+                    vec![services[0].into()]
+                } else {
+                    vec![]
+                },
+                limit: 1 + (next() * 30.0) as usize,
+                ..Query::default()
+            };
+            let fast: Vec<usize> = index.search(&q).iter().map(|h| h.index).collect();
+            let slow: Vec<usize> = search(&entries, &q).iter().map(|h| h.index).collect();
+            assert_eq!(fast, slow, "{q:?}");
+        }
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct AppState {
     places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
 }
 
-type PlaceIndex = Arc<Vec<passerelle_places::search::Indexed>>;
+type PlaceIndex = Arc<passerelle_places::search::Index>;
 
 impl AppState {
     pub fn new(db: Database, config: WebConfig) -> Self {
@@ -76,7 +76,7 @@ impl AppState {
                 passerelle_places::search::Indexed::new(p.id, p.place, centre)
             })
             .collect();
-        let index = Arc::new(index);
+        let index = Arc::new(passerelle_places::search::Index::new(index));
         *slot = Some(index.clone());
         Ok(index)
     }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use passerelle_accounts::policy::Action;
 use passerelle_places::hours::Horaires;
-use passerelle_places::search::{Hit, Indexed, Query, search};
+use passerelle_places::search::{Hit, Index, Indexed, Query};
 use passerelle_places::{Place, vocab};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -158,7 +158,7 @@ fn parse_params(raw: Option<&str>) -> Result<Params, String> {
 /// point to search near when no explicit point is given.
 /// A search's result.
 struct Outcome {
-    index: Arc<Vec<Indexed>>,
+    index: Arc<Index>,
     hits: Vec<Hit>,
     commune_label: Option<String>,
     /// A commune was asked for and none matches: no results, say so.
@@ -201,7 +201,7 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
         limit: p.limit,
     };
     let index = state.place_index().await?;
-    let hits = search(&index, &query);
+    let hits = index.search(&query);
     Ok(Outcome {
         index,
         hits,
@@ -273,7 +273,7 @@ pub async fn api_list(
     let now = paris_now();
     Ok(Json(
         hits.iter()
-            .map(|h| out(&index[h.index], h.distance_km, now))
+            .map(|h| out(&index.entries[h.index], h.distance_km, now))
             .collect(),
     ))
 }
@@ -301,7 +301,7 @@ pub async fn api_geojson(
     let features: Vec<serde_json::Value> = hits
         .iter()
         .filter_map(|h| {
-            let e = &index[h.index];
+            let e = &index.entries[h.index];
             let (lat, lon) = e.place.latitude.zip(e.place.longitude)?;
             Some(serde_json::json!({
                 "type": "Feature",
@@ -331,7 +331,7 @@ pub async fn api_place(
     let entry = id
         .parse::<i64>()
         .ok()
-        .and_then(|id| index.iter().find(|e| e.id == id))
+        .and_then(|id| index.get(id))
         .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
     Ok(Json(out(entry, None, paris_now())))
 }
@@ -546,7 +546,7 @@ async fn finder(
         total: hits.len(),
         results: hits
             .iter()
-            .map(|h| view(&index[h.index], h.distance_km, now))
+            .map(|h| view(&index.entries[h.index], h.distance_km, now))
             .collect(),
         error,
         geojson_url: format!("/api/v1/places.geojson?{}", raw.unwrap_or_default()),
@@ -570,7 +570,7 @@ async fn place_view(
         return Ok(None);
     };
     let index = state.place_index().await?;
-    let Some(entry) = index.iter().find(|e| e.id == id) else {
+    let Some(entry) = index.get(id) else {
         return Ok(None);
     };
     let commune = state.db.place(id).await?.and_then(|p| p.commune_code);
