@@ -29,7 +29,7 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() % 1_000_000) as f64 / 1_000_000.0
     }
-    fn some<'a>(&mut self, values: &[&'a str], max: usize) -> Vec<String> {
+    fn some(&mut self, values: &[&str], max: usize) -> Vec<String> {
         let n = self.below(max + 1);
         let mut out: Vec<String> = Vec::new();
         for _ in 0..n {
