@@ -94,6 +94,15 @@ pub struct StructureRef {
     pub location: Location,
 }
 
+/// A place of the directory as the policy needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceRef {
+    /// Structures running the place: the one it is attached to, and those
+    /// whose SIRET is its pivot.
+    pub structures: Vec<i64>,
+    pub location: Location,
+}
+
 /// Everything an actor may try.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
@@ -113,6 +122,14 @@ pub enum Action<'a> {
     ViewOutbox,
     /// Load a file of places into the directory.
     ImportPlaces,
+    /// Change a place's record: its structure's members.
+    EditPlace(&'a PlaceRef),
+    /// See a territory's places needing attention (stale, possible
+    /// duplicates) and decide on duplicates: coordinators of the place's
+    /// territory.
+    CoordinatePlace(&'a PlaceRef),
+    /// Open the coordination view at all.
+    CoordinatePlaces,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +158,21 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         | Action::ViewOutbox
         | Action::ImportPlaces => Err(Denial::Forbidden),
         Action::ViewStructure(s) => allowed(can_view(actor, s), Denial::NotFound),
+        Action::EditPlace(place) => allowed(
+            place.structures.iter().any(|s| {
+                actor
+                    .roles_in(*s)
+                    .any(|r| matches!(r, Role::Gestionnaire | Role::Membre))
+            }),
+            Denial::Forbidden,
+        ),
+        Action::CoordinatePlace(place) => {
+            allowed(actor.coordinates(&place.location), Denial::Forbidden)
+        }
+        Action::CoordinatePlaces => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+            Denial::Forbidden,
+        ),
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
             if can_view(actor, s) {
@@ -333,6 +365,61 @@ mod tests {
         assert_eq!(
             authorize(&regional, Action::ViewStructure(&nowhere)),
             Err(Denial::NotFound)
+        );
+    }
+
+    #[test]
+    fn places_are_edited_by_their_structure_and_coordinated_in_their_territory() {
+        let place = PlaceRef {
+            structures: vec![1],
+            location: structure_in_quimper(0).location,
+        };
+        for role in [Role::Membre, Role::Gestionnaire] {
+            assert_eq!(
+                authorize(&person(vec![member(1, role)]), Action::EditPlace(&place)),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            authorize(
+                &person(vec![member(2, Role::Gestionnaire)]),
+                Action::EditPlace(&place)
+            ),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::EditPlace(&place)),
+            Err(Denial::SignInRequired)
+        );
+        let finistere = person(vec![coordinator(ScopeLevel::Departement, "29")]);
+        let ille = person(vec![coordinator(ScopeLevel::Departement, "35")]);
+        assert_eq!(
+            authorize(&finistere, Action::EditPlace(&place)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&finistere, Action::CoordinatePlace(&place)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&ille, Action::CoordinatePlace(&place)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&ille, Action::CoordinatePlaces), Ok(()));
+        assert_eq!(
+            authorize(
+                &person(vec![member(1, Role::Membre)]),
+                Action::CoordinatePlaces
+            ),
+            Err(Denial::Forbidden)
+        );
+        let token = Actor::ApiToken {
+            token_id: 1,
+            structure_id: 1,
+        };
+        assert_eq!(
+            authorize(&token, Action::EditPlace(&place)),
+            Err(Denial::Forbidden)
         );
     }
 

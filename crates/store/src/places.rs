@@ -266,6 +266,75 @@ impl Database {
             .map_err(Into::into)
     }
 
+    /// Structures whose SIRET is `pivot`: they run the place.
+    pub async fn structures_by_siret(&self, pivot: &str) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM structures WHERE siret = $1")
+            .bind(pivot.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Decides a pending pair: `merge` folds `b` into `a` (its sources, its
+    /// history and what it knows that `a` does not), otherwise the two are
+    /// recorded as distinct places. False when the pair is not pending.
+    pub async fn decide_duplicate(
+        &self,
+        a: i64,
+        b: i64,
+        merge_them: bool,
+        actor: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let decided = sqlx::query(
+            "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3              WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
+        )
+        .bind(if merge_them { "merged" } else { "distinct" })
+        .bind(actor)
+        .bind(now_iso())
+        .bind(a)
+        .bind(b)
+        .execute(&mut *tx)
+        .await?;
+        if decided.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if merge_them {
+            let load = |id: i64| sqlx::query("SELECT data FROM places WHERE id = $1").bind(id);
+            let first: String = load(a).fetch_one(&mut *tx).await?.try_get(0)?;
+            let second: String = load(b).fetch_one(&mut *tx).await?.try_get(0)?;
+            let merged = merge(&decode(&first)?, &decode(&second)?);
+            write_place(&mut tx, Some(a), &merged).await?;
+            for sql in [
+                "UPDATE place_sources SET place_id = $1 WHERE place_id = $2",
+                "UPDATE place_changes SET place_id = $1 WHERE place_id = $2",
+            ] {
+                sqlx::query(sql).bind(a).bind(b).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM place_duplicates WHERE place_a = $1 OR place_b = $1")
+                .bind(b)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM places WHERE id = $1")
+                .bind(b)
+                .execute(&mut *tx)
+                .await?;
+            log_change(
+                &mut tx,
+                a,
+                Some(actor),
+                "coordination",
+                &format!("doublon confirmé : lieu {b} fusionné"),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Possible duplicates awaiting a decision, best score first.
     pub async fn pending_duplicates(&self) -> Result<Vec<DuplicatePair>, StoreError> {
         let rows = sqlx::query("SELECT place_a, place_b, score FROM place_duplicates WHERE status = 'pending' ORDER BY score DESC")

@@ -87,3 +87,69 @@ async fn a_place_known_by_its_source_is_updated_in_place() {
         "attached by postcode and name"
     );
 }
+
+#[tokio::test]
+async fn duplicates_are_merged_or_kept_apart_on_decision() {
+    let db = bretagne_database().await;
+    db.load_bundled_places().await.unwrap();
+    let admin_structure = db
+        .create_structure(&passerelle_store::accounts::NewStructure {
+            nom: "Hub",
+            kind: passerelle_accounts::StructureKind::Hub,
+            siret: None,
+            commune_code: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let coordinator = db
+        .create_person_with_role(
+            "c@hub.bzh",
+            "C",
+            None,
+            admin_structure,
+            passerelle_accounts::Role::Coordinateur,
+            &[],
+        )
+        .await
+        .unwrap();
+    let pending = db.pending_duplicates().await.unwrap();
+    assert!(pending.len() >= 2, "{}", pending.len());
+    let before = db.places().await.unwrap().len();
+    let (first, second) = (&pending[0], &pending[1]);
+    assert!(
+        db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
+            .await
+            .unwrap(),
+        "decided once"
+    );
+    assert!(
+        db.decide_duplicate(second.a.id, second.b.id, false, coordinator)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.places().await.unwrap().len(), before - 1);
+    assert!(db.place(first.b.id).await.unwrap().is_none());
+    let history = db.place_changes(first.a.id).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|(_, who, _, what)| who.as_deref() == Some("C") && what.contains("fusionné")),
+        "{history:?}"
+    );
+    // Re-importing the bundled files keeps the merge: the sources point at the survivor.
+    db.load_bundled_places().await.unwrap();
+    assert_eq!(db.places().await.unwrap().len(), before - 1);
+    assert!(
+        db.pending_duplicates()
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| (p.a.id, p.b.id) != (second.a.id, second.b.id))
+    );
+}

@@ -10,10 +10,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
-use passerelle_accounts::policy::Action;
+use passerelle_accounts::policy::{Action, Location, PlaceRef};
 use passerelle_places::hours::Horaires;
 use passerelle_places::search::{Hit, Index, Indexed, Query};
+use passerelle_places::sources::UNKNOWN_PIVOT;
+use passerelle_places::validate::{Severity, validate};
 use passerelle_places::{Place, vocab};
+use passerelle_store::places::StoredPlace;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,6 +35,10 @@ pub fn routes() -> Vec<Route> {
         Route::get("/lieux", finder),
         Route::get("/lieux/{id}", place_page),
         Route::get("/lieux/{id}/fiche", place_sheet),
+        Route::get("/lieux/{id}/modifier", edit_page),
+        Route::post("/lieux/{id}/modifier", save_edit),
+        Route::get("/lieux/coordination", coordination_page),
+        Route::post("/lieux/doublons/{a}/{b}", decide_duplicate),
     ]
 }
 
@@ -560,6 +567,7 @@ struct PlacePage {
     crumbs: Vec<Crumb>,
     p: PlaceView,
     commune_code: Option<String>,
+    can_edit: bool,
 }
 
 async fn place_view(
@@ -582,12 +590,27 @@ async fn place_page(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
+    let editable = async {
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(false);
+        };
+        let Some(stored) = state.db.place(id).await? else {
+            return Ok(false);
+        };
+        let target = place_ref(&state, &stored).await?;
+        Ok::<_, passerelle_store::StoreError>(viewer.authorize(Action::EditPlace(&target)).is_ok())
+    };
+    let can_edit = match editable.await {
+        Ok(e) => e,
+        Err(e) => return storage_failure(e),
+    };
     match place_view(&state, &id).await {
         Ok(Some((p, commune_code))) => render(&PlacePage {
             chrome: Chrome::new("/lieux", &viewer),
             crumbs: crumbs(&[("Lieux", "/lieux")], &p.place.nom),
             p,
             commune_code,
+            can_edit,
         }),
         Ok(None) => crate::pages::missing(),
         Err(e) => storage_failure(e),
@@ -610,6 +633,367 @@ async fn place_sheet(State(state): State<AppState>, Path(id): Path<String>) -> R
         Ok(None) => crate::pages::missing(),
         Err(e) => storage_failure(e),
     }
+}
+
+/// What the policy needs to know of a place: who runs it, where it is.
+async fn place_ref(
+    state: &AppState,
+    stored: &StoredPlace,
+) -> Result<PlaceRef, passerelle_store::StoreError> {
+    let mut structures: Vec<i64> = stored.structure_id.into_iter().collect();
+    if !stored.place.pivot.is_empty() && stored.place.pivot != UNKNOWN_PIVOT {
+        structures.extend(state.db.structures_by_siret(&stored.place.pivot).await?);
+    }
+    let location = match &stored.commune_code {
+        Some(code) => state
+            .db
+            .commune(code)
+            .await?
+            .map_or_else(Location::default, |c| Location {
+                commune: Some(c.code),
+                epci: c.epci.map(|e| e.siren),
+                departement: Some(c.departement.code),
+                region: Some(c.region.code),
+            }),
+        None => Location::default(),
+    };
+    Ok(PlaceRef {
+        structures,
+        location,
+    })
+}
+
+type PageResult = Result<Response, Response>;
+
+/// The stored place behind `/lieux/{id}/…`, if the viewer may `action` it.
+async fn place_for(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    path: &str,
+    action: fn(&PlaceRef) -> Action<'_>,
+) -> Result<StoredPlace, Response> {
+    let stored = match id.parse::<i64>() {
+        Ok(id) => state.db.place(id).await.map_err(storage_failure)?,
+        Err(_) => None,
+    };
+    let Some(stored) = stored else {
+        return Err(crate::pages::missing());
+    };
+    let target = place_ref(state, &stored).await.map_err(storage_failure)?;
+    viewer
+        .authorize(action(&target))
+        .map_err(|d| crate::auth::page_denial(d, path))?;
+    Ok(stored)
+}
+
+pub struct Choice {
+    pub name: &'static str,
+    pub legend: &'static str,
+    pub options: Vec<(String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "lieu_modifier.html")]
+struct EditPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    id: i64,
+    place: Place,
+    text: Vec<(&'static str, &'static str, String)>,
+    choices: Vec<Choice>,
+    errors: Vec<String>,
+    history: Vec<(String, Option<String>, String, String)>,
+}
+
+const EDIT_TEXT: [(&str, &str); 11] = [
+    ("nom", "Nom du lieu"),
+    ("adresse", "Adresse"),
+    ("complement_adresse", "Complément d’adresse"),
+    ("code_postal", "Code postal"),
+    ("commune", "Commune"),
+    ("telephone", "Téléphone (format international, +33…)"),
+    ("courriels", "Courriels (séparés par |)"),
+    ("site_web", "Sites web (séparés par |)"),
+    (
+        "horaires",
+        "Horaires (syntaxe OpenStreetMap, par exemple Mo-Fr 09:00-12:00,14:00-17:00)",
+    ),
+    ("prise_rdv", "Lien de prise de rendez-vous"),
+    (
+        "presentation_resume",
+        "Présentation courte (280 caractères au plus)",
+    ),
+];
+
+const EDIT_CHOICES: [(&str, &str, &[&str]); 5] = [
+    ("services", "Services", vocab::SERVICES),
+    ("publics_specifiquement_adresses", "Publics", vocab::PUBLICS),
+    ("frais_a_charge", "Frais", vocab::FEES),
+    (
+        "modalites_acces",
+        "Modalités d’accès",
+        vocab::ACCESS_MODALITIES,
+    ),
+    (
+        "modalites_accompagnement",
+        "Accompagnement",
+        vocab::ACCOMPANIMENT_MODALITIES,
+    ),
+];
+
+async fn edit_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    stored: StoredPlace,
+    place: Place,
+    errors: Vec<String>,
+) -> PageResult {
+    let history = state
+        .db
+        .place_changes(stored.id)
+        .await
+        .map_err(storage_failure)?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = EditPage {
+        chrome: Chrome::new("/lieux", viewer),
+        crumbs: crumbs(&[("Lieux", "/lieux")], "Modifier"),
+        id: stored.id,
+        text: EDIT_TEXT
+            .iter()
+            .map(|(f, l)| (*f, *l, place.text(f)))
+            .collect(),
+        choices: EDIT_CHOICES
+            .iter()
+            .map(|(name, legend, values)| {
+                let chosen = place.text(name);
+                let chosen: Vec<&str> = chosen.split('|').collect();
+                Choice {
+                    name,
+                    legend,
+                    options: values
+                        .iter()
+                        .map(|v| (v.to_string(), chosen.contains(v)))
+                        .collect(),
+                }
+            })
+            .collect(),
+        place,
+        errors,
+        history,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let result: PageResult = async {
+        let stored = place_for(
+            &state,
+            &viewer,
+            &id,
+            &format!("/lieux/{id}/modifier"),
+            |p| Action::EditPlace(p),
+        )
+        .await?;
+        let place = stored.place.clone();
+        edit_page_with(&state, &viewer, stored, place, Vec::new()).await
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result: PageResult = async {
+        let stored = place_for(
+            &state,
+            &viewer,
+            &id,
+            &format!("/lieux/{id}/modifier"),
+            |p| Action::EditPlace(p),
+        )
+        .await?;
+        let Ok(axum::Form(fields)) = form else {
+            return Err(crate::pages::message(
+                StatusCode::BAD_REQUEST,
+                "Formulaire incomplet",
+                &["Rechargez la page et recommencez."],
+            ));
+        };
+        let mut place = stored.place.clone();
+        for (field, _) in EDIT_TEXT {
+            let value = fields
+                .iter()
+                .find(|(k, _)| k == field)
+                .map_or("", |(_, v)| v.as_str());
+            place
+                .set(field, value)
+                .map_err(|_| crate::pages::forbidden())?;
+        }
+        for (field, _, _) in EDIT_CHOICES {
+            let chosen: Vec<&str> = fields
+                .iter()
+                .filter(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            place
+                .set(field, &chosen.join("|"))
+                .map_err(|_| crate::pages::forbidden())?;
+        }
+        place.date_maj = paris_now().date().to_string();
+        let errors: Vec<String> = validate(&[(1, place.clone())])
+            .into_iter()
+            .filter(|v| v.severity == Severity::Error || v.rule == "opening_hours")
+            .map(|v| format!("{} : {}", v.field, v.message))
+            .collect();
+        if !errors.is_empty() {
+            return edit_page_with(&state, &viewer, stored, place, errors).await;
+        }
+        let changed: Vec<&str> = passerelle_places::FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "date_maj" && place.text(f) != stored.place.text(f))
+            .collect();
+        let summary = if changed.is_empty() {
+            "vérifié, sans changement".to_string()
+        } else {
+            format!("modifié : {}", changed.join(", "))
+        };
+        state
+            .db
+            .update_place(stored.id, &place, viewer.person_id(), &summary)
+            .await
+            .map_err(storage_failure)?;
+        state.places_changed().await;
+        Ok(axum::response::Redirect::to(&format!("/lieux/{}", stored.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Template)]
+#[template(path = "lieux_coordination.html")]
+struct CoordinationPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    stale: Vec<(i64, String, String, String)>,
+    duplicates: Vec<passerelle_store::places::DuplicatePair>,
+    stale_before: String,
+}
+
+async fn coordination_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let result: PageResult = async {
+        viewer
+            .authorize(Action::CoordinatePlaces)
+            .map_err(|d| crate::auth::page_denial(d, "/lieux/coordination"))?;
+        let stale_before = (paris_now().date() - Duration::days(365)).to_string();
+        let mut stale = Vec::new();
+        for stored in state.db.places().await.map_err(storage_failure)? {
+            if stored.place.date_maj < stale_before
+                && viewer
+                    .authorize(Action::CoordinatePlace(
+                        &place_ref(&state, &stored).await.map_err(storage_failure)?,
+                    ))
+                    .is_ok()
+            {
+                stale.push((
+                    stored.id,
+                    stored.place.nom,
+                    stored.place.commune,
+                    stored.place.date_maj,
+                ));
+            }
+        }
+        let mut duplicates = Vec::new();
+        for pair in state
+            .db
+            .pending_duplicates()
+            .await
+            .map_err(storage_failure)?
+        {
+            if viewer
+                .authorize(Action::CoordinatePlace(
+                    &place_ref(&state, &pair.a).await.map_err(storage_failure)?,
+                ))
+                .is_ok()
+            {
+                duplicates.push(pair);
+            }
+        }
+        Ok(render(&CoordinationPage {
+            chrome: Chrome::new("/lieux", &viewer),
+            crumbs: crumbs(&[("Lieux", "/lieux")], "Coordination"),
+            stale,
+            duplicates,
+            stale_before,
+        }))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(serde::Deserialize)]
+struct Decision {
+    decision: String,
+}
+
+async fn decide_duplicate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((a, b)): Path<(String, String)>,
+    form: Result<axum::Form<Decision>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result: PageResult = async {
+        let stored = place_for(&state, &viewer, &a, "/lieux/coordination", |p| {
+            Action::CoordinatePlace(p)
+        })
+        .await?;
+        let Ok(axum::Form(decision)) = form else {
+            return Err(crate::pages::message(
+                StatusCode::BAD_REQUEST,
+                "Formulaire incomplet",
+                &["Rechargez la page."],
+            ));
+        };
+        let merge = match decision.decision.as_str() {
+            "fusionner" => true,
+            "distincts" => false,
+            _ => {
+                return Err(crate::pages::message(
+                    StatusCode::BAD_REQUEST,
+                    "Décision inconnue",
+                    &["Choisissez fusionner ou distincts."],
+                ));
+            }
+        };
+        let (Ok(b), Some(actor)) = (b.parse::<i64>(), viewer.person_id()) else {
+            return Err(crate::pages::missing());
+        };
+        if !state
+            .db
+            .decide_duplicate(stored.id, b, merge, actor)
+            .await
+            .map_err(storage_failure)?
+        {
+            return Err(crate::pages::missing());
+        }
+        state.places_changed().await;
+        Ok(axum::response::Redirect::to("/lieux/coordination").into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
 }
 
 #[cfg(test)]

@@ -27,7 +27,13 @@ struct Case {
 }
 
 fn cases(w: &World) -> Vec<Case> {
-    let (a, m, t) = (w.a, w.membre_a_membership, w.token_a_id);
+    let (a, m, t, p, twin) = (
+        w.a,
+        w.membre_a_membership,
+        w.token_a_id,
+        w.place_a,
+        w.place_a_twin,
+    );
     let case = |method, route, uri: String, form, expect| Case {
         method,
         route,
@@ -154,19 +160,41 @@ fn cases(w: &World) -> Vec<Case> {
             None,
             public,
         ),
-        case(
-            "GET",
-            "/lieux/{id}",
-            "/lieux/1".into(),
-            None,
-            [404, 404, 404],
-        ),
+        case("GET", "/lieux/{id}", format!("/lieux/{p}"), None, public),
         case(
             "GET",
             "/lieux/{id}/fiche",
-            "/lieux/1/fiche".into(),
+            format!("/lieux/{p}/fiche"),
             None,
-            [404, 404, 404],
+            public,
+        ),
+        case(
+            "GET",
+            "/lieux/{id}/modifier",
+            format!("/lieux/{p}/modifier"),
+            None,
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/lieux/{id}/modifier",
+            format!("/lieux/{p}/modifier"),
+            Some("nom=Pirate"),
+            [303, 403, 403],
+        ),
+        case(
+            "GET",
+            "/lieux/coordination",
+            "/lieux/coordination".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "POST",
+            "/lieux/doublons/{a}/{b}",
+            format!("/lieux/doublons/{p}/{twin}"),
+            Some("decision=fusionner"),
+            [303, 403, 403],
         ),
         case(
             "GET",
@@ -185,9 +213,9 @@ fn cases(w: &World) -> Vec<Case> {
         case(
             "GET",
             "/api/v1/places/{id}",
-            "/api/v1/places/1".into(),
+            format!("/api/v1/places/{p}"),
             None,
-            [404, 404, 404],
+            public,
         ),
         case(
             "POST",
@@ -435,6 +463,15 @@ async fn every_route_is_listed_and_guarded() {
     let tokens = w.db.api_tokens_of(w.a).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert!(tokens[0].revoked_at.is_none());
+    assert_eq!(
+        w.db.place(w.place_a).await.unwrap().unwrap().place.nom,
+        "Point numérique du CCAS de Quimper"
+    );
+    assert_eq!(
+        w.db.pending_duplicates().await.unwrap().len(),
+        1,
+        "no refused decision was taken"
+    );
     let membre =
         w.db.membership(w.membre_a_membership)
             .await

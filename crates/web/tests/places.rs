@@ -55,7 +55,7 @@ async fn administrators_import_and_everyone_finds() {
         &w.app,
         &Client::anonymous(),
         "GET",
-        "/api/v1/places?commune=Quimper&service=Aide+aux+d%C3%A9marches+administratives",
+        "/api/v1/places?commune=Quimper&q=france+services&service=Aide+aux+d%C3%A9marches+administratives",
         None,
     )
     .await;
@@ -137,7 +137,11 @@ async fn only_administrators_import() {
     };
     let (status, _) = import(&w, &no_header, FILE, "").await;
     assert_eq!(status, 403);
-    assert!(w.db.places().await.unwrap().is_empty());
+    assert_eq!(
+        w.db.places().await.unwrap().len(),
+        2,
+        "only the world's own places"
+    );
 }
 
 #[tokio::test]
@@ -159,4 +163,135 @@ async fn search_parameters_are_checked() {
         assert_eq!(answer.status.as_u16(), 400, "{query}");
         assert!(answer.body.contains(part), "{query}: {}", answer.body);
     }
+}
+
+#[tokio::test]
+async fn a_member_edits_the_place_of_their_structure() {
+    let w = world().await;
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let page = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("/lieux/{}", w.place_a),
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("Modifier ce lieu"),
+        "run by A: its SIRET is the place's pivot"
+    );
+    let other = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.membre_b).await,
+        "GET",
+        &format!("/lieux/{}", w.place_a),
+        None,
+    )
+    .await;
+    assert!(!other.body.contains("Modifier ce lieu"));
+
+    let form = "nom=Point+num%C3%A9rique+du+CCAS&adresse=1+rue+de+la+Providence&code_postal=29000&commune=Quimper\
+                &horaires=Mo-Fr+09%3A00-12%3A00&telephone=%2B33298000000\
+                &services=Aide+aux+d%C3%A9marches+administratives&services=Ma%C3%AEtrise+des+outils+num%C3%A9riques+du+quotidien\
+                &frais_a_charge=Gratuit";
+    let bad = call(
+        &w.app,
+        &membre,
+        "POST",
+        &format!("/lieux/{}/modifier", w.place_a),
+        Some(&form.replace("09%3A00-12%3A00", "le+matin")),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(
+        bad.body.contains("horaires"),
+        "unparseable hours are refused in an edit"
+    );
+    let saved = call(
+        &w.app,
+        &membre,
+        "POST",
+        &format!("/lieux/{}/modifier", w.place_a),
+        Some(form),
+    )
+    .await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let place = w.db.place(w.place_a).await.unwrap().unwrap().place;
+    assert_eq!(place.nom, "Point numérique du CCAS");
+    assert_eq!(place.services.len(), 2);
+    assert_eq!(place.horaires.as_deref(), Some("Mo-Fr 09:00-12:00"));
+    assert_ne!(place.date_maj, "2020-03-01", "date_maj follows the edit");
+    assert_eq!(
+        place.pivot,
+        common::SIRET_A,
+        "fields outside the form are kept"
+    );
+    let history = w.db.place_changes(w.place_a).await.unwrap();
+    assert_eq!(history[0].1.as_deref(), Some("membre.a"));
+    assert!(
+        history[0].3.contains("nom") && history[0].3.contains("services"),
+        "{:?}",
+        history[0]
+    );
+    // The public finder sees the change at once.
+    let found = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places?q=point+numerique",
+        None,
+    )
+    .await;
+    assert!(found.body.contains("Point numérique du CCAS"));
+}
+
+#[tokio::test]
+async fn coordinators_see_their_territory_and_decide_duplicates() {
+    let w = world().await;
+    let finistere = Client::signed_in(&w.db, w.coordinator_29).await;
+    let page = call(&w.app, &finistere, "GET", "/lieux/coordination", None).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.body.contains("Doublons possibles (1)"),
+        "the pair in Quimper"
+    );
+    assert!(
+        page.body.contains("2020-03-01"),
+        "a place not updated for a year is flagged"
+    );
+    let ille = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_35).await,
+        "GET",
+        "/lieux/coordination",
+        None,
+    )
+    .await;
+    assert!(
+        ille.body.contains("Doublons possibles (0)") && !ille.body.contains("2020-03-01"),
+        "another territory's places are not theirs"
+    );
+
+    let decided = call(
+        &w.app,
+        &finistere,
+        "POST",
+        &format!("/lieux/doublons/{}/{}", w.place_a, w.place_a_twin),
+        Some("decision=fusionner"),
+    )
+    .await;
+    assert_eq!(decided.status.as_u16(), 303);
+    assert!(w.db.place(w.place_a_twin).await.unwrap().is_none());
+    let merged = w.db.place(w.place_a).await.unwrap().unwrap();
+    assert!(merged.place.adresse.contains("Providence"));
+    let again = call(
+        &w.app,
+        &finistere,
+        "POST",
+        &format!("/lieux/doublons/{}/{}", w.place_a, w.place_a_twin),
+        Some("decision=fusionner"),
+    )
+    .await;
+    assert_eq!(again.status.as_u16(), 404, "decided once");
 }

@@ -17,6 +17,8 @@ use passerelle_web::{AppState, Assets, WebConfig, router};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "une phrase de passe solide";
+/// SIRET of structure A, pivot of the place it runs.
+pub const SIRET_A: &str = "13002526500013";
 /// The anonymous CSRF value the tests' browser holds.
 pub const ANON_CSRF: &str = "0000000000000000000000000000000000000000000000000000000000000abc";
 
@@ -44,6 +46,11 @@ pub struct World {
     pub token_b: String,
     pub invitation_a: String,
     pub reset_membre_a: String,
+    /// A place run by A (its pivot is A's SIRET), in Quimper, last updated
+    /// in 2020.
+    pub place_a: i64,
+    /// The same place as published by another source: a pair to review.
+    pub place_a_twin: i64,
 }
 
 pub async fn world() -> World {
@@ -55,7 +62,10 @@ pub async fn world() -> World {
         commune_code: Some(commune),
     };
     let a = db
-        .create_structure(&structure("CCAS de Quimper", StructureKind::Ccas, "29232"))
+        .create_structure(&NewStructure {
+            siret: Some(SIRET_A),
+            ..structure("CCAS de Quimper", StructureKind::Ccas, "29232")
+        })
         .await
         .unwrap()
         .unwrap();
@@ -125,6 +135,41 @@ pub async fn world() -> World {
         .unwrap();
     let membre = db.person(membre_a).await.unwrap().unwrap();
     let reset_membre_a = db.create_password_reset(&membre).await.unwrap();
+    let place = |source: &str, nom: &str, adresse: &str, lat: f64| passerelle_places::Place {
+        id: format!("{source}-1"),
+        pivot: SIRET_A.into(),
+        nom: nom.into(),
+        commune: "Quimper".into(),
+        code_postal: "29000".into(),
+        code_insee: Some("29232".into()),
+        adresse: adresse.into(),
+        latitude: Some(lat),
+        longitude: Some(-4.1027),
+        date_maj: "2020-03-01".into(),
+        source: Some(source.into()),
+        services: vec!["Aide aux démarches administratives".into()],
+        ..Default::default()
+    };
+    let first = place(
+        "carto-29",
+        "Point numérique du CCAS de Quimper",
+        "1 rue de la Providence",
+        47.9960,
+    );
+    db.import_places(&[first], "x", "test", None).await.unwrap();
+    let twin = place(
+        "mednum",
+        "Espace numérique CCAS",
+        "1 rue Providence",
+        47.9990,
+    );
+    let report = db.import_places(&[twin], "x", "test", None).await.unwrap();
+    assert_eq!(
+        report.to_review, 1,
+        "the two descriptions make a pair to review: {report:?}"
+    );
+    let pair = db.pending_duplicates().await.unwrap().remove(0);
+    let (place_a, place_a_twin) = (pair.a.id, pair.b.id);
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -146,6 +191,8 @@ pub async fn world() -> World {
         token_b,
         invitation_a,
         reset_membre_a,
+        place_a,
+        place_a_twin,
     }
 }
 
