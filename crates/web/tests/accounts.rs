@@ -737,7 +737,7 @@ async fn admins_create_structures_and_export_the_audit_trail() {
         &admin,
         "POST",
         "/admin/structures",
-        Some("nom=France+services+Carhaix&kind=france_services&siret=13002526500013&commune=29024"),
+        Some("nom=France+services+Carhaix&kind=france_services&siret=21290024600019&commune=29024"),
     )
     .await;
     assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
@@ -750,7 +750,7 @@ async fn admins_create_structures_and_export_the_audit_trail() {
         &admin,
         "POST",
         "/admin/structures",
-        Some("nom=Autre&kind=autre&siret=13002526500013"),
+        Some("nom=Autre&kind=autre&siret=21290024600019"),
     )
     .await;
     assert!(duplicate.body.contains("déjà celui de la structure"));
