@@ -39,18 +39,7 @@ fn known_field(name: &str) -> Option<&'static str> {
 }
 
 pub fn read_csv(bytes: &[u8]) -> Parsed {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let count = |c: u8| first.iter().filter(|b| **b == c).count();
-    let delimiter = if count(b';') > count(b',') {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = passerelle_territory::import::csv_reader(bytes);
     let mut parsed = Parsed::default();
     let header: Vec<Option<&'static str>> = match reader.headers() {
         Ok(h) => h.iter().map(known_field).collect(),

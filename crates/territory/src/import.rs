@@ -208,6 +208,25 @@ impl<'a> Row<'a> {
     }
 }
 
+/// A CSV reader for the files people have: a UTF-8 byte-order mark is
+/// skipped, and the separator is `;` (as INSEE publishes) or `,` (as most
+/// others do), whichever the header line uses more. Rows may have fewer
+/// cells than the header.
+pub fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let count = |c: u8| first_line.iter().filter(|b| **b == c).count();
+    let delimiter = if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    };
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(bytes)
+}
+
 /// Parses a reference file. `file` names it in error messages.
 pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, ImportError> {
     let file_error = |message: String| ImportError {
@@ -216,19 +235,7 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
         field: None,
         message,
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // INSEE publishes with `;`, our own files use `,`: the header decides.
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let count = |c: u8| first_line.iter().filter(|b| **b == c).count();
-    let delimiter = if count(b';') > count(b',') {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = csv_reader(bytes);
     let header = Header::new(
         reader
             .headers()

@@ -217,6 +217,19 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
     })
 }
 
+/// A search from the API's query string; an unknown commune is a 400.
+async fn api_search(state: &AppState, raw: Option<&str>) -> Result<Outcome, ApiError> {
+    let p = parse_params(raw).map_err(ApiError::bad_request)?;
+    let outcome = run(state, &p).await?;
+    if outcome.unknown_commune {
+        return Err(ApiError::bad_request(format!(
+            "no commune matches {:?}",
+            p.commune
+        )));
+    }
+    Ok(outcome)
+}
+
 /// A place in API answers.
 #[derive(Serialize, ToSchema)]
 pub struct PlaceOut {
@@ -264,19 +277,7 @@ pub async fn api_list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<PlaceOut>>, ApiError> {
-    let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
-    let Outcome {
-        index,
-        hits,
-        unknown_commune,
-        ..
-    } = run(&state, &p).await?;
-    if unknown_commune {
-        return Err(ApiError::bad_request(format!(
-            "no commune matches {:?}",
-            p.commune
-        )));
-    }
+    let Outcome { index, hits, .. } = api_search(&state, raw.as_deref()).await?;
     let now = paris_now();
     Ok(Json(
         hits.iter()
@@ -292,19 +293,7 @@ pub async fn api_geojson(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = parse_params(raw.as_deref()).map_err(ApiError::bad_request)?;
-    let Outcome {
-        index,
-        hits,
-        unknown_commune,
-        ..
-    } = run(&state, &p).await?;
-    if unknown_commune {
-        return Err(ApiError::bad_request(format!(
-            "no commune matches {:?}",
-            p.commune
-        )));
-    }
+    let Outcome { index, hits, .. } = api_search(&state, raw.as_deref()).await?;
     let features: Vec<serde_json::Value> = hits
         .iter()
         .filter_map(|h| {
