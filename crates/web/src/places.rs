@@ -419,6 +419,8 @@ pub struct PlaceView {
     pub distance: Option<String>,
     pub approximate: bool,
     pub status: Option<String>,
+    /// "41 h par semaine", from the opening hours.
+    pub weekly_hours: Option<String>,
 }
 
 fn view(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceView {
@@ -435,6 +437,16 @@ fn view(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceV
         }),
         approximate: entry.approximate,
         status,
+        weekly_hours: entry.hours.as_ref().map(|h| {
+            let monday =
+                now.date() - Duration::days(i64::from(now.weekday().num_days_from_monday()));
+            format!(
+                "{} h par semaine",
+                format!("{:.1}", h.hours_per_week(monday))
+                    .trim_end_matches(".0")
+                    .replace('.', ",")
+            )
+        }),
     }
 }
 
@@ -528,7 +540,31 @@ async fn finder(
     let facets = vec![
         facet("service", "Besoin", vocab::SERVICES, &params.services),
         facet("public", "Public", vocab::PUBLICS, &params.publics),
+        facet(
+            "support",
+            "Prise en charge spécifique",
+            vocab::SPECIFIC_SUPPORT,
+            &params.support,
+        ),
         facet("frais", "Frais", vocab::FEES, &params.fees),
+        facet(
+            "access",
+            "Comment venir",
+            vocab::ACCESS_MODALITIES,
+            &params.access,
+        ),
+        facet(
+            "accompaniment",
+            "Accompagnement",
+            vocab::ACCOMPANIMENT_MODALITIES,
+            &params.accompaniment,
+        ),
+        facet(
+            "programme",
+            "Dispositif national",
+            vocab::NATIONAL_PROGRAMMES,
+            &params.programmes,
+        ),
     ];
     render(&FinderPage {
         chrome: Chrome::new("/lieux", &viewer),

@@ -234,6 +234,27 @@ async fn a_member_edits_the_place_of_their_structure() {
         "{:?}",
         history[0]
     );
+    let page = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        &format!("/lieux/{}", w.place_a),
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("ouvert 15 h par semaine"),
+        "Mo-Fr 09:00-12:00"
+    );
+    let programme = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/lieux?programme=Aidants+Connect",
+        None,
+    )
+    .await;
+    assert!(programme.body.contains("0 lieu") && programme.body.contains("Dispositif national"));
     // The public finder sees the change at once.
     let found = call(
         &w.app,
