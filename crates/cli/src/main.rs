@@ -139,6 +139,11 @@ struct ServeArgs {
     /// Without it, e-mail stays in the outbox (Administration → Courriels).
     #[arg(long, env = "PASSERELLE_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (check
+    /// the provider's terms). Without it maps show places on a plain
+    /// background; lists work the same.
+    #[arg(long, env = "PASSERELLE_TILE_URL")]
+    tile_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -310,7 +315,10 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     let addr = listener.local_addr()?;
     // Links in e-mails use the address actually bound unless told otherwise.
     let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
-    let state = AppState::new(db.clone(), WebConfig::new(&public_url, smtp.is_some()));
+    let state = AppState::new(
+        db.clone(),
+        WebConfig::new(&public_url, smtp.is_some()).with_tiles(args.tile_url.clone()),
+    );
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }

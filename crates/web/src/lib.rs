@@ -96,6 +96,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Whether e-mail leaves by SMTP (otherwise it stays in the outbox).
     pub smtp_configured: bool,
+    /// Tile server for maps (`PASSERELLE_TILE_URL`); without it maps show
+    /// the places on a plain background and the lists work as ever.
+    pub tile_url: Option<String>,
 }
 
 impl WebConfig {
@@ -105,7 +108,22 @@ impl WebConfig {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             smtp_configured,
+            tile_url: None,
         }
+    }
+
+    /// Map tiles from `url` (`https://tiles.example.org/{z}/{x}/{y}.png`);
+    /// its origin is allowed for images by the CSP.
+    pub fn with_tiles(mut self, url: Option<String>) -> Self {
+        self.tile_url = url.filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        self
+    }
+
+    /// `scheme://host[:port]` of the tile URL.
+    fn tile_origin(&self) -> Option<&str> {
+        let url = self.tile_url.as_deref()?;
+        let after = url.find("://")? + 3;
+        Some(&url[..after + url[after..].find('/').unwrap_or(url.len() - after)])
     }
 }
 
@@ -135,6 +153,7 @@ pub struct Assets {
 
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
+    let tile_origin = state.config.tile_origin().map(str::to_string);
     let mut app = Router::new();
     for route in all_routes() {
         app = app.route(route.path, route.handler);
@@ -150,17 +169,24 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
     if let Some(dir) = &assets.dir {
         app = app.nest_service("/static", ServeDir::new(dir));
     }
-    security_headers(app)
+    security_headers(app, tile_origin.as_deref())
 }
 
-fn security_headers(app: Router) -> Router {
+fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
     // No inline scripts or styles anywhere: pages load the DSFR and our own
-    // files from /static. The DSFR stylesheet uses data: URIs for images.
-    const CSP: &str = "default-src 'self'; img-src 'self' data:; script-src 'self'; \
+    // files from /static. The DSFR stylesheet uses data: URIs for images;
+    // map tiles, when configured, come from their server.
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data:{}; script-src 'self'; \
          style-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        tile_origin.map(|o| format!(" {o}")).unwrap_or_default()
+    );
+    let app = app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).expect("the policy is ASCII"),
+    ));
     let headers = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),

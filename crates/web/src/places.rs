@@ -494,6 +494,7 @@ struct FinderPage {
     total: usize,
     error: Option<String>,
     geojson_url: String,
+    tiles: String,
 }
 
 async fn finder(
@@ -582,6 +583,7 @@ async fn finder(
             .collect(),
         error,
         geojson_url: format!("/api/v1/places.geojson?{}", raw.unwrap_or_default()),
+        tiles: state.config.tile_url.clone().unwrap_or_default(),
     })
 }
 
@@ -593,6 +595,7 @@ struct PlacePage {
     p: PlaceView,
     commune_code: Option<String>,
     can_edit: bool,
+    tiles: String,
 }
 
 async fn place_view(
@@ -636,6 +639,7 @@ async fn place_page(
             p,
             commune_code,
             can_edit,
+            tiles: state.config.tile_url.clone().unwrap_or_default(),
         }),
         Ok(None) => crate::pages::missing(),
         Err(e) => storage_failure(e),

@@ -376,3 +376,32 @@ async fn unknown_pages_are_french_404s() {
         assert!(answer.body.contains("Page introuvable"), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn a_configured_tile_server_is_allowed_for_images_only() {
+    let db = bretagne_database().await;
+    let config = WebConfig::new("http://127.0.0.1:8080", false)
+        .with_tiles(Some("https://tuiles.example.org/{z}/{x}/{y}.png".into()));
+    let app = router(AppState::new(db, config), &Assets { dir: None });
+    let answer = get(&app, "/lieux").await;
+    let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: https://tuiles.example.org;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(
+        answer
+            .body
+            .contains("data-tiles=\"https://tuiles.example.org/{z}/{x}/{y}.png\"")
+    );
+    let plain = get(&app().await, "/lieux").await;
+    assert!(
+        plain.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("img-src 'self' data:;")
+    );
+}
