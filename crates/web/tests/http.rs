@@ -382,8 +382,8 @@ async fn a_configured_tile_server_is_allowed_for_images_only() {
     let db = bretagne_database().await;
     let config = WebConfig::new("http://127.0.0.1:8080", false)
         .with_tiles(Some("https://tuiles.example.org/{z}/{x}/{y}.png".into()));
-    let app = router(AppState::new(db, config), &Assets { dir: None });
-    let answer = get(&app, "/lieux").await;
+    let tiled = router(AppState::new(db, config), &Assets { dir: None });
+    let answer = get(&tiled, "/lieux").await;
     let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap();
