@@ -72,6 +72,14 @@ pub struct Query {
     pub programmes: Vec<String>,
     /// Only places whose opening hours say they are open then.
     pub open_at: Option<NaiveDateTime>,
+    /// Only places open at some moment of this part of the next such day
+    /// from the given date ("open on Tuesday afternoon?").
+    pub open_during: Option<(
+        chrono::NaiveDate,
+        chrono::Weekday,
+        chrono::NaiveTime,
+        chrono::NaiveTime,
+    )>,
     pub limit: usize,
 }
 
@@ -209,6 +217,12 @@ fn matches(entry: &Indexed, query: &Query, terms: &[String]) -> bool {
         && query
             .open_at
             .is_none_or(|at| entry.hours.as_ref().is_some_and(|h| h.is_open(at)))
+        && query.open_during.is_none_or(|(from, day, start, end)| {
+            entry
+                .hours
+                .as_ref()
+                .is_some_and(|h| h.open_on(from, day, start, end))
+        })
 }
 
 /// The places matching `query` by a full scan, nearest first when `near` is
@@ -488,5 +502,20 @@ mod tests {
             vec![1, 4],
             "the médiathèque is closed on Mondays; unknown hours are not 'open'"
         );
+        // Open on Tuesday afternoon, seen from Sunday 2026-11-22.
+        let (start, end) = (
+            chrono::NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+        );
+        let sunday = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let q = Query {
+            open_during: Some((sunday, chrono::Weekday::Tue, start, end)),
+            ..Query::default()
+        };
+        let ids: Vec<i64> = search(&index, &q)
+            .iter()
+            .map(|h| index[h.index].id)
+            .collect();
+        assert_eq!(ids, vec![1, 2], "Cesson opens on Mondays only");
     }
 }

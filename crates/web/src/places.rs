@@ -76,7 +76,28 @@ struct Params {
     programmes: Vec<String>,
     open_now: bool,
     open_at: Option<NaiveDateTime>,
+    /// `mardi-apres-midi`: a weekday and a part of the day.
+    open_on: String,
     limit: usize,
+}
+
+const DAY_PARTS: [(&str, &str, u32, u32); 3] = [
+    ("matin", "matin", 8, 12),
+    ("apres-midi", "après-midi", 14, 18),
+    ("soir", "soir", 18, 21),
+];
+
+/// `mardi-apres-midi` → Tuesday, 14:00–18:00.
+fn day_part(value: &str) -> Option<(Weekday, chrono::NaiveTime, chrono::NaiveTime)> {
+    let (day, part) = value.split_once('-')?;
+    let index = DAYS.iter().position(|d| *d == day)?;
+    let weekday = Weekday::try_from(index as u8).ok()?;
+    let (_, _, start, end) = DAY_PARTS.iter().find(|(code, ..)| *code == part)?;
+    Some((
+        weekday,
+        chrono::NaiveTime::from_hms_opt(*start, 0, 0)?,
+        chrono::NaiveTime::from_hms_opt(*end, 0, 0)?,
+    ))
 }
 
 fn parse_params(raw: Option<&str>) -> Result<Params, String> {
@@ -131,6 +152,14 @@ fn parse_params(raw: Option<&str>) -> Result<Params, String> {
                     )
                 })?,
             ),
+            "ouvert_le" | "open_on" => {
+                if day_part(&value).is_none() {
+                    return Err(format!(
+                        "`ouvert_le` is a weekday and a part of the day, like mardi-apres-midi, not {value:?}"
+                    ));
+                }
+                p.open_on = value;
+            }
             "limit" => {
                 p.limit = value
                     .parse()
@@ -205,6 +234,8 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
         accompaniment: p.accompaniment.clone(),
         programmes: p.programmes.clone(),
         open_at: p.open_at.or(p.open_now.then(paris_now)),
+        open_during: day_part(&p.open_on)
+            .map(|(day, start, end)| (paris_now().date(), day, start, end)),
         limit: p.limit,
     };
     let index = state.place_index().await?;
@@ -270,6 +301,7 @@ fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOu
         ("accompaniment" = Option<Vec<String>>, Query), ("programme" = Option<Vec<String>>, Query),
         ("open" = Option<String>, Query, description = "`now`: only places open now (Paris time)"),
         ("open_at" = Option<String>, Query, description = "Only places open then, local time: 2026-11-24T14:30"),
+        ("ouvert_le" = Option<String>, Query, description = "Only places open during this part of the next such day: lundi…dimanche + matin (8–12 h), apres-midi (14–18 h) or soir (18–21 h), e.g. mardi-apres-midi"),
         ("limit" = Option<usize>, Query, description = "1 to 10000, default 50"),
     ),
     responses((status = 200, body = Vec<PlaceOut>), (status = 400, body = ErrorBody)))]
@@ -489,6 +521,8 @@ struct FinderPage {
     commune_label: Option<String>,
     radius: String,
     open_now: bool,
+    open_on: String,
+    open_on_choices: Vec<(String, String)>,
     facets: Vec<Facet>,
     results: Vec<PlaceView>,
     total: usize,
@@ -575,6 +609,15 @@ async fn finder(
         commune_label,
         radius: params.radius_km.map_or("15".into(), |r| r.to_string()),
         open_now: params.open_now,
+        open_on: params.open_on.clone(),
+        open_on_choices: DAYS
+            .iter()
+            .flat_map(|d| {
+                DAY_PARTS
+                    .iter()
+                    .map(move |(code, label, ..)| (format!("{d}-{code}"), format!("{d} {label}")))
+            })
+            .collect(),
         facets,
         total: hits.len(),
         results: hits

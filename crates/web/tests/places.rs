@@ -255,6 +255,38 @@ async fn a_member_edits_the_place_of_their_structure() {
     )
     .await;
     assert!(programme.body.contains("0 lieu") && programme.body.contains("Dispositif national"));
+    // Mo-Fr 09:00-12:00: open on Tuesday morning, not in the afternoon.
+    let morning = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places?q=point+numerique&ouvert_le=mardi-matin",
+        None,
+    )
+    .await;
+    assert!(
+        morning.body.contains("Point numérique du CCAS"),
+        "{}",
+        morning.body
+    );
+    let afternoon = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places?q=point+numerique&ouvert_le=mardi-apres-midi",
+        None,
+    )
+    .await;
+    assert_eq!(afternoon.body, "[]");
+    let bad = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/api/v1/places?ouvert_le=mardi",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 400);
     // The public finder sees the change at once.
     let found = call(
         &w.app,
