@@ -70,6 +70,17 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   await page.goto(`${server.url}/admin/journal`);
   a11y.push(...(await serious(page)));
   assert.ok(await page.getByRole("cell", { name: "invitation.created" }).first().isVisible());
+  // Lieux pages for those who maintain them: an administrator may edit any
+  // place and sees the coordination view.
+  for (const path of ["/admin/courriels", "/lieux/coordination", "/lieux/1/modifier", "/compte"]) {
+    const response = await page.goto(`${server.url}${path}`);
+    assert.equal(response.status(), 200, path);
+    a11y.push(...(await serious(page)));
+  }
+  await page.goto(`${server.url}/lieux/1/modifier`);
+  await page.getByLabel("Présentation courte (280 caractères au plus)").fill("Accueil sans rendez-vous le matin.");
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByText("Accueil sans rendez-vous le matin.").waitFor();
   await context.close();
 
   const other = await browser.newContext({ locale: "fr-FR" });
