@@ -1,0 +1,211 @@
+//! Counting activities: by people (a workshop of 8 counts 8) or by records,
+//! shares in %, and the small-cell rule for shared views.
+
+use std::collections::BTreeMap;
+
+use crate::model::Activity;
+use crate::vocab::{duration_bucket, seed_bracket};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    People,
+    Records,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Theme,
+    Kind,
+    Duration,
+    /// The seeds' age brackets.
+    Age,
+    Status,
+    Organisation,
+    Help,
+    Autonomy,
+    Orientation,
+}
+
+/// Counts per value of a dimension. A record with several themes counts for
+/// each (the seeds' table does so); ages and statuses count people where the
+/// record gives them, records otherwise.
+pub fn count_by(
+    activities: &[Activity],
+    dimension: Dimension,
+    weight: Weight,
+) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for a in activities {
+        let w = match weight {
+            Weight::People => u64::from(a.participants),
+            Weight::Records => 1,
+        };
+        let mut add = |key: &str, n: u64| *out.entry(key.to_string()).or_default() += n;
+        match dimension {
+            Dimension::Theme => a.themes.iter().for_each(|t| add(t, w)),
+            Dimension::Kind => add(a.kind.label(), w),
+            Dimension::Duration => add(duration_bucket(a.duration_minutes), w),
+            Dimension::Age | Dimension::Status => {
+                let counts = if dimension == Dimension::Age {
+                    &a.ages
+                } else {
+                    &a.statuses
+                };
+                if counts.is_empty() {
+                    add("non communiqué", w);
+                }
+                for (value, n) in counts {
+                    let key = if dimension == Dimension::Age {
+                        seed_bracket(value).unwrap_or("non communiqué")
+                    } else {
+                        value.as_str()
+                    };
+                    add(
+                        key,
+                        if weight == Weight::People {
+                            u64::from(*n)
+                        } else {
+                            1
+                        },
+                    );
+                }
+            }
+            Dimension::Organisation => a.organisation.iter().for_each(|o| add(o, w)),
+            Dimension::Help => a.kinds_of_help.iter().for_each(|h| add(h, w)),
+            Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
+            Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
+        }
+    }
+    out
+}
+
+/// Each count with its share of the sum, in %, rounded to 0.1.
+pub fn shares(counts: &BTreeMap<String, u64>) -> Vec<(String, u64, f64)> {
+    let total: u64 = counts.values().sum();
+    counts
+        .iter()
+        .map(|(k, n)| {
+            (
+                k.clone(),
+                *n,
+                if total == 0 {
+                    0.0
+                } else {
+                    (*n as f64 * 1000.0 / total as f64).round() / 10.0
+                },
+            )
+        })
+        .collect()
+}
+
+/// Territorial levels, smallest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Commune,
+    Epci,
+    Departement,
+    Region,
+}
+
+/// A count as shared views and exports show it: fewer than 5 people in a
+/// territory smaller than an EPCI could point at someone, so it reads "< 5".
+pub fn shown(count: u64, level: Level) -> String {
+    if level < Level::Epci && (1..5).contains(&count) {
+        "< 5".into()
+    } else {
+        count.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Where};
+    use chrono::NaiveDate;
+
+    fn record(kind: Kind, participants: u32, ages: &[(&str, u32)], themes: &[&str]) -> Activity {
+        Activity {
+            kind,
+            date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            duration_minutes: if kind == Kind::Atelier { 120 } else { 30 },
+            place: Where::Distance,
+            workshop_title: None,
+            level: None,
+            participants,
+            ages: ages.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            statuses: vec![],
+            residence_commune: None,
+            follow_up_code: None,
+            themes: themes.iter().map(|t| t.to_string()).collect(),
+            organisation: None,
+            kinds_of_help: vec![],
+            autonomy: None,
+            equipment: None,
+            orientation: None,
+        }
+    }
+
+    #[test]
+    fn workshops_weigh_their_participants() {
+        let data = vec![
+            record(
+                Kind::Individuel,
+                1,
+                &[("70 ans et plus", 1)],
+                &["Courriels"],
+            ),
+            record(
+                Kind::Atelier,
+                8,
+                &[("60-69 ans", 5), ("40-59 ans", 3)],
+                &["Courriels", "Bureautique"],
+            ),
+        ];
+        let people = count_by(&data, Dimension::Kind, Weight::People);
+        assert_eq!(people["Atelier collectif"], 8);
+        assert_eq!(people["Accompagnement individuel"], 1);
+        assert_eq!(
+            count_by(&data, Dimension::Kind, Weight::Records)["Atelier collectif"],
+            1
+        );
+        let themes = count_by(&data, Dimension::Theme, Weight::People);
+        assert_eq!(
+            (themes["Courriels"], themes["Bureautique"]),
+            (9, 8),
+            "each theme of a record counts"
+        );
+        let ages = count_by(&data, Dimension::Age, Weight::People);
+        assert_eq!(
+            (ages["60 ans et +"], ages["35-60 ans"]),
+            (6, 3),
+            "brackets aggregate into the seeds'"
+        );
+        let durations = count_by(&data, Dimension::Duration, Weight::Records);
+        assert_eq!(
+            (durations["2 h et plus"], durations["30 min à 1 h"]),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn shares_reproduce_the_seed_percentages() {
+        let counts: BTreeMap<String, u64> = crate::vocab::THEMES
+            .iter()
+            .map(|(t, n)| (t.to_string(), u64::from(*n)))
+            .collect();
+        let table = shares(&counts);
+        let get = |name: &str| table.iter().find(|(k, ..)| k == name).unwrap().2;
+        assert_eq!(get("Prendre en main du matériel"), 25.4);
+        assert_eq!(get("Courriels"), 8.2);
+        assert_eq!(get("Démarche en ligne"), 17.6);
+    }
+
+    #[test]
+    fn small_cells_are_hidden_below_the_epci() {
+        assert_eq!(shown(3, Level::Commune), "< 5");
+        assert_eq!(shown(0, Level::Commune), "0");
+        assert_eq!(shown(5, Level::Commune), "5");
+        assert_eq!(shown(3, Level::Epci), "3");
+        assert_eq!(shown(3, Level::Departement), "3");
+    }
+}

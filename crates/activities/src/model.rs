@@ -1,0 +1,63 @@
+//! An activity record: what was done, for how many people, about what. No
+//! name, no contact: at most a commune of residence and a pseudonymous
+//! follow-up code.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Individual accompaniment.
+    Individuel,
+    /// Collective workshop.
+    Atelier,
+    /// One-off help with an administrative procedure.
+    Demarche,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Individuel => "Accompagnement individuel",
+            Self::Atelier => "Atelier collectif",
+            Self::Demarche => "Aide ponctuelle à une démarche",
+        }
+    }
+}
+
+/// Where it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Where {
+    /// At a place of the Lieux directory (its identifier).
+    Lieu(i64),
+    Domicile,
+    Distance,
+    /// Elsewhere, in this commune (INSEE code).
+    Autre(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub kind: Kind,
+    pub date: NaiveDate,
+    pub duration_minutes: u32,
+    pub place: Where,
+    pub workshop_title: Option<String>,
+    pub level: Option<String>,
+    /// 1 for an individual record or a procedure; the participants of a workshop.
+    pub participants: u32,
+    /// People per age bracket (`vocab::AGE_BRACKETS`); may be empty.
+    pub ages: Vec<(String, u32)>,
+    /// People per status (`vocab::STATUSES`); may be empty.
+    pub statuses: Vec<(String, u32)>,
+    pub residence_commune: Option<String>,
+    pub follow_up_code: Option<String>,
+    pub themes: Vec<String>,
+    pub organisation: Option<String>,
+    pub kinds_of_help: Vec<String>,
+    pub autonomy: Option<String>,
+    pub equipment: Option<String>,
+    pub orientation: Option<String>,
+}
