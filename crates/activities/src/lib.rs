@@ -7,6 +7,7 @@
 //! brackets, the weighting of workshops, and the small-cell rule.
 
 pub mod aggregate;
+pub mod cra;
 pub mod model;
 pub mod validate;
 pub mod vocab;

@@ -5,6 +5,7 @@
 //! at the repository root and are applied on open.
 
 pub mod accounts;
+pub mod activities;
 mod batch;
 pub mod places;
 pub mod territories;

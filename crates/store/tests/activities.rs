@@ -1,0 +1,216 @@
+//! Activités storage, on the back-end the environment selects.
+
+use chrono::NaiveDate;
+use passerelle_activities::model::{Activity, Kind, Where};
+use passerelle_store::activities::{Author, StatsQuery, Territory};
+use passerelle_store::testing::bretagne_database;
+
+fn record(kind: Kind, participants: u32, commune: &str, theme: &str) -> Activity {
+    Activity {
+        kind,
+        date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+        duration_minutes: if kind == Kind::Atelier { 120 } else { 30 },
+        place: Where::Autre(commune.into()),
+        workshop_title: (kind == Kind::Atelier).then(|| "Découvrir sa tablette".into()),
+        level: (kind == Kind::Atelier).then(|| "débutant".into()),
+        participants,
+        ages: vec![],
+        statuses: vec![],
+        residence_commune: None,
+        follow_up_code: None,
+        themes: vec![theme.into()],
+        organisation: (kind == Kind::Demarche).then(|| "CAF".into()),
+        kinds_of_help: if kind == Kind::Demarche {
+            vec!["Remplissage d'un formulaire".into()]
+        } else {
+            vec![]
+        },
+        autonomy: None,
+        equipment: None,
+        orientation: None,
+    }
+}
+
+fn query(dimension: &'static str, territory: Territory) -> StatsQuery {
+    StatsQuery {
+        dimension,
+        territory,
+        from: "2026-01".into(),
+        to: "2026-12".into(),
+        structure_id: None,
+        mediator_id: None,
+    }
+}
+
+#[tokio::test]
+async fn roll_ups_count_people_and_records_at_every_scale() {
+    let db = bretagne_database().await;
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+    };
+    db.record_activity(
+        &record(Kind::Demarche, 1, "29232", "Démarche en ligne"),
+        author,
+        None,
+    )
+    .await
+    .unwrap();
+    db.record_activity(
+        &record(Kind::Atelier, 8, "29019", "Courriels"),
+        author,
+        None,
+    )
+    .await
+    .unwrap();
+    db.record_activity(
+        &record(Kind::Individuel, 1, "35238", "Courriels"),
+        author,
+        None,
+    )
+    .await
+    .unwrap();
+
+    let themes = db
+        .activity_stats(&query("theme", Territory::All))
+        .await
+        .unwrap();
+    let courriels = themes.iter().find(|r| r.value == "Courriels").unwrap();
+    assert_eq!(
+        (courriels.people, courriels.records),
+        (9, 2),
+        "a workshop of 8 counts 8 people, 1 record"
+    );
+    let finistere = db
+        .activity_stats(&query("theme", Territory::Departement("29".into())))
+        .await
+        .unwrap();
+    assert_eq!(finistere.iter().map(|r| r.people).sum::<i64>(), 9);
+    let bretagne = db
+        .activity_stats(&query("total", Territory::Region("53".into())))
+        .await
+        .unwrap();
+    assert_eq!((bretagne[0].people, bretagne[0].records), (10, 3));
+    let qbo = db
+        .activity_stats(&query("theme", Territory::Epci("200068120".into())))
+        .await
+        .unwrap();
+    assert_eq!(qbo.len(), 1);
+    assert_eq!(qbo[0].value, "Démarche en ligne");
+    let org = db
+        .activity_stats(&query("organisation", Territory::Commune("29232".into())))
+        .await
+        .unwrap();
+    assert_eq!(org[0].value, "CAF");
+    let outside = StatsQuery {
+        from: "2025-01".into(),
+        to: "2025-12".into(),
+        ..query("theme", Territory::All)
+    };
+    assert!(
+        db.activity_stats(&outside).await.unwrap().is_empty(),
+        "period filter"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_request_never_creates_a_second_record() {
+    let db = bretagne_database().await;
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+    };
+    let a = record(Kind::Individuel, 1, "29232", "Courriels");
+    let (first, created) = db.record_activity(&a, author, Some("key-1")).await.unwrap();
+    let (again, created_again) = db.record_activity(&a, author, Some("key-1")).await.unwrap();
+    assert!(created && !created_again);
+    assert_eq!(first, again);
+    let total = db
+        .activity_stats(&query("total", Territory::All))
+        .await
+        .unwrap();
+    assert_eq!(total[0].records, 1);
+}
+
+#[tokio::test]
+async fn withdrawing_a_record_takes_it_out_of_the_counts() {
+    let db = bretagne_database().await;
+    let structure = db
+        .create_structure(&passerelle_store::accounts::NewStructure {
+            nom: "EPN",
+            kind: passerelle_accounts::StructureKind::Association,
+            siret: None,
+            commune_code: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let mediator = db
+        .create_person_with_role(
+            "m@epn.fr",
+            "M",
+            None,
+            structure,
+            passerelle_accounts::Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    let author = Author {
+        mediator_id: Some(mediator),
+        structure_id: Some(structure),
+    };
+    let (id, _) = db
+        .record_activity(
+            &record(Kind::Atelier, 5, "29232", "Bureautique"),
+            author,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.activities_of(mediator, 10).await.unwrap().len(), 1);
+    let mine = StatsQuery {
+        mediator_id: Some(mediator),
+        ..query("theme", Territory::All)
+    };
+    assert_eq!(db.activity_stats(&mine).await.unwrap()[0].people, 5);
+    assert!(
+        !db.delete_activity(id, mediator + 1).await.unwrap(),
+        "only one's own"
+    );
+    assert!(db.delete_activity(id, mediator).await.unwrap());
+    assert!(db.activity_stats(&mine).await.unwrap().is_empty());
+    assert!(db.activities_of(mediator, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_bundled_cra_figures_are_a_separate_source() {
+    let db = bretagne_database().await;
+    let rows = passerelle_activities::cra::bundled();
+    let rows: Vec<(String, &str, &str, i64)> = rows.into_iter().collect();
+    db.load_activity_aggregates(
+        passerelle_activities::cra::SOURCE,
+        passerelle_activities::cra::AS_OF,
+        &rows,
+    )
+    .await
+    .unwrap();
+    let (ages, as_of) = db
+        .aggregate_stats(passerelle_activities::cra::SOURCE, "age", Some("35"))
+        .await
+        .unwrap();
+    assert_eq!(as_of.as_deref(), Some("2023-07-17"));
+    assert_eq!(ages.len(), 5);
+    let (all, _) = db
+        .aggregate_stats(passerelle_activities::cra::SOURCE, "age", None)
+        .await
+        .unwrap();
+    assert!(all.iter().map(|r| r.1).sum::<i64>() > ages.iter().map(|r| r.1).sum::<i64>());
+    // Not mixed with records.
+    assert!(
+        db.activity_stats(&query("age", Territory::All))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

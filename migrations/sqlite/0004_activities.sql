@@ -1,0 +1,41 @@
+-- Activités. Records are anonymous (see crates/activities). Dashboards read
+-- `activity_rollups`, kept up to date in the transaction of every write, so
+-- that no aggregation scans the records themselves.
+CREATE TABLE activities (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    data            TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    date            TEXT NOT NULL,
+    participants    INTEGER NOT NULL,
+    -- Where it happened: the place's commune, or the commune given.
+    commune_code    TEXT REFERENCES communes (code),
+    mediator_id     INTEGER REFERENCES people (id),
+    structure_id    INTEGER REFERENCES structures (id),
+    idempotency_key TEXT UNIQUE,
+    created_at      TEXT NOT NULL,
+    deleted_at      TEXT
+);
+CREATE INDEX activities_mediator ON activities (mediator_id, date);
+
+CREATE TABLE activity_rollups (
+    dimension    TEXT NOT NULL,
+    month        TEXT NOT NULL,
+    commune_code TEXT NOT NULL,
+    structure_id INTEGER NOT NULL,
+    mediator_id  INTEGER NOT NULL,
+    value        TEXT NOT NULL,
+    people       INTEGER NOT NULL,
+    records      INTEGER NOT NULL,
+    PRIMARY KEY (dimension, month, commune_code, structure_id, mediator_id, value)
+);
+
+-- Figures from elsewhere, kept apart from records and labelled.
+CREATE TABLE activity_aggregates (
+    source      TEXT NOT NULL,
+    as_of       TEXT NOT NULL,
+    code_postal TEXT NOT NULL,
+    dimension   TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    people      INTEGER NOT NULL,
+    PRIMARY KEY (source, code_postal, dimension, value)
+);
