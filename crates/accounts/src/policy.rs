@@ -130,6 +130,11 @@ pub enum Action<'a> {
     CoordinatePlace(&'a PlaceRef),
     /// Open the coordination view at all.
     CoordinatePlaces,
+    /// Record activities (as a mediator of one's structure, or a machine
+    /// client for its structure).
+    RecordActivity,
+    /// See activity figures beyond one's own: coordinators and admins.
+    ViewActivityStats,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +174,17 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         Action::CoordinatePlace(place) => {
             allowed(actor.coordinates(&place.location), Denial::Forbidden)
         }
-        Action::CoordinatePlaces => allowed(
+        Action::RecordActivity => allowed(
+            match actor {
+                Actor::ApiToken { .. } => true,
+                Actor::Person { memberships, .. } => memberships
+                    .iter()
+                    .any(|m| matches!(m.role, Role::Membre | Role::Gestionnaire)),
+                Actor::Anonymous => false,
+            },
+            Denial::Forbidden,
+        ),
+        Action::ViewActivityStats | Action::CoordinatePlaces => allowed(
             matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
             Denial::Forbidden,
         ),

@@ -262,6 +262,18 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
             .sum();
         tracing::info!("empty database: bundled Bretagne reference loaded ({communes} communes)");
     }
+    let (cra, _) = db
+        .aggregate_stats(passerelle_activities::cra::SOURCE, "age", None)
+        .await?;
+    if cra.is_empty() {
+        db.load_activity_aggregates(
+            passerelle_activities::cra::SOURCE,
+            passerelle_activities::cra::AS_OF,
+            &passerelle_activities::cra::bundled(),
+        )
+        .await
+        .context("loading the conseillers numériques' activity figures")?;
+    }
     if db.places_empty().await? {
         let reports = db
             .load_bundled_places()

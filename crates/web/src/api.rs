@@ -28,10 +28,10 @@ use crate::routes::Route;
     ),
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
-        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import
+        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::activities::api_record
     ),
     components(schemas(
-        crate::places::PlaceOut, crate::places::ImportAnswer,
+        crate::places::PlaceOut, crate::places::ImportAnswer, crate::activities::RecordAnswer,
         Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
@@ -39,6 +39,7 @@ use crate::routes::Route;
         (name = "territoires", description = "Régions, départements, EPCI and communes"),
         (name = "comptes", description = "Structures and their members; needs a session or an API token"),
         (name = "lieux", description = "Help places in the national standard of digital-mediation places"),
+        (name = "activites", description = "Mediators' anonymous activity records"),
     ),
     modifiers(&BearerAuth)
 )]

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod account_pages;
+mod activities;
 mod api;
 mod auth;
 mod error;
@@ -133,6 +134,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(pages::routes());
     all.extend(account_pages::routes());
     all.extend(places::routes());
+    all.extend(activities::routes());
     all
 }
 

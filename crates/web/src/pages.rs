@@ -62,7 +62,7 @@ pub const NAVIGATION: [NavItem; 6] = [
         path: "/activites",
         label: "Activités",
         summary: "Le journal d’activité des médiateurs, rempli en quelques secondes, et son agrégation à toutes les échelles du territoire.",
-        available: false,
+        available: true,
     },
     NavItem {
         path: "/orientations",

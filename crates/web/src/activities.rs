@@ -1,0 +1,645 @@
+//! Activités over HTTP: the mediator's quick entry form and own figures,
+//! the coordinators' dashboard, and `POST /api/v1/activities`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use passerelle_accounts::policy::{Action, Actor};
+use passerelle_accounts::{Role, ScopeLevel};
+use passerelle_activities::aggregate::{Level, shown};
+use passerelle_activities::model::{Activity, Kind, Where};
+use passerelle_activities::validate::validate;
+use passerelle_activities::vocab;
+use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::auth::{Viewer, api_denial, page_denial};
+use crate::error::ApiError;
+use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
+use crate::places::paris_now;
+use crate::routes::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/activites", entry_page),
+        Route::post("/activites", record),
+        Route::post("/activites/{id}/suppression", withdraw),
+        Route::get("/activites/tableau-de-bord", dashboard),
+        Route::post("/api/v1/activities", api_record),
+    ]
+}
+
+type PageResult = Result<Response, Response>;
+
+/// The structure a mediator records for: their first structure where they
+/// are membre or gestionnaire.
+fn recording_structure(viewer: &Viewer) -> Option<i64> {
+    viewer
+        .memberships
+        .iter()
+        .find(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))
+        .map(|m| m.structure_id)
+}
+
+#[derive(Template)]
+#[template(path = "activites.html")]
+struct EntryPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    notice: Option<String>,
+    errors: Vec<String>,
+    today: String,
+    last_duration: u32,
+    last_where: String,
+    places: Vec<(i64, String)>,
+    themes: Vec<&'static str>,
+    organisations: &'static [&'static str],
+    helps: &'static [&'static str],
+    ages: &'static [&'static str],
+    statuses: &'static [&'static str],
+    autonomy: &'static [&'static str],
+    orientations: &'static [&'static str],
+    levels: &'static [&'static str],
+    durations: &'static [u32],
+    recent: Vec<(i64, String, String, String)>,
+}
+
+async fn entry_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> PageResult {
+    viewer
+        .authorize(Action::RecordActivity)
+        .map_err(|d| page_denial(d, "/activites"))?;
+    let person = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
+    let recent_records = state
+        .db
+        .activities_of(person, 10)
+        .await
+        .map_err(storage_failure)?;
+    let (last_duration, last_where) =
+        recent_records
+            .first()
+            .map_or((30, String::new()), |(_, a)| {
+                let w = match &a.place {
+                    Where::Lieu(id) => format!("lieu:{id}"),
+                    Where::Domicile => "domicile".into(),
+                    Where::Distance => "distance".into(),
+                    Where::Autre(_) => "autre".into(),
+                };
+                (a.duration_minutes, w)
+            });
+    // The places the mediator's structures run (by SIRET), to pick from.
+    let mut sirets = Vec::new();
+    for m in &viewer.memberships {
+        if let Some(s) = state
+            .db
+            .structure(m.structure_id)
+            .await
+            .map_err(storage_failure)?
+            .and_then(|s| s.siret)
+        {
+            sirets.push(s);
+        }
+    }
+    let index = state.place_index().await.map_err(storage_failure)?;
+    let places = index
+        .entries
+        .iter()
+        .filter(|e| sirets.contains(&e.place.pivot))
+        .map(|e| (e.id, format!("{} ({})", e.place.nom, e.place.commune)))
+        .collect();
+    let recent = recent_records
+        .into_iter()
+        .map(|(id, a)| {
+            (
+                id,
+                a.date.format("%d/%m/%Y").to_string(),
+                a.kind.label().to_string(),
+                a.themes.join(", "),
+            )
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = EntryPage {
+        chrome: Chrome::new("/activites", viewer),
+        crumbs: crumbs(&[], "Activités"),
+        notice,
+        errors,
+        today: paris_now().date().to_string(),
+        last_duration,
+        last_where,
+        places,
+        themes: vocab::THEMES.iter().map(|(t, _)| *t).collect(),
+        organisations: &vocab::ORGANISATIONS,
+        helps: &vocab::KINDS_OF_HELP,
+        ages: &vocab::AGE_BRACKETS,
+        statuses: &vocab::STATUSES,
+        autonomy: &vocab::AUTONOMY,
+        orientations: &vocab::ORIENTATIONS,
+        levels: &vocab::LEVELS,
+        durations: &vocab::DURATION_PRESETS,
+        recent,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+async fn entry_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let notice = raw
+        .as_deref()
+        .filter(|q| q.contains("info=ok"))
+        .map(|_| "Activité enregistrée.".to_string());
+    entry_page_with(&state, &viewer, notice, Vec::new())
+        .await
+        .unwrap_or_else(|r| r)
+}
+
+/// Builds a record from the form's fields; the French reasons if it cannot.
+fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let all = |k: &str| {
+        fields
+            .iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+    };
+    let mut errors = Vec::new();
+    let kind = match get("type").as_deref() {
+        Some("atelier") => Kind::Atelier,
+        Some("demarche") => Kind::Demarche,
+        _ => Kind::Individuel,
+    };
+    let date = get("date")
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| {
+            errors.push("date : une date au format AAAA-MM-JJ".into());
+            NaiveDate::MIN
+        });
+    let number = |k: &str, default: u32, errors: &mut Vec<String>| match get(k) {
+        None => default,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            errors.push(format!("{k} : « {v} » n’est pas un nombre"));
+            default
+        }),
+    };
+    let duration_minutes = number("duree", 0, &mut errors);
+    let participants = if kind == Kind::Atelier {
+        number("participants", 0, &mut errors)
+    } else {
+        1
+    };
+    let commune = get("commune");
+    let place = match get("lieu").as_deref() {
+        Some("domicile") => Where::Domicile,
+        Some("distance") => Where::Distance,
+        Some(l) if l.starts_with("lieu:") => Where::Lieu(l[5..].parse().unwrap_or(0)),
+        _ => Where::Autre(commune.clone().unwrap_or_default()),
+    };
+    let one = |k: &str| get(k).map(|v| vec![(v, participants)]).unwrap_or_default();
+    let activity = Activity {
+        kind,
+        date,
+        duration_minutes,
+        place,
+        workshop_title: get("titre_atelier"),
+        level: get("niveau"),
+        participants,
+        ages: if kind == Kind::Atelier {
+            Vec::new()
+        } else {
+            one("age")
+        },
+        statuses: if kind == Kind::Atelier {
+            Vec::new()
+        } else {
+            one("statut")
+        },
+        residence_commune: commune.filter(|_| get("lieu").as_deref() != Some("autre")),
+        follow_up_code: get("code_suivi"),
+        themes: all("themes"),
+        organisation: get("organisation"),
+        kinds_of_help: all("aides"),
+        autonomy: get("autonomie"),
+        equipment: get("materiel"),
+        orientation: get("orientation"),
+    };
+    if errors.is_empty() {
+        Ok(activity)
+    } else {
+        Err(errors)
+    }
+}
+
+async fn record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result: PageResult = async {
+        viewer
+            .authorize(Action::RecordActivity)
+            .map_err(|d| page_denial(d, "/activites"))?;
+        let Ok(axum::Form(fields)) = form else {
+            return Err(crate::pages::forbidden_form("Formulaire incomplet."));
+        };
+        let activity = match from_form(&fields) {
+            Ok(a) => a,
+            Err(errors) => return entry_page_with(&state, &viewer, None, errors).await,
+        };
+        let problems: Vec<String> = validate(1, &activity, paris_now().date())
+            .into_iter()
+            .map(|v| format!("{} : {}", v.field, v.message))
+            .collect();
+        if !problems.is_empty() {
+            return entry_page_with(&state, &viewer, None, problems).await;
+        }
+        let author = Author {
+            mediator_id: viewer.person_id(),
+            structure_id: recording_structure(&viewer),
+        };
+        state
+            .db
+            .record_activity(&activity, author, None)
+            .await
+            .map_err(storage_failure)?;
+        Ok(Redirect::to("/activites?info=ok").into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let result: PageResult = async {
+        viewer
+            .authorize(Action::RecordActivity)
+            .map_err(|d| page_denial(d, "/activites"))?;
+        let (Ok(id), Some(person)) = (id.parse::<i64>(), viewer.person_id()) else {
+            return Err(crate::pages::missing());
+        };
+        if !state
+            .db
+            .delete_activity(id, person)
+            .await
+            .map_err(storage_failure)?
+        {
+            return Err(crate::pages::missing());
+        }
+        Ok(Redirect::to("/activites").into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+pub struct Table {
+    pub title: &'static str,
+    pub rows: Vec<(String, String, f64, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "activites_tableau.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    scope_label: String,
+    territory: String,
+    territories: Vec<(String, String)>,
+    year: i32,
+    total_people: String,
+    total_records: i64,
+    tables: Vec<Table>,
+    sources: Vec<Table>,
+    source_date: Option<String>,
+    own: bool,
+}
+
+const TITLES: [(&str, &str); 9] = [
+    ("theme", "Thèmes des accompagnements"),
+    ("type", "Type d’accompagnement"),
+    ("duree", "Durée"),
+    ("age", "Âge des personnes"),
+    ("statut", "Statut des personnes"),
+    ("organisation", "Démarches : organisme concerné"),
+    ("aide", "Démarches : aide apportée"),
+    ("autonomie", "Autonomie à l’issue"),
+    ("orientation", "Orientation vers"),
+];
+
+fn territory_level(t: &Territory) -> Level {
+    match t {
+        Territory::Commune(_) => Level::Commune,
+        Territory::Epci(_) => Level::Epci,
+        Territory::Departement(_) => Level::Departement,
+        _ => Level::Region,
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let result: PageResult = async {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let year: i32 = get("annee")
+            .and_then(|y| y.parse().ok())
+            .filter(|y| (2015..=2100).contains(y))
+            .unwrap_or_else(|| chrono::Datelike::year(&paris_now()));
+        // Who sees what: admins any territory, coordinators their scopes,
+        // mediators their own figures.
+        let wide = viewer.authorize(Action::ViewActivityStats);
+        if wide.is_err() {
+            viewer
+                .authorize(Action::RecordActivity)
+                .map_err(|d| page_denial(d, "/activites/tableau-de-bord"))?;
+        }
+        let mut territories: Vec<(String, String)> = Vec::new();
+        if viewer.is_admin() {
+            territories.push(("reg:53".into(), "Bretagne".into()));
+            for (code, nom) in [
+                ("22", "Côtes-d’Armor"),
+                ("29", "Finistère"),
+                ("35", "Ille-et-Vilaine"),
+                ("56", "Morbihan"),
+            ] {
+                territories.push((format!("dep:{code}"), nom.into()));
+            }
+        }
+        if let Actor::Person { memberships, .. } = &viewer.actor {
+            for s in memberships
+                .iter()
+                .filter(|m| m.role == Role::Coordinateur)
+                .flat_map(|m| &m.scopes)
+            {
+                let prefix = match s.level {
+                    ScopeLevel::Region => "reg",
+                    ScopeLevel::Departement => "dep",
+                    ScopeLevel::Epci => "epci",
+                    ScopeLevel::Commune => "com",
+                };
+                let key = format!("{prefix}:{}", s.code);
+                if !territories.iter().any(|(k, _)| *k == key) {
+                    territories.push((key.clone(), format!("{} {}", s.level.label(), s.code)));
+                }
+            }
+        }
+        let own = wide.is_err();
+        let requested = get("territoire").unwrap_or_default();
+        let territory_key = if own {
+            String::new()
+        } else if requested.is_empty() {
+            territories
+                .first()
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default()
+        } else if viewer.is_admin() || territories.iter().any(|(k, _)| *k == requested) {
+            requested
+        } else {
+            return Err(crate::pages::forbidden());
+        };
+        let territory = Territory::parse(&territory_key).ok_or_else(crate::pages::missing)?;
+        let level = if own {
+            Level::Region
+        } else {
+            territory_level(&territory)
+        };
+        let base = StatsQuery {
+            dimension: "total",
+            territory: territory.clone(),
+            from: format!("{year}-01"),
+            to: format!("{year}-12"),
+            structure_id: None,
+            mediator_id: if own { viewer.person_id() } else { None },
+        };
+        let total = state
+            .db
+            .activity_stats(&base)
+            .await
+            .map_err(storage_failure)?;
+        let (total_people, total_records) = total.first().map_or((0, 0), |r| (r.people, r.records));
+        let mut tables = Vec::new();
+        for (name, _) in DIMENSIONS {
+            let rows = state
+                .db
+                .activity_stats(&StatsQuery {
+                    dimension: name,
+                    ..base.clone()
+                })
+                .await
+                .map_err(storage_failure)?;
+            let sum: i64 = rows.iter().map(|r| r.people).sum();
+            let title = TITLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(name, |(_, t)| t);
+            tables.push(Table {
+                title,
+                rows: rows
+                    .into_iter()
+                    .map(|r| {
+                        let share = if sum == 0 {
+                            0.0
+                        } else {
+                            (r.people as f64 * 1000.0 / sum as f64).round() / 10.0
+                        };
+                        (r.value, shown(r.people as u64, level), share, r.records)
+                    })
+                    .collect(),
+            });
+        }
+        // The conseillers numériques' figures, a separate source.
+        let departement = match &territory {
+            Territory::Departement(d) => Some(d.as_str()),
+            Territory::Region(_) => None,
+            _ => Some("-"),
+        };
+        let mut sources = Vec::new();
+        let mut source_date = None;
+        if !own && departement != Some("-") {
+            for (dimension, title) in [
+                ("age", "Âge des personnes accompagnées"),
+                ("statut", "Statut des personnes accompagnées"),
+            ] {
+                let (rows, as_of) = state
+                    .db
+                    .aggregate_stats(passerelle_activities::cra::SOURCE, dimension, departement)
+                    .await
+                    .map_err(storage_failure)?;
+                source_date = source_date.or(as_of);
+                let sum: i64 = rows.iter().map(|r| r.1).sum();
+                sources.push(Table {
+                    title,
+                    rows: rows
+                        .into_iter()
+                        .map(|(v, n)| {
+                            (
+                                v,
+                                n.to_string(),
+                                if sum == 0 {
+                                    0.0
+                                } else {
+                                    (n as f64 * 1000.0 / sum as f64).round() / 10.0
+                                },
+                                0,
+                            )
+                        })
+                        .collect(),
+                });
+            }
+        }
+        let scope_label = if own {
+            "Mes activités".to_string()
+        } else {
+            territories
+                .iter()
+                .find(|(k, _)| *k == territory_key)
+                .map_or(territory_key.clone(), |(_, l)| l.clone())
+        };
+        Ok(render(&DashboardPage {
+            chrome: Chrome::new("/activites", &viewer),
+            crumbs: crumbs(&[("Activités", "/activites")], "Tableau de bord"),
+            scope_label,
+            territory: territory_key,
+            territories,
+            year,
+            total_people: shown(total_people as u64, level),
+            total_records,
+            tables,
+            sources,
+            source_date,
+            own,
+        }))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordAnswer {
+    /// Identifiers of the records, in the order sent.
+    ids: Vec<i64>,
+    created: usize,
+    /// Already recorded under the same idempotency key.
+    existing: usize,
+    errors: Vec<String>,
+}
+
+/// Record one activity (a JSON object) or several (an array). With an
+/// `Idempotency-Key` header, a retried request never creates a record twice
+/// (each item of an array uses the key followed by `#index`). Every item is
+/// validated before any is stored.
+#[utoipa::path(post, path = "/api/v1/activities", tag = "activites",
+    request_body(content = Object, description = "An activity record or an array of them"),
+    responses((status = 200, body = RecordAnswer), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 422, body = RecordAnswer)))]
+pub async fn api_record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    viewer
+        .authorize(Action::RecordActivity)
+        .map_err(api_denial)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    let (items, batch) = match value {
+        serde_json::Value::Array(items) => (items, true),
+        other => (vec![other], false),
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let today = paris_now().date();
+    let mut activities = Vec::new();
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match serde_json::from_value::<Activity>(item) {
+            Ok(a) => {
+                errors.extend(
+                    validate(i as u64 + 1, &a, today)
+                        .into_iter()
+                        .map(|v| format!("item {}, field `{}`: {}", v.line, v.field, v.message)),
+                );
+                activities.push(a);
+            }
+            Err(e) => errors.push(format!("item {}: {e}", i + 1)),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(RecordAnswer {
+                ids: vec![],
+                created: 0,
+                existing: 0,
+                errors,
+            }),
+        )
+            .into_response());
+    }
+    let author = match viewer.actor {
+        Actor::ApiToken { structure_id, .. } => Author {
+            mediator_id: None,
+            structure_id: Some(structure_id),
+        },
+        _ => Author {
+            mediator_id: viewer.person_id(),
+            structure_id: recording_structure(&viewer),
+        },
+    };
+    let mut answer = RecordAnswer {
+        ids: vec![],
+        created: 0,
+        existing: 0,
+        errors: vec![],
+    };
+    for (i, a) in activities.iter().enumerate() {
+        let item_key = key
+            .as_ref()
+            .map(|k| if batch { format!("{k}#{i}") } else { k.clone() });
+        let (id, created) = state
+            .db
+            .record_activity(a, author, item_key.as_deref())
+            .await?;
+        answer.ids.push(id);
+        if created {
+            answer.created += 1
+        } else {
+            answer.existing += 1
+        }
+    }
+    Ok(Json(answer).into_response())
+}

@@ -1,0 +1,177 @@
+//! Activités through HTTP: the form, the dashboard, the API's idempotency.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use common::{Client, call, world};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const FORM: &str = "type=demarche&date=2026-11-20&duree=30&lieu=autre&commune=29232\
+    &themes=D%C3%A9marche+en+ligne&organisation=CAF&aides=Remplissage+d%27un+formulaire\
+    &age=60-69+ans&statut=retrait%C3%A9&autonomie=partiellement+autonome";
+
+#[tokio::test]
+async fn a_mediator_records_and_sees_it_counted() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(FORM)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let own = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites/tableau-de-bord?annee=2026",
+        None,
+    )
+    .await;
+    assert!(
+        own.body.contains("Mes activités")
+            && own.body.contains("CAF")
+            && own.body.contains("formulaire"),
+        "{}",
+        own.body
+    );
+    // The coordinator of the Finistère sees it in the département, the one
+    // of Ille-et-Vilaine does not, and may not look at the Finistère.
+    let finistere = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&annee=2026",
+        None,
+    )
+    .await;
+    assert!(
+        finistere.body.contains("Démarche en ligne"),
+        "{}",
+        finistere.body
+    );
+    let ille = Client::signed_in(&w.db, w.coordinator_35).await;
+    let theirs = call(
+        &w.app,
+        &ille,
+        "GET",
+        "/activites/tableau-de-bord?annee=2026",
+        None,
+    )
+    .await;
+    assert!(!theirs.body.contains("Démarche en ligne"));
+    assert_eq!(
+        call(
+            &w.app,
+            &ille,
+            "GET",
+            "/activites/tableau-de-bord?territoire=dep:29",
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+    // At commune level, fewer than 5 people read "< 5".
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let commune = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/tableau-de-bord?territoire=com:29232&annee=2026",
+        None,
+    )
+    .await;
+    assert!(
+        commune.body.contains("&lt; 5") || commune.body.contains("&#60; 5"),
+        "small cells hidden"
+    );
+    // Invalid input is refused with the field named.
+    let bad = call(
+        &w.app,
+        &mediator,
+        "POST",
+        "/activites",
+        Some(&FORM.replace("organisation=CAF", "organisation=")),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.body.contains("organisation"));
+}
+
+async fn post_json(
+    w: &common::World,
+    client: &Client,
+    body: &str,
+    key: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request =
+        Request::post("/api/v1/activities").header(header::CONTENT_TYPE, "application/json");
+    if let Some(b) = &client.bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
+    }
+    if let Some(k) = key {
+        request = request.header("idempotency-key", k);
+    }
+    let response = w
+        .app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+const RECORD: &str = r#"{"kind":"individuel","date":"2026-11-02","duration_minutes":45,"place":{"kind":"distance"},
+  "workshop_title":null,"level":null,"participants":1,"ages":[["25-39 ans",1]],"statuses":[["en emploi",1]],
+  "residence_commune":"35238","follow_up_code":null,"themes":["Courriels"],"organisation":null,"kinds_of_help":[],
+  "autonomy":"autonome","equipment":null,"orientation":null}"#;
+
+#[tokio::test]
+async fn the_api_records_once_per_idempotency_key() {
+    let w = world().await;
+    let token = Client::bearer(&w.token_a);
+    let (status, first) = post_json(&w, &token, RECORD, Some("abc")).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["created"], 1);
+    let (_, again) = post_json(&w, &token, RECORD, Some("abc")).await;
+    assert_eq!(
+        (again["created"].as_i64(), again["existing"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(again["ids"], first["ids"]);
+    let (_, batch) = post_json(&w, &token, &format!("[{RECORD},{RECORD}]"), Some("lot-1")).await;
+    assert_eq!(batch["created"], 2);
+    let (status, bad) = post_json(
+        &w,
+        &token,
+        &format!("[{RECORD},{}]", RECORD.replace("Courriels", "Internet")),
+        Some("lot-2"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        bad["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("item 2, field `themes`"),
+        "{bad}"
+    );
+    assert_eq!(bad["created"], 0, "nothing of a refused batch is stored");
+    let total =
+        w.db.activity_stats(&passerelle_store::activities::StatsQuery {
+            dimension: "total",
+            territory: passerelle_store::activities::Territory::All,
+            from: "2026-01".into(),
+            to: "2026-12".into(),
+            structure_id: Some(w.a),
+            mediator_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(total[0].records, 3);
+}

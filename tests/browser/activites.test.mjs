@@ -1,0 +1,67 @@
+// A mediator records an individual accompaniment on "Démarche en ligne /
+// CAF / remplissage d'un formulaire" and sees it counted on the dashboard.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { useServerAndBrowser, seriousViolations } from "./server.mjs";
+
+const world = useServerAndBrowser();
+
+async function choosePassword(page, password) {
+  await page.getByLabel("Nouveau mot de passe").fill(password);
+  await page.getByLabel("Confirmation du mot de passe").fill(password);
+}
+
+test("a mediator records a procedure and sees it counted", async () => {
+  const { server, browser } = world;
+  // An administrator creates a structure and invites the mediator.
+  const adminLink = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
+  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto(adminLink);
+  await page.getByLabel("Prénom et nom").fill("Admin");
+  await choosePassword(page, "la chaloupe verte du blavet");
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page.goto(`${server.url}/admin/structures`);
+  await page.getByLabel("Nom", { exact: true }).fill("Médiathèque de Quimper");
+  await page.getByLabel("Type de structure").selectOption("mediatheque");
+  await page.getByLabel(/Commune/).fill("29232");
+  await page.getByRole("button", { name: "Ajouter la structure" }).click();
+  await page.getByLabel("Adresse électronique").fill("mediatrice@quimper.bzh");
+  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
+  await page.goto(`${server.url}/admin/courriels`);
+  const mail = await page.locator("pre").first().innerText();
+  const invitation = mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
+  await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
+
+  await page.goto(invitation);
+  await page.getByLabel("Prénom et nom").fill("Maëlle");
+  await choosePassword(page, "un phare au bout du monde");
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page.getByRole("link", { name: "Activités", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Enregistrer une activité" }).waitFor();
+  assert.deepEqual(await seriousViolations(page), []);
+  // As a person would: labels, keyboard-friendly controls.
+  await page.locator("label", { hasText: /^Aide à une démarche$/ }).click();
+  await page.getByLabel("Où").selectOption("autre");
+  await page.getByLabel(/^Commune/).fill("29232");
+  await page.locator("label", { hasText: /^Démarche en ligne$/ }).click();
+  await page.getByLabel("Organisme concerné").selectOption("CAF");
+  await page.locator("label", { hasText: /^Remplissage d'un formulaire$/ }).click();
+  await page.getByLabel("Âge").selectOption("60-69 ans");
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByText("Activité enregistrée.").waitFor();
+  // The duration is remembered for the next record.
+  assert.equal(await page.getByLabel("Durée").inputValue(), "30");
+
+  await page.getByRole("link", { name: "Voir les chiffres" }).click();
+  const themes = page.getByRole("table", { name: "Thèmes des accompagnements" });
+  await themes.waitFor();
+  assert.match(await themes.innerText(), /Démarche en ligne\s+1\s+100 %/);
+  assert.match(await page.getByRole("table", { name: /organisme concerné/ }).innerText(), /CAF/);
+  assert.match(await page.getByRole("table", { name: /aide apportée/ }).innerText(), /Remplissage d'un formulaire/);
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
