@@ -17,16 +17,22 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_mediator ON activities (mediator_id, date);
 
+-- One row per territory at every level ("all", "reg:53", "dep:29",
+-- "epci:<SIREN>", "com:<INSEE>"), so that a dashboard reads only the rows of
+-- the territory it shows.
+-- One row per territory at every level ("all", "reg:53", "dep:29",
+-- "epci:<SIREN>", "com:<INSEE>"), so that a dashboard reads only the rows
+-- of the territory it shows.
 CREATE TABLE activity_rollups (
     dimension    TEXT NOT NULL,
+    territory    TEXT NOT NULL,
     month        TEXT NOT NULL,
-    commune_code TEXT NOT NULL,
     structure_id INTEGER NOT NULL,
     mediator_id  INTEGER NOT NULL,
     value        TEXT NOT NULL,
     people       INTEGER NOT NULL,
     records      INTEGER NOT NULL,
-    PRIMARY KEY (dimension, month, commune_code, structure_id, mediator_id, value)
+    PRIMARY KEY (dimension, territory, month, structure_id, mediator_id, value)
 );
 
 -- Figures from elsewhere, kept apart from records and labelled.

@@ -8,6 +8,8 @@
 
 pub mod aggregate;
 pub mod cra;
+pub mod csvfile;
+pub mod generate;
 pub mod model;
 pub mod validate;
 pub mod vocab;

@@ -63,6 +63,9 @@ enum Command {
     /// import and export.
     #[command(subcommand)]
     Places(PlacesCommand),
+    /// The mediators' activity records: import, statistics, test data.
+    #[command(subcommand)]
+    Activities(ActivitiesCommand),
     /// Manage accounts from the command line (the first administrator).
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -108,6 +111,50 @@ enum ExportFormat {
     Csv,
     Json,
     Geojson,
+}
+
+#[derive(Subcommand)]
+enum ActivitiesCommand {
+    /// Import records from a CSV file (columns documented in
+    /// crates/activities/src/csvfile.rs). Every line is checked first; one
+    /// invalid line and nothing is imported. Streams: any file size.
+    Import { file: PathBuf },
+    /// Counts by one dimension for a territory and period.
+    Stats {
+        /// all, reg:53, dep:35, epci:<SIREN> or com:<INSEE code>.
+        #[arg(long, default_value = "all")]
+        territory: String,
+        /// First day (its month counts), e.g. 2023-01-01.
+        #[arg(long)]
+        from: String,
+        /// Last day (its month counts), e.g. 2023-12-31.
+        #[arg(long)]
+        to: String,
+        /// theme, type, duree, age, statut, organisation, aide, autonomie,
+        /// orientation or total.
+        #[arg(long, default_value = "theme")]
+        by: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: StatsFormat,
+    },
+    /// Write N synthetic records (CSV) following the seeds' distributions
+    /// over the communes loaded, for tests and benchmarks.
+    Generate {
+        #[arg(long)]
+        n: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StatsFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +258,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Places(command) => {
             let mut out = String::new();
             let result = places(&db, command, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+        Command::Activities(command) => {
+            let mut out = String::new();
+            let result = activities(&db, command, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }
@@ -614,4 +667,180 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
         }
     }
     Ok(())
+}
+
+async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {
+    use passerelle_activities::csvfile::{COLUMNS, Records, write_record};
+    use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
+    match command {
+        ActivitiesCommand::Import { file } => {
+            let open = || -> Result<Records<std::io::BufReader<std::fs::File>>> {
+                let f = std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                Records::new(std::io::BufReader::new(f)).map_err(|v| {
+                    anyhow::anyhow!(
+                        "{}, line {}, field `{}`: {}",
+                        file.display(),
+                        v.line,
+                        v.field,
+                        v.message
+                    )
+                })
+            };
+            // Pass 1: check every line.
+            let today = passerelle_store::time::now_iso()[..10]
+                .parse()
+                .expect("today");
+            let mut errors = Vec::new();
+            let mut count = 0u64;
+            for item in open()? {
+                count += 1;
+                let problems = match item {
+                    Ok((line, a)) => passerelle_activities::validate::validate(line, &a, today),
+                    Err(v) => vec![v],
+                };
+                errors.extend(problems.into_iter().map(|v| {
+                    format!(
+                        "{}, line {}, field `{}`: {}",
+                        file.display(),
+                        v.line,
+                        v.field,
+                        v.message
+                    )
+                }));
+            }
+            if !errors.is_empty() {
+                for e in errors.iter().take(50) {
+                    writeln!(out, "{e}")?;
+                }
+                bail!(
+                    "{}: {} errors in {count} lines, nothing imported",
+                    file.display(),
+                    errors.len()
+                );
+            }
+            // Pass 2: import, a chunk at a time, in one transaction.
+            let mut records = open()?;
+            let mut next = move || {
+                let chunk: Vec<_> = records
+                    .by_ref()
+                    .take(20_000)
+                    .filter_map(|r| r.ok().map(|(_, a)| a))
+                    .collect();
+                (!chunk.is_empty()).then_some(chunk)
+            };
+            let n = db
+                .import_activity_chunks(
+                    &mut next,
+                    Author {
+                        mediator_id: None,
+                        structure_id: None,
+                    },
+                )
+                .await?;
+            writeln!(out, "{n} activities imported")?;
+        }
+        ActivitiesCommand::Stats {
+            territory,
+            from,
+            to,
+            by,
+            format,
+        } => {
+            let territory = Territory::parse(&territory).with_context(|| {
+                format!(
+                    "--territory {territory:?}: all, reg:53, dep:35, epci:<SIREN> or com:<INSEE>"
+                )
+            })?;
+            let dimension = DIMENSIONS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(["total"])
+                .find(|n| *n == by)
+                .with_context(|| format!("--by {by:?}: theme, type, duree, age, statut, organisation, aide, autonomie, orientation or total"))?;
+            let month = |d: &str, flag: &str| -> Result<String> {
+                chrono_like_month(d)
+                    .with_context(|| format!("{flag} {d:?} is not a date like 2023-01-31"))
+            };
+            let q = StatsQuery {
+                dimension,
+                territory,
+                from: month(&from, "--from")?,
+                to: month(&to, "--to")?,
+                structure_id: None,
+                mediator_id: None,
+            };
+            let rows = db.activity_stats(&q).await?;
+            let total: i64 = rows.iter().map(|r| r.people).sum();
+            let share = |p: i64| {
+                if total == 0 {
+                    0.0
+                } else {
+                    (p as f64 * 1000.0 / total as f64).round() / 10.0
+                }
+            };
+            match format {
+                StatsFormat::Json => {
+                    let items: Vec<String> = rows
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{{\"value\":{:?},\"people\":{},\"percent\":{},\"records\":{}}}",
+                                r.value,
+                                r.people,
+                                share(r.people),
+                                r.records
+                            )
+                        })
+                        .collect();
+                    writeln!(out, "[{}]", items.join(","))?;
+                }
+                StatsFormat::Csv => {
+                    writeln!(out, "{by},personnes,pourcentage,fiches")?;
+                    for r in rows {
+                        writeln!(
+                            out,
+                            "\"{}\",{},{},{}",
+                            r.value.replace('"', "\"\""),
+                            r.people,
+                            share(r.people),
+                            r.records
+                        )?;
+                    }
+                }
+            }
+        }
+        ActivitiesCommand::Generate {
+            n,
+            seed,
+            year,
+            output,
+        } => {
+            let communes = db.commune_codes().await?;
+            let mut generator =
+                passerelle_activities::generate::Generator::new(seed, communes, year);
+            let file = std::fs::File::create(&output)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            writer.write_record(COLUMNS)?;
+            for _ in 0..n {
+                writer.write_record(write_record(&generator.record()))?;
+            }
+            writer.flush()?;
+            writeln!(out, "{n} activities written to {}", output.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// `2023-01-31` → `2023-01`.
+fn chrono_like_month(date: &str) -> Option<String> {
+    let b = date.as_bytes();
+    (date.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()))
+    .then(|| date[..7].to_string())
 }

@@ -5,10 +5,24 @@ use passerelle_activities::Activity;
 use passerelle_activities::aggregate::{Dimension, Weight, count_by};
 use passerelle_activities::model::Where;
 use serde::Serialize;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
+use crate::batch::{self, Value};
 use crate::time::now_iso;
 use crate::{Database, StoreError};
+
+const ROLLUP_COLUMNS: [&str; 8] = [
+    "dimension",
+    "territory",
+    "month",
+    "structure_id",
+    "mediator_id",
+    "value",
+    "people",
+    "records",
+];
+const ROLLUP_UPSERT: &str = "ON CONFLICT (dimension, territory, month, structure_id, mediator_id, value) \
+     DO UPDATE SET people = activity_rollups.people + excluded.people, records = activity_rollups.records + excluded.records";
 
 /// The dimensions kept in roll-ups, with their stored names.
 pub const DIMENSIONS: [(&str, Dimension); 9] = [
@@ -41,6 +55,17 @@ pub enum Territory {
 }
 
 impl Territory {
+    /// The roll-ups' key of the territory.
+    pub fn key(&self) -> String {
+        match self {
+            Self::All => "all".into(),
+            Self::Commune(c) => format!("com:{c}"),
+            Self::Epci(c) => format!("epci:{c}"),
+            Self::Departement(c) => format!("dep:{c}"),
+            Self::Region(c) => format!("reg:{c}"),
+        }
+    }
+
     /// `dep:35`, `reg:53`, `epci:200068120`, `com:29232` or `all`.
     pub fn parse(text: &str) -> Option<Self> {
         let (level, code) = text.split_once(':').unwrap_or((text, ""));
@@ -115,6 +140,114 @@ impl Database {
         Ok((id, true))
     }
 
+    /// Imports many validated records in one transaction: records in
+    /// multi-row inserts, roll-up contributions summed in memory and written
+    /// once per key. All or nothing.
+    pub async fn import_activities(
+        &self,
+        activities: &[Activity],
+        author: Author,
+    ) -> Result<usize, StoreError> {
+        let mut chunks = activities.chunks(10_000).map(<[Activity]>::to_vec);
+        self.import_activity_chunks(&mut || chunks.next(), author)
+            .await
+    }
+
+    /// The same, for a file too large to hold: `next_chunk` hands the
+    /// records over a chunk at a time; memory holds one chunk and the
+    /// roll-up sums. Still one transaction.
+    pub async fn import_activity_chunks(
+        &self,
+        next_chunk: &mut (dyn FnMut() -> Option<Vec<Activity>> + Send),
+        author: Author,
+    ) -> Result<usize, StoreError> {
+        use std::collections::HashMap;
+        let mut tx = self.pool().begin().await?;
+        let place_communes: HashMap<i64, String> =
+            sqlx::query("SELECT id, commune_code FROM places WHERE commune_code IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        let keys_of = all_territory_keys(&mut tx).await?;
+        let no_commune = vec!["all".to_string()];
+        let mut sums: HashMap<(&'static str, String, String, String), (i64, i64)> = HashMap::new();
+        let now = now_iso();
+        let mut total = 0;
+        while let Some(activities) = next_chunk() {
+            total += activities.len();
+            let mut rows = Vec::with_capacity(activities.len());
+            for a in &activities {
+                let commune = match &a.place {
+                    Where::Lieu(id) => place_communes.get(id).cloned(),
+                    Where::Autre(code) => Some(code.clone()),
+                    _ => a.residence_commune.clone(),
+                }
+                .filter(|c| keys_of.contains_key(c));
+                let month = a.date.format("%Y-%m").to_string();
+                let territories = commune
+                    .as_ref()
+                    .and_then(|c| keys_of.get(c))
+                    .unwrap_or(&no_commune);
+                for (dimension, value, people, records) in contributions(a) {
+                    for territory in territories {
+                        let e = sums
+                            .entry((dimension, territory.clone(), month.clone(), value.clone()))
+                            .or_default();
+                        e.0 += people;
+                        e.1 += records;
+                    }
+                }
+                rows.push(vec![
+                    Value::Text(serde_json::to_string(a).expect("an activity serialises")),
+                    Value::Text(format!("{:?}", a.kind).to_lowercase()),
+                    Value::Text(a.date.to_string()),
+                    Value::Int(Some(i64::from(a.participants))),
+                    Value::OptText(commune),
+                    Value::Int(author.mediator_id),
+                    Value::Int(author.structure_id),
+                    Value::Text(now.clone()),
+                ]);
+            }
+            batch::insert(
+                &mut tx,
+                "activities",
+                &[
+                    "data",
+                    "kind",
+                    "date",
+                    "participants",
+                    "commune_code",
+                    "mediator_id",
+                    "structure_id",
+                    "created_at",
+                ],
+                rows,
+                "",
+            )
+            .await?;
+        }
+        let rollups = sums
+            .into_iter()
+            .map(
+                |((dimension, territory, month, value), (people, records))| {
+                    rollup_row(dimension, territory, month, author, value, people, records)
+                },
+            )
+            .collect();
+        batch::insert(
+            &mut tx,
+            "activity_rollups",
+            &ROLLUP_COLUMNS,
+            rollups,
+            ROLLUP_UPSERT,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(total)
+    }
+
     /// Withdraws a record of this mediator (kept, marked deleted, no longer
     /// counted). False when there is no such live record of theirs.
     pub async fn delete_activity(&self, id: i64, mediator_id: i64) -> Result<bool, StoreError> {
@@ -164,31 +297,23 @@ impl Database {
             .collect()
     }
 
-    /// Counts per value of a dimension, from the roll-ups.
+    /// Counts per value of a dimension, from the roll-ups of exactly that
+    /// territory: no join, no scan of other territories.
     pub async fn activity_stats(&self, q: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
-        let (territory_sql, code) = match &q.territory {
-            Territory::All => ("", None),
-            Territory::Commune(c) => ("AND r.commune_code = $4", Some(c)),
-            Territory::Epci(c) => ("AND c.epci_siren = $4", Some(c)),
-            Territory::Departement(c) => ("AND c.departement_code = $4", Some(c)),
-            Territory::Region(c) => ("AND d.region_code = $4", Some(c)),
-        };
-        let sql = format!(
-            "SELECT r.value, CAST(SUM(r.people) AS BIGINT), CAST(SUM(r.records) AS BIGINT) FROM activity_rollups r \
-             LEFT JOIN communes c ON c.code = r.commune_code LEFT JOIN departements d ON d.code = c.departement_code \
-             WHERE r.dimension = $1 AND r.month >= $2 AND r.month <= $3 {territory_sql} \
-             AND ($5 = 0 OR r.structure_id = $5) AND ($6 = 0 OR r.mediator_id = $6) \
-             GROUP BY r.value HAVING SUM(r.records) > 0 ORDER BY 2 DESC, r.value"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(q.dimension.to_string())
-            .bind(q.from.clone())
-            .bind(q.to.clone())
-            .bind(code.cloned().unwrap_or_default())
-            .bind(q.structure_id.unwrap_or(0))
-            .bind(q.mediator_id.unwrap_or(0))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT value, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
+             WHERE dimension = $1 AND territory = $2 AND month >= $3 AND month <= $4 \
+             AND ($5 = 0 OR structure_id = $5) AND ($6 = 0 OR mediator_id = $6) \
+             GROUP BY value HAVING SUM(records) > 0 ORDER BY 2 DESC, value",
+        )
+        .bind(q.dimension.to_string())
+        .bind(q.territory.key())
+        .bind(q.from.clone())
+        .bind(q.to.clone())
+        .bind(q.structure_id.unwrap_or(0))
+        .bind(q.mediator_id.unwrap_or(0))
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(StatsRow {
@@ -272,6 +397,65 @@ async fn where_commune(
     })
 }
 
+/// What one record adds to the roll-ups: (dimension, value, people, records).
+fn contributions(a: &Activity) -> Vec<(&'static str, String, i64, i64)> {
+    let mut out = vec![("total", String::new(), i64::from(a.participants), 1)];
+    let one = std::slice::from_ref(a);
+    for (name, dimension) in DIMENSIONS {
+        let records = count_by(one, dimension, Weight::Records);
+        for (value, p) in count_by(one, dimension, Weight::People) {
+            let r = records.get(&value).copied().unwrap_or(0);
+            out.push((name, value, p as i64, r as i64));
+        }
+    }
+    out
+}
+
+fn rollup_row(
+    dimension: &str,
+    territory: String,
+    month: String,
+    author: Author,
+    value: String,
+    people: i64,
+    records: i64,
+) -> Vec<Value> {
+    vec![
+        Value::Text(dimension.to_string()),
+        Value::Text(territory),
+        Value::Text(month),
+        Value::Int(Some(author.structure_id.unwrap_or(0))),
+        Value::Int(Some(author.mediator_id.unwrap_or(0))),
+        Value::Text(value),
+        Value::Int(Some(people)),
+        Value::Int(Some(records)),
+    ]
+}
+
+/// The roll-up keys of every commune: itself and every level above it.
+async fn all_territory_keys(
+    conn: &mut AnyConnection,
+) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.code, c.epci_siren, c.departement_code, d.region_code FROM communes c \
+         JOIN departements d ON d.code = c.departement_code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        let code: String = r.try_get(0)?;
+        let mut keys = vec!["all".to_string(), format!("com:{code}")];
+        if let Some(epci) = r.try_get::<Option<String>, _>(1)? {
+            keys.push(format!("epci:{epci}"));
+        }
+        keys.push(format!("dep:{}", r.try_get::<String, _>(2)?));
+        keys.push(format!("reg:{}", r.try_get::<String, _>(3)?));
+        out.insert(code, keys);
+    }
+    Ok(out)
+}
+
 async fn roll_up(
     conn: &mut AnyConnection,
     a: &Activity,
@@ -280,34 +464,48 @@ async fn roll_up(
     sign: i64,
 ) -> Result<(), StoreError> {
     let month = a.date.format("%Y-%m").to_string();
-    let one = std::slice::from_ref(a);
-    let mut contributions: Vec<(&str, String, i64, i64)> =
-        vec![("total", String::new(), i64::from(a.participants), 1)];
-    for (name, dimension) in DIMENSIONS {
-        let people = count_by(one, dimension, Weight::People);
-        let records = count_by(one, dimension, Weight::Records);
-        for (value, p) in people {
-            let r = records.get(&value).copied().unwrap_or(0);
-            contributions.push((name, value, p as i64, r as i64));
+    let mut territories = vec!["all".to_string()];
+    if let Some(code) = commune {
+        let row = sqlx::query(
+            "SELECT c.epci_siren, c.departement_code, d.region_code FROM communes c \
+             JOIN departements d ON d.code = c.departement_code WHERE c.code = $1",
+        )
+        .bind(code.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = row {
+            territories.push(format!("com:{code}"));
+            if let Some(epci) = r.try_get::<Option<String>, _>(0)? {
+                territories.push(format!("epci:{epci}"));
+            }
+            territories.push(format!("dep:{}", r.try_get::<String, _>(1)?));
+            territories.push(format!("reg:{}", r.try_get::<String, _>(2)?));
         }
     }
-    for (dimension, value, people, records) in contributions {
-        sqlx::query(
-            "INSERT INTO activity_rollups (dimension, month, commune_code, structure_id, mediator_id, value, people, records) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (dimension, month, commune_code, structure_id, mediator_id, value) \
-             DO UPDATE SET people = activity_rollups.people + excluded.people, records = activity_rollups.records + excluded.records",
-        )
-        .bind(dimension.to_string())
-        .bind(month.clone())
-        .bind(commune.unwrap_or("").to_string())
-        .bind(author.structure_id.unwrap_or(0))
-        .bind(author.mediator_id.unwrap_or(0))
-        .bind(value)
-        .bind(sign * people)
-        .bind(sign * records)
-        .execute(&mut *conn)
-        .await?;
-    }
+    let parts = contributions(a);
+    let rows = territories
+        .iter()
+        .flat_map(|t| {
+            parts.iter().map(|(d, v, p, r)| {
+                rollup_row(
+                    d,
+                    t.clone(),
+                    month.clone(),
+                    author,
+                    v.clone(),
+                    sign * p,
+                    sign * r,
+                )
+            })
+        })
+        .collect();
+    batch::insert(
+        conn,
+        "activity_rollups",
+        &ROLLUP_COLUMNS,
+        rows,
+        ROLLUP_UPSERT,
+    )
+    .await?;
     Ok(())
 }

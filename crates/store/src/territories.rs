@@ -88,6 +88,17 @@ impl Database {
         Ok(report)
     }
 
+    /// Every commune code loaded, in order.
+    pub async fn commune_codes(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT code FROM communes ORDER BY code")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
     /// A commune with its parents, by INSEE code.
     pub async fn commune(&self, code: &str) -> Result<Option<Commune>, StoreError> {
         let sql = format!("{COMMUNE_SELECT} WHERE c.code = $1");

@@ -214,3 +214,37 @@ async fn the_bundled_cra_figures_are_a_separate_source() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn bulk_import_counts_like_single_records() {
+    let single = bretagne_database().await;
+    let bulk = bretagne_database().await;
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+    };
+    let records = vec![
+        record(Kind::Demarche, 1, "29232", "Démarche en ligne"),
+        record(Kind::Atelier, 8, "29019", "Courriels"),
+        record(Kind::Atelier, 6, "29019", "Courriels"),
+        record(Kind::Individuel, 1, "35238", "Courriels"),
+    ];
+    for r in &records {
+        single.record_activity(r, author, None).await.unwrap();
+    }
+    assert_eq!(bulk.import_activities(&records, author).await.unwrap(), 4);
+    for dimension in ["total", "theme", "type", "duree", "organisation"] {
+        for territory in [
+            Territory::All,
+            Territory::Departement("29".into()),
+            Territory::Commune("29019".into()),
+        ] {
+            let q = query(dimension, territory);
+            assert_eq!(
+                single.activity_stats(&q).await.unwrap(),
+                bulk.activity_stats(&q).await.unwrap(),
+                "{dimension}"
+            );
+        }
+    }
+}

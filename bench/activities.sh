@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Activités at scale: N synthetic records (default 1,000,000; N=10000000 for
+# the national-scale figure), imported by `passerelle activities import`
+# (records/s, peak RSS), then dashboard queries from the roll-ups, against
+# DuckDB (PyPI) loading the same CSV and answering the same GROUP BY by a
+# full scan. Prints the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${N:-1000000}
+command -v /usr/bin/time >/dev/null || { echo "bench/activities.sh: /usr/bin/time is missing (apt-get install -y time)" >&2; exit 1; }
+venv=target/bench-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q duckdb==1.1.3
+cargo build -q --release -p passerelle
+bin=target/release/passerelle
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+export PASSERELLE_DATA_DIR=$data DATABASE_URL=
+$bin activities generate --n "$n" --seed 42 --year 2025 --output "$data/activites.csv" 2>/dev/null
+/usr/bin/time -f "%e %M" -o "$data/time.txt" $bin activities import "$data/activites.csv" >/dev/null 2>&1
+read -r seconds rss_kb < "$data/time.txt"
+rate=$(awk -v n="$n" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
+echo "passerelle import (SQLite, one transaction, roll-ups included): $n records in ${seconds} s = ${rate} records/s, peak RSS $((rss_kb / 1024)) MiB"
+ours=$(PASSERELLE_BENCH_DATA_DIR=$data cargo bench -q -p passerelle --bench activities 2>/dev/null | tail -n 1)
+echo "$ours"
+peer=$("$venv/bin/python" - "$data/activites.csv" data/reference/bretagne/communes.csv <<'PY'
+import sys, time, random, duckdb
+con = duckdb.connect()
+t = time.perf_counter()
+con.execute(f"CREATE TABLE a AS SELECT * FROM read_csv('{sys.argv[1]}', header=true, all_varchar=true)")
+load = time.perf_counter() - t
+con.execute(f"CREATE TABLE c AS SELECT * FROM read_csv('{sys.argv[2]}', header=true, all_varchar=true)")
+epcis = ["200068120", "243500139", "242900314", "200042174", "200067981"]
+dims = {"theme": "unnest(string_split(a.themes, '|'))", "type": "a.type", "age": "split_part(a.ages, ':', 1)", "statut": "split_part(a.statuts, ':', 1)", "organisation": "a.organisation"}
+rnd = random.Random(99)
+times = []
+for i in range(200):
+    k = rnd.randrange(3)
+    where = "true" if k == 0 else (f"c.departement = '{rnd.choice(['22','29','35','56'])}'" if k == 1 else f"c.epci_code = '{rnd.choice(epcis)}'")
+    m = rnd.randrange(3)
+    period = ("2025-01-01", "2025-12-31") if m == 0 else (("2025-01-01", "2025-06-30") if m == 1 else (f"2025-{(mm := rnd.randrange(1, 13)):02d}-01", f"2025-{mm:02d}-31"))
+    dim = dims[list(dims)[i % 5]]
+    q = f"SELECT v, SUM(CAST(p AS INTEGER)) FROM (SELECT {dim} AS v, a.participants AS p FROM a JOIN c ON c.code_insee = a.commune WHERE {where} AND a.date BETWEEN '{period[0]}' AND '{period[1]}') GROUP BY v"
+    t = time.perf_counter()
+    con.execute(q).fetchall()
+    times.append(time.perf_counter() - t)
+times.sort()
+print(f"{load:.2f} {times[100]*1000:.2f} {times[189]*1000:.2f}")
+PY
+)
+read -r load p50 p95 <<< "$peer"
+echo "DuckDB: CSV load ${load} s; same queries by full scan: p50 ${p50} ms, p95 ${p95} ms"
+ours_p95=$(echo "$ours" | sed -n 's/.*p95 \([0-9.]*\) ms.*/\1/p')
+awk -v a="$p95" -v b="$ours_p95" -v l="$load" -v s="$seconds" 'BEGIN {
+  printf "ratios: dashboard p95 DuckDB/Passerelle x%.1f (target >= 10); import time Passerelle/DuckDB x%.1f (target <= 2)\n", a / b, s / l }'
