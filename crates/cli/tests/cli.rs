@@ -285,3 +285,119 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn activities_generate_import_and_count() {
+    let url = fresh_database_url().await;
+    let dir = std::env::temp_dir().join(format!("passerelle-activities-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("activites.csv");
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "generate",
+            "--n",
+            "500",
+            "--seed",
+            "9",
+            "--year",
+            "2025",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&url, &["activities", "import", file.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("500 activities imported"),
+        "{} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "stats",
+            "--territory",
+            "reg:53",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--by",
+            "total",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(stdout(&o).contains("\"records\":500"), "{}", stdout(&o));
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "stats",
+            "--territory",
+            "dep:29",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--by",
+            "theme",
+        ],
+    );
+    assert!(
+        stdout(&o)
+            .starts_with("theme,personnes,pourcentage,fiches\n\"Prendre en main du matériel\","),
+        "{}",
+        stdout(&o)
+    );
+
+    // One bad line: nothing of the file goes in.
+    let bad = dir.join("mauvais.csv");
+    std::fs::write(&bad, "type,date,duree,themes\nindividuel,2025-03-02,30,Courriels\nindividuel,2025-03-02,30,Jardinage\n").unwrap();
+    let o = run(&url, &["activities", "import", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("line 3, field `themes`"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "stats",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--by",
+            "total",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("\"records\":500"),
+        "unchanged: {}",
+        stdout(&o)
+    );
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "stats",
+            "--territory",
+            "dep",
+            "--from",
+            "x",
+            "--to",
+            "y",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::remove_dir_all(dir).unwrap();
+}
