@@ -5,8 +5,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, header};
 use common::{Client, call, world};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 const FORM: &str = "type=demarche&date=2026-11-20&duree=30&lieu=autre&commune=29232\
     &themes=D%C3%A9marche+en+ligne&organisation=CAF&aides=Remplissage+d%27un+formulaire\
@@ -112,18 +110,7 @@ async fn post_json(
     if let Some(k) = key {
         request = request.header("idempotency-key", k);
     }
-    let response = w
-        .app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    common::send_json(&w.app, request.body(Body::from(body.to_string())).unwrap()).await
 }
 
 const RECORD: &str = r#"{"kind":"individuel","date":"2026-11-02","duration_minutes":45,"place":{"kind":"distance"},

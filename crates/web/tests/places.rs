@@ -6,8 +6,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, header};
 use common::{Client, call, world};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 const FILE: &str = "id,pivot,nom,commune,code_postal,adresse,latitude,longitude,date_maj,services,horaires\n\
     q1,21290019600010,Médiathèque des Ursulines,Quimper,29000,1 esplanade Julien Gracq,47.9975,-4.1035,2024-05-02,Maîtrise des outils numériques du quotidien,Tu-Sa 10:00-18:00\n\
@@ -29,18 +27,7 @@ async fn import(
     if let Some(b) = &client.bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
     }
-    let response = w
-        .app
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    common::send_json(&w.app, request.body(Body::from(body.to_string())).unwrap()).await
 }
 
 #[tokio::test]

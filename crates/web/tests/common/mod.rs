@@ -301,3 +301,14 @@ pub async fn call(
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
+
+/// Sends a prepared request; the status and the JSON body (null if none).
+pub async fn send_json(app: &Router, request: Request<Body>) -> (u16, serde_json::Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
