@@ -24,6 +24,9 @@ pub enum Dimension {
     Help,
     Autonomy,
     Orientation,
+    /// Type of accompaniment × whether the person is followed (a follow-up
+    /// code is given), as the seed's "suivi sur plusieurs sessions".
+    FollowUp,
 }
 
 /// Counts per value of a dimension. A record with several themes counts for
@@ -74,6 +77,14 @@ pub fn count_by(
             Dimension::Help => a.kinds_of_help.iter().for_each(|h| add(h, w)),
             Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
             Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
+            Dimension::FollowUp => {
+                let followed = if a.follow_up_code.is_some() {
+                    "avec suivi"
+                } else {
+                    "sans suivi"
+                };
+                add(&format!("{}, {followed}", a.kind.label()), w)
+            }
         }
     }
     out
@@ -180,6 +191,8 @@ mod tests {
             (6, 3),
             "brackets aggregate into the seeds'"
         );
+        let follow = count_by(&data, Dimension::FollowUp, Weight::Records);
+        assert_eq!(follow["Atelier collectif, sans suivi"], 1);
         let durations = count_by(&data, Dimension::Duration, Weight::Records);
         assert_eq!(
             (durations["2 h et plus"], durations["30 min à 1 h"]),

@@ -25,7 +25,7 @@ const ROLLUP_UPSERT: &str = "ON CONFLICT (dimension, territory, month, structure
      DO UPDATE SET people = activity_rollups.people + excluded.people, records = activity_rollups.records + excluded.records";
 
 /// The dimensions kept in roll-ups, with their stored names.
-pub const DIMENSIONS: [(&str, Dimension); 9] = [
+pub const DIMENSIONS: [(&str, Dimension); 10] = [
     ("theme", Dimension::Theme),
     ("type", Dimension::Kind),
     ("duree", Dimension::Duration),
@@ -35,6 +35,7 @@ pub const DIMENSIONS: [(&str, Dimension); 9] = [
     ("aide", Dimension::Help),
     ("autonomie", Dimension::Autonomy),
     ("orientation", Dimension::Orientation),
+    ("suivi", Dimension::FollowUp),
 ];
 
 /// Who recorded it, for which structure.
@@ -307,6 +308,32 @@ impl Database {
              GROUP BY value HAVING SUM(records) > 0 ORDER BY 2 DESC, value",
         )
         .bind(q.dimension.to_string())
+        .bind(q.territory.key())
+        .bind(q.from.clone())
+        .bind(q.to.clone())
+        .bind(q.structure_id.unwrap_or(0))
+        .bind(q.mediator_id.unwrap_or(0))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatsRow {
+                    value: r.try_get(0)?,
+                    people: r.try_get(1)?,
+                    records: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// People and records per month, from the roll-ups.
+    pub async fn activity_months(&self, q: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT month, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
+             WHERE dimension = 'total' AND territory = $1 AND month >= $2 AND month <= $3 \
+             AND ($4 = 0 OR structure_id = $4) AND ($5 = 0 OR mediator_id = $5) GROUP BY month ORDER BY month",
+        )
         .bind(q.territory.key())
         .bind(q.from.clone())
         .bind(q.to.clone())

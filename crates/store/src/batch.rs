@@ -40,7 +40,8 @@ pub async fn insert(
     rows: Vec<Vec<Value>>,
     suffix: &str,
 ) -> Result<(), sqlx::Error> {
-    const MAX_PARAMS: usize = 2000;
+    // SQLite (3.32+) takes up to 32,766 parameters, PostgreSQL 65,535.
+    const MAX_PARAMS: usize = 30_000;
     let per_chunk = (MAX_PARAMS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {

@@ -29,6 +29,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/activites", record),
         Route::post("/activites/{id}/suppression", withdraw),
         Route::get("/activites/tableau-de-bord", dashboard),
+        Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
         Route::post("/api/v1/activities", api_record),
     ]
 }
@@ -336,9 +337,12 @@ struct DashboardPage {
     sources: Vec<Table>,
     source_date: Option<String>,
     own: bool,
+    /// Month, people shown, share of the busiest month (0–100).
+    months: Vec<(String, String, i64)>,
+    export_query: String,
 }
 
-const TITLES: [(&str, &str); 9] = [
+const TITLES: [(&str, &str); 10] = [
     ("theme", "Thèmes des accompagnements"),
     ("type", "Type d’accompagnement"),
     ("duree", "Durée"),
@@ -348,6 +352,7 @@ const TITLES: [(&str, &str); 9] = [
     ("aide", "Démarches : aide apportée"),
     ("autonomie", "Autonomie à l’issue"),
     ("orientation", "Orientation vers"),
+    ("suivi", "Type d’accompagnement et suivi des personnes"),
 ];
 
 fn territory_level(t: &Territory) -> Level {
@@ -364,7 +369,66 @@ async fn dashboard(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let result: PageResult = async {
+    match build_dashboard(&state, &viewer, raw).await {
+        Ok(page) => render(&page),
+        Err(r) => r,
+    }
+}
+
+/// Every table of the dashboard as CSV: `tableau,valeur,personnes,pourcentage,fiches`.
+async fn dashboard_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = match build_dashboard(&state, &viewer, raw).await {
+        Ok(page) => page,
+        Err(r) => return r,
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut ok = out
+        .write_record(["tableau", "valeur", "personnes", "pourcentage", "fiches"])
+        .is_ok();
+    for t in &page.tables {
+        for (value, people, share, records) in &t.rows {
+            ok &= out
+                .write_record([
+                    t.title,
+                    value,
+                    people,
+                    &share.to_string(),
+                    &records.to_string(),
+                ])
+                .is_ok();
+        }
+    }
+    for (month, people, _) in &page.months {
+        ok &= out
+            .write_record(["Par mois", month, people, "", ""])
+            .is_ok();
+    }
+    match out.into_inner() {
+        Ok(bytes) if ok => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"passerelle-activites.csv\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response(),
+    }
+}
+
+async fn build_dashboard(
+    state: &AppState,
+    viewer: &Viewer,
+    raw: Option<String>,
+) -> Result<DashboardPage, Response> {
+    let result: Result<DashboardPage, Response> = async {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let get = |k: &str| {
@@ -527,7 +591,26 @@ async fn dashboard(
                 .find(|(k, _)| *k == territory_key)
                 .map_or(territory_key.clone(), |(_, l)| l.clone())
         };
-        Ok(render(&DashboardPage {
+        let monthly = state
+            .db
+            .activity_months(&base)
+            .await
+            .map_err(storage_failure)?;
+        let busiest = monthly.iter().map(|m| m.people).max().unwrap_or(0).max(1);
+        let months = monthly
+            .into_iter()
+            .map(|m| {
+                (
+                    m.value,
+                    shown(m.people as u64, level),
+                    m.people * 100 / busiest,
+                )
+            })
+            .collect();
+        let export_query = raw.clone().unwrap_or_default();
+        Ok(DashboardPage {
+            months,
+            export_query,
             chrome: Chrome::new("/activites", &viewer),
             crumbs: crumbs(&[("Activités", "/activites")], "Tableau de bord"),
             scope_label,
@@ -540,10 +623,10 @@ async fn dashboard(
             sources,
             source_date,
             own,
-        }))
+        })
     }
     .await;
-    result.unwrap_or_else(|r| r)
+    result
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -253,6 +253,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 200, 200],
         ),
         case(
+            "GET",
+            "/activites/tableau-de-bord.csv",
+            "/activites/tableau-de-bord.csv".into(),
+            None,
+            [303, 200, 200],
+        ),
+        case(
             "POST",
             "/api/v1/activities",
             "/api/v1/activities".into(),

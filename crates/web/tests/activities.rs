@@ -83,6 +83,36 @@ async fn a_mediator_records_and_sees_it_counted() {
         commune.body.contains("&lt; 5") || commune.body.contains("&#60; 5"),
         "small cells hidden"
     );
+    assert!(
+        finistere.body.contains("Personnes accompagnées par mois")
+            && finistere.body.contains("2026-11")
+    );
+    assert!(
+        finistere
+            .body
+            .contains("Aide ponctuelle à une démarche, sans suivi")
+    );
+    let csv = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord.csv?territoire=dep:29&annee=2026",
+        None,
+    )
+    .await;
+    assert_eq!(csv.status.as_u16(), 200);
+    assert!(
+        csv.body
+            .starts_with("tableau,valeur,personnes,pourcentage,fiches\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("Thèmes des accompagnements,Démarche en ligne,1,100,1"),
+        "{}",
+        csv.body
+    );
     // Invalid input is refused with the field named.
     let bad = call(
         &w.app,
