@@ -611,7 +611,7 @@ async fn build_dashboard(
         Ok(DashboardPage {
             months,
             export_query,
-            chrome: Chrome::new("/activites", &viewer),
+            chrome: Chrome::new("/activites", viewer),
             crumbs: crumbs(&[("Activités", "/activites")], "Tableau de bord"),
             scope_label,
             territory: territory_key,
