@@ -276,6 +276,65 @@ impl Database {
         Ok(true)
     }
 
+    /// Replaces a record of this mediator: its old contributions leave the
+    /// roll-ups, the new ones enter, in one transaction. False when there is
+    /// no such live record of theirs.
+    pub async fn update_activity(
+        &self,
+        id: i64,
+        mediator_id: i64,
+        a: &Activity,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(mediator_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let old: Activity = serde_json::from_str(&row.try_get::<String, _>(0)?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let old_commune: Option<String> = row.try_get(1)?;
+        let author = Author {
+            mediator_id: Some(mediator_id),
+            structure_id: row.try_get(2)?,
+        };
+        roll_up(&mut tx, &old, old_commune.as_deref(), author, -1).await?;
+        let commune = where_commune(&mut tx, a).await?;
+        sqlx::query("UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, commune_code = $5 WHERE id = $6")
+            .bind(serde_json::to_string(a).expect("an activity serialises"))
+            .bind(format!("{:?}", a.kind).to_lowercase())
+            .bind(a.date.to_string())
+            .bind(i64::from(a.participants))
+            .bind(commune.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One live record of this mediator.
+    pub async fn activity_of(
+        &self,
+        id: i64,
+        mediator_id: i64,
+    ) -> Result<Option<Activity>, StoreError> {
+        let row = sqlx::query(
+            "SELECT data FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(mediator_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            serde_json::from_str(&r.try_get::<String, _>(0)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
     /// A mediator's latest records: (id, record).
     pub async fn activities_of(
         &self,

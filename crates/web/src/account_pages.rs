@@ -896,6 +896,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "api_token.created",
     "api_token.revoked",
     "audit.exported",
+    "activity.created",
+    "activity.updated",
+    "activity.withdrawn",
 ];
 
 #[derive(Deserialize, Default)]

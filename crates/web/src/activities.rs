@@ -28,6 +28,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/activites", entry_page),
         Route::post("/activites", record),
         Route::post("/activites/{id}/suppression", withdraw),
+        Route::get("/activites/{id}/modifier", edit_page),
+        Route::post("/activites/{id}/modifier", save_edit),
         Route::get("/activites/tableau-de-bord", dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
         Route::post("/api/v1/activities", api_record),
@@ -46,16 +48,82 @@ fn recording_structure(viewer: &Viewer) -> Option<i64> {
         .map(|m| m.structure_id)
 }
 
+/// What the form shows: a new record's defaults or the record edited.
+#[derive(Default)]
+pub struct Prefill {
+    pub kind: String,
+    pub date: String,
+    pub duration: u32,
+    pub place: String,
+    pub commune: String,
+    pub themes: Vec<String>,
+    pub organisation: String,
+    pub helps: Vec<String>,
+    pub age: String,
+    pub status: String,
+    pub autonomy: String,
+    pub orientation: String,
+    pub code: String,
+    pub participants: String,
+    pub title: String,
+    pub level: String,
+}
+
+impl Prefill {
+    fn of(a: &Activity) -> Self {
+        let first = |v: &[(String, u32)]| v.first().map(|(k, _)| k.clone()).unwrap_or_default();
+        let (place, commune) = match &a.place {
+            Where::Lieu(id) => (
+                format!("lieu:{id}"),
+                a.residence_commune.clone().unwrap_or_default(),
+            ),
+            Where::Domicile => (
+                "domicile".into(),
+                a.residence_commune.clone().unwrap_or_default(),
+            ),
+            Where::Distance => (
+                "distance".into(),
+                a.residence_commune.clone().unwrap_or_default(),
+            ),
+            Where::Autre(c) => ("autre".into(), c.clone()),
+        };
+        Self {
+            kind: format!("{:?}", a.kind).to_lowercase(),
+            date: a.date.to_string(),
+            duration: a.duration_minutes,
+            place,
+            commune,
+            themes: a.themes.clone(),
+            organisation: a.organisation.clone().unwrap_or_default(),
+            helps: a.kinds_of_help.clone(),
+            age: first(&a.ages),
+            status: first(&a.statuses),
+            autonomy: a.autonomy.clone().unwrap_or_default(),
+            orientation: a.orientation.clone().unwrap_or_default(),
+            code: a.follow_up_code.clone().unwrap_or_default(),
+            participants: if a.kind == Kind::Atelier {
+                a.participants.to_string()
+            } else {
+                String::new()
+            },
+            title: a.workshop_title.clone().unwrap_or_default(),
+            level: a.level.clone().unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "activites.html")]
 struct EntryPage {
+    /// Where the form posts: a new record, or the edit of one.
+    action: String,
+    editing: bool,
+    f: Prefill,
     chrome: Chrome,
     crumbs: Vec<Crumb>,
     notice: Option<String>,
     errors: Vec<String>,
     today: String,
-    last_duration: u32,
-    last_where: String,
     places: Vec<(i64, String)>,
     themes: Vec<&'static str>,
     organisations: &'static [&'static str],
@@ -74,6 +142,16 @@ async fn entry_page_with(
     viewer: &Viewer,
     notice: Option<String>,
     errors: Vec<String>,
+) -> PageResult {
+    entry_form(state, viewer, notice, errors, None).await
+}
+
+async fn entry_form(
+    state: &AppState,
+    viewer: &Viewer,
+    notice: Option<String>,
+    errors: Vec<String>,
+    editing: Option<(i64, Activity)>,
 ) -> PageResult {
     viewer
         .authorize(Action::RecordActivity)
@@ -132,14 +210,29 @@ async fn entry_page_with(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let (action, f) = match &editing {
+        Some((id, a)) => (format!("/activites/{id}/modifier"), Prefill::of(a)),
+        None => (
+            "/activites".to_string(),
+            Prefill {
+                kind: "individuel".into(),
+                date: paris_now().date().to_string(),
+                duration: last_duration,
+                place: last_where.clone(),
+                ..Prefill::default()
+            },
+        ),
+    };
     let page = EntryPage {
+        action,
+        editing: editing.is_some(),
+        f,
         chrome: Chrome::new("/activites", viewer),
         crumbs: crumbs(&[], "Activités"),
         notice,
         errors,
         today: paris_now().date().to_string(),
-        last_duration,
-        last_where,
+
         places,
         themes: vocab::THEMES.iter().map(|(t, _)| *t).collect(),
         organisations: &vocab::ORGANISATIONS,
@@ -280,11 +373,19 @@ async fn record(
             mediator_id: viewer.person_id(),
             structure_id: recording_structure(&viewer),
         };
-        state
+        let (id, _) = state
             .db
             .record_activity(&activity, author, None)
             .await
             .map_err(storage_failure)?;
+        audit(
+            &state,
+            &viewer,
+            "activity.created",
+            format!("activité {id}"),
+            None,
+        )
+        .await?;
         Ok(Redirect::to("/activites?info=ok").into_response())
     }
     .await;
@@ -311,7 +412,117 @@ async fn withdraw(
         {
             return Err(crate::pages::missing());
         }
+        audit(
+            &state,
+            &viewer,
+            "activity.withdrawn",
+            format!("activité {id}"),
+            None,
+        )
+        .await?;
         Ok(Redirect::to("/activites").into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn audit(
+    state: &AppState,
+    viewer: &Viewer,
+    action: &str,
+    subject: String,
+    detail: Option<String>,
+) -> Result<(), Response> {
+    let event = passerelle_store::accounts::AuditEvent {
+        action: action.into(),
+        actor_person_id: viewer.person_id(),
+        actor_token_id: viewer.token_id(),
+        structure_id: recording_structure(viewer),
+        subject: Some(subject),
+        detail,
+        ip: viewer.ip.clone(),
+    };
+    state.db.audit(&event).await.map_err(storage_failure)
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let result: PageResult = async {
+        viewer
+            .authorize(Action::RecordActivity)
+            .map_err(|d| page_denial(d, "/activites"))?;
+        let (Ok(id), Some(person)) = (id.parse::<i64>(), viewer.person_id()) else {
+            return Err(crate::pages::missing());
+        };
+        let Some(a) = state
+            .db
+            .activity_of(id, person)
+            .await
+            .map_err(storage_failure)?
+        else {
+            return Err(crate::pages::missing());
+        };
+        entry_form(&state, &viewer, None, Vec::new(), Some((id, a))).await
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result: PageResult = async {
+        viewer
+            .authorize(Action::RecordActivity)
+            .map_err(|d| page_denial(d, "/activites"))?;
+        let (Ok(id), Some(person)) = (id.parse::<i64>(), viewer.person_id()) else {
+            return Err(crate::pages::missing());
+        };
+        let Some(old) = state
+            .db
+            .activity_of(id, person)
+            .await
+            .map_err(storage_failure)?
+        else {
+            return Err(crate::pages::missing());
+        };
+        let Ok(axum::Form(fields)) = form else {
+            return Err(crate::pages::forbidden_form("Formulaire incomplet."));
+        };
+        let activity = match from_form(&fields) {
+            Ok(a) => a,
+            Err(errors) => return entry_form(&state, &viewer, None, errors, Some((id, old))).await,
+        };
+        let problems: Vec<String> = validate(1, &activity, paris_now().date())
+            .into_iter()
+            .map(|v| format!("{} : {}", v.field, v.message))
+            .collect();
+        if !problems.is_empty() {
+            return entry_form(&state, &viewer, None, problems, Some((id, activity))).await;
+        }
+        if !state
+            .db
+            .update_activity(id, person, &activity)
+            .await
+            .map_err(storage_failure)?
+        {
+            return Err(crate::pages::missing());
+        }
+        audit(
+            &state,
+            &viewer,
+            "activity.updated",
+            format!("activité {id}"),
+            None,
+        )
+        .await?;
+        Ok(Redirect::to("/activites?info=ok").into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)
@@ -723,6 +934,20 @@ pub async fn api_record(
         } else {
             answer.existing += 1
         }
+    }
+    if answer.created > 0 {
+        audit(
+            &state,
+            &viewer,
+            "activity.created",
+            format!("{} activités", answer.created),
+            Some("API".into()),
+        )
+        .await
+        .map_err(|_| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error while writing the audit trail".into(),
+        })?;
     }
     Ok(Json(answer).into_response())
 }

@@ -260,6 +260,20 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 200, 200],
         ),
         case(
+            "GET",
+            "/activites/{id}/modifier",
+            "/activites/999999/modifier".into(),
+            None,
+            [303, 404, 403],
+        ),
+        case(
+            "POST",
+            "/activites/{id}/modifier",
+            "/activites/999999/modifier".into(),
+            Some("type=individuel"),
+            [303, 404, 403],
+        ),
+        case(
             "POST",
             "/api/v1/activities",
             "/api/v1/activities".into(),

@@ -192,3 +192,95 @@ async fn the_api_records_once_per_idempotency_key() {
         .unwrap();
     assert_eq!(total[0].records, 3);
 }
+
+#[tokio::test]
+async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    assert_eq!(
+        call(&w.app, &mediator, "POST", "/activites", Some(FORM))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let (id, _) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let form = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/activites/{id}/modifier"),
+        None,
+    )
+    .await;
+    assert_eq!(form.status.as_u16(), 200);
+    assert!(
+        form.body.contains("Modifier une activité") && form.body.contains("value=\"CAF\" selected"),
+        "prefilled"
+    );
+    // Someone else's record is not theirs to see.
+    let other = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    assert_eq!(
+        call(
+            &w.app,
+            &other,
+            "GET",
+            &format!("/activites/{id}/modifier"),
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        404
+    );
+    let edited = call(
+        &w.app,
+        &mediator,
+        "POST",
+        &format!("/activites/{id}/modifier"),
+        Some(&FORM.replace("organisation=CAF", "organisation=CPAM")),
+    )
+    .await;
+    assert_eq!(edited.status.as_u16(), 303, "{}", edited.body);
+    let q = passerelle_store::activities::StatsQuery {
+        dimension: "organisation",
+        territory: passerelle_store::activities::Territory::Departement("29".into()),
+        from: "2026-01".into(),
+        to: "2026-12".into(),
+        structure_id: None,
+        mediator_id: None,
+    };
+    let orgs = w.db.activity_stats(&q).await.unwrap();
+    assert_eq!(
+        orgs.iter().map(|r| r.value.as_str()).collect::<Vec<_>>(),
+        vec!["CPAM"],
+        "the counts follow the edit"
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &mediator,
+            "POST",
+            &format!("/activites/{id}/suppression"),
+            Some("")
+        )
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert!(w.db.activity_stats(&q).await.unwrap().is_empty());
+    let actions: Vec<String> =
+        w.db.audit_events(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+    for action in ["activity.created", "activity.updated", "activity.withdrawn"] {
+        assert!(
+            actions.contains(&action.to_string()),
+            "{action}: {actions:?}"
+        );
+    }
+}
