@@ -358,48 +358,45 @@ impl Database {
     }
 
     /// Counts per value of a dimension, from the roll-ups of exactly that
-    /// territory: no join, no scan of other territories.
+    /// territory: no join, no scan of other territories. Largest first.
     pub async fn activity_stats(&self, q: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT value, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
-             WHERE dimension = $1 AND territory = $2 AND month >= $3 AND month <= $4 \
-             AND ($5 = 0 OR structure_id = $5) AND ($6 = 0 OR mediator_id = $6) \
-             GROUP BY value HAVING SUM(records) > 0 ORDER BY 2 DESC, value",
-        )
-        .bind(q.dimension.to_string())
-        .bind(q.territory.key())
-        .bind(q.from.clone())
-        .bind(q.to.clone())
-        .bind(q.structure_id.unwrap_or(0))
-        .bind(q.mediator_id.unwrap_or(0))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatsRow {
-                    value: r.try_get(0)?,
-                    people: r.try_get(1)?,
-                    records: r.try_get(2)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        self.rollup_counts(q, "value", "2 DESC, value").await
     }
 
-    /// People and records per month, from the roll-ups.
+    /// People and records per month (`value` is the month), in order.
     pub async fn activity_months(&self, q: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT month, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
-             WHERE dimension = 'total' AND territory = $1 AND month >= $2 AND month <= $3 \
-             AND ($4 = 0 OR structure_id = $4) AND ($5 = 0 OR mediator_id = $5) GROUP BY month ORDER BY month",
+        self.rollup_counts(
+            &StatsQuery {
+                dimension: "total",
+                ..q.clone()
+            },
+            "month",
+            "month",
         )
-        .bind(q.territory.key())
-        .bind(q.from.clone())
-        .bind(q.to.clone())
-        .bind(q.structure_id.unwrap_or(0))
-        .bind(q.mediator_id.unwrap_or(0))
-        .fetch_all(self.pool())
-        .await?;
+        .await
+    }
+
+    async fn rollup_counts(
+        &self,
+        q: &StatsQuery,
+        group: &'static str,
+        order: &'static str,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let sql = format!(
+            "SELECT {group}, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
+             WHERE dimension = $1 AND territory = $2 AND month >= $3 AND month <= $4 \
+             AND ($5 = 0 OR structure_id = $5) AND ($6 = 0 OR mediator_id = $6) \
+             GROUP BY {group} HAVING SUM(records) > 0 ORDER BY {order}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(q.dimension.to_string())
+            .bind(q.territory.key())
+            .bind(q.from.clone())
+            .bind(q.to.clone())
+            .bind(q.structure_id.unwrap_or(0))
+            .bind(q.mediator_id.unwrap_or(0))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(StatsRow {
