@@ -172,8 +172,26 @@ impl Database {
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect::<Result<_, sqlx::Error>>()?;
         let keys_of = all_territory_keys(&mut tx).await?;
-        let no_commune = vec!["all".to_string()];
-        let mut sums: HashMap<(&'static str, String, String, String), (i64, i64)> = HashMap::new();
+        // Roll-up keys are interned as small integers while summing: a
+        // record touches about 75 keys (its contributions × 5 territorial
+        // levels), and cloning their strings dominated the import.
+        let mut names: Vec<String> = Vec::new();
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut intern = |text: &str| -> u32 {
+            if let Some(&id) = ids.get(text) {
+                return id;
+            }
+            let id = names.len() as u32;
+            names.push(text.to_string());
+            ids.insert(text.to_string(), id);
+            id
+        };
+        let territory_ids: HashMap<&String, Vec<u32>> = keys_of
+            .iter()
+            .map(|(commune, keys)| (commune, keys.iter().map(|k| intern(k)).collect()))
+            .collect();
+        let no_commune = vec![intern("all")];
+        let mut sums: HashMap<(&'static str, u32, u32, u32), (i64, i64)> = HashMap::new();
         let now = now_iso();
         let mut total = 0;
         while let Some(activities) = next_chunk() {
@@ -186,15 +204,16 @@ impl Database {
                     _ => a.residence_commune.clone(),
                 }
                 .filter(|c| keys_of.contains_key(c));
-                let month = a.date.format("%Y-%m").to_string();
+                let month = intern(&a.date.format("%Y-%m").to_string());
                 let territories = commune
                     .as_ref()
-                    .and_then(|c| keys_of.get(c))
+                    .and_then(|c| territory_ids.get(c))
                     .unwrap_or(&no_commune);
                 for (dimension, value, people, records) in contributions(a) {
-                    for territory in territories {
+                    let value = intern(&value);
+                    for &territory in territories {
                         let e = sums
-                            .entry((dimension, territory.clone(), month.clone(), value.clone()))
+                            .entry((dimension, territory, month, value))
                             .or_default();
                         e.0 += people;
                         e.1 += records;
@@ -229,11 +248,20 @@ impl Database {
             )
             .await?;
         }
+        let name = |id: u32| names[id as usize].clone();
         let rollups = sums
             .into_iter()
             .map(
                 |((dimension, territory, month, value), (people, records))| {
-                    rollup_row(dimension, territory, month, author, value, people, records)
+                    rollup_row(
+                        dimension,
+                        name(territory),
+                        name(month),
+                        author,
+                        name(value),
+                        people,
+                        records,
+                    )
                 },
             )
             .collect();
