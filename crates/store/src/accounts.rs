@@ -278,21 +278,18 @@ impl Database {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get(2)?;
-                Ok(StructureSummary {
-                    id: r.try_get(0)?,
-                    nom: r.try_get(1)?,
-                    kind_label: StructureKind::parse(&kind)
-                        .map_or("Autre", StructureKind::label)
-                        .to_string(),
-                    commune_nom: r.try_get(3)?,
-                    members: r.try_get(4)?,
-                })
+        crate::map_rows(&rows, |r| {
+            let kind: String = r.try_get(2)?;
+            Ok(StructureSummary {
+                id: r.try_get(0)?,
+                nom: r.try_get(1)?,
+                kind_label: StructureKind::parse(&kind)
+                    .map_or("Autre", StructureKind::label)
+                    .to_string(),
+                commune_nom: r.try_get(3)?,
+                members: r.try_get(4)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     // ----- people and memberships ------------------------------------------
@@ -765,19 +762,16 @@ impl Database {
         .bind(structure_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiTokenView {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    created_by: r.try_get(2)?,
-                    created_at: r.try_get(3)?,
-                    last_used_at: r.try_get(4)?,
-                    revoked_at: r.try_get(5)?,
-                })
+        crate::map_rows(&rows, |r| {
+            Ok(ApiTokenView {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                created_by: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                last_used_at: r.try_get(4)?,
+                revoked_at: r.try_get(5)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     /// Revokes a token of a structure; false when there is no such live token.
@@ -879,22 +873,19 @@ impl Database {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    id: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    action: r.try_get(2)?,
-                    actor: r.try_get(3)?,
-                    actor_token_id: r.try_get(4)?,
-                    structure: r.try_get(5)?,
-                    subject: r.try_get(6)?,
-                    detail: r.try_get(7)?,
-                    ip: r.try_get(8)?,
-                })
+        crate::map_rows(&rows, |r| {
+            Ok(AuditRecord {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                action: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                actor_token_id: r.try_get(4)?,
+                structure: r.try_get(5)?,
+                subject: r.try_get(6)?,
+                detail: r.try_get(7)?,
+                ip: r.try_get(8)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     // ----- outbox ------------------------------------------------------------
@@ -935,21 +926,18 @@ impl Database {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxMessage {
-                    id: r.try_get(0)?,
-                    to_address: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    body: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    sent_at: r.try_get(5)?,
-                    attempts: r.try_get(6)?,
-                    last_error: r.try_get(7)?,
-                })
+        crate::map_rows(&rows, |r| {
+            Ok(OutboxMessage {
+                id: r.try_get(0)?,
+                to_address: r.try_get(1)?,
+                subject: r.try_get(2)?,
+                body: r.try_get(3)?,
+                created_at: r.try_get(4)?,
+                sent_at: r.try_get(5)?,
+                attempts: r.try_get(6)?,
+                last_error: r.try_get(7)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     /// Records a delivery attempt: sent when `error` is `None`.

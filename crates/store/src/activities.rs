@@ -425,16 +425,13 @@ impl Database {
             .bind(q.mediator_id.unwrap_or(0))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatsRow {
-                    value: r.try_get(0)?,
-                    people: r.try_get(1)?,
-                    records: r.try_get(2)?,
-                })
+        crate::map_rows(&rows, |r| {
+            Ok(StatsRow {
+                value: r.try_get(0)?,
+                people: r.try_get(1)?,
+                records: r.try_get(2)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     /// Loads an aggregate source (replacing what it had).

@@ -181,6 +181,17 @@ impl Database {
     }
 }
 
+/// Reads every row with `read`, into any collection.
+pub(crate) fn map_rows<T, C: FromIterator<T>>(
+    rows: &[sqlx::any::AnyRow],
+    read: impl FnMut(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<C, StoreError> {
+    rows.iter()
+        .map(read)
+        .collect::<Result<C, _>>()
+        .map_err(Into::into)
+}
+
 /// A database URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

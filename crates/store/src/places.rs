@@ -209,10 +209,9 @@ impl Database {
         let rows = sqlx::query("SELECT code, latitude, longitude FROM communes WHERE latitude IS NOT NULL AND longitude IS NOT NULL")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        crate::map_rows(&rows, |r| {
+            Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?)))
+        })
     }
 
     /// Every place, in name order.
@@ -260,10 +259,9 @@ impl Database {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        crate::map_rows(&rows, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        })
     }
 
     /// Structures whose SIRET is `pivot`: they run the place.
@@ -272,10 +270,7 @@ impl Database {
             .bind(pivot.to_string())
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        crate::map_rows(&rows, |r| r.try_get(0))
     }
 
     /// Decides a pending pair: `merge` folds `b` into `a` (its sources, its

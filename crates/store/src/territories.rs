@@ -93,10 +93,7 @@ impl Database {
         let rows = sqlx::query("SELECT code FROM communes ORDER BY code")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        crate::map_rows(&rows, |r| r.try_get(0))
     }
 
     /// A commune with its parents, by INSEE code.
@@ -314,17 +311,14 @@ impl Database {
             query = query.bind(code.to_string());
         }
         let rows = query.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RegionSummary {
-                    code: r.try_get(0)?,
-                    nom: r.try_get(1)?,
-                    communes: r.try_get(2)?,
-                    population: r.try_get(3)?,
-                })
+        crate::map_rows(&rows, |r| {
+            Ok(RegionSummary {
+                code: r.try_get(0)?,
+                nom: r.try_get(1)?,
+                communes: r.try_get(2)?,
+                population: r.try_get(3)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     async fn commune_summaries(
@@ -344,18 +338,15 @@ impl Database {
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?;
         let mut postcodes = self.postcodes_of(&codes).await?;
-        rows.iter()
-            .map(|r| {
-                let code: String = r.try_get(0)?;
-                Ok(CommuneSummary {
-                    postcodes: postcodes.remove(&code).unwrap_or_default(),
-                    code,
-                    nom: r.try_get(1)?,
-                    population: r.try_get(2)?,
-                })
+        crate::map_rows(&rows, |r| {
+            let code: String = r.try_get(0)?;
+            Ok(CommuneSummary {
+                postcodes: postcodes.remove(&code).unwrap_or_default(),
+                code,
+                nom: r.try_get(1)?,
+                population: r.try_get(2)?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        })
     }
 
     async fn communes_with_postcodes(&self, rows: Vec<AnyRow>) -> Result<Vec<Commune>, StoreError> {
@@ -452,10 +443,7 @@ async fn existing_codes(
     sql: &'static str,
 ) -> Result<HashMap<String, String>, StoreError> {
     let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
 }
 
 /// The report of an import of `codes`, given the codes stored before it.
