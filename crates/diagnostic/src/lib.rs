@@ -10,7 +10,10 @@
 //! its département and région, uncovered communes and priorities.
 //! Formulas and sources: `docs/diagnostic.md`.
 
+pub mod access;
 pub mod bundled;
 pub mod geo;
 pub mod import;
 pub mod needs;
+pub mod offer;
+pub mod portrait;

@@ -1,0 +1,702 @@
+//! The portrait of a territory: needs against offer, access, uncovered
+//! communes, priorities, its sub-territories side by side, and its
+//! département and région for comparison.
+//!
+//! `Analysis` computes once, for every commune of the geography and every
+//! service, the nearest place; any number of portraits then read it.
+
+use std::collections::BTreeMap;
+
+use passerelle_places::vocab;
+use serde::Serialize;
+
+use crate::access::{Coverage, NearestTable, Thresholds};
+use crate::geo::{Geography, Territory, TerritoryError};
+use crate::needs::{CommuneNeeds, IfnScores, Indicators, SourceNote, Total};
+use crate::offer::{OfferPlace, OfferSummary};
+
+/// Weights of the priority score (see `docs/diagnostic.md`). A weight of 0
+/// leaves a component out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PriorityWeights {
+    /// Share of the population in socio-digital fragility (PORTREA).
+    pub fragility: f64,
+    /// Share who must do complex procedures every month.
+    pub complex_procedures: f64,
+    /// Indice de Fragilité Numérique score.
+    pub digital_fragility_index: f64,
+    /// Distance to the nearest place offering the service.
+    pub distance: f64,
+    /// Few places for the population (places per 10,000 inhabitants).
+    pub offer_gap: f64,
+}
+
+impl Default for PriorityWeights {
+    fn default() -> Self {
+        Self {
+            fragility: 1.0,
+            complex_procedures: 1.0,
+            digital_fragility_index: 1.0,
+            distance: 1.0,
+            offer_gap: 1.0,
+        }
+    }
+}
+
+/// What a portrait is computed with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Settings {
+    /// A service of the standard; `None`: any service.
+    pub service: Option<String>,
+    pub thresholds: Thresholds,
+    pub weights: PriorityWeights,
+}
+
+/// Why a portrait cannot be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiagnosticError {
+    Territory(TerritoryError),
+    UnknownService(String),
+}
+
+impl std::fmt::Display for DiagnosticError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiagnosticError::Territory(e) => write!(f, "{e}"),
+            DiagnosticError::UnknownService(s) => write!(
+                f,
+                "{s:?} is not a service of the standard; services: {}",
+                vocab::SERVICES.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DiagnosticError {}
+
+impl From<TerritoryError> for DiagnosticError {
+    fn from(e: TerritoryError) -> Self {
+        DiagnosticError::Territory(e)
+    }
+}
+
+/// Needs of a set of communes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedsSummary {
+    /// Legal population (sum of the communes').
+    pub population: i64,
+    pub pop_65_plus: Total,
+    pub no_diploma: Total,
+    /// PORTREA socio-digital fragility, as the seed sums it.
+    pub fragility: Total,
+    pub fragility_rate: Option<f64>,
+    /// Without the double count (estimated overlap).
+    pub fragility_deduplicated: Total,
+    pub fragility_deduplicated_rate: Option<f64>,
+    pub minima_sociaux: Total,
+    pub job_seekers: Total,
+    /// Minima sociaux plus job seekers.
+    pub complex_procedures: Total,
+    pub complex_procedures_rate: Option<f64>,
+    pub census_population: Total,
+    pub census_unemployed_15_64: Total,
+    pub census_active_15_64: Total,
+    /// Census unemployed / active, 15–64.
+    pub census_unemployment_rate: Option<f64>,
+    /// Population-weighted mean of the communes' IFN total scores (0–10).
+    pub ifn_score: Option<f64>,
+}
+
+/// One territory (or part of one) summed up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub key: String,
+    pub label: String,
+    pub communes: usize,
+    pub needs: NeedsSummary,
+    pub offer: OfferSummary,
+    /// Places offering the chosen service (any: all places).
+    pub places_for_service: usize,
+    pub places_per_10000_inhabitants: Option<f64>,
+    pub hours_per_week_per_10000_inhabitants: Option<f64>,
+    /// Opening hours per week per 10,000 people in fragility, when the
+    /// fragility is loaded for every commune.
+    pub hours_per_week_per_10000_in_need: Option<f64>,
+    /// Access to the chosen service.
+    pub coverage: Coverage,
+    /// Priority score among the territories it is listed with (0–1).
+    pub priority: Option<f64>,
+}
+
+/// One commune of a portrait.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommuneRow {
+    pub code: String,
+    pub nom: String,
+    pub departement: String,
+    pub epci: Option<String>,
+    pub population: i64,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub fragility: Option<f64>,
+    pub fragility_deduplicated: Option<f64>,
+    pub minima_sociaux: Option<f64>,
+    pub job_seekers: Option<f64>,
+    pub complex_procedures: Option<f64>,
+    pub census_unemployed_15_64: Option<f64>,
+    pub ifn_score: Option<f64>,
+    /// Places offering the chosen service in the commune.
+    pub places: u32,
+    pub hours_per_week: f64,
+    pub nearest_km: Option<f64>,
+    pub road_minutes_estimated: Option<f64>,
+    /// No place offering the service within `within_km`.
+    pub uncovered: bool,
+    pub priority: Option<f64>,
+    /// 1 = highest priority.
+    pub rank: Option<usize>,
+}
+
+/// The portrait of one territory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Portrait {
+    pub territory: String,
+    pub level: &'static str,
+    pub label: String,
+    pub settings: Settings,
+    pub summary: Summary,
+    /// Access to each service (first: any service).
+    pub coverage_by_service: Vec<Coverage>,
+    /// Communes, highest priority first.
+    pub communes: Vec<CommuneRow>,
+    /// Sub-territories side by side (départements of a région, EPCI of a
+    /// département, communes of an EPCI), highest priority first.
+    pub subterritories: Vec<Summary>,
+    /// The département(s) and région(s) the territory belongs to.
+    pub comparison: Vec<Summary>,
+    /// The EPCI's own IFN scores, when the territory is an EPCI.
+    pub ifn_epci: Option<IfnScores>,
+    pub sources: Vec<SourceNote>,
+}
+
+/// Every commune's access to every service, computed once.
+pub struct Analysis<'a> {
+    pub geo: &'a Geography,
+    pub indicators: &'a Indicators,
+    pub places: Vec<OfferPlace>,
+    /// Any service first, then `vocab::SERVICES` in order.
+    pub tables: Vec<NearestTable>,
+    /// Places counted in each commune (geography order).
+    by_commune: Vec<Vec<usize>>,
+}
+
+/// Checks that `service` is one of the standard.
+pub fn check_service(service: Option<&str>) -> Result<(), DiagnosticError> {
+    match service {
+        Some(s) if !vocab::SERVICES.contains(&s) => Err(DiagnosticError::UnknownService(s.into())),
+        _ => Ok(()),
+    }
+}
+
+impl<'a> Analysis<'a> {
+    /// Nearest places for every commune and every service, the services
+    /// spread over the available cores.
+    pub fn new(geo: &'a Geography, indicators: &'a Indicators, places: Vec<OfferPlace>) -> Self {
+        let services: Vec<Option<&str>> = std::iter::once(None)
+            .chain(vocab::SERVICES.iter().map(|s| Some(*s)))
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(services.len());
+        let mut tables: Vec<(usize, NearestTable)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (services, places) = (&services, &places);
+                    scope.spawn(move || {
+                        (t..services.len())
+                            .step_by(threads)
+                            .map(|k| (k, NearestTable::compute(geo, places, services[k])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("nearest-place thread"))
+                .collect()
+        });
+        tables.sort_by_key(|(k, _)| *k);
+        let mut by_commune = vec![Vec::new(); geo.communes.len()];
+        for (i, p) in places.iter().enumerate() {
+            if let Some(pos) = p.commune.as_deref().and_then(|c| geo.position(c)) {
+                by_commune[pos].push(i);
+            }
+        }
+        Analysis {
+            geo,
+            indicators,
+            places,
+            tables: tables.into_iter().map(|(_, t)| t).collect(),
+            by_commune,
+        }
+    }
+
+    pub fn table(&self, service: Option<&str>) -> &NearestTable {
+        self.tables
+            .iter()
+            .find(|t| t.service.as_deref() == service)
+            .unwrap_or(&self.tables[0])
+    }
+
+    fn needs(&self, i: usize) -> Option<&CommuneNeeds> {
+        self.indicators.get(&self.geo.communes[i].code)
+    }
+
+    pub fn needs_summary(&self, communes: &[usize]) -> NeedsSummary {
+        let population: i64 = communes
+            .iter()
+            .map(|&i| self.geo.communes[i].population)
+            .sum();
+        let total = |f: &dyn Fn(&CommuneNeeds) -> Option<f64>| {
+            Total::of(communes.iter().map(|&i| self.needs(i)), f)
+        };
+        let pop = population as f64;
+        let fragility = total(&|n| n.fragility());
+        let dedup = total(&|n| n.fragility_deduplicated());
+        let complex = total(&|n| n.complex_procedures());
+        let unemployed = total(&|n| n.census_unemployed_15_64);
+        let active = total(&|n| n.census_active_15_64);
+        let (mut ifn_sum, mut ifn_weight) = (0.0, 0.0);
+        for &i in communes {
+            if let Some(ifn) = self.needs(i).and_then(|n| n.ifn) {
+                let w = self.geo.communes[i].population as f64;
+                ifn_sum += ifn.total * w;
+                ifn_weight += w;
+            }
+        }
+        NeedsSummary {
+            population,
+            pop_65_plus: total(&|n| n.pop_65_plus),
+            no_diploma: total(&|n| n.no_diploma),
+            fragility_rate: fragility.rate(pop),
+            fragility,
+            fragility_deduplicated_rate: dedup.rate(pop),
+            fragility_deduplicated: dedup,
+            minima_sociaux: total(&|n| n.minima_total()),
+            job_seekers: total(&|n| n.job_seekers),
+            complex_procedures_rate: complex.rate(pop),
+            complex_procedures: complex,
+            census_population: total(&|n| n.census_population),
+            census_unemployment_rate: match (unemployed.value, active.value) {
+                (Some(u), Some(a)) if a > 0.0 && unemployed.complete() && active.complete() => {
+                    Some(u / a)
+                }
+                _ => None,
+            },
+            census_unemployed_15_64: unemployed,
+            census_active_15_64: active,
+            ifn_score: (ifn_weight > 0.0).then(|| ifn_sum / ifn_weight),
+        }
+    }
+
+    /// People in need (PORTREA fragility) of each commune, when every
+    /// commune has the figure.
+    fn need_vector(&self, communes: &[usize]) -> Option<Vec<f64>> {
+        communes
+            .iter()
+            .map(|&i| self.needs(i).and_then(|n| n.fragility()))
+            .collect()
+    }
+
+    /// The summary of a set of communes.
+    pub fn summary(
+        &self,
+        key: String,
+        label: String,
+        communes: &[usize],
+        settings: &Settings,
+    ) -> Summary {
+        let needs = self.needs_summary(communes);
+        let offer = OfferSummary::of(
+            communes
+                .iter()
+                .flat_map(|&i| &self.by_commune[i])
+                .map(|&p| &self.places[p]),
+        );
+        let service = settings.service.as_deref();
+        let places_for_service = match service {
+            None => offer.places,
+            Some(s) => offer.by_service.get(s).copied().unwrap_or(0),
+        };
+        let per_10000 = |x: f64, of: f64| (of > 0.0).then(|| x / of * 10_000.0);
+        let pop = needs.population as f64;
+        let in_need = needs.fragility.value.filter(|_| needs.fragility.complete());
+        let need = self.need_vector(communes);
+        Summary {
+            key,
+            label,
+            communes: communes.len(),
+            places_for_service,
+            places_per_10000_inhabitants: per_10000(places_for_service as f64, pop),
+            hours_per_week_per_10000_inhabitants: per_10000(offer.hours_per_week, pop),
+            hours_per_week_per_10000_in_need: in_need
+                .and_then(|n| per_10000(offer.hours_per_week, n)),
+            coverage: Coverage::of(
+                self.geo,
+                self.table(service),
+                communes,
+                need.as_deref(),
+                &settings.thresholds,
+            ),
+            needs,
+            offer,
+            priority: None,
+        }
+    }
+
+    fn commune_row(&self, i: usize, settings: &Settings) -> CommuneRow {
+        let c = &self.geo.communes[i];
+        let n = self.needs(i);
+        let table = self.table(settings.service.as_deref());
+        let nearest = table.distance_km[i];
+        let hours = self.by_commune[i]
+            .iter()
+            .map(|&p| &self.places[p])
+            .filter(|p| p.offers(settings.service.as_deref()))
+            .filter_map(|p| p.hours_per_week)
+            .sum();
+        CommuneRow {
+            code: c.code.clone(),
+            nom: c.nom.clone(),
+            departement: c.departement.clone(),
+            epci: c.epci.clone(),
+            population: c.population,
+            latitude: c.centre.map(|p| p.0),
+            longitude: c.centre.map(|p| p.1),
+            fragility: n.and_then(|n| n.fragility()),
+            fragility_deduplicated: n.and_then(|n| n.fragility_deduplicated()),
+            minima_sociaux: n.and_then(|n| n.minima_total()),
+            job_seekers: n.and_then(|n| n.job_seekers),
+            complex_procedures: n.and_then(|n| n.complex_procedures()),
+            census_unemployed_15_64: n.and_then(|n| n.census_unemployed_15_64),
+            ifn_score: n.and_then(|n| n.ifn).map(|s| s.total),
+            places: table.in_commune[i],
+            hours_per_week: hours,
+            nearest_km: nearest,
+            road_minutes_estimated: nearest.map(|d| settings.thresholds.road.minutes(d)),
+            uncovered: nearest.is_none_or(|d| d > settings.thresholds.within_km),
+            priority: None,
+            rank: None,
+        }
+    }
+
+    /// The groups a territory divides into, with their keys and labels.
+    fn parts(
+        &self,
+        territory: &Territory,
+        communes: &[usize],
+    ) -> Vec<(String, String, Vec<usize>)> {
+        let mut groups: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+        for &i in communes {
+            let c = &self.geo.communes[i];
+            let (key, label) = match territory {
+                Territory::Region(_) => (
+                    format!("dep:{}", c.departement),
+                    self.geo
+                        .label(&Territory::Departement(c.departement.clone())),
+                ),
+                Territory::Departement(_) => match &c.epci {
+                    Some(e) => (
+                        format!("epci:{e}"),
+                        self.geo.label(&Territory::Epci(e.clone())),
+                    ),
+                    None => ("sans-epci".into(), "Communes sans EPCI".into()),
+                },
+                Territory::Epci(_) | Territory::Communes(_) => {
+                    (format!("commune:{}", c.code), c.nom.clone())
+                }
+                Territory::Commune(_) => return Vec::new(),
+            };
+            groups
+                .entry(key)
+                .or_insert_with(|| (label, Vec::new()))
+                .1
+                .push(i);
+        }
+        groups
+            .into_iter()
+            .map(|(key, (label, members))| (key, label, members))
+            .collect()
+    }
+
+    /// The portrait of `territory`.
+    pub fn portrait(
+        &self,
+        territory: &Territory,
+        settings: &Settings,
+    ) -> Result<Portrait, DiagnosticError> {
+        check_service(settings.service.as_deref())?;
+        let communes = self.geo.resolve(territory)?;
+        let label = self.geo.label(territory);
+        let summary = self.summary(territory.to_string(), label.clone(), &communes, settings);
+
+        let mut rows: Vec<CommuneRow> = communes
+            .iter()
+            .map(|&i| self.commune_row(i, settings))
+            .collect();
+        let components: Vec<Components> = rows
+            .iter()
+            .map(|r| {
+                let pop = r.population as f64;
+                let rate = |v: Option<f64>| v.filter(|_| pop > 0.0).map(|v| v / pop);
+                Components {
+                    fragility: rate(r.fragility),
+                    complex: rate(r.complex_procedures),
+                    ifn: r.ifn_score,
+                    distance: r.nearest_km,
+                    density: (pop > 0.0).then(|| r.places as f64 / pop * 10_000.0),
+                }
+            })
+            .collect();
+        for (row, score) in rows
+            .iter_mut()
+            .zip(priority_scores(&components, &settings.weights))
+        {
+            row.priority = score;
+        }
+        rank(&mut rows, |r| r.priority, |r, k| r.rank = Some(k));
+
+        let mut subterritories: Vec<Summary> = self
+            .parts(territory, &communes)
+            .into_iter()
+            .map(|(key, label, members)| self.summary(key, label, &members, settings))
+            .collect();
+        let components: Vec<Components> =
+            subterritories.iter().map(Components::of_summary).collect();
+        for (s, score) in subterritories
+            .iter_mut()
+            .zip(priority_scores(&components, &settings.weights))
+        {
+            s.priority = score;
+        }
+        rank(&mut subterritories, |s| s.priority, |_, _| {});
+
+        let mut comparison = Vec::new();
+        let mut parents: Vec<Territory> = Vec::new();
+        for &i in &communes {
+            let c = &self.geo.communes[i];
+            for t in [
+                Territory::Departement(c.departement.clone()),
+                Territory::Region(c.region.clone()),
+            ] {
+                if &t != territory
+                    && !parents.contains(&t)
+                    && !matches!(territory, Territory::Region(_) if matches!(t, Territory::Departement(_)))
+                {
+                    parents.push(t);
+                }
+            }
+        }
+        for t in parents {
+            if let Ok(members) = self.geo.resolve(&t) {
+                comparison.push(self.summary(
+                    t.to_string(),
+                    self.geo.label(&t),
+                    &members,
+                    settings,
+                ));
+            }
+        }
+
+        let need = self.need_vector(&communes);
+        let coverage_by_service = self
+            .tables
+            .iter()
+            .map(|t| {
+                Coverage::of(
+                    self.geo,
+                    t,
+                    &communes,
+                    need.as_deref(),
+                    &settings.thresholds,
+                )
+            })
+            .collect();
+        Ok(Portrait {
+            territory: territory.to_string(),
+            level: territory.level(),
+            label,
+            settings: settings.clone(),
+            summary,
+            coverage_by_service,
+            communes: rows,
+            subterritories,
+            comparison,
+            ifn_epci: match territory {
+                Territory::Epci(siren) => self.indicators.epci_ifn.get(siren).copied(),
+                _ => None,
+            },
+            sources: self.indicators.sources.clone(),
+        })
+    }
+}
+
+/// The priority components of one unit (commune or territory).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Components {
+    pub fragility: Option<f64>,
+    pub complex: Option<f64>,
+    pub ifn: Option<f64>,
+    pub distance: Option<f64>,
+    /// Places per 10,000 inhabitants (more is better: the gap is its
+    /// complement).
+    pub density: Option<f64>,
+}
+
+impl Components {
+    fn of_summary(s: &Summary) -> Self {
+        Components {
+            fragility: s.needs.fragility_rate,
+            complex: s.needs.complex_procedures_rate,
+            ifn: s.needs.ifn_score,
+            distance: s.coverage.mean_distance_km,
+            density: s.places_per_10000_inhabitants,
+        }
+    }
+}
+
+/// Min–max normalisation over the units that have the value.
+fn normalised(values: Vec<Option<f64>>) -> Vec<Option<f64>> {
+    let known = values.iter().flatten();
+    let min = known.clone().copied().fold(f64::INFINITY, f64::min);
+    let max = known.copied().fold(f64::NEG_INFINITY, f64::max);
+    values
+        .into_iter()
+        .map(|v| {
+            v.map(|v| {
+                if max > min {
+                    (v - min) / (max - min)
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect()
+}
+
+/// Priority score of each unit, 0–1: the weighted mean of its normalised
+/// components (fragility, complex procedures, IFN, distance: higher is more
+/// urgent; offer: `1 − normalised density`). A component a unit lacks is
+/// left out of its mean; a unit with none has no score.
+pub fn priority_scores(units: &[Components], w: &PriorityWeights) -> Vec<Option<f64>> {
+    let columns = [
+        (
+            w.fragility,
+            normalised(units.iter().map(|u| u.fragility).collect()),
+            false,
+        ),
+        (
+            w.complex_procedures,
+            normalised(units.iter().map(|u| u.complex).collect()),
+            false,
+        ),
+        (
+            w.digital_fragility_index,
+            normalised(units.iter().map(|u| u.ifn).collect()),
+            false,
+        ),
+        (
+            w.distance,
+            normalised(units.iter().map(|u| u.distance).collect()),
+            false,
+        ),
+        (
+            w.offer_gap,
+            normalised(units.iter().map(|u| u.density).collect()),
+            true,
+        ),
+    ];
+    (0..units.len())
+        .map(|k| {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for (wk, col, complement) in &columns {
+                if *wk > 0.0
+                    && let Some(v) = col[k]
+                {
+                    sum += wk * if *complement { 1.0 - v } else { v };
+                    weight += wk;
+                }
+            }
+            (weight > 0.0).then(|| sum / weight)
+        })
+        .collect()
+}
+
+/// Sorts by score, highest first (units without a score last, in their
+/// order), and numbers the ranks.
+fn rank<T>(items: &mut [T], score: impl Fn(&T) -> Option<f64>, mut set: impl FnMut(&mut T, usize)) {
+    items.sort_by(|a, b| {
+        let (a, b) = (
+            score(a).unwrap_or(f64::NEG_INFINITY),
+            score(b).unwrap_or(f64::NEG_INFINITY),
+        );
+        b.total_cmp(&a)
+    });
+    for (k, item) in items.iter_mut().enumerate() {
+        if score(item).is_some() {
+            set(item, k + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_is_the_weighted_mean_of_normalised_components() {
+        let units = [
+            Components {
+                fragility: Some(0.5),
+                distance: Some(10.0),
+                density: Some(0.0),
+                ..Default::default()
+            },
+            Components {
+                fragility: Some(0.25),
+                distance: Some(0.0),
+                density: Some(2.0),
+                ..Default::default()
+            },
+            Components {
+                fragility: Some(0.375),
+                distance: None,
+                density: Some(1.0),
+                ..Default::default()
+            },
+            Components::default(),
+        ];
+        let s = priority_scores(&units, &PriorityWeights::default());
+        // Unit 0: fragility 1, distance 1, gap 1 → 1. Unit 1: 0, 0, 0 → 0.
+        // Unit 2: fragility 0.5, gap 0.5, no distance → 0.5.
+        assert_eq!(s, vec![Some(1.0), Some(0.0), Some(0.5), None]);
+        let only_distance = PriorityWeights {
+            fragility: 0.0,
+            complex_procedures: 0.0,
+            digital_fragility_index: 0.0,
+            distance: 1.0,
+            offer_gap: 0.0,
+        };
+        let s = priority_scores(&units, &only_distance);
+        assert_eq!(s, vec![Some(1.0), Some(0.0), None, None]);
+        let weighted = PriorityWeights {
+            fragility: 3.0,
+            ..only_distance
+        };
+        // Unit 2: only fragility 0.5 is known.
+        assert_eq!(priority_scores(&units, &weighted)[2], Some(0.5));
+        // Unit 1: (3 × 0 + 1 × 0) / 4; unit 0: 1.
+        assert_eq!(priority_scores(&units, &weighted)[0], Some(1.0));
+    }
+}

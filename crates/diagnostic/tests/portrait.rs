@@ -1,0 +1,319 @@
+//! The portrait on a small territory computed by hand, aggregation across
+//! levels, and the Bretagne figures of the seed.
+
+use passerelle_diagnostic::geo::{CommuneGeo, Geography, Territory};
+use passerelle_diagnostic::needs::{CommuneNeeds, Indicators};
+use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
+use passerelle_diagnostic::portrait::{Analysis, Settings};
+use passerelle_places::Place;
+
+const AIDE: &str = "Aide aux démarches administratives";
+const OUTILS: &str = "Maîtrise des outils numériques du quotidien";
+/// 0.1° of latitude on the mean sphere, km.
+const TENTH: f64 = 11.119_508;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-3
+}
+
+/// Four communes on one meridian, 0.1° apart (D 0.3° further), in two EPCI.
+fn small() -> (Geography, Indicators, Vec<Place>) {
+    let mut geo = Geography::default();
+    geo.name_departement("35", "Ille-et-Vilaine", "53");
+    geo.region_names.insert("53".into(), "Bretagne".into());
+    for (code, lat, pop, epci) in [
+        ("35001", 48.0, 1000, "200000001"),
+        ("35002", 48.1, 500, "200000001"),
+        ("35003", 48.2, 300, "200000002"),
+        ("35004", 48.5, 200, "200000002"),
+    ] {
+        geo.push(CommuneGeo {
+            code: code.into(),
+            nom: format!("Commune {code}"),
+            departement: "35".into(),
+            region: "53".into(),
+            epci: Some(epci.into()),
+            population: pop,
+            centre: Some((lat, -1.0)),
+            postcodes: vec![],
+        });
+    }
+    let mut ind = Indicators::default();
+    for (code, old, nodip, nscol) in [
+        ("35001", 200.0, 100.0, 800.0),
+        ("35002", 100.0, 50.0, 400.0),
+        ("35003", 60.0, 40.0, 250.0),
+        ("35004", 50.0, 50.0, 160.0),
+    ] {
+        *ind.entry(code) = CommuneNeeds {
+            pop_65_plus: Some(old),
+            no_diploma: Some(nodip),
+            out_of_school_15_plus: Some(nscol),
+            ..Default::default()
+        };
+    }
+    let places = vec![
+        Place {
+            nom: "France services".into(),
+            code_insee: Some("35001".into()),
+            services: vec![AIDE.into()],
+            dispositif_programmes_nationaux: vec!["France Services".into()],
+            horaires: Some("Mo-Fr 09:00-12:00".into()),
+            ..Default::default()
+        },
+        Place {
+            nom: "Bus numérique".into(),
+            code_insee: Some("35003".into()),
+            services: vec![OUTILS.into()],
+            itinerance: vec!["Itinérant".into()],
+            horaires: Some("Mo,Tu 09:00-14:00".into()),
+            ..Default::default()
+        },
+    ];
+    (geo, ind, places)
+}
+
+fn analysis<'a>(geo: &'a Geography, ind: &'a Indicators, places: &[Place]) -> Analysis<'a> {
+    let locator = CommuneLocator::new(geo);
+    let offer = places
+        .iter()
+        .map(|p| OfferPlace::from_place(p, geo, &locator))
+        .collect();
+    Analysis::new(geo, ind, offer)
+}
+
+#[test]
+fn small_territory_computed_by_hand() {
+    let (geo, ind, places) = small();
+    let a = analysis(&geo, &ind, &places);
+    let settings = Settings {
+        service: Some(AIDE.into()),
+        ..Default::default()
+    };
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &settings)
+        .unwrap();
+    let s = &p.summary;
+    assert_eq!(s.needs.population, 2000);
+    // Fragility: 300 + 150 + 100 + 100.
+    assert_eq!(s.needs.fragility.value, Some(650.0));
+    assert_eq!(s.needs.fragility_rate, Some(0.325));
+    // De-duplicated: 275 + 137.5 + 90.4 + 84.375.
+    assert!(close(
+        s.needs.fragility_deduplicated.value.unwrap(),
+        587.275
+    ));
+    assert_eq!(
+        s.needs.complex_procedures.value, None,
+        "données non chargées"
+    );
+    assert_eq!(
+        (s.offer.places, s.offer.itinerant, s.places_for_service),
+        (2, 1, 1)
+    );
+    assert_eq!(s.offer.hours_per_week, 25.0);
+    assert!(close(
+        s.hours_per_week_per_10000_in_need.unwrap(),
+        25.0 / 650.0 * 10_000.0
+    ));
+    assert!(close(s.places_per_10000_inhabitants.unwrap(), 5.0));
+    // Access to "Aide aux démarches": only in 35001.
+    let c = &s.coverage;
+    assert_eq!(c.share_population_in_commune, Some(0.5));
+    assert!(close(c.share_in_need_in_commune.unwrap(), 300.0 / 650.0));
+    let mean = (500.0 * TENTH + 300.0 * 2.0 * TENTH + 200.0 * 5.0 * TENTH) / 2000.0;
+    assert!(
+        close(c.mean_distance_km.unwrap(), mean),
+        "{:?}",
+        c.mean_distance_km
+    );
+    assert_eq!(c.share_within_km, Some(0.5));
+    assert_eq!(c.share_within_minutes_estimated, Some(0.5));
+    assert_eq!(c.uncovered_communes, 3);
+    // Any service: places in 35001 and 35003.
+    let any = &p.coverage_by_service[0];
+    assert_eq!(any.service, None);
+    assert_eq!(any.share_population_in_commune, Some(0.65));
+    assert_eq!(any.uncovered_communes, 2);
+    // Communes by priority: D (far, fragile), C, B, A.
+    let order: Vec<&str> = p.communes.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(order, ["35004", "35003", "35002", "35001"]);
+    let d = &p.communes[0];
+    assert_eq!((d.rank, d.priority), (Some(1), Some(1.0)));
+    assert!(close(d.nearest_km.unwrap(), 5.0 * TENTH));
+    assert!(close(
+        d.road_minutes_estimated.unwrap(),
+        5.0 * TENTH * 1.3 / 50.0 * 60.0
+    ));
+    assert!(d.uncovered);
+    let c3 = &p.communes[1];
+    assert!(close(c3.priority.unwrap(), (1.0 / 6.0 + 0.4 + 1.0) / 3.0));
+    let a1 = p.communes.iter().find(|r| r.code == "35001").unwrap();
+    assert_eq!(
+        (a1.places, a1.hours_per_week, a1.priority),
+        (1, 15.0, Some(0.0))
+    );
+    assert!(!a1.uncovered);
+    // The two EPCI side by side add up to the département.
+    assert_eq!(p.subterritories.len(), 2);
+    let frag: f64 = p
+        .subterritories
+        .iter()
+        .map(|s| s.needs.fragility.value.unwrap())
+        .sum();
+    assert_eq!(frag, 650.0);
+    let pop: i64 = p.subterritories.iter().map(|s| s.needs.population).sum();
+    assert_eq!(pop, 2000);
+    // The région compares.
+    assert_eq!(p.comparison.len(), 1);
+    assert_eq!(p.comparison[0].key, "reg:53");
+    assert_eq!(p.comparison[0].needs.fragility.value, Some(650.0));
+}
+
+#[test]
+fn an_epci_compares_with_its_departement_and_region_and_lists_its_communes() {
+    let (geo, ind, places) = small();
+    let a = analysis(&geo, &ind, &places);
+    let p = a
+        .portrait(&Territory::Epci("200000002".into()), &Settings::default())
+        .unwrap();
+    assert_eq!(p.summary.needs.population, 500);
+    let keys: Vec<&str> = p.comparison.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["dep:35", "reg:53"]);
+    assert_eq!(p.subterritories.len(), 2);
+    assert!(
+        p.subterritories
+            .iter()
+            .all(|s| s.key.starts_with("commune:"))
+    );
+    // Unknown service.
+    let bad = Settings {
+        service: Some("Jardinage".into()),
+        ..Default::default()
+    };
+    assert!(
+        a.portrait(&Territory::Epci("200000002".into()), &bad)
+            .is_err()
+    );
+    // Custom list.
+    let list = Territory::Communes(vec!["35001".into(), "35004".into()]);
+    let p = a.portrait(&list, &Settings::default()).unwrap();
+    assert_eq!(p.summary.needs.fragility.value, Some(400.0));
+}
+
+fn bretagne() -> (Geography, Indicators) {
+    (
+        Geography::bundled().unwrap(),
+        passerelle_diagnostic::bundled::indicators().unwrap(),
+    )
+}
+
+#[test]
+fn bretagne_commune_sums_equal_epci_departement_and_region_totals() {
+    let (geo, ind) = bretagne();
+    let places: Vec<Place> = passerelle_places::bundled::places()
+        .into_iter()
+        .flat_map(|(_, p)| p)
+        .collect();
+    let a = analysis(&geo, &ind, &places);
+    let settings = Settings::default();
+    let region = a
+        .portrait(&Territory::Region("53".into()), &settings)
+        .unwrap();
+    let unemployed = |s: &passerelle_diagnostic::portrait::Summary| {
+        s.needs.census_unemployed_15_64.value.unwrap()
+    };
+    let deps: f64 = region.subterritories.iter().map(unemployed).sum();
+    assert!(close(deps, unemployed(&region.summary)));
+    let rows: f64 = region
+        .communes
+        .iter()
+        .filter_map(|r| r.census_unemployed_15_64)
+        .sum();
+    assert!(close(rows, unemployed(&region.summary)));
+    let places: usize = region.subterritories.iter().map(|s| s.offer.places).sum();
+    assert_eq!(places, region.summary.offer.places);
+    for dep in ["22", "29", "35", "56"] {
+        let p = a
+            .portrait(&Territory::Departement(dep.into()), &settings)
+            .unwrap();
+        let parts: f64 = p.subterritories.iter().map(unemployed).sum();
+        assert!(close(parts, unemployed(&p.summary)), "{dep}");
+        let pop: i64 = p.subterritories.iter().map(|s| s.needs.population).sum();
+        assert_eq!(pop, p.summary.needs.population, "{dep}");
+        let hours: f64 = p
+            .subterritories
+            .iter()
+            .map(|s| s.offer.hours_per_week)
+            .sum();
+        assert!(close(hours, p.summary.offer.hours_per_week), "{dep}");
+    }
+    // Rennes Métropole: its communes add up to it.
+    let rm = a
+        .portrait(&Territory::Epci("243500139".into()), &settings)
+        .unwrap();
+    let parts: f64 = rm.subterritories.iter().map(unemployed).sum();
+    assert!(close(parts, unemployed(&rm.summary)));
+    assert!(rm.ifn_epci.is_some());
+}
+
+/// Seed 003: "la méthode PORTREA somme les deux facteurs principaux de non
+/// connexion : l'âge (+ de 65 ans) et le niveau de diplôme (sans diplôme ou
+/// CEP)": Côtes-d'Armor 184,745; Finistère 247,928; Ille-et-Vilaine
+/// 247,402; Morbihan 221,028; Bretagne 901,103.
+const SEED_FRAGILITY: [(&str, f64); 4] = [
+    ("22", 184_745.0),
+    ("29", 247_928.0),
+    ("35", 247_402.0),
+    ("56", 221_028.0),
+];
+
+#[test]
+fn bretagne_against_the_seed_figures() {
+    let (geo, ind) = bretagne();
+    let a = analysis(&geo, &ind, &[]);
+    let settings = Settings::default();
+    let region = a
+        .portrait(&Territory::Region("53".into()), &settings)
+        .unwrap();
+    // The seed's départements add up to its région figure.
+    let seed_total: f64 = SEED_FRAGILITY.iter().map(|(_, v)| v).sum();
+    assert_eq!(seed_total, 901_103.0);
+    // The bundled data hold no count of people aged 65+ or without diploma:
+    // the fragility is "données non chargées", not zero and not invented.
+    assert_eq!(region.summary.needs.fragility.value, None);
+    assert_eq!(region.summary.needs.complex_procedures.value, None);
+    // What the bundled data allow: the populations the seed's figures are
+    // shares of (docs/diagnostic.md gives the resulting rates), and the
+    // census unemployed 15–64, one part of the "complex procedures" public.
+    let expected = [
+        ("22", 611_859, 26_350.0),
+        ("29", 933_455, 43_634.0),
+        ("35", 1_120_666, 48_637.0),
+        ("56", 783_390, 34_715.0),
+    ];
+    for ((dep, pop, unemployed), (seed_dep, fragility)) in expected.iter().zip(SEED_FRAGILITY) {
+        assert_eq!(*dep, seed_dep);
+        let s = region
+            .subterritories
+            .iter()
+            .find(|s| s.key == format!("dep:{dep}"))
+            .unwrap();
+        assert_eq!(s.needs.population, *pop, "{dep}");
+        assert_eq!(
+            s.needs.census_unemployed_15_64.value,
+            Some(*unemployed),
+            "{dep}"
+        );
+        let rate = fragility / *pop as f64;
+        assert!((0.22..0.31).contains(&rate), "{dep}: {rate}");
+    }
+    assert_eq!(region.summary.needs.population, 3_449_370);
+    let rate = seed_total / 3_449_370.0;
+    assert!((rate - 0.2612).abs() < 1e-4, "{rate}");
+    // Census unemployed are 4.4 % of the population: the seed's "at least
+    // 15 %" also counts minima sociaux recipients and France Travail
+    // registrations (categories A, B, C), which exceed census unemployment.
+    let u = region.summary.needs.census_unemployed_15_64.value.unwrap() / 3_449_370.0;
+    assert!((u - 0.0445).abs() < 1e-3, "{u}");
+}
