@@ -1,6 +1,8 @@
 //! `passerelle`: the command line and HTTP server of Passerelle. Thin: it
 //! reads the configuration, opens the database, and calls the library crates.
 
+mod diagnostic;
+
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -69,6 +71,9 @@ enum Command {
     /// Manage accounts from the command line (the first administrator).
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// The PORTREA portrait of a territory: needs (official data) against
+    /// the help offered (places), distances, coverage, priorities.
+    Diagnostic(diagnostic::DiagnosticArgs),
 }
 
 #[derive(Subcommand)]
@@ -276,6 +281,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Territories(command) => {
             let mut out = String::new();
             let result = territories(&db, command, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+        Command::Diagnostic(args) => {
+            let mut out = String::new();
+            let result = diagnostic::run(&db, args, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }

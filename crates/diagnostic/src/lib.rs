@@ -8,10 +8,12 @@
 //! `access`: nearest place per commune and service, coverage, road-time
 //! estimate. `portrait`: everything for one territory, its sub-territories,
 //! its département and région, uncovered communes and priorities.
+//! `export`: the portrait's tables as CSV, its communes as GeoJSON.
 //! Formulas and sources: `docs/diagnostic.md`.
 
 pub mod access;
 pub mod bundled;
+pub mod export;
 pub mod geo;
 pub mod import;
 pub mod needs;

@@ -365,7 +365,7 @@ impl<'a> Analysis<'a> {
             .map(|&p| &self.places[p])
             .filter(|p| p.offers(settings.service.as_deref()))
             .filter_map(|p| p.hours_per_week)
-            .sum();
+            .fold(0.0, |a, b| a + b);
         CommuneRow {
             code: c.code.clone(),
             nom: c.nom.clone(),

@@ -317,3 +317,49 @@ fn bretagne_against_the_seed_figures() {
     let u = region.summary.needs.census_unemployed_15_64.value.unwrap() / 3_449_370.0;
     assert!((u - 0.0445).abs() < 1e-3, "{u}");
 }
+
+#[test]
+fn exports_leave_figures_not_loaded_empty() {
+    use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
+    let (geo, ind, places) = small();
+    let a = analysis(&geo, &ind, &places);
+    let settings = Settings {
+        service: Some(AIDE.into()),
+        ..Default::default()
+    };
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &settings)
+        .unwrap();
+    let csv = String::from_utf8(communes_csv(&p)).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[0].starts_with("rang_priorite,code_insee,nom,"));
+    // D: rank 1, fragility 100, complex procedures not loaded (empty).
+    assert!(
+        lines[1].starts_with(
+            "1,35004,Commune 35004,35,200000002,200,48.5,-1,100,84.375,,,,,,0,0,55.5975,"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].ends_with(",oui"));
+    let csv = String::from_utf8(territories_csv(&p)).unwrap();
+    let roles: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "territoire",
+            "sous-territoire",
+            "sous-territoire",
+            "comparaison"
+        ]
+    );
+    let geojson = communes_geojson(&p);
+    assert_eq!(geojson["features"].as_array().unwrap().len(), 4);
+    assert_eq!(geojson["features"][0]["geometry"]["coordinates"][1], 48.5);
+    assert!(geojson["features"][0]["properties"]["complex_procedures"].is_null());
+}

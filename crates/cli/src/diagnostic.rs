@@ -1,0 +1,172 @@
+//! `passerelle diagnostic`: the PORTREA portrait of a territory, on the
+//! bundled territorial reference and indicators, the places of the
+//! database, and indicator files given with `--indicators`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use passerelle_diagnostic::access::{RoadModel, Thresholds};
+use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
+use passerelle_diagnostic::geo::{Geography, Territory};
+use passerelle_diagnostic::import;
+use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
+use passerelle_diagnostic::portrait::{Analysis, PriorityWeights, Settings};
+use passerelle_store::Database;
+
+#[derive(Args)]
+pub struct DiagnosticArgs {
+    /// commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or
+    /// communes:<code>,<code>… (a custom list).
+    #[arg(long)]
+    territory: String,
+    /// A service of the national standard, e.g. "Aide aux démarches
+    /// administratives". Default: any service.
+    #[arg(long)]
+    service: Option<String>,
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// With --format csv: the commune table or the table of the territory,
+    /// its sub-territories and its département and région.
+    #[arg(long, value_enum, default_value = "communes")]
+    table: Table,
+    /// "Within N km" and "uncovered: nothing within N km".
+    #[arg(long, default_value_t = 10.0)]
+    within_km: f64,
+    /// "Within M minutes by road" (estimated).
+    #[arg(long, default_value_t = 7.0)]
+    within_minutes: f64,
+    /// Road distance over great-circle distance, for the road-time estimate.
+    #[arg(long, default_value_t = RoadModel::default().detour)]
+    detour: f64,
+    /// Mean speed by car (km/h), for the road-time estimate.
+    #[arg(long, default_value_t = RoadModel::default().speed_kmh)]
+    speed_kmh: f64,
+    /// Priority weights, e.g. fragilite=2,demarches=1,ifn=1,distance=1,offre=1
+    /// (a component left out keeps weight 1; 0 leaves it out).
+    #[arg(long)]
+    weights: Option<String>,
+    /// Official indicator files to use (INSEE base-cc-evol-struct-pop,
+    /// base-cc-diplomes-formation, CAF per-commune minima sociaux, France
+    /// Travail job seekers); repeat for several. Each is checked entirely.
+    #[arg(long = "indicators")]
+    indicators: Vec<PathBuf>,
+    /// Census vintage to read from INSEE files (e.g. 2021). Default: the
+    /// most recent in each file.
+    #[arg(long)]
+    vintage: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Json,
+    Csv,
+    Geojson,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Table {
+    Communes,
+    Territoires,
+}
+
+fn parse_weights(text: &str) -> Result<PriorityWeights> {
+    let mut w = PriorityWeights::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--weights: {part:?} is not name=value"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| anyhow!("--weights: {value:?} is not a weight (a number ≥ 0)"))?;
+        match name.trim() {
+            "fragilite" => w.fragility = value,
+            "demarches" => w.complex_procedures = value,
+            "ifn" => w.digital_fragility_index = value,
+            "distance" => w.distance = value,
+            "offre" => w.offer_gap = value,
+            other => bail!(
+                "--weights: unknown component {other:?} (fragilite, demarches, ifn, distance, offre)"
+            ),
+        }
+    }
+    Ok(w)
+}
+
+pub async fn run(db: &Database, args: DiagnosticArgs, out: &mut String) -> Result<()> {
+    let territory: Territory = args.territory.parse()?;
+    let settings = Settings {
+        service: args.service.clone(),
+        thresholds: Thresholds {
+            within_km: args.within_km,
+            within_minutes: args.within_minutes,
+            road: RoadModel {
+                detour: args.detour,
+                speed_kmh: args.speed_kmh,
+            },
+        },
+        weights: match &args.weights {
+            Some(w) => parse_weights(w)?,
+            None => PriorityWeights::default(),
+        },
+    };
+    let geo = Geography::bundled().context("reading the bundled territorial reference")?;
+    let mut indicators = passerelle_diagnostic::bundled::indicators()
+        .context("reading the bundled Diagnostic indicators")?;
+    let options = import::Options {
+        vintage: args.vintage.clone(),
+    };
+    for path in &args.indicators {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let file = import::parse(&path.display().to_string(), &bytes, &geo, &options)?;
+        tracing::info!(
+            "{}: {} ({} communes, {} rows of départements not loaded set aside)",
+            path.display(),
+            file.kind.label(),
+            file.communes.len(),
+            file.outside
+        );
+        file.apply(&mut indicators);
+    }
+    let locator = CommuneLocator::new(&geo);
+    let places: Vec<OfferPlace> = db
+        .places()
+        .await?
+        .into_iter()
+        .map(|stored| {
+            let mut place = stored.place;
+            if place.code_insee.is_none() {
+                place.code_insee = stored.commune_code;
+            }
+            OfferPlace::from_place(&place, &geo, &locator)
+        })
+        .collect();
+    let analysis = Analysis::new(&geo, &indicators, places);
+    let portrait = analysis.portrait(&territory, &settings)?;
+    let text = match (args.format, args.table) {
+        (Format::Json, _) => serde_json::to_string_pretty(&portrait)? + "\n",
+        (Format::Geojson, _) => serde_json::to_string(&communes_geojson(&portrait))? + "\n",
+        (Format::Csv, Table::Communes) => String::from_utf8(communes_csv(&portrait))?,
+        (Format::Csv, Table::Territoires) => String::from_utf8(territories_csv(&portrait))?,
+    };
+    write!(out, "{text}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_are_parsed_and_checked() {
+        let w = parse_weights("fragilite=2, offre=0").unwrap();
+        assert_eq!((w.fragility, w.offer_gap, w.distance), (2.0, 0.0, 1.0));
+        assert!(parse_weights("age=1").is_err());
+        assert!(parse_weights("distance=-1").is_err());
+        assert!(parse_weights("distance").is_err());
+    }
+}

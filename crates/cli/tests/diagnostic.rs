@@ -1,0 +1,155 @@
+//! `passerelle diagnostic` as a user runs it, on the back-end the
+//! environment selects (see `passerelle_store::testing`).
+
+use std::process::Command;
+
+use passerelle_store::testing::fresh_database_url;
+
+fn diagnostic(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .arg("diagnostic")
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("PASSERELLE_DATA_DIR")
+        .output()
+        .expect("run passerelle");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../diagnostic/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn portrait_of_an_epci_in_csv_and_json_with_imported_indicators() {
+    let url = fresh_database_url().await;
+    // Rennes Métropole, 43 communes, with the bundled places.
+    let service = "Aide aux démarches administratives";
+    let (ok, out, err) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "epci:243500139",
+            "--service",
+            service,
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 44, "{out}");
+    assert!(lines[0].starts_with("rang_priorite,code_insee,nom,"));
+    assert!(lines[1].starts_with("1,"), "{}", lines[1]);
+    // Rennes has places for the service; the fragility is not loaded.
+    let rennes = lines.iter().find(|l| l.contains(",35238,Rennes,")).unwrap();
+    let cells: Vec<&str> = rennes.split(',').collect();
+    assert_eq!(cells[8], "", "fragility not loaded: {rennes}");
+    assert!(cells[15].parse::<u32>().unwrap() > 0, "{rennes}");
+    assert_eq!(cells[17], "0", "{rennes}");
+
+    // The same with the census files: Rennes's fragility is 180 + 150.
+    let (ok, out, err) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "commune:35238",
+            "--indicators",
+            &fixture("base-cc-evol-struct-pop-2021.csv"),
+            "--indicators",
+            &fixture("base-cc-diplomes-formation-2021.csv"),
+        ],
+    );
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["summary"]["needs"]["fragility"]["value"], 330.0);
+    assert_eq!(
+        json["summary"]["needs"]["complex_procedures"]["value"],
+        serde_json::Value::Null
+    );
+    let keys: Vec<&str> = json["comparison"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["dep:35", "reg:53"]);
+
+    let (ok, out, _) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "dep:22",
+            "--format",
+            "csv",
+            "--table",
+            "territoires",
+        ],
+    );
+    assert!(ok);
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("territoire,dep:22,Côtes-d'Armor,344,"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("comparaison,reg:53,Bretagne,"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn errors_are_one_line() {
+    let url = fresh_database_url().await;
+    for (args, expected) in [
+        (
+            vec!["--territory", "dep:99"],
+            "no commune of the territorial reference belongs to dep:99",
+        ),
+        (vec!["--territory", "35"], "is not a territory"),
+        (
+            vec!["--territory", "dep:35", "--service", "Jardinage"],
+            "is not a service of the standard",
+        ),
+        (
+            vec!["--territory", "dep:35", "--weights", "age=1"],
+            "unknown component",
+        ),
+    ] {
+        let (ok, _, err) = diagnostic(&url, &args);
+        assert!(!ok);
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with("passerelle: error: ") && last.contains(expected),
+            "{err}"
+        );
+    }
+    let bad = std::env::temp_dir().join("passerelle-diagnostic-bad.csv");
+    std::fs::write(&bad, "CODGEO;P21_POP65P\n35238;beaucoup\n").unwrap();
+    let (ok, _, err) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "dep:35",
+            "--indicators",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 2, field `P21_POP65P`: \"beaucoup\" is not a number"),
+        "{err}"
+    );
+}
