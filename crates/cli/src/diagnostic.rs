@@ -1,26 +1,52 @@
 //! `passerelle diagnostic`: the PORTREA portrait of a territory, on the
-//! bundled territorial reference and indicators, the places of the
-//! database, and indicator files given with `--indicators`.
+//! territorial reference, the bundled and imported indicators and the
+//! places of the database (plus indicator files given with `--indicators`,
+//! for one run); `passerelle diagnostic import` stores indicator files.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use passerelle_diagnostic::access::{RoadModel, Thresholds};
 use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
-use passerelle_diagnostic::geo::{Geography, Territory};
+use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::import;
 use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
 use passerelle_diagnostic::portrait::{Analysis, PriorityWeights, Settings};
 use passerelle_store::Database;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DiagnosticArgs {
+    #[command(subcommand)]
+    command: Option<DiagnosticCommand>,
+    #[command(flatten)]
+    portrait: PortraitArgs,
+}
+
+#[derive(Subcommand)]
+enum DiagnosticCommand {
+    /// Import an official indicator file into the database: INSEE
+    /// base-cc-evol-struct-pop or base-cc-diplomes-formation (communal or
+    /// IRIS), a CAF per-commune minima sociaux file (ALL_RSA, ALL_AAH) or
+    /// France Travail job seekers (a commune code and one ABC column),
+    /// recognised by the header. Checked entirely first: one error and
+    /// nothing is imported. Re-importing replaces the figures it gives.
+    Import {
+        file: PathBuf,
+        /// Census vintage to read (e.g. 2021). Default: the most recent.
+        #[arg(long)]
+        vintage: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct PortraitArgs {
     /// commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or
     /// communes:<code>,<code>… (a custom list).
     #[arg(long)]
-    territory: String,
+    territory: Option<String>,
     /// A service of the national standard, e.g. "Aide aux démarches
     /// administratives". Default: any service.
     #[arg(long)]
@@ -98,7 +124,56 @@ fn parse_weights(text: &str) -> Result<PriorityWeights> {
 }
 
 pub async fn run(db: &Database, args: DiagnosticArgs, out: &mut String) -> Result<()> {
-    let territory: Territory = args.territory.parse()?;
+    match args.command {
+        Some(DiagnosticCommand::Import { file, vintage }) => import(db, &file, vintage, out).await,
+        None => portrait(db, args.portrait, out).await,
+    }
+}
+
+async fn import(
+    db: &Database,
+    path: &std::path::Path,
+    vintage: Option<String>,
+    out: &mut String,
+) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let geo = db.diagnostic_geography().await?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let file = import::parse(&name, &bytes, &geo, &import::Options { vintage })?;
+    let written = db.import_indicators(&file).await?;
+    let fields: Vec<String> = file.fields().iter().map(|f| f.key()).collect();
+    writeln!(
+        out,
+        "{name}: {}{}: {} communes, {written} figures ({}){}",
+        file.kind.label(),
+        file.vintage
+            .as_deref()
+            .map(|v| format!(", recensement {v}"))
+            .unwrap_or_default(),
+        file.communes.len(),
+        fields.join(", "),
+        if file.outside > 0 {
+            format!(
+                "; {} rows of départements not loaded set aside",
+                file.outside
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
+async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result<()> {
+    let Some(territory) = &args.territory else {
+        bail!(
+            "--territory is required: commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or communes:<code>,<code>… (or `passerelle diagnostic import <file>`)"
+        );
+    };
+    let territory: Territory = territory.parse()?;
     let settings = Settings {
         service: args.service.clone(),
         thresholds: Thresholds {
@@ -114,9 +189,8 @@ pub async fn run(db: &Database, args: DiagnosticArgs, out: &mut String) -> Resul
             None => PriorityWeights::default(),
         },
     };
-    let geo = Geography::bundled().context("reading the bundled territorial reference")?;
-    let mut indicators = passerelle_diagnostic::bundled::indicators()
-        .context("reading the bundled Diagnostic indicators")?;
+    let geo = db.diagnostic_geography().await?;
+    let mut indicators = db.diagnostic_indicators().await?;
     let options = import::Options {
         vintage: args.vintage.clone(),
     };

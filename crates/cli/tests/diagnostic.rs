@@ -153,3 +153,52 @@ async fn errors_are_one_line() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn imported_indicators_are_kept_for_later_portraits() {
+    let url = fresh_database_url().await;
+    let (ok, out, err) = diagnostic(
+        &url,
+        &["import", &fixture("base-cc-diplomes-formation-2021.csv")],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("base-cc-diplomes-formation-2021.csv: INSEE, diplômes et formation (base-cc-diplomes-formation), recensement 2021: 3 communes, 6 figures"),
+        "{out}"
+    );
+    let (ok, _, err) = diagnostic(
+        &url,
+        &[
+            "import",
+            &fixture("base-cc-evol-struct-pop-2021.csv"),
+            "--vintage",
+            "2015",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = diagnostic(&url, &["--territory", "commune:35238"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // 160 aged 65+ (census 2015) + 150 without diploma (census 2021).
+    assert_eq!(json["summary"]["needs"]["fragility"]["value"], 310.0);
+    let sources = json["sources"].as_array().unwrap();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s["indicator"] == "pop_65_plus" && s["vintage"] == "2015")
+    );
+    // A bad file imports nothing.
+    let bad = std::env::temp_dir().join("passerelle-diagnostic-bad-import.csv");
+    std::fs::write(&bad, "CODGEO;P21_POP65P\n35238;12\n35999;3\n").unwrap();
+    let (ok, _, err) = diagnostic(&url, &["import", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("line 3, field `CODGEO`: commune 35999 is unknown"),
+        "{err}"
+    );
+    let (_, out, _) = diagnostic(&url, &["--territory", "commune:35238"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["summary"]["needs"]["pop_65_plus"]["value"], 160.0);
+    let (ok, _, err) = diagnostic(&url, &[]);
+    assert!(!ok && err.contains("--territory is required"), "{err}");
+}

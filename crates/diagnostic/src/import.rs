@@ -24,7 +24,7 @@ use passerelle_territory::ImportError;
 use passerelle_territory::codes::{departement_of_commune, is_commune_code};
 
 use crate::geo::Geography;
-use crate::needs::{Indicators, SourceNote};
+use crate::needs::{CommuneNeeds, Indicators, SourceNote};
 
 /// Which official file a header belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,35 @@ pub enum Field {
 }
 
 impl Field {
+    /// The field a stored key names (the inverse of `key`).
+    pub fn from_key(key: &str) -> Option<Field> {
+        Some(match key {
+            "pop_65_plus" => Field::Pop65Plus,
+            "out_of_school_15_plus" => Field::OutOfSchool15Plus,
+            "no_diploma" => Field::NoDiploma,
+            "job_seekers" => Field::JobSeekers,
+            other => Field::Minimum(other.strip_prefix("minima_sociaux:")?.to_string()),
+        })
+    }
+
+    /// Sets this field of `needs` (`None` clears it).
+    pub fn set(&self, needs: &mut CommuneNeeds, value: Option<f64>) {
+        match self {
+            Field::Pop65Plus => needs.pop_65_plus = value,
+            Field::OutOfSchool15Plus => needs.out_of_school_15_plus = value,
+            Field::NoDiploma => needs.no_diploma = value,
+            Field::JobSeekers => needs.job_seekers = value,
+            Field::Minimum(b) => match value {
+                Some(v) => {
+                    needs.minima_sociaux.insert(b.clone(), v);
+                }
+                None => {
+                    needs.minima_sociaux.remove(b);
+                }
+            },
+        }
+    }
+
     pub fn key(&self) -> String {
         match self {
             Field::Pop65Plus => "pop_65_plus".into(),
@@ -106,20 +135,7 @@ impl IndicatorFile {
         for (code, fields) in &self.communes {
             let needs = indicators.entry(code);
             for (field, value) in fields {
-                match field {
-                    Field::Pop65Plus => needs.pop_65_plus = *value,
-                    Field::OutOfSchool15Plus => needs.out_of_school_15_plus = *value,
-                    Field::NoDiploma => needs.no_diploma = *value,
-                    Field::JobSeekers => needs.job_seekers = *value,
-                    Field::Minimum(b) => match value {
-                        Some(v) => {
-                            needs.minima_sociaux.insert(b.clone(), *v);
-                        }
-                        None => {
-                            needs.minima_sociaux.remove(b);
-                        }
-                    },
-                }
+                field.set(needs, *value);
             }
         }
         for field in self.fields() {
@@ -535,6 +551,20 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<IndicatorFile, ImportError> {
         parse("f.csv", text.as_bytes(), &geography(), &Options::default())
+    }
+
+    #[test]
+    fn field_keys_round_trip() {
+        for f in [
+            Field::Pop65Plus,
+            Field::OutOfSchool15Plus,
+            Field::NoDiploma,
+            Field::JobSeekers,
+            Field::Minimum("RSA".into()),
+        ] {
+            assert_eq!(Field::from_key(&f.key()), Some(f));
+        }
+        assert_eq!(Field::from_key("population"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activities;
 mod batch;
+pub mod diagnostic;
 pub mod places;
 pub mod territories;
 pub mod testing;
