@@ -11,6 +11,7 @@ mod account_pages;
 mod activities;
 mod api;
 mod auth;
+mod diagnostic;
 mod error;
 pub mod mailer;
 mod pages;
@@ -135,6 +136,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(places::routes());
     all.extend(activities::routes());
+    all.extend(diagnostic::routes());
     all
 }
 

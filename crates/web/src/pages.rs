@@ -74,7 +74,7 @@ pub const NAVIGATION: [NavItem; 6] = [
         path: "/diagnostic",
         label: "Diagnostic",
         summary: "Le portrait PORTREA des besoins et de l’offre d’aide, de la commune à la région, pour repérer les territoires prioritaires.",
-        available: false,
+        available: true,
     },
     NavItem {
         path: "/enquetes",

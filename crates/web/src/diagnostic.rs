@@ -1,0 +1,725 @@
+//! The Diagnostic page (PORTREA): choose a territory and a service; needs,
+//! offer, access, sub-territories, comparison and priority communes, a map
+//! of the communes as proportional circles, a printable report, and the
+//! exports (CSV of the tables, GeoJSON of the communes). Public: it shows
+//! official open data and the public directory of places.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passerelle_diagnostic::export;
+use passerelle_diagnostic::geo::{Geography, Territory};
+use passerelle_diagnostic::needs::{Indicators, Total};
+use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
+use passerelle_diagnostic::portrait::{Analysis, Portrait, Settings, Summary, check_service};
+use passerelle_places::vocab;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::pages::{Chrome, Crumb, crumbs, fr_number, render, storage_failure};
+use crate::routes::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/diagnostic", page),
+        Route::get("/diagnostic/communes.csv", communes_csv),
+        Route::get("/diagnostic/territoires.csv", territories_csv),
+        Route::get("/diagnostic/communes.geojson", communes_geojson),
+        Route::get("/diagnostic/lieux.geojson", places_geojson),
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    territoire: Option<String>,
+    /// An INSEE commune code, which wins over `territoire`.
+    commune: Option<String>,
+    service: Option<String>,
+    indicateur: Option<String>,
+}
+
+impl Params {
+    fn service(&self) -> Option<String> {
+        self.service.clone().filter(|s| !s.is_empty())
+    }
+
+    fn territory_text(&self) -> String {
+        match self.commune.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => format!("commune:{c}"),
+            _ => self
+                .territoire
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "reg:53".into()),
+        }
+    }
+
+    /// The query string that selects the same portrait.
+    fn query(&self) -> String {
+        let mut pairs = vec![("territoire", self.territory_text())];
+        if let Some(s) = self.service() {
+            pairs.push(("service", s));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// What a portrait is computed from, read from the database.
+struct Loaded {
+    geo: Geography,
+    indicators: Indicators,
+    places: Vec<OfferPlace>,
+}
+
+async fn load(state: &AppState) -> Result<Loaded, passerelle_store::StoreError> {
+    let geo = state.db.diagnostic_geography().await?;
+    let indicators = state.db.diagnostic_indicators().await?;
+    let locator = CommuneLocator::new(&geo);
+    let places = state
+        .db
+        .places()
+        .await?
+        .into_iter()
+        .map(|stored| {
+            let mut place = stored.place;
+            if place.code_insee.is_none() {
+                place.code_insee = stored.commune_code;
+            }
+            OfferPlace::from_place(&place, &geo, &locator)
+        })
+        .collect();
+    Ok(Loaded {
+        geo,
+        indicators,
+        places,
+    })
+}
+
+/// The portrait the parameters ask for, or a sentence saying what is wrong.
+fn portrait(loaded: &Loaded, params: &Params) -> Result<Portrait, String> {
+    let territory: Territory = params
+        .territory_text()
+        .parse()
+        .map_err(|_| "Ce territoire n’est pas reconnu : choisissez-le dans la liste ou donnez un code INSEE de commune à 5 caractères.".to_string())?;
+    let service = params.service();
+    check_service(service.as_deref())
+        .map_err(|_| "Ce service ne fait pas partie du standard national.".to_string())?;
+    let analysis = Analysis::new(&loaded.geo, &loaded.indicators, loaded.places.clone());
+    analysis
+        .portrait(
+            &territory,
+            &Settings {
+                service,
+                ..Settings::default()
+            },
+        )
+        .map_err(|_| {
+            "Aucune commune chargée ne correspond à ce territoire : vérifiez le code.".to_string()
+        })
+}
+
+const NOT_LOADED: &str = "données non chargées";
+
+fn count(total: &Total) -> String {
+    match total.value {
+        None => NOT_LOADED.into(),
+        Some(v) if total.complete() => fr_number(v.round() as i64),
+        Some(v) => format!(
+            "{} (partiel : {} communes sur {})",
+            fr_number(v.round() as i64),
+            total.communes_with_data,
+            total.communes
+        ),
+    }
+}
+
+fn decimal(v: f64, digits: usize) -> String {
+    format!("{v:.digits$}").replace('.', ",")
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map(|v| format!("{} %", decimal(v * 100.0, 1)))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn km(v: Option<f64>) -> String {
+    v.map(|v| format!("{} km", decimal(v, 1)))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|v| decimal(v, digits)).unwrap_or_else(|| "—".into())
+}
+
+struct Figure {
+    label: &'static str,
+    value: String,
+}
+
+struct TerritoryRow {
+    label: String,
+    href: String,
+    population: String,
+    fragility_rate: String,
+    complex_rate: String,
+    unemployment: String,
+    ifn: String,
+    places: String,
+    per_10000: String,
+    in_commune: String,
+    mean_km: String,
+    within_km: String,
+    within_minutes: String,
+    uncovered: String,
+    priority: String,
+}
+
+fn territory_row(s: &Summary, query_service: &str) -> TerritoryRow {
+    let href = if s.key.starts_with("sans-epci") {
+        String::new()
+    } else {
+        format!(
+            "/diagnostic?{}",
+            serde_urlencoded::to_string([
+                ("territoire", s.key.as_str()),
+                ("service", query_service)
+            ])
+            .unwrap_or_default()
+        )
+    };
+    TerritoryRow {
+        label: s.label.clone(),
+        href,
+        population: fr_number(s.needs.population),
+        fragility_rate: if s.needs.fragility.value.is_none() {
+            NOT_LOADED.into()
+        } else {
+            percent(s.needs.fragility_rate)
+        },
+        complex_rate: if s.needs.complex_procedures.value.is_none() {
+            NOT_LOADED.into()
+        } else {
+            percent(s.needs.complex_procedures_rate)
+        },
+        unemployment: percent(s.needs.census_unemployment_rate),
+        ifn: opt(s.needs.ifn_score, 1),
+        places: fr_number(s.places_for_service as i64),
+        per_10000: opt(s.places_per_10000_inhabitants, 1),
+        in_commune: percent(s.coverage.share_population_in_commune),
+        mean_km: km(s.coverage.mean_distance_km),
+        within_km: percent(s.coverage.share_within_km),
+        within_minutes: percent(s.coverage.share_within_minutes_estimated),
+        uncovered: fr_number(s.coverage.uncovered_communes as i64),
+        priority: opt(s.priority.map(|p| p * 100.0), 0),
+    }
+}
+
+struct CommuneView {
+    rank: String,
+    code: String,
+    nom: String,
+    population: String,
+    fragility: String,
+    complex: String,
+    ifn: String,
+    places: String,
+    nearest: String,
+    minutes: String,
+    uncovered: bool,
+    priority: String,
+}
+
+struct AccessRow {
+    service: String,
+    in_commune: String,
+    in_need: String,
+    mean_km: String,
+    within_km: String,
+    within_minutes: String,
+    uncovered: String,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct Group {
+    label: &'static str,
+    options: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "diagnostic.html")]
+struct DiagnosticPage {
+    chrome: Chrome,
+    crumbs: Vec<Crumb>,
+    error: Option<String>,
+    groups: Vec<Group>,
+    commune: String,
+    services: Vec<Choice>,
+    indicators: Vec<Choice>,
+    report: Option<Report>,
+    tiles: String,
+}
+
+struct Report {
+    label: String,
+    service: String,
+    query: String,
+    needs: Vec<Figure>,
+    offer: Vec<Figure>,
+    by_service: Vec<(String, String)>,
+    by_programme: Vec<(String, String)>,
+    access: Vec<AccessRow>,
+    within_km: String,
+    within_minutes: String,
+    subterritories: Vec<TerritoryRow>,
+    sub_label: &'static str,
+    comparison: Vec<TerritoryRow>,
+    communes: Vec<CommuneView>,
+    communes_total: usize,
+    uncovered: Vec<String>,
+    sources: Vec<String>,
+    ifn_epci: Option<String>,
+}
+
+const COMMUNES_SHOWN: usize = 50;
+
+fn report(p: &Portrait, params: &Params) -> Report {
+    let s = &p.summary;
+    let n = &s.needs;
+    let service_label = p
+        .settings
+        .service
+        .clone()
+        .unwrap_or_else(|| "tous services".into());
+    let query_service = p.settings.service.clone().unwrap_or_default();
+    let needs = vec![
+        Figure {
+            label: "Population (légale)",
+            value: fr_number(n.population),
+        },
+        Figure {
+            label: "Personnes en fragilité socio-numérique (PORTREA : 65 ans et plus + sans diplôme)",
+            value: count(&n.fragility),
+        },
+        Figure {
+            label: "Taux de fragilité",
+            value: if n.fragility.value.is_none() {
+                NOT_LOADED.into()
+            } else {
+                percent(n.fragility_rate)
+            },
+        },
+        Figure {
+            label: "Fragilité sans double compte (estimation)",
+            value: count(&n.fragility_deduplicated),
+        },
+        Figure {
+            label: "65 ans et plus",
+            value: count(&n.pop_65_plus),
+        },
+        Figure {
+            label: "Sans diplôme ou CEP (15 ans et plus non scolarisés)",
+            value: count(&n.no_diploma),
+        },
+        Figure {
+            label: "Démarches complexes chaque mois (minima sociaux + demandeurs d’emploi)",
+            value: count(&n.complex_procedures),
+        },
+        Figure {
+            label: "Allocataires de minima sociaux (CAF)",
+            value: count(&n.minima_sociaux),
+        },
+        Figure {
+            label: "Demandeurs d’emploi (France Travail, catégories A, B, C)",
+            value: count(&n.job_seekers),
+        },
+        Figure {
+            label: "Chômeurs de 15 à 64 ans (recensement 2021)",
+            value: count(&n.census_unemployed_15_64),
+        },
+        Figure {
+            label: "Taux de chômage 15–64 ans (recensement 2021)",
+            value: percent(n.census_unemployment_rate),
+        },
+        Figure {
+            label: "Indice de fragilité numérique (score 0–10, moyenne pondérée par la population)",
+            value: opt(n.ifn_score, 1),
+        },
+    ];
+    let offer = vec![
+        Figure {
+            label: "Lieux d’aide",
+            value: fr_number(s.offer.places as i64),
+        },
+        Figure {
+            label: "dont itinérants (comptés à leur adresse)",
+            value: fr_number(s.offer.itinerant as i64),
+        },
+        Figure {
+            label: "Lieux offrant le service choisi",
+            value: fr_number(s.places_for_service as i64),
+        },
+        Figure {
+            label: "Lieux pour 10 000 habitants (service choisi)",
+            value: opt(s.places_per_10000_inhabitants, 1),
+        },
+        Figure {
+            label: "Heures d’ouverture par semaine (lieux aux horaires connus)",
+            value: format!(
+                "{} h ({} lieux sur {})",
+                decimal(s.offer.hours_per_week, 0),
+                s.offer.places_with_hours,
+                s.offer.places
+            ),
+        },
+        Figure {
+            label: "Heures par semaine pour 10 000 habitants",
+            value: opt(s.hours_per_week_per_10000_inhabitants, 0),
+        },
+        Figure {
+            label: "Heures par semaine pour 10 000 personnes en fragilité",
+            value: s
+                .hours_per_week_per_10000_in_need
+                .map(|v| decimal(v, 0))
+                .unwrap_or_else(|| NOT_LOADED.into()),
+        },
+    ];
+    let t = &p.settings.thresholds;
+    let access = p
+        .coverage_by_service
+        .iter()
+        .map(|c| AccessRow {
+            service: c.service.clone().unwrap_or_else(|| "Tous services".into()),
+            in_commune: percent(c.share_population_in_commune),
+            in_need: c
+                .share_in_need_in_commune
+                .map(|v| percent(Some(v)))
+                .unwrap_or_else(|| NOT_LOADED.into()),
+            mean_km: km(c.mean_distance_km),
+            within_km: percent(c.share_within_km),
+            within_minutes: percent(c.share_within_minutes_estimated),
+            uncovered: fr_number(c.uncovered_communes as i64),
+        })
+        .collect();
+    let communes = p
+        .communes
+        .iter()
+        .take(COMMUNES_SHOWN)
+        .map(|r| CommuneView {
+            rank: r.rank.map(|k| k.to_string()).unwrap_or_default(),
+            code: r.code.clone(),
+            nom: r.nom.clone(),
+            population: fr_number(r.population),
+            fragility: r
+                .fragility
+                .map(|v| fr_number(v.round() as i64))
+                .unwrap_or_else(|| NOT_LOADED.into()),
+            complex: r
+                .complex_procedures
+                .map(|v| fr_number(v.round() as i64))
+                .unwrap_or_else(|| NOT_LOADED.into()),
+            ifn: opt(r.ifn_score, 1),
+            places: r.places.to_string(),
+            nearest: km(r.nearest_km),
+            minutes: r
+                .road_minutes_estimated
+                .map(|m| format!("{} min", decimal(m, 0)))
+                .unwrap_or_else(|| "—".into()),
+            uncovered: r.uncovered,
+            priority: opt(r.priority.map(|v| v * 100.0), 0),
+        })
+        .collect();
+    let mut uncovered: Vec<String> = p
+        .communes
+        .iter()
+        .filter(|r| r.uncovered)
+        .map(|r| format!("{} ({})", r.nom, r.code))
+        .collect();
+    uncovered.sort();
+    let count_by = |map: &std::collections::BTreeMap<String, usize>| {
+        map.iter()
+            .map(|(k, v)| (k.clone(), fr_number(*v as i64)))
+            .collect()
+    };
+    Report {
+        label: p.label.clone(),
+        service: service_label,
+        query: params.query(),
+        needs,
+        offer,
+        by_service: count_by(&s.offer.by_service),
+        by_programme: count_by(&s.offer.by_programme),
+        access,
+        within_km: decimal(t.within_km, 0),
+        within_minutes: decimal(t.within_minutes, 0),
+        sub_label: match p.level {
+            "reg" => "Départements",
+            "dep" => "Intercommunalités (EPCI)",
+            _ => "Communes",
+        },
+        subterritories: p.subterritories.iter().map(|s| territory_row(s, &query_service)).collect(),
+        comparison: std::iter::once(&p.summary)
+            .chain(&p.comparison)
+            .map(|s| territory_row(s, &query_service))
+            .collect(),
+        communes,
+        communes_total: p.communes.len(),
+        uncovered,
+        sources: p
+            .sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} : {}{}",
+                    s.indicator,
+                    s.file,
+                    s.vintage.as_deref().map(|v| format!(", millésime {v}")).unwrap_or_default()
+                )
+            })
+            .collect(),
+        ifn_epci: p.ifn_epci.map(|s| {
+            format!(
+                "score total {} — non-couverture THD {}, 4G {}, pauvreté {}, 65 ans et plus {}, sans diplôme {}",
+                decimal(s.total, 1),
+                decimal(s.no_thd_coverage, 1),
+                decimal(s.no_4g_coverage, 1),
+                decimal(s.poverty, 1),
+                decimal(s.older_65, 1),
+                decimal(s.no_diploma, 1)
+            )
+        }),
+    }
+}
+
+/// The territories to choose from: régions, départements, EPCI.
+fn groups(geo: &Geography, selected: &str) -> Vec<Group> {
+    let choice = |value: String, label: String| Choice {
+        selected: value == selected,
+        value,
+        label,
+    };
+    let mut regions: Vec<&String> = geo.communes.iter().map(|c| &c.region).collect();
+    regions.sort();
+    regions.dedup();
+    let mut deps: Vec<&String> = geo.communes.iter().map(|c| &c.departement).collect();
+    deps.sort();
+    deps.dedup();
+    let mut epcis: Vec<(String, String)> = geo
+        .communes
+        .iter()
+        .filter_map(|c| c.epci.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|e| {
+            let label = geo.label(&Territory::Epci(e.clone()));
+            (label, e)
+        })
+        .collect();
+    epcis.sort();
+    vec![
+        Group {
+            label: "Régions",
+            options: regions
+                .into_iter()
+                .map(|r| choice(format!("reg:{r}"), geo.label(&Territory::Region(r.clone()))))
+                .collect(),
+        },
+        Group {
+            label: "Départements",
+            options: deps
+                .into_iter()
+                .map(|d| {
+                    choice(
+                        format!("dep:{d}"),
+                        format!("{} ({d})", geo.label(&Territory::Departement(d.clone()))),
+                    )
+                })
+                .collect(),
+        },
+        Group {
+            label: "Intercommunalités (EPCI)",
+            options: epcis
+                .into_iter()
+                .map(|(label, e)| choice(format!("epci:{e}"), label))
+                .collect(),
+        },
+    ]
+}
+
+const INDICATORS: [(&str, &str); 5] = [
+    ("priorite", "Priorité"),
+    ("distance", "Distance au lieu le plus proche"),
+    ("ifn", "Indice de fragilité numérique"),
+    ("fragilite", "Taux de fragilité (PORTREA)"),
+    ("chomage", "Chômeurs 15–64 ans pour 100 habitants"),
+];
+
+async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<Params>,
+) -> Response {
+    let loaded = match load(&state).await {
+        Ok(l) => l,
+        Err(e) => return storage_failure(e),
+    };
+    let (report, error) = match portrait(&loaded, &params) {
+        Ok(p) => (Some(report(&p, &params)), None),
+        Err(e) => (None, Some(e)),
+    };
+    let service = params.service().unwrap_or_default();
+    let indicator = params
+        .indicateur
+        .clone()
+        .unwrap_or_else(|| "priorite".into());
+    render(&DiagnosticPage {
+        chrome: Chrome::new("/diagnostic", &viewer),
+        crumbs: crumbs(&[], "Diagnostic"),
+        error,
+        groups: groups(&loaded.geo, &params.territory_text()),
+        commune: params.commune.clone().unwrap_or_default(),
+        services: std::iter::once(("", "Tous services"))
+            .chain(vocab::SERVICES.iter().map(|s| (*s, *s)))
+            .map(|(v, l)| Choice {
+                value: v.into(),
+                label: l.into(),
+                selected: v == service,
+            })
+            .collect(),
+        indicators: INDICATORS
+            .iter()
+            .map(|(v, l)| Choice {
+                value: (*v).into(),
+                label: (*l).into(),
+                selected: *v == indicator,
+            })
+            .collect(),
+        report,
+        tiles: state.config.tile_url.clone().unwrap_or_default(),
+    })
+}
+
+/// An export of the portrait, or 400 with the reason.
+async fn export_with(
+    state: &AppState,
+    params: &Params,
+    make: impl FnOnce(&Portrait, &Loaded) -> (&'static str, String, Vec<u8>),
+) -> Response {
+    let loaded = match load(state).await {
+        Ok(l) => l,
+        Err(e) => return storage_failure(e),
+    };
+    match portrait(&loaded, params) {
+        Ok(p) => {
+            let (content_type, name, body) = make(&p, &loaded);
+            (
+                [
+                    (header::CONTENT_TYPE, content_type.to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+fn file_stem(p: &Portrait) -> String {
+    format!("diagnostic-{}", p.territory.replace([':', ','], "-"))
+}
+
+async fn communes_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    export_with(&state, &params, |p, _| {
+        (
+            "text/csv; charset=utf-8",
+            format!("{}-communes.csv", file_stem(p)),
+            export::communes_csv(p),
+        )
+    })
+    .await
+}
+
+async fn territories_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    export_with(&state, &params, |p, _| {
+        (
+            "text/csv; charset=utf-8",
+            format!("{}-territoires.csv", file_stem(p)),
+            export::territories_csv(p),
+        )
+    })
+    .await
+}
+
+async fn communes_geojson(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    export_with(&state, &params, |p, _| {
+        (
+            "application/geo+json",
+            format!("{}-communes.geojson", file_stem(p)),
+            export::communes_geojson(p).to_string().into_bytes(),
+        )
+    })
+    .await
+}
+
+/// The places of the territory offering the service, for the map.
+async fn places_geojson(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    export_with(&state, &params, |p, loaded| {
+        let codes: std::collections::HashSet<&str> =
+            p.communes.iter().map(|r| r.code.as_str()).collect();
+        let features: Vec<serde_json::Value> = loaded
+            .places
+            .iter()
+            .filter(|pl| pl.offers(p.settings.service.as_deref()))
+            .filter(|pl| pl.commune.as_deref().is_some_and(|c| codes.contains(c)))
+            .filter_map(|pl| {
+                let (lat, lng) = pl.point?;
+                Some(serde_json::json!({
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lng, lat]},
+                    "properties": {"nom": pl.nom, "itinerant": pl.itinerant},
+                }))
+            })
+            .collect();
+        let body = serde_json::json!({"type": "FeatureCollection", "features": features});
+        (
+            "application/geo+json",
+            format!("{}-lieux.geojson", file_stem(p)),
+            body.to_string().into_bytes(),
+        )
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_written_the_french_way() {
+        assert_eq!(percent(Some(0.1234)), "12,3 %");
+        assert_eq!(percent(None), "—");
+        assert_eq!(km(Some(4.56)), "4,6 km");
+        let t = Total {
+            value: None,
+            communes_with_data: 0,
+            communes: 3,
+        };
+        assert_eq!(count(&t), NOT_LOADED);
+        let t = Total {
+            value: Some(1234.4),
+            communes_with_data: 2,
+            communes: 3,
+        };
+        assert_eq!(count(&t), "1\u{202f}234 (partiel : 2 communes sur 3)");
+    }
+}
