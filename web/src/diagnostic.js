@@ -75,7 +75,7 @@ function showLegend(indicator, breaks, missing) {
 }
 
 if (element && window.L) {
-  const map = L.map(element, { scrollWheelZoom: false, preferCanvas: true });
+  const map = L.map(element, { scrollWheelZoom: false });
   if (element.dataset.tiles) {
     L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
   }
@@ -116,7 +116,7 @@ if (element && window.L) {
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 12 });
     else map.setView([48.2, -2.9], 7);
     showLegend(indicator, breaks, values.length < communes.features.length);
-    element.dataset.communes_shown = String(communes.features.length);
-    element.dataset.places_shown = String(places.features.length);
+    element.dataset.communesShown = String(communes.features.length);
+    element.dataset.placesShown = String(places.features.length);
   });
 }
