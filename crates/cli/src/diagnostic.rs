@@ -12,7 +12,6 @@ use passerelle_diagnostic::access::{RoadModel, Thresholds};
 use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
 use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::import;
-use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
 use passerelle_diagnostic::portrait::{Analysis, PriorityWeights, Settings};
 use passerelle_store::Database;
 
@@ -206,19 +205,7 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         );
         file.apply(&mut indicators);
     }
-    let locator = CommuneLocator::new(&geo);
-    let places: Vec<OfferPlace> = db
-        .places()
-        .await?
-        .into_iter()
-        .map(|stored| {
-            let mut place = stored.place;
-            if place.code_insee.is_none() {
-                place.code_insee = stored.commune_code;
-            }
-            OfferPlace::from_place(&place, &geo, &locator)
-        })
-        .collect();
+    let places = db.diagnostic_places(&geo).await?;
     let analysis = Analysis::new(&geo, &indicators, places);
     let portrait = analysis.portrait(&territory, &settings)?;
     let text = match (args.format, args.table) {

@@ -8,7 +8,7 @@
 
 use passerelle_territory::ImportError;
 
-use crate::import::{Header, count, error, read_table};
+use crate::import::{count, error, read_table};
 use crate::needs::{IfnScores, Indicators, SourceNote};
 
 const COMPARATEUR: (&str, &str) = (
@@ -24,17 +24,6 @@ const IFN_EPCI: (&str, &str) = (
     include_str!("../../../data/diagnostic/ifn_epci.csv"),
 );
 
-fn column(file: &str, header: &Header, name: &str) -> Result<usize, ImportError> {
-    header.find(name).ok_or_else(|| {
-        error(
-            file,
-            Some(1),
-            Some(name),
-            format!("column {name} is missing"),
-        )
-    })
-}
-
 /// Reads a file of IFN scores keyed by `key` (`code_insee` or `epci_code`).
 fn ifn((file, text): (&str, &str), key: &str) -> Result<Vec<(String, IfnScores)>, ImportError> {
     let (header, rows) = read_table(file, text.as_bytes())?;
@@ -46,10 +35,10 @@ fn ifn((file, text): (&str, &str), key: &str) -> Result<Vec<(String, IfnScores)>
         "nscol15p_rate",
         "total",
     ];
-    let key = column(file, &header, key)?;
+    let key = header.require(file, key)?;
     let cols = names
         .iter()
-        .map(|n| column(file, &header, n))
+        .map(|n| header.require(file, n))
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (line, r) in &rows {
@@ -89,7 +78,7 @@ pub fn indicators() -> Result<Indicators, ImportError> {
     let mut ind = Indicators::default();
     let (file, text) = COMPARATEUR;
     let (header, rows) = read_table(file, text.as_bytes())?;
-    let code = column(file, &header, "code_insee")?;
+    let code = header.require(file, "code_insee")?;
     let fields = [
         "population_2021",
         "pop_15_64_chomage_2021",
@@ -97,7 +86,7 @@ pub fn indicators() -> Result<Indicators, ImportError> {
     ];
     let cols = fields
         .iter()
-        .map(|n| column(file, &header, n))
+        .map(|n| header.require(file, n))
         .collect::<Result<Vec<_>, _>>()?;
     for (line, r) in &rows {
         let values = fields

@@ -182,6 +182,18 @@ impl Header {
     pub fn find_any(&self, names: &[&str]) -> Option<usize> {
         names.iter().find_map(|n| self.find(n))
     }
+
+    /// The column `name`, or the error saying `file` lacks it.
+    pub fn require(&self, file: &str, name: &str) -> Result<usize, ImportError> {
+        self.find(name).ok_or_else(|| {
+            error(
+                file,
+                Some(1),
+                Some(name),
+                format!("column {name} is missing"),
+            )
+        })
+    }
 }
 
 /// Reads a `;` or `,` separated file (whichever the header uses most),
@@ -385,16 +397,7 @@ pub fn parse(
             "unrecognised header: expected an INSEE base-cc-evol-struct-pop file (CODGEO, Pyy_POP65P…), an INSEE base-cc-diplomes-formation file (CODGEO, Pyy_NSCOL15P_DIPLMIN…), a CAF per-commune file (Codes_Insee, ALL_RSA or ALL_AAH…) or a France Travail file (a commune code and one column of categories ABC)",
         )
     })?;
-    let required = |name: &str| {
-        header.find(name).ok_or_else(|| {
-            error(
-                file,
-                Some(1),
-                Some(name),
-                format!("column {name} is missing"),
-            )
-        })
-    };
+    let required = |name: &str| header.require(file, name);
     // (column, field) pairs to read, and the commune-code column.
     let mut columns: Vec<(usize, Field)> = Vec::new();
     let mut vintage = None;

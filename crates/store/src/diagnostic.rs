@@ -5,6 +5,7 @@
 use passerelle_diagnostic::geo::{CommuneGeo, Geography};
 use passerelle_diagnostic::import::{Field, IndicatorFile};
 use passerelle_diagnostic::needs::{Indicators, SourceNote};
+use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
 use sqlx::{AnyConnection, Row};
 
 use crate::batch::{self, Value};
@@ -70,6 +71,25 @@ impl Database {
             });
         }
         Ok(geo)
+    }
+
+    /// Every place, as the portrait counts it, in the communes of `geo`: the
+    /// place's INSEE code, else the commune the store attached it to, else
+    /// the nearest commune centre (see `OfferPlace::from_place`).
+    pub async fn diagnostic_places(&self, geo: &Geography) -> Result<Vec<OfferPlace>, StoreError> {
+        let locator = CommuneLocator::new(geo);
+        Ok(self
+            .places()
+            .await?
+            .into_iter()
+            .map(|stored| {
+                let mut place = stored.place;
+                if place.code_insee.is_none() {
+                    place.code_insee = stored.commune_code;
+                }
+                OfferPlace::from_place(&place, geo, &locator)
+            })
+            .collect())
     }
 
     /// Stores a parsed indicator file, all or nothing: its figures replace

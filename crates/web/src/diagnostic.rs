@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use passerelle_diagnostic::export;
 use passerelle_diagnostic::geo::{Geography, Territory};
 use passerelle_diagnostic::needs::{Indicators, Total};
-use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
+use passerelle_diagnostic::offer::OfferPlace;
 use passerelle_diagnostic::portrait::{Analysis, Portrait, Settings, Summary, check_service};
 use passerelle_places::vocab;
 use serde::Deserialize;
@@ -76,20 +76,7 @@ struct Loaded {
 async fn load(state: &AppState) -> Result<Loaded, passerelle_store::StoreError> {
     let geo = state.db.diagnostic_geography().await?;
     let indicators = state.db.diagnostic_indicators().await?;
-    let locator = CommuneLocator::new(&geo);
-    let places = state
-        .db
-        .places()
-        .await?
-        .into_iter()
-        .map(|stored| {
-            let mut place = stored.place;
-            if place.code_insee.is_none() {
-                place.code_insee = stored.commune_code;
-            }
-            OfferPlace::from_place(&place, &geo, &locator)
-        })
-        .collect();
+    let places = state.db.diagnostic_places(&geo).await?;
     Ok(Loaded {
         geo,
         indicators,
@@ -156,6 +143,10 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 struct Figure {
     label: &'static str,
     value: String,
+}
+
+fn figure(label: &'static str, value: String) -> Figure {
+    Figure { label, value }
 }
 
 struct TerritoryRow {
@@ -299,96 +290,86 @@ fn report(p: &Portrait, params: &Params) -> Report {
         .unwrap_or_else(|| "tous services".into());
     let query_service = p.settings.service.clone().unwrap_or_default();
     let needs = vec![
-        Figure {
-            label: "Population (légale)",
-            value: fr_number(n.population),
-        },
-        Figure {
-            label: "Personnes en fragilité socio-numérique (PORTREA : 65 ans et plus + sans diplôme)",
-            value: count(&n.fragility),
-        },
-        Figure {
-            label: "Taux de fragilité",
-            value: if n.fragility.value.is_none() {
+        figure("Population (légale)", fr_number(n.population)),
+        figure(
+            "Personnes en fragilité socio-numérique (PORTREA : 65 ans et plus + sans diplôme)",
+            count(&n.fragility),
+        ),
+        figure(
+            "Taux de fragilité",
+            if n.fragility.value.is_none() {
                 NOT_LOADED.into()
             } else {
                 percent(n.fragility_rate)
             },
-        },
-        Figure {
-            label: "Fragilité sans double compte (estimation)",
-            value: count(&n.fragility_deduplicated),
-        },
-        Figure {
-            label: "65 ans et plus",
-            value: count(&n.pop_65_plus),
-        },
-        Figure {
-            label: "Sans diplôme ou CEP (15 ans et plus non scolarisés)",
-            value: count(&n.no_diploma),
-        },
-        Figure {
-            label: "Démarches complexes chaque mois (minima sociaux + demandeurs d’emploi)",
-            value: count(&n.complex_procedures),
-        },
-        Figure {
-            label: "Allocataires de minima sociaux (CAF)",
-            value: count(&n.minima_sociaux),
-        },
-        Figure {
-            label: "Demandeurs d’emploi (France Travail, catégories A, B, C)",
-            value: count(&n.job_seekers),
-        },
-        Figure {
-            label: "Chômeurs de 15 à 64 ans (recensement 2021)",
-            value: count(&n.census_unemployed_15_64),
-        },
-        Figure {
-            label: "Taux de chômage 15–64 ans (recensement 2021)",
-            value: percent(n.census_unemployment_rate),
-        },
-        Figure {
-            label: "Indice de fragilité numérique (score 0–10, moyenne pondérée par la population)",
-            value: opt(n.ifn_score, 1),
-        },
+        ),
+        figure(
+            "Fragilité sans double compte (estimation)",
+            count(&n.fragility_deduplicated),
+        ),
+        figure("65 ans et plus", count(&n.pop_65_plus)),
+        figure(
+            "Sans diplôme ou CEP (15 ans et plus non scolarisés)",
+            count(&n.no_diploma),
+        ),
+        figure(
+            "Démarches complexes chaque mois (minima sociaux + demandeurs d’emploi)",
+            count(&n.complex_procedures),
+        ),
+        figure(
+            "Allocataires de minima sociaux (CAF)",
+            count(&n.minima_sociaux),
+        ),
+        figure(
+            "Demandeurs d’emploi (France Travail, catégories A, B, C)",
+            count(&n.job_seekers),
+        ),
+        figure(
+            "Chômeurs de 15 à 64 ans (recensement 2021)",
+            count(&n.census_unemployed_15_64),
+        ),
+        figure(
+            "Taux de chômage 15–64 ans (recensement 2021)",
+            percent(n.census_unemployment_rate),
+        ),
+        figure(
+            "Indice de fragilité numérique (score 0–10, moyenne pondérée par la population)",
+            opt(n.ifn_score, 1),
+        ),
     ];
     let offer = vec![
-        Figure {
-            label: "Lieux d’aide",
-            value: fr_number(s.offer.places as i64),
-        },
-        Figure {
-            label: "dont itinérants (comptés à leur adresse)",
-            value: fr_number(s.offer.itinerant as i64),
-        },
-        Figure {
-            label: "Lieux offrant le service choisi",
-            value: fr_number(s.places_for_service as i64),
-        },
-        Figure {
-            label: "Lieux pour 10 000 habitants (service choisi)",
-            value: opt(s.places_per_10000_inhabitants, 1),
-        },
-        Figure {
-            label: "Heures d’ouverture par semaine (lieux aux horaires connus)",
-            value: format!(
+        figure("Lieux d’aide", fr_number(s.offer.places as i64)),
+        figure(
+            "dont itinérants (comptés à leur adresse)",
+            fr_number(s.offer.itinerant as i64),
+        ),
+        figure(
+            "Lieux offrant le service choisi",
+            fr_number(s.places_for_service as i64),
+        ),
+        figure(
+            "Lieux pour 10 000 habitants (service choisi)",
+            opt(s.places_per_10000_inhabitants, 1),
+        ),
+        figure(
+            "Heures d’ouverture par semaine (lieux aux horaires connus)",
+            format!(
                 "{} h ({} lieux sur {})",
                 decimal(s.offer.hours_per_week, 0),
                 s.offer.places_with_hours,
                 s.offer.places
             ),
-        },
-        Figure {
-            label: "Heures par semaine pour 10 000 habitants",
-            value: opt(s.hours_per_week_per_10000_inhabitants, 0),
-        },
-        Figure {
-            label: "Heures par semaine pour 10 000 personnes en fragilité",
-            value: s
-                .hours_per_week_per_10000_in_need
+        ),
+        figure(
+            "Heures par semaine pour 10 000 habitants",
+            opt(s.hours_per_week_per_10000_inhabitants, 0),
+        ),
+        figure(
+            "Heures par semaine pour 10 000 personnes en fragilité",
+            s.hours_per_week_per_10000_in_need
                 .map(|v| decimal(v, 0))
                 .unwrap_or_else(|| NOT_LOADED.into()),
-        },
+        ),
     ];
     let t = &p.settings.thresholds;
     let access = p
