@@ -586,11 +586,14 @@ async fn page(
     })
 }
 
-/// An export of the portrait, or 400 with the reason.
+/// An export of the portrait (`diagnostic-<territory>-<suffix>`), or 400
+/// with the reason.
 async fn export_with(
     state: &AppState,
     params: &Params,
-    make: impl FnOnce(&Portrait, &Loaded) -> (&'static str, String, Vec<u8>),
+    content_type: &'static str,
+    suffix: &str,
+    body: impl FnOnce(&Portrait, &Loaded) -> Vec<u8>,
 ) -> Response {
     let loaded = match load(state).await {
         Ok(l) => l,
@@ -598,7 +601,10 @@ async fn export_with(
     };
     match portrait(&loaded, params) {
         Ok(p) => {
-            let (content_type, name, body) = make(&p, &loaded);
+            let name = format!(
+                "diagnostic-{}-{suffix}",
+                p.territory.replace([':', ','], "-")
+            );
             (
                 [
                     (header::CONTENT_TYPE, content_type.to_string()),
@@ -607,7 +613,7 @@ async fn export_with(
                         format!("attachment; filename=\"{name}\""),
                     ),
                 ],
-                body,
+                body(&p, &loaded),
             )
                 .into_response()
         }
@@ -615,46 +621,33 @@ async fn export_with(
     }
 }
 
-fn file_stem(p: &Portrait) -> String {
-    format!("diagnostic-{}", p.territory.replace([':', ','], "-"))
-}
+const CSV: &str = "text/csv; charset=utf-8";
+const GEOJSON: &str = "application/geo+json";
 
 async fn communes_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
-    export_with(&state, &params, |p, _| {
-        (
-            "text/csv; charset=utf-8",
-            format!("{}-communes.csv", file_stem(p)),
-            export::communes_csv(p),
-        )
+    export_with(&state, &params, CSV, "communes.csv", |p, _| {
+        export::communes_csv(p)
     })
     .await
 }
 
 async fn territories_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
-    export_with(&state, &params, |p, _| {
-        (
-            "text/csv; charset=utf-8",
-            format!("{}-territoires.csv", file_stem(p)),
-            export::territories_csv(p),
-        )
+    export_with(&state, &params, CSV, "territoires.csv", |p, _| {
+        export::territories_csv(p)
     })
     .await
 }
 
 async fn communes_geojson(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
-    export_with(&state, &params, |p, _| {
-        (
-            "application/geo+json",
-            format!("{}-communes.geojson", file_stem(p)),
-            export::communes_geojson(p).to_string().into_bytes(),
-        )
+    export_with(&state, &params, GEOJSON, "communes.geojson", |p, _| {
+        export::communes_geojson(p).to_string().into_bytes()
     })
     .await
 }
 
 /// The places of the territory offering the service, for the map.
 async fn places_geojson(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
-    export_with(&state, &params, |p, loaded| {
+    export_with(&state, &params, GEOJSON, "lieux.geojson", |p, loaded| {
         let codes: std::collections::HashSet<&str> =
             p.communes.iter().map(|r| r.code.as_str()).collect();
         let features: Vec<serde_json::Value> = loaded
@@ -671,12 +664,9 @@ async fn places_geojson(State(state): State<AppState>, Query(params): Query<Para
                 }))
             })
             .collect();
-        let body = serde_json::json!({"type": "FeatureCollection", "features": features});
-        (
-            "application/geo+json",
-            format!("{}-lieux.geojson", file_stem(p)),
-            body.to_string().into_bytes(),
-        )
+        serde_json::json!({"type": "FeatureCollection", "features": features})
+            .to_string()
+            .into_bytes()
     })
     .await
 }
