@@ -81,6 +81,10 @@ struct PortraitArgs {
     /// most recent in each file.
     #[arg(long)]
     vintage: Option<String>,
+    /// OSRM server (http://host:port): real road times to the nearest place
+    /// offering the service (table service), beside the estimate.
+    #[arg(long, env = "PASSERELLE_OSRM_URL")]
+    osrm_url: Option<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -206,7 +210,19 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         file.apply(&mut indicators);
     }
     let places = db.diagnostic_places(&geo).await?;
-    let analysis = Analysis::new(&geo, &indicators, places);
+    let mut analysis = Analysis::new(&geo, &indicators, places);
+    if let Some(url) = &args.osrm_url {
+        let osrm = passerelle_web::osrm::Osrm::parse(url).map_err(anyhow::Error::msg)?;
+        let positions = geo.resolve(&territory)?;
+        passerelle_web::osrm::add_road_times(
+            &osrm,
+            &mut analysis,
+            settings.service.as_deref(),
+            &positions,
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+    }
     let portrait = analysis.portrait(&territory, &settings)?;
     let text = match (args.format, args.table) {
         (Format::Json, _) => serde_json::to_string_pretty(&portrait)? + "\n",

@@ -196,6 +196,10 @@ struct ServeArgs {
     /// background; lists work the same.
     #[arg(long, env = "PASSERELLE_TILE_URL")]
     tile_url: Option<String>,
+    /// OSRM server (http://host:port) whose table service gives the
+    /// Diagnostic real road times; without it they are estimated.
+    #[arg(long, env = "PASSERELLE_OSRM_URL")]
+    osrm_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -393,7 +397,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
     let state = AppState::new(
         db.clone(),
-        WebConfig::new(&public_url, smtp.is_some()).with_tiles(args.tile_url.clone()),
+        WebConfig::new(&public_url, smtp.is_some())
+            .with_tiles(args.tile_url.clone())
+            .with_osrm(
+                args.osrm_url
+                    .as_deref()
+                    .map(passerelle_web::osrm::Osrm::parse)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+            ),
     );
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));

@@ -111,6 +111,9 @@ pub struct NearestTable {
     pub nearest: Vec<Option<usize>>,
     /// Places offering the service counted in each commune.
     pub in_commune: Vec<u32>,
+    /// Real road time to the nearest place by road, minutes, when a routing
+    /// server gave it (`None` inside: no route or not asked).
+    pub road_minutes: Option<Vec<Option<f64>>>,
 }
 
 impl NearestTable {
@@ -143,8 +146,40 @@ impl NearestTable {
             distance_km,
             nearest,
             in_commune,
+            road_minutes: None,
         }
     }
+}
+
+/// For the communes at `positions` (geography order), the `k` places
+/// offering `service` nearest as the crow flies: the candidates a routing
+/// server is asked about, since the nearest by road is almost always among
+/// them.
+pub fn road_candidates(
+    geo: &Geography,
+    places: &[OfferPlace],
+    service: Option<&str>,
+    positions: &[usize],
+    k: usize,
+) -> Vec<Vec<usize>> {
+    let index = PointIndex::new(
+        (0..places.len())
+            .filter(|&i| places[i].offers(service))
+            .filter_map(|i| places[i].point.map(|p| (p, i)))
+            .collect(),
+    );
+    positions
+        .iter()
+        .map(|&i| match geo.communes[i].centre {
+            Some(c) => index
+                .tree
+                .nearest_neighbor_iter(unit_vector(c))
+                .take(k)
+                .map(|item| item.data)
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect()
 }
 
 /// Thresholds of the access indicators.
@@ -182,6 +217,9 @@ pub struct Coverage {
     pub share_within_km: Option<f64>,
     /// Share within `within_minutes` by road, estimated with `RoadModel`.
     pub share_within_minutes_estimated: Option<f64>,
+    /// The same from real road times (routing server), over the communes
+    /// that have one.
+    pub share_within_minutes_road: Option<f64>,
     /// Communes with no such place within `within_km` (or none at all).
     pub uncovered_communes: usize,
 }
@@ -200,6 +238,7 @@ impl Coverage {
         let (mut in_commune, mut weighted, mut weight, mut within, mut within_min) =
             (0i64, 0.0, 0i64, 0i64, 0i64);
         let (mut need_in, mut need_all) = (0.0, 0.0);
+        let (mut road_within, mut road_weight) = (0i64, 0i64);
         let mut uncovered = 0;
         for (k, &i) in communes.iter().enumerate() {
             let pop = geo.communes[i].population;
@@ -212,6 +251,12 @@ impl Coverage {
                 need_all += n[k];
                 if here {
                     need_in += n[k];
+                }
+            }
+            if let Some(m) = table.road_minutes.as_ref().and_then(|r| r[i]) {
+                road_weight += pop;
+                if m <= t.within_minutes {
+                    road_within += pop;
                 }
             }
             match table.distance_km[i] {
@@ -240,6 +285,7 @@ impl Coverage {
             mean_distance_km: (weight > 0).then(|| weighted / weight as f64),
             share_within_km: share(within, weight),
             share_within_minutes_estimated: share(within_min, weight),
+            share_within_minutes_road: share(road_within, road_weight),
             uncovered_communes: uncovered,
         }
     }

@@ -24,7 +24,7 @@ fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     w.into_inner().expect("in-memory write")
 }
 
-pub const COMMUNE_COLUMNS: [&str; 20] = [
+pub const COMMUNE_COLUMNS: [&str; 21] = [
     "rang_priorite",
     "code_insee",
     "nom",
@@ -44,6 +44,7 @@ pub const COMMUNE_COLUMNS: [&str; 20] = [
     "heures_semaine",
     "distance_km",
     "temps_route_estime_min",
+    "temps_route_min",
     "non_couverte",
 ];
 
@@ -68,6 +69,7 @@ fn commune_cells(r: &CommuneRow) -> Vec<String> {
         num(Some(r.hours_per_week)),
         num(r.nearest_km),
         num(r.road_minutes_estimated),
+        num(r.road_minutes),
         if r.uncovered { "oui" } else { "non" }.into(),
     ]
 }
@@ -77,7 +79,7 @@ pub fn communes_csv(p: &Portrait) -> Vec<u8> {
     write(&COMMUNE_COLUMNS, p.communes.iter().map(commune_cells))
 }
 
-pub const TERRITORY_COLUMNS: [&str; 19] = [
+pub const TERRITORY_COLUMNS: [&str; 20] = [
     "role",
     "territoire",
     "nom",
@@ -96,6 +98,7 @@ pub const TERRITORY_COLUMNS: [&str; 19] = [
     "distance_moyenne_km",
     "part_population_a_moins_de_n_km",
     "part_population_a_moins_de_m_min_estime",
+    "part_population_a_moins_de_m_min_route",
     "communes_non_couvertes",
 ];
 
@@ -124,6 +127,7 @@ fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
         num(c.mean_distance_km),
         num(c.share_within_km),
         num(c.share_within_minutes_estimated),
+        num(c.share_within_minutes_road),
         c.uncovered_communes.to_string(),
     ]
 }

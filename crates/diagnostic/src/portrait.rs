@@ -150,6 +150,9 @@ pub struct CommuneRow {
     pub hours_per_week: f64,
     pub nearest_km: Option<f64>,
     pub road_minutes_estimated: Option<f64>,
+    /// Real road time to the nearest place by road, when a routing server
+    /// gave it.
+    pub road_minutes: Option<f64>,
     /// No place offering the service within `within_km`.
     pub uncovered: bool,
     pub priority: Option<f64>,
@@ -239,6 +242,18 @@ impl<'a> Analysis<'a> {
             places,
             tables: tables.into_iter().map(|(_, t)| t).collect(),
             by_commune,
+        }
+    }
+
+    /// Real road times (minutes, geography order) for one service, from a
+    /// routing server; the portraits then give them beside the estimate.
+    pub fn set_road_minutes(&mut self, service: Option<&str>, minutes: Vec<Option<f64>>) {
+        if let Some(t) = self
+            .tables
+            .iter_mut()
+            .find(|t| t.service.as_deref() == service)
+        {
+            t.road_minutes = Some(minutes);
         }
     }
 
@@ -385,6 +400,7 @@ impl<'a> Analysis<'a> {
             hours_per_week: hours,
             nearest_km: nearest,
             road_minutes_estimated: nearest.map(|d| settings.thresholds.road.minutes(d)),
+            road_minutes: table.road_minutes.as_ref().and_then(|r| r[i]),
             uncovered: nearest.is_none_or(|d| d > settings.thresholds.within_km),
             priority: None,
             rank: None,

@@ -363,3 +363,37 @@ fn exports_leave_figures_not_loaded_empty() {
     assert_eq!(geojson["features"][0]["geometry"]["coordinates"][1], 48.5);
     assert!(geojson["features"][0]["properties"]["complex_procedures"].is_null());
 }
+
+#[test]
+fn real_road_times_stand_beside_the_estimate() {
+    use passerelle_diagnostic::access::road_candidates;
+    let (geo, ind, mut places) = small();
+    // A second place for the service, in 35004.
+    places.push(Place {
+        nom: "Mairie".into(),
+        code_insee: Some("35004".into()),
+        services: vec![AIDE.into()],
+        ..Default::default()
+    });
+    let mut a = analysis(&geo, &ind, &places);
+    let all: Vec<usize> = (0..4).collect();
+    let candidates = road_candidates(&geo, &a.places, Some(AIDE), &all, 5);
+    // 35002 (48.1): the place of 35001 (0.1° away) before that of 35004.
+    assert_eq!(candidates[1], vec![0, 2]);
+    assert_eq!(candidates[3], vec![2, 0]);
+    a.set_road_minutes(Some(AIDE), vec![Some(0.0), Some(5.0), Some(12.0), None]);
+    let settings = Settings {
+        service: Some(AIDE.into()),
+        ..Default::default()
+    };
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &settings)
+        .unwrap();
+    let c = &p.summary.coverage;
+    assert_eq!(c.share_within_minutes_road, Some(1500.0 / 1800.0));
+    let b = p.communes.iter().find(|r| r.code == "35002").unwrap();
+    assert_eq!(b.road_minutes, Some(5.0));
+    assert!(b.road_minutes_estimated.unwrap() > 17.0);
+    // Other services have no road times.
+    assert_eq!(p.coverage_by_service[0].share_within_minutes_road, None);
+}

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::osrm::add_road_times;
 use crate::pages::{Chrome, Crumb, crumbs, fr_number, render, storage_failure};
 use crate::routes::Route;
 
@@ -84,8 +85,14 @@ async fn load(state: &AppState) -> Result<Loaded, passerelle_store::StoreError> 
     })
 }
 
-/// The portrait the parameters ask for, or a sentence saying what is wrong.
-fn portrait(loaded: &Loaded, params: &Params) -> Result<Portrait, String> {
+/// The portrait the parameters ask for (with real road times for the
+/// chosen service when an OSRM server is configured, and a sentence saying
+/// where they come from), or a sentence saying what is wrong.
+async fn portrait(
+    state: &AppState,
+    loaded: &Loaded,
+    params: &Params,
+) -> Result<(Portrait, Option<String>), String> {
     let territory: Territory = params
         .territory_text()
         .parse()
@@ -93,18 +100,33 @@ fn portrait(loaded: &Loaded, params: &Params) -> Result<Portrait, String> {
     let service = params.service();
     check_service(service.as_deref())
         .map_err(|_| "Ce service ne fait pas partie du standard national.".to_string())?;
-    let analysis = Analysis::new(&loaded.geo, &loaded.indicators, loaded.places.clone());
-    analysis
-        .portrait(
-            &territory,
-            &Settings {
-                service,
-                ..Settings::default()
+    const UNKNOWN: &str =
+        "Aucune commune chargée ne correspond à ce territoire : vérifiez le code.";
+    let positions = loaded
+        .geo
+        .resolve(&territory)
+        .map_err(|_| UNKNOWN.to_string())?;
+    let mut analysis = Analysis::new(&loaded.geo, &loaded.indicators, loaded.places.clone());
+    let road_note = match &state.config.osrm {
+        None => None,
+        Some(osrm) => Some(
+            match add_road_times(osrm, &mut analysis, service.as_deref(), &positions).await {
+                Ok(()) => "Temps de route réels pour le service choisi : serveur de calcul d’itinéraires OSRM.".to_string(),
+                Err(e) => {
+                    tracing::warn!("road times: {e}");
+                    "Le serveur de calcul d’itinéraires ne répond pas : temps de route estimés seulement.".to_string()
+                }
             },
-        )
-        .map_err(|_| {
-            "Aucune commune chargée ne correspond à ce territoire : vérifiez le code.".to_string()
-        })
+        ),
+    };
+    let settings = Settings {
+        service,
+        ..Settings::default()
+    };
+    let p = analysis
+        .portrait(&territory, &settings)
+        .map_err(|_| UNKNOWN.to_string())?;
+    Ok((p, road_note))
 }
 
 const NOT_LOADED: &str = "données non chargées";
@@ -133,6 +155,11 @@ fn percent(v: Option<f64>) -> String {
 
 fn km(v: Option<f64>) -> String {
     v.map(|v| format!("{} km", decimal(v, 1)))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn minutes(v: Option<f64>) -> String {
+    v.map(|m| format!("{} min", decimal(m, 0)))
         .unwrap_or_else(|| "—".into())
 }
 
@@ -218,6 +245,7 @@ struct CommuneView {
     places: String,
     nearest: String,
     minutes: String,
+    road_minutes: String,
     uncovered: bool,
     priority: String,
 }
@@ -229,6 +257,7 @@ struct AccessRow {
     mean_km: String,
     within_km: String,
     within_minutes: String,
+    within_minutes_road: String,
     uncovered: String,
 }
 
@@ -276,11 +305,12 @@ struct Report {
     uncovered: Vec<String>,
     sources: Vec<String>,
     ifn_epci: Option<String>,
+    road_note: Option<String>,
 }
 
 const COMMUNES_SHOWN: usize = 50;
 
-fn report(p: &Portrait, params: &Params) -> Report {
+fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
     let s = &p.summary;
     let n = &s.needs;
     let service_label = p
@@ -385,6 +415,7 @@ fn report(p: &Portrait, params: &Params) -> Report {
             mean_km: km(c.mean_distance_km),
             within_km: percent(c.share_within_km),
             within_minutes: percent(c.share_within_minutes_estimated),
+            within_minutes_road: percent(c.share_within_minutes_road),
             uncovered: fr_number(c.uncovered_communes as i64),
         })
         .collect();
@@ -408,10 +439,8 @@ fn report(p: &Portrait, params: &Params) -> Report {
             ifn: opt(r.ifn_score, 1),
             places: r.places.to_string(),
             nearest: km(r.nearest_km),
-            minutes: r
-                .road_minutes_estimated
-                .map(|m| format!("{} min", decimal(m, 0)))
-                .unwrap_or_else(|| "—".into()),
+            minutes: minutes(r.road_minutes_estimated),
+            road_minutes: minutes(r.road_minutes),
             uncovered: r.uncovered,
             priority: opt(r.priority.map(|v| v * 100.0), 0),
         })
@@ -429,6 +458,7 @@ fn report(p: &Portrait, params: &Params) -> Report {
             .collect()
     };
     Report {
+        road_note,
         label: p.label.clone(),
         service: service_label,
         query: params.query(),
@@ -550,8 +580,8 @@ async fn page(
         Ok(l) => l,
         Err(e) => return storage_failure(e),
     };
-    let (report, error) = match portrait(&loaded, &params) {
-        Ok(p) => (Some(report(&p, &params)), None),
+    let (report, error) = match portrait(&state, &loaded, &params).await {
+        Ok((p, road_note)) => (Some(report(&p, &params, road_note)), None),
         Err(e) => (None, Some(e)),
     };
     let service = params.service().unwrap_or_default();
@@ -599,8 +629,8 @@ async fn export_with(
         Ok(l) => l,
         Err(e) => return storage_failure(e),
     };
-    match portrait(&loaded, params) {
-        Ok(p) => {
+    match portrait(state, &loaded, params).await {
+        Ok((p, _)) => {
             let name = format!(
                 "diagnostic-{}-{suffix}",
                 p.territory.replace([':', ','], "-")

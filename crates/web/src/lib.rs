@@ -14,6 +14,7 @@ mod auth;
 mod diagnostic;
 mod error;
 pub mod mailer;
+pub mod osrm;
 mod pages;
 mod places;
 mod routes;
@@ -101,6 +102,8 @@ pub struct WebConfig {
     /// Tile server for maps (`PASSERELLE_TILE_URL`); without it maps show
     /// the places on a plain background and the lists work as ever.
     pub tile_url: Option<String>,
+    /// OSRM server giving the Diagnostic real road times.
+    pub osrm: Option<osrm::Osrm>,
 }
 
 impl WebConfig {
@@ -111,7 +114,13 @@ impl WebConfig {
             public_url,
             smtp_configured,
             tile_url: None,
+            osrm: None,
         }
+    }
+
+    pub fn with_osrm(mut self, osrm: Option<osrm::Osrm>) -> Self {
+        self.osrm = osrm;
+        self
     }
 
     /// Map tiles from `url` (`https://tiles.example.org/{z}/{x}/{y}.png`);

@@ -1,0 +1,340 @@
+//! Real road times from an OSRM server (`PASSERELLE_OSRM_URL`, its `table`
+//! service), replacing the Diagnostic's estimate where it answers. A plain
+//! HTTP/1.1 client (~80 lines): OSRM runs beside Passerelle on a trusted
+//! network, like PostgreSQL; put a local proxy in front for TLS.
+
+use passerelle_diagnostic::access::road_candidates;
+use passerelle_diagnostic::portrait::Analysis;
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Origins per table request: with 5 candidates each, at most 90
+/// coordinates, within OSRM's default `--max-table-size` of 100.
+const ORIGINS_PER_REQUEST: usize = 15;
+/// Places asked about per commune: the nearest as the crow flies.
+const CANDIDATES: usize = 5;
+
+/// An OSRM server, `http://host:port[/prefix]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Osrm {
+    host: String,
+    port: u16,
+    prefix: String,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    code: String,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    durations: Vec<Vec<Option<f64>>>,
+}
+
+impl Osrm {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url
+            .trim_end_matches('/')
+            .strip_prefix("http://")
+            .ok_or_else(|| {
+                format!("PASSERELLE_OSRM_URL {url:?}: only http://host:port is supported")
+            })?;
+        let (authority, prefix) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].to_string()),
+            None => (rest, String::new()),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse()
+                    .map_err(|_| format!("PASSERELLE_OSRM_URL {url:?}: bad port"))?,
+            ),
+            None => (authority.to_string(), 80),
+        };
+        if host.is_empty() {
+            return Err(format!("PASSERELLE_OSRM_URL {url:?}: no host"));
+        }
+        Ok(Self { host, port, prefix })
+    }
+
+    async fn get(&self, path: &str) -> Result<String, String> {
+        let fail = |e: std::io::Error| format!("OSRM {}:{}: {e}", self.host, self.port);
+        let mut stream = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(fail)?;
+        let request = format!(
+            "GET {}{path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            self.prefix, self.host
+        );
+        stream.write_all(request.as_bytes()).await.map_err(fail)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.map_err(fail)?;
+        let text = String::from_utf8_lossy(&raw);
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| "OSRM: malformed HTTP answer".to_string())?;
+        let chunked = head.lines().any(|l| {
+            l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked")
+        });
+        Ok(if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        })
+    }
+
+    /// Road durations in seconds from each source to each destination
+    /// (`None`: no route).
+    pub async fn durations(
+        &self,
+        sources: &[(f64, f64)],
+        destinations: &[(f64, f64)],
+    ) -> Result<Vec<Vec<Option<f64>>>, String> {
+        let coords: Vec<String> = sources
+            .iter()
+            .chain(destinations)
+            .map(|(lat, lng)| format!("{lng:.6},{lat:.6}"))
+            .collect();
+        let list = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        let path = format!(
+            "/table/v1/driving/{}?sources={}&destinations={}&annotations=duration",
+            coords.join(";"),
+            list(0, sources.len()),
+            list(sources.len(), destinations.len())
+        );
+        let body = self.get(&path).await?;
+        let table: Table = serde_json::from_str(&body)
+            .map_err(|e| format!("OSRM: unreadable table answer: {e}"))?;
+        if table.code != "Ok" {
+            return Err(format!(
+                "OSRM: {} {}",
+                table.code,
+                table.message.unwrap_or_default()
+            ));
+        }
+        if table.durations.len() != sources.len()
+            || table
+                .durations
+                .iter()
+                .any(|row| row.len() != destinations.len())
+        {
+            return Err("OSRM: the table does not have the size asked for".into());
+        }
+        Ok(table.durations)
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Asks `osrm` the road time from each commune at `positions` to the
+/// nearest (by road) of its candidate places offering `service`, and gives
+/// them to `analysis`.
+pub async fn add_road_times(
+    osrm: &Osrm,
+    analysis: &mut Analysis<'_>,
+    service: Option<&str>,
+    positions: &[usize],
+) -> Result<(), String> {
+    let geo = analysis.geo;
+    let candidates = road_candidates(geo, &analysis.places, service, positions, CANDIDATES);
+    let mut minutes: Vec<Option<f64>> = vec![None; geo.communes.len()];
+    let chunks = positions
+        .chunks(ORIGINS_PER_REQUEST)
+        .zip(candidates.chunks(ORIGINS_PER_REQUEST));
+    for (origins, their_candidates) in chunks {
+        let mut sources = Vec::new();
+        let mut source_of = Vec::new();
+        for (k, &i) in origins.iter().enumerate() {
+            if let (Some(c), false) = (geo.communes[i].centre, their_candidates[k].is_empty()) {
+                source_of.push(k);
+                sources.push(c);
+            }
+        }
+        let mut places: Vec<usize> = their_candidates.iter().flatten().copied().collect();
+        places.sort_unstable();
+        places.dedup();
+        if sources.is_empty() {
+            continue;
+        }
+        let destinations: Vec<(f64, f64)> = places
+            .iter()
+            .map(|&p| analysis.places[p].point.expect("candidates have a point"))
+            .collect();
+        let table = osrm.durations(&sources, &destinations).await?;
+        for (row, &k) in table.iter().zip(&source_of) {
+            let best = their_candidates[k]
+                .iter()
+                .filter_map(|p| row[places.binary_search(p).expect("listed")])
+                .fold(None, |best: Option<f64>, s| {
+                    Some(best.map_or(s, |b| b.min(s)))
+                });
+            minutes[origins[k]] = best.map(|s| s / 60.0);
+        }
+    }
+    analysis.set_road_minutes(service, minutes);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use passerelle_diagnostic::geo::{CommuneGeo, Geography, Territory};
+    use passerelle_diagnostic::needs::Indicators;
+    use passerelle_diagnostic::offer::OfferPlace;
+    use passerelle_diagnostic::portrait::Settings;
+    use tokio::net::TcpListener;
+
+    /// A fake OSRM: the duration from source s to destination d is
+    /// `600 × (d + 1) − 60 × s` seconds, except "no route" to the first
+    /// destination from the first source; answers chunked.
+    async fn fake_osrm() -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let mut paths = Vec::new();
+            while let Ok(Ok((mut socket, _))) =
+                tokio::time::timeout(std::time::Duration::from_millis(500), listener.accept()).await
+            {
+                let mut buf = vec![0u8; 65536];
+                let n = socket.read(&mut buf).await.unwrap();
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = request.split(' ').nth(1).unwrap().to_string();
+                let query = path.split_once('?').unwrap().1.to_string();
+                let count = |key: &str| {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(key))
+                        .unwrap()
+                        .split(';')
+                        .count()
+                };
+                let (sources, destinations) = (count("sources="), count("destinations="));
+                let rows: Vec<Vec<Option<f64>>> = (0..sources)
+                    .map(|s| {
+                        (0..destinations)
+                            .map(|d| (s + d > 0).then(|| 600.0 * (d + 1) as f64 - 60.0 * s as f64))
+                            .collect()
+                    })
+                    .collect();
+                let body = serde_json::json!({"code": "Ok", "durations": rows}).to_string();
+                let (a, b) = body.split_at(body.len() / 2);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len(),
+                    b.len()
+                );
+                socket.write_all(answer.as_bytes()).await.unwrap();
+                paths.push(path);
+            }
+            paths
+        });
+        (url, handle)
+    }
+
+    #[tokio::test]
+    async fn road_times_come_from_the_table_service() {
+        let mut geo = Geography::default();
+        for (code, lat) in [("35001", 48.0), ("35002", 48.1), ("35003", 48.2)] {
+            geo.push(CommuneGeo {
+                code: code.into(),
+                nom: code.into(),
+                departement: "35".into(),
+                region: "53".into(),
+                epci: None,
+                population: 100,
+                centre: Some((lat, -1.0)),
+                postcodes: vec![],
+            });
+        }
+        let place = |lat: f64| OfferPlace {
+            nom: "Lieu".into(),
+            point: Some((lat, -1.0)),
+            approximate: false,
+            commune: None,
+            services: vec!["Aide aux démarches administratives".into()],
+            programmes: vec![],
+            fees: vec![],
+            modalities: vec![],
+            itinerant: false,
+            hours_per_week: None,
+        };
+        let indicators = Indicators::default();
+        let mut analysis = Analysis::new(&geo, &indicators, vec![place(48.0), place(48.2)]);
+        let (url, server) = fake_osrm().await;
+        let osrm = Osrm::parse(&url).unwrap();
+        let service = Some("Aide aux démarches administratives");
+        add_road_times(&osrm, &mut analysis, service, &[0, 1, 2])
+            .await
+            .unwrap();
+        let settings = Settings {
+            service: service.map(str::to_string),
+            ..Settings::default()
+        };
+        let p = analysis
+            .portrait(&Territory::Departement("35".into()), &settings)
+            .unwrap();
+        let minutes = |code: &str| {
+            p.communes
+                .iter()
+                .find(|r| r.code == code)
+                .unwrap()
+                .road_minutes
+        };
+        // Sources 0, 1, 2; destinations: place 0 (d = 0), place 1 (d = 1).
+        // 35001: no route to place 0, 1,200 s to place 1 → 20 min.
+        assert_eq!(minutes("35001"), Some(20.0));
+        // 35002: 600 − 60 = 540 s → 9 min; 35003: 600 − 120 = 480 s → 8 min.
+        assert_eq!(minutes("35002"), Some(9.0));
+        assert_eq!(minutes("35003"), Some(8.0));
+        assert_eq!(p.summary.coverage.share_within_minutes_road, Some(0.0));
+        let paths = server.await.unwrap();
+        assert_eq!(paths.len(), 1);
+        assert!(
+            paths[0].starts_with("/table/v1/driving/-1.000000,48.000000;"),
+            "{}",
+            paths[0]
+        );
+        assert!(paths[0].ends_with("?sources=0;1;2&destinations=3;4&annotations=duration"));
+        // A server that is not there is an error, not a panic.
+        let gone = Osrm::parse("http://127.0.0.1:9").unwrap();
+        assert!(
+            add_road_times(&gone, &mut analysis, service, &[0])
+                .await
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn urls_and_chunked_bodies() {
+        let o = Osrm::parse("http://127.0.0.1:5000/").unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.prefix.as_str()),
+            ("127.0.0.1", 5000, "")
+        );
+        let o = Osrm::parse("http://osrm.local/routage").unwrap();
+        assert_eq!((o.port, o.prefix.as_str()), (80, "/routage"));
+        assert!(Osrm::parse("https://osrm.local").is_err());
+        assert!(Osrm::parse("http://:5000").is_err());
+        assert_eq!(dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
+    }
+}
