@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use passerelle_diagnostic::access::{RoadModel, Thresholds};
-use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
+use passerelle_diagnostic::export::{
+    access_csv, communes_csv, communes_geojson, territories_csv, xlsx,
+};
 use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::import;
 use passerelle_diagnostic::portrait::{Analysis, PriorityWeights, Settings};
@@ -52,10 +54,14 @@ struct PortraitArgs {
     service: Option<String>,
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
-    /// With --format csv: the commune table or the table of the territory,
-    /// its sub-territories and its département and région.
+    /// With --format csv: the commune table, the table of the territory,
+    /// its sub-territories and its département and région, or access by
+    /// service.
     #[arg(long, value_enum, default_value = "communes")]
     table: Table,
+    /// File to write (default: standard output; required for xlsx).
+    #[arg(long)]
+    output: Option<PathBuf>,
     /// "Within N km" and "uncovered: nothing within N km".
     #[arg(long, default_value_t = 10.0)]
     within_km: f64,
@@ -92,12 +98,15 @@ enum Format {
     Json,
     Csv,
     Geojson,
+    /// Every table in one workbook; needs --output.
+    Xlsx,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Table {
     Communes,
     Territoires,
+    Acces,
 }
 
 fn parse_weights(text: &str) -> Result<PriorityWeights> {
@@ -224,13 +233,26 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         .map_err(anyhow::Error::msg)?;
     }
     let portrait = analysis.portrait(&territory, &settings)?;
-    let text = match (args.format, args.table) {
-        (Format::Json, _) => serde_json::to_string_pretty(&portrait)? + "\n",
-        (Format::Geojson, _) => serde_json::to_string(&communes_geojson(&portrait))? + "\n",
-        (Format::Csv, Table::Communes) => String::from_utf8(communes_csv(&portrait))?,
-        (Format::Csv, Table::Territoires) => String::from_utf8(territories_csv(&portrait))?,
+    let bytes = match (args.format, args.table) {
+        (Format::Json, _) => (serde_json::to_string_pretty(&portrait)? + "\n").into_bytes(),
+        (Format::Geojson, _) => {
+            (serde_json::to_string(&communes_geojson(&portrait))? + "\n").into_bytes()
+        }
+        (Format::Csv, Table::Communes) => communes_csv(&portrait),
+        (Format::Csv, Table::Territoires) => territories_csv(&portrait),
+        (Format::Csv, Table::Acces) => access_csv(&portrait),
+        (Format::Xlsx, _) => xlsx(&portrait)?,
     };
-    write!(out, "{text}")?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            writeln!(out, "{} written to {}", portrait.label, path.display())?;
+        }
+        None if matches!(args.format, Format::Xlsx) => {
+            bail!("--format xlsx writes a file: add --output diagnostic.xlsx")
+        }
+        None => write!(out, "{}", String::from_utf8(bytes)?)?,
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
-//! The portrait's tables as CSV (UTF-8, `,`-separated, one header row) and
-//! its communes as GeoJSON. A figure that is not loaded is an empty cell
-//! (`null` in JSON): never a zero.
+//! The portrait's tables as CSV (UTF-8, `,`-separated, one header row) or
+//! as one XLSX workbook, and its communes as GeoJSON. A figure that is not
+//! loaded is an empty cell (`null` in JSON): never a zero.
 
 use serde_json::{Value, json};
 
@@ -77,6 +77,130 @@ fn commune_cells(r: &CommuneRow) -> Vec<String> {
 /// One row per commune, highest priority first.
 pub fn communes_csv(p: &Portrait) -> Vec<u8> {
     write(&COMMUNE_COLUMNS, p.communes.iter().map(commune_cells))
+}
+
+pub const ACCESS_COLUMNS: [&str; 9] = [
+    "service",
+    "population",
+    "part_population_commune_avec_lieu",
+    "part_personnes_fragiles_commune_avec_lieu",
+    "distance_moyenne_km",
+    "part_population_a_moins_de_n_km",
+    "part_population_a_moins_de_m_min_estime",
+    "part_population_a_moins_de_m_min_route",
+    "communes_non_couvertes",
+];
+
+fn access_rows(p: &Portrait) -> impl Iterator<Item = Vec<String>> + '_ {
+    p.coverage_by_service.iter().map(|c| {
+        vec![
+            c.service.clone().unwrap_or_else(|| "Tous services".into()),
+            c.population.to_string(),
+            num(c.share_population_in_commune),
+            num(c.share_in_need_in_commune),
+            num(c.mean_distance_km),
+            num(c.share_within_km),
+            num(c.share_within_minutes_estimated),
+            num(c.share_within_minutes_road),
+            c.uncovered_communes.to_string(),
+        ]
+    })
+}
+
+/// Access to each service (first: any service).
+pub fn access_csv(p: &Portrait) -> Vec<u8> {
+    write(&ACCESS_COLUMNS, access_rows(p))
+}
+
+fn offer_rows(p: &Portrait) -> Vec<Vec<String>> {
+    let o = &p.summary.offer;
+    [
+        ("service", &o.by_service),
+        ("dispositif", &o.by_programme),
+        ("frais", &o.by_fees),
+        ("accompagnement", &o.by_modality),
+    ]
+    .into_iter()
+    .flat_map(|(what, map)| {
+        map.iter()
+            .map(move |(k, v)| vec![what.to_string(), k.clone(), v.to_string()])
+    })
+    .collect()
+}
+
+/// A sheet: name, header, rows.
+type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
+
+/// Every table of the portrait in one workbook: communes, territories,
+/// access by service, offer. Codes stay text; figures are numbers; a
+/// figure not loaded is an empty cell.
+pub fn xlsx(p: &Portrait) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text_columns = [
+        "code_insee",
+        "nom",
+        "departement",
+        "epci",
+        "role",
+        "territoire",
+        "service",
+        "quoi",
+        "valeur",
+    ];
+    let sheets: Vec<Sheet> = vec![
+        (
+            "Communes",
+            COMMUNE_COLUMNS.to_vec(),
+            p.communes.iter().map(commune_cells).collect(),
+        ),
+        (
+            "Territoires",
+            TERRITORY_COLUMNS.to_vec(),
+            std::iter::once(territory_cells("territoire", &p.summary))
+                .chain(
+                    p.subterritories
+                        .iter()
+                        .map(|s| territory_cells("sous-territoire", s)),
+                )
+                .chain(
+                    p.comparison
+                        .iter()
+                        .map(|s| territory_cells("comparaison", s)),
+                )
+                .collect(),
+        ),
+        (
+            "Accès par service",
+            ACCESS_COLUMNS.to_vec(),
+            access_rows(p).collect(),
+        ),
+        ("Offre", vec!["quoi", "valeur", "lieux"], offer_rows(p)),
+    ];
+    for (name, header, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name)?;
+        for (c, h) in header.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c16) = (r as u32 + 1, c as u16);
+                match cell.parse::<f64>() {
+                    _ if cell.is_empty() => {}
+                    Ok(v) if !text_columns.contains(&header[c]) => {
+                        sheet.write_number(r, c16, v)?;
+                    }
+                    _ => {
+                        sheet.write_string(r, c16, cell)?;
+                    }
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+    }
+    book.save_to_buffer()
 }
 
 pub const TERRITORY_COLUMNS: [&str; 20] = [

@@ -397,3 +397,33 @@ fn real_road_times_stand_beside_the_estimate() {
     // Other services have no road times.
     assert_eq!(p.coverage_by_service[0].share_within_minutes_road, None);
 }
+
+#[test]
+fn the_workbook_holds_every_table() {
+    use passerelle_diagnostic::export::{access_csv, xlsx};
+    let (geo, ind, places) = small();
+    let a = analysis(&geo, &ind, &places);
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &Settings::default())
+        .unwrap();
+    let csv = String::from_utf8(access_csv(&p)).unwrap();
+    assert_eq!(csv.lines().count(), 11, "header, any service, 9 services");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("Tous services,2000,0.65,"),
+        "{csv}"
+    );
+    let book = xlsx(&p).unwrap();
+    // An XLSX file is a ZIP archive holding one XML part per sheet.
+    assert_eq!(&book[..2], b"PK");
+    let text = String::from_utf8_lossy(&book);
+    for part in [
+        "xl/worksheets/sheet1.xml",
+        "xl/worksheets/sheet4.xml",
+        "xl/workbook.xml",
+    ] {
+        assert!(text.contains(part), "{part}");
+    }
+}

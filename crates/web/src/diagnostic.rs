@@ -27,6 +27,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/diagnostic", page),
         Route::get("/diagnostic/communes.csv", communes_csv),
         Route::get("/diagnostic/territoires.csv", territories_csv),
+        Route::get("/diagnostic/acces.csv", access_csv),
+        Route::get("/diagnostic/rapport.xlsx", workbook),
         Route::get("/diagnostic/communes.geojson", communes_geojson),
         Route::get("/diagnostic/lieux.geojson", places_geojson),
     ]
@@ -664,6 +666,24 @@ async fn communes_csv(State(state): State<AppState>, Query(params): Query<Params
 async fn territories_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
     export_with(&state, &params, CSV, "territoires.csv", |p, _| {
         export::territories_csv(p)
+    })
+    .await
+}
+
+async fn access_csv(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    export_with(&state, &params, CSV, "acces.csv", |p, _| {
+        export::access_csv(p)
+    })
+    .await
+}
+
+async fn workbook(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    export_with(&state, &params, XLSX, "rapport.xlsx", |p, _| {
+        export::xlsx(p).unwrap_or_else(|e| {
+            tracing::error!("xlsx export: {e}");
+            Vec::new()
+        })
     })
     .await
 }

@@ -298,6 +298,20 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/diagnostic/acces.csv",
+            "/diagnostic/acces.csv?territoire=dep:29".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/diagnostic/rapport.xlsx",
+            "/diagnostic/rapport.xlsx?territoire=epci:200068120".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
             "/diagnostic/communes.geojson",
             "/diagnostic/communes.geojson?territoire=epci:200068120".into(),
             None,

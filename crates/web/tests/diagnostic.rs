@@ -102,6 +102,31 @@ async fn exports_give_every_commune_and_bad_requests_say_why() {
         "{}",
         t.body
     );
+    let x = call(
+        &w.app,
+        &anon,
+        "GET",
+        &format!("/diagnostic/rapport.xlsx?territoire={QBO}"),
+        None,
+    )
+    .await;
+    assert_eq!(x.status, 200);
+    assert!(
+        x.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(x.body.starts_with("PK"), "a ZIP archive");
+    let c = call(
+        &w.app,
+        &anon,
+        "GET",
+        "/diagnostic/acces.csv?territoire=dep:29",
+        None,
+    )
+    .await;
+    assert_eq!(c.body.lines().count(), 11, "{}", c.body);
     let bad = call(
         &w.app,
         &anon,
