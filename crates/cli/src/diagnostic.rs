@@ -220,6 +220,9 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
     }
     let places = db.diagnostic_places(&geo).await?;
     let mut analysis = Analysis::new(&geo, &indicators, places);
+    if let Some((period, counts)) = db.diagnostic_activity().await? {
+        analysis.set_activity(period, &counts);
+    }
     if let Some(url) = &args.osrm_url {
         let osrm = passerelle_web::osrm::Osrm::parse(url).map_err(anyhow::Error::msg)?;
         let positions = geo.resolve(&territory)?;

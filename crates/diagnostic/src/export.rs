@@ -203,7 +203,7 @@ pub fn xlsx(p: &Portrait) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     book.save_to_buffer()
 }
 
-pub const TERRITORY_COLUMNS: [&str; 20] = [
+pub const TERRITORY_COLUMNS: [&str; 23] = [
     "role",
     "territoire",
     "nom",
@@ -224,6 +224,9 @@ pub const TERRITORY_COLUMNS: [&str; 20] = [
     "part_population_a_moins_de_m_min_estime",
     "part_population_a_moins_de_m_min_route",
     "communes_non_couvertes",
+    "accompagnements_un_an",
+    "accompagnements_pour_1000_hab",
+    "accompagnements_pour_1000_fragiles",
 ];
 
 fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
@@ -253,6 +256,12 @@ fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
         num(c.share_within_minutes_estimated),
         num(c.share_within_minutes_road),
         c.uncovered_communes.to_string(),
+        s.activity
+            .as_ref()
+            .map(|a| a.records.to_string())
+            .unwrap_or_default(),
+        num(s.activity.as_ref().and_then(|a| a.per_1000_inhabitants)),
+        num(s.activity.as_ref().and_then(|a| a.per_1000_in_need)),
     ]
 }
 

@@ -5,7 +5,7 @@
 //! `Analysis` computes once, for every commune of the geography and every
 //! service, the nearest place; any number of portraits then read it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use passerelle_places::vocab;
 use serde::Serialize;
@@ -124,8 +124,34 @@ pub struct Summary {
     pub hours_per_week_per_10000_in_need: Option<f64>,
     /// Access to the chosen service.
     pub coverage: Coverage,
+    /// Accompaniments recorded in Activités, when any were.
+    pub activity: Option<ActivitySummary>,
     /// Priority score among the territories it is listed with (0–1).
     pub priority: Option<f64>,
+}
+
+/// Accompaniments recorded by the mediators (Activités) in one commune over
+/// the period of the analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// Activity records: one per accompaniment (individual, collective or
+    /// administrative procedure).
+    pub records: i64,
+    /// People accompanied (a collective workshop counts its participants).
+    pub people: i64,
+}
+
+/// Accompaniments of a territory over the period of the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActivitySummary {
+    /// Months covered, `YYYY-MM` to `YYYY-MM`.
+    pub period: (String, String),
+    pub records: i64,
+    pub people: i64,
+    pub per_1000_inhabitants: Option<f64>,
+    /// Per 1,000 people in socio-digital fragility, when loaded for every
+    /// commune.
+    pub per_1000_in_need: Option<f64>,
 }
 
 /// One commune of a portrait.
@@ -191,6 +217,8 @@ pub struct Analysis<'a> {
     pub tables: Vec<NearestTable>,
     /// Places counted in each commune (geography order).
     by_commune: Vec<Vec<usize>>,
+    /// Accompaniments per commune (geography order) and their period.
+    activity: Option<((String, String), Vec<Activity>)>,
 }
 
 /// Checks that `service` is one of the standard.
@@ -242,7 +270,24 @@ impl<'a> Analysis<'a> {
             places,
             tables: tables.into_iter().map(|(_, t)| t).collect(),
             by_commune,
+            activity: None,
         }
+    }
+
+    /// Accompaniments recorded per commune (by INSEE code) over `period`
+    /// (first and last month, `YYYY-MM`); communes not listed had none.
+    pub fn set_activity(
+        &mut self,
+        period: (String, String),
+        per_commune: &HashMap<String, Activity>,
+    ) {
+        let counts = self
+            .geo
+            .communes
+            .iter()
+            .map(|c| per_commune.get(&c.code).copied().unwrap_or_default())
+            .collect();
+        self.activity = Some((period, counts));
     }
 
     /// Real road times (minutes, geography order) for one service, from a
@@ -348,7 +393,22 @@ impl<'a> Analysis<'a> {
         let pop = needs.population as f64;
         let in_need = needs.fragility.value.filter(|_| needs.fragility.complete());
         let need = self.need_vector(communes);
+        let activity = self.activity.as_ref().map(|(period, counts)| {
+            let (records, people) = communes.iter().fold((0, 0), |(r, p), &i| {
+                (r + counts[i].records, p + counts[i].people)
+            });
+            ActivitySummary {
+                period: period.clone(),
+                records,
+                people,
+                per_1000_inhabitants: (pop > 0.0).then(|| records as f64 / pop * 1000.0),
+                per_1000_in_need: in_need
+                    .filter(|n| *n > 0.0)
+                    .map(|n| records as f64 / n * 1000.0),
+            }
+        });
         Summary {
+            activity,
             key,
             label,
             communes: communes.len(),

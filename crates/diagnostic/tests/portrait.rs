@@ -427,3 +427,49 @@ fn the_workbook_holds_every_table() {
         assert!(text.contains(part), "{part}");
     }
 }
+
+#[test]
+fn accompaniments_per_year_and_per_1000_in_need() {
+    use passerelle_diagnostic::portrait::Activity;
+    use std::collections::HashMap;
+    let (geo, ind, places) = small();
+    let mut a = analysis(&geo, &ind, &places);
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &Settings::default())
+        .unwrap();
+    assert_eq!(
+        p.summary.activity, None,
+        "no Activités data: nothing, not zero"
+    );
+    let counts = HashMap::from([
+        (
+            "35001".to_string(),
+            Activity {
+                records: 120,
+                people: 150,
+            },
+        ),
+        (
+            "35003".to_string(),
+            Activity {
+                records: 30,
+                people: 30,
+            },
+        ),
+    ]);
+    a.set_activity(("2025-04".into(), "2026-03".into()), &counts);
+    let p = a
+        .portrait(&Territory::Departement("35".into()), &Settings::default())
+        .unwrap();
+    let s = p.summary.activity.as_ref().unwrap();
+    assert_eq!((s.records, s.people), (150, 180));
+    assert_eq!(s.period, ("2025-04".to_string(), "2026-03".to_string()));
+    assert!(close(s.per_1000_in_need.unwrap(), 150.0 / 650.0 * 1000.0));
+    assert!(close(s.per_1000_inhabitants.unwrap(), 75.0));
+    let parts: i64 = p
+        .subterritories
+        .iter()
+        .map(|s| s.activity.as_ref().unwrap().records)
+        .sum();
+    assert_eq!(parts, 150);
+}

@@ -6,6 +6,9 @@ use passerelle_diagnostic::geo::{CommuneGeo, Geography};
 use passerelle_diagnostic::import::{Field, IndicatorFile};
 use passerelle_diagnostic::needs::{Indicators, SourceNote};
 use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
+use passerelle_diagnostic::portrait::Activity;
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use crate::batch::{self, Value};
@@ -90,6 +93,46 @@ impl Database {
                 OfferPlace::from_place(&place, geo, &locator)
             })
             .collect())
+    }
+
+    /// Accompaniments recorded in Activités per commune over the twelve
+    /// months ending with the last month that has any (`None`: no record
+    /// at all), from the communes' roll-ups.
+    pub async fn diagnostic_activity(
+        &self,
+    ) -> Result<Option<((String, String), HashMap<String, Activity>)>, StoreError> {
+        let last: Option<String> = sqlx::query(
+            "SELECT MAX(month) FROM activity_rollups WHERE dimension = 'total' AND territory LIKE 'com:%' AND records > 0",
+        )
+        .fetch_one(self.pool())
+        .await?
+        .try_get(0)?;
+        let Some(last) = last else { return Ok(None) };
+        let first = year_before(&last)
+            .ok_or_else(|| StoreError::Corrupt(format!("activity month {last:?}")))?;
+        let rows = sqlx::query(
+            "SELECT territory, CAST(SUM(records) AS BIGINT), CAST(SUM(people) AS BIGINT) FROM activity_rollups \
+             WHERE dimension = 'total' AND territory LIKE 'com:%' AND month >= $1 AND month <= $2 \
+             GROUP BY territory",
+        )
+        .bind(first.clone())
+        .bind(last.clone())
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts = HashMap::new();
+        for r in &rows {
+            let territory: String = r.try_get(0)?;
+            if let Some(code) = territory.strip_prefix("com:") {
+                counts.insert(
+                    code.to_string(),
+                    Activity {
+                        records: r.try_get(1)?,
+                        people: r.try_get(2)?,
+                    },
+                );
+            }
+        }
+        Ok(Some(((first, last), counts)))
     }
 
     /// Stores a parsed indicator file, all or nothing: its figures replace
@@ -183,5 +226,26 @@ impl Database {
             }
         }
         Ok(indicators)
+    }
+}
+
+/// The first month of the twelve ending with `month` (`YYYY-MM`).
+fn year_before(month: &str) -> Option<String> {
+    let (y, m) = month.split_once('-')?;
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    if !(1..=12).contains(&m) {
+        return None;
+    }
+    let (y, m) = if m == 12 { (y, 1) } else { (y - 1, m + 1) };
+    Some(format!("{y:04}-{m:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_year_of_months() {
+        assert_eq!(super::year_before("2026-03").as_deref(), Some("2025-04"));
+        assert_eq!(super::year_before("2025-12").as_deref(), Some("2025-01"));
+        assert_eq!(super::year_before("2025-13"), None);
     }
 }

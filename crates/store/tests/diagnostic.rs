@@ -84,3 +84,41 @@ async fn imported_indicators_are_stored_replaced_and_cited() {
         .unwrap();
     assert_eq!(source.vintage.as_deref(), Some("2015"));
 }
+
+#[tokio::test]
+async fn accompaniments_are_counted_per_commune_over_the_last_year() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::{Author, StatsQuery, Territory as Rollup};
+    let db = bretagne_database().await;
+    assert_eq!(db.diagnostic_activity().await.unwrap(), None);
+    let mut generator = Generator::new(7, vec!["29232".into(), "35238".into()], 2025);
+    let records: Vec<_> = (0..200).map(|_| generator.record()).collect();
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+    };
+    db.import_activities(&records, author).await.unwrap();
+    let ((first, last), counts) = db.diagnostic_activity().await.unwrap().unwrap();
+    assert_eq!(last, "2025-12");
+    assert_eq!(first, "2025-01");
+    // The same as the roll-ups' own count for each commune.
+    for code in ["29232", "35238"] {
+        let q = StatsQuery {
+            dimension: "total",
+            territory: Rollup::Commune(code.into()),
+            from: first.clone(),
+            to: last.clone(),
+            structure_id: None,
+            mediator_id: None,
+        };
+        let months = db.activity_months(&q).await.unwrap();
+        let records: i64 = months.iter().map(|m| m.records).sum();
+        let people: i64 = months.iter().map(|m| m.people).sum();
+        assert_eq!(
+            (counts[code].records, counts[code].people),
+            (records, people),
+            "{code}"
+        );
+    }
+    assert_eq!(counts["29232"].records + counts["35238"].records, 200);
+}

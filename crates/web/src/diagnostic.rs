@@ -12,7 +12,11 @@ use passerelle_diagnostic::export;
 use passerelle_diagnostic::geo::{Geography, Territory};
 use passerelle_diagnostic::needs::{Indicators, Total};
 use passerelle_diagnostic::offer::OfferPlace;
-use passerelle_diagnostic::portrait::{Analysis, Portrait, Settings, Summary, check_service};
+use std::collections::HashMap;
+
+use passerelle_diagnostic::portrait::{
+    Activity, Analysis, Portrait, Settings, Summary, check_service,
+};
 use passerelle_places::vocab;
 use serde::Deserialize;
 
@@ -74,6 +78,7 @@ struct Loaded {
     geo: Geography,
     indicators: Indicators,
     places: Vec<OfferPlace>,
+    activity: Option<((String, String), HashMap<String, Activity>)>,
 }
 
 async fn load(state: &AppState) -> Result<Loaded, passerelle_store::StoreError> {
@@ -81,6 +86,7 @@ async fn load(state: &AppState) -> Result<Loaded, passerelle_store::StoreError> 
     let indicators = state.db.diagnostic_indicators().await?;
     let places = state.db.diagnostic_places(&geo).await?;
     Ok(Loaded {
+        activity: state.db.diagnostic_activity().await?,
         geo,
         indicators,
         places,
@@ -109,6 +115,9 @@ async fn portrait(
         .resolve(&territory)
         .map_err(|_| UNKNOWN.to_string())?;
     let mut analysis = Analysis::new(&loaded.geo, &loaded.indicators, loaded.places.clone());
+    if let Some((period, counts)) = &loaded.activity {
+        analysis.set_activity(period.clone(), counts);
+    }
     let road_note = match &state.config.osrm {
         None => None,
         Some(osrm) => Some(
@@ -369,7 +378,7 @@ fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
             opt(n.ifn_score, 1),
         ),
     ];
-    let offer = vec![
+    let mut offer = vec![
         figure("Lieux d’aide", fr_number(s.offer.places as i64)),
         figure(
             "dont itinérants (comptés à leur adresse)",
@@ -403,6 +412,38 @@ fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
                 .unwrap_or_else(|| NOT_LOADED.into()),
         ),
     ];
+    match &s.activity {
+        None => offer.push(figure(
+            "Accompagnements enregistrés (Activités)",
+            "aucun enregistré".into(),
+        )),
+        Some(a) => {
+            let month = |m: &str| {
+                let (y, mm) = m.split_once('-').unwrap_or((m, ""));
+                format!("{mm}/{y}")
+            };
+            offer.push(figure(
+                "Accompagnements enregistrés (Activités, sur un an)",
+                format!(
+                    "{} ({} personnes), de {} à {}",
+                    fr_number(a.records),
+                    fr_number(a.people),
+                    month(&a.period.0),
+                    month(&a.period.1)
+                ),
+            ));
+            offer.push(figure(
+                "Accompagnements pour 1 000 habitants",
+                opt(a.per_1000_inhabitants, 1),
+            ));
+            offer.push(figure(
+                "Accompagnements pour 1 000 personnes en fragilité",
+                a.per_1000_in_need
+                    .map(|v| decimal(v, 1))
+                    .unwrap_or_else(|| NOT_LOADED.into()),
+            ));
+        }
+    }
     let t = &p.settings.thresholds;
     let access = p
         .coverage_by_service

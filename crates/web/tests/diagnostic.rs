@@ -25,6 +25,7 @@ async fn the_page_of_an_epci_shows_needs_offer_access_and_priorities() {
         "données non chargées",
         "Chômeurs de 15 à 64 ans (recensement 2021)",
         "Communes par priorité",
+        "Accompagnements enregistrés (Activités",
         "Comparaison avec le département et la région",
         ">Finistère</a>",
         ">Bretagne</a>",
