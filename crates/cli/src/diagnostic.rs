@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use passerelle_diagnostic::access::{RoadModel, Thresholds};
 use passerelle_diagnostic::export::{
@@ -109,32 +109,6 @@ enum Table {
     Acces,
 }
 
-fn parse_weights(text: &str) -> Result<PriorityWeights> {
-    let mut w = PriorityWeights::default();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, value) = part
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--weights: {part:?} is not name=value"))?;
-        let value: f64 = value
-            .trim()
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| anyhow!("--weights: {value:?} is not a weight (a number ≥ 0)"))?;
-        match name.trim() {
-            "fragilite" => w.fragility = value,
-            "demarches" => w.complex_procedures = value,
-            "ifn" => w.digital_fragility_index = value,
-            "distance" => w.distance = value,
-            "offre" => w.offer_gap = value,
-            other => bail!(
-                "--weights: unknown component {other:?} (fragilite, demarches, ifn, distance, offre)"
-            ),
-        }
-    }
-    Ok(w)
-}
-
 pub async fn run(db: &Database, args: DiagnosticArgs, out: &mut String) -> Result<()> {
     match args.command {
         Some(DiagnosticCommand::Import { file, vintage }) => import(db, &file, vintage, out).await,
@@ -197,7 +171,7 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
             },
         },
         weights: match &args.weights {
-            Some(w) => parse_weights(w)?,
+            Some(w) => w.parse::<PriorityWeights>().map_err(anyhow::Error::msg)?,
             None => PriorityWeights::default(),
         },
     };
@@ -257,18 +231,4 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         None => write!(out, "{}", String::from_utf8(bytes)?)?,
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weights_are_parsed_and_checked() {
-        let w = parse_weights("fragilite=2, offre=0").unwrap();
-        assert_eq!((w.fragility, w.offer_gap, w.distance), (2.0, 0.0, 1.0));
-        assert!(parse_weights("age=1").is_err());
-        assert!(parse_weights("distance=-1").is_err());
-        assert!(parse_weights("distance").is_err());
-    }
 }

@@ -43,6 +43,40 @@ impl Default for PriorityWeights {
     }
 }
 
+impl std::str::FromStr for PriorityWeights {
+    type Err = String;
+
+    /// `fragilite=2,demarches=1,ifn=1,distance=1,offre=1`: a component left
+    /// out keeps weight 1, 0 leaves it out.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut w = PriorityWeights::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("weights: {part:?} is not name=value"))?;
+            let value: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("weights: {value:?} is not a weight (a number ≥ 0)"))?;
+            match name.trim() {
+                "fragilite" => w.fragility = value,
+                "demarches" => w.complex_procedures = value,
+                "ifn" => w.digital_fragility_index = value,
+                "distance" => w.distance = value,
+                "offre" => w.offer_gap = value,
+                other => {
+                    return Err(format!(
+                        "weights: unknown component {other:?} (fragilite, demarches, ifn, distance, offre)"
+                    ));
+                }
+            }
+        }
+        Ok(w)
+    }
+}
+
 /// What a portrait is computed with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Settings {
@@ -729,6 +763,19 @@ fn rank<T>(items: &mut [T], score: impl Fn(&T) -> Option<f64>, mut set: impl FnM
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weights_are_parsed_and_checked() {
+        let w: PriorityWeights = "fragilite=2, offre=0".parse().unwrap();
+        assert_eq!((w.fragility, w.offer_gap, w.distance), (2.0, 0.0, 1.0));
+        assert!("age=1".parse::<PriorityWeights>().is_err());
+        assert!("distance=-1".parse::<PriorityWeights>().is_err());
+        assert!("distance".parse::<PriorityWeights>().is_err());
+        assert_eq!(
+            "".parse::<PriorityWeights>(),
+            Ok(PriorityWeights::default())
+        );
+    }
 
     #[test]
     fn priority_is_the_weighted_mean_of_normalised_components() {

@@ -45,6 +45,8 @@ struct Params {
     commune: Option<String>,
     service: Option<String>,
     indicateur: Option<String>,
+    /// Priority weights, `fragilite=2,offre=1…` (see `PriorityWeights`).
+    poids: Option<String>,
 }
 
 impl Params {
@@ -54,6 +56,7 @@ impl Params {
 
     fn territory_text(&self) -> String {
         match self.commune.as_deref().map(str::trim) {
+            Some(c) if c.contains(',') => format!("communes:{}", c.replace(' ', "")),
             Some(c) if !c.is_empty() => format!("commune:{c}"),
             _ => self
                 .territoire
@@ -68,6 +71,9 @@ impl Params {
         let mut pairs = vec![("territoire", self.territory_text())];
         if let Some(s) = self.service() {
             pairs.push(("service", s));
+        }
+        if let Some(w) = self.poids.clone().filter(|w| !w.is_empty()) {
+            pairs.push(("poids", w));
         }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
@@ -130,8 +136,15 @@ async fn portrait(
             },
         ),
     };
+    let weights = params
+        .poids
+        .as_deref()
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| "Les poids de la priorité s’écrivent fragilite=2,demarches=1,ifn=1,distance=1,offre=1 (nombres positifs ou nuls).".to_string())?;
     let settings = Settings {
         service,
+        weights,
         ..Settings::default()
     };
     let p = analysis
@@ -295,9 +308,12 @@ struct DiagnosticPage {
     indicators: Vec<Choice>,
     report: Option<Report>,
     tiles: String,
+    weights: String,
 }
 
 struct Report {
+    /// The weights used, as a sentence.
+    weights: String,
     label: String,
     service: String,
     query: String,
@@ -500,7 +516,16 @@ fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
             .map(|(k, v)| (k.clone(), fr_number(*v as i64)))
             .collect()
     };
+    let w = &p.settings.weights;
     Report {
+        weights: format!(
+            "fragilité {}, démarches complexes {}, indice de fragilité numérique {}, distance {}, manque de lieux {}",
+            decimal(w.fragility, 1),
+            decimal(w.complex_procedures, 1),
+            decimal(w.digital_fragility_index, 1),
+            decimal(w.distance, 1),
+            decimal(w.offer_gap, 1)
+        ),
         road_note,
         label: p.label.clone(),
         service: service_label,
@@ -656,6 +681,7 @@ async fn page(
             .collect(),
         report,
         tiles: state.config.tile_url.clone().unwrap_or_default(),
+        weights: params.poids.clone().unwrap_or_default(),
     })
 }
 

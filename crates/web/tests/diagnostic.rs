@@ -148,6 +148,24 @@ async fn exports_give_every_commune_and_bad_requests_say_why() {
     .await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("fr-alert--error"));
+    // A custom list of communes, and weights of the priority.
+    let list = call(
+        &w.app,
+        &anon,
+        "GET",
+        "/diagnostic?commune=29232,+29019&poids=distance%3D0",
+        None,
+    )
+    .await;
+    assert!(
+        list.body
+            .contains("<h1>Diagnostic : 2 communes choisies</h1>"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("distance 0,0"));
+    let bad_weights = call(&w.app, &anon, "GET", "/diagnostic?poids=age%3D1", None).await;
+    assert!(bad_weights.body.contains("Les poids de la priorité"));
     let service = call(&w.app, &anon, "GET", "/diagnostic?service=Jardinage", None).await;
     assert!(service.body.contains("ne fait pas partie du standard"));
 }
