@@ -6,7 +6,7 @@
 //! generated places (the national count of seed 002) drawn around commune
 //! centres with the standard's vocabularies. Times, on the machine's cores:
 //! nearest place for every commune and every service (9 + any), then every
-//! indicator of every commune and département (the 18 régions' portraits).
+//! indicator of every commune and département (every région's portrait).
 //! Writes the communes, places and our nearest places to `target/` for the
 //! PostGIS comparison.
 
@@ -177,7 +177,8 @@ fn main() {
         geo.communes.len() * services
     );
     println!(
-        "  every indicator of {communes_done} communes and {departements} départements (18 région portraits, incl. coverage of each service, priorities): {portrait_time:.3} s"
+        "  every indicator of {communes_done} communes and {departements} départements ({} région portraits, incl. coverage of each service, priorities): {portrait_time:.3} s",
+        regions.len()
     );
     println!(
         "  total: {:.3} s (target < 1 s); opening hours per week of the places (OSM parsing, done once at load): {hours_time:.3} s",
