@@ -193,6 +193,8 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         file.apply(&mut indicators);
     }
     let places = db.diagnostic_places(&geo).await?;
+    // Only the régions the territory touches are analysed.
+    let geo = geo.around(&territory)?;
     let mut analysis = Analysis::new(&geo, &indicators, places);
     if let Some((period, counts)) = db.diagnostic_activity().await? {
         analysis.set_activity(period, &counts);

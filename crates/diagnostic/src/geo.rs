@@ -165,6 +165,33 @@ impl Geography {
         Ok(found)
     }
 
+    /// The communes of the régions `territory` touches, with every name:
+    /// all a portrait of it reads (the territory, its sub-territories, its
+    /// département and région), so that a national reference need not be
+    /// analysed whole for one portrait.
+    pub fn around(&self, territory: &Territory) -> Result<Geography, TerritoryError> {
+        let regions: std::collections::HashSet<&str> = self
+            .resolve(territory)?
+            .into_iter()
+            .map(|i| self.communes[i].region.as_str())
+            .collect();
+        let mut out = Geography {
+            epci_names: self.epci_names.clone(),
+            departement_names: self.departement_names.clone(),
+            region_names: self.region_names.clone(),
+            departement_region: self.departement_region.clone(),
+            ..Geography::default()
+        };
+        for c in self
+            .communes
+            .iter()
+            .filter(|c| regions.contains(c.region.as_str()))
+        {
+            out.push(c.clone());
+        }
+        Ok(out)
+    }
+
     /// The name people know a territory by.
     pub fn label(&self, territory: &Territory) -> String {
         match territory {
@@ -354,5 +381,30 @@ mod tests {
             geo.resolve(&Territory::Departement("75".into())),
             Err(TerritoryError::Empty(_))
         ));
+        // Around a commune: its whole région, names included.
+        let mut two = geo.clone();
+        two.push(CommuneGeo {
+            code: "75056".into(),
+            nom: "Paris".into(),
+            departement: "75".into(),
+            region: "11".into(),
+            epci: None,
+            population: 2_100_000,
+            centre: Some((48.86, 2.35)),
+            postcodes: vec![],
+        });
+        let around = two.around(&Territory::Commune("29019".into())).unwrap();
+        assert_eq!(around.communes.len(), 1202);
+        assert_eq!(
+            around.label(&Territory::Departement("29".into())),
+            "Finistère"
+        );
+        assert_eq!(
+            two.around(&Territory::Commune("75056".into()))
+                .unwrap()
+                .communes
+                .len(),
+            1
+        );
     }
 }

@@ -116,11 +116,12 @@ async fn portrait(
         .map_err(|_| "Ce service ne fait pas partie du standard national.".to_string())?;
     const UNKNOWN: &str =
         "Aucune commune chargée ne correspond à ce territoire : vérifiez le code.";
-    let positions = loaded
+    let geo = loaded
         .geo
-        .resolve(&territory)
+        .around(&territory)
         .map_err(|_| UNKNOWN.to_string())?;
-    let mut analysis = Analysis::new(&loaded.geo, &loaded.indicators, loaded.places.clone());
+    let positions = geo.resolve(&territory).map_err(|_| UNKNOWN.to_string())?;
+    let mut analysis = Analysis::new(&geo, &loaded.indicators, loaded.places.clone());
     if let Some((period, counts)) = &loaded.activity {
         analysis.set_activity(period.clone(), counts);
     }
