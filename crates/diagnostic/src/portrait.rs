@@ -593,17 +593,21 @@ impl<'a> Analysis<'a> {
         rank(&mut subterritories, |s| s.priority, |_, _| {});
 
         let mut comparison = Vec::new();
+        // The département(s) and région(s) of its communes; a région is
+        // compared with nothing above it, a département with its région.
         let mut parents: Vec<Territory> = Vec::new();
         for &i in &communes {
             let c = &self.geo.communes[i];
-            for t in [
-                Territory::Departement(c.departement.clone()),
-                Territory::Region(c.region.clone()),
-            ] {
-                if &t != territory
-                    && !parents.contains(&t)
-                    && !matches!(territory, Territory::Region(_) if matches!(t, Territory::Departement(_)))
-                {
+            let above: Vec<Territory> = match territory {
+                Territory::Region(_) => vec![],
+                Territory::Departement(_) => vec![Territory::Region(c.region.clone())],
+                _ => vec![
+                    Territory::Departement(c.departement.clone()),
+                    Territory::Region(c.region.clone()),
+                ],
+            };
+            for t in above {
+                if !parents.contains(&t) {
                     parents.push(t);
                 }
             }
