@@ -158,18 +158,7 @@ pub fn xlsx(p: &Portrait) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         (
             "Territoires",
             TERRITORY_COLUMNS.to_vec(),
-            std::iter::once(territory_cells("territoire", &p.summary))
-                .chain(
-                    p.subterritories
-                        .iter()
-                        .map(|s| territory_cells("sous-territoire", s)),
-                )
-                .chain(
-                    p.comparison
-                        .iter()
-                        .map(|s| territory_cells("comparaison", s)),
-                )
-                .collect(),
+            territory_rows(p).collect(),
         ),
         (
             "Accès par service",
@@ -267,19 +256,16 @@ fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
 
 /// The territory, its sub-territories (by priority) and its département
 /// and région, one row each.
+fn territory_rows(p: &Portrait) -> impl Iterator<Item = Vec<String>> + '_ {
+    let part = |role: &'static str| move |s: &Summary| territory_cells(role, s);
+    std::iter::once(territory_cells("territoire", &p.summary))
+        .chain(p.subterritories.iter().map(part("sous-territoire")))
+        .chain(p.comparison.iter().map(part("comparaison")))
+}
+
+/// The territory table (see `territory_rows`).
 pub fn territories_csv(p: &Portrait) -> Vec<u8> {
-    let rows = std::iter::once(territory_cells("territoire", &p.summary))
-        .chain(
-            p.subterritories
-                .iter()
-                .map(|s| territory_cells("sous-territoire", s)),
-        )
-        .chain(
-            p.comparison
-                .iter()
-                .map(|s| territory_cells("comparaison", s)),
-        );
-    write(&TERRITORY_COLUMNS, rows)
+    write(&TERRITORY_COLUMNS, territory_rows(p))
 }
 
 /// The communes as GeoJSON points (their centres) with every indicator of

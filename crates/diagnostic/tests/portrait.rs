@@ -73,6 +73,16 @@ fn small() -> (Geography, Indicators, Vec<Place>) {
     (geo, ind, places)
 }
 
+/// The portrait of the small territory's département for `service`.
+fn dep35(a: &Analysis<'_>, service: Option<&str>) -> passerelle_diagnostic::portrait::Portrait {
+    let settings = Settings {
+        service: service.map(str::to_string),
+        ..Default::default()
+    };
+    a.portrait(&Territory::Departement("35".into()), &settings)
+        .unwrap()
+}
+
 fn analysis<'a>(geo: &'a Geography, ind: &'a Indicators, places: &[Place]) -> Analysis<'a> {
     let locator = CommuneLocator::new(geo);
     let offer = places
@@ -86,13 +96,7 @@ fn analysis<'a>(geo: &'a Geography, ind: &'a Indicators, places: &[Place]) -> An
 fn small_territory_computed_by_hand() {
     let (geo, ind, places) = small();
     let a = analysis(&geo, &ind, &places);
-    let settings = Settings {
-        service: Some(AIDE.into()),
-        ..Default::default()
-    };
-    let p = a
-        .portrait(&Territory::Departement("35".into()), &settings)
-        .unwrap();
+    let p = dep35(&a, Some(AIDE));
     let s = &p.summary;
     assert_eq!(s.needs.population, 2000);
     // Fragility: 300 + 150 + 100 + 100.
@@ -323,13 +327,7 @@ fn exports_leave_figures_not_loaded_empty() {
     use passerelle_diagnostic::export::{communes_csv, communes_geojson, territories_csv};
     let (geo, ind, places) = small();
     let a = analysis(&geo, &ind, &places);
-    let settings = Settings {
-        service: Some(AIDE.into()),
-        ..Default::default()
-    };
-    let p = a
-        .portrait(&Territory::Departement("35".into()), &settings)
-        .unwrap();
+    let p = dep35(&a, Some(AIDE));
     let csv = String::from_utf8(communes_csv(&p)).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5);
@@ -382,13 +380,7 @@ fn real_road_times_stand_beside_the_estimate() {
     assert_eq!(candidates[1], vec![0, 2]);
     assert_eq!(candidates[3], vec![2, 0]);
     a.set_road_minutes(Some(AIDE), vec![Some(0.0), Some(5.0), Some(12.0), None]);
-    let settings = Settings {
-        service: Some(AIDE.into()),
-        ..Default::default()
-    };
-    let p = a
-        .portrait(&Territory::Departement("35".into()), &settings)
-        .unwrap();
+    let p = dep35(&a, Some(AIDE));
     let c = &p.summary.coverage;
     assert_eq!(c.share_within_minutes_road, Some(1500.0 / 1800.0));
     let b = p.communes.iter().find(|r| r.code == "35002").unwrap();
