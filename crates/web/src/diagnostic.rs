@@ -1,8 +1,10 @@
 //! The Diagnostic page (PORTREA): choose a territory and a service; needs,
 //! offer, access, sub-territories, comparison and priority communes, a map
 //! of the communes as proportional circles, a printable report, and the
-//! exports (CSV of the tables, GeoJSON of the communes). Public: it shows
-//! official open data and the public directory of places.
+//! exports (CSV and XLSX of the tables, GeoJSON of the communes). Public: it
+//! shows official open data and the public directory of places.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -12,8 +14,6 @@ use passerelle_diagnostic::export;
 use passerelle_diagnostic::geo::{Geography, Territory};
 use passerelle_diagnostic::needs::{Indicators, Total};
 use passerelle_diagnostic::offer::OfferPlace;
-use std::collections::HashMap;
-
 use passerelle_diagnostic::portrait::{
     Activity, Analysis, Portrait, Settings, Summary, check_service,
 };
@@ -54,7 +54,9 @@ impl Params {
         self.service.clone().filter(|s| !s.is_empty())
     }
 
-    fn territory_text(&self) -> String {
+    /// The territory asked for; without one, Bretagne when it is loaded,
+    /// else the first région of the reference.
+    fn territory_text(&self, geo: &Geography) -> String {
         match self.commune.as_deref().map(str::trim) {
             Some(c) if c.contains(',') => format!("communes:{}", c.replace(' ', "")),
             Some(c) if !c.is_empty() => format!("commune:{c}"),
@@ -62,13 +64,22 @@ impl Params {
                 .territoire
                 .clone()
                 .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| "reg:53".into()),
+                .unwrap_or_else(|| {
+                    let region = geo
+                        .communes
+                        .iter()
+                        .map(|c| c.region.as_str())
+                        .find(|r| *r == "53")
+                        .or_else(|| geo.communes.iter().map(|c| c.region.as_str()).min())
+                        .unwrap_or("53");
+                    format!("reg:{region}")
+                }),
         }
     }
 
     /// The query string that selects the same portrait.
-    fn query(&self) -> String {
-        let mut pairs = vec![("territoire", self.territory_text())];
+    fn query(&self, geo: &Geography) -> String {
+        let mut pairs = vec![("territoire", self.territory_text(geo))];
         if let Some(s) = self.service() {
             pairs.push(("service", s));
         }
@@ -108,7 +119,7 @@ async fn portrait(
     params: &Params,
 ) -> Result<(Portrait, Option<String>), String> {
     let territory: Territory = params
-        .territory_text()
+        .territory_text(&loaded.geo)
         .parse()
         .map_err(|_| "Ce territoire n’est pas reconnu : choisissez-le dans la liste ou donnez un code INSEE de commune à 5 caractères.".to_string())?;
     let service = params.service();
@@ -338,7 +349,7 @@ struct Report {
 
 const COMMUNES_SHOWN: usize = 50;
 
-fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
+fn report(p: &Portrait, params: &Params, geo: &Geography, road_note: Option<String>) -> Report {
     let s = &p.summary;
     let n = &s.needs;
     let service_label = p
@@ -530,7 +541,7 @@ fn report(p: &Portrait, params: &Params, road_note: Option<String>) -> Report {
         road_note,
         label: p.label.clone(),
         service: service_label,
-        query: params.query(),
+        query: params.query(geo),
         needs,
         offer,
         by_service: count_by(&s.offer.by_service),
@@ -650,7 +661,7 @@ async fn page(
         Err(e) => return storage_failure(e),
     };
     let (report, error) = match portrait(&state, &loaded, &params).await {
-        Ok((p, road_note)) => (Some(report(&p, &params, road_note)), None),
+        Ok((p, road_note)) => (Some(report(&p, &params, &loaded.geo, road_note)), None),
         Err(e) => (None, Some(e)),
     };
     let service = params.service().unwrap_or_default();
@@ -662,7 +673,7 @@ async fn page(
         chrome: Chrome::new("/diagnostic", &viewer),
         crumbs: crumbs(&[], "Diagnostic"),
         error,
-        groups: groups(&loaded.geo, &params.territory_text()),
+        groups: groups(&loaded.geo, &params.territory_text(&loaded.geo)),
         commune: params.commune.clone().unwrap_or_default(),
         services: std::iter::once(("", "Tous services"))
             .chain(vocab::SERVICES.iter().map(|s| (*s, *s)))
