@@ -118,7 +118,13 @@ enum ActivitiesCommand {
     /// Import records from a CSV file (columns documented in
     /// crates/activities/src/csvfile.rs). Every line is checked first; one
     /// invalid line and nothing is imported. Streams: any file size.
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        /// passerelle, coop (the Coop's "Activités" export, XLSX or CSV) or
+        /// cra-v1; recognised from the file when not given.
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Counts by one dimension for a territory and period.
     Stats {
         /// all, reg:53, dep:35, epci:<SIREN> or com:<INSEE code>.
@@ -669,23 +675,94 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
     Ok(())
 }
 
+/// An import error naming the file, line and field.
+fn describe_err(
+    file: &Path,
+) -> impl Fn(passerelle_activities::validate::Violation) -> anyhow::Error + '_ {
+    move |v| {
+        anyhow::anyhow!(
+            "{}, line {}, field `{}`: {}",
+            file.display(),
+            v.line,
+            v.field,
+            v.message
+        )
+    }
+}
+
 async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {
     use passerelle_activities::csvfile::{COLUMNS, Records, write_record};
     use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
     match command {
-        ActivitiesCommand::Import { file } => {
-            let open = || -> Result<Records<std::io::BufReader<std::fs::File>>> {
-                let f = std::fs::File::open(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                Records::new(std::io::BufReader::new(f)).map_err(|v| {
-                    anyhow::anyhow!(
-                        "{}, line {}, field `{}`: {}",
-                        file.display(),
-                        v.line,
-                        v.field,
-                        v.message
-                    )
+        ActivitiesCommand::Import { file, format } => {
+            use passerelle_activities::sources::{self, Format};
+            use passerelle_activities::validate::Violation;
+            type Items<'a> = Box<
+                dyn Iterator<Item = Result<(u64, passerelle_activities::Activity), Violation>>
+                    + Send
+                    + 'a,
+            >;
+            let describe = |v: Violation| describe_err(&file)(v).to_string();
+            let open_file = || {
+                std::fs::File::open(&file)
+                    .map(std::io::BufReader::new)
+                    .with_context(|| format!("cannot read {}", file.display()))
+            };
+            let mut head = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
+            let format = match format.as_deref() {
+                None => Format::detect(&head),
+                Some(name) => Format::parse(name).with_context(|| {
+                    format!("unknown format {name:?}: passerelle, coop or cra-v1")
+                })?,
+            };
+            // "29000 Quimper" → INSEE code, from the territorial reference.
+            let mut by_postcode: std::collections::HashMap<String, Vec<(String, String)>> =
+                std::collections::HashMap::new();
+            if format != Format::Passerelle {
+                for (postcode, code, name) in db.postcode_communes().await? {
+                    by_postcode
+                        .entry(postcode)
+                        .or_default()
+                        .push((code, passerelle_territory::search::search_key(&name)));
+                }
+            }
+            let resolve = |postcode: &str, name: &str| -> Option<String> {
+                let communes = by_postcode.get(postcode)?;
+                let key = passerelle_territory::search::search_key(name);
+                communes
+                    .iter()
+                    .find(|(_, k)| *k == key)
+                    .or_else(|| (communes.len() == 1).then(|| &communes[0]))
+                    .map(|(code, _)| code.clone())
+            };
+            let xlsx = head.starts_with(b"PK\x03\x04");
+            let open = || -> Result<Items<'_>> {
+                Ok(match format {
+                    Format::Passerelle => {
+                        Box::new(Records::new(open_file()?).map_err(describe_err(&file))?)
+                    }
+                    _ => {
+                        let rows: Box<dyn Iterator<Item = (u64, Vec<String>)> + Send> = if xlsx {
+                            let bytes = std::fs::read(&file)
+                                .with_context(|| format!("cannot read {}", file.display()))?;
+                            Box::new(
+                                sources::read_rows(&bytes)
+                                    .map_err(describe_err(&file))?
+                                    .into_iter(),
+                            )
+                        } else {
+                            Box::new(sources::csv_rows(open_file()?).map_err(describe_err(&file))?)
+                        };
+                        sources::convert_rows(format, rows, &resolve)
+                            .map_err(describe_err(&file))?
+                    }
                 })
+            };
+            let check = if format == Format::Passerelle {
+                passerelle_activities::validate::validate
+            } else {
+                passerelle_activities::validate::validate_imported
             };
             // Pass 1: check every line.
             let today = passerelle_store::time::now_iso()[..10]
@@ -696,25 +773,17 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
             for item in open()? {
                 count += 1;
                 let problems = match item {
-                    Ok((line, a)) => passerelle_activities::validate::validate(line, &a, today),
+                    Ok((line, a)) => check(line, &a, today),
                     Err(v) => vec![v],
                 };
-                errors.extend(problems.into_iter().map(|v| {
-                    format!(
-                        "{}, line {}, field `{}`: {}",
-                        file.display(),
-                        v.line,
-                        v.field,
-                        v.message
-                    )
-                }));
+                errors.extend(problems.into_iter().map(describe));
             }
             if !errors.is_empty() {
                 for e in errors.iter().take(50) {
                     writeln!(out, "{e}")?;
                 }
                 bail!(
-                    "{}: {} errors in {count} lines, nothing imported",
+                    "{}: {} errors in {count} records, nothing imported",
                     file.display(),
                     errors.len()
                 );
