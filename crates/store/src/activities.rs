@@ -434,6 +434,23 @@ impl Database {
         })
     }
 
+    /// The structures whose records count in a territory, by name: what a
+    /// coordinator's dashboard can be narrowed to.
+    pub async fn activity_structures(
+        &self,
+        territory: &Territory,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.nom FROM structures s WHERE s.id IN \
+             (SELECT DISTINCT structure_id FROM activity_rollups WHERE dimension = 'total' AND territory = $1 AND records > 0) \
+             ORDER BY s.nom",
+        )
+        .bind(territory.key())
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
     /// Loads an aggregate source (replacing what it had).
     pub async fn load_activity_aggregates(
         &self,

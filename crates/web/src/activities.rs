@@ -32,6 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/activites/{id}/modifier", save_edit),
         Route::get("/activites/tableau-de-bord", dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
+        Route::get("/activites/tableau-de-bord.xlsx", dashboard_xlsx),
         Route::post("/api/v1/activities", api_record),
     ]
 }
@@ -530,7 +531,47 @@ async fn save_edit(
 
 pub struct Table {
     pub title: &'static str,
-    pub rows: Vec<(String, String, f64, i64)>,
+    pub rows: Vec<Row>,
+}
+
+/// One line of a dashboard table, as shown: a cell under the small-cell
+/// rule hides its share and records too, which would give it away.
+pub struct Row {
+    pub value: String,
+    pub people: String,
+    /// `12.5`, or empty when hidden.
+    pub share: String,
+    /// Empty for aggregate sources, which have no records.
+    pub records: String,
+    /// Share for the bar, 0–100.
+    pub bar: i64,
+}
+
+impl Row {
+    fn new(value: String, people: i64, sum: i64, records: Option<i64>, level: Level) -> Self {
+        let shown_people = shown(people.max(0) as u64, level);
+        let hidden = shown_people.starts_with('<');
+        let share = if sum == 0 {
+            0.0
+        } else {
+            (people as f64 * 1000.0 / sum as f64).round() / 10.0
+        };
+        Self {
+            value,
+            people: shown_people,
+            share: if hidden {
+                String::new()
+            } else {
+                share.to_string()
+            },
+            records: match records {
+                Some(_) if hidden => String::new(),
+                Some(n) => n.to_string(),
+                None => String::new(),
+            },
+            bar: if hidden { 0 } else { share.round() as i64 },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -542,6 +583,15 @@ struct DashboardPage {
     territory: String,
     territories: Vec<(String, String)>,
     year: i32,
+    /// Months `YYYY-MM`, inclusive, and how the heading says them.
+    from: String,
+    to: String,
+    period_label: String,
+    /// A period other than the year was asked for.
+    custom_period: bool,
+    /// Structures with records in the territory, and the one chosen.
+    structures: Vec<(i64, String)>,
+    structure: Option<i64>,
     total_people: String,
     total_records: i64,
     tables: Vec<Table>,
@@ -551,6 +601,12 @@ struct DashboardPage {
     /// Month, people shown, share of the busiest month (0–100).
     months: Vec<(String, String, i64)>,
     export_query: String,
+}
+
+impl DashboardPage {
+    fn is_chosen(&self, id: &i64) -> bool {
+        self.structure == Some(*id)
+    }
 }
 
 const TITLES: [(&str, &str); 10] = [
@@ -586,6 +642,53 @@ async fn dashboard(
     }
 }
 
+/// Every table of a dashboard, in the order shown: its title, then rows
+/// of value, people, share (%), records — as shown, small cells hidden.
+fn export_tables(page: &DashboardPage) -> Vec<(String, Vec<[String; 4]>)> {
+    let mut out = vec![(
+        "Personnes par mois".to_string(),
+        page.months
+            .iter()
+            .map(|(month, people, _)| [month.clone(), people.clone(), String::new(), String::new()])
+            .collect(),
+    )];
+    let rows = |t: &Table| {
+        t.rows
+            .iter()
+            .map(|r| {
+                [
+                    r.value.clone(),
+                    r.people.clone(),
+                    r.share.clone(),
+                    r.records.clone(),
+                ]
+            })
+            .collect()
+    };
+    out.extend(page.tables.iter().map(|t| (t.title.to_string(), rows(t))));
+    out.extend(page.sources.iter().map(|t| {
+        (
+            format!("Conseillers numériques (CRA) : {}", t.title),
+            rows(t),
+        )
+    }));
+    out
+}
+
+fn download(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// Every table of the dashboard as CSV: `tableau,valeur,personnes,pourcentage,fiches`.
 async fn dashboard_csv(
     State(state): State<AppState>,
@@ -600,37 +703,131 @@ async fn dashboard_csv(
     let mut ok = out
         .write_record(["tableau", "valeur", "personnes", "pourcentage", "fiches"])
         .is_ok();
-    for t in &page.tables {
-        for (value, people, share, records) in &t.rows {
+    for (title, rows) in export_tables(&page) {
+        for row in rows {
             ok &= out
-                .write_record([
-                    t.title,
-                    value,
-                    people,
-                    &share.to_string(),
-                    &records.to_string(),
-                ])
+                .write_record(std::iter::once(title.as_str()).chain(row.iter().map(String::as_str)))
                 .is_ok();
         }
     }
-    for (month, people, _) in &page.months {
-        ok &= out
-            .write_record(["Par mois", month, people, "", ""])
-            .is_ok();
-    }
     match out.into_inner() {
-        Ok(bytes) if ok => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"passerelle-activites.csv\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) if ok => download("text/csv; charset=utf-8", "passerelle-activites.csv", bytes),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response(),
+    }
+}
+
+/// Every table of the dashboard as an XLSX workbook: a first sheet saying
+/// what was counted, then one sheet per table, counts as numbers.
+async fn dashboard_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let page = match build_dashboard(&state, &viewer, raw).await {
+        Ok(page) => page,
+        Err(r) => return r,
+    };
+    match workbook(&page) {
+        Ok(bytes) => download(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "passerelle-activites.xlsx",
+            bytes,
+        ),
+        Err(e) => {
+            tracing::error!("XLSX export: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response()
+        }
+    }
+}
+
+fn workbook(page: &DashboardPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let about = book.add_worksheet().set_name("Présentation")?;
+    about.write_string_with_format(0, 0, "Activités", &bold)?;
+    for (i, (label, value)) in [
+        ("Territoire", page.scope_label.clone()),
+        ("Période", page.period_label.clone()),
+        ("Personnes accompagnées", page.total_people.clone()),
+        ("Fiches", page.total_records.to_string()),
+        (
+            "Lecture",
+            "Un atelier de 8 personnes compte 8 accompagnements ; une fiche à plusieurs thèmes compte pour chacun. « < 5 » : moins de 5 personnes dans un territoire plus petit qu’un EPCI, non publié.".to_string(),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = i as u32 + 2;
+        about.write_string_with_format(r, 0, label, &bold)?;
+        about.write_string(r, 1, value)?;
+    }
+    about.set_column_width(0, 24)?;
+    about.set_column_width(1, 60)?;
+    let mut names: Vec<String> = Vec::new();
+    for (title, rows) in export_tables(page) {
+        // Sheet names: 31 characters, none of : \ / ? * [ ], unique.
+        let mut name: String = title
+            .chars()
+            .map(|c| if ":\\/?*[]".contains(c) { '-' } else { c })
+            .take(28)
+            .collect::<String>()
+            .trim()
+            .to_string();
+        if names.contains(&name) {
+            name = format!("{name} {}", names.len());
+        }
+        names.push(name.clone());
+        let sheet = book.add_worksheet().set_name(&name)?;
+        sheet.write_string_with_format(0, 0, &title, &bold)?;
+        for (c, h) in ["Valeur", "Personnes", "Soit en %", "Fiches"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string_with_format(2, c as u16, *h, &bold)?;
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let r = i as u32 + 3;
+            sheet.write_string(r, 0, &row[0])?;
+            for (c, cell) in row.iter().enumerate().skip(1) {
+                match cell.parse::<f64>() {
+                    Ok(n) => sheet.write_number(r, c as u16, n)?,
+                    Err(_) if cell.is_empty() => sheet,
+                    Err(_) => sheet.write_string(r, c as u16, cell)?,
+                };
+            }
+        }
+        sheet.set_column_width(0, 48)?;
+    }
+    book.save_to_buffer()
+}
+
+/// `2023` for a whole year, `mars 2023 – juin 2023` otherwise.
+fn period_label(from: &str, to: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let say = |m: &str| {
+        let (y, n) = m.split_once('-').unwrap_or((m, "01"));
+        let n: usize = n.parse().unwrap_or(1);
+        format!("{} {y}", MONTHS[n.clamp(1, 12) - 1])
+    };
+    match (from.split_once('-'), to.split_once('-')) {
+        (Some((y1, "01")), Some((y2, "12"))) if y1 == y2 => y1.to_string(),
+        _ if from == to => say(from),
+        _ => format!("{} – {}", say(from), say(to)),
     }
 }
 
@@ -652,6 +849,16 @@ async fn build_dashboard(
             .and_then(|y| y.parse().ok())
             .filter(|y| (2015..=2100).contains(y))
             .unwrap_or_else(|| chrono::Datelike::year(&paris_now()));
+        let month = |k: &str| {
+            get(k).filter(|m| {
+                NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok() && m.len() == 7
+            })
+        };
+        let mut from = month("du").unwrap_or_else(|| format!("{year}-01"));
+        let mut to = month("au").unwrap_or_else(|| format!("{year}-12"));
+        if from > to {
+            std::mem::swap(&mut from, &mut to);
+        }
         // Who sees what: admins any territory, coordinators their scopes,
         // mediators their own figures.
         let wide = viewer.authorize(Action::ViewActivityStats);
@@ -710,12 +917,30 @@ async fn build_dashboard(
         } else {
             territory_level(&territory)
         };
+        let structures = if own {
+            Vec::new()
+        } else {
+            state
+                .db
+                .activity_structures(&territory)
+                .await
+                .map_err(storage_failure)?
+        };
+        let structure = match get("structure").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .ok()
+                    .filter(|id| structures.iter().any(|(s, _)| s == id))
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
         let base = StatsQuery {
             dimension: "total",
             territory: territory.clone(),
-            from: format!("{year}-01"),
-            to: format!("{year}-12"),
-            structure_id: None,
+            from: from.clone(),
+            to: to.clone(),
+            structure_id: structure,
             mediator_id: if own { viewer.person_id() } else { None },
         };
         let total = state
@@ -743,14 +968,7 @@ async fn build_dashboard(
                 title,
                 rows: rows
                     .into_iter()
-                    .map(|r| {
-                        let share = if sum == 0 {
-                            0.0
-                        } else {
-                            (r.people as f64 * 1000.0 / sum as f64).round() / 10.0
-                        };
-                        (r.value, shown(r.people as u64, level), share, r.records)
-                    })
+                    .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
                     .collect(),
             });
         }
@@ -774,22 +992,12 @@ async fn build_dashboard(
                     .map_err(storage_failure)?;
                 source_date = source_date.or(as_of);
                 let sum: i64 = rows.iter().map(|r| r.1).sum();
+                // Published per département: no small-cell rule applies.
                 sources.push(Table {
                     title,
                     rows: rows
                         .into_iter()
-                        .map(|(v, n)| {
-                            (
-                                v,
-                                n.to_string(),
-                                if sum == 0 {
-                                    0.0
-                                } else {
-                                    (n as f64 * 1000.0 / sum as f64).round() / 10.0
-                                },
-                                0,
-                            )
-                        })
+                        .map(|(v, n)| Row::new(v, n, sum, None, Level::Region))
                         .collect(),
                 });
             }
@@ -811,11 +1019,14 @@ async fn build_dashboard(
         let months = monthly
             .into_iter()
             .map(|m| {
-                (
-                    m.value,
-                    shown(m.people as u64, level),
-                    m.people * 100 / busiest,
-                )
+                let people = shown(m.people as u64, level);
+                // A hidden month gets no bar: its length would tell.
+                let bar = if people.starts_with('<') {
+                    0
+                } else {
+                    m.people * 100 / busiest
+                };
+                (m.value, people, bar)
             })
             .collect();
         let export_query = raw.clone().unwrap_or_default();
@@ -828,6 +1039,12 @@ async fn build_dashboard(
             territory: territory_key,
             territories,
             year,
+            period_label: period_label(&from, &to),
+            custom_period: from != format!("{year}-01") || to != format!("{year}-12"),
+            from,
+            to,
+            structures,
+            structure,
             total_people: shown(total_people as u64, level),
             total_records,
             tables,

@@ -261,6 +261,13 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/activites/tableau-de-bord.xlsx",
+            "/activites/tableau-de-bord.xlsx".into(),
+            None,
+            [303, 200, 200],
+        ),
+        case(
+            "GET",
             "/activites/{id}/modifier",
             "/activites/999999/modifier".into(),
             None,

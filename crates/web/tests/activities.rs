@@ -113,6 +113,96 @@ async fn a_mediator_records_and_sees_it_counted() {
         "{}",
         csv.body
     );
+    // The same tables as a workbook, one sheet per table, counts as numbers.
+    let xlsx = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord.xlsx?territoire=dep:29&annee=2026",
+        None,
+    )
+    .await;
+    assert_eq!(xlsx.status.as_u16(), 200);
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+        assert!(book.sheet_names().contains(&"Présentation".to_string()));
+        let themes = book.worksheet_range("Thèmes des accompagnements").unwrap();
+        let row = themes
+            .rows()
+            .find(|r| r.first() == Some(&Data::String("Démarche en ligne".into())))
+            .expect("the theme's line");
+        assert_eq!(row[1], Data::Float(1.0));
+        assert_eq!(row[2], Data::Float(100.0));
+    }
+    // A period without the record, then with it; a structure to narrow to.
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let spring = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&du=2026-03&au=2026-06",
+        None,
+    )
+    .await;
+    assert!(
+        spring.body.contains("mars 2026 – juin 2026") && !spring.body.contains("Démarche en ligne"),
+        "{}",
+        spring.body
+    );
+    let november = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&du=2026-11&au=2026-11",
+        None,
+    )
+    .await;
+    assert!(november.body.contains("Démarche en ligne"));
+    assert!(
+        november.body.contains("Toutes les structures")
+            && november.body.contains("CCAS de Quimper"),
+        "the structure with records is offered"
+    );
+    let narrowed = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        &format!(
+            "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure={}",
+            w.a
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        narrowed.body.contains("Démarche en ligne"),
+        "{}",
+        narrowed.body
+    );
+    let other = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        &format!(
+            "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure={}",
+            w.b
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(other.status.as_u16(), 404, "no records of B here");
+    let unknown = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure=999999",
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status.as_u16(), 404);
+    // At commune level a hidden cell hides its share and records too.
+    assert!(!commune.body.contains("100 %"), "share of a hidden cell");
     // Invalid input is refused with the field named.
     let bad = call(
         &w.app,

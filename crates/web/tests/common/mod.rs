@@ -237,6 +237,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for binary answers.
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -299,6 +301,7 @@ pub async fn call(
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
