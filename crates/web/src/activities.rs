@@ -68,6 +68,26 @@ pub struct Prefill {
     pub participants: String,
     pub title: String,
     pub level: String,
+    /// A workshop's people per age bracket and per status: every value of
+    /// the list with its count (empty when none).
+    pub workshop_ages: Vec<(&'static str, String)>,
+    pub workshop_statuses: Vec<(&'static str, String)>,
+}
+
+/// Every value of a list with the count a record gives it.
+fn counts_of(
+    list: &'static [&'static str],
+    counts: &[(String, u32)],
+) -> Vec<(&'static str, String)> {
+    list.iter()
+        .map(|v| {
+            let n = counts
+                .iter()
+                .find(|(k, _)| k == v)
+                .map_or(String::new(), |(_, n)| n.to_string());
+            (*v, n)
+        })
+        .collect()
 }
 
 impl Prefill {
@@ -109,6 +129,22 @@ impl Prefill {
             },
             title: a.workshop_title.clone().unwrap_or_default(),
             level: a.level.clone().unwrap_or_default(),
+            workshop_ages: counts_of(
+                &vocab::AGE_BRACKETS,
+                if a.kind == Kind::Atelier {
+                    &a.ages
+                } else {
+                    &[]
+                },
+            ),
+            workshop_statuses: counts_of(
+                &vocab::STATUSES,
+                if a.kind == Kind::Atelier {
+                    &a.statuses
+                } else {
+                    &[]
+                },
+            ),
         }
     }
 }
@@ -220,6 +256,8 @@ async fn entry_form(
                 date: paris_now().date().to_string(),
                 duration: last_duration,
                 place: last_where.clone(),
+                workshop_ages: counts_of(&vocab::AGE_BRACKETS, &[]),
+                workshop_statuses: counts_of(&vocab::STATUSES, &[]),
                 ..Prefill::default()
             },
         ),
@@ -313,6 +351,18 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
         _ => Where::Autre(commune.clone().unwrap_or_default()),
     };
     let one = |k: &str| get(k).map(|v| vec![(v, participants)]).unwrap_or_default();
+    // A workshop's people per bracket: `nb_age_<i>` for the i-th bracket.
+    let mut per = |prefix: &str, list: &[&str]| -> Vec<(String, u32)> {
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let n = number(&format!("{prefix}_{i}"), 0, &mut errors);
+                (n > 0).then(|| (v.to_string(), n))
+            })
+            .collect()
+    };
+    let workshop_ages = per("nb_age", &vocab::AGE_BRACKETS);
+    let workshop_statuses = per("nb_statut", &vocab::STATUSES);
     let activity = Activity {
         kind,
         date,
@@ -322,12 +372,12 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
         level: get("niveau"),
         participants,
         ages: if kind == Kind::Atelier {
-            Vec::new()
+            workshop_ages
         } else {
             one("age")
         },
         statuses: if kind == Kind::Atelier {
-            Vec::new()
+            workshop_statuses
         } else {
             one("statut")
         },

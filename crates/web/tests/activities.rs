@@ -374,3 +374,40 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_workshop_is_recorded_with_its_people_per_bracket() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = "type=atelier&date=2026-11-20&duree=90&lieu=autre&commune=29232\
+        &themes=Courriels&participants=5&titre_atelier=Premiers+courriels&niveau=d%C3%A9butant\
+        &nb_age_5=3&nb_age_6=2&nb_statut_3=5";
+    let page = call(&w.app, &mediator, "GET", "/activites", None).await;
+    assert!(
+        page.body.contains("name=\"nb_age_6\"") && page.body.contains("70 ans et plus"),
+        "the form asks for the counts"
+    );
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(form)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let own = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites/tableau-de-bord?annee=2026",
+        None,
+    )
+    .await;
+    // 5 people, all 60 and over in the seeds' brackets, all retired.
+    assert!(own.body.contains("60 ans et +"), "{}", own.body);
+    // Counts that do not add up are refused, naming the field.
+    let bad = call(
+        &w.app,
+        &mediator,
+        "POST",
+        "/activites",
+        Some(&form.replace("nb_age_6=2", "nb_age_6=1")),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.body.contains("ages"), "{}", bad.body);
+}
