@@ -13,7 +13,7 @@ use passerelle_activities::aggregate::{Level, shown};
 use passerelle_activities::model::{Activity, Kind, Where};
 use passerelle_activities::validate::validate;
 use passerelle_activities::vocab;
-use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
+use passerelle_store::activities::{Author, DIMENSIONS, RecordStats, StatsQuery, Territory};
 use serde::Serialize;
 
 use crate::AppState;
@@ -642,6 +642,12 @@ struct DashboardPage {
     /// Structures with records in the territory, and the one chosen.
     structures: Vec<(i64, String)>,
     structure: Option<i64>,
+    /// Places with records in the territory, and the one chosen; national
+    /// programmes, and the one chosen.
+    places: Vec<(i64, String)>,
+    place: Option<i64>,
+    programmes: &'static [&'static str],
+    programme: Option<&'static str>,
     total_people: String,
     total_records: i64,
     tables: Vec<Table>,
@@ -656,6 +662,14 @@ struct DashboardPage {
 impl DashboardPage {
     fn is_chosen(&self, id: &i64) -> bool {
         self.structure == Some(*id)
+    }
+
+    fn is_chosen_place(&self, id: &i64) -> bool {
+        self.place == Some(*id)
+    }
+
+    fn is_chosen_programme(&self, name: &str) -> bool {
+        self.programme == Some(name)
     }
 }
 
@@ -993,22 +1007,89 @@ async fn build_dashboard(
             structure_id: structure,
             mediator_id: if own { viewer.person_id() } else { None },
         };
-        let total = state
-            .db
-            .activity_stats(&base)
-            .await
-            .map_err(storage_failure)?;
+        // Narrowed to a place or a national programme: the records of those
+        // places, counted as the roll-ups count them.
+        let places = if own {
+            Vec::new()
+        } else {
+            state
+                .db
+                .activity_places(&territory)
+                .await
+                .map_err(storage_failure)?
+        };
+        let place = match get("lieu").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .ok()
+                    .filter(|id| places.iter().any(|(p, _)| p == id))
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
+        let programme = match get("programme").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(p) => Some(
+                passerelle_places::vocab::NATIONAL_PROGRAMMES
+                    .iter()
+                    .find(|n| **n == p)
+                    .copied()
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
+        let narrowed = if place.is_some() || programme.is_some() {
+            let index = state.place_index().await.map_err(storage_failure)?;
+            let ids: Vec<i64> = index
+                .entries
+                .iter()
+                .filter(|e| place.is_none_or(|p| p == e.id))
+                .filter(|e| {
+                    programme.is_none_or(|p| {
+                        e.place
+                            .dispositif_programmes_nationaux
+                            .iter()
+                            .any(|x| x == p)
+                    })
+                })
+                .map(|e| e.id)
+                .collect();
+            let records = state
+                .db
+                .activities_at_places(&ids, &base)
+                .await
+                .map_err(storage_failure)?;
+            Some(RecordStats::of(&records))
+        } else {
+            None
+        };
+        // A place is smaller than an EPCI: small cells hidden.
+        let level = if narrowed.is_some() {
+            Level::Commune
+        } else {
+            level
+        };
+        let total = match &narrowed {
+            Some(stats) => stats.rows("total"),
+            None => state
+                .db
+                .activity_stats(&base)
+                .await
+                .map_err(storage_failure)?,
+        };
         let (total_people, total_records) = total.first().map_or((0, 0), |r| (r.people, r.records));
         let mut tables = Vec::new();
         for (name, _) in DIMENSIONS {
-            let rows = state
-                .db
-                .activity_stats(&StatsQuery {
-                    dimension: name,
-                    ..base.clone()
-                })
-                .await
-                .map_err(storage_failure)?;
+            let rows = match &narrowed {
+                Some(stats) => stats.rows(name),
+                None => state
+                    .db
+                    .activity_stats(&StatsQuery {
+                        dimension: name,
+                        ..base.clone()
+                    })
+                    .await
+                    .map_err(storage_failure)?,
+            };
             let sum: i64 = rows.iter().map(|r| r.people).sum();
             let title = TITLES
                 .iter()
@@ -1060,11 +1141,14 @@ async fn build_dashboard(
                 .find(|(k, _)| *k == territory_key)
                 .map_or(territory_key.clone(), |(_, l)| l.clone())
         };
-        let monthly = state
-            .db
-            .activity_months(&base)
-            .await
-            .map_err(storage_failure)?;
+        let monthly = match &narrowed {
+            Some(stats) => stats.months(),
+            None => state
+                .db
+                .activity_months(&base)
+                .await
+                .map_err(storage_failure)?,
+        };
         let busiest = monthly.iter().map(|m| m.people).max().unwrap_or(0).max(1);
         let months = monthly
             .into_iter()
@@ -1095,6 +1179,10 @@ async fn build_dashboard(
             to,
             structures,
             structure,
+            places,
+            place,
+            programmes: passerelle_places::vocab::NATIONAL_PROGRAMMES,
+            programme,
             total_people: shown(total_people as u64, level),
             total_records,
             tables,

@@ -411,3 +411,51 @@ async fn a_workshop_is_recorded_with_its_people_per_bracket() {
     assert_eq!(bad.status.as_u16(), 422);
     assert!(bad.body.contains("ages"), "{}", bad.body);
 }
+
+#[tokio::test]
+async fn a_dashboard_narrowed_to_a_place_or_a_programme() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let at_place = FORM
+        .replace(
+            "lieu=autre&commune=29232",
+            &format!("lieu=lieu%3A{}", w.place_a),
+        )
+        .replace("organisation=CAF", "organisation=MSA");
+    for form in [at_place.as_str(), FORM] {
+        let saved = call(&w.app, &mediator, "POST", "/activites", Some(form)).await;
+        assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    }
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let get = |query: String| {
+        let (app, client) = (w.app.clone(), &coordinator);
+        async move {
+            call(
+                &app,
+                client,
+                "GET",
+                &format!("/activites/tableau-de-bord?territoire=dep:29&annee=2026{query}"),
+                None,
+            )
+            .await
+        }
+    };
+    let all = get(String::new()).await;
+    assert!(all.body.contains("MSA") && all.body.contains("CAF"));
+    assert!(
+        all.body.contains("Point numérique du CCAS de Quimper"),
+        "the place is offered"
+    );
+    let place = get(format!("&lieu={}", w.place_a)).await;
+    assert_eq!(place.status.as_u16(), 200);
+    assert!(
+        place.body.contains("MSA") && !place.body.contains(">CAF<"),
+        "{}",
+        place.body
+    );
+    // The place is in no national programme: nothing under one.
+    let programme = get("&programme=France+Services".into()).await;
+    assert!(!programme.body.contains(">MSA<") && !programme.body.contains(">CAF<"));
+    assert_eq!(get("&programme=Inconnu".into()).await.status.as_u16(), 404);
+    assert_eq!(get("&lieu=999999".into()).await.status.as_u16(), 404);
+}
