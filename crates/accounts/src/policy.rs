@@ -103,6 +103,14 @@ pub struct PlaceRef {
     pub location: Location,
 }
 
+/// A referral as the policy needs to see it: the two structures at its
+/// ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralRef {
+    pub sender: i64,
+    pub receiver: i64,
+}
+
 /// Everything an actor may try.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
@@ -135,6 +143,20 @@ pub enum Action<'a> {
     RecordActivity,
     /// See activity figures beyond one's own: coordinators and admins.
     ViewActivityStats,
+    /// Send a referral for one's structure: its membres and gestionnaires.
+    SendReferral,
+    /// See that a referral exists and its follow-up (no personal fields):
+    /// the people of both structures, and admins.
+    ViewReferral(&'a ReferralRef),
+    /// Read or change the person's fields: only the people of the two
+    /// structures, admins included only if they belong to one of them.
+    ReferralPerson(&'a ReferralRef),
+    /// Open, fix an appointment, close, refuse: the receiving structure.
+    ActAsReceiver(&'a ReferralRef),
+    /// Cancel: the sending structure.
+    ActAsSender(&'a ReferralRef),
+    /// Anonymous statistics of referrals: coordinators and admins.
+    ViewReferralStats,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +172,30 @@ pub type Decision = Result<(), Denial>;
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
     if *actor == Actor::Anonymous {
         return Err(Denial::SignInRequired);
+    }
+    // Personal data of a referral: membership only, before the admin rule.
+    // Machine clients never see it.
+    if let Action::ReferralPerson(r)
+    | Action::ActAsReceiver(r)
+    | Action::ActAsSender(r) = action
+    {
+        let structure = match action {
+            Action::ActAsReceiver(_) => Some(r.receiver),
+            Action::ActAsSender(_) => Some(r.sender),
+            _ => None,
+        };
+        let works_in = |id: i64| {
+            actor
+                .roles_in(id)
+                .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+        };
+        let belongs = works_in(r.sender) || works_in(r.receiver);
+        return match structure {
+            Some(id) if works_in(id) => Ok(()),
+            None if belongs => Ok(()),
+            _ if belongs || actor.is_admin() => Err(Denial::Forbidden),
+            _ => Err(Denial::NotFound),
+        };
     }
     if actor.is_admin() {
         return Ok(());
@@ -184,7 +230,19 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             },
             Denial::Forbidden,
         ),
-        Action::ViewActivityStats | Action::CoordinatePlaces => allowed(
+        Action::SendReferral => allowed(
+            matches!(actor, Actor::Person { memberships, .. }
+                if memberships.iter().any(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))),
+            Denial::Forbidden,
+        ),
+        Action::ViewReferral(r) => allowed(
+            actor.roles_in(r.sender).next().is_some() || actor.roles_in(r.receiver).next().is_some(),
+            Denial::NotFound,
+        ),
+        Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
+            unreachable!("decided above")
+        }
+        Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => allowed(
             matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
             Denial::Forbidden,
         ),
@@ -255,6 +313,41 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn personal_fields_of_a_referral_stay_with_the_two_structures() {
+        let r = ReferralRef {
+            sender: 1,
+            receiver: 2,
+        };
+        let sender = person(vec![member(1, Role::Membre)]);
+        let receiver = person(vec![member(2, Role::Gestionnaire)]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        let admin_in_receiver = person(vec![member(9, Role::Admin), member(2, Role::Membre)]);
+        let coordinator = person(vec![coordinator(ScopeLevel::Region, "53")]);
+        let stranger = person(vec![member(3, Role::Membre)]);
+        for who in [&sender, &receiver, &admin_in_receiver] {
+            assert_eq!(authorize(who, Action::ReferralPerson(&r)), Ok(()));
+        }
+        assert_eq!(authorize(&admin, Action::ReferralPerson(&r)), Err(Denial::Forbidden));
+        assert_eq!(authorize(&admin, Action::ViewReferral(&r)), Ok(()), "metadata");
+        assert_eq!(authorize(&coordinator, Action::ReferralPerson(&r)), Err(Denial::NotFound));
+        assert_eq!(authorize(&coordinator, Action::ViewReferral(&r)), Err(Denial::NotFound));
+        assert_eq!(authorize(&coordinator, Action::ViewReferralStats), Ok(()));
+        assert_eq!(authorize(&stranger, Action::ViewReferral(&r)), Err(Denial::NotFound));
+        assert_eq!(authorize(&stranger, Action::ViewReferralStats), Err(Denial::Forbidden));
+        assert_eq!(authorize(&receiver, Action::ActAsReceiver(&r)), Ok(()));
+        assert_eq!(authorize(&sender, Action::ActAsReceiver(&r)), Err(Denial::Forbidden));
+        assert_eq!(authorize(&sender, Action::ActAsSender(&r)), Ok(()));
+        assert_eq!(authorize(&receiver, Action::ActAsSender(&r)), Err(Denial::Forbidden));
+        let token = Actor::ApiToken {
+            token_id: 1,
+            structure_id: 2,
+        };
+        assert_eq!(authorize(&token, Action::ReferralPerson(&r)), Err(Denial::NotFound));
+        assert_eq!(authorize(&token, Action::SendReferral), Err(Denial::Forbidden));
+        assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
     }
 
     #[test]
