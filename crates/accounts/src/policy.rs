@@ -175,10 +175,7 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
     }
     // Personal data of a referral: membership only, before the admin rule.
     // Machine clients never see it.
-    if let Action::ReferralPerson(r)
-    | Action::ActAsReceiver(r)
-    | Action::ActAsSender(r) = action
-    {
+    if let Action::ReferralPerson(r) | Action::ActAsReceiver(r) | Action::ActAsSender(r) = action {
         let structure = match action {
             Action::ActAsReceiver(_) => Some(r.receiver),
             Action::ActAsSender(_) => Some(r.sender),
@@ -236,16 +233,19 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             Denial::Forbidden,
         ),
         Action::ViewReferral(r) => allowed(
-            actor.roles_in(r.sender).next().is_some() || actor.roles_in(r.receiver).next().is_some(),
+            actor.roles_in(r.sender).next().is_some()
+                || actor.roles_in(r.receiver).next().is_some(),
             Denial::NotFound,
         ),
         Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
             unreachable!("decided above")
         }
-        Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => allowed(
-            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
-            Denial::Forbidden,
-        ),
+        Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => {
+            allowed(
+                matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+                Denial::Forbidden,
+            )
+        }
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
             if can_view(actor, s) {
@@ -330,23 +330,54 @@ mod tests {
         for who in [&sender, &receiver, &admin_in_receiver] {
             assert_eq!(authorize(who, Action::ReferralPerson(&r)), Ok(()));
         }
-        assert_eq!(authorize(&admin, Action::ReferralPerson(&r)), Err(Denial::Forbidden));
-        assert_eq!(authorize(&admin, Action::ViewReferral(&r)), Ok(()), "metadata");
-        assert_eq!(authorize(&coordinator, Action::ReferralPerson(&r)), Err(Denial::NotFound));
-        assert_eq!(authorize(&coordinator, Action::ViewReferral(&r)), Err(Denial::NotFound));
+        assert_eq!(
+            authorize(&admin, Action::ReferralPerson(&r)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&admin, Action::ViewReferral(&r)),
+            Ok(()),
+            "metadata"
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::ReferralPerson(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::ViewReferral(&r)),
+            Err(Denial::NotFound)
+        );
         assert_eq!(authorize(&coordinator, Action::ViewReferralStats), Ok(()));
-        assert_eq!(authorize(&stranger, Action::ViewReferral(&r)), Err(Denial::NotFound));
-        assert_eq!(authorize(&stranger, Action::ViewReferralStats), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&stranger, Action::ViewReferral(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewReferralStats),
+            Err(Denial::Forbidden)
+        );
         assert_eq!(authorize(&receiver, Action::ActAsReceiver(&r)), Ok(()));
-        assert_eq!(authorize(&sender, Action::ActAsReceiver(&r)), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&sender, Action::ActAsReceiver(&r)),
+            Err(Denial::Forbidden)
+        );
         assert_eq!(authorize(&sender, Action::ActAsSender(&r)), Ok(()));
-        assert_eq!(authorize(&receiver, Action::ActAsSender(&r)), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&receiver, Action::ActAsSender(&r)),
+            Err(Denial::Forbidden)
+        );
         let token = Actor::ApiToken {
             token_id: 1,
             structure_id: 2,
         };
-        assert_eq!(authorize(&token, Action::ReferralPerson(&r)), Err(Denial::NotFound));
-        assert_eq!(authorize(&token, Action::SendReferral), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&token, Action::ReferralPerson(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&token, Action::SendReferral),
+            Err(Denial::Forbidden)
+        );
         assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
     }
 

@@ -69,6 +69,43 @@ enum Command {
     /// Manage accounts from the command line (the first administrator).
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Orientations: the deadlines job, also run hourly by `serve`.
+    #[command(subcommand)]
+    Referrals(ReferralsCommand),
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Sends the reminders due, expires referrals left without action and
+    /// erases the person's fields of those closed for longer than the
+    /// retention period. Safe to run any number of times.
+    Purge(ReferralPeriods),
+}
+
+/// The referral periods (defaults: reminder after 10 days, expiry after
+/// 30, personal fields erased 6 months after closure).
+#[derive(Args, Clone, Copy)]
+struct ReferralPeriods {
+    #[arg(long, env = "PASSERELLE_REFERRAL_REMINDER_DAYS", default_value_t = 10)]
+    reminder_days: i64,
+    #[arg(long, env = "PASSERELLE_REFERRAL_EXPIRY_DAYS", default_value_t = 30)]
+    expiry_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_REFERRAL_RETENTION_MONTHS",
+        default_value_t = 6
+    )]
+    retention_months: u32,
+}
+
+impl ReferralPeriods {
+    fn periods(self) -> passerelle_referrals::deadlines::Periods {
+        passerelle_referrals::deadlines::Periods {
+            reminder_days: self.reminder_days,
+            expiry_days: self.expiry_days,
+            retention_months: self.retention_months,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -197,6 +234,8 @@ struct ServeArgs {
     /// background; lists work the same.
     #[arg(long, env = "PASSERELLE_TILE_URL")]
     tile_url: Option<String>,
+    #[command(flatten)]
+    referral_periods: ReferralPeriods,
 }
 
 #[derive(Subcommand)]
@@ -272,6 +311,16 @@ async fn run(cli: Cli) -> Result<()> {
             let result = activities(&db, command, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
+        }
+        Command::Referrals(ReferralsCommand::Purge(periods)) => {
+            let link = public_url.unwrap_or_else(|| "http://localhost:8080".into());
+            let r = db
+                .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
+                .await?;
+            print_ignoring_closed_pipe(&format!(
+                "{} reminders sent, {} referrals expired, {} erased\n",
+                r.reminded, r.expired, r.erased
+            ))
         }
         Command::Accounts(command) => {
             let mut out = String::new();
@@ -394,6 +443,11 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
     tokio::spawn(purge_hourly(db.clone()));
+    tokio::spawn(referral_deadlines_hourly(
+        db.clone(),
+        args.referral_periods.periods(),
+        public_url.clone(),
+    ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();
@@ -410,6 +464,30 @@ async fn purge_hourly(db: Database) {
             Ok(0) => {}
             Ok(n) => tracing::info!("purged {n} expired sessions and links"),
             Err(e) => tracing::error!("purging expired sessions: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+/// Reminders, expiries and erasures of referrals, every hour.
+async fn referral_deadlines_hourly(
+    db: Database,
+    periods: passerelle_referrals::deadlines::Periods,
+    link: String,
+) {
+    loop {
+        match db
+            .run_referral_deadlines(chrono::Utc::now(), periods, &link)
+            .await
+        {
+            Ok(r) if r == Default::default() => {}
+            Ok(r) => tracing::info!(
+                "referrals: {} reminders, {} expired, {} erased",
+                r.reminded,
+                r.expired,
+                r.erased
+            ),
+            Err(e) => tracing::error!("referral deadlines: {e}"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }

@@ -478,3 +478,16 @@ async fn activities_from_the_coop_and_cra_v1_exports() {
         total(&url)
     );
 }
+
+#[tokio::test]
+async fn referrals_purge_runs_and_says_what_it_did() {
+    let url = fresh_database_url().await;
+    let o = run(&url, &["referrals", "purge", "--retention-months", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0 reminders sent, 0 referrals expired, 0 erased\n"
+    );
+    let o = run(&url, &["referrals", "purge", "--expiry-days", "soon"]);
+    assert_eq!(o.status.code(), Some(2), "a clear usage error");
+}

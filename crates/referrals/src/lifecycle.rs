@@ -102,9 +102,11 @@ pub enum Step {
     },
     Cancel,
     Expire,
-    /// To another place of the directory, keeping the history.
+    /// To another place of the directory (received by this structure),
+    /// keeping the history.
     Reorient {
         place_id: i64,
+        structure_id: i64,
     },
 }
 
@@ -241,11 +243,25 @@ mod tests {
         );
         assert_eq!(next(Recue, &Step::Cancel, Side::Sender), Ok(Annulee));
         assert_eq!(
-            next(Recue, &Step::Reorient { place_id: 2 }, Side::Receiver),
+            next(
+                Recue,
+                &Step::Reorient {
+                    place_id: 2,
+                    structure_id: 3
+                },
+                Side::Receiver
+            ),
             Ok(Envoyee)
         );
         assert_eq!(
-            next(Recue, &Step::Reorient { place_id: 2 }, Side::System),
+            next(
+                Recue,
+                &Step::Reorient {
+                    place_id: 2,
+                    structure_id: 3
+                },
+                Side::System
+            ),
             Err(Refused::NotYours)
         );
     }
@@ -262,7 +278,10 @@ mod tests {
                     reason: "x".into(),
                     message: String::new(),
                 },
-                Step::Reorient { place_id: 1 },
+                Step::Reorient {
+                    place_id: 1,
+                    structure_id: 3,
+                },
             ] {
                 let side = if step == Step::Cancel {
                     Side::Sender

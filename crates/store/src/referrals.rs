@@ -177,13 +177,15 @@ async fn mail_structure(
     .await?;
     for row in rows {
         let to: String = row.try_get(0)?;
-        sqlx::query("INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(to)
-            .bind(subject.to_string())
-            .bind(body.to_string())
-            .bind(at.to_string())
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(to)
+        .bind(subject.to_string())
+        .bind(body.to_string())
+        .bind(at.to_string())
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -225,6 +227,14 @@ async fn event(
     Ok(())
 }
 
+/// Who sends a referral, and which structure receives it.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties {
+    pub sender_structure: i64,
+    pub sender_person: i64,
+    pub receiver_structure: i64,
+}
+
 /// Summary lines of a list: no personal field.
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
@@ -245,13 +255,16 @@ impl Database {
     pub async fn create_referral(
         &self,
         r: &NewReferral,
-        sender_structure: i64,
-        sender_person: i64,
-        receiver_structure: i64,
+        parties: Parties,
         key: Option<&str>,
         link: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), StoreError> {
+        let Parties {
+            sender_structure,
+            sender_person,
+            receiver_structure,
+        } = parties;
         let consent = r
             .consent
             .as_ref()
@@ -301,7 +314,18 @@ impl Database {
             person_id: Some(sender_person),
             side: Side::Sender,
         };
-        event(&mut tx, id, &at, actor, "envoi", None, Status::Envoyee, None, None).await?;
+        event(
+            &mut tx,
+            id,
+            &at,
+            actor,
+            "envoi",
+            None,
+            Status::Envoyee,
+            None,
+            None,
+        )
+        .await?;
         audit(
             &mut tx,
             &at,
@@ -309,7 +333,10 @@ impl Database {
             Some(sender_person),
             Some(sender_structure),
             id,
-            Some(format!("to structure {receiver_structure}; consent {}", consent.how)),
+            Some(format!(
+                "to structure {receiver_structure}; consent {}",
+                consent.how
+            )),
         )
         .await?;
         mail_structure(
@@ -325,6 +352,19 @@ impl Database {
         .await?;
         tx.commit().await?;
         Ok((id, true))
+    }
+
+    /// Structures with a SIRET: a place of the directory is received by the
+    /// structure whose SIRET is its pivot.
+    pub async fn structure_sirets(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT siret, id FROM structures WHERE siret IS NOT NULL ORDER BY id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
     /// A referral without the person's fields.
@@ -483,16 +523,11 @@ impl Database {
                 Some(reason.clone()),
                 Some(message.clone()).filter(|m| !m.trim().is_empty()),
             ),
-            Step::Reorient { place_id } => (Some(format!("lieu {place_id}")), None),
+            Step::Reorient { place_id, .. } => (Some(format!("lieu {place_id}")), None),
             _ => (None, None),
         };
-        if let Step::Reorient { place_id } = step {
-            let place = sqlx::query("SELECT structure_id FROM places WHERE id = $1")
-                .bind(*place_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten());
-            receiver = place.ok_or(StepError::NotFound)?;
+        if let Step::Reorient { structure_id, .. } = step {
+            receiver = *structure_id;
         }
         let closed = to.is_closed().then(|| at.clone());
         let done = sqlx::query(
@@ -517,7 +552,7 @@ impl Database {
         })
         .bind(receiver)
         .bind(match step {
-            Step::Reorient { place_id } => Some(*place_id),
+            Step::Reorient { place_id, .. } => Some(*place_id),
             _ => None,
         })
         .bind(id)
@@ -527,7 +562,18 @@ impl Database {
         if done.rows_affected() != 1 {
             return Err(StepError::Conflict);
         }
-        event(&mut tx, id, &at, actor, step.code(), Some(status), to, detail, message).await?;
+        event(
+            &mut tx,
+            id,
+            &at,
+            actor,
+            step.code(),
+            Some(status),
+            to,
+            detail,
+            message,
+        )
+        .await?;
         let acting_structure = match actor.side {
             Side::Sender => Some(sender),
             Side::Receiver => Some(receiver),
@@ -603,7 +649,14 @@ impl Database {
                 actor,
                 structure,
                 id,
-                Some(if actor.is_some() { "on request" } else { "retention period over" }.into()),
+                Some(
+                    if actor.is_some() {
+                        "on request"
+                    } else {
+                        "retention period over"
+                    }
+                    .into(),
+                ),
             )
             .await?;
         }
@@ -756,7 +809,8 @@ impl Database {
         let mut first_days = Vec::new();
         let mut close_days = Vec::new();
         for r in &rows {
-            let (sk, rk, status): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (sk, rk, status): (String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
             let created = parse_iso(&r.try_get::<String, _>(3)?);
             let days = |t: Option<String>| {
                 let (c, t) = (created?, parse_iso(&t?)?);

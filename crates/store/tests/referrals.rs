@@ -9,7 +9,7 @@ use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{Consent, NewReferral, Person};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::referrals::{Actor, DeadlineReport, StepError};
+use passerelle_store::referrals::{Actor, DeadlineReport, Parties, StepError};
 use passerelle_store::testing::bretagne_database;
 
 struct World {
@@ -43,7 +43,14 @@ async fn world() -> World {
         .await
         .unwrap();
     let mediator = db
-        .create_person_with_role("med@brest.bzh", "Malo", None, mediatheque, Role::Membre, &[])
+        .create_person_with_role(
+            "med@brest.bzh",
+            "Malo",
+            None,
+            mediatheque,
+            Role::Membre,
+            &[],
+        )
         .await
         .unwrap();
     World {
@@ -88,9 +95,11 @@ fn new_referral(by: i64) -> NewReferral {
 async fn send(w: &World, key: Option<&str>, now: DateTime<Utc>) -> (i64, bool) {
     w.db.create_referral(
         &new_referral(w.social_worker),
-        w.ccas,
-        w.social_worker,
-        w.mediatheque,
+        Parties {
+            sender_structure: w.ccas,
+            sender_person: w.social_worker,
+            receiver_structure: w.mediatheque,
+        },
         key,
         "http://passerelle.test",
         now,
@@ -136,10 +145,17 @@ async fn a_referral_from_sending_to_accompanied() {
         Err(StepError::Refused(_))
     ));
     assert_eq!(
-        step(2, Step::Appointment("2026-01-12".into()), t0()).await.unwrap(),
+        step(2, Step::Appointment("2026-01-12".into()), t0())
+            .await
+            .unwrap(),
         Status::RendezVousFixe
     );
-    assert_eq!(step(3, Step::Accompanied, t0() + Duration::days(7)).await.unwrap(), Status::Accompagnee);
+    assert_eq!(
+        step(3, Step::Accompanied, t0() + Duration::days(7))
+            .await
+            .unwrap(),
+        Status::Accompagnee
+    );
     let r = w.db.referral(id).await.unwrap().unwrap();
     assert_eq!((r.status.as_str(), r.version), ("accompagnee", 4));
     assert_eq!(r.appointment_date.as_deref(), Some("2026-01-12"));
@@ -147,7 +163,10 @@ async fn a_referral_from_sending_to_accompanied() {
     // The sender sees every step, attributed.
     let events = w.db.referral_events(id, false).await.unwrap();
     let steps: Vec<&str> = events.iter().map(|e| e.status_to.as_str()).collect();
-    assert_eq!(steps, ["envoyee", "recue", "rendez_vous_fixe", "accompagnee"]);
+    assert_eq!(
+        steps,
+        ["envoyee", "recue", "rendez_vous_fixe", "accompagnee"]
+    );
     assert_eq!(events[1].actor.as_deref(), Some("Malo"));
     // The sender can no longer cancel a closed referral.
     let sender = Actor {
@@ -155,7 +174,8 @@ async fn a_referral_from_sending_to_accompanied() {
         side: Side::Sender,
     };
     assert!(matches!(
-        w.db.referral_step(id, 4, &Step::Cancel, sender, "http://x", t0()).await,
+        w.db.referral_step(id, 4, &Step::Cancel, sender, "http://x", t0())
+            .await,
         Err(StepError::Refused(_))
     ));
 }
@@ -165,12 +185,19 @@ async fn reminders_expiry_and_erasure_follow_the_clock() {
     let w = world().await;
     let (waiting, _) = send(&w, None, t0()).await;
     let (answered, _) = send(&w, None, t0()).await;
-    w.db.referral_step(answered, 1, &Step::Refuse {
-        reason: "Capacité d’accueil atteinte".into(),
-        message: "Voir le CCAS de Brest".into(),
-    }, receiver(&w), "http://x", t0() + Duration::days(1))
-        .await
-        .unwrap();
+    w.db.referral_step(
+        answered,
+        1,
+        &Step::Refuse {
+            reason: "Capacité d’accueil atteinte".into(),
+            message: "Voir le CCAS de Brest".into(),
+        },
+        receiver(&w),
+        "http://x",
+        t0() + Duration::days(1),
+    )
+    .await
+    .unwrap();
     let p = Periods::default();
     let run = |days| {
         let db = w.db.clone();
@@ -182,10 +209,19 @@ async fn reminders_expiry_and_erasure_follow_the_clock() {
     };
     let none = DeadlineReport::default();
     assert_eq!(run(5).await, none);
-    assert_eq!(run(10).await, DeadlineReport { reminded: 1, ..none });
+    assert_eq!(
+        run(10).await,
+        DeadlineReport {
+            reminded: 1,
+            ..none
+        }
+    );
     assert_eq!(run(11).await, none, "one reminder");
     assert_eq!(run(30).await, DeadlineReport { expired: 1, ..none });
-    assert_eq!(w.db.referral(waiting).await.unwrap().unwrap().status, "expiree");
+    assert_eq!(
+        w.db.referral(waiting).await.unwrap().unwrap().status,
+        "expiree"
+    );
     // Six months after closure, the person's fields go; twice is once.
     assert_eq!(run(150).await, none);
     // Refused on day 1, expired on day 30: each six months later.
@@ -200,37 +236,61 @@ async fn reminders_expiry_and_erasure_follow_the_clock() {
     );
     let r = w.db.referral(answered).await.unwrap().unwrap();
     assert_eq!(r.status, "refusee", "the anonymous follow-up stays");
-    assert_eq!(r.refusal_reason.as_deref(), Some("Capacité d’accueil atteinte"));
+    assert_eq!(
+        r.refusal_reason.as_deref(),
+        Some("Capacité d’accueil atteinte")
+    );
     let events = w.db.referral_events(answered, true).await.unwrap();
-    assert!(events.iter().all(|e| e.message.is_none()), "messages erased too");
+    assert!(
+        events.iter().all(|e| e.message.is_none()),
+        "messages erased too"
+    );
 }
 
 #[tokio::test]
 async fn reading_the_person_is_audited_and_erasure_on_request() {
     let w = world().await;
     let (id, _) = send(&w, None, t0()).await;
-    let fields = w
-        .db
-        .referral_person(id, w.mediator, w.mediatheque, "page")
-        .await
-        .unwrap()
-        .unwrap();
+    let fields =
+        w.db.referral_person(id, w.mediator, w.mediatheque, "page")
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(fields.person.first_name, "Jeanne");
-    let trail = w.db.audit_events(Some("referral.read_person"), 10).await.unwrap();
+    let trail =
+        w.db.audit_events(Some("referral.read_person"), 10)
+            .await
+            .unwrap();
     assert_eq!(trail.len(), 1);
-    assert_eq!(trail[0].subject.as_deref(), Some(format!("referral:{id}").as_str()));
+    assert_eq!(
+        trail[0].subject.as_deref(),
+        Some(format!("referral:{id}").as_str())
+    );
     assert!(
         w.db.erase_referral_person(id, Some(w.social_worker), Some(w.ccas), Utc::now())
             .await
             .unwrap()
     );
     assert!(
-        !w.db.erase_referral_person(id, Some(w.social_worker), Some(w.ccas), Utc::now())
+        !w.db
+            .erase_referral_person(id, Some(w.social_worker), Some(w.ccas), Utc::now())
             .await
             .unwrap()
     );
-    assert_eq!(w.db.audit_events(Some("referral.erase_person"), 10).await.unwrap().len(), 1);
-    let stats = w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01").await.unwrap();
+    assert_eq!(
+        w.db.audit_events(Some("referral.erase_person"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let stats =
+        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+            .await
+            .unwrap();
     assert_eq!(stats.total, 1);
-    assert_eq!(stats.flows.get(&("ccas".into(), "mediatheque".into())), Some(&1));
+    assert_eq!(
+        stats.flows.get(&("ccas".into(), "mediatheque".into())),
+        Some(&1)
+    );
 }

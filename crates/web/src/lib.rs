@@ -15,6 +15,7 @@ mod error;
 pub mod mailer;
 mod pages;
 mod places;
+mod referrals;
 mod routes;
 
 use std::net::SocketAddr;
@@ -135,6 +136,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(places::routes());
     all.extend(activities::routes());
+    all.extend(referrals::routes());
     all
 }
 

@@ -51,6 +51,8 @@ pub struct World {
     pub place_a: i64,
     /// The same place as published by another source: a pair to review.
     pub place_a_twin: i64,
+    /// A referral from A to A's place: only A's people see the person.
+    pub referral_a: i64,
 }
 
 pub async fn world() -> World {
@@ -170,6 +172,40 @@ pub async fn world() -> World {
     );
     let pair = db.pending_duplicates().await.unwrap().remove(0);
     let (place_a, place_a_twin) = (pair.a.id, pair.b.id);
+    let (referral_a, _) = db
+        .create_referral(
+            &passerelle_referrals::model::NewReferral {
+                place_id: Some(place_a),
+                structure_id: None,
+                service: "Aide aux démarches administratives".into(),
+                organisation: Some("CAF".into()),
+                situation: "Prime d’activité".into(),
+                urgency: "normale".into(),
+                availability: String::new(),
+                person: passerelle_referrals::model::Person {
+                    first_name: "Jeanne".into(),
+                    channel: "telephone".into(),
+                    contact: "0612345678".into(),
+                    caf_number: None,
+                    france_travail_number: None,
+                },
+                consent: Some(passerelle_referrals::model::Consent {
+                    informed_by: membre_a,
+                    at: chrono::Utc::now(),
+                    how: "oral".into(),
+                }),
+            },
+            passerelle_store::referrals::Parties {
+                sender_structure: a,
+                sender_person: membre_a,
+                receiver_structure: a,
+            },
+            None,
+            "http://passerelle.test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -193,6 +229,7 @@ pub async fn world() -> World {
         reset_membre_a,
         place_a,
         place_a_twin,
+        referral_a,
     }
 }
 
