@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::AppState;
 use crate::auth::{Viewer, api_denial, page_denial};
 use crate::error::ApiError;
+use crate::export::Table;
 use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
 use crate::places::paris_now;
 use crate::routes::Route;
@@ -579,7 +580,7 @@ async fn save_edit(
     result.unwrap_or_else(|r| r)
 }
 
-pub struct Table {
+pub struct DashboardTable {
     pub title: &'static str,
     pub rows: Vec<Row>,
 }
@@ -650,8 +651,8 @@ struct DashboardPage {
     programme: Option<&'static str>,
     total_people: String,
     total_records: i64,
-    tables: Vec<Table>,
-    sources: Vec<Table>,
+    tables: Vec<DashboardTable>,
+    sources: Vec<DashboardTable>,
     source_date: Option<String>,
     own: bool,
     /// Month, people shown, share of the busiest month (0–100).
@@ -706,21 +707,26 @@ async fn dashboard(
     }
 }
 
-/// Every table of a dashboard, in the order shown: its title, then rows
-/// of value, people, share (%), records — as shown, small cells hidden.
-fn export_tables(page: &DashboardPage) -> Vec<(String, Vec<[String; 4]>)> {
-    let mut out = vec![(
-        "Personnes par mois".to_string(),
-        page.months
+/// Every table of a dashboard, in the order shown, as shown: small cells
+/// hidden.
+fn export_tables(page: &DashboardPage) -> Vec<Table> {
+    const HEADERS: [&str; 4] = ["valeur", "personnes", "pourcentage", "fiches"];
+    let mut out = vec![Table {
+        title: "Personnes par mois".to_string(),
+        headers: HEADERS.to_vec(),
+        rows: page
+            .months
             .iter()
-            .map(|(month, people, _)| [month.clone(), people.clone(), String::new(), String::new()])
+            .map(|(month, people, _)| {
+                vec![month.clone(), people.clone(), String::new(), String::new()]
+            })
             .collect(),
-    )];
-    let rows = |t: &Table| {
+    }];
+    let rows = |t: &DashboardTable| {
         t.rows
             .iter()
             .map(|r| {
-                [
+                vec![
                     r.value.clone(),
                     r.people.clone(),
                     r.share.clone(),
@@ -729,28 +735,17 @@ fn export_tables(page: &DashboardPage) -> Vec<(String, Vec<[String; 4]>)> {
             })
             .collect()
     };
-    out.extend(page.tables.iter().map(|t| (t.title.to_string(), rows(t))));
-    out.extend(page.sources.iter().map(|t| {
-        (
-            format!("Conseillers numériques (CRA) : {}", t.title),
-            rows(t),
-        )
+    out.extend(page.tables.iter().map(|t| Table {
+        title: t.title.to_string(),
+        headers: HEADERS.to_vec(),
+        rows: rows(t),
+    }));
+    out.extend(page.sources.iter().map(|t| Table {
+        title: format!("Conseillers numériques (CRA) : {}", t.title),
+        headers: HEADERS.to_vec(),
+        rows: rows(t),
     }));
     out
-}
-
-fn download(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// Every table of the dashboard as CSV: `tableau,valeur,personnes,pourcentage,fiches`.
@@ -759,29 +754,13 @@ async fn dashboard_csv(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let page = match build_dashboard(&state, &viewer, raw).await {
-        Ok(page) => page,
-        Err(r) => return r,
-    };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut ok = out
-        .write_record(["tableau", "valeur", "personnes", "pourcentage", "fiches"])
-        .is_ok();
-    for (title, rows) in export_tables(&page) {
-        for row in rows {
-            ok &= out
-                .write_record(std::iter::once(title.as_str()).chain(row.iter().map(String::as_str)))
-                .is_ok();
-        }
-    }
-    match out.into_inner() {
-        Ok(bytes) if ok => download("text/csv; charset=utf-8", "passerelle-activites.csv", bytes),
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response(),
+    match build_dashboard(&state, &viewer, raw).await {
+        Ok(page) => crate::export::csv("passerelle-activites.csv", &export_tables(&page)),
+        Err(r) => r,
     }
 }
 
-/// Every table of the dashboard as an XLSX workbook: a first sheet saying
-/// what was counted, then one sheet per table, counts as numbers.
+/// Every table of the dashboard as an XLSX workbook.
 async fn dashboard_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -791,26 +770,7 @@ async fn dashboard_xlsx(
         Ok(page) => page,
         Err(r) => return r,
     };
-    match workbook(&page) {
-        Ok(bytes) => download(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "passerelle-activites.xlsx",
-            bytes,
-        ),
-        Err(e) => {
-            tracing::error!("XLSX export: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response()
-        }
-    }
-}
-
-fn workbook(page: &DashboardPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let about = book.add_worksheet().set_name("Présentation")?;
-    about.write_string_with_format(0, 0, "Activités", &bold)?;
-    for (i, (label, value)) in [
+    let about = [
         ("Territoire", page.scope_label.clone()),
         ("Période", page.period_label.clone()),
         ("Personnes accompagnées", page.total_people.clone()),
@@ -819,52 +779,13 @@ fn workbook(page: &DashboardPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
             "Lecture",
             "Un atelier de 8 personnes compte 8 accompagnements ; une fiche à plusieurs thèmes compte pour chacun. « < 5 » : moins de 5 personnes dans un territoire plus petit qu’un EPCI, non publié.".to_string(),
         ),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let r = i as u32 + 2;
-        about.write_string_with_format(r, 0, label, &bold)?;
-        about.write_string(r, 1, value)?;
-    }
-    about.set_column_width(0, 24)?;
-    about.set_column_width(1, 60)?;
-    let mut names: Vec<String> = Vec::new();
-    for (title, rows) in export_tables(page) {
-        // Sheet names: 31 characters, none of : \ / ? * [ ], unique.
-        let mut name: String = title
-            .chars()
-            .map(|c| if ":\\/?*[]".contains(c) { '-' } else { c })
-            .take(28)
-            .collect::<String>()
-            .trim()
-            .to_string();
-        if names.contains(&name) {
-            name = format!("{name} {}", names.len());
-        }
-        names.push(name.clone());
-        let sheet = book.add_worksheet().set_name(&name)?;
-        sheet.write_string_with_format(0, 0, &title, &bold)?;
-        for (c, h) in ["Valeur", "Personnes", "Soit en %", "Fiches"]
-            .iter()
-            .enumerate()
-        {
-            sheet.write_string_with_format(2, c as u16, *h, &bold)?;
-        }
-        for (i, row) in rows.iter().enumerate() {
-            let r = i as u32 + 3;
-            sheet.write_string(r, 0, &row[0])?;
-            for (c, cell) in row.iter().enumerate().skip(1) {
-                match cell.parse::<f64>() {
-                    Ok(n) => sheet.write_number(r, c as u16, n)?,
-                    Err(_) if cell.is_empty() => sheet,
-                    Err(_) => sheet.write_string(r, c as u16, cell)?,
-                };
-            }
-        }
-        sheet.set_column_width(0, 48)?;
-    }
-    book.save_to_buffer()
+    ];
+    crate::export::xlsx(
+        "passerelle-activites.xlsx",
+        "Activités",
+        &about,
+        &export_tables(&page),
+    )
 }
 
 /// `2023` for a whole year, `mars 2023 – juin 2023` otherwise.
@@ -1095,7 +1016,7 @@ async fn build_dashboard(
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map_or(name, |(_, t)| t);
-            tables.push(Table {
+            tables.push(DashboardTable {
                 title,
                 rows: rows
                     .into_iter()
@@ -1124,7 +1045,7 @@ async fn build_dashboard(
                 source_date = source_date.or(as_of);
                 let sum: i64 = rows.iter().map(|r| r.1).sum();
                 // Published per département: no small-cell rule applies.
-                sources.push(Table {
+                sources.push(DashboardTable {
                     title,
                     rows: rows
                         .into_iter()

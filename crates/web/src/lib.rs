@@ -12,6 +12,7 @@ mod activities;
 mod api;
 mod auth;
 mod error;
+mod export;
 pub mod mailer;
 mod pages;
 mod places;

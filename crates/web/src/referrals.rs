@@ -30,6 +30,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/orientations", create),
         Route::get("/orientations/nouvelle", new_form),
         Route::get("/orientations/statistiques", stats),
+        Route::get("/orientations/statistiques.csv", stats_csv),
+        Route::get("/orientations/statistiques.xlsx", stats_xlsx),
         Route::get("/orientations/{id}", detail),
         Route::post("/orientations/{id}/etape", step),
         Route::get("/orientations/{id}/donnees", export),
@@ -722,6 +724,7 @@ struct StatsPage {
     statuses: Vec<(&'static str, i64, String)>,
     median_first: String,
     median_closure: String,
+    export_query: String,
 }
 
 fn kind_label(code: &str) -> &'static str {
@@ -729,7 +732,95 @@ fn kind_label(code: &str) -> &'static str {
 }
 
 async fn stats(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Response {
-    let result: PageResult = async {
+    match build_stats(&state, &viewer, raw).await {
+        Ok(page) => render(&page),
+        Err(r) => r,
+    }
+}
+
+impl StatsPage {
+    fn tables(&self) -> Vec<crate::export::Table> {
+        let mut flows = crate::export::Table {
+            title: "Qui oriente vers qui".into(),
+            headers: vec!["de", "vers", "orientations"],
+            rows: Vec::new(),
+        };
+        for (from, counts) in &self.rows {
+            for (to, n) in self.columns.iter().zip(counts) {
+                flows
+                    .rows
+                    .push(vec![from.to_string(), to.to_string(), n.to_string()]);
+            }
+        }
+        let statuses = crate::export::Table {
+            title: "État des orientations".into(),
+            headers: vec!["état", "orientations", "pourcentage"],
+            rows: self
+                .statuses
+                .iter()
+                .map(|(l, n, share)| vec![l.to_string(), n.to_string(), share.clone()])
+                .collect(),
+        };
+        vec![flows, statuses]
+    }
+
+    fn about(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("Année", self.year.to_string()),
+            (
+                "Département",
+                if self.departement.is_empty() {
+                    "tous".into()
+                } else {
+                    self.departement.clone()
+                },
+            ),
+            ("Orientations", self.total.to_string()),
+            (
+                "Délai médian jusqu’à la première action",
+                self.median_first.clone(),
+            ),
+            (
+                "Délai médian jusqu’à la clôture",
+                self.median_closure.clone(),
+            ),
+        ]
+    }
+}
+
+async fn stats_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match build_stats(&state, &viewer, raw).await {
+        Ok(page) => crate::export::csv("passerelle-orientations.csv", &page.tables()),
+        Err(r) => r,
+    }
+}
+
+async fn stats_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match build_stats(&state, &viewer, raw).await {
+        Ok(page) => crate::export::xlsx(
+            "passerelle-orientations.xlsx",
+            "Orientations",
+            &page.about(),
+            &page.tables(),
+        ),
+        Err(r) => r,
+    }
+}
+
+async fn build_stats(
+    state: &AppState,
+    viewer: &Viewer,
+    raw: Option<String>,
+) -> Result<StatsPage, Response> {
+    let result: Result<StatsPage, Response> = async {
         viewer
             .authorize(Action::ViewReferralStats)
             .map_err(|d| page_denial(d, "/orientations/statistiques"))?;
@@ -817,8 +908,10 @@ async fn stats(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): Raw
             })
             .collect();
         let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{d:.1} j"));
-        Ok(render(&StatsPage {
-            chrome: Chrome::new("/orientations", &viewer),
+        let export_query = raw.clone().unwrap_or_default();
+        Ok(StatsPage {
+            export_query,
+            chrome: Chrome::new("/orientations", viewer),
             crumbs: crumbs(&[("Orientations", "/orientations")], "Statistiques"),
             year,
             departement,
@@ -829,8 +922,8 @@ async fn stats(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): Raw
             statuses,
             median_first: days(s.median_days_to_first_action),
             median_closure: days(s.median_days_to_closure),
-        }))
+        })
     }
     .await;
-    result.unwrap_or_else(|r| r)
+    result
 }

@@ -317,6 +317,20 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/orientations/statistiques.csv",
+            "/orientations/statistiques.csv".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "GET",
+            "/orientations/statistiques.xlsx",
+            "/orientations/statistiques.xlsx".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "GET",
             "/orientations/{id}",
             format!("/orientations/{}", w.referral_a),
             None,

@@ -141,7 +141,21 @@ async fn a_referral_from_sending_to_accompanied() {
     let after = call(&w.app, &receiver, "GET", &location, None).await;
     assert!(!after.body.contains("Maryvonne") && after.body.contains("effacées"));
 
-    // Coordinators: anonymous figures only.
+    // Coordinators: anonymous figures only, also as CSV.
+    let csv = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_35).await,
+        "GET",
+        "/orientations/statistiques.csv?departement=35",
+        None,
+    )
+    .await;
+    assert!(
+        csv.body
+            .contains("Qui oriente vers qui,\"Médiathèque, bibliothèque\",CCAS / CIAS,1"),
+        "{}",
+        csv.body
+    );
     let coordinator = Client::signed_in(&w.db, w.coordinator_35).await;
     let stats = call(
         &w.app,
