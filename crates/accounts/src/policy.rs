@@ -232,9 +232,14 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                 if memberships.iter().any(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))),
             Denial::Forbidden,
         ),
+        // Those who handle referrals: a structure's coordinators (a hub's)
+        // see only statistics.
         Action::ViewReferral(r) => allowed(
-            actor.roles_in(r.sender).next().is_some()
-                || actor.roles_in(r.receiver).next().is_some(),
+            [r.sender, r.receiver].into_iter().any(|s| {
+                actor
+                    .roles_in(s)
+                    .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+            }),
             Denial::NotFound,
         ),
         Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
@@ -379,6 +384,16 @@ mod tests {
             Err(Denial::Forbidden)
         );
         assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
+        let hub_coordinator = person(vec![Membership {
+            structure_id: 2,
+            role: Role::Coordinateur,
+            scopes: vec![],
+        }]);
+        assert_eq!(
+            authorize(&hub_coordinator, Action::ViewReferral(&r)),
+            Err(Denial::NotFound),
+            "a coordinator of the receiving structure handles no referral"
+        );
     }
 
     #[test]

@@ -206,6 +206,11 @@ pub async fn world() -> World {
         )
         .await
         .unwrap();
+    // Tests of e-mail start from an empty outbox.
+    sqlx::query("DELETE FROM outbox")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
