@@ -9,6 +9,7 @@
 pub mod deadlines;
 pub mod lifecycle;
 pub mod model;
+pub mod referents;
 
 pub use lifecycle::{Side, Status, Step};
 pub use model::{NewReferral, Problem};

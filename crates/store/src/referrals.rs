@@ -17,7 +17,7 @@ pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -135,13 +135,35 @@ fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
     })
 }
 
-async fn audit(
+pub(crate) async fn audit(
     conn: &mut AnyConnection,
     at: &str,
     action: &str,
     actor: Option<i64>,
     structure: Option<i64>,
     referral: i64,
+    detail: Option<String>,
+) -> Result<(), sqlx::Error> {
+    audit_subject(
+        conn,
+        at,
+        action,
+        actor,
+        structure,
+        format!("referral:{referral}"),
+        detail,
+    )
+    .await
+}
+
+/// An audit line written in the caller's transaction.
+pub(crate) async fn audit_subject(
+    conn: &mut AnyConnection,
+    at: &str,
+    action: &str,
+    actor: Option<i64>,
+    structure: Option<i64>,
+    subject: String,
     detail: Option<String>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -151,7 +173,7 @@ async fn audit(
     .bind(action.to_string())
     .bind(actor)
     .bind(structure)
-    .bind(format!("referral:{referral}"))
+    .bind(subject)
     .bind(detail)
     .execute(&mut *conn)
     .await?;
@@ -161,7 +183,7 @@ async fn audit(
 /// E-mails to the active members of a structure, queued in the outbox in
 /// the same transaction. No personal field goes into an e-mail: the link
 /// requires signing in.
-async fn mail_structure(
+pub(crate) async fn mail_structure(
     conn: &mut AnyConnection,
     at: &str,
     structure: i64,
@@ -744,6 +766,10 @@ impl Database {
                 }
             }
         }
+        // Situation complexe requests follow the same retention.
+        report.erased += self
+            .erase_requests(None, periods.retention_months, None, now)
+            .await?;
         Ok(report)
     }
 

@@ -294,3 +294,156 @@ async fn reading_the_person_is_audited_and_erasure_on_request() {
         Some(&1)
     );
 }
+
+#[tokio::test]
+async fn referents_and_a_complex_situation_answered_then_erased() {
+    use passerelle_referrals::referents::{ComplexRequest, Referent};
+    use passerelle_store::referents::RequestError;
+    let w = world().await;
+    // The CAF's structure, whose member answers as the referent group.
+    let caf =
+        w.db.create_structure(&NewStructure {
+            nom: "CAF du Finistère",
+            kind: StructureKind::Caf,
+            siret: None,
+            commune_code: Some("29232"),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let agent =
+        w.db.create_person_with_role(
+            "partenaires@caf29.fr",
+            "Pôle partenaires",
+            None,
+            caf,
+            Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    let entry = Referent {
+        organisation: "CAF".into(),
+        territory: "dep:29".into(),
+        name: "Pôle partenaires".into(),
+        email: Some("partenaires@caf29.fr".into()),
+        phone: None,
+        scope: "Dossiers bloqués".into(),
+    };
+    let id =
+        w.db.save_referent(None, &entry, Some(caf), agent)
+            .await
+            .unwrap();
+    let changed = Referent {
+        phone: Some("02 98 00 00 00".into()),
+        ..entry
+    };
+    assert_eq!(
+        w.db.save_referent(Some(id), &changed, Some(caf), agent)
+            .await
+            .unwrap(),
+        id
+    );
+    let listed = w.db.referents().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].phone.as_deref(), Some("02 98 00 00 00"));
+
+    let request = ComplexRequest {
+        subject: "RSA suspendu".into(),
+        description: "Suspension sans courrier depuis 3 mois".into(),
+        person_details: "Jeanne, allocataire 1234567".into(),
+        mandate_type: "papier".into(),
+        mandate_date: Some(t0().date_naive()),
+    };
+    let (q, _) =
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0()
+        )
+        .await
+        .unwrap(),
+        (q, false)
+    );
+    w.db.request_reply(
+        q,
+        1,
+        agent,
+        false,
+        Some("Dossier débloqué ce jour."),
+        None,
+        "http://x",
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        w.db.request_reply(
+            q,
+            1,
+            w.social_worker,
+            true,
+            Some("Merci"),
+            None,
+            "http://x",
+            t0()
+        )
+        .await,
+        Err(RequestError::Conflict)
+    ));
+    w.db.request_reply(
+        q,
+        2,
+        w.social_worker,
+        true,
+        None,
+        Some("utile"),
+        "http://x",
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        w.db.request_reply(q, 3, agent, false, Some("?"), None, "http://x", t0())
+            .await,
+        Err(RequestError::Closed)
+    ));
+    let row = w.db.request(q).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_deref()),
+        ("close", Some("utile"))
+    );
+    let thread = w.db.request_messages(q, true).await.unwrap();
+    assert_eq!(thread[0].body.as_deref(), Some("Dossier débloqué ce jour."));
+    assert!(w.db.request_person(q, agent, caf).await.unwrap().is_some());
+    // Six months after closure: erased, the thread's texts too.
+    let report =
+        w.db.run_referral_deadlines(t0() + Duration::days(185), Periods::default(), "http://x")
+            .await
+            .unwrap();
+    assert_eq!(report.erased, 1);
+    assert!(w.db.request_person(q, agent, caf).await.unwrap().is_none());
+    assert!(
+        w.db.request_messages(q, true)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.body.is_none())
+    );
+}
