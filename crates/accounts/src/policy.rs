@@ -157,6 +157,20 @@ pub enum Action<'a> {
     ActAsSender(&'a ReferralRef),
     /// Anonymous statistics of referrals: coordinators and admins.
     ViewReferralStats,
+    /// The directory of referents inside administrations: professionals
+    /// (any role in a structure), never the public or machine clients.
+    ViewReferents,
+    /// Add, change or remove an entry: coordinators of its territory, the
+    /// members of the organisation's structure, admins.
+    ManageReferent(&'a ReferentRef),
+}
+
+/// A referent entry as the policy needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferentRef {
+    /// The organisation's structure, if it has one in Passerelle.
+    pub structure: Option<i64>,
+    pub location: Location,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +259,19 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
             unreachable!("decided above")
         }
+        Action::ViewReferents => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if !memberships.is_empty()),
+            Denial::Forbidden,
+        ),
+        Action::ManageReferent(r) => allowed(
+            actor.coordinates(&r.location)
+                || r.structure.is_some_and(|s| {
+                    actor
+                        .roles_in(s)
+                        .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+                }),
+            Denial::Forbidden,
+        ),
         Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => {
             allowed(
                 matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
@@ -384,6 +411,46 @@ mod tests {
             Err(Denial::Forbidden)
         );
         assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
+        let entry = ReferentRef {
+            structure: Some(5),
+            location: Location {
+                departement: Some("29".into()),
+                ..Location::default()
+            },
+        };
+        let caf_agent = person(vec![member(5, Role::Membre)]);
+        let scoped = |code: &str| {
+            person(vec![Membership {
+                structure_id: 99,
+                role: Role::Coordinateur,
+                scopes: vec![Scope {
+                    level: ScopeLevel::Departement,
+                    code: code.into(),
+                }],
+            }])
+        };
+        let (finistere, ille) = (scoped("29"), scoped("35"));
+        assert_eq!(
+            authorize(&caf_agent, Action::ManageReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&finistere, Action::ManageReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&ille, Action::ManageReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ManageReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&stranger, Action::ViewReferents), Ok(()));
+        assert_eq!(
+            authorize(&token, Action::ViewReferents),
+            Err(Denial::Forbidden)
+        );
         let hub_coordinator = person(vec![Membership {
             structure_id: 2,
             role: Role::Coordinateur,
@@ -545,8 +612,17 @@ mod tests {
             authorize(&Actor::Anonymous, Action::EditPlace(&place)),
             Err(Denial::SignInRequired)
         );
-        let finistere = person(vec![coordinator(ScopeLevel::Departement, "29")]);
-        let ille = person(vec![coordinator(ScopeLevel::Departement, "35")]);
+        let scoped = |code: &str| {
+            person(vec![Membership {
+                structure_id: 99,
+                role: Role::Coordinateur,
+                scopes: vec![Scope {
+                    level: ScopeLevel::Departement,
+                    code: code.into(),
+                }],
+            }])
+        };
+        let (finistere, ille) = (scoped("29"), scoped("35"));
         assert_eq!(
             authorize(&finistere, Action::EditPlace(&place)),
             Err(Denial::Forbidden)

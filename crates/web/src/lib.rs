@@ -16,6 +16,7 @@ mod export;
 pub mod mailer;
 mod pages;
 mod places;
+mod referents;
 mod referrals;
 mod routes;
 
@@ -138,6 +139,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(places::routes());
     all.extend(activities::routes());
     all.extend(referrals::routes());
+    all.extend(referents::routes());
     all
 }
 

@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Route> {
 type PageResult = Result<Response, Response>;
 
 /// The structures the viewer works in (membre or gestionnaire).
-fn working_structures(viewer: &Viewer) -> Vec<(i64, String)> {
+pub(crate) fn working_structures(viewer: &Viewer) -> Vec<(i64, String)> {
     viewer
         .memberships
         .iter()
@@ -241,7 +241,7 @@ async fn new_form(
     result.unwrap_or_else(|r| r)
 }
 
-fn field<'a>(fields: &'a [(String, String)], k: &str) -> &'a str {
+pub(crate) fn field<'a>(fields: &'a [(String, String)], k: &str) -> &'a str {
     fields
         .iter()
         .find(|(key, _)| key == k)
@@ -540,7 +540,7 @@ async fn detail(
     result.unwrap_or_else(|r| r)
 }
 
-fn conflict_page(path: &str, why: &str, status: StatusCode) -> Response {
+pub(crate) fn conflict_page(path: &str, why: &str, status: StatusCode) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Orientation</title></head>\
          <body><main><h1>Action non enregistrée</h1><p>{}</p><p><a href=\"{}\">Revenir à l’orientation</a></p></main></body></html>",

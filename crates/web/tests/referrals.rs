@@ -185,3 +185,109 @@ async fn a_referral_from_sending_to_accompanied() {
         403
     );
 }
+
+#[tokio::test]
+async fn referents_and_a_complex_situation() {
+    let w = world().await;
+    // A coordinator of the Finistère adds a referent there, not elsewhere.
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let entry = "organisme=CPAM&territoire=dep%3A29&nom=Service+partenaires&courriel=partenaires%40cpam29.fr\
+                 &telephone=&perimetre=Droits+bloqu%C3%A9s";
+    let added = call(&w.app, &coordinator, "POST", "/referents", Some(entry)).await;
+    assert_eq!(added.status.as_u16(), 303, "{}", added.body);
+    let elsewhere = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        "/referents",
+        Some(&entry.replace("dep%3A29", "dep%3A35")),
+    )
+    .await;
+    assert_eq!(elsewhere.status.as_u16(), 422);
+    assert!(elsewhere.body.contains("le territoire que vous coordonnez"));
+    // Any professional reads the directory; the public does not.
+    let b = Client::signed_in(&w.db, w.membre_b).await;
+    let directory = call(&w.app, &b, "GET", "/referents", None).await;
+    assert!(
+        directory.body.contains("partenaires@cpam29.fr")
+            && directory.body.contains("Pôle partenaires")
+    );
+    assert_eq!(
+        call(&w.app, &Client::anonymous(), "GET", "/referents", None)
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+
+    // B submits a situation to A's referent group (the world's CAF entry).
+    let form = format!(
+        "groupe={}&objet=Prime+bloqu%C3%A9e&description=Aucune+r%C3%A9ponse+depuis+deux+mois\
+         &personne=Jeanne+D.%2C+n%C3%A9e+en+1958&mandat=papier&mandat_date=2026-01-02&cle=req-1",
+        w.a
+    );
+    let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let page = sent.location().to_string();
+    let referent = Client::signed_in(&w.db, w.membre_a).await;
+    let seen = call(&w.app, &referent, "GET", &page, None).await;
+    assert!(
+        seen.body.contains("Jeanne D., née en 1958"),
+        "{}",
+        seen.body
+    );
+    let answered = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=1&message=Dossier+d%C3%A9bloqu%C3%A9"),
+    )
+    .await;
+    assert_eq!(answered.status.as_u16(), 303);
+    // The referent cannot close it; the requester can, as useful.
+    let not_theirs = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=2&issue=utile"),
+    )
+    .await;
+    assert_eq!(not_theirs.status.as_u16(), 403);
+    let stale = call(
+        &w.app,
+        &b,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=1&issue=utile"),
+    )
+    .await;
+    assert_eq!(stale.status.as_u16(), 409);
+    let closed = call(
+        &w.app,
+        &b,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=2&issue=utile"),
+    )
+    .await;
+    assert_eq!(closed.status.as_u16(), 303);
+    let end = call(&w.app, &b, "GET", &page, None).await;
+    assert!(
+        end.body.contains("Dossier débloqué") && end.body.contains("Utile"),
+        "{}",
+        end.body
+    );
+    // An administrator outside both sees that it exists, not the person.
+    let admin = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.admin).await,
+        "GET",
+        &page,
+        None,
+    )
+    .await;
+    assert_eq!(admin.status.as_u16(), 200);
+    assert!(!admin.body.contains("Jeanne D.") && !admin.body.contains("Dossier débloqué"));
+}

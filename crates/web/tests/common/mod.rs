@@ -53,6 +53,10 @@ pub struct World {
     pub place_a_twin: i64,
     /// A referral from A to A's place: only A's people see the person.
     pub referral_a: i64,
+    /// A referent entry of A's (dep:29), and a situation complexe request
+    /// from A to A.
+    pub referent_a: i64,
+    pub request_a: i64,
 }
 
 pub async fn world() -> World {
@@ -206,6 +210,40 @@ pub async fn world() -> World {
         )
         .await
         .unwrap();
+    let referent_a = db
+        .save_referent(
+            None,
+            &passerelle_referrals::referents::Referent {
+                organisation: "CAF".into(),
+                territory: "dep:29".into(),
+                name: "Pôle partenaires".into(),
+                email: Some("partenaires@caf29.fr".into()),
+                phone: None,
+                scope: "Dossiers bloqués".into(),
+            },
+            Some(a),
+            gestionnaire_a,
+        )
+        .await
+        .unwrap();
+    let (request_a, _) = db
+        .create_request(
+            &passerelle_referrals::referents::ComplexRequest {
+                subject: "RSA suspendu".into(),
+                description: "Sans courrier depuis 3 mois".into(),
+                person_details: "Jeanne, allocataire 1234567".into(),
+                mandate_type: "oral".into(),
+                mandate_date: Some(chrono::Utc::now().date_naive()),
+            },
+            a,
+            membre_a,
+            a,
+            None,
+            "http://passerelle.test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     // Tests of e-mail start from an empty outbox.
     sqlx::query("DELETE FROM outbox")
         .execute(db.pool())
@@ -235,6 +273,8 @@ pub async fn world() -> World {
         place_a,
         place_a_twin,
         referral_a,
+        referent_a,
+        request_a,
     }
 }
 
