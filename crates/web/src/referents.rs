@@ -53,7 +53,6 @@ fn location_of(territory: &str) -> Location {
         },
         // A commune's département is its code's start (3 digits overseas).
         _ => {
-            let c = code.unwrap_or_default();
             let dep = if c.starts_with("97") {
                 c.get(..3)
             } else {
@@ -61,7 +60,7 @@ fn location_of(territory: &str) -> Location {
             };
             Location {
                 departement: dep.map(str::to_string),
-                commune: Some(c),
+                commune: code,
                 ..Location::default()
             }
         }
