@@ -194,7 +194,7 @@ impl Database {
         author: Author,
         idempotency_key: Option<&str>,
     ) -> Result<(i64, bool), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = idempotency_key {
             let known = sqlx::query("SELECT id FROM activities WHERE idempotency_key = $1")
                 .bind(key.to_string())
@@ -249,7 +249,7 @@ impl Database {
         author: Author,
     ) -> Result<usize, StoreError> {
         use std::collections::HashMap;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let place_communes: HashMap<i64, String> =
             sqlx::query("SELECT id, commune_code FROM places WHERE commune_code IS NOT NULL")
                 .fetch_all(&mut *tx)
@@ -368,7 +368,7 @@ impl Database {
     /// Withdraws a record of this mediator (kept, marked deleted, no longer
     /// counted). False when there is no such live record of theirs.
     pub async fn delete_activity(&self, id: i64, mediator_id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
             .bind(id)
             .bind(mediator_id)
@@ -401,7 +401,7 @@ impl Database {
         mediator_id: i64,
         a: &Activity,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
             .bind(id)
             .bind(mediator_id)
@@ -547,7 +547,7 @@ impl Database {
         as_of: &str,
         rows: &[(String, &str, &str, i64)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM activity_aggregates WHERE source = $1")
             .bind(source.to_string())
             .execute(&mut *tx)

@@ -174,6 +174,20 @@ impl Database {
         })
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+    /// fails with "database is locked" when it tries to write after another
+    /// writer, instead of waiting its turn (measured: hundreds of failures
+    /// a second with 200 concurrent professionals).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool().begin().await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

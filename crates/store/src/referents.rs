@@ -139,7 +139,7 @@ impl Database {
         by: i64,
     ) -> Result<i64, StoreError> {
         let at = crate::time::now_iso();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (sql, existing) = match id {
             None => (
                 "INSERT INTO referents (organisation, territory, structure_id, name, email, phone, scope, updated_by, updated_at) \
@@ -184,7 +184,7 @@ impl Database {
     }
 
     pub async fn delete_referent(&self, id: i64, by: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM referents WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -219,7 +219,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), StoreError> {
         let at = iso(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = key
             && let Some(row) =
                 sqlx::query("SELECT id FROM complex_requests WHERE idempotency_key = $1")
@@ -317,7 +317,7 @@ impl Database {
         reader: i64,
         structure: i64,
     ) -> Result<Option<(String, String)>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT description, person_details FROM complex_requests WHERE id = $1 AND erased_at IS NULL",
         )
@@ -384,7 +384,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(), RequestError> {
         let at = iso(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT status, requester_structure_id, organisation_structure_id FROM complex_requests WHERE id = $1",
         )
@@ -499,7 +499,7 @@ impl Database {
                 continue;
             }
             let at = iso(now);
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin_write().await?;
             let done = sqlx::query(
                 "UPDATE complex_requests SET description = NULL, person_details = NULL, erased_at = $1 WHERE id = $2 AND erased_at IS NULL",
             )

@@ -292,7 +292,7 @@ impl Database {
             .as_ref()
             .ok_or_else(|| StoreError::Corrupt("a referral without consent".into()))?;
         let at = iso(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = key {
             let known = sqlx::query("SELECT id FROM referrals WHERE idempotency_key = $1")
                 .bind(key.to_string())
@@ -407,7 +407,7 @@ impl Database {
         structure: i64,
         why: &str,
     ) -> Result<Option<PersonalFields>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT person_first_name, person_channel, person_contact, person_caf_number, person_ft_number, situation, availability \
              FROM referrals WHERE id = $1 AND erased_at IS NULL",
@@ -523,7 +523,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Status, StepError> {
         let at = iso(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT status, version, sender_structure_id, receiver_structure_id, created_at FROM referrals WHERE id = $1",
         )
@@ -647,7 +647,7 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let at = iso(now);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
              person_caf_number = NULL, person_ft_number = NULL, situation = NULL, availability = NULL, erased_at = $1 \
@@ -718,7 +718,7 @@ impl Database {
                 Due::Nothing => {}
                 Due::Remind => {
                     let at = iso(now);
-                    let mut tx = self.pool().begin().await?;
+                    let mut tx = self.begin_write().await?;
                     let done = sqlx::query(
                         "UPDATE referrals SET reminded_at = $1 WHERE id = $2 AND version = $3 AND reminded_at IS NULL",
                     )
@@ -781,7 +781,7 @@ impl Database {
         actor: i64,
         structure: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE referrals SET activity_id = $1, version = version + 1 WHERE id = $2 AND receiver_structure_id = $3 \
              AND EXISTS (SELECT 1 FROM activities a WHERE a.id = $1 AND a.structure_id = $3)",

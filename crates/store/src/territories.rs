@@ -63,7 +63,7 @@ impl Database {
         source: &str,
         file: &ReferenceFile,
     ) -> Result<ImportReport, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn: &mut AnyConnection = &mut tx;
         let report = match file {
             ReferenceFile::Regions(rows) => import_regions(conn, rows).await?,
