@@ -36,6 +36,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/orientations/{id}/etape", step),
         Route::get("/orientations/{id}/donnees", export),
         Route::post("/orientations/{id}/effacement", erase),
+        Route::post("/orientations/{id}/activite", link_activity),
     ]
 }
 
@@ -396,6 +397,8 @@ struct DetailPage {
     reasons: &'static [&'static str],
     places: Vec<(i64, String, i64)>,
     today: String,
+    /// The receiving mediator's recent records, to link the one answering.
+    activities: Vec<(i64, String)>,
 }
 
 /// The referral, and what the policy sees of it; 404 when the viewer may
@@ -509,7 +512,29 @@ async fn detail(
         } else {
             Vec::new()
         };
+        let activities = match (receiver_can_act, viewer.person_id()) {
+            (true, Some(p)) if r.activity_id.is_none() => state
+                .db
+                .activities_of(p, 20)
+                .await
+                .map_err(storage_failure)?
+                .into_iter()
+                .map(|(id, a)| {
+                    (
+                        id,
+                        format!(
+                            "{} — {} — {}",
+                            a.date.format("%d/%m/%Y"),
+                            a.kind.label(),
+                            a.themes.join(", ")
+                        ),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let page = DetailPage {
+            activities,
             chrome: Chrome::new("/orientations", &viewer),
             crumbs: crumbs(
                 &[("Orientations", "/orientations")],
@@ -637,6 +662,43 @@ async fn step(
             Err(StepError::NotFound) => Err(crate::pages::missing()),
             Err(StepError::Store(e)) => Err(storage_failure(e)),
         }
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// Links the accompaniment (a record of Activités of the receiving
+/// structure) that answered the referral.
+async fn link_activity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result: PageResult = async {
+        let path = format!("/orientations/{id}");
+        let (r, rref) = load(&state, &viewer, &id, &path).await?;
+        viewer
+            .authorize(Action::ActAsReceiver(&rref))
+            .map_err(|d| page_denial(d, &path))?;
+        let Ok(axum::Form(fields)) = form else {
+            return Err(crate::pages::forbidden_form("Formulaire incomplet."));
+        };
+        let activity: i64 = field(&fields, "activite").parse().unwrap_or(0);
+        let person = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
+        let linked = state
+            .db
+            .link_referral_activity(r.id, activity, person, r.receiver_structure_id)
+            .await
+            .map_err(storage_failure)?;
+        if !linked {
+            return Err(conflict_page(
+                &path,
+                "activite : choisissez une activité enregistrée par votre structure",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Ok(Redirect::to(&format!("{path}?info=etape")).into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)

@@ -393,6 +393,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 404, 404],
         ),
         case(
+            "POST",
+            "/orientations/{id}/activite",
+            format!("/orientations/{}/activite", w.referral_a),
+            Some("activite=1"),
+            [303, 404, 404],
+        ),
+        case(
             "GET",
             "/orientations/{id}/donnees",
             format!("/orientations/{}/donnees", w.referral_a),

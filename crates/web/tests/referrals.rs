@@ -95,6 +95,43 @@ async fn a_referral_from_sending_to_accompanied() {
     let done = step("etape=accompagnee&version=3".into()).await;
     assert_eq!(done.status.as_u16(), 303, "{}", done.body);
 
+    // The mediator links the accompaniment they recorded in Activités.
+    let activity = "type=demarche&date=2026-11-20&duree=30&lieu=autre&commune=29232\
+        &themes=D%C3%A9marche+en+ligne&organisation=CAF&aides=Remplissage+d%27un+formulaire";
+    assert_eq!(
+        call(&w.app, &receiver, "POST", "/activites", Some(activity))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let record = w.db.activities_of(w.membre_a, 1).await.unwrap()[0].0;
+    let bad = call(
+        &w.app,
+        &receiver,
+        "POST",
+        &format!("{location}/activite"),
+        Some("activite=999999"),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    let linked = call(
+        &w.app,
+        &receiver,
+        "POST",
+        &format!("{location}/activite"),
+        Some(&format!("activite={record}")),
+    )
+    .await;
+    assert_eq!(linked.status.as_u16(), 303);
+    assert_eq!(
+        w.db.referral(location.rsplit('/').next().unwrap().parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .activity_id,
+        Some(record)
+    );
     // The sender sees "accompagnée" in its list and every step.
     let outbox = call(&w.app, &sender, "GET", "/orientations", None).await;
     assert!(outbox.body.contains("accompagnée"), "{}", outbox.body);
