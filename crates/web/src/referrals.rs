@@ -148,9 +148,29 @@ async fn receivable_places(state: &AppState) -> Result<Vec<(i64, String, i64)>, 
     Ok(places)
 }
 
+/// Structures with members: a referral can go to one directly.
+async fn receivable_structures(state: &AppState) -> Result<Vec<(i64, String)>, Response> {
+    Ok(state
+        .db
+        .search_structures("", 2000)
+        .await
+        .map_err(storage_failure)?
+        .into_iter()
+        .filter(|s| s.members > 0)
+        .map(|s| {
+            let label = match &s.commune_nom {
+                Some(c) => format!("{} ({c})", s.nom),
+                None => s.nom.clone(),
+            };
+            (s.id, label)
+        })
+        .collect())
+}
+
 #[derive(Default)]
 struct Entered {
     place: String,
+    structure: String,
     service: String,
     organisation: String,
     situation: String,
@@ -174,6 +194,8 @@ struct NewPage {
     f: Entered,
     key: String,
     places: Vec<(i64, String, i64)>,
+    /// Structures with people to receive it, when no place fits.
+    structures: Vec<(i64, String)>,
     services: &'static [&'static str],
     organisations: &'static [&'static str],
     channels: &'static [(&'static str, &'static str)],
@@ -199,6 +221,7 @@ async fn new_page(
         f,
         key: passerelle_accounts::secret::new_secret(),
         places: receivable_places(state).await?,
+        structures: receivable_structures(state).await?,
         services: passerelle_places::vocab::SERVICES,
         organisations: &passerelle_activities::vocab::ORGANISATIONS,
         channels: &CONTACT_CHANNELS,
@@ -273,6 +296,7 @@ async fn create(
             .ok_or_else(crate::pages::forbidden)?;
         let entered = Entered {
             place: get("lieu").into(),
+            structure: get("structure").into(),
             service: get("service").into(),
             organisation: get("organisme").into(),
             situation: get("situation").into(),
@@ -288,15 +312,25 @@ async fn create(
         };
         let places = receivable_places(&state).await?;
         let place = entered.place.parse::<i64>().ok();
-        let receiver = place.and_then(|p| {
+        let at_place = place.and_then(|p| {
             places
                 .iter()
                 .find(|(id, _, _)| *id == p)
                 .map(|(_, _, s)| *s)
         });
+        // Or a structure directly, when no place of the directory fits.
+        let structure = match (at_place, entered.structure.parse::<i64>().ok()) {
+            (None, Some(s)) => receivable_structures(&state)
+                .await?
+                .into_iter()
+                .any(|(id, _)| id == s)
+                .then_some(s),
+            _ => None,
+        };
+        let receiver = at_place.or(structure);
         let referral = NewReferral {
-            place_id: receiver.and(place),
-            structure_id: None,
+            place_id: at_place.and(place),
+            structure_id: structure,
             service: entered.service.clone(),
             organisation: some(&entered.organisation),
             situation: entered.situation.clone(),

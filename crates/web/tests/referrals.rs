@@ -178,6 +178,17 @@ async fn a_referral_from_sending_to_accompanied() {
     let after = call(&w.app, &receiver, "GET", &location, None).await;
     assert!(!after.body.contains("Maryvonne") && after.body.contains("effacées"));
 
+    // A referral can also go to a structure directly.
+    let direct = form(0, "k2", true).replace("lieu=0", &format!("lieu=&structure={}", w.a));
+    let sent = call(&w.app, &sender, "POST", "/orientations", Some(&direct)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let inbox = call(&w.app, &receiver, "GET", "/orientations", None).await;
+    assert!(
+        inbox.body.matches("Médiathèque de Rennes").count() >= 2,
+        "{}",
+        inbox.body
+    );
+
     // Coordinators: anonymous figures only, also as CSV.
     let csv = call(
         &w.app,
@@ -189,7 +200,7 @@ async fn a_referral_from_sending_to_accompanied() {
     .await;
     assert!(
         csv.body
-            .contains("Qui oriente vers qui,\"Médiathèque, bibliothèque\",CCAS / CIAS,1"),
+            .contains("Qui oriente vers qui,\"Médiathèque, bibliothèque\",CCAS / CIAS,2"),
         "{}",
         csv.body
     );
