@@ -62,6 +62,12 @@ test("a mediator records a procedure and sees it counted", async () => {
   assert.match(await page.getByRole("table", { name: /organisme concerné/ }).innerText(), /CAF/);
   assert.match(await page.getByRole("table", { name: /aide apportée/ }).innerText(), /Remplissage d'un formulaire/);
   assert.deepEqual(await seriousViolations(page), []);
+  // Every table as a workbook, in one click.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Exporter tous les tableaux (XLSX)" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "passerelle-activites.xlsx");
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -103,6 +103,14 @@ pub struct PlaceRef {
     pub location: Location,
 }
 
+/// A referral as the policy needs to see it: the two structures at its
+/// ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralRef {
+    pub sender: i64,
+    pub receiver: i64,
+}
+
 /// Everything an actor may try.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
@@ -135,6 +143,34 @@ pub enum Action<'a> {
     RecordActivity,
     /// See activity figures beyond one's own: coordinators and admins.
     ViewActivityStats,
+    /// Send a referral for one's structure: its membres and gestionnaires.
+    SendReferral,
+    /// See that a referral exists and its follow-up (no personal fields):
+    /// the people of both structures, and admins.
+    ViewReferral(&'a ReferralRef),
+    /// Read or change the person's fields: only the people of the two
+    /// structures, admins included only if they belong to one of them.
+    ReferralPerson(&'a ReferralRef),
+    /// Open, fix an appointment, close, refuse: the receiving structure.
+    ActAsReceiver(&'a ReferralRef),
+    /// Cancel: the sending structure.
+    ActAsSender(&'a ReferralRef),
+    /// Anonymous statistics of referrals: coordinators and admins.
+    ViewReferralStats,
+    /// The directory of referents inside administrations: professionals
+    /// (any role in a structure), never the public or machine clients.
+    ViewReferents,
+    /// Add, change or remove an entry: coordinators of its territory, the
+    /// members of the organisation's structure, admins.
+    ManageReferent(&'a ReferentRef),
+}
+
+/// A referent entry as the policy needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferentRef {
+    /// The organisation's structure, if it has one in Passerelle.
+    pub structure: Option<i64>,
+    pub location: Location,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +186,27 @@ pub type Decision = Result<(), Denial>;
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
     if *actor == Actor::Anonymous {
         return Err(Denial::SignInRequired);
+    }
+    // Personal data of a referral: membership only, before the admin rule.
+    // Machine clients never see it.
+    if let Action::ReferralPerson(r) | Action::ActAsReceiver(r) | Action::ActAsSender(r) = action {
+        let structure = match action {
+            Action::ActAsReceiver(_) => Some(r.receiver),
+            Action::ActAsSender(_) => Some(r.sender),
+            _ => None,
+        };
+        let works_in = |id: i64| {
+            actor
+                .roles_in(id)
+                .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+        };
+        let belongs = works_in(r.sender) || works_in(r.receiver);
+        return match structure {
+            Some(id) if works_in(id) => Ok(()),
+            None if belongs => Ok(()),
+            _ if belongs || actor.is_admin() => Err(Denial::Forbidden),
+            _ => Err(Denial::NotFound),
+        };
     }
     if actor.is_admin() {
         return Ok(());
@@ -184,10 +241,43 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             },
             Denial::Forbidden,
         ),
-        Action::ViewActivityStats | Action::CoordinatePlaces => allowed(
-            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+        Action::SendReferral => allowed(
+            matches!(actor, Actor::Person { memberships, .. }
+                if memberships.iter().any(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))),
             Denial::Forbidden,
         ),
+        // Those who handle referrals: a structure's coordinators (a hub's)
+        // see only statistics.
+        Action::ViewReferral(r) => allowed(
+            [r.sender, r.receiver].into_iter().any(|s| {
+                actor
+                    .roles_in(s)
+                    .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+            }),
+            Denial::NotFound,
+        ),
+        Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
+            unreachable!("decided above")
+        }
+        Action::ViewReferents => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if !memberships.is_empty()),
+            Denial::Forbidden,
+        ),
+        Action::ManageReferent(r) => allowed(
+            actor.coordinates(&r.location)
+                || r.structure.is_some_and(|s| {
+                    actor
+                        .roles_in(s)
+                        .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+                }),
+            Denial::Forbidden,
+        ),
+        Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => {
+            allowed(
+                matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+                Denial::Forbidden,
+            )
+        }
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
             if can_view(actor, s) {
@@ -255,6 +345,122 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn personal_fields_of_a_referral_stay_with_the_two_structures() {
+        let r = ReferralRef {
+            sender: 1,
+            receiver: 2,
+        };
+        let sender = person(vec![member(1, Role::Membre)]);
+        let receiver = person(vec![member(2, Role::Gestionnaire)]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        let admin_in_receiver = person(vec![member(9, Role::Admin), member(2, Role::Membre)]);
+        let coordinator = person(vec![coordinator(ScopeLevel::Region, "53")]);
+        let stranger = person(vec![member(3, Role::Membre)]);
+        for who in [&sender, &receiver, &admin_in_receiver] {
+            assert_eq!(authorize(who, Action::ReferralPerson(&r)), Ok(()));
+        }
+        assert_eq!(
+            authorize(&admin, Action::ReferralPerson(&r)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&admin, Action::ViewReferral(&r)),
+            Ok(()),
+            "metadata"
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::ReferralPerson(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::ViewReferral(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(authorize(&coordinator, Action::ViewReferralStats), Ok(()));
+        assert_eq!(
+            authorize(&stranger, Action::ViewReferral(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewReferralStats),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&receiver, Action::ActAsReceiver(&r)), Ok(()));
+        assert_eq!(
+            authorize(&sender, Action::ActAsReceiver(&r)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&sender, Action::ActAsSender(&r)), Ok(()));
+        assert_eq!(
+            authorize(&receiver, Action::ActAsSender(&r)),
+            Err(Denial::Forbidden)
+        );
+        let token = Actor::ApiToken {
+            token_id: 1,
+            structure_id: 2,
+        };
+        assert_eq!(
+            authorize(&token, Action::ReferralPerson(&r)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&token, Action::SendReferral),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
+        let entry = ReferentRef {
+            structure: Some(5),
+            location: Location {
+                departement: Some("29".into()),
+                ..Location::default()
+            },
+        };
+        let caf_agent = person(vec![member(5, Role::Membre)]);
+        let scoped = |code: &str| {
+            person(vec![Membership {
+                structure_id: 99,
+                role: Role::Coordinateur,
+                scopes: vec![Scope {
+                    level: ScopeLevel::Departement,
+                    code: code.into(),
+                }],
+            }])
+        };
+        let (finistere, ille) = (scoped("29"), scoped("35"));
+        assert_eq!(
+            authorize(&caf_agent, Action::ManageReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&finistere, Action::ManageReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&ille, Action::ManageReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ManageReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&stranger, Action::ViewReferents), Ok(()));
+        assert_eq!(
+            authorize(&token, Action::ViewReferents),
+            Err(Denial::Forbidden)
+        );
+        let hub_coordinator = person(vec![Membership {
+            structure_id: 2,
+            role: Role::Coordinateur,
+            scopes: vec![],
+        }]);
+        assert_eq!(
+            authorize(&hub_coordinator, Action::ViewReferral(&r)),
+            Err(Denial::NotFound),
+            "a coordinator of the receiving structure handles no referral"
+        );
     }
 
     #[test]
@@ -406,8 +612,17 @@ mod tests {
             authorize(&Actor::Anonymous, Action::EditPlace(&place)),
             Err(Denial::SignInRequired)
         );
-        let finistere = person(vec![coordinator(ScopeLevel::Departement, "29")]);
-        let ille = person(vec![coordinator(ScopeLevel::Departement, "35")]);
+        let scoped = |code: &str| {
+            person(vec![Membership {
+                structure_id: 99,
+                role: Role::Coordinateur,
+                scopes: vec![Scope {
+                    level: ScopeLevel::Departement,
+                    code: code.into(),
+                }],
+            }])
+        };
+        let (finistere, ille) = (scoped("29"), scoped("35"));
         assert_eq!(
             authorize(&finistere, Action::EditPlace(&place)),
             Err(Denial::Forbidden)

@@ -11,6 +11,7 @@ pub mod cra;
 pub mod csvfile;
 pub mod generate;
 pub mod model;
+pub mod sources;
 pub mod validate;
 pub mod vocab;
 

@@ -41,6 +41,9 @@ pub const AGE_BRACKETS: [&str; 8] = [
     "non communiqué",
 ];
 
+/// The seeds' brackets, which are also those of the conseillers
+/// numériques' first reports (CRA v1): a record imported from them keeps
+/// them.
 pub const SEED_AGE_BRACKETS: [&str; 6] = [
     "12 ans et -",
     "12-18 ans",
@@ -48,6 +51,24 @@ pub const SEED_AGE_BRACKETS: [&str; 6] = [
     "35-60 ans",
     "60 ans et +",
     "non communiqué",
+];
+
+/// Every age bracket a record may carry: ours, or the seeds' for records
+/// imported from CRA v1.
+pub const RECORD_AGE_BRACKETS: [&str; 13] = [
+    AGE_BRACKETS[0],
+    AGE_BRACKETS[1],
+    AGE_BRACKETS[2],
+    AGE_BRACKETS[3],
+    AGE_BRACKETS[4],
+    AGE_BRACKETS[5],
+    AGE_BRACKETS[6],
+    AGE_BRACKETS[7],
+    SEED_AGE_BRACKETS[0],
+    SEED_AGE_BRACKETS[1],
+    SEED_AGE_BRACKETS[2],
+    SEED_AGE_BRACKETS[3],
+    SEED_AGE_BRACKETS[4],
 ];
 
 pub const STATUSES: [&str; 5] = [
@@ -135,7 +156,7 @@ pub fn seed_bracket(bracket: &str) -> Option<&'static str> {
         "40-59 ans" => "35-60 ans",
         "60-69 ans" | "70 ans et plus" => "60 ans et +",
         "non communiqué" => "non communiqué",
-        _ => return None,
+        seed => return SEED_AGE_BRACKETS.iter().find(|b| **b == seed).copied(),
     })
 }
 
@@ -171,11 +192,16 @@ mod tests {
 
     #[test]
     fn every_record_bracket_has_one_seed_bracket() {
-        for b in AGE_BRACKETS {
+        for b in RECORD_AGE_BRACKETS {
             let seed = seed_bracket(b).unwrap_or_else(|| panic!("{b}"));
             assert!(SEED_AGE_BRACKETS.contains(&seed), "{seed}");
         }
         assert_eq!(seed_bracket("99 ans"), None);
+        assert_eq!(
+            seed_bracket("18-35 ans"),
+            Some("18-35 ans"),
+            "CRA v1 brackets stay"
+        );
     }
 
     #[test]

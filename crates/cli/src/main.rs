@@ -74,6 +74,43 @@ enum Command {
     /// The PORTREA portrait of a territory: needs (official data) against
     /// the help offered (places), distances, coverage, priorities.
     Diagnostic(diagnostic::DiagnosticArgs),
+    /// Orientations: the deadlines job, also run hourly by `serve`.
+    #[command(subcommand)]
+    Referrals(ReferralsCommand),
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Sends the reminders due, expires referrals left without action and
+    /// erases the person's fields of those closed for longer than the
+    /// retention period. Safe to run any number of times.
+    Purge(ReferralPeriods),
+}
+
+/// The referral periods (defaults: reminder after 10 days, expiry after
+/// 30, personal fields erased 6 months after closure).
+#[derive(Args, Clone, Copy)]
+struct ReferralPeriods {
+    #[arg(long, env = "PASSERELLE_REFERRAL_REMINDER_DAYS", default_value_t = 10)]
+    reminder_days: i64,
+    #[arg(long, env = "PASSERELLE_REFERRAL_EXPIRY_DAYS", default_value_t = 30)]
+    expiry_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_REFERRAL_RETENTION_MONTHS",
+        default_value_t = 6
+    )]
+    retention_months: u32,
+}
+
+impl ReferralPeriods {
+    fn periods(self) -> passerelle_referrals::deadlines::Periods {
+        passerelle_referrals::deadlines::Periods {
+            reminder_days: self.reminder_days,
+            expiry_days: self.expiry_days,
+            retention_months: self.retention_months,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -123,7 +160,13 @@ enum ActivitiesCommand {
     /// Import records from a CSV file (columns documented in
     /// crates/activities/src/csvfile.rs). Every line is checked first; one
     /// invalid line and nothing is imported. Streams: any file size.
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        /// passerelle, coop (the Coop's "Activités" export, XLSX or CSV) or
+        /// cra-v1; recognised from the file when not given.
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Counts by one dimension for a territory and period.
     Stats {
         /// all, reg:53, dep:35, epci:<SIREN> or com:<INSEE code>.
@@ -200,6 +243,8 @@ struct ServeArgs {
     /// Diagnostic real road times; without it they are estimated.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
+    #[command(flatten)]
+    referral_periods: ReferralPeriods,
 }
 
 #[derive(Subcommand)]
@@ -275,6 +320,16 @@ async fn run(cli: Cli) -> Result<()> {
             let result = activities(&db, command, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
+        }
+        Command::Referrals(ReferralsCommand::Purge(periods)) => {
+            let link = public_url.unwrap_or_else(|| "http://localhost:8080".into());
+            let r = db
+                .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
+                .await?;
+            print_ignoring_closed_pipe(&format!(
+                "{} reminders sent, {} referrals expired, {} erased\n",
+                r.reminded, r.expired, r.erased
+            ))
         }
         Command::Accounts(command) => {
             let mut out = String::new();
@@ -411,6 +466,11 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
     tokio::spawn(purge_hourly(db.clone()));
+    tokio::spawn(referral_deadlines_hourly(
+        db.clone(),
+        args.referral_periods.periods(),
+        public_url.clone(),
+    ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();
@@ -427,6 +487,30 @@ async fn purge_hourly(db: Database) {
             Ok(0) => {}
             Ok(n) => tracing::info!("purged {n} expired sessions and links"),
             Err(e) => tracing::error!("purging expired sessions: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+/// Reminders, expiries and erasures of referrals, every hour.
+async fn referral_deadlines_hourly(
+    db: Database,
+    periods: passerelle_referrals::deadlines::Periods,
+    link: String,
+) {
+    loop {
+        match db
+            .run_referral_deadlines(chrono::Utc::now(), periods, &link)
+            .await
+        {
+            Ok(r) if r == Default::default() => {}
+            Ok(r) => tracing::info!(
+                "referrals: {} reminders, {} expired, {} erased",
+                r.reminded,
+                r.expired,
+                r.erased
+            ),
+            Err(e) => tracing::error!("referral deadlines: {e}"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
@@ -692,23 +776,94 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
     Ok(())
 }
 
+/// An import error naming the file, line and field.
+fn describe_err(
+    file: &Path,
+) -> impl Fn(passerelle_activities::validate::Violation) -> anyhow::Error + '_ {
+    move |v| {
+        anyhow::anyhow!(
+            "{}, line {}, field `{}`: {}",
+            file.display(),
+            v.line,
+            v.field,
+            v.message
+        )
+    }
+}
+
 async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {
     use passerelle_activities::csvfile::{COLUMNS, Records, write_record};
     use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
     match command {
-        ActivitiesCommand::Import { file } => {
-            let open = || -> Result<Records<std::io::BufReader<std::fs::File>>> {
-                let f = std::fs::File::open(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                Records::new(std::io::BufReader::new(f)).map_err(|v| {
-                    anyhow::anyhow!(
-                        "{}, line {}, field `{}`: {}",
-                        file.display(),
-                        v.line,
-                        v.field,
-                        v.message
-                    )
+        ActivitiesCommand::Import { file, format } => {
+            use passerelle_activities::sources::{self, Format};
+            use passerelle_activities::validate::Violation;
+            type Items<'a> = Box<
+                dyn Iterator<Item = Result<(u64, passerelle_activities::Activity), Violation>>
+                    + Send
+                    + 'a,
+            >;
+            let describe = |v: Violation| describe_err(&file)(v).to_string();
+            let open_file = || {
+                std::fs::File::open(&file)
+                    .map(std::io::BufReader::new)
+                    .with_context(|| format!("cannot read {}", file.display()))
+            };
+            let mut head = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
+            let format = match format.as_deref() {
+                None => Format::detect(&head),
+                Some(name) => Format::parse(name).with_context(|| {
+                    format!("unknown format {name:?}: passerelle, coop or cra-v1")
+                })?,
+            };
+            // "29000 Quimper" → INSEE code, from the territorial reference.
+            let mut by_postcode: std::collections::HashMap<String, Vec<(String, String)>> =
+                std::collections::HashMap::new();
+            if format != Format::Passerelle {
+                for (postcode, code, name) in db.postcode_communes().await? {
+                    by_postcode
+                        .entry(postcode)
+                        .or_default()
+                        .push((code, passerelle_territory::search::search_key(&name)));
+                }
+            }
+            let resolve = |postcode: &str, name: &str| -> Option<String> {
+                let communes = by_postcode.get(postcode)?;
+                let key = passerelle_territory::search::search_key(name);
+                communes
+                    .iter()
+                    .find(|(_, k)| *k == key)
+                    .or_else(|| (communes.len() == 1).then(|| &communes[0]))
+                    .map(|(code, _)| code.clone())
+            };
+            let xlsx = head.starts_with(b"PK\x03\x04");
+            let open = || -> Result<Items<'_>> {
+                Ok(match format {
+                    Format::Passerelle => {
+                        Box::new(Records::new(open_file()?).map_err(describe_err(&file))?)
+                    }
+                    _ => {
+                        let rows: Box<dyn Iterator<Item = (u64, Vec<String>)> + Send> = if xlsx {
+                            let bytes = std::fs::read(&file)
+                                .with_context(|| format!("cannot read {}", file.display()))?;
+                            Box::new(
+                                sources::read_rows(&bytes)
+                                    .map_err(describe_err(&file))?
+                                    .into_iter(),
+                            )
+                        } else {
+                            Box::new(sources::csv_rows(open_file()?).map_err(describe_err(&file))?)
+                        };
+                        sources::convert_rows(format, rows, &resolve)
+                            .map_err(describe_err(&file))?
+                    }
                 })
+            };
+            let check = if format == Format::Passerelle {
+                passerelle_activities::validate::validate
+            } else {
+                passerelle_activities::validate::validate_imported
             };
             // Pass 1: check every line.
             let today = passerelle_store::time::now_iso()[..10]
@@ -719,25 +874,17 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
             for item in open()? {
                 count += 1;
                 let problems = match item {
-                    Ok((line, a)) => passerelle_activities::validate::validate(line, &a, today),
+                    Ok((line, a)) => check(line, &a, today),
                     Err(v) => vec![v],
                 };
-                errors.extend(problems.into_iter().map(|v| {
-                    format!(
-                        "{}, line {}, field `{}`: {}",
-                        file.display(),
-                        v.line,
-                        v.field,
-                        v.message
-                    )
-                }));
+                errors.extend(problems.into_iter().map(describe));
             }
             if !errors.is_empty() {
                 for e in errors.iter().take(50) {
                     writeln!(out, "{e}")?;
                 }
                 bail!(
-                    "{}: {} errors in {count} lines, nothing imported",
+                    "{}: {} errors in {count} records, nothing imported",
                     file.display(),
                     errors.len()
                 );

@@ -401,3 +401,93 @@ async fn activities_generate_import_and_count() {
     assert_eq!(o.status.code(), Some(1));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn activities_from_the_coop_and_cra_v1_exports() {
+    let url = fresh_database_url().await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../activities/tests/fixtures");
+    let total = |url: &str| {
+        let o = run(
+            url,
+            &[
+                "activities",
+                "stats",
+                "--territory",
+                "dep:29",
+                "--from",
+                "2023-01-01",
+                "--to",
+                "2025-12-31",
+                "--by",
+                "total",
+                "--format",
+                "json",
+            ],
+        );
+        stdout(&o)
+    };
+    // The format is recognised from the file; "29000 Quimper" is resolved
+    // with the bundled reference.
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "import",
+            &format!("{fixtures}/coop-activites.csv"),
+        ],
+    );
+    assert!(
+        stdout(&o).contains("3 activities imported"),
+        "{} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = run(
+        &url,
+        &["activities", "import", &format!("{fixtures}/cra-v1.csv")],
+    );
+    assert!(
+        stdout(&o).contains("5 activities imported"),
+        "{} {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // Finistère: the Coop's Quimper record (1 person) and the CRA v1
+    // Quimper (1) and Brest workshop (6).
+    assert!(total(&url).contains("\"people\":8"), "{}", total(&url));
+    // Forced to the wrong format: an error naming the missing column.
+    let o = run(
+        &url,
+        &[
+            "activities",
+            "import",
+            "--format",
+            "cra-v1",
+            &format!("{fixtures}/coop-activites.csv"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("field `ageMoins12Ans`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        total(&url).contains("\"people\":8"),
+        "nothing more: {}",
+        total(&url)
+    );
+}
+
+#[tokio::test]
+async fn referrals_purge_runs_and_says_what_it_did() {
+    let url = fresh_database_url().await;
+    let o = run(&url, &["referrals", "purge", "--retention-months", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0 reminders sent, 0 referrals expired, 0 erased\n"
+    );
+    let o = run(&url, &["referrals", "purge", "--expiry-days", "soon"]);
+    assert_eq!(o.status.code(), Some(2), "a clear usage error");
+}

@@ -210,7 +210,7 @@ impl Database {
         &self,
         new: &NewStructure<'_>,
     ) -> Result<Result<i64, Refusal>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(code) = new.commune_code {
             let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
                 .bind(code.to_string())
@@ -325,7 +325,7 @@ impl Database {
         hash: &str,
         keep: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         upsert_password(&mut tx, person_id, hash).await?;
         sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2")
             .bind(person_id)
@@ -428,7 +428,7 @@ impl Database {
         role: Role,
         scopes: &[(ScopeLevel, String)],
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let person_id = find_or_create_person(&mut tx, email, display_name).await?;
         if let Some(hash) = password_hash {
             upsert_password(&mut tx, person_id, hash).await?;
@@ -603,7 +603,7 @@ impl Database {
         display_name: &str,
         password_hash: Option<&str>,
     ) -> Result<Option<(i64, i64)>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_iso();
         // Using the link first, conditionally, makes a double submission harmless.
         let used = sqlx::query(
@@ -702,7 +702,7 @@ impl Database {
     /// Uses a reset link: sets the password and ends every session of the
     /// person. `None` when the link is no longer valid.
     pub async fn reset_password(&self, token: &str, hash: &str) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_iso();
         let used = sqlx::query(
             "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'password_reset' \

@@ -100,7 +100,92 @@ pub struct StatsRow {
     pub records: i64,
 }
 
+/// How to keep the records (`a`) of a territory: a join, the column to
+/// compare and the code to compare it with.
+fn records_in(t: &Territory) -> (&'static str, &'static str, String) {
+    const COMMUNES: &str = " JOIN communes c ON c.code = a.commune_code";
+    match t {
+        Territory::All => ("", "'all'", "all".into()),
+        Territory::Commune(c) => ("", "a.commune_code", c.clone()),
+        Territory::Epci(c) => (COMMUNES, "c.epci_siren", c.clone()),
+        Territory::Departement(c) => (COMMUNES, "c.departement_code", c.clone()),
+        Territory::Region(c) => (
+            " JOIN communes c ON c.code = a.commune_code JOIN departements d ON d.code = c.departement_code",
+            "d.region_code",
+            c.clone(),
+        ),
+    }
+}
+
+/// The place of the directory a record happened at.
+fn place_of(a: &Activity) -> Option<i64> {
+    match a.place {
+        Where::Lieu(id) => Some(id),
+        _ => None,
+    }
+}
+
 impl Database {
+    /// The live records at these places of the directory, in a territory
+    /// and a range of months (`YYYY-MM`), optionally of one structure or
+    /// mediator: what a dashboard narrowed to a place or a programme
+    /// counts (`aggregate::count_by`). Reads through the `place_id` index.
+    pub async fn activities_at_places(
+        &self,
+        places: &[i64],
+        q: &StatsQuery,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let (join, column, code) = records_in(&q.territory);
+        // Months as dates: the first of `from` to the last possible day of `to`.
+        let (from, to) = (format!("{}-01", q.from), format!("{}-31", q.to));
+        let mut out = Vec::new();
+        for chunk in places.chunks(300) {
+            let ids = (0..chunk.len())
+                .map(|i| format!("${}", i + 6))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT a.data FROM activities a{join} WHERE a.deleted_at IS NULL \
+                 AND a.date >= $1 AND a.date <= $2 AND ($3 = 0 OR a.structure_id = $3) \
+                 AND ($4 = 0 OR a.mediator_id = $4) AND {column} = $5 AND a.place_id IN ({ids})",
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(from.clone())
+                .bind(to.clone())
+                .bind(q.structure_id.unwrap_or(0))
+                .bind(q.mediator_id.unwrap_or(0))
+                .bind(code.clone());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                out.push(
+                    serde_json::from_str(&row.try_get::<String, _>(0)?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The places of the directory with live records in a territory, by
+    /// name: what a dashboard can be narrowed to.
+    pub async fn activity_places(
+        &self,
+        territory: &Territory,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let (join, column, code) = records_in(territory);
+        let sql = format!(
+            "SELECT p.id, p.nom FROM places p WHERE p.id IN (SELECT a.place_id FROM activities a{join} \
+             WHERE a.deleted_at IS NULL AND a.place_id IS NOT NULL AND {column} = $1) ORDER BY p.nom, p.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(code)
+            .fetch_all(self.pool())
+            .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
     /// Records an activity (already validated). With an idempotency key, a
     /// repeated call returns the first record's id and writes nothing.
     pub async fn record_activity(
@@ -109,7 +194,7 @@ impl Database {
         author: Author,
         idempotency_key: Option<&str>,
     ) -> Result<(i64, bool), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(key) = idempotency_key {
             let known = sqlx::query("SELECT id FROM activities WHERE idempotency_key = $1")
                 .bind(key.to_string())
@@ -121,8 +206,8 @@ impl Database {
         }
         let commune = where_commune(&mut tx, a).await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO activities (data, kind, date, participants, commune_code, mediator_id, structure_id, idempotency_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO activities (data, kind, date, participants, commune_code, mediator_id, structure_id, idempotency_key, created_at, place_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(serde_json::to_string(a).expect("an activity serialises"))
         .bind(format!("{:?}", a.kind).to_lowercase())
@@ -133,6 +218,7 @@ impl Database {
         .bind(author.structure_id)
         .bind(idempotency_key.map(str::to_string))
         .bind(now_iso())
+        .bind(place_of(a))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -163,7 +249,7 @@ impl Database {
         author: Author,
     ) -> Result<usize, StoreError> {
         use std::collections::HashMap;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let place_communes: HashMap<i64, String> =
             sqlx::query("SELECT id, commune_code FROM places WHERE commune_code IS NOT NULL")
                 .fetch_all(&mut *tx)
@@ -228,6 +314,7 @@ impl Database {
                     Value::Int(author.mediator_id),
                     Value::Int(author.structure_id),
                     Value::Text(now.clone()),
+                    Value::Int(place_of(a)),
                 ]);
             }
             batch::insert(
@@ -242,6 +329,7 @@ impl Database {
                     "mediator_id",
                     "structure_id",
                     "created_at",
+                    "place_id",
                 ],
                 rows,
                 "",
@@ -280,7 +368,7 @@ impl Database {
     /// Withdraws a record of this mediator (kept, marked deleted, no longer
     /// counted). False when there is no such live record of theirs.
     pub async fn delete_activity(&self, id: i64, mediator_id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
             .bind(id)
             .bind(mediator_id)
@@ -313,7 +401,7 @@ impl Database {
         mediator_id: i64,
         a: &Activity,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
             .bind(id)
             .bind(mediator_id)
@@ -329,13 +417,14 @@ impl Database {
         };
         roll_up(&mut tx, &old, old_commune.as_deref(), author, -1).await?;
         let commune = where_commune(&mut tx, a).await?;
-        sqlx::query("UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, commune_code = $5 WHERE id = $6")
+        sqlx::query("UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, commune_code = $5, place_id = $7 WHERE id = $6")
             .bind(serde_json::to_string(a).expect("an activity serialises"))
             .bind(format!("{:?}", a.kind).to_lowercase())
             .bind(a.date.to_string())
             .bind(i64::from(a.participants))
             .bind(commune.clone())
             .bind(id)
+            .bind(place_of(a))
             .execute(&mut *tx)
             .await?;
         roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
@@ -434,6 +523,23 @@ impl Database {
         })
     }
 
+    /// The structures whose records count in a territory, by name: what a
+    /// coordinator's dashboard can be narrowed to.
+    pub async fn activity_structures(
+        &self,
+        territory: &Territory,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.nom FROM structures s WHERE s.id IN \
+             (SELECT DISTINCT structure_id FROM activity_rollups WHERE dimension = 'total' AND territory = $1 AND records > 0) \
+             ORDER BY s.nom",
+        )
+        .bind(territory.key())
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
     /// Loads an aggregate source (replacing what it had).
     pub async fn load_activity_aggregates(
         &self,
@@ -441,7 +547,7 @@ impl Database {
         as_of: &str,
         rows: &[(String, &str, &str, i64)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM activity_aggregates WHERE source = $1")
             .bind(source.to_string())
             .execute(&mut *tx)
@@ -506,6 +612,63 @@ async fn where_commune(
 }
 
 /// What one record adds to the roll-ups: (dimension, value, people, records).
+/// Counts of a set of records, made as the roll-ups make them: what a
+/// dashboard narrowed to places shows.
+pub struct RecordStats {
+    sums: std::collections::HashMap<(&'static str, String), (i64, i64)>,
+    months: std::collections::BTreeMap<String, (i64, i64)>,
+}
+
+impl RecordStats {
+    pub fn of(records: &[Activity]) -> Self {
+        let mut sums: std::collections::HashMap<(&'static str, String), (i64, i64)> =
+            std::collections::HashMap::new();
+        let mut months: std::collections::BTreeMap<String, (i64, i64)> =
+            std::collections::BTreeMap::new();
+        for a in records {
+            let m = months
+                .entry(a.date.format("%Y-%m").to_string())
+                .or_default();
+            m.0 += i64::from(a.participants);
+            m.1 += 1;
+            for (dimension, value, people, n) in contributions(a) {
+                let e = sums.entry((dimension, value)).or_default();
+                e.0 += people;
+                e.1 += n;
+            }
+        }
+        Self { sums, months }
+    }
+
+    /// As `activity_stats`: most people first.
+    pub fn rows(&self, dimension: &str) -> Vec<StatsRow> {
+        let mut rows: Vec<StatsRow> = self
+            .sums
+            .iter()
+            .filter(|((d, _), (_, records))| *d == dimension && *records > 0)
+            .map(|((_, value), (people, records))| StatsRow {
+                value: value.clone(),
+                people: *people,
+                records: *records,
+            })
+            .collect();
+        rows.sort_by(|a, b| b.people.cmp(&a.people).then_with(|| a.value.cmp(&b.value)));
+        rows
+    }
+
+    /// As `activity_months`: in order.
+    pub fn months(&self) -> Vec<StatsRow> {
+        self.months
+            .iter()
+            .map(|(m, (people, records))| StatsRow {
+                value: m.clone(),
+                people: *people,
+                records: *records,
+            })
+            .collect()
+    }
+}
+
 fn contributions(a: &Activity) -> Vec<(&'static str, String, i64, i64)> {
     let mut out = vec![("total", String::new(), i64::from(a.participants), 1)];
     let one = std::slice::from_ref(a);

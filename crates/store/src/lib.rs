@@ -9,6 +9,8 @@ pub mod activities;
 mod batch;
 pub mod diagnostic;
 pub mod places;
+pub mod referents;
+pub mod referrals;
 pub mod territories;
 pub mod testing;
 pub mod time;
@@ -123,10 +125,14 @@ impl Database {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // WAL lets readers go on while an import writes; foreign
-                    // keys are off by default in SQLite.
+                    // keys are off by default in SQLite. A 64 MiB page cache
+                    // and memory-mapped reads: bulk imports upsert roll-ups
+                    // all over their B-tree, and SQLite's 2 MiB default
+                    // cache sent them to read(2) for every page.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                         PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;",
                     )
                     .await?;
                     Ok(())
@@ -167,6 +173,20 @@ impl Database {
             pool,
             backend: Backend::Postgres,
         })
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+    /// fails with "database is locked" when it tries to write after another
+    /// writer, instead of waiting its turn (measured: hundreds of failures
+    /// a second with 200 concurrent professionals).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool().begin().await,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -63,7 +63,7 @@ impl Database {
         origin: &str,
         actor: Option<i64>,
     ) -> Result<PlaceImportReport, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn: &mut AnyConnection = &mut tx;
         let mut report = PlaceImportReport {
             read: places.len(),
@@ -240,7 +240,7 @@ impl Database {
         actor: Option<i64>,
         summary: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         write_place(&mut tx, Some(id), place).await?;
         log_change(&mut tx, id, actor, "édition", summary).await?;
         tx.commit().await?;
@@ -283,7 +283,7 @@ impl Database {
         merge_them: bool,
         actor: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let decided = sqlx::query(
             "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3              WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
         )

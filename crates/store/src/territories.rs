@@ -63,7 +63,7 @@ impl Database {
         source: &str,
         file: &ReferenceFile,
     ) -> Result<ImportReport, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn: &mut AnyConnection = &mut tx;
         let report = match file {
             ReferenceFile::Regions(rows) => import_regions(conn, rows).await?,
@@ -94,6 +94,18 @@ impl Database {
             .fetch_all(self.pool())
             .await?;
         crate::map_rows(&rows, |r| r.try_get(0))
+    }
+
+    /// `(postcode, INSEE code, name)` of every commune loaded: what
+    /// importers of other tools' files resolve "29000 Quimper" with.
+    pub async fn postcode_communes(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.code_postal, c.code, c.nom FROM commune_postcodes p \
+             JOIN communes c ON c.code = p.commune_code ORDER BY p.code_postal, c.code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
     }
 
     /// A commune with its parents, by INSEE code.

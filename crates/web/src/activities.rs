@@ -13,12 +13,13 @@ use passerelle_activities::aggregate::{Level, shown};
 use passerelle_activities::model::{Activity, Kind, Where};
 use passerelle_activities::validate::validate;
 use passerelle_activities::vocab;
-use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
+use passerelle_store::activities::{Author, DIMENSIONS, RecordStats, StatsQuery, Territory};
 use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::{Viewer, api_denial, page_denial};
 use crate::error::ApiError;
+use crate::export::Table;
 use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
 use crate::places::paris_now;
 use crate::routes::Route;
@@ -32,6 +33,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/activites/{id}/modifier", save_edit),
         Route::get("/activites/tableau-de-bord", dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
+        Route::get("/activites/tableau-de-bord.xlsx", dashboard_xlsx),
         Route::post("/api/v1/activities", api_record),
     ]
 }
@@ -67,6 +69,26 @@ pub struct Prefill {
     pub participants: String,
     pub title: String,
     pub level: String,
+    /// A workshop's people per age bracket and per status: every value of
+    /// the list with its count (empty when none).
+    pub workshop_ages: Vec<(&'static str, String)>,
+    pub workshop_statuses: Vec<(&'static str, String)>,
+}
+
+/// Every value of a list with the count a record gives it.
+fn counts_of(
+    list: &'static [&'static str],
+    counts: &[(String, u32)],
+) -> Vec<(&'static str, String)> {
+    list.iter()
+        .map(|v| {
+            let n = counts
+                .iter()
+                .find(|(k, _)| k == v)
+                .map_or(String::new(), |(_, n)| n.to_string());
+            (*v, n)
+        })
+        .collect()
 }
 
 impl Prefill {
@@ -108,6 +130,22 @@ impl Prefill {
             },
             title: a.workshop_title.clone().unwrap_or_default(),
             level: a.level.clone().unwrap_or_default(),
+            workshop_ages: counts_of(
+                &vocab::AGE_BRACKETS,
+                if a.kind == Kind::Atelier {
+                    &a.ages
+                } else {
+                    &[]
+                },
+            ),
+            workshop_statuses: counts_of(
+                &vocab::STATUSES,
+                if a.kind == Kind::Atelier {
+                    &a.statuses
+                } else {
+                    &[]
+                },
+            ),
         }
     }
 }
@@ -219,6 +257,8 @@ async fn entry_form(
                 date: paris_now().date().to_string(),
                 duration: last_duration,
                 place: last_where.clone(),
+                workshop_ages: counts_of(&vocab::AGE_BRACKETS, &[]),
+                workshop_statuses: counts_of(&vocab::STATUSES, &[]),
                 ..Prefill::default()
             },
         ),
@@ -312,6 +352,18 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
         _ => Where::Autre(commune.clone().unwrap_or_default()),
     };
     let one = |k: &str| get(k).map(|v| vec![(v, participants)]).unwrap_or_default();
+    // A workshop's people per bracket: `nb_age_<i>` for the i-th bracket.
+    let mut per = |prefix: &str, list: &[&str]| -> Vec<(String, u32)> {
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let n = number(&format!("{prefix}_{i}"), 0, &mut errors);
+                (n > 0).then(|| (v.to_string(), n))
+            })
+            .collect()
+    };
+    let workshop_ages = per("nb_age", &vocab::AGE_BRACKETS);
+    let workshop_statuses = per("nb_statut", &vocab::STATUSES);
     let activity = Activity {
         kind,
         date,
@@ -321,12 +373,12 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
         level: get("niveau"),
         participants,
         ages: if kind == Kind::Atelier {
-            Vec::new()
+            workshop_ages
         } else {
             one("age")
         },
         statuses: if kind == Kind::Atelier {
-            Vec::new()
+            workshop_statuses
         } else {
             one("statut")
         },
@@ -528,9 +580,49 @@ async fn save_edit(
     result.unwrap_or_else(|r| r)
 }
 
-pub struct Table {
+pub struct DashboardTable {
     pub title: &'static str,
-    pub rows: Vec<(String, String, f64, i64)>,
+    pub rows: Vec<Row>,
+}
+
+/// One line of a dashboard table, as shown: a cell under the small-cell
+/// rule hides its share and records too, which would give it away.
+pub struct Row {
+    pub value: String,
+    pub people: String,
+    /// `12.5`, or empty when hidden.
+    pub share: String,
+    /// Empty for aggregate sources, which have no records.
+    pub records: String,
+    /// Share for the bar, 0–100.
+    pub bar: i64,
+}
+
+impl Row {
+    fn new(value: String, people: i64, sum: i64, records: Option<i64>, level: Level) -> Self {
+        let shown_people = shown(people.max(0) as u64, level);
+        let hidden = shown_people.starts_with('<');
+        let share = if sum == 0 {
+            0.0
+        } else {
+            (people as f64 * 1000.0 / sum as f64).round() / 10.0
+        };
+        Self {
+            value,
+            people: shown_people,
+            share: if hidden {
+                String::new()
+            } else {
+                share.to_string()
+            },
+            records: match records {
+                Some(_) if hidden => String::new(),
+                Some(n) => n.to_string(),
+                None => String::new(),
+            },
+            bar: if hidden { 0 } else { share.round() as i64 },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -542,15 +634,44 @@ struct DashboardPage {
     territory: String,
     territories: Vec<(String, String)>,
     year: i32,
+    /// Months `YYYY-MM`, inclusive, and how the heading says them.
+    from: String,
+    to: String,
+    period_label: String,
+    /// A period other than the year was asked for.
+    custom_period: bool,
+    /// Structures with records in the territory, and the one chosen.
+    structures: Vec<(i64, String)>,
+    structure: Option<i64>,
+    /// Places with records in the territory, and the one chosen; national
+    /// programmes, and the one chosen.
+    places: Vec<(i64, String)>,
+    place: Option<i64>,
+    programmes: &'static [&'static str],
+    programme: Option<&'static str>,
     total_people: String,
     total_records: i64,
-    tables: Vec<Table>,
-    sources: Vec<Table>,
+    tables: Vec<DashboardTable>,
+    sources: Vec<DashboardTable>,
     source_date: Option<String>,
     own: bool,
     /// Month, people shown, share of the busiest month (0–100).
     months: Vec<(String, String, i64)>,
     export_query: String,
+}
+
+impl DashboardPage {
+    fn is_chosen(&self, id: &i64) -> bool {
+        self.structure == Some(*id)
+    }
+
+    fn is_chosen_place(&self, id: &i64) -> bool {
+        self.place == Some(*id)
+    }
+
+    fn is_chosen_programme(&self, name: &str) -> bool {
+        self.programme == Some(name)
+    }
 }
 
 const TITLES: [(&str, &str); 10] = [
@@ -586,8 +707,61 @@ async fn dashboard(
     }
 }
 
+/// Every table of a dashboard, in the order shown, as shown: small cells
+/// hidden.
+fn export_tables(page: &DashboardPage) -> Vec<Table> {
+    const HEADERS: [&str; 4] = ["valeur", "personnes", "pourcentage", "fiches"];
+    let mut out = vec![Table {
+        title: "Personnes par mois".to_string(),
+        headers: HEADERS.to_vec(),
+        rows: page
+            .months
+            .iter()
+            .map(|(month, people, _)| {
+                vec![month.clone(), people.clone(), String::new(), String::new()]
+            })
+            .collect(),
+    }];
+    let rows = |t: &DashboardTable| {
+        t.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.value.clone(),
+                    r.people.clone(),
+                    r.share.clone(),
+                    r.records.clone(),
+                ]
+            })
+            .collect()
+    };
+    out.extend(page.tables.iter().map(|t| Table {
+        title: t.title.to_string(),
+        headers: HEADERS.to_vec(),
+        rows: rows(t),
+    }));
+    out.extend(page.sources.iter().map(|t| Table {
+        title: format!("Conseillers numériques (CRA) : {}", t.title),
+        headers: HEADERS.to_vec(),
+        rows: rows(t),
+    }));
+    out
+}
+
 /// Every table of the dashboard as CSV: `tableau,valeur,personnes,pourcentage,fiches`.
 async fn dashboard_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    match build_dashboard(&state, &viewer, raw).await {
+        Ok(page) => crate::export::csv("passerelle-activites.csv", &export_tables(&page)),
+        Err(r) => r,
+    }
+}
+
+/// Every table of the dashboard as an XLSX workbook.
+async fn dashboard_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
     RawQuery(raw): RawQuery,
@@ -596,41 +770,49 @@ async fn dashboard_csv(
         Ok(page) => page,
         Err(r) => return r,
     };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut ok = out
-        .write_record(["tableau", "valeur", "personnes", "pourcentage", "fiches"])
-        .is_ok();
-    for t in &page.tables {
-        for (value, people, share, records) in &t.rows {
-            ok &= out
-                .write_record([
-                    t.title,
-                    value,
-                    people,
-                    &share.to_string(),
-                    &records.to_string(),
-                ])
-                .is_ok();
-        }
-    }
-    for (month, people, _) in &page.months {
-        ok &= out
-            .write_record(["Par mois", month, people, "", ""])
-            .is_ok();
-    }
-    match out.into_inner() {
-        Ok(bytes) if ok => (
-            [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"passerelle-activites.csv\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible").into_response(),
+    let about = [
+        ("Territoire", page.scope_label.clone()),
+        ("Période", page.period_label.clone()),
+        ("Personnes accompagnées", page.total_people.clone()),
+        ("Fiches", page.total_records.to_string()),
+        (
+            "Lecture",
+            "Un atelier de 8 personnes compte 8 accompagnements ; une fiche à plusieurs thèmes compte pour chacun. « < 5 » : moins de 5 personnes dans un territoire plus petit qu’un EPCI, non publié.".to_string(),
+        ),
+    ];
+    crate::export::xlsx(
+        "passerelle-activites.xlsx",
+        "Activités",
+        &about,
+        &export_tables(&page),
+    )
+}
+
+/// `2023` for a whole year, `mars 2023 – juin 2023` otherwise.
+fn period_label(from: &str, to: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let say = |m: &str| {
+        let (y, n) = m.split_once('-').unwrap_or((m, "01"));
+        let n: usize = n.parse().unwrap_or(1);
+        format!("{} {y}", MONTHS[n.clamp(1, 12) - 1])
+    };
+    match (from.split_once('-'), to.split_once('-')) {
+        (Some((y1, "01")), Some((y2, "12"))) if y1 == y2 => y1.to_string(),
+        _ if from == to => say(from),
+        _ => format!("{} – {}", say(from), say(to)),
     }
 }
 
@@ -652,6 +834,16 @@ async fn build_dashboard(
             .and_then(|y| y.parse().ok())
             .filter(|y| (2015..=2100).contains(y))
             .unwrap_or_else(|| chrono::Datelike::year(&paris_now()));
+        let month = |k: &str| {
+            get(k).filter(|m| {
+                NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok() && m.len() == 7
+            })
+        };
+        let mut from = month("du").unwrap_or_else(|| format!("{year}-01"));
+        let mut to = month("au").unwrap_or_else(|| format!("{year}-12"));
+        if from > to {
+            std::mem::swap(&mut from, &mut to);
+        }
         // Who sees what: admins any territory, coordinators their scopes,
         // mediators their own figures.
         let wide = viewer.authorize(Action::ViewActivityStats);
@@ -710,47 +902,125 @@ async fn build_dashboard(
         } else {
             territory_level(&territory)
         };
+        let structures = if own {
+            Vec::new()
+        } else {
+            state
+                .db
+                .activity_structures(&territory)
+                .await
+                .map_err(storage_failure)?
+        };
+        let structure = match get("structure").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .ok()
+                    .filter(|id| structures.iter().any(|(s, _)| s == id))
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
         let base = StatsQuery {
             dimension: "total",
             territory: territory.clone(),
-            from: format!("{year}-01"),
-            to: format!("{year}-12"),
-            structure_id: None,
+            from: from.clone(),
+            to: to.clone(),
+            structure_id: structure,
             mediator_id: if own { viewer.person_id() } else { None },
         };
-        let total = state
-            .db
-            .activity_stats(&base)
-            .await
-            .map_err(storage_failure)?;
+        // Narrowed to a place or a national programme: the records of those
+        // places, counted as the roll-ups count them.
+        let places = if own {
+            Vec::new()
+        } else {
+            state
+                .db
+                .activity_places(&territory)
+                .await
+                .map_err(storage_failure)?
+        };
+        let place = match get("lieu").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse::<i64>()
+                    .ok()
+                    .filter(|id| places.iter().any(|(p, _)| p == id))
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
+        let programme = match get("programme").filter(|s| !s.is_empty()) {
+            None => None,
+            Some(p) => Some(
+                passerelle_places::vocab::NATIONAL_PROGRAMMES
+                    .iter()
+                    .find(|n| **n == p)
+                    .copied()
+                    .ok_or_else(crate::pages::missing)?,
+            ),
+        };
+        let narrowed = if place.is_some() || programme.is_some() {
+            let index = state.place_index().await.map_err(storage_failure)?;
+            let ids: Vec<i64> = index
+                .entries
+                .iter()
+                .filter(|e| place.is_none_or(|p| p == e.id))
+                .filter(|e| {
+                    programme.is_none_or(|p| {
+                        e.place
+                            .dispositif_programmes_nationaux
+                            .iter()
+                            .any(|x| x == p)
+                    })
+                })
+                .map(|e| e.id)
+                .collect();
+            let records = state
+                .db
+                .activities_at_places(&ids, &base)
+                .await
+                .map_err(storage_failure)?;
+            Some(RecordStats::of(&records))
+        } else {
+            None
+        };
+        // A place is smaller than an EPCI: small cells hidden.
+        let level = if narrowed.is_some() {
+            Level::Commune
+        } else {
+            level
+        };
+        let total = match &narrowed {
+            Some(stats) => stats.rows("total"),
+            None => state
+                .db
+                .activity_stats(&base)
+                .await
+                .map_err(storage_failure)?,
+        };
         let (total_people, total_records) = total.first().map_or((0, 0), |r| (r.people, r.records));
         let mut tables = Vec::new();
         for (name, _) in DIMENSIONS {
-            let rows = state
-                .db
-                .activity_stats(&StatsQuery {
-                    dimension: name,
-                    ..base.clone()
-                })
-                .await
-                .map_err(storage_failure)?;
+            let rows = match &narrowed {
+                Some(stats) => stats.rows(name),
+                None => state
+                    .db
+                    .activity_stats(&StatsQuery {
+                        dimension: name,
+                        ..base.clone()
+                    })
+                    .await
+                    .map_err(storage_failure)?,
+            };
             let sum: i64 = rows.iter().map(|r| r.people).sum();
             let title = TITLES
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map_or(name, |(_, t)| t);
-            tables.push(Table {
+            tables.push(DashboardTable {
                 title,
                 rows: rows
                     .into_iter()
-                    .map(|r| {
-                        let share = if sum == 0 {
-                            0.0
-                        } else {
-                            (r.people as f64 * 1000.0 / sum as f64).round() / 10.0
-                        };
-                        (r.value, shown(r.people as u64, level), share, r.records)
-                    })
+                    .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
                     .collect(),
             });
         }
@@ -774,22 +1044,12 @@ async fn build_dashboard(
                     .map_err(storage_failure)?;
                 source_date = source_date.or(as_of);
                 let sum: i64 = rows.iter().map(|r| r.1).sum();
-                sources.push(Table {
+                // Published per département: no small-cell rule applies.
+                sources.push(DashboardTable {
                     title,
                     rows: rows
                         .into_iter()
-                        .map(|(v, n)| {
-                            (
-                                v,
-                                n.to_string(),
-                                if sum == 0 {
-                                    0.0
-                                } else {
-                                    (n as f64 * 1000.0 / sum as f64).round() / 10.0
-                                },
-                                0,
-                            )
-                        })
+                        .map(|(v, n)| Row::new(v, n, sum, None, Level::Region))
                         .collect(),
                 });
             }
@@ -802,20 +1062,26 @@ async fn build_dashboard(
                 .find(|(k, _)| *k == territory_key)
                 .map_or(territory_key.clone(), |(_, l)| l.clone())
         };
-        let monthly = state
-            .db
-            .activity_months(&base)
-            .await
-            .map_err(storage_failure)?;
+        let monthly = match &narrowed {
+            Some(stats) => stats.months(),
+            None => state
+                .db
+                .activity_months(&base)
+                .await
+                .map_err(storage_failure)?,
+        };
         let busiest = monthly.iter().map(|m| m.people).max().unwrap_or(0).max(1);
         let months = monthly
             .into_iter()
             .map(|m| {
-                (
-                    m.value,
-                    shown(m.people as u64, level),
-                    m.people * 100 / busiest,
-                )
+                let people = shown(m.people as u64, level);
+                // A hidden month gets no bar: its length would tell.
+                let bar = if people.starts_with('<') {
+                    0
+                } else {
+                    m.people * 100 / busiest
+                };
+                (m.value, people, bar)
             })
             .collect();
         let export_query = raw.clone().unwrap_or_default();
@@ -828,6 +1094,16 @@ async fn build_dashboard(
             territory: territory_key,
             territories,
             year,
+            period_label: period_label(&from, &to),
+            custom_period: from != format!("{year}-01") || to != format!("{year}-12"),
+            from,
+            to,
+            structures,
+            structure,
+            places,
+            place,
+            programmes: passerelle_places::vocab::NATIONAL_PROGRAMMES,
+            programme,
             total_people: shown(total_people as u64, level),
             total_records,
             tables,

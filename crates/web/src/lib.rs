@@ -13,10 +13,13 @@ mod api;
 mod auth;
 mod diagnostic;
 mod error;
+mod export;
 pub mod mailer;
 pub mod osrm;
 mod pages;
 mod places;
+mod referents;
+mod referrals;
 mod routes;
 
 use std::net::SocketAddr;
@@ -146,6 +149,8 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(places::routes());
     all.extend(activities::routes());
     all.extend(diagnostic::routes());
+    all.extend(referrals::routes());
+    all.extend(referents::routes());
     all
 }
 

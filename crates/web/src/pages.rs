@@ -67,8 +67,8 @@ pub const NAVIGATION: [NavItem; 6] = [
     NavItem {
         path: "/orientations",
         label: "Orientations",
-        summary: "L’orientation d’une personne vers une autre structure, avec son consentement et un suivi pour que personne ne soit perdu ; l’annuaire des référents dans les administrations.",
-        available: false,
+        summary: "L’orientation d’une personne vers une autre structure, avec son consentement et un suivi pour que personne ne soit perdu.",
+        available: true,
     },
     NavItem {
         path: "/diagnostic",

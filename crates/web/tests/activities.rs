@@ -113,6 +113,96 @@ async fn a_mediator_records_and_sees_it_counted() {
         "{}",
         csv.body
     );
+    // The same tables as a workbook, one sheet per table, counts as numbers.
+    let xlsx = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord.xlsx?territoire=dep:29&annee=2026",
+        None,
+    )
+    .await;
+    assert_eq!(xlsx.status.as_u16(), 200);
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+        assert!(book.sheet_names().contains(&"Présentation".to_string()));
+        let themes = book.worksheet_range("Thèmes des accompagnements").unwrap();
+        let row = themes
+            .rows()
+            .find(|r| r.first() == Some(&Data::String("Démarche en ligne".into())))
+            .expect("the theme's line");
+        assert_eq!(row[1], Data::Float(1.0));
+        assert_eq!(row[2], Data::Float(100.0));
+    }
+    // A period without the record, then with it; a structure to narrow to.
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let spring = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&du=2026-03&au=2026-06",
+        None,
+    )
+    .await;
+    assert!(
+        spring.body.contains("mars 2026 – juin 2026") && !spring.body.contains("Démarche en ligne"),
+        "{}",
+        spring.body
+    );
+    let november = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&du=2026-11&au=2026-11",
+        None,
+    )
+    .await;
+    assert!(november.body.contains("Démarche en ligne"));
+    assert!(
+        november.body.contains("Toutes les structures")
+            && november.body.contains("CCAS de Quimper"),
+        "the structure with records is offered"
+    );
+    let narrowed = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        &format!(
+            "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure={}",
+            w.a
+        ),
+        None,
+    )
+    .await;
+    assert!(
+        narrowed.body.contains("Démarche en ligne"),
+        "{}",
+        narrowed.body
+    );
+    let other = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        &format!(
+            "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure={}",
+            w.b
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(other.status.as_u16(), 404, "no records of B here");
+    let unknown = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/tableau-de-bord?territoire=dep:29&annee=2026&structure=999999",
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status.as_u16(), 404);
+    // At commune level a hidden cell hides its share and records too.
+    assert!(!commune.body.contains("100 %"), "share of a hidden cell");
     // Invalid input is refused with the field named.
     let bad = call(
         &w.app,
@@ -283,4 +373,89 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
             "{action}: {actions:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_workshop_is_recorded_with_its_people_per_bracket() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = "type=atelier&date=2026-11-20&duree=90&lieu=autre&commune=29232\
+        &themes=Courriels&participants=5&titre_atelier=Premiers+courriels&niveau=d%C3%A9butant\
+        &nb_age_5=3&nb_age_6=2&nb_statut_3=5";
+    let page = call(&w.app, &mediator, "GET", "/activites", None).await;
+    assert!(
+        page.body.contains("name=\"nb_age_6\"") && page.body.contains("70 ans et plus"),
+        "the form asks for the counts"
+    );
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(form)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let own = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites/tableau-de-bord?annee=2026",
+        None,
+    )
+    .await;
+    // 5 people, all 60 and over in the seeds' brackets, all retired.
+    assert!(own.body.contains("60 ans et +"), "{}", own.body);
+    // Counts that do not add up are refused, naming the field.
+    let bad = call(
+        &w.app,
+        &mediator,
+        "POST",
+        "/activites",
+        Some(&form.replace("nb_age_6=2", "nb_age_6=1")),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.body.contains("ages"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn a_dashboard_narrowed_to_a_place_or_a_programme() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let at_place = FORM
+        .replace(
+            "lieu=autre&commune=29232",
+            &format!("lieu=lieu%3A{}", w.place_a),
+        )
+        .replace("organisation=CAF", "organisation=MSA");
+    for form in [at_place.as_str(), FORM] {
+        let saved = call(&w.app, &mediator, "POST", "/activites", Some(form)).await;
+        assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    }
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let get = |query: String| {
+        let (app, client) = (w.app.clone(), &coordinator);
+        async move {
+            call(
+                &app,
+                client,
+                "GET",
+                &format!("/activites/tableau-de-bord?territoire=dep:29&annee=2026{query}"),
+                None,
+            )
+            .await
+        }
+    };
+    let all = get(String::new()).await;
+    assert!(all.body.contains("MSA") && all.body.contains("CAF"));
+    assert!(
+        all.body.contains("Point numérique du CCAS de Quimper"),
+        "the place is offered"
+    );
+    let place = get(format!("&lieu={}", w.place_a)).await;
+    assert_eq!(place.status.as_u16(), 200);
+    assert!(
+        place.body.contains("MSA") && !place.body.contains(">CAF<"),
+        "{}",
+        place.body
+    );
+    // The place is in no national programme: nothing under one.
+    let programme = get("&programme=France+Services".into()).await;
+    assert!(!programme.body.contains(">MSA<") && !programme.body.contains(">CAF<"));
+    assert_eq!(get("&programme=Inconnu".into()).await.status.as_u16(), 404);
+    assert_eq!(get("&lieu=999999".into()).await.status.as_u16(), 404);
 }

@@ -339,7 +339,6 @@ async fn pages_render_in_french_with_security_headers() {
         ("/territoires/epci/200068120", "Quimper"),
         ("/territoires/departements/29", "Brest Métropole"),
         ("/territoires/regions/53", "Ille-et-Vilaine"),
-        ("/orientations", "Module en préparation"),
         ("/accessibilite", "Déclaration d’accessibilité"),
     ] {
         let answer = get(&app, uri).await;

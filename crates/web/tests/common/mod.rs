@@ -51,6 +51,12 @@ pub struct World {
     pub place_a: i64,
     /// The same place as published by another source: a pair to review.
     pub place_a_twin: i64,
+    /// A referral from A to A's place: only A's people see the person.
+    pub referral_a: i64,
+    /// A referent entry of A's (dep:29), and a situation complexe request
+    /// from A to A.
+    pub referent_a: i64,
+    pub request_a: i64,
 }
 
 pub async fn world() -> World {
@@ -170,6 +176,79 @@ pub async fn world() -> World {
     );
     let pair = db.pending_duplicates().await.unwrap().remove(0);
     let (place_a, place_a_twin) = (pair.a.id, pair.b.id);
+    let (referral_a, _) = db
+        .create_referral(
+            &passerelle_referrals::model::NewReferral {
+                place_id: Some(place_a),
+                structure_id: None,
+                service: "Aide aux démarches administratives".into(),
+                organisation: Some("CAF".into()),
+                situation: "Prime d’activité".into(),
+                urgency: "normale".into(),
+                availability: String::new(),
+                person: passerelle_referrals::model::Person {
+                    first_name: "Jeanne".into(),
+                    channel: "telephone".into(),
+                    contact: "0612345678".into(),
+                    caf_number: None,
+                    france_travail_number: None,
+                },
+                consent: Some(passerelle_referrals::model::Consent {
+                    informed_by: membre_a,
+                    at: chrono::Utc::now(),
+                    how: "oral".into(),
+                }),
+            },
+            passerelle_store::referrals::Parties {
+                sender_structure: a,
+                sender_person: membre_a,
+                receiver_structure: a,
+            },
+            None,
+            "http://passerelle.test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let referent_a = db
+        .save_referent(
+            None,
+            &passerelle_referrals::referents::Referent {
+                organisation: "CAF".into(),
+                territory: "dep:29".into(),
+                name: "Pôle partenaires".into(),
+                email: Some("partenaires@caf29.fr".into()),
+                phone: None,
+                scope: "Dossiers bloqués".into(),
+            },
+            Some(a),
+            gestionnaire_a,
+        )
+        .await
+        .unwrap();
+    let (request_a, _) = db
+        .create_request(
+            &passerelle_referrals::referents::ComplexRequest {
+                subject: "RSA suspendu".into(),
+                description: "Sans courrier depuis 3 mois".into(),
+                person_details: "Jeanne, allocataire 1234567".into(),
+                mandate_type: "oral".into(),
+                mandate_date: Some(chrono::Utc::now().date_naive()),
+            },
+            a,
+            membre_a,
+            a,
+            None,
+            "http://passerelle.test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    // Tests of e-mail start from an empty outbox.
+    sqlx::query("DELETE FROM outbox")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -193,6 +272,9 @@ pub async fn world() -> World {
         reset_membre_a,
         place_a,
         place_a_twin,
+        referral_a,
+        referent_a,
+        request_a,
     }
 }
 
@@ -237,6 +319,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for binary answers.
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -299,6 +383,7 @@ pub async fn call(
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

@@ -1,0 +1,890 @@
+//! Orientations in the database. Every write is one transaction with its
+//! event, its audit line and the e-mails it sends: a referral is never
+//! half-written. Personal fields are read only through the functions that
+//! say so (`referral_with_person`), which the web layer calls after the
+//! policy and audits.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use passerelle_referrals::deadlines::{Due, Periods, due};
+use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
+use passerelle_referrals::model::{NewReferral, Person};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::{Database, StoreError};
+
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(crate) fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A referral without the person: what both structures and admins see.
+#[derive(Debug, Clone, Serialize)]
+pub struct Referral {
+    pub id: i64,
+    pub sender_structure_id: i64,
+    pub sender_structure: String,
+    pub sender_person: String,
+    pub receiver_structure_id: i64,
+    pub receiver_structure: String,
+    pub place_id: Option<i64>,
+    pub place: Option<String>,
+    pub service: String,
+    pub organisation: Option<String>,
+    pub urgency: String,
+    pub status: String,
+    pub version: i64,
+    pub created_at: String,
+    pub last_action_at: String,
+    pub closed_at: Option<String>,
+    pub erased_at: Option<String>,
+    pub appointment_date: Option<String>,
+    pub refusal_reason: Option<String>,
+    pub activity_id: Option<i64>,
+    pub consent_by: String,
+    pub consent_at: String,
+    pub consent_how: String,
+}
+
+/// The person's fields and the texts about them.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PersonalFields {
+    pub person: Person,
+    pub situation: String,
+    pub availability: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at: String,
+    pub actor: Option<String>,
+    pub side: String,
+    pub step: String,
+    pub status_from: Option<String>,
+    pub status_to: String,
+    pub detail: Option<String>,
+    /// Personal: shown only with the person's fields.
+    pub message: Option<String>,
+}
+
+/// Who does something, from which end.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub person_id: Option<i64>,
+    pub side: Side,
+}
+
+#[derive(Debug)]
+pub enum StepError {
+    /// Someone changed it since it was read: reload and decide again.
+    Conflict,
+    Refused(Refused),
+    NotFound,
+    Store(StoreError),
+}
+
+impl From<StoreError> for StepError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for StepError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom, sp.display_name, r.receiver_structure_id, rs.nom, \
+     r.place_id, pl.nom, r.service, r.organisation, r.urgency, r.status, r.version, r.created_at, r.last_action_at, \
+     r.closed_at, r.erased_at, r.appointment_date, r.refusal_reason, r.activity_id, cp.display_name, r.consent_at, r.consent_how \
+     FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
+     JOIN people sp ON sp.id = r.sender_person_id JOIN structures rs ON rs.id = r.receiver_structure_id \
+     JOIN people cp ON cp.id = r.consent_by LEFT JOIN places pl ON pl.id = r.place_id";
+
+fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
+    Ok(Referral {
+        id: r.try_get(0)?,
+        sender_structure_id: r.try_get(1)?,
+        sender_structure: r.try_get(2)?,
+        sender_person: r.try_get(3)?,
+        receiver_structure_id: r.try_get(4)?,
+        receiver_structure: r.try_get(5)?,
+        place_id: r.try_get(6)?,
+        place: r.try_get(7)?,
+        service: r.try_get(8)?,
+        organisation: r.try_get(9)?,
+        urgency: r.try_get(10)?,
+        status: r.try_get(11)?,
+        version: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+        last_action_at: r.try_get(14)?,
+        closed_at: r.try_get(15)?,
+        erased_at: r.try_get(16)?,
+        appointment_date: r.try_get(17)?,
+        refusal_reason: r.try_get(18)?,
+        activity_id: r.try_get(19)?,
+        consent_by: r.try_get(20)?,
+        consent_at: r.try_get(21)?,
+        consent_how: r.try_get(22)?,
+    })
+}
+
+pub(crate) async fn audit(
+    conn: &mut AnyConnection,
+    at: &str,
+    action: &str,
+    actor: Option<i64>,
+    structure: Option<i64>,
+    referral: i64,
+    detail: Option<String>,
+) -> Result<(), sqlx::Error> {
+    audit_subject(
+        conn,
+        at,
+        action,
+        actor,
+        structure,
+        format!("referral:{referral}"),
+        detail,
+    )
+    .await
+}
+
+/// An audit line written in the caller's transaction.
+pub(crate) async fn audit_subject(
+    conn: &mut AnyConnection,
+    at: &str,
+    action: &str,
+    actor: Option<i64>,
+    structure: Option<i64>,
+    subject: String,
+    detail: Option<String>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, action, actor_person_id, structure_id, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(at.to_string())
+    .bind(action.to_string())
+    .bind(actor)
+    .bind(structure)
+    .bind(subject)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// E-mails to the active members of a structure, queued in the outbox in
+/// the same transaction. No personal field goes into an e-mail: the link
+/// requires signing in.
+pub(crate) async fn mail_structure(
+    conn: &mut AnyConnection,
+    at: &str,
+    structure: i64,
+    subject: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id \
+         WHERE m.structure_id = $1 AND m.ended_at IS NULL AND m.role IN ('membre', 'gestionnaire') ORDER BY p.email",
+    )
+    .bind(structure)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let to: String = row.try_get(0)?;
+        sqlx::query(
+            "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(to)
+        .bind(subject.to_string())
+        .bind(body.to_string())
+        .bind(at.to_string())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    conn: &mut AnyConnection,
+    referral: i64,
+    at: &str,
+    actor: Actor,
+    step: &str,
+    from: Option<Status>,
+    to: Status,
+    detail: Option<String>,
+    message: Option<String>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO referral_events (referral_id, at, actor_person_id, side, step, status_from, status_to, detail, message) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(referral)
+    .bind(at.to_string())
+    .bind(actor.person_id)
+    .bind(
+        match actor.side {
+            Side::Sender => "expediteur",
+            Side::Receiver => "destinataire",
+            Side::System => "systeme",
+        }
+        .to_string(),
+    )
+    .bind(step.to_string())
+    .bind(from.map(|s| s.code().to_string()))
+    .bind(to.code().to_string())
+    .bind(detail)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Who sends a referral, and which structure receives it.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties {
+    pub sender_structure: i64,
+    pub sender_person: i64,
+    pub receiver_structure: i64,
+}
+
+/// Summary lines of a list: no personal field.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub id: i64,
+    pub other_structure: String,
+    pub place: Option<String>,
+    pub service: String,
+    pub urgency: String,
+    pub status: String,
+    pub created_at: String,
+    pub last_action_at: String,
+}
+
+impl Database {
+    /// Creates a referral (already validated, consent given). With an
+    /// idempotency key, a repeated submission returns the first referral
+    /// and writes nothing. The receiving structure's members get an e-mail.
+    pub async fn create_referral(
+        &self,
+        r: &NewReferral,
+        parties: Parties,
+        key: Option<&str>,
+        link: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, bool), StoreError> {
+        let Parties {
+            sender_structure,
+            sender_person,
+            receiver_structure,
+        } = parties;
+        let consent = r
+            .consent
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("a referral without consent".into()))?;
+        let at = iso(now);
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = key {
+            let known = sqlx::query("SELECT id FROM referrals WHERE idempotency_key = $1")
+                .bind(key.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = known {
+                return Ok((row.try_get(0)?, false));
+            }
+        }
+        let p = &r.person;
+        let id: i64 = sqlx::query(
+            "INSERT INTO referrals (sender_structure_id, sender_person_id, receiver_structure_id, place_id, service, \
+             organisation, urgency, status, version, idempotency_key, created_at, last_action_at, consent_by, consent_at, \
+             consent_how, person_first_name, person_channel, person_contact, person_caf_number, person_ft_number, situation, availability) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
+        )
+        .bind(sender_structure)
+        .bind(sender_person)
+        .bind(receiver_structure)
+        .bind(r.place_id)
+        .bind(r.service.clone())
+        .bind(r.organisation.clone())
+        .bind(r.urgency.clone())
+        .bind(Status::Envoyee.code().to_string())
+        .bind(key.map(str::to_string))
+        .bind(at.clone())
+        .bind(consent.informed_by)
+        .bind(iso(consent.at))
+        .bind(consent.how.clone())
+        .bind(p.first_name.trim().to_string())
+        .bind(p.channel.clone())
+        .bind(p.contact.trim().to_string())
+        .bind(p.caf_number.clone())
+        .bind(p.france_travail_number.clone())
+        .bind(r.situation.trim().to_string())
+        .bind(r.availability.trim().to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let actor = Actor {
+            person_id: Some(sender_person),
+            side: Side::Sender,
+        };
+        event(
+            &mut tx,
+            id,
+            &at,
+            actor,
+            "envoi",
+            None,
+            Status::Envoyee,
+            None,
+            None,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            &at,
+            "referral.create",
+            Some(sender_person),
+            Some(sender_structure),
+            id,
+            Some(format!(
+                "to structure {receiver_structure}; consent {}",
+                consent.how
+            )),
+        )
+        .await?;
+        mail_structure(
+            &mut tx,
+            &at,
+            receiver_structure,
+            &format!("Nouvelle orientation : {}", r.service),
+            &format!(
+                "Une structure vous oriente une personne pour « {} ».\n\nPour la lire (connexion requise) : {link}/orientations/{id}\n",
+                r.service
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((id, true))
+    }
+
+    /// Structures with a SIRET: a place of the directory is received by the
+    /// structure whose SIRET is its pivot.
+    pub async fn structure_sirets(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT siret, id FROM structures WHERE siret IS NOT NULL ORDER BY id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    }
+
+    /// A referral without the person's fields.
+    pub async fn referral(&self, id: i64) -> Result<Option<Referral>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(referral_of).transpose()?)
+    }
+
+    /// The person's fields, audited as a read by this person of this
+    /// structure (the caller has asked the policy). None once erased.
+    pub async fn referral_person(
+        &self,
+        id: i64,
+        reader: i64,
+        structure: i64,
+        why: &str,
+    ) -> Result<Option<PersonalFields>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT person_first_name, person_channel, person_contact, person_caf_number, person_ft_number, situation, availability \
+             FROM referrals WHERE id = $1 AND erased_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let fields = match row {
+            None => None,
+            Some(r) => Some(PersonalFields {
+                person: Person {
+                    first_name: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    channel: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                    contact: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                    caf_number: r.try_get(3)?,
+                    france_travail_number: r.try_get(4)?,
+                },
+                situation: r.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
+                availability: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+            }),
+        };
+        if fields.is_some() {
+            audit(
+                &mut tx,
+                &crate::time::now_iso(),
+                "referral.read_person",
+                Some(reader),
+                Some(structure),
+                id,
+                Some(why.to_string()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(fields)
+    }
+
+    /// The follow-up, oldest first; messages only when `with_messages`.
+    pub async fn referral_events(
+        &self,
+        id: i64,
+        with_messages: bool,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.at, p.display_name, e.side, e.step, e.status_from, e.status_to, e.detail, e.message \
+             FROM referral_events e LEFT JOIN people p ON p.id = e.actor_person_id WHERE e.referral_id = $1 ORDER BY e.id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        crate::map_rows(&rows, |r| {
+            Ok(Event {
+                at: r.try_get(0)?,
+                actor: r.try_get(1)?,
+                side: r.try_get(2)?,
+                step: r.try_get(3)?,
+                status_from: r.try_get(4)?,
+                status_to: r.try_get(5)?,
+                detail: r.try_get(6)?,
+                message: if with_messages { r.try_get(7)? } else { None },
+            })
+        })
+    }
+
+    /// Referrals sent by (`sent`) or to these structures, newest first.
+    pub async fn referral_lines(
+        &self,
+        structures: &[i64],
+        sent: bool,
+    ) -> Result<Vec<Line>, StoreError> {
+        let mut out = Vec::new();
+        let (mine, other) = if sent {
+            ("sender_structure_id", "receiver_structure_id")
+        } else {
+            ("receiver_structure_id", "sender_structure_id")
+        };
+        for s in structures {
+            let sql = format!(
+                "SELECT r.id, o.nom, pl.nom, r.service, r.urgency, r.status, r.created_at, r.last_action_at \
+                 FROM referrals r JOIN structures o ON o.id = r.{other} LEFT JOIN places pl ON pl.id = r.place_id \
+                 WHERE r.{mine} = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 500"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(*s)
+                .fetch_all(self.pool())
+                .await?;
+            out.extend(crate::map_rows::<_, Vec<_>>(&rows, |r| {
+                Ok(Line {
+                    id: r.try_get(0)?,
+                    other_structure: r.try_get(1)?,
+                    place: r.try_get(2)?,
+                    service: r.try_get(3)?,
+                    urgency: r.try_get(4)?,
+                    status: r.try_get(5)?,
+                    created_at: r.try_get(6)?,
+                    last_action_at: r.try_get(7)?,
+                })
+            })?);
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(out)
+    }
+
+    /// Takes a step on a referral seen at `version`. The other structure
+    /// is told by e-mail of what concerns it.
+    pub async fn referral_step(
+        &self,
+        id: i64,
+        version: i64,
+        step: &Step,
+        actor: Actor,
+        link: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Status, StepError> {
+        let at = iso(now);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT status, version, sender_structure_id, receiver_structure_id, created_at FROM referrals WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StepError::NotFound)?;
+        let status = Status::parse(&row.try_get::<String, _>(0)?)
+            .ok_or_else(|| StoreError::Corrupt("unknown referral status".into()))?;
+        let current: i64 = row.try_get(1)?;
+        let (sender, mut receiver): (i64, i64) = (row.try_get(2)?, row.try_get(3)?);
+        if current != version {
+            return Err(StepError::Conflict);
+        }
+        let to = next(status, step, actor.side).map_err(StepError::Refused)?;
+        let (detail, message) = match step {
+            Step::Appointment(date) => (Some(date.clone()), None),
+            Step::Refuse { reason, message } => (
+                Some(reason.clone()),
+                Some(message.clone()).filter(|m| !m.trim().is_empty()),
+            ),
+            Step::Reorient { place_id, .. } => (Some(format!("lieu {place_id}")), None),
+            _ => (None, None),
+        };
+        if let Step::Reorient { structure_id, .. } = step {
+            receiver = *structure_id;
+        }
+        let closed = to.is_closed().then(|| at.clone());
+        let done = sqlx::query(
+            "UPDATE referrals SET status = $1, version = version + 1, last_action_at = $2, \
+             first_action_at = COALESCE(first_action_at, CASE WHEN $3 = 'systeme' THEN NULL ELSE $2 END), \
+             closed_at = COALESCE($4, closed_at), reminded_at = CASE WHEN $5 = 1 THEN NULL ELSE reminded_at END, \
+             appointment_date = COALESCE($6, appointment_date), refusal_reason = COALESCE($7, refusal_reason), \
+             receiver_structure_id = $8, place_id = COALESCE($9, place_id) WHERE id = $10 AND version = $11",
+        )
+        .bind(to.code().to_string())
+        .bind(at.clone())
+        .bind(if actor.side == Side::System { "systeme" } else { "personne" }.to_string())
+        .bind(closed)
+        .bind(i64::from(matches!(step, Step::Reorient { .. })))
+        .bind(match step {
+            Step::Appointment(d) => Some(d.clone()),
+            _ => None,
+        })
+        .bind(match step {
+            Step::Refuse { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .bind(receiver)
+        .bind(match step {
+            Step::Reorient { place_id, .. } => Some(*place_id),
+            _ => None,
+        })
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StepError::Conflict);
+        }
+        event(
+            &mut tx,
+            id,
+            &at,
+            actor,
+            step.code(),
+            Some(status),
+            to,
+            detail,
+            message,
+        )
+        .await?;
+        let acting_structure = match actor.side {
+            Side::Sender => Some(sender),
+            Side::Receiver => Some(receiver),
+            Side::System => None,
+        };
+        audit(
+            &mut tx,
+            &at,
+            &format!("referral.{}", step.code()),
+            actor.person_id,
+            acting_structure,
+            id,
+            Some(format!("{} -> {}", status.code(), to.code())),
+        )
+        .await?;
+        // Tell the other end.
+        let (to_structure, subject) = match (step, actor.side) {
+            (Step::Reorient { .. }, _) => (Some(receiver), "Orientation réorientée vers vous"),
+            (Step::Open, _) => (None, ""),
+            (_, Side::Receiver) => (Some(sender), "Suivi de votre orientation"),
+            (Step::Cancel, _) => (Some(receiver), "Orientation annulée"),
+            (Step::Expire, _) => (Some(sender), "Orientation expirée sans réponse"),
+            _ => (None, ""),
+        };
+        if let Some(s) = to_structure {
+            mail_structure(
+                &mut tx,
+                &at,
+                s,
+                subject,
+                &format!(
+                    "L’orientation n° {id} est maintenant : {}.\n\nDétails (connexion requise) : {link}/orientations/{id}\n",
+                    to.label()
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    /// Erases the person's fields now (right to erasure, or the end of
+    /// the retention period); the follow-up stays, anonymous. Idempotent.
+    pub async fn erase_referral_person(
+        &self,
+        id: i64,
+        actor: Option<i64>,
+        structure: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let at = iso(now);
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
+             person_caf_number = NULL, person_ft_number = NULL, situation = NULL, availability = NULL, erased_at = $1 \
+             WHERE id = $2 AND erased_at IS NULL",
+        )
+        .bind(at.clone())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            sqlx::query("UPDATE referral_events SET message = NULL WHERE referral_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit(
+                &mut tx,
+                &at,
+                "referral.erase_person",
+                actor,
+                structure,
+                id,
+                Some(
+                    if actor.is_some() {
+                        "on request"
+                    } else {
+                        "retention period over"
+                    }
+                    .into(),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The scheduled job: reminders, expiries and erasures due at `now`.
+    /// Idempotent: running it twice does nothing more.
+    pub async fn run_referral_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        periods: Periods,
+        link: &str,
+    ) -> Result<DeadlineReport, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, status, version, last_action_at, reminded_at, closed_at, erased_at, receiver_structure_id \
+             FROM referrals WHERE erased_at IS NULL ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut report = DeadlineReport::default();
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let Some(status) = Status::parse(&r.try_get::<String, _>(1)?) else {
+                continue;
+            };
+            let version: i64 = r.try_get(2)?;
+            let last = parse_iso(&r.try_get::<String, _>(3)?).unwrap_or(now);
+            let reminded = r.try_get::<Option<String>, _>(4)?.is_some();
+            let closed = r
+                .try_get::<Option<String>, _>(5)?
+                .and_then(|t| parse_iso(&t));
+            let erased = r.try_get::<Option<String>, _>(6)?.is_some();
+            let receiver: i64 = r.try_get(7)?;
+            match due(status, last, reminded, closed, erased, now, periods) {
+                Due::Nothing => {}
+                Due::Remind => {
+                    let at = iso(now);
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query(
+                        "UPDATE referrals SET reminded_at = $1 WHERE id = $2 AND version = $3 AND reminded_at IS NULL",
+                    )
+                    .bind(at.clone())
+                    .bind(id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 1 {
+                        mail_structure(
+                            &mut tx,
+                            &at,
+                            receiver,
+                            "Rappel : une orientation attend votre réponse",
+                            &format!(
+                                "L’orientation n° {id} attend une action depuis {} jours.\n\n{link}/orientations/{id}\n",
+                                periods.reminder_days
+                            ),
+                        )
+                        .await?;
+                        report.reminded += 1;
+                    }
+                    tx.commit().await?;
+                }
+                Due::Expire => {
+                    let system = Actor {
+                        person_id: None,
+                        side: Side::System,
+                    };
+                    match self
+                        .referral_step(id, version, &Step::Expire, system, link, now)
+                        .await
+                    {
+                        Ok(_) => report.expired += 1,
+                        // Someone acted meanwhile: not due any more.
+                        Err(StepError::Conflict | StepError::Refused(_)) => {}
+                        Err(StepError::NotFound) => {}
+                        Err(StepError::Store(e)) => return Err(e),
+                    }
+                }
+                Due::Erase => {
+                    if self.erase_referral_person(id, None, None, now).await? {
+                        report.erased += 1;
+                    }
+                }
+            }
+        }
+        // Situation complexe requests follow the same retention.
+        report.erased += self
+            .erase_requests(None, periods.retention_months, None, now)
+            .await?;
+        Ok(report)
+    }
+
+    /// Links the accompaniment recorded in Activités that answers it.
+    pub async fn link_referral_activity(
+        &self,
+        id: i64,
+        activity: i64,
+        actor: i64,
+        structure: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE referrals SET activity_id = $1, version = version + 1 WHERE id = $2 AND receiver_structure_id = $3 \
+             AND EXISTS (SELECT 1 FROM activities a WHERE a.id = $1 AND a.structure_id = $3)",
+        )
+        .bind(activity)
+        .bind(id)
+        .bind(structure)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            audit(
+                &mut tx,
+                &crate::time::now_iso(),
+                "referral.link_activity",
+                Some(actor),
+                Some(structure),
+                id,
+                Some(format!("activity {activity}")),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Anonymous figures for coordinators: flows between kinds of
+    /// structures, outcomes, and delays, over referrals created in a
+    /// period whose sending structure lies in the département (`None`:
+    /// everywhere).
+    pub async fn referral_stats(
+        &self,
+        departement: Option<&str>,
+        from: &str,
+        to: &str,
+    ) -> Result<ReferralStats, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ss.kind, rs.kind, r.status, r.created_at, r.first_action_at, r.closed_at \
+             FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
+             JOIN structures rs ON rs.id = r.receiver_structure_id \
+             LEFT JOIN communes c ON c.code = ss.commune_code \
+             WHERE ($1 = '' OR c.departement_code = $1) AND r.created_at >= $2 AND r.created_at < $3",
+        )
+        .bind(departement.unwrap_or("").to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut stats = ReferralStats::default();
+        let mut first_days = Vec::new();
+        let mut close_days = Vec::new();
+        for r in &rows {
+            let (sk, rk, status): (String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let created = parse_iso(&r.try_get::<String, _>(3)?);
+            let days = |t: Option<String>| {
+                let (c, t) = (created?, parse_iso(&t?)?);
+                Some((t - c).num_minutes() as f64 / 1440.0)
+            };
+            if let Some(d) = days(r.try_get(4)?) {
+                first_days.push(d);
+            }
+            if let Some(d) = days(r.try_get(5)?) {
+                close_days.push(d);
+            }
+            *stats.flows.entry((sk, rk)).or_default() += 1;
+            *stats.statuses.entry(status).or_default() += 1;
+            stats.total += 1;
+        }
+        stats.median_days_to_first_action = median(&mut first_days);
+        stats.median_days_to_closure = median(&mut close_days);
+        Ok(stats)
+    }
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeadlineReport {
+    pub reminded: usize,
+    pub expired: usize,
+    pub erased: usize,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ReferralStats {
+    pub total: i64,
+    /// (sending kind, receiving kind) → referrals.
+    pub flows: std::collections::BTreeMap<(String, String), i64>,
+    /// status → referrals.
+    pub statuses: std::collections::BTreeMap<String, i64>,
+    pub median_days_to_first_action: Option<f64>,
+    pub median_days_to_closure: Option<f64>,
+}

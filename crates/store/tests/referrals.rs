@@ -1,0 +1,449 @@
+//! Orientations storage, on the back-end the environment selects: the
+//! lifecycle, optimistic concurrency, idempotency, deadlines with a fake
+//! clock, erasure and the audit of personal reads.
+
+use chrono::{DateTime, Duration, Utc};
+use passerelle_accounts::{Role, StructureKind};
+use passerelle_referrals::deadlines::Periods;
+use passerelle_referrals::lifecycle::{Side, Status, Step};
+use passerelle_referrals::model::{Consent, NewReferral, Person};
+use passerelle_store::Database;
+use passerelle_store::accounts::NewStructure;
+use passerelle_store::referrals::{Actor, DeadlineReport, Parties, StepError};
+use passerelle_store::testing::bretagne_database;
+
+struct World {
+    db: Database,
+    ccas: i64,
+    mediatheque: i64,
+    social_worker: i64,
+    mediator: i64,
+}
+
+async fn world() -> World {
+    let db = bretagne_database().await;
+    let structure = |nom, kind, commune| {
+        let db = db.clone();
+        async move {
+            db.create_structure(&NewStructure {
+                nom,
+                kind,
+                siret: None,
+                commune_code: Some(commune),
+            })
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    let ccas = structure("CCAS de Quimper", StructureKind::Ccas, "29232").await;
+    let mediatheque = structure("Médiathèque de Brest", StructureKind::Mediatheque, "29019").await;
+    let social_worker = db
+        .create_person_with_role("as@ccas.bzh", "Anne", None, ccas, Role::Membre, &[])
+        .await
+        .unwrap();
+    let mediator = db
+        .create_person_with_role(
+            "med@brest.bzh",
+            "Malo",
+            None,
+            mediatheque,
+            Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    World {
+        db,
+        ccas,
+        mediatheque,
+        social_worker,
+        mediator,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-05T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn new_referral(by: i64) -> NewReferral {
+    NewReferral {
+        place_id: None,
+        structure_id: None,
+        service: "Aide aux démarches administratives".into(),
+        organisation: Some("CAF".into()),
+        situation: "Prime d’activité à renouveler".into(),
+        urgency: "normale".into(),
+        availability: "Mardi matin".into(),
+        person: Person {
+            first_name: "Jeanne".into(),
+            channel: "telephone".into(),
+            contact: "06 12 34 56 78".into(),
+            caf_number: None,
+            france_travail_number: None,
+        },
+        consent: Some(Consent {
+            informed_by: by,
+            at: t0(),
+            how: "oral".into(),
+        }),
+    }
+}
+
+async fn send(w: &World, key: Option<&str>, now: DateTime<Utc>) -> (i64, bool) {
+    w.db.create_referral(
+        &new_referral(w.social_worker),
+        Parties {
+            sender_structure: w.ccas,
+            sender_person: w.social_worker,
+            receiver_structure: w.mediatheque,
+        },
+        key,
+        "http://passerelle.test",
+        now,
+    )
+    .await
+    .unwrap()
+}
+
+fn receiver(w: &World) -> Actor {
+    Actor {
+        person_id: Some(w.mediator),
+        side: Side::Receiver,
+    }
+}
+
+#[tokio::test]
+async fn a_referral_from_sending_to_accompanied() {
+    let w = world().await;
+    let (id, created) = send(&w, Some("cle-1"), t0()).await;
+    assert!(created);
+    // A retried submission: the same referral, nothing more.
+    assert_eq!(send(&w, Some("cle-1"), t0()).await, (id, false));
+    assert_eq!(w.db.referral_lines(&[w.ccas], true).await.unwrap().len(), 1);
+    // The receiving structure was told, without personal data.
+    let mail = w.db.outbox(false, 10).await.unwrap();
+    assert!(mail.iter().any(|m| m.to_address == "med@brest.bzh"
+        && m.body.contains(&format!("/orientations/{id}"))
+        && !m.body.contains("Jeanne")));
+
+    let step = |v, s: Step, at| {
+        let db = w.db.clone();
+        let actor = receiver(&w);
+        async move { db.referral_step(id, v, &s, actor, "http://x", at).await }
+    };
+    assert_eq!(step(1, Step::Open, t0()).await.unwrap(), Status::Recue);
+    // A second person acting on what they saw at version 1: a conflict.
+    assert!(matches!(
+        step(1, Step::Accompanied, t0()).await,
+        Err(StepError::Conflict)
+    ));
+    assert!(matches!(
+        step(2, Step::NoShow, t0()).await,
+        Err(StepError::Refused(_))
+    ));
+    assert_eq!(
+        step(2, Step::Appointment("2026-01-12".into()), t0())
+            .await
+            .unwrap(),
+        Status::RendezVousFixe
+    );
+    assert_eq!(
+        step(3, Step::Accompanied, t0() + Duration::days(7))
+            .await
+            .unwrap(),
+        Status::Accompagnee
+    );
+    let r = w.db.referral(id).await.unwrap().unwrap();
+    assert_eq!((r.status.as_str(), r.version), ("accompagnee", 4));
+    assert_eq!(r.appointment_date.as_deref(), Some("2026-01-12"));
+    assert!(r.closed_at.is_some());
+    // The sender sees every step, attributed.
+    let events = w.db.referral_events(id, false).await.unwrap();
+    let steps: Vec<&str> = events.iter().map(|e| e.status_to.as_str()).collect();
+    assert_eq!(
+        steps,
+        ["envoyee", "recue", "rendez_vous_fixe", "accompagnee"]
+    );
+    assert_eq!(events[1].actor.as_deref(), Some("Malo"));
+    // The sender can no longer cancel a closed referral.
+    let sender = Actor {
+        person_id: Some(w.social_worker),
+        side: Side::Sender,
+    };
+    assert!(matches!(
+        w.db.referral_step(id, 4, &Step::Cancel, sender, "http://x", t0())
+            .await,
+        Err(StepError::Refused(_))
+    ));
+}
+
+#[tokio::test]
+async fn reminders_expiry_and_erasure_follow_the_clock() {
+    let w = world().await;
+    let (waiting, _) = send(&w, None, t0()).await;
+    let (answered, _) = send(&w, None, t0()).await;
+    w.db.referral_step(
+        answered,
+        1,
+        &Step::Refuse {
+            reason: "Capacité d’accueil atteinte".into(),
+            message: "Voir le CCAS de Brest".into(),
+        },
+        receiver(&w),
+        "http://x",
+        t0() + Duration::days(1),
+    )
+    .await
+    .unwrap();
+    let p = Periods::default();
+    let run = |days| {
+        let db = w.db.clone();
+        async move {
+            db.run_referral_deadlines(t0() + Duration::days(days), p, "http://x")
+                .await
+                .unwrap()
+        }
+    };
+    let none = DeadlineReport::default();
+    assert_eq!(run(5).await, none);
+    assert_eq!(
+        run(10).await,
+        DeadlineReport {
+            reminded: 1,
+            ..none
+        }
+    );
+    assert_eq!(run(11).await, none, "one reminder");
+    assert_eq!(run(30).await, DeadlineReport { expired: 1, ..none });
+    assert_eq!(
+        w.db.referral(waiting).await.unwrap().unwrap().status,
+        "expiree"
+    );
+    // Six months after closure, the person's fields go; twice is once.
+    assert_eq!(run(150).await, none);
+    // Refused on day 1, expired on day 30: each six months later.
+    assert_eq!(run(200).await, DeadlineReport { erased: 1, ..none });
+    assert_eq!(run(215).await, DeadlineReport { erased: 1, ..none });
+    assert_eq!(run(216).await, none);
+    assert!(
+        w.db.referral_person(answered, w.mediator, w.mediatheque, "test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = w.db.referral(answered).await.unwrap().unwrap();
+    assert_eq!(r.status, "refusee", "the anonymous follow-up stays");
+    assert_eq!(
+        r.refusal_reason.as_deref(),
+        Some("Capacité d’accueil atteinte")
+    );
+    let events = w.db.referral_events(answered, true).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.message.is_none()),
+        "messages erased too"
+    );
+}
+
+#[tokio::test]
+async fn reading_the_person_is_audited_and_erasure_on_request() {
+    let w = world().await;
+    let (id, _) = send(&w, None, t0()).await;
+    let fields =
+        w.db.referral_person(id, w.mediator, w.mediatheque, "page")
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(fields.person.first_name, "Jeanne");
+    let trail =
+        w.db.audit_events(Some("referral.read_person"), 10)
+            .await
+            .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        trail[0].subject.as_deref(),
+        Some(format!("referral:{id}").as_str())
+    );
+    assert!(
+        w.db.erase_referral_person(id, Some(w.social_worker), Some(w.ccas), Utc::now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !w.db
+            .erase_referral_person(id, Some(w.social_worker), Some(w.ccas), Utc::now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        w.db.audit_events(Some("referral.erase_person"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let stats =
+        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+            .await
+            .unwrap();
+    assert_eq!(stats.total, 1);
+    assert_eq!(
+        stats.flows.get(&("ccas".into(), "mediatheque".into())),
+        Some(&1)
+    );
+}
+
+#[tokio::test]
+async fn referents_and_a_complex_situation_answered_then_erased() {
+    use passerelle_referrals::referents::{ComplexRequest, Referent};
+    use passerelle_store::referents::RequestError;
+    let w = world().await;
+    // The CAF's structure, whose member answers as the referent group.
+    let caf =
+        w.db.create_structure(&NewStructure {
+            nom: "CAF du Finistère",
+            kind: StructureKind::Caf,
+            siret: None,
+            commune_code: Some("29232"),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let agent =
+        w.db.create_person_with_role(
+            "partenaires@caf29.fr",
+            "Pôle partenaires",
+            None,
+            caf,
+            Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    let entry = Referent {
+        organisation: "CAF".into(),
+        territory: "dep:29".into(),
+        name: "Pôle partenaires".into(),
+        email: Some("partenaires@caf29.fr".into()),
+        phone: None,
+        scope: "Dossiers bloqués".into(),
+    };
+    let id =
+        w.db.save_referent(None, &entry, Some(caf), agent)
+            .await
+            .unwrap();
+    let changed = Referent {
+        phone: Some("02 98 00 00 00".into()),
+        ..entry
+    };
+    assert_eq!(
+        w.db.save_referent(Some(id), &changed, Some(caf), agent)
+            .await
+            .unwrap(),
+        id
+    );
+    let listed = w.db.referents().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].phone.as_deref(), Some("02 98 00 00 00"));
+
+    let request = ComplexRequest {
+        subject: "RSA suspendu".into(),
+        description: "Suspension sans courrier depuis 3 mois".into(),
+        person_details: "Jeanne, allocataire 1234567".into(),
+        mandate_type: "papier".into(),
+        mandate_date: Some(t0().date_naive()),
+    };
+    let (q, _) =
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0()
+        )
+        .await
+        .unwrap(),
+        (q, false)
+    );
+    w.db.request_reply(
+        q,
+        1,
+        agent,
+        false,
+        Some("Dossier débloqué ce jour."),
+        None,
+        "http://x",
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        w.db.request_reply(
+            q,
+            1,
+            w.social_worker,
+            true,
+            Some("Merci"),
+            None,
+            "http://x",
+            t0()
+        )
+        .await,
+        Err(RequestError::Conflict)
+    ));
+    w.db.request_reply(
+        q,
+        2,
+        w.social_worker,
+        true,
+        None,
+        Some("utile"),
+        "http://x",
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        w.db.request_reply(q, 3, agent, false, Some("?"), None, "http://x", t0())
+            .await,
+        Err(RequestError::Closed)
+    ));
+    let row = w.db.request(q).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.outcome.as_deref()),
+        ("close", Some("utile"))
+    );
+    let thread = w.db.request_messages(q, true).await.unwrap();
+    assert_eq!(thread[0].body.as_deref(), Some("Dossier débloqué ce jour."));
+    assert!(w.db.request_person(q, agent, caf).await.unwrap().is_some());
+    // Six months after closure: erased, the thread's texts too.
+    let report =
+        w.db.run_referral_deadlines(t0() + Duration::days(185), Periods::default(), "http://x")
+            .await
+            .unwrap();
+    assert_eq!(report.erased, 1);
+    assert!(w.db.request_person(q, agent, caf).await.unwrap().is_none());
+    assert!(
+        w.db.request_messages(q, true)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.body.is_none())
+    );
+}

@@ -1,0 +1,341 @@
+//! Orientations through HTTP: consent required, idempotent creation, the
+//! receiving structure's steps, the sender's follow-up, who sees the
+//! person, conflicts.
+
+mod common;
+
+use common::{Client, call, world};
+
+fn form(place: i64, key: &str, consent: bool) -> String {
+    format!(
+        "lieu={place}&service=Aide+aux+d%C3%A9marches+administratives&organisme=CAF\
+         &situation=Renouveler+la+prime+d%E2%80%99activit%C3%A9&urgence=normale&disponibilites=le+matin\
+         &prenom=Maryvonne&canal=telephone&contact=06+11+22+33+44&cle={key}{}&consentement_mode=oral",
+        if consent { "&consentement=oui" } else { "" }
+    )
+}
+
+#[tokio::test]
+async fn a_referral_from_sending_to_accompanied() {
+    let w = world().await;
+    let sender = Client::signed_in(&w.db, w.membre_b).await;
+    let page = call(
+        &w.app,
+        &sender,
+        "GET",
+        &format!("/orientations/nouvelle?lieu={}", w.place_a),
+        None,
+    )
+    .await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(
+        page.body.contains("Point numérique du CCAS de Quimper"),
+        "the place can receive"
+    );
+
+    // Without the person's consent nothing is created.
+    let refused = call(
+        &w.app,
+        &sender,
+        "POST",
+        "/orientations",
+        Some(&form(w.place_a, "k1", false)),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("consentement"), "{}", refused.body);
+    let sent = call(
+        &w.app,
+        &sender,
+        "POST",
+        "/orientations",
+        Some(&form(w.place_a, "k1", true)),
+    )
+    .await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let location = sent.location().split('?').next().unwrap().to_string();
+    // A retried submission lands on the same referral.
+    let again = call(
+        &w.app,
+        &sender,
+        "POST",
+        "/orientations",
+        Some(&form(w.place_a, "k1", true)),
+    )
+    .await;
+    assert_eq!(again.location().split('?').next().unwrap(), location);
+
+    // The receiving structure opens it: reçue, and the person's details.
+    let receiver = Client::signed_in(&w.db, w.membre_a).await;
+    let opened = call(&w.app, &receiver, "GET", &location, None).await;
+    assert!(
+        opened.body.contains(": reçue") && opened.body.contains("Maryvonne"),
+        "{}",
+        opened.body
+    );
+    let trail =
+        w.db.audit_events(Some("referral.read_person"), 10)
+            .await
+            .unwrap();
+    assert!(!trail.is_empty(), "the reading is audited");
+
+    let step = |fields: String| {
+        let (app, client, uri) = (w.app.clone(), receiver.clone(), format!("{location}/etape"));
+        async move { call(&app, &client, "POST", &uri, Some(&fields)).await }
+    };
+    let fixed = step("etape=rendez_vous&version=2&date=2099-01-15".into()).await;
+    assert_eq!(fixed.status.as_u16(), 303, "{}", fixed.body);
+    // Someone acting on the page they loaded before: a clear conflict.
+    let stale = step("etape=accompagnee&version=2".into()).await;
+    assert_eq!(stale.status.as_u16(), 409);
+    assert!(stale.body.contains("Rien n’a été perdu"));
+    // Not a step of this status.
+    let wrong = step("etape=rendez_vous&version=3&date=pas-une-date".into()).await;
+    assert_eq!(wrong.status.as_u16(), 422);
+    let done = step("etape=accompagnee&version=3".into()).await;
+    assert_eq!(done.status.as_u16(), 303, "{}", done.body);
+
+    // The mediator links the accompaniment they recorded in Activités.
+    let activity = "type=demarche&date=2026-11-20&duree=30&lieu=autre&commune=29232\
+        &themes=D%C3%A9marche+en+ligne&organisation=CAF&aides=Remplissage+d%27un+formulaire";
+    assert_eq!(
+        call(&w.app, &receiver, "POST", "/activites", Some(activity))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let record = w.db.activities_of(w.membre_a, 1).await.unwrap()[0].0;
+    let bad = call(
+        &w.app,
+        &receiver,
+        "POST",
+        &format!("{location}/activite"),
+        Some("activite=999999"),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    let linked = call(
+        &w.app,
+        &receiver,
+        "POST",
+        &format!("{location}/activite"),
+        Some(&format!("activite={record}")),
+    )
+    .await;
+    assert_eq!(linked.status.as_u16(), 303);
+    assert_eq!(
+        w.db.referral(location.rsplit('/').next().unwrap().parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .activity_id,
+        Some(record)
+    );
+    // The sender sees "accompagnée" in its list and every step.
+    let outbox = call(&w.app, &sender, "GET", "/orientations", None).await;
+    assert!(outbox.body.contains("accompagnée"), "{}", outbox.body);
+    let followed = call(&w.app, &sender, "GET", &location, None).await;
+    for s in ["envoyée", "reçue", "rendez-vous fixé", "accompagnée"] {
+        assert!(followed.body.contains(s), "{s}");
+    }
+    // The sender cannot act as the receiver.
+    let not_theirs = call(
+        &w.app,
+        &sender,
+        "POST",
+        &format!("{location}/etape"),
+        Some("etape=non_venue&version=4"),
+    )
+    .await;
+    assert_eq!(not_theirs.status.as_u16(), 403);
+
+    // An administrator outside both structures sees the follow-up, not the person.
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let meta = call(&w.app, &admin, "GET", &location, None).await;
+    assert_eq!(meta.status.as_u16(), 200);
+    assert!(!meta.body.contains("Maryvonne") && !meta.body.contains("06 11 22 33 44"));
+    assert_eq!(
+        call(&w.app, &admin, "GET", &format!("{location}/donnees"), None)
+            .await
+            .status
+            .as_u16(),
+        403
+    );
+
+    // Right of access, then right to erasure, by a structure holding it.
+    let data = call(&w.app, &sender, "GET", &format!("{location}/donnees"), None).await;
+    assert!(data.body.contains("Maryvonne") && data.body.contains("\"suivi\""));
+    let erased = call(
+        &w.app,
+        &sender,
+        "POST",
+        &format!("{location}/effacement"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(erased.status.as_u16(), 303);
+    let after = call(&w.app, &receiver, "GET", &location, None).await;
+    assert!(!after.body.contains("Maryvonne") && after.body.contains("effacées"));
+
+    // A referral can also go to a structure directly.
+    let direct = form(0, "k2", true).replace("lieu=0", &format!("lieu=&structure={}", w.a));
+    let sent = call(&w.app, &sender, "POST", "/orientations", Some(&direct)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let inbox = call(&w.app, &receiver, "GET", "/orientations", None).await;
+    assert!(
+        inbox.body.matches("Médiathèque de Rennes").count() >= 2,
+        "{}",
+        inbox.body
+    );
+
+    // Coordinators: anonymous figures only, also as CSV.
+    let csv = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_35).await,
+        "GET",
+        "/orientations/statistiques.csv?departement=35",
+        None,
+    )
+    .await;
+    assert!(
+        csv.body
+            .contains("Qui oriente vers qui,\"Médiathèque, bibliothèque\",CCAS / CIAS,2"),
+        "{}",
+        csv.body
+    );
+    let coordinator = Client::signed_in(&w.db, w.coordinator_35).await;
+    let stats = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/orientations/statistiques?departement=35",
+        None,
+    )
+    .await;
+    assert_eq!(stats.status.as_u16(), 200, "{}", stats.body);
+    assert!(
+        stats.body.contains("Médiathèque") && !stats.body.contains("Maryvonne"),
+        "{}",
+        stats.body
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            &coordinator,
+            "GET",
+            "/orientations/statistiques?departement=29",
+            None
+        )
+        .await
+        .status
+        .as_u16(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn referents_and_a_complex_situation() {
+    let w = world().await;
+    // A coordinator of the Finistère adds a referent there, not elsewhere.
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let entry = "organisme=CPAM&territoire=dep%3A29&nom=Service+partenaires&courriel=partenaires%40cpam29.fr\
+                 &telephone=&perimetre=Droits+bloqu%C3%A9s";
+    let added = call(&w.app, &coordinator, "POST", "/referents", Some(entry)).await;
+    assert_eq!(added.status.as_u16(), 303, "{}", added.body);
+    let elsewhere = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        "/referents",
+        Some(&entry.replace("dep%3A29", "dep%3A35")),
+    )
+    .await;
+    assert_eq!(elsewhere.status.as_u16(), 422);
+    assert!(elsewhere.body.contains("le territoire que vous coordonnez"));
+    // Any professional reads the directory; the public does not.
+    let b = Client::signed_in(&w.db, w.membre_b).await;
+    let directory = call(&w.app, &b, "GET", "/referents", None).await;
+    assert!(
+        directory.body.contains("partenaires@cpam29.fr")
+            && directory.body.contains("Pôle partenaires")
+    );
+    assert_eq!(
+        call(&w.app, &Client::anonymous(), "GET", "/referents", None)
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+
+    // B submits a situation to A's referent group (the world's CAF entry).
+    let form = format!(
+        "groupe={}&objet=Prime+bloqu%C3%A9e&description=Aucune+r%C3%A9ponse+depuis+deux+mois\
+         &personne=Jeanne+D.%2C+n%C3%A9e+en+1958&mandat=papier&mandat_date=2026-01-02&cle=req-1",
+        w.a
+    );
+    let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let page = sent.location().to_string();
+    let referent = Client::signed_in(&w.db, w.membre_a).await;
+    let seen = call(&w.app, &referent, "GET", &page, None).await;
+    assert!(
+        seen.body.contains("Jeanne D., née en 1958"),
+        "{}",
+        seen.body
+    );
+    let answered = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=1&message=Dossier+d%C3%A9bloqu%C3%A9"),
+    )
+    .await;
+    assert_eq!(answered.status.as_u16(), 303);
+    // The referent cannot close it; the requester can, as useful.
+    let not_theirs = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=2&issue=utile"),
+    )
+    .await;
+    assert_eq!(not_theirs.status.as_u16(), 403);
+    let stale = call(
+        &w.app,
+        &b,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=1&issue=utile"),
+    )
+    .await;
+    assert_eq!(stale.status.as_u16(), 409);
+    let closed = call(
+        &w.app,
+        &b,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=2&issue=utile"),
+    )
+    .await;
+    assert_eq!(closed.status.as_u16(), 303);
+    let end = call(&w.app, &b, "GET", &page, None).await;
+    assert!(
+        end.body.contains("Dossier débloqué") && end.body.contains("Utile"),
+        "{}",
+        end.body
+    );
+    // An administrator outside both sees that it exists, not the person.
+    let admin = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.admin).await,
+        "GET",
+        &page,
+        None,
+    )
+    .await;
+    assert_eq!(admin.status.as_u16(), 200);
+    assert!(!admin.body.contains("Jeanne D.") && !admin.body.contains("Dossier débloqué"));
+}
