@@ -150,6 +150,13 @@ async fn import(
             String::new()
         }
     )?;
+    if file.arrondissements > 0 {
+        writeln!(
+            out,
+            "{} rows of arrondissements municipaux left aside: their commune's own row counts",
+            file.arrondissements
+        )?;
+    }
     Ok(())
 }
 

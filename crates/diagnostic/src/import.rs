@@ -114,6 +114,21 @@ pub struct IndicatorFile {
     pub communes: BTreeMap<String, BTreeMap<Field, Option<f64>>>,
     /// Rows of communes of départements that are not loaded, left aside.
     pub outside: usize,
+    /// Rows of arrondissements municipaux of a communal file, left aside
+    /// (the commune's own row counts).
+    pub arrondissements: usize,
+}
+
+/// The commune (Paris, Marseille, Lyon) an arrondissement municipal code
+/// belongs to: 75101–75120, 13201–13216, 69381–69389.
+pub fn commune_of_arrondissement(code: &str) -> Option<&'static str> {
+    let n: u32 = code.parse().ok()?;
+    match n {
+        75101..=75120 => Some("75056"),
+        13201..=13216 => Some("13055"),
+        69381..=69389 => Some("69123"),
+        _ => None,
+    }
 }
 
 impl IndicatorFile {
@@ -467,6 +482,7 @@ pub fn parse(
         .collect();
     let mut communes: BTreeMap<String, BTreeMap<Field, Option<f64>>> = BTreeMap::new();
     let mut outside = 0;
+    let mut arrondissements = 0;
     let mut seen_lines: BTreeMap<String, u64> = BTreeMap::new();
     for (line, record) in &rows {
         let raw_code = record.get(code_column).unwrap_or("").trim();
@@ -484,6 +500,18 @@ pub fn parse(
                 format!("{raw_code:?} is not an INSEE commune code"),
             ));
         }
+        // Paris, Lyon and Marseille are divided into arrondissements
+        // municipaux: IRIS files give those codes (added to the commune);
+        // communal files may list them beside the commune (left aside, the
+        // commune's own row counts).
+        let code = match commune_of_arrondissement(&code) {
+            Some(commune) if iris => commune.to_string(),
+            Some(_) => {
+                arrondissements += 1;
+                continue;
+            }
+            None => code,
+        };
         if !geography.contains(&code) {
             if loaded_departements.contains(departement_of_commune(&code)) {
                 return Err(error(
@@ -527,6 +555,7 @@ pub fn parse(
         vintage,
         communes,
         outside,
+        arrondissements,
     })
 }
 
@@ -554,6 +583,30 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<IndicatorFile, ImportError> {
         parse("f.csv", text.as_bytes(), &geography(), &Options::default())
+    }
+
+    #[test]
+    fn arrondissements_fold_into_their_commune_in_iris_files_only() {
+        let mut geo = geography();
+        geo.push(CommuneGeo {
+            code: "75056".into(),
+            nom: "Paris".into(),
+            departement: "75".into(),
+            region: "11".into(),
+            epci: None,
+            population: 2_000_000,
+            centre: None,
+            postcodes: vec![],
+        });
+        let iris = "IRIS;COM;P21_POP65P\n751010101;75101;10\n751020101;75102;5\n";
+        let f = parse("i.csv", iris.as_bytes(), &geo, &Options::default()).unwrap();
+        assert_eq!(f.communes["75056"][&Field::Pop65Plus], Some(15.0));
+        let communal = "CODGEO;P21_POP65P\n75056;300\n75101;10\n75102;5\n";
+        let f = parse("c.csv", communal.as_bytes(), &geo, &Options::default()).unwrap();
+        assert_eq!(f.communes["75056"][&Field::Pop65Plus], Some(300.0));
+        assert_eq!((f.communes.len(), f.arrondissements), (1, 2));
+        assert_eq!(commune_of_arrondissement("69381"), Some("69123"));
+        assert_eq!(commune_of_arrondissement("13217"), None);
     }
 
     #[test]
