@@ -153,7 +153,7 @@ async fn import(
     if file.arrondissements > 0 {
         writeln!(
             out,
-            "{} rows of arrondissements municipaux left aside: their commune's own row counts",
+            "{} rows of arrondissements municipaux: summed into their commune where it has no row of its own, else left aside",
             file.arrondissements
         )?;
     }

@@ -114,8 +114,8 @@ pub struct IndicatorFile {
     pub communes: BTreeMap<String, BTreeMap<Field, Option<f64>>>,
     /// Rows of communes of départements that are not loaded, left aside.
     pub outside: usize,
-    /// Rows of arrondissements municipaux of a communal file, left aside
-    /// (the commune's own row counts).
+    /// Rows of arrondissements municipaux in a communal file: summed into
+    /// their commune when it has no row of its own, else left aside.
     pub arrondissements: usize,
 }
 
@@ -483,6 +483,7 @@ pub fn parse(
     let mut communes: BTreeMap<String, BTreeMap<Field, Option<f64>>> = BTreeMap::new();
     let mut outside = 0;
     let mut arrondissements = 0;
+    let mut by_arrondissements: BTreeMap<String, BTreeMap<Field, Option<f64>>> = BTreeMap::new();
     let mut seen_lines: BTreeMap<String, u64> = BTreeMap::new();
     for (line, record) in &rows {
         let raw_code = record.get(code_column).unwrap_or("").trim();
@@ -504,13 +505,9 @@ pub fn parse(
         // municipaux: IRIS files give those codes (added to the commune);
         // communal files may list them beside the commune (left aside, the
         // commune's own row counts).
-        let code = match commune_of_arrondissement(&code) {
-            Some(commune) if iris => commune.to_string(),
-            Some(_) => {
-                arrondissements += 1;
-                continue;
-            }
-            None => code,
+        let (code, summed) = match commune_of_arrondissement(&code) {
+            Some(commune) => (commune.to_string(), true),
+            None => (code, iris),
         };
         if !geography.contains(&code) {
             if loaded_departements.contains(departement_of_commune(&code)) {
@@ -526,7 +523,7 @@ pub fn parse(
             outside += 1;
             continue;
         }
-        if !iris && let Some(first) = seen_lines.insert(code.clone(), *line) {
+        if !summed && let Some(first) = seen_lines.insert(code.clone(), *line) {
             return Err(error(
                 file,
                 Some(*line),
@@ -534,20 +531,31 @@ pub fn parse(
                 format!("commune {code} is already on line {first}"),
             ));
         }
-        let entry = communes.entry(code).or_default();
+        // Arrondissements of a communal file are summed apart, in case the
+        // commune has no row of its own.
+        let target = if summed && !iris {
+            arrondissements += 1;
+            &mut by_arrondissements
+        } else {
+            &mut communes
+        };
+        let entry = target.entry(code).or_default();
         for (column, field) in &columns {
             let name = &header.names[*column];
             let value = count(file, *line, name, record.get(*column).unwrap_or(""))?;
             let slot = entry
                 .entry(field.clone())
-                .or_insert(if iris { Some(0.0) } else { None });
-            *slot = match (iris, *slot, value) {
-                // IRIS rows add up; one unpublished IRIS makes the commune unknown.
+                .or_insert(if summed { Some(0.0) } else { None });
+            *slot = match (summed, *slot, value) {
+                // Parts add up; one unpublished part makes the commune unknown.
                 (true, Some(sum), Some(v)) => Some(sum + v),
                 (true, _, _) => None,
                 (false, _, v) => v,
             };
         }
+    }
+    for (code, fields) in by_arrondissements {
+        communes.entry(code).or_insert(fields);
     }
     Ok(IndicatorFile {
         file: file.to_string(),
@@ -605,6 +613,13 @@ mod tests {
         let f = parse("c.csv", communal.as_bytes(), &geo, &Options::default()).unwrap();
         assert_eq!(f.communes["75056"][&Field::Pop65Plus], Some(300.0));
         assert_eq!((f.communes.len(), f.arrondissements), (1, 2));
+        // Without the commune's own row, its arrondissements make it.
+        let only = "Communes;Codes_Insee;ALL_RSA\nPARIS 1;75101;10\nPARIS 2;75102;7\n";
+        let f = parse("c.csv", only.as_bytes(), &geo, &Options::default()).unwrap();
+        assert_eq!(
+            f.communes["75056"][&Field::Minimum("RSA".into())],
+            Some(17.0)
+        );
         assert_eq!(commune_of_arrondissement("69381"), Some("69123"));
         assert_eq!(commune_of_arrondissement("13217"), None);
     }
