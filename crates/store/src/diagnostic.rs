@@ -156,7 +156,7 @@ impl Database {
         }
         let written = known.len() + unpublished.len();
         let keys: Vec<String> = file.fields().iter().map(Field::key).collect();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conn: &mut AnyConnection = &mut tx;
         batch::insert(
             conn,
