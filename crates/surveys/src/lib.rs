@@ -12,4 +12,6 @@ pub mod questionnaire;
 pub use questionnaire::{Kind, Question, Questionnaire};
 pub mod dist;
 pub mod linear;
+pub mod responses;
 pub mod stats;
+pub mod templates;
