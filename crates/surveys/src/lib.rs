@@ -10,8 +10,10 @@
 pub mod questionnaire;
 
 pub use questionnaire::{Kind, Question, Questionnaire};
+pub mod analysis;
 pub mod dist;
 pub mod linear;
+pub mod render;
 pub mod responses;
 pub mod stats;
 pub mod templates;

@@ -1,0 +1,399 @@
+//! A report as the seeds print it: one table per question, crosstab and
+//! comparison, with French labels, counts with percentages in the form
+//! "22 (12,4 %)", means to two decimals and LSD letters. The tables are
+//! built once (`tables`) and written as Markdown or CSV.
+
+use crate::analysis::{Comparison, Crosstab, QuestionTable, Report};
+
+/// How numbers are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NumberFormat {
+    /// "12,4" rather than "12.4" (and `;` between CSV fields).
+    pub decimal_comma: bool,
+}
+
+impl NumberFormat {
+    /// Rounded half away from zero (as spreadsheets and SPSS do; Rust's
+    /// formatting rounds exact halves to even).
+    pub fn number(&self, x: f64, decimals: usize) -> String {
+        let factor = 10f64.powi(decimals as i32);
+        let rounded = (x * factor).round() / factor;
+        let text = format!("{:.*}", decimals, rounded + 0.0);
+        if self.decimal_comma {
+            text.replace('.', ",")
+        } else {
+            text
+        }
+    }
+
+    pub fn percent(&self, x: f64) -> String {
+        format!("{} %", self.number(x, 1))
+    }
+
+    /// "22 (12,4 %)".
+    pub fn count_percent(&self, count: u64, percent: f64) -> String {
+        format!("{count} ({})", self.percent(percent))
+    }
+
+    pub fn p(&self, p: f64) -> String {
+        if p < 0.001 {
+            format!("< {}", self.number(0.001, 3))
+        } else {
+            self.number(p, 3)
+        }
+    }
+
+    fn opt(&self, x: Option<f64>, decimals: usize) -> String {
+        x.map_or_else(|| "–".to_string(), |x| self.number(x, decimals))
+    }
+}
+
+/// One printable table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub notes: Vec<String>,
+}
+
+fn question_table(t: &QuestionTable, f: &NumberFormat) -> Table {
+    let mut notes = Vec::new();
+    if t.missing > 0 {
+        notes.push(format!("Non-réponses : {}.", t.missing));
+    }
+    if t.not_shown > 0 {
+        notes.push(format!("Question non posée (condition) : {}.", t.not_shown));
+    }
+    let multiple = t.kind == "multiple";
+    let title = format!(
+        "Q. {} : {}{} ; n = {}",
+        t.id,
+        t.text,
+        if multiple {
+            " (plusieurs réponses possibles)"
+        } else {
+            ""
+        },
+        t.n
+    );
+    let stats_header = || -> Vec<String> {
+        [
+            "n",
+            "Moyenne",
+            "Médiane",
+            "Écart type",
+            "Min",
+            "Max",
+            "Q1",
+            "Q3",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let stats_row = |n: usize, s: &Option<crate::analysis::NumberSummary>| -> Vec<String> {
+        match s {
+            Some(s) => vec![
+                n.to_string(),
+                f.number(s.mean, 2),
+                f.number(s.median, 2),
+                f.opt(s.std, 2),
+                f.number(s.min, 2),
+                f.number(s.max, 2),
+                f.number(s.q1, 2),
+                f.number(s.q3, 2),
+            ],
+            None => {
+                let mut row = vec![n.to_string()];
+                row.extend(std::iter::repeat_n("–".to_string(), 7));
+                row
+            }
+        }
+    };
+    match (&t.frequencies, &t.items, t.kind) {
+        (_, Some(items), _) => {
+            let mut header = vec![String::new()];
+            header.extend(stats_header());
+            Table {
+                title,
+                header,
+                rows: items
+                    .iter()
+                    .map(|i| {
+                        let mut row = vec![i.label.clone()];
+                        row.extend(stats_row(i.n, &i.summary));
+                        row
+                    })
+                    .collect(),
+                notes,
+            }
+        }
+        (Some(freq), None, "single" | "multiple") => {
+            let mut rows: Vec<Vec<String>> = freq
+                .iter()
+                .map(|q| vec![q.value.clone(), q.count.to_string(), f.percent(q.percent)])
+                .collect();
+            let total: usize = freq.iter().map(|q| q.count).sum();
+            let total_percent = t.total_percent.unwrap_or(if t.n > 0 { 100.0 } else { 0.0 });
+            rows.push(vec![
+                if multiple {
+                    "Total des réponses".to_string()
+                } else {
+                    "Total".to_string()
+                },
+                total.to_string(),
+                f.percent(total_percent),
+            ]);
+            if multiple {
+                notes.push(format!(
+                    "Pourcentages des {} répondant·e·s à la question ; leur somme dépasse 100 % (plusieurs réponses possibles).",
+                    t.n
+                ));
+            }
+            Table {
+                title,
+                header: vec![String::new(), "Fréquence".into(), "Pourcentage".into()],
+                rows,
+                notes,
+            }
+        }
+        (_, None, "scale" | "integer" | "decimal") => Table {
+            title,
+            header: stats_header(),
+            rows: vec![stats_row(t.n, &t.summary)],
+            notes,
+        },
+        _ => Table {
+            title,
+            header: vec!["Réponses".into()],
+            rows: vec![vec![t.n.to_string()]],
+            notes,
+        },
+    }
+}
+
+fn crosstab_table(c: &Crosstab, f: &NumberFormat) -> Table {
+    let n = c.n;
+    let share = |x: u64| {
+        if n > 0 {
+            x as f64 * 100.0 / n as f64
+        } else {
+            0.0
+        }
+    };
+    let mut header = vec![format!("{} \\ {}", c.row_variable, c.col_variable)];
+    header.extend(c.cols.iter().cloned());
+    header.push("Total".into());
+    let mut rows: Vec<Vec<String>> = c
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let mut row = vec![label.clone()];
+            row.extend(
+                c.counts[i]
+                    .iter()
+                    .zip(&c.percent_total[i])
+                    .map(|(&k, &p)| f.count_percent(k, p)),
+            );
+            row.push(f.count_percent(c.row_totals[i], share(c.row_totals[i])));
+            row
+        })
+        .collect();
+    let mut total = vec!["Total".to_string()];
+    total.extend(c.col_totals.iter().map(|&k| f.count_percent(k, share(k))));
+    total.push(f.count_percent(n, if n > 0 { 100.0 } else { 0.0 }));
+    rows.push(total);
+    let mut notes = Vec::new();
+    if let (Some(chi2), Some(df), Some(p), Some(v)) = (c.chi2, c.df, c.p, c.cramers_v) {
+        notes.push(format!(
+            "Khi-deux = {} ; ddl = {df} ; p = {} ; V de Cramér = {}{}",
+            f.number(chi2, 2),
+            f.p(p),
+            f.number(v, 2),
+            c.mark.map(|m| format!(" ({m})")).unwrap_or_default()
+        ));
+    }
+    if let Some(fisher) = &c.fisher {
+        notes.push(format!("Test exact de Fisher : p = {}", f.p(fisher.p)));
+    }
+    if let Some(w) = &c.warning {
+        notes.push(format!("Attention : {w}."));
+    }
+    if c.missing > 0 {
+        notes.push(format!(
+            "Sans réponse à l'une des deux questions : {}.",
+            c.missing
+        ));
+    }
+    Table {
+        title: format!("Croisement : {} × {}", c.row_text, c.col_text),
+        header,
+        rows,
+        notes,
+    }
+}
+
+fn comparison_table(c: &Comparison, f: &NumberFormat) -> Table {
+    let rows = c
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.value.clone(),
+                g.n.to_string(),
+                f.opt(g.mean, 2),
+                f.opt(g.std, 2),
+                g.letters.clone(),
+            ]
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if let (Some(test), Some(stat), Some(p)) = (c.test, c.statistic, c.p) {
+        let df: Vec<String> =
+            c.df.iter()
+                .map(|d| f.number(*d, if d.fract() == 0.0 { 0 } else { 2 }))
+                .collect();
+        let name = if test == "t" {
+            "t de Student"
+        } else {
+            "F de Fisher (ANOVA)"
+        };
+        let mut line = format!(
+            "{name}({}) = {} ; p = {}",
+            df.join(", "),
+            f.number(stat, 2),
+            f.p(p)
+        );
+        if let Some(d) = c.cohens_d {
+            line.push_str(&format!(" ; d de Cohen = {}", f.number(d, 2)));
+        }
+        if let Some(e) = c.eta_squared {
+            line.push_str(&format!(" ; η² = {}", f.number(e, 3)));
+        }
+        if let Some(m) = c.mark {
+            line.push_str(&format!(" ({m})"));
+        }
+        notes.push(line);
+        if let Some(w) = &c.welch {
+            notes.push(format!(
+                "t de Welch({}) = {} ; p = {}",
+                f.number(w.df, 2),
+                f.number(w.statistic, 2),
+                f.p(w.p)
+            ));
+        }
+        notes.push(
+            "Les groupes qui partagent une lettre ne diffèrent pas (LSD de Fisher, p < 0,05)."
+                .replace("0,05", &f.number(0.05, 2)),
+        );
+    }
+    if let Some(note) = &c.note {
+        notes.push(format!("Remarque : {note}."));
+    }
+    Table {
+        title: format!("{} selon {}", c.question_text, c.by_text),
+        header: vec![
+            c.by.clone(),
+            "n".into(),
+            "Moyenne".into(),
+            "Écart type".into(),
+            "Lettres".into(),
+        ],
+        rows,
+        notes,
+    }
+}
+
+/// Every table of a report, in order: questions, crosstabs, comparisons.
+pub fn tables(report: &Report, f: &NumberFormat) -> Vec<Table> {
+    report
+        .questions
+        .iter()
+        .map(|t| question_table(t, f))
+        .chain(report.crosstabs.iter().map(|c| crosstab_table(c, f)))
+        .chain(report.comparisons.iter().map(|c| comparison_table(c, f)))
+        .collect()
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(report: &Report, f: &NumberFormat) -> String {
+    let mut out = format!(
+        "# {}\n\nRépondant·e·s : {}.\n",
+        report.title, report.respondents
+    );
+    for (i, table) in tables(report, f).iter().enumerate() {
+        out.push_str(&format!(
+            "\n## Tableau {} – {}\n\n",
+            i + 1,
+            md_cell(&table.title)
+        ));
+        let header: Vec<String> = table.header.iter().map(|h| md_cell(h)).collect();
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        let align: Vec<&str> = (0..header.len())
+            .map(|j| if j == 0 { "---" } else { "---:" })
+            .collect();
+        out.push_str(&format!("|{}|\n", align.join("|")));
+        for row in &table.rows {
+            let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        for note in &table.notes {
+            out.push_str(&format!("\n{note}\n"));
+        }
+    }
+    out
+}
+
+/// All tables in one CSV file, each as a title line, a header, its rows
+/// and its notes, separated by an empty line (`;` between fields with the
+/// decimal comma, as French spreadsheets expect).
+pub fn csv(report: &Report, f: &NumberFormat) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(if f.decimal_comma { b';' } else { b',' })
+        .flexible(true)
+        .from_writer(Vec::new());
+    for (i, table) in tables(report, f).iter().enumerate() {
+        let title = format!("Tableau {} – {}", i + 1, table.title);
+        // Writing to a Vec cannot fail.
+        let write = |w: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+            w.write_record(record).expect("writing to memory");
+        };
+        if i > 0 {
+            write(&mut writer, &[String::new()]);
+        }
+        write(&mut writer, &[title]);
+        write(&mut writer, &table.header);
+        for row in &table.rows {
+            write(&mut writer, row);
+        }
+        for note in &table.notes {
+            write(&mut writer, std::slice::from_ref(note));
+        }
+    }
+    String::from_utf8(writer.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
+}
+
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("a report is plain data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_numbers() {
+        let f = NumberFormat {
+            decimal_comma: true,
+        };
+        assert_eq!(f.count_percent(22, 22.0 * 100.0 / 178.0), "22 (12,4 %)");
+        assert_eq!(f.number(0.125, 2), "0,13", "halves away from zero");
+        assert_eq!(f.number(-0.0001, 2), "0,00", "no negative zero");
+        assert_eq!(f.p(0.0004), "< 0,001");
+        assert_eq!(NumberFormat::default().percent(57.865), "57.9 %");
+    }
+}
