@@ -15,6 +15,8 @@ use passerelle_territory::parse_reference_file;
 use passerelle_web::mailer::SmtpConfig;
 use passerelle_web::{AppState, Assets, WebConfig};
 
+mod survey;
+
 /// Passerelle: the information system of a territory's digital-inclusion
 /// ecosystem (help places, mediators' activity, referrals, needs diagnostic,
 /// surveys), on the official territorial reference.
@@ -69,6 +71,9 @@ enum Command {
     /// Manage accounts from the command line (the first administrator).
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Questionnaires and the analysis of their responses (no database).
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
 }
 
 #[derive(Subcommand)]
@@ -251,6 +256,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Survey(command) = cli.command {
+        let mut out = String::new();
+        let result = survey::run(command, &mut out);
+        print_ignoring_closed_pipe(&out)?;
+        return result;
+    }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
     match cli.command {
@@ -279,6 +290,7 @@ async fn run(cli: Cli) -> Result<()> {
             print_ignoring_closed_pipe(&out)?;
             result
         }
+        Command::Survey(_) => unreachable!("handled before opening the database"),
     }
 }
 

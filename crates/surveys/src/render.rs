@@ -35,11 +35,12 @@ impl NumberFormat {
         format!("{count} ({})", self.percent(percent))
     }
 
+    /// "p = 0,094", or "p < 0,001" below that.
     pub fn p(&self, p: f64) -> String {
         if p < 0.001 {
-            format!("< {}", self.number(0.001, 3))
+            format!("p < {}", self.number(0.001, 3))
         } else {
-            self.number(p, 3)
+            format!("p = {}", self.number(p, 3))
         }
     }
 
@@ -207,7 +208,7 @@ fn crosstab_table(c: &Crosstab, f: &NumberFormat) -> Table {
     let mut notes = Vec::new();
     if let (Some(chi2), Some(df), Some(p), Some(v)) = (c.chi2, c.df, c.p, c.cramers_v) {
         notes.push(format!(
-            "Khi-deux = {} ; ddl = {df} ; p = {} ; V de Cramér = {}{}",
+            "Khi-deux = {} ; ddl = {df} ; {} ; V de Cramér = {}{}",
             f.number(chi2, 2),
             f.p(p),
             f.number(v, 2),
@@ -215,7 +216,7 @@ fn crosstab_table(c: &Crosstab, f: &NumberFormat) -> Table {
         ));
     }
     if let Some(fisher) = &c.fisher {
-        notes.push(format!("Test exact de Fisher : p = {}", f.p(fisher.p)));
+        notes.push(format!("Test exact de Fisher : {}", f.p(fisher.p)));
     }
     if let Some(w) = &c.warning {
         notes.push(format!("Attention : {w}."));
@@ -260,7 +261,7 @@ fn comparison_table(c: &Comparison, f: &NumberFormat) -> Table {
             "F de Fisher (ANOVA)"
         };
         let mut line = format!(
-            "{name}({}) = {} ; p = {}",
+            "{name}({}) = {} ; {}",
             df.join(", "),
             f.number(stat, 2),
             f.p(p)
@@ -277,7 +278,7 @@ fn comparison_table(c: &Comparison, f: &NumberFormat) -> Table {
         notes.push(line);
         if let Some(w) = &c.welch {
             notes.push(format!(
-                "t de Welch({}) = {} ; p = {}",
+                "t de Welch({}) = {} ; {}",
                 f.number(w.df, 2),
                 f.number(w.statistic, 2),
                 f.p(w.p)
@@ -393,7 +394,8 @@ mod tests {
         assert_eq!(f.count_percent(22, 22.0 * 100.0 / 178.0), "22 (12,4 %)");
         assert_eq!(f.number(0.125, 2), "0,13", "halves away from zero");
         assert_eq!(f.number(-0.0001, 2), "0,00", "no negative zero");
-        assert_eq!(f.p(0.0004), "< 0,001");
+        assert_eq!(f.p(0.0004), "p < 0,001");
+        assert_eq!(f.p(0.0936), "p = 0,094");
         assert_eq!(NumberFormat::default().percent(57.865), "57.9 %");
     }
 }

@@ -1,0 +1,187 @@
+//! `passerelle survey …`: questionnaires and their analysis, without the
+//! database. Thin: reading files and arguments; the work is in
+//! `passerelle_surveys`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Subcommand;
+use passerelle_surveys::analysis::{Options, analyze};
+use passerelle_surveys::render::{self, NumberFormat};
+use passerelle_surveys::responses::{columns_of, read_csv};
+use passerelle_surveys::{Questionnaire, templates};
+
+#[derive(Subcommand)]
+pub enum SurveyCommand {
+    /// Analyse responses: every question's flat sort, and crosstabs and
+    /// group comparisons on request, as tables of the seeds' form.
+    /// Variables are the responses file's columns: `id` (single choice,
+    /// scale, number), `id.option` (one option of a multiple choice),
+    /// `id.item` (one item of a grid).
+    Analyze {
+        /// Questionnaire: a TOML file or a built-in template name
+        /// (hub-bretagne-2023, esc-rennes-professionnels).
+        #[arg(long)]
+        questionnaire: String,
+        /// Responses: CSV, one row per respondent (`,` or `;` separated).
+        #[arg(long)]
+        responses: PathBuf,
+        /// Cross every categorical variable and compare every numeric one
+        /// (t or ANOVA with LSD letters) by this variable.
+        #[arg(long)]
+        by: Option<String>,
+        /// A crosstab ROWS,COLUMNS with chi-square (and Fisher for 2×2);
+        /// repeat for more.
+        #[arg(long, value_name = "ROWS,COLUMNS")]
+        cross: Vec<String>,
+        /// A comparison of means NUMERIC,GROUPS; repeat for more.
+        #[arg(long, value_name = "NUMERIC,GROUPS")]
+        compare: Vec<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: Format,
+        /// Write 12,4 rather than 12.4 (and `;` between CSV fields).
+        #[arg(long)]
+        decimal_comma: bool,
+        /// Threshold of the LSD letters.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// File to write (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a built-in questionnaire (TOML), to use or adapt; without a
+    /// name, list them.
+    Template { name: Option<String> },
+    /// Check a questionnaire, and a responses file against it if given.
+    Check {
+        #[arg(long)]
+        questionnaire: String,
+        #[arg(long)]
+        responses: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Md,
+}
+
+fn load_questionnaire(name: &str) -> Result<Questionnaire> {
+    let path = Path::new(name);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Questionnaire::parse(&text, &path.display().to_string())
+            .map_err(|e| anyhow!("{e}"));
+    }
+    match templates::load(name) {
+        Some(q) => q.map_err(|e| anyhow!("{e}")),
+        None => bail!(
+            "{name}: no such file, nor a built-in questionnaire ({})",
+            templates::names().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn pair(text: &str, flag: &str) -> Result<(String, String)> {
+    match text.split_once(',') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok((a.trim().to_string(), b.trim().to_string()))
+        }
+        _ => bail!("--{flag} {text:?}: expected two variables separated by a comma"),
+    }
+}
+
+fn read_responses(
+    questionnaire: &Questionnaire,
+    path: &Path,
+) -> Result<passerelle_surveys::responses::Responses> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    read_csv(
+        questionnaire,
+        std::io::BufReader::new(file),
+        &path.display().to_string(),
+    )
+    .map_err(|e| anyhow!("{e}"))
+}
+
+/// Runs a survey command; what it prints goes to `out`.
+pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
+    match command {
+        SurveyCommand::Analyze {
+            questionnaire,
+            responses,
+            by,
+            cross,
+            compare,
+            format,
+            decimal_comma,
+            alpha,
+            output,
+        } => {
+            let q = load_questionnaire(&questionnaire)?;
+            let r = read_responses(&q, &responses)?;
+            let options = Options {
+                by,
+                cross: cross
+                    .iter()
+                    .map(|c| pair(c, "cross"))
+                    .collect::<Result<_>>()?,
+                compare: compare
+                    .iter()
+                    .map(|c| pair(c, "compare"))
+                    .collect::<Result<_>>()?,
+                alpha,
+            };
+            let report = analyze(&q, &r, &options).map_err(|e| anyhow!("{e}"))?;
+            let f = NumberFormat { decimal_comma };
+            let text = match format {
+                Format::Json => render::json(&report) + "\n",
+                Format::Csv => render::csv(&report, &f),
+                Format::Md => render::markdown(&report, &f),
+            };
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => out.push_str(&text),
+            }
+        }
+        SurveyCommand::Template { name: None } => {
+            for name in templates::names() {
+                let q = load_questionnaire(name)?;
+                out.push_str(&format!("{name}\t{}\n", q.title));
+            }
+        }
+        SurveyCommand::Template { name: Some(name) } => match templates::text(&name) {
+            Some(text) => out.push_str(text),
+            None => bail!(
+                "{name}: no such built-in questionnaire ({})",
+                templates::names().collect::<Vec<_>>().join(", ")
+            ),
+        },
+        SurveyCommand::Check {
+            questionnaire,
+            responses,
+        } => {
+            let q = load_questionnaire(&questionnaire)?;
+            out.push_str(&format!(
+                "{}: {} questions, {} columns in a responses file\n",
+                q.id,
+                q.questions.len(),
+                columns_of(&q).len()
+            ));
+            if let Some(path) = responses {
+                let r = read_responses(&q, &path)?;
+                out.push_str(&format!(
+                    "{}: {} respondents\n",
+                    path.display(),
+                    r.respondents
+                ));
+            }
+        }
+    }
+    Ok(())
+}

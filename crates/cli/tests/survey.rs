@@ -1,0 +1,136 @@
+//! `passerelle survey …` as a researcher runs it (no database involved).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_passerelle");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        // Survey commands must not need a database: point at none usable.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run passerelle")
+}
+
+fn fixture() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/surveys/hub-bretagne-2023.csv")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn analyze_prints_the_seed_tables() {
+    let o = run(&[
+        "survey",
+        "analyze",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--responses",
+        &fixture(),
+        "--cross",
+        "fiche_de_poste,accompagne",
+        "--decimal-comma",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.contains("| Non | 22 (12,4 %) | 45 (25,3 %) | 67 (37,6 %) |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| Un espace France services | 101 | 68,2 % |"),
+        "{text}"
+    );
+}
+
+#[test]
+fn analyze_json_has_the_documented_fields() {
+    let o = run(&[
+        "survey",
+        "analyze",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--responses",
+        &fixture(),
+        "--by",
+        "france_services",
+        "--compare",
+        "personnes_semaine,poste",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let poste = &report["questions"][0];
+    for field in ["id", "type", "n", "missing", "frequencies"] {
+        assert!(!poste[field].is_null(), "question lacks {field}");
+    }
+    let age = report["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "age")
+        .unwrap();
+    for field in ["mean", "median", "std", "min", "max"] {
+        assert!(age[field].is_number(), "age lacks {field}");
+    }
+    let cross = &report["crosstabs"][0];
+    for field in ["rows", "cols", "counts", "chi2", "df", "p", "cramers_v"] {
+        assert!(!cross[field].is_null(), "crosstab lacks {field}");
+    }
+    let comparison = report["comparisons"].as_array().unwrap().last().unwrap();
+    assert_eq!(comparison["test"], "anova");
+    for field in ["question", "by", "statistic", "df", "p", "groups"] {
+        assert!(!comparison[field].is_null(), "comparison lacks {field}");
+    }
+    for field in ["value", "n", "mean", "std", "letters"] {
+        assert!(
+            comparison["groups"][0].get(field).is_some(),
+            "group lacks {field}"
+        );
+    }
+}
+
+#[test]
+fn templates_print_and_check() {
+    let o = run(&["survey", "template", "esc-rennes-professionnels"]);
+    assert!(o.status.success());
+    let dir = std::env::temp_dir().join(format!("passerelle-survey-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("esc.toml");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let o = run(&["survey", "check", "--questionnaire", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("esc-rennes-professionnels:"));
+
+    let bad = dir.join("bad.csv");
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let header = text.lines().next().unwrap();
+    // `poste` is the first column.
+    let (_, rest) = text.lines().nth(1).unwrap().split_once(',').unwrap();
+    let second = format!("astronaute,{rest}");
+    std::fs::write(&bad, format!("{header}\n{second}\n")).unwrap();
+    let o = run(&[
+        "survey",
+        "check",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--responses",
+        bad.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.starts_with("passerelle: error: "), "{err}");
+    assert!(err.contains("line 2, column `poste`"), "{err}");
+    assert!(
+        err.contains("\"astronaute\" is not an answer code"),
+        "{err}"
+    );
+
+    let o = run(&["survey", "template", "inconnu"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hub-bretagne-2023"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
