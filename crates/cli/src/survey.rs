@@ -37,6 +37,13 @@ pub enum SurveyCommand {
         /// A comparison of means NUMERIC,GROUPS; repeat for more.
         #[arg(long, value_name = "NUMERIC,GROUPS")]
         compare: Vec<String>,
+        /// A linear regression Y~X1+X2 (categorical predictors are
+        /// dummy-coded); repeat for more.
+        #[arg(long, value_name = "Y~X1+X2")]
+        regress: Vec<String>,
+        /// A one-way MANOVA Y1+Y2+Y3~GROUPS; repeat for more.
+        #[arg(long, value_name = "Y1+Y2~GROUPS")]
+        manova: Vec<String>,
         #[arg(long, value_enum, default_value = "md")]
         format: Format,
         /// Write 12,4 rather than 12.4 (and `;` between CSV fields).
@@ -94,6 +101,37 @@ fn pair(text: &str, flag: &str) -> Result<(String, String)> {
     }
 }
 
+/// "A+B~C+D" → ([A, B], [C, D]); `--regress` takes one variable on the
+/// left, `--manova` one on the right.
+fn formula(text: &str, flag: &str) -> Result<(Vec<String>, Vec<String>)> {
+    let terms = |side: &str| -> Vec<String> {
+        side.split('+')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let (left, right) = text
+        .split_once('~')
+        .map(|(l, r)| (terms(l), terms(r)))
+        .unwrap_or_default();
+    let ok = match flag {
+        "regress" => left.len() == 1 && !right.is_empty(),
+        _ => !left.is_empty() && right.len() == 1,
+    };
+    if !ok {
+        bail!(
+            "--{flag} {text:?}: expected {}",
+            if flag == "regress" {
+                "Y~X1+X2"
+            } else {
+                "Y1+Y2~GROUPS"
+            }
+        );
+    }
+    Ok((left, right))
+}
+
 fn read_responses(
     questionnaire: &Questionnaire,
     path: &Path,
@@ -117,6 +155,8 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             by,
             cross,
             compare,
+            regress,
+            manova,
             format,
             decimal_comma,
             alpha,
@@ -133,6 +173,16 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 compare: compare
                     .iter()
                     .map(|c| pair(c, "compare"))
+                    .collect::<Result<_>>()?,
+                regress: regress
+                    .iter()
+                    .map(|f| formula(f, "regress"))
+                    .map(|r| r.map(|(mut y, x)| (y.remove(0), x)))
+                    .collect::<Result<_>>()?,
+                manova: manova
+                    .iter()
+                    .map(|f| formula(f, "manova"))
+                    .map(|r| r.map(|(ys, mut g)| (ys, g.remove(0))))
                     .collect::<Result<_>>()?,
                 alpha,
             };

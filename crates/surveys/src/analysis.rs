@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use crate::linear::{MultivariateTest, Ols, manova, ols};
 use crate::questionnaire::{Choice, Kind, Questionnaire};
 use crate::responses::{Column, Responses};
 use crate::stats::{
@@ -27,6 +28,10 @@ pub struct Options {
     pub cross: Vec<(String, String)>,
     /// Group comparisons (numeric variable, grouping variable).
     pub compare: Vec<(String, String)>,
+    /// Linear regressions (dependent variable, predictors).
+    pub regress: Vec<(String, Vec<String>)>,
+    /// One-way MANOVAs (dependent variables, grouping variable).
+    pub manova: Vec<(Vec<String>, String)>,
     /// Threshold of the LSD letters.
     pub alpha: f64,
 }
@@ -37,6 +42,8 @@ impl Default for Options {
             by: None,
             cross: Vec::new(),
             compare: Vec::new(),
+            regress: Vec::new(),
+            manova: Vec::new(),
             alpha: 0.05,
         }
     }
@@ -50,6 +57,45 @@ pub struct Report {
     pub questions: Vec<QuestionTable>,
     pub crosstabs: Vec<Crosstab>,
     pub comparisons: Vec<Comparison>,
+    pub regressions: Vec<Regression>,
+    pub manovas: Vec<ManovaReport>,
+}
+
+/// OLS of a numeric variable on numeric and categorical predictors, on the
+/// respondents who answered all of them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Regression {
+    pub dependent: String,
+    pub predictors: Vec<String>,
+    /// Categorical predictors: the reference level of each (`name=label`).
+    pub references: Vec<String>,
+    /// Respondents left out for a missing value.
+    pub missing: usize,
+    #[serde(flatten)]
+    pub fit: Option<Ols>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManovaGroup {
+    pub value: String,
+    pub n: usize,
+    /// One mean per dependent variable.
+    pub means: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManovaReport {
+    pub variables: Vec<String>,
+    pub by: String,
+    pub n: usize,
+    pub missing: usize,
+    pub groups: Vec<ManovaGroup>,
+    pub pillai: Option<MultivariateTest>,
+    pub wilks: Option<MultivariateTest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -717,6 +763,16 @@ pub fn analyze(q: &Questionnaire, r: &Responses, options: &Options) -> Result<Re
     for (y, g) in &options.compare {
         comparisons.push(compare(q, r, y, g, options.alpha)?);
     }
+    let regressions = options
+        .regress
+        .iter()
+        .map(|(y, xs)| regression(q, r, y, xs))
+        .collect::<Result<_, _>>()?;
+    let manovas = options
+        .manova
+        .iter()
+        .map(|(ys, g)| manova_of(q, r, ys, g))
+        .collect::<Result<_, _>>()?;
     Ok(Report {
         questionnaire: q.id.clone(),
         title: q.title.clone(),
@@ -724,5 +780,168 @@ pub fn analyze(q: &Questionnaire, r: &Responses, options: &Options) -> Result<Re
         questions,
         crosstabs,
         comparisons,
+        regressions,
+        manovas,
+    })
+}
+
+/// A predictor: numbers as they are; categories dummy-coded.
+enum Predictor<'a> {
+    Number(Numeric<'a>),
+    Categories(Categorical<'a>),
+}
+
+fn predictor<'a>(
+    q: &'a Questionnaire,
+    r: &'a Responses,
+    name: &str,
+) -> Result<Predictor<'a>, String> {
+    match numeric(q, r, name) {
+        Ok(n) => Ok(Predictor::Number(n)),
+        Err(_) => categorical(q, r, name)
+            .map(Predictor::Categories)
+            .map_err(|_| {
+                format!(
+                    "{name}: not a number, a scale, a grid item nor categories, so not a predictor"
+                )
+            }),
+    }
+}
+
+/// OLS of `y` on `xs`, on the complete cases. Levels of a categorical
+/// predictor absent from them are dropped; the first present is the
+/// reference.
+pub fn regression(
+    q: &Questionnaire,
+    r: &Responses,
+    y: &str,
+    xs: &[String],
+) -> Result<Regression, String> {
+    let dependent = numeric(q, r, y)?;
+    let predictors: Vec<Predictor> = xs
+        .iter()
+        .map(|x| predictor(q, r, x))
+        .collect::<Result<_, _>>()?;
+    let complete: Vec<usize> = (0..r.respondents)
+        .filter(|&i| {
+            dependent.values[i].is_some()
+                && predictors.iter().all(|p| match p {
+                    Predictor::Number(n) => n.values[i].is_some(),
+                    Predictor::Categories(c) => c.values[i].is_some(),
+                })
+        })
+        .collect();
+    let mut columns = Vec::new();
+    let mut references = Vec::new();
+    for p in &predictors {
+        match p {
+            Predictor::Number(n) => columns.push((
+                n.name.clone(),
+                complete
+                    .iter()
+                    .map(|&i| n.values[i].unwrap_or_default())
+                    .collect(),
+            )),
+            Predictor::Categories(c) => {
+                let present: Vec<usize> = (0..c.levels.len())
+                    .filter(|&l| complete.iter().any(|&i| c.values[i] == Some(l as u32)))
+                    .collect();
+                if let Some(&first) = present.first() {
+                    references.push(format!("{}={}", c.name, c.levels[first].label));
+                }
+                for &l in present.iter().skip(1) {
+                    columns.push((
+                        format!("{}[{}]", c.name, c.levels[l].code),
+                        complete
+                            .iter()
+                            .map(|&i| f64::from(u8::from(c.values[i] == Some(l as u32))))
+                            .collect(),
+                    ));
+                }
+            }
+        }
+    }
+    let values: Vec<f64> = complete
+        .iter()
+        .map(|&i| dependent.values[i].unwrap_or_default())
+        .collect();
+    let (fit, note) = match ols(&values, &columns) {
+        Ok(fit) => (Some(fit), None),
+        Err(e) => (None, Some(format!("pas de modèle : {e}"))),
+    };
+    Ok(Regression {
+        dependent: dependent.name.clone(),
+        predictors: xs.to_vec(),
+        references,
+        missing: r.respondents - complete.len(),
+        fit,
+        note,
+    })
+}
+
+/// One-way MANOVA of numeric variables `ys` across the groups of `by`, on
+/// the complete cases.
+pub fn manova_of(
+    q: &Questionnaire,
+    r: &Responses,
+    ys: &[String],
+    by: &str,
+) -> Result<ManovaReport, String> {
+    let variables: Vec<Numeric> = ys
+        .iter()
+        .map(|y| numeric(q, r, y))
+        .collect::<Result<_, _>>()?;
+    let g = categorical(q, r, by)?;
+    let complete: Vec<usize> = (0..r.respondents)
+        .filter(|&i| g.values[i].is_some() && variables.iter().all(|v| v.values[i].is_some()))
+        .collect();
+    let rows: Vec<Vec<f64>> = complete
+        .iter()
+        .map(|&i| {
+            variables
+                .iter()
+                .map(|v| v.values[i].unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let group: Vec<usize> = complete
+        .iter()
+        .map(|&i| g.values[i].unwrap_or_default() as usize)
+        .collect();
+    let groups = g
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(l, level)| {
+            let members: Vec<&Vec<f64>> = rows
+                .iter()
+                .zip(&group)
+                .filter(|(_, k)| **k == l)
+                .map(|(r, _)| r)
+                .collect();
+            ManovaGroup {
+                value: level.label.clone(),
+                n: members.len(),
+                means: (0..variables.len())
+                    .map(|j| {
+                        members.iter().map(|r| r[j]).sum::<f64>() / members.len().max(1) as f64
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let (pillai, wilks, note) = match manova(&rows, &group, g.levels.len()) {
+        Ok(m) => (Some(m.pillai), Some(m.wilks), None),
+        Err(e) => (None, None, Some(format!("pas de test : {e}"))),
+    };
+    Ok(ManovaReport {
+        variables: ys.to_vec(),
+        by: by.to_string(),
+        n: complete.len(),
+        missing: r.respondents - complete.len(),
+        groups,
+        pillai,
+        wilks,
+        note,
     })
 }

@@ -3,7 +3,7 @@
 //! "22 (12,4 %)", means to two decimals and LSD letters. The tables are
 //! built once (`tables`) and written as Markdown or CSV.
 
-use crate::analysis::{Comparison, Crosstab, QuestionTable, Report};
+use crate::analysis::{Comparison, Crosstab, ManovaReport, QuestionTable, Regression, Report};
 
 /// How numbers are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -306,7 +306,120 @@ fn comparison_table(c: &Comparison, f: &NumberFormat) -> Table {
     }
 }
 
-/// Every table of a report, in order: questions, crosstabs, comparisons.
+fn regression_table(r: &Regression, f: &NumberFormat) -> Table {
+    let mut notes = Vec::new();
+    let rows = match &r.fit {
+        Some(fit) => {
+            notes.push(format!(
+                "n = {} ; R² = {} ; R² ajusté = {} ; F({}, {}) = {} ; {}",
+                fit.n,
+                f.number(fit.r2, 3),
+                f.number(fit.adj_r2, 3),
+                fit.df_model,
+                fit.df_resid,
+                f.number(fit.f, 2),
+                f.p(fit.f_p)
+            ));
+            (0..fit.names.len())
+                .map(|j| {
+                    vec![
+                        fit.names[j].replace("const", "(constante)"),
+                        f.number(fit.coef[j], 3),
+                        f.number(fit.se[j], 3),
+                        f.number(fit.t[j], 2),
+                        f.p(fit.p[j]),
+                        mark(fit.p[j]),
+                    ]
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    if !r.references.is_empty() {
+        notes.push(format!(
+            "Modalités de référence : {}.",
+            r.references.join(", ")
+        ));
+    }
+    if r.missing > 0 {
+        notes.push(format!("Exclus (réponse manquante) : {}.", r.missing));
+    }
+    if let Some(note) = &r.note {
+        notes.push(format!("Remarque : {note}."));
+    }
+    Table {
+        title: format!(
+            "Régression linéaire : {} ~ {}",
+            r.dependent,
+            r.predictors.join(" + ")
+        ),
+        header: ["", "Coefficient", "Erreur type", "t", "p", ""]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        notes,
+    }
+}
+
+fn mark(p: f64) -> String {
+    crate::stats::mark(p).unwrap_or_default().to_string()
+}
+
+fn manova_table(m: &ManovaReport, f: &NumberFormat) -> Table {
+    let mut header = vec![m.by.clone(), "n".to_string()];
+    header.extend(m.variables.iter().cloned());
+    let rows = m
+        .groups
+        .iter()
+        .map(|g| {
+            let mut row = vec![g.value.clone(), g.n.to_string()];
+            row.extend(g.means.iter().map(|&x| {
+                if g.n > 0 {
+                    f.number(x, 2)
+                } else {
+                    "–".into()
+                }
+            }));
+            row
+        })
+        .collect();
+    let mut notes = Vec::new();
+    for (name, test) in [
+        ("Trace de Pillai", &m.pillai),
+        ("Lambda de Wilks", &m.wilks),
+    ] {
+        if let Some(t) = test {
+            notes.push(format!(
+                "{name} = {} ; F({}, {}) = {} ; {}{}",
+                f.number(t.value, 3),
+                f.number(t.df_num, if t.df_num.fract() == 0.0 { 0 } else { 2 }),
+                f.number(t.df_den, if t.df_den.fract() == 0.0 { 0 } else { 2 }),
+                f.number(t.f, 2),
+                f.p(t.p),
+                crate::stats::mark(t.p)
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(note) = &m.note {
+        notes.push(format!("Remarque : {note}."));
+    }
+    Table {
+        title: format!(
+            "MANOVA : {} selon {} ; n = {}",
+            m.variables.join(", "),
+            m.by,
+            m.n
+        ),
+        header,
+        rows,
+        notes,
+    }
+}
+
+/// Every table of a report, in order: questions, crosstabs, comparisons,
+/// regressions, MANOVAs.
 pub fn tables(report: &Report, f: &NumberFormat) -> Vec<Table> {
     report
         .questions
@@ -314,6 +427,8 @@ pub fn tables(report: &Report, f: &NumberFormat) -> Vec<Table> {
         .map(|t| question_table(t, f))
         .chain(report.crosstabs.iter().map(|c| crosstab_table(c, f)))
         .chain(report.comparisons.iter().map(|c| comparison_table(c, f)))
+        .chain(report.regressions.iter().map(|r| regression_table(r, f)))
+        .chain(report.manovas.iter().map(|m| manova_table(m, f)))
         .collect()
 }
 

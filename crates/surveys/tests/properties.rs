@@ -194,3 +194,48 @@ fn two_groups_give_student_and_welch_and_no_answers_give_no_test() {
     );
     markdown(&report, &NumberFormat::default());
 }
+
+#[test]
+fn regression_and_manova_leave_out_missing_answers_and_absent_levels() {
+    let q = templates::load("hub-bretagne-2023").unwrap().unwrap();
+    let r = read_csv(&q, FIXTURE.as_bytes(), "f").unwrap();
+    let options = Options {
+        regress: vec![(
+            "personnes_semaine".into(),
+            vec!["lieux.efs".into(), "age".into(), "poste".into()],
+        )],
+        manova: vec![(
+            vec![
+                "sites_web.caf".into(),
+                "sites_web.cpam".into(),
+                "sites_web.interieur".into(),
+            ],
+            "poste".into(),
+        )],
+        ..Options::default()
+    };
+    let report = analyze(&q, &r, &options).unwrap();
+    let reg = &report.regressions[0];
+    let fit = reg.fit.as_ref().unwrap();
+    assert_eq!(
+        (fit.n, reg.missing),
+        (155, 23),
+        "only those who accompany answered"
+    );
+    // Intercept, EFS yes, age, and 4 of the 5 posts: "Autre" is absent and
+    // the first present post is the reference.
+    assert_eq!(fit.names.len(), 7, "{:?}", fit.names);
+    assert_eq!(
+        reg.references,
+        ["lieux.efs=Non", "poste=Conseiller-ère numérique"]
+    );
+    let m = &report.manovas[0];
+    assert_eq!(m.n, 155);
+    let pillai = m.pillai.unwrap();
+    assert_eq!(
+        (pillai.df_num, m.groups[5].n),
+        (12.0, 0),
+        "three variables × four contrasts"
+    );
+    assert!(pillai.p > 0.0 && pillai.p < 1.0);
+}
