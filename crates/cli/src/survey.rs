@@ -9,7 +9,7 @@ use clap::Subcommand;
 use passerelle_surveys::analysis::{Options, analyze};
 use passerelle_surveys::render::{self, NumberFormat};
 use passerelle_surveys::responses::{columns_of, read_csv};
-use passerelle_surveys::{Questionnaire, templates};
+use passerelle_surveys::{Questionnaire, templates, xlsx};
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {
@@ -44,6 +44,7 @@ pub enum SurveyCommand {
         /// A one-way MANOVA Y1+Y2+Y3~GROUPS; repeat for more.
         #[arg(long, value_name = "Y1+Y2~GROUPS")]
         manova: Vec<String>,
+        /// md, csv, json, or xlsx (with --output).
         #[arg(long, value_enum, default_value = "md")]
         format: Format,
         /// Write 12,4 rather than 12.4 (and `;` between CSV fields).
@@ -73,6 +74,7 @@ pub enum Format {
     Json,
     Csv,
     Md,
+    Xlsx,
 }
 
 fn load_questionnaire(name: &str) -> Result<Questionnaire> {
@@ -188,15 +190,21 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             };
             let report = analyze(&q, &r, &options).map_err(|e| anyhow!("{e}"))?;
             let f = NumberFormat { decimal_comma };
-            let text = match format {
-                Format::Json => render::json(&report) + "\n",
-                Format::Csv => render::csv(&report, &f),
-                Format::Md => render::markdown(&report, &f),
+            let bytes = match format {
+                Format::Json => (render::json(&report) + "\n").into_bytes(),
+                Format::Csv => render::csv(&report, &f).into_bytes(),
+                Format::Md => render::markdown(&report, &f).into_bytes(),
+                // Numbers with a point become numeric cells, shown in the
+                // spreadsheet's own locale.
+                Format::Xlsx => xlsx::workbook(&render::tables(&report, &NumberFormat::default())),
             };
             match output {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => out.push_str(&text),
+                None if matches!(format, Format::Xlsx) => {
+                    bail!("--format xlsx needs --output FILE.xlsx")
+                }
+                None => out.push_str(&String::from_utf8(bytes).expect("text formats are UTF-8")),
             }
         }
         SurveyCommand::Template { name: None } => {

@@ -130,6 +130,26 @@ fn templates_print_and_check() {
         "{err}"
     );
 
+    let book = dir.join("tableaux.xlsx");
+    let args = [
+        "survey",
+        "analyze",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--responses",
+        &fixture(),
+        "--format",
+        "xlsx",
+    ];
+    let o = run(&args);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--output"));
+    let o = run(&[&args[..], &["--output", book.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        std::fs::read(&book).unwrap().starts_with(b"PK\x03\x04"),
+        "a ZIP archive"
+    );
+
     let o = run(&["survey", "template", "inconnu"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("hub-bretagne-2023"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -17,3 +17,4 @@ pub mod render;
 pub mod responses;
 pub mod stats;
 pub mod templates;
+pub mod xlsx;
