@@ -53,6 +53,10 @@ pub enum SurveyCommand {
         /// Threshold of the LSD letters.
         #[arg(long, default_value_t = 0.05)]
         alpha: f64,
+        /// Publication mode: print counts below N as "< N" and hide their
+        /// percentages and means (tables only; JSON stays complete).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        min_cell: u64,
         /// File to write (default: standard output).
         #[arg(long)]
         output: Option<PathBuf>,
@@ -162,6 +166,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             format,
             decimal_comma,
             alpha,
+            min_cell,
             output,
         } => {
             let q = load_questionnaire(&questionnaire)?;
@@ -189,14 +194,23 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 alpha,
             };
             let report = analyze(&q, &r, &options).map_err(|e| anyhow!("{e}"))?;
-            let f = NumberFormat { decimal_comma };
+            let f = NumberFormat {
+                decimal_comma,
+                min_cell,
+            };
             let bytes = match format {
                 Format::Json => (render::json(&report) + "\n").into_bytes(),
                 Format::Csv => render::csv(&report, &f).into_bytes(),
                 Format::Md => render::markdown(&report, &f).into_bytes(),
                 // Numbers with a point become numeric cells, shown in the
                 // spreadsheet's own locale.
-                Format::Xlsx => xlsx::workbook(&render::tables(&report, &NumberFormat::default())),
+                Format::Xlsx => xlsx::workbook(&render::tables(
+                    &report,
+                    &NumberFormat {
+                        decimal_comma: false,
+                        min_cell,
+                    },
+                )),
             };
             match output {
                 Some(path) => std::fs::write(&path, bytes)

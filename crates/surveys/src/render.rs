@@ -10,6 +10,10 @@ use crate::analysis::{Comparison, Crosstab, ManovaReport, QuestionTable, Regress
 pub struct NumberFormat {
     /// "12,4" rather than "12.4" (and `;` between CSV fields).
     pub decimal_comma: bool,
+    /// Publication mode: counts from 1 to `min_cell − 1` are printed
+    /// "< min_cell", with their percentages, means and deviations hidden,
+    /// so that small groups cannot be singled out (0: off).
+    pub min_cell: u64,
 }
 
 impl NumberFormat {
@@ -32,7 +36,24 @@ impl NumberFormat {
 
     /// "22 (12,4 %)".
     pub fn count_percent(&self, count: u64, percent: f64) -> String {
-        format!("{count} ({})", self.percent(percent))
+        if self.hidden(count) {
+            format!("< {}", self.min_cell)
+        } else {
+            format!("{count} ({})", self.percent(percent))
+        }
+    }
+
+    /// Whether publication mode hides this count.
+    pub fn hidden(&self, count: u64) -> bool {
+        count > 0 && count < self.min_cell
+    }
+
+    pub fn count(&self, count: u64) -> String {
+        if self.hidden(count) {
+            format!("< {}", self.min_cell)
+        } else {
+            count.to_string()
+        }
     }
 
     /// "p = 0,094", or "p < 0,001" below that.
@@ -132,7 +153,15 @@ fn question_table(t: &QuestionTable, f: &NumberFormat) -> Table {
         (Some(freq), None, "single" | "multiple") => {
             let mut rows: Vec<Vec<String>> = freq
                 .iter()
-                .map(|q| vec![q.value.clone(), q.count.to_string(), f.percent(q.percent)])
+                .map(|q| {
+                    let count = q.count as u64;
+                    let percent = if f.hidden(count) {
+                        "–".to_string()
+                    } else {
+                        f.percent(q.percent)
+                    };
+                    vec![q.value.clone(), f.count(count), percent]
+                })
                 .collect();
             let total: usize = freq.iter().map(|q| q.count).sum();
             let total_percent = t.total_percent.unwrap_or(if t.n > 0 { 100.0 } else { 0.0 });
@@ -142,7 +171,7 @@ fn question_table(t: &QuestionTable, f: &NumberFormat) -> Table {
                 } else {
                     "Total".to_string()
                 },
-                total.to_string(),
+                f.count(total as u64),
                 f.percent(total_percent),
             ]);
             if multiple {
@@ -240,6 +269,16 @@ fn comparison_table(c: &Comparison, f: &NumberFormat) -> Table {
         .groups
         .iter()
         .map(|g| {
+            if f.hidden(g.n as u64) {
+                let hidden = "–".to_string();
+                return vec![
+                    g.value.clone(),
+                    f.count(g.n as u64),
+                    hidden.clone(),
+                    hidden,
+                    g.letters.clone(),
+                ];
+            }
             vec![
                 g.value.clone(),
                 g.n.to_string(),
@@ -505,8 +544,13 @@ mod tests {
     fn french_numbers() {
         let f = NumberFormat {
             decimal_comma: true,
+            min_cell: 0,
         };
         assert_eq!(f.count_percent(22, 22.0 * 100.0 / 178.0), "22 (12,4 %)");
+        let publication = NumberFormat { min_cell: 5, ..f };
+        assert_eq!(publication.count_percent(4, 2.2), "< 5");
+        assert_eq!(publication.count_percent(0, 0.0), "0 (0,0 %)");
+        assert_eq!(publication.count_percent(5, 2.8), "5 (2,8 %)");
         assert_eq!(f.number(0.125, 2), "0,13", "halves away from zero");
         assert_eq!(f.number(-0.0001, 2), "0,00", "no negative zero");
         assert_eq!(f.p(0.0004), "p < 0,001");

@@ -12,6 +12,7 @@ use passerelle_surveys::templates;
 const FIXTURE: &str = include_str!("../../../tests/fixtures/surveys/hub-bretagne-2023.csv");
 const FR: NumberFormat = NumberFormat {
     decimal_comma: true,
+    min_cell: 0,
 };
 
 fn report() -> Report {
