@@ -1,10 +1,13 @@
-//! The analysis prints seed 001's figures exactly, on a respondent-level
-//! file built to the seed's published marginals
+//! The analysis prints the seeds' figures exactly, on respondent-level
+//! files built to their published figures: seed 001
 //! (`tests/fixtures/surveys/hub-bretagne-2023.csv`, written by
-//! `scripts/surveys_fixture_hub2023.py`). The expected strings are copied
-//! from the seed's tables (only "%" becomes " %", the French spacing).
+//! `scripts/surveys_fixture_hub2023.py`) and seed 004
+//! (`esc-rennes-professionnels.csv`, `scripts/surveys_fixture_esc.py`).
+//! The expected strings are copied from the seeds' tables (only "%"
+//! becomes " %", the French spacing).
 
-use passerelle_surveys::analysis::{Options, QuestionTable, Report, analyze};
+use passerelle_surveys::Kind;
+use passerelle_surveys::analysis::{Options, QuestionTable, Report, analyze, compare};
 use passerelle_surveys::render::{NumberFormat, markdown};
 use passerelle_surveys::responses::read_csv;
 use passerelle_surveys::templates;
@@ -353,4 +356,204 @@ fn tableaux_3_and_11_crosstabs_print_as_in_the_seed() {
     ] {
         assert!(md.contains(line), "missing {line:?} in\n{md}");
     }
+}
+
+const ESC: &str = include_str!("../../../tests/fixtures/surveys/esc-rennes-professionnels.csv");
+
+/// Seed 004's tables "selon structure": CCAS, CDAS and Centre social means
+/// with their LSD letters, as the seed prints them.
+const SELON_STRUCTURE: [(&str, &[&str]); 6] = [
+    (
+        "aise_numerique",
+        &["7.16a 6.28b 5.80b", "6.80a 6.16a 5.40b"],
+    ),
+    (
+        "pratiques_usagers",
+        &[
+            "2.44a 2.76a 5.60b",
+            "6.24a 5.24b 6.20a",
+            "7.08a 4.88b 5.40b",
+            "7.46a 5.44b 6.30b",
+            "6.32a 4.56b 3.80b",
+        ],
+    ),
+    (
+        "accompagnement_usages",
+        &[
+            "5.84a 3.92b 3.50b",
+            "4.98a 3.60b 2.80b",
+            "5.02a 3.76b 3.80b",
+            "4.32a 2.96b 2.70b",
+            "4.74a 2.44b 2.80b",
+        ],
+    ),
+    (
+        "usage_ordinateur",
+        &[
+            "2.90a 3.24a 2.20a",
+            "6.66a 5.56b 6.50a",
+            "2.88a 2.88a 3.90a",
+            "3.78a 2.72a 3.80a",
+            "3.48a 2.80a 3.80a",
+        ],
+    ),
+    (
+        "besoins_usagers",
+        &[
+            "6.96a 5.64b 6.80a",
+            "6.64a 5.64b 5.90b",
+            "7.00a 5.68b 6.20a",
+            "7.02a 5.80b 7.00a",
+            "7.14a 5.80b 7.60a",
+            "6.90a 5.92b 6.20b",
+            "7.10a 5.68b 6.80a",
+        ],
+    ),
+    (
+        "connaissance_difficultes",
+        &[
+            "6.18a 6.00a 6.80a",
+            "5.62a 4.92a 5.40a",
+            "2.18a 1.84a 1.70a",
+        ],
+    ),
+];
+
+/// Rows whose letters no pooled LSD can give (see
+/// `scripts/surveys_fixture_esc.py`): their means are checked, not their
+/// letters.
+const LETTERS_IMPOSSIBLE: [&str; 2] = ["6.80a 6.16a 5.40b", "7.00a 5.68b 6.20a"];
+
+#[test]
+fn seed_004_means_and_lsd_letters_by_structure() {
+    let q = templates::load("esc-rennes-professionnels")
+        .unwrap()
+        .unwrap();
+    let r = read_csv(&q, ESC.as_bytes(), "esc.csv").unwrap();
+    let dot = NumberFormat::default();
+    let mut lettered = 0;
+    for (grid, rows) in SELON_STRUCTURE {
+        let Kind::Grid { items, .. } = &q.question(grid).unwrap().kind else {
+            panic!("{grid} is a grid")
+        };
+        for (item, &expected) in items.iter().zip(rows) {
+            let c = compare(&q, &r, &format!("{grid}.{}", item.code), "service", 0.05).unwrap();
+            assert_eq!(c.test, Some("anova"));
+            // We Ker and CAF: listed, empty, left out of the test.
+            assert_eq!((c.groups[3].n, c.groups[4].n), (0, 0));
+            let means: Vec<String> = c.groups[..3]
+                .iter()
+                .map(|g| dot.number(g.mean.unwrap(), 2))
+                .collect();
+            let seed_means: Vec<&str> = expected
+                .split(' ')
+                .map(|m| m.trim_end_matches(char::is_alphabetic))
+                .collect();
+            assert_eq!(means, seed_means, "{grid}.{}", item.code);
+            if !LETTERS_IMPOSSIBLE.contains(&expected) {
+                let printed: Vec<String> = c.groups[..3]
+                    .iter()
+                    .zip(&means)
+                    .map(|(g, m)| format!("{m}{}", g.letters))
+                    .collect();
+                assert_eq!(printed.join(" "), expected, "{grid}.{}", item.code);
+                lettered += 1;
+            }
+        }
+    }
+    assert_eq!(lettered, 25, "25 of the 27 rows with their letters");
+}
+
+#[test]
+fn seed_004_frequency_tables() {
+    let q = templates::load("esc-rennes-professionnels")
+        .unwrap()
+        .unwrap();
+    let r = read_csv(&q, ESC.as_bytes(), "esc.csv").unwrap();
+    let report = analyze(&q, &r, &Options::default()).unwrap();
+    let dot = NumberFormat::default();
+    let percents = |id: &str| -> Vec<(String, usize, String)> {
+        question(&report, id)
+            .frequencies
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|f| (f.code.clone(), f.count, dot.number(f.percent, 2)))
+            .collect()
+    };
+    let expect = |id: &str, rows: &[(&str, usize, &str)]| {
+        let ours = percents(id);
+        for &(code, count, percent) in rows {
+            assert!(
+                ours.contains(&(code.to_string(), count, percent.to_string())),
+                "{id}: {code} {count} {percent} not in {ours:?}"
+            );
+        }
+    };
+    expect(
+        "mission",
+        &[
+            ("administration", 23, "16.08"),
+            ("acces_droits", 24, "16.78"),
+            ("accompagnement_social", 44, "30.77"),
+            ("sante", 7, "4.90"),
+            ("animation", 17, "11.89"),
+            ("encadrement", 28, "19.58"),
+        ],
+    );
+    expect(
+        "esc",
+        &[
+            ("centre", 8, "5.59"),
+            ("gros_chene", 36, "25.17"),
+            ("aime_cesaire", 21, "14.69"),
+            ("blosne", 36, "25.17"),
+            ("cleunay", 22, "15.38"),
+            ("villejean", 12, "8.39"),
+            ("tous", 8, "5.59"),
+        ],
+    );
+    expect("genre", &[("homme", 22, "15.60"), ("femme", 119, "84.40")]);
+    expect(
+        "formation_interne",
+        &[("oui", 53, "37.86"), ("non", 87, "62.14")],
+    );
+    expect(
+        "autres_formations",
+        &[("oui", 24, "18.05"), ("non", 109, "81.95")],
+    );
+    expect(
+        "oriente_partenaires",
+        &[("oui", 78, "86.67"), ("non", 12, "13.33")],
+    );
+    expect(
+        "espaces_repondent",
+        &[("oui", 90, "91.84"), ("non", 8, "8.16")],
+    );
+    expect(
+        "utilise_espaces",
+        &[("oui", 26, "30.23"), ("non", 60, "69.77")],
+    );
+    expect(
+        "echange_mediateur",
+        &[("oui", 44, "44.90"), ("non", 54, "55.10")],
+    );
+    expect("newsletter", &[("oui", 41, "41.84"), ("non", 57, "58.16")]);
+    expect(
+        "newsletter_lue",
+        &[("oui", 32, "78.05"), ("non", 9, "21.95")],
+    );
+    expect(
+        "maintenir_espaces",
+        &[("oui", 96, "97.96"), ("non", 2, "2.04")],
+    );
+    expect(
+        "formations_suivies",
+        &[("pleniere", 9, "16.98"), ("culture_web", 34, "64.15")],
+    );
+    let mean = |id: &str| dot.number(question(&report, id).summary.as_ref().unwrap().mean, 2);
+    assert_eq!(
+        (mean("age"), mean("anciennete")),
+        ("42.73".into(), "4.96".into())
+    );
 }
