@@ -15,8 +15,8 @@ use crate::linear::{MultivariateTest, Ols, manova, ols};
 use crate::questionnaire::{Choice, Kind, Questionnaire};
 use crate::responses::{Column, Responses};
 use crate::stats::{
-    ChiSquare, FisherExact, Moments, TTest, anova, chi_square, cohens_d, fisher_exact, letters,
-    lsd, mark, student, summarize, welch,
+    ChiSquare, FisherExact, Moments, Summary, TTest, anova, chi_square, cohens_d, fisher_exact,
+    letters, lsd, mark, student, summarize, welch,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,17 +109,6 @@ pub struct Frequency {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NumberSummary {
-    pub mean: f64,
-    pub median: f64,
-    pub std: Option<f64>,
-    pub min: f64,
-    pub max: f64,
-    pub q1: f64,
-    pub q3: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemTable {
     /// `question.item`, usable as a variable.
     pub id: String,
@@ -127,7 +116,7 @@ pub struct ItemTable {
     pub n: usize,
     pub missing: usize,
     #[serde(flatten)]
-    pub summary: Option<NumberSummary>,
+    pub summary: Option<Summary>,
 }
 
 /// The flat sort of one question.
@@ -149,7 +138,7 @@ pub struct QuestionTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_percent: Option<f64>,
     #[serde(flatten)]
-    pub summary: Option<NumberSummary>,
+    pub summary: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemTable>>,
 }
@@ -354,18 +343,6 @@ fn numeric<'a>(q: &'a Questionnaire, r: &'a Responses, name: &str) -> Result<Num
     }
 }
 
-fn number_summary(values: &[f64]) -> Option<NumberSummary> {
-    summarize(values).map(|s| NumberSummary {
-        mean: s.mean,
-        median: s.median,
-        std: s.std,
-        min: s.min,
-        max: s.max,
-        q1: s.q1,
-        q3: s.q3,
-    })
-}
-
 fn percent(count: usize, n: usize) -> f64 {
     if n == 0 {
         0.0
@@ -431,7 +408,7 @@ pub fn flat_sort(q: &Questionnaire, r: &Responses, index: usize) -> QuestionTabl
         }
         Column::Number(values) => {
             let present: Vec<f64> = values.iter().flatten().copied().collect();
-            table.summary = number_summary(&present);
+            table.summary = summarize(&present);
             if let Kind::Scale(scale) = &question.kind {
                 let mut counts = vec![0; (scale.max - scale.min + 1) as usize];
                 for v in &present {
@@ -469,7 +446,7 @@ pub fn flat_sort(q: &Questionnaire, r: &Responses, index: usize) -> QuestionTabl
                             label: label.label.clone(),
                             n: present.len(),
                             missing: r.respondents - not_shown - present.len(),
-                            summary: number_summary(&present),
+                            summary: summarize(&present),
                         }
                     })
                     .collect(),

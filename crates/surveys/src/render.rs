@@ -113,7 +113,7 @@ fn question_table(t: &QuestionTable, f: &NumberFormat) -> Table {
         .map(String::from)
         .to_vec()
     };
-    let stats_row = |n: usize, s: &Option<crate::analysis::NumberSummary>| -> Vec<String> {
+    let stats_row = |n: usize, s: &Option<crate::stats::Summary>| -> Vec<String> {
         match s {
             Some(s) => vec![
                 n.to_string(),

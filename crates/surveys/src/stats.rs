@@ -14,6 +14,8 @@ use crate::dist::{chi2_upper, f_upper, ln_gamma, t_two_sided};
 /// (linear interpolation between order statistics, NumPy's default).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Not serialised: reports give n next to the summary already.
+    #[serde(skip)]
     pub n: usize,
     pub mean: f64,
     pub median: f64,

@@ -23,6 +23,20 @@ fn nums(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(num).collect()
 }
 
+fn counts(v: &Value) -> Vec<Vec<u64>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
 #[track_caller]
 fn check(what: &str, ours: f64, theirs: f64) {
     let scale = theirs.abs().max(1e-300);
@@ -81,18 +95,7 @@ fn chi_square_tests() {
         .iter()
         .enumerate()
     {
-        let counts: Vec<Vec<u64>> = case["counts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap())
-                    .collect()
-            })
-            .collect();
+        let counts = counts(&case["counts"]);
         let c = chi_square(&counts).unwrap();
         check(
             &format!("chi2 {i} statistic"),
@@ -113,18 +116,7 @@ fn chi_square_tests() {
 #[test]
 fn fisher_exact_tests() {
     for (i, case) in reference()["fisher"].as_array().unwrap().iter().enumerate() {
-        let t: Vec<Vec<u64>> = case["table"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap())
-                    .collect()
-            })
-            .collect();
+        let t = counts(&case["table"]);
         let f = fisher_exact([[t[0][0], t[0][1]], [t[1][0], t[1][1]]]);
         check(&format!("fisher {i} p"), f.p, num(&case["p"]));
         match case["odds_ratio"].as_f64() {
