@@ -647,3 +647,60 @@ pub fn write_csv(
     writer.flush()?;
     Ok(())
 }
+
+/// One respondent's answers given as cells (column → text, as a form
+/// posts them; absent columns are empty), checked as a file row would be.
+/// Errors name the column; their line is 2.
+pub fn read_one<'a>(
+    questionnaire: &Questionnaire,
+    cells: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Responses, ImportError> {
+    let columns = columns_of(questionnaire);
+    let mut row = vec![String::new(); columns.len()];
+    let mut unknown = Vec::new();
+    for (name, value) in cells {
+        match columns.iter().position(|c| c == name) {
+            Some(i) => row[i] = value.to_string(),
+            None => unknown.push(CellError {
+                line: 2,
+                column: name.to_string(),
+                message: "not a question of this questionnaire".to_string(),
+            }),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ImportError {
+            source: questionnaire.id.clone(),
+            errors: unknown,
+            truncated: false,
+        });
+    }
+    let mut text = Vec::new();
+    {
+        let mut writer = csv::Writer::from_writer(&mut text);
+        // Writing to memory cannot fail.
+        writer.write_record(&columns).expect("writing to memory");
+        writer.write_record(&row).expect("writing to memory");
+        writer.flush().expect("writing to memory");
+    }
+    read_csv(questionnaire, text.as_slice(), &questionnaire.id)
+}
+
+/// The required questions respondent `row` was shown and did not answer.
+pub fn missing_required<'q>(
+    questionnaire: &'q Questionnaire,
+    responses: &Responses,
+    row: usize,
+) -> Vec<&'q Question> {
+    questionnaire
+        .questions
+        .iter()
+        .enumerate()
+        .filter(|(i, q)| {
+            q.required
+                && responses.shown(questionnaire, *i, row)
+                && !responses.columns[*i].answered(row)
+        })
+        .map(|(_, q)| q)
+        .collect()
+}

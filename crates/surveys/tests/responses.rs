@@ -1,7 +1,9 @@
 //! The responses file: round trip, and errors naming line and column.
 
 use passerelle_surveys::Questionnaire;
-use passerelle_surveys::responses::{Column, columns_of, read_csv, write_csv};
+use passerelle_surveys::responses::{
+    Column, columns_of, missing_required, read_csv, read_one, write_csv,
+};
 
 const QUESTIONNAIRE: &str = r#"id = "essai"
 title = "Essai"
@@ -151,4 +153,26 @@ fn errors_name_line_and_column() {
 
     let e = errors(&format!("{header}\nnon,,2,,,,,,\n"));
     assert_eq!(e[0].1, "pourquoi.dois");
+}
+
+#[test]
+fn one_response_from_form_cells_with_required_questions() {
+    let text = QUESTIONNAIRE.replace(
+        "options = [{ code = \"non\", label = \"Non\" }, { code = \"oui\", label = \"Oui\" }]",
+        "options = [{ code = \"non\", label = \"Non\" }, { code = \"oui\", label = \"Oui\" }]\nrequired = true",
+    );
+    let q = Questionnaire::parse(&text, "essai.toml").unwrap();
+    let r = read_one(&q, [("accompagne", "non"), ("pourquoi.dois", "1")]).unwrap();
+    assert_eq!(r.respondents, 1);
+    assert!(missing_required(&q, &r, 0).is_empty());
+    let r = read_one(&q, [("personnes", "3")]).unwrap();
+    let missing: Vec<&str> = missing_required(&q, &r, 0)
+        .iter()
+        .map(|q| q.id.as_str())
+        .collect();
+    assert_eq!(missing, ["accompagne"]);
+    let e = read_one(&q, [("accompagne", "oui"), ("pourquoi.dois", "1")]).unwrap_err();
+    assert_eq!(e.errors[0].column, "pourquoi", "hidden question answered");
+    let e = read_one(&q, [("inconnu", "1")]).unwrap_err();
+    assert_eq!(e.errors[0].column, "inconnu");
 }
