@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activities;
 mod batch;
 pub mod places;
+pub mod surveys;
 pub mod territories;
 pub mod testing;
 pub mod time;
