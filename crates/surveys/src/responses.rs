@@ -136,6 +136,30 @@ impl Column {
         }
     }
 
+    /// Forgets respondent `row`'s answer.
+    fn clear(&mut self, row: usize) {
+        match self {
+            Column::Single { values, other } => {
+                values[row] = None;
+                other[row] = None;
+            }
+            Column::Multiple {
+                answered,
+                chosen,
+                other,
+            } => {
+                answered[row] = false;
+                for list in chosen.iter_mut() {
+                    list[row] = false;
+                }
+                other[row] = None;
+            }
+            Column::Number(v) => v[row] = None,
+            Column::Grid(items) => items.iter_mut().for_each(|i| i[row] = None),
+            Column::Text(v) => v[row] = None,
+        }
+    }
+
     /// Whether respondent `row` answered (any item of a grid counts).
     pub fn answered(&self, row: usize) -> bool {
         match self {
@@ -210,8 +234,27 @@ const MAX_ERRORS: usize = 100;
 /// Reads a responses file. `source` names it in messages.
 pub fn read_csv(
     questionnaire: &Questionnaire,
+    input: impl Read,
+    source: &str,
+) -> Result<Responses, ImportError> {
+    read(questionnaire, input, source, Hidden::Refuse)
+}
+
+/// What to do with an answer to a question its condition hides.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hidden {
+    /// A file saying both is contradictory: an error.
+    Refuse,
+    /// A form filled without JavaScript shows every question: the answer
+    /// is dropped, as the respondent's other answers made it moot.
+    Drop,
+}
+
+fn read(
+    questionnaire: &Questionnaire,
     mut input: impl Read,
     source: &str,
+    hidden: Hidden,
 ) -> Result<Responses, ImportError> {
     let mut text = Vec::new();
     let fail = |line, column: &str, message: String| ImportError {
@@ -348,6 +391,10 @@ pub fn read_csv(
                 && columns[qi].answered(row)
                 && !shown_in(&columns, questionnaire, qi, row)
             {
+                if hidden == Hidden::Drop {
+                    columns[qi].clear(row);
+                    continue;
+                }
                 push(
                     &mut errors,
                     line,
@@ -649,8 +696,10 @@ pub fn write_csv(
 }
 
 /// One respondent's answers given as cells (column → text, as a form
-/// posts them; absent columns are empty), checked as a file row would be.
-/// Errors name the column; their line is 2.
+/// posts them; absent columns are empty), checked as a file row would be,
+/// except that answers to questions hidden by the other answers are
+/// dropped (a form without JavaScript shows them all). Errors name the
+/// column; their line is 2.
 pub fn read_one<'a>(
     questionnaire: &Questionnaire,
     cells: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -683,7 +732,12 @@ pub fn read_one<'a>(
         writer.write_record(&row).expect("writing to memory");
         writer.flush().expect("writing to memory");
     }
-    read_csv(questionnaire, text.as_slice(), &questionnaire.id)
+    read(
+        questionnaire,
+        text.as_slice(),
+        &questionnaire.id,
+        Hidden::Drop,
+    )
 }
 
 /// The required questions respondent `row` was shown and did not answer.
