@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use passerelle_accounts::secret::{hash_secret, new_secret};
 use passerelle_surveys::Questionnaire;
-use passerelle_surveys::responses::{Responses, columns_of, missing_required, read_csv, read_one};
+use passerelle_surveys::responses::{
+    Responses, columns_of, missing_required, read_csv, read_one, row_cells,
+};
 use sqlx::Row;
 
 use crate::accounts::Refusal;
@@ -253,10 +255,9 @@ impl Database {
         if !missing.is_empty() {
             return Ok(Err(Rejection::Incomplete(missing)));
         }
-        // Only non-empty cells are kept: the export fills in the rest.
-        let answers: BTreeMap<&String, &String> =
-            cells.iter().filter(|(_, v)| !v.trim().is_empty()).collect();
-        let answers = serde_json::to_string(&answers).expect("strings serialise");
+        // What the check kept (answers to questions the other answers hide
+        // are dropped), non-empty cells only: the export fills in the rest.
+        let answers = serde_json::to_string(&row_cells(q, &one, 0)).expect("strings serialise");
         let mut tx = self.pool().begin().await?;
         if survey.access == Access::Invitation {
             let token = invitation.unwrap_or_default();
@@ -378,5 +379,20 @@ impl Database {
         serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| StoreError::Corrupt(format!("survey draft: {e}")))
+    }
+
+    /// Forgets a draft (once its response is stored: the answers should
+    /// not stay behind a link).
+    pub async fn delete_survey_draft(
+        &self,
+        survey: &Survey,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM survey_drafts WHERE token_hash = $1 AND survey_id = $2")
+            .bind(hash_secret(token))
+            .bind(survey.id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 }

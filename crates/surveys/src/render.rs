@@ -172,7 +172,11 @@ fn question_table(t: &QuestionTable, f: &NumberFormat) -> Table {
                     "Total".to_string()
                 },
                 f.count(total as u64),
-                f.percent(total_percent),
+                if f.hidden(total as u64) {
+                    "–".to_string()
+                } else {
+                    f.percent(total_percent)
+                },
             ]);
             if multiple {
                 notes.push(format!(

@@ -627,6 +627,67 @@ fn format_number(v: f64) -> String {
     }
 }
 
+/// The cells of respondent `row`, in `columns_of` order, as the file
+/// writes them (codes, `1`/`0`, `.` decimals; empty for no answer).
+fn row_record(questionnaire: &Questionnaire, responses: &Responses, row: usize) -> Vec<String> {
+    let mut cells = Vec::new();
+    for (q, column) in questionnaire.questions.iter().zip(&responses.columns) {
+        match column {
+            Column::Single { values, other } => {
+                let codes = q.kind.categories();
+                cells.push(values[row].map_or(String::new(), |v| codes[v as usize].code.clone()));
+                if matches!(q.kind, Kind::Single { other: Some(_), .. }) {
+                    cells.push(other[row].clone().unwrap_or_default());
+                }
+            }
+            Column::Multiple {
+                answered,
+                chosen,
+                other,
+            } => {
+                let options = match &q.kind {
+                    Kind::Multiple { options, .. } => options.len(),
+                    _ => 0,
+                };
+                for list in &chosen[..options] {
+                    cells.push(match (answered[row], list[row]) {
+                        (false, _) => String::new(),
+                        (true, true) => "1".to_string(),
+                        (true, false) => "0".to_string(),
+                    });
+                }
+                if chosen.len() > options {
+                    cells.push(other[row].clone().unwrap_or_default());
+                }
+            }
+            Column::Number(values) => {
+                cells.push(values[row].map(format_number).unwrap_or_default())
+            }
+            Column::Grid(items) => cells.extend(
+                items
+                    .iter()
+                    .map(|i| i[row].map(format_number).unwrap_or_default()),
+            ),
+            Column::Text(values) => cells.push(values[row].clone().unwrap_or_default()),
+        }
+    }
+    cells
+}
+
+/// Respondent `row`'s non-empty cells by column name: what to store for a
+/// response checked by `read_one` (answers it dropped are not there).
+pub fn row_cells(
+    questionnaire: &Questionnaire,
+    responses: &Responses,
+    row: usize,
+) -> std::collections::BTreeMap<String, String> {
+    columns_of(questionnaire)
+        .into_iter()
+        .zip(row_record(questionnaire, responses, row))
+        .filter(|(_, cell)| !cell.is_empty())
+        .collect()
+}
+
 /// Writes responses in the file format `read_csv` reads (codes, `1`/`0`,
 /// `.` decimals), columns in questionnaire order.
 pub fn write_csv(
@@ -636,60 +697,8 @@ pub fn write_csv(
 ) -> Result<(), csv::Error> {
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(columns_of(questionnaire))?;
-    let codes: Vec<Vec<String>> = questionnaire
-        .questions
-        .iter()
-        .map(|q| q.kind.categories().into_iter().map(|c| c.code).collect())
-        .collect();
-    let mut row_cells: Vec<String> = Vec::new();
     for row in 0..responses.respondents {
-        row_cells.clear();
-        for ((q, column), codes) in questionnaire
-            .questions
-            .iter()
-            .zip(&responses.columns)
-            .zip(&codes)
-        {
-            match column {
-                Column::Single { values, other } => {
-                    row_cells
-                        .push(values[row].map_or(String::new(), |v| codes[v as usize].clone()));
-                    if matches!(q.kind, Kind::Single { other: Some(_), .. }) {
-                        row_cells.push(other[row].clone().unwrap_or_default());
-                    }
-                }
-                Column::Multiple {
-                    answered,
-                    chosen,
-                    other,
-                } => {
-                    let options = match &q.kind {
-                        Kind::Multiple { options, .. } => options.len(),
-                        _ => 0,
-                    };
-                    for list in &chosen[..options] {
-                        row_cells.push(match (answered[row], list[row]) {
-                            (false, _) => String::new(),
-                            (true, true) => "1".to_string(),
-                            (true, false) => "0".to_string(),
-                        });
-                    }
-                    if chosen.len() > options {
-                        row_cells.push(other[row].clone().unwrap_or_default());
-                    }
-                }
-                Column::Number(values) => {
-                    row_cells.push(values[row].map(format_number).unwrap_or_default())
-                }
-                Column::Grid(items) => row_cells.extend(
-                    items
-                        .iter()
-                        .map(|i| i[row].map(format_number).unwrap_or_default()),
-                ),
-                Column::Text(values) => row_cells.push(values[row].clone().unwrap_or_default()),
-            }
-        }
-        writer.write_record(&row_cells)?;
+        writer.write_record(row_record(questionnaire, responses, row))?;
     }
     writer.flush()?;
     Ok(())

@@ -178,3 +178,21 @@ fn one_response_from_form_cells_with_required_questions() {
     let e = read_one(&q, [("inconnu", "1")]).unwrap_err();
     assert_eq!(e.errors[0].column, "inconnu");
 }
+
+#[test]
+fn stored_cells_leave_out_dropped_answers() {
+    let q = passerelle_surveys::templates::load("hub-bretagne-2023")
+        .unwrap()
+        .unwrap();
+    let r = read_one(
+        &q,
+        [
+            ("poste", "conseiller"),
+            ("accompagne", "oui"),
+            ("pourquoi_pas.ne_sais_pas", "1"),
+        ],
+    )
+    .unwrap();
+    let cells = passerelle_surveys::responses::row_cells(&q, &r, 0);
+    assert_eq!(cells.keys().collect::<Vec<_>>(), ["accompagne", "poste"]);
+}

@@ -16,6 +16,7 @@ pub mod mailer;
 mod pages;
 mod places;
 mod routes;
+mod surveys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -135,6 +136,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(places::routes());
     all.extend(activities::routes());
+    all.extend(surveys::routes());
     all
 }
 

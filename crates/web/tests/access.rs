@@ -283,6 +283,35 @@ fn cases(w: &World) -> Vec<Case> {
         case("GET", "/orientations", "/orientations".into(), None, public),
         case("GET", "/diagnostic", "/diagnostic".into(), None, public),
         case("GET", "/enquetes", "/enquetes".into(), None, public),
+        // A survey's form is public; its results are A's.
+        case(
+            "GET",
+            "/enquetes/{slug}",
+            format!("/enquetes/{}", w.survey_a),
+            None,
+            public,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}",
+            format!("/enquetes/{}", w.survey_a),
+            Some("poste=astronaute"),
+            [422, 422, 422],
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/resultats",
+            format!("/enquetes/{}/resultats", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/reponses.csv",
+            format!("/enquetes/{}/reponses.csv", w.survey_a),
+            None,
+            structure_a,
+        ),
         case("GET", "/connexion", "/connexion".into(), None, public),
         case(
             "POST",

@@ -51,6 +51,9 @@ pub struct World {
     pub place_a: i64,
     /// The same place as published by another source: a pair to review.
     pub place_a_twin: i64,
+    /// A's survey (the Hub Bretagne 2023 questionnaire, open link, no
+    /// dates): its slug.
+    pub survey_a: &'static str,
 }
 
 pub async fn world() -> World {
@@ -170,6 +173,18 @@ pub async fn world() -> World {
     );
     let pair = db.pending_duplicates().await.unwrap().remove(0);
     let (place_a, place_a_twin) = (pair.a.id, pair.b.id);
+    let survey_a = "enquete-a";
+    db.create_survey(&passerelle_store::surveys::NewSurvey {
+        slug: survey_a,
+        structure_id: a,
+        questionnaire: passerelle_surveys::templates::text("hub-bretagne-2023").unwrap(),
+        access: passerelle_store::surveys::Access::Open,
+        opens_on: None,
+        closes_on: None,
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -193,6 +208,7 @@ pub async fn world() -> World {
         reset_membre_a,
         place_a,
         place_a_twin,
+        survey_a,
     }
 }
 

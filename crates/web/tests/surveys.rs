@@ -1,0 +1,186 @@
+//! Enquêtes over HTTP: the public form (conditions, validation, anonymity,
+//! invitations, save and resume) and the results of the structure running
+//! the survey.
+
+mod common;
+
+use common::{Client, call, world};
+use passerelle_store::surveys::{Access, NewSurvey};
+use passerelle_surveys::templates;
+use sqlx::Row;
+
+const ANSWERS: &str = "poste=conseiller&lieux.mairie=1&fiche_de_poste=oui&accompagne=oui\
+    &france_services=oui&personnes_semaine=12&sites_web.caf=7&action=envoyer";
+
+#[tokio::test]
+async fn a_visitor_answers_anonymously_and_the_structure_reads_the_tables() {
+    let w = world().await;
+    let anonymous = Client::anonymous();
+    let url = format!("/enquetes/{}", w.survey_a);
+    let form = call(&w.app, &anonymous, "GET", &url, None).await;
+    assert_eq!(form.status.as_u16(), 200);
+    assert!(form.body.contains("intitulé de votre poste ?"));
+    assert!(
+        form.body
+            .contains("Seulement si vous avez répondu « Non » à la question 4."),
+        "conditions are said in words"
+    );
+    assert!(
+        form.body
+            .contains("data-depends-on=\"accompagne\" data-test=\"any:non\"")
+    );
+    assert!(form.body.contains("/static/app/enquetes.js"));
+
+    // Out of range: refused in French, nothing stored, answers kept.
+    let bad = ANSWERS.replace("personnes_semaine=12", "personnes_semaine=900");
+    let refused = call(&w.app, &anonymous, "POST", &url, Some(&bad)).await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(
+        refused
+            .body
+            .contains("Un nombre entier entre 0 et 500 est attendu."),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"900\""));
+    // A required question unanswered.
+    let incomplete = ANSWERS.replace("poste=conseiller&", "");
+    let refused = call(&w.app, &anonymous, "POST", &url, Some(&incomplete)).await;
+    assert!(refused.body.contains("Réponse obligatoire."));
+
+    // Without JavaScript every question is shown: an answer to one that
+    // does not apply is dropped, not refused.
+    let with_hidden = format!("{ANSWERS}&pourquoi_pas.ne_sais_pas=1");
+    let thanks = call(&w.app, &anonymous, "POST", &url, Some(&with_hidden)).await;
+    assert_eq!(thanks.status.as_u16(), 200, "{}", thanks.body);
+    assert!(thanks.body.contains("Merci pour vos réponses"));
+    let stored = sqlx::query("SELECT submitted_on, answers FROM survey_responses")
+        .fetch_all(w.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].try_get::<String, _>(0).unwrap().len(),
+        10,
+        "the day only"
+    );
+    assert!(
+        !stored[0]
+            .try_get::<String, _>(1)
+            .unwrap()
+            .contains("pourquoi_pas")
+    );
+
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let results = call(&w.app, &membre, "GET", &format!("{url}/resultats"), None).await;
+    assert_eq!(results.status.as_u16(), 200);
+    assert!(results.body.contains("Répondant·e·s : 1."));
+    assert!(
+        results.body.contains("<td>1</td><td>100,0 %</td>"),
+        "{}",
+        results.body
+    );
+    let published = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?seuil=5"),
+        None,
+    )
+    .await;
+    assert!(published.body.contains("&#60; 5"), "{}", published.body);
+    assert!(
+        !published.body.contains("<td>100,0 %</td>"),
+        "{}",
+        published.body
+    );
+    let csv = call(&w.app, &membre, "GET", &format!("{url}/reponses.csv"), None).await;
+    assert!(csv.body.starts_with("poste,poste.other,lieux.mairie"));
+    assert!(
+        csv.body
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("conseiller,,1,")
+    );
+}
+
+#[tokio::test]
+async fn drafts_resume_and_invitations_serve_once() {
+    let w = world().await;
+    let anonymous = Client::anonymous();
+    let url = format!("/enquetes/{}", w.survey_a);
+    let saved = call(
+        &w.app,
+        &anonymous,
+        "POST",
+        &url,
+        Some("poste=animateur&action=enregistrer"),
+    )
+    .await;
+    assert_eq!(saved.status.as_u16(), 200);
+    let start = saved.body.find("?brouillon=").expect("a private link");
+    let token: String = saved.body[start + 11..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64);
+    let resumed = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        &format!("{url}?brouillon={token}"),
+        None,
+    )
+    .await;
+    assert!(
+        resumed
+            .body
+            .contains("name=\"poste\" value=\"animateur\" checked"),
+        "{}",
+        resumed.body
+    );
+
+    let text = templates::text("esc-rennes-professionnels").unwrap();
+    let id =
+        w.db.create_survey(&NewSurvey {
+            slug: "esc-invitations",
+            structure_id: w.a,
+            questionnaire: text,
+            access: Access::Invitation,
+            opens_on: None,
+            closes_on: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let token =
+        w.db.create_survey_invitations(id, 1)
+            .await
+            .unwrap()
+            .remove(0);
+    let without = call(&w.app, &anonymous, "GET", "/enquetes/esc-invitations", None).await;
+    assert!(without.body.contains("se remplit sur invitation"));
+    let answers = format!("invitation={token}&service=ccas&mission=encadrement&action=envoyer");
+    let first = call(
+        &w.app,
+        &anonymous,
+        "POST",
+        "/enquetes/esc-invitations",
+        Some(&answers),
+    )
+    .await;
+    assert_eq!(first.status.as_u16(), 200, "{}", first.body);
+    let again = call(
+        &w.app,
+        &anonymous,
+        "POST",
+        "/enquetes/esc-invitations",
+        Some(&answers),
+    )
+    .await;
+    assert_eq!(again.status.as_u16(), 422);
+    assert!(again.body.contains("une invitation vaut une réponse"));
+    let unknown = call(&w.app, &anonymous, "GET", "/enquetes/inconnue", None).await;
+    assert_eq!(unknown.status.as_u16(), 404);
+}
