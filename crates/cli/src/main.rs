@@ -256,7 +256,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Survey(command) = cli.command {
+    if let Command::Survey(command) = &cli.command
+        && !command.needs_database()
+    {
+        let Command::Survey(command) = cli.command else {
+            unreachable!("matched above")
+        };
         let mut out = String::new();
         let result = survey::run(command, &mut out);
         print_ignoring_closed_pipe(&out)?;
@@ -290,7 +295,12 @@ async fn run(cli: Cli) -> Result<()> {
             print_ignoring_closed_pipe(&out)?;
             result
         }
-        Command::Survey(_) => unreachable!("handled before opening the database"),
+        Command::Survey(command) => {
+            let mut out = String::new();
+            let result = survey::run_stored(&db, command, public_url.as_deref(), &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
     }
 }
 

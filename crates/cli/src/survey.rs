@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
+use passerelle_store::Database;
+use passerelle_store::surveys::{Access, NewSurvey};
 use passerelle_surveys::analysis::{Options, analyze};
 use passerelle_surveys::render::{self, NumberFormat};
 use passerelle_surveys::responses::{columns_of, read_csv};
@@ -64,6 +66,35 @@ pub enum SurveyCommand {
     /// Print a built-in questionnaire (TOML), to use or adapt; without a
     /// name, list them.
     Template { name: Option<String> },
+    /// Put a questionnaire online for a structure: its public form is
+    /// /enquetes/SLUG, its results /enquetes/SLUG/resultats. Prints the
+    /// link, and the invitation links with --invitations.
+    Publish {
+        #[arg(long)]
+        questionnaire: String,
+        /// The link's last part: lowercase letters, digits and `-`.
+        #[arg(long)]
+        slug: String,
+        /// Id of the structure running the survey.
+        #[arg(long)]
+        structure: i64,
+        /// Create N invitations: one response each, and no response
+        /// without one.
+        #[arg(long, value_name = "N")]
+        invitations: Option<usize>,
+        /// First day of collection (YYYY-MM-DD).
+        #[arg(long)]
+        opens: Option<String>,
+        /// Last day of collection (YYYY-MM-DD).
+        #[arg(long)]
+        closes: Option<String>,
+    },
+    /// Write a survey's responses (CSV, as `analyze` reads them).
+    Responses {
+        slug: String,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Check a questionnaire, and a responses file against it if given.
     Check {
         #[arg(long)]
@@ -152,6 +183,88 @@ fn read_responses(
     .map_err(|e| anyhow!("{e}"))
 }
 
+impl SurveyCommand {
+    /// Publishing and exporting use the database; the rest does not.
+    pub fn needs_database(&self) -> bool {
+        matches!(
+            self,
+            SurveyCommand::Publish { .. } | SurveyCommand::Responses { .. }
+        )
+    }
+}
+
+/// Runs a survey command that uses the database.
+pub async fn run_stored(
+    db: &Database,
+    command: SurveyCommand,
+    public_url: Option<&str>,
+    out: &mut String,
+) -> Result<()> {
+    match command {
+        SurveyCommand::Publish {
+            questionnaire,
+            slug,
+            structure,
+            invitations,
+            opens,
+            closes,
+        } => {
+            let q = load_questionnaire(&questionnaire)?;
+            let text = match templates::text(&questionnaire) {
+                Some(text) if !Path::new(&questionnaire).is_file() => text.to_string(),
+                _ => std::fs::read_to_string(&questionnaire)
+                    .with_context(|| format!("cannot read {questionnaire}"))?,
+            };
+            if db.structure(structure).await?.is_none() {
+                bail!("--structure {structure}: no such structure");
+            }
+            let id = db
+                .create_survey(&NewSurvey {
+                    slug: &slug,
+                    structure_id: structure,
+                    questionnaire: &text,
+                    access: if invitations.is_some() {
+                        Access::Invitation
+                    } else {
+                        Access::Open
+                    },
+                    opens_on: opens.as_deref(),
+                    closes_on: closes.as_deref(),
+                })
+                .await?
+                .map_err(|refusal| anyhow!("{}", refusal.0))?;
+            let base = public_url
+                .unwrap_or("http://127.0.0.1:8080")
+                .trim_end_matches('/');
+            out.push_str(&format!(
+                "{}: {} questions, form {base}/enquetes/{slug}, results {base}/enquetes/{slug}/resultats\n",
+                q.id,
+                q.questions.len()
+            ));
+            for token in db
+                .create_survey_invitations(id, invitations.unwrap_or(0))
+                .await?
+            {
+                out.push_str(&format!("{base}/enquetes/{slug}?invitation={token}\n"));
+            }
+        }
+        SurveyCommand::Responses { slug, output } => {
+            let survey = db
+                .survey_by_slug(&slug)
+                .await?
+                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
+            let text = db.survey_responses_csv(&survey).await?;
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => out.push_str(&text),
+            }
+        }
+        other => return run(other, out),
+    }
+    Ok(())
+}
+
 /// Runs a survey command; what it prints goes to `out`.
 pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
     match command {
@@ -234,6 +347,9 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 templates::names().collect::<Vec<_>>().join(", ")
             ),
         },
+        SurveyCommand::Publish { .. } | SurveyCommand::Responses { .. } => {
+            unreachable!("commands using the database go through run_stored")
+        }
         SurveyCommand::Check {
             questionnaire,
             responses,

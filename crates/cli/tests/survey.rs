@@ -154,3 +154,85 @@ fn templates_print_and_check() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("hub-bretagne-2023"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn publish_collect_and_export_through_the_database() {
+    use passerelle_store::Database;
+    use passerelle_store::accounts::NewStructure;
+    let url = passerelle_store::testing::fresh_database_url().await;
+    let db = Database::open(&url).await.unwrap();
+    let structure = db
+        .create_structure(&NewStructure {
+            nom: "Hub Bretagne",
+            kind: passerelle_accounts::StructureKind::Association,
+            siret: None,
+            commune_code: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let with_db = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("PASSERELLE_PUBLIC_URL", "https://passerelle.test")
+            .output()
+            .unwrap()
+    };
+    let id = structure.to_string();
+    let o = with_db(&[
+        "survey",
+        "publish",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--slug",
+        "hub-2023",
+        "--structure",
+        &id,
+        "--invitations",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("form https://passerelle.test/enquetes/hub-2023"),
+        "{text}"
+    );
+    let links: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("?invitation="))
+        .collect();
+    assert_eq!(links.len(), 2);
+    let again = with_db(&[
+        "survey",
+        "publish",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--slug",
+        "hub-2023",
+        "--structure",
+        &id,
+    ]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("déjà"));
+
+    let survey = db.survey_by_slug("hub-2023").await.unwrap().unwrap();
+    let token = links[0].rsplit('=').next().unwrap();
+    let cells = [
+        ("poste", "referent"),
+        ("lieux.pij", "1"),
+        ("fiche_de_poste", "non"),
+        ("accompagne", "non"),
+        ("france_services", "oui"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    db.submit_survey_response(&survey, Some(token), &cells, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let o = with_db(&["survey", "responses", "hub-2023"]);
+    let csv = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("referent,"));
+}
