@@ -395,4 +395,45 @@ impl Database {
             .await?;
         Ok(())
     }
+
+    /// The surveys these structures run, newest first, with their number of
+    /// responses.
+    pub async fn surveys_of(
+        &self,
+        structure_ids: &[i64],
+    ) -> Result<Vec<SurveySummary>, StoreError> {
+        let mut out = Vec::new();
+        for &id in structure_ids {
+            let rows = sqlx::query(
+                "SELECT s.slug, s.title, s.access, s.opens_on, s.closes_on, \
+                 (SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id) \
+                 FROM surveys s WHERE s.structure_id = $1 ORDER BY s.id DESC",
+            )
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+            for row in rows {
+                out.push(SurveySummary {
+                    slug: row.try_get(0)?,
+                    title: row.try_get(1)?,
+                    invitation: row.try_get::<String, _>(2)? == Access::Invitation.code(),
+                    opens_on: row.try_get(3)?,
+                    closes_on: row.try_get(4)?,
+                    responses: row.try_get(5)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A survey in a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveySummary {
+    pub slug: String,
+    pub title: String,
+    pub invitation: bool,
+    pub opens_on: Option<String>,
+    pub closes_on: Option<String>,
+    pub responses: i64,
 }

@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use passerelle_accounts::policy::Action;
 use passerelle_accounts::secret::hash_secret;
-use passerelle_store::surveys::{Access, Rejection, Survey};
+use passerelle_store::surveys::{Access, Rejection, Survey, SurveySummary};
 use passerelle_surveys::analysis::{Options, analyze};
 use passerelle_surveys::questionnaire::{Kind, OTHER, Question, Test, presentation_order};
 use passerelle_surveys::render::{NumberFormat, Table, tables};
@@ -28,6 +28,7 @@ use crate::routes::Route;
 
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::get("/enquetes", index),
         Route::get("/enquetes/{slug}", form_page),
         Route::post("/enquetes/{slug}", submit),
         Route::get("/enquetes/{slug}/resultats", results_page),
@@ -96,6 +97,39 @@ pub struct FormPage {
     pub notice: Option<String>,
     pub resume_link: Option<String>,
     pub closed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "enquetes.html")]
+pub struct IndexPage {
+    pub chrome: Chrome,
+    pub crumbs: Vec<Crumb>,
+    pub signed_in: bool,
+    pub surveys: Vec<SurveySummary>,
+    pub templates: Vec<(&'static str, String)>,
+}
+
+/// What Enquêtes offers, and the surveys of the viewer's structures.
+async fn index(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let structures: Vec<i64> = viewer.memberships.iter().map(|m| m.structure_id).collect();
+    let surveys = match state.db.surveys_of(&structures).await {
+        Ok(s) => s,
+        Err(e) => return storage_failure(e),
+    };
+    let templates = passerelle_surveys::templates::names()
+        .filter_map(|name| {
+            passerelle_surveys::templates::load(name)
+                .and_then(Result::ok)
+                .map(|q| (name, q.title))
+        })
+        .collect();
+    render(&IndexPage {
+        chrome: Chrome::new("/enquetes", &viewer),
+        crumbs: crumbs(&[], "Enquêtes"),
+        signed_in: viewer.person.is_some(),
+        surveys,
+        templates,
+    })
 }
 
 #[derive(Template)]

@@ -72,6 +72,16 @@ async fn a_visitor_answers_anonymously_and_the_structure_reads_the_tables() {
     );
 
     let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let index = call(&w.app, &membre, "GET", "/enquetes", None).await;
+    assert!(
+        index
+            .body
+            .contains("href=\"/enquetes/enquete-a/resultats\"")
+    );
+    assert!(index.body.contains("<td>1</td>"), "one response");
+    let outsider = Client::signed_in(&w.db, w.membre_b).await;
+    let index = call(&w.app, &outsider, "GET", "/enquetes", None).await;
+    assert!(!index.body.contains("enquete-a") && index.body.contains("Aucune enquête"));
     let results = call(&w.app, &membre, "GET", &format!("{url}/resultats"), None).await;
     assert_eq!(results.status.as_u16(), 200);
     assert!(results.body.contains("Répondant·e·s : 1."));
