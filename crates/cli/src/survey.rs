@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use passerelle_store::Database;
 use passerelle_store::surveys::{Access, NewSurvey};
-use passerelle_surveys::analysis::{Options, analyze};
+use passerelle_surveys::analysis::{Options, analyze, subgroup};
 use passerelle_surveys::render::{self, NumberFormat};
 use passerelle_surveys::responses::{columns_of, read_csv};
 use passerelle_surveys::{Questionnaire, templates, xlsx};
@@ -28,6 +28,10 @@ pub enum SurveyCommand {
         /// Responses: CSV, one row per respondent (`,` or `;` separated).
         #[arg(long)]
         responses: PathBuf,
+        /// Analyse only a subgroup: VARIABLE=CODE (e.g. service=ccas,
+        /// lieux.efs=oui).
+        #[arg(long, value_name = "VARIABLE=CODE")]
+        filter: Option<String>,
         /// Cross every categorical variable and compare every numeric one
         /// (t or ANOVA with LSD letters) by this variable.
         #[arg(long)]
@@ -271,6 +275,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
         SurveyCommand::Analyze {
             questionnaire,
             responses,
+            filter,
             by,
             cross,
             compare,
@@ -283,7 +288,13 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             output,
         } => {
             let q = load_questionnaire(&questionnaire)?;
-            let r = read_responses(&q, &responses)?;
+            let mut r = read_responses(&q, &responses)?;
+            if let Some(filter) = filter {
+                let Some((variable, code)) = filter.split_once('=') else {
+                    bail!("--filter {filter:?}: expected VARIABLE=CODE");
+                };
+                r = subgroup(&q, &r, variable.trim(), code.trim()).map_err(|e| anyhow!("{e}"))?;
+            }
             let options = Options {
                 by,
                 cross: cross

@@ -689,8 +689,9 @@ fn compare_of(y: &Numeric, g: &Categorical, alpha: f64) -> Comparison {
     comparison
 }
 
-/// Every categorical and numeric variable of a questionnaire, by name.
-fn variables(q: &Questionnaire) -> (Vec<String>, Vec<String>) {
+/// Every categorical and numeric variable of a questionnaire, by name
+/// (what `--cross`, `--compare` and `--by` accept).
+pub fn variables(q: &Questionnaire) -> (Vec<String>, Vec<String>) {
     let (mut cat, mut num) = (Vec::new(), Vec::new());
     for question in &q.questions {
         match &question.kind {
@@ -921,4 +922,26 @@ pub fn manova_of(
         wilks,
         note,
     })
+}
+
+/// The respondents whose answer to the categorical `variable` is `code`
+/// (a subgroup to analyse apart, e.g. `service` = `ccas`, or
+/// `lieux.efs` = `oui`).
+pub fn subgroup(
+    q: &Questionnaire,
+    r: &Responses,
+    variable: &str,
+    code: &str,
+) -> Result<Responses, String> {
+    let c = categorical(q, r, variable)?;
+    let level = c
+        .levels
+        .iter()
+        .position(|l| l.code == code)
+        .ok_or_else(|| format!("{variable}: {code:?} is not one of its answers"))?
+        as u32;
+    let rows: Vec<usize> = (0..r.respondents)
+        .filter(|&i| c.values[i] == Some(level))
+        .collect();
+    Ok(r.select(&rows))
 }

@@ -173,6 +173,39 @@ impl Column {
 }
 
 impl Responses {
+    /// The respondents at `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Responses {
+        fn pick<T: Clone>(v: &[T], rows: &[usize]) -> Vec<T> {
+            rows.iter().map(|&i| v[i].clone()).collect()
+        }
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Single { values, other } => Column::Single {
+                    values: pick(values, rows),
+                    other: pick(other, rows),
+                },
+                Column::Multiple {
+                    answered,
+                    chosen,
+                    other,
+                } => Column::Multiple {
+                    answered: pick(answered, rows),
+                    chosen: chosen.iter().map(|c| pick(c, rows)).collect(),
+                    other: pick(other, rows),
+                },
+                Column::Number(v) => Column::Number(pick(v, rows)),
+                Column::Grid(items) => Column::Grid(items.iter().map(|i| pick(i, rows)).collect()),
+                Column::Text(v) => Column::Text(pick(v, rows)),
+            })
+            .collect();
+        Responses {
+            respondents: rows.len(),
+            columns,
+        }
+    }
+
     /// Whether question `index` was shown to respondent `row`: no
     /// condition, or the condition holds on an answer itself shown.
     pub fn shown(&self, questionnaire: &Questionnaire, index: usize, row: usize) -> bool {

@@ -239,3 +239,28 @@ fn regression_and_manova_leave_out_missing_answers_and_absent_levels() {
     );
     assert!(pillai.p > 0.0 && pillai.p < 1.0);
 }
+
+#[test]
+fn a_subgroup_is_analysed_as_its_own_file() {
+    let q = templates::load("hub-bretagne-2023").unwrap().unwrap();
+    let r = read_csv(&q, FIXTURE.as_bytes(), "f").unwrap();
+    let ne_font_pas = passerelle_surveys::analysis::subgroup(&q, &r, "accompagne", "non").unwrap();
+    assert_eq!(ne_font_pas.respondents, 23);
+    let report = analyze(&q, &ne_font_pas, &Options::default()).unwrap();
+    let fiche = report
+        .questions
+        .iter()
+        .find(|t| t.id == "fiche_de_poste")
+        .unwrap();
+    let counts: Vec<usize> = fiche
+        .frequencies
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|f| f.count)
+        .collect();
+    assert_eq!(counts, [22, 1], "tableau 3's first column");
+    let efs = passerelle_surveys::analysis::subgroup(&q, &r, "lieux.efs", "oui").unwrap();
+    assert_eq!(efs.respondents, 31);
+    assert!(passerelle_surveys::analysis::subgroup(&q, &r, "accompagne", "peut-etre").is_err());
+}
