@@ -44,6 +44,21 @@ fn analyze_prints_the_seed_tables() {
         text.contains("| Un espace France services | 101 | 68,2 % |"),
         "{text}"
     );
+
+    let o = run(&[
+        "survey",
+        "analyze",
+        "--questionnaire",
+        "hub-bretagne-2023",
+        "--responses",
+        &fixture(),
+        "--filter",
+        "accompagne=non",
+        "--decimal-comma",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Répondant·e·s : 23."), "{text}");
+    assert!(text.contains("| Non | 22 | 95,7 % |"), "{text}");
 }
 
 #[test]
