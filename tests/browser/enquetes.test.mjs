@@ -10,7 +10,7 @@ const world = useServerAndBrowser();
 test("a mediator answers the Hub Bretagne questionnaire", async () => {
   const { server, browser } = world;
   // The first administrator's structure runs the survey.
-  server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]);
+  const adminLink = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
   const published = server.cli([
     "survey", "publish", "--questionnaire", "hub-bretagne-2023", "--slug", "hub-2023", "--structure", "1",
   ]);
@@ -43,6 +43,22 @@ test("a mediator answers the Hub Bretagne questionnaire", async () => {
   await page.locator("#q-france_services label", { hasText: /^Oui$/ }).click();
   await page.getByRole("button", { name: "Envoyer mes réponses" }).click();
   await page.getByRole("heading", { name: "Merci pour vos réponses" }).waitFor();
+  assert.deepEqual(problems, []);
+
+  // The administrator reads the tables, builds a crosstab.
+  await page.goto(adminLink);
+  await page.getByLabel("Prénom et nom").fill("Admin");
+  await page.getByLabel("Nouveau mot de passe").fill("la chaloupe verte du blavet");
+  await page.getByLabel("Confirmation du mot de passe").fill("la chaloupe verte du blavet");
+  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
+  await page.goto(`${server.url}/enquetes`);
+  await page.getByRole("link", { name: "Tableaux" }).click();
+  await page.getByLabel("En lignes").selectOption("fiche_de_poste");
+  await page.getByLabel("En colonnes").selectOption("accompagne");
+  await page.getByRole("button", { name: "Afficher" }).click();
+  await page.getByRole("table", { name: /Croisement/ }).waitFor();
+  assert.deepEqual(await seriousViolations(page), []);
   assert.deepEqual(problems, []);
 
   const csv = server.cli(["survey", "responses", "hub-2023"]).trim().split("\n");

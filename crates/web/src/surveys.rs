@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use passerelle_accounts::policy::Action;
 use passerelle_accounts::secret::hash_secret;
 use passerelle_store::surveys::{Access, Rejection, Survey, SurveySummary};
-use passerelle_surveys::analysis::{Options, analyze};
+use passerelle_surveys::analysis::{Options, Report, analyze, subgroup, variables};
 use passerelle_surveys::questionnaire::{Kind, OTHER, Question, Test, presentation_order};
 use passerelle_surveys::render::{NumberFormat, Table, tables};
 use serde::Deserialize;
@@ -32,6 +32,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/enquetes/{slug}", form_page),
         Route::post("/enquetes/{slug}", submit),
         Route::get("/enquetes/{slug}/resultats", results_page),
+        Route::get("/enquetes/{slug}/resultats.csv", results_csv),
+        Route::get("/enquetes/{slug}/resultats.xlsx", results_xlsx),
         Route::get("/enquetes/{slug}/reponses.csv", responses_csv),
     ]
 }
@@ -148,8 +150,24 @@ pub struct ResultsPage {
     pub title: String,
     pub slug: String,
     pub respondents: usize,
-    pub tables: Vec<Table>,
-    pub min_cell: u64,
+    pub tables: Vec<TableView>,
+    pub query: ResultsQuery,
+    /// The same query, for the export links.
+    pub query_string: String,
+    pub categorical: Vec<(String, String)>,
+    pub numeric: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+/// A table with, per row, the length of its bar (0–100) when it has one:
+/// shares of a choice, means of a comparison.
+pub struct TableView {
+    pub table: Table,
+    /// The table's rows with their bars.
+    pub rows: Vec<(Vec<String>, Option<f64>)>,
+    pub has_bars: bool,
+    /// Scales: the share of each point, drawn as a distribution.
+    pub distribution: Vec<(String, f64)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -558,11 +576,134 @@ async fn readable(
     Ok(survey)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize)]
 pub struct ResultsQuery {
     /// Publication mode: counts below this are hidden.
     #[serde(default)]
-    seuil: u64,
+    pub seuil: u64,
+    /// Crosstab builder: rows and columns.
+    #[serde(default)]
+    pub lignes: String,
+    #[serde(default)]
+    pub colonnes: String,
+    /// Comparison builder: a numeric variable and the groups.
+    #[serde(default)]
+    pub mesure: String,
+    #[serde(default)]
+    pub groupes: String,
+    /// Subgroup: a categorical variable and one of its codes.
+    #[serde(default)]
+    pub filtre: String,
+    #[serde(default)]
+    pub valeur: String,
+}
+
+/// The report the query asks for: every question's table, plus the
+/// crosstab and comparison built, on the subgroup chosen.
+async fn report_for(
+    state: &AppState,
+    survey: &Survey,
+    query: &ResultsQuery,
+) -> Result<Result<Report, String>, Response> {
+    let mut responses = state
+        .db
+        .survey_responses(survey)
+        .await
+        .map_err(storage_failure)?;
+    let q = &survey.questionnaire;
+    if !query.filtre.is_empty() && !query.valeur.is_empty() {
+        responses = match subgroup(q, &responses, &query.filtre, &query.valeur) {
+            Ok(r) => r,
+            Err(_) => {
+                return Ok(Err(format!(
+                    "Sous-groupe impossible : « {} » n’est pas un code de réponse de {}.",
+                    query.valeur, query.filtre
+                )));
+            }
+        };
+    }
+    let mut options = Options::default();
+    if !query.lignes.is_empty() && !query.colonnes.is_empty() {
+        options
+            .cross
+            .push((query.lignes.clone(), query.colonnes.clone()));
+    }
+    if !query.mesure.is_empty() && !query.groupes.is_empty() {
+        options
+            .compare
+            .push((query.mesure.clone(), query.groupes.clone()));
+    }
+    Ok(analyze(q, &responses, &options))
+}
+
+fn views_of(report: &Report, format: &NumberFormat) -> Vec<TableView> {
+    let questions = report.questions.len();
+    let crosstabs = report.crosstabs.len();
+    tables(report, format)
+        .into_iter()
+        .enumerate()
+        .map(|(i, table)| {
+            let mut bars = vec![None; table.rows.len()];
+            let mut distribution = Vec::new();
+            if let Some(q) = report.questions.get(i)
+                && let Some(freq) = &q.frequencies
+            {
+                if q.kind == "single" || q.kind == "multiple" {
+                    for (bar, f) in bars.iter_mut().zip(freq) {
+                        *bar = (!format.hidden(f.count as u64)).then_some(f.percent);
+                    }
+                } else if q.n as u64 >= format.min_cell.max(1) {
+                    distribution = freq.iter().map(|f| (f.value.clone(), f.percent)).collect();
+                }
+            } else if i >= questions + crosstabs
+                && let Some(c) = report.comparisons.get(i - questions - crosstabs)
+            {
+                let top = c.groups.iter().filter_map(|g| g.mean).fold(0.0, f64::max);
+                for (bar, g) in bars.iter_mut().zip(&c.groups) {
+                    *bar = g
+                        .mean
+                        .filter(|_| top > 0.0 && !format.hidden(g.n as u64))
+                        .map(|m| m * 100.0 / top);
+                }
+            }
+            TableView {
+                has_bars: bars.iter().any(Option::is_some),
+                rows: table.rows.iter().cloned().zip(bars).collect(),
+                table,
+                distribution,
+            }
+        })
+        .collect()
+}
+
+/// "name — question text", for the builders' lists.
+fn labelled(q: &passerelle_surveys::Questionnaire, names: Vec<String>) -> Vec<(String, String)> {
+    names
+        .into_iter()
+        .map(|name| {
+            let (id, sub) = name.split_once('.').unwrap_or((&name, ""));
+            let question = q.question(id);
+            let mut label = question.map_or_else(String::new, |q| q.text.clone());
+            if let Some(question) = question
+                && !sub.is_empty()
+            {
+                let part = match &question.kind {
+                    Kind::Grid { items, .. } => items
+                        .iter()
+                        .find(|i| i.code == sub)
+                        .map(|i| i.label.clone()),
+                    kind => kind
+                        .categories()
+                        .into_iter()
+                        .find(|c| c.code == sub)
+                        .map(|c| c.label),
+                };
+                label = format!("{label} — {}", part.unwrap_or_default());
+            }
+            let short: String = label.chars().take(110).collect();
+            (name.clone(), format!("{name} : {short}"))
+        })
+        .collect()
 }
 
 async fn results_page(
@@ -576,21 +717,16 @@ async fn results_page(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let responses = match state.db.survey_responses(&survey).await {
-        Ok(r) => r,
-        Err(e) => return storage_failure(e),
-    };
-    let report = match analyze(&survey.questionnaire, &responses, &Options::default()) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("survey {slug}: {e}");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Analyse impossible").into_response();
-        }
-    };
     let format = NumberFormat {
         decimal_comma: true,
         min_cell: query.seuil,
     };
+    let (report, error) = match report_for(&state, &survey, &query).await {
+        Ok(Ok(report)) => (Some(report), None),
+        Ok(Err(e)) => (None, Some(e)),
+        Err(r) => return r,
+    };
+    let (categorical, numeric) = variables(&survey.questionnaire);
     render(&ResultsPage {
         chrome: Chrome::new("/enquetes", &viewer),
         crumbs: crumbs(
@@ -598,11 +734,89 @@ async fn results_page(
             "Résultats",
         ),
         title: survey.title.clone(),
+        respondents: report.as_ref().map_or(0, |r| r.respondents),
+        tables: report
+            .as_ref()
+            .map(|r| views_of(r, &format))
+            .unwrap_or_default(),
+        query_string: serde_urlencoded::to_string(&query).unwrap_or_default(),
+        categorical: labelled(&survey.questionnaire, categorical),
+        numeric: labelled(&survey.questionnaire, numeric),
+        query,
+        error,
         slug,
-        respondents: report.respondents,
-        tables: tables(&report, &format),
-        min_cell: query.seuil,
     })
+}
+
+/// Every table of the results page as CSV (`;`, decimal comma) or XLSX.
+async fn results_export(
+    state: AppState,
+    viewer: Viewer,
+    slug: String,
+    query: ResultsQuery,
+    xlsx: bool,
+) -> Response {
+    let extension = if xlsx { "xlsx" } else { "csv" };
+    let path = format!("/enquetes/{slug}/resultats.{extension}");
+    let survey = match readable(&state, &viewer, &slug, &path).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let report = match report_for(&state, &survey, &query).await {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            return crate::pages::message(StatusCode::BAD_REQUEST, "Analyse impossible", &[&e]);
+        }
+        Err(r) => return r,
+    };
+    let (content_type, body) = if xlsx {
+        let format = NumberFormat {
+            decimal_comma: false,
+            min_cell: query.seuil,
+        };
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            passerelle_surveys::xlsx::workbook(&tables(&report, &format)),
+        )
+    } else {
+        let format = NumberFormat {
+            decimal_comma: true,
+            min_cell: query.seuil,
+        };
+        (
+            "text/csv; charset=utf-8",
+            passerelle_surveys::render::csv(&report, &format).into_bytes(),
+        )
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{slug}-tableaux.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn results_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(query): Query<ResultsQuery>,
+) -> Response {
+    results_export(state, viewer, slug, query, false).await
+}
+
+async fn results_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(query): Query<ResultsQuery>,
+) -> Response {
+    results_export(state, viewer, slug, query, true).await
 }
 
 async fn responses_csv(

@@ -307,6 +307,20 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/enquetes/{slug}/resultats.csv",
+            format!("/enquetes/{}/resultats.csv", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/resultats.xlsx",
+            format!("/enquetes/{}/resultats.xlsx", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
             "/enquetes/{slug}/reponses.csv",
             format!("/enquetes/{}/reponses.csv", w.survey_a),
             None,

@@ -104,6 +104,73 @@ async fn a_visitor_answers_anonymously_and_the_structure_reads_the_tables() {
         "{}",
         published.body
     );
+    assert!(
+        results.body.contains("<svg class=\"enquete-barre\""),
+        "bars for choices"
+    );
+    // The builders: a crosstab, a comparison, a subgroup.
+    let built = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?lignes=accompagne&colonnes=france_services&mesure=personnes_semaine&groupes=poste&filtre=poste&valeur=conseiller"),
+        None,
+    )
+    .await;
+    assert_eq!(built.status.as_u16(), 200);
+    assert!(
+        built
+            .body
+            .contains("du sous-groupe poste = conseiller : 1."),
+        "{}",
+        built.body
+    );
+    assert!(built.body.contains("Croisement : Vous réalisez"));
+    assert!(
+        built.body.contains("selon Quel est"),
+        "the comparison table"
+    );
+    let wrong = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?filtre=poste&valeur=astronaute"),
+        None,
+    )
+    .await;
+    assert!(
+        wrong
+            .body
+            .contains("Sous-groupe impossible : « astronaute »")
+    );
+    let tables = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats.csv?lignes=accompagne&colonnes=france_services"),
+        None,
+    )
+    .await;
+    assert!(
+        tables.body.contains("Croisement") && tables.body.contains(";"),
+        "{}",
+        tables.body
+    );
+    let book = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats.xlsx"),
+        None,
+    )
+    .await;
+    assert_eq!(book.status.as_u16(), 200);
+    assert!(
+        book.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
     let csv = call(&w.app, &membre, "GET", &format!("{url}/reponses.csv"), None).await;
     assert!(csv.body.starts_with("poste,poste.other,lieux.mairie"));
     assert!(
