@@ -24,6 +24,11 @@ test("a mediator answers the Hub Bretagne questionnaire", async () => {
   await page.getByRole("heading", { level: 1 }).waitFor();
   assert.deepEqual(await seriousViolations(page), []);
 
+  // The browser checks required answers before anything is sent.
+  await page.getByRole("button", { name: "Envoyer mes réponses" }).click();
+  assert.equal(await page.locator("#fiche_de_poste-1").evaluate((el) => el.validity.valueMissing), true);
+  assert.equal(await page.getByText("Merci pour vos réponses").count(), 0);
+
   const why = page.locator("#q-pourquoi_pas");
   const kinds = page.locator("#q-types_accompagnement");
   assert.equal(await why.isVisible(), false, "conditional questions wait for their answer");

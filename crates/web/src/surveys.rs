@@ -63,6 +63,11 @@ pub struct QuestionView {
     pub text: String,
     pub help: String,
     pub required: bool,
+    /// Let the browser insist too: required and unconditional (a
+    /// conditional question may not apply, and without the script it is
+    /// shown anyway). A group of check boxes cannot say "at least one" in
+    /// HTML; the server does.
+    pub browser_required: bool,
     pub kind: &'static str,
     pub choices: Vec<ChoiceView>,
     /// "Autre, précisez": (label, field name, value).
@@ -261,6 +266,7 @@ fn views(
                 text: q.text.clone(),
                 help: q.help.clone().unwrap_or_default(),
                 required: q.required,
+                browser_required: q.required && q.show_if.is_none(),
                 kind: q.kind.name(),
                 choices: Vec::new(),
                 other: None,
