@@ -15,19 +15,16 @@ gives the seed's letters. The individual answers are invented.
 Needs SciPy (for the t distribution); run from the repository root:
     target/survey-venv/bin/python scripts/surveys_fixture_esc.py
 """
-import csv
 import math
-import pathlib
-import random
-import tomllib
 
 from scipy import stats
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-rng = random.Random(2021)
-Q = tomllib.loads((ROOT / "data/surveys/esc-rennes-professionnels.toml").read_text())
-questions = {q["id"]: q for q in Q["questions"]}
+from surveys_fixtures import Fixture
+
 N = 143
+fixture = Fixture("esc-rennes-professionnels", N, 2021)
+rng, rows, questions = fixture.rng, fixture.rows, fixture.questions
+single, multiple, with_sum = fixture.single, fixture.multiple, fixture.with_sum
 SIZES = {"ccas": 50, "cdas": 25, "centre_social": 10}
 
 # Seed 004, tables "selon structure": (CCAS, CDAS, Centre social) means and
@@ -40,33 +37,6 @@ TABLES = {
     "besoins_usagers": ["6.96a 5.64b 6.80a", "6.64a 5.64b 5.90b", "7.00a 5.68b 6.20a", "7.02a 5.80b 7.00a", "7.14a 5.80b 7.60a", "6.90a 5.92b 6.20b", "7.10a 5.68b 6.80a"],
     "connaissance_difficultes": ["6.18a 6.00a 6.80a", "5.62a 4.92a 5.40a", "2.18a 1.84a 1.70a"],
 }
-
-
-def columns():
-    out = []
-    for q in Q["questions"]:
-        if q["type"] == "multiple":
-            out += [f"{q['id']}.{o['code']}" for o in q["options"]]
-        elif q["type"] == "grid":
-            out += [f"{q['id']}.{i['code']}" for i in q["items"]]
-        else:
-            out.append(q["id"])
-    return out
-
-
-rows = [dict.fromkeys(columns(), "") for _ in range(N)]
-
-
-def deal(indices, counts):
-    codes = [c for c, k in counts.items() for _ in range(k)]
-    assert len(codes) == len(indices), (len(codes), len(indices))
-    rng.shuffle(codes)
-    return dict(zip(indices, codes))
-
-
-def single(qid, indices, counts):
-    for i, code in deal(indices, counts).items():
-        rows[i][qid] = code
 
 
 def group(n, mean, spread):
@@ -154,19 +124,8 @@ single("esc", order, {"centre": 8, "gros_chene": 36, "aime_cesaire": 21, "blosne
 single("genre", order[:141], {"homme": 22, "femme": 119})
 single("formation_interne", order[:140], {"oui": 53, "non": 87})
 trained = [i for i in order if rows[i]["formation_interne"] == "oui"]
-counts = {"pleniere": 9, "culture_web": 34, "partenaires": 17, "confiance": 5, "autres_modules": 15}
-chosen = {i: set() for i in trained}
-remaining = dict(counts)
-for i in trained:  # one each first
-    code = rng.choices(list(remaining), weights=list(remaining.values()))[0]
-    chosen[i].add(code)
-    remaining[code] -= 1
-for code, k in remaining.items():
-    for i in rng.sample([i for i in trained if code not in chosen[i]], k):
-        chosen[i].add(code)
-for i, codes in chosen.items():
-    for code in counts:
-        rows[i][f"formations_suivies.{code}"] = "1" if code in codes else "0"
+multiple("formations_suivies", trained, {"pleniere": 9, "culture_web": 34, "partenaires": 17, "confiance": 5,
+                                         "autres_modules": 15})
 single("autres_formations", order[:133], {"oui": 24, "non": 109})
 single("oriente_partenaires", order[:90], {"oui": 78, "non": 12})
 single("espaces_repondent", order[:98], {"oui": 90, "non": 8})
@@ -177,24 +136,9 @@ single("newsletter_lue", [i for i in order if rows[i]["newsletter"] == "oui"], {
 single("maintenir_espaces", order[:98], {"oui": 96, "non": 2})
 
 
-def with_sum(n, lo, hi, total):
-    v = [rng.randint(lo, hi) for _ in range(n)]
-    while sum(v) != total:
-        i = rng.randrange(n)
-        step = 1 if sum(v) < total else -1
-        if lo <= v[i] + step <= hi:
-            v[i] += step
-    return v
-
-
 for i, v in zip(order, with_sum(N, 22, 64, 6110)):  # 42,73 ans
     rows[i]["age"] = str(v)
 for i, v in zip(order, with_sum(N, 0, 12, 709)):  # 4,96 ans dans l'ESC
     rows[i]["anciennete"] = str(v)
 
-out = ROOT / "tests/fixtures/surveys/esc-rennes-professionnels.csv"
-with out.open("w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=columns(), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-print(f"wrote {out.relative_to(ROOT)}; letters not reproducible by a pooled LSD: {unmatched}")
+print(f"wrote {fixture.write('esc-rennes-professionnels.csv')}; letters not reproducible by a pooled LSD: {unmatched}")

@@ -16,79 +16,18 @@ moyen 1818,29 €).
 Standard library only; deterministic (seeded). Run from the repository root:
     python3 scripts/surveys_fixture_hub2023.py
 """
-import csv
 import math
-import pathlib
-import random
-import tomllib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-rng = random.Random(2023)
+from surveys_fixtures import Fixture
+
 N = 178
-Q = tomllib.loads((ROOT / "data/surveys/hub-bretagne-2023.toml").read_text())
-questions = {q["id"]: q for q in Q["questions"]}
-
-
-def columns():
-    out = []
-    for q in Q["questions"]:
-        t = q["type"]
-        if t == "multiple":
-            out += [f"{q['id']}.{o['code']}" for o in q["options"]]
-            if "other" in q:
-                out.append(f"{q['id']}.other")
-        elif t == "grid":
-            out += [f"{q['id']}.{i['code']}" for i in q["items"]]
-        else:
-            out.append(q["id"])
-            if t == "single" and "other" in q:
-                out.append(f"{q['id']}.other")
-    return out
-
-
-rows = [dict.fromkeys(columns(), "") for _ in range(N)]
+fixture = Fixture("hub-bretagne-2023", N, 2023)
+rng, rows = fixture.rng, fixture.rows
+single, multiple, numbers, with_sum = fixture.single, fixture.multiple, fixture.numbers, fixture.with_sum
 
 
 def half_up(x, decimals):
     return math.floor(x * 10 ** decimals + 0.5) / 10 ** decimals
-
-
-def deal(indices, counts):
-    """Single choice: gives each code its count among `indices`."""
-    codes = [code for code, k in counts.items() for _ in range(k)]
-    assert len(codes) == len(indices), (len(codes), len(indices))
-    rng.shuffle(codes)
-    return dict(zip(indices, codes))
-
-
-def single(qid, indices, counts):
-    for i, code in deal(indices, counts).items():
-        rows[i][qid] = code
-
-
-def multiple(qid, indices, counts, exclusive=None):
-    """Multiple choice: every respondent in `indices` ticks at least one
-    option, each option is ticked `counts[code]` times; `exclusive` (a code)
-    is ticked alone."""
-    indices = list(indices)
-    rng.shuffle(indices)
-    chosen = {i: set() for i in indices}
-    if exclusive:
-        alone, indices = indices[: counts[exclusive]], indices[counts[exclusive]:]
-        for i in alone:
-            chosen[i].add(exclusive)
-    remaining = {c: k for c, k in counts.items() if c != exclusive}
-    for i in indices:  # one each first, the most frequent options first
-        code = rng.choices(list(remaining), weights=list(remaining.values()))[0]
-        chosen[i].add(code)
-        remaining[code] -= 1
-    for code, k in remaining.items():
-        free = [i for i in indices if code not in chosen[i]]
-        for i in rng.sample(free, k):
-            chosen[i].add(code)
-    for i, codes in chosen.items():
-        for o in questions[qid]["options"]:
-            rows[i][f"{qid}.{o['code']}"] = "1" if o["code"] in codes else "0"
 
 
 def fit(n, lo, hi, mean, median, std, median_decimals=0):
@@ -131,11 +70,6 @@ def fit(n, lo, hi, mean, median, std, median_decimals=0):
     raise SystemExit(f"no fit for n={n} mean={mean} median={median} std={std}")
 
 
-def numbers(qid, indices, values):
-    for i, v in zip(indices, values):
-        rows[i][qid] = str(v)
-
-
 everyone = list(range(N))
 order = everyone[:]
 rng.shuffle(order)
@@ -163,7 +97,7 @@ grids = {
                          (1.62, 1, 1.87), (1.15, 1, 0.86), (1.23, 1, 1.15), (1.77, 1, 2.01)],
 }
 for qid, targets in grids.items():  # tableaux 5, 6, 9, 12 (n = 155)
-    for item, (mean, median, std) in zip(questions[qid]["items"], targets):
+    for item, (mean, median, std) in zip(fixture.questions[qid]["items"], targets):
         numbers(f"{qid}.{item['code']}", oui, fit(155, 1, 10, mean, median, std))
 numbers("sollicitations_repetees", oui, fit(155, 1, 10, 6.57, 7.0, 2.89, median_decimals=2))  # tableau 7
 numbers("personnes_semaine", oui, fit(155, 0, 120, 9.97, 5.0, 14.44, median_decimals=2))  # tableau 8
@@ -182,17 +116,6 @@ single("niveau_formation", everyone, {"infra_bac": 20, "bac": 50, "bac2": 40, "b
 single("departement", order[:159], {"22": 30, "29": 38, "35": 59, "56": 32})
 
 
-def with_sum(n, lo, hi, total):
-    """n whole numbers in lo..hi adding up to `total`."""
-    v = [rng.randint(lo, hi) for _ in range(n)]
-    while sum(v) != total:
-        i = rng.randrange(n)
-        step = 1 if sum(v) < total else -1
-        if lo <= v[i] + step <= hi:
-            v[i] += step
-    return v
-
-
 numbers("age", everyone, with_sum(N, 21, 63, 7004))  # 39,35 ans
 numbers("salaire", everyone, with_sum(N, 1500, 2600, 323_656))  # 1818,29 €
 conseillers = [i for i in everyone if rows[i]["poste"] == "conseiller"]
@@ -204,10 +127,4 @@ single("premier_mediateur", answering[:90], {"oui": 65, "non": 25})
 single("premier_mediateur", answering[90:], {"oui": 28, "non": 45})
 single("contrat", answering, {"cdd": 104, "cdi": 30, "titulaire": 29})
 
-out = ROOT / "tests/fixtures/surveys/hub-bretagne-2023.csv"
-out.parent.mkdir(parents=True, exist_ok=True)
-with out.open("w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=columns(), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-print(f"wrote {out.relative_to(ROOT)}")
+print(f"wrote {fixture.write('hub-bretagne-2023.csv')}")
