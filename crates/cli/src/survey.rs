@@ -93,6 +93,17 @@ pub enum SurveyCommand {
         #[arg(long)]
         closes: Option<String>,
     },
+    /// Add the responses of a CSV file (one row per respondent, as
+    /// LimeSurvey-like tools export) to a survey: checked whole first, then
+    /// stored in one transaction, or not at all.
+    Import {
+        slug: String,
+        file: PathBuf,
+        /// The day to date them (YYYY-MM-DD; default: today). Keep the
+        /// collection's last day rather than each response's.
+        #[arg(long)]
+        day: Option<String>,
+    },
     /// Write a survey's responses (CSV, as `analyze` reads them).
     Responses {
         slug: String,
@@ -192,7 +203,9 @@ impl SurveyCommand {
     pub fn needs_database(&self) -> bool {
         matches!(
             self,
-            SurveyCommand::Publish { .. } | SurveyCommand::Responses { .. }
+            SurveyCommand::Publish { .. }
+                | SurveyCommand::Responses { .. }
+                | SurveyCommand::Import { .. }
         )
     }
 }
@@ -251,6 +264,24 @@ pub async fn run_stored(
             {
                 out.push_str(&format!("{base}/enquetes/{slug}?invitation={token}\n"));
             }
+        }
+        SurveyCommand::Import { slug, file, day } => {
+            let survey = db
+                .survey_by_slug(&slug)
+                .await?
+                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
+            let responses = read_responses(&survey.questionnaire, &file)?;
+            let day = day.unwrap_or_else(|| passerelle_store::time::now_iso()[..10].to_string());
+            if day.len() != 10 || day.as_bytes()[4] != b'-' || day.as_bytes()[7] != b'-' {
+                bail!("--day {day:?}: expected YYYY-MM-DD");
+            }
+            let n = db
+                .import_survey_responses(&survey, &responses, &day)
+                .await?;
+            out.push_str(&format!(
+                "{}: {n} responses added to {slug}\n",
+                file.display()
+            ));
         }
         SurveyCommand::Responses { slug, output } => {
             let survey = db
@@ -358,7 +389,9 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 templates::names().collect::<Vec<_>>().join(", ")
             ),
         },
-        SurveyCommand::Publish { .. } | SurveyCommand::Responses { .. } => {
+        SurveyCommand::Publish { .. }
+        | SurveyCommand::Responses { .. }
+        | SurveyCommand::Import { .. } => {
             unreachable!("commands using the database go through run_stored")
         }
         SurveyCommand::Check {

@@ -250,4 +250,32 @@ async fn publish_collect_and_export_through_the_database() {
     let csv = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.lines().nth(1).unwrap().starts_with("referent,"));
+
+    // A whole file from elsewhere: refused whole when a row is wrong, else
+    // added in one go.
+    let dir = std::env::temp_dir().join(format!("passerelle-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    std::fs::write(&bad, text.replacen("\nconseiller,", "\nastronaute,", 1)).unwrap();
+    let o = with_db(&["survey", "import", "hub-2023", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("column `poste`"), "{err}");
+    let o = with_db(&[
+        "survey",
+        "import",
+        "hub-2023",
+        &fixture(),
+        "--day",
+        "2023-03-20",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("178 responses added"));
+    let o = with_db(&["survey", "responses", "hub-2023"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        1 + 1 + 178
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

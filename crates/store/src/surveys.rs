@@ -425,6 +425,30 @@ impl Database {
         }
         Ok(out)
     }
+
+    /// Adds the responses of a file already read and checked against the
+    /// survey's questionnaire (`passerelle_surveys::responses::read_csv`),
+    /// in one transaction: all of them or none. They are dated `day`.
+    pub async fn import_survey_responses(
+        &self,
+        survey: &Survey,
+        responses: &Responses,
+        day: &str,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for row in 0..responses.respondents {
+            let answers = serde_json::to_string(&row_cells(&survey.questionnaire, responses, row))
+                .expect("strings serialise");
+            sqlx::query("INSERT INTO survey_responses (survey_id, submitted_on, answers) VALUES ($1, $2, $3)")
+                .bind(survey.id)
+                .bind(day.to_string())
+                .bind(answers)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(responses.respondents)
+    }
 }
 
 /// A survey in a list.
