@@ -178,19 +178,35 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> FisherExact {
     let ln_choose = |n: u64, k: u64| {
         ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
     };
-    let denominator = ln_choose(n, row1);
-    let pmf = |k: u64| (ln_choose(col1, k) + ln_choose(n - col1, row1 - k) - denominator).exp();
+    let observed = (ln_choose(col1, a) + ln_choose(n - col1, row1 - a) - ln_choose(n, row1)).exp();
     let lo = (row1 + col1).saturating_sub(n);
     let hi = row1.min(col1);
-    let observed = pmf(a);
-    let p: f64 = (lo..=hi)
-        .map(pmf)
-        .filter(|&q| q <= observed * (1.0 + 1e-7))
-        .sum();
+    // The other tables' probabilities relative to the observed one, by the
+    // ratio of consecutive hypergeometric terms: a few multiplications each
+    // instead of six log-gammas (1,000 crosstabs of 10,000 respondents
+    // spent most of their time here).
+    let up =
+        |k: u64| ((col1 - k) * (row1 - k)) as f64 / ((k + 1) * (n + k + 1 - col1 - row1)) as f64;
+    let limit = 1.0 + 1e-7;
+    let mut sum = 1.0;
+    let mut relative = 1.0;
+    for k in a..hi {
+        relative *= up(k);
+        if relative <= limit {
+            sum += relative;
+        }
+    }
+    relative = 1.0;
+    for k in (lo..a).rev() {
+        relative /= up(k);
+        if relative <= limit {
+            sum += relative;
+        }
+    }
     let odds_ratio = (a * d) as f64 / (b * c) as f64;
     FisherExact {
         odds_ratio,
-        p: p.min(1.0),
+        p: (observed * sum).min(1.0),
     }
 }
 
