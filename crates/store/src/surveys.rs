@@ -95,7 +95,9 @@ fn today() -> String {
 }
 
 fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
+    // `/enquetes/nouvelle` is the creation page.
+    slug != "nouvelle"
+        && !slug.is_empty()
         && slug.len() <= 80
         && slug
             .chars()

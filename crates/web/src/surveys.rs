@@ -29,6 +29,9 @@ use crate::routes::Route;
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/enquetes", index),
+        Route::get("/enquetes/nouvelle", new_page),
+        Route::post("/enquetes/nouvelle", create),
+        Route::post("/enquetes/{slug}/invitations", invite),
         Route::get("/enquetes/{slug}", form_page),
         Route::post("/enquetes/{slug}", submit),
         Route::get("/enquetes/{slug}/resultats", results_page),
@@ -114,6 +117,8 @@ pub struct IndexPage {
     pub signed_in: bool,
     pub surveys: Vec<SurveySummary>,
     pub templates: Vec<(&'static str, String)>,
+    /// May put surveys online (gestionnaire somewhere).
+    pub can_create: bool,
 }
 
 /// What Enquêtes offers, and the surveys of the viewer's structures.
@@ -136,6 +141,187 @@ async fn index(State(state): State<AppState>, viewer: Viewer) -> Response {
         signed_in: viewer.person.is_some(),
         surveys,
         templates,
+        can_create: !managed_structures(&viewer).is_empty(),
+    })
+}
+
+/// (id, name) of the structures whose surveys the viewer manages.
+fn managed_structures(viewer: &Viewer) -> Vec<(i64, String)> {
+    viewer
+        .memberships
+        .iter()
+        .filter(|m| m.role == passerelle_accounts::Role::Gestionnaire || viewer.is_admin())
+        .map(|m| (m.structure_id, m.structure_nom.clone()))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "enquete_nouvelle.html")]
+pub struct NewPage {
+    pub chrome: Chrome,
+    pub crumbs: Vec<Crumb>,
+    pub structures: Vec<(i64, String)>,
+    pub templates: Vec<(&'static str, String)>,
+    pub fields: BTreeMap<String, String>,
+    pub selected_structure: String,
+    pub errors: Vec<String>,
+}
+
+fn new_form(viewer: &Viewer, fields: BTreeMap<String, String>, errors: Vec<String>) -> NewPage {
+    NewPage {
+        chrome: Chrome::new("/enquetes", viewer),
+        crumbs: crumbs(&[("Enquêtes", "/enquetes")], "Nouvelle enquête"),
+        structures: managed_structures(viewer),
+        templates: passerelle_surveys::templates::names()
+            .filter_map(|name| {
+                passerelle_surveys::templates::load(name)
+                    .and_then(Result::ok)
+                    .map(|q| (name, q.title))
+            })
+            .collect(),
+        selected_structure: fields.get("structure").cloned().unwrap_or_default(),
+        fields,
+        errors,
+    }
+}
+
+async fn new_page(viewer: Viewer) -> Response {
+    if viewer.person.is_none() {
+        return page_denial(
+            passerelle_accounts::policy::Denial::SignInRequired,
+            "/enquetes/nouvelle",
+        );
+    }
+    if managed_structures(&viewer).is_empty() {
+        return crate::pages::forbidden();
+    }
+    render(&new_form(&viewer, BTreeMap::new(), Vec::new()))
+}
+
+/// Puts a questionnaire online for a structure the viewer manages.
+async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form_data: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(fields)) = form_data else {
+        return crate::pages::forbidden_form("Formulaire incomplet.");
+    };
+    let fields: BTreeMap<String, String> = fields
+        .into_iter()
+        .filter(|(k, _)| k != "_csrf")
+        .map(|(k, v)| (k, v.trim().to_string()))
+        .collect();
+    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+    let structure_id: i64 = get("structure").parse().unwrap_or(0);
+    let structure = match state.db.structure(structure_id).await {
+        Ok(s) => s,
+        Err(e) => return storage_failure(e),
+    };
+    let allowed = structure
+        .as_ref()
+        .map(|s| viewer.authorize(Action::ManageSurveys(&s.policy_ref())));
+    match allowed {
+        Some(Ok(())) => {}
+        Some(Err(denial)) => return page_denial(denial, "/enquetes/nouvelle"),
+        None if viewer.person.is_none() => {
+            return page_denial(
+                passerelle_accounts::policy::Denial::SignInRequired,
+                "/enquetes/nouvelle",
+            );
+        }
+        None => return crate::pages::forbidden(),
+    }
+    let text = match passerelle_surveys::templates::text(get("modele")) {
+        Some(text) => text.to_string(),
+        None => get("questionnaire").to_string(),
+    };
+    let day = |k: &str| (!get(k).is_empty()).then(|| get(k));
+    let created = state
+        .db
+        .create_survey(&passerelle_store::surveys::NewSurvey {
+            slug: get("adresse"),
+            structure_id,
+            questionnaire: &text,
+            access: if get("acces") == "invitation" {
+                Access::Invitation
+            } else {
+                Access::Open
+            },
+            opens_on: day("ouverture"),
+            closes_on: day("cloture"),
+        })
+        .await;
+    match created {
+        Ok(Ok(_)) => {
+            axum::response::Redirect::to(&format!("/enquetes/{}/resultats", get("adresse")))
+                .into_response()
+        }
+        Ok(Err(refusal)) => {
+            let page = new_form(&viewer, fields.clone(), vec![refusal.0]);
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(e) => storage_failure(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "enquete_invitations.html")]
+pub struct InvitationsPage {
+    pub chrome: Chrome,
+    pub crumbs: Vec<Crumb>,
+    pub title: String,
+    pub links: Vec<String>,
+}
+
+/// Creates invitations to a survey and shows their links, once.
+async fn invite(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    form_data: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let path = format!("/enquetes/{slug}/resultats");
+    let survey = match load(&state, &slug).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let structure = match state.db.structure(survey.structure_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return crate::pages::missing(),
+        Err(e) => return storage_failure(e),
+    };
+    if let Err(denial) = viewer.authorize(Action::ManageSurveys(&structure.policy_ref())) {
+        return page_denial(denial, &path);
+    }
+    let Ok(axum::Form(fields)) = form_data else {
+        return crate::pages::forbidden_form("Formulaire incomplet.");
+    };
+    let count = fields
+        .iter()
+        .find(|(k, _)| k == "nombre")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=5000).contains(n));
+    let Some(count) = count else {
+        return crate::pages::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invitations",
+            &["Indiquez un nombre d’invitations entre 1 et 5 000."],
+        );
+    };
+    let tokens = match state.db.create_survey_invitations(survey.id, count).await {
+        Ok(t) => t,
+        Err(e) => return storage_failure(e),
+    };
+    let base = state.config.public_url.trim_end_matches('/').to_string();
+    render(&InvitationsPage {
+        chrome: Chrome::new("/enquetes", &viewer),
+        crumbs: crumbs(&[(&survey.title, &path)], "Invitations"),
+        title: survey.title.clone(),
+        links: tokens
+            .iter()
+            .map(|t| format!("{base}/enquetes/{slug}?invitation={t}"))
+            .collect(),
     })
 }
 
@@ -162,6 +348,8 @@ pub struct ResultsPage {
     pub categorical: Vec<(String, String)>,
     pub numeric: Vec<(String, String)>,
     pub error: Option<String>,
+    /// Gestionnaires create invitations from here.
+    pub can_manage: bool,
 }
 
 /// A table with, per row, the length of its bar (0–100) when it has one:
@@ -733,7 +921,15 @@ async fn results_page(
         Err(r) => return r,
     };
     let (categorical, numeric) = variables(&survey.questionnaire);
+    let can_manage = match state.db.structure(survey.structure_id).await {
+        Ok(Some(s)) => viewer
+            .authorize(Action::ManageSurveys(&s.policy_ref()))
+            .is_ok(),
+        Ok(None) => false,
+        Err(e) => return storage_failure(e),
+    };
     render(&ResultsPage {
+        can_manage,
         chrome: Chrome::new("/enquetes", &viewer),
         crumbs: crumbs(
             &[(&survey.title, &format!("/enquetes/{slug}"))],

@@ -283,6 +283,29 @@ fn cases(w: &World) -> Vec<Case> {
         case("GET", "/orientations", "/orientations".into(), None, public),
         case("GET", "/diagnostic", "/diagnostic".into(), None, public),
         case("GET", "/enquetes", "/enquetes".into(), None, public),
+        case(
+            "GET",
+            "/enquetes/nouvelle",
+            "/enquetes/nouvelle".into(),
+            None,
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/enquetes/nouvelle",
+            "/enquetes/nouvelle".into(),
+            Some(Box::leak(
+                format!("structure={a}&adresse=pirate&modele=hub-bretagne-2023").into_boxed_str(),
+            )),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/invitations",
+            format!("/enquetes/{}/invitations", w.survey_a),
+            Some("nombre=3"),
+            structure_a,
+        ),
         // A survey's form is public; its results are A's.
         case(
             "GET",

@@ -261,3 +261,79 @@ async fn drafts_resume_and_invitations_serve_once() {
     let unknown = call(&w.app, &anonymous, "GET", "/enquetes/inconnue", None).await;
     assert_eq!(unknown.status.as_u16(), 404);
 }
+
+#[tokio::test]
+async fn gestionnaires_put_surveys_online_and_invite() {
+    let w = world().await;
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let page = call(&w.app, &gestionnaire, "GET", "/enquetes/nouvelle", None).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.body.contains("CCAS de Quimper"));
+    let bad = format!(
+        "structure={}&modele=&questionnaire=id+%3D+%22x%22&adresse=essai&acces=ouvert",
+        w.a
+    );
+    let refused = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        "/enquetes/nouvelle",
+        Some(&bad),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("line 1"), "{}", refused.body);
+    let good = format!(
+        "structure={}&modele=esc-rennes-professionnels&adresse=esc-2021&acces=invitation&ouverture=&cloture=",
+        w.a
+    );
+    let created = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        "/enquetes/nouvelle",
+        Some(&good),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 303, "{}", created.body);
+    assert_eq!(created.headers["location"], "/enquetes/esc-2021/resultats");
+    let results = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        "/enquetes/esc-2021/resultats",
+        None,
+    )
+    .await;
+    assert!(results.body.contains("Créer les invitations"));
+    let invited = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        "/enquetes/esc-2021/invitations",
+        Some("nombre=2"),
+    )
+    .await;
+    assert_eq!(invited.status.as_u16(), 200);
+    assert_eq!(
+        invited
+            .body
+            .matches("/enquetes/esc-2021?invitation=")
+            .count(),
+        2
+    );
+    // A member reads the results but does not manage the survey.
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let results = call(&w.app, &membre, "GET", "/enquetes/esc-2021/resultats", None).await;
+    assert_eq!(results.status.as_u16(), 200);
+    assert!(!results.body.contains("Créer les invitations"));
+    let denied = call(
+        &w.app,
+        &membre,
+        "POST",
+        "/enquetes/esc-2021/invitations",
+        Some("nombre=2"),
+    )
+    .await;
+    assert_eq!(denied.status.as_u16(), 403);
+}
