@@ -8,7 +8,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use passerelle_store::Database;
 use passerelle_store::surveys::{Access, NewSurvey};
-use passerelle_surveys::analysis::{Options, analyze, subgroup};
+use passerelle_surveys::analysis::{
+    Options, analyze, manova_formula, regression_formula, subgroup,
+};
 use passerelle_surveys::render::{self, NumberFormat};
 use passerelle_surveys::responses::{columns_of, read_csv};
 use passerelle_surveys::{Questionnaire, templates, xlsx};
@@ -151,37 +153,6 @@ fn pair(text: &str, flag: &str) -> Result<(String, String)> {
         }
         _ => bail!("--{flag} {text:?}: expected two variables separated by a comma"),
     }
-}
-
-/// "A+B~C+D" → ([A, B], [C, D]); `--regress` takes one variable on the
-/// left, `--manova` one on the right.
-fn formula(text: &str, flag: &str) -> Result<(Vec<String>, Vec<String>)> {
-    let terms = |side: &str| -> Vec<String> {
-        side.split('+')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    let (left, right) = text
-        .split_once('~')
-        .map(|(l, r)| (terms(l), terms(r)))
-        .unwrap_or_default();
-    let ok = match flag {
-        "regress" => left.len() == 1 && !right.is_empty(),
-        _ => !left.is_empty() && right.len() == 1,
-    };
-    if !ok {
-        bail!(
-            "--{flag} {text:?}: expected {}",
-            if flag == "regress" {
-                "Y~X1+X2"
-            } else {
-                "Y1+Y2~GROUPS"
-            }
-        );
-    }
-    Ok((left, right))
 }
 
 fn read_responses(
@@ -338,13 +309,11 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                     .collect::<Result<_>>()?,
                 regress: regress
                     .iter()
-                    .map(|f| formula(f, "regress"))
-                    .map(|r| r.map(|(mut y, x)| (y.remove(0), x)))
+                    .map(|f| regression_formula(f).map_err(|e| anyhow!("--regress {e}")))
                     .collect::<Result<_>>()?,
                 manova: manova
                     .iter()
-                    .map(|f| formula(f, "manova"))
-                    .map(|r| r.map(|(ys, mut g)| (ys, g.remove(0))))
+                    .map(|f| manova_formula(f).map_err(|e| anyhow!("--manova {e}")))
                     .collect::<Result<_>>()?,
                 alpha,
             };

@@ -945,3 +945,53 @@ pub fn subgroup(
         .collect();
     Ok(r.select(&rows))
 }
+
+/// Splits a formula "A+B~C+D" into its two sides' variables.
+fn sides(text: &str) -> (Vec<String>, Vec<String>) {
+    let terms = |side: &str| -> Vec<String> {
+        side.split('+')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    text.split_once('~')
+        .map(|(l, r)| (terms(l), terms(r)))
+        .unwrap_or_default()
+}
+
+/// A regression written "Y~X1+X2".
+pub fn regression_formula(text: &str) -> Result<(String, Vec<String>), String> {
+    match sides(text) {
+        (mut y, x) if y.len() == 1 && !x.is_empty() => Ok((y.remove(0), x)),
+        _ => Err(format!("{text:?}: expected Y~X1+X2")),
+    }
+}
+
+/// A MANOVA written "Y1+Y2+Y3~GROUPS".
+pub fn manova_formula(text: &str) -> Result<(Vec<String>, String), String> {
+    match sides(text) {
+        (ys, mut g) if !ys.is_empty() && g.len() == 1 => Ok((ys, g.remove(0))),
+        _ => Err(format!("{text:?}: expected Y1+Y2~GROUPS")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas() {
+        assert_eq!(
+            regression_formula("y ~ a + b.c"),
+            Ok(("y".to_string(), vec!["a".to_string(), "b.c".to_string()]))
+        );
+        assert!(regression_formula("y+z~a").is_err());
+        assert!(regression_formula("y").is_err());
+        assert_eq!(
+            manova_formula("y1+y2~g"),
+            Ok((vec!["y1".to_string(), "y2".to_string()], "g".to_string()))
+        );
+        assert!(manova_formula("y1~g+h").is_err());
+    }
+}

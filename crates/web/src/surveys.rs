@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use passerelle_accounts::policy::Action;
 use passerelle_accounts::secret::hash_secret;
 use passerelle_store::surveys::{Access, Rejection, Survey, SurveySummary};
-use passerelle_surveys::analysis::{Options, Report, analyze, subgroup, variables};
+use passerelle_surveys::analysis::{
+    Options, Report, analyze, manova_formula, regression_formula, subgroup, variables,
+};
 use passerelle_surveys::questionnaire::{Kind, OTHER, Question, Test, presentation_order};
 use passerelle_surveys::render::{NumberFormat, Table, tables};
 use serde::Deserialize;
@@ -785,6 +787,11 @@ pub struct ResultsQuery {
     pub mesure: String,
     #[serde(default)]
     pub groupes: String,
+    /// A regression "Y~X1+X2" and a MANOVA "Y1+Y2~G".
+    #[serde(default)]
+    pub regression: String,
+    #[serde(default)]
+    pub manova: String,
     /// Subgroup: a categorical variable and one of its codes.
     #[serde(default)]
     pub filtre: String,
@@ -826,6 +833,28 @@ async fn report_for(
         options
             .compare
             .push((query.mesure.clone(), query.groupes.clone()));
+    }
+    if !query.regression.trim().is_empty() {
+        match regression_formula(&query.regression) {
+            Ok(r) => options.regress.push(r),
+            Err(_) => {
+                return Ok(Err(
+                    "Régression : écrivez-la Y~X1+X2 (noms de variables des listes ci-dessus)."
+                        .into(),
+                ));
+            }
+        }
+    }
+    if !query.manova.trim().is_empty() {
+        match manova_formula(&query.manova) {
+            Ok(m) => options.manova.push(m),
+            Err(_) => {
+                return Ok(Err(
+                    "MANOVA : écrivez-la Y1+Y2~GROUPES (noms de variables des listes ci-dessus)."
+                        .into(),
+                ));
+            }
+        }
     }
     Ok(analyze(q, &responses, &options))
 }

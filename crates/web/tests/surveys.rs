@@ -130,6 +130,26 @@ async fn a_visitor_answers_anonymously_and_the_structure_reads_the_tables() {
         built.body.contains("selon Quel est"),
         "the comparison table"
     );
+    let models = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?regression=personnes_semaine~age%2Blieux.mairie&manova=sites_web.caf%2Bpersonnes_semaine~poste"),
+        None,
+    )
+    .await;
+    assert!(
+        models
+            .body
+            .contains("Régression linéaire : personnes_semaine ~ age + lieux.mairie"),
+        "{}",
+        models.body
+    );
+    assert!(
+        models
+            .body
+            .contains("MANOVA : sites_web.caf, personnes_semaine selon poste")
+    );
     let wrong = call(
         &w.app,
         &membre,
