@@ -122,6 +122,10 @@ pub enum Action<'a> {
     /// Invite, change roles, end memberships.
     ManageMembers(&'a StructureRef),
     ManageApiTokens(&'a StructureRef),
+    /// Put a structure's surveys online and invite respondents: its
+    /// gestionnaires (its members and coordinators read the results, as
+    /// `ViewStructure`).
+    ManageSurveys(&'a StructureRef),
     /// Give this role in the structure (invitation or role change):
     /// gestionnaires grant membre and gestionnaire; only admins grant the
     /// instance-wide roles.
@@ -286,7 +290,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                 Denial::NotFound
             },
         ),
-        Action::ManageMembers(s) | Action::ManageApiTokens(s) | Action::GrantRole(s, _) => {
+        Action::ManageMembers(s)
+        | Action::ManageApiTokens(s)
+        | Action::ManageSurveys(s)
+        | Action::GrantRole(s, _) => {
             if actor.roles_in(s.id).any(|r| r == Role::Gestionnaire) {
                 Ok(())
             } else if can_view(actor, s) {
@@ -516,6 +523,16 @@ mod tests {
         assert_eq!(
             authorize(&gestionnaire, Action::ManageApiTokens(&s)),
             Ok(())
+        );
+        assert_eq!(authorize(&gestionnaire, Action::ManageSurveys(&s)), Ok(()));
+        assert_eq!(
+            authorize(&membre, Action::ManageSurveys(&s)),
+            Err(Denial::Forbidden)
+        );
+        let elsewhere = person(vec![member(2, Role::Gestionnaire)]);
+        assert_eq!(
+            authorize(&elsewhere, Action::ManageSurveys(&s)),
+            Err(Denial::NotFound)
         );
         assert_eq!(
             authorize(&gestionnaire, Action::ViewAuditTrail),

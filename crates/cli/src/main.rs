@@ -17,6 +17,8 @@ use passerelle_territory::parse_reference_file;
 use passerelle_web::mailer::SmtpConfig;
 use passerelle_web::{AppState, Assets, WebConfig};
 
+mod survey;
+
 /// Passerelle: the information system of a territory's digital-inclusion
 /// ecosystem (help places, mediators' activity, referrals, needs diagnostic,
 /// surveys), on the official territorial reference.
@@ -77,6 +79,9 @@ enum Command {
     /// Orientations: the deadlines job, also run hourly by `serve`.
     #[command(subcommand)]
     Referrals(ReferralsCommand),
+    /// Questionnaires and the analysis of their responses (no database).
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
 }
 
 #[derive(Subcommand)]
@@ -305,6 +310,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Survey(command) = &cli.command
+        && !command.needs_database()
+    {
+        let Command::Survey(command) = cli.command else {
+            unreachable!("matched above")
+        };
+        let mut out = String::new();
+        let result = survey::run(command, &mut out);
+        print_ignoring_closed_pipe(&out)?;
+        return result;
+    }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
     match cli.command {
@@ -346,6 +362,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Diagnostic(args) => {
             let mut out = String::new();
             let result = diagnostic::run(&db, args, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+        Command::Survey(command) => {
+            let mut out = String::new();
+            let result = survey::run_stored(&db, command, public_url.as_deref(), &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod places;
 pub mod referents;
 pub mod referrals;
+pub mod surveys;
 pub mod territories;
 pub mod testing;
 pub mod time;

@@ -21,6 +21,7 @@ mod places;
 mod referents;
 mod referrals;
 mod routes;
+mod surveys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -151,6 +152,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
+    all.extend(surveys::routes());
     all
 }
 

@@ -80,7 +80,7 @@ pub const NAVIGATION: [NavItem; 6] = [
         path: "/enquetes",
         label: "Enquêtes",
         summary: "Questionnaires, collecte anonyme et statistiques des chercheurs : tris à plat, tableaux croisés, tests.",
-        available: false,
+        available: true,
     },
     NavItem {
         path: "/territoires",

@@ -57,6 +57,9 @@ pub struct World {
     /// from A to A.
     pub referent_a: i64,
     pub request_a: i64,
+    /// A's survey (the Hub Bretagne 2023 questionnaire, open link, no
+    /// dates): its slug.
+    pub survey_a: &'static str,
 }
 
 pub async fn world() -> World {
@@ -249,6 +252,18 @@ pub async fn world() -> World {
         .execute(db.pool())
         .await
         .unwrap();
+    let survey_a = "enquete-a";
+    db.create_survey(&passerelle_store::surveys::NewSurvey {
+        slug: survey_a,
+        structure_id: a,
+        questionnaire: passerelle_surveys::templates::text("hub-bretagne-2023").unwrap(),
+        access: passerelle_store::surveys::Access::Open,
+        opens_on: None,
+        closes_on: None,
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -275,6 +290,7 @@ pub async fn world() -> World {
         referral_a,
         referent_a,
         request_a,
+        survey_a,
     }
 }
 
