@@ -334,7 +334,8 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                         decimal_comma: false,
                         min_cell,
                     },
-                )),
+                ))
+                .context("cannot write the workbook")?,
             };
             match output {
                 Some(path) => std::fs::write(&path, bytes)

@@ -1007,7 +1007,14 @@ async fn results_export(
         };
         (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            passerelle_surveys::xlsx::workbook(&tables(&report, &format)),
+            match passerelle_surveys::xlsx::workbook(&tables(&report, &format)) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::error!("XLSX export: {e}");
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "Export impossible")
+                        .into_response();
+                }
+            },
         )
     } else {
         let format = NumberFormat {
