@@ -510,6 +510,15 @@ async fn purge_hourly(db: Database) {
             Ok(n) => tracing::info!("purged {n} expired sessions and links"),
             Err(e) => tracing::error!("purging expired sessions: {e}"),
         }
+        // Unfinished survey answers are kept 30 days after their last save.
+        let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
+            .date_naive()
+            .to_string();
+        match db.purge_survey_drafts(&cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
+            Err(e) => tracing::error!("purging survey drafts: {e}"),
+        }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }

@@ -383,6 +383,17 @@ impl Database {
             .map_err(|e| StoreError::Corrupt(format!("survey draft: {e}")))
     }
 
+    /// Forgets drafts last saved before `before` (a day, `YYYY-MM-DD`):
+    /// unfinished answers do not stay behind a link for ever. Returns how
+    /// many went.
+    pub async fn purge_survey_drafts(&self, before: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM survey_drafts WHERE saved_on < $1")
+            .bind(before.to_string())
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+
     /// Forgets a draft (once its response is stored: the answers should
     /// not stay behind a link).
     pub async fn delete_survey_draft(

@@ -176,6 +176,11 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
     let draft = db.survey_draft(&s, &token).await.unwrap().unwrap();
     assert_eq!(draft["poste"], "animateur");
     assert_eq!(db.survey_draft(&s, "inconnu").await.unwrap(), None);
+    // Drafts older than the cut-off day go, the others stay.
+    assert_eq!(db.purge_survey_drafts("2000-01-01").await.unwrap(), 0);
+    assert!(db.survey_draft(&s, &token).await.unwrap().is_some());
+    assert_eq!(db.purge_survey_drafts("2999-01-01").await.unwrap(), 1);
+    assert_eq!(db.survey_draft(&s, &token).await.unwrap(), None);
 
     let new = |slug: &'static str, questionnaire: &'static str| NewSurvey {
         slug,
