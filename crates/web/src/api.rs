@@ -28,7 +28,8 @@ use crate::routes::Route;
     ),
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
-        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::activities::api_record
+        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::activities::api_record,
+        crate::diagnostic::api_portrait
     ),
     components(schemas(
         crate::places::PlaceOut, crate::places::ImportAnswer, crate::activities::RecordAnswer,
@@ -40,6 +41,7 @@ use crate::routes::Route;
         (name = "comptes", description = "Structures and their members; needs a session or an API token"),
         (name = "lieux", description = "Help places in the national standard of digital-mediation places"),
         (name = "activites", description = "Mediators' anonymous activity records"),
+        (name = "diagnostic", description = "The PORTREA portrait of a territory: needs against the offer of help"),
     ),
     modifiers(&BearerAuth)
 )]

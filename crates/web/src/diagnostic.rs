@@ -35,11 +35,12 @@ pub fn routes() -> Vec<Route> {
         Route::get("/diagnostic/rapport.xlsx", workbook),
         Route::get("/diagnostic/communes.geojson", communes_geojson),
         Route::get("/diagnostic/lieux.geojson", places_geojson),
+        Route::get("/api/v1/diagnostic", api_portrait),
     ]
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Params {
+pub(crate) struct Params {
     territoire: Option<String>,
     /// An INSEE commune code, which wins over `territoire`.
     commune: Option<String>,
@@ -729,6 +730,28 @@ async fn export_with(
                 .into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+/// The portrait of a territory as JSON: needs, offer, access per service,
+/// sub-territories, comparison, priorities (the same object as
+/// `passerelle diagnostic --format json`; fields in `docs/diagnostic.md`).
+#[utoipa::path(get, path = "/api/v1/diagnostic", tag = "diagnostic",
+    params(
+        ("territoire" = Option<String>, Query, description = "commune:<INSEE>, epci:<SIREN>, dep:<code>, reg:<code> or communes:<INSEE>,<INSEE>…; default the région"),
+        ("commune" = Option<String>, Query, description = "An INSEE commune code (wins over territoire)"),
+        ("service" = Option<String>, Query, description = "A service of the national standard: access is computed for it"),
+        ("poids" = Option<String>, Query, description = "Priority weights, e.g. fragilite=2,offre=1")
+    ),
+    responses((status = 200, description = "The portrait", body = Object), (status = 400, body = crate::error::ErrorBody)))]
+pub(crate) async fn api_portrait(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, crate::error::ApiError> {
+    let loaded = load(&state).await?;
+    match portrait(&state, &loaded, &params).await {
+        Ok((p, _)) => Ok(axum::Json(p).into_response()),
+        Err(e) => Err(crate::error::ApiError::bad_request(e)),
     }
 }
 

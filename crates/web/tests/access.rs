@@ -317,6 +317,13 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/api/v1/diagnostic",
+            "/api/v1/diagnostic?territoire=epci:200068120".into(),
+            None,
+            [200, 200, 200],
+        ),
+        case(
+            "GET",
             "/referents",
             "/referents".into(),
             None,

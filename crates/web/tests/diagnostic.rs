@@ -169,3 +169,35 @@ async fn exports_give_every_commune_and_bad_requests_say_why() {
     let service = call(&w.app, &anon, "GET", "/diagnostic?service=Jardinage", None).await;
     assert!(service.body.contains("ne fait pas partie du standard"));
 }
+
+#[tokio::test]
+async fn the_portrait_as_json_in_the_api() {
+    let w = common::world().await;
+    let client = common::Client::anonymous();
+    let ok = common::call(
+        &w.app,
+        &client,
+        "GET",
+        "/api/v1/diagnostic?territoire=epci:200068120&service=Aide+aux+d%C3%A9marches+administratives",
+        None,
+    )
+    .await;
+    assert_eq!(ok.status.as_u16(), 200, "{}", ok.body);
+    let json: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
+    assert_eq!(
+        json["territory"],
+        "epci:200068120",
+        "{}",
+        &ok.body[..200.min(ok.body.len())]
+    );
+    let bad = common::call(
+        &w.app,
+        &client,
+        "GET",
+        "/api/v1/diagnostic?territoire=nulle-part",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 400);
+    assert!(bad.body.contains("\"error\""), "{}", bad.body);
+}
