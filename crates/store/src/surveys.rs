@@ -383,6 +383,18 @@ impl Database {
             .map_err(|e| StoreError::Corrupt(format!("survey draft: {e}")))
     }
 
+    /// Closes a survey from today: its last day becomes yesterday (or its
+    /// opening day, if it opened today), so no more responses come in.
+    pub async fn close_survey(&self, survey: &Survey) -> Result<(), StoreError> {
+        let yesterday = crate::time::iso_in(-86_400)[..10].to_string();
+        sqlx::query("UPDATE surveys SET closes_on = $1, opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END WHERE id = $2")
+            .bind(yesterday)
+            .bind(survey.id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Forgets drafts last saved before `before` (a day, `YYYY-MM-DD`):
     /// unfinished answers do not stay behind a link for ever. Returns how
     /// many went.

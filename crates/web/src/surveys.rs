@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use passerelle_accounts::policy::Action;
 use passerelle_accounts::secret::hash_secret;
 use passerelle_store::surveys::{Access, Rejection, Survey, SurveySummary};
@@ -34,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/enquetes/nouvelle", new_page),
         Route::post("/enquetes/nouvelle", create),
         Route::post("/enquetes/{slug}/invitations", invite),
+        Route::post("/enquetes/{slug}/cloture", close),
         Route::get("/enquetes/{slug}", form_page),
         Route::post("/enquetes/{slug}", submit),
         Route::get("/enquetes/{slug}/resultats", results_page),
@@ -277,6 +278,31 @@ pub struct InvitationsPage {
 }
 
 /// Creates invitations to a survey and shows their links, once.
+/// Closes the survey now (its gestionnaires): the form says it is closed.
+async fn close(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> Response {
+    let path = format!("/enquetes/{slug}/resultats");
+    let survey = match load(&state, &slug).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let structure = match state.db.structure(survey.structure_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return crate::pages::missing(),
+        Err(e) => return storage_failure(e),
+    };
+    if let Err(denial) = viewer.authorize(Action::ManageSurveys(&structure.policy_ref())) {
+        return page_denial(denial, &path);
+    }
+    match state.db.close_survey(&survey).await {
+        Ok(()) => Redirect::to(&path).into_response(),
+        Err(e) => storage_failure(e),
+    }
+}
+
 async fn invite(
     State(state): State<AppState>,
     viewer: Viewer,

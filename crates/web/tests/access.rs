@@ -487,6 +487,13 @@ fn cases(w: &World) -> Vec<Case> {
             Some("nombre=3"),
             structure_a,
         ),
+        case(
+            "POST",
+            "/enquetes/{slug}/cloture",
+            format!("/enquetes/{}/cloture", w.survey_a),
+            Some(""),
+            structure_a,
+        ),
         // A survey's form is public; its results are A's.
         case(
             "GET",

@@ -357,3 +357,31 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     .await;
     assert_eq!(denied.status.as_u16(), 403);
 }
+
+#[tokio::test]
+async fn a_gestionnaire_closes_the_survey_and_the_form_says_so() {
+    let w = world().await;
+    let url = format!("/enquetes/{}", w.survey_a);
+    let anyone = Client::anonymous();
+    let open = call(&w.app, &anyone, "GET", &url, None).await;
+    assert!(!open.body.contains("n’accepte pas de réponse"));
+    let member = Client::signed_in(&w.db, w.membre_a).await;
+    let refused = call(&w.app, &member, "POST", &format!("{url}/cloture"), Some("")).await;
+    assert_eq!(refused.status.as_u16(), 403, "gestionnaires only");
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let closed = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("{url}/cloture"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(closed.status.as_u16(), 303);
+    let after = call(&w.app, &anyone, "GET", &url, None).await;
+    assert!(
+        after.body.contains("n’accepte pas de réponse"),
+        "{}",
+        after.body
+    );
+}
