@@ -17,7 +17,11 @@ data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 export PASSERELLE_DATA_DIR=$data DATABASE_URL=
 $bin activities generate --n "$n" --seed 42 --year 2025 --output "$data/activites.csv" 2>/dev/null
-/usr/bin/time -f "%e %M" -o "$data/time.txt" $bin activities import "$data/activites.csv" >/dev/null 2>&1
+if ! /usr/bin/time -f "%e %M" -o "$data/time.txt" $bin activities import "$data/activites.csv" >"$data/import.log" 2>&1; then
+  echo "bench/activities.sh: the import failed (a full disk?):" >&2
+  tail -n 5 "$data/import.log" >&2
+  exit 1
+fi
 read -r seconds rss_kb < "$data/time.txt"
 rate=$(awk -v n="$n" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
 echo "passerelle import (SQLite, one transaction, roll-ups included): $n records in ${seconds} s = ${rate} records/s, peak RSS $((rss_kb / 1024)) MiB"
