@@ -196,19 +196,32 @@ pub fn render(template: &impl Template) -> Response {
 /// What a page handler answers when the database fails.
 pub fn storage_failure(error: passerelle_store::StoreError) -> Response {
     tracing::error!("storage error: {error}");
-    let page = MessagePage {
-        chrome: Chrome::anonymous(),
-        heading: "Erreur du serveur".into(),
-        paragraphs: vec!["La base de données n’a pas répondu. Réessayez dans un instant ; si le problème persiste, prévenez l’administrateur de cette instance.".into()],
-    };
-    (StatusCode::INTERNAL_SERVER_ERROR, render(&page)).into_response()
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Erreur du serveur",
+        &[
+            "La base de données n’a pas répondu. Réessayez dans un instant ; si le problème persiste, prévenez l’administrateur de cette instance.",
+        ],
+    )
 }
 
 pub fn message(status: StatusCode, heading: &str, paragraphs: &[&str]) -> Response {
+    message_back(status, heading, paragraphs, ("/", "Retour à l’accueil"))
+}
+
+/// The same, with the way back to where the person came from.
+pub fn message_back(
+    status: StatusCode,
+    heading: &str,
+    paragraphs: &[&str],
+    (back, back_label): (&str, &str),
+) -> Response {
     let page = MessagePage {
         chrome: Chrome::anonymous(),
         heading: heading.into(),
         paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+        back: back.into(),
+        back_label: back_label.into(),
     };
     (status, render(&page)).into_response()
 }
@@ -235,12 +248,7 @@ pub fn forbidden_form(why: &str) -> Response {
 }
 
 fn page_not_found(what: String) -> Response {
-    let page = MessagePage {
-        chrome: Chrome::anonymous(),
-        heading: "Page introuvable".into(),
-        paragraphs: vec![what],
-    };
-    (StatusCode::NOT_FOUND, render(&page)).into_response()
+    message(StatusCode::NOT_FOUND, "Page introuvable", &[&what])
 }
 
 pub async fn not_found() -> Response {
@@ -253,6 +261,8 @@ struct MessagePage {
     chrome: Chrome,
     heading: String,
     paragraphs: Vec<String>,
+    back: String,
+    back_label: String,
 }
 
 #[derive(Template)]
@@ -283,6 +293,8 @@ async fn accessibility(viewer: Viewer) -> Response {
             "État de conformité : non conforme. Aucun audit n’a encore été réalisé. Les pages utilisent le système de design de l’État (DSFR), fonctionnent sans JavaScript et au clavier, et sont testées dans un navigateur à chaque modification.".into(),
             "Si vous ne parvenez pas à accéder à un contenu ou à un service, contactez l’administrateur de cette instance pour être orienté vers une alternative accessible.".into(),
         ],
+        back: "/".into(),
+        back_label: "Retour à l’accueil".into(),
     })
 }
 

@@ -599,21 +599,14 @@ async fn detail(
     result.unwrap_or_else(|r| r)
 }
 
+/// An action not taken, and why, with the way back to the page it came from.
 pub(crate) fn conflict_page(path: &str, why: &str, status: StatusCode) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Orientation</title></head>\
-         <body><main><h1>Action non enregistrée</h1><p>{}</p><p><a href=\"{}\">Revenir à l’orientation</a></p></main></body></html>",
-        why.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;"),
-        path
-    );
-    (
+    crate::pages::message_back(
         status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
+        "Action non enregistrée",
+        &[why],
+        (path, "Revenir à la page précédente"),
     )
-        .into_response()
 }
 
 async fn step(
