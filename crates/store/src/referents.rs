@@ -166,14 +166,16 @@ impl Database {
             query = query.bind(id);
         }
         let id: i64 = query.fetch_one(&mut *tx).await?.try_get(0)?;
-        sqlx::query(
-            "INSERT INTO audit_events (at, action, actor_person_id, structure_id, subject) VALUES ($1, 'referent.saved', $2, $3, $4)",
+        let subject = format!("referent:{id}");
+        audit_subject(
+            &mut tx,
+            &at,
+            "referent.saved",
+            Some(by),
+            structure,
+            subject,
+            None,
         )
-        .bind(at)
-        .bind(by)
-        .bind(structure)
-        .bind(format!("referent:{id}"))
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(id)
@@ -192,13 +194,16 @@ impl Database {
             .rows_affected()
             == 1;
         if done {
-            sqlx::query(
-                "INSERT INTO audit_events (at, action, actor_person_id, subject) VALUES ($1, 'referent.deleted', $2, $3)",
+            let (at, subject) = (crate::time::now_iso(), format!("referent:{id}"));
+            audit_subject(
+                &mut tx,
+                &at,
+                "referent.deleted",
+                Some(by),
+                None,
+                subject,
+                None,
             )
-            .bind(crate::time::now_iso())
-            .bind(by)
-            .bind(format!("referent:{id}"))
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
