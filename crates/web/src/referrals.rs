@@ -460,6 +460,20 @@ async fn load(
     Ok((r, rref))
 }
 
+/// The same, for what touches the person's fields: the two structures only.
+async fn load_person(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    path: &str,
+) -> Result<(Referral, ReferralRef), Response> {
+    let (r, rref) = load(state, viewer, id, path).await?;
+    viewer
+        .authorize(Action::ReferralPerson(&rref))
+        .map_err(|d| page_denial(d, path))?;
+    Ok((r, rref))
+}
+
 /// The structure on whose behalf the viewer reads: the receiving one when
 /// they work there, else the sending one.
 fn reading_structure(viewer: &Viewer, r: &ReferralRef) -> Option<i64> {
@@ -736,10 +750,7 @@ async fn link_activity(
 async fn export(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
-        let (r, rref) = load(&state, &viewer, &id, &path).await?;
-        viewer
-            .authorize(Action::ReferralPerson(&rref))
-            .map_err(|d| page_denial(d, &path))?;
+        let (r, rref) = load_person(&state, &viewer, &id, &path).await?;
         let (Some(p), Some(s)) = (viewer.person_id(), reading_structure(&viewer, &rref)) else {
             return Err(crate::pages::forbidden());
         };
@@ -778,10 +789,7 @@ async fn export(State(state): State<AppState>, viewer: Viewer, Path(id): Path<St
 async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
-        let (r, rref) = load(&state, &viewer, &id, &path).await?;
-        viewer
-            .authorize(Action::ReferralPerson(&rref))
-            .map_err(|d| page_denial(d, &path))?;
+        let (r, rref) = load_person(&state, &viewer, &id, &path).await?;
         state
             .db
             .erase_referral_person(
