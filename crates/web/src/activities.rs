@@ -401,7 +401,7 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
 async fn record(
     State(state): State<AppState>,
     viewer: Viewer,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         viewer
@@ -527,7 +527,7 @@ async fn save_edit(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         viewer

@@ -43,6 +43,11 @@ impl Chrome {
     }
 }
 
+/// A posted form's fields in order (repeated names kept), or why it
+/// could not be read.
+pub type FormFields =
+    Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
+
 /// A capability in the main navigation.
 pub struct NavItem {
     pub path: &'static str,

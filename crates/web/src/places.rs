@@ -886,7 +886,7 @@ async fn save_edit(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         let stored = place_for(

@@ -33,7 +33,6 @@ pub fn routes() -> Vec<Route> {
 }
 
 type PageResult = Result<Response, Response>;
-type Form = Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
 
 fn location_of(territory: &str) -> Location {
     let (level, c) = territory.split_once(':').unwrap_or(("", ""));
@@ -146,7 +145,11 @@ fn some(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
-async fn add(State(state): State<AppState>, viewer: Viewer, form: Form) -> Response {
+async fn add(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: crate::pages::FormFields,
+) -> Response {
     let result: PageResult = async {
         viewer
             .authorize(Action::ViewReferents)
@@ -303,7 +306,11 @@ async fn requests(State(state): State<AppState>, viewer: Viewer) -> Response {
         .unwrap_or_else(|r| r)
 }
 
-async fn open_request(State(state): State<AppState>, viewer: Viewer, form: Form) -> Response {
+async fn open_request(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: crate::pages::FormFields,
+) -> Response {
     let result: PageResult = async {
         viewer
             .authorize(Action::SendReferral)
@@ -461,7 +468,7 @@ async fn reply(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    form: Form,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         let (q, r) = load(&state, &viewer, &id).await?;

@@ -279,7 +279,7 @@ fn some(text: &str) -> Option<String> {
 async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         viewer
@@ -627,7 +627,7 @@ async fn step(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
@@ -714,7 +714,7 @@ async fn link_activity(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: crate::pages::FormFields,
 ) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");

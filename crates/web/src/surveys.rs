@@ -205,7 +205,7 @@ async fn new_page(viewer: Viewer) -> Response {
 async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    form_data: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form_data: crate::pages::FormFields,
 ) -> Response {
     let Ok(axum::Form(fields)) = form_data else {
         return crate::pages::forbidden_form("Formulaire incomplet.");
@@ -307,7 +307,7 @@ async fn invite(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(slug): Path<String>,
-    form_data: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form_data: crate::pages::FormFields,
 ) -> Response {
     let path = format!("/enquetes/{slug}/resultats");
     let survey = match load(&state, &slug).await {
@@ -650,7 +650,7 @@ async fn submit(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(slug): Path<String>,
-    form_data: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form_data: crate::pages::FormFields,
 ) -> Response {
     let survey = match load(&state, &slug).await {
         Ok(s) => s,
