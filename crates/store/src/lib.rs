@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activities;
 mod batch;
 pub mod diagnostic;
+pub mod instances;
 pub mod places;
 pub mod referents;
 pub mod referrals;

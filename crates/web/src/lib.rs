@@ -32,6 +32,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::any;
 use passerelle_store::Database;
+use passerelle_store::instances::Copied;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -45,8 +46,11 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct AppState {
     pub db: Database,
     pub config: Arc<WebConfig>,
-    /// The places, ready to search; rebuilt after a change.
-    places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
+    /// The places, ready to search, with the version of the places they
+    /// were built from; rebuilt when the database says places changed.
+    places: Arc<tokio::sync::RwLock<Option<(i64, PlaceIndex)>>>,
+    /// When the places' version was last read from the database.
+    places_checked: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// What anonymous visitors may make the server store, per address.
     limits: Arc<limits::RateLimits>,
 }
@@ -59,17 +63,40 @@ impl AppState {
             db,
             config: Arc::new(config),
             places: Arc::default(),
+            places_checked: Arc::default(),
             limits: Arc::default(),
         }
     }
 
-    /// The searchable places, loaded from the database on first use.
+    /// The searchable places, loaded from the database on first use and
+    /// rebuilt when they changed, through this server, another one or the
+    /// command line (`store::instances`): the version is read at most once
+    /// per `PLACES_FRESHNESS`, so a change shows within that delay.
     pub async fn place_index(&self) -> Result<PlaceIndex, passerelle_store::StoreError> {
-        if let Some(index) = self.places.read().await.as_ref() {
+        let due = {
+            let mut checked = self
+                .places_checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let due = checked.is_none_or(|at| at.elapsed() >= PLACES_FRESHNESS);
+            if due {
+                *checked = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if !due && let Some((_, index)) = self.places.read().await.as_ref() {
+            return Ok(index.clone());
+        }
+        let version = self.db.version_of(Copied::Places).await?;
+        if let Some((built, index)) = self.places.read().await.as_ref()
+            && *built == version
+        {
             return Ok(index.clone());
         }
         let mut slot = self.places.write().await;
-        if let Some(index) = slot.as_ref() {
+        if let Some((built, index)) = slot.as_ref()
+            && *built == version
+        {
             return Ok(index.clone());
         }
         let centres = self.db.commune_centres().await?;
@@ -88,15 +115,23 @@ impl AppState {
             })
             .collect();
         let index = Arc::new(passerelle_places::search::Index::new(index));
-        *slot = Some(index.clone());
+        *slot = Some((version, index.clone()));
         Ok(index)
     }
 
-    /// To call after places change.
+    /// To call after places change through this server: the next search
+    /// reads the version at once instead of waiting for `PLACES_FRESHNESS`.
     pub async fn places_changed(&self) {
-        *self.places.write().await = None;
+        *self
+            .places_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
+
+/// How stale a server's copy of the places may be after another server or
+/// the command line changed them.
+const PLACES_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
