@@ -570,7 +570,6 @@ async fn referral_deadlines(
 }
 
 /// Runs a `territories` command, writing what it prints into `out`.
-
 async fn territories(db: &Database, command: TerritoriesCommand, out: &mut String) -> Result<()> {
     match command {
         TerritoriesCommand::Import { files } => {
