@@ -76,7 +76,7 @@ async fn every_change_to_the_places_raises_their_version() {
         services: vec!["Aide aux démarches administratives".into()],
         ..Default::default()
     };
-    db.import_places(&[place.clone()], "x", "test", None)
+    db.import_places(std::slice::from_ref(&place), "x", "test", None)
         .await
         .unwrap();
     let imported = db.version_of(Copied::Places).await.unwrap();
