@@ -14,6 +14,7 @@ mod auth;
 mod diagnostic;
 mod error;
 mod export;
+pub mod fr;
 mod limits;
 pub mod mailer;
 pub mod osrm;

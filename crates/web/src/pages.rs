@@ -133,18 +133,9 @@ impl<T: Integer + ?Sized> Integer for &T {
     }
 }
 
-/// A count in French typography: thousands separated by a narrow no-break space.
+/// A count in French typography (`fr::integer`), for templates.
 pub fn fr_number(n: impl Integer) -> String {
-    let n = n.value();
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(d);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    crate::fr::integer(n.value())
 }
 
 pub fn fr_optional_number(n: &Option<i64>) -> String {
