@@ -318,6 +318,14 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
     assert!(taken.unwrap_err().0.contains("déjà"));
     let slug = db.create_survey(&new("Mon Enquête", text)).await.unwrap();
     assert!(slug.is_err());
+    let not_a_day = db
+        .create_survey(&NewSurvey {
+            opens_on: Some("2025-13-45"),
+            ..new("hub-dates", text)
+        })
+        .await
+        .unwrap();
+    assert!(not_a_day.is_err(), "the 45th of the 13th month is no day");
     assert!(
         db.create_survey(&new("esc-2021", text))
             .await
