@@ -329,7 +329,7 @@ async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
             return r;
         }
     }
-    with_cookie(Redirect::to("/").into_response(), clear_session_cookie())
+    with_cookie(Redirect::to("/").into_response(), clear_session_cookie(&state))
 }
 
 // ----- password reset --------------------------------------------------------
@@ -490,7 +490,7 @@ async fn reset(
         audit(&state, &actor, "password.reset", None, Some(email), None).await?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=mot-de-passe").into_response(),
-            clear_session_cookie(),
+            clear_session_cookie(&state),
         ))
     }
     .await;
@@ -776,7 +776,7 @@ async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> R
         .await?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=deconnexion-partout").into_response(),
-            clear_session_cookie(),
+            clear_session_cookie(&state),
         ))
     }
     .await;

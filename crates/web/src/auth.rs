@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
 use passerelle_accounts::policy::{Action, Actor, Denial, authorize};
 use passerelle_accounts::secret::{constant_time_eq, looks_like_secret, new_secret};
 use passerelle_store::accounts::{MembershipView, Person};
@@ -63,15 +64,37 @@ impl Viewer {
 #[derive(Clone)]
 struct FreshCsrf(String);
 
+/// The value of the request's cookie `name`, if it sent one.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.name_raw().and(c.value_raw()))
+}
+
+/// A `Set-Cookie` value: always `HttpOnly` (no script reads our cookies),
+/// `Secure` when Passerelle is served over HTTPS (its public URL says so).
+fn set_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: &str,
+    path: &'static str,
+    same_site: SameSite,
+    max_age_seconds: Option<i64>,
+) -> HeaderValue {
+    let mut built = Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(same_site)
+        .secure(state.config.secure_cookies);
+    if let Some(seconds) = max_age_seconds {
+        built = built.max_age(cookie::time::Duration::seconds(seconds));
+    }
+    HeaderValue::from_str(&built.build().to_string()).expect("cookie values are ASCII")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -197,39 +220,34 @@ pub fn from_another_site(headers: &HeaderMap) -> bool {
         .is_some_and(|site| !matches!(site, "same-origin" | "none"))
 }
 
-/// `Set-Cookie` for a new session. `Secure` when Passerelle is served over
-/// HTTPS (its public URL says so).
+/// `Set-Cookie` for a new session.
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age={}",
-        passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS
-    ))
-    .expect("cookie value is ASCII")
+    set_cookie(
+        state,
+        SESSION_COOKIE,
+        token,
+        "/",
+        SameSite::Lax,
+        Some(passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS),
+    )
 }
 
 /// `Set-Cookie` for the device cookie of a browser where someone signed in
 /// (`passerelle_accounts::throttle`): it only spares that browser the waits
 /// others' failures cause; it grants no access.
 pub fn device_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{DEVICE_COOKIE}={token}; Path=/connexion; HttpOnly; SameSite=Strict{secure}; Max-Age={}",
-        passerelle_accounts::throttle::DEVICE_DAYS * 86_400
-    ))
-    .expect("cookie value is ASCII")
+    set_cookie(
+        state,
+        DEVICE_COOKIE,
+        token,
+        "/connexion",
+        SameSite::Strict,
+        Some(passerelle_accounts::throttle::DEVICE_DAYS * 86_400),
+    )
 }
 
-pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("passerelle_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    set_cookie(state, SESSION_COOKIE, "", "/", SameSite::Lax, Some(0))
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -265,16 +283,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         let mut request = request;
         request.extensions_mut().insert(FreshCsrf(fresh.clone()));
         let mut response = next.run(request).await;
-        let secure = if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        )) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, CSRF_COOKIE, &fresh, "/", SameSite::Strict, None),
+        );
         return response;
     }
     let headers = request.headers();
