@@ -329,7 +329,10 @@ async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
             return r;
         }
     }
-    with_cookie(Redirect::to("/").into_response(), clear_session_cookie(&state))
+    with_cookie(
+        Redirect::to("/").into_response(),
+        clear_session_cookie(&state),
+    )
 }
 
 // ----- password reset --------------------------------------------------------

@@ -249,6 +249,10 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
             state.clone(),
             auth::csrf_guard,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::with_viewer_chrome,
+        ))
         .with_state(state);
     if let Some(dir) = &assets.dir {
         app = app.nest_service("/static", ServeDir::new(dir));
