@@ -331,6 +331,12 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
+    // Links printed or mailed by commands (an invitation, a reminder) lead
+    // where `serve` listens when no public URL is set.
+    let link_base = public_url.clone().unwrap_or_else(|| {
+        let addr = std::env::var("PASSERELLE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+        format!("http://{addr}")
+    });
     match cli.command {
         Command::Serve(args) => serve(db, args, public_url).await,
         Command::Places(command) => {
@@ -346,7 +352,7 @@ async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Referrals(ReferralsCommand::Purge(periods)) => {
-            let link = public_url.unwrap_or_else(|| "http://localhost:8080".into());
+            let link = link_base.clone();
             let r = db
                 .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
                 .await?;
@@ -357,7 +363,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Accounts(command) => {
             let mut out = String::new();
-            let result = accounts(&db, command, public_url, &mut out).await;
+            let result = accounts(&db, command, &link_base, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }
@@ -694,7 +700,7 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
 async fn accounts(
     db: &Database,
     command: AccountsCommand,
-    public_url: Option<String>,
+    base: &str,
     out: &mut String,
 ) -> Result<()> {
     match command {
@@ -735,7 +741,6 @@ async fn accounts(
                 ..Default::default()
             })
             .await?;
-            let base = public_url.unwrap_or_else(|| "http://127.0.0.1:8080".into());
             writeln!(
                 out,
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"

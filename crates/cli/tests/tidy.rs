@@ -28,11 +28,7 @@ fn sources() -> Vec<(String, String)> {
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 let code = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
-                let name = path
-                    .strip_prefix(&crates)
-                    .unwrap()
-                    .display()
-                    .to_string();
+                let name = path.strip_prefix(&crates).unwrap().display().to_string();
                 files.push((name, code));
             }
         }
@@ -116,10 +112,12 @@ fn no_territory_is_written_in_code() {
         }
         line.split('"').skip(1).step_by(2).any(|s| {
             // `format!("dep:{code}")` builds a key from data: not a code.
-            let prefixed = ["reg:", "dep:", "epci:", "com:", "commune:"].iter().any(|p| {
-                s.strip_prefix(p)
-                    .is_some_and(|code| code.starts_with(|c: char| c.is_ascii_alphanumeric()))
-            });
+            let prefixed = ["reg:", "dep:", "epci:", "com:", "commune:"]
+                .iter()
+                .any(|p| {
+                    s.strip_prefix(p)
+                        .is_some_and(|code| code.starts_with(|c: char| c.is_ascii_alphanumeric()))
+                });
             let digits = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
             let breton = ["53", "22", "29", "35", "56"].contains(&s);
             prefixed || breton || digits(5) || digits(9)
