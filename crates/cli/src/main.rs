@@ -86,20 +86,36 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ReferralsCommand {
-    /// Sends the reminders due, expires referrals left without action and
-    /// erases the person's fields of those closed for longer than the
+    /// Sends the reminders due, expires referrals left without action,
+    /// closes "sans suite" those whose appointment is long past, closes
+    /// "situation complexe" requests left without a message, and erases
+    /// the person's fields of everything closed for longer than the
     /// retention period. Safe to run any number of times.
     Purge(ReferralPeriods),
 }
 
 /// The referral periods (defaults: reminder after 10 days, expiry after
-/// 30, personal fields erased 6 months after closure).
+/// 30, "sans suite" 30 days after a past appointment, a "situation
+/// complexe" request closed after 60 days without a message, personal
+/// fields erased 6 months after closure).
 #[derive(Args, Clone, Copy)]
 struct ReferralPeriods {
     #[arg(long, env = "PASSERELLE_REFERRAL_REMINDER_DAYS", default_value_t = 10)]
     reminder_days: i64,
     #[arg(long, env = "PASSERELLE_REFERRAL_EXPIRY_DAYS", default_value_t = 30)]
     expiry_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_REFERRAL_NO_OUTCOME_DAYS",
+        default_value_t = 30
+    )]
+    no_outcome_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_COMPLEX_REQUEST_IDLE_DAYS",
+        default_value_t = 60
+    )]
+    request_idle_days: i64,
     #[arg(
         long,
         env = "PASSERELLE_REFERRAL_RETENTION_MONTHS",
@@ -113,6 +129,8 @@ impl ReferralPeriods {
         passerelle_referrals::deadlines::Periods {
             reminder_days: self.reminder_days,
             expiry_days: self.expiry_days,
+            no_outcome_days: self.no_outcome_days,
+            request_idle_days: self.request_idle_days,
             retention_months: self.retention_months,
         }
     }
@@ -224,6 +242,34 @@ enum AccountsCommand {
         #[arg(long, default_value = "Administration de l’instance")]
         structure: String,
     },
+    /// Replace by pseudonyms, in the audit trail, the IP addresses and the
+    /// addresses typed for no account once their retention period is over
+    /// (docs/donnees-personnelles.md). Also run hourly by `serve`. Safe to
+    /// run any number of times.
+    Pseudonymise(AuditRetentionArgs),
+}
+
+/// How long the audit trail keeps IP addresses, and the addresses typed at
+/// a sign-in, a reset request or an invitation that are no account's.
+#[derive(Args, Clone, Copy)]
+struct AuditRetentionArgs {
+    #[arg(long, env = "PASSERELLE_AUDIT_IP_MONTHS", default_value_t = 6)]
+    ip_months: u32,
+    #[arg(
+        long,
+        env = "PASSERELLE_AUDIT_TYPED_ADDRESS_DAYS",
+        default_value_t = 30
+    )]
+    typed_address_days: i64,
+}
+
+impl AuditRetentionArgs {
+    fn retention(self) -> passerelle_store::accounts::AuditRetention {
+        passerelle_store::accounts::AuditRetention {
+            ip_months: self.ip_months,
+            typed_address_days: self.typed_address_days,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -250,6 +296,8 @@ struct ServeArgs {
     osrm_url: Option<String>,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
+    #[command(flatten)]
+    audit_retention: AuditRetentionArgs,
 }
 
 #[derive(Subcommand)]
@@ -343,8 +391,9 @@ async fn run(cli: Cli) -> Result<()> {
                 .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
                 .await?;
             print_ignoring_closed_pipe(&format!(
-                "{} reminders sent, {} referrals expired, {} erased\n",
-                r.reminded, r.expired, r.erased
+                "{} reminders sent, {} referrals expired, {} closed without outcome, \
+                 {} situation complexe requests closed, {} erased\n",
+                r.reminded, r.expired, r.lapsed, r.requests_expired, r.erased
             ))
         }
         Command::Accounts(command) => {
@@ -487,7 +536,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
-    tokio::spawn(purge_hourly(db.clone()));
+    tokio::spawn(purge_hourly(db.clone(), args.audit_retention.retention()));
     tokio::spawn(referral_deadlines_hourly(
         db.clone(),
         args.referral_periods.periods(),
@@ -502,9 +551,19 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
 }
 
 /// Runs a `territories` command, writing what it prints into `out`.
-/// Expired sessions and links do not outlive their use by more than an hour.
-async fn purge_hourly(db: Database) {
+/// Expired sessions and links do not outlive their use by more than an
+/// hour, nor addresses in the audit trail their retention period.
+async fn purge_hourly(db: Database, retention: passerelle_store::accounts::AuditRetention) {
     loop {
+        match db.pseudonymise_audit(chrono::Utc::now(), retention).await {
+            Ok(r) if r == Default::default() => {}
+            Ok(r) => tracing::info!(
+                "audit trail: {} IP addresses and {} typed addresses pseudonymised",
+                r.addresses,
+                r.typed
+            ),
+            Err(e) => tracing::error!("pseudonymising the audit trail: {e}"),
+        }
         match db.purge_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::info!("purged {n} expired sessions and links"),
@@ -536,9 +595,11 @@ async fn referral_deadlines_hourly(
         {
             Ok(r) if r == Default::default() => {}
             Ok(r) => tracing::info!(
-                "referrals: {} reminders, {} expired, {} erased",
+                "referrals: {} reminders, {} expired, {} without outcome, {} requests closed, {} erased",
                 r.reminded,
                 r.expired,
+                r.lapsed,
+                r.requests_expired,
                 r.erased
             ),
             Err(e) => tracing::error!("referral deadlines: {e}"),
@@ -718,6 +779,16 @@ async fn accounts(
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"
             )?;
             writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
+        }
+        AccountsCommand::Pseudonymise(retention) => {
+            let r = db
+                .pseudonymise_audit(chrono::Utc::now(), retention.retention())
+                .await?;
+            writeln!(
+                out,
+                "{} audit lines had their IP address pseudonymised, {} their typed address",
+                r.addresses, r.typed
+            )?;
         }
     }
     Ok(())

@@ -331,7 +331,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         scope: "Dossiers bloqués".into(),
     };
     let id =
-        w.db.save_referent(None, &entry, Some(caf), agent)
+        w.db.save_referent(None, &entry, Some(caf), agent, false)
             .await
             .unwrap();
     let changed = Referent {
@@ -339,7 +339,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         ..entry
     };
     assert_eq!(
-        w.db.save_referent(Some(id), &changed, Some(caf), agent)
+        w.db.save_referent(Some(id), &changed, Some(caf), agent, false)
             .await
             .unwrap(),
         id
@@ -355,6 +355,28 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         mandate_type: "papier".into(),
         mandate_date: Some(t0().date_naive()),
     };
+    // An entry awaiting validation receives nothing.
+    assert!(matches!(
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0()
+        )
+        .await,
+        Err(RequestError::NotAReferentGroup)
+    ));
+    assert!(w.db.validate_referent(id, w.social_worker).await.unwrap());
+    assert!(
+        !w.db.validate_referent(id, w.social_worker).await.unwrap(),
+        "once"
+    );
+    let listed = w.db.referents().await.unwrap();
+    assert_eq!(listed[0].validated_by.as_deref(), Some("Anne"));
+    assert_eq!(listed[0].created_by.as_deref(), Some("Pôle partenaires"));
     let (q, _) =
         w.db.create_request(
             &request,
@@ -426,7 +448,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     ));
     let row = w.db.request(q).await.unwrap().unwrap();
     assert_eq!(
-        (row.status.as_str(), row.outcome.as_deref()),
+        (row.status.code(), row.outcome.as_deref()),
         ("close", Some("utile"))
     );
     let thread = w.db.request_messages(q, true).await.unwrap();

@@ -133,6 +133,36 @@ impl<T: Integer + ?Sized> Integer for &T {
     }
 }
 
+/// An instant as people read it: Paris time, in French ("3 décembre 2026
+/// à 14 h 30").
+pub fn fr_datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let local = crate::places::paris_time(t.naive_utc());
+    format!(
+        "{}{} {} {} à {} h {:02}",
+        local.day(),
+        if local.day() == 1 { "er" } else { "" },
+        MONTHS[local.month0() as usize],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// A count in French typography: thousands separated by a narrow no-break space.
 pub fn fr_number(n: impl Integer) -> String {
     let n = n.value();
@@ -546,5 +576,22 @@ mod tests {
         assert_eq!(fr_number(64385), "64\u{202f}385");
         assert_eq!(fr_number(3_453_023), "3\u{202f}453\u{202f}023");
         assert_eq!(fr_number(-1200), "-1\u{202f}200");
+    }
+
+    #[test]
+    fn french_dates_in_paris_time() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(
+            fr_datetime(&at("2026-12-03T13:30:00Z")),
+            "3 décembre 2026 à 14 h 30"
+        );
+        assert_eq!(
+            fr_datetime(&at("2026-07-01T06:05:00Z")),
+            "1er juillet 2026 à 8 h 05"
+        );
     }
 }

@@ -46,7 +46,11 @@ pub fn routes() -> Vec<Route> {
 /// zone: summer time from the last Sunday of March to the last Sunday of
 /// October, at 01:00 UTC.
 pub fn paris_now() -> NaiveDateTime {
-    let utc = Utc::now().naive_utc();
+    paris_time(Utc::now().naive_utc())
+}
+
+/// The wall-clock time in metropolitan France of a UTC instant.
+pub fn paris_time(utc: NaiveDateTime) -> NaiveDateTime {
     let last_sunday = |month: u32| {
         let mut d =
             NaiveDate::from_ymd_opt(utc.year(), month, 31).expect("March and October have 31 days");

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use passerelle_accounts::policy::{Action, ReferralRef};
 use passerelle_accounts::{Role, StructureKind};
+use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{
     CONSENT_WAYS, CONTACT_CHANNELS, Consent, NewReferral, Person, REFUSAL_REASONS, URGENCIES,
@@ -476,7 +477,7 @@ async fn load_person(
 
 /// The structure on whose behalf the viewer reads: the receiving one when
 /// they work there, else the sending one.
-fn reading_structure(viewer: &Viewer, r: &ReferralRef) -> Option<i64> {
+pub(crate) fn reading_structure(viewer: &Viewer, r: &ReferralRef) -> Option<i64> {
     let mine: Vec<i64> = working_structures(viewer)
         .iter()
         .map(|(id, _)| *id)
@@ -645,6 +646,9 @@ async fn step(
                 if date < Utc::now().date_naive() - chrono::Duration::days(1) {
                     return Err(unprocessable("date : le rendez-vous ne peut pas être passé"));
                 }
+                if !appointment_within_horizon(date, Utc::now().date_naive()) {
+                    return Err(unprocessable("date : le rendez-vous doit avoir lieu dans l’année qui vient"));
+                }
                 Step::Appointment(date.to_string())
             }
             "accompagnee" => Step::Accompanied,
@@ -789,7 +793,10 @@ async fn export(State(state): State<AppState>, viewer: Viewer, Path(id): Path<St
 async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
-        let (r, rref) = load_person(&state, &viewer, &id, &path).await?;
+        let (r, rref) = load(&state, &viewer, &id, &path).await?;
+        viewer
+            .authorize(Action::ErasePersonalData(&rref))
+            .map_err(|d| page_denial(d, &path))?;
         state
             .db
             .erase_referral_person(
@@ -800,6 +807,7 @@ async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Str
             )
             .await
             .map_err(storage_failure)?;
+        state.db.flush_erasures().await.map_err(storage_failure)?;
         Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
     }
     .await;

@@ -558,7 +558,7 @@ async fn password_reset_by_email_link() {
         &visitor,
         "POST",
         &format!("/reinitialisation/{token}"),
-        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir"),
+        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir&autres_sessions=fermer"),
     )
     .await;
     assert_eq!(done.status.as_u16(), 303);

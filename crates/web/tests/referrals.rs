@@ -83,7 +83,8 @@ async fn a_referral_from_sending_to_accompanied() {
         let (app, client, uri) = (w.app.clone(), receiver.clone(), format!("{location}/etape"));
         async move { call(&app, &client, "POST", &uri, Some(&fields)).await }
     };
-    let fixed = step("etape=rendez_vous&version=2&date=2099-01-15".into()).await;
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    let fixed = step(format!("etape=rendez_vous&version=2&date={soon}")).await;
     assert_eq!(fixed.status.as_u16(), 303, "{}", fixed.body);
     // Someone acting on the page they loaded before: a clear conflict.
     let stale = step("etape=accompagnee&version=2".into()).await;
