@@ -373,7 +373,23 @@ pub async fn call(
     uri: &str,
     form: Option<&str>,
 ) -> Answer {
+    call_from(app, client, method, uri, form, None).await
+}
+
+/// The same, from a client at this network address (as the server's
+/// listener reports it).
+pub async fn call_from(
+    app: &Router,
+    client: &Client,
+    method: &str,
+    uri: &str,
+    form: Option<&str>,
+    address: Option<std::net::SocketAddr>,
+) -> Answer {
     let mut request = Request::builder().method(method).uri(uri);
+    if let Some(address) = address {
+        request = request.extension(axum::extract::ConnectInfo(address));
+    }
     let mut cookies = vec![format!("passerelle_csrf={ANON_CSRF}")];
     if let Some(s) = &client.session {
         cookies.push(format!("passerelle_session={s}"));
