@@ -243,16 +243,17 @@ enum AccountsCommand {
         structure: String,
     },
     /// Replace by pseudonyms, in the audit trail, the IP addresses and the
-    /// addresses typed for no account once their retention period is over
-    /// (docs/donnees-personnelles.md). Also run hourly by `serve`. Safe to
-    /// run any number of times.
-    Pseudonymise(AuditRetentionArgs),
+    /// addresses typed for no account, and delete old outbox messages, once
+    /// their retention period is over (docs/donnees-personnelles.md). Also
+    /// run hourly by `serve`. Safe to run any number of times.
+    Retention(RetentionArgs),
 }
 
-/// How long the audit trail keeps IP addresses, and the addresses typed at
-/// a sign-in, a reset request or an invitation that are no account's.
+/// How long the audit trail keeps IP addresses and the addresses typed at a
+/// sign-in, a reset request or an invitation that are no account's, and how
+/// long the outbox keeps messages.
 #[derive(Args, Clone, Copy)]
-struct AuditRetentionArgs {
+struct RetentionArgs {
     #[arg(long, env = "PASSERELLE_AUDIT_IP_MONTHS", default_value_t = 6)]
     ip_months: u32,
     #[arg(
@@ -261,13 +262,16 @@ struct AuditRetentionArgs {
         default_value_t = 30
     )]
     typed_address_days: i64,
+    #[arg(long, env = "PASSERELLE_OUTBOX_MONTHS", default_value_t = 6)]
+    outbox_months: u32,
 }
 
-impl AuditRetentionArgs {
-    fn retention(self) -> passerelle_store::accounts::AuditRetention {
-        passerelle_store::accounts::AuditRetention {
+impl RetentionArgs {
+    fn retention(self) -> passerelle_store::accounts::Retention {
+        passerelle_store::accounts::Retention {
             ip_months: self.ip_months,
             typed_address_days: self.typed_address_days,
+            outbox_months: self.outbox_months,
         }
     }
 }
@@ -297,7 +301,7 @@ struct ServeArgs {
     #[command(flatten)]
     referral_periods: ReferralPeriods,
     #[command(flatten)]
-    audit_retention: AuditRetentionArgs,
+    retention: RetentionArgs,
 }
 
 #[derive(Subcommand)]
@@ -536,7 +540,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
     }
-    tokio::spawn(purge_hourly(db.clone(), args.audit_retention.retention()));
+    tokio::spawn(purge_hourly(db.clone(), args.retention.retention()));
     tokio::spawn(referral_deadlines_hourly(
         db.clone(),
         args.referral_periods.periods(),
@@ -553,16 +557,17 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
 /// Runs a `territories` command, writing what it prints into `out`.
 /// Expired sessions and links do not outlive their use by more than an
 /// hour, nor addresses in the audit trail their retention period.
-async fn purge_hourly(db: Database, retention: passerelle_store::accounts::AuditRetention) {
+async fn purge_hourly(db: Database, retention: passerelle_store::accounts::Retention) {
     loop {
-        match db.pseudonymise_audit(chrono::Utc::now(), retention).await {
+        match db.apply_retention(chrono::Utc::now(), retention).await {
             Ok(r) if r == Default::default() => {}
             Ok(r) => tracing::info!(
-                "audit trail: {} IP addresses and {} typed addresses pseudonymised",
+                "retention: {} IP addresses and {} typed addresses pseudonymised, {} old e-mails deleted",
                 r.addresses,
-                r.typed
+                r.typed,
+                r.messages
             ),
-            Err(e) => tracing::error!("pseudonymising the audit trail: {e}"),
+            Err(e) => tracing::error!("retention of the audit trail and outbox: {e}"),
         }
         match db.purge_expired().await {
             Ok(0) => {}
@@ -780,14 +785,14 @@ async fn accounts(
             )?;
             writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
         }
-        AccountsCommand::Pseudonymise(retention) => {
+        AccountsCommand::Retention(retention) => {
             let r = db
-                .pseudonymise_audit(chrono::Utc::now(), retention.retention())
+                .apply_retention(chrono::Utc::now(), retention.retention())
                 .await?;
             writeln!(
                 out,
-                "{} audit lines had their IP address pseudonymised, {} their typed address",
-                r.addresses, r.typed
+                "{} audit lines had their IP address pseudonymised, {} their typed address; {} old e-mails deleted",
+                r.addresses, r.typed, r.messages
             )?;
         }
     }

@@ -180,22 +180,26 @@ pub struct AdminJoined {
 /// that an administrator joined it (the web layer words it, in French).
 pub type AdminJoinedNotice<'a> = &'a (dyn Fn(&AdminJoined) -> (String, String) + Send + Sync);
 
-/// How long the audit trail keeps what identifies people outside their
-/// accounts, before it is replaced by a pseudonym.
+/// How long Comptes keeps what identifies people outside their accounts:
+/// in the audit trail (then replaced by a pseudonym) and in the outbox
+/// (then deleted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuditRetention {
+pub struct Retention {
     /// IP addresses, of every event.
     pub ip_months: u32,
     /// What was typed as an address at a sign-in, a reset request or an
     /// invitation, when it is no account's address.
     pub typed_address_days: i64,
+    /// Messages of the outbox, delivered or not.
+    pub outbox_months: u32,
 }
 
-impl Default for AuditRetention {
+impl Default for Retention {
     fn default() -> Self {
         Self {
             ip_months: 6,
             typed_address_days: 30,
+            outbox_months: 6,
         }
     }
 }
@@ -209,13 +213,15 @@ pub const TYPED_ADDRESS_ACTIONS: [&str; 4] = [
     "invitation.created",
 ];
 
-/// What a pseudonymisation run replaced.
+/// What a retention run changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PseudonymReport {
-    /// Lines whose IP address was replaced.
+pub struct RetentionReport {
+    /// Audit lines whose IP address was replaced.
     pub addresses: u64,
-    /// Lines whose typed address was replaced.
+    /// Audit lines whose typed address was replaced.
     pub typed: u64,
+    /// Outbox messages deleted.
+    pub messages: u64,
 }
 
 pub struct NewStructure<'a> {
@@ -996,16 +1002,17 @@ impl Database {
 
     /// Replaces, by pseudonyms, the IP addresses older than
     /// `retention.ip_months` and the typed addresses of no account older
-    /// than `retention.typed_address_days` (`TYPED_ADDRESS_ACTIONS`). A
+    /// than `retention.typed_address_days` (`TYPED_ADDRESS_ACTIONS`), and
+    /// deletes outbox messages older than `retention.outbox_months`. A
     /// pseudonym is a keyed hash under a key drawn for this run and never
     /// stored: lines pseudonymised together that had the same value share
     /// it, and nobody can recover the value. Idempotent; the database
-    /// triggers allow this change and no other.
-    pub async fn pseudonymise_audit(
+    /// triggers allow this change of the trail and no other.
+    pub async fn apply_retention(
         &self,
         now: DateTime<Utc>,
-        retention: AuditRetention,
-    ) -> Result<PseudonymReport, StoreError> {
+        retention: Retention,
+    ) -> Result<RetentionReport, StoreError> {
         let key = new_secret();
         let pseudonym = |value: &str| {
             let hash = hash_secret(&format!("{key}:{value}"));
@@ -1021,7 +1028,7 @@ impl Database {
             .map(|a| format!("'{a}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut report = PseudonymReport::default();
+        let mut report = RetentionReport::default();
         let mut tx = self.begin_write().await?;
         let ips = sqlx::query(
             "SELECT DISTINCT ip FROM audit_events \
@@ -1064,8 +1071,16 @@ impl Database {
             .await?
             .rows_affected();
         }
+        let outbox_cutoff = now
+            .checked_sub_months(Months::new(retention.outbox_months))
+            .unwrap_or(now);
+        report.messages = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
+            .bind(iso(outbox_cutoff))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
-        if report != PseudonymReport::default() {
+        if report != RetentionReport::default() {
             self.flush_erasures().await?;
         }
         Ok(report)

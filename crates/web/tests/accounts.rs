@@ -1160,12 +1160,12 @@ async fn l5_a_reset_ends_the_other_reset_links_and_offers_to_end_sessions() {
 }
 
 /// Issue 12, audit retention: the address typed for no account and IP
-/// addresses are replaced by pseudonyms after their period; the trail
-/// stays append-only for everything else.
+/// addresses are replaced by pseudonyms after their period, old e-mails
+/// leave the outbox; the trail stays append-only for everything else.
 #[tokio::test]
-async fn audit_addresses_are_pseudonymised_after_their_period() {
+async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_period() {
     use chrono::{Duration, Months, Utc};
-    use passerelle_store::accounts::{AuditRetention, PseudonymReport};
+    use passerelle_store::accounts::{Retention, RetentionReport};
     let w = world().await;
     let from: std::net::SocketAddr = "203.0.113.7:40000".parse().unwrap();
     for email in ["inconnu%40exemple.fr", "membre.a%40quimper.fr"] {
@@ -1189,25 +1189,31 @@ async fn audit_addresses_are_pseudonymised_after_their_period() {
     let page = journal().await;
     assert!(page.contains("inconnu@exemple.fr") && page.contains("203.0.113.7"));
     let now = Utc::now();
-    let run = |at| w.db.pseudonymise_audit(at, AuditRetention::default());
+    let run = |at| w.db.apply_retention(at, Retention::default());
     assert_eq!(
         run(now + Duration::days(29)).await.unwrap(),
-        PseudonymReport::default()
+        RetentionReport::default()
     );
     // After 30 days, the address typed for no account goes.
     assert_eq!(
         run(now + Duration::days(31)).await.unwrap(),
-        PseudonymReport {
-            addresses: 0,
-            typed: 1
+        RetentionReport {
+            typed: 1,
+            ..RetentionReport::default()
         }
     );
     let page = journal().await;
     assert!(!page.contains("inconnu@exemple.fr"), "{page}");
     assert!(page.contains("membre.a@quimper.fr") && page.contains("203.0.113.7"));
-    // After six months, IP addresses go; one address, one pseudonym.
+    // After six months, IP addresses go (one address, one pseudonym), and
+    // the outbox forgets its messages.
+    w.db.enqueue_email("anne@exemple.fr", "Sujet", "Corps")
+        .await
+        .unwrap();
     let later = now.checked_add_months(Months::new(7)).unwrap();
-    assert_eq!(run(later).await.unwrap().addresses, 2);
+    let report = run(later).await.unwrap();
+    assert_eq!((report.addresses, report.messages), (2, 1));
+    assert!(w.db.outbox(false, 10).await.unwrap().is_empty());
     assert!(!journal().await.contains("203.0.113.7"));
     let failures =
         w.db.audit_events(Some("sign_in.failure"), 10)
@@ -1216,7 +1222,7 @@ async fn audit_addresses_are_pseudonymised_after_their_period() {
     let ips: Vec<&str> = failures.iter().filter_map(|e| e.ip.as_deref()).collect();
     assert_eq!(ips.len(), 2);
     assert!(ips[0].starts_with("pseudo:") && ips[0] == ips[1], "{ips:?}");
-    assert_eq!(run(later).await.unwrap(), PseudonymReport::default());
+    assert_eq!(run(later).await.unwrap(), RetentionReport::default());
     // Nothing else of a line may change, nor a pseudonym, nor a line go.
     w.db.audit(&passerelle_store::accounts::AuditEvent {
         action: "referral.read_person".into(),
