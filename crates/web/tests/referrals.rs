@@ -598,20 +598,18 @@ async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
     .await;
     assert_eq!(asked.status.as_u16(), 303, "{}", asked.body);
     let request = asked.location().to_string();
-    let file = (w.db.backend() == passerelle_store::Backend::Sqlite).then(|| async {
+    let file = if w.db.backend() == passerelle_store::Backend::Sqlite {
         let rows = sqlx::query("PRAGMA database_list")
             .fetch_all(w.db.pool())
             .await
             .unwrap();
-        rows.iter()
+        let main = rows
+            .iter()
             .find(|r| r.try_get::<String, _>("name").unwrap() == "main")
-            .unwrap()
-            .try_get::<String, _>("file")
-            .unwrap()
-    });
-    let file = match file {
-        Some(f) => Some(f.await),
-        None => None,
+            .unwrap();
+        Some(main.try_get::<String, _>("file").unwrap())
+    } else {
+        None
     };
     let on_disk = |path: &str| {
         let bytes = std::fs::read(path).unwrap_or_default();
