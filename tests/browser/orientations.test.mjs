@@ -5,18 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useServerAndBrowser, seriousViolations } from "./server.mjs";
-import { accept, structureWithMember } from "./people.mjs";
+import { accept, asFirstAdmin, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
 test("a referral from a CCAS to a médiathèque, followed to the end", async () => {
-  const { server, browser } = world;
-  const adminLink = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
-  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
-  await accept(page, adminLink, "Admin", "la chaloupe verte du blavet");
+  const { server } = world;
+  const { context, page, problems } = await asFirstAdmin(world, "la chaloupe verte du blavet");
   const socialWorkerLink = await structureWithMember(page, server.url, {
     nom: "CCAS de Quimper", kind: "ccas", commune: "29232", email: "as@ccas-quimper.bzh",
   });

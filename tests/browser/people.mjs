@@ -41,3 +41,16 @@ export async function signIn(page, email, password) {
 export async function signOut(page) {
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
 }
+
+/** A new page where the instance's first administrator (created with
+ * the command line) has accepted their invitation and is signed in;
+ * `problems` collects the page's script errors. */
+export async function asFirstAdmin({ server, browser }, password) {
+  const link = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
+  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await accept(page, link, "Admin", password);
+  return { context, page, problems };
+}

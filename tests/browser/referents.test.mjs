@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useServerAndBrowser, seriousViolations } from "./server.mjs";
-import { accept, signIn, signOut, structureWithMember } from "./people.mjs";
+import { accept, asFirstAdmin, signIn, signOut, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
@@ -18,13 +18,8 @@ async function accessibleAtBothWidths(page) {
 }
 
 test("a referent proposed by a CAF agent awaits validation, then is validated", async () => {
-  const { server, browser } = world;
-  const adminLink = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
-  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
-  await accept(page, adminLink, "Admin", "la chaloupe verte du blavet");
+  const { server } = world;
+  const { context, page, problems } = await asFirstAdmin(world, "la chaloupe verte du blavet");
   const agentLink = await structureWithMember(page, server.url, {
     nom: "CAF d’Ille-et-Vilaine", kind: "caf", commune: "35238", email: "agent@caf35.bzh",
   });

@@ -16,7 +16,7 @@ use passerelle_referrals::referents::{ComplexRequest, Referent, RequestStatus};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::referrals::{audit_subject, iso, mail_structure, parse_iso};
+use crate::referrals::{Erasure, audit_subject, iso, mail_structure, parse_iso};
 use crate::{Database, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -645,43 +645,14 @@ impl Database {
         structure: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let at = iso(now);
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE complex_requests SET subject = '', description = NULL, person_details = NULL, erased_at = $1 \
+        let erasure = Erasure {
+            fields: "UPDATE complex_requests SET subject = '', description = NULL, person_details = NULL, erased_at = $1 \
              WHERE id = $2 AND erased_at IS NULL",
-        )
-        .bind(at.clone())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            sqlx::query("UPDATE complex_request_messages SET body = NULL WHERE request_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            audit(
-                &mut tx,
-                &at,
-                "complex_request.erase_person",
-                actor,
-                structure,
-                id,
-                Some(
-                    if actor.is_some() {
-                        "on request"
-                    } else {
-                        "retention period over"
-                    }
-                    .into(),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+            texts: "UPDATE complex_request_messages SET body = NULL WHERE request_id = $1",
+            action: "complex_request.erase_person",
+            subject: format!("complex_request:{id}"),
+        };
+        erasure.run(self, id, actor, structure, now).await
     }
 
     /// The scheduled job for requests: closes those without a message for

@@ -212,6 +212,59 @@ pub(crate) async fn mail_structure(
     Ok(())
 }
 
+/// Erasing the person's fields of one record: `fields` (parameters: the
+/// time, the id) empties them and marks the record erased, only if it was
+/// not; then `texts` (parameter: the id) empties the messages about them,
+/// and the audit line says who asked, or that the retention period is
+/// over. One transaction; false when it was erased already.
+pub(crate) struct Erasure {
+    pub fields: &'static str,
+    pub texts: &'static str,
+    pub action: &'static str,
+    pub subject: String,
+}
+
+impl Erasure {
+    pub(crate) async fn run(
+        self,
+        db: &Database,
+        id: i64,
+        actor: Option<i64>,
+        structure: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let at = iso(now);
+        let mut tx = db.begin_write().await?;
+        let done = sqlx::query(self.fields)
+            .bind(at.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if done {
+            sqlx::query(self.texts).bind(id).execute(&mut *tx).await?;
+            let why = if actor.is_some() {
+                "on request"
+            } else {
+                "retention period over"
+            };
+            audit_subject(
+                &mut tx,
+                &at,
+                self.action,
+                actor,
+                structure,
+                self.subject,
+                Some(why.into()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn event(
     conn: &mut AnyConnection,
@@ -649,44 +702,15 @@ impl Database {
         structure: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let at = iso(now);
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
+        let erasure = Erasure {
+            fields: "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
              person_caf_number = NULL, person_ft_number = NULL, situation = NULL, availability = NULL, erased_at = $1 \
              WHERE id = $2 AND erased_at IS NULL",
-        )
-        .bind(at.clone())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            sqlx::query("UPDATE referral_events SET message = NULL WHERE referral_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            audit(
-                &mut tx,
-                &at,
-                "referral.erase_person",
-                actor,
-                structure,
-                id,
-                Some(
-                    if actor.is_some() {
-                        "on request"
-                    } else {
-                        "retention period over"
-                    }
-                    .into(),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+            texts: "UPDATE referral_events SET message = NULL WHERE referral_id = $1",
+            action: "referral.erase_person",
+            subject: format!("referral:{id}"),
+        };
+        erasure.run(self, id, actor, structure, now).await
     }
 
     /// The scheduled job: reminders, expiries, referrals left "sans

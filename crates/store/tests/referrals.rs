@@ -115,6 +115,43 @@ fn receiver(w: &World) -> Actor {
     }
 }
 
+/// The CAF's structure in the Finistère, and its member.
+async fn caf(w: &World) -> (i64, i64) {
+    let caf =
+        w.db.create_structure(&NewStructure {
+            nom: "CAF du Finistère",
+            kind: StructureKind::Caf,
+            siret: None,
+            commune_code: Some("29232"),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let agent =
+        w.db.create_person_with_role(
+            "partenaires@caf29.fr",
+            "Pôle partenaires",
+            None,
+            caf,
+            Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    (caf, agent)
+}
+
+fn caf_entry() -> passerelle_referrals::referents::Referent {
+    passerelle_referrals::referents::Referent {
+        organisation: "CAF".into(),
+        territory: "dep:29".into(),
+        name: "Pôle partenaires".into(),
+        email: Some("partenaires@caf29.fr".into()),
+        phone: None,
+        scope: "Dossiers bloqués".into(),
+    }
+}
+
 #[tokio::test]
 async fn a_referral_from_sending_to_accompanied() {
     let w = world().await;
@@ -301,35 +338,8 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     use passerelle_store::referents::RequestError;
     let w = world().await;
     // The CAF's structure, whose member answers as the referent group.
-    let caf =
-        w.db.create_structure(&NewStructure {
-            nom: "CAF du Finistère",
-            kind: StructureKind::Caf,
-            siret: None,
-            commune_code: Some("29232"),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let agent =
-        w.db.create_person_with_role(
-            "partenaires@caf29.fr",
-            "Pôle partenaires",
-            None,
-            caf,
-            Role::Membre,
-            &[],
-        )
-        .await
-        .unwrap();
-    let entry = Referent {
-        organisation: "CAF".into(),
-        territory: "dep:29".into(),
-        name: "Pôle partenaires".into(),
-        email: Some("partenaires@caf29.fr".into()),
-        phone: None,
-        scope: "Dossiers bloqués".into(),
-    };
+    let (caf, agent) = caf(&w).await;
+    let entry = caf_entry();
     let id =
         w.db.save_referent(None, &entry, Some(caf), agent, false)
             .await
@@ -515,7 +525,7 @@ async fn text_anywhere(db: &Database, needle: &str) -> Vec<String> {
 /// nothing personal remains in any table, the outbox included.
 #[tokio::test]
 async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
-    use passerelle_referrals::referents::{ComplexRequest, Referent};
+    use passerelle_referrals::referents::ComplexRequest;
     let w = world().await;
     let marker = |what: &str| format!("Zxq-{what}");
     let at = |days: i64| t0() + Duration::days(days);
@@ -590,28 +600,8 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
     }
     // A referent group, and two requests with a thread: one left open,
     // one closed by its author.
-    let caf =
-        w.db.create_structure(&NewStructure {
-            nom: "CAF du Finistère",
-            kind: StructureKind::Caf,
-            siret: None,
-            commune_code: Some("29232"),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let agent =
-        w.db.create_person_with_role("agent@caf29.fr", "Agent", None, caf, Role::Membre, &[])
-            .await
-            .unwrap();
-    let entry = Referent {
-        organisation: "CAF".into(),
-        territory: "dep:29".into(),
-        name: "Pôle partenaires".into(),
-        email: Some("partenaires@caf29.fr".into()),
-        phone: None,
-        scope: "Dossiers bloqués".into(),
-    };
+    let (caf, agent) = caf(&w).await;
+    let entry = caf_entry();
     w.db.save_referent(None, &entry, Some(caf), agent, true)
         .await
         .unwrap();

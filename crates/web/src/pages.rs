@@ -133,30 +133,32 @@ impl<T: Integer + ?Sized> Integer for &T {
     }
 }
 
+/// The months, as French dates name them.
+pub const FRENCH_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
 /// An instant as people read it: Paris time, in French ("3 décembre 2026
 /// à 14 h 30").
 pub fn fr_datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
     use chrono::{Datelike, Timelike};
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
     let local = crate::places::paris_time(t.naive_utc());
     format!(
         "{}{} {} {} à {} h {:02}",
         local.day(),
         if local.day() == 1 { "er" } else { "" },
-        MONTHS[local.month0() as usize],
+        FRENCH_MONTHS[local.month0() as usize],
         local.year(),
         local.hour(),
         local.minute()

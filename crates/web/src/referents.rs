@@ -27,7 +27,7 @@ use passerelle_store::referents::{Message, ReferentRow, RequestError, RequestRow
 use crate::AppState;
 use crate::auth::{Viewer, page_denial};
 use crate::pages::{Chrome, Crumb, crumbs, fr_datetime, render, storage_failure};
-use crate::referrals::{field, reading_structure, working_structures};
+use crate::referrals::{erase_for_viewer, field, working_structures};
 use crate::routes::Route;
 
 pub fn routes() -> Vec<Route> {
@@ -713,21 +713,12 @@ async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Str
     let result: PageResult = async {
         let (q, r) = load(&state, &viewer, &id).await?;
         let path = format!("/referents/demandes/{}", q.id);
-        viewer
-            .authorize(Action::ErasePersonalData(&r))
-            .map_err(|d| page_denial(d, &path))?;
-        state
-            .db
-            .erase_request_person(
-                q.id,
-                viewer.person_id(),
-                reading_structure(&viewer, &r),
-                Utc::now(),
-            )
-            .await
-            .map_err(storage_failure)?;
-        state.db.flush_erasures().await.map_err(storage_failure)?;
-        Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
+        erase_for_viewer(&state, &viewer, &r, &path, |who, structure| {
+            state
+                .db
+                .erase_request_person(q.id, who, structure, Utc::now())
+        })
+        .await
     }
     .await;
     result.unwrap_or_else(|r| r)

@@ -794,24 +794,40 @@ async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Str
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
         let (r, rref) = load(&state, &viewer, &id, &path).await?;
-        viewer
-            .authorize(Action::ErasePersonalData(&rref))
-            .map_err(|d| page_denial(d, &path))?;
-        state
-            .db
-            .erase_referral_person(
-                r.id,
-                viewer.person_id(),
-                reading_structure(&viewer, &rref),
-                Utc::now(),
-            )
-            .await
-            .map_err(storage_failure)?;
-        state.db.flush_erasures().await.map_err(storage_failure)?;
-        Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
+        erase_for_viewer(&state, &viewer, &rref, &path, |who, structure| {
+            state
+                .db
+                .erase_referral_person(r.id, who, structure, Utc::now())
+        })
+        .await
     }
     .await;
     result.unwrap_or_else(|r| r)
+}
+
+/// The right to erasure of a referral or a "situation complexe" request:
+/// the policy's `ErasePersonalData`, then `erase` (by this person, on
+/// behalf of their structure), then the erased text flushed out of the
+/// database's log; back to `path`, which says it is done.
+pub(crate) async fn erase_for_viewer<Erase, Done>(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReferralRef,
+    path: &str,
+    erase: Erase,
+) -> PageResult
+where
+    Erase: FnOnce(Option<i64>, Option<i64>) -> Done,
+    Done: std::future::Future<Output = Result<bool, passerelle_store::StoreError>>,
+{
+    viewer
+        .authorize(Action::ErasePersonalData(r))
+        .map_err(|d| page_denial(d, path))?;
+    erase(viewer.person_id(), reading_structure(viewer, r))
+        .await
+        .map_err(storage_failure)?;
+    state.db.flush_erasures().await.map_err(storage_failure)?;
+    Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
 }
 
 #[derive(Template)]
