@@ -477,7 +477,7 @@ async fn load_person(
 
 /// The structure on whose behalf the viewer reads: the receiving one when
 /// they work there, else the sending one.
-pub(crate) fn reading_structure(viewer: &Viewer, r: &ReferralRef) -> Option<i64> {
+fn reading_structure(viewer: &Viewer, r: &ReferralRef) -> Option<i64> {
     let mine: Vec<i64> = working_structures(viewer)
         .iter()
         .map(|(id, _)| *id)
