@@ -298,6 +298,12 @@ struct ServeArgs {
     /// Diagnostic real road times; without it they are estimated.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
+    /// Reverse proxies in front of Passerelle (addresses or networks,
+    /// comma-separated, e.g. 127.0.0.1,::1): the client address used for
+    /// sign-in limits and the audit trail is then read from their
+    /// X-Forwarded-For header. Anyone else's X-Forwarded-For is ignored.
+    #[arg(long, env = "PASSERELLE_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
     #[command(flatten)]
@@ -535,7 +541,9 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
                     .map(passerelle_web::osrm::Osrm::parse)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
-            ),
+            )
+            .with_trusted_proxies(&args.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
     );
     if let Some(smtp) = smtp {
         tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));

@@ -12,13 +12,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use passerelle_accounts::policy::{Action, Actor, Denial, authorize};
 use passerelle_accounts::secret::{constant_time_eq, looks_like_secret, new_secret};
 use passerelle_store::accounts::{MembershipView, Person};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::AppState;
 use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "passerelle_session";
 pub const CSRF_COOKIE: &str = "passerelle_csrf";
+pub const DEVICE_COOKIE: &str = "passerelle_appareil";
 /// Largest form body accepted.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Largest file of places sent to the API.
@@ -89,10 +90,12 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .map(|c| c.0.ip());
+        let ip = client_address(peer, &parts.headers, &state.config.trusted_proxies)
+            .map(|a| a.to_string());
         let failure = |e: passerelle_store::StoreError| {
             tracing::error!("storage error while identifying the request: {e}");
             (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response()
@@ -146,6 +149,54 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// The address of the client: the peer, or, when the peer is a trusted
+/// reverse proxy, the nearest address of `X-Forwarded-For` (read from the
+/// right, as each proxy appends the address it saw) that is not itself a
+/// trusted proxy. An unreadable entry stops the walk: what lies to its left
+/// was written by the client and proves nothing.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
+    let mut address = peer?;
+    if !is_trusted(&address) {
+        return Some(address);
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in forwarded.into_iter().rev() {
+        let Ok(hop) = entry.parse::<IpAddr>() else {
+            break;
+        };
+        address = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    Some(address)
+}
+
+/// Whether a navigation comes from another site (`Sec-Fetch-Site`, sent by
+/// every current browser). Session cookies are `SameSite=Lax`, so a link or
+/// redirect from another site arrives signed in: pages that would read
+/// personal data (and write that read to the audit trail) then ask for a
+/// click on our own page first, so no other site can make someone read a
+/// person's data in their name. Requests without the header (older
+/// browsers, command-line clients) are taken as same-site.
+pub fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| !matches!(site, "same-origin" | "none"))
+}
+
 /// `Set-Cookie` for a new session. `Secure` when Passerelle is served over
 /// HTTPS (its public URL says so).
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
@@ -157,6 +208,22 @@ pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age={}",
         passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS
+    ))
+    .expect("cookie value is ASCII")
+}
+
+/// `Set-Cookie` for the device cookie of a browser where someone signed in
+/// (`passerelle_accounts::throttle`): it only spares that browser the waits
+/// others' failures cause; it grants no access.
+pub fn device_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{DEVICE_COOKIE}={token}; Path=/connexion; HttpOnly; SameSite=Strict{secure}; Max-Age={}",
+        passerelle_accounts::throttle::DEVICE_DAYS * 86_400
     ))
     .expect("cookie value is ASCII")
 }

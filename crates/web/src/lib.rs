@@ -14,6 +14,7 @@ mod auth;
 mod diagnostic;
 mod error;
 mod export;
+mod limits;
 pub mod mailer;
 pub mod osrm;
 mod pages;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// The places, ready to search; rebuilt after a change.
     places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
+    /// What anonymous visitors may make the server store, per address.
+    limits: Arc<limits::RateLimits>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -56,6 +59,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             places: Arc::default(),
+            limits: Arc::default(),
         }
     }
 
@@ -108,6 +112,10 @@ pub struct WebConfig {
     pub tile_url: Option<String>,
     /// OSRM server giving the Diagnostic real road times.
     pub osrm: Option<osrm::Osrm>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`PASSERELLE_TRUSTED_PROXIES`); from anyone else the header is
+    /// ignored, or a client could pick the address it is throttled by.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl WebConfig {
@@ -119,7 +127,27 @@ impl WebConfig {
             smtp_configured,
             tile_url: None,
             osrm: None,
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// Trusted reverse proxies from a list of addresses or networks
+    /// separated by commas or spaces (`127.0.0.1, 10.0.0.0/8, ::1`).
+    pub fn with_trusted_proxies(mut self, list: &str) -> Result<Self, String> {
+        self.trusted_proxies = list
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "PASSERELLE_TRUSTED_PROXIES: « {item} » n’est ni une adresse IP ni un réseau (10.0.0.0/8)"
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 
     pub fn with_osrm(mut self, osrm: Option<osrm::Osrm>) -> Self {
