@@ -5,43 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useServerAndBrowser, seriousViolations } from "./server.mjs";
+import { accept, asFirstAdmin, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
-async function choosePassword(page, password) {
-  await page.getByLabel("Nouveau mot de passe").fill(password);
-  await page.getByLabel("Confirmation du mot de passe").fill(password);
-}
-
-async function structureWithMember(page, url, { nom, kind, commune, siret, email }) {
-  await page.goto(`${url}/admin/structures`);
-  await page.getByLabel("Nom", { exact: true }).fill(nom);
-  await page.getByLabel("Type de structure").selectOption(kind);
-  await page.getByLabel(/Commune/).fill(commune);
-  if (siret) await page.getByLabel(/SIRET/).fill(siret);
-  await page.getByRole("button", { name: "Ajouter la structure" }).click();
-  await page.getByLabel("Adresse électronique").fill(email);
-  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
-  await page.goto(`${url}/admin/courriels`);
-  const mail = await page.locator("pre").first().innerText();
-  return mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
-}
-
-async function accept(page, link, name, password) {
-  await page.goto(link);
-  await page.getByLabel("Prénom et nom").fill(name);
-  await choosePassword(page, password);
-  await page.getByRole("button", { name: "Accepter l’invitation" }).click();
-}
-
 test("a referral from a CCAS to a médiathèque, followed to the end", async () => {
-  const { server, browser } = world;
-  const adminLink = server.cli(["accounts", "create-admin", "--email", "admin@hub.bzh"]).trim().split("\n").pop();
-  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
-  await accept(page, adminLink, "Admin", "la chaloupe verte du blavet");
+  const { server } = world;
+  const { context, page, problems } = await asFirstAdmin(world, "la chaloupe verte du blavet");
   const socialWorkerLink = await structureWithMember(page, server.url, {
     nom: "CCAS de Quimper", kind: "ccas", commune: "29232", email: "as@ccas-quimper.bzh",
   });

@@ -127,6 +127,9 @@ structure_kinds! {
     Dgfip => "dgfip", "DGFiP (impôts)";
     FranceTravail => "france_travail", "France Travail";
     Prefecture => "prefecture", "Préfecture";
+    LaPoste => "la_poste", "La Poste";
+    Mdph => "mdph", "MDPH";
+    Urssaf => "urssaf", "URSSAF";
     AutreAdministration => "administration", "Autre administration";
     Hub => "hub", "Hub régional pour un numérique inclusif";
     Autre => "autre", "Autre";

@@ -161,11 +161,23 @@ pub enum Action<'a> {
     ActAsSender(&'a ReferralRef),
     /// Anonymous statistics of referrals: coordinators and admins.
     ViewReferralStats,
+    /// Erase the person's fields of a referral or a "situation complexe"
+    /// request (right to erasure): the people of the two structures
+    /// holding them, as `ReferralPerson`.
+    ErasePersonalData(&'a ReferralRef),
     /// The directory of referents inside administrations: professionals
     /// (any role in a structure), never the public or machine clients.
     ViewReferents,
-    /// Add, change or remove an entry: coordinators of its territory, the
-    /// members of the organisation's structure, admins.
+    /// Propose an entry: the members of the organisation's structure (it
+    /// stays awaiting validation), or whoever may validate it. Never for a
+    /// structure whose kind cannot represent the organisation.
+    ProposeReferent(&'a ReferentRef),
+    /// Vouch for an entry (create it validated, or validate a proposal):
+    /// admins and coordinators whose scope covers its territory, never for
+    /// a structure whose kind cannot represent the organisation.
+    ValidateReferent(&'a ReferentRef),
+    /// Remove an entry: coordinators of its territory, the members of the
+    /// entry's structure, admins.
     ManageReferent(&'a ReferentRef),
 }
 
@@ -174,6 +186,9 @@ pub enum Action<'a> {
 pub struct ReferentRef {
     /// The organisation's structure, if it has one in Passerelle.
     pub structure: Option<i64>,
+    /// Whether that structure's kind may represent the organisation the
+    /// entry names (`passerelle_referrals::referents::may_represent`).
+    pub represents: bool,
     pub location: Location,
 }
 
@@ -193,7 +208,11 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
     }
     // Personal data of a referral: membership only, before the admin rule.
     // Machine clients never see it.
-    if let Action::ReferralPerson(r) | Action::ActAsReceiver(r) | Action::ActAsSender(r) = action {
+    if let Action::ReferralPerson(r)
+    | Action::ErasePersonalData(r)
+    | Action::ActAsReceiver(r)
+    | Action::ActAsSender(r) = action
+    {
         let structure = match action {
             Action::ActAsReceiver(_) => Some(r.receiver),
             Action::ActAsSender(_) => Some(r.sender),
@@ -211,6 +230,14 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             _ if belongs || actor.is_admin() => Err(Denial::Forbidden),
             _ => Err(Denial::NotFound),
         };
+    }
+    // An entry pointing at a structure that is not of the organisation it
+    // names: nobody may vouch for it, admins included.
+    if let Action::ProposeReferent(r) | Action::ValidateReferent(r) = action
+        && r.structure.is_some()
+        && !r.represents
+    {
+        return Err(Denial::Forbidden);
     }
     if actor.is_admin() {
         return Ok(());
@@ -260,14 +287,18 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             }),
             Denial::NotFound,
         ),
-        Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
+        Action::ReferralPerson(_)
+        | Action::ErasePersonalData(_)
+        | Action::ActAsReceiver(_)
+        | Action::ActAsSender(_) => {
             unreachable!("decided above")
         }
         Action::ViewReferents => allowed(
             matches!(actor, Actor::Person { memberships, .. } if !memberships.is_empty()),
             Denial::Forbidden,
         ),
-        Action::ManageReferent(r) => allowed(
+        Action::ValidateReferent(r) => allowed(actor.coordinates(&r.location), Denial::Forbidden),
+        Action::ProposeReferent(r) | Action::ManageReferent(r) => allowed(
             actor.coordinates(&r.location)
                 || r.structure.is_some_and(|s| {
                     actor
@@ -420,6 +451,7 @@ mod tests {
         assert_eq!(authorize(&sender, Action::SendReferral), Ok(()));
         let entry = ReferentRef {
             structure: Some(5),
+            represents: true,
             location: Location {
                 departement: Some("29".into()),
                 ..Location::default()
@@ -454,6 +486,52 @@ mod tests {
             Err(Denial::Forbidden)
         );
         assert_eq!(authorize(&stranger, Action::ViewReferents), Ok(()));
+        // Proposing is the organisation's members'; vouching, the territory's.
+        assert_eq!(
+            authorize(&caf_agent, Action::ProposeReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&caf_agent, Action::ValidateReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&finistere, Action::ValidateReferent(&entry)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&ille, Action::ValidateReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ProposeReferent(&entry)),
+            Err(Denial::Forbidden)
+        );
+        // A centre social posing as the CAF: nobody may vouch for it.
+        let posing = ReferentRef {
+            represents: false,
+            ..entry.clone()
+        };
+        for who in [&caf_agent, &finistere, &admin] {
+            assert_eq!(
+                authorize(who, Action::ProposeReferent(&posing)),
+                Err(Denial::Forbidden)
+            );
+            assert_eq!(
+                authorize(who, Action::ValidateReferent(&posing)),
+                Err(Denial::Forbidden)
+            );
+        }
+        // Erasure belongs to the structures holding the data.
+        assert_eq!(authorize(&sender, Action::ErasePersonalData(&r)), Ok(()));
+        assert_eq!(
+            authorize(&admin, Action::ErasePersonalData(&r)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ErasePersonalData(&r)),
+            Err(Denial::NotFound)
+        );
         assert_eq!(
             authorize(&token, Action::ViewReferents),
             Err(Denial::Forbidden)

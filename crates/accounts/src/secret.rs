@@ -4,6 +4,11 @@
 
 use sha2::{Digest, Sha256};
 
+/// What replaces a one-time link in a stored message once the link is
+/// delivered, used or replaced: whoever reads the outbox (or a backup of
+/// it) must not be able to use it.
+pub const REDACTED_LINK: &str = "[lien retiré]";
+
 /// A new random secret, 64 hex characters.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];

@@ -88,20 +88,36 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ReferralsCommand {
-    /// Sends the reminders due, expires referrals left without action and
-    /// erases the person's fields of those closed for longer than the
+    /// Sends the reminders due, expires referrals left without action,
+    /// closes "sans suite" those whose appointment is long past, closes
+    /// "situation complexe" requests left without a message, and erases
+    /// the person's fields of everything closed for longer than the
     /// retention period. Safe to run any number of times.
     Purge(ReferralPeriods),
 }
 
 /// The referral periods (defaults: reminder after 10 days, expiry after
-/// 30, personal fields erased 6 months after closure).
+/// 30, "sans suite" 30 days after a past appointment, a "situation
+/// complexe" request closed after 60 days without a message, personal
+/// fields erased 6 months after closure).
 #[derive(Args, Clone, Copy)]
 struct ReferralPeriods {
     #[arg(long, env = "PASSERELLE_REFERRAL_REMINDER_DAYS", default_value_t = 10)]
     reminder_days: i64,
     #[arg(long, env = "PASSERELLE_REFERRAL_EXPIRY_DAYS", default_value_t = 30)]
     expiry_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_REFERRAL_NO_OUTCOME_DAYS",
+        default_value_t = 30
+    )]
+    no_outcome_days: i64,
+    #[arg(
+        long,
+        env = "PASSERELLE_COMPLEX_REQUEST_IDLE_DAYS",
+        default_value_t = 60
+    )]
+    request_idle_days: i64,
     #[arg(
         long,
         env = "PASSERELLE_REFERRAL_RETENTION_MONTHS",
@@ -115,6 +131,8 @@ impl ReferralPeriods {
         passerelle_referrals::deadlines::Periods {
             reminder_days: self.reminder_days,
             expiry_days: self.expiry_days,
+            no_outcome_days: self.no_outcome_days,
+            request_idle_days: self.request_idle_days,
             retention_months: self.retention_months,
         }
     }
@@ -226,6 +244,38 @@ enum AccountsCommand {
         #[arg(long, default_value = "Administration de l’instance")]
         structure: String,
     },
+    /// Replace by pseudonyms, in the audit trail, the IP addresses and the
+    /// addresses typed for no account, and delete old outbox messages, once
+    /// their retention period is over (docs/donnees-personnelles.md). Also
+    /// run hourly by `serve`. Safe to run any number of times.
+    Retention(RetentionArgs),
+}
+
+/// How long the audit trail keeps IP addresses and the addresses typed at a
+/// sign-in, a reset request or an invitation that are no account's, and how
+/// long the outbox keeps messages.
+#[derive(Args, Clone, Copy)]
+struct RetentionArgs {
+    #[arg(long, env = "PASSERELLE_AUDIT_IP_MONTHS", default_value_t = 6)]
+    ip_months: u32,
+    #[arg(
+        long,
+        env = "PASSERELLE_AUDIT_TYPED_ADDRESS_DAYS",
+        default_value_t = 30
+    )]
+    typed_address_days: i64,
+    #[arg(long, env = "PASSERELLE_OUTBOX_MONTHS", default_value_t = 6)]
+    outbox_months: u32,
+}
+
+impl RetentionArgs {
+    fn retention(self) -> passerelle_store::accounts::Retention {
+        passerelle_store::accounts::Retention {
+            ip_months: self.ip_months,
+            typed_address_days: self.typed_address_days,
+            outbox_months: self.outbox_months,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -258,6 +308,8 @@ struct ServeArgs {
     trusted_proxies: String,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
+    #[command(flatten)]
+    retention: RetentionArgs,
 }
 
 #[derive(Subcommand)]
@@ -357,8 +409,9 @@ async fn run(cli: Cli) -> Result<()> {
                 .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
                 .await?;
             print_ignoring_closed_pipe(&format!(
-                "{} reminders sent, {} referrals expired, {} erased\n",
-                r.reminded, r.expired, r.erased
+                "{} reminders sent, {} referrals expired, {} closed without outcome, \
+                 {} situation complexe requests closed, {} erased\n",
+                r.reminded, r.expired, r.lapsed, r.requests_expired, r.erased
             ))
         }
         Command::Accounts(command) => {
@@ -511,9 +564,10 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             move || passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone()),
         ));
     }
+    let retention = args.retention.retention();
     let purge_db = db.clone();
     tokio::spawn(jobs::every(db.clone(), "purge", hour, hour, move || {
-        purge(purge_db.clone())
+        purge(purge_db.clone(), retention)
     }));
     let (deadlines_db, periods, link) = (
         db.clone(),
@@ -536,9 +590,20 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
 }
 
 /// Expired sessions and links do not outlive their use by more than an
-/// hour; unfinished survey answers are kept 30 days after their last save
-/// (run hourly).
-async fn purge(db: Database) {
+/// hour, nor addresses in the audit trail their retention period;
+/// unfinished survey answers are kept 30 days after their last save (run
+/// hourly).
+async fn purge(db: Database, retention: passerelle_store::accounts::Retention) {
+    match db.apply_retention(chrono::Utc::now(), retention).await {
+        Ok(r) if r == Default::default() => {}
+        Ok(r) => tracing::info!(
+            "retention: {} IP addresses and {} typed addresses pseudonymised, {} old e-mails deleted",
+            r.addresses,
+            r.typed,
+            r.messages
+        ),
+        Err(e) => tracing::error!("retention of the audit trail and outbox: {e}"),
+    }
     match db.purge_expired().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("purged {n} expired sessions and links"),
@@ -566,9 +631,11 @@ async fn referral_deadlines(
     {
         Ok(r) if r == Default::default() => {}
         Ok(r) => tracing::info!(
-            "referrals: {} reminders, {} expired, {} erased",
+            "referrals: {} reminders, {} expired, {} without outcome, {} requests closed, {} erased",
             r.reminded,
             r.expired,
+            r.lapsed,
+            r.requests_expired,
             r.erased
         ),
         Err(e) => tracing::error!("referral deadlines: {e}"),
@@ -746,6 +813,16 @@ async fn accounts(
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"
             )?;
             writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
+        }
+        AccountsCommand::Retention(retention) => {
+            let r = db
+                .apply_retention(chrono::Utc::now(), retention.retention())
+                .await?;
+            writeln!(
+                out,
+                "{} audit lines had their IP address pseudonymised, {} their typed address; {} old e-mails deleted",
+                r.addresses, r.typed, r.messages
+            )?;
         }
     }
     Ok(())

@@ -486,9 +486,36 @@ async fn referrals_purge_runs_and_says_what_it_did() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "0 reminders sent, 0 referrals expired, 0 erased\n"
+        "0 reminders sent, 0 referrals expired, 0 closed without outcome, \
+         0 situation complexe requests closed, 0 erased\n"
     );
     let o = run(&url, &["referrals", "purge", "--expiry-days", "soon"]);
+    assert_eq!(o.status.code(), Some(2), "a clear usage error");
+    let o = run(
+        &url,
+        &[
+            "referrals",
+            "purge",
+            "--no-outcome-days",
+            "15",
+            "--request-idle-days",
+            "30",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn accounts_retention_runs_and_says_what_it_did() {
+    let url = fresh_database_url().await;
+    let o = run(&url, &["accounts", "retention", "--ip-months", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0 audit lines had their IP address pseudonymised, 0 their typed address; \
+         0 old e-mails deleted\n"
+    );
+    let o = run(&url, &["accounts", "retention", "--outbox-months", "never"]);
     assert_eq!(o.status.code(), Some(2), "a clear usage error");
 }
 

@@ -8,6 +8,7 @@
 //!    ├── refuse ──────┴────────────────────────┴──► refusée
 //!    ├── cancel (sender, any open status) ──────────► annulée
 //!    └── expire (no action for 30 days: envoyée, reçue) ► expirée
+//! rendez-vous fixé ── lapse (appointment past, no outcome) ► sans suite
 //! re-orient (receiver or sender, any open status): to another place, back to envoyée
 //! ```
 
@@ -24,10 +25,13 @@ pub enum Status {
     Refusee,
     Annulee,
     Expiree,
+    /// The appointment passed long ago and nobody recorded what came of
+    /// it: closed by the scheduled job, with no outcome about the person.
+    SansSuite,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Self::Envoyee,
         Self::Recue,
         Self::RendezVousFixe,
@@ -36,6 +40,7 @@ impl Status {
         Self::Refusee,
         Self::Annulee,
         Self::Expiree,
+        Self::SansSuite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -48,6 +53,7 @@ impl Status {
             Self::Refusee => "refusee",
             Self::Annulee => "annulee",
             Self::Expiree => "expiree",
+            Self::SansSuite => "sans_suite",
         }
     }
 
@@ -61,6 +67,7 @@ impl Status {
             Self::Refusee => "refusée",
             Self::Annulee => "annulée",
             Self::Expiree => "expirée",
+            Self::SansSuite => "sans suite",
         }
     }
 
@@ -72,7 +79,12 @@ impl Status {
     pub fn is_closed(self) -> bool {
         matches!(
             self,
-            Self::Accompagnee | Self::NonVenue | Self::Refusee | Self::Annulee | Self::Expiree
+            Self::Accompagnee
+                | Self::NonVenue
+                | Self::Refusee
+                | Self::Annulee
+                | Self::Expiree
+                | Self::SansSuite
         )
     }
 }
@@ -102,6 +114,9 @@ pub enum Step {
     },
     Cancel,
     Expire,
+    /// The scheduled job closes a referral whose appointment is long past
+    /// with no outcome recorded.
+    Lapse,
     /// To another place of the directory (received by this structure),
     /// keeping the history.
     Reorient {
@@ -120,6 +135,7 @@ impl Step {
             Self::Refuse { .. } => "refus",
             Self::Cancel => "annulation",
             Self::Expire => "expiration",
+            Self::Lapse => "sans_suite",
             Self::Reorient { .. } => "reorientation",
         }
     }
@@ -203,6 +219,14 @@ pub fn next(status: Status, step: &Step, side: Side) -> Result<Status, Refused> 
                 not_now
             }
         }
+        Step::Lapse => {
+            by(Side::System)?;
+            if status == RendezVousFixe {
+                Ok(SansSuite)
+            } else {
+                not_now
+            }
+        }
         Step::Reorient { .. } => {
             if side == Side::System {
                 return Err(Refused::NotYours);
@@ -268,7 +292,7 @@ mod tests {
 
     #[test]
     fn closed_is_closed() {
-        for closed in [Accompagnee, NonVenue, Refusee, Annulee, Expiree] {
+        for closed in [Accompagnee, NonVenue, Refusee, Annulee, Expiree, SansSuite] {
             assert!(closed.is_closed());
             for step in [
                 Step::Open,
@@ -314,6 +338,18 @@ mod tests {
         assert_eq!(
             next(RendezVousFixe, &Step::Open, Side::Receiver),
             Err(Refused::NotNow(RendezVousFixe))
+        );
+        assert_eq!(
+            next(RendezVousFixe, &Step::Lapse, Side::System),
+            Ok(SansSuite)
+        );
+        assert_eq!(
+            next(RendezVousFixe, &Step::Lapse, Side::Receiver),
+            Err(Refused::NotYours)
+        );
+        assert_eq!(
+            next(Recue, &Step::Lapse, Side::System),
+            Err(Refused::NotNow(Recue))
         );
     }
 

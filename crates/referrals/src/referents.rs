@@ -1,8 +1,16 @@
 //! Referents inside administrations, and "situation complexe" requests to
 //! an organisation's referent group (as Administration+ does): the entries
 //! and requests as entered, and their checks.
+//!
+//! An entry can only point to a structure of the organisation it names
+//! (`may_represent`: the structure kinds, set by the admin who created the
+//! structure, that stand for each organisation), and only a validated
+//! entry receives requests. A request is open, closed by its author with
+//! an outcome, or expired after a period without activity
+//! (`deadlines::request_due`).
 
 use chrono::NaiveDate;
+use passerelle_accounts::StructureKind;
 
 use crate::model::Problem;
 
@@ -22,6 +30,33 @@ pub const ORGANISATIONS: [&str; 12] = [
     "Commune",
     "URSSAF",
 ];
+
+/// The structure kinds that may stand for an organisation of
+/// `ORGANISATIONS` in the directory; none for an unknown organisation.
+pub fn representing_kinds(organisation: &str) -> &'static [StructureKind] {
+    use StructureKind::*;
+    match organisation {
+        "CAF" => &[Caf],
+        "CPAM" => &[Cpam],
+        "CARSAT" => &[Carsat],
+        "MSA" => &[Msa],
+        "DGFiP / impôts" => &[Dgfip],
+        "France Travail" => &[FranceTravail],
+        "Préfecture / ANTS" => &[Prefecture],
+        "La Poste" => &[LaPoste],
+        // The MDPH is a public interest group of the département.
+        "MDPH" => &[Mdph, Departement],
+        "Conseil départemental" => &[Departement],
+        "Commune" => &[Mairie, Ccas],
+        "URSSAF" => &[Urssaf],
+        _ => &[],
+    }
+}
+
+/// Whether a structure of this kind may stand for the organisation.
+pub fn may_represent(organisation: &str, kind: StructureKind) -> bool {
+    representing_kinds(organisation).contains(&kind)
+}
 
 /// How the person gave their mandate for the request.
 pub const MANDATES: [(&str, &str); 3] = [
@@ -68,10 +103,28 @@ pub fn is_territory(text: &str) -> bool {
     }
 }
 
-pub fn validate_referent(r: &Referent) -> Vec<Problem> {
+/// Checks an entry; `structure` is the kind of the structure it points
+/// to, if any, which must be one that stands for the organisation.
+pub fn validate_referent(r: &Referent, structure: Option<StructureKind>) -> Vec<Problem> {
     let mut out = Vec::new();
     if !ORGANISATIONS.contains(&r.organisation.as_str()) {
         fail(&mut out, "organisme", "choisissez un organisme de la liste");
+    } else if let Some(kind) = structure
+        && !may_represent(&r.organisation, kind)
+    {
+        let expected: Vec<&str> = representing_kinds(&r.organisation)
+            .iter()
+            .map(|k| k.label())
+            .collect();
+        out.push(Problem {
+            field: "structure",
+            message: format!(
+                "une structure « {} » ne peut pas représenter l’organisme {} (attendu : {})",
+                kind.label(),
+                r.organisation,
+                expected.join(" ou ")
+            ),
+        });
     }
     if !is_territory(&r.territory) {
         fail(
@@ -114,6 +167,45 @@ pub fn validate_referent(r: &Referent) -> Vec<Problem> {
         );
     }
     out
+}
+
+/// Where a "situation complexe" request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Ouverte,
+    /// Closed by its author, with an outcome.
+    Close,
+    /// Closed by the scheduled job after a period without activity.
+    Expiree,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 3] = [Self::Ouverte, Self::Close, Self::Expiree];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ouverte => "ouverte",
+            Self::Close => "close",
+            Self::Expiree => "expiree",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ouverte => "ouverte",
+            Self::Close => "close",
+            Self::Expiree => "close faute d’échange",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        self == Self::Ouverte
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -177,7 +269,13 @@ mod tests {
             phone: None,
             scope: "Dossiers bloqués de prestations".into(),
         };
-        assert!(validate_referent(&ok).is_empty());
+        assert!(validate_referent(&ok, None).is_empty());
+        assert!(validate_referent(&ok, Some(StructureKind::Caf)).is_empty());
+        // A centre social cannot stand for the CAF.
+        let posing = validate_referent(&ok, Some(StructureKind::CentreSocial));
+        assert_eq!(posing.len(), 1);
+        assert_eq!(posing[0].field, "structure");
+        assert!(posing[0].message.contains("CAF"), "{}", posing[0].message);
         let bad = Referent {
             organisation: "NASA".into(),
             territory: "29".into(),
@@ -186,7 +284,7 @@ mod tests {
             phone: None,
             scope: String::new(),
         };
-        let fields: Vec<_> = validate_referent(&bad)
+        let fields: Vec<_> = validate_referent(&bad, Some(StructureKind::Caf))
             .into_iter()
             .map(|p| p.field)
             .collect();
@@ -197,6 +295,27 @@ mod tests {
         assert!(
             is_territory("epci:200068120") && is_territory("com:2A004") && !is_territory("epci:12")
         );
+    }
+
+    #[test]
+    fn every_organisation_has_the_kinds_that_stand_for_it() {
+        for o in ORGANISATIONS {
+            assert!(!representing_kinds(o).is_empty(), "{o}");
+        }
+        assert!(representing_kinds("NASA").is_empty());
+        for kind in [
+            StructureKind::CentreSocial,
+            StructureKind::Association,
+            StructureKind::FranceServices,
+            StructureKind::Autre,
+        ] {
+            for o in ORGANISATIONS {
+                assert!(!may_represent(o, kind), "{kind:?} for {o}");
+            }
+        }
+        for s in RequestStatus::ALL {
+            assert_eq!(RequestStatus::parse(s.code()), Some(s));
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! resets), API tokens, the append-only audit trail and the e-mail outbox.
 //! Secrets are stored hashed (`passerelle_accounts::secret`).
 
+use chrono::{DateTime, Duration, Months, Utc};
 use passerelle_accounts::policy::{Location, Membership, Scope, StructureRef};
-use passerelle_accounts::secret::{hash_secret, new_secret};
+use passerelle_accounts::secret::{REDACTED_LINK, hash_secret, new_secret};
 use passerelle_accounts::throttle::{self, Attempts};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind};
 use passerelle_territory::search::{prefix_upper_bound, search_key};
@@ -162,6 +163,66 @@ pub struct OutboxMessage {
     pub sent_at: Option<String>,
     pub attempts: i64,
     pub last_error: Option<String>,
+}
+
+/// An administrator who now also works in a structure (as membre or
+/// gestionnaire), and so may read the personal data it holds: its
+/// gestionnaires are told by e-mail, and the trail records
+/// `membership.admin_joined`, in the transaction that gave the role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminJoined {
+    pub person: Person,
+    pub structure_id: i64,
+    pub structure_nom: String,
+    pub role: Role,
+}
+
+/// Writes the e-mail (subject, body) telling a structure's gestionnaires
+/// that an administrator joined it (the web layer words it, in French).
+pub type AdminJoinedNotice<'a> = &'a (dyn Fn(&AdminJoined) -> (String, String) + Send + Sync);
+
+/// How long Comptes keeps what identifies people outside their accounts:
+/// in the audit trail (then replaced by a pseudonym) and in the outbox
+/// (then deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// IP addresses, of every event.
+    pub ip_months: u32,
+    /// What was typed as an address at a sign-in, a reset request or an
+    /// invitation, when it is no account's address.
+    pub typed_address_days: i64,
+    /// Messages of the outbox, delivered or not.
+    pub outbox_months: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            ip_months: 6,
+            typed_address_days: 30,
+            outbox_months: 6,
+        }
+    }
+}
+
+/// Actions whose subject is an address someone typed, which may be no
+/// account's (the same list allows the change in migration 0010).
+pub const TYPED_ADDRESS_ACTIONS: [&str; 4] = [
+    "sign_in.failure",
+    "sign_in.throttled",
+    "password.reset_requested",
+    "invitation.created",
+];
+
+/// What a retention run changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetentionReport {
+    /// Audit lines whose IP address was replaced.
+    pub addresses: u64,
+    /// Audit lines whose typed address was replaced.
+    pub typed: u64,
+    /// Outbox messages deleted.
+    pub messages: u64,
 }
 
 pub struct NewStructure<'a> {
@@ -333,6 +394,7 @@ impl Database {
             .bind(keep.map(hash_secret).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
+        end_reset_links(&mut tx, person_id, &now_iso()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -398,12 +460,32 @@ impl Database {
         Ok(out)
     }
 
-    pub async fn change_role(&self, membership_id: i64, role: Role) -> Result<(), StoreError> {
+    /// Changes the role of an active membership; an administrator who
+    /// thereby works in a structure is told to its gestionnaires.
+    pub async fn change_role(
+        &self,
+        membership_id: i64,
+        role: Role,
+        notice: AdminJoinedNotice<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(row) =
+            sqlx::query("SELECT person_id FROM memberships WHERE id = $1 AND ended_at IS NULL")
+                .bind(membership_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(());
+        };
+        let person_id: i64 = row.try_get("person_id")?;
+        let before = standing(&mut tx, person_id).await?;
         sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(role.code().to_string())
             .bind(membership_id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        tell_admin_joins(&mut tx, person_id, &before, notice).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -517,6 +599,15 @@ impl Database {
     /// (kept that long so a late click is told "expired", not "unknown").
     /// Returns how many rows went.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        // Links that expired stay out of the messages that carried them.
+        let mut tx = self.begin_write().await?;
+        redact_links(
+            &mut tx,
+            "token_hash IN (SELECT token_hash FROM one_time_tokens WHERE expires_at <= $2)",
+            LinkParam::Text(&now_iso()),
+        )
+        .await?;
+        tx.commit().await?;
         let sessions =
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
                 .bind(now_iso())
@@ -724,11 +815,15 @@ impl Database {
     /// Accepts an invitation in one transaction: creates the person if new
     /// (with `password_hash`), adds the membership, uses up the link.
     /// `None` when the link is no longer valid.
+    /// The link is cut out of the message that carried it; an
+    /// administrator who thereby works in a structure is told to its
+    /// gestionnaires (`AdminJoined`).
     pub async fn accept_invitation(
         &self,
         token: &str,
         display_name: &str,
         password_hash: Option<&str>,
+        notice: AdminJoinedNotice<'_>,
     ) -> Result<Option<(i64, i64)>, StoreError> {
         let mut tx = self.begin_write().await?;
         let now = now_iso();
@@ -774,6 +869,7 @@ impl Database {
                 upsert_password(&mut tx, person_id, hash).await?;
             }
         }
+        let before = standing(&mut tx, person_id).await?;
         // Re-inviting an active member changes their role instead.
         let existing = sqlx::query("SELECT id FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL")
             .bind(person_id)
@@ -792,6 +888,13 @@ impl Database {
             }
             None => add_membership(&mut tx, person_id, structure_id, role, &scopes).await?,
         };
+        redact_links(
+            &mut tx,
+            "token_hash = $2",
+            LinkParam::Text(&hash_secret(token)),
+        )
+        .await?;
+        tell_admin_joins(&mut tx, person_id, &before, notice).await?;
         tx.commit().await?;
         Ok(Some((person_id, membership_id)))
     }
@@ -826,16 +929,22 @@ impl Database {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    /// Uses a reset link: sets the password and ends every session of the
-    /// person. `None` when the link is no longer valid.
-    pub async fn reset_password(&self, token: &str, hash: &str) -> Result<Option<i64>, StoreError> {
+    /// Uses a reset link: sets the password, ends every other reset link of
+    /// the person (their messages lose the link) and, when asked, every
+    /// session of the person. `None` when the link is no longer valid.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        hash: &str,
+        end_sessions: bool,
+    ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.begin_write().await?;
         let now = now_iso();
         let used = sqlx::query(
             "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'password_reset' \
              AND used_at IS NULL AND expires_at > $1",
         )
-        .bind(now)
+        .bind(now.clone())
         .bind(hash_secret(token))
         .execute(&mut *tx)
         .await?;
@@ -849,10 +958,13 @@ impl Database {
                 .await?
                 .try_get(0)?;
         upsert_password(&mut tx, person_id, hash).await?;
-        sqlx::query("DELETE FROM sessions WHERE person_id = $1")
-            .bind(person_id)
-            .execute(&mut *tx)
-            .await?;
+        end_reset_links(&mut tx, person_id, &now).await?;
+        if end_sessions {
+            sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+                .bind(person_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Some(person_id))
     }
@@ -1015,6 +1127,92 @@ impl Database {
         })
     }
 
+    /// Replaces, by pseudonyms, the IP addresses older than
+    /// `retention.ip_months` and the typed addresses of no account older
+    /// than `retention.typed_address_days` (`TYPED_ADDRESS_ACTIONS`), and
+    /// deletes outbox messages older than `retention.outbox_months`. A
+    /// pseudonym is a keyed hash under a key drawn for this run and never
+    /// stored: lines pseudonymised together that had the same value share
+    /// it, and nobody can recover the value. Idempotent; the database
+    /// triggers allow this change of the trail and no other.
+    pub async fn apply_retention(
+        &self,
+        now: DateTime<Utc>,
+        retention: Retention,
+    ) -> Result<RetentionReport, StoreError> {
+        let key = new_secret();
+        let pseudonym = |value: &str| {
+            let hash = hash_secret(&format!("{key}:{value}"));
+            format!("pseudo:{}", &hash[..16])
+        };
+        let ip_cutoff = now
+            .checked_sub_months(Months::new(retention.ip_months))
+            .unwrap_or(now);
+        let typed_cutoff = now - Duration::days(retention.typed_address_days);
+        let iso = crate::referrals::iso;
+        let actions = TYPED_ADDRESS_ACTIONS
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut report = RetentionReport::default();
+        let mut tx = self.begin_write().await?;
+        let ips = sqlx::query(
+            "SELECT DISTINCT ip FROM audit_events \
+             WHERE ip IS NOT NULL AND substr(ip, 1, 7) <> 'pseudo:' AND at < $1",
+        )
+        .bind(iso(ip_cutoff))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in ips {
+            let ip: String = row.try_get("ip")?;
+            report.addresses += sqlx::query(
+                "UPDATE audit_events SET ip = $1 \
+                 WHERE ip IS NOT NULL AND substr(ip, 1, 7) <> 'pseudo:' AND at < $2 AND ip = $3",
+            )
+            .bind(pseudonym(&ip))
+            .bind(iso(ip_cutoff))
+            .bind(ip)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        let typed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT a.subject FROM audit_events a WHERE a.action IN ({actions}) \
+             AND a.subject IS NOT NULL AND substr(a.subject, 1, 7) <> 'pseudo:' AND a.at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM people p WHERE p.email = a.subject)"
+        )))
+        .bind(iso(typed_cutoff))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in typed {
+            let subject: String = row.try_get("subject")?;
+            report.typed += sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE audit_events SET subject = $1 \
+                 WHERE action IN ({actions}) AND subject = $2 AND at < $3"
+            )))
+            .bind(pseudonym(&subject))
+            .bind(subject)
+            .bind(iso(typed_cutoff))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        let outbox_cutoff = now
+            .checked_sub_months(Months::new(retention.outbox_months))
+            .unwrap_or(now);
+        report.messages = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
+            .bind(iso(outbox_cutoff))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        if report != RetentionReport::default() {
+            self.flush_erasures().await?;
+        }
+        Ok(report)
+    }
+
     // ----- outbox ------------------------------------------------------------
 
     pub async fn enqueue_email(
@@ -1031,6 +1229,34 @@ impl Database {
             .fetch_one(self.pool())
             .await?;
         Ok(row.try_get(0)?)
+    }
+
+    /// Queues a message whose `body` carries the one-time `link` made of
+    /// `token`. The link stays readable in the outbox only until the
+    /// message is delivered, or the link used, replaced or expired: then
+    /// it is cut out of the stored body (`REDACTED_LINK`).
+    pub async fn enqueue_email_with_link(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        link: &str,
+        token: &str,
+    ) -> Result<i64, StoreError> {
+        debug_assert!(body.contains(link) && link.contains(token));
+        let row = sqlx::query(
+            "INSERT INTO outbox (to_address, subject, body, created_at, link, token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(to.to_string())
+        .bind(subject.to_string())
+        .bind(body.to_string())
+        .bind(now_iso())
+        .bind(link.to_string())
+        .bind(hash_secret(token))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("id")?)
     }
 
     /// Messages, newest first; `pending_only` for the sender's queue.
@@ -1067,11 +1293,18 @@ impl Database {
         })
     }
 
-    /// Records a delivery attempt: sent when `error` is `None`.
+    /// Records a delivery attempt: sent when `error` is `None`, and then
+    /// the one-time link it carried is cut out of the stored body in the
+    /// same statement.
     pub async fn mark_email(&self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
         let query = match error {
-            None => sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
-                .bind(now_iso()),
+            None => sqlx::query(
+                "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
+                 body = CASE WHEN link IS NULL THEN body ELSE REPLACE(body, link, $2) END, link = NULL \
+                 WHERE id = $3",
+            )
+            .bind(now_iso())
+            .bind(REDACTED_LINK.to_string()),
             Some(e) => sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
                 .bind(e.to_string()),
         };
@@ -1154,6 +1387,150 @@ async fn add_membership(
         .await?;
     }
     Ok(id)
+}
+
+/// Cuts the one-time link out of the outbox messages matching `filter`
+/// (an SQL condition on `outbox` whose parameter is `$2`).
+async fn redact_links(
+    conn: &mut AnyConnection,
+    filter: &str,
+    param: LinkParam<'_>,
+) -> Result<u64, StoreError> {
+    let sql = format!(
+        "UPDATE outbox SET body = REPLACE(body, link, $1), link = NULL WHERE link IS NOT NULL AND {filter}"
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(REDACTED_LINK.to_string());
+    let query = match param {
+        LinkParam::Text(t) => query.bind(t.to_string()),
+        LinkParam::Id(id) => query.bind(id),
+    };
+    Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+/// The parameter of a `redact_links` filter.
+enum LinkParam<'a> {
+    Text(&'a str),
+    Id(i64),
+}
+
+/// Every pending reset link of a person stops working, and leaves the
+/// messages that carried it.
+async fn end_reset_links(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $1 \
+         WHERE person_id = $2 AND purpose = 'password_reset' AND used_at IS NULL",
+    )
+    .bind(now.to_string())
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    redact_links(
+        conn,
+        "token_hash IN (SELECT token_hash FROM one_time_tokens \
+         WHERE purpose = 'password_reset' AND person_id = $2)",
+        LinkParam::Id(person_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a person is an administrator, and the structures where they
+/// work (membre or gestionnaire).
+async fn standing(
+    conn: &mut AnyConnection,
+    person_id: i64,
+) -> Result<(bool, Vec<(i64, Role)>), StoreError> {
+    let rows = sqlx::query(
+        "SELECT structure_id, role FROM memberships WHERE person_id = $1 AND ended_at IS NULL",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut admin = false;
+    let mut works = Vec::new();
+    for r in &rows {
+        match Role::parse(&r.try_get::<String, _>("role")?) {
+            Some(Role::Admin) => admin = true,
+            Some(role @ (Role::Membre | Role::Gestionnaire)) => {
+                works.push((r.try_get("structure_id")?, role));
+            }
+            _ => {}
+        }
+    }
+    Ok((admin, works))
+}
+
+/// After a change of memberships: for every structure where the person
+/// now works as an administrator and did not before, tells its
+/// gestionnaires and writes `membership.admin_joined`.
+async fn tell_admin_joins(
+    conn: &mut AnyConnection,
+    person_id: i64,
+    before: &(bool, Vec<(i64, Role)>),
+    notice: AdminJoinedNotice<'_>,
+) -> Result<(), StoreError> {
+    let (admin, works) = standing(conn, person_id).await?;
+    if !admin {
+        return Ok(());
+    }
+    let at = now_iso();
+    for (structure_id, role) in works {
+        if before.0 && before.1.iter().any(|(s, _)| *s == structure_id) {
+            continue;
+        }
+        let person = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let person = person_from_row(&person)?;
+        let structure_nom: String = sqlx::query("SELECT nom FROM structures WHERE id = $1")
+            .bind(structure_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("nom")?;
+        let joined = AdminJoined {
+            person: person.clone(),
+            structure_id,
+            structure_nom,
+            role,
+        };
+        let (subject, body) = notice(&joined);
+        let gestionnaires = sqlx::query(
+            "SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id \
+             WHERE m.structure_id = $1 AND m.ended_at IS NULL AND m.role = 'gestionnaire' \
+             AND m.person_id <> $2 ORDER BY p.email",
+        )
+        .bind(structure_id)
+        .bind(person_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for g in gestionnaires {
+            sqlx::query(
+                "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(g.try_get::<String, _>("email")?)
+            .bind(subject.clone())
+            .bind(body.clone())
+            .bind(at.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
+        crate::referrals::audit_subject(
+            conn,
+            &at,
+            "membership.admin_joined",
+            Some(person_id),
+            Some(structure_id),
+            person.email,
+            Some(role.code().to_string()),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Seconds since the epoch of a stored ISO 8601 UTC instant.

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Connection, Executor};
+use sqlx::{AnyPool, Connection, Executor, Row};
 
 pub use territories::ImportReport;
 
@@ -145,10 +145,13 @@ impl Database {
                     // and memory-mapped reads: bulk imports upsert roll-ups
                     // all over their B-tree, and SQLite's 2 MiB default
                     // cache sent them to read(2) for every page.
+                    // secure_delete: erased personal text is overwritten
+                    // with zeros in the file, not left in free space.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
                          PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
-                         PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;",
+                         PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
+                         PRAGMA secure_delete = ON;",
                     )
                     .await?;
                     Ok(())
@@ -203,6 +206,27 @@ impl Database {
             Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool().begin().await,
         }
+    }
+
+    /// To call after an erasure. On SQLite, erased text is overwritten in
+    /// the database file (`secure_delete`) but the page versions that held
+    /// it stay in the write-ahead log until a checkpoint: this one copies
+    /// the log into the file and truncates it. PostgreSQL keeps dead row
+    /// versions until `VACUUM` (docs/donnees-personnelles.md): nothing is
+    /// done here.
+    pub async fn flush_erasures(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(self.pool())
+                .await?;
+            let busy: i64 = row.try_get("busy")?;
+            if busy != 0 {
+                tracing::warn!(
+                    "the write-ahead log could not be truncated (readers busy): erased text leaves it at the next checkpoint"
+                );
+            }
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

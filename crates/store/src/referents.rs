@@ -2,13 +2,21 @@
 //! the database. Same rules as referrals: one transaction per write with
 //! its audit line and e-mails, optimistic concurrency on requests, the
 //! person's fields read only through `request_person` (audited).
+//!
+//! An entry says who created it and who validated it; only a validated
+//! entry's structure receives requests (`create_request` refuses the
+//! others). A request's subject, description, person's details and thread
+//! are erased together (`erase_request_person`, and `run_request_deadlines`
+//! after the retention period); e-mails never carry them.
 
-use chrono::{DateTime, Months, Utc};
-use passerelle_referrals::referents::{ComplexRequest, Referent};
+use chrono::{DateTime, Utc};
+use passerelle_accounts::StructureKind;
+use passerelle_referrals::deadlines::{Periods, RequestDue, request_due};
+use passerelle_referrals::referents::{ComplexRequest, Referent, RequestStatus};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::referrals::{audit_subject, iso, mail_structure, parse_iso};
+use crate::referrals::{Erasure, audit_subject, iso, mail_structure, parse_iso};
 use crate::{Database, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,11 +26,28 @@ pub struct ReferentRow {
     pub territory: String,
     pub structure_id: Option<i64>,
     pub structure: Option<String>,
+    /// The kind of that structure: whether it may stand for the
+    /// organisation is the policy's question.
+    pub structure_kind: Option<StructureKind>,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub scope: String,
     pub updated_at: String,
+    /// Who created the entry, and when (unknown for entries older than
+    /// the rule).
+    pub created_by: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// Who vouched for it, and when; `None`: awaiting validation, and
+    /// receiving no request.
+    pub validated_by: Option<String>,
+    pub validated_at: Option<DateTime<Utc>>,
+}
+
+impl ReferentRow {
+    pub fn is_validated(&self) -> bool {
+        self.validated_at.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,8 +58,9 @@ pub struct RequestRow {
     pub requester_person: String,
     pub organisation_structure_id: i64,
     pub organisation_structure: String,
-    pub subject: String,
-    pub status: String,
+    /// Personal free text: `None` once erased.
+    pub subject: Option<String>,
+    pub status: RequestStatus,
     pub outcome: Option<String>,
     pub version: i64,
     pub created_at: String,
@@ -57,7 +83,11 @@ pub struct Message {
 pub enum RequestError {
     Conflict,
     Closed,
+    /// The person's fields were erased: nothing more is written about them.
+    Erased,
     NotFound,
+    /// The structure is no validated referent entry's: it receives nothing.
+    NotAReferentGroup,
     Store(StoreError),
 }
 
@@ -67,28 +97,39 @@ impl From<sqlx::Error> for RequestError {
     }
 }
 
-const REQUEST_SELECT: &str = "SELECT q.id, q.requester_structure_id, rs.nom, p.display_name, q.organisation_structure_id, os.nom, \
+impl From<StoreError> for RequestError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+const REQUEST_SELECT: &str = "SELECT q.id, q.requester_structure_id, rs.nom AS requester_structure, \
+     p.display_name AS requester_person, q.organisation_structure_id, os.nom AS organisation_structure, \
      q.subject, q.status, q.outcome, q.version, q.created_at, q.closed_at, q.erased_at, q.mandate_type, q.mandate_date \
      FROM complex_requests q JOIN structures rs ON rs.id = q.requester_structure_id \
      JOIN structures os ON os.id = q.organisation_structure_id JOIN people p ON p.id = q.requester_person_id";
 
 fn request_of(r: &sqlx::any::AnyRow) -> Result<RequestRow, sqlx::Error> {
+    let status: String = r.try_get("status")?;
     Ok(RequestRow {
-        id: r.try_get(0)?,
-        requester_structure_id: r.try_get(1)?,
-        requester_structure: r.try_get(2)?,
-        requester_person: r.try_get(3)?,
-        organisation_structure_id: r.try_get(4)?,
-        organisation_structure: r.try_get(5)?,
-        subject: r.try_get(6)?,
-        status: r.try_get(7)?,
-        outcome: r.try_get(8)?,
-        version: r.try_get(9)?,
-        created_at: r.try_get(10)?,
-        closed_at: r.try_get(11)?,
-        erased_at: r.try_get(12)?,
-        mandate_type: r.try_get(13)?,
-        mandate_date: r.try_get(14)?,
+        id: r.try_get("id")?,
+        requester_structure_id: r.try_get("requester_structure_id")?,
+        requester_structure: r.try_get("requester_structure")?,
+        requester_person: r.try_get("requester_person")?,
+        organisation_structure_id: r.try_get("organisation_structure_id")?,
+        organisation_structure: r.try_get("organisation_structure")?,
+        subject: Some(r.try_get::<String, _>("subject")?).filter(|s| !s.is_empty()),
+        status: RequestStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
+            index: "status".into(),
+            source: format!("unknown request status {status:?}").into(),
+        })?,
+        outcome: r.try_get("outcome")?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        closed_at: r.try_get("closed_at")?,
+        erased_at: r.try_get("erased_at")?,
+        mandate_type: r.try_get("mandate_type")?,
+        mandate_date: r.try_get("mandate_date")?,
     })
 }
 
@@ -109,49 +150,95 @@ impl Database {
     /// The directory, by organisation then territory.
     pub async fn referents(&self) -> Result<Vec<ReferentRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.id, r.organisation, r.territory, r.structure_id, s.nom, r.name, r.email, r.phone, r.scope, r.updated_at \
-             FROM referents r LEFT JOIN structures s ON s.id = r.structure_id ORDER BY r.organisation, r.territory, r.name",
+            "SELECT r.id, r.organisation, r.territory, r.structure_id, s.nom AS structure, s.kind AS structure_kind, \
+             r.name, r.email, r.phone, r.scope, r.updated_at, cp.display_name AS created_by, r.created_at, \
+             vp.display_name AS validated_by, r.validated_at \
+             FROM referents r LEFT JOIN structures s ON s.id = r.structure_id \
+             LEFT JOIN people cp ON cp.id = r.created_by LEFT JOIN people vp ON vp.id = r.validated_by \
+             ORDER BY r.organisation, r.territory, r.name",
         )
         .fetch_all(self.pool())
         .await?;
+        let time = |t: Option<String>| t.as_deref().and_then(parse_iso);
         crate::map_rows(&rows, |r| {
             Ok(ReferentRow {
-                id: r.try_get(0)?,
-                organisation: r.try_get(1)?,
-                territory: r.try_get(2)?,
-                structure_id: r.try_get(3)?,
-                structure: r.try_get(4)?,
-                name: r.try_get(5)?,
-                email: r.try_get(6)?,
-                phone: r.try_get(7)?,
-                scope: r.try_get(8)?,
-                updated_at: r.try_get(9)?,
+                id: r.try_get("id")?,
+                organisation: r.try_get("organisation")?,
+                territory: r.try_get("territory")?,
+                structure_id: r.try_get("structure_id")?,
+                structure: r.try_get("structure")?,
+                structure_kind: r
+                    .try_get::<Option<String>, _>("structure_kind")?
+                    .and_then(|k| StructureKind::parse(&k)),
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                scope: r.try_get("scope")?,
+                updated_at: r.try_get("updated_at")?,
+                created_by: r.try_get("created_by")?,
+                created_at: time(r.try_get("created_at")?),
+                validated_by: r.try_get("validated_by")?,
+                validated_at: time(r.try_get("validated_at")?),
             })
         })
     }
 
-    /// Adds an entry (`id` None) or replaces one; audited.
+    /// Structures of these kinds (those that may stand for an
+    /// organisation), by name: `(id, name, kind)`.
+    pub async fn structures_of_kinds(
+        &self,
+        kinds: &[StructureKind],
+    ) -> Result<Vec<(i64, String, StructureKind)>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The kinds' codes are the closed vocabulary's, not input.
+        let codes: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.code())).collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, nom, kind FROM structures WHERE kind IN ({}) ORDER BY search_key, id",
+            codes.join(", ")
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        let all: Vec<(i64, String, Option<StructureKind>)> = crate::map_rows(&rows, |r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("nom")?,
+                StructureKind::parse(&r.try_get::<String, _>("kind")?),
+            ))
+        })?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(id, nom, kind)| Some((id, nom, kind?)))
+            .collect())
+    }
+
+    /// Adds an entry (`id` None) or replaces one; audited. `validated`:
+    /// `by` may vouch for it (the caller asked the policy), so it is
+    /// validated at once; otherwise it awaits validation, and a changed
+    /// entry needs validating again.
     pub async fn save_referent(
         &self,
         id: Option<i64>,
         r: &Referent,
         structure: Option<i64>,
         by: i64,
+        validated: bool,
     ) -> Result<i64, StoreError> {
         let at = crate::time::now_iso();
         let mut tx = self.begin_write().await?;
-        let (sql, existing) = match id {
-            None => (
-                "INSERT INTO referents (organisation, territory, structure_id, name, email, phone, scope, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                None,
-            ),
-            Some(id) => (
+        let sql = match id {
+            None => {
+                "INSERT INTO referents (organisation, territory, structure_id, name, email, phone, scope, updated_by, updated_at, \
+                 validated_by, validated_at, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $8, $9) RETURNING id"
+            }
+            Some(_) => {
                 "UPDATE referents SET organisation = $1, territory = $2, structure_id = $3, name = $4, email = $5, phone = $6, \
-                 scope = $7, updated_by = $8, updated_at = $9 WHERE id = $10 RETURNING id",
-                Some(id),
-            ),
+                 scope = $7, updated_by = $8, updated_at = $9, validated_by = $10, validated_at = $11 WHERE id = $12 RETURNING id"
+            }
         };
+        let voucher = validated.then_some(by);
         let mut query = sqlx::query(sql)
             .bind(r.organisation.clone())
             .bind(r.territory.clone())
@@ -161,11 +248,13 @@ impl Database {
             .bind(r.phone.clone())
             .bind(r.scope.trim().to_string())
             .bind(by)
-            .bind(at.clone());
-        if let Some(id) = existing {
+            .bind(at.clone())
+            .bind(voucher)
+            .bind(validated.then(|| at.clone()));
+        if let Some(id) = id {
             query = query.bind(id);
         }
-        let id: i64 = query.fetch_one(&mut *tx).await?.try_get(0)?;
+        let id: i64 = query.fetch_one(&mut *tx).await?.try_get("id")?;
         let subject = format!("referent:{id}");
         audit_subject(
             &mut tx,
@@ -174,11 +263,56 @@ impl Database {
             Some(by),
             structure,
             subject,
-            None,
+            Some(
+                if validated {
+                    "validated"
+                } else {
+                    "awaiting validation"
+                }
+                .into(),
+            ),
         )
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Validates an entry awaiting it (the caller asked the policy);
+    /// audited in the same transaction. False when it was validated
+    /// already or is gone.
+    pub async fn validate_referent(&self, id: i64, by: i64) -> Result<bool, StoreError> {
+        let at = crate::time::now_iso();
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE referents SET validated_by = $1, validated_at = $2 WHERE id = $3 AND validated_at IS NULL",
+        )
+        .bind(by)
+        .bind(at.clone())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            let structure: Option<i64> =
+                sqlx::query("SELECT structure_id FROM referents WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("structure_id")?;
+            audit_subject(
+                &mut tx,
+                &at,
+                "referent.validated",
+                Some(by),
+                structure,
+                format!("referent:{id}"),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
     }
 
     pub async fn referent(&self, id: i64) -> Result<Option<ReferentRow>, StoreError> {
@@ -211,7 +345,9 @@ impl Database {
     }
 
     /// Opens a request to an organisation's referent group (the members
-    /// of its structure, told by e-mail without personal data).
+    /// of its structure, told by e-mail without the subject or anything
+    /// about the person). Refused (`NotAReferentGroup`) unless the
+    /// structure is that of a validated referent entry.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_request(
         &self,
@@ -222,7 +358,7 @@ impl Database {
         key: Option<&str>,
         link: &str,
         now: DateTime<Utc>,
-    ) -> Result<(i64, bool), StoreError> {
+    ) -> Result<(i64, bool), RequestError> {
         let at = iso(now);
         let mut tx = self.begin_write().await?;
         if let Some(key) = key
@@ -232,17 +368,27 @@ impl Database {
                     .fetch_optional(&mut *tx)
                     .await?
         {
-            return Ok((row.try_get(0)?, false));
+            return Ok((row.try_get("id")?, false));
+        }
+        let group = sqlx::query(
+            "SELECT id FROM referents WHERE structure_id = $1 AND validated_at IS NOT NULL",
+        )
+        .bind(organisation_structure)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if group.is_none() {
+            return Err(RequestError::NotAReferentGroup);
         }
         let id: i64 = sqlx::query(
             "INSERT INTO complex_requests (requester_structure_id, requester_person_id, organisation_structure_id, subject, status, \
              version, idempotency_key, created_at, mandate_type, mandate_date, description, person_details) \
-             VALUES ($1, $2, $3, $4, 'ouverte', 1, $5, $6, $7, $8, $9, $10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(requester_structure)
         .bind(requester_person)
         .bind(organisation_structure)
         .bind(q.subject.trim().to_string())
+        .bind(RequestStatus::Ouverte.code().to_string())
         .bind(key.map(str::to_string))
         .bind(at.clone())
         .bind(q.mandate_type.clone())
@@ -251,7 +397,7 @@ impl Database {
         .bind(q.person_details.trim().to_string())
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         audit(
             &mut tx,
             &at,
@@ -271,8 +417,7 @@ impl Database {
             organisation_structure,
             "Situation complexe : une demande de professionnel",
             &format!(
-                "Un professionnel vous soumet une situation complexe : « {} ».\n\nPour la lire et répondre (connexion requise) : {link}/referents/demandes/{id}\n",
-                q.subject.trim()
+                "Un professionnel vous soumet une situation complexe.\n\nPour la lire et répondre (connexion requise) : {link}/referents/demandes/{id}\n"
             ),
         )
         .await?;
@@ -391,21 +536,35 @@ impl Database {
         let at = iso(now);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT status, requester_structure_id, organisation_structure_id FROM complex_requests WHERE id = $1",
+            "SELECT status, erased_at, requester_structure_id, organisation_structure_id FROM complex_requests WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(RequestError::NotFound)?;
-        if row.try_get::<String, _>(0)? != "ouverte" {
+        if row.try_get::<String, _>("status")? != RequestStatus::Ouverte.code() {
             return Err(RequestError::Closed);
         }
-        let (requester, organisation): (i64, i64) = (row.try_get(1)?, row.try_get(2)?);
+        if row.try_get::<Option<String>, _>("erased_at")?.is_some() {
+            return Err(RequestError::Erased);
+        }
+        let (requester, organisation): (i64, i64) = (
+            row.try_get("requester_structure_id")?,
+            row.try_get("organisation_structure_id")?,
+        );
         let done = sqlx::query(
             "UPDATE complex_requests SET version = version + 1, status = $1, outcome = $2, closed_at = $3 \
              WHERE id = $4 AND version = $5",
         )
-        .bind(if outcome.is_some() { "close" } else { "ouverte" }.to_string())
+        .bind(
+            if outcome.is_some() {
+                RequestStatus::Close
+            } else {
+                RequestStatus::Ouverte
+            }
+            .code()
+            .to_string(),
+        )
         .bind(outcome.map(str::to_string))
         .bind(outcome.map(|_| at.clone()))
         .bind(id)
@@ -474,67 +633,112 @@ impl Database {
         Ok(())
     }
 
-    /// Erases the description, the person's details and the thread's
-    /// messages of requests closed for longer than `months` (or of one
-    /// request, on request). Idempotent; returns how many were erased.
-    pub async fn erase_requests(
+    /// Erases the subject, the description, the person's details and the
+    /// thread's messages of one request now (right to erasure, or the end
+    /// of the retention period); the anonymous follow-up stays (who asked
+    /// whom, when, the outcome). Idempotent: false when already erased.
+    /// The caller runs `flush_erasures` afterwards.
+    pub async fn erase_request_person(
         &self,
-        only: Option<i64>,
-        months: u32,
+        id: i64,
         actor: Option<i64>,
+        structure: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<bool, StoreError> {
+        let erasure = Erasure {
+            fields: "UPDATE complex_requests SET subject = '', description = NULL, person_details = NULL, erased_at = $1 \
+             WHERE id = $2 AND erased_at IS NULL",
+            texts: "UPDATE complex_request_messages SET body = NULL WHERE request_id = $1",
+            action: "complex_request.erase_person",
+            subject: format!("complex_request:{id}"),
+        };
+        erasure.run(self, id, actor, structure, now).await
+    }
+
+    /// The scheduled job for requests: closes those without a message for
+    /// the idle period (the requester is told), erases those closed for
+    /// longer than the retention period. Idempotent; returns how many were
+    /// closed and erased.
+    pub async fn run_request_deadlines(
+        &self,
+        now: DateTime<Utc>,
+        periods: Periods,
+        link: &str,
+    ) -> Result<(usize, usize), StoreError> {
         let rows = sqlx::query(
-            "SELECT id, closed_at FROM complex_requests WHERE erased_at IS NULL AND ($1 = 0 OR id = $1) ORDER BY id",
+            "SELECT q.id, q.status, q.version, q.created_at, q.closed_at, q.erased_at, q.requester_structure_id, \
+             (SELECT MAX(m.at) FROM complex_request_messages m WHERE m.request_id = q.id) AS last_message \
+             FROM complex_requests q WHERE q.erased_at IS NULL OR q.status = $1 ORDER BY q.id",
         )
-        .bind(only.unwrap_or(0))
+        .bind(RequestStatus::Ouverte.code().to_string())
         .fetch_all(self.pool())
         .await?;
-        let mut erased = 0;
+        let (mut expired, mut erased) = (0, 0);
         for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let closed = r
-                .try_get::<Option<String>, _>(1)?
-                .and_then(|t| parse_iso(&t));
-            let due = only.is_some()
-                || closed
-                    .and_then(|c| c.checked_add_months(Months::new(months)))
-                    .is_some_and(|limit| now >= limit);
-            if !due {
+            let id: i64 = r.try_get("id")?;
+            let Some(status) = RequestStatus::parse(&r.try_get::<String, _>("status")?) else {
                 continue;
+            };
+            let created = parse_iso(&r.try_get::<String, _>("created_at")?).unwrap_or(now);
+            let last = r
+                .try_get::<Option<String>, _>("last_message")?
+                .and_then(|t| parse_iso(&t))
+                .map_or(created, |m| m.max(created));
+            let closed = r
+                .try_get::<Option<String>, _>("closed_at")?
+                .and_then(|t| parse_iso(&t));
+            let is_erased = r.try_get::<Option<String>, _>("erased_at")?.is_some();
+            match request_due(status, last, closed, is_erased, now, periods) {
+                RequestDue::Nothing => {}
+                RequestDue::Expire => {
+                    let at = iso(now);
+                    let mut tx = self.begin_write().await?;
+                    let done = sqlx::query(
+                        "UPDATE complex_requests SET status = $1, closed_at = $2, version = version + 1 \
+                         WHERE id = $3 AND version = $4 AND status = $5",
+                    )
+                    .bind(RequestStatus::Expiree.code().to_string())
+                    .bind(at.clone())
+                    .bind(id)
+                    .bind(r.try_get::<i64, _>("version")?)
+                    .bind(RequestStatus::Ouverte.code().to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if done {
+                        audit(
+                            &mut tx,
+                            &at,
+                            "complex_request.expire",
+                            None,
+                            None,
+                            id,
+                            Some(format!("no message for {} days", periods.request_idle_days)),
+                        )
+                        .await?;
+                        mail_structure(
+                            &mut tx,
+                            &at,
+                            r.try_get("requester_structure_id")?,
+                            "Situation complexe : demande close faute d’échange",
+                            &format!(
+                                "La demande n° {id} est close : aucun message depuis {} jours.\n\n{link}/referents/demandes/{id}\n",
+                                periods.request_idle_days
+                            ),
+                        )
+                        .await?;
+                        expired += 1;
+                    }
+                    tx.commit().await?;
+                }
+                RequestDue::Erase => {
+                    if self.erase_request_person(id, None, None, now).await? {
+                        erased += 1;
+                    }
+                }
             }
-            let at = iso(now);
-            let mut tx = self.begin_write().await?;
-            let done = sqlx::query(
-                "UPDATE complex_requests SET description = NULL, person_details = NULL, erased_at = $1 WHERE id = $2 AND erased_at IS NULL",
-            )
-            .bind(at.clone())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if done {
-                sqlx::query(
-                    "UPDATE complex_request_messages SET body = NULL WHERE request_id = $1",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                audit(
-                    &mut tx,
-                    &at,
-                    "complex_request.erase_person",
-                    actor,
-                    None,
-                    id,
-                    None,
-                )
-                .await?;
-                erased += 1;
-            }
-            tx.commit().await?;
         }
-        Ok(erased)
+        Ok((expired, erased))
     }
 }

@@ -5,7 +5,7 @@
 //! policy and audits.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use passerelle_referrals::deadlines::{Due, Periods, due};
+use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
 use passerelle_referrals::model::{NewReferral, Person};
 use serde::Serialize;
@@ -210,6 +210,59 @@ pub(crate) async fn mail_structure(
         .await?;
     }
     Ok(())
+}
+
+/// Erasing the person's fields of one record: `fields` (parameters: the
+/// time, the id) empties them and marks the record erased, only if it was
+/// not; then `texts` (parameter: the id) empties the messages about them,
+/// and the audit line says who asked, or that the retention period is
+/// over. One transaction; false when it was erased already.
+pub(crate) struct Erasure {
+    pub fields: &'static str,
+    pub texts: &'static str,
+    pub action: &'static str,
+    pub subject: String,
+}
+
+impl Erasure {
+    pub(crate) async fn run(
+        self,
+        db: &Database,
+        id: i64,
+        actor: Option<i64>,
+        structure: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let at = iso(now);
+        let mut tx = db.begin_write().await?;
+        let done = sqlx::query(self.fields)
+            .bind(at.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if done {
+            sqlx::query(self.texts).bind(id).execute(&mut *tx).await?;
+            let why = if actor.is_some() {
+                "on request"
+            } else {
+                "retention period over"
+            };
+            audit_subject(
+                &mut tx,
+                &at,
+                self.action,
+                actor,
+                structure,
+                self.subject,
+                Some(why.into()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -525,12 +578,14 @@ impl Database {
         let at = iso(now);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT status, version, sender_structure_id, receiver_structure_id, created_at FROM referrals WHERE id = $1",
+            "SELECT status, version, sender_structure_id, receiver_structure_id, created_at, erased_at FROM referrals WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StepError::NotFound)?;
+        // Once the person's fields are erased, no message about them is kept.
+        let erased = row.try_get::<Option<String>, _>("erased_at")?.is_some();
         let status = Status::parse(&row.try_get::<String, _>(0)?)
             .ok_or_else(|| StoreError::Corrupt("unknown referral status".into()))?;
         let current: i64 = row.try_get(1)?;
@@ -543,7 +598,7 @@ impl Database {
             Step::Appointment(date) => (Some(date.clone()), None),
             Step::Refuse { reason, message } => (
                 Some(reason.clone()),
-                Some(message.clone()).filter(|m| !m.trim().is_empty()),
+                Some(message.clone()).filter(|m| !m.trim().is_empty() && !erased),
             ),
             Step::Reorient { place_id, .. } => (Some(format!("lieu {place_id}")), None),
             _ => (None, None),
@@ -618,6 +673,7 @@ impl Database {
             (_, Side::Receiver) => (Some(sender), "Suivi de votre orientation"),
             (Step::Cancel, _) => (Some(receiver), "Orientation annulée"),
             (Step::Expire, _) => (Some(sender), "Orientation expirée sans réponse"),
+            (Step::Lapse, _) => (Some(sender), "Orientation close sans suite"),
             _ => (None, ""),
         };
         if let Some(s) = to_structure {
@@ -646,48 +702,22 @@ impl Database {
         structure: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let at = iso(now);
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
+        let erasure = Erasure {
+            fields: "UPDATE referrals SET person_first_name = NULL, person_channel = NULL, person_contact = NULL, \
              person_caf_number = NULL, person_ft_number = NULL, situation = NULL, availability = NULL, erased_at = $1 \
              WHERE id = $2 AND erased_at IS NULL",
-        )
-        .bind(at.clone())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            sqlx::query("UPDATE referral_events SET message = NULL WHERE referral_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            audit(
-                &mut tx,
-                &at,
-                "referral.erase_person",
-                actor,
-                structure,
-                id,
-                Some(
-                    if actor.is_some() {
-                        "on request"
-                    } else {
-                        "retention period over"
-                    }
-                    .into(),
-                ),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+            texts: "UPDATE referral_events SET message = NULL WHERE referral_id = $1",
+            action: "referral.erase_person",
+            subject: format!("referral:{id}"),
+        };
+        erasure.run(self, id, actor, structure, now).await
     }
 
-    /// The scheduled job: reminders, expiries and erasures due at `now`.
-    /// Idempotent: running it twice does nothing more.
+    /// The scheduled job: reminders, expiries, referrals left "sans
+    /// suite" and erasures due at `now`, then the same for "situation
+    /// complexe" requests. Idempotent: running it twice does nothing more.
+    /// Referrals already erased (on request) while still open are still
+    /// moved to a closed status.
     pub async fn run_referral_deadlines(
         &self,
         now: DateTime<Utc>,
@@ -695,26 +725,36 @@ impl Database {
         link: &str,
     ) -> Result<DeadlineReport, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, status, version, last_action_at, reminded_at, closed_at, erased_at, receiver_structure_id \
-             FROM referrals WHERE erased_at IS NULL ORDER BY id",
+            "SELECT id, status, version, last_action_at, reminded_at, appointment_date, closed_at, erased_at, \
+             receiver_structure_id FROM referrals WHERE erased_at IS NULL OR closed_at IS NULL ORDER BY id",
         )
         .fetch_all(self.pool())
         .await?;
         let mut report = DeadlineReport::default();
         for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let Some(status) = Status::parse(&r.try_get::<String, _>(1)?) else {
+            let id: i64 = r.try_get("id")?;
+            let Some(status) = Status::parse(&r.try_get::<String, _>("status")?) else {
                 continue;
             };
-            let version: i64 = r.try_get(2)?;
-            let last = parse_iso(&r.try_get::<String, _>(3)?).unwrap_or(now);
-            let reminded = r.try_get::<Option<String>, _>(4)?.is_some();
-            let closed = r
-                .try_get::<Option<String>, _>(5)?
-                .and_then(|t| parse_iso(&t));
-            let erased = r.try_get::<Option<String>, _>(6)?.is_some();
-            let receiver: i64 = r.try_get(7)?;
-            match due(status, last, reminded, closed, erased, now, periods) {
+            let version: i64 = r.try_get("version")?;
+            let tracked = Tracked {
+                status,
+                last_action: parse_iso(&r.try_get::<String, _>("last_action_at")?).unwrap_or(now),
+                reminded: r.try_get::<Option<String>, _>("reminded_at")?.is_some(),
+                appointment: r
+                    .try_get::<Option<String>, _>("appointment_date")?
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                closed_at: r
+                    .try_get::<Option<String>, _>("closed_at")?
+                    .and_then(|t| parse_iso(&t)),
+                erased: r.try_get::<Option<String>, _>("erased_at")?.is_some(),
+            };
+            let receiver: i64 = r.try_get("receiver_structure_id")?;
+            let system = Actor {
+                person_id: None,
+                side: Side::System,
+            };
+            match due(&tracked, now, periods) {
                 Due::Nothing => {}
                 Due::Remind => {
                     let at = iso(now);
@@ -743,15 +783,17 @@ impl Database {
                     }
                     tx.commit().await?;
                 }
-                Due::Expire => {
-                    let system = Actor {
-                        person_id: None,
-                        side: Side::System,
+                Due::Expire | Due::Lapse => {
+                    let step = if tracked.status == Status::RendezVousFixe {
+                        Step::Lapse
+                    } else {
+                        Step::Expire
                     };
                     match self
-                        .referral_step(id, version, &Step::Expire, system, link, now)
+                        .referral_step(id, version, &step, system, link, now)
                         .await
                     {
+                        Ok(Status::SansSuite) => report.lapsed += 1,
                         Ok(_) => report.expired += 1,
                         // Someone acted meanwhile: not due any more.
                         Err(StepError::Conflict | StepError::Refused(_)) => {}
@@ -766,10 +808,13 @@ impl Database {
                 }
             }
         }
-        // Situation complexe requests follow the same retention.
-        report.erased += self
-            .erase_requests(None, periods.retention_months, None, now)
-            .await?;
+        // Situation complexe requests: closed when idle, same retention.
+        let (expired, erased) = self.run_request_deadlines(now, periods, link).await?;
+        report.requests_expired += expired;
+        report.erased += erased;
+        if report.erased > 0 {
+            self.flush_erasures().await?;
+        }
         Ok(report)
     }
 
@@ -875,6 +920,11 @@ fn median(values: &mut [f64]) -> Option<f64> {
 pub struct DeadlineReport {
     pub reminded: usize,
     pub expired: usize,
+    /// Referrals closed "sans suite" (appointment long past, no outcome).
+    pub lapsed: usize,
+    /// "Situation complexe" requests closed after the idle period.
+    pub requests_expired: usize,
+    /// Referrals and requests whose personal fields were erased.
     pub erased: usize,
 }
 

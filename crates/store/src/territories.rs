@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use passerelle_accounts::policy::Location;
 use passerelle_territory::codes::{is_commune_code, is_postcode};
 use passerelle_territory::search::{index_keys, prefix_upper_bound, query_key, search_key};
 use passerelle_territory::{
@@ -109,6 +110,69 @@ impl Database {
     }
 
     /// A commune with its parents, by INSEE code.
+    /// Where a territory written `reg:53`, `dep:29`, `epci:<SIREN>` or
+    /// `com:<INSEE>` lies, for the access policy: its own code and those of
+    /// the levels above it that are unique (an EPCI spanning two
+    /// départements has no département). `None` when the reference does
+    /// not hold it.
+    pub async fn territory_location(
+        &self,
+        territory: &str,
+    ) -> Result<Option<Location>, StoreError> {
+        let Some((level, code)) = territory.split_once(':') else {
+            return Ok(None);
+        };
+        let sql = match level {
+            "reg" => {
+                "SELECT NULL AS commune, NULL AS epci, NULL AS departement, r.code AS region \
+                      FROM regions r WHERE r.code = $1"
+            }
+            "dep" => {
+                "SELECT NULL AS commune, NULL AS epci, d.code AS departement, d.region_code AS region \
+                      FROM departements d WHERE d.code = $1"
+            }
+            "epci" => {
+                "SELECT DISTINCT NULL AS commune, c.epci_siren AS epci, c.departement_code AS departement, \
+                       d.region_code AS region FROM communes c JOIN departements d ON d.code = c.departement_code \
+                       WHERE c.epci_siren = $1"
+            }
+            "com" => {
+                "SELECT c.code AS commune, c.epci_siren AS epci, c.departement_code AS departement, \
+                      d.region_code AS region FROM communes c JOIN departements d ON d.code = c.departement_code \
+                      WHERE c.code = $1"
+            }
+            _ => return Ok(None),
+        };
+        let rows = sqlx::query(sql)
+            .bind(code.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let places: Vec<Location> = crate::map_rows(&rows, |r| {
+            Ok(Location {
+                commune: r.try_get("commune")?,
+                epci: r.try_get("epci")?,
+                departement: r.try_get("departement")?,
+                region: r.try_get("region")?,
+            })
+        })?;
+        let Some(first) = places.first().cloned() else {
+            return Ok(None);
+        };
+        let same = |f: fn(&Location) -> &Option<String>| {
+            places
+                .iter()
+                .all(|p| f(p) == f(&first))
+                .then(|| f(&first).clone())
+                .flatten()
+        };
+        Ok(Some(Location {
+            commune: same(|l| &l.commune),
+            epci: same(|l| &l.epci),
+            departement: same(|l| &l.departement),
+            region: same(|l| &l.region),
+        }))
+    }
+
     pub async fn commune(&self, code: &str) -> Result<Option<Commune>, StoreError> {
         let sql = format!("{COMMUNE_SELECT} WHERE c.code = $1");
         let rows = sqlx::query(AssertSqlSafe(sql))

@@ -4,7 +4,7 @@
 use passerelle_accounts::{Role, StructureKind};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::testing::bretagne_database;
+use passerelle_store::testing::{admin_joined_notice, bretagne_database};
 use passerelle_store::time::iso_in;
 use sqlx::Row;
 
@@ -85,17 +85,22 @@ async fn one_time_links_expire_and_work_once() {
     age(&db, "UPDATE one_time_tokens SET expires_at = $1", 1).await;
     assert!(db.password_reset_email(&reset).await.unwrap().is_none());
     assert!(
-        db.reset_password(&reset, "$argon2id$new")
+        db.reset_password(&reset, "$argon2id$new", true)
             .await
             .unwrap()
             .is_none()
     );
     assert!(db.invitation(&invitation).await.unwrap().is_none());
     assert!(
-        db.accept_invitation(&invitation, "Bob", Some("$argon2id$x"))
-            .await
-            .unwrap()
-            .is_none()
+        db.accept_invitation(
+            &invitation,
+            "Bob",
+            Some("$argon2id$x"),
+            &admin_joined_notice
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     assert!(db.person_by_email("bob@pimms.fr").await.unwrap().is_none());
 
@@ -111,11 +116,15 @@ async fn one_time_links_expire_and_work_once() {
         "valid one hour: {expires}"
     );
     assert_eq!(
-        db.reset_password(&fresh, "$argon2id$new").await.unwrap(),
+        db.reset_password(&fresh, "$argon2id$new", true)
+            .await
+            .unwrap(),
         Some(person)
     );
     assert_eq!(
-        db.reset_password(&fresh, "$argon2id$again").await.unwrap(),
+        db.reset_password(&fresh, "$argon2id$again", true)
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
@@ -180,7 +189,7 @@ async fn ending_a_membership_keeps_it_on_record() {
         .await
         .unwrap();
     let (again, new_membership) = db
-        .accept_invitation(&invitation, "Anne", None)
+        .accept_invitation(&invitation, "Anne", None, &admin_joined_notice)
         .await
         .unwrap()
         .unwrap();

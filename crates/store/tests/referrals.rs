@@ -115,6 +115,43 @@ fn receiver(w: &World) -> Actor {
     }
 }
 
+/// The CAF's structure in the Finistère, and its member.
+async fn caf(w: &World) -> (i64, i64) {
+    let caf =
+        w.db.create_structure(&NewStructure {
+            nom: "CAF du Finistère",
+            kind: StructureKind::Caf,
+            siret: None,
+            commune_code: Some("29232"),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let agent =
+        w.db.create_person_with_role(
+            "partenaires@caf29.fr",
+            "Pôle partenaires",
+            None,
+            caf,
+            Role::Membre,
+            &[],
+        )
+        .await
+        .unwrap();
+    (caf, agent)
+}
+
+fn caf_entry() -> passerelle_referrals::referents::Referent {
+    passerelle_referrals::referents::Referent {
+        organisation: "CAF".into(),
+        territory: "dep:29".into(),
+        name: "Pôle partenaires".into(),
+        email: Some("partenaires@caf29.fr".into()),
+        phone: None,
+        scope: "Dossiers bloqués".into(),
+    }
+}
+
 #[tokio::test]
 async fn a_referral_from_sending_to_accompanied() {
     let w = world().await;
@@ -301,37 +338,10 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     use passerelle_store::referents::RequestError;
     let w = world().await;
     // The CAF's structure, whose member answers as the referent group.
-    let caf =
-        w.db.create_structure(&NewStructure {
-            nom: "CAF du Finistère",
-            kind: StructureKind::Caf,
-            siret: None,
-            commune_code: Some("29232"),
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let agent =
-        w.db.create_person_with_role(
-            "partenaires@caf29.fr",
-            "Pôle partenaires",
-            None,
-            caf,
-            Role::Membre,
-            &[],
-        )
-        .await
-        .unwrap();
-    let entry = Referent {
-        organisation: "CAF".into(),
-        territory: "dep:29".into(),
-        name: "Pôle partenaires".into(),
-        email: Some("partenaires@caf29.fr".into()),
-        phone: None,
-        scope: "Dossiers bloqués".into(),
-    };
+    let (caf, agent) = caf(&w).await;
+    let entry = caf_entry();
     let id =
-        w.db.save_referent(None, &entry, Some(caf), agent)
+        w.db.save_referent(None, &entry, Some(caf), agent, false)
             .await
             .unwrap();
     let changed = Referent {
@@ -339,7 +349,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         ..entry
     };
     assert_eq!(
-        w.db.save_referent(Some(id), &changed, Some(caf), agent)
+        w.db.save_referent(Some(id), &changed, Some(caf), agent, false)
             .await
             .unwrap(),
         id
@@ -355,6 +365,28 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         mandate_type: "papier".into(),
         mandate_date: Some(t0().date_naive()),
     };
+    // An entry awaiting validation receives nothing.
+    assert!(matches!(
+        w.db.create_request(
+            &request,
+            w.ccas,
+            w.social_worker,
+            caf,
+            Some("k"),
+            "http://x",
+            t0()
+        )
+        .await,
+        Err(RequestError::NotAReferentGroup)
+    ));
+    assert!(w.db.validate_referent(id, w.social_worker).await.unwrap());
+    assert!(
+        !w.db.validate_referent(id, w.social_worker).await.unwrap(),
+        "once"
+    );
+    let listed = w.db.referents().await.unwrap();
+    assert_eq!(listed[0].validated_by.as_deref(), Some("Anne"));
+    assert_eq!(listed[0].created_by.as_deref(), Some("Pôle partenaires"));
     let (q, _) =
         w.db.create_request(
             &request,
@@ -426,7 +458,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     ));
     let row = w.db.request(q).await.unwrap().unwrap();
     assert_eq!(
-        (row.status.as_str(), row.outcome.as_deref()),
+        (row.status.code(), row.outcome.as_deref()),
         ("close", Some("utile"))
     );
     let thread = w.db.request_messages(q, true).await.unwrap();
@@ -445,5 +477,240 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
             .unwrap()
             .iter()
             .all(|m| m.body.is_none())
+    );
+}
+
+/// Every text value of every table that contains `needle`, as
+/// "table: value" (columns that are not text are skipped).
+async fn text_anywhere(db: &Database, needle: &str) -> Vec<String> {
+    use sqlx::{Column, Row};
+    let sql = match db.backend() {
+        passerelle_store::Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        passerelle_store::Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query(sql)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("name").unwrap())
+        // The migrations' own bookkeeping holds no data.
+        .filter(|t: &String| !t.starts_with("_sqlx"))
+        .collect();
+    let mut found = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\"")))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        for row in &rows {
+            for (i, column) in row.columns().iter().enumerate() {
+                if let Ok(Some(value)) = row.try_get::<Option<String>, _>(i)
+                    && value.contains(needle)
+                {
+                    found.push(format!("{table}.{}: {value}", column.name()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Issue 12, M7: every status of a referral and of a "situation complexe"
+/// request reaches erasure on the clock (a past appointment without
+/// outcome becomes "sans suite", an idle request closes), and afterwards
+/// nothing personal remains in any table, the outbox included.
+#[tokio::test]
+async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
+    use passerelle_referrals::referents::ComplexRequest;
+    let w = world().await;
+    let marker = |what: &str| format!("Zxq-{what}");
+    let at = |days: i64| t0() + Duration::days(days);
+    // One referral per status, each naming its person.
+    let mut referrals = Vec::new();
+    for status in Status::ALL {
+        let m = marker(status.code());
+        let mut r = new_referral(w.social_worker);
+        r.person.first_name = m.clone();
+        r.person.contact = format!("{m}@exemple.fr");
+        r.person.caf_number = Some(m.clone());
+        r.person.france_travail_number = Some(m.clone());
+        r.situation = format!("Situation de {m}");
+        r.availability = format!("Disponible, {m}");
+        let (id, _) =
+            w.db.create_referral(
+                &r,
+                Parties {
+                    sender_structure: w.ccas,
+                    sender_person: w.social_worker,
+                    receiver_structure: w.mediatheque,
+                },
+                None,
+                "http://passerelle.test",
+                t0(),
+            )
+            .await
+            .unwrap();
+        let system = Actor {
+            person_id: None,
+            side: Side::System,
+        };
+        let sender = Actor {
+            person_id: Some(w.social_worker),
+            side: Side::Sender,
+        };
+        let appointment = Step::Appointment(at(5).date_naive().to_string());
+        let refusal = Step::Refuse {
+            reason: "Capacité d’accueil atteinte".into(),
+            message: format!("Message au sujet de {m}"),
+        };
+        let steps: Vec<(Step, Actor)> = match status {
+            Status::Envoyee => vec![],
+            Status::Recue => vec![(Step::Open, receiver(&w))],
+            Status::RendezVousFixe => vec![(Step::Open, receiver(&w)), (appointment, receiver(&w))],
+            Status::Accompagnee => vec![
+                (Step::Open, receiver(&w)),
+                (Step::Accompanied, receiver(&w)),
+            ],
+            Status::NonVenue => vec![
+                (Step::Open, receiver(&w)),
+                (appointment, receiver(&w)),
+                (Step::NoShow, receiver(&w)),
+            ],
+            Status::Refusee => vec![(refusal, receiver(&w))],
+            Status::Annulee => vec![(Step::Cancel, sender)],
+            Status::Expiree => vec![(Step::Expire, system)],
+            Status::SansSuite => vec![
+                (Step::Open, receiver(&w)),
+                (appointment, receiver(&w)),
+                (Step::Lapse, system),
+            ],
+        };
+        for (version, (step, actor)) in steps.iter().enumerate() {
+            w.db.referral_step(id, version as i64 + 1, step, *actor, "http://x", t0())
+                .await
+                .unwrap();
+        }
+        let stored = w.db.referral(id).await.unwrap().unwrap();
+        assert_eq!(stored.status, status.code());
+        referrals.push(id);
+    }
+    // A referent group, and two requests with a thread: one left open,
+    // one closed by its author.
+    let (caf, agent) = caf(&w).await;
+    let entry = caf_entry();
+    w.db.save_referent(None, &entry, Some(caf), agent, true)
+        .await
+        .unwrap();
+    let mut requests = Vec::new();
+    for what in ["ouverte", "close"] {
+        let m = marker(&format!("demande-{what}"));
+        let q = ComplexRequest {
+            subject: format!("Objet : {m}"),
+            description: format!("Situation de {m}"),
+            person_details: format!("{m}, allocataire 1234567"),
+            mandate_type: "papier".into(),
+            mandate_date: Some(t0().date_naive()),
+        };
+        let (id, _) =
+            w.db.create_request(&q, w.ccas, w.social_worker, caf, None, "http://x", t0())
+                .await
+                .unwrap();
+        w.db.request_reply(
+            id,
+            1,
+            agent,
+            false,
+            Some(&format!("Réponse pour {m}")),
+            None,
+            "http://x",
+            t0(),
+        )
+        .await
+        .unwrap();
+        if what == "close" {
+            w.db.request_reply(
+                id,
+                2,
+                w.social_worker,
+                true,
+                Some(&format!("Merci pour {m}")),
+                Some("utile"),
+                "http://x",
+                t0(),
+            )
+            .await
+            .unwrap();
+        }
+        requests.push(id);
+    }
+    assert!(!text_anywhere(&w.db, "Zxq").await.is_empty());
+
+    // The clock moves; these days reach every step of the schedule.
+    let p = Periods::default();
+    let mut total = DeadlineReport::default();
+    for day in [1, 11, 31, 40, 61, 70, 150, 190, 215, 230, 245, 400] {
+        let r =
+            w.db.run_referral_deadlines(at(day), p, "http://x")
+                .await
+                .unwrap();
+        total.reminded += r.reminded;
+        total.expired += r.expired;
+        total.lapsed += r.lapsed;
+        total.requests_expired += r.requests_expired;
+        total.erased += r.erased;
+        if day == 150 {
+            assert_eq!(total.erased, 0, "nothing before the retention period");
+        }
+    }
+    assert_eq!(
+        total,
+        DeadlineReport {
+            reminded: 2,
+            expired: 2,
+            lapsed: 1,
+            requests_expired: 1,
+            erased: Status::ALL.len() + 2,
+        }
+    );
+    let statuses: Vec<String> = {
+        let mut out = Vec::new();
+        for id in &referrals {
+            let r = w.db.referral(*id).await.unwrap().unwrap();
+            assert!(r.erased_at.is_some(), "referral {id} ({}) erased", r.status);
+            out.push(r.status);
+        }
+        out
+    };
+    assert_eq!(
+        statuses,
+        [
+            "expiree",
+            "expiree",
+            "sans_suite",
+            "accompagnee",
+            "non_venue",
+            "refusee",
+            "annulee",
+            "expiree",
+            "sans_suite"
+        ]
+    );
+    for id in &requests {
+        let q = w.db.request(*id).await.unwrap().unwrap();
+        assert!(q.erased_at.is_some() && q.subject.is_none(), "request {id}");
+    }
+    let left = text_anywhere(&w.db, "Zxq").await;
+    assert!(left.is_empty(), "personal text left: {left:#?}");
+    // The anonymous follow-up stays.
+    assert_eq!(
+        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+            .await
+            .unwrap()
+            .total,
+        Status::ALL.len() as i64
     );
 }

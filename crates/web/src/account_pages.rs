@@ -19,8 +19,8 @@ use passerelle_accounts::throttle::{self, Verdict};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
 use passerelle_store::StoreError;
 use passerelle_store::accounts::{
-    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure, OutboxMessage,
-    Person, Structure, StructureSummary,
+    AdminJoined, ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure,
+    OutboxMessage, Person, Structure, StructureSummary,
 };
 use passerelle_territory::codes::is_commune_code;
 use serde::Deserialize;
@@ -96,14 +96,48 @@ async fn audit(
     state.db.audit(&event).await.map_err(store)
 }
 
-/// Queues an e-mail (sent by the mailer when SMTP is configured).
-async fn send_mail(state: &AppState, to: &str, subject: &str, body: &str) -> Result<(), Response> {
+/// Queues an e-mail carrying the one-time `link` made of `token` (sent by
+/// the mailer when SMTP is configured). The outbox keeps the link readable
+/// only until it is delivered, used, replaced or expired.
+async fn send_link(
+    state: &AppState,
+    to: &str,
+    subject: &str,
+    body: &str,
+    (link, token): (&str, &str),
+) -> Result<(), Response> {
     state
         .db
-        .enqueue_email(to, subject, body)
+        .enqueue_email_with_link(to, subject, body, link, token)
         .await
         .map(|_| ())
         .map_err(store)
+}
+
+/// The e-mail telling a structure's gestionnaires that an administrator
+/// now works in it, and may therefore read its people's data.
+fn admin_joined_notice(
+    public_url: &str,
+) -> impl Fn(&AdminJoined) -> (String, String) + Send + Sync {
+    let public_url = public_url.to_string();
+    move |j: &AdminJoined| {
+        (
+            format!(
+                "Passerelle : un administrateur a rejoint {}",
+                j.structure_nom
+            ),
+            format!(
+                "Bonjour,\n\n{} ({}), administrateur de l’instance Passerelle, a désormais le rôle « {} » dans « {} ». \
+                 À ce titre, il peut lire les informations sur les personnes que votre structure oriente ou reçoit.\n\n\
+                 Si vous ne l’attendiez pas, mettez fin à ce rôle depuis la page de la structure : {public_url}/structures/{}\n",
+                j.person.display_name,
+                j.person.email,
+                j.role.label(),
+                j.structure_nom,
+                j.structure_id
+            ),
+        )
+    }
 }
 
 /// Only local paths, so a crafted link cannot send people elsewhere.
@@ -378,7 +412,7 @@ async fn forgot(
                      Si vous n’avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.\n",
                     person.display_name
                 );
-                send_mail(&state, &person.email, "Passerelle : nouveau mot de passe", &body).await?;
+                send_link(&state, &person.email, "Passerelle : nouveau mot de passe", &body, (&link, &token)).await?;
             }
             audit(&state, &viewer, "password.reset_requested", None, Some(email), None).await?;
         }
@@ -440,6 +474,16 @@ struct NewPasswordForm {
     confirmation: String,
 }
 
+/// The reset form: a new password, and whether to end the person's other
+/// sessions (a checkbox, ticked when the page opens).
+#[derive(Deserialize)]
+struct ResetForm {
+    new_password: String,
+    confirmation: String,
+    #[serde(default)]
+    autres_sessions: String,
+}
+
 /// Checks a new password and its confirmation; the French reason if refused.
 fn new_password_problem(form: &NewPasswordForm, email: &str) -> Option<String> {
     if form.new_password != form.confirmation {
@@ -454,7 +498,7 @@ async fn reset(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(token): Path<String>,
-    form: Result<Form<NewPasswordForm>, FormRejection>,
+    form: Result<Form<ResetForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return bad_form();
@@ -462,6 +506,11 @@ async fn reset(
     if !looks_like_secret(&token) {
         return expired_link();
     }
+    let end_sessions = form.autres_sessions == "fermer";
+    let form = NewPasswordForm {
+        new_password: form.new_password,
+        confirmation: form.confirmation,
+    };
     let result: PageResult = async {
         let Some(email) = state.db.password_reset_email(&token).await.map_err(store)? else {
             return Err(expired_link());
@@ -479,7 +528,7 @@ async fn reset(
         let hash = hash_off_runtime(form.new_password).await?;
         let Some(person_id) = state
             .db
-            .reset_password(&token, &hash)
+            .reset_password(&token, &hash, end_sessions)
             .await
             .map_err(store)?
         else {
@@ -490,7 +539,20 @@ async fn reset(
             person,
             ..viewer.clone()
         };
-        audit(&state, &actor, "password.reset", None, Some(email), None).await?;
+        let detail = if end_sessions {
+            "other sessions ended"
+        } else {
+            "other sessions kept"
+        };
+        audit(
+            &state,
+            &actor,
+            "password.reset",
+            None,
+            Some(email),
+            Some(detail.into()),
+        )
+        .await?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=mot-de-passe").into_response(),
             clear_session_cookie(&state),
@@ -592,7 +654,12 @@ async fn accept_invitation(
         };
         let Some((person_id, _)) = state
             .db
-            .accept_invitation(&token, &display_name, hash.as_deref())
+            .accept_invitation(
+                &token,
+                &display_name,
+                hash.as_deref(),
+                &admin_joined_notice(&state.config.public_url),
+            )
             .await
             .map_err(store)?
         else {
@@ -922,6 +989,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "invitation.accepted",
     "membership.role_changed",
     "membership.ended",
+    "membership.admin_joined",
     "structure.created",
     "api_token.created",
     "api_token.revoked",
@@ -1226,7 +1294,7 @@ async fn invite(
             s.nom,
             role.label()
         );
-        send_mail(&state, &email, &format!("Invitation à rejoindre {} sur Passerelle", s.nom), &body).await?;
+        send_link(&state, &email, &format!("Invitation à rejoindre {} sur Passerelle", s.nom), &body, (&link, &token)).await?;
         let detail = scopes.iter().map(|(l, c)| format!("{}:{c}", l.code())).collect::<Vec<_>>().join(";");
         audit(&state, &viewer, "invitation.created", Some(s.id), Some(email), Some(format!("{} {detail}", role.code()).trim().to_string())).await?;
         Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
@@ -1307,7 +1375,11 @@ async fn change_role(
         viewer
             .authorize(Action::GrantRole(&s.policy_ref(), role))
             .map_err(|d| page_denial(d, &format!("/structures/{id}")))?;
-        state.db.change_role(m.id, role).await.map_err(store)?;
+        state
+            .db
+            .change_role(m.id, role, &admin_joined_notice(&state.config.public_url))
+            .await
+            .map_err(store)?;
         audit(
             &state,
             &viewer,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Europe::Paris;
 
-const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "janvier",
     "février",
     "mars",

@@ -180,6 +180,9 @@ pub async fn send(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> R
 }
 
 /// Sends what is pending in the outbox, once. Returns how many were sent.
+/// A delivered message loses its one-time link in the outbox
+/// (`Database::mark_email`), and the write-ahead log is then flushed so
+/// the link does not linger there either.
 pub async fn deliver_pending(
     db: &Database,
     config: &SmtpConfig,
@@ -200,6 +203,9 @@ pub async fn deliver_pending(
                 db.mark_email(message.id, Some(&e)).await?;
             }
         }
+    }
+    if sent > 0 {
+        db.flush_erasures().await?;
     }
     Ok(sent)
 }

@@ -1,81 +1,76 @@
 //! Referents inside administrations (a directory for professionals, not
 //! public) and "situation complexe" requests to an organisation's referent
 //! group, answered in a thread and closed as useful or not.
+//!
+//! An entry points, if at all, to a structure of the organisation it names
+//! (its kind, set by the admin who created it, says so); a coordinator of
+//! its territory or an admin creates it validated or validates a member's
+//! proposal; only validated entries receive requests (the store refuses
+//! the others). The two structures of a request may erase what it holds
+//! about the person.
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
+use passerelle_accounts::StructureKind;
 use passerelle_accounts::policy::{Action, Location, ReferentRef, ReferralRef};
 use passerelle_referrals::referents::{
-    ComplexRequest, MANDATES, ORGANISATIONS, OUTCOMES, Referent, validate_referent,
-    validate_request,
+    ComplexRequest, MANDATES, ORGANISATIONS, OUTCOMES, Referent, may_represent, representing_kinds,
+    validate_referent, validate_request,
 };
 use passerelle_store::referents::{Message, ReferentRow, RequestError, RequestRow};
 
 use crate::AppState;
 use crate::auth::{Viewer, page_denial};
 use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
-use crate::referrals::{field, working_structures};
+use crate::referrals::{erase_for_viewer, field, working_structures};
 use crate::routes::Route;
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/referents", directory),
         Route::post("/referents", add),
+        Route::post("/referents/{id}/validation", validate),
         Route::post("/referents/{id}/suppression", remove),
         Route::get("/referents/demandes", requests),
         Route::post("/referents/demandes", open_request),
         Route::get("/referents/demandes/{id}", request_page),
         Route::post("/referents/demandes/{id}/reponse", reply),
+        Route::post("/referents/demandes/{id}/effacement", erase),
     ]
 }
 
 type PageResult = Result<Response, Response>;
 
-fn location_of(territory: &str) -> Location {
-    let (level, c) = territory.split_once(':').unwrap_or(("", ""));
-    let code = Some(c.to_string());
-    match level {
-        "reg" => Location {
-            region: code,
-            ..Location::default()
-        },
-        "dep" => Location {
-            departement: code,
-            ..Location::default()
-        },
-        "epci" => Location {
-            epci: code,
-            ..Location::default()
-        },
-        // A commune's département is its code's start (3 digits overseas).
-        _ => {
-            let dep = if c.starts_with("97") {
-                c.get(..3)
-            } else {
-                c.get(..2)
-            };
-            Location {
-                departement: dep.map(str::to_string),
-                commune: code,
-                ..Location::default()
-            }
-        }
-    }
+/// Where an entry's territory lies, from the reference (nowhere when the
+/// reference does not hold it: then only admins may vouch for it).
+async fn location_of(state: &AppState, territory: &str) -> Result<Location, Response> {
+    Ok(state
+        .db
+        .territory_location(territory)
+        .await
+        .map_err(storage_failure)?
+        .unwrap_or_default())
 }
 
-fn referent_ref(r: &ReferentRow) -> ReferentRef {
+fn referent_ref(row: &ReferentRow, location: Location) -> ReferentRef {
     ReferentRef {
-        structure: r.structure_id,
-        location: location_of(&r.territory),
+        structure: row.structure_id,
+        represents: row
+            .structure_kind
+            .is_some_and(|k| may_represent(&row.organisation, k)),
+        location,
     }
 }
 
-/// A coordinator of some territory, or an admin: may add entries for
-/// organisations without a structure in Passerelle.
-fn coordinates(viewer: &Viewer) -> bool {
+/// An admin or a coordinator of some territory: may vouch for entries
+/// (of their territory) and point them to any structure of an
+/// organisation.
+fn vouches(viewer: &Viewer) -> bool {
     viewer.is_admin()
         || viewer
             .memberships
@@ -85,7 +80,24 @@ fn coordinates(viewer: &Viewer) -> bool {
 
 pub struct EntryView {
     pub row: ReferentRow,
+    /// "Ajoutée par … le …".
+    pub created: String,
+    /// "Validée par … le …", or None: awaiting validation.
+    pub validated: Option<String>,
     pub manage: bool,
+    pub can_validate: bool,
+}
+
+/// What was typed in the form, kept when it is refused.
+#[derive(Default)]
+pub struct EntryForm {
+    pub organisation: String,
+    pub territory: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub scope: String,
+    pub structure: String,
 }
 
 #[derive(Template)]
@@ -93,28 +105,95 @@ pub struct EntryView {
 struct DirectoryPage {
     chrome: Chrome,
     crumbs: Vec<Crumb>,
-    errors: Vec<String>,
+    notice: Option<&'static str>,
+    /// (field, message), shown next to the field.
+    errors: Vec<(&'static str, String)>,
+    form: EntryForm,
     entries: Vec<EntryView>,
     can_add: bool,
+    vouches: bool,
     organisations: &'static [&'static str],
-    own_structures: Vec<(i64, String)>,
+    structures: Vec<(i64, String)>,
 }
 
-async fn directory_page(state: &AppState, viewer: &Viewer, errors: Vec<String>) -> PageResult {
+impl DirectoryPage {
+    /// The message for a field, empty when it is fine.
+    fn error(&self, field: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, m)| m.as_str())
+    }
+}
+
+fn by_on(who: &Option<String>, at: &Option<chrono::DateTime<Utc>>) -> String {
+    let who = who.as_deref().unwrap_or("une personne inconnue");
+    match at {
+        Some(at) => format!("{who}, le {}", crate::fr::date_time(*at)),
+        None => who.to_string(),
+    }
+}
+
+/// The structures an entry may point to, for this viewer: those they work
+/// in, and for those who vouch, every structure of an organisation's kind.
+async fn structure_choices(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(i64, String)>, Response> {
+    let mut kinds: Vec<StructureKind> = Vec::new();
+    for o in ORGANISATIONS {
+        kinds.extend(representing_kinds(o));
+    }
+    let of_kinds = state
+        .db
+        .structures_of_kinds(&kinds)
+        .await
+        .map_err(storage_failure)?;
+    let mut out: Vec<(i64, String)> = working_structures(viewer);
+    if vouches(viewer) {
+        out.extend(
+            of_kinds
+                .into_iter()
+                .map(|(id, nom, kind)| (id, format!("{nom} ({})", kind.label()))),
+        );
+    }
+    out.sort_by_key(|(id, _)| *id);
+    out.dedup_by_key(|(id, _)| *id);
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+async fn directory_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: EntryForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<&'static str>,
+) -> PageResult {
     viewer
         .authorize(Action::ViewReferents)
         .map_err(|d| page_denial(d, "/referents"))?;
     let rows = state.db.referents().await.map_err(storage_failure)?;
-    let entries = rows
-        .into_iter()
-        .map(|row| EntryView {
-            manage: viewer
-                .authorize(Action::ManageReferent(&referent_ref(&row)))
-                .is_ok(),
+    let mut places: HashMap<String, Location> = HashMap::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !places.contains_key(&row.territory) {
+            let location = location_of(state, &row.territory).await?;
+            places.insert(row.territory.clone(), location);
+        }
+        let rref = referent_ref(&row, places[&row.territory].clone());
+        entries.push(EntryView {
+            created: by_on(&row.created_by, &row.created_at),
+            validated: row
+                .is_validated()
+                .then(|| by_on(&row.validated_by, &row.validated_at)),
+            manage: viewer.authorize(Action::ManageReferent(&rref)).is_ok(),
+            can_validate: !row.is_validated()
+                && viewer.authorize(Action::ValidateReferent(&rref)).is_ok(),
             row,
-        })
-        .collect();
-    let own_structures = working_structures(viewer);
+        });
+    }
+    let structures = structure_choices(state, viewer).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -125,18 +204,33 @@ async fn directory_page(state: &AppState, viewer: &Viewer, errors: Vec<String>) 
         render(&DirectoryPage {
             chrome: Chrome::new("/orientations", viewer),
             crumbs: crumbs(&[("Orientations", "/orientations")], "Référents"),
+            notice,
             errors,
+            form,
             entries,
-            can_add: coordinates(viewer) || !own_structures.is_empty(),
+            can_add: vouches(viewer) || !working_structures(viewer).is_empty(),
+            vouches: vouches(viewer),
             organisations: &ORGANISATIONS,
-            own_structures,
+            structures,
         }),
     )
         .into_response())
 }
 
-async fn directory(State(state): State<AppState>, viewer: Viewer) -> Response {
-    directory_page(&state, &viewer, Vec::new())
+async fn directory(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let notice = match raw.as_deref() {
+        Some("info=ajoute") => Some("Référent ajouté et validé."),
+        Some("info=propose") => Some(
+            "Référent proposé. Il recevra des demandes quand un coordinateur de son territoire ou un administrateur l’aura validé.",
+        ),
+        Some("info=valide") => Some("Référent validé : il peut désormais recevoir des demandes."),
+        _ => None,
+    };
+    directory_page(&state, &viewer, EntryForm::default(), Vec::new(), notice)
         .await
         .unwrap_or_else(|r| r)
 }
@@ -157,40 +251,116 @@ async fn add(
         let Ok(axum::Form(fields)) = form else {
             return Err(crate::pages::forbidden_form("Formulaire incomplet."));
         };
-        let get = |k: &str| field(&fields, k);
-        let entry = Referent {
-            organisation: get("organisme").into(),
-            territory: get("territoire").into(),
-            name: get("nom").into(),
-            email: some(get("courriel")),
-            phone: some(get("telephone")),
-            scope: get("perimetre").into(),
+        let get = |k: &str| field(&fields, k).to_string();
+        let typed = EntryForm {
+            organisation: get("organisme"),
+            territory: get("territoire"),
+            name: get("nom"),
+            email: get("courriel"),
+            phone: get("telephone"),
+            scope: get("perimetre"),
+            structure: get("structure"),
         };
-        let structure = get("structure").parse::<i64>().ok();
-        let mut errors: Vec<String> = validate_referent(&entry)
-            .into_iter()
-            .map(|p| format!("{} : {}", p.field, p.message))
-            .collect();
-        let allowed = viewer.authorize(Action::ManageReferent(&ReferentRef {
+        let entry = Referent {
+            organisation: typed.organisation.clone(),
+            territory: typed.territory.clone(),
+            name: typed.name.clone(),
+            email: some(&typed.email),
+            phone: some(&typed.phone),
+            scope: typed.scope.clone(),
+        };
+        let mut errors: Vec<(&'static str, String)> = Vec::new();
+        // The structure, and its kind: whether it may stand for the organisation.
+        let (structure, kind) = match typed.structure.parse::<i64>() {
+            Ok(id) => match state.db.structure(id).await.map_err(storage_failure)? {
+                Some(s) => (Some(id), StructureKind::parse(&s.kind).or(Some(StructureKind::Autre))),
+                None => {
+                    errors.push(("structure", "choisissez une structure de la liste".into()));
+                    (None, None)
+                }
+            },
+            Err(_) => (None, None),
+        };
+        for p in validate_referent(&entry, kind) {
+            // "An address or a telephone" is said next to the address.
+            let field = if p.field == "contact" { "courriel" } else { p.field };
+            errors.push((field, p.message));
+        }
+        let location = state
+            .db
+            .territory_location(&entry.territory)
+            .await
+            .map_err(storage_failure)?;
+        if location.is_none() && !errors.iter().any(|(f, _)| *f == "territoire") {
+            errors.push(("territoire", "ce territoire n’est pas dans le référentiel".into()));
+        }
+        let rref = ReferentRef {
             structure,
-            location: location_of(&entry.territory),
-        }));
-        if errors.is_empty() && allowed.is_err() {
-            errors.push(
-                "territoire : vous ne pouvez ajouter un référent que pour votre structure ou le territoire que vous coordonnez"
-                    .into(),
-            );
+            represents: kind.is_some_and(|k| may_represent(&entry.organisation, k)),
+            location: location.unwrap_or_default(),
+        };
+        let validated = viewer.authorize(Action::ValidateReferent(&rref)).is_ok();
+        if errors.is_empty() && !validated && viewer.authorize(Action::ProposeReferent(&rref)).is_err() {
+            errors.push((
+                "territoire",
+                "vous ne pouvez ajouter un référent que pour votre structure ou le territoire que vous coordonnez".into(),
+            ));
         }
         if !errors.is_empty() {
-            return directory_page(&state, &viewer, errors).await;
+            return directory_page(&state, &viewer, typed, errors, None).await;
         }
         let by = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
         state
             .db
-            .save_referent(None, &entry, structure, by)
+            .save_referent(None, &entry, structure, by, validated)
             .await
             .map_err(storage_failure)?;
-        Ok(Redirect::to("/referents").into_response())
+        let info = if validated { "ajoute" } else { "propose" };
+        Ok(Redirect::to(&format!("/referents?info={info}")).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// An entry and what the policy sees of it.
+async fn load_entry(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<(ReferentRow, ReferentRef), Response> {
+    viewer
+        .authorize(Action::ViewReferents)
+        .map_err(|d| page_denial(d, "/referents"))?;
+    let id: i64 = id.parse().map_err(|_| crate::pages::missing())?;
+    let row = state
+        .db
+        .referent(id)
+        .await
+        .map_err(storage_failure)?
+        .ok_or_else(crate::pages::missing)?;
+    let location = location_of(state, &row.territory).await?;
+    let rref = referent_ref(&row, location);
+    Ok((row, rref))
+}
+
+/// Vouching for a proposed entry: from now on it receives requests.
+async fn validate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let result: PageResult = async {
+        let (row, rref) = load_entry(&state, &viewer, &id).await?;
+        viewer
+            .authorize(Action::ValidateReferent(&rref))
+            .map_err(|d| page_denial(d, "/referents"))?;
+        let by = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
+        state
+            .db
+            .validate_referent(row.id, by)
+            .await
+            .map_err(storage_failure)?;
+        Ok(Redirect::to("/referents?info=valide").into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)
@@ -198,23 +368,14 @@ async fn add(
 
 async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let result: PageResult = async {
+        let (row, rref) = load_entry(&state, &viewer, &id).await?;
         viewer
-            .authorize(Action::ViewReferents)
-            .map_err(|d| page_denial(d, "/referents"))?;
-        let id: i64 = id.parse().map_err(|_| crate::pages::missing())?;
-        let row = state
-            .db
-            .referent(id)
-            .await
-            .map_err(storage_failure)?
-            .ok_or_else(crate::pages::missing)?;
-        viewer
-            .authorize(Action::ManageReferent(&referent_ref(&row)))
+            .authorize(Action::ManageReferent(&rref))
             .map_err(|d| page_denial(d, "/referents"))?;
         let by = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
         state
             .db
-            .delete_referent(id, by)
+            .delete_referent(row.id, by)
             .await
             .map_err(storage_failure)?;
         Ok(Redirect::to("/referents").into_response())
@@ -253,6 +414,8 @@ async fn requests_page(state: &AppState, viewer: &Viewer, errors: Vec<String>) -
         .await
         .map_err(storage_failure)?
         .into_iter()
+        // Only a validated entry's structure receives requests.
+        .filter(ReferentRow::is_validated)
         .filter_map(|r| {
             let s = r.structure_id?;
             Some((
@@ -331,10 +494,10 @@ async fn open_request(
             .map(|p| format!("{} : {}", p.field, p.message))
             .collect();
         let rows = state.db.referents().await.map_err(storage_failure)?;
-        let group = get("groupe")
-            .parse::<i64>()
-            .ok()
-            .filter(|g| rows.iter().any(|r| r.structure_id == Some(*g)));
+        let group = get("groupe").parse::<i64>().ok().filter(|g| {
+            rows.iter()
+                .any(|r| r.structure_id == Some(*g) && r.is_validated())
+        });
         if group.is_none() {
             errors.push("groupe : choisissez l’organisme et ses référents".into());
         }
@@ -347,7 +510,7 @@ async fn open_request(
             .map(|(id, _)| *id)
             .ok_or_else(crate::pages::forbidden)?;
         let key = some(get("cle")).filter(|k| k.len() <= 128);
-        let (id, _) = state
+        let created = state
             .db
             .create_request(
                 &request,
@@ -358,9 +521,18 @@ async fn open_request(
                 &state.config.public_url,
                 Utc::now(),
             )
-            .await
-            .map_err(storage_failure)?;
-        Ok(Redirect::to(&format!("/referents/demandes/{id}")).into_response())
+            .await;
+        match created {
+            Ok((id, _)) => Ok(Redirect::to(&format!("/referents/demandes/{id}")).into_response()),
+            // Its entry was withdrawn or is no longer validated meanwhile.
+            Err(RequestError::NotAReferentGroup) => {
+                let why =
+                    "groupe : cet organisme n’a plus de référents validés ; choisissez-en un autre";
+                requests_page(&state, &viewer, vec![why.into()]).await
+            }
+            Err(RequestError::Store(e)) => Err(storage_failure(e)),
+            Err(_) => Err(crate::pages::missing()),
+        }
     }
     .await;
     result.unwrap_or_else(|r| r)
@@ -371,6 +543,7 @@ async fn open_request(
 struct RequestPage {
     chrome: Chrome,
     crumbs: Vec<Crumb>,
+    notice: Option<&'static str>,
     q: RequestRow,
     mandate: &'static str,
     outcome: &'static str,
@@ -379,6 +552,8 @@ struct RequestPage {
     thread: Vec<Message>,
     can_reply: bool,
     can_close: bool,
+    /// The right to erasure, for the two structures while it holds data.
+    can_erase: bool,
     outcomes: &'static [(&'static str, &'static str)],
 }
 
@@ -408,6 +583,7 @@ async fn request_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     let result: PageResult = async {
         let (q, r) = load(&state, &viewer, &id).await?;
@@ -432,8 +608,12 @@ async fn request_page(
             .request_messages(q.id, may_read)
             .await
             .map_err(storage_failure)?;
-        let open = q.status == "ouverte";
+        let open = q.status.is_open() && q.erased_at.is_none();
+        let can_erase = q.erased_at.is_none() && viewer.authorize(Action::ErasePersonalData(&r)).is_ok();
         Ok(render(&RequestPage {
+            notice: (raw.as_deref() == Some("info=effacee"))
+                .then_some("Les informations sur la personne ont été effacées, l’objet et les messages compris."),
+            can_erase,
             chrome: Chrome::new("/orientations", &viewer),
             crumbs: crumbs(
                 &[
@@ -517,9 +697,28 @@ async fn reply(
                 StatusCode::CONFLICT,
             )),
             Err(RequestError::Closed) => Err(crate::referrals::conflict_page(&path, "Cette demande est close.", StatusCode::UNPROCESSABLE_ENTITY)),
-            Err(RequestError::NotFound) => Err(crate::pages::missing()),
+            Err(RequestError::Erased) => Err(crate::referrals::conflict_page(&path, "Les informations de cette demande ont été effacées : on ne peut plus y écrire.", StatusCode::UNPROCESSABLE_ENTITY)),
+            Err(RequestError::NotFound | RequestError::NotAReferentGroup) => Err(crate::pages::missing()),
             Err(RequestError::Store(e)) => Err(storage_failure(e)),
         }
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// The right to erasure, by one of the two structures holding the data:
+/// the subject, the situation, the person's details and the messages go;
+/// who asked whom, when, and the outcome stay. Audited.
+async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+    let result: PageResult = async {
+        let (q, r) = load(&state, &viewer, &id).await?;
+        let path = format!("/referents/demandes/{}", q.id);
+        erase_for_viewer(&state, &viewer, &r, &path, |who, structure| {
+            state
+                .db
+                .erase_request_person(q.id, who, structure, Utc::now())
+        })
+        .await
     }
     .await;
     result.unwrap_or_else(|r| r)

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use passerelle_accounts::policy::{Action, ReferralRef};
 use passerelle_accounts::{Role, StructureKind};
+use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{
     CONSENT_WAYS, CONTACT_CHANNELS, Consent, NewReferral, Person, REFUSAL_REASONS, URGENCIES,
@@ -626,6 +627,9 @@ async fn step(
                 if date < Utc::now().date_naive() - chrono::Duration::days(1) {
                     return Err(unprocessable("date : le rendez-vous ne peut pas être passé"));
                 }
+                if !appointment_within_horizon(date, Utc::now().date_naive()) {
+                    return Err(unprocessable("date : le rendez-vous doit avoir lieu dans l’année qui vient"));
+                }
                 Step::Appointment(date.to_string())
             }
             "accompagnee" => Step::Accompanied,
@@ -779,21 +783,41 @@ async fn export(
 async fn erase(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
-        let (r, rref) = load_person(&state, &viewer, &id, &path).await?;
-        state
-            .db
-            .erase_referral_person(
-                r.id,
-                viewer.person_id(),
-                reading_structure(&viewer, &rref),
-                Utc::now(),
-            )
-            .await
-            .map_err(storage_failure)?;
-        Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
+        let (r, rref) = load(&state, &viewer, &id, &path).await?;
+        erase_for_viewer(&state, &viewer, &rref, &path, |who, structure| {
+            state
+                .db
+                .erase_referral_person(r.id, who, structure, Utc::now())
+        })
+        .await
     }
     .await;
     result.unwrap_or_else(|r| r)
+}
+
+/// The right to erasure of a referral or a "situation complexe" request:
+/// the policy's `ErasePersonalData`, then `erase` (by this person, on
+/// behalf of their structure), then the erased text flushed out of the
+/// database's log; back to `path`, which says it is done.
+pub(crate) async fn erase_for_viewer<Erase, Done>(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReferralRef,
+    path: &str,
+    erase: Erase,
+) -> PageResult
+where
+    Erase: FnOnce(Option<i64>, Option<i64>) -> Done,
+    Done: std::future::Future<Output = Result<bool, passerelle_store::StoreError>>,
+{
+    viewer
+        .authorize(Action::ErasePersonalData(r))
+        .map_err(|d| page_denial(d, path))?;
+    erase(viewer.person_id(), reading_structure(viewer, r))
+        .await
+        .map_err(storage_failure)?;
+    state.db.flush_erasures().await.map_err(storage_failure)?;
+    Ok(Redirect::to(&format!("{path}?info=effacee")).into_response())
 }
 
 #[derive(Template)]

@@ -338,6 +338,13 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "POST",
+            "/referents/{id}/validation",
+            format!("/referents/{}/validation", w.referent_a),
+            Some(""),
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
             "/referents/{id}/suppression",
             format!("/referents/{}/suppression", w.referent_a),
             Some(""),
@@ -369,6 +376,13 @@ fn cases(w: &World) -> Vec<Case> {
             "/referents/demandes/{id}/reponse",
             format!("/referents/demandes/{}/reponse", w.request_a),
             Some("version=1&message=x"),
+            [303, 404, 404],
+        ),
+        case(
+            "POST",
+            "/referents/demandes/{id}/effacement",
+            format!("/referents/demandes/{}/effacement", w.request_a),
+            Some(""),
             [303, 404, 404],
         ),
         case(

@@ -558,7 +558,7 @@ async fn password_reset_by_email_link() {
         &visitor,
         "POST",
         &format!("/reinitialisation/{token}"),
-        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir"),
+        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir&autres_sessions=fermer"),
     )
     .await;
     assert_eq!(done.status.as_u16(), 303);
@@ -807,21 +807,12 @@ async fn the_audit_trail_is_append_only() {
     assert_eq!(w.db.audit_events(Some("test"), 5).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn the_outbox_is_delivered_over_smtp() {
-    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+/// A minimal SMTP server on a free port, for one connection: records the
+/// conversation.
+async fn smtp_server() -> (u16, tokio::task::JoinHandle<Vec<String>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let w = world().await;
-    w.db.enqueue_email(
-        "anne@exemple.fr",
-        "Invitation à Passerelle",
-        "Bonjour,\n.ligne qui commence par un point\nFin",
-    )
-    .await
-    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    // A minimal SMTP server: records the conversation.
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
         let (read, mut write) = stream.into_split();
@@ -855,6 +846,21 @@ async fn the_outbox_is_delivered_over_smtp() {
         }
         transcript
     });
+    (port, server)
+}
+
+#[tokio::test]
+async fn the_outbox_is_delivered_over_smtp() {
+    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+    let w = world().await;
+    w.db.enqueue_email(
+        "anne@exemple.fr",
+        "Invitation à Passerelle",
+        "Bonjour,\n.ligne qui commence par un point\nFin",
+    )
+    .await
+    .unwrap();
+    let (port, server) = smtp_server().await;
     let config = SmtpConfig::parse(&format!(
         "smtp://relay:secret@127.0.0.1:{port}?from=passerelle%40hub.bzh"
     ))
@@ -912,4 +918,327 @@ async fn nul_characters_are_refused_before_the_database() {
             .as_deref(),
         Some("a\u{fffd}b")
     );
+}
+
+/// Issue 12, M1: a one-time link is readable in the outbox only until it
+/// is delivered by SMTP, or used; then the stored body no longer holds it.
+#[tokio::test]
+async fn m1_links_leave_the_outbox_once_delivered_or_used() {
+    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let visitor = Client::anonymous();
+    // By SMTP: a reset link leaves the outbox once delivered.
+    let asked = call(
+        &w.app,
+        &visitor,
+        "POST",
+        "/mot-de-passe-oublie",
+        Some("email=membre.b%40rennes.fr"),
+    )
+    .await;
+    assert_eq!(asked.status.as_u16(), 200);
+    let pending = w.db.outbox(true, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let reset = link_token(&pending[0].body, "/reinitialisation/");
+    let (port, server) = smtp_server().await;
+    let relay = SmtpConfig::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
+    assert_eq!(deliver_pending(&w.db, &relay).await.unwrap(), 1);
+    let transcript = server.await.unwrap().join("\n");
+    assert!(transcript.contains(&reset), "the person got the link");
+    let stored = w.db.outbox(false, 10).await.unwrap().remove(0);
+    assert!(stored.sent_at.is_some());
+    assert!(
+        !stored.body.contains(&reset) && stored.body.contains("[lien retiré]"),
+        "{}",
+        stored.body
+    );
+    let outbox = call(&w.app, &admin, "GET", "/admin/courriels", None).await;
+    assert!(!outbox.body.contains(&reset));
+    // The link itself still works for the person who received it.
+    let page = call(
+        &w.app,
+        &visitor,
+        "GET",
+        &format!("/reinitialisation/{reset}"),
+        None,
+    )
+    .await;
+    assert_eq!(page.status.as_u16(), 200);
+
+    // Without SMTP: an invitation's link is shown until it is used.
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let invited = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=nolwenn%40quimper.fr&role=membre"),
+    )
+    .await;
+    assert_eq!(invited.status.as_u16(), 303);
+    let outbox = call(&w.app, &admin, "GET", "/admin/courriels", None).await;
+    let invitation = link_token(&outbox.body, "/invitation/");
+    let accepted = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/invitation/{invitation}"),
+        Some("display_name=Nolwenn&new_password=le+phare+du+petit+minou&confirmation=le+phare+du+petit+minou"),
+    )
+    .await;
+    assert_eq!(accepted.status.as_u16(), 303, "{}", accepted.body);
+    let outbox = call(&w.app, &admin, "GET", "/admin/courriels", None).await;
+    assert!(
+        !outbox.body.contains(&invitation) && outbox.body.contains("[lien retiré]"),
+        "{}",
+        outbox.body
+    );
+    for m in w.db.outbox(false, 10).await.unwrap() {
+        assert!(
+            !m.body.contains(&invitation) && !m.body.contains(&reset),
+            "{}",
+            m.body
+        );
+    }
+}
+
+/// Issue 12, M1: an administrator who comes to work in a structure (and
+/// so may read its people's data) is told to its gestionnaires, and the
+/// trail says so with its own action.
+#[tokio::test]
+async fn m1_an_admin_joining_a_structure_is_told_to_its_gestionnaires() {
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    // The administrator invites themself into A, and accepts.
+    let invited = call(
+        &w.app,
+        &admin,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=admin%40hub.bzh&role=membre"),
+    )
+    .await;
+    assert_eq!(invited.status.as_u16(), 303);
+    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let token = link_token(&mail.body, "/invitation/");
+    let accepted = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        &format!("/invitation/{token}"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(accepted.status.as_u16(), 303, "{}", accepted.body);
+    let told: Vec<_> =
+        w.db.outbox(false, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.subject.contains("un administrateur a rejoint"))
+            .collect();
+    assert_eq!(told.len(), 1, "the one gestionnaire of A");
+    assert_eq!(told[0].to_address, "gestionnaire.a@quimper.fr");
+    assert!(
+        told[0].subject.contains("CCAS de Quimper") && told[0].body.contains("admin@hub.bzh"),
+        "{}",
+        told[0].body
+    );
+    let trail =
+        w.db.audit_events(Some("membership.admin_joined"), 5)
+            .await
+            .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].structure.as_deref(), Some("CCAS de Quimper"));
+    assert_eq!(trail[0].actor.as_deref(), Some("admin@hub.bzh"));
+    // A member joining tells nobody.
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=membre.b%40rennes.fr&role=membre"),
+    )
+    .await;
+    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let token = link_token(&mail.body, "/invitation/");
+    call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        &format!("/invitation/{token}"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(
+        w.db.audit_events(Some("membership.admin_joined"), 5)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Issue 12, L5: using a reset link ends the person's other reset links;
+/// ending their sessions is offered, ticked by default.
+#[tokio::test]
+async fn l5_a_reset_ends_the_other_reset_links_and_offers_to_end_sessions() {
+    let w = world().await;
+    let elsewhere = Client::signed_in(&w.db, w.membre_b).await;
+    let visitor = Client::anonymous();
+    for _ in 0..2 {
+        let asked = call(
+            &w.app,
+            &visitor,
+            "POST",
+            "/mot-de-passe-oublie",
+            Some("email=membre.b%40rennes.fr"),
+        )
+        .await;
+        assert_eq!(asked.status.as_u16(), 200);
+    }
+    let mails = w.db.outbox(false, 10).await.unwrap();
+    let (second, first) = (
+        link_token(&mails[0].body, "/reinitialisation/"),
+        link_token(&mails[1].body, "/reinitialisation/"),
+    );
+    assert_ne!(first, second);
+    let page = call(
+        &w.app,
+        &visitor,
+        "GET",
+        &format!("/reinitialisation/{second}"),
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains(r#"name="autres_sessions" value="fermer" checked"#),
+        "{}",
+        page.body
+    );
+    // Reset with the second link, the box unticked.
+    let done = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/reinitialisation/{second}"),
+        Some("new_password=la+mer+est+calme+ce+soir&confirmation=la+mer+est+calme+ce+soir"),
+    )
+    .await;
+    assert_eq!(done.status.as_u16(), 303);
+    // The first link no longer works, and left the outbox.
+    for method in ["GET", "POST"] {
+        let again = call(
+            &w.app,
+            &visitor,
+            method,
+            &format!("/reinitialisation/{first}"),
+            (method == "POST").then_some(
+                "new_password=un+autre+mot+de+passe+long&confirmation=un+autre+mot+de+passe+long",
+            ),
+        )
+        .await;
+        assert_eq!(again.status.as_u16(), 404, "{method}");
+    }
+    assert!(
+        w.db.outbox(false, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| !m.body.contains(&first) && !m.body.contains(&second))
+    );
+    assert!(
+        w.db.session(elsewhere.session.as_ref().unwrap())
+            .await
+            .unwrap()
+            .is_some(),
+        "sessions kept when the box is unticked"
+    );
+}
+
+/// Issue 12, audit retention: the address typed for no account and IP
+/// addresses are replaced by pseudonyms after their period, old e-mails
+/// leave the outbox; the trail stays append-only for everything else.
+#[tokio::test]
+async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_period() {
+    use chrono::{Duration, Months, Utc};
+    use passerelle_store::accounts::{Retention, RetentionReport};
+    let w = world().await;
+    let from: std::net::SocketAddr = "203.0.113.7:40000".parse().unwrap();
+    for email in ["inconnu%40exemple.fr", "membre.a%40quimper.fr"] {
+        let tried = common::call_from(
+            &w.app,
+            &Client::anonymous(),
+            "POST",
+            "/connexion",
+            Some(&format!("email={email}&password=pas+le+bon")),
+            Some(from),
+        )
+        .await;
+        assert_eq!(tried.status.as_u16(), 401);
+    }
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let journal = || async {
+        call(&w.app, &admin, "GET", "/admin/journal", None)
+            .await
+            .body
+    };
+    let page = journal().await;
+    assert!(page.contains("inconnu@exemple.fr") && page.contains("203.0.113.7"));
+    let now = Utc::now();
+    let run = |at| w.db.apply_retention(at, Retention::default());
+    assert_eq!(
+        run(now + Duration::days(29)).await.unwrap(),
+        RetentionReport::default()
+    );
+    // After 30 days, the address typed for no account goes.
+    assert_eq!(
+        run(now + Duration::days(31)).await.unwrap(),
+        RetentionReport {
+            typed: 1,
+            ..RetentionReport::default()
+        }
+    );
+    let page = journal().await;
+    assert!(!page.contains("inconnu@exemple.fr"), "{page}");
+    assert!(page.contains("membre.a@quimper.fr") && page.contains("203.0.113.7"));
+    // After six months, IP addresses go (one address, one pseudonym), and
+    // the outbox forgets its messages.
+    w.db.enqueue_email("anne@exemple.fr", "Sujet", "Corps")
+        .await
+        .unwrap();
+    let later = now.checked_add_months(Months::new(7)).unwrap();
+    let report = run(later).await.unwrap();
+    assert_eq!((report.addresses, report.messages), (2, 1));
+    assert!(w.db.outbox(false, 10).await.unwrap().is_empty());
+    assert!(!journal().await.contains("203.0.113.7"));
+    let failures =
+        w.db.audit_events(Some("sign_in.failure"), 10)
+            .await
+            .unwrap();
+    let ips: Vec<&str> = failures.iter().filter_map(|e| e.ip.as_deref()).collect();
+    assert_eq!(ips.len(), 2);
+    assert!(ips[0].starts_with("pseudo:") && ips[0] == ips[1], "{ips:?}");
+    assert_eq!(run(later).await.unwrap(), RetentionReport::default());
+    // Nothing else of a line may change, nor a pseudonym, nor a line go.
+    w.db.audit(&passerelle_store::accounts::AuditEvent {
+        action: "referral.read_person".into(),
+        subject: Some("referral:1".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE audit_events SET detail = 'x'",
+        "UPDATE audit_events SET subject = 'pseudo:0123456789abcdef' WHERE action = 'referral.read_person'",
+        "UPDATE audit_events SET ip = 'pseudo:0123456789abcdef' WHERE ip IS NOT NULL",
+        "UPDATE audit_events SET ip = '198.51.100.1' WHERE action = 'referral.read_person'",
+        "DELETE FROM audit_events WHERE action = 'sign_in.failure'",
+    ] {
+        let err = sqlx::query(sql).execute(w.db.pool()).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
 }

@@ -97,7 +97,8 @@ async fn a_referral_from_sending_to_accompanied() {
         let (app, client, uri) = (w.app.clone(), receiver.clone(), format!("{location}/etape"));
         async move { call(&app, &client, "POST", &uri, Some(&fields)).await }
     };
-    let fixed = step("etape=rendez_vous&version=2&date=2099-01-15".into()).await;
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    let fixed = step(format!("etape=rendez_vous&version=2&date={soon}")).await;
     assert_eq!(fixed.status.as_u16(), 303, "{}", fixed.body);
     // Someone acting on the page they loaded before: a clear conflict.
     let stale = step("etape=accompagnee&version=2".into()).await;
@@ -352,4 +353,316 @@ async fn referents_and_a_complex_situation() {
     .await;
     assert_eq!(admin.status.as_u16(), 200);
     assert!(!admin.body.contains("Jeanne D.") && !admin.body.contains("Dossier débloqué"));
+}
+
+fn request_form(group: i64, subject: &str, key: &str) -> String {
+    format!(
+        "groupe={group}&objet={subject}&description=Aucune+r%C3%A9ponse+depuis+deux+mois\
+         &personne=Jeanne+D.%2C+n%C3%A9e+en+1958&mandat=papier&mandat_date=2026-01-02&cle={key}"
+    )
+}
+
+/// Issue 12, H1: a centre social cannot pose as the CAF's referent group;
+/// an entry is validated by a coordinator of its territory or an admin,
+/// shows who created and validated it, and receives nothing before.
+#[tokio::test]
+async fn h1_nobody_poses_as_an_administrations_referent_group() {
+    use passerelle_accounts::{Role, StructureKind};
+    use passerelle_store::accounts::NewStructure;
+    let w = world().await;
+    let structure = |nom, kind| {
+        let db = w.db.clone();
+        async move {
+            db.create_structure(&NewStructure {
+                nom,
+                kind,
+                siret: None,
+                commune_code: Some("35238"),
+            })
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    let centre = structure("Centre social de Maurepas", StructureKind::CentreSocial).await;
+    let caf = structure("CAF d’Ille-et-Vilaine", StructureKind::Caf).await;
+    let person = |email: &'static str, s| {
+        let db = w.db.clone();
+        async move {
+            db.create_person_with_role(email, email, None, s, Role::Membre, &[])
+                .await
+                .unwrap()
+        }
+    };
+    let animator = Client::signed_in(&w.db, person("anim@maurepas.fr", centre).await).await;
+    let agent = Client::signed_in(&w.db, person("agent@caf35.fr", caf).await).await;
+    let entry = |structure: i64| {
+        format!(
+            "organisme=CAF&territoire=dep%3A35&nom=P%C3%B4le+partenaires&courriel=partenaires%40caf35.fr\
+             &telephone=&perimetre=Dossiers+bloqu%C3%A9s&structure={structure}"
+        )
+    };
+    // The centre social's member cannot name their structure the CAF's,
+    // nor can a coordinator or an admin vouch for such an entry.
+    for who in [
+        &animator,
+        &Client::signed_in(&w.db, w.coordinator_35).await,
+        &Client::signed_in(&w.db, w.admin).await,
+    ] {
+        let posing = call(&w.app, who, "POST", "/referents", Some(&entry(centre))).await;
+        assert_eq!(posing.status.as_u16(), 422, "{}", posing.body);
+        assert!(
+            posing
+                .body
+                .contains("ne peut pas représenter l’organisme CAF")
+                && posing
+                    .body
+                    .contains(r#"aria-describedby="structure-error""#),
+            "{}",
+            posing.body
+        );
+    }
+    assert_eq!(w.db.referents().await.unwrap().len(), 1, "nothing added");
+
+    // A member of the CAF proposes it: awaiting validation, and shown so.
+    let proposed = call(&w.app, &agent, "POST", "/referents", Some(&entry(caf))).await;
+    assert_eq!(proposed.status.as_u16(), 303, "{}", proposed.body);
+    assert_eq!(proposed.location(), "/referents?info=propose");
+    let b = Client::signed_in(&w.db, w.membre_b).await;
+    let directory = call(&w.app, &b, "GET", "/referents", None).await;
+    assert!(
+        directory.body.contains("À valider")
+            && directory.body.contains("Ajouté par agent@caf35.fr"),
+        "{}",
+        directory.body
+    );
+    let id =
+        w.db.referents()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.structure_id == Some(caf))
+            .unwrap()
+            .id;
+
+    // It receives no request: not offered, refused when posted anyway.
+    let page = call(&w.app, &b, "GET", "/referents/demandes", None).await;
+    assert!(
+        !page.body.contains("CAF d’Ille-et-Vilaine"),
+        "{}",
+        page.body
+    );
+    let form = request_form(caf, "Prime+bloqu%C3%A9e", "h1");
+    let refused = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("groupe"), "{}", refused.body);
+
+    // Only a coordinator of its territory, or an admin, validates it.
+    let validation = format!("/referents/{id}/validation");
+    for who in [w.coordinator_29, w.membre_b] {
+        let client = Client::signed_in(&w.db, who).await;
+        let denied = call(&w.app, &client, "POST", &validation, Some("")).await;
+        assert_eq!(denied.status.as_u16(), 403, "person {who}");
+    }
+    let denied = call(&w.app, &agent, "POST", &validation, Some("")).await;
+    assert_eq!(denied.status.as_u16(), 403, "not by its own member");
+    let coordinator = Client::signed_in(&w.db, w.coordinator_35).await;
+    let validated = call(&w.app, &coordinator, "POST", &validation, Some("")).await;
+    assert_eq!(validated.status.as_u16(), 303, "{}", validated.body);
+    let trail =
+        w.db.audit_events(Some("referent.validated"), 1)
+            .await
+            .unwrap();
+    assert_eq!(trail[0].subject, Some(format!("referent:{id}")));
+    assert_eq!(trail[0].actor.as_deref(), Some("coord.35@hub.bzh"));
+    let directory = call(&w.app, &b, "GET", "/referents", None).await;
+    assert!(
+        directory.body.contains("Par coord.35, le "),
+        "{}",
+        directory.body
+    );
+
+    // From now on the CAF receives requests.
+    let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+}
+
+/// Issue 12, M7: the structures holding a "situation complexe" request
+/// erase it on request, its subject and thread included; the subject never
+/// went into e-mails. An appointment cannot be fixed years ahead.
+#[tokio::test]
+async fn m7_a_request_is_erased_on_request_subject_and_thread_included() {
+    let w = world().await;
+    let b = Client::signed_in(&w.db, w.membre_b).await;
+    let referent = Client::signed_in(&w.db, w.membre_a).await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let subject = "Expulsion de Maelys Quemener";
+    let form = request_form(w.a, &subject.replace(' ', "+"), "m7");
+    let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let page = sent.location().to_string();
+    for m in w.db.outbox(false, 50).await.unwrap() {
+        assert!(!m.body.contains("Quemener") && !m.subject.contains("Quemener"));
+    }
+    let answered = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=1&message=Vu+avec+Maelys+ce+matin"),
+    )
+    .await;
+    assert_eq!(answered.status.as_u16(), 303);
+    assert!(
+        call(&w.app, &b, "GET", &page, None)
+            .await
+            .body
+            .contains(subject)
+    );
+    // An administrator outside both structures cannot erase it.
+    let erase = format!("{page}/effacement");
+    assert_eq!(
+        call(&w.app, &admin, "POST", &erase, Some(""))
+            .await
+            .status
+            .as_u16(),
+        403
+    );
+    let erased = call(&w.app, &b, "POST", &erase, Some("")).await;
+    assert_eq!(erased.status.as_u16(), 303, "{}", erased.body);
+    for (who, uri) in [
+        (&referent, page.as_str()),
+        (&b, page.as_str()),
+        (&b, "/referents/demandes"),
+        (&referent, "/referents/demandes"),
+        (&admin, page.as_str()),
+        (&admin, "/admin/courriels"),
+    ] {
+        let seen = call(&w.app, who, "GET", uri, None).await;
+        assert_eq!(seen.status.as_u16(), 200, "{uri}");
+        assert!(
+            !seen.body.contains("Quemener") && !seen.body.contains("Maelys"),
+            "{uri}: {}",
+            seen.body
+        );
+    }
+    let list = call(&w.app, &b, "GET", "/referents/demandes", None).await;
+    assert!(list.body.contains("objet effacé"));
+    let trail =
+        w.db.audit_events(Some("complex_request.erase_person"), 5)
+            .await
+            .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].detail.as_deref(), Some("on request"));
+    // Nothing more is written about the person.
+    let late = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{page}/reponse"),
+        Some("version=2&message=Encore+Maelys"),
+    )
+    .await;
+    assert_eq!(late.status.as_u16(), 422);
+    assert!(late.body.contains("effacées"), "{}", late.body);
+
+    // Appointments: within the coming year only, so no date keeps the
+    // person's fields alive for years.
+    let location = format!("/orientations/{}", w.referral_a);
+    let far = (chrono::Utc::now() + chrono::Duration::days(400)).date_naive();
+    let refused = call(
+        &w.app,
+        &referent,
+        "POST",
+        &format!("{location}/etape"),
+        Some(&format!("etape=rendez_vous&version=1&date={far}")),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("dans l’année"), "{}", refused.body);
+}
+
+/// Issue 12, L7: on SQLite, erased text leaves the database file and its
+/// write-ahead log (secure_delete, then a checkpoint).
+#[tokio::test]
+async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
+    use sqlx::Row;
+    let w = world().await;
+    let marker = "Gwenaelle-Tremeur-4417";
+    let sender = Client::signed_in(&w.db, w.membre_b).await;
+    let sent = call(
+        &w.app,
+        &sender,
+        "POST",
+        "/orientations",
+        Some(&form(w.place_a, "l7", true).replace("Maryvonne", marker)),
+    )
+    .await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    let location = sent.location().split('?').next().unwrap().to_string();
+    // And a request whose subject (early in its row) names the person.
+    let asked = call(
+        &w.app,
+        &sender,
+        "POST",
+        "/referents/demandes",
+        Some(&request_form(w.a, &format!("Dossier+de+{marker}"), "l7")),
+    )
+    .await;
+    assert_eq!(asked.status.as_u16(), 303, "{}", asked.body);
+    let request = asked.location().to_string();
+    let file = if w.db.backend() == passerelle_store::Backend::Sqlite {
+        let rows = sqlx::query("PRAGMA database_list")
+            .fetch_all(w.db.pool())
+            .await
+            .unwrap();
+        let main = rows
+            .iter()
+            .find(|r| r.try_get::<String, _>("name").unwrap() == "main")
+            .unwrap();
+        Some(main.try_get::<String, _>("file").unwrap())
+    } else {
+        None
+    };
+    let on_disk = |path: &str| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        bytes
+            .windows(marker.len())
+            .any(|window| window == marker.as_bytes())
+    };
+    if let Some(file) = &file {
+        assert!(
+            on_disk(file) || on_disk(&format!("{file}-wal")),
+            "the name is written before erasure"
+        );
+    }
+    let erased = call(
+        &w.app,
+        &sender,
+        "POST",
+        &format!("{location}/effacement"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(erased.status.as_u16(), 303);
+    let page = call(&w.app, &sender, "GET", &location, None).await;
+    assert!(!page.body.contains(marker));
+    let erased = call(
+        &w.app,
+        &sender,
+        "POST",
+        &format!("{request}/effacement"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(erased.status.as_u16(), 303);
+    // PostgreSQL keeps dead row versions until VACUUM: see
+    // docs/donnees-personnelles.md.
+    if let Some(file) = &file {
+        assert!(!on_disk(file), "{file} still holds the erased name");
+        assert!(
+            !on_disk(&format!("{file}-wal")),
+            "the WAL still holds the erased name"
+        );
+    }
 }

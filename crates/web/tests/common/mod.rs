@@ -53,8 +53,8 @@ pub struct World {
     pub place_a_twin: i64,
     /// A referral from A to A's place: only A's people see the person.
     pub referral_a: i64,
-    /// A referent entry of A's (dep:29), and a situation complexe request
-    /// from A to A.
+    /// A referent entry of A's (the commune of Quimper, validated), and a
+    /// situation complexe request from A to A.
     pub referent_a: i64,
     pub request_a: i64,
     /// A's survey (the Hub Bretagne 2023 questionnaire, open link, no
@@ -213,22 +213,30 @@ pub async fn world() -> World {
         )
         .await
         .unwrap();
+    // A CCAS stands for its commune; its proposal, validated by the
+    // Finistère's coordinator, receives requests.
     let referent_a = db
         .save_referent(
             None,
             &passerelle_referrals::referents::Referent {
-                organisation: "CAF".into(),
-                territory: "dep:29".into(),
+                organisation: "Commune".into(),
+                territory: "com:29232".into(),
                 name: "Pôle partenaires".into(),
-                email: Some("partenaires@caf29.fr".into()),
+                email: Some("partenaires@quimper.fr".into()),
                 phone: None,
                 scope: "Dossiers bloqués".into(),
             },
             Some(a),
             gestionnaire_a,
+            false,
         )
         .await
         .unwrap();
+    assert!(
+        db.validate_referent(referent_a, coordinator_29)
+            .await
+            .unwrap()
+    );
     let (request_a, _) = db
         .create_request(
             &passerelle_referrals::referents::ComplexRequest {
@@ -365,7 +373,23 @@ pub async fn call(
     uri: &str,
     form: Option<&str>,
 ) -> Answer {
+    call_from(app, client, method, uri, form, None).await
+}
+
+/// The same, from a client at this network address (as the server's
+/// listener reports it).
+pub async fn call_from(
+    app: &Router,
+    client: &Client,
+    method: &str,
+    uri: &str,
+    form: Option<&str>,
+    address: Option<std::net::SocketAddr>,
+) -> Answer {
     let mut request = Request::builder().method(method).uri(uri);
+    if let Some(address) = address {
+        request = request.extension(axum::extract::ConnectInfo(address));
+    }
     let mut cookies = vec![format!("passerelle_csrf={ANON_CSRF}")];
     if let Some(s) = &client.session {
         cookies.push(format!("passerelle_session={s}"));
