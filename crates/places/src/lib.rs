@@ -12,6 +12,7 @@ pub mod format;
 pub mod hours;
 pub mod import;
 pub mod model;
+pub mod normalize;
 pub mod search;
 pub mod sources;
 pub mod validate;
