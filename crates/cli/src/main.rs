@@ -135,8 +135,9 @@ enum PlacesCommand {
         /// Where to write rejected rows (CSV) with --skip-invalid.
         #[arg(long, default_value = "lieux-rejetes.csv")]
         rejected: PathBuf,
-        /// Source name for places whose `source` field is empty (default:
-        /// the file name).
+        /// Key under which places with an empty `source` are known, so that
+        /// re-importing the file updates them (default: the file name);
+        /// their `source` stays empty.
         #[arg(long)]
         source: Option<String>,
         /// `date_maj` for formats that carry none (default: today).
@@ -741,7 +742,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 passerelle_places::import::check(&bytes, date.as_deref().unwrap_or(&today));
             writeln!(
                 out,
-                "{name}: {} ({} valid rows, {} invalid)",
+                "{name} : {} ({} lignes valides, {} invalides)",
                 checked.format,
                 checked.valid.len(),
                 checked.rejected.len()
@@ -749,13 +750,18 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
             for w in &checked.warnings {
                 writeln!(out, "{name}, {w}")?;
             }
+            for (rule, label) in passerelle_places::normalize::RULES {
+                if let Some(n) = checked.corrections.get(rule) {
+                    writeln!(out, "{name} : {n} corrections : {label}")?;
+                }
+            }
             let errors = checked.errors();
             if !checked.file_errors.is_empty() || (!errors.is_empty() && !skip_invalid) {
                 for e in &errors {
                     writeln!(out, "{name}, {e}")?;
                 }
                 bail!(
-                    "{name}: {} errors, nothing imported (--skip-invalid imports the valid rows)",
+                    "{name} : {} erreurs, rien n’est importé (--skip-invalid importe les lignes valides)",
                     errors.len()
                 );
             }
@@ -764,7 +770,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                     .with_context(|| format!("cannot write {}", rejected.display()))?;
                 writeln!(
                     out,
-                    "{} rejected rows written to {} with their reasons",
+                    "{} lignes rejetées écrites dans {} avec leurs motifs",
                     checked.rejected.len(),
                     rejected.display()
                 )?;
@@ -781,9 +787,12 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                     None,
                 )
                 .await?;
+            for note in &report.merges {
+                writeln!(out, "{name}, {}", note.describe(&checked.lines))?;
+            }
             writeln!(
                 out,
-                "{} places: {} new, {} updated, {} merged with another source's, {} possible duplicates to review",
+                "{} lieux : {} nouveaux, {} mis à jour, {} fusionnés avec un lieu déjà connu, {} doublons possibles à examiner",
                 report.read, report.added, report.updated, report.merged, report.to_review
             )?;
         }

@@ -213,7 +213,7 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     let o = run(&url, &["places", "import", exported.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains(" 0 new, ") && stdout(&o).contains(" 0 merged"),
+        stdout(&o).contains(" 0 nouveaux, ") && stdout(&o).contains(" 0 fusionnés"),
         "{}",
         stdout(&o)
     );
@@ -249,11 +249,11 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("line 3, field `pivot`: error (pattern)"),
+        stdout(&o).contains("ligne 3, champ « pivot » : erreur (pattern)"),
         "{}",
         stdout(&o)
     );
-    assert!(stderr(&o).contains("nothing imported"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rien n’est importé"), "{}", stderr(&o));
     let o = run(&url, &["places", "export", "--format", "json"]);
     assert!(!stdout(&o).contains("Nouveau lieu"));
     // With --skip-invalid the valid row goes in and the other is written out.
@@ -279,7 +279,8 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     );
     let o = run(&url, &["places", "export", "--format", "geojson"]);
     assert!(
-        stdout(&o).contains("Nouveau lieu") && stdout(&o).starts_with("{\"features\""),
+        stdout(&o).contains("Nouveau lieu")
+            && stdout(&o).starts_with("{\"type\":\"FeatureCollection\""),
         "{}",
         &stdout(&o)[..100]
     );

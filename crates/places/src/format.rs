@@ -14,8 +14,8 @@
 use serde_json::{Value as Json, json};
 
 use crate::model::{FIELDS, Place, Value};
-use crate::vocab;
 use crate::validate::{Severity, Violation};
+use crate::vocab;
 
 /// Places read from a file, each with its line (CSV) or item number (JSON),
 /// and what was wrong with the file itself.

@@ -21,12 +21,30 @@ use crate::vocab;
 
 /// Every correction rule with its French description, in report order.
 pub const RULES: &[(&str, &str)] = &[
-    ("date_iso", "dates de mise à jour avec une heure (ISO), réduites à la date"),
-    ("typologie_casse", "typologies écrites dans une autre casse (« Autre »)"),
-    ("apostrophe", "apostrophes typographiques (’) dans des valeurs de listes fermées"),
-    ("modalites_v0_1", "modalités d’accompagnement du standard v0.1 converties en v1"),
-    ("liste_point_virgule", "listes séparées par « ; » au lieu de « | »"),
-    ("formations_graphie", "labels de formation dans la graphie de la bibliothèque de référence"),
+    (
+        "date_iso",
+        "dates de mise à jour avec une heure (ISO), réduites à la date",
+    ),
+    (
+        "typologie_casse",
+        "typologies écrites dans une autre casse (« Autre »)",
+    ),
+    (
+        "apostrophe",
+        "apostrophes typographiques (’) dans des valeurs de listes fermées",
+    ),
+    (
+        "modalites_v0_1",
+        "modalités d’accompagnement du standard v0.1 converties en v1",
+    ),
+    (
+        "liste_point_virgule",
+        "listes séparées par « ; » au lieu de « | »",
+    ),
+    (
+        "formations_graphie",
+        "labels de formation dans la graphie de la bibliothèque de référence",
+    ),
 ];
 
 /// Whether `rule` is one of the corrections of this module.
@@ -87,9 +105,13 @@ pub fn date_of_datetime(raw: &str) -> Option<String> {
         return None;
     }
     let is_datetime = DateTime::parse_from_rfc3339(&raw.replacen(' ', "T", 1)).is_ok()
-        || ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-            .iter()
-            .any(|f| NaiveDateTime::parse_from_str(raw, f).is_ok());
+        || [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ]
+        .iter()
+        .any(|f| NaiveDateTime::parse_from_str(raw, f).is_ok());
     is_datetime.then(|| date.to_string())
 }
 
@@ -225,7 +247,10 @@ mod tests {
             typologie: vec!["Autre".into(), "BIB".into()],
             ..Place::default()
         });
-        assert_eq!((p.typologie, r), (vec!["AUTRE".into(), "BIB".into()], vec!["typologie_casse"]));
+        assert_eq!(
+            (p.typologie, r),
+            (vec!["AUTRE".into(), "BIB".into()], vec!["typologie_casse"])
+        );
         let (p, r) = rules(Place {
             modalites_acces: vec!["Ce lieu n’accueille pas de public".into()],
             ..Place::default()
@@ -246,7 +271,12 @@ mod tests {
         );
         assert_eq!(
             r,
-            vec!["apostrophe", "modalites_v0_1", "modalites_v0_1", "modalites_v0_1"]
+            vec![
+                "apostrophe",
+                "modalites_v0_1",
+                "modalites_v0_1",
+                "modalites_v0_1"
+            ]
         );
         let (p, r) = rules(Place {
             services: vec![
@@ -277,7 +307,11 @@ mod tests {
             ..Place::default()
         });
         assert!(r.is_empty(), "{r:?}");
-        assert_eq!(p.typologie, vec!["bibliothèque"], "not a code: left to validation");
+        assert_eq!(
+            p.typologie,
+            vec!["bibliothèque"],
+            "not a code: left to validation"
+        );
         assert_eq!(date_of_datetime("2024-10-08Tnope"), None);
         assert_eq!(date_of_datetime("2024-10-08"), None);
         assert_eq!(

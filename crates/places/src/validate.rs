@@ -109,11 +109,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             ("date_maj", &place.date_maj),
         ] {
             if value.trim().is_empty() {
-                out.push(error(
-                    field,
-                    "required",
-                    "champ obligatoire, vide".into(),
-                ));
+                out.push(error(field, "required", "champ obligatoire, vide".into()));
             }
         }
         if !place.id.is_empty() {
@@ -146,7 +142,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "code_postal",
                 "pattern",
-                format!("« {} » n’est pas un code postal (5 chiffres)", place.code_postal),
+                format!(
+                    "« {} » n’est pas un code postal (5 chiffres)",
+                    place.code_postal
+                ),
             ));
         }
         if let Some(code) = &place.code_insee
@@ -222,7 +221,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "presentation_resume",
                 "max_length",
-                format!("{} caractères, plus que les 280 permis", summary.chars().count()),
+                format!(
+                    "{} caractères, plus que les 280 permis",
+                    summary.chars().count()
+                ),
             ));
         }
         if !place.date_maj.is_empty()
@@ -231,7 +233,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "date_maj",
                 "date",
-                format!("« {} » n’est pas une date de la forme 2024-03-31", place.date_maj),
+                format!(
+                    "« {} » n’est pas une date de la forme 2024-03-31",
+                    place.date_maj
+                ),
             ));
         }
         for (field, values, allowed) in [

@@ -72,10 +72,22 @@ pub const ITINERANCE: &[&str] = &["Itinérant", "Fixe"];
 /// list is accepted with a warning (the list evolves); a value that is not
 /// a code at all is an error. The library spells AUTRE "Autre".
 pub const TYPOLOGIES: &[(&str, &str)] = &[
-    ("ACI", "Structures porteuses d’ateliers et chantiers d’insertion"),
-    ("ACIPHC", "SIAE — Atelier chantier d’insertion premières heures en chantier"),
-    ("ADIE", "Association pour le droit à l’initiative économique"),
-    ("AFPA", "Agence nationale pour la formation professionnelle des adultes"),
+    (
+        "ACI",
+        "Structures porteuses d’ateliers et chantiers d’insertion",
+    ),
+    (
+        "ACIPHC",
+        "SIAE — Atelier chantier d’insertion premières heures en chantier",
+    ),
+    (
+        "ADIE",
+        "Association pour le droit à l’initiative économique",
+    ),
+    (
+        "AFPA",
+        "Agence nationale pour la formation professionnelle des adultes",
+    ),
     ("AI", "Associations intermédiaires"),
     ("ASE", "Aide sociale à l’enfance"),
     ("ASSO", "Associations"),
@@ -83,7 +95,10 @@ pub const TYPOLOGIES: &[(&str, &str)] = &[
     ("AUTRE", "Autre"),
     ("AVIP", "Crèche à vocation d'insertion professionnelle"),
     ("BIB", "Bibliothèque / Médiathèque"),
-    ("CAARUD", "Centre d'accueil et d'accompagnement à la réduction de risques pour usagers de drogues"),
+    (
+        "CAARUD",
+        "Centre d'accueil et d'accompagnement à la réduction de risques pour usagers de drogues",
+    ),
     ("CADA", "Centres d’accueil de demandeurs d’asile"),
     ("CAF", "Caisses d’allocation familiale"),
     ("CAP_EMPLOI", "Cap Emploi"),
@@ -97,18 +112,30 @@ pub const TYPOLOGIES: &[(&str, &str)] = &[
     ("CHRS", "Centres d’hébergement et de réinsertion sociale"),
     ("CHU", "Centres d’hébergement d’urgence"),
     ("CIAS", "Centres intercommunaux d’action sociale"),
-    ("CIDFF", "Centres d’information sur les droits des femmes et des familles"),
+    (
+        "CIDFF",
+        "Centres d’information sur les droits des femmes et des familles",
+    ),
     ("CITMET", "Cité des métiers"),
     ("CMP", "Centre Médico Psychologique"),
     ("CMS", "Centre médico-social"),
     ("CPAM", "Caisse primaire d'assurance maladie"),
     ("CPH", "Centres provisoires d’hébergement"),
     ("CS", "Centre social"),
-    ("CSAPA", "Centre de soins, d'accompagnement et de prévention en addictologie"),
+    (
+        "CSAPA",
+        "Centre de soins, d'accompagnement et de prévention en addictologie",
+    ),
     ("CSC", "Centre socioculturel"),
-    ("DEETS", "Directions de l’Economie, de l’Emploi, du Travail et des Solidarités"),
+    (
+        "DEETS",
+        "Directions de l’Economie, de l’Emploi, du Travail et des Solidarités",
+    ),
     ("DEPT", "Services sociaux du Conseil départemental"),
-    ("DIPLP", "Délégation interministérielle à la prévention et à la lutte contre la pauvreté"),
+    (
+        "DIPLP",
+        "Délégation interministérielle à la prévention et à la lutte contre la pauvreté",
+    ),
     ("E2C", "École de la deuxième chance"),
     ("EA", "Entreprise adaptée"),
     ("EATT", "Entreprise adaptée de travail temporaire"),
@@ -126,9 +153,15 @@ pub const TYPOLOGIES: &[(&str, &str)] = &[
     ("EVS", "Espace de vie sociale"),
     ("FABLAB", "Fablab"),
     ("FABRIQUE", "Fabrique"),
-    ("FAIS", "Fédérations d’acteurs de l’insertion et de la solidarité"),
+    (
+        "FAIS",
+        "Fédérations d’acteurs de l’insertion et de la solidarité",
+    ),
     ("FT", "France travail"),
-    ("GEIQ", "Groupements d’employeurs pour l’insertion et la qualification"),
+    (
+        "GEIQ",
+        "Groupements d’employeurs pour l’insertion et la qualification",
+    ),
     ("HUDA", "Hébergement d'urgence pour demandeurs d'asile"),
     ("LA_POSTE", "La Poste"),
     ("MDE", "Maison de l'emploi"),
@@ -142,7 +175,10 @@ pub const TYPOLOGIES: &[(&str, &str)] = &[
     ("MSA", "Mutualité Sociale Agricole"),
     ("MSAP", "Maison de Services Au Public"),
     ("MUNI", "Municipalités"),
-    ("OACAS", "Structures agréées Organisme d’accueil communautaire et d’activité solidaire"),
+    (
+        "OACAS",
+        "Structures agréées Organisme d’accueil communautaire et d’activité solidaire",
+    ),
     ("ODC", "Organisation délégataire d'un CD"),
     ("OF", "Organisme de formations"),
     ("OIL", "Opérateur d'intermédiation locative"),
@@ -163,7 +199,10 @@ pub const TYPOLOGIES: &[(&str, &str)] = &[
     ("RFS", "Réseau France Services"),
     ("RS_FJT", "Résidence sociale - Foyer de Jeunes Travailleurs"),
     ("SCP", "Services et clubs de prévention"),
-    ("SPIP", "Services pénitentiaires d’insertion et de probation"),
+    (
+        "SPIP",
+        "Services pénitentiaires d’insertion et de probation",
+    ),
     ("TIERS_LIEUX", "Tiers lieu & coworking"),
     ("UDAF", "Union Départementale d’Aide aux Familles"),
 ];
@@ -195,8 +234,10 @@ pub const FORMATIONS_LABELS: &[&str] = &[
 
 /// The reference library's spelling of a `formations_labels` value where
 /// it differs from the schema's (`src/models/formation-label/formation-label.ts`).
-pub const LIBRARY_FORMATION_SPELLINGS: &[(&str, &str)] =
-    &[("Étapes numériques(La Poste)", "Étapes numériques (La Poste)")];
+pub const LIBRARY_FORMATION_SPELLINGS: &[(&str, &str)] = &[(
+    "Étapes numériques(La Poste)",
+    "Étapes numériques (La Poste)",
+)];
 
 /// The v0.1 values of `modalites_accompagnement` (schema.json of the
 /// standard before v1, ba0f8d9) and the v1 value each became. "À ma place"

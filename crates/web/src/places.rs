@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
 use passerelle_accounts::policy::{Action, Location, PlaceRef};
+use passerelle_places::format::National;
 use passerelle_places::hours::Horaires;
 use passerelle_places::search::{Hit, Index, Indexed, Query};
 use passerelle_places::sources::UNKNOWN_PIVOT;
@@ -263,7 +264,7 @@ async fn api_search(state: &AppState, raw: Option<&str>) -> Result<Outcome, ApiE
 
 /// A place in API answers.
 #[derive(Serialize, ToSchema)]
-pub struct PlaceOut {
+pub struct PlaceOut<'a> {
     /// Passerelle's identifier (see `/lieux/{id}`).
     id: i64,
     /// From the search point, great-circle, when searching near one.
@@ -272,18 +273,19 @@ pub struct PlaceOut {
     approximate_location: bool,
     /// Open now, per its opening hours; absent when unknown.
     open_now: Option<bool>,
-    /// The record in the national standard.
+    /// The record in the national standard, in the national JSON shape
+    /// (multi-valued fields joined by `|`, empty fields left out).
     #[schema(value_type = Object)]
-    place: Place,
+    place: National<'a>,
 }
 
-fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOut {
+fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOut<'_> {
     PlaceOut {
         id: entry.id,
         distance_km: distance_km.map(|d| (d * 1000.0).round() / 1000.0),
         approximate_location: entry.approximate,
         open_now: entry.hours.as_ref().map(|h| h.is_open(now)),
-        place: entry.place.clone(),
+        place: National::new(&entry.place),
     }
 }
 
@@ -308,14 +310,14 @@ fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOu
 pub async fn api_list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Vec<PlaceOut>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Outcome { index, hits, .. } = api_search(&state, raw.as_deref()).await?;
     let now = paris_now();
-    Ok(Json(
-        hits.iter()
-            .map(|h| out(&index.entries[h.index], h.distance_km, now))
-            .collect(),
-    ))
+    let list: Vec<PlaceOut> = hits
+        .iter()
+        .map(|h| out(&index.entries[h.index], h.distance_km, now))
+        .collect();
+    Ok(Json(list).into_response())
 }
 
 /// The same search as GeoJSON (places without coordinates are left out).
@@ -354,14 +356,14 @@ pub async fn api_geojson(
 pub async fn api_place(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PlaceOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let index = state.place_index().await?;
     let entry = id
         .parse::<i64>()
         .ok()
         .and_then(|id| index.get(id))
         .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
-    Ok(Json(out(entry, None, paris_now())))
+    Ok(Json(out(entry, None, paris_now())).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -375,6 +377,12 @@ pub struct ImportAnswer {
     rejected: usize,
     errors: Vec<String>,
     warnings: Vec<String>,
+    /// Corrections of known deviations from the standard, by rule
+    /// (`date_iso`, `typologie_casse`, `apostrophe`, `modalites_v0_1`,
+    /// `liste_point_virgule`, `formations_graphie`).
+    corrections: std::collections::BTreeMap<String, usize>,
+    /// Every merge, in French, with the lines and both identifiers.
+    merges: Vec<String>,
 }
 
 /// Import a file of places (standard CSV or JSON, or a known source format)
@@ -414,6 +422,12 @@ pub async fn api_import(
         rejected: checked.rejected.len(),
         errors,
         warnings: checked.warnings.iter().map(|w| w.to_string()).collect(),
+        corrections: checked
+            .corrections
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        merges: Vec::new(),
     };
     if !checked.file_errors.is_empty() || (!answer.errors.is_empty() && !skip_invalid) {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response());
@@ -439,6 +453,11 @@ pub async fn api_import(
         report.merged,
         report.to_review,
     );
+    answer.merges = report
+        .merges
+        .iter()
+        .map(|m| m.describe(&checked.lines))
+        .collect();
     Ok(Json(answer).into_response())
 }
 

@@ -91,7 +91,7 @@ async fn administrators_import_and_everyone_finds() {
         refused["errors"][0]
             .as_str()
             .unwrap()
-            .contains("line 4, field `pivot`"),
+            .contains("ligne 4, champ « pivot »"),
         "{refused}"
     );
     let (status, skipped) = import(&w, &admin, &bad, "?skip_invalid=true&source=carto-29").await;
