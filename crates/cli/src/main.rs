@@ -120,7 +120,8 @@ impl ReferralPeriods {
 
 #[derive(Subcommand)]
 enum PlacesCommand {
-    /// Import places: the standard's CSV or JSON, or the ANCT France services
+    /// Import places: the standard's CSV or JSON (national shape, arrays
+    /// too), data·inclusion structures and services, or the ANCT France services
     /// list, the conseillers numériques' permanences or the Aidants Connect
     /// structures (recognised by their header). Every row is checked; by
     /// default nothing is imported if any row is invalid. Re-importing a
@@ -144,7 +145,8 @@ enum PlacesCommand {
         #[arg(long)]
         date: Option<String>,
     },
-    /// Export every place in the standard.
+    /// Export every place: the standard's CSV, the national JSON, GeoJSON
+    /// or data·inclusion (docs/lieux-formats.md).
     Export {
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
@@ -156,9 +158,13 @@ enum PlacesCommand {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
+    /// The standard's CSV.
     Csv,
+    /// The national JSON shape (the reference library's).
     Json,
     Geojson,
+    /// data·inclusion schema v1: `{"structures": […], "services": […]}`.
+    DataInclusion,
 }
 
 #[derive(Subcommand)]
@@ -802,6 +808,9 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 ExportFormat::Csv => write_csv(&places),
                 ExportFormat::Json => write_json(&places),
                 ExportFormat::Geojson => write_geojson(&places),
+                ExportFormat::DataInclusion => {
+                    serde_json::to_vec_pretty(&passerelle_places::datainclusion::export(&places))?
+                }
             };
             match output {
                 Some(path) => {

@@ -2,6 +2,7 @@
 //! the file (standard CSV or JSON, or one of the source formats), validate
 //! every row, and split valid places from rejected ones with their reasons.
 
+use crate::datainclusion;
 use crate::format::{Parsed, read_csv, read_json};
 use crate::model::Place;
 use crate::normalize::normalize;
@@ -64,7 +65,17 @@ impl Checked {
 pub fn check(bytes: &[u8], default_date: &str) -> Checked {
     let trimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = trimmed.iter().find(|b| !b.is_ascii_whitespace());
-    let (parsed, format) = if first == Some(&b'[') {
+    let data_inclusion = matches!(first, Some(b'[') | Some(b'{'))
+        .then(|| serde_json::from_slice::<serde_json::Value>(trimmed).ok())
+        .flatten()
+        .filter(datainclusion::detect);
+    let (parsed, format) = if let Some(document) = data_inclusion {
+        let (places, problems) = datainclusion::read(document);
+        (
+            Parsed { places, problems },
+            "JSON (data·inclusion, schéma v1)",
+        )
+    } else if matches!(first, Some(b'[') | Some(b'{')) {
         (read_json(trimmed), "JSON (standard)")
     } else {
         let header_line = trimmed.split(|b| *b == b'\n').next().unwrap_or(&[]);

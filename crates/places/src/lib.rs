@@ -7,6 +7,7 @@
 //! and opening hours in OpenStreetMap syntax.
 
 pub mod bundled;
+pub mod datainclusion;
 pub mod dedup;
 pub mod format;
 pub mod hours;

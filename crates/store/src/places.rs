@@ -252,6 +252,24 @@ impl Database {
         rows.iter().map(stored_from_row).collect()
     }
 
+    /// Up to `limit` places whose identifier is above `after`, in
+    /// identifier order: pages that do not shift when places are added.
+    pub async fn places_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredPlace>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, data, commune_code, structure_id, updated_at FROM places \
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_from_row).collect()
+    }
+
     pub async fn place(&self, id: i64) -> Result<Option<StoredPlace>, StoreError> {
         let row = sqlx::query(
             "SELECT id, data, commune_code, structure_id, updated_at FROM places WHERE id = $1",
@@ -394,13 +412,13 @@ fn decode(data: &str) -> Result<Place, StoreError> {
 }
 
 fn stored_from_row(r: &sqlx::any::AnyRow) -> Result<StoredPlace, StoreError> {
-    let data: String = r.try_get(1)?;
+    let data: String = r.try_get("data")?;
     Ok(StoredPlace {
-        id: r.try_get(0)?,
+        id: r.try_get("id")?,
         place: decode(&data)?,
-        commune_code: r.try_get(2)?,
-        structure_id: r.try_get(3)?,
-        updated_at: r.try_get(4)?,
+        commune_code: r.try_get("commune_code")?,
+        structure_id: r.try_get("structure_id")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 

@@ -33,6 +33,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/places.geojson", api_geojson),
         Route::get("/api/v1/places/{id}", api_place),
         Route::post("/api/v1/places/import", api_import),
+        Route::get("/api/v1/places/data-inclusion", api_data_inclusion),
+        Route::get("/api/v1/open/places", api_open_places),
         Route::get("/lieux", finder),
         Route::get("/lieux/{id}", place_page),
         Route::get("/lieux/{id}/fiche", place_sheet),
@@ -364,6 +366,96 @@ pub async fn api_place(
         .and_then(|id| index.get(id))
         .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
     Ok(Json(out(entry, None, paris_now())).into_response())
+}
+
+/// Every place in the data·inclusion schema v1: one structure and one
+/// "Médiation numérique" service per place (docs/lieux-formats.md).
+#[utoipa::path(get, path = "/api/v1/places/data-inclusion", tag = "lieux",
+    responses((status = 200, description = "`{\"structures\": […], \"services\": […]}` in data·inclusion schema v1", content_type = "application/json")))]
+pub async fn api_data_inclusion(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let index = state.place_index().await?;
+    let places: Vec<Place> = index.entries.iter().map(|e| e.place.clone()).collect();
+    Ok(Json(passerelle_places::datainclusion::export(&places)).into_response())
+}
+
+/// The largest page of the open places endpoint.
+const OPEN_PAGE_MAX: i64 = 1000;
+
+/// An opaque cursor: the last identifier of a page, hex-encoded behind a
+/// version tag. Clients pass it back unchanged.
+fn encode_cursor(last_id: i64) -> String {
+    format!("l1{last_id:x}")
+}
+
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    let hex = cursor.strip_prefix("l1")?;
+    i64::from_str_radix(hex, 16).ok().filter(|id| *id >= 0)
+}
+
+/// A page of the open places.
+#[derive(Serialize, ToSchema)]
+pub struct OpenPlacesPage<'a> {
+    /// The places, in the national JSON shape of the standard.
+    #[schema(value_type = Vec<Object>)]
+    places: Vec<National<'a>>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Open data: every place in the national JSON shape, page by page. Pages
+/// follow Passerelle's identifiers, so a page never shifts when places are
+/// added or removed between two calls (places added later come last).
+#[utoipa::path(get, path = "/api/v1/open/places", tag = "lieux",
+    params(
+        ("cursor" = Option<String>, Query, description = "Opaque: `next_cursor` of the previous page; absent for the first page"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
+    ),
+    responses((status = 200, body = OpenPlacesPage), (status = 400, body = ErrorBody)))]
+pub async fn api_open_places(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| ApiError::bad_request("paramètres illisibles"))?;
+    let mut after = 0;
+    let mut limit = 100;
+    for (key, value) in &pairs {
+        match key.as_str() {
+            "cursor" => after = decode_cursor(value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "cursor : « {value} » n’est pas un curseur rendu par cette API (next_cursor)"
+                ))
+            })?,
+            "limit" => {
+                limit = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| (1..=OPEN_PAGE_MAX).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "limit : « {value} » n’est pas un nombre de 1 à {OPEN_PAGE_MAX}"
+                        ))
+                    })?
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "paramètre inconnu : « {other} » (cursor, limit)"
+                )));
+            }
+        }
+    }
+    // One more than asked tells whether another page follows.
+    let mut stored = state.db.places_after(after, limit + 1).await?;
+    let more = stored.len() as i64 > limit;
+    stored.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| stored.last().map(|p| encode_cursor(p.id)))
+        .flatten();
+    let page = OpenPlacesPage {
+        places: stored.iter().map(|p| National::new(&p.place)).collect(),
+        next_cursor,
+    };
+    Ok(Json(page).into_response())
 }
 
 #[derive(Serialize, ToSchema)]

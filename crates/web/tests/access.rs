@@ -226,6 +226,20 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/api/v1/places/data-inclusion",
+            "/api/v1/places/data-inclusion".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/api/v1/open/places",
+            "/api/v1/open/places?limit=2".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
             "/activites",
             "/activites".into(),
             None,
