@@ -139,9 +139,9 @@ fn templates_print_and_check() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err.starts_with("passerelle: error: "), "{err}");
-    assert!(err.contains("line 2, column `poste`"), "{err}");
+    assert!(err.contains("ligne 2, colonne « poste »"), "{err}");
     assert!(
-        err.contains("\"astronaute\" is not an answer code"),
+        err.contains("« astronaute » n’est pas un code de réponse"),
         "{err}"
     );
 

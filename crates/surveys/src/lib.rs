@@ -12,6 +12,7 @@ pub mod questionnaire;
 pub use questionnaire::{Kind, Question, Questionnaire};
 pub mod analysis;
 pub mod dist;
+pub mod limesurvey;
 pub mod linear;
 pub mod render;
 pub mod responses;
