@@ -16,6 +16,7 @@ pub mod limesurvey;
 pub mod linear;
 pub mod render;
 pub mod responses;
+pub mod spss;
 pub mod stats;
 pub mod templates;
 pub mod xlsx;
