@@ -551,6 +551,20 @@ fn cases(w: &World) -> Vec<Case> {
             None,
             structure_a,
         ),
+        case(
+            "GET",
+            "/enquetes/{slug}/reponses.sps",
+            format!("/enquetes/{}/reponses.sps", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/reponses.dat",
+            format!("/enquetes/{}/reponses.dat", w.survey_a),
+            None,
+            structure_a,
+        ),
         case("GET", "/connexion", "/connexion".into(), None, public),
         case(
             "POST",
