@@ -564,12 +564,20 @@ pub struct PlaceView {
     pub status: Option<String>,
     /// "41 h par semaine", from the opening hours.
     pub weekly_hours: Option<String>,
+    /// The typologies' labels (the code when unknown).
+    pub typologies: Vec<String>,
 }
 
 fn view(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceView {
     let status = entry.hours.as_ref().map(|h| opening_status(h, now));
     PlaceView {
         id: entry.id,
+        typologies: entry
+            .place
+            .typologie
+            .iter()
+            .map(|c| vocab::typology_label(c).unwrap_or(c).to_string())
+            .collect(),
         place: entry.place.clone(),
         distance: distance_km.map(|d| {
             if d < 1.0 {

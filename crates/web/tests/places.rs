@@ -416,6 +416,35 @@ async fn open_places_are_paged_by_an_opaque_cursor_that_does_not_shift() {
         .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
+    // A place's page names its typologies with the library's labels.
+    let mut relais = csv(&[("o6", "Relais lecture de Lambézellec")]);
+    relais[0].typologie = vec!["BIB".into(), "RELAIS_LECTURE".into()];
+    w.db.import_places(&relais, "essai", "test", None)
+        .await
+        .unwrap();
+    let id =
+        w.db.places()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.place.id == "o6")
+            .unwrap()
+            .id;
+    let sheet = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        &format!("/lieux/{id}"),
+        None,
+    )
+    .await;
+    assert!(
+        sheet
+            .body
+            .contains("<dt>Type de lieu</dt><dd>Bibliothèque / Médiathèque, Relais lecture</dd>"),
+        "{}",
+        sheet.body
+    );
     // data·inclusion: a structure and a service per place.
     let di = page("/api/v1/places/data-inclusion".into()).await;
     assert_eq!(
