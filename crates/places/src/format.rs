@@ -97,15 +97,7 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
             }
         }
     }
-    for required in [
-        "id",
-        "pivot",
-        "nom",
-        "commune",
-        "code_postal",
-        "adresse",
-        "date_maj",
-    ] {
+    for required in crate::model::REQUIRED {
         if !header.contains(&Some(required)) {
             parsed.problems.push(problem(
                 1,
@@ -246,17 +238,6 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
     parsed
 }
 
-/// The fields the reference library always writes, even empty.
-const ALWAYS_WRITTEN: [&str; 7] = [
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "adresse",
-    "date_maj",
-];
-
 /// A value as the reference library spells it: typology `AUTRE` is `Autre`
 /// there, one formation label has a space the schema lacks.
 fn library_spelling<'a>(field: &str, value: &'a str) -> &'a str {
@@ -300,7 +281,7 @@ impl serde::Serialize for National<'_> {
             match self.place.get(field) {
                 Value::Text(t) => {
                     let t = t.unwrap_or("");
-                    if !t.is_empty() || ALWAYS_WRITTEN.contains(&field) {
+                    if !t.is_empty() || crate::model::REQUIRED.contains(&field) {
                         map.serialize_entry(field, t)?;
                     }
                 }

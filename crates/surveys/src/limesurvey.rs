@@ -983,15 +983,8 @@ pub fn read_responses(
     } else {
         b','
     };
-    let fail = |line, column: &str, message: String| ImportError {
-        source: source.to_string(),
-        errors: vec![CellError {
-            line,
-            column: column.to_string(),
-            message,
-        }],
-        truncated: false,
-    };
+    let fail =
+        |line, column: &str, message: String| ImportError::one(source, line, column, message);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)

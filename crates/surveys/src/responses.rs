@@ -92,6 +92,21 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl ImportError {
+    /// A file refused for one problem.
+    pub fn one(source: &str, line: usize, column: &str, message: String) -> Self {
+        ImportError {
+            source: source.to_string(),
+            errors: vec![CellError {
+                line,
+                column: column.to_string(),
+                message,
+            }],
+            truncated: false,
+        }
+    }
+}
+
 /// The file's columns for a questionnaire, in export order.
 pub fn columns_of(questionnaire: &Questionnaire) -> Vec<String> {
     let mut names = Vec::new();
@@ -289,15 +304,9 @@ pub fn read_csv(
     source: &str,
 ) -> Result<Responses, ImportError> {
     let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|e| ImportError {
-        source: source.to_string(),
-        errors: vec![CellError {
-            line: 1,
-            column: "-".into(),
-            message: format!("illisible : {e}"),
-        }],
-        truncated: false,
-    })?;
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| ImportError::one(source, 1, "-", format!("illisible : {e}")))?;
     // LimeSurvey's export (an `id` column and its other metadata): its
     // metadata set aside, its headings and answers mapped.
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -330,15 +339,8 @@ fn read(
     hidden: Hidden,
 ) -> Result<Responses, ImportError> {
     let mut text = Vec::new();
-    let fail = |line, column: &str, message: String| ImportError {
-        source: source.to_string(),
-        errors: vec![CellError {
-            line,
-            column: column.to_string(),
-            message,
-        }],
-        truncated: false,
-    };
+    let fail =
+        |line, column: &str, message: String| ImportError::one(source, line, column, message);
     input
         .read_to_end(&mut text)
         .map_err(|e| fail(1, "-", format!("illisible : {e}")))?;

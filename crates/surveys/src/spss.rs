@@ -132,6 +132,25 @@ fn decimals_of(values: &[Option<f64>], whole: bool) -> usize {
         .min(6)
 }
 
+fn missing_labels() -> Vec<(i64, String)> {
+    vec![
+        (NO_ANSWER, "Sans réponse".to_string()),
+        (NOT_ASKED, "Non posée".to_string()),
+    ]
+}
+
+/// A scale's end labels and the missing codes.
+fn scale_labels(scale: &crate::questionnaire::Scale) -> Vec<(i64, String)> {
+    [
+        scale.min_label.as_ref().map(|l| (scale.min, l.clone())),
+        scale.max_label.as_ref().map(|l| (scale.max, l.clone())),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(missing_labels())
+    .collect()
+}
+
 /// The variables of a questionnaire's responses, in file order.
 pub fn variables(q: &Questionnaire, r: &Responses) -> Vec<Variable> {
     let mut taken = HashSet::new();
@@ -145,12 +164,6 @@ pub fn variables(q: &Questionnaire, r: &Responses) -> Vec<Variable> {
         } else {
             None
         }
-    };
-    let missing_labels = || {
-        vec![
-            (NO_ANSWER, "Sans réponse".to_string()),
-            (NOT_ASKED, "Non posée".to_string()),
-        ]
     };
     for (qi, question) in q.questions.iter().enumerate() {
         let mut var = |column: String, label: String| Variable {
@@ -257,14 +270,7 @@ pub fn variables(q: &Questionnaire, r: &Responses) -> Vec<Variable> {
             (Kind::Scale(scale), Column::Number(values)) => {
                 let mut v = var(question.id.clone(), question.text.clone());
                 v.level = Level::Ordinal;
-                v.value_labels = [
-                    scale.min_label.as_ref().map(|l| (scale.min, l.clone())),
-                    scale.max_label.as_ref().map(|l| (scale.max, l.clone())),
-                ]
-                .into_iter()
-                .flatten()
-                .chain(missing_labels())
-                .collect();
+                v.value_labels = scale_labels(scale);
                 v.cells = (0..n)
                     .map(|row| match status(qi, row) {
                         Some(code) => code.to_string(),
@@ -280,14 +286,7 @@ pub fn variables(q: &Questionnaire, r: &Responses) -> Vec<Variable> {
                         format!("{} : {}", question.text, item.label),
                     );
                     v.level = Level::Ordinal;
-                    v.value_labels = [
-                        scale.min_label.as_ref().map(|l| (scale.min, l.clone())),
-                        scale.max_label.as_ref().map(|l| (scale.max, l.clone())),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .chain(missing_labels())
-                    .collect();
+                    v.value_labels = scale_labels(scale);
                     v.cells = (0..n)
                         .map(|row| {
                             if !r.shown(q, qi, row) {
