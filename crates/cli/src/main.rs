@@ -140,7 +140,8 @@ impl ReferralPeriods {
 
 #[derive(Subcommand)]
 enum PlacesCommand {
-    /// Import places: the standard's CSV or JSON, or the ANCT France services
+    /// Import places: the standard's CSV or JSON (national shape, arrays
+    /// too), data·inclusion structures and services, or the ANCT France services
     /// list, the conseillers numériques' permanences or the Aidants Connect
     /// structures (recognised by their header). Every row is checked; by
     /// default nothing is imported if any row is invalid. Re-importing a
@@ -155,15 +156,17 @@ enum PlacesCommand {
         /// Where to write rejected rows (CSV) with --skip-invalid.
         #[arg(long, default_value = "lieux-rejetes.csv")]
         rejected: PathBuf,
-        /// Source name for places whose `source` field is empty (default:
-        /// the file name).
+        /// Key under which places with an empty `source` are known, so that
+        /// re-importing the file updates them (default: the file name);
+        /// their `source` stays empty.
         #[arg(long)]
         source: Option<String>,
         /// `date_maj` for formats that carry none (default: today).
         #[arg(long)]
         date: Option<String>,
     },
-    /// Export every place in the standard.
+    /// Export every place: the standard's CSV, the national JSON, GeoJSON
+    /// or data·inclusion (docs/lieux-formats.md).
     Export {
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
@@ -175,9 +178,13 @@ enum PlacesCommand {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
+    /// The standard's CSV.
     Csv,
+    /// The national JSON shape (the reference library's).
     Json,
     Geojson,
+    /// data·inclusion schema v1: `{"structures": […], "services": […]}`.
+    DataInclusion,
 }
 
 #[derive(Subcommand)]
@@ -846,7 +853,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 passerelle_places::import::check(&bytes, date.as_deref().unwrap_or(&today));
             writeln!(
                 out,
-                "{name}: {} ({} valid rows, {} invalid)",
+                "{name} : {} ({} lignes valides, {} invalides)",
                 checked.format,
                 checked.valid.len(),
                 checked.rejected.len()
@@ -854,13 +861,18 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
             for w in &checked.warnings {
                 writeln!(out, "{name}, {w}")?;
             }
+            for (rule, label) in passerelle_places::normalize::RULES {
+                if let Some(n) = checked.corrections.get(rule) {
+                    writeln!(out, "{name} : {n} corrections : {label}")?;
+                }
+            }
             let errors = checked.errors();
             if !checked.file_errors.is_empty() || (!errors.is_empty() && !skip_invalid) {
                 for e in &errors {
                     writeln!(out, "{name}, {e}")?;
                 }
                 bail!(
-                    "{name}: {} errors, nothing imported (--skip-invalid imports the valid rows)",
+                    "{name} : {} erreurs, rien n’est importé (--skip-invalid importe les lignes valides)",
                     errors.len()
                 );
             }
@@ -869,7 +881,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                     .with_context(|| format!("cannot write {}", rejected.display()))?;
                 writeln!(
                     out,
-                    "{} rejected rows written to {} with their reasons",
+                    "{} lignes rejetées écrites dans {} avec leurs motifs",
                     checked.rejected.len(),
                     rejected.display()
                 )?;
@@ -886,9 +898,12 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                     None,
                 )
                 .await?;
+            for note in &report.merges {
+                writeln!(out, "{name}, {}", note.describe(&checked.lines))?;
+            }
             writeln!(
                 out,
-                "{} places: {} new, {} updated, {} merged with another source's, {} possible duplicates to review",
+                "{} lieux : {} nouveaux, {} mis à jour, {} fusionnés avec un lieu déjà connu, {} doublons possibles à examiner",
                 report.read, report.added, report.updated, report.merged, report.to_review
             )?;
         }
@@ -898,6 +913,9 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 ExportFormat::Csv => write_csv(&places),
                 ExportFormat::Json => write_json(&places),
                 ExportFormat::Geojson => write_geojson(&places),
+                ExportFormat::DataInclusion => {
+                    serde_json::to_vec_pretty(&passerelle_places::datainclusion::export(&places))?
+                }
             };
             match output {
                 Some(path) => {

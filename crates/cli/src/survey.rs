@@ -13,7 +13,7 @@ use passerelle_surveys::analysis::{
 };
 use passerelle_surveys::render::{self, NumberFormat};
 use passerelle_surveys::responses::{columns_of, read_csv};
-use passerelle_surveys::{Questionnaire, templates, xlsx};
+use passerelle_surveys::{Questionnaire, limesurvey, templates, xlsx};
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {
@@ -112,6 +112,31 @@ pub enum SurveyCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Convert a LimeSurvey survey structure (.lss) into a questionnaire
+    /// (TOML): groups, questions, subquestions, answer options and the
+    /// conditions our format expresses; what it cannot is listed.
+    Lss {
+        file: PathBuf,
+        /// Which translation to take (default: the survey's base language).
+        #[arg(long)]
+        language: Option<String>,
+        /// File to write (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Write responses for SPSS or PSPP: a syntax file (DATA LIST,
+    /// VARIABLE LABELS, VALUE LABELS, MISSING VALUES) and the data file it
+    /// reads, FILE.sps and FILE.dat side by side.
+    Spss {
+        #[arg(long)]
+        questionnaire: String,
+        /// Responses: our CSV or LimeSurvey's export.
+        #[arg(long)]
+        responses: PathBuf,
+        /// The syntax file to write (its .dat is written beside it).
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Check a questionnaire, and a responses file against it if given.
     Check {
         #[arg(long)]
@@ -155,18 +180,40 @@ fn pair(text: &str, flag: &str) -> Result<(String, String)> {
     }
 }
 
+/// Reads a responses file: ours, or LimeSurvey's export (whose metadata
+/// columns are set aside, which is said in `out`).
 fn read_responses(
     questionnaire: &Questionnaire,
     path: &Path,
+    out: &mut String,
 ) -> Result<passerelle_surveys::responses::Responses> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    read_csv(
-        questionnaire,
-        std::io::BufReader::new(file),
-        &path.display().to_string(),
-    )
-    .map_err(|e| anyhow!("{e}"))
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let first = String::from_utf8_lossy(body.split(|&b| b == b'\n').next().unwrap_or_default())
+        .into_owned();
+    let header: Vec<&str> = first
+        .split([',', ';'])
+        .map(|h| h.trim().trim_matches('"'))
+        .collect();
+    if limesurvey::is_limesurvey_header(&header) {
+        let (responses, aside) =
+            limesurvey::read_responses(questionnaire, &bytes, &name).map_err(|e| anyhow!("{e}"))?;
+        out.push_str(&format!(
+            "{name} : export LimeSurvey ({}), {} répondants ; métadonnées laissées de côté, jamais enregistrées : {}\n",
+            if aside.full_answers { "réponses complètes" } else { "codes" },
+            aside.respondents,
+            aside.metadata.join(", ")
+        ));
+        if !aside.ignored.is_empty() {
+            out.push_str(&format!(
+                "{name} : colonnes sans équivalent ignorées : {}\n",
+                aside.ignored.join(", ")
+            ));
+        }
+        return Ok(responses);
+    }
+    read_csv(questionnaire, bytes.as_slice(), &name).map_err(|e| anyhow!("{e}"))
 }
 
 impl SurveyCommand {
@@ -241,7 +288,7 @@ pub async fn run_stored(
                 .survey_by_slug(&slug)
                 .await?
                 .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
-            let responses = read_responses(&survey.questionnaire, &file)?;
+            let responses = read_responses(&survey.questionnaire, &file, out)?;
             let day = day.unwrap_or_else(|| passerelle_store::time::now_iso()[..10].to_string());
             if day.len() != 10 || day.as_bytes()[4] != b'-' || day.as_bytes()[7] != b'-' {
                 bail!("--day {day:?}: expected YYYY-MM-DD");
@@ -290,7 +337,9 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             output,
         } => {
             let q = load_questionnaire(&questionnaire)?;
-            let mut r = read_responses(&q, &responses)?;
+            let mut notes = String::new();
+            let mut r = read_responses(&q, &responses, &mut notes)?;
+            eprint!("{notes}");
             if let Some(filter) = filter {
                 let Some((variable, code)) = filter.split_once('=') else {
                     bail!("--filter {filter:?}: expected VARIABLE=CODE");
@@ -364,6 +413,58 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
         | SurveyCommand::Import { .. } => {
             unreachable!("commands using the database go through run_stored")
         }
+        SurveyCommand::Lss {
+            file,
+            language,
+            output,
+        } => {
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let imported = limesurvey::import_lss(&xml, &name, language.as_deref())
+                .map_err(|e| anyhow!("{e}"))?;
+            for note in &imported.notes {
+                eprintln!("{name} : {note}");
+            }
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &imported.toml)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    out.push_str(&format!(
+                        "{name} : {} groupes, {} questions LimeSurvey, {} questions écrites dans {}\n",
+                        imported.groups,
+                        imported.lime_questions,
+                        imported.questionnaire.questions.len(),
+                        path.display()
+                    ));
+                }
+                None => out.push_str(&imported.toml),
+            }
+        }
+        SurveyCommand::Spss {
+            questionnaire,
+            responses,
+            output,
+        } => {
+            let q = load_questionnaire(&questionnaire)?;
+            let r = read_responses(&q, &responses, out)?;
+            let data_path = output.with_extension("dat");
+            let data_name = data_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "reponses.dat".into());
+            let files = passerelle_surveys::spss::export(&q, &r, &data_name);
+            std::fs::write(&output, &files.syntax)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            std::fs::write(&data_path, &files.data)
+                .with_context(|| format!("cannot write {}", data_path.display()))?;
+            out.push_str(&format!(
+                "{} répondants : {} et {}\n",
+                r.respondents,
+                output.display(),
+                data_path.display()
+            ));
+        }
         SurveyCommand::Check {
             questionnaire,
             responses,
@@ -376,7 +477,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 columns_of(&q).len()
             ));
             if let Some(path) = responses {
-                let r = read_responses(&q, &path)?;
+                let r = read_responses(&q, &path, out)?;
                 out.push_str(&format!(
                     "{}: {} respondents\n",
                     path.display(),

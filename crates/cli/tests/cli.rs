@@ -213,7 +213,7 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     let o = run(&url, &["places", "import", exported.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains(" 0 new, ") && stdout(&o).contains(" 0 merged"),
+        stdout(&o).contains(" 0 nouveaux, ") && stdout(&o).contains(" 0 fusionnés"),
         "{}",
         stdout(&o)
     );
@@ -249,11 +249,11 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("line 3, field `pivot`: error (pattern)"),
+        stdout(&o).contains("ligne 3, champ « pivot » : erreur (pattern)"),
         "{}",
         stdout(&o)
     );
-    assert!(stderr(&o).contains("nothing imported"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rien n’est importé"), "{}", stderr(&o));
     let o = run(&url, &["places", "export", "--format", "json"]);
     assert!(!stdout(&o).contains("Nouveau lieu"));
     // With --skip-invalid the valid row goes in and the other is written out.
@@ -279,9 +279,90 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
     );
     let o = run(&url, &["places", "export", "--format", "geojson"]);
     assert!(
-        stdout(&o).contains("Nouveau lieu") && stdout(&o).starts_with("{\"features\""),
+        stdout(&o).contains("Nouveau lieu")
+            && stdout(&o).starts_with("{\"type\":\"FeatureCollection\""),
         "{}",
         &stdout(&o)[..100]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn places_real_world_files_report_corrections_merges_and_physical_lines() {
+    let url = fresh_database_url().await;
+    let file = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/places")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let o = run(
+        &url,
+        &["places", "import", &file("national-ecarts-crlf.csv")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("ligne 5, champ « code_postal » : erreur (pattern)"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = std::env::temp_dir().join(format!("passerelle-places-rw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rejected = dir.join("rejets.csv");
+    let o = run(
+        &url,
+        &[
+            "places",
+            "import",
+            &file("national-ecarts-crlf.csv"),
+            "--skip-invalid",
+            "--rejected",
+            rejected.to_str().unwrap(),
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    for expected in [
+        "2 corrections : dates de mise à jour avec une heure",
+        "lignes 2 et 3 : le même lieu, fusionnés (identifiants « e1 » (carto-29) et « e2 »",
+        "3 lieux : 2 nouveaux, 0 mis à jour, 1 fusionnés",
+    ] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+    // data·inclusion out, and back in: nothing new.
+    let di = dir.join("data-inclusion.json");
+    let o = run(
+        &url,
+        &[
+            "places",
+            "export",
+            "--format",
+            "data-inclusion",
+            "--output",
+            di.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&di).unwrap()).unwrap();
+    let structures = doc["structures"].as_array().unwrap();
+    assert_eq!(structures.len(), doc["services"].as_array().unwrap().len());
+    assert!(
+        structures.iter().any(|s| s["id"] == "carto-29--e1"),
+        "the file's places are there with the bundled ones"
+    );
+    let o = run(&url, &["places", "import", &file("data-inclusion-v1.json")]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("1 lieux : 1 nouveaux"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&url, &["places", "export", "--format", "json"]);
+    assert!(
+        stdout(&o).contains("\"typologie\":\"Autre|RELAIS_LECTURE|BIB|CSC|FABRIQUE\""),
+        "{}",
+        stdout(&o)
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

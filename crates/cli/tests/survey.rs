@@ -22,6 +22,77 @@ fn fixture() -> String {
 }
 
 #[test]
+fn limesurvey_structure_and_responses_in_spss_out() {
+    let file = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/surveys")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let dir = std::env::temp_dir().join(format!("passerelle-lss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("enquete.toml");
+    let o = run(&[
+        "survey",
+        "lss",
+        &file("limesurvey-416283.lss"),
+        "--output",
+        toml.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("2 groupes, 9 questions LimeSurvey, 10 questions écrites"),
+        "{out}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("G02Q06 : condition"),
+        "what is not carried over is said"
+    );
+    for export in [
+        "limesurvey-416283-codes.csv",
+        "limesurvey-416283-reponses-completes.csv",
+    ] {
+        let o = run(&[
+            "survey",
+            "check",
+            "--questionnaire",
+            toml.to_str().unwrap(),
+            "--responses",
+            &file(export),
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains("40 répondants ; métadonnées laissées de côté, jamais enregistrées : id, submitdate, lastpage, startlanguage, seed, startdate, datestamp"), "{out}");
+        assert!(out.contains(": 40 respondents"), "{out}");
+    }
+    let sps = dir.join("reponses.sps");
+    let o = run(&[
+        "survey",
+        "spss",
+        "--questionnaire",
+        toml.to_str().unwrap(),
+        "--responses",
+        &file("limesurvey-416283-codes.csv"),
+        "--output",
+        sps.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let syntax = std::fs::read_to_string(&sps).unwrap();
+    assert!(syntax.contains("DATA LIST FILE='reponses.dat'"), "{syntax}");
+    assert_eq!(
+        std::fs::read(dir.join("reponses.dat"))
+            .unwrap()
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count(),
+        40
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn analyze_prints_the_seed_tables() {
     let o = run(&[
         "survey",
@@ -139,9 +210,9 @@ fn templates_print_and_check() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err.starts_with("passerelle: error: "), "{err}");
-    assert!(err.contains("line 2, column `poste`"), "{err}");
+    assert!(err.contains("ligne 2, colonne « poste »"), "{err}");
     assert!(
-        err.contains("\"astronaute\" is not an answer code"),
+        err.contains("« astronaute » n’est pas un code de réponse"),
         "{err}"
     );
 
@@ -261,7 +332,7 @@ async fn publish_collect_and_export_through_the_database() {
     let o = with_db(&["survey", "import", "hub-2023", bad.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("column `poste`"), "{err}");
+    assert!(err.contains("colonne « poste »"), "{err}");
     let o = with_db(&[
         "survey",
         "import",

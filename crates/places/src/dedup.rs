@@ -28,6 +28,48 @@ pub const AUTO_MERGE: f64 = 0.75;
 /// At or above (and below `AUTO_MERGE`): listed for a coordinator.
 pub const REVIEW: f64 = 0.45;
 
+/// A row merged into a place already there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MergeNote {
+    /// Index of the row in the imported slice.
+    pub row: usize,
+    /// The row's `(source, id)`.
+    pub source: String,
+    pub id: String,
+    /// The place it was merged into.
+    pub place_id: i64,
+    /// That place's `(source, id)` keys before the merge.
+    pub into: Vec<(String, String)>,
+    /// When that place came from an earlier row of the same import: its index.
+    pub into_row: Option<usize>,
+    pub score: f64,
+}
+
+impl MergeNote {
+    /// The merge in French, with the file's lines (`lines[row]`) and both
+    /// identifiers.
+    pub fn describe(&self, lines: &[u64]) -> String {
+        let line = lines.get(self.row).copied().unwrap_or(0);
+        let score = format!("{:.2}", self.score).replace('.', ",");
+        let others = self
+            .into
+            .iter()
+            .map(|(s, i)| format!("« {i} » ({s})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.into_row.and_then(|r| lines.get(r)) {
+            Some(first) => format!(
+                "lignes {first} et {line} : le même lieu, fusionnés (identifiants {others} et « {} » ; score {score})",
+                self.id
+            ),
+            None => format!(
+                "ligne {line} : « {} » ({}) est le même lieu que {others}, déjà connu : fusionnés (score {score})",
+                self.id, self.source
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub a: usize,

@@ -1,13 +1,21 @@
 //! The standard's file formats. CSV: one column per field in the standard's
 //! order, multi-valued fields `|`-separated, `,` or `;` separated files
-//! accepted. JSON: an array of objects with the same keys, multi-valued
-//! fields as arrays (a `|`-separated string is accepted too). GeoJSON (out
-//! only): a FeatureCollection of points. CSV and JSON round-trip losslessly.
+//! accepted. JSON: the national shape written by the reference library
+//! (`anct-cartographie-nationale/lieux-de-mediation-numerique`,
+//! `toSchemaLieuMediationNumerique` at 1e844c7, see `docs/lieux-formats.md`):
+//! an array of objects, multi-valued fields joined by `|`, empty fields left
+//! out, keys in the standard's order; arrays are read too. GeoJSON (out
+//! only): a FeatureCollection of points whose properties have the same
+//! shape. CSV and JSON round-trip losslessly.
+//!
+//! Line numbers are physical lines of the file (the header is line 1),
+//! whatever its line endings.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
-use crate::model::{FIELDS, Place, Value, is_multi};
+use crate::model::{FIELDS, Place, Value};
 use crate::validate::{Severity, Violation};
+use crate::vocab;
 
 /// Places read from a file, each with its line (CSV) or item number (JSON),
 /// and what was wrong with the file itself.
@@ -38,7 +46,29 @@ fn known_field(name: &str) -> Option<&'static str> {
     FIELDS.iter().copied().find(|f| *f == name.trim())
 }
 
+/// The physical line (1-based) of a record starting at byte `offset` of
+/// `bytes`. The csv crate counts a record's line before the `\n` of a
+/// `\r\n` ending is read, so on CRLF files its lines are one too low; its
+/// byte offsets may point at the previous record's terminator, which is
+/// skipped here.
+pub fn physical_line(bytes: &[u8], offset: u64) -> u64 {
+    let mut offset = (offset as usize).min(bytes.len());
+    if bytes.get(offset) == Some(&b'\r') {
+        offset += 1;
+    }
+    if bytes.get(offset) == Some(&b'\n') {
+        offset += 1;
+    }
+    bytes[..offset].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// The physical line of a CSV record (see `physical_line`).
+pub fn record_line(bytes: &[u8], position: Option<&csv::Position>) -> u64 {
+    position.map_or(0, |p| physical_line(bytes, p.byte()))
+}
+
 pub fn read_csv(bytes: &[u8]) -> Parsed {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = passerelle_territory::import::csv_reader(bytes);
     let mut parsed = Parsed::default();
     let header: Vec<Option<&'static str>> = match reader.headers() {
@@ -49,7 +79,7 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
                 "id",
                 "format",
                 Severity::Error,
-                format!("cannot read the header: {e}"),
+                format!("en-tête illisible : {e}"),
             ));
             return parsed;
         }
@@ -62,27 +92,19 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
                     "id",
                     "column",
                     Severity::Warning,
-                    format!("column {name:?} is not in the standard; ignored"),
+                    format!("la colonne « {name} » n’est pas dans le standard ; ignorée"),
                 ));
             }
         }
     }
-    for required in [
-        "id",
-        "pivot",
-        "nom",
-        "commune",
-        "code_postal",
-        "adresse",
-        "date_maj",
-    ] {
+    for required in crate::model::REQUIRED {
         if !header.contains(&Some(required)) {
             parsed.problems.push(problem(
                 1,
                 known_field(required).unwrap_or("id"),
                 "column",
                 Severity::Error,
-                format!("the required column `{required}` is missing"),
+                format!("la colonne obligatoire « {required} » manque"),
             ));
         }
     }
@@ -90,13 +112,13 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = record_line(bytes, e.position());
                 parsed.problems.push(problem(
                     line,
                     "id",
                     "format",
                     Severity::Error,
-                    format!("malformed CSV: {e}"),
+                    format!("CSV mal formé : {e}"),
                 ));
                 continue;
             }
@@ -104,7 +126,7 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record_line(bytes, record.position());
         let mut place = Place::default();
         for (cell, field) in record.iter().zip(&header) {
             if let Some(field) = field
@@ -115,7 +137,7 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
                     field,
                     "number",
                     Severity::Error,
-                    format!("{raw:?} is not a number"),
+                    format!("« {raw} » n’est pas un nombre"),
                 ));
             }
         }
@@ -145,7 +167,7 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
                 "id",
                 "format",
                 Severity::Error,
-                "expected a JSON array of places".into(),
+                "un tableau JSON de lieux est attendu".into(),
             ));
             return parsed;
         }
@@ -155,7 +177,7 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
                 "id",
                 "format",
                 Severity::Error,
-                format!("malformed JSON: {e}"),
+                format!("JSON mal formé : {e}"),
             ));
             return parsed;
         }
@@ -168,7 +190,7 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
                 "id",
                 "format",
                 Severity::Error,
-                "a place must be a JSON object".into(),
+                "un lieu doit être un objet JSON".into(),
             ));
             continue;
         };
@@ -196,7 +218,7 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
                         field,
                         "format",
                         Severity::Error,
-                        "an object is not a value of this field".into(),
+                        "un objet n’est pas une valeur de ce champ".into(),
                     ));
                     continue;
                 }
@@ -207,7 +229,7 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
                     field,
                     "number",
                     Severity::Error,
-                    format!("{raw:?} is not a number"),
+                    format!("« {raw} » n’est pas un nombre"),
                 ));
             }
         }
@@ -216,50 +238,125 @@ pub fn read_json(bytes: &[u8]) -> Parsed {
     parsed
 }
 
-fn json_of(place: &Place, skip_coordinates: bool) -> Map<String, Json> {
-    let mut object = Map::new();
-    for field in FIELDS {
-        if skip_coordinates && matches!(field, "latitude" | "longitude") {
-            continue;
-        }
-        let value = match place.get(field) {
-            Value::Text(t) => t.map_or(Json::Null, |t| Json::String(t.to_string())),
-            Value::Number(n) => n.map_or(Json::Null, |v| json!(v)),
-            Value::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
-        };
-        debug_assert!(is_multi(field) == matches!(value, Json::Array(_)));
-        object.insert(field.to_string(), value);
+/// A value as the reference library spells it: typology `AUTRE` is `Autre`
+/// there, one formation label has a space the schema lacks.
+fn library_spelling<'a>(field: &str, value: &'a str) -> &'a str {
+    match field {
+        "typologie" if value == "AUTRE" => "Autre",
+        "formations_labels" => vocab::LIBRARY_FORMATION_SPELLINGS
+            .iter()
+            .find(|(schema, _)| *schema == value)
+            .map_or(value, |(_, library)| library),
+        _ => value,
     }
-    object
 }
 
+/// A place in the national JSON shape (what `toSchemaLieuMediationNumerique`
+/// returns): keys in the standard's order, multi-valued fields joined by
+/// `|`, coordinates as numbers, empty optional fields left out.
+#[derive(Debug, Clone, Copy)]
+pub struct National<'a> {
+    pub place: &'a Place,
+    /// GeoJSON properties: the point is the geometry.
+    pub skip_coordinates: bool,
+}
+
+impl<'a> National<'a> {
+    pub fn new(place: &'a Place) -> Self {
+        National {
+            place,
+            skip_coordinates: false,
+        }
+    }
+}
+
+impl serde::Serialize for National<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for field in FIELDS {
+            if self.skip_coordinates && matches!(field, "latitude" | "longitude") {
+                continue;
+            }
+            match self.place.get(field) {
+                Value::Text(t) => {
+                    let t = t.unwrap_or("");
+                    if !t.is_empty() || crate::model::REQUIRED.contains(&field) {
+                        map.serialize_entry(field, t)?;
+                    }
+                }
+                Value::Number(Some(n)) => map.serialize_entry(field, &n)?,
+                Value::Number(None) => {}
+                Value::List(l) if !l.is_empty() => {
+                    let joined = l
+                        .iter()
+                        .map(|v| library_spelling(field, v))
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    map.serialize_entry(field, &joined)?;
+                }
+                Value::List(_) => {}
+            }
+        }
+        map.end()
+    }
+}
+
+/// An array of places in the national shape, one object per line.
 pub fn write_json(places: &[Place]) -> Vec<u8> {
-    let items: Vec<Json> = places
-        .iter()
-        .map(|p| Json::Object(json_of(p, false)))
-        .collect();
-    serde_json::to_vec_pretty(&items).expect("serialising JSON")
+    let mut out = b"[".to_vec();
+    for (i, place) in places.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut out, &National::new(place)).expect("serialising JSON");
+    }
+    out.extend_from_slice(b"\n]\n");
+    out
+}
+
+#[derive(serde::Serialize)]
+struct Feature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: Json,
+    properties: National<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct FeatureCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<Feature<'a>>,
 }
 
 /// A FeatureCollection; places without coordinates have a null geometry.
 pub fn write_geojson(places: &[Place]) -> Vec<u8> {
-    let features: Vec<Json> = places
+    let features = places
         .iter()
-        .map(|p| {
-            let geometry = match (p.longitude, p.latitude) {
+        .map(|p| Feature {
+            kind: "Feature",
+            id: &p.id,
+            geometry: match (p.longitude, p.latitude) {
                 (Some(lon), Some(lat)) => json!({ "type": "Point", "coordinates": [lon, lat] }),
                 _ => Json::Null,
-            };
-            json!({ "type": "Feature", "id": p.id, "geometry": geometry, "properties": json_of(p, true) })
+            },
+            properties: National {
+                place: p,
+                skip_coordinates: true,
+            },
         })
         .collect();
-    serde_json::to_vec(&json!({ "type": "FeatureCollection", "features": features }))
-        .expect("serialising GeoJSON")
+    serde_json::to_vec(&FeatureCollection {
+        kind: "FeatureCollection",
+        features,
+    })
+    .expect("serialising GeoJSON")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::is_multi;
 
     fn tricky_places() -> Vec<Place> {
         let mut full = Place::default();
@@ -357,6 +454,57 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_physical_lines_whatever_the_line_endings() {
+        // Rows 2 and 4 (after a quoted cell spanning two lines) are wrong.
+        let rows = [
+            "id,pivot,nom,commune,code_postal,adresse,date_maj,latitude",
+            "a,123456789,Lieu A,Brest,29200,1 rue,2024-01-01,nord",
+            "b,123456789,\"Lieu\nB\",Brest,29200,1 rue,2024-01-01,48.1",
+            "c,123456789,Lieu C,Brest,29200,1 rue,2024-01-01,sud",
+        ];
+        for ending in ["\n", "\r\n"] {
+            // The line break inside the quoted cell stays a bare \n.
+            let text = rows.join(ending);
+            let parsed = read_csv(text.as_bytes());
+            let lines: Vec<u64> = parsed.problems.iter().map(|p| p.line).collect();
+            assert_eq!(lines, vec![2, 5], "{ending:?}: {:?}", parsed.problems);
+            let items: Vec<u64> = parsed.places.iter().map(|(l, _)| *l).collect();
+            assert_eq!(items, vec![2, 3, 5], "{ending:?}");
+        }
+    }
+
+    #[test]
+    fn json_is_the_national_shape() {
+        let place = Place {
+            id: "lieu-1".into(),
+            pivot: "21290019600010".into(),
+            nom: "Médiathèque".into(),
+            commune: "Quimper".into(),
+            code_postal: "29000".into(),
+            adresse: "1 esplanade".into(),
+            latitude: Some(47.9975),
+            longitude: Some(-4.1035),
+            typologie: vec!["BIB".into(), "AUTRE".into()],
+            services: vec![
+                "Aide aux démarches administratives".into(),
+                "Loisirs et créations numériques".into(),
+            ],
+            formations_labels: vec!["Étapes numériques(La Poste)".into()],
+            date_maj: "2024-05-02".into(),
+            ..Place::default()
+        };
+        let text = String::from_utf8(write_json(std::slice::from_ref(&place))).unwrap();
+        assert_eq!(
+            text,
+            "[\n{\"id\":\"lieu-1\",\"pivot\":\"21290019600010\",\"nom\":\"Médiathèque\",\
+             \"commune\":\"Quimper\",\"code_postal\":\"29000\",\"adresse\":\"1 esplanade\",\
+             \"latitude\":47.9975,\"longitude\":-4.1035,\"typologie\":\"BIB|Autre\",\
+             \"date_maj\":\"2024-05-02\",\"services\":\"Aide aux démarches administratives|Loisirs et créations numériques\",\
+             \"formations_labels\":\"Étapes numériques (La Poste)\"}\n]\n"
+        );
+    }
+
+    #[test]
     fn geojson_points_are_longitude_first() {
         let places = tricky_places();
         let doc: Json = serde_json::from_slice(&write_geojson(&places)).unwrap();
@@ -366,8 +514,8 @@ mod tests {
             json!(-4.097210000000001)
         );
         assert_eq!(
-            doc["features"][0]["properties"]["services"][1],
-            "Deuxième, avec virgule"
+            doc["features"][0]["properties"]["services"],
+            "Premier|Deuxième, avec virgule"
         );
         assert!(doc["features"][1]["geometry"].is_null());
         assert!(doc["features"][0]["properties"].get("latitude").is_none());

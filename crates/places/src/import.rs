@@ -2,8 +2,10 @@
 //! the file (standard CSV or JSON, or one of the source formats), validate
 //! every row, and split valid places from rejected ones with their reasons.
 
+use crate::datainclusion;
 use crate::format::{Parsed, read_csv, read_json};
 use crate::model::Place;
+use crate::normalize::normalize;
 use crate::sources::{SourceFormat, convert};
 use crate::validate::{Severity, Violation, validate};
 
@@ -11,11 +13,15 @@ use crate::validate::{Severity, Violation, validate};
 #[derive(Debug, Default)]
 pub struct Checked {
     pub valid: Vec<Place>,
+    /// The line (or item number) of each valid place, in the same order.
+    pub lines: Vec<u64>,
     /// Rows refused, with their line and what is wrong.
     pub rejected: Vec<(u64, Place, Vec<Violation>)>,
     /// Problems of the file as a whole (a missing column…): nothing imports.
     pub file_errors: Vec<Violation>,
     pub warnings: Vec<Violation>,
+    /// How many corrections of each `normalize` rule the warnings hold.
+    pub corrections: std::collections::BTreeMap<&'static str, usize>,
     pub format: &'static str,
 }
 
@@ -59,7 +65,17 @@ impl Checked {
 pub fn check(bytes: &[u8], default_date: &str) -> Checked {
     let trimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = trimmed.iter().find(|b| !b.is_ascii_whitespace());
-    let (parsed, format) = if first == Some(&b'[') {
+    let data_inclusion = matches!(first, Some(b'[') | Some(b'{'))
+        .then(|| serde_json::from_slice::<serde_json::Value>(trimmed).ok())
+        .flatten()
+        .filter(datainclusion::detect);
+    let (parsed, format) = if let Some(document) = data_inclusion {
+        let (places, problems) = datainclusion::read(document);
+        (
+            Parsed { places, problems },
+            "JSON (data·inclusion, schéma v1)",
+        )
+    } else if matches!(first, Some(b'[') | Some(b'{')) {
         (read_json(trimmed), "JSON (standard)")
     } else {
         let header_line = trimmed.split(|b| *b == b'\n').next().unwrap_or(&[]);
@@ -84,13 +100,21 @@ pub fn check(bytes: &[u8], default_date: &str) -> Checked {
             }
         }
     };
+    let mut parsed = parsed;
+    let corrections = normalize(&mut parsed.places);
     let mut checked = Checked {
         format,
+        corrections: crate::normalize::count(&corrections),
         ..Checked::default()
     };
     let mut per_line: std::collections::HashMap<u64, Vec<Violation>> =
         std::collections::HashMap::new();
-    for v in parsed.problems.into_iter().chain(validate(&parsed.places)) {
+    for v in parsed
+        .problems
+        .into_iter()
+        .chain(corrections)
+        .chain(validate(&parsed.places))
+    {
         match v.severity {
             Severity::Warning => checked.warnings.push(v),
             Severity::Error
@@ -105,7 +129,10 @@ pub fn check(bytes: &[u8], default_date: &str) -> Checked {
     for (line, place) in parsed.places {
         match per_line.remove(&line) {
             Some(reasons) => checked.rejected.push((line, place, reasons)),
-            None => checked.valid.push(place),
+            None => {
+                checked.lines.push(line);
+                checked.valid.push(place);
+            }
         }
     }
     checked
@@ -132,7 +159,7 @@ mod tests {
         let rejected = String::from_utf8(checked.rejected_csv()).unwrap();
         assert!(rejected.starts_with(&format!("{},motifs\n", crate::model::FIELDS.join(","))));
         assert!(
-            rejected.contains("ligne 3 : line 3, field `pivot`"),
+            rejected.contains("ligne 3 : ligne 3, champ « pivot »"),
             "{rejected}"
         );
     }
@@ -145,7 +172,7 @@ mod tests {
             checked
                 .file_errors
                 .iter()
-                .any(|v| v.message.contains("`pivot`"))
+                .any(|v| v.message.contains("« pivot »"))
         );
     }
 

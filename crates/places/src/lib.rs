@@ -7,11 +7,13 @@
 //! and opening hours in OpenStreetMap syntax.
 
 pub mod bundled;
+pub mod datainclusion;
 pub mod dedup;
 pub mod format;
 pub mod hours;
 pub mod import;
 pub mod model;
+pub mod normalize;
 pub mod search;
 pub mod sources;
 pub mod validate;

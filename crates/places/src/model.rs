@@ -39,6 +39,18 @@ pub const FIELDS: [&str; 32] = [
     "prise_rdv",
 ];
 
+/// The columns the standard requires (and the reference library always
+/// writes, even empty).
+pub const REQUIRED: [&str; 7] = [
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "adresse",
+    "date_maj",
+];
+
 /// Whether a column holds several values.
 pub fn is_multi(field: &str) -> bool {
     matches!(

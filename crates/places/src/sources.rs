@@ -136,7 +136,7 @@ pub fn convert(
     let mut places = Vec::new();
     let mut warnings = Vec::new();
     for record in reader.records().flatten() {
-        let line = record.position().map_or(0, |p| p.line());
+        let line = crate::format::record_line(bytes, record.position());
         let get = |name: &str| -> String {
             header
                 .iter()
@@ -187,7 +187,7 @@ pub fn convert(
                     Err(e) => warnings.push(warn(
                         line,
                         "horaires",
-                        format!("hours not converted, left empty: {e}"),
+                        format!("horaires non convertis, laissés vides : {e}"),
                     )),
                 }
                 p.itinerance = match get("itinerance").as_str() {
@@ -221,7 +221,7 @@ pub fn convert(
                             line,
                             "services",
                             format!(
-                                "{old:?} has no equivalent among the standard's services; dropped"
+                                "« {old} » n’a pas d’équivalent parmi les services du standard ; écarté"
                             ),
                         )),
                     }

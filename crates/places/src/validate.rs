@@ -33,13 +33,13 @@ pub struct Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = if self.severity == Severity::Error {
-            "error"
+            "erreur"
         } else {
-            "warning"
+            "avertissement"
         };
         write!(
             f,
-            "line {}, field `{}`: {kind} ({}): {}",
+            "ligne {}, champ « {} » : {kind} ({}) : {}",
             self.line, self.field, self.rule, self.message
         )
     }
@@ -109,11 +109,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             ("date_maj", &place.date_maj),
         ] {
             if value.trim().is_empty() {
-                out.push(error(
-                    field,
-                    "required",
-                    "this field is required and is empty".into(),
-                ));
+                out.push(error(field, "required", "champ obligatoire, vide".into()));
             }
         }
         if !place.id.is_empty() {
@@ -122,7 +118,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                     "id",
                     "unique",
                     format!(
-                        "{:?} already identifies the place on line {first}",
+                        "« {} » identifie déjà le lieu de la ligne {first}",
                         place.id
                     ),
                 ));
@@ -135,7 +131,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                 "pivot",
                 "pattern",
                 format!(
-                    "{:?} is not a SIRET or RNA number (9 to 14 letters or digits)",
+                    "« {} » n’est pas un numéro SIRET ou RNA (9 à 14 lettres ou chiffres)",
                     place.pivot
                 ),
             ));
@@ -146,7 +142,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "code_postal",
                 "pattern",
-                format!("{:?} is not a postcode (5 digits)", place.code_postal),
+                format!(
+                    "« {} » n’est pas un code postal (5 chiffres)",
+                    place.code_postal
+                ),
             ));
         }
         if let Some(code) = &place.code_insee
@@ -155,7 +154,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "code_insee",
                 "pattern",
-                format!("{code:?} is not an INSEE commune code"),
+                format!("« {code} » n’est pas un code commune INSEE"),
             ));
         }
         for (field, value, bound) in [
@@ -168,7 +167,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                 out.push(error(
                     field,
                     "range",
-                    format!("{v} is not a WGS84 {field} (-{bound} to {bound})"),
+                    format!("{v} n’est pas une {field} WGS84 (de -{bound} à {bound})"),
                 ));
             }
         }
@@ -181,20 +180,20 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 missing,
                 "coordinates",
-                "latitude and longitude go together: one is missing".into(),
+                "latitude et longitude vont ensemble : l’une manque".into(),
             ));
         }
         if let Some(phone) = &place.telephone
             && !is_phone(phone)
         {
-            out.push(error("telephone", "pattern", format!("{phone:?} is not an international number (+33 then 6 to 9 digits, or an overseas prefix)")));
+            out.push(error("telephone", "pattern", format!("« {phone} » n’est pas un numéro international (+33 puis 6 à 9 chiffres, ou un indicatif d’outre-mer)")));
         }
         for email in &place.courriels {
             if !is_email(email) {
                 out.push(error(
                     "courriels",
                     "email",
-                    format!("{email:?} is not an e-mail address"),
+                    format!("« {email} » n’est pas une adresse électronique"),
                 ));
             }
         }
@@ -211,7 +210,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                     out.push(error(
                         field,
                         "url",
-                        format!("{url:?} is not an http(s) address"),
+                        format!("« {url} » n’est pas une adresse http(s)"),
                     ));
                 }
             }
@@ -222,7 +221,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "presentation_resume",
                 "max_length",
-                format!("{} characters, more than 280", summary.chars().count()),
+                format!(
+                    "{} caractères, plus que les 280 permis",
+                    summary.chars().count()
+                ),
             ));
         }
         if !place.date_maj.is_empty()
@@ -231,7 +233,10 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
             out.push(error(
                 "date_maj",
                 "date",
-                format!("{:?} is not a date in the form 2024-03-31", place.date_maj),
+                format!(
+                    "« {} » n’est pas une date de la forme 2024-03-31",
+                    place.date_maj
+                ),
             ));
         }
         for (field, values, allowed) in [
@@ -254,6 +259,11 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                 vocab::NATIONAL_PROGRAMMES,
             ),
             (
+                "formations_labels",
+                &place.formations_labels,
+                vocab::FORMATIONS_LABELS,
+            ),
+            (
                 "modalites_acces",
                 &place.modalites_acces,
                 vocab::ACCESS_MODALITIES,
@@ -270,8 +280,8 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                         field,
                         "vocabulary",
                         format!(
-                            "{value:?} is not one of the standard's values ({})",
-                            allowed.join("; ")
+                            "« {value} » n’est pas une valeur du standard ({})",
+                            allowed.join(" ; ")
                         ),
                     ));
                 }
@@ -286,14 +296,14 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                 out.push(error(
                     "typologie",
                     "typology",
-                    format!("{code:?} is not a typology code (capitals, digits, _)"),
+                    format!("« {code} » n’est pas un code de typologie (capitales, chiffres, _)"),
                 ));
-            } else if !vocab::KNOWN_TYPOLOGIES.contains(&code.as_str()) {
+            } else if !vocab::is_known_typology(code) {
                 out.push(push(
                     "typologie",
                     "typology",
                     Severity::Warning,
-                    format!("{code:?} is not a typology code Passerelle knows; kept as is"),
+                    format!("« {code} » n’est pas un code de typologie connu de Passerelle ; gardé tel quel"),
                 ));
             }
         }
@@ -305,7 +315,7 @@ pub fn validate(places: &[(u64, Place)]) -> Vec<Violation> {
                 "opening_hours",
                 Severity::Warning,
                 format!(
-                    "not OpenStreetMap opening_hours syntax, kept verbatim and shown as text: {e}"
+                    "pas dans la syntaxe opening_hours d’OpenStreetMap ; gardés tels quels et affichés comme texte : {e}"
                 ),
             ));
         }
@@ -444,6 +454,10 @@ mod tests {
                 ("dispositif_programmes_nationaux", "vocabulary", Error),
             ),
             (
+                |p| p.formations_labels = vec!["Label inventé".into()],
+                ("formations_labels", "vocabulary", Error),
+            ),
+            (
                 |p| p.modalites_acces = vec!["Venir".into()],
                 ("modalites_acces", "vocabulary", Error),
             ),
@@ -479,7 +493,7 @@ mod tests {
         assert!(
             violations[0]
                 .to_string()
-                .starts_with("line 3, field `id`: error (unique):"),
+                .starts_with("ligne 3, champ « id » : erreur (unique) :"),
             "{}",
             violations[0]
         );

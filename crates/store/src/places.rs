@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use passerelle_places::Place;
+pub use passerelle_places::dedup::MergeNote;
 use passerelle_places::dedup::{AUTO_MERGE, REVIEW, merge, score};
 use passerelle_territory::search::search_key;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct StoredPlace {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PlaceImportReport {
     pub read: usize,
     pub added: usize,
@@ -34,6 +35,8 @@ pub struct PlaceImportReport {
     pub merged: usize,
     /// Added, and paired with a possible duplicate for review.
     pub to_review: usize,
+    /// Every merge, with both sides named.
+    pub merges: Vec<MergeNote>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +46,8 @@ pub struct DuplicatePair {
     pub score: f64,
 }
 
+/// The `(source, id)` a place is keyed by: its own `source`, or the
+/// import's when it has none (the place itself keeps an empty `source`).
 fn source_key(place: &Place, default_source: &str) -> (String, String) {
     (
         place
@@ -74,12 +79,24 @@ impl Database {
                 .fetch_all(&mut *conn)
                 .await?
                 .iter()
-                .map(|r| Ok(((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?)))
+                .map(|r| {
+                    Ok((
+                        (r.try_get("source")?, r.try_get("source_id")?),
+                        r.try_get("place_id")?,
+                    ))
+                })
                 .collect::<Result<_, sqlx::Error>>()?;
-        let mut sources_per_place: HashMap<i64, usize> = HashMap::new();
-        for id in mapping.values() {
-            *sources_per_place.entry(*id).or_default() += 1;
+        // The keys of every place, to name both sides of a merge and to
+        // tell a source's own places (never compared) from others.
+        let mut keys_of: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+        for (key, id) in &mapping {
+            keys_of.entry(*id).or_default().push(key.clone());
         }
+        for keys in keys_of.values_mut() {
+            keys.sort();
+        }
+        // Places written by an earlier row of this import: its index.
+        let mut from_row: HashMap<i64, usize> = HashMap::new();
         // Places by postcode, for duplicate detection.
         let mut by_postcode: HashMap<String, Vec<(i64, Place)>> = HashMap::new();
         for (id, place) in load_all(conn).await? {
@@ -88,18 +105,7 @@ impl Database {
                 .or_default()
                 .push((id, place));
         }
-        for place in places {
-            // A place is compared and stored under the source it comes in as.
-            let owned;
-            let place = if place.source.is_none() {
-                owned = Place {
-                    source: Some(default_source.to_string()),
-                    ..place.clone()
-                };
-                &owned
-            } else {
-                place
-            };
+        for (row, place) in places.iter().enumerate() {
             let key = source_key(place, default_source);
             if let Some(&id) = mapping.get(&key) {
                 let stored = by_postcode
@@ -109,24 +115,31 @@ impl Database {
                     .map(|(_, p)| p.clone());
                 // A place described by several sources keeps what the others
                 // said where this one is silent.
+                let several = keys_of.get(&id).is_some_and(|k| k.len() > 1);
                 let updated = match stored {
-                    Some(existing) if sources_per_place.get(&id).copied().unwrap_or(0) > 1 => {
-                        merge(place, &existing)
-                    }
+                    Some(existing) if several => merge(place, &existing),
                     _ => place.clone(),
                 };
                 write_place(conn, Some(id), &updated).await?;
                 log_change(conn, id, actor, origin, "mise à jour par import").await?;
+                from_row.entry(id).or_insert(row);
                 report.updated += 1;
                 continue;
             }
             let mut best: Option<(i64, f64, Place)> = None;
             for (id, existing) in by_postcode.get(&place.code_postal).into_iter().flatten() {
-                if existing.source == place.source {
+                let same_source = keys_of
+                    .get(id)
+                    .is_some_and(|keys| keys.iter().any(|(s, _)| *s == key.0));
+                // A source's own earlier places are its own business; rows of
+                // this very import are compared, and merged only when sure.
+                let earlier_row = from_row.contains_key(id);
+                if same_source && !earlier_row {
                     continue;
                 }
                 let (s, _) = score(existing, place);
-                if s >= REVIEW && best.as_ref().is_none_or(|(_, b, _)| s > *b) {
+                let threshold = if same_source { AUTO_MERGE } else { REVIEW };
+                if s >= threshold && best.as_ref().is_none_or(|(_, b, _)| s > *b) {
                     best = Some((*id, s, existing.clone()));
                 }
             }
@@ -143,6 +156,20 @@ impl Database {
                     )
                     .await?;
                     report.merged += 1;
+                    report.merges.push(MergeNote {
+                        row,
+                        source: key.0.clone(),
+                        id: key.1.clone(),
+                        place_id: id,
+                        into: keys_of.get(&id).cloned().unwrap_or_default(),
+                        into_row: from_row.get(&id).copied(),
+                        score: s,
+                    });
+                    for (pid, p) in by_postcode.values_mut().flatten() {
+                        if *pid == id {
+                            *p = merged.clone();
+                        }
+                    }
                     id
                 }
                 other => {
@@ -162,18 +189,21 @@ impl Database {
                         .entry(place.code_postal.clone())
                         .or_default()
                         .push((id, place.clone()));
+                    from_row.insert(id, row);
                     id
                 }
             };
             sqlx::query(
                 "INSERT INTO place_sources (source, source_id, place_id) VALUES ($1, $2, $3)",
             )
-            .bind(key.0)
-            .bind(key.1)
+            .bind(key.0.clone())
+            .bind(key.1.clone())
             .bind(id)
             .execute(&mut *conn)
             .await?;
-            *sources_per_place.entry(id).or_default() += 1;
+            let keys = keys_of.entry(id).or_default();
+            keys.push(key);
+            keys.sort();
         }
         tx.commit().await?;
         Ok(report)
@@ -219,6 +249,24 @@ impl Database {
         let rows = sqlx::query("SELECT id, data, commune_code, structure_id, updated_at FROM places ORDER BY search_key, id")
             .fetch_all(self.pool())
             .await?;
+        rows.iter().map(stored_from_row).collect()
+    }
+
+    /// Up to `limit` places whose identifier is above `after`, in
+    /// identifier order: pages that do not shift when places are added.
+    pub async fn places_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredPlace>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, data, commune_code, structure_id, updated_at FROM places \
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(stored_from_row).collect()
     }
 
@@ -352,8 +400,8 @@ async fn load_all(conn: &mut AnyConnection) -> Result<Vec<(i64, Place)>, StoreEr
         .await?;
     rows.iter()
         .map(|r| {
-            let data: String = r.try_get(1)?;
-            Ok((r.try_get(0)?, decode(&data)?))
+            let data: String = r.try_get("data")?;
+            Ok((r.try_get("id")?, decode(&data)?))
         })
         .collect()
 }
@@ -364,13 +412,13 @@ fn decode(data: &str) -> Result<Place, StoreError> {
 }
 
 fn stored_from_row(r: &sqlx::any::AnyRow) -> Result<StoredPlace, StoreError> {
-    let data: String = r.try_get(1)?;
+    let data: String = r.try_get("data")?;
     Ok(StoredPlace {
-        id: r.try_get(0)?,
+        id: r.try_get("id")?,
         place: decode(&data)?,
-        commune_code: r.try_get(2)?,
-        structure_id: r.try_get(3)?,
-        updated_at: r.try_get(4)?,
+        commune_code: r.try_get("commune_code")?,
+        structure_id: r.try_get("structure_id")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 

@@ -153,3 +153,51 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
             .all(|p| (p.a.id, p.b.id) != (second.a.id, second.b.id))
     );
 }
+
+fn place(id: &str, nom: &str, adresse: &str) -> Place {
+    Place {
+        id: id.into(),
+        pivot: "21290019600010".into(),
+        nom: nom.into(),
+        commune: "Quimper".into(),
+        code_postal: "29000".into(),
+        adresse: adresse.into(),
+        latitude: Some(47.9975),
+        longitude: Some(-4.1035),
+        date_maj: "2024-01-01".into(),
+        ..Place::default()
+    }
+}
+
+#[tokio::test]
+async fn an_empty_source_stays_empty_and_rows_of_one_file_that_are_one_place_are_merged_and_named()
+{
+    let db = bretagne_database().await;
+    let rows = [
+        place("a", "Médiathèque des Ursulines", "1 esplanade Julien Gracq"),
+        place("b", "Médiathèque Ursulines", "1 esplanade Julien-Gracq"),
+        place("c", "Centre social de Penhars", "5 rue de Penhars"),
+    ];
+    let report = db
+        .import_places(&rows, "lieux-29", "test", None)
+        .await
+        .unwrap();
+    assert_eq!((report.added, report.merged), (2, 1), "{report:?}");
+    let note = &report.merges[0];
+    assert_eq!((note.row, note.id.as_str()), (1, "b"));
+    assert_eq!(note.into_row, Some(0));
+    assert_eq!(note.into, vec![("lieux-29".to_string(), "a".to_string())]);
+    let stored = db.places().await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored.iter().all(|p| p.place.source.is_none()),
+        "the file's name is the key, not the place's source: {stored:?}"
+    );
+    // The same file again: both rows update their place, nothing is added.
+    let again = db
+        .import_places(&rows, "lieux-29", "test", None)
+        .await
+        .unwrap();
+    assert_eq!((again.added, again.updated, again.merged), (0, 3, 0));
+    assert_eq!(db.places().await.unwrap().len(), 2);
+}

@@ -769,3 +769,139 @@ max_label = "très régulièrement"
         assert_eq!(presentation_order(&q.questions[0], 4, 7), vec![0, 1, 2, 3]);
     }
 }
+
+/// A TOML string (basic string, escaped by the toml crate).
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn toml_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+impl Questionnaire {
+    /// The questionnaire as TOML text that `parse` reads back to the same
+    /// questionnaire; `comments[i]` is written as `# …` lines before
+    /// question `i`.
+    pub fn to_toml(&self, comments: &std::collections::HashMap<usize, String>) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "id = {}", toml_string(&self.id));
+        let _ = writeln!(out, "title = {}", toml_string(&self.title));
+        if let Some(d) = &self.description {
+            let _ = writeln!(out, "description = {}", toml_string(d));
+        }
+        let choices = |out: &mut String, field: &str, list: &[Choice]| {
+            let _ = writeln!(out, "{field} = [");
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "  {{ code = {}, label = {} }},",
+                    toml_string(&c.code),
+                    toml_string(&c.label)
+                );
+            }
+            let _ = writeln!(out, "]");
+        };
+        let scale = |out: &mut String, s: &Scale| {
+            let _ = writeln!(out, "min = {}\nmax = {}", s.min, s.max);
+            if let Some(l) = &s.min_label {
+                let _ = writeln!(out, "min_label = {}", toml_string(l));
+            }
+            if let Some(l) = &s.max_label {
+                let _ = writeln!(out, "max_label = {}", toml_string(l));
+            }
+        };
+        for (i, q) in self.questions.iter().enumerate() {
+            out.push('\n');
+            if let Some(comment) = comments.get(&i) {
+                for line in comment.lines() {
+                    let _ = writeln!(out, "# {line}");
+                }
+            }
+            let _ = writeln!(out, "[[questions]]");
+            let _ = writeln!(out, "id = {}", toml_string(&q.id));
+            let _ = writeln!(out, "type = {}", toml_string(q.kind.name()));
+            let _ = writeln!(out, "text = {}", toml_string(&q.text));
+            if let Some(h) = &q.help {
+                let _ = writeln!(out, "help = {}", toml_string(h));
+            }
+            if q.required {
+                let _ = writeln!(out, "required = true");
+            }
+            if q.shuffle {
+                let _ = writeln!(out, "shuffle = true");
+            }
+            match &q.kind {
+                Kind::Single { options, other } | Kind::Multiple { options, other } => {
+                    choices(&mut out, "options", options);
+                    if let Some(o) = other {
+                        let _ = writeln!(out, "other = {}", toml_string(o));
+                    }
+                }
+                Kind::Scale(s) => scale(&mut out, s),
+                Kind::Grid { items, scale: s } => {
+                    scale(&mut out, s);
+                    choices(&mut out, "items", items);
+                }
+                Kind::Integer { min, max } | Kind::Decimal { min, max } => {
+                    if let Some(m) = min {
+                        let _ = writeln!(out, "min = {}", toml_number(*m));
+                    }
+                    if let Some(m) = max {
+                        let _ = writeln!(out, "max = {}", toml_number(*m));
+                    }
+                }
+                Kind::Text => {}
+            }
+            if let Some(c) = &q.show_if {
+                let test = match &c.test {
+                    Test::AnyOf(codes) if codes.len() == 1 => {
+                        format!("equals = {}", toml_string(&codes[0]))
+                    }
+                    Test::AnyOf(codes) => format!(
+                        "any_of = [{}]",
+                        codes
+                            .iter()
+                            .map(|c| toml_string(c))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Test::Includes(code) => format!("includes = {}", toml_string(code)),
+                    Test::AtLeast(x) => format!("at_least = {}", toml_number(*x)),
+                    Test::AtMost(x) => format!("at_most = {}", toml_number(*x)),
+                };
+                let _ = writeln!(
+                    out,
+                    "show_if = {{ question = {}, {test} }}",
+                    toml_string(&c.question)
+                );
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod toml_out {
+    use super::*;
+
+    #[test]
+    fn the_built_in_questionnaires_are_written_back_to_themselves() {
+        for name in crate::templates::names() {
+            let q = crate::templates::load(name).unwrap().unwrap();
+            let text = q.to_toml(&Default::default());
+            let back = Questionnaire::parse(&text, name).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let strip = |q: &Questionnaire| {
+                let mut q = q.clone();
+                q.questions.iter_mut().for_each(|q| q.line = 0);
+                q
+            };
+            assert_eq!(strip(&back), strip(&q), "{name}");
+        }
+    }
+}

@@ -75,14 +75,14 @@ impl fmt::Display for ImportError {
             }
             write!(
                 f,
-                "{}: line {}, column `{}`: {}",
+                "{} : ligne {}, colonne « {} » : {}",
                 self.source, e.line, e.column, e.message
             )?;
         }
         if self.truncated {
             write!(
                 f,
-                "\n{}: more problems follow; fix these first",
+                "\n{} : d’autres problèmes suivent ; corrigez d’abord ceux-ci",
                 self.source
             )?;
         }
@@ -91,6 +91,21 @@ impl fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
+
+impl ImportError {
+    /// A file refused for one problem.
+    pub fn one(source: &str, line: usize, column: &str, message: String) -> Self {
+        ImportError {
+            source: source.to_string(),
+            errors: vec![CellError {
+                line,
+                column: column.to_string(),
+                message,
+            }],
+            truncated: false,
+        }
+    }
+}
 
 /// The file's columns for a questionnaire, in export order.
 pub fn columns_of(questionnaire: &Questionnaire) -> Vec<String> {
@@ -240,22 +255,26 @@ fn parse_flag(cell: &str) -> Option<bool> {
 
 fn bounds_message(min: Option<f64>, max: Option<f64>) -> String {
     match (min, max) {
-        (Some(a), Some(b)) => format!("between {a} and {b}"),
-        (Some(a), None) => format!("at least {a}"),
-        (None, Some(b)) => format!("at most {b}"),
-        (None, None) => "a number".to_string(),
+        (Some(a), Some(b)) => format!("entre {a} et {b}"),
+        (Some(a), None) => format!("au moins {a}"),
+        (None, Some(b)) => format!("au plus {b}"),
+        (None, None) => "un nombre".to_string(),
     }
 }
 
 fn number_in(cell: &str, min: Option<f64>, max: Option<f64>, whole: bool) -> Result<f64, String> {
-    let expected = if whole { "a whole number" } else { "a number" };
-    let v = parse_number(cell).ok_or_else(|| format!("{cell:?} is not {expected}"))?;
+    let expected = if whole {
+        "un nombre entier"
+    } else {
+        "un nombre"
+    };
+    let v = parse_number(cell).ok_or_else(|| format!("« {cell} » n’est pas {expected}"))?;
     if whole && v.fract() != 0.0 {
-        return Err(format!("{cell:?} is not {expected}"));
+        return Err(format!("« {cell} » n’est pas {expected}"));
     }
     if min.is_some_and(|m| v < m) || max.is_some_and(|m| v > m) {
         return Err(format!(
-            "{cell} is out of range: expected {}",
+            "{cell} est hors limites : attendu {}",
             bounds_message(min, max)
         ));
     }
@@ -264,13 +283,43 @@ fn number_in(cell: &str, min: Option<f64>, max: Option<f64>, whole: bool) -> Res
 
 const MAX_ERRORS: usize = 100;
 
+/// The physical line (1-based) of a record starting at byte `offset`: the
+/// csv crate's own count is one short on CRLF files (LimeSurvey writes
+/// them); a record may start on the previous one's `\r\n`.
+pub(crate) fn physical_line(bytes: &[u8], offset: u64) -> usize {
+    let mut offset = (offset as usize).min(bytes.len());
+    if bytes.get(offset) == Some(&b'\r') {
+        offset += 1;
+    }
+    if bytes.get(offset) == Some(&b'\n') {
+        offset += 1;
+    }
+    bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1
+}
+
 /// Reads a responses file. `source` names it in messages.
 pub fn read_csv(
     questionnaire: &Questionnaire,
-    input: impl Read,
+    mut input: impl Read,
     source: &str,
 ) -> Result<Responses, ImportError> {
-    read(questionnaire, input, source, Hidden::Refuse)
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| ImportError::one(source, 1, "-", format!("illisible : {e}")))?;
+    // LimeSurvey's export (an `id` column and its other metadata): its
+    // metadata set aside, its headings and answers mapped.
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let first = body.split(|&b| b == b'\n').next().unwrap_or_default();
+    let header: Vec<String> = String::from_utf8_lossy(first)
+        .split([',', ';'])
+        .map(|h| h.trim().trim_matches('"').to_string())
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    if crate::limesurvey::is_limesurvey_header(&header) {
+        return crate::limesurvey::read_responses(questionnaire, &bytes, source).map(|(r, _)| r);
+    }
+    read(questionnaire, bytes.as_slice(), source, Hidden::Refuse)
 }
 
 /// What to do with an answer to a question its condition hides.
@@ -290,18 +339,11 @@ fn read(
     hidden: Hidden,
 ) -> Result<Responses, ImportError> {
     let mut text = Vec::new();
-    let fail = |line, column: &str, message: String| ImportError {
-        source: source.to_string(),
-        errors: vec![CellError {
-            line,
-            column: column.to_string(),
-            message,
-        }],
-        truncated: false,
-    };
+    let fail =
+        |line, column: &str, message: String| ImportError::one(source, line, column, message);
     input
         .read_to_end(&mut text)
-        .map_err(|e| fail(1, "-", format!("cannot be read: {e}")))?;
+        .map_err(|e| fail(1, "-", format!("illisible : {e}")))?;
     let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') {
         b';'
@@ -314,7 +356,7 @@ fn read(
         .from_reader(text.as_slice());
     let header = reader
         .headers()
-        .map_err(|e| fail(1, "-", format!("the header cannot be read: {e}")))?
+        .map_err(|e| fail(1, "-", format!("en-tête illisible : {e}")))?
         .clone();
     let mut errors = Vec::new();
     let mut truncated = false;
@@ -341,7 +383,7 @@ fn read(
                 1,
                 name,
                 format!(
-                    "unknown column: not a question of {} (expected columns: {})",
+                    "colonne inconnue : pas une question de {} (colonnes attendues : {})",
                     questionnaire.id,
                     expected.join(", ")
                 ),
@@ -354,12 +396,17 @@ fn read(
         .collect();
     for name in &expected {
         if !present.contains(&name.as_str()) {
-            push(&mut errors, 1, name, "missing column".to_string());
+            push(&mut errors, 1, name, "colonne manquante".to_string());
         }
     }
     for (i, name) in present.iter().enumerate() {
         if present[..i].contains(name) {
-            push(&mut errors, 1, name, "column appears twice".to_string());
+            push(
+                &mut errors,
+                1,
+                name,
+                "colonne présente deux fois".to_string(),
+            );
         }
     }
     if !errors.is_empty() {
@@ -391,14 +438,16 @@ fn read(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(respondents + 2, |p| p.line() as usize);
-                push(&mut errors, line, "-", format!("malformed CSV: {e}"));
+                let line = e
+                    .position()
+                    .map_or(respondents + 2, |p| physical_line(&text, p.byte()));
+                push(&mut errors, line, "-", format!("CSV mal formé : {e}"));
                 break;
             }
         }
         let line = record
             .position()
-            .map_or(respondents + 2, |p| p.line() as usize);
+            .map_or(respondents + 2, |p| physical_line(&text, p.byte()));
         let row = respondents;
         respondents += 1;
         for (qi, q) in qs.iter().enumerate() {
@@ -433,7 +482,7 @@ fn read(
                     line,
                     &q.id,
                     format!(
-                        "answered although hidden: the question is shown only when {} {}",
+                        "réponse à une question masquée : elle n’est posée que si {} {}",
                         condition.question,
                         describe(&condition.test)
                     ),
@@ -485,8 +534,8 @@ fn shown_in(columns: &[Column], questionnaire: &Questionnaire, index: usize, row
 fn describe(test: &Test) -> String {
     match test {
         Test::AnyOf(codes) if codes.len() == 1 => format!("= {}", codes[0]),
-        Test::AnyOf(codes) => format!("is one of {}", codes.join(", ")),
-        Test::Includes(code) => format!("includes {code}"),
+        Test::AnyOf(codes) => format!("parmi {}", codes.join(", ")),
+        Test::Includes(code) => format!("comprend {code}"),
         Test::AtLeast(x) => format!(">= {x}"),
         Test::AtMost(x) => format!("<= {x}"),
     }
@@ -552,7 +601,7 @@ fn store_row(
                             None => problems.push((
                                 name(col),
                                 format!(
-                                    "{c:?} is not an answer code (expected {})",
+                                    "« {c} » n’est pas un code de réponse (attendu : {})",
                                     codes.join(", ")
                                 ),
                             )),
@@ -595,7 +644,7 @@ fn store_row(
                             chosen[k][row] = flag;
                         }
                         None => problems
-                            .push((name(col), format!("{c:?} is not 1 or 0 (chosen or not)"))),
+                            .push((name(col), format!("« {c} » n’est ni 1 ni 0 (coché ou non)"))),
                     },
                     Part::Other => {
                         any = true;
@@ -755,7 +804,7 @@ pub fn read_one<'a>(
             None => unknown.push(CellError {
                 line: 2,
                 column: name.to_string(),
-                message: "not a question of this questionnaire".to_string(),
+                message: "pas une question de ce questionnaire".to_string(),
             }),
         }
     }

@@ -126,12 +126,12 @@ fn errors_name_line_and_column() {
     let header = GOOD.lines().next().unwrap();
     let e = errors(&format!("{header},age\n"));
     assert_eq!((e[0].0, e[0].1.as_str()), (1, "age"));
-    assert!(e[0].2.starts_with("unknown column"));
+    assert!(e[0].2.starts_with("colonne inconnue"));
 
     let e = errors(&header.replace(",remarque", ""));
     assert_eq!(
         (e[0].1.as_str(), e[0].2.as_str()),
-        ("remarque", "missing column")
+        ("remarque", "colonne manquante")
     );
 
     let e = errors(&format!(
@@ -139,17 +139,17 @@ fn errors_name_line_and_column() {
     ));
     assert_eq!(e.len(), 3, "{e:?}");
     assert_eq!((e[0].0, e[0].1.as_str()), (2, "sites.caf"));
-    assert!(e[0].2.contains("out of range"), "{}", e[0].2);
+    assert!(e[0].2.contains("hors limites"), "{}", e[0].2);
     assert_eq!((e[1].0, e[1].1.as_str()), (3, "sites.ants"));
-    assert!(e[1].2.contains("not a whole number"), "{}", e[1].2);
+    assert!(e[1].2.contains("n’est pas un nombre entier"), "{}", e[1].2);
     assert_eq!((e[2].0, e[2].1.as_str()), (3, "personnes"));
-    assert!(e[2].2.contains("at least 0"), "{}", e[2].2);
+    assert!(e[2].2.contains("au moins 0"), "{}", e[2].2);
 
     let e = errors(&format!("{header}\npeut-etre,,,,,,,,\noui,,1,,,,,,\n"));
     assert_eq!((e[0].0, e[0].1.as_str()), (2, "accompagne"));
-    assert!(e[0].2.contains("not an answer code"));
+    assert!(e[0].2.contains("n’est pas un code de réponse"));
     assert_eq!((e[1].0, e[1].1.as_str()), (3, "pourquoi"));
-    assert!(e[1].2.contains("hidden"), "{}", e[1].2);
+    assert!(e[1].2.contains("masquée"), "{}", e[1].2);
 
     let e = errors(&format!("{header}\nnon,,2,,,,,,\n"));
     assert_eq!(e[0].1, "pourquoi.dois");

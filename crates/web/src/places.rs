@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDateTime, Weekday};
 use passerelle_accounts::policy::{Action, Location, PlaceRef};
+use passerelle_places::format::National;
 use passerelle_places::hours::Horaires;
 use passerelle_places::search::{Hit, Index, Indexed, Query};
 use passerelle_places::sources::UNKNOWN_PIVOT;
@@ -32,6 +33,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/places.geojson", api_geojson),
         Route::get("/api/v1/places/{id}", api_place),
         Route::post("/api/v1/places/import", api_import),
+        Route::get("/api/v1/places/data-inclusion", api_data_inclusion),
+        Route::get("/api/v1/open/places", api_open_places),
         Route::get("/lieux", finder),
         Route::get("/lieux/{id}", place_page),
         Route::get("/lieux/{id}/fiche", place_sheet),
@@ -246,7 +249,7 @@ async fn api_search(state: &AppState, raw: Option<&str>) -> Result<Outcome, ApiE
 
 /// A place in API answers.
 #[derive(Serialize, ToSchema)]
-pub struct PlaceOut {
+pub struct PlaceOut<'a> {
     /// Passerelle's identifier (see `/lieux/{id}`).
     id: i64,
     /// From the search point, great-circle, when searching near one.
@@ -255,18 +258,19 @@ pub struct PlaceOut {
     approximate_location: bool,
     /// Open now, per its opening hours; absent when unknown.
     open_now: Option<bool>,
-    /// The record in the national standard.
+    /// The record in the national standard, in the national JSON shape
+    /// (multi-valued fields joined by `|`, empty fields left out).
     #[schema(value_type = Object)]
-    place: Place,
+    place: National<'a>,
 }
 
-fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOut {
+fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOut<'_> {
     PlaceOut {
         id: entry.id,
         distance_km: distance_km.map(|d| (d * 1000.0).round() / 1000.0),
         approximate_location: entry.approximate,
         open_now: entry.hours.as_ref().map(|h| h.is_open(now)),
-        place: entry.place.clone(),
+        place: National::new(&entry.place),
     }
 }
 
@@ -291,14 +295,14 @@ fn out(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceOu
 pub async fn api_list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Vec<PlaceOut>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Outcome { index, hits, .. } = api_search(&state, raw.as_deref()).await?;
     let now = crate::fr::paris_now();
-    Ok(Json(
-        hits.iter()
-            .map(|h| out(&index.entries[h.index], h.distance_km, now))
-            .collect(),
-    ))
+    let list: Vec<PlaceOut> = hits
+        .iter()
+        .map(|h| out(&index.entries[h.index], h.distance_km, now))
+        .collect();
+    Ok(Json(list).into_response())
 }
 
 /// The same search as GeoJSON (places without coordinates are left out).
@@ -337,14 +341,104 @@ pub async fn api_geojson(
 pub async fn api_place(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PlaceOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let index = state.place_index().await?;
     let entry = id
         .parse::<i64>()
         .ok()
         .and_then(|id| index.get(id))
         .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
-    Ok(Json(out(entry, None, crate::fr::paris_now())))
+    Ok(Json(out(entry, None, crate::fr::paris_now())).into_response())
+}
+
+/// Every place in the data·inclusion schema v1: one structure and one
+/// "Médiation numérique" service per place (docs/lieux-formats.md).
+#[utoipa::path(get, path = "/api/v1/places/data-inclusion", tag = "lieux",
+    responses((status = 200, description = "`{\"structures\": […], \"services\": […]}` in data·inclusion schema v1", content_type = "application/json")))]
+pub async fn api_data_inclusion(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let index = state.place_index().await?;
+    let places: Vec<Place> = index.entries.iter().map(|e| e.place.clone()).collect();
+    Ok(Json(passerelle_places::datainclusion::export(&places)).into_response())
+}
+
+/// The largest page of the open places endpoint.
+const OPEN_PAGE_MAX: i64 = 1000;
+
+/// An opaque cursor: the last identifier of a page, hex-encoded behind a
+/// version tag. Clients pass it back unchanged.
+fn encode_cursor(last_id: i64) -> String {
+    format!("l1{last_id:x}")
+}
+
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    let hex = cursor.strip_prefix("l1")?;
+    i64::from_str_radix(hex, 16).ok().filter(|id| *id >= 0)
+}
+
+/// A page of the open places.
+#[derive(Serialize, ToSchema)]
+pub struct OpenPlacesPage<'a> {
+    /// The places, in the national JSON shape of the standard.
+    #[schema(value_type = Vec<Object>)]
+    places: Vec<National<'a>>,
+    /// Pass it as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Open data: every place in the national JSON shape, page by page. Pages
+/// follow Passerelle's identifiers, so a page never shifts when places are
+/// added or removed between two calls (places added later come last).
+#[utoipa::path(get, path = "/api/v1/open/places", tag = "lieux",
+    params(
+        ("cursor" = Option<String>, Query, description = "Opaque: `next_cursor` of the previous page; absent for the first page"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
+    ),
+    responses((status = 200, body = OpenPlacesPage), (status = 400, body = ErrorBody)))]
+pub async fn api_open_places(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| ApiError::bad_request("paramètres illisibles"))?;
+    let mut after = 0;
+    let mut limit = 100;
+    for (key, value) in &pairs {
+        match key.as_str() {
+            "cursor" => after = decode_cursor(value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "cursor : « {value} » n’est pas un curseur rendu par cette API (next_cursor)"
+                ))
+            })?,
+            "limit" => {
+                limit = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| (1..=OPEN_PAGE_MAX).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "limit : « {value} » n’est pas un nombre de 1 à {OPEN_PAGE_MAX}"
+                        ))
+                    })?
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "paramètre inconnu : « {other} » (cursor, limit)"
+                )));
+            }
+        }
+    }
+    // One more than asked tells whether another page follows.
+    let mut stored = state.db.places_after(after, limit + 1).await?;
+    let more = stored.len() as i64 > limit;
+    stored.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| stored.last().map(|p| encode_cursor(p.id)))
+        .flatten();
+    let page = OpenPlacesPage {
+        places: stored.iter().map(|p| National::new(&p.place)).collect(),
+        next_cursor,
+    };
+    Ok(Json(page).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -358,6 +452,12 @@ pub struct ImportAnswer {
     rejected: usize,
     errors: Vec<String>,
     warnings: Vec<String>,
+    /// Corrections of known deviations from the standard, by rule
+    /// (`date_iso`, `typologie_casse`, `apostrophe`, `modalites_v0_1`,
+    /// `liste_point_virgule`, `formations_graphie`).
+    corrections: std::collections::BTreeMap<String, usize>,
+    /// Every merge, in French, with the lines and both identifiers.
+    merges: Vec<String>,
 }
 
 /// Import a file of places (standard CSV or JSON, or a known source format)
@@ -397,6 +497,12 @@ pub async fn api_import(
         rejected: checked.rejected.len(),
         errors,
         warnings: checked.warnings.iter().map(|w| w.to_string()).collect(),
+        corrections: checked
+            .corrections
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        merges: Vec::new(),
     };
     if !checked.file_errors.is_empty() || (!answer.errors.is_empty() && !skip_invalid) {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response());
@@ -422,6 +528,11 @@ pub async fn api_import(
         report.merged,
         report.to_review,
     );
+    answer.merges = report
+        .merges
+        .iter()
+        .map(|m| m.describe(&checked.lines))
+        .collect();
     Ok(Json(answer).into_response())
 }
 
@@ -436,12 +547,20 @@ pub struct PlaceView {
     pub status: Option<String>,
     /// "41 h par semaine", from the opening hours.
     pub weekly_hours: Option<String>,
+    /// The typologies' labels (the code when unknown).
+    pub typologies: Vec<String>,
 }
 
 fn view(entry: &Indexed, distance_km: Option<f64>, now: NaiveDateTime) -> PlaceView {
     let status = entry.hours.as_ref().map(|h| opening_status(h, now));
     PlaceView {
         id: entry.id,
+        typologies: entry
+            .place
+            .typologie
+            .iter()
+            .map(|c| vocab::typology_label(c).unwrap_or(c).to_string())
+            .collect(),
         place: entry.place.clone(),
         distance: distance_km.map(|d| {
             if d < 1.0 {

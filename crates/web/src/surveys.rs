@@ -41,6 +41,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/enquetes/{slug}/resultats.csv", results_csv),
         Route::get("/enquetes/{slug}/resultats.xlsx", results_xlsx),
         Route::get("/enquetes/{slug}/reponses.csv", responses_csv),
+        Route::get("/enquetes/{slug}/reponses.sps", responses_sps),
+        Route::get("/enquetes/{slug}/reponses.dat", responses_dat),
     ]
 }
 
@@ -1132,6 +1134,58 @@ async fn results_xlsx(
     Query(query): Query<ResultsQuery>,
 ) -> Response {
     results_export(state, viewer, slug, query, true).await
+}
+
+/// The responses for SPSS or PSPP: the syntax (`.sps`), which reads the
+/// data file (`.dat`) downloaded beside it.
+async fn responses_spss(state: AppState, viewer: Viewer, slug: String, syntax: bool) -> Response {
+    let extension = if syntax { "sps" } else { "dat" };
+    let path = format!("/enquetes/{slug}/reponses.{extension}");
+    let survey = match readable(&state, &viewer, &slug, &path).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let responses = match state.db.survey_responses(&survey).await {
+        Ok(r) => r,
+        Err(e) => return storage_failure(e),
+    };
+    let files = passerelle_surveys::spss::export(
+        &survey.questionnaire,
+        &responses,
+        &format!("{slug}-reponses.dat"),
+    );
+    let (content_type, body) = if syntax {
+        ("text/plain; charset=utf-8", files.syntax.into_bytes())
+    } else {
+        ("text/plain; charset=utf-8", files.data)
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{slug}-reponses.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn responses_sps(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> Response {
+    responses_spss(state, viewer, slug, true).await
+}
+
+async fn responses_dat(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> Response {
+    responses_spss(state, viewer, slug, false).await
 }
 
 async fn responses_csv(

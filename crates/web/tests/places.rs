@@ -91,7 +91,7 @@ async fn administrators_import_and_everyone_finds() {
         refused["errors"][0]
             .as_str()
             .unwrap()
-            .contains("line 4, field `pivot`"),
+            .contains("ligne 4, champ « pivot »"),
         "{refused}"
     );
     let (status, skipped) = import(&w, &admin, &bad, "?skip_invalid=true&source=carto-29").await;
@@ -334,4 +334,122 @@ async fn coordinators_see_their_territory_and_decide_duplicates() {
     )
     .await;
     assert_eq!(again.status.as_u16(), 404, "decided once");
+}
+
+#[tokio::test]
+async fn open_places_are_paged_by_an_opaque_cursor_that_does_not_shift() {
+    let w = world().await;
+    let csv = |rows: &[(&str, &str)]| {
+        let mut text = "id,pivot,nom,commune,code_postal,adresse,date_maj,services\n".to_string();
+        for (id, nom) in rows {
+            text.push_str(&format!(
+                "{id},123456789,{nom},Brest,29200,{id} rue de Siam,2024-01-01,Aide aux démarches administratives|Loisirs et créations numériques\n"
+            ));
+        }
+        passerelle_places::import::check(text.as_bytes(), "2024-01-01").valid
+    };
+    let rows = csv(&[
+        ("o1", "Maison de quartier de Bellevue"),
+        ("o2", "Cyberespace de Recouvrance"),
+        ("o3", "Médiathèque de Saint-Martin"),
+        ("o4", "Centre social de Kerourien"),
+    ]);
+    w.db.import_places(&rows, "essai", "test", None)
+        .await
+        .unwrap();
+    let page = |url: String| {
+        let app = w.app.clone();
+        async move {
+            let r = call(&app, &Client::anonymous(), "GET", &url, None).await;
+            assert_eq!(r.status, 200, "{url}: {}", r.body);
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+        }
+    };
+    let first = page("/api/v1/open/places?limit=3".into()).await;
+    let places = first["places"].as_array().unwrap();
+    assert_eq!(places.len(), 3);
+    // The national JSON shape: multi-valued fields joined, no nulls.
+    for p in places {
+        for (key, value) in p.as_object().unwrap() {
+            assert!(value.is_string() || value.is_number(), "{key}: {value}");
+        }
+    }
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let second = page(format!("/api/v1/open/places?limit=3&cursor={cursor}")).await;
+    // A place imported between two calls does not shift the pages.
+    w.db.import_places(
+        &csv(&[("o5", "Lieu ajouté entre deux pages")]),
+        "essai",
+        "test",
+        None,
+    )
+    .await
+    .unwrap();
+    let again = page(format!("/api/v1/open/places?limit=3&cursor={cursor}")).await;
+    assert_eq!(second["places"], again["places"]);
+    assert_ne!(first["places"][0], second["places"][0]);
+    // Walking every page gives every place once, the new one last.
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/open/places?limit=2".to_string();
+    loop {
+        let body = page(url.clone()).await;
+        seen.extend(body["places"].as_array().unwrap().iter().cloned());
+        match body["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/open/places?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), w.db.places().await.unwrap().len());
+    assert_eq!(seen.last().unwrap()["nom"], "Lieu ajouté entre deux pages");
+    assert_eq!(
+        seen.iter().find(|p| p["id"] == "o1").unwrap()["services"],
+        "Aide aux démarches administratives|Loisirs et créations numériques"
+    );
+    for bad in ["cursor=42", "limit=0", "limit=5000", "page=2"] {
+        let r = call(
+            &w.app,
+            &Client::anonymous(),
+            "GET",
+            &format!("/api/v1/open/places?{bad}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    // A place's page names its typologies with the library's labels.
+    let mut relais = csv(&[("o6", "Relais lecture de Lambézellec")]);
+    relais[0].typologie = vec!["BIB".into(), "RELAIS_LECTURE".into()];
+    w.db.import_places(&relais, "essai", "test", None)
+        .await
+        .unwrap();
+    let id =
+        w.db.places()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.place.id == "o6")
+            .unwrap()
+            .id;
+    let sheet = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        &format!("/lieux/{id}"),
+        None,
+    )
+    .await;
+    assert!(
+        sheet
+            .body
+            .contains("<dt>Type de lieu</dt><dd>Bibliothèque / Médiathèque, Relais lecture</dd>"),
+        "{}",
+        sheet.body
+    );
+    // data·inclusion: a structure and a service per place.
+    let di = page("/api/v1/places/data-inclusion".into()).await;
+    assert_eq!(
+        di["structures"].as_array().unwrap().len(),
+        di["services"].as_array().unwrap().len()
+    );
+    assert_eq!(di["services"][0]["nom"], "Médiation numérique");
 }

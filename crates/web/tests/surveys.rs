@@ -200,6 +200,20 @@ async fn a_visitor_answers_anonymously_and_the_structure_reads_the_tables() {
             .unwrap()
             .starts_with("conseiller,,1,")
     );
+    // The same responses for SPSS: the syntax names the data file served
+    // beside it, one fixed-width line per response.
+    let sps = call(&w.app, &membre, "GET", &format!("{url}/reponses.sps"), None).await;
+    assert_eq!(sps.status, 200);
+    assert!(
+        sps.body
+            .contains(&format!("DATA LIST FILE='{}-reponses.dat'", w.survey_a)),
+        "{}",
+        sps.body
+    );
+    assert!(sps.body.contains("MISSING VALUES"));
+    let dat = call(&w.app, &membre, "GET", &format!("{url}/reponses.dat"), None).await;
+    assert_eq!(dat.status, 200);
+    assert_eq!(dat.body.lines().count(), csv.body.lines().count() - 1);
 }
 
 #[tokio::test]
