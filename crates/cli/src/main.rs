@@ -997,17 +997,17 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                     writeln!(out, "[{}]", items.join(","))?;
                 }
                 StatsFormat::Csv => {
-                    writeln!(out, "{by},personnes,pourcentage,fiches")?;
+                    let mut writer = passerelle_csv::Writer::in_memory();
+                    writer.write_record([by.as_str(), "personnes", "pourcentage", "fiches"])?;
                     for r in rows {
-                        writeln!(
-                            out,
-                            "\"{}\",{},{},{}",
-                            r.value.replace('"', "\"\""),
-                            r.people,
-                            share(r.people),
-                            r.records
-                        )?;
+                        writer.write_record([
+                            r.value,
+                            r.people.to_string(),
+                            share(r.people).to_string(),
+                            r.records.to_string(),
+                        ])?;
                     }
+                    out.push_str(&String::from_utf8(writer.into_bytes())?);
                 }
             }
         }
@@ -1022,7 +1022,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 passerelle_activities::generate::Generator::new(seed, communes, year);
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("cannot write {}", output.display()))?;
-            let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            let mut writer = passerelle_csv::Writer::from_writer(std::io::BufWriter::new(file));
             writer.write_record(COLUMNS)?;
             for _ in 0..n {
                 writer.write_record(write_record(&generator.record()))?;
