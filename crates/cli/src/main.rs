@@ -969,7 +969,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 from: month(&from, "--from")?,
                 to: month(&to, "--to")?,
                 structure_id: None,
-                mediator_id: None,
+                scope: passerelle_accounts::policy::FiguresScope::Everything,
             };
             let rows = db.activity_stats(&q).await?;
             let total: i64 = rows.iter().map(|r| r.people).sum();

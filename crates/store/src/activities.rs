@@ -1,6 +1,8 @@
 //! Activités in the database: records, their roll-ups (updated in the same
 //! transaction as each write) and aggregate sources.
 
+use passerelle_accounts::ScopeLevel;
+use passerelle_accounts::policy::FiguresScope;
 use passerelle_activities::Activity;
 use passerelle_activities::aggregate::{Dimension, Weight, count_by};
 use passerelle_activities::model::Where;
@@ -67,6 +69,28 @@ impl Territory {
         }
     }
 
+    /// The level and code of the territory, as coordinators' scopes say
+    /// them (`None` for all of them).
+    pub fn scope(&self) -> Option<(ScopeLevel, &str)> {
+        match self {
+            Self::All => None,
+            Self::Commune(c) => Some((ScopeLevel::Commune, c)),
+            Self::Epci(c) => Some((ScopeLevel::Epci, c)),
+            Self::Departement(c) => Some((ScopeLevel::Departement, c)),
+            Self::Region(c) => Some((ScopeLevel::Region, c)),
+        }
+    }
+
+    /// The territory a coordinator's scope names.
+    pub fn of_scope(level: ScopeLevel, code: &str) -> Self {
+        match level {
+            ScopeLevel::Commune => Self::Commune(code.into()),
+            ScopeLevel::Epci => Self::Epci(code.into()),
+            ScopeLevel::Departement => Self::Departement(code.into()),
+            ScopeLevel::Region => Self::Region(code.into()),
+        }
+    }
+
     /// `dep:35`, `reg:53`, `epci:200068120`, `com:29232` or `all`.
     pub fn parse(text: &str) -> Option<Self> {
         let (level, code) = text.split_once(':').unwrap_or((text, ""));
@@ -89,8 +113,40 @@ pub struct StatsQuery {
     /// Months, `YYYY-MM`, inclusive.
     pub from: String,
     pub to: String,
+    /// Narrowed to one structure's records.
     pub structure_id: Option<i64>,
-    pub mediator_id: Option<i64>,
+    /// Whose figures the asker may see (`policy::activity_figures`):
+    /// nothing outside it is ever counted.
+    pub scope: FiguresScope,
+}
+
+/// The condition keeping records or roll-ups (`structure`, `mediator`:
+/// their columns) within a scope, with its parameters numbered from
+/// `next`; `None` when the scope sees nothing of this territory.
+fn within_scope(
+    q: &StatsQuery,
+    structure: &str,
+    mediator: &str,
+    next: usize,
+) -> Option<(String, Vec<i64>)> {
+    match &q.scope {
+        FiguresScope::Everything => Some((String::new(), Vec::new())),
+        FiguresScope::Territories(_) => {
+            let (level, code) = q.territory.scope()?;
+            q.scope
+                .covers_territory(level, code)
+                .then(|| (String::new(), Vec::new()))
+        }
+        FiguresScope::Person(id) => Some((format!(" AND {mediator} = ${next}"), vec![*id])),
+        FiguresScope::Structures(ids) if ids.is_empty() => None,
+        FiguresScope::Structures(ids) => {
+            let list = (0..ids.len())
+                .map(|i| format!("${}", next + i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some((format!(" AND {structure} IN ({list})"), ids.clone()))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,31 +192,37 @@ impl Database {
         q: &StatsQuery,
     ) -> Result<Vec<Activity>, StoreError> {
         let (join, column, code) = records_in(&q.territory);
+        let Some((scope, scope_values)) = within_scope(q, "a.structure_id", "a.mediator_id", 5)
+        else {
+            return Ok(Vec::new());
+        };
         // Months as dates: the first of `from` to the last possible day of `to`.
         let (from, to) = (format!("{}-01", q.from), format!("{}-31", q.to));
         let mut out = Vec::new();
         for chunk in places.chunks(300) {
             let ids = (0..chunk.len())
-                .map(|i| format!("${}", i + 6))
+                .map(|i| format!("${}", i + 5 + scope_values.len()))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
                 "SELECT a.data FROM activities a{join} WHERE a.deleted_at IS NULL \
                  AND a.date >= $1 AND a.date <= $2 AND ($3 = 0 OR a.structure_id = $3) \
-                 AND ($4 = 0 OR a.mediator_id = $4) AND {column} = $5 AND a.place_id IN ({ids})",
+                 AND {column} = $4{scope} AND a.place_id IN ({ids})",
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(from.clone())
                 .bind(to.clone())
                 .bind(q.structure_id.unwrap_or(0))
-                .bind(q.mediator_id.unwrap_or(0))
                 .bind(code.clone());
+            for value in &scope_values {
+                query = query.bind(*value);
+            }
             for id in chunk {
                 query = query.bind(*id);
             }
             for row in query.fetch_all(self.pool()).await? {
                 out.push(
-                    serde_json::from_str(&row.try_get::<String, _>(0)?)
+                    serde_json::from_str(&row.try_get::<String, _>("data")?)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 );
             }
@@ -499,26 +561,31 @@ impl Database {
         group: &'static str,
         order: &'static str,
     ) -> Result<Vec<StatsRow>, StoreError> {
+        let Some((scope, scope_values)) = within_scope(q, "structure_id", "mediator_id", 6) else {
+            return Ok(Vec::new());
+        };
         let sql = format!(
-            "SELECT {group}, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
+            "SELECT {group} AS grouped, CAST(SUM(people) AS BIGINT) AS people, CAST(SUM(records) AS BIGINT) AS records \
+             FROM activity_rollups \
              WHERE dimension = $1 AND territory = $2 AND month >= $3 AND month <= $4 \
-             AND ($5 = 0 OR structure_id = $5) AND ($6 = 0 OR mediator_id = $6) \
+             AND ($5 = 0 OR structure_id = $5){scope} \
              GROUP BY {group} HAVING SUM(records) > 0 ORDER BY {order}"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(q.dimension.to_string())
             .bind(q.territory.key())
             .bind(q.from.clone())
             .bind(q.to.clone())
-            .bind(q.structure_id.unwrap_or(0))
-            .bind(q.mediator_id.unwrap_or(0))
-            .fetch_all(self.pool())
-            .await?;
+            .bind(q.structure_id.unwrap_or(0));
+        for value in scope_values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         crate::map_rows(&rows, |r| {
             Ok(StatsRow {
-                value: r.try_get(0)?,
-                people: r.try_get(1)?,
-                records: r.try_get(2)?,
+                value: r.try_get("grouped")?,
+                people: r.try_get("people")?,
+                records: r.try_get("records")?,
             })
         })
     }

@@ -38,7 +38,7 @@ fn query(dimension: &'static str, territory: Territory) -> StatsQuery {
         from: "2026-01".into(),
         to: "2026-12".into(),
         structure_id: None,
-        mediator_id: None,
+        scope: passerelle_accounts::policy::FiguresScope::Everything,
     }
 }
 
@@ -170,7 +170,7 @@ async fn withdrawing_a_record_takes_it_out_of_the_counts() {
         .unwrap();
     assert_eq!(db.activities_of(mediator, 10).await.unwrap().len(), 1);
     let mine = StatsQuery {
-        mediator_id: Some(mediator),
+        scope: passerelle_accounts::policy::FiguresScope::Person(mediator),
         ..query("theme", Territory::All)
     };
     assert_eq!(db.activity_stats(&mine).await.unwrap()[0].people, 5);

@@ -109,7 +109,7 @@ async fn accompaniments_are_counted_per_commune_over_the_last_year() {
             from: first.clone(),
             to: last.clone(),
             structure_id: None,
-            mediator_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
         };
         let months = db.activity_months(&q).await.unwrap();
         let records: i64 = months.iter().map(|m| m.records).sum();

@@ -7,8 +7,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use passerelle_accounts::policy::{Action, Actor};
-use passerelle_accounts::{Role, ScopeLevel};
+use passerelle_accounts::Role;
+use passerelle_accounts::policy::{Action, Actor, FiguresScope, activity_figures};
 use passerelle_activities::aggregate::{Level, shown};
 use passerelle_activities::model::{Activity, Kind, Where};
 use passerelle_activities::validate::validate;
@@ -844,45 +844,38 @@ async fn build_dashboard(
         if from > to {
             std::mem::swap(&mut from, &mut to);
         }
-        // Who sees what: admins any territory, coordinators their scopes,
-        // mediators their own figures.
-        let wide = viewer.authorize(Action::ViewActivityStats);
-        if wide.is_err() {
-            viewer
-                .authorize(Action::RecordActivity)
-                .map_err(|d| page_denial(d, "/activites/tableau-de-bord"))?;
-        }
-        let mut territories: Vec<(String, String)> = Vec::new();
-        if viewer.is_admin() {
-            territories.push(("reg:53".into(), "Bretagne".into()));
-            for (code, nom) in [
-                ("22", "Côtes-d’Armor"),
-                ("29", "Finistère"),
-                ("35", "Ille-et-Vilaine"),
-                ("56", "Morbihan"),
-            ] {
-                territories.push((format!("dep:{code}"), nom.into()));
-            }
-        }
-        if let Actor::Person { memberships, .. } = &viewer.actor {
-            for s in memberships
-                .iter()
-                .filter(|m| m.role == Role::Coordinateur)
-                .flat_map(|m| &m.scopes)
-            {
-                let prefix = match s.level {
-                    ScopeLevel::Region => "reg",
-                    ScopeLevel::Departement => "dep",
-                    ScopeLevel::Epci => "epci",
-                    ScopeLevel::Commune => "com",
-                };
-                let key = format!("{prefix}:{}", s.code);
-                if !territories.iter().any(|(k, _)| *k == key) {
-                    territories.push((key.clone(), format!("{} {}", s.level.label(), s.code)));
+        // Who sees what is the policy's answer: admins any territory,
+        // coordinators their scopes, mediators their own records, a
+        // structure's API token its structure's. The store counts nothing
+        // outside it.
+        let scope = activity_figures(&viewer.actor)
+            .map_err(|d| page_denial(d, "/activites/tableau-de-bord"))?;
+        let own = scope.is_own();
+        let territories: Vec<(String, String)> = match &scope {
+            // The loaded reference's régions and their départements.
+            FiguresScope::Everything => {
+                let mut all = Vec::new();
+                for r in state.db.regions().await.map_err(storage_failure)? {
+                    all.push((Territory::Region(r.code.clone()).key(), r.nom));
+                    if let Some(region) = state.db.region(&r.code).await.map_err(storage_failure)? {
+                        for d in region.departements {
+                            all.push((Territory::Departement(d.code).key(), d.nom));
+                        }
+                    }
                 }
+                all
             }
-        }
-        let own = wide.is_err();
+            FiguresScope::Territories(scopes) => scopes
+                .iter()
+                .map(|s| {
+                    (
+                        Territory::of_scope(s.level, &s.code).key(),
+                        format!("{} {}", s.level.label(), s.code),
+                    )
+                })
+                .collect(),
+            FiguresScope::Structures(_) | FiguresScope::Person(_) => Vec::new(),
+        };
         let requested = get("territoire").unwrap_or_default();
         let territory_key = if own {
             String::new()
@@ -891,12 +884,18 @@ async fn build_dashboard(
                 .first()
                 .map(|(k, _)| k.clone())
                 .unwrap_or_default()
-        } else if viewer.is_admin() || territories.iter().any(|(k, _)| *k == requested) {
-            requested
         } else {
-            return Err(crate::pages::forbidden());
+            requested
         };
         let territory = Territory::parse(&territory_key).ok_or_else(crate::pages::missing)?;
+        if !own
+            && !territory
+                .scope()
+                .is_some_and(|(level, code)| scope.covers_territory(level, code))
+            && scope != FiguresScope::Everything
+        {
+            return Err(crate::pages::forbidden());
+        }
         let level = if own {
             Level::Region
         } else {
@@ -926,7 +925,7 @@ async fn build_dashboard(
             from: from.clone(),
             to: to.clone(),
             structure_id: structure,
-            mediator_id: if own { viewer.person_id() } else { None },
+            scope: scope.clone(),
         };
         // Narrowed to a place or a national programme: the records of those
         // places, counted as the roll-ups count them.
@@ -1054,8 +1053,10 @@ async fn build_dashboard(
                 });
             }
         }
-        let scope_label = if own {
+        let scope_label = if let FiguresScope::Person(_) = scope {
             "Mes activités".to_string()
+        } else if own {
+            "Activités de la structure".to_string()
         } else {
             territories
                 .iter()

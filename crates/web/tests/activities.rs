@@ -276,7 +276,7 @@ async fn the_api_records_once_per_idempotency_key() {
             from: "2026-01".into(),
             to: "2026-12".into(),
             structure_id: Some(w.a),
-            mediator_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
         })
         .await
         .unwrap();
@@ -338,7 +338,7 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
         from: "2026-01".into(),
         to: "2026-12".into(),
         structure_id: None,
-        mediator_id: None,
+        scope: passerelle_accounts::policy::FiguresScope::Everything,
     };
     let orgs = w.db.activity_stats(&q).await.unwrap();
     assert_eq!(

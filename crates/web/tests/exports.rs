@@ -156,3 +156,218 @@ async fn survey_exports_neutralise_answers_and_labels() {
         assert!(seen, "the label is a text cell, as typed");
     }
 }
+
+/// How an export route must answer a structure's API token.
+#[derive(Debug, Clone, Copy)]
+enum WithToken {
+    /// 401, 403 or 404: tokens are not for this.
+    Denied,
+    /// Public data: exactly what an anonymous visitor gets.
+    Public,
+    /// The token's own structure's data and nobody else's.
+    Own,
+}
+
+/// Every route that hands out data to download or read by machine: CSV,
+/// XLSX, GeoJSON, JSON, the printable sheet, a person's data.
+fn is_export(path: &str) -> bool {
+    [".csv", ".xlsx", ".geojson", ".json"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+        || path.starts_with("/api/v1/")
+        || path == "/health"
+        || path.ends_with("/donnees")
+        || path.ends_with("/fiche")
+}
+
+fn expectation(path: &str) -> Option<WithToken> {
+    use WithToken::*;
+    Some(match path {
+        "/admin/journal.csv"
+        | "/orientations/statistiques.csv"
+        | "/orientations/statistiques.xlsx"
+        | "/orientations/{id}/donnees"
+        | "/enquetes/{slug}/resultats.csv"
+        | "/enquetes/{slug}/resultats.xlsx"
+        | "/enquetes/{slug}/reponses.csv"
+        | "/api/v1/structures/{id}" => Denied,
+        "/activites/tableau-de-bord.csv" | "/activites/tableau-de-bord.xlsx" | "/api/v1/me" => Own,
+        "/health"
+        | "/api/v1/openapi.json"
+        | "/api/v1/territories/communes"
+        | "/api/v1/territories/communes/{code}"
+        | "/api/v1/territories/epci/{siren}"
+        | "/api/v1/territories/departements/{code}"
+        | "/api/v1/territories/regions/{code}"
+        | "/api/v1/places"
+        | "/api/v1/places.geojson"
+        | "/api/v1/places/{id}"
+        | "/lieux/{id}/fiche"
+        | "/diagnostic/communes.csv"
+        | "/diagnostic/territoires.csv"
+        | "/diagnostic/acces.csv"
+        | "/diagnostic/rapport.xlsx"
+        | "/diagnostic/communes.geojson"
+        | "/diagnostic/lieux.geojson"
+        | "/api/v1/diagnostic" => Public,
+        _ => return None,
+    })
+}
+
+/// Every cell of every sheet of a workbook, as text.
+fn workbook_text(bytes: &[u8]) -> String {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut text = String::new();
+    for name in book.sheet_names() {
+        for (_, _, cell) in book.worksheet_range(&name).unwrap().used_cells() {
+            text.push_str(&format!("{cell}\n"));
+        }
+    }
+    text
+}
+
+/// M2: a structure's API token downloads only its own structure's data,
+/// or public data, or is refused — on every export route of the registry.
+/// Structure A and B have records; C has none.
+#[tokio::test]
+async fn api_tokens_download_only_their_structure_s_data_on_every_export_route() {
+    let w = world().await;
+    let c =
+        w.db.create_structure(&passerelle_store::accounts::NewStructure {
+            nom: "Espace numérique de Brest",
+            kind: passerelle_accounts::StructureKind::Autre,
+            siret: None,
+            commune_code: Some("29019"),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, token_c) = w.db.create_api_token(c, "Jeton C", w.admin).await.unwrap();
+    // A's records are about procedures, B's about e-mail.
+    let record = |theme: &str| {
+        format!(
+            r#"{{"kind":"individuel","date":"2026-03-02","duration_minutes":45,"place":{{"kind":"distance"}},
+            "workshop_title":null,"level":null,"participants":1,"ages":[],"statuses":[],
+            "residence_commune":"29232","follow_up_code":null,"themes":["{theme}"],"organisation":null,
+            "kinds_of_help":[],"autonomy":null,"equipment":null,"orientation":null}}"#
+        )
+    };
+    for (token, theme) in [(&w.token_a, "Démarche en ligne"), (&w.token_b, "Courriels")] {
+        let request = axum::http::Request::post("/api/v1/activities")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::from(record(theme)))
+            .unwrap();
+        let (status, body) = common::send_json(&w.app, request).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = "type=individuel&date=2026-03-03&duree=30&lieu=autre&commune=29232\
+        &themes=D%C3%A9marche+en+ligne";
+    assert_eq!(
+        call(&w.app, &mediator, "POST", "/activites", Some(form))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+
+    let concrete = |path: &str| -> String {
+        let path = path
+            .replace("/communes/{code}", "/communes/29232")
+            .replace("{siren}", "200068120")
+            .replace("/departements/{code}", "/departements/29")
+            .replace("/regions/{code}", "/regions/53")
+            .replace("/structures/{id}", &format!("/structures/{}", w.a))
+            .replace("/places/{id}", &format!("/places/{}", w.place_a))
+            .replace("/lieux/{id}", &format!("/lieux/{}", w.place_a))
+            .replace(
+                "/orientations/{id}",
+                &format!("/orientations/{}", w.referral_a),
+            )
+            .replace("{slug}", w.survey_a);
+        let query = if path.starts_with("/diagnostic") || path == "/api/v1/diagnostic" {
+            "?territoire=epci:200068120"
+        } else if path == "/api/v1/territories/communes" {
+            "?q=quimper"
+        } else if path.starts_with("/activites/") {
+            "?annee=2026"
+        } else {
+            ""
+        };
+        format!("{path}{query}")
+    };
+    let anonymous = Client::anonymous();
+    let mut checked = 0;
+    for (method, path) in passerelle_web::route_table() {
+        if method != axum::http::Method::GET || !is_export(path) {
+            continue;
+        }
+        let expected = expectation(path)
+            .unwrap_or_else(|| panic!("{path}: say what an API token may download there"));
+        let uri = concrete(path);
+        for (who, token, id) in [("B", &w.token_b, w.b), ("C, no records", &token_c, c)] {
+            let answer = call(&w.app, &Client::bearer(token), "GET", &uri, None).await;
+            let status = answer.status.as_u16();
+            let text = if uri.contains(".xlsx") && status == 200 {
+                workbook_text(&answer.bytes)
+            } else {
+                answer.body.clone()
+            };
+            match expected {
+                WithToken::Denied => assert!(
+                    [401, 403, 404].contains(&status),
+                    "{uri} with the token of {who}: {status}"
+                ),
+                WithToken::Public => {
+                    let public = call(&w.app, &anonymous, "GET", &uri, None).await;
+                    assert_eq!(status, public.status.as_u16(), "{uri}");
+                    if uri.contains(".xlsx") {
+                        assert_eq!(text, workbook_text(&public.bytes), "{uri}");
+                    } else {
+                        assert_eq!(text, public.body, "{uri}: public data, nothing more");
+                    }
+                }
+                WithToken::Own if path == "/api/v1/me" => {
+                    assert_eq!(status, 200, "{uri}");
+                    assert!(text.contains(&format!("\"structure_id\":{id},")), "{text}");
+                }
+                WithToken::Own => {
+                    assert_eq!(
+                        status, 200,
+                        "{uri} with the token of {who}: {}",
+                        answer.body
+                    );
+                    assert!(
+                        !text.contains("Démarche en ligne") && !text.contains(&format!(":{}", w.a)),
+                        "{uri} with the token of {who} shows A's data:\n{text}"
+                    );
+                    let own_theme = text.contains("Courriels");
+                    assert_eq!(
+                        own_theme,
+                        who == "B",
+                        "{uri} with the token of {who}:\n{text}"
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "{checked} export routes checked");
+    // And A's token sees A's figures: both its API record and none of
+    // B's.
+    let own = call(
+        &w.app,
+        &Client::bearer(&w.token_a),
+        "GET",
+        "/activites/tableau-de-bord.csv?annee=2026",
+        None,
+    )
+    .await;
+    assert!(
+        own.body.contains("Démarche en ligne") && !own.body.contains("Courriels"),
+        "{}",
+        own.body
+    );
+}
