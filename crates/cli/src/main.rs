@@ -936,6 +936,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                     Author {
                         mediator_id: None,
                         structure_id: None,
+                        token_id: None,
                     },
                 )
                 .await?;

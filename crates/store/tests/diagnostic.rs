@@ -96,6 +96,7 @@ async fn accompaniments_are_counted_per_commune_over_the_last_year() {
     let author = Author {
         mediator_id: None,
         structure_id: None,
+        token_id: None,
     };
     db.import_activities(&records, author).await.unwrap();
     let ((first, last), counts) = db.diagnostic_activity().await.unwrap().unwrap();

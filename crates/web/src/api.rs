@@ -32,7 +32,7 @@ use crate::routes::Route;
         crate::diagnostic::api_portrait
     ),
     components(schemas(
-        crate::places::PlaceOut, crate::places::ImportAnswer, crate::activities::RecordAnswer,
+        crate::places::PlaceOut, crate::places::ImportAnswer, crate::activities::RecordAnswer, crate::activities::ItemProblem,
         Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
