@@ -902,14 +902,32 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 .expect("today");
             let mut errors = Vec::new();
             let mut count = 0u64;
+            // The places named, with their lines: they must exist.
+            let mut at_places: Vec<(u64, i64)> = Vec::new();
             for item in open()? {
                 count += 1;
                 let problems = match item {
-                    Ok((line, a)) => check(line, &a, today),
+                    Ok((line, a)) => {
+                        if let passerelle_activities::model::Where::Lieu(id) = a.place {
+                            at_places.push((line, id));
+                        }
+                        check(line, &a, today)
+                    }
                     Err(v) => vec![v],
                 };
                 errors.extend(problems.into_iter().map(describe));
             }
+            let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
+            let unknown = db.unknown_places(&ids).await?;
+            errors.extend(at_places.iter().filter(|(_, id)| unknown.contains(id)).map(
+                |(line, id)| {
+                    describe(Violation {
+                        line: *line,
+                        field: "lieu",
+                        message: format!("no place {id} in the directory"),
+                    })
+                },
+            ));
             if !errors.is_empty() {
                 for e in errors.iter().take(50) {
                     writeln!(out, "{e}")?;

@@ -272,6 +272,22 @@ impl Database {
         Ok(out)
     }
 
+    /// Which of these places are not in the directory: what an import of
+    /// records must refuse before writing anything.
+    pub async fn unknown_places(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let wanted: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+        let wanted: Vec<i64> = wanted.into_iter().collect();
+        let known = existing(&mut conn, "places", "id", &wanted).await?;
+        Ok(wanted
+            .into_iter()
+            .filter(|id| !known.contains(id))
+            .collect())
+    }
+
     /// The places of the directory with live records in a territory, by
     /// name: what a dashboard can be narrowed to.
     pub async fn activity_places(
