@@ -779,6 +779,56 @@ impl Database {
     }
 }
 
+/// Moves the records at place `from` to place `to` (a merge of duplicates,
+/// in its transaction): their `place_id`, their JSON, and, when the kept
+/// place is in another commune, their commune and roll-up contributions,
+/// so that every count stays true. How many records moved.
+pub(crate) async fn move_activities_to_place(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+    to_commune: Option<&str>,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, data, commune_code, mediator_id, structure_id, token_id, deleted_at \
+         FROM activities WHERE place_id = $1",
+    )
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let mut a: Activity = serde_json::from_str(&row.try_get::<String, _>("data")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        a.place = Where::Lieu(to);
+        let old_commune: Option<String> = row.try_get("commune_code")?;
+        let live = row.try_get::<Option<String>, _>("deleted_at")?.is_none();
+        let moves = old_commune.as_deref() != to_commune;
+        if live && moves {
+            let author = Author {
+                mediator_id: row.try_get("mediator_id")?,
+                structure_id: row.try_get("structure_id")?,
+                token_id: row.try_get("token_id")?,
+            };
+            roll_up(conn, &a, old_commune.as_deref(), author, -1).await?;
+            roll_up(conn, &a, to_commune, author, 1).await?;
+        }
+        sqlx::query(
+            "UPDATE activities SET place_id = $1, data = $2, commune_code = $3 WHERE id = $4",
+        )
+        .bind(to)
+        .bind(serde_json::to_string(&a).expect("an activity serialises"))
+        .bind(if moves {
+            to_commune.map(str::to_string)
+        } else {
+            old_commune
+        })
+        .bind(row.try_get::<i64, _>("id")?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 /// What the records name and does not exist, record by record: places,
 /// communes, and the author (structure, mediator, token).
 async fn unknown_references<'a>(

@@ -113,25 +113,52 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
         )
         .await
         .unwrap();
+    let decision = |by: i64| passerelle_store::accounts::AuditEvent {
+        action: "place.decided".into(),
+        actor_person_id: Some(by),
+        actor_token_id: None,
+        structure_id: None,
+        subject: None,
+        detail: None,
+        ip: None,
+    };
     let pending = db.pending_duplicates().await.unwrap();
     assert!(pending.len() >= 2, "{}", pending.len());
     let before = db.places().await.unwrap().len();
     let (first, second) = (&pending[0], &pending[1]);
     assert!(
-        db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
-            .await
-            .unwrap()
+        db.decide_duplicate(
+            first.a.id,
+            first.b.id,
+            true,
+            coordinator,
+            decision(coordinator)
+        )
+        .await
+        .unwrap()
     );
     assert!(
-        !db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
-            .await
-            .unwrap(),
+        !db.decide_duplicate(
+            first.a.id,
+            first.b.id,
+            true,
+            coordinator,
+            decision(coordinator)
+        )
+        .await
+        .unwrap(),
         "decided once"
     );
     assert!(
-        db.decide_duplicate(second.a.id, second.b.id, false, coordinator)
-            .await
-            .unwrap()
+        db.decide_duplicate(
+            second.a.id,
+            second.b.id,
+            false,
+            coordinator,
+            decision(coordinator)
+        )
+        .await
+        .unwrap()
     );
     assert_eq!(db.places().await.unwrap().len(), before - 1);
     assert!(db.place(first.b.id).await.unwrap().is_none());
@@ -151,5 +178,145 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
             .unwrap()
             .iter()
             .all(|p| (p.a.id, p.b.id) != (second.a.id, second.b.id))
+    );
+}
+
+/// A merged duplicate in another commune (a postcode shared by two
+/// communes): its records move with their roll-up contributions, so the
+/// counts of both communes stay true.
+#[tokio::test]
+async fn merging_moves_records_and_their_counts_to_the_kept_place_s_commune() {
+    use passerelle_activities::model::{Activity, Kind, Where};
+    use passerelle_store::activities::{Author, StatsQuery, Territory};
+    let db = bretagne_database().await;
+    let place = |id: &str, commune: &str, insee: &str| Place {
+        id: id.into(),
+        pivot: "13002526500013".into(),
+        nom: format!("Espace numérique {id}"),
+        commune: commune.into(),
+        code_postal: "29000".into(),
+        code_insee: Some(insee.into()),
+        adresse: "1 rue".into(),
+        date_maj: "2024-01-01".into(),
+        ..Default::default()
+    };
+    db.import_places(
+        &[place("k", "Quimper", "29232"), place("d", "Brest", "29019")],
+        "essai",
+        "test",
+        None,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<(i64, Option<String>)> = db
+        .places()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.commune_code))
+        .collect();
+    let kept = ids
+        .iter()
+        .find(|(_, c)| c.as_deref() == Some("29232"))
+        .unwrap()
+        .0;
+    let twin = ids
+        .iter()
+        .find(|(_, c)| c.as_deref() == Some("29019"))
+        .unwrap()
+        .0;
+    sqlx::query("INSERT INTO place_duplicates (place_a, place_b, score, status) VALUES ($1, $2, 0.8, 'pending')")
+        .bind(kept)
+        .bind(twin)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let record = Activity {
+        kind: Kind::Individuel,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+        duration_minutes: 30,
+        place: Where::Lieu(twin),
+        workshop_title: None,
+        level: None,
+        participants: 1,
+        ages: vec![],
+        statuses: vec![],
+        residence_commune: None,
+        follow_up_code: None,
+        themes: vec!["Courriels".into()],
+        organisation: None,
+        kinds_of_help: vec![],
+        autonomy: None,
+        equipment: None,
+        orientation: None,
+    };
+    let nobody = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    db.record_activity(&record, nobody, None)
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    let people = |commune: &'static str| {
+        let db = db.clone();
+        async move {
+            let q = StatsQuery {
+                dimension: "total",
+                territory: Territory::Commune(commune.into()),
+                from: "2026-01".into(),
+                to: "2026-12".into(),
+                structure_id: None,
+                scope: passerelle_accounts::policy::FiguresScope::Everything,
+            };
+            db.activity_stats(&q)
+                .await
+                .unwrap()
+                .first()
+                .map_or(0, |r| r.people)
+        }
+    };
+    assert_eq!((people("29019").await, people("29232").await), (1, 0));
+    let event = passerelle_store::accounts::AuditEvent {
+        action: "place.merged".into(),
+        actor_person_id: None,
+        actor_token_id: None,
+        structure_id: None,
+        subject: Some(format!("place:{kept}")),
+        detail: None,
+        ip: None,
+    };
+    let hub = db
+        .create_structure(&passerelle_store::accounts::NewStructure {
+            nom: "Hub",
+            kind: passerelle_accounts::StructureKind::Hub,
+            siret: None,
+            commune_code: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = db
+        .create_person_with_role(
+            "c@hub.bzh",
+            "C",
+            None,
+            hub,
+            passerelle_accounts::Role::Coordinateur,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(
+        db.decide_duplicate(kept, twin, true, actor, event)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        (people("29019").await, people("29232").await),
+        (0, 1),
+        "the count moved with the record"
     );
 }

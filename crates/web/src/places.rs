@@ -1053,9 +1053,23 @@ async fn decide_duplicate(
         let (Ok(b), Some(actor)) = (b.parse::<i64>(), viewer.person_id()) else {
             return Err(crate::pages::missing());
         };
+        let event = passerelle_store::accounts::AuditEvent {
+            action: if merge {
+                "place.merged"
+            } else {
+                "place.duplicate_distinct"
+            }
+            .into(),
+            actor_person_id: Some(actor),
+            actor_token_id: None,
+            structure_id: None,
+            subject: Some(format!("place:{}", stored.id)),
+            detail: None,
+            ip: viewer.ip.clone(),
+        };
         if !state
             .db
-            .decide_duplicate(stored.id, b, merge, actor)
+            .decide_duplicate(stored.id, b, merge, actor, event)
             .await
             .map_err(storage_failure)?
         {

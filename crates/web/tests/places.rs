@@ -335,3 +335,131 @@ async fn coordinators_see_their_territory_and_decide_duplicates() {
     .await;
     assert_eq!(again.status.as_u16(), 404, "decided once");
 }
+
+/// M9: merging a duplicate failed (FOREIGN KEY, 500, the pair pending for
+/// ever) once an activity or a referral pointed at it. The merge now moves
+/// every reference to the kept place, in the same transaction, with the
+/// counts unchanged and the change log and audit trail written.
+#[tokio::test]
+async fn merging_a_duplicate_moves_its_activities_and_referrals() {
+    use sqlx::Row;
+    let w = world().await;
+    let (kept, twin) = (w.place_a, w.place_a_twin);
+    // An activity recorded at the duplicate, and a referral to it.
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = format!(
+        "type=individuel&date=2026-11-20&duree=30&lieu=lieu%3A{twin}&themes=Courriels&autonomie=autonome"
+    );
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(&form)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let referral = sqlx::query("SELECT data FROM activities")
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        referral
+            .try_get::<String, _>("data")
+            .unwrap()
+            .contains(&twin.to_string())
+    );
+    sqlx::query("UPDATE referrals SET place_id = $1 WHERE id = $2")
+        .bind(twin)
+        .bind(w.referral_a)
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    let counts = |db: passerelle_store::Database| async move {
+        let q = passerelle_store::activities::StatsQuery {
+            dimension: "theme",
+            territory: passerelle_store::activities::Territory::Commune("29232".into()),
+            from: "2026-01".into(),
+            to: "2026-12".into(),
+            structure_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
+        };
+        db.activity_stats(&q).await.unwrap()
+    };
+    let before = counts(w.db.clone()).await;
+    assert_eq!(before.len(), 1);
+
+    let finistere = Client::signed_in(&w.db, w.coordinator_29).await;
+    let decided = call(
+        &w.app,
+        &finistere,
+        "POST",
+        &format!("/lieux/doublons/{kept}/{twin}"),
+        Some("decision=fusionner"),
+    )
+    .await;
+    assert_eq!(decided.status.as_u16(), 303, "{}", decided.body);
+    assert!(w.db.place(twin).await.unwrap().is_none());
+    assert!(
+        w.db.pending_duplicates().await.unwrap().is_empty(),
+        "the pair is resolved"
+    );
+    let row = sqlx::query("SELECT place_id, data FROM activities")
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        row.try_get::<Option<i64>, _>("place_id").unwrap(),
+        Some(kept)
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String, _>("data").unwrap()).unwrap();
+    assert_eq!(
+        data["place"],
+        serde_json::json!({"kind": "lieu", "value": kept})
+    );
+    let referral = sqlx::query("SELECT place_id FROM referrals WHERE id = $1")
+        .bind(w.referral_a)
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        referral.try_get::<Option<i64>, _>("place_id").unwrap(),
+        Some(kept)
+    );
+    assert_eq!(
+        counts(w.db.clone()).await,
+        before,
+        "the counts are unchanged"
+    );
+    // The activity's edit form offers the kept place.
+    let (id, a) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    assert_eq!(a.place, passerelle_activities::model::Where::Lieu(kept));
+    let edit = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/activites/{id}/modifier"),
+        None,
+    )
+    .await;
+    assert!(
+        edit.body
+            .contains(&format!("value=\"lieu:{kept}\" selected"))
+    );
+    // Who merged what is in the place's history and the audit trail.
+    let changes = w.db.place_changes(kept).await.unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.3.contains(&format!("lieu {twin} fusionné")))
+    );
+    let audited = w.db.audit_events(Some("place.merged"), 5).await.unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(
+        audited[0].subject.as_deref(),
+        Some(format!("place:{kept}").as_str())
+    );
+    assert!(
+        audited[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains(&format!("place:{twin}")),
+        "{:?}",
+        audited[0]
+    );
+}
