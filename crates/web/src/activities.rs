@@ -36,7 +36,9 @@ pub fn routes() -> Vec<Route> {
         Route::get("/activites/tableau-de-bord", dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
         Route::get("/activites/tableau-de-bord.xlsx", dashboard_xlsx),
-        Route::post("/api/v1/activities", api_record),
+        // About 3,000 records a request; larger files go through
+        // `passerelle activities import`.
+        Route::post("/api/v1/activities", api_record).body_limit(2 * 1024 * 1024),
     ]
 }
 

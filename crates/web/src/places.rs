@@ -31,7 +31,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/places", api_list),
         Route::get("/api/v1/places.geojson", api_geojson),
         Route::get("/api/v1/places/{id}", api_place),
-        Route::post("/api/v1/places/import", api_import),
+        Route::post("/api/v1/places/import", api_import).body_limit(32 * 1024 * 1024),
         Route::get("/lieux", finder),
         Route::get("/lieux/{id}", place_page),
         Route::get("/lieux/{id}/fiche", place_sheet),
