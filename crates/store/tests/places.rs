@@ -88,11 +88,9 @@ async fn a_place_known_by_its_source_is_updated_in_place() {
     );
 }
 
-#[tokio::test]
-async fn duplicates_are_merged_or_kept_apart_on_decision() {
-    let db = bretagne_database().await;
-    db.load_bundled_places().await.unwrap();
-    let admin_structure = db
+/// A coordinator of a hub, to decide on duplicates.
+async fn coordinator(db: &passerelle_store::Database) -> i64 {
+    let hub = db
         .create_structure(&passerelle_store::accounts::NewStructure {
             nom: "Hub",
             kind: passerelle_accounts::StructureKind::Hub,
@@ -102,26 +100,37 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
         .await
         .unwrap()
         .unwrap();
-    let coordinator = db
-        .create_person_with_role(
-            "c@hub.bzh",
-            "C",
-            None,
-            admin_structure,
-            passerelle_accounts::Role::Coordinateur,
-            &[],
-        )
-        .await
-        .unwrap();
-    let decision = |by: i64| passerelle_store::accounts::AuditEvent {
+    db.create_person_with_role(
+        "c@hub.bzh",
+        "C",
+        None,
+        hub,
+        passerelle_accounts::Role::Coordinateur,
+        &[],
+    )
+    .await
+    .unwrap()
+}
+
+/// The audit line of a decision on a pair, as the coordination page
+/// writes it.
+fn decision(by: i64, subject: Option<String>) -> passerelle_store::accounts::AuditEvent {
+    passerelle_store::accounts::AuditEvent {
         action: "place.decided".into(),
         actor_person_id: Some(by),
         actor_token_id: None,
         structure_id: None,
-        subject: None,
+        subject,
         detail: None,
         ip: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_merged_or_kept_apart_on_decision() {
+    let db = bretagne_database().await;
+    db.load_bundled_places().await.unwrap();
+    let coordinator = coordinator(&db).await;
     let pending = db.pending_duplicates().await.unwrap();
     assert!(pending.len() >= 2, "{}", pending.len());
     let before = db.places().await.unwrap().len();
@@ -132,7 +141,7 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
             first.b.id,
             true,
             coordinator,
-            decision(coordinator)
+            decision(coordinator, None)
         )
         .await
         .unwrap()
@@ -143,7 +152,7 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
             first.b.id,
             true,
             coordinator,
-            decision(coordinator)
+            decision(coordinator, None)
         )
         .await
         .unwrap(),
@@ -155,7 +164,7 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
             second.b.id,
             false,
             coordinator,
-            decision(coordinator)
+            decision(coordinator, None)
         )
         .await
         .unwrap()
@@ -279,36 +288,8 @@ async fn merging_moves_records_and_their_counts_to_the_kept_place_s_commune() {
         }
     };
     assert_eq!((people("29019").await, people("29232").await), (1, 0));
-    let event = passerelle_store::accounts::AuditEvent {
-        action: "place.merged".into(),
-        actor_person_id: None,
-        actor_token_id: None,
-        structure_id: None,
-        subject: Some(format!("place:{kept}")),
-        detail: None,
-        ip: None,
-    };
-    let hub = db
-        .create_structure(&passerelle_store::accounts::NewStructure {
-            nom: "Hub",
-            kind: passerelle_accounts::StructureKind::Hub,
-            siret: None,
-            commune_code: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let actor = db
-        .create_person_with_role(
-            "c@hub.bzh",
-            "C",
-            None,
-            hub,
-            passerelle_accounts::Role::Coordinateur,
-            &[],
-        )
-        .await
-        .unwrap();
+    let actor = coordinator(&db).await;
+    let event = decision(actor, Some(format!("place:{kept}")));
     assert!(
         db.decide_duplicate(kept, twin, true, actor, event)
             .await

@@ -4,8 +4,6 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, header};
 use common::{Client, call, world};
 
 const MIB: usize = 1024 * 1024;
@@ -28,29 +26,8 @@ async fn send(
     body: Vec<u8>,
     declare_length: bool,
 ) -> (u16, String) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut request = Request::post(uri).header(header::CONTENT_TYPE, content_type);
-    if declare_length {
-        request = request.header(header::CONTENT_LENGTH, body.len());
-    }
-    if let Some(s) = &client.session {
-        request = request
-            .header(header::COOKIE, format!("passerelle_session={s}"))
-            .header("x-csrf-token", client.csrf.clone());
-    }
-    if let Some(b) = &client.bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
-    }
-    let response = w
-        .app
-        .clone()
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let answer = common::send_body(&w.app, client, uri, content_type, body, declare_length).await;
+    (answer.status.as_u16(), answer.body)
 }
 
 fn assert_refused_in_french(status: u16, body: &str, limit: &str) {

@@ -17,17 +17,12 @@ async fn import(
     body: &str,
     query: &str,
 ) -> (u16, serde_json::Value) {
-    let mut request = Request::post(format!("/api/v1/places/import{query}"))
-        .header(header::CONTENT_TYPE, "text/csv");
-    if let Some(s) = &client.session {
-        request = request
-            .header(header::COOKIE, format!("passerelle_session={s}"))
-            .header("x-csrf-token", client.csrf.clone());
-    }
-    if let Some(b) = &client.bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
-    }
-    common::send_json(&w.app, request.body(Body::from(body.to_string())).unwrap()).await
+    let uri = format!("/api/v1/places/import{query}");
+    let answer = common::send_body(&w.app, client, &uri, "text/csv", body.into(), false).await;
+    (
+        answer.status.as_u16(),
+        serde_json::from_str(&answer.body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[tokio::test]
