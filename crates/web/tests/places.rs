@@ -3,8 +3,6 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, header};
 use common::{Client, call, world};
 
 const FILE: &str = "id,pivot,nom,commune,code_postal,adresse,latitude,longitude,date_maj,services,horaires\n\

@@ -387,11 +387,12 @@ pub async fn call(
         }
         None => Body::empty(),
     };
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
+    answer(app, request.body(body).unwrap()).await
+}
+
+/// Sends a request; the answer, read whole.
+async fn answer(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -426,20 +427,7 @@ pub async fn send_body(
     if let Some(b) = &client.bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-        bytes: bytes.to_vec(),
-    }
+    answer(app, request.body(Body::from(body)).unwrap()).await
 }
 
 /// Sends a prepared request; the status and the JSON body (null if none).
