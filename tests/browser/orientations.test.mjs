@@ -76,8 +76,10 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   const received = page.getByRole("table", { name: "Orientations reçues" });
   assert.match(await received.innerText(), /CCAS de Quimper/);
   await received.getByRole("link").first().click();
-  await page.getByRole("heading", { level: 1, name: /reçue/ }).waitFor();
+  await page.getByRole("heading", { level: 1, name: /envoyée/ }).waitFor();
   assert.ok(await page.getByText("Maryvonne").isVisible());
+  await page.getByRole("button", { name: "Accuser réception" }).click();
+  await page.getByRole("heading", { level: 1, name: /reçue/ }).waitFor();
   assert.deepEqual(await seriousViolations(page), []);
   const inAWeek = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
   await page.getByLabel("Date du rendez-vous").fill(inAWeek);

@@ -11,9 +11,21 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export async function startServer() {
+/**
+ * Starts the server; `setup(cli)`, when given, runs `passerelle` commands
+ * on its database first (what a running server would only see after a
+ * restart, such as places imported from the command line).
+ */
+export async function startServer({ setup } = {}) {
   const binary = process.env.PASSERELLE_BIN ?? join(root, "target", "debug", "passerelle");
   const dataDir = mkdtempSync(join(tmpdir(), "passerelle-browser-"));
+  const cli = (args, url = "http://127.0.0.1") =>
+    execFileSync(binary, args, {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: "", PASSERELLE_DATA_DIR: dataDir, PASSERELLE_PUBLIC_URL: url },
+      encoding: "utf8",
+    });
+  setup?.(cli);
   const child = spawn(binary, ["serve"], {
     cwd: root,
     env: {
@@ -44,11 +56,7 @@ export async function startServer() {
     url,
     /** Runs a `passerelle` command on the same database. */
     cli(args) {
-      return execFileSync(binary, args, {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: "", PASSERELLE_DATA_DIR: dataDir, PASSERELLE_PUBLIC_URL: url },
-        encoding: "utf8",
-      });
+      return cli(args, url);
     },
     async stop() {
       child.kill("SIGTERM");
@@ -75,10 +83,10 @@ export const chromiumOptions = {
  * Registers hooks that start a server and Chromium before the file's tests
  * and stop them after; returns the object that will hold them.
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser(options) {
   const world = {};
   before(async () => {
-    world.server = await startServer();
+    world.server = await startServer(options);
     world.browser = await chromium.launch(chromiumOptions);
   });
   after(async () => {

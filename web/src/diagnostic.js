@@ -26,6 +26,14 @@ const INDICATORS = {
   },
 };
 
+// Leaflet puts a string tooltip in the page as HTML: names come from the
+// places' sources and from whoever edits a place, so they go in as text.
+function asText(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span;
+}
+
 function format(v) {
   return v.toLocaleString("fr-FR", { maximumFractionDigits: 1 });
 }
@@ -103,13 +111,13 @@ if (element && window.L) {
           weight: 1,
           fillColor: colour(v),
           fillOpacity: 0.8,
-        }).bindTooltip(`${p.nom} : ${v == null ? "données non chargées" : format(v)}`);
+        }).bindTooltip(asText(`${p.nom} : ${v == null ? "données non chargées" : format(v)}`));
       },
     }).addTo(map);
     L.geoJSON(places, {
       pointToLayer: (feature, latlng) =>
         L.circleMarker(latlng, { radius: 3, color: "#000091", weight: 1, fillColor: "#000091", fillOpacity: 1 }).bindTooltip(
-          feature.properties.nom,
+          asText(feature.properties.nom),
         ),
     }).addTo(map);
     const bounds = layer.getBounds();

@@ -2,13 +2,15 @@
 //!
 //! No I/O here: roles and structure kinds, the access policy (the one place
 //! that decides every access), password rules and hashing, and the secrets
-//! (session, one-time and API tokens) with their stored hashes.
+//! (session, one-time and API tokens) with their stored hashes, and the
+//! rules that slow down password guessing (`throttle`).
 //! `passerelle-store` persists, `passerelle-web` asks `policy::authorize`.
 
 pub mod kinds;
 pub mod password;
 pub mod policy;
 pub mod secret;
+pub mod throttle;
 
 pub use kinds::{Role, ScopeLevel, StructureKind};
 

@@ -2,12 +2,14 @@
 //! reads the configuration, opens the database, and calls the library crates.
 
 mod diagnostic;
+mod jobs;
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -248,6 +250,12 @@ struct ServeArgs {
     /// Diagnostic real road times; without it they are estimated.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
+    /// Reverse proxies in front of Passerelle (addresses or networks,
+    /// comma-separated, e.g. 127.0.0.1,::1): the client address used for
+    /// sign-in limits and the audit trail is then read from their
+    /// X-Forwarded-For header. Anyone else's X-Forwarded-For is ignored.
+    #[arg(long, env = "PASSERELLE_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
 }
@@ -323,6 +331,12 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
+    // Links printed or mailed by commands (an invitation, a reminder) lead
+    // where `serve` listens when no public URL is set.
+    let link_base = public_url.clone().unwrap_or_else(|| {
+        let addr = std::env::var("PASSERELLE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+        format!("http://{addr}")
+    });
     match cli.command {
         Command::Serve(args) => serve(db, args, public_url).await,
         Command::Places(command) => {
@@ -338,7 +352,7 @@ async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Referrals(ReferralsCommand::Purge(periods)) => {
-            let link = public_url.unwrap_or_else(|| "http://localhost:8080".into());
+            let link = link_base.clone();
             let r = db
                 .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
                 .await?;
@@ -349,7 +363,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Accounts(command) => {
             let mut out = String::new();
-            let result = accounts(&db, command, public_url, &mut out).await;
+            let result = accounts(&db, command, &link_base, &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }
@@ -482,16 +496,36 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
                     .map(passerelle_web::osrm::Osrm::parse)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
-            ),
+            )
+            .with_trusted_proxies(&args.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
     );
+    let (hour, minute) = (Duration::from_secs(3600), Duration::from_secs(60));
     if let Some(smtp) = smtp {
-        tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
+        let (mail_db, smtp) = (db.clone(), std::sync::Arc::new(smtp));
+        tokio::spawn(jobs::every(
+            db.clone(),
+            "mailer",
+            Duration::from_secs(5),
+            minute,
+            move || passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone()),
+        ));
     }
-    tokio::spawn(purge_hourly(db.clone()));
-    tokio::spawn(referral_deadlines_hourly(
+    let purge_db = db.clone();
+    tokio::spawn(jobs::every(db.clone(), "purge", hour, hour, move || {
+        purge(purge_db.clone())
+    }));
+    let (deadlines_db, periods, link) = (
         db.clone(),
         args.referral_periods.periods(),
         public_url.clone(),
+    );
+    tokio::spawn(jobs::every(
+        db.clone(),
+        "referral_deadlines",
+        hour,
+        hour,
+        move || referral_deadlines(deadlines_db.clone(), periods, link.clone()),
     ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
@@ -501,52 +535,47 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     Ok(())
 }
 
-/// Runs a `territories` command, writing what it prints into `out`.
-/// Expired sessions and links do not outlive their use by more than an hour.
-async fn purge_hourly(db: Database) {
-    loop {
-        match db.purge_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged {n} expired sessions and links"),
-            Err(e) => tracing::error!("purging expired sessions: {e}"),
-        }
-        // Unfinished survey answers are kept 30 days after their last save.
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
-            .date_naive()
-            .to_string();
-        match db.purge_survey_drafts(&cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
-            Err(e) => tracing::error!("purging survey drafts: {e}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+/// Expired sessions and links do not outlive their use by more than an
+/// hour; unfinished survey answers are kept 30 days after their last save
+/// (run hourly).
+async fn purge(db: Database) {
+    match db.purge_expired().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("purged {n} expired sessions and links"),
+        Err(e) => tracing::error!("purging expired sessions: {e}"),
+    }
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
+        .date_naive()
+        .to_string();
+    match db.purge_survey_drafts(&cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
+        Err(e) => tracing::error!("purging survey drafts: {e}"),
     }
 }
 
-/// Reminders, expiries and erasures of referrals, every hour.
-async fn referral_deadlines_hourly(
+/// Reminders, expiries and erasures of referrals (run hourly).
+async fn referral_deadlines(
     db: Database,
     periods: passerelle_referrals::deadlines::Periods,
     link: String,
 ) {
-    loop {
-        match db
-            .run_referral_deadlines(chrono::Utc::now(), periods, &link)
-            .await
-        {
-            Ok(r) if r == Default::default() => {}
-            Ok(r) => tracing::info!(
-                "referrals: {} reminders, {} expired, {} erased",
-                r.reminded,
-                r.expired,
-                r.erased
-            ),
-            Err(e) => tracing::error!("referral deadlines: {e}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    match db
+        .run_referral_deadlines(chrono::Utc::now(), periods, &link)
+        .await
+    {
+        Ok(r) if r == Default::default() => {}
+        Ok(r) => tracing::info!(
+            "referrals: {} reminders, {} expired, {} erased",
+            r.reminded,
+            r.expired,
+            r.erased
+        ),
+        Err(e) => tracing::error!("referral deadlines: {e}"),
     }
 }
 
+/// Runs a `territories` command, writing what it prints into `out`.
 async fn territories(db: &Database, command: TerritoriesCommand, out: &mut String) -> Result<()> {
     match command {
         TerritoriesCommand::Import { files } => {
@@ -671,7 +700,7 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
 async fn accounts(
     db: &Database,
     command: AccountsCommand,
-    public_url: Option<String>,
+    base: &str,
     out: &mut String,
 ) -> Result<()> {
     match command {
@@ -712,7 +741,6 @@ async fn accounts(
                 ..Default::default()
             })
             .await?;
-            let base = public_url.unwrap_or_else(|| "http://127.0.0.1:8080".into());
             writeln!(
                 out,
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"

@@ -509,3 +509,29 @@ async fn referrals_purge_runs_and_says_what_it_did() {
     let o = run(&url, &["referrals", "purge", "--expiry-days", "soon"]);
     assert_eq!(o.status.code(), Some(2), "a clear usage error");
 }
+
+#[tokio::test]
+async fn the_first_administrators_link_leads_where_the_server_listens() {
+    let url = fresh_database_url().await;
+    let o = Command::new(BIN)
+        .args(["accounts", "create-admin", "--email", "admin@hub.bzh"])
+        .env("DATABASE_URL", &url)
+        .env("PASSERELLE_ADDR", "127.0.0.1:8999")
+        .env_remove("PASSERELLE_PUBLIC_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("http://127.0.0.1:8999/invitation/"),
+        "{}",
+        stdout(&o)
+    );
+    let o = Command::new(BIN)
+        .args(["accounts", "create-admin", "--email", "autre@hub.bzh"])
+        .env("DATABASE_URL", &url)
+        .env("PASSERELLE_ADDR", "127.0.0.1:8999")
+        .env("PASSERELLE_PUBLIC_URL", "https://passerelle.hub.bzh")
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("https://passerelle.hub.bzh/invitation/"));
+}

@@ -5,6 +5,7 @@
 
 use passerelle_accounts::policy::{Location, Membership, Scope, StructureRef};
 use passerelle_accounts::secret::{hash_secret, new_secret};
+use passerelle_accounts::throttle::{self, Attempts};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind};
 use passerelle_territory::search::{prefix_upper_bound, search_key};
 use serde::Serialize;
@@ -511,7 +512,8 @@ impl Database {
         Ok(done.rows_affected())
     }
 
-    /// Deletes expired sessions and one-time links expired for a month
+    /// Deletes expired sessions, devices unused for `DEVICE_DAYS` and
+    /// one-time links expired for a month
     /// (kept that long so a late click is told "expired", not "unknown").
     /// Returns how many rows went.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
@@ -525,7 +527,132 @@ impl Database {
             .bind(iso_in(-30 * 24 * 3600))
             .execute(self.pool())
             .await?;
-        Ok(sessions.rows_affected() + links.rows_affected())
+        let devices = sqlx::query("DELETE FROM trusted_devices WHERE last_used_at <= $1")
+            .bind(iso_in(-throttle::DEVICE_DAYS * 86_400))
+            .execute(self.pool())
+            .await?;
+        Ok(sessions.rows_affected() + links.rows_affected() + devices.rows_affected())
+    }
+
+    // ----- sign-in throttling ----------------------------------------------
+
+    /// What `passerelle_accounts::throttle` needs about earlier attempts on
+    /// `email` and from `ip`, counted from the audit trail (so it holds
+    /// across restarts and server instances). `trusted_device` is left for
+    /// the caller, who knows the browser.
+    pub async fn sign_in_attempts(
+        &self,
+        email: &str,
+        ip: Option<&str>,
+    ) -> Result<Attempts, StoreError> {
+        // By id, not time: times have whole seconds, and failures in the
+        // second of a success must count when they follow it.
+        let last_success: Option<i64> = sqlx::query(
+            "SELECT MAX(id) AS last FROM audit_events WHERE action = 'sign_in.success' AND subject = $1",
+        )
+        .bind(email.to_string())
+        .fetch_one(self.pool())
+        .await?
+        .try_get("last")?;
+        let account = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM audit_events \
+             WHERE action = 'sign_in.failure' AND subject = $1 AND at > $2 AND id > $3",
+        )
+        .bind(email.to_string())
+        .bind(iso_in(-throttle::ACCOUNT_WINDOW_SECONDS))
+        .bind(last_success.unwrap_or(0))
+        .fetch_one(self.pool())
+        .await?;
+        let mut attempts = Attempts {
+            account_failures: account.try_get("n")?,
+            last_account_failure: unix_of(account.try_get("last")?),
+            ..Attempts::default()
+        };
+        if let Some(ip) = ip {
+            let address = sqlx::query(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_events \
+                 WHERE action = 'sign_in.failure' AND ip = $1 AND at > $2",
+            )
+            .bind(ip.to_string())
+            .bind(iso_in(-throttle::ADDRESS_WINDOW_SECONDS))
+            .fetch_one(self.pool())
+            .await?;
+            attempts.address_failures = address.try_get("n")?;
+            attempts.oldest_address_failure = unix_of(address.try_get("oldest")?);
+        }
+        Ok(attempts)
+    }
+
+    /// Whether the browser's device cookie is trusted for this person:
+    /// known, used within `DEVICE_DAYS`, and with fewer than
+    /// `DEVICE_FAILURES` wrong passwords since its last success.
+    pub async fn trusted_device(&self, token: &str, person_id: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT failures FROM trusted_devices \
+             WHERE token_hash = $1 AND person_id = $2 AND last_used_at > $3",
+        )
+        .bind(hash_secret(token))
+        .bind(person_id)
+        .bind(iso_in(-throttle::DEVICE_DAYS * 86_400))
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>("failures")? < throttle::DEVICE_FAILURES,
+            None => false,
+        })
+    }
+
+    /// A wrong password typed on a trusted browser: counted, and the
+    /// device is forgotten once it reaches `DEVICE_FAILURES`.
+    pub async fn device_failure(&self, token: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE trusted_devices SET failures = failures + 1 WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM trusted_devices WHERE token_hash = $1 AND failures >= $2")
+            .bind(hash_secret(token))
+            .bind(throttle::DEVICE_FAILURES)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// After a successful sign-in: the browser's device is trusted for the
+    /// person from now on. Keeps the cookie's secret when it was already
+    /// this person's device; returns the secret to set otherwise.
+    pub async fn trust_device(
+        &self,
+        current: Option<&str>,
+        person_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let now = now_iso();
+        if let Some(token) = current {
+            let done = sqlx::query(
+                "UPDATE trusted_devices SET failures = 0, last_used_at = $1 \
+                 WHERE token_hash = $2 AND person_id = $3",
+            )
+            .bind(now.clone())
+            .bind(hash_secret(token))
+            .bind(person_id)
+            .execute(self.pool())
+            .await?;
+            if done.rows_affected() == 1 {
+                return Ok(None);
+            }
+        }
+        let token = new_secret();
+        sqlx::query(
+            "INSERT INTO trusted_devices (token_hash, person_id, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $3)",
+        )
+        .bind(hash_secret(&token))
+        .bind(person_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(Some(token))
     }
 
     pub async fn session_count(&self, person_id: i64) -> Result<i64, StoreError> {
@@ -1038,4 +1165,10 @@ pub(crate) async fn insert_audit(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Seconds since the epoch of a stored ISO 8601 UTC instant.
+fn unix_of(iso: Option<String>) -> Option<i64> {
+    iso.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.timestamp())
 }

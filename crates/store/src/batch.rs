@@ -5,6 +5,16 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AssertSqlSafe};
 
+/// Whether a statement binding these nullable numbers may be kept prepared
+/// for reuse. sqlx 0.9's `Any` driver sends a NULL `f64` to PostgreSQL as a
+/// `real` (its NULL mapping swaps `Real` and `Double`): a statement first
+/// prepared with such a NULL would then refuse a value (22P03). Statements
+/// that bind one are prepared for this call only; those that bind values
+/// only are cached as usual. `tests/nulls.rs` holds every such path.
+pub fn cacheable(reals: &[Option<f64>]) -> bool {
+    reals.iter().all(Option::is_some)
+}
+
 /// A value to bind.
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -65,7 +75,15 @@ pub async fn insert(
             columns.join(", "),
             tuples.join(", ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let reals: Vec<Option<f64>> = chunk
+            .iter()
+            .flatten()
+            .filter_map(|v| match v {
+                Value::Real(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(cacheable(&reals));
         for value in chunk.into_iter().flatten() {
             query = bind(query, value);
         }

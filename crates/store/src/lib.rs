@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activities;
 mod batch;
 pub mod diagnostic;
+pub mod instances;
 pub mod places;
 pub mod referents;
 pub mod referrals;
@@ -90,14 +91,28 @@ impl Database {
     /// Opens (creating if needed) the database at `url` and applies pending
     /// migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_pool(url, None).await
+    }
+
+    /// The same with a pool of `connections` (tests that need one
+    /// connection, to reuse its prepared statements).
+    pub async fn open_with_connections(url: &str, connections: u32) -> Result<Self, StoreError> {
+        Self::open_pool(url, Some(connections)).await
+    }
+
+    async fn open_pool(url: &str, connections: Option<u32>) -> Result<Self, StoreError> {
         install_default_drivers();
         let db = if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
         {
-            Self::open_sqlite(Path::new(path.split('?').next().unwrap_or(path))).await?
+            Self::open_sqlite(
+                Path::new(path.split('?').next().unwrap_or(path)),
+                connections,
+            )
+            .await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await?
+            Self::open_postgres(url, connections).await?
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
@@ -112,7 +127,7 @@ impl Database {
         Ok(db)
     }
 
-    async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+    async fn open_sqlite(path: &Path, connections: Option<u32>) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
                 path: dir.to_path_buf(),
@@ -121,7 +136,7 @@ impl Database {
         }
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = AnyPoolOptions::new()
-            .max_connections(4)
+            .max_connections(connections.unwrap_or(4))
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(|conn, _| {
                 Box::pin(async move {
@@ -151,7 +166,7 @@ impl Database {
         })
     }
 
-    async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+    async fn open_postgres(url: &str, connections: Option<u32>) -> Result<Self, StoreError> {
         let unreachable = |e: sqlx::Error| StoreError::PostgresConnect {
             location: redact(url),
             reason: root_cause(&e),
@@ -165,7 +180,7 @@ impl Database {
             .await
             .map_err(unreachable)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(10)
+            .max_connections(connections.unwrap_or(10))
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await

@@ -480,6 +480,7 @@ async fn write_place(
         ),
     };
     let mut query = query
+        .persistent(crate::batch::cacheable(&[place.latitude, place.longitude]))
         .bind(data)
         .bind(place.nom.clone())
         .bind(search_key(&place.nom))

@@ -90,6 +90,26 @@ pub enum Rejection {
     Incomplete(Vec<String>),
 }
 
+/// Why a draft was not saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftRefusal {
+    /// The survey does not take answers today.
+    Closed,
+    /// It is answered on invitation, and this one is unknown or used.
+    Invitation,
+    /// More than `MAX_DRAFT_BYTES` of answers.
+    TooLarge,
+    /// The survey already holds `MAX_DRAFTS_PER_SURVEY` drafts.
+    TooMany,
+}
+
+/// The most a draft's answers may weigh: far above any questionnaire of
+/// the seeds (the Hub's 2023 one, every text filled, is under 8 KiB).
+pub const MAX_DRAFT_BYTES: usize = 32 * 1024;
+/// Drafts one survey may hold at a time (they go 30 days after their last
+/// save): anonymous visitors cannot fill the disk through one survey.
+pub const MAX_DRAFTS_PER_SURVEY: i64 = 5_000;
+
 fn today() -> String {
     now_iso()[..10].to_string()
 }
@@ -104,15 +124,9 @@ fn valid_slug(slug: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// A real calendar day written `YYYY-MM-DD` (2025-13-45 is not one).
 fn valid_day(day: &str) -> bool {
-    let b = day.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && day
-            .chars()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok()
 }
 
 impl Database {
@@ -341,27 +355,75 @@ impl Database {
             .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Saves answers so far; returns the private token of the draft (the
-    /// same one when given, so that the link stays valid).
+    /// Saves answers so far for an anonymous respondent; returns the
+    /// private token of the draft. The token is always the server's: an
+    /// unknown token (typed or forged by the client) starts a new draft
+    /// with a new token, so nobody chooses the key of their draft. Only an
+    /// open survey, with a usable invitation where one is required, takes
+    /// drafts; answers are kept to the questionnaire's columns and bounded
+    /// in size; a survey holds at most `MAX_DRAFTS_PER_SURVEY` drafts.
     pub async fn save_survey_draft(
         &self,
         survey: &Survey,
+        invitation: Option<&str>,
         token: Option<&str>,
         cells: &BTreeMap<String, String>,
-    ) -> Result<String, StoreError> {
-        let token = token.map_or_else(new_secret, str::to_string);
-        let answers = serde_json::to_string(cells).expect("strings serialise");
+    ) -> Result<Result<String, DraftRefusal>, StoreError> {
+        if !survey.open_on(&today()) {
+            return Ok(Err(DraftRefusal::Closed));
+        }
+        if survey.access == Access::Invitation
+            && !self
+                .survey_invitation_usable(survey.id, invitation.unwrap_or_default())
+                .await?
+        {
+            return Ok(Err(DraftRefusal::Invitation));
+        }
+        let columns = columns_of(&survey.questionnaire);
+        let kept: BTreeMap<&String, &String> = cells
+            .iter()
+            .filter(|(name, _)| columns.contains(name))
+            .collect();
+        let answers = serde_json::to_string(&kept).expect("strings serialise");
+        if answers.len() > MAX_DRAFT_BYTES {
+            return Ok(Err(DraftRefusal::TooLarge));
+        }
+        let mut tx = self.begin_write().await?;
+        if let Some(token) = token {
+            let updated = sqlx::query(
+                "UPDATE survey_drafts SET answers = $1, saved_on = $2 WHERE token_hash = $3 AND survey_id = $4",
+            )
+            .bind(answers.clone())
+            .bind(today())
+            .bind(hash_secret(token))
+            .bind(survey.id)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 1 {
+                tx.commit().await?;
+                return Ok(Ok(token.to_string()));
+            }
+        }
+        let held: i64 = sqlx::query("SELECT COUNT(*) AS n FROM survey_drafts WHERE survey_id = $1")
+            .bind(survey.id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if held >= MAX_DRAFTS_PER_SURVEY {
+            return Ok(Err(DraftRefusal::TooMany));
+        }
+        let token = new_secret();
         sqlx::query(
-            "INSERT INTO survey_drafts (token_hash, survey_id, answers, saved_on) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (token_hash) DO UPDATE SET answers = excluded.answers, saved_on = excluded.saved_on",
+            "INSERT INTO survey_drafts (token_hash, survey_id, answers, saved_on) VALUES ($1, $2, $3, $4)",
         )
         .bind(hash_secret(&token))
         .bind(survey.id)
         .bind(answers)
         .bind(today())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(token)
+        tx.commit().await?;
+        Ok(Ok(token))
     }
 
     pub async fn survey_draft(

@@ -19,6 +19,45 @@ fn unique_name() -> String {
     )
 }
 
+/// Where this process's SQLite test databases go: one folder per process,
+/// under which the folders of finished test processes are removed the
+/// first time, so that repeated runs do not fill the disk.
+fn sqlite_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = std::env::temp_dir().join("passerelle-tests");
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let finished = match entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u32>().ok())
+                {
+                    Some(pid) => !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                    // Files of the earlier layout, one per database, once
+                    // no test can be using them any more.
+                    None => entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age.as_secs() > 6 * 3600),
+                };
+                if finished {
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+            }
+        }
+        root.join(std::process::id().to_string())
+    })
+    .clone()
+}
+
 /// The URL of a new, empty database on the back-end under test.
 pub async fn fresh_database_url() -> String {
     sqlx::any::install_default_drivers();
@@ -39,7 +78,7 @@ pub async fn fresh_database_url() -> String {
             format!("{base}/{name}")
         }
         _ => {
-            let dir = std::env::temp_dir().join("passerelle-tests");
+            let dir = sqlite_dir();
             std::fs::create_dir_all(&dir).expect("temp dir");
             Database::default_url(&dir.join(name))
         }

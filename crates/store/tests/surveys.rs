@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use passerelle_accounts::StructureKind;
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::surveys::{Access, NewSurvey, Rejection, Survey};
+use passerelle_store::surveys::{
+    Access, DraftRefusal, MAX_DRAFT_BYTES, MAX_DRAFTS_PER_SURVEY, NewSurvey, Rejection, Survey,
+};
 use passerelle_store::testing::bretagne_database;
 use passerelle_surveys::templates;
 use sqlx::Row;
@@ -30,6 +32,22 @@ async fn survey(db: &Database, slug: &str, access: Access) -> Survey {
         access,
         opens_on: Some("2023-02-28"),
         closes_on: Some("2023-03-20"),
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    db.survey_by_slug(slug).await.unwrap().unwrap()
+}
+
+/// A survey of the same structure open every day.
+async fn open_survey(db: &Database, like: &Survey, slug: &str, access: Access) -> Survey {
+    db.create_survey(&NewSurvey {
+        slug,
+        structure_id: like.structure_id,
+        questionnaire: templates::text("hub-bretagne-2023").unwrap(),
+        access,
+        opens_on: None,
+        closes_on: None,
     })
     .await
     .unwrap()
@@ -163,18 +181,112 @@ async fn an_invitation_gives_one_response() {
 #[tokio::test]
 async fn drafts_resume_and_bad_surveys_are_refused() {
     let db = bretagne_database().await;
-    let s = survey(&db, "hub-brouillons", Access::Open).await;
+    let closed = survey(&db, "hub-brouillons", Access::Open).await;
+    assert_eq!(
+        db.save_survey_draft(&closed, None, None, &cells(&[("poste", "conseiller")]))
+            .await
+            .unwrap(),
+        Err(DraftRefusal::Closed),
+        "a closed survey takes no drafts"
+    );
+    let s = open_survey(&db, &closed, "hub-brouillons-ouverte", Access::Open).await;
     let token = db
-        .save_survey_draft(&s, None, &cells(&[("poste", "conseiller")]))
+        .save_survey_draft(&s, None, None, &cells(&[("poste", "conseiller")]))
         .await
+        .unwrap()
         .unwrap();
     let same = db
-        .save_survey_draft(&s, Some(&token), &cells(&[("poste", "animateur")]))
+        .save_survey_draft(&s, None, Some(&token), &cells(&[("poste", "animateur")]))
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(token, same);
     let draft = db.survey_draft(&s, &token).await.unwrap().unwrap();
     assert_eq!(draft["poste"], "animateur");
+    // A key chosen by the client is never used: it gets a new draft with
+    // the server's key (finding L1).
+    let chosen = "a".repeat(64);
+    let given = db
+        .save_survey_draft(&s, None, Some(&chosen), &cells(&[("poste", "animateur")]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(given, chosen);
+    assert_eq!(db.survey_draft(&s, &chosen).await.unwrap(), None);
+    // Only the questionnaire's columns are kept, and drafts are bounded.
+    let noise = db
+        .save_survey_draft(&s, None, None, &cells(&[("pas_une_question", "x")]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        db.survey_draft(&s, &noise)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
+    let long = "x".repeat(MAX_DRAFT_BYTES);
+    assert_eq!(
+        db.save_survey_draft(&s, None, None, &cells(&[("poste", &long)]))
+            .await
+            .unwrap(),
+        Err(DraftRefusal::TooLarge)
+    );
+    // On invitation, drafts need a usable invitation.
+    let invited = open_survey(
+        &db,
+        &closed,
+        "hub-brouillons-invitation",
+        Access::Invitation,
+    )
+    .await;
+    assert_eq!(
+        db.save_survey_draft(&invited, Some("inconnue"), None, &cells(&[("poste", "x")]))
+            .await
+            .unwrap(),
+        Err(DraftRefusal::Invitation)
+    );
+    let invitation = db
+        .create_survey_invitations(invited.id, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(
+        db.save_survey_draft(&invited, Some(&invitation), None, &cells(&[("poste", "x")]))
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    // A survey holds a bounded number of drafts; an existing one still saves.
+    sqlx::query(
+        "INSERT INTO survey_drafts (token_hash, survey_id, answers, saved_on) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         SELECT 'rempli-' || CAST(i AS TEXT), $2, '{}', '2026-01-01' FROM n",
+    )
+    .bind(MAX_DRAFTS_PER_SURVEY)
+    .bind(s.id)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        db.save_survey_draft(&s, None, None, &cells(&[("poste", "x")]))
+            .await
+            .unwrap(),
+        Err(DraftRefusal::TooMany)
+    );
+    assert!(
+        db.save_survey_draft(&s, None, Some(&token), &cells(&[("poste", "x")]))
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    // Only the first draft stays for what follows.
+    sqlx::query("DELETE FROM survey_drafts WHERE token_hash <> $1")
+        .bind(passerelle_accounts::secret::hash_secret(&token))
+        .execute(db.pool())
+        .await
+        .unwrap();
     assert_eq!(db.survey_draft(&s, "inconnu").await.unwrap(), None);
     // Drafts older than the cut-off day go, the others stay.
     assert_eq!(db.purge_survey_drafts("2000-01-01").await.unwrap(), 0);
@@ -206,6 +318,14 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
     assert!(taken.unwrap_err().0.contains("déjà"));
     let slug = db.create_survey(&new("Mon Enquête", text)).await.unwrap();
     assert!(slug.is_err());
+    let not_a_day = db
+        .create_survey(&NewSurvey {
+            opens_on: Some("2025-13-45"),
+            ..new("hub-dates", text)
+        })
+        .await
+        .unwrap();
+    assert!(not_a_day.is_err(), "the 45th of the 13th month is no day");
     assert!(
         db.create_survey(&new("esc-2021", text))
             .await

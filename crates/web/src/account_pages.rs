@@ -8,13 +8,14 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
 use passerelle_accounts::policy::{Action, Denial};
 use passerelle_accounts::secret::looks_like_secret;
+use passerelle_accounts::throttle::{self, Verdict};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
 use passerelle_store::StoreError;
 use passerelle_store::accounts::{
@@ -25,7 +26,9 @@ use passerelle_territory::codes::is_commune_code;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Viewer, clear_session_cookie, page_denial, session_cookie};
+use crate::auth::{
+    DEVICE_COOKIE, Viewer, clear_session_cookie, cookie, device_cookie, page_denial, session_cookie,
+};
 use crate::pages::{Chrome, Crumb, crumbs, message, render, storage_failure};
 use crate::routes::Route;
 
@@ -57,10 +60,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Sign-in failures allowed per account, then per address, in the window.
-const FAILURES_PER_ACCOUNT: i64 = 5;
-const FAILURES_PER_IP: i64 = 30;
-const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
 const RESETS_PER_HOUR: i64 = 3;
 
 type PageResult = Result<Response, Response>;
@@ -108,12 +107,15 @@ async fn send_mail(state: &AppState, to: &str, subject: &str, body: &str) -> Res
 }
 
 /// Only local paths, so a crafted link cannot send people elsewhere.
+///
+/// Browsers drop tabs and line breaks from URLs (`/\t/evil.example` is read
+/// as `//evil.example`, another site) and a line break cannot go in a
+/// `Location` header at all: anything but visible ASCII sends people to
+/// their account instead.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/compte"
-    }
+    let visible = next.bytes().all(|b| b.is_ascii_graphic());
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if visible && local { next } else { "/compte" }
 }
 
 async fn hash_off_runtime(password: String) -> Result<String, Response> {
@@ -182,17 +184,23 @@ struct SignInForm {
 async fn sign_in(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return bad_form();
     };
-    match sign_in_inner(&state, &viewer, form).await {
+    match sign_in_inner(&state, &viewer, &headers, form).await {
         Ok(r) | Err(r) => r,
     }
 }
 
-async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> PageResult {
+async fn sign_in_inner(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    form: SignInForm,
+) -> PageResult {
     let email: String = normalize_email(&form.email)
         .unwrap_or_else(|| form.email.trim().to_lowercase().chars().take(254).collect());
     let refuse = |status: StatusCode, error: &str| {
@@ -205,25 +213,17 @@ async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> P
         };
         (status, render(&page)).into_response()
     };
-    let account_failures = state
+    let person = state.db.person_by_email(&email).await.map_err(store)?;
+    let device = cookie(headers, DEVICE_COOKIE).filter(|t| looks_like_secret(t));
+    let mut attempts = state
         .db
-        .recent_events(
-            "sign_in.failure",
-            Some(&email),
-            None,
-            FAILURE_WINDOW_SECONDS,
-        )
+        .sign_in_attempts(&email, viewer.ip.as_deref())
         .await
         .map_err(store)?;
-    let ip_failures = match &viewer.ip {
-        Some(ip) => state
-            .db
-            .recent_events("sign_in.failure", None, Some(ip), FAILURE_WINDOW_SECONDS)
-            .await
-            .map_err(store)?,
-        None => 0,
-    };
-    if account_failures >= FAILURES_PER_ACCOUNT || ip_failures >= FAILURES_PER_IP {
+    if let (Some(token), Some(p)) = (device, &person) {
+        attempts.trusted_device = state.db.trusted_device(token, p.id).await.map_err(store)?;
+    }
+    if let Verdict::Wait { seconds } = throttle::decide(&attempts, chrono::Utc::now().timestamp()) {
         audit(
             state,
             viewer,
@@ -233,12 +233,18 @@ async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> P
             None,
         )
         .await?;
-        return Err(refuse(
+        let mut answer = refuse(
             StatusCode::TOO_MANY_REQUESTS,
-            "Trop de tentatives de connexion. Patientez quinze minutes, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
-        ));
+            &format!(
+                "Trop de tentatives de connexion : réessayez dans {}, ou choisissez un nouveau mot de passe avec « Mot de passe oublié ? ».",
+                french_wait(seconds)
+            ),
+        );
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return Err(answer);
     }
-    let person = state.db.person_by_email(&email).await.map_err(store)?;
     let stored = match &person {
         Some(p) => state.db.password_hash(p.id).await.map_err(store)?,
         None => None,
@@ -264,11 +270,19 @@ async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> P
             None,
         )
         .await?;
+        if let Some(token) = device.filter(|_| attempts.trusted_device) {
+            state.db.device_failure(token).await.map_err(store)?;
+        }
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "Adresse électronique ou mot de passe incorrect.",
         ));
     };
+    let new_device = state
+        .db
+        .trust_device(device, person.id)
+        .await
+        .map_err(store)?;
     // A new session on each sign-in: a session fixed before cannot be reused.
     if let Some(old) = &viewer.session_token {
         state.db.end_session(old).await.map_err(store)?;
@@ -287,10 +301,23 @@ async fn sign_in_inner(state: &AppState, viewer: &Viewer, form: SignInForm) -> P
         None,
     )
     .await?;
-    Ok(with_cookie(
+    let mut answer = with_cookie(
         Redirect::to(safe_next(&form.suite)).into_response(),
         session_cookie(state, &token),
-    ))
+    );
+    if let Some(device) = new_device {
+        answer = with_cookie(answer, device_cookie(state, &device));
+    }
+    Ok(answer)
+}
+
+/// "3 secondes", "2 minutes": how long to wait, rounded up.
+fn french_wait(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "1 seconde".to_string(),
+        2..=90 => format!("{seconds} secondes"),
+        _ => format!("{} minutes", (seconds + 59) / 60),
+    }
 }
 
 async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -302,7 +329,10 @@ async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
             return r;
         }
     }
-    with_cookie(Redirect::to("/").into_response(), clear_session_cookie())
+    with_cookie(
+        Redirect::to("/").into_response(),
+        clear_session_cookie(&state),
+    )
 }
 
 // ----- password reset --------------------------------------------------------
@@ -463,7 +493,7 @@ async fn reset(
         audit(&state, &actor, "password.reset", None, Some(email), None).await?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=mot-de-passe").into_response(),
-            clear_session_cookie(),
+            clear_session_cookie(&state),
         ))
     }
     .await;
@@ -749,7 +779,7 @@ async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> R
         .await?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=deconnexion-partout").into_response(),
-            clear_session_cookie(),
+            clear_session_cookie(&state),
         ))
     }
     .await;

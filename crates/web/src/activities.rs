@@ -22,8 +22,8 @@ use crate::AppState;
 use crate::auth::{Viewer, api_denial, page_denial};
 use crate::error::ApiError;
 use crate::export::Table;
+use crate::fr::paris_now;
 use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
-use crate::places::paris_now;
 use crate::routes::Route;
 
 pub fn routes() -> Vec<Route> {

@@ -9,16 +9,18 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
 use passerelle_accounts::policy::{Action, Actor, Denial, authorize};
 use passerelle_accounts::secret::{constant_time_eq, looks_like_secret, new_secret};
 use passerelle_store::accounts::{MembershipView, Person};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::AppState;
 use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "passerelle_session";
 pub const CSRF_COOKIE: &str = "passerelle_csrf";
+pub const DEVICE_COOKIE: &str = "passerelle_appareil";
 
 /// The person or machine behind a request, resolved once per request.
 #[derive(Debug, Clone)]
@@ -58,15 +60,37 @@ impl Viewer {
 #[derive(Clone)]
 struct FreshCsrf(String);
 
+/// The value of the request's cookie `name`, if it sent one.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.name_raw().and(c.value_raw()))
+}
+
+/// A `Set-Cookie` value: always `HttpOnly` (no script reads our cookies),
+/// `Secure` when Passerelle is served over HTTPS (its public URL says so).
+fn set_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: &str,
+    path: &'static str,
+    same_site: SameSite,
+    max_age_seconds: Option<i64>,
+) -> HeaderValue {
+    let mut built = Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(same_site)
+        .secure(state.config.secure_cookies);
+    if let Some(seconds) = max_age_seconds {
+        built = built.max_age(cookie::time::Duration::seconds(seconds));
+    }
+    HeaderValue::from_str(&built.build().to_string()).expect("cookie values are ASCII")
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -85,10 +109,12 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .map(|c| c.0.ip());
+        let ip = client_address(peer, &parts.headers, &state.config.trusted_proxies)
+            .map(|a| a.to_string());
         let failure = |e: passerelle_store::StoreError| {
             tracing::error!("storage error while identifying the request: {e}");
             (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response()
@@ -142,23 +168,82 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-/// `Set-Cookie` for a new session. `Secure` when Passerelle is served over
-/// HTTPS (its public URL says so).
-pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age={}",
-        passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS
-    ))
-    .expect("cookie value is ASCII")
+/// The address of the client: the peer, or, when the peer is a trusted
+/// reverse proxy, the nearest address of `X-Forwarded-For` (read from the
+/// right, as each proxy appends the address it saw) that is not itself a
+/// trusted proxy. An unreadable entry stops the walk: what lies to its left
+/// was written by the client and proves nothing.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
+    let mut address = peer?;
+    if !is_trusted(&address) {
+        return Some(address);
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in forwarded.into_iter().rev() {
+        let Ok(hop) = entry.parse::<IpAddr>() else {
+            break;
+        };
+        address = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    Some(address)
 }
 
-pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("passerelle_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+/// Whether a navigation comes from another site (`Sec-Fetch-Site`, sent by
+/// every current browser). Session cookies are `SameSite=Lax`, so a link or
+/// redirect from another site arrives signed in: pages that would read
+/// personal data (and write that read to the audit trail) then ask for a
+/// click on our own page first, so no other site can make someone read a
+/// person's data in their name. Requests without the header (older
+/// browsers, command-line clients) are taken as same-site.
+pub fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| !matches!(site, "same-origin" | "none"))
+}
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    set_cookie(
+        state,
+        SESSION_COOKIE,
+        token,
+        "/",
+        SameSite::Lax,
+        Some(passerelle_store::accounts::SESSION_ABSOLUTE_SECONDS),
+    )
+}
+
+/// `Set-Cookie` for the device cookie of a browser where someone signed in
+/// (`passerelle_accounts::throttle`): it only spares that browser the waits
+/// others' failures cause; it grants no access.
+pub fn device_cookie(state: &AppState, token: &str) -> HeaderValue {
+    set_cookie(
+        state,
+        DEVICE_COOKIE,
+        token,
+        "/connexion",
+        SameSite::Strict,
+        Some(passerelle_accounts::throttle::DEVICE_DAYS * 86_400),
+    )
+}
+
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    set_cookie(state, SESSION_COOKIE, "", "/", SameSite::Lax, Some(0))
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -194,16 +279,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         let mut request = request;
         request.extensions_mut().insert(FreshCsrf(fresh.clone()));
         let mut response = next.run(request).await;
-        let secure = if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={fresh}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        )) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, CSRF_COOKIE, &fresh, "/", SameSite::Strict, None),
+        );
         return response;
     }
     let headers = request.headers();

@@ -15,6 +15,8 @@ mod body;
 mod diagnostic;
 mod error;
 mod export;
+pub mod fr;
+mod limits;
 pub mod mailer;
 pub mod osrm;
 mod pages;
@@ -32,6 +34,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::any;
 use passerelle_store::Database;
+use passerelle_store::instances::Copied;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -45,8 +48,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct AppState {
     pub db: Database,
     pub config: Arc<WebConfig>,
-    /// The places, ready to search; rebuilt after a change.
-    places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
+    /// The places, ready to search, with the version of the places they
+    /// were built from; rebuilt when the database says places changed.
+    places: Arc<tokio::sync::RwLock<Option<(i64, PlaceIndex)>>>,
+    /// When the places' version was last read from the database.
+    places_checked: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// What anonymous visitors may make the server store, per address.
+    limits: Arc<limits::RateLimits>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -57,16 +65,40 @@ impl AppState {
             db,
             config: Arc::new(config),
             places: Arc::default(),
+            places_checked: Arc::default(),
+            limits: Arc::default(),
         }
     }
 
-    /// The searchable places, loaded from the database on first use.
+    /// The searchable places, loaded from the database on first use and
+    /// rebuilt when they changed, through this server, another one or the
+    /// command line (`store::instances`): the version is read at most once
+    /// per `PLACES_FRESHNESS`, so a change shows within that delay.
     pub async fn place_index(&self) -> Result<PlaceIndex, passerelle_store::StoreError> {
-        if let Some(index) = self.places.read().await.as_ref() {
+        let due = {
+            let mut checked = self
+                .places_checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let due = checked.is_none_or(|at| at.elapsed() >= PLACES_FRESHNESS);
+            if due {
+                *checked = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if !due && let Some((_, index)) = self.places.read().await.as_ref() {
+            return Ok(index.clone());
+        }
+        let version = self.db.version_of(Copied::Places).await?;
+        if let Some((built, index)) = self.places.read().await.as_ref()
+            && *built == version
+        {
             return Ok(index.clone());
         }
         let mut slot = self.places.write().await;
-        if let Some(index) = slot.as_ref() {
+        if let Some((built, index)) = slot.as_ref()
+            && *built == version
+        {
             return Ok(index.clone());
         }
         let centres = self.db.commune_centres().await?;
@@ -85,15 +117,23 @@ impl AppState {
             })
             .collect();
         let index = Arc::new(passerelle_places::search::Index::new(index));
-        *slot = Some(index.clone());
+        *slot = Some((version, index.clone()));
         Ok(index)
     }
 
-    /// To call after places change.
+    /// To call after places change through this server: the next search
+    /// reads the version at once instead of waiting for `PLACES_FRESHNESS`.
     pub async fn places_changed(&self) {
-        *self.places.write().await = None;
+        *self
+            .places_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
+
+/// How stale a server's copy of the places may be after another server or
+/// the command line changed them.
+const PLACES_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Settings of the web layer.
 #[derive(Debug, Clone)]
@@ -109,6 +149,10 @@ pub struct WebConfig {
     pub tile_url: Option<String>,
     /// OSRM server giving the Diagnostic real road times.
     pub osrm: Option<osrm::Osrm>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`PASSERELLE_TRUSTED_PROXIES`); from anyone else the header is
+    /// ignored, or a client could pick the address it is throttled by.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl WebConfig {
@@ -120,7 +164,27 @@ impl WebConfig {
             smtp_configured,
             tile_url: None,
             osrm: None,
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// Trusted reverse proxies from a list of addresses or networks
+    /// separated by commas or spaces (`127.0.0.1, 10.0.0.0/8, ::1`).
+    pub fn with_trusted_proxies(mut self, list: &str) -> Result<Self, String> {
+        self.trusted_proxies = list
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "PASSERELLE_TRUSTED_PROXIES: « {item} » n’est ni une adresse IP ni un réseau (10.0.0.0/8)"
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 
     pub fn with_osrm(mut self, osrm: Option<osrm::Osrm>) -> Self {
@@ -205,6 +269,10 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(limits),
             body::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::with_viewer_chrome,
         ))
         .with_state(state);
     if let Some(dir) = &assets.dir {

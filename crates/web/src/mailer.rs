@@ -205,12 +205,11 @@ pub async fn deliver_pending(
 }
 
 /// Delivers the outbox every few seconds, for as long as the server runs.
-pub async fn run(db: Database, config: SmtpConfig) {
-    loop {
-        if let Err(e) = deliver_pending(&db, &config).await {
-            tracing::error!("outbox delivery: {e}");
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
+/// One round of delivery (run every few seconds by the server holding the
+/// mailer's lease, so that two servers never send one message twice).
+pub async fn deliver_round(db: Database, config: std::sync::Arc<SmtpConfig>) {
+    if let Err(e) = deliver_pending(&db, &config).await {
+        tracing::error!("outbox delivery: {e}");
     }
 }
 

@@ -1,26 +1,36 @@
 //! Real road times from an OSRM server (`PASSERELLE_OSRM_URL`, its `table`
-//! service), replacing the Diagnostic's estimate where it answers. A plain
-//! HTTP/1.1 client (~80 lines): OSRM runs beside Passerelle on a trusted
-//! network, like PostgreSQL; put a local proxy in front for TLS.
+//! service), replacing the Diagnostic's estimate where it answers. Asked
+//! through `ureq` with a connection and an overall timeout, so that an OSRM
+//! server that stalls delays the page by seconds, never for ever; OSRM runs
+//! beside Passerelle on a trusted network, like PostgreSQL (plain HTTP).
+
+use std::time::Duration;
 
 use passerelle_diagnostic::access::road_candidates;
 use passerelle_diagnostic::portrait::Analysis;
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Origins per table request: with 5 candidates each, at most 90
 /// coordinates, within OSRM's default `--max-table-size` of 100.
 const ORIGINS_PER_REQUEST: usize = 15;
 /// Places asked about per commune: the nearest as the crow flies.
 const CANDIDATES: usize = 5;
+/// How long to wait for OSRM to accept a connection, and for a whole
+/// answer: a table of 15 × 75 is computed in milliseconds.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An OSRM server, `http://host:port[/prefix]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Osrm {
-    host: String,
-    port: u16,
-    prefix: String,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl PartialEq for Osrm {
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base
+    }
 }
 
 #[derive(Deserialize)]
@@ -34,54 +44,53 @@ struct Table {
 
 impl Osrm {
     pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = url
-            .trim_end_matches('/')
-            .strip_prefix("http://")
-            .ok_or_else(|| {
-                format!("PASSERELLE_OSRM_URL {url:?}: only http://host:port is supported")
-            })?;
-        let (authority, prefix) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].to_string()),
-            None => (rest, String::new()),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (
-                h.to_string(),
-                p.parse()
-                    .map_err(|_| format!("PASSERELLE_OSRM_URL {url:?}: bad port"))?,
-            ),
-            None => (authority.to_string(), 80),
+        let base = url.trim_end_matches('/');
+        let rest = base.strip_prefix("http://").ok_or_else(|| {
+            format!("PASSERELLE_OSRM_URL {url:?}: only http://host:port is supported")
+        })?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) => {
+                port.parse::<u16>()
+                    .map_err(|_| format!("PASSERELLE_OSRM_URL {url:?}: bad port"))?;
+                host
+            }
+            None => authority,
         };
         if host.is_empty() {
             return Err(format!("PASSERELLE_OSRM_URL {url:?}: no host"));
         }
-        Ok(Self { host, port, prefix })
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(ANSWER_TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(Self {
+            base: base.to_string(),
+            agent,
+        })
     }
 
+    /// The body of `GET base + path`, off the async runtime (ureq blocks).
     async fn get(&self, path: &str) -> Result<String, String> {
-        let fail = |e: std::io::Error| format!("OSRM {}:{}: {e}", self.host, self.port);
-        let mut stream = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(fail)?;
-        let request = format!(
-            "GET {}{path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-            self.prefix, self.host
-        );
-        stream.write_all(request.as_bytes()).await.map_err(fail)?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.map_err(fail)?;
-        let text = String::from_utf8_lossy(&raw);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| "OSRM: malformed HTTP answer".to_string())?;
-        let chunked = head.lines().any(|l| {
-            l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked")
-        });
-        Ok(if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
+        let (agent, url) = (self.agent.clone(), format!("{}{path}", self.base));
+        let base = self.base.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut answer = agent
+                .get(&url)
+                .header("Accept", "application/json")
+                .call()
+                .map_err(|e| format!("OSRM {base}: {e}"))?;
+            answer
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_string()
+                .map_err(|e| format!("OSRM {base}: {e}"))
         })
+        .await
+        .map_err(|e| format!("OSRM: {e}"))?
     }
 
     /// Road durations in seconds from each source to each destination
@@ -128,22 +137,6 @@ impl Osrm {
         }
         Ok(table.durations)
     }
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// Asks `osrm` the road time from each commune at `positions` to the
@@ -202,6 +195,7 @@ mod tests {
     use passerelle_diagnostic::needs::Indicators;
     use passerelle_diagnostic::offer::OfferPlace;
     use passerelle_diagnostic::portrait::Settings;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// A fake OSRM: the duration from source s to destination d is
@@ -325,16 +319,41 @@ mod tests {
     }
 
     #[test]
-    fn urls_and_chunked_bodies() {
-        let o = Osrm::parse("http://127.0.0.1:5000/").unwrap();
+    fn urls() {
         assert_eq!(
-            (o.host.as_str(), o.port, o.prefix.as_str()),
-            ("127.0.0.1", 5000, "")
+            Osrm::parse("http://127.0.0.1:5000/").unwrap().base,
+            "http://127.0.0.1:5000"
         );
-        let o = Osrm::parse("http://osrm.local/routage").unwrap();
-        assert_eq!((o.port, o.prefix.as_str()), (80, "/routage"));
+        assert_eq!(
+            Osrm::parse("http://osrm.local/routage").unwrap().base,
+            "http://osrm.local/routage"
+        );
         assert!(Osrm::parse("https://osrm.local").is_err());
         assert!(Osrm::parse("http://:5000").is_err());
-        assert_eq!(dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
+        assert!(Osrm::parse("http://osrm.local:port").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_accepts_and_stalls_is_given_up_on() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            drop(socket);
+        });
+        let mut osrm = Osrm::parse(&url).unwrap();
+        osrm.agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_millis(300)))
+            .build()
+            .into();
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            osrm.durations(&[(48.0, -1.0)], &[(48.1, -1.0)]),
+        )
+        .await
+        .expect("the client gives up by itself");
+        assert!(answer.is_err());
+        held.abort();
     }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::error::{PageError, PageResult};
 use crate::routes::Route;
 
 /// What the layout around every page needs: the current section of the
@@ -133,18 +134,9 @@ impl<T: Integer + ?Sized> Integer for &T {
     }
 }
 
-/// A count in French typography: thousands separated by a narrow no-break space.
+/// A count in French typography (`fr::integer`), for templates.
 pub fn fr_number(n: impl Integer) -> String {
-    let n = n.value();
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(d);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    crate::fr::integer(n.value())
 }
 
 pub fn fr_optional_number(n: &Option<i64>) -> String {
@@ -221,14 +213,63 @@ pub fn message_back(
     paragraphs: &[&str],
     (back, back_label): (&str, &str),
 ) -> Response {
-    let page = MessagePage {
-        chrome: Chrome::anonymous(),
+    let message = Message {
         heading: heading.into(),
         paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
         back: back.into(),
         back_label: back_label.into(),
     };
-    (status, render(&page)).into_response()
+    (status, axum::Extension(message)).into_response()
+}
+
+/// A message page to show, as a handler answers it: `with_viewer_chrome`
+/// renders it with the header of whoever asked (signed in or not), which
+/// the code deciding the refusal does not need to know.
+#[derive(Clone)]
+pub struct Message {
+    heading: String,
+    paragraphs: Vec<String>,
+    back: String,
+    back_label: String,
+}
+
+/// Renders the `Message` an answer carries, with the viewer's header: a
+/// signed-in person refused a page still sees their account and the way
+/// to sign out, not a "Se connecter" button.
+pub async fn with_viewer_chrome(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(message) = response.extensions().get::<Message>().cloned() else {
+        return response;
+    };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let chrome = match <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    {
+        Ok(viewer) => Chrome::new("", &viewer),
+        Err(_) => Chrome::anonymous(),
+    };
+    let page = MessagePage {
+        chrome,
+        heading: message.heading,
+        paragraphs: message.paragraphs,
+        back: message.back,
+        back_label: message.back_label,
+    };
+    let (mut head, _) = response.into_parts();
+    head.extensions.remove::<Message>();
+    head.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let rendered = render(&page);
+    let (rendered_head, body) = rendered.into_parts();
+    head.headers.extend(rendered_head.headers);
+    Response::from_parts(head, body)
 }
 
 /// 403: signed in, but this is not theirs to see or do.
@@ -278,15 +319,13 @@ struct HomePage {
     regions: Vec<RegionSummary>,
 }
 
-async fn home(State(state): State<AppState>, viewer: Viewer) -> Response {
-    match state.db.regions().await {
-        Ok(regions) => render(&HomePage {
-            chrome: Chrome::new("/", &viewer),
-            communes: regions.iter().map(|r| r.communes).sum(),
-            regions,
-        }),
-        Err(e) => storage_failure(e),
-    }
+async fn home(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let regions = state.db.regions().await?;
+    Ok(render(&HomePage {
+        chrome: Chrome::new("/", &viewer),
+        communes: regions.iter().map(|r| r.communes).sum(),
+        regions,
+    }))
 }
 
 async fn accessibility(viewer: Viewer) -> Response {
@@ -371,16 +410,10 @@ async fn territories(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<SearchParams>,
-) -> Response {
-    let search = match run_search(&state, &params.q).await {
-        Ok(s) => s,
-        Err(e) => return storage_failure(e),
-    };
-    let regions = match state.db.regions().await {
-        Ok(r) => r,
-        Err(e) => return storage_failure(e),
-    };
-    render(&TerritoriesPage {
+) -> PageResult {
+    let search = run_search(&state, &params.q).await?;
+    let regions = state.db.regions().await?;
+    Ok(render(&TerritoriesPage {
         chrome: Chrome::new("/territoires", &viewer),
         crumbs: crumbs(&[], "Territoires"),
         q: search.q,
@@ -388,7 +421,7 @@ async fn territories(
         error: search.error,
         limit: search.limit,
         regions,
-    })
+    }))
 }
 
 #[derive(Template)]
@@ -403,16 +436,14 @@ struct SearchResultsFragment {
 async fn territory_results(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
-) -> Response {
-    match run_search(&state, &params.q).await {
-        Ok(s) => render(&SearchResultsFragment {
-            q: s.q,
-            results: s.results,
-            error: s.error,
-            limit: s.limit,
-        }),
-        Err(e) => storage_failure(e),
-    }
+) -> PageResult {
+    let s = run_search(&state, &params.q).await?;
+    Ok(render(&SearchResultsFragment {
+        q: s.q,
+        results: s.results,
+        error: s.error,
+        limit: s.limit,
+    }))
 }
 
 #[derive(Template)]
@@ -427,23 +458,19 @@ async fn commune(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
-) -> Response {
-    match state.db.commune(&code).await {
-        Ok(Some(c)) => {
-            let dep_href = format!("/territoires/departements/{}", c.departement.code);
-            let crumbs =
-                territory_crumbs(&[(c.departement.nom.as_str(), dep_href.as_str())], &c.nom);
-            render(&CommunePage {
-                chrome: Chrome::new("/territoires", &viewer),
-                crumbs,
-                c,
-            })
-        }
-        Ok(None) => page_not_found(format!(
+) -> PageResult {
+    let Some(c) = state.db.commune(&code).await? else {
+        return Err(PageError::Unknown(format!(
             "Aucune commune n’a le code INSEE « {code} » dans le référentiel chargé."
-        )),
-        Err(e) => storage_failure(e),
-    }
+        )));
+    };
+    let dep_href = format!("/territoires/departements/{}", c.departement.code);
+    let crumbs = territory_crumbs(&[(c.departement.nom.as_str(), dep_href.as_str())], &c.nom);
+    Ok(render(&CommunePage {
+        chrome: Chrome::new("/territoires", &viewer),
+        crumbs,
+        c,
+    }))
 }
 
 #[derive(Template)]
@@ -460,23 +487,20 @@ async fn epci(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(siren): Path<String>,
-) -> Response {
-    match state.db.epci(&siren).await {
-        Ok(Some(e)) => {
-            let name = epci_name(&e.nom, &e.siren);
-            render(&EpciPage {
-                chrome: Chrome::new("/territoires", &viewer),
-                crumbs: territory_crumbs(&[], &name),
-                nature_label: nature_label(&e.nature),
-                name,
-                e,
-            })
-        }
-        Ok(None) => page_not_found(format!(
+) -> PageResult {
+    let Some(e) = state.db.epci(&siren).await? else {
+        return Err(PageError::Unknown(format!(
             "Aucune intercommunalité n’a le SIREN « {siren} » dans le référentiel chargé."
-        )),
-        Err(e) => storage_failure(e),
-    }
+        )));
+    };
+    let name = epci_name(&e.nom, &e.siren);
+    Ok(render(&EpciPage {
+        chrome: Chrome::new("/territoires", &viewer),
+        crumbs: territory_crumbs(&[], &name),
+        nature_label: nature_label(&e.nature),
+        name,
+        e,
+    }))
 }
 
 #[derive(Template)]
@@ -491,22 +515,19 @@ async fn departement(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
-) -> Response {
-    match state.db.departement(&code).await {
-        Ok(Some(d)) => {
-            let region_href = format!("/territoires/regions/{}", d.region.code);
-            let crumbs = territory_crumbs(&[(d.region.nom.as_str(), region_href.as_str())], &d.nom);
-            render(&DepartementPage {
-                chrome: Chrome::new("/territoires", &viewer),
-                crumbs,
-                d,
-            })
-        }
-        Ok(None) => page_not_found(format!(
+) -> PageResult {
+    let Some(d) = state.db.departement(&code).await? else {
+        return Err(PageError::Unknown(format!(
             "Aucun département n’a le code « {code} » dans le référentiel."
-        )),
-        Err(e) => storage_failure(e),
-    }
+        )));
+    };
+    let region_href = format!("/territoires/regions/{}", d.region.code);
+    let crumbs = territory_crumbs(&[(d.region.nom.as_str(), region_href.as_str())], &d.nom);
+    Ok(render(&DepartementPage {
+        chrome: Chrome::new("/territoires", &viewer),
+        crumbs,
+        d,
+    }))
 }
 
 #[derive(Template)]
@@ -521,18 +542,17 @@ async fn region(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
-) -> Response {
-    match state.db.region(&code).await {
-        Ok(Some(r)) => render(&RegionPage {
-            chrome: Chrome::new("/territoires", &viewer),
-            crumbs: territory_crumbs(&[], &r.nom),
-            r,
-        }),
-        Ok(None) => page_not_found(format!(
+) -> PageResult {
+    let Some(r) = state.db.region(&code).await? else {
+        return Err(PageError::Unknown(format!(
             "Aucune région n’a le code « {code} » dans le référentiel."
-        )),
-        Err(e) => storage_failure(e),
-    }
+        )));
+    };
+    Ok(render(&RegionPage {
+        chrome: Chrome::new("/territoires", &viewer),
+        crumbs: territory_crumbs(&[], &r.nom),
+        r,
+    }))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDateTime, Weekday};
 use passerelle_accounts::policy::{Action, Location, PlaceRef};
 use passerelle_places::hours::Horaires;
 use passerelle_places::search::{Hit, Index, Indexed, Query};
@@ -40,23 +40,6 @@ pub fn routes() -> Vec<Route> {
         Route::get("/lieux/coordination", coordination_page),
         Route::post("/lieux/doublons/{a}/{b}", decide_duplicate),
     ]
-}
-
-/// Wall-clock time in metropolitan France (CET/CEST), whatever the server's
-/// zone: summer time from the last Sunday of March to the last Sunday of
-/// October, at 01:00 UTC.
-pub fn paris_now() -> NaiveDateTime {
-    let utc = Utc::now().naive_utc();
-    let last_sunday = |month: u32| {
-        let mut d =
-            NaiveDate::from_ymd_opt(utc.year(), month, 31).expect("March and October have 31 days");
-        while d.weekday() != Weekday::Sun {
-            d = d.pred_opt().expect("a day before");
-        }
-        d.and_hms_opt(1, 0, 0).expect("01:00")
-    };
-    let summer = utc >= last_sunday(3) && utc < last_sunday(10);
-    utc + Duration::hours(if summer { 2 } else { 1 })
 }
 
 /// The search parameters, shared by pages and API. Facets may repeat
@@ -233,9 +216,9 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
         access: p.access.clone(),
         accompaniment: p.accompaniment.clone(),
         programmes: p.programmes.clone(),
-        open_at: p.open_at.or(p.open_now.then(paris_now)),
+        open_at: p.open_at.or(p.open_now.then(crate::fr::paris_now)),
         open_during: day_part(&p.open_on)
-            .map(|(day, start, end)| (paris_now().date(), day, start, end)),
+            .map(|(day, start, end)| (crate::fr::paris_now().date(), day, start, end)),
         limit: p.limit,
     };
     let index = state.place_index().await?;
@@ -310,7 +293,7 @@ pub async fn api_list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<PlaceOut>>, ApiError> {
     let Outcome { index, hits, .. } = api_search(&state, raw.as_deref()).await?;
-    let now = paris_now();
+    let now = crate::fr::paris_now();
     Ok(Json(
         hits.iter()
             .map(|h| out(&index.entries[h.index], h.distance_km, now))
@@ -361,7 +344,7 @@ pub async fn api_place(
         .ok()
         .and_then(|id| index.get(id))
         .ok_or_else(|| ApiError::not_found(format!("no place with identifier {id}")))?;
-    Ok(Json(out(entry, None, paris_now())))
+    Ok(Json(out(entry, None, crate::fr::paris_now())))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -401,7 +384,7 @@ pub async fn api_import(
     };
     let skip_invalid = flag("skip_invalid").is_some_and(|v| v == "true" || v == "1");
     let source = flag("source").unwrap_or_else(|| "api".into());
-    let today = paris_now().date().to_string();
+    let today = crate::fr::paris_now().date().to_string();
     let checked = passerelle_places::import::check(&body, &today);
     let errors: Vec<String> = checked.errors().iter().map(|e| e.to_string()).collect();
     let mut answer = ImportAnswer {
@@ -563,7 +546,7 @@ async fn finder(
             )
         })
     });
-    let now = paris_now();
+    let now = crate::fr::paris_now();
     let facet = |name, legend, values: &[&str], chosen: &[String]| Facet {
         name,
         legend,
@@ -653,7 +636,7 @@ async fn place_view(
         return Ok(None);
     };
     let commune = state.db.place(id).await?.and_then(|p| p.commune_code);
-    Ok(Some((view(entry, None, paris_now()), commune)))
+    Ok(Some((view(entry, None, crate::fr::paris_now()), commune)))
 }
 
 async fn place_page(
@@ -700,7 +683,7 @@ async fn place_sheet(State(state): State<AppState>, Path(id): Path<String>) -> R
     match place_view(&state, &id).await {
         Ok(Some((p, _))) => render(&SheetPage {
             p,
-            printed_on: paris_now().format("%d/%m/%Y").to_string(),
+            printed_on: crate::fr::paris_now().format("%d/%m/%Y").to_string(),
         }),
         Ok(None) => crate::pages::missing(),
         Err(e) => storage_failure(e),
@@ -924,7 +907,7 @@ async fn save_edit(
                 .set(field, &chosen.join("|"))
                 .map_err(|_| crate::pages::forbidden())?;
         }
-        place.date_maj = paris_now().date().to_string();
+        place.date_maj = crate::fr::paris_now().date().to_string();
         let errors: Vec<String> = validate(&[(1, place.clone())])
             .into_iter()
             .filter(|v| v.severity == Severity::Error || v.rule == "opening_hours")
@@ -970,7 +953,7 @@ async fn coordination_page(State(state): State<AppState>, viewer: Viewer) -> Res
         viewer
             .authorize(Action::CoordinatePlaces)
             .map_err(|d| crate::auth::page_denial(d, "/lieux/coordination"))?;
-        let stale_before = (paris_now().date() - Duration::days(365)).to_string();
+        let stale_before = (crate::fr::paris_now().date() - Duration::days(365)).to_string();
         let mut stale = Vec::new();
         for stored in state.db.places().await.map_err(storage_failure)? {
             if stored.place.date_maj < stale_before
@@ -1102,14 +1085,5 @@ mod tests {
         assert!(parse_params(Some("radius_km=-1")).is_err());
         assert!(parse_params(Some("open_at=demain")).is_err());
         assert!(parse_params(Some("limit=0")).is_err());
-    }
-
-    #[test]
-    fn paris_time_is_one_or_two_hours_ahead_of_utc() {
-        let offset = (paris_now() - Utc::now().naive_utc()).num_minutes();
-        assert!(
-            (59..=61).contains(&offset) || (119..=121).contains(&offset),
-            "{offset}"
-        );
     }
 }

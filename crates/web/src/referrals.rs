@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use passerelle_accounts::policy::{Action, ReferralRef};
@@ -20,7 +20,7 @@ use passerelle_store::referrals::{
 };
 
 use crate::AppState;
-use crate::auth::{Viewer, page_denial};
+use crate::auth::{Viewer, from_another_site, page_denial};
 use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
 use crate::routes::Route;
 
@@ -424,6 +424,10 @@ struct DetailPage {
     person: Option<PersonalFields>,
     /// Neither end: metadata only (an administrator outside both).
     metadata_only: bool,
+    /// Reached from another site: the person's fields are one click away.
+    confirm_reading: bool,
+    /// Sent and not yet acknowledged by the receiving structure.
+    awaiting_receipt: bool,
     events: Vec<EventView>,
     receiver_can_act: bool,
     sender_can_act: bool,
@@ -490,44 +494,19 @@ async fn detail(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
-        let (mut r, rref) = load(&state, &viewer, &id, &path).await?;
+        let (r, rref) = load(&state, &viewer, &id, &path).await?;
         let receiver_can_act = viewer.authorize(Action::ActAsReceiver(&rref)).is_ok();
-        // Opening it is the receiving structure's first step.
-        if receiver_can_act && r.status == Status::Envoyee.code() {
-            let actor = Actor {
-                person_id: viewer.person_id(),
-                side: Side::Receiver,
-            };
-            match state
-                .db
-                .referral_step(
-                    r.id,
-                    r.version,
-                    &Step::Open,
-                    actor,
-                    &state.config.public_url,
-                    Utc::now(),
-                )
-                .await
-            {
-                Ok(_) | Err(StepError::Conflict) => {}
-                Err(StepError::Store(e)) => return Err(storage_failure(e)),
-                Err(_) => {}
-            }
-            r = state
-                .db
-                .referral(r.id)
-                .await
-                .map_err(storage_failure)?
-                .ok_or_else(crate::pages::missing)?;
-        }
         let may_read = viewer.authorize(Action::ReferralPerson(&rref)).is_ok();
+        // Reached from another site: the person's fields wait for a click
+        // on this page (see `auth::from_another_site`).
+        let confirm_reading = may_read && from_another_site(&headers);
         let person = match (
-            may_read,
+            may_read && !confirm_reading,
             viewer.person_id(),
             reading_structure(&viewer, &rref),
         ) {
@@ -598,6 +577,8 @@ async fn detail(
                 .unwrap_or(""),
             person,
             metadata_only: !may_read,
+            confirm_reading,
+            awaiting_receipt: status == Status::Envoyee,
             events: events.into_iter().map(event_view).collect(),
             receiver_can_act,
             sender_can_act: viewer.authorize(Action::ActAsSender(&rref)).is_ok(),
@@ -659,6 +640,7 @@ async fn step(
                     message: get("message").chars().take(2000).collect(),
                 }
             }
+            "ouverture" => Step::Open,
             "annulation" => Step::Cancel,
             "reorientation" => {
                 let places = receivable_places(&state).await?;
@@ -747,9 +729,17 @@ async fn link_activity(
 
 /// The right of access: everything held about the person in this
 /// referral, as JSON. Audited.
-async fn export(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+async fn export(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
+        if from_another_site(&headers) {
+            return Ok(Redirect::to(&path).into_response());
+        }
         let (r, rref) = load_person(&state, &viewer, &id, &path).await?;
         let (Some(p), Some(s)) = (viewer.person_id(), reading_structure(&viewer, &rref)) else {
             return Err(crate::pages::forbidden());

@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use passerelle_accounts::policy::Action;
 use passerelle_accounts::secret::hash_secret;
-use passerelle_store::surveys::{Access, Rejection, Survey, SurveySummary};
+use passerelle_store::surveys::{Access, DraftRefusal, Rejection, Survey, SurveySummary};
 use passerelle_surveys::analysis::{
     Options, Report, analyze, manova_formula, regression_formula, subgroup, variables,
 };
@@ -676,9 +676,60 @@ async fn submit(
         }
     }
     if save {
+        let refused = |status: StatusCode, message: &str| {
+            let page = form(
+                &survey,
+                &viewer,
+                &query,
+                &cells,
+                &[],
+                vec![message.to_string()],
+                None,
+                None,
+            );
+            (status, render(&page)).into_response()
+        };
+        if !state
+            .limits
+            .allow(crate::limits::Limited::SurveyDraft, viewer.ip.as_deref())
+        {
+            return refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop d’enregistrements depuis votre connexion : réessayez dans une heure, ou envoyez vos réponses.",
+            );
+        }
         let draft = (!query.brouillon.is_empty()).then_some(query.brouillon.as_str());
-        let token = match state.db.save_survey_draft(&survey, draft, &cells).await {
-            Ok(t) => t,
+        let invitation = (!query.invitation.is_empty()).then_some(query.invitation.as_str());
+        let token = match state
+            .db
+            .save_survey_draft(&survey, invitation, draft, &cells)
+            .await
+        {
+            Ok(Ok(t)) => t,
+            Ok(Err(DraftRefusal::Closed)) => {
+                return refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Cette enquête n’accepte pas de réponse aujourd’hui.",
+                );
+            }
+            Ok(Err(DraftRefusal::Invitation)) => {
+                return refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Le lien d’invitation manque ou a déjà servi : une invitation vaut une réponse.",
+                );
+            }
+            Ok(Err(DraftRefusal::TooLarge)) => {
+                return refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Vos réponses sont trop longues pour être enregistrées : raccourcissez les textes libres.",
+                );
+            }
+            Ok(Err(DraftRefusal::TooMany)) => {
+                return refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Les brouillons de cette enquête sont trop nombreux pour l’instant : envoyez vos réponses directement.",
+                );
+            }
             Err(e) => return storage_failure(e),
         };
         let mut link = format!("/enquetes/{}?brouillon={token}", survey.slug);

@@ -65,14 +65,28 @@ async fn a_referral_from_sending_to_accompanied() {
     .await;
     assert_eq!(again.location().split('?').next().unwrap(), location);
 
-    // The receiving structure opens it: reçue, and the person's details.
+    // The receiving structure opens it: the person's details; reading
+    // changes nothing, acknowledging is a step of its own (a POST).
     let receiver = Client::signed_in(&w.db, w.membre_a).await;
     let opened = call(&w.app, &receiver, "GET", &location, None).await;
     assert!(
-        opened.body.contains(": reçue") && opened.body.contains("Maryvonne"),
+        opened.body.contains(": envoyée")
+            && opened.body.contains("Maryvonne")
+            && opened.body.contains("Accuser réception"),
         "{}",
         opened.body
     );
+    let acknowledged = call(
+        &w.app,
+        &receiver,
+        "POST",
+        &format!("{location}/etape"),
+        Some("etape=ouverture&version=1"),
+    )
+    .await;
+    assert_eq!(acknowledged.status.as_u16(), 303, "{}", acknowledged.body);
+    let opened = call(&w.app, &receiver, "GET", &location, None).await;
+    assert!(opened.body.contains(": reçue"), "{}", opened.body);
     let trail =
         w.db.audit_events(Some("referral.read_person"), 10)
             .await

@@ -1,0 +1,169 @@
+//! The rules of ARCHITECTURE.md that code can check, checked on every test
+//! run (rust-analyzer's "tidy" practice): a rule written only in prose
+//! drifts; this one fails the build instead.
+//!
+//! Each rule reads the workspace's Rust sources as text, leaving out test
+//! code (`tests/`, `benches/` and everything after a `#[cfg(test)]`).
+
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `.rs` file under `crates/*/src`, with its text up to its tests.
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let crates = workspace().join("crates");
+    let mut stack: Vec<PathBuf> = std::fs::read_dir(&crates)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+                let name = path.strip_prefix(&crates).unwrap().display().to_string();
+                files.push((name, code));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `file:line: text` of every line of `files` matching `offends`, leaving
+/// out comments.
+fn offences(
+    files: &[(String, String)],
+    keep: impl Fn(&str) -> bool,
+    offends: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, code) in files.iter().filter(|(name, _)| keep(name)) {
+        for (i, line) in code.lines().enumerate() {
+            if !line.trim_start().starts_with("//") && offends(line) {
+                found.push(format!("{name}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+fn crate_of(name: &str) -> &str {
+    name.split('/').next().unwrap_or("")
+}
+
+#[test]
+#[ignore = "being brought to zero (issue 13)"]
+fn the_store_reads_columns_by_name() {
+    let positional = |line: &str| {
+        line.match_indices("try_get(").any(|(i, m)| {
+            line[i + m.len()..]
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    let found = offences(&sources(), |n| crate_of(n) == "store", positional);
+    assert!(
+        found.is_empty(),
+        "columns read by position ({}); use try_get(\"name\"):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+#[ignore = "being brought to zero (issue 13)"]
+fn only_the_policy_compares_roles() {
+    let compares = |line: &str| {
+        let mentions_role = line.contains("Role::");
+        mentions_role
+            && (line.contains("==")
+                || line.contains("!=")
+                || (line.contains("matches!(") && line.contains("role")))
+    };
+    let found = offences(
+        &sources(),
+        |n| !n.starts_with("accounts/src/policy.rs") && !n.starts_with("accounts/src/kinds.rs"),
+        compares,
+    );
+    assert!(
+        found.is_empty(),
+        "roles compared outside accounts::policy ({}); add a policy Action or scope question:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+#[ignore = "being brought to zero (issue 13)"]
+fn no_territory_is_written_in_code() {
+    // Codes of the reference as string literals: "dep:29", "reg:53",
+    // "epci:…", "com:…", and bare département/région/commune/EPCI codes.
+    let literal = |line: &str| {
+        if line.contains("example =") {
+            return false; // OpenAPI examples document, they decide nothing.
+        }
+        line.split('"').skip(1).step_by(2).any(|s| {
+            // `format!("dep:{code}")` builds a key from data: not a code.
+            let prefixed = ["reg:", "dep:", "epci:", "com:", "commune:"]
+                .iter()
+                .any(|p| {
+                    s.strip_prefix(p)
+                        .is_some_and(|code| code.starts_with(|c: char| c.is_ascii_alphanumeric()))
+                });
+            let digits = |n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            let breton = ["53", "22", "29", "35", "56"].contains(&s);
+            prefixed || breton || digits(5) || digits(9)
+        })
+    };
+    let found = offences(
+        &sources(),
+        |n| matches!(crate_of(n), "web" | "store" | "cli"),
+        literal,
+    );
+    assert!(
+        found.is_empty(),
+        "territory codes written in code ({}); take them from the loaded reference or the viewer's scope:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+#[ignore = "being brought to zero (issue 13)"]
+fn sockets_are_opened_by_maintained_clients_only() {
+    let found = offences(&sources(), |_| true, |line| line.contains("TcpStream"));
+    assert!(
+        found.is_empty(),
+        "hand-written network clients ({}); use a maintained crate (ureq, lettre):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+#[test]
+fn csv_is_written_by_the_shared_writer_only() {
+    // `passerelle_csv::Writer` neutralises spreadsheet formulas; a writer
+    // of the `csv` crate built anywhere else would let them through.
+    let builds_writer = |line: &str| {
+        let line = line.replace("passerelle_csv::Writer", "");
+        ["csv::Writer", "csv::WriterBuilder", "WriterBuilder::new"]
+            .iter()
+            .any(|w| line.contains(w))
+            || (line.contains("use csv::{") && line.contains("Writer"))
+    };
+    let found = offences(&sources(), |n| crate_of(n) != "csv", builds_writer);
+    assert!(
+        found.is_empty(),
+        "CSV written without passerelle_csv::Writer ({}); formulas would reach spreadsheets:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
