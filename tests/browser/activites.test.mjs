@@ -54,6 +54,19 @@ test("a mediator records a procedure and sees it counted", async () => {
   await page.getByText("Activité enregistrée.").waitFor();
   // The duration is remembered for the next record.
   assert.equal(await page.getByLabel("Durée").inputValue(), "30");
+  // A commune the reference does not have: said next to the field, in
+  // French, with what was typed kept (it was a server error).
+  await page.getByLabel("Où").selectOption("autre");
+  await page.getByLabel(/^Commune/).fill("29999");
+  await page.locator("label", { hasText: /^Courriels$/ }).click();
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  const commune = page.getByLabel(/^Commune/);
+  await page.locator("#commune-erreur").waitFor();
+  assert.match(await page.locator("#commune-erreur").innerText(), /Aucune commune n’a le code INSEE « 29999 »/);
+  assert.equal(await commune.getAttribute("aria-describedby"), "commune-erreur");
+  assert.equal(await commune.inputValue(), "29999");
+  assert.equal(await page.getByLabel("Courriels").isChecked(), true);
+  assert.deepEqual(await seriousViolations(page), []);
 
   await page.getByRole("link", { name: "Voir les chiffres" }).click();
   const themes = page.getByRole("table", { name: "Thèmes des accompagnements" });

@@ -143,10 +143,9 @@ pub enum Action<'a> {
     /// Open the coordination view at all.
     CoordinatePlaces,
     /// Record activities (as a mediator of one's structure, or a machine
-    /// client for its structure).
+    /// client for its structure). Which figures one then sees is
+    /// `activity_figures`.
     RecordActivity,
-    /// See activity figures beyond one's own: coordinators and admins.
-    ViewActivityStats,
     /// Send a referral for one's structure: its membres and gestionnaires.
     SendReferral,
     /// See that a referral exists and its follow-up (no personal fields):
@@ -307,12 +306,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                 }),
             Denial::Forbidden,
         ),
-        Action::ViewReferralStats | Action::ViewActivityStats | Action::CoordinatePlaces => {
-            allowed(
-                matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
-                Denial::Forbidden,
-            )
-        }
+        Action::ViewReferralStats | Action::CoordinatePlaces => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+            Denial::Forbidden,
+        ),
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
             if can_view(actor, s) {
@@ -332,6 +329,80 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             } else {
                 Err(Denial::NotFound)
             }
+        }
+    }
+}
+
+/// Whose activity figures an actor may see. Every dashboard and export of
+/// Activités asks this, and the store counts only within the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FiguresScope {
+    /// Every record, any territory: administrators.
+    Everything,
+    /// The records counted in these territories, one at a time:
+    /// coordinators (none: they see nothing).
+    Territories(Vec<Scope>),
+    /// The records of these structures: a machine client sees its own
+    /// structure's.
+    Structures(Vec<i64>),
+    /// The records a person made: a mediator's own figures.
+    Person(i64),
+}
+
+impl FiguresScope {
+    /// Whether the figures of this territory (level and code) are within
+    /// the scope: always for administrators, one of their territories for
+    /// coordinators, never for the others (they see theirs, everywhere).
+    pub fn covers_territory(&self, level: ScopeLevel, code: &str) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Territories(scopes) => scopes.iter().any(|s| s.level == level && s.code == code),
+            Self::Structures(_) | Self::Person(_) => false,
+        }
+    }
+
+    /// Their own records only (a mediator's, a structure's), rather than
+    /// a territory's.
+    pub fn is_own(&self) -> bool {
+        matches!(self, Self::Structures(_) | Self::Person(_))
+    }
+}
+
+/// Which activity figures the actor may see: administrators everything,
+/// coordinators their territories, mediators (membres, gestionnaires)
+/// their own records, a structure's API token that structure's records.
+/// Anyone else: none.
+pub fn activity_figures(actor: &Actor) -> Result<FiguresScope, Denial> {
+    match actor {
+        Actor::Anonymous => Err(Denial::SignInRequired),
+        Actor::ApiToken { structure_id, .. } => Ok(FiguresScope::Structures(vec![*structure_id])),
+        Actor::Person {
+            person_id,
+            memberships,
+        } => {
+            if actor.is_admin() {
+                return Ok(FiguresScope::Everything);
+            }
+            let coordinating: Vec<&Membership> = memberships
+                .iter()
+                .filter(|m| m.role == Role::Coordinateur)
+                .collect();
+            if !coordinating.is_empty() {
+                let mut scopes: Vec<Scope> = Vec::new();
+                for s in coordinating.into_iter().flat_map(|m| &m.scopes) {
+                    if !scopes.contains(s) {
+                        scopes.push(s.clone());
+                    }
+                }
+                return Ok(FiguresScope::Territories(scopes));
+            }
+            if memberships
+                .iter()
+                .any(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))
+            {
+                return Ok(FiguresScope::Person(*person_id));
+            }
+            Err(Denial::Forbidden)
         }
     }
 }
@@ -546,6 +617,52 @@ mod tests {
             Err(Denial::NotFound),
             "a coordinator of the receiving structure handles no referral"
         );
+    }
+
+    #[test]
+    fn activity_figures_are_one_s_own_one_s_structure_s_or_one_s_territory_s() {
+        let token = Actor::ApiToken {
+            token_id: 7,
+            structure_id: 3,
+        };
+        assert_eq!(
+            activity_figures(&token),
+            Ok(FiguresScope::Structures(vec![3])),
+            "a machine client sees its structure's figures, never everyone's"
+        );
+        assert_eq!(
+            activity_figures(&person(vec![member(3, Role::Membre)])),
+            Ok(FiguresScope::Person(1))
+        );
+        assert_eq!(
+            activity_figures(&person(vec![member(5, Role::Admin)])),
+            Ok(FiguresScope::Everything)
+        );
+        let finistere = person(vec![
+            coordinator(ScopeLevel::Departement, "29"),
+            member(3, Role::Membre),
+        ]);
+        let scope = activity_figures(&finistere).unwrap();
+        assert!(scope.covers_territory(ScopeLevel::Departement, "29"));
+        assert!(!scope.covers_territory(ScopeLevel::Departement, "35"));
+        assert!(!scope.is_own());
+        let hub_without_territory = person(vec![Membership {
+            structure_id: 2,
+            role: Role::Coordinateur,
+            scopes: vec![],
+        }]);
+        assert_eq!(
+            activity_figures(&hub_without_territory),
+            Ok(FiguresScope::Territories(vec![])),
+            "no territory, nothing to see"
+        );
+        assert!(FiguresScope::Structures(vec![3]).is_own());
+        assert!(!FiguresScope::Structures(vec![3]).covers_territory(ScopeLevel::Region, "53"));
+        assert_eq!(
+            activity_figures(&Actor::Anonymous),
+            Err(Denial::SignInRequired)
+        );
+        assert_eq!(activity_figures(&person(vec![])), Err(Denial::Forbidden));
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! | `ages`, `statuts` | `60-69 ans:5\|70 ans et plus:3` (for one person: `60-69 ans`) |
 //! | `themes`, `aides` | values separated by `\|` |
 //! | `organisation`, `autonomie`, `materiel`, `orientation`, `code_suivi` | one value or empty |
+//!
+//! Written with `passerelle_csv::Writer` (a cell a spreadsheet would run
+//! as a formula starts with `'`); every cell read goes through
+//! `passerelle_csv::restore`, so the round trip is exact.
 
 use chrono::NaiveDate;
 
@@ -144,6 +148,7 @@ fn parse_record(
             .iter()
             .position(|h| h == name)
             .and_then(|i| record.get(i))
+            .map(passerelle_csv::restore)
             .unwrap_or("")
             .trim()
     };
@@ -274,12 +279,12 @@ mod tests {
         assert_eq!(records[0].1.ages, vec![("60-69 ans".to_string(), 1)]);
         assert_eq!(records[1].1.participants, 8);
         assert_eq!(records[1].1.themes, vec!["Courriels", "Bureautique"]);
-        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut w = passerelle_csv::Writer::in_memory();
         w.write_record(COLUMNS).unwrap();
         for (_, r) in &records {
             w.write_record(write_record(r)).unwrap();
         }
-        let (again, problems) = read(&w.into_inner().unwrap());
+        let (again, problems) = read(&w.into_bytes());
         assert!(problems.is_empty());
         assert_eq!(
             again.iter().map(|(_, a)| a).collect::<Vec<_>>(),

@@ -41,7 +41,7 @@ fn main() {
                 }
             };
             let dimension = ["theme", "type", "age", "statut", "organisation"][i % 5];
-            let q = StatsQuery { dimension, territory, from, to, structure_id: None, mediator_id: None };
+            let q = StatsQuery { dimension, territory, from, to, structure_id: None, scope: passerelle_accounts::policy::FiguresScope::Everything };
             let t = Instant::now();
             let rows = db.activity_stats(&q).await.unwrap();
             times.push(t.elapsed());

@@ -1025,14 +1025,32 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 .expect("today");
             let mut errors = Vec::new();
             let mut count = 0u64;
+            // The places named, with their lines: they must exist.
+            let mut at_places: Vec<(u64, i64)> = Vec::new();
             for item in open()? {
                 count += 1;
                 let problems = match item {
-                    Ok((line, a)) => check(line, &a, today),
+                    Ok((line, a)) => {
+                        if let passerelle_activities::model::Where::Lieu(id) = a.place {
+                            at_places.push((line, id));
+                        }
+                        check(line, &a, today)
+                    }
                     Err(v) => vec![v],
                 };
                 errors.extend(problems.into_iter().map(describe));
             }
+            let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
+            let unknown = db.unknown_places(&ids).await?;
+            errors.extend(at_places.iter().filter(|(_, id)| unknown.contains(id)).map(
+                |(line, id)| {
+                    describe(Violation {
+                        line: *line,
+                        field: "lieu",
+                        message: format!("no place {id} in the directory"),
+                    })
+                },
+            ));
             if !errors.is_empty() {
                 for e in errors.iter().take(50) {
                     writeln!(out, "{e}")?;
@@ -1059,6 +1077,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                     Author {
                         mediator_id: None,
                         structure_id: None,
+                        token_id: None,
                     },
                 )
                 .await?;
@@ -1092,7 +1111,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 from: month(&from, "--from")?,
                 to: month(&to, "--to")?,
                 structure_id: None,
-                mediator_id: None,
+                scope: passerelle_accounts::policy::FiguresScope::Everything,
             };
             let rows = db.activity_stats(&q).await?;
             let total: i64 = rows.iter().map(|r| r.people).sum();
@@ -1120,17 +1139,17 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                     writeln!(out, "[{}]", items.join(","))?;
                 }
                 StatsFormat::Csv => {
-                    writeln!(out, "{by},personnes,pourcentage,fiches")?;
+                    let mut writer = passerelle_csv::Writer::in_memory();
+                    writer.write_record([by.as_str(), "personnes", "pourcentage", "fiches"])?;
                     for r in rows {
-                        writeln!(
-                            out,
-                            "\"{}\",{},{},{}",
-                            r.value.replace('"', "\"\""),
-                            r.people,
-                            share(r.people),
-                            r.records
-                        )?;
+                        writer.write_record([
+                            r.value,
+                            r.people.to_string(),
+                            share(r.people).to_string(),
+                            r.records.to_string(),
+                        ])?;
                     }
+                    out.push_str(&String::from_utf8(writer.into_bytes())?);
                 }
             }
         }
@@ -1145,7 +1164,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 passerelle_activities::generate::Generator::new(seed, communes, year);
             let file = std::fs::File::create(&output)
                 .with_context(|| format!("cannot write {}", output.display()))?;
-            let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+            let mut writer = passerelle_csv::Writer::from_writer(std::io::BufWriter::new(file));
             writer.write_record(COLUMNS)?;
             for _ in 0..n {
                 writer.write_record(write_record(&generator.record()))?;

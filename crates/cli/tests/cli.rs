@@ -430,8 +430,7 @@ async fn activities_generate_import_and_count() {
         ],
     );
     assert!(
-        stdout(&o)
-            .starts_with("theme,personnes,pourcentage,fiches\n\"Prendre en main du matériel\","),
+        stdout(&o).starts_with("theme,personnes,pourcentage,fiches\nPrendre en main du matériel,"),
         "{}",
         stdout(&o)
     );
@@ -445,6 +444,25 @@ async fn activities_generate_import_and_count() {
         stdout(&o).contains("line 3, field `themes`"),
         "{}",
         stdout(&o)
+    );
+    // A place the directory does not have: refused before anything is
+    // written, naming the line (it was a foreign-key failure).
+    let unknown = dir.join("lieu-inconnu.csv");
+    std::fs::write(
+        &unknown,
+        "type,date,duree,lieu,themes
+individuel,2025-03-02,30,domicile,Courriels
+individuel,2025-03-02,30,lieu:999999,Courriels
+",
+    )
+    .unwrap();
+    let o = run(&url, &["activities", "import", unknown.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("line 3, field `lieu`: no place 999999 in the directory"),
+        "{} {}",
+        stdout(&o),
+        stderr(&o)
     );
     let o = run(
         &url,

@@ -147,3 +147,23 @@ fn sockets_are_opened_by_maintained_clients_only() {
         found.join("\n")
     );
 }
+
+#[test]
+fn csv_is_written_by_the_shared_writer_only() {
+    // `passerelle_csv::Writer` neutralises spreadsheet formulas; a writer
+    // of the `csv` crate built anywhere else would let them through.
+    let builds_writer = |line: &str| {
+        let line = line.replace("passerelle_csv::Writer", "");
+        ["csv::Writer", "csv::WriterBuilder", "WriterBuilder::new"]
+            .iter()
+            .any(|w| line.contains(w))
+            || (line.contains("use csv::{") && line.contains("Writer"))
+    };
+    let found = offences(&sources(), |n| crate_of(n) != "csv", builds_writer);
+    assert!(
+        found.is_empty(),
+        "CSV written without passerelle_csv::Writer ({}); formulas would reach spreadsheets:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}

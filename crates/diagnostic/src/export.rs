@@ -16,12 +16,12 @@ fn num(v: Option<f64>) -> String {
 }
 
 fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = passerelle_csv::Writer::in_memory();
     w.write_record(header).expect("in-memory write");
     for row in rows {
         w.write_record(&row).expect("in-memory write");
     }
-    w.into_inner().expect("in-memory write")
+    w.into_bytes()
 }
 
 pub const COMMUNE_COLUMNS: [&str; 21] = [

@@ -129,8 +129,10 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
         let line = record_line(bytes, record.position());
         let mut place = Place::default();
         for (cell, field) in record.iter().zip(&header) {
+            // Cells neutralised against spreadsheet formulas come back as
+            // they were (`passerelle_csv::restore`).
             if let Some(field) = field
-                && let Err(raw) = place.set(field, cell)
+                && let Err(raw) = place.set(field, passerelle_csv::restore(cell))
             {
                 parsed.problems.push(problem(
                     line,
@@ -146,15 +148,18 @@ pub fn read_csv(bytes: &[u8]) -> Parsed {
     parsed
 }
 
+/// The places as the standard's CSV, through the shared writer: a cell a
+/// spreadsheet would run as a formula starts with `'` (`read_csv` takes it
+/// away again, so the round trip stays lossless).
 pub fn write_csv(places: &[Place]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = passerelle_csv::Writer::in_memory();
     writer.write_record(FIELDS).expect("writing to memory");
     for place in places {
         writer
             .write_record(FIELDS.iter().map(|f| place.text(f)))
             .expect("writing to memory");
     }
-    writer.into_inner().expect("writing to memory")
+    writer.into_bytes()
 }
 
 pub fn read_json(bytes: &[u8]) -> Parsed {
@@ -380,7 +385,35 @@ mod tests {
             date_maj: "2024-01-01".into(),
             ..Place::default()
         };
-        vec![full, sparse]
+        // What a hostile source could send: formulas, and a value that
+        // already starts with an apostrophe.
+        let hostile = Place {
+            id: "3".into(),
+            pivot: "'=1+1".into(),
+            nom: "=HYPERLINK(\"http://evil.example\",\"Cliquez\")".into(),
+            commune: "@SUM(1+1)".into(),
+            code_postal: "29200".into(),
+            adresse: "+cmd|' /C calc'!A0".into(),
+            date_maj: "2024-01-01".into(),
+            longitude: Some(-4.5),
+            ..Place::default()
+        };
+        vec![full, sparse, hostile]
+    }
+
+    #[test]
+    fn csv_cells_never_run_as_formulas() {
+        let text = String::from_utf8(write_csv(&tricky_places())).unwrap();
+        let line = text.lines().last().unwrap();
+        assert!(line.starts_with("3,''=1+1,\"'=HYPERLINK("), "{line}");
+        assert!(
+            line.contains(",'@SUM(1+1),") && line.contains(",'+cmd|"),
+            "{line}"
+        );
+        assert!(
+            line.contains(",-4.5,"),
+            "a negative number stays a number: {line}"
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Checked {
 
     /// The rejected rows as a standard CSV with a last column `motifs`.
     pub fn rejected_csv(&self) -> Vec<u8> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = passerelle_csv::Writer::in_memory();
         let mut header: Vec<String> = crate::model::FIELDS.iter().map(|f| f.to_string()).collect();
         header.push("motifs".into());
         writer.write_record(&header).expect("memory");
@@ -56,7 +56,7 @@ impl Checked {
             ));
             writer.write_record(&record).expect("memory");
         }
-        writer.into_inner().expect("memory")
+        writer.into_bytes()
     }
 }
 

@@ -1052,22 +1052,7 @@ impl Database {
     /// characters, which PostgreSQL refuses: a hostile input must not be
     /// able to keep its own attempt out of the trail.
     pub async fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let clean = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
-        sqlx::query(
-            "INSERT INTO audit_events (at, action, actor_person_id, actor_token_id, structure_id, subject, detail, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(now_iso())
-        .bind(event.action.clone())
-        .bind(event.actor_person_id)
-        .bind(event.actor_token_id)
-        .bind(event.structure_id)
-        .bind(clean(&event.subject))
-        .bind(clean(&event.detail))
-        .bind(event.ip.clone())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        insert_audit(&mut *self.pool().acquire().await?, event).await
     }
 
     /// How many `action` events about `subject` (or from `ip`) happened in
@@ -1530,6 +1515,32 @@ async fn tell_admin_joins(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Appends an event to the audit trail in the caller's transaction (or on
+/// a connection of its own). Text is stored without NUL characters, which
+/// PostgreSQL refuses: a hostile input must not be able to keep its own
+/// attempt out of the trail.
+pub(crate) async fn insert_audit(
+    conn: &mut sqlx::AnyConnection,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let clean = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
+    sqlx::query(
+        "INSERT INTO audit_events (at, action, actor_person_id, actor_token_id, structure_id, subject, detail, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now_iso())
+    .bind(event.action.clone())
+    .bind(event.actor_person_id)
+    .bind(event.actor_token_id)
+    .bind(event.structure_id)
+    .bind(clean(&event.subject))
+    .bind(clean(&event.detail))
+    .bind(event.ip.clone())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -1,12 +1,15 @@
 //! Activités in the database: records, their roll-ups (updated in the same
 //! transaction as each write) and aggregate sources.
 
+use passerelle_accounts::ScopeLevel;
+use passerelle_accounts::policy::FiguresScope;
 use passerelle_activities::Activity;
 use passerelle_activities::aggregate::{Dimension, Weight, count_by};
 use passerelle_activities::model::Where;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use crate::accounts::AuditEvent;
 use crate::batch::{self, Value};
 use crate::time::now_iso;
 use crate::{Database, StoreError};
@@ -38,11 +41,52 @@ pub const DIMENSIONS: [(&str, Dimension); 10] = [
     ("suivi", Dimension::FollowUp),
 ];
 
-/// Who recorded it, for which structure.
+/// Who recorded it, for which structure, through which API token: an
+/// idempotency key is unique for these three together.
 #[derive(Debug, Clone, Copy)]
 pub struct Author {
     pub mediator_id: Option<i64>,
     pub structure_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
+/// What a record names that must exist: a place of the directory, a
+/// commune of the reference, its author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// `place` is a place of the directory (`Where::Lieu`).
+    Place(i64),
+    /// `place` is elsewhere, in this commune (`Where::Autre`).
+    Commune(String),
+    ResidenceCommune(String),
+    Structure(i64),
+    Mediator(i64),
+    Token(i64),
+}
+
+/// A reference of the `index`-th record sent (from 0) to nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownReference {
+    pub index: usize,
+    pub reference: Reference,
+}
+
+/// The outcome of a write whose input names other records: done, or
+/// refused whole because some named record does not exist (nothing
+/// written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written<T> {
+    Done(T),
+    Unknown(Vec<UnknownReference>),
+}
+
+impl<T> Written<T> {
+    pub fn done(self) -> Result<T, Vec<UnknownReference>> {
+        match self {
+            Self::Done(t) => Ok(t),
+            Self::Unknown(u) => Err(u),
+        }
+    }
 }
 
 /// A territory to filter on.
@@ -64,6 +108,28 @@ impl Territory {
             Self::Epci(c) => format!("epci:{c}"),
             Self::Departement(c) => format!("dep:{c}"),
             Self::Region(c) => format!("reg:{c}"),
+        }
+    }
+
+    /// The level and code of the territory, as coordinators' scopes say
+    /// them (`None` for all of them).
+    pub fn scope(&self) -> Option<(ScopeLevel, &str)> {
+        match self {
+            Self::All => None,
+            Self::Commune(c) => Some((ScopeLevel::Commune, c)),
+            Self::Epci(c) => Some((ScopeLevel::Epci, c)),
+            Self::Departement(c) => Some((ScopeLevel::Departement, c)),
+            Self::Region(c) => Some((ScopeLevel::Region, c)),
+        }
+    }
+
+    /// The territory a coordinator's scope names.
+    pub fn of_scope(level: ScopeLevel, code: &str) -> Self {
+        match level {
+            ScopeLevel::Commune => Self::Commune(code.into()),
+            ScopeLevel::Epci => Self::Epci(code.into()),
+            ScopeLevel::Departement => Self::Departement(code.into()),
+            ScopeLevel::Region => Self::Region(code.into()),
         }
     }
 
@@ -89,8 +155,40 @@ pub struct StatsQuery {
     /// Months, `YYYY-MM`, inclusive.
     pub from: String,
     pub to: String,
+    /// Narrowed to one structure's records.
     pub structure_id: Option<i64>,
-    pub mediator_id: Option<i64>,
+    /// Whose figures the asker may see (`policy::activity_figures`):
+    /// nothing outside it is ever counted.
+    pub scope: FiguresScope,
+}
+
+/// The condition keeping records or roll-ups (`structure`, `mediator`:
+/// their columns) within a scope, with its parameters numbered from
+/// `next`; `None` when the scope sees nothing of this territory.
+fn within_scope(
+    q: &StatsQuery,
+    structure: &str,
+    mediator: &str,
+    next: usize,
+) -> Option<(String, Vec<i64>)> {
+    match &q.scope {
+        FiguresScope::Everything => Some((String::new(), Vec::new())),
+        FiguresScope::Territories(_) => {
+            let (level, code) = q.territory.scope()?;
+            q.scope
+                .covers_territory(level, code)
+                .then(|| (String::new(), Vec::new()))
+        }
+        FiguresScope::Person(id) => Some((format!(" AND {mediator} = ${next}"), vec![*id])),
+        FiguresScope::Structures(ids) if ids.is_empty() => None,
+        FiguresScope::Structures(ids) => {
+            let list = (0..ids.len())
+                .map(|i| format!("${}", next + i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some((format!(" AND {structure} IN ({list})"), ids.clone()))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,36 +234,58 @@ impl Database {
         q: &StatsQuery,
     ) -> Result<Vec<Activity>, StoreError> {
         let (join, column, code) = records_in(&q.territory);
+        let Some((scope, scope_values)) = within_scope(q, "a.structure_id", "a.mediator_id", 5)
+        else {
+            return Ok(Vec::new());
+        };
         // Months as dates: the first of `from` to the last possible day of `to`.
         let (from, to) = (format!("{}-01", q.from), format!("{}-31", q.to));
         let mut out = Vec::new();
         for chunk in places.chunks(300) {
             let ids = (0..chunk.len())
-                .map(|i| format!("${}", i + 6))
+                .map(|i| format!("${}", i + 5 + scope_values.len()))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
                 "SELECT a.data FROM activities a{join} WHERE a.deleted_at IS NULL \
                  AND a.date >= $1 AND a.date <= $2 AND ($3 = 0 OR a.structure_id = $3) \
-                 AND ($4 = 0 OR a.mediator_id = $4) AND {column} = $5 AND a.place_id IN ({ids})",
+                 AND {column} = $4{scope} AND a.place_id IN ({ids})",
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(from.clone())
                 .bind(to.clone())
                 .bind(q.structure_id.unwrap_or(0))
-                .bind(q.mediator_id.unwrap_or(0))
                 .bind(code.clone());
+            for value in &scope_values {
+                query = query.bind(*value);
+            }
             for id in chunk {
                 query = query.bind(*id);
             }
             for row in query.fetch_all(self.pool()).await? {
                 out.push(
-                    serde_json::from_str(&row.try_get::<String, _>(0)?)
+                    serde_json::from_str(&row.try_get::<String, _>("data")?)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 );
             }
         }
         Ok(out)
+    }
+
+    /// Which of these places are not in the directory: what an import of
+    /// records must refuse before writing anything.
+    pub async fn unknown_places(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        let wanted: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+        let wanted: Vec<i64> = wanted.into_iter().collect();
+        let known = existing(&mut conn, "places", "id", &wanted).await?;
+        Ok(wanted
+            .into_iter()
+            .filter(|id| !known.contains(id))
+            .collect())
     }
 
     /// The places of the directory with live records in a territory, by
@@ -186,45 +306,87 @@ impl Database {
         crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
     }
 
-    /// Records an activity (already validated). With an idempotency key, a
-    /// repeated call returns the first record's id and writes nothing.
+    /// Records activities (already validated) in one transaction: every
+    /// place, commune, structure, mediator and token they name is checked
+    /// first, and if one does not exist nothing is written. A record with
+    /// an idempotency key already used by the same author (structure,
+    /// token, mediator: another's keys are theirs) is not written again:
+    /// its first id comes back with `false`. `audit` gives the audit line
+    /// of what was stored (ids, created or not), written in the same
+    /// transaction.
+    pub async fn record_activities(
+        &self,
+        records: &[(Activity, Option<String>)],
+        author: Author,
+        audit: impl FnOnce(&[(i64, bool)]) -> Option<AuditEvent>,
+    ) -> Result<Written<Vec<(i64, bool)>>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let unknown = unknown_references(&mut tx, records.iter().map(|(a, _)| a), author).await?;
+        if !unknown.is_empty() {
+            return Ok(Written::Unknown(unknown));
+        }
+        let mut out = Vec::with_capacity(records.len());
+        for (a, key) in records {
+            if let Some(key) = key {
+                let known = sqlx::query(
+                    "SELECT id FROM activities WHERE COALESCE(structure_id, 0) = $1 \
+                     AND COALESCE(token_id, 0) = $2 AND COALESCE(mediator_id, 0) = $3 AND idempotency_key = $4",
+                )
+                .bind(author.structure_id.unwrap_or(0))
+                .bind(author.token_id.unwrap_or(0))
+                .bind(author.mediator_id.unwrap_or(0))
+                .bind(key.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = known {
+                    out.push((row.try_get("id")?, false));
+                    continue;
+                }
+            }
+            let commune = where_commune(&mut tx, a).await?;
+            let id: i64 = sqlx::query(
+                "INSERT INTO activities (data, kind, date, participants, commune_code, mediator_id, structure_id, \
+                 token_id, idempotency_key, created_at, place_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(serde_json::to_string(a).expect("an activity serialises"))
+            .bind(format!("{:?}", a.kind).to_lowercase())
+            .bind(a.date.to_string())
+            .bind(i64::from(a.participants))
+            .bind(commune.clone())
+            .bind(author.mediator_id)
+            .bind(author.structure_id)
+            .bind(author.token_id)
+            .bind(key.clone())
+            .bind(now_iso())
+            .bind(place_of(a))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+            roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
+            out.push((id, true));
+        }
+        if let Some(event) = audit(&out) {
+            crate::accounts::insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(Written::Done(out))
+    }
+
+    /// One record, as `record_activities`, without an audit line.
     pub async fn record_activity(
         &self,
         a: &Activity,
         author: Author,
         idempotency_key: Option<&str>,
-    ) -> Result<(i64, bool), StoreError> {
-        let mut tx = self.begin_write().await?;
-        if let Some(key) = idempotency_key {
-            let known = sqlx::query("SELECT id FROM activities WHERE idempotency_key = $1")
-                .bind(key.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = known {
-                return Ok((row.try_get(0)?, false));
-            }
-        }
-        let commune = where_commune(&mut tx, a).await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO activities (data, kind, date, participants, commune_code, mediator_id, structure_id, idempotency_key, created_at, place_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    ) -> Result<Written<(i64, bool)>, StoreError> {
+        let records = [(a.clone(), idempotency_key.map(str::to_string))];
+        Ok(
+            match self.record_activities(&records, author, |_| None).await? {
+                Written::Done(mut done) => Written::Done(done.remove(0)),
+                Written::Unknown(u) => Written::Unknown(u),
+            },
         )
-        .bind(serde_json::to_string(a).expect("an activity serialises"))
-        .bind(format!("{:?}", a.kind).to_lowercase())
-        .bind(a.date.to_string())
-        .bind(i64::from(a.participants))
-        .bind(commune.clone())
-        .bind(author.mediator_id)
-        .bind(author.structure_id)
-        .bind(idempotency_key.map(str::to_string))
-        .bind(now_iso())
-        .bind(place_of(a))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
-        tx.commit().await?;
-        Ok((id, true))
     }
 
     /// Imports many validated records in one transaction: records in
@@ -380,7 +542,8 @@ impl Database {
         let commune: Option<String> = row.try_get(1)?;
         let author = Author {
             mediator_id: Some(mediator_id),
-            structure_id: row.try_get(2)?,
+            structure_id: row.try_get("structure_id")?,
+            token_id: None,
         };
         sqlx::query("UPDATE activities SET deleted_at = $1 WHERE id = $2")
             .bind(now_iso())
@@ -393,27 +556,41 @@ impl Database {
     }
 
     /// Replaces a record of this mediator: its old contributions leave the
-    /// roll-ups, the new ones enter, in one transaction. False when there is
-    /// no such live record of theirs.
+    /// roll-ups, the new ones enter, in one transaction with `audit`.
+    /// False when there is no such live record of theirs; refused whole
+    /// when it names a place or commune that does not exist.
     pub async fn update_activity(
         &self,
         id: i64,
         mediator_id: i64,
         a: &Activity,
-    ) -> Result<bool, StoreError> {
+        audit: Option<&AuditEvent>,
+    ) -> Result<Written<bool>, StoreError> {
         let mut tx = self.begin_write().await?;
+        let nobody = Author {
+            mediator_id: None,
+            structure_id: None,
+            token_id: None,
+        };
+        let unknown = unknown_references(&mut tx, std::iter::once(a), nobody).await?;
+        if !unknown.is_empty() {
+            return Ok(Written::Unknown(unknown));
+        }
         let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
             .bind(id)
             .bind(mediator_id)
             .fetch_optional(&mut *tx)
             .await?;
-        let Some(row) = row else { return Ok(false) };
+        let Some(row) = row else {
+            return Ok(Written::Done(false));
+        };
         let old: Activity = serde_json::from_str(&row.try_get::<String, _>(0)?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let old_commune: Option<String> = row.try_get(1)?;
         let author = Author {
             mediator_id: Some(mediator_id),
-            structure_id: row.try_get(2)?,
+            structure_id: row.try_get("structure_id")?,
+            token_id: None,
         };
         roll_up(&mut tx, &old, old_commune.as_deref(), author, -1).await?;
         let commune = where_commune(&mut tx, a).await?;
@@ -428,8 +605,11 @@ impl Database {
             .execute(&mut *tx)
             .await?;
         roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
+        if let Some(event) = audit {
+            crate::accounts::insert_audit(&mut tx, event).await?;
+        }
         tx.commit().await?;
-        Ok(true)
+        Ok(Written::Done(true))
     }
 
     /// One live record of this mediator.
@@ -499,26 +679,31 @@ impl Database {
         group: &'static str,
         order: &'static str,
     ) -> Result<Vec<StatsRow>, StoreError> {
+        let Some((scope, scope_values)) = within_scope(q, "structure_id", "mediator_id", 6) else {
+            return Ok(Vec::new());
+        };
         let sql = format!(
-            "SELECT {group}, CAST(SUM(people) AS BIGINT), CAST(SUM(records) AS BIGINT) FROM activity_rollups \
+            "SELECT {group} AS grouped, CAST(SUM(people) AS BIGINT) AS people, CAST(SUM(records) AS BIGINT) AS records \
+             FROM activity_rollups \
              WHERE dimension = $1 AND territory = $2 AND month >= $3 AND month <= $4 \
-             AND ($5 = 0 OR structure_id = $5) AND ($6 = 0 OR mediator_id = $6) \
+             AND ($5 = 0 OR structure_id = $5){scope} \
              GROUP BY {group} HAVING SUM(records) > 0 ORDER BY {order}"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(q.dimension.to_string())
             .bind(q.territory.key())
             .bind(q.from.clone())
             .bind(q.to.clone())
-            .bind(q.structure_id.unwrap_or(0))
-            .bind(q.mediator_id.unwrap_or(0))
-            .fetch_all(self.pool())
-            .await?;
+            .bind(q.structure_id.unwrap_or(0));
+        for value in scope_values {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         crate::map_rows(&rows, |r| {
             Ok(StatsRow {
-                value: r.try_get(0)?,
-                people: r.try_get(1)?,
-                records: r.try_get(2)?,
+                value: r.try_get("grouped")?,
+                people: r.try_get("people")?,
+                records: r.try_get("records")?,
             })
         })
     }
@@ -592,6 +777,152 @@ impl Database {
             .collect::<Result<_, sqlx::Error>>()?;
         Ok((values, as_of))
     }
+}
+
+/// Moves the records at place `from` to place `to` (a merge of duplicates,
+/// in its transaction): their `place_id`, their JSON, and, when the kept
+/// place is in another commune, their commune and roll-up contributions,
+/// so that every count stays true. How many records moved.
+pub(crate) async fn move_activities_to_place(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+    to_commune: Option<&str>,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, data, commune_code, mediator_id, structure_id, token_id, deleted_at \
+         FROM activities WHERE place_id = $1",
+    )
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let mut a: Activity = serde_json::from_str(&row.try_get::<String, _>("data")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        a.place = Where::Lieu(to);
+        let old_commune: Option<String> = row.try_get("commune_code")?;
+        let live = row.try_get::<Option<String>, _>("deleted_at")?.is_none();
+        let moves = old_commune.as_deref() != to_commune;
+        if live && moves {
+            let author = Author {
+                mediator_id: row.try_get("mediator_id")?,
+                structure_id: row.try_get("structure_id")?,
+                token_id: row.try_get("token_id")?,
+            };
+            roll_up(conn, &a, old_commune.as_deref(), author, -1).await?;
+            roll_up(conn, &a, to_commune, author, 1).await?;
+        }
+        sqlx::query(
+            "UPDATE activities SET place_id = $1, data = $2, commune_code = $3 WHERE id = $4",
+        )
+        .bind(to)
+        .bind(serde_json::to_string(&a).expect("an activity serialises"))
+        .bind(if moves {
+            to_commune.map(str::to_string)
+        } else {
+            old_commune
+        })
+        .bind(row.try_get::<i64, _>("id")?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// What the records name and does not exist, record by record: places,
+/// communes, and the author (structure, mediator, token).
+async fn unknown_references<'a>(
+    conn: &mut AnyConnection,
+    records: impl Iterator<Item = &'a Activity>,
+    author: Author,
+) -> Result<Vec<UnknownReference>, StoreError> {
+    use std::collections::BTreeSet;
+    let mut named: Vec<(usize, Reference)> = Vec::new();
+    for (index, a) in records.enumerate() {
+        match &a.place {
+            Where::Lieu(id) => named.push((index, Reference::Place(*id))),
+            Where::Autre(code) => named.push((index, Reference::Commune(code.clone()))),
+            Where::Domicile | Where::Distance => {}
+        }
+        if let Some(code) = &a.residence_commune {
+            named.push((index, Reference::ResidenceCommune(code.clone())));
+        }
+    }
+    let places: BTreeSet<i64> = named
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Reference::Place(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let communes: BTreeSet<String> = named
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Reference::Commune(c) | Reference::ResidenceCommune(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let places: Vec<i64> = places.into_iter().collect();
+    let communes: Vec<String> = communes.into_iter().collect();
+    let known_places: BTreeSet<i64> = existing(conn, "places", "id", &places).await?;
+    let known_communes: BTreeSet<String> = existing(conn, "communes", "code", &communes).await?;
+    let mut unknown: Vec<UnknownReference> = named
+        .into_iter()
+        .filter(|(_, r)| match r {
+            Reference::Place(id) => !known_places.contains(id),
+            Reference::Commune(c) | Reference::ResidenceCommune(c) => !known_communes.contains(c),
+            _ => false,
+        })
+        .map(|(index, reference)| UnknownReference { index, reference })
+        .collect();
+    for (table, id, reference) in [
+        (
+            "structures",
+            author.structure_id,
+            Reference::Structure as fn(i64) -> Reference,
+        ),
+        ("people", author.mediator_id, Reference::Mediator),
+        ("api_tokens", author.token_id, Reference::Token),
+    ] {
+        if let Some(id) = id
+            && existing::<i64>(conn, table, "id", &[id]).await?.is_empty()
+        {
+            unknown.push(UnknownReference {
+                index: 0,
+                reference: reference(id),
+            });
+        }
+    }
+    Ok(unknown)
+}
+
+/// Which of `values` are in `column` of `table`.
+async fn existing<T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    column: &str,
+    values: &[T],
+) -> Result<std::collections::BTreeSet<T>, StoreError>
+where
+    T: Ord + Clone + Send + for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    for<'r> T: sqlx::Decode<'r, sqlx::Any>,
+{
+    let mut found = std::collections::BTreeSet::new();
+    for chunk in values.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {column} AS found FROM {table} WHERE {column} IN ({list})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in chunk {
+            query = query.bind(v.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get::<T, _>("found")?);
+        }
+    }
+    Ok(found)
 }
 
 /// The commune where the activity happened.

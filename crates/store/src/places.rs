@@ -12,6 +12,7 @@ use passerelle_territory::search::search_key;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use crate::accounts::AuditEvent;
 use crate::time::now_iso;
 use crate::{Database, StoreError};
 
@@ -323,17 +324,25 @@ impl Database {
 
     /// Decides a pending pair: `merge` folds `b` into `a` (its sources, its
     /// history and what it knows that `a` does not), otherwise the two are
-    /// recorded as distinct places. False when the pair is not pending.
+    /// recorded as distinct places. A merge moves every reference to `b`
+    /// to `a` in the same transaction — activity records (their column and
+    /// their JSON), referrals, sources, change log, other pending pairs —
+    /// and moves the records' roll-up contributions if the kept place is
+    /// in another commune, so every count stays as it was. The change log
+    /// and `audit` (its detail completed with what moved) are written in
+    /// the same transaction. False when the pair is not pending.
     pub async fn decide_duplicate(
         &self,
         a: i64,
         b: i64,
         merge_them: bool,
         actor: i64,
+        audit: AuditEvent,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let decided = sqlx::query(
-            "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3              WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
+            "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3 \
+             WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
         )
         .bind(if merge_them { "merged" } else { "distinct" })
         .bind(actor)
@@ -345,18 +354,52 @@ impl Database {
         if decided.rows_affected() != 1 {
             return Ok(false);
         }
+        let mut detail = format!("place:{b}");
         if merge_them {
-            let load = |id: i64| sqlx::query("SELECT data FROM places WHERE id = $1").bind(id);
-            let first: String = load(a).fetch_one(&mut *tx).await?.try_get(0)?;
-            let second: String = load(b).fetch_one(&mut *tx).await?.try_get(0)?;
-            let merged = merge(&decode(&first)?, &decode(&second)?);
+            let load = |id: i64| {
+                sqlx::query("SELECT data, commune_code, structure_id FROM places WHERE id = $1")
+                    .bind(id)
+            };
+            let first = load(a).fetch_one(&mut *tx).await?;
+            let second = load(b).fetch_one(&mut *tx).await?;
+            let merged = merge(
+                &decode(&first.try_get::<String, _>("data")?)?,
+                &decode(&second.try_get::<String, _>("data")?)?,
+            );
             write_place(&mut tx, Some(a), &merged).await?;
+            // The structure that runs the duplicate runs the kept place if
+            // none did.
+            sqlx::query(
+                "UPDATE places SET structure_id = COALESCE(structure_id, $1) WHERE id = $2",
+            )
+            .bind(second.try_get::<Option<i64>, _>("structure_id")?)
+            .bind(a)
+            .execute(&mut *tx)
+            .await?;
+            let kept_commune: Option<String> =
+                sqlx::query("SELECT commune_code FROM places WHERE id = $1")
+                    .bind(a)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("commune_code")?;
+            let activities =
+                crate::activities::move_activities_to_place(&mut tx, b, a, kept_commune.as_deref())
+                    .await?;
+            let referrals = sqlx::query("UPDATE referrals SET place_id = $1 WHERE place_id = $2")
+                .bind(a)
+                .bind(b)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             for sql in [
                 "UPDATE place_sources SET place_id = $1 WHERE place_id = $2",
                 "UPDATE place_changes SET place_id = $1 WHERE place_id = $2",
             ] {
                 sqlx::query(sql).bind(a).bind(b).execute(&mut *tx).await?;
             }
+            // Pairs of the duplicate with other places are gone with it
+            // (its descriptions now belong to the kept place, compared on
+            // the next import).
             sqlx::query("DELETE FROM place_duplicates WHERE place_a = $1 OR place_b = $1")
                 .bind(b)
                 .execute(&mut *tx)
@@ -373,7 +416,18 @@ impl Database {
                 &format!("doublon confirmé : lieu {b} fusionné"),
             )
             .await?;
+            detail = format!(
+                "place:{b} merged into place:{a}; {activities} activities and {referrals} referrals moved"
+            );
         }
+        let event = AuditEvent {
+            detail: Some(match audit.detail {
+                Some(d) => format!("{d}; {detail}"),
+                None => detail,
+            }),
+            ..audit
+        };
+        crate::accounts::insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(true)
     }

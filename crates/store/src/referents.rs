@@ -361,12 +361,18 @@ impl Database {
     ) -> Result<(i64, bool), RequestError> {
         let at = iso(now);
         let mut tx = self.begin_write().await?;
+        // A key is the requester's own: another person's or structure's
+        // identical key is another key.
         if let Some(key) = key
-            && let Some(row) =
-                sqlx::query("SELECT id FROM complex_requests WHERE idempotency_key = $1")
-                    .bind(key.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
+            && let Some(row) = sqlx::query(
+                "SELECT id FROM complex_requests WHERE requester_structure_id = $1 \
+                 AND requester_person_id = $2 AND idempotency_key = $3",
+            )
+            .bind(requester_structure)
+            .bind(requester_person)
+            .bind(key.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
         {
             return Ok((row.try_get("id")?, false));
         }

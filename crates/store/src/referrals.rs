@@ -325,8 +325,8 @@ pub struct Line {
 
 impl Database {
     /// Creates a referral (already validated, consent given). With an
-    /// idempotency key, a repeated submission returns the first referral
-    /// and writes nothing. The receiving structure's members get an e-mail.
+    /// idempotency key, a repeated submission by the same person of the
+    /// same structure returns the first referral and writes nothing. The receiving structure's members get an e-mail.
     pub async fn create_referral(
         &self,
         r: &NewReferral,
@@ -347,12 +347,19 @@ impl Database {
         let at = iso(now);
         let mut tx = self.begin_write().await?;
         if let Some(key) = key {
-            let known = sqlx::query("SELECT id FROM referrals WHERE idempotency_key = $1")
-                .bind(key.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+            // A key is the sender's own: another person's or structure's
+            // identical key is another key.
+            let known = sqlx::query(
+                "SELECT id FROM referrals WHERE sender_structure_id = $1 AND sender_person_id = $2 \
+                 AND idempotency_key = $3",
+            )
+            .bind(sender_structure)
+            .bind(sender_person)
+            .bind(key.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
             if let Some(row) = known {
-                return Ok((row.try_get(0)?, false));
+                return Ok((row.try_get("id")?, false));
             }
         }
         let p = &r.person;

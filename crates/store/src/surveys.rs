@@ -327,7 +327,7 @@ impl Database {
                 .fetch_all(self.pool())
                 .await?;
         let columns = columns_of(&survey.questionnaire);
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = passerelle_csv::Writer::in_memory();
         let corrupt = |e: String| StoreError::Corrupt(format!("survey {}: {e}", survey.slug));
         writer
             .write_record(&columns)
@@ -344,7 +344,7 @@ impl Database {
                 .write_record(&record)
                 .map_err(|e| corrupt(e.to_string()))?;
         }
-        let bytes = writer.into_inner().map_err(|e| corrupt(e.to_string()))?;
+        let bytes = writer.into_bytes();
         String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))
     }
 

@@ -38,7 +38,7 @@ fn query(dimension: &'static str, territory: Territory) -> StatsQuery {
         from: "2026-01".into(),
         to: "2026-12".into(),
         structure_id: None,
-        mediator_id: None,
+        scope: passerelle_accounts::policy::FiguresScope::Everything,
     }
 }
 
@@ -48,6 +48,7 @@ async fn roll_ups_count_people_and_records_at_every_scale() {
     let author = Author {
         mediator_id: None,
         structure_id: None,
+        token_id: None,
     };
     db.record_activity(
         &record(Kind::Demarche, 1, "29232", "Démarche en ligne"),
@@ -119,10 +120,21 @@ async fn a_retried_request_never_creates_a_second_record() {
     let author = Author {
         mediator_id: None,
         structure_id: None,
+        token_id: None,
     };
     let a = record(Kind::Individuel, 1, "29232", "Courriels");
-    let (first, created) = db.record_activity(&a, author, Some("key-1")).await.unwrap();
-    let (again, created_again) = db.record_activity(&a, author, Some("key-1")).await.unwrap();
+    let (first, created) = db
+        .record_activity(&a, author, Some("key-1"))
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    let (again, created_again) = db
+        .record_activity(&a, author, Some("key-1"))
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
     assert!(created && !created_again);
     assert_eq!(first, again);
     let total = db
@@ -159,6 +171,7 @@ async fn withdrawing_a_record_takes_it_out_of_the_counts() {
     let author = Author {
         mediator_id: Some(mediator),
         structure_id: Some(structure),
+        token_id: None,
     };
     let (id, _) = db
         .record_activity(
@@ -167,10 +180,12 @@ async fn withdrawing_a_record_takes_it_out_of_the_counts() {
             None,
         )
         .await
+        .unwrap()
+        .done()
         .unwrap();
     assert_eq!(db.activities_of(mediator, 10).await.unwrap().len(), 1);
     let mine = StatsQuery {
-        mediator_id: Some(mediator),
+        scope: passerelle_accounts::policy::FiguresScope::Person(mediator),
         ..query("theme", Territory::All)
     };
     assert_eq!(db.activity_stats(&mine).await.unwrap()[0].people, 5);
@@ -222,6 +237,7 @@ async fn bulk_import_counts_like_single_records() {
     let author = Author {
         mediator_id: None,
         structure_id: None,
+        token_id: None,
     };
     let records = vec![
         record(Kind::Demarche, 1, "29232", "Démarche en ligne"),

@@ -96,6 +96,7 @@ async fn accompaniments_are_counted_per_commune_over_the_last_year() {
     let author = Author {
         mediator_id: None,
         structure_id: None,
+        token_id: None,
     };
     db.import_activities(&records, author).await.unwrap();
     let ((first, last), counts) = db.diagnostic_activity().await.unwrap().unwrap();
@@ -109,7 +110,7 @@ async fn accompaniments_are_counted_per_commune_over_the_last_year() {
             from: first.clone(),
             to: last.clone(),
             structure_id: None,
-            mediator_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
         };
         let months = db.activity_months(&q).await.unwrap();
         let records: i64 = months.iter().map(|m| m.records).sum();

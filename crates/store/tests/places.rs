@@ -88,11 +88,9 @@ async fn a_place_known_by_its_source_is_updated_in_place() {
     );
 }
 
-#[tokio::test]
-async fn duplicates_are_merged_or_kept_apart_on_decision() {
-    let db = bretagne_database().await;
-    db.load_bundled_places().await.unwrap();
-    let admin_structure = db
+/// A coordinator of a hub, to decide on duplicates.
+async fn coordinator(db: &passerelle_store::Database) -> i64 {
+    let hub = db
         .create_structure(&passerelle_store::accounts::NewStructure {
             nom: "Hub",
             kind: passerelle_accounts::StructureKind::Hub,
@@ -102,36 +100,74 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
         .await
         .unwrap()
         .unwrap();
-    let coordinator = db
-        .create_person_with_role(
-            "c@hub.bzh",
-            "C",
-            None,
-            admin_structure,
-            passerelle_accounts::Role::Coordinateur,
-            &[],
-        )
-        .await
-        .unwrap();
+    db.create_person_with_role(
+        "c@hub.bzh",
+        "C",
+        None,
+        hub,
+        passerelle_accounts::Role::Coordinateur,
+        &[],
+    )
+    .await
+    .unwrap()
+}
+
+/// The audit line of a decision on a pair, as the coordination page
+/// writes it.
+fn decision(by: i64, subject: Option<String>) -> passerelle_store::accounts::AuditEvent {
+    passerelle_store::accounts::AuditEvent {
+        action: "place.decided".into(),
+        actor_person_id: Some(by),
+        actor_token_id: None,
+        structure_id: None,
+        subject,
+        detail: None,
+        ip: None,
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_merged_or_kept_apart_on_decision() {
+    let db = bretagne_database().await;
+    db.load_bundled_places().await.unwrap();
+    let coordinator = coordinator(&db).await;
     let pending = db.pending_duplicates().await.unwrap();
     assert!(pending.len() >= 2, "{}", pending.len());
     let before = db.places().await.unwrap().len();
     let (first, second) = (&pending[0], &pending[1]);
     assert!(
-        db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
-            .await
-            .unwrap()
+        db.decide_duplicate(
+            first.a.id,
+            first.b.id,
+            true,
+            coordinator,
+            decision(coordinator, None)
+        )
+        .await
+        .unwrap()
     );
     assert!(
-        !db.decide_duplicate(first.a.id, first.b.id, true, coordinator)
-            .await
-            .unwrap(),
+        !db.decide_duplicate(
+            first.a.id,
+            first.b.id,
+            true,
+            coordinator,
+            decision(coordinator, None)
+        )
+        .await
+        .unwrap(),
         "decided once"
     );
     assert!(
-        db.decide_duplicate(second.a.id, second.b.id, false, coordinator)
-            .await
-            .unwrap()
+        db.decide_duplicate(
+            second.a.id,
+            second.b.id,
+            false,
+            coordinator,
+            decision(coordinator, None)
+        )
+        .await
+        .unwrap()
     );
     assert_eq!(db.places().await.unwrap().len(), before - 1);
     assert!(db.place(first.b.id).await.unwrap().is_none());
@@ -200,4 +236,118 @@ async fn an_empty_source_stays_empty_and_rows_of_one_file_that_are_one_place_are
         .unwrap();
     assert_eq!((again.added, again.updated, again.merged), (0, 3, 0));
     assert_eq!(db.places().await.unwrap().len(), 2);
+}
+
+/// A merged duplicate in another commune (a postcode shared by two
+/// communes): its records move with their roll-up contributions, so the
+/// counts of both communes stay true.
+#[tokio::test]
+async fn merging_moves_records_and_their_counts_to_the_kept_place_s_commune() {
+    use passerelle_activities::model::{Activity, Kind, Where};
+    use passerelle_store::activities::{Author, StatsQuery, Territory};
+    let db = bretagne_database().await;
+    // Two places different enough to be stored apart; the pair is made
+    // pending below, as a reviewer would find it.
+    let place = |id: &str, commune: &str, insee: &str| Place {
+        id: id.into(),
+        pivot: "13002526500013".into(),
+        nom: format!("Espace numérique de {commune}"),
+        commune: commune.into(),
+        code_postal: "29000".into(),
+        code_insee: Some(insee.into()),
+        adresse: format!("{} rue de {commune}", id.len() * 7),
+        date_maj: "2024-01-01".into(),
+        ..Default::default()
+    };
+    db.import_places(
+        &[place("k", "Quimper", "29232"), place("d", "Brest", "29019")],
+        "essai",
+        "test",
+        None,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<(i64, Option<String>)> = db
+        .places()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.commune_code))
+        .collect();
+    let kept = ids
+        .iter()
+        .find(|(_, c)| c.as_deref() == Some("29232"))
+        .unwrap()
+        .0;
+    let twin = ids
+        .iter()
+        .find(|(_, c)| c.as_deref() == Some("29019"))
+        .unwrap()
+        .0;
+    sqlx::query("INSERT INTO place_duplicates (place_a, place_b, score, status) VALUES ($1, $2, 0.8, 'pending')")
+        .bind(kept)
+        .bind(twin)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let record = Activity {
+        kind: Kind::Individuel,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+        duration_minutes: 30,
+        place: Where::Lieu(twin),
+        workshop_title: None,
+        level: None,
+        participants: 1,
+        ages: vec![],
+        statuses: vec![],
+        residence_commune: None,
+        follow_up_code: None,
+        themes: vec!["Courriels".into()],
+        organisation: None,
+        kinds_of_help: vec![],
+        autonomy: None,
+        equipment: None,
+        orientation: None,
+    };
+    let nobody = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    db.record_activity(&record, nobody, None)
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    let people = |commune: &'static str| {
+        let db = db.clone();
+        async move {
+            let q = StatsQuery {
+                dimension: "total",
+                territory: Territory::Commune(commune.into()),
+                from: "2026-01".into(),
+                to: "2026-12".into(),
+                structure_id: None,
+                scope: passerelle_accounts::policy::FiguresScope::Everything,
+            };
+            db.activity_stats(&q)
+                .await
+                .unwrap()
+                .first()
+                .map_or(0, |r| r.people)
+        }
+    };
+    assert_eq!((people("29019").await, people("29232").await), (1, 0));
+    let actor = coordinator(&db).await;
+    let event = decision(actor, Some(format!("place:{kept}")));
+    assert!(
+        db.decide_duplicate(kept, twin, true, actor, event)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        (people("29019").await, people("29232").await),
+        (0, 1),
+        "the count moved with the record"
+    );
 }

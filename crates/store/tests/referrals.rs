@@ -714,3 +714,60 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
         Status::ALL.len() as i64
     );
 }
+
+/// L2: an idempotency key is the sender's own: the same key from another
+/// structure creates its own referral or request, and a retry by the same
+/// sender still lands on the first.
+#[tokio::test]
+async fn idempotency_keys_belong_to_their_sender() {
+    use passerelle_referrals::referents::ComplexRequest;
+    let w = world().await;
+    let referral = |structure, person| {
+        let (db, r) = (w.db.clone(), new_referral(person));
+        async move {
+            db.create_referral(
+                &r,
+                Parties {
+                    sender_structure: structure,
+                    sender_person: person,
+                    receiver_structure: structure,
+                },
+                Some("cle"),
+                "http://x",
+                t0(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (first, created) = referral(w.ccas, w.social_worker).await;
+    let (other, other_created) = referral(w.mediatheque, w.mediator).await;
+    assert!(created && other_created && first != other);
+    assert_eq!(referral(w.ccas, w.social_worker).await, (first, false));
+    let request = ComplexRequest {
+        subject: "RSA suspendu".into(),
+        description: "Sans courrier".into(),
+        person_details: "Jeanne".into(),
+        mandate_type: "papier".into(),
+        mandate_date: Some(t0().date_naive()),
+    };
+    // Requests go to a validated referent group: the CAF's.
+    let (caf, agent) = caf(&w).await;
+    let entry =
+        w.db.save_referent(None, &caf_entry(), Some(caf), agent, true)
+            .await
+            .unwrap();
+    assert!(w.db.referent(entry).await.unwrap().is_some());
+    let ask = |structure, person| {
+        let (db, q) = (w.db.clone(), request.clone());
+        async move {
+            db.create_request(&q, structure, person, caf, Some("cle"), "http://x", t0())
+                .await
+                .unwrap()
+        }
+    };
+    let (q1, c1) = ask(w.ccas, w.social_worker).await;
+    let (q2, c2) = ask(w.mediatheque, w.mediator).await;
+    assert!(c1 && c2 && q1 != q2);
+    assert_eq!(ask(w.mediatheque, w.mediator).await, (q2, false));
+}

@@ -1037,9 +1037,9 @@ pub fn read_responses(
         .enumerate()
         .filter_map(|(i, t)| t.as_ref().map(|t| (i, t)))
         .collect();
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    // Through the project's writer, like every CSV we write: our reader
+    // restores the cells it neutralises, so answers come back as typed.
+    let mut writer = passerelle_csv::Writer::in_memory();
     writer
         .write_record(ours.iter().map(|(_, t)| t.as_str()))
         .expect("writing to memory");
@@ -1076,7 +1076,7 @@ pub fn read_responses(
         next_line += 1 + cells.iter().map(|c| c.matches('\n').count()).sum::<usize>();
         writer.write_record(&cells).expect("writing to memory");
     }
-    let text = writer.into_inner().expect("writing to memory");
+    let text = writer.into_bytes();
     let names: HashMap<String, String> = ours
         .iter()
         .map(|(i, t)| ((*t).clone(), header[*i].clone()))

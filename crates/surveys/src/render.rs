@@ -509,16 +509,17 @@ pub fn markdown(report: &Report, f: &NumberFormat) -> String {
 
 /// All tables in one CSV file, each as a title line, a header, its rows
 /// and its notes, separated by an empty line (`;` between fields with the
-/// decimal comma, as French spreadsheets expect).
+/// decimal comma, as French spreadsheets expect). Through the shared
+/// writer: an answer's text (an "other, specify") never runs as a formula.
 pub fn csv(report: &Report, f: &NumberFormat) -> String {
-    let mut writer = csv::WriterBuilder::new()
+    let mut writer = passerelle_csv::builder()
         .delimiter(if f.decimal_comma { b';' } else { b',' })
         .flexible(true)
         .from_writer(Vec::new());
     for (i, table) in tables(report, f).iter().enumerate() {
         let title = format!("Tableau {} – {}", i + 1, table.title);
         // Writing to a Vec cannot fail.
-        let write = |w: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+        let write = |w: &mut passerelle_csv::Writer<Vec<u8>>, record: &[String]| {
             w.write_record(record).expect("writing to memory");
         };
         if i > 0 {
@@ -533,7 +534,7 @@ pub fn csv(report: &Report, f: &NumberFormat) -> String {
             write(&mut writer, std::slice::from_ref(note));
         }
     }
-    String::from_utf8(writer.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
+    String::from_utf8(writer.into_bytes()).expect("UTF-8 in, UTF-8 out")
 }
 
 pub fn json(report: &Report) -> String {

@@ -581,7 +581,8 @@ fn store_row(
     column: &mut Column,
     problems: &mut Vec<(String, String)>,
 ) {
-    let cell = |col: usize| record.get(col).unwrap_or("").trim();
+    // A cell the shared writer neutralised comes back as it was.
+    let cell = |col: usize| passerelle_csv::restore(record.get(col).unwrap_or("")).trim();
     let name = |col: usize| header.get(col).unwrap_or("").trim().to_string();
     match (column, &q.kind) {
         (Column::Single { values, other }, Kind::Single { .. }) => {
@@ -771,13 +772,15 @@ pub fn row_cells(
 }
 
 /// Writes responses in the file format `read_csv` reads (codes, `1`/`0`,
-/// `.` decimals), columns in questionnaire order.
+/// `.` decimals), columns in questionnaire order, through the shared
+/// writer: an answer a spreadsheet would run as a formula starts with `'`,
+/// which `read_csv` takes away again.
 pub fn write_csv(
     questionnaire: &Questionnaire,
     responses: &Responses,
     output: impl Write,
-) -> Result<(), csv::Error> {
-    let mut writer = csv::Writer::from_writer(output);
+) -> Result<(), passerelle_csv::Error> {
+    let mut writer = passerelle_csv::Writer::from_writer(output);
     writer.write_record(columns_of(questionnaire))?;
     for row in 0..responses.respondents {
         writer.write_record(row_record(questionnaire, responses, row))?;
@@ -817,7 +820,7 @@ pub fn read_one<'a>(
     }
     let mut text = Vec::new();
     {
-        let mut writer = csv::Writer::from_writer(&mut text);
+        let mut writer = passerelle_csv::Writer::from_writer(&mut text);
         // Writing to memory cannot fail.
         writer.write_record(&columns).expect("writing to memory");
         writer.write_record(&row).expect("writing to memory");

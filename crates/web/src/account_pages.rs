@@ -1053,7 +1053,9 @@ async fn audit_csv(
             Some(format!("{} events", events.len())),
         )
         .await?;
-        let mut out = csv::Writer::from_writer(Vec::new());
+        // The trail holds what people typed (an e-mail at a failed sign-in):
+        // the shared writer keeps it from running as a formula.
+        let mut out = passerelle_csv::Writer::in_memory();
         let fail = |_| {
             message(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,13 +7,15 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use passerelle_accounts::policy::{Action, Actor};
-use passerelle_accounts::{Role, ScopeLevel};
+use passerelle_accounts::Role;
+use passerelle_accounts::policy::{Action, Actor, FiguresScope, activity_figures};
 use passerelle_activities::aggregate::{Level, shown};
 use passerelle_activities::model::{Activity, Kind, Where};
 use passerelle_activities::validate::validate;
 use passerelle_activities::vocab;
-use passerelle_store::activities::{Author, DIMENSIONS, RecordStats, StatsQuery, Territory};
+use passerelle_store::activities::{
+    Author, DIMENSIONS, RecordStats, Reference, StatsQuery, Territory, UnknownReference, Written,
+};
 use serde::Serialize;
 
 use crate::AppState;
@@ -34,7 +36,9 @@ pub fn routes() -> Vec<Route> {
         Route::get("/activites/tableau-de-bord", dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard_csv),
         Route::get("/activites/tableau-de-bord.xlsx", dashboard_xlsx),
-        Route::post("/api/v1/activities", api_record),
+        // About 3,000 records a request; larger files go through
+        // `passerelle activities import`.
+        Route::post("/api/v1/activities", api_record).body_limit(2 * 1024 * 1024),
     ]
 }
 
@@ -150,6 +154,117 @@ impl Prefill {
     }
 }
 
+impl Prefill {
+    /// What was typed in the form, as typed, to show it again.
+    fn from_fields(fields: &[(String, String)]) -> Self {
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let all = |k: &str| {
+            fields
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.trim().to_string())
+                .collect::<Vec<_>>()
+        };
+        let typed = |prefix: &str, list: &'static [&'static str]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, v)| (*v, get(&format!("{prefix}_{i}"))))
+                .collect()
+        };
+        let kind = get("type");
+        Self {
+            kind: if kind.is_empty() {
+                "individuel".into()
+            } else {
+                kind
+            },
+            date: get("date"),
+            duration: get("duree").parse().unwrap_or(30),
+            place: get("lieu"),
+            commune: get("commune"),
+            themes: all("themes"),
+            organisation: get("organisation"),
+            helps: all("aides"),
+            age: get("age"),
+            status: get("statut"),
+            autonomy: get("autonomie"),
+            orientation: get("orientation"),
+            code: get("code_suivi"),
+            participants: get("participants"),
+            title: get("titre_atelier"),
+            level: get("niveau"),
+            workshop_ages: typed("nb_age", &vocab::AGE_BRACKETS),
+            workshop_statuses: typed("nb_statut", &vocab::STATUSES),
+        }
+    }
+}
+
+/// What is wrong with a submitted form: sentences for the summary at the
+/// top, and those shown next to the place and commune fields too.
+#[derive(Default)]
+struct Problems {
+    list: Vec<String>,
+    place: Option<String>,
+    commune: Option<String>,
+}
+
+impl Problems {
+    fn listed(list: Vec<String>) -> Self {
+        Self {
+            list,
+            ..Self::default()
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.place.is_none() && self.commune.is_none()
+    }
+
+    /// What the form says of references to nothing: next to the field.
+    fn unknown(unknown: &[UnknownReference]) -> Self {
+        let mut out = Self::default();
+        for u in unknown {
+            let (field, message) = match &u.reference {
+                Reference::Place(_) => (
+                    Some(&mut out.place),
+                    "Ce lieu n’est pas (ou plus) dans l’annuaire : choisissez-en un dans la liste."
+                        .to_string(),
+                ),
+                Reference::Commune(code) | Reference::ResidenceCommune(code) => (
+                    Some(&mut out.commune),
+                    format!("Aucune commune n’a le code INSEE « {code} » : vérifiez-le."),
+                ),
+                Reference::Structure(_) | Reference::Mediator(_) | Reference::Token(_) => (
+                    None,
+                    "Votre compte ou votre structure n’existe plus : reconnectez-vous.".to_string(),
+                ),
+            };
+            if let Some(slot) = field {
+                *slot = Some(message.clone());
+            }
+            if !out.list.contains(&message) {
+                out.list.push(message);
+            }
+        }
+        out
+    }
+}
+
+/// The entry form to show: the record edited (if any), what to fill the
+/// fields with (what was typed, when shown again), what is wrong.
+#[derive(Default)]
+struct Shown {
+    editing: Option<i64>,
+    typed: Option<Prefill>,
+    problems: Problems,
+}
+
 #[derive(Template)]
 #[template(path = "activites.html")]
 struct EntryPage {
@@ -161,6 +276,9 @@ struct EntryPage {
     crumbs: Vec<Crumb>,
     notice: Option<String>,
     errors: Vec<String>,
+    /// Shown next to the place and commune fields.
+    place_error: Option<String>,
+    commune_error: Option<String>,
     today: String,
     places: Vec<(i64, String)>,
     themes: Vec<&'static str>,
@@ -175,21 +293,11 @@ struct EntryPage {
     recent: Vec<(i64, String, String, String)>,
 }
 
-async fn entry_page_with(
-    state: &AppState,
-    viewer: &Viewer,
-    notice: Option<String>,
-    errors: Vec<String>,
-) -> PageResult {
-    entry_form(state, viewer, notice, errors, None).await
-}
-
 async fn entry_form(
     state: &AppState,
     viewer: &Viewer,
     notice: Option<String>,
-    errors: Vec<String>,
-    editing: Option<(i64, Activity)>,
+    shown: Shown,
 ) -> PageResult {
     viewer
         .authorize(Action::RecordActivity)
@@ -226,7 +334,7 @@ async fn entry_form(
         }
     }
     let index = state.place_index().await.map_err(storage_failure)?;
-    let places = index
+    let mut places: Vec<(i64, String)> = index
         .entries
         .iter()
         .filter(|e| sirets.contains(&e.place.pivot))
@@ -243,26 +351,37 @@ async fn entry_form(
             )
         })
         .collect();
-    let status = if errors.is_empty() {
+    let Shown {
+        editing,
+        typed,
+        problems,
+    } = shown;
+    let status = if problems.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let (action, f) = match &editing {
-        Some((id, a)) => (format!("/activites/{id}/modifier"), Prefill::of(a)),
-        None => (
-            "/activites".to_string(),
-            Prefill {
-                kind: "individuel".into(),
-                date: paris_now().date().to_string(),
-                duration: last_duration,
-                place: last_where.clone(),
-                workshop_ages: counts_of(&vocab::AGE_BRACKETS, &[]),
-                workshop_statuses: counts_of(&vocab::STATUSES, &[]),
-                ..Prefill::default()
-            },
-        ),
+    let action = match editing {
+        Some(id) => format!("/activites/{id}/modifier"),
+        None => "/activites".to_string(),
     };
+    let f = typed.unwrap_or_else(|| Prefill {
+        kind: "individuel".into(),
+        date: paris_now().date().to_string(),
+        duration: last_duration,
+        place: last_where.clone(),
+        workshop_ages: counts_of(&vocab::AGE_BRACKETS, &[]),
+        workshop_statuses: counts_of(&vocab::STATUSES, &[]),
+        ..Prefill::default()
+    });
+    // A place typed that the list does not offer stays chosen, so that
+    // what was sent is what is shown (next to its error).
+    if let Some(id) = f.place.strip_prefix("lieu:")
+        && !places.iter().any(|(p, _)| p.to_string() == id)
+    {
+        let id: i64 = id.parse().unwrap_or(0);
+        places.push((id, format!("Lieu n° {id} (introuvable)")));
+    }
     let page = EntryPage {
         action,
         editing: editing.is_some(),
@@ -270,7 +389,9 @@ async fn entry_form(
         chrome: Chrome::new("/activites", viewer),
         crumbs: crumbs(&[], "Activités"),
         notice,
-        errors,
+        errors: problems.list,
+        place_error: problems.place,
+        commune_error: problems.commune,
         today: paris_now().date().to_string(),
 
         places,
@@ -297,7 +418,7 @@ async fn entry_page(
         .as_deref()
         .filter(|q| q.contains("info=ok"))
         .map(|_| "Activité enregistrée.".to_string());
-    entry_page_with(&state, &viewer, notice, Vec::new())
+    entry_form(&state, &viewer, notice, Shown::default())
         .await
         .unwrap_or_else(|r| r)
 }
@@ -403,45 +524,93 @@ async fn record(
     viewer: Viewer,
     form: crate::pages::FormFields,
 ) -> Response {
-    let result: PageResult = async {
-        viewer
-            .authorize(Action::RecordActivity)
-            .map_err(|d| page_denial(d, "/activites"))?;
-        let Ok(axum::Form(fields)) = form else {
-            return Err(crate::pages::forbidden_form("Formulaire incomplet."));
-        };
-        let activity = match from_form(&fields) {
-            Ok(a) => a,
-            Err(errors) => return entry_page_with(&state, &viewer, None, errors).await,
-        };
-        let problems: Vec<String> = validate(1, &activity, paris_now().date())
-            .into_iter()
-            .map(|v| format!("{} : {}", v.field, v.message))
-            .collect();
-        if !problems.is_empty() {
-            return entry_page_with(&state, &viewer, None, problems).await;
-        }
-        let author = Author {
-            mediator_id: viewer.person_id(),
-            structure_id: recording_structure(&viewer),
-        };
-        let (id, _) = state
+    submit(&state, &viewer, None, form)
+        .await
+        .unwrap_or_else(|r| r)
+}
+
+/// A record sent by the form, new (`editing` is `None`) or edited: parsed,
+/// checked (its fields, and that its place and commune exist), then
+/// written with its audit line in one transaction. Anything wrong shows
+/// the form again with what was typed, each error next to its field.
+async fn submit(
+    state: &AppState,
+    viewer: &Viewer,
+    editing: Option<i64>,
+    form: crate::pages::FormFields,
+) -> PageResult {
+    viewer
+        .authorize(Action::RecordActivity)
+        .map_err(|d| page_denial(d, "/activites"))?;
+    let person = viewer.person_id().ok_or_else(crate::pages::forbidden)?;
+    if let Some(id) = editing
+        && state
             .db
-            .record_activity(&activity, author, None)
+            .activity_of(id, person)
             .await
-            .map_err(storage_failure)?;
-        audit(
-            &state,
-            &viewer,
-            "activity.created",
-            format!("activité {id}"),
-            None,
-        )
-        .await?;
-        Ok(Redirect::to("/activites?info=ok").into_response())
+            .map_err(storage_failure)?
+            .is_none()
+    {
+        return Err(crate::pages::missing());
     }
-    .await;
-    result.unwrap_or_else(|r| r)
+    let Ok(axum::Form(fields)) = form else {
+        return Err(crate::pages::forbidden_form("Formulaire incomplet."));
+    };
+    let again = |problems: Problems| Shown {
+        editing,
+        typed: Some(Prefill::from_fields(&fields)),
+        problems,
+    };
+    let activity = match from_form(&fields) {
+        Ok(a) => a,
+        Err(errors) => {
+            return entry_form(state, viewer, None, again(Problems::listed(errors))).await;
+        }
+    };
+    let problems: Vec<String> = validate(1, &activity, paris_now().date())
+        .into_iter()
+        .map(|v| format!("{} : {}", v.field, v.message))
+        .collect();
+    if !problems.is_empty() {
+        return entry_form(state, viewer, None, again(Problems::listed(problems))).await;
+    }
+    let written = match editing {
+        Some(id) => {
+            let event = audit_event(viewer, "activity.updated", format!("activité {id}"), None);
+            match state
+                .db
+                .update_activity(id, person, &activity, Some(&event))
+                .await
+                .map_err(storage_failure)?
+            {
+                Written::Done(true) => Ok(()),
+                Written::Done(false) => return Err(crate::pages::missing()),
+                Written::Unknown(u) => Err(u),
+            }
+        }
+        None => {
+            let author = Author {
+                mediator_id: Some(person),
+                structure_id: recording_structure(viewer),
+                token_id: None,
+            };
+            state
+                .db
+                .record_activities(&[(activity, None)], author, |stored| {
+                    stored.first().map(|(id, _)| {
+                        audit_event(viewer, "activity.created", format!("activité {id}"), None)
+                    })
+                })
+                .await
+                .map_err(storage_failure)?
+                .done()
+                .map(|_| ())
+        }
+    };
+    match written {
+        Ok(()) => Ok(Redirect::to("/activites?info=ok").into_response()),
+        Err(unknown) => entry_form(state, viewer, None, again(Problems::unknown(&unknown))).await,
+    }
 }
 
 async fn withdraw(
@@ -464,28 +633,27 @@ async fn withdraw(
         {
             return Err(crate::pages::missing());
         }
-        audit(
-            &state,
+        let event = audit_event(
             &viewer,
             "activity.withdrawn",
             format!("activité {id}"),
             None,
-        )
-        .await?;
+        );
+        state.db.audit(&event).await.map_err(storage_failure)?;
         Ok(Redirect::to("/activites").into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)
 }
 
-async fn audit(
-    state: &AppState,
+/// The audit line of a change to activity records.
+fn audit_event(
     viewer: &Viewer,
     action: &str,
     subject: String,
     detail: Option<String>,
-) -> Result<(), Response> {
-    let event = passerelle_store::accounts::AuditEvent {
+) -> passerelle_store::accounts::AuditEvent {
+    passerelle_store::accounts::AuditEvent {
         action: action.into(),
         actor_person_id: viewer.person_id(),
         actor_token_id: viewer.token_id(),
@@ -493,8 +661,7 @@ async fn audit(
         subject: Some(subject),
         detail,
         ip: viewer.ip.clone(),
-    };
-    state.db.audit(&event).await.map_err(storage_failure)
+    }
 }
 
 async fn edit_page(
@@ -517,7 +684,12 @@ async fn edit_page(
         else {
             return Err(crate::pages::missing());
         };
-        entry_form(&state, &viewer, None, Vec::new(), Some((id, a))).await
+        let shown = Shown {
+            editing: Some(id),
+            typed: Some(Prefill::of(&a)),
+            problems: Problems::default(),
+        };
+        entry_form(&state, &viewer, None, shown).await
     }
     .await;
     result.unwrap_or_else(|r| r)
@@ -529,55 +701,12 @@ async fn save_edit(
     Path(id): Path<String>,
     form: crate::pages::FormFields,
 ) -> Response {
-    let result: PageResult = async {
-        viewer
-            .authorize(Action::RecordActivity)
-            .map_err(|d| page_denial(d, "/activites"))?;
-        let (Ok(id), Some(person)) = (id.parse::<i64>(), viewer.person_id()) else {
-            return Err(crate::pages::missing());
-        };
-        let Some(old) = state
-            .db
-            .activity_of(id, person)
-            .await
-            .map_err(storage_failure)?
-        else {
-            return Err(crate::pages::missing());
-        };
-        let Ok(axum::Form(fields)) = form else {
-            return Err(crate::pages::forbidden_form("Formulaire incomplet."));
-        };
-        let activity = match from_form(&fields) {
-            Ok(a) => a,
-            Err(errors) => return entry_form(&state, &viewer, None, errors, Some((id, old))).await,
-        };
-        let problems: Vec<String> = validate(1, &activity, paris_now().date())
-            .into_iter()
-            .map(|v| format!("{} : {}", v.field, v.message))
-            .collect();
-        if !problems.is_empty() {
-            return entry_form(&state, &viewer, None, problems, Some((id, activity))).await;
-        }
-        if !state
-            .db
-            .update_activity(id, person, &activity)
-            .await
-            .map_err(storage_failure)?
-        {
-            return Err(crate::pages::missing());
-        }
-        audit(
-            &state,
-            &viewer,
-            "activity.updated",
-            format!("activité {id}"),
-            None,
-        )
-        .await?;
-        Ok(Redirect::to("/activites?info=ok").into_response())
-    }
-    .await;
-    result.unwrap_or_else(|r| r)
+    let Ok(id) = id.parse::<i64>() else {
+        return crate::pages::missing();
+    };
+    submit(&state, &viewer, Some(id), form)
+        .await
+        .unwrap_or_else(|r| r)
 }
 
 pub struct DashboardTable {
@@ -831,45 +960,38 @@ async fn build_dashboard(
         if from > to {
             std::mem::swap(&mut from, &mut to);
         }
-        // Who sees what: admins any territory, coordinators their scopes,
-        // mediators their own figures.
-        let wide = viewer.authorize(Action::ViewActivityStats);
-        if wide.is_err() {
-            viewer
-                .authorize(Action::RecordActivity)
-                .map_err(|d| page_denial(d, "/activites/tableau-de-bord"))?;
-        }
-        let mut territories: Vec<(String, String)> = Vec::new();
-        if viewer.is_admin() {
-            territories.push(("reg:53".into(), "Bretagne".into()));
-            for (code, nom) in [
-                ("22", "Côtes-d’Armor"),
-                ("29", "Finistère"),
-                ("35", "Ille-et-Vilaine"),
-                ("56", "Morbihan"),
-            ] {
-                territories.push((format!("dep:{code}"), nom.into()));
-            }
-        }
-        if let Actor::Person { memberships, .. } = &viewer.actor {
-            for s in memberships
-                .iter()
-                .filter(|m| m.role == Role::Coordinateur)
-                .flat_map(|m| &m.scopes)
-            {
-                let prefix = match s.level {
-                    ScopeLevel::Region => "reg",
-                    ScopeLevel::Departement => "dep",
-                    ScopeLevel::Epci => "epci",
-                    ScopeLevel::Commune => "com",
-                };
-                let key = format!("{prefix}:{}", s.code);
-                if !territories.iter().any(|(k, _)| *k == key) {
-                    territories.push((key.clone(), format!("{} {}", s.level.label(), s.code)));
+        // Who sees what is the policy's answer: admins any territory,
+        // coordinators their scopes, mediators their own records, a
+        // structure's API token its structure's. The store counts nothing
+        // outside it.
+        let scope = activity_figures(&viewer.actor)
+            .map_err(|d| page_denial(d, "/activites/tableau-de-bord"))?;
+        let own = scope.is_own();
+        let territories: Vec<(String, String)> = match &scope {
+            // The loaded reference's régions and their départements.
+            FiguresScope::Everything => {
+                let mut all = Vec::new();
+                for r in state.db.regions().await.map_err(storage_failure)? {
+                    all.push((Territory::Region(r.code.clone()).key(), r.nom));
+                    if let Some(region) = state.db.region(&r.code).await.map_err(storage_failure)? {
+                        for d in region.departements {
+                            all.push((Territory::Departement(d.code).key(), d.nom));
+                        }
+                    }
                 }
+                all
             }
-        }
-        let own = wide.is_err();
+            FiguresScope::Territories(scopes) => scopes
+                .iter()
+                .map(|s| {
+                    (
+                        Territory::of_scope(s.level, &s.code).key(),
+                        format!("{} {}", s.level.label(), s.code),
+                    )
+                })
+                .collect(),
+            FiguresScope::Structures(_) | FiguresScope::Person(_) => Vec::new(),
+        };
         let requested = get("territoire").unwrap_or_default();
         let territory_key = if own {
             String::new()
@@ -878,12 +1000,18 @@ async fn build_dashboard(
                 .first()
                 .map(|(k, _)| k.clone())
                 .unwrap_or_default()
-        } else if viewer.is_admin() || territories.iter().any(|(k, _)| *k == requested) {
-            requested
         } else {
-            return Err(crate::pages::forbidden());
+            requested
         };
         let territory = Territory::parse(&territory_key).ok_or_else(crate::pages::missing)?;
+        if !own
+            && !territory
+                .scope()
+                .is_some_and(|(level, code)| scope.covers_territory(level, code))
+            && scope != FiguresScope::Everything
+        {
+            return Err(crate::pages::forbidden());
+        }
         let level = if own {
             Level::Region
         } else {
@@ -913,7 +1041,7 @@ async fn build_dashboard(
             from: from.clone(),
             to: to.clone(),
             structure_id: structure,
-            mediator_id: if own { viewer.person_id() } else { None },
+            scope: scope.clone(),
         };
         // Narrowed to a place or a national programme: the records of those
         // places, counted as the roll-ups count them.
@@ -1041,8 +1169,10 @@ async fn build_dashboard(
                 });
             }
         }
-        let scope_label = if own {
+        let scope_label = if let FiguresScope::Person(_) = scope {
             "Mes activités".to_string()
+        } else if own {
+            "Activités de la structure".to_string()
         } else {
             territories
                 .iter()
@@ -1110,13 +1240,88 @@ pub struct RecordAnswer {
     created: usize,
     /// Already recorded under the same idempotency key.
     existing: usize,
+    /// What is wrong, one sentence per problem (`item 2, field …`).
     errors: Vec<String>,
+    /// The same problems, each naming the item and the field.
+    problems: Vec<ItemProblem>,
+}
+
+/// A problem with one item of what was sent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemProblem {
+    /// Position of the item in the array sent, from 0 (0 for a single
+    /// object).
+    index: usize,
+    /// The item's field at fault, as in the JSON body (`place`,
+    /// `residence_commune`, `themes`…).
+    field: &'static str,
+    message: String,
+}
+
+impl RecordAnswer {
+    fn refused(problems: Vec<ItemProblem>) -> Response {
+        let errors = problems
+            .iter()
+            .map(|p| format!("item {}, field `{}`: {}", p.index + 1, p.field, p.message))
+            .collect();
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(RecordAnswer {
+                ids: vec![],
+                created: 0,
+                existing: 0,
+                errors,
+                problems,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// The JSON name of a field the validation names by its CSV column.
+fn json_field(column: &'static str) -> &'static str {
+    match column {
+        "duree" => "duration_minutes",
+        "lieu" => "place",
+        "commune_residence" => "residence_commune",
+        "titre_atelier" => "workshop_title",
+        "niveau" => "level",
+        "statuts" => "statuses",
+        "aides" => "kinds_of_help",
+        "autonomie" => "autonomy",
+        "code_suivi" => "follow_up_code",
+        other => other,
+    }
+}
+
+/// A reference to nothing, as the API says it.
+fn api_problem(u: &UnknownReference) -> ItemProblem {
+    let (field, message) = match &u.reference {
+        Reference::Place(id) => ("place", format!("no place {id} in the directory")),
+        Reference::Commune(code) => ("place", format!("no commune {code:?} in the reference")),
+        Reference::ResidenceCommune(code) => (
+            "residence_commune",
+            format!("no commune {code:?} in the reference"),
+        ),
+        Reference::Structure(id) => ("structure", format!("no structure {id}")),
+        Reference::Mediator(id) => ("mediator", format!("no person {id}")),
+        Reference::Token(id) => ("token", format!("no API token {id}")),
+    };
+    ItemProblem {
+        index: u.index,
+        field,
+        message,
+    }
 }
 
 /// Record one activity (a JSON object) or several (an array). With an
 /// `Idempotency-Key` header, a retried request never creates a record twice
-/// (each item of an array uses the key followed by `#index`). Every item is
-/// validated before any is stored.
+/// (each item of an array uses the key followed by `#index`); keys are the
+/// sender's own (its structure and API token, or the person signed in):
+/// another sender's identical key is another key. Every item is checked —
+/// its fields, and that the place and communes it names exist — before
+/// any is stored, in one transaction: a refused request stores nothing and
+/// answers 422 naming each item (`index`, from 0) and field.
 #[utoipa::path(post, path = "/api/v1/activities", tag = "activites",
     request_body(content = Object, description = "An activity record or an array of them"),
     responses((status = 200, body = RecordAnswer), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 422, body = RecordAnswer)))]
@@ -1140,77 +1345,77 @@ pub async fn api_record(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let today = paris_now().date();
-    let mut activities = Vec::new();
-    let mut errors = Vec::new();
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         match serde_json::from_value::<Activity>(item) {
             Ok(a) => {
-                errors.extend(
-                    validate(i as u64 + 1, &a, today)
-                        .into_iter()
-                        .map(|v| format!("item {}, field `{}`: {}", v.line, v.field, v.message)),
-                );
-                activities.push(a);
+                problems.extend(validate(i as u64 + 1, &a, today).into_iter().map(|v| {
+                    ItemProblem {
+                        index: i,
+                        field: json_field(v.field),
+                        message: v.message,
+                    }
+                }));
+                let item_key = key
+                    .as_ref()
+                    .map(|k| if batch { format!("{k}#{i}") } else { k.clone() });
+                records.push((a, item_key));
             }
-            Err(e) => errors.push(format!("item {}: {e}", i + 1)),
+            Err(e) => problems.push(ItemProblem {
+                index: i,
+                field: "-",
+                message: e.to_string(),
+            }),
         }
     }
-    if !errors.is_empty() {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(RecordAnswer {
-                ids: vec![],
-                created: 0,
-                existing: 0,
-                errors,
-            }),
-        )
-            .into_response());
+    if !problems.is_empty() {
+        return Ok(RecordAnswer::refused(problems));
     }
     let author = match viewer.actor {
-        Actor::ApiToken { structure_id, .. } => Author {
+        Actor::ApiToken {
+            structure_id,
+            token_id,
+        } => Author {
             mediator_id: None,
             structure_id: Some(structure_id),
+            token_id: Some(token_id),
         },
         _ => Author {
             mediator_id: viewer.person_id(),
             structure_id: recording_structure(&viewer),
+            token_id: None,
         },
     };
-    let mut answer = RecordAnswer {
-        ids: vec![],
-        created: 0,
-        existing: 0,
-        errors: vec![],
-    };
-    for (i, a) in activities.iter().enumerate() {
-        let item_key = key
-            .as_ref()
-            .map(|k| if batch { format!("{k}#{i}") } else { k.clone() });
-        let (id, created) = state
-            .db
-            .record_activity(a, author, item_key.as_deref())
-            .await?;
-        answer.ids.push(id);
-        if created {
-            answer.created += 1
-        } else {
-            answer.existing += 1
+    let written = state
+        .db
+        .record_activities(&records, author, |stored| {
+            let created = stored.iter().filter(|(_, created)| *created).count();
+            (created > 0).then(|| {
+                audit_event(
+                    &viewer,
+                    "activity.created",
+                    format!("{created} activités"),
+                    Some("API".into()),
+                )
+            })
+        })
+        .await?;
+    let stored = match written {
+        Written::Done(stored) => stored,
+        Written::Unknown(unknown) => {
+            return Ok(RecordAnswer::refused(
+                unknown.iter().map(api_problem).collect(),
+            ));
         }
-    }
-    if answer.created > 0 {
-        audit(
-            &state,
-            &viewer,
-            "activity.created",
-            format!("{} activités", answer.created),
-            Some("API".into()),
-        )
-        .await
-        .map_err(|_| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "internal error while writing the audit trail".into(),
-        })?;
-    }
-    Ok(Json(answer).into_response())
+    };
+    let created = stored.iter().filter(|(_, created)| *created).count();
+    Ok(Json(RecordAnswer {
+        ids: stored.iter().map(|(id, _)| *id).collect(),
+        created,
+        existing: stored.len() - created,
+        errors: vec![],
+        problems: vec![],
+    })
+    .into_response())
 }

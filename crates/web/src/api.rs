@@ -32,7 +32,7 @@ use crate::routes::Route;
         crate::diagnostic::api_portrait
     ),
     components(schemas(
-        crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activities::RecordAnswer,
+        crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activities::RecordAnswer, crate::activities::ItemProblem,
         Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
@@ -82,9 +82,62 @@ pub async fn unknown_endpoint(
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+/// The OpenAPI document as served: the annotations' paths, the version,
+/// and every body limit of the route registry on its operation (the
+/// request body's `x-max-body-bytes`, its description, and the 413
+/// answer).
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::{RefOr, ResponseBuilder};
     let mut doc = ApiDoc::openapi();
     doc.info.version = crate::VERSION.to_string();
-    Json(doc)
+    for (method, path, limit) in crate::body_limits() {
+        if method != axum::http::Method::POST {
+            continue;
+        }
+        let Some(operation) = doc
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.post.as_mut())
+        else {
+            continue;
+        };
+        let said = crate::routes::say_bytes(limit);
+        if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+            let sentence =
+                format!("At most {said} ({limit} bytes); a larger body is answered 413.");
+            body.description = Some(match body.description.take() {
+                Some(d) => format!("{d}. {sentence}"),
+                None => sentence,
+            });
+            let limit_ext = ExtensionsBuilder::new()
+                .add("x-max-body-bytes", limit)
+                .build();
+            match body.extensions.as_mut() {
+                Some(e) => e.merge(limit_ext),
+                None => body.extensions = Some(limit_ext),
+            }
+        }
+        operation.responses.responses.insert(
+            "413".into(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(format!("The body is larger than {said}"))
+                    .content(
+                        "application/json",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+    }
+    doc
 }
 
 #[derive(Serialize, ToSchema)]

@@ -21,10 +21,6 @@ use crate::error::ApiError;
 pub const SESSION_COOKIE: &str = "passerelle_session";
 pub const CSRF_COOKIE: &str = "passerelle_csrf";
 pub const DEVICE_COOKIE: &str = "passerelle_appareil";
-/// Largest form body accepted.
-const MAX_FORM_BYTES: usize = 64 * 1024;
-/// Largest file of places sent to the API.
-const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 /// The person or machine behind a request, resolved once per request.
 #[derive(Debug, Clone)]
@@ -299,13 +295,9 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         );
     }
     let (parts, body) = request.into_parts();
-    let limit = if parts.uri.path() == "/api/v1/places/import" {
-        MAX_IMPORT_BYTES
-    } else {
-        MAX_FORM_BYTES
-    };
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop volumineux").into_response();
+    // Already read and bounded by the route's limit (`body::limit`).
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return (StatusCode::BAD_REQUEST, "Requête illisible").into_response();
     };
     let is_form = parts
         .headers

@@ -34,8 +34,9 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Response {
 
 /// `tableau,<headers…>` then every row of every table. Tables whose
 /// headers differ share the file; the header line is the first table's.
+/// Through the shared writer: no cell reaches a spreadsheet as a formula.
 pub fn csv(name: &str, tables: &[Table]) -> Response {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = passerelle_csv::Writer::in_memory();
     let first = tables
         .first()
         .map(|t| t.headers.clone())

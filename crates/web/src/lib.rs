@@ -11,6 +11,7 @@ mod account_pages;
 mod activities;
 mod api;
 mod auth;
+mod body;
 mod diagnostic;
 mod error;
 mod export;
@@ -235,12 +236,28 @@ pub struct Assets {
     pub dir: Option<PathBuf>,
 }
 
+/// The largest body each route accepts, by method and path, from the
+/// registry.
+pub fn body_limits() -> Vec<(Method, &'static str, usize)> {
+    all_routes()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.body_limit))
+        .collect()
+}
+
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
     let mut app = Router::new();
+    let mut limits = body::Limits::default();
     for route in all_routes() {
-        app = app.route(route.path, route.handler);
+        limits.insert(route.method.clone(), route.path, route.body_limit);
+        // Extractors read up to the route's limit (axum's default of
+        // 2 MB would otherwise apply first).
+        let handler = route
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(route.body_limit));
+        app = app.route(route.path, handler);
     }
     let mut app = app
         .route("/api/v1/{*rest}", any(api::unknown_endpoint))
@@ -248,6 +265,10 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits),
+            body::limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -32,7 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/places", api_list),
         Route::get("/api/v1/places.geojson", api_geojson),
         Route::get("/api/v1/places/{id}", api_place),
-        Route::post("/api/v1/places/import", api_import),
+        Route::post("/api/v1/places/import", api_import).body_limit(32 * 1024 * 1024),
         Route::get("/api/v1/places/data-inclusion", api_data_inclusion),
         Route::get("/api/v1/open/places", api_open_places),
         Route::get("/lieux", finder),
@@ -1155,9 +1155,23 @@ async fn decide_duplicate(
         let (Ok(b), Some(actor)) = (b.parse::<i64>(), viewer.person_id()) else {
             return Err(crate::pages::missing());
         };
+        let event = passerelle_store::accounts::AuditEvent {
+            action: if merge {
+                "place.merged"
+            } else {
+                "place.duplicate_distinct"
+            }
+            .into(),
+            actor_person_id: Some(actor),
+            actor_token_id: None,
+            structure_id: None,
+            subject: Some(format!("place:{}", stored.id)),
+            detail: None,
+            ip: viewer.ip.clone(),
+        };
         if !state
             .db
-            .decide_duplicate(stored.id, b, merge, actor)
+            .decide_duplicate(stored.id, b, merge, actor, event)
             .await
             .map_err(storage_failure)?
         {

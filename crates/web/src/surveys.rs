@@ -32,7 +32,8 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/enquetes", index),
         Route::get("/enquetes/nouvelle", new_page),
-        Route::post("/enquetes/nouvelle", create),
+        // A questionnaire pasted as TOML: the built-in ones are 12 KB.
+        Route::post("/enquetes/nouvelle", create).body_limit(512 * 1024),
         Route::post("/enquetes/{slug}/invitations", invite),
         Route::post("/enquetes/{slug}/cloture", close),
         Route::get("/enquetes/{slug}", form_page),

@@ -276,7 +276,7 @@ async fn the_api_records_once_per_idempotency_key() {
             from: "2026-01".into(),
             to: "2026-12".into(),
             structure_id: Some(w.a),
-            mediator_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
         })
         .await
         .unwrap();
@@ -338,7 +338,7 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
         from: "2026-01".into(),
         to: "2026-12".into(),
         structure_id: None,
-        mediator_id: None,
+        scope: passerelle_accounts::policy::FiguresScope::Everything,
     };
     let orgs = w.db.activity_stats(&q).await.unwrap();
     assert_eq!(
@@ -458,4 +458,185 @@ async fn a_dashboard_narrowed_to_a_place_or_a_programme() {
     assert!(!programme.body.contains(">MSA<") && !programme.body.contains(">CAF<"));
     assert_eq!(get("&programme=Inconnu".into()).await.status.as_u16(), 404);
     assert_eq!(get("&lieu=999999".into()).await.status.as_u16(), 404);
+}
+
+async fn stored_records(w: &common::World) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM activities")
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+/// M8: a batch naming a place that does not exist was half written (the
+/// items before it stored) and answered 500. Every item is now checked
+/// first: 422 naming the item and the field, nothing stored.
+#[tokio::test]
+async fn a_batch_naming_an_unknown_place_or_commune_stores_nothing() {
+    let w = world().await;
+    let token = Client::bearer(&w.token_a);
+    let at_place = |id: i64| {
+        RECORD.replace(
+            r#"{"kind":"distance"}"#,
+            &format!(r#"{{"kind":"lieu","value":{id}}}"#),
+        )
+    };
+    let batch = format!(
+        "[{RECORD},{},{},{RECORD}]",
+        at_place(w.place_a),
+        at_place(999_999)
+    );
+    let (status, body) = post_json(&w, &token, &batch, Some("lot-m8")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["problems"][0]["index"], 2, "{body}");
+    assert_eq!(body["problems"][0]["field"], "place", "{body}");
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("item 3, field `place`"),
+        "{body}"
+    );
+    assert_eq!(
+        stored_records(&w).await,
+        0,
+        "nothing of a refused batch is stored"
+    );
+    // A commune the reference does not have, where it happened or where
+    // the person lives: the same.
+    let elsewhere = RECORD.replace(
+        r#"{"kind":"distance"}"#,
+        r#"{"kind":"autre","value":"29999"}"#,
+    );
+    let resident = RECORD.replace(r#""35238""#, r#""35999""#);
+    let (status, body) = post_json(
+        &w,
+        &token,
+        &format!("[{elsewhere},{RECORD},{resident}]"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let named: Vec<(i64, &str)> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["index"].as_i64().unwrap(), p["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(named, vec![(0, "place"), (2, "residence_commune")]);
+    assert_eq!(stored_records(&w).await, 0);
+    // The same batch with a real place is stored whole, in one go.
+    let fixed = batch.replace("999999", &w.place_a.to_string());
+    let (status, body) = post_json(&w, &token, &fixed, Some("lot-m8")).await;
+    assert_eq!((status, body["created"].as_i64()), (200, Some(4)), "{body}");
+    assert_eq!(stored_records(&w).await, 4);
+    let audited =
+        w.db.audit_events(Some("activity.created"), 10)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited.len(),
+        1,
+        "one audit line for the batch, none for the refusals"
+    );
+}
+
+/// M8: the entry form with an unknown place answered 500. It now shows
+/// the form again, the error in French next to the place field, with
+/// what was typed; the same when editing a record.
+#[tokio::test]
+async fn the_entry_form_says_an_unknown_place_next_to_the_field_and_keeps_what_was_typed() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = FORM.replace(
+        "lieu=autre&commune=29232",
+        "lieu=lieu%3A999999&commune=29232",
+    );
+    let page = call(&w.app, &mediator, "POST", "/activites", Some(&form)).await;
+    assert_eq!(page.status.as_u16(), 422, "{}", page.body);
+    for expected in [
+        "fr-select-group--error",
+        "aria-describedby=\"lieu-erreur\"",
+        "<p id=\"lieu-erreur\" class=\"fr-error-text\">Ce lieu n’est pas (ou plus) dans l’annuaire",
+        "value=\"lieu:999999\" selected",
+        "value=\"2026-11-20\"",
+        "value=\"CAF\" selected",
+        "value=\"60-69 ans\" selected",
+        "value=\"29232\"",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert_eq!(stored_records(&w).await, 0);
+    // An unknown commune: next to the commune field.
+    let form = FORM.replace("commune=29232", "commune=29999");
+    let page = call(&w.app, &mediator, "POST", "/activites", Some(&form)).await;
+    assert_eq!(page.status.as_u16(), 422);
+    assert!(
+        page.body.contains("<p id=\"commune-erreur\" class=\"fr-error-text\">Aucune commune n’a le code INSEE « 29999 »")
+            && page.body.contains("aria-describedby=\"commune-erreur\"")
+            && page.body.contains("value=\"29999\""),
+        "{}",
+        page.body
+    );
+    // Editing a record to an unknown place: refused the same way, the
+    // record unchanged.
+    assert_eq!(
+        call(&w.app, &mediator, "POST", "/activites", Some(FORM))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let (id, before) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let edit = FORM.replace("lieu=autre", "lieu=lieu%3A999999");
+    let page = call(
+        &w.app,
+        &mediator,
+        "POST",
+        &format!("/activites/{id}/modifier"),
+        Some(&edit),
+    )
+    .await;
+    assert_eq!(page.status.as_u16(), 422, "{}", page.body);
+    assert!(
+        page.body.contains("lieu-erreur")
+            && page.body.contains(&format!("/activites/{id}/modifier"))
+    );
+    assert_eq!(
+        w.db.activity_of(id, w.membre_a).await.unwrap(),
+        Some(before)
+    );
+}
+
+/// L2: an idempotency key was unique across the instance: another
+/// structure's identical key dropped the record and answered with the
+/// other structure's id. Keys are now the sender's own.
+#[tokio::test]
+async fn two_structures_may_use_the_same_idempotency_key() {
+    let w = world().await;
+    let (a, b) = (Client::bearer(&w.token_a), Client::bearer(&w.token_b));
+    let (_, first_a) = post_json(&w, &a, RECORD, Some("cle-1")).await;
+    assert_eq!(first_a["created"], 1);
+    let (status, first_b) = post_json(&w, &b, RECORD, Some("cle-1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(first_b["created"], 1, "B's record is stored: {first_b}");
+    assert_ne!(first_b["ids"], first_a["ids"], "and A's id is not revealed");
+    // Each one's retry still lands on its own record.
+    let (_, again_b) = post_json(&w, &b, RECORD, Some("cle-1")).await;
+    assert_eq!(
+        (again_b["existing"].as_i64(), &again_b["ids"]),
+        (Some(1), &first_b["ids"])
+    );
+    let (_, again_a) = post_json(&w, &a, RECORD, Some("cle-1")).await;
+    assert_eq!(again_a["ids"], first_a["ids"]);
+    // Batches too, and a person signed in has keys of their own.
+    let (_, lot_a) = post_json(&w, &a, &format!("[{RECORD}]"), Some("lot")).await;
+    let (_, lot_b) = post_json(&w, &b, &format!("[{RECORD}]"), Some("lot")).await;
+    assert_eq!(
+        (lot_a["created"].as_i64(), lot_b["created"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stored_records(&w).await, 4);
 }

@@ -3,8 +3,6 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, header};
 use common::{Client, call, world};
 
 const FILE: &str = "id,pivot,nom,commune,code_postal,adresse,latitude,longitude,date_maj,services,horaires\n\
@@ -17,17 +15,12 @@ async fn import(
     body: &str,
     query: &str,
 ) -> (u16, serde_json::Value) {
-    let mut request = Request::post(format!("/api/v1/places/import{query}"))
-        .header(header::CONTENT_TYPE, "text/csv");
-    if let Some(s) = &client.session {
-        request = request
-            .header(header::COOKIE, format!("passerelle_session={s}"))
-            .header("x-csrf-token", client.csrf.clone());
-    }
-    if let Some(b) = &client.bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
-    }
-    common::send_json(&w.app, request.body(Body::from(body.to_string())).unwrap()).await
+    let uri = format!("/api/v1/places/import{query}");
+    let answer = common::send_body(&w.app, client, &uri, "text/csv", body.into(), false).await;
+    (
+        answer.status.as_u16(),
+        serde_json::from_str(&answer.body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -452,4 +445,132 @@ async fn open_places_are_paged_by_an_opaque_cursor_that_does_not_shift() {
         di["services"].as_array().unwrap().len()
     );
     assert_eq!(di["services"][0]["nom"], "Médiation numérique");
+}
+
+/// M9: merging a duplicate failed (FOREIGN KEY, 500, the pair pending for
+/// ever) once an activity or a referral pointed at it. The merge now moves
+/// every reference to the kept place, in the same transaction, with the
+/// counts unchanged and the change log and audit trail written.
+#[tokio::test]
+async fn merging_a_duplicate_moves_its_activities_and_referrals() {
+    use sqlx::Row;
+    let w = world().await;
+    let (kept, twin) = (w.place_a, w.place_a_twin);
+    // An activity recorded at the duplicate, and a referral to it.
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let form = format!(
+        "type=individuel&date=2026-11-20&duree=30&lieu=lieu%3A{twin}&themes=Courriels&autonomie=autonome"
+    );
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(&form)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let referral = sqlx::query("SELECT data FROM activities")
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        referral
+            .try_get::<String, _>("data")
+            .unwrap()
+            .contains(&twin.to_string())
+    );
+    sqlx::query("UPDATE referrals SET place_id = $1 WHERE id = $2")
+        .bind(twin)
+        .bind(w.referral_a)
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    let counts = |db: passerelle_store::Database| async move {
+        let q = passerelle_store::activities::StatsQuery {
+            dimension: "theme",
+            territory: passerelle_store::activities::Territory::Commune("29232".into()),
+            from: "2026-01".into(),
+            to: "2026-12".into(),
+            structure_id: None,
+            scope: passerelle_accounts::policy::FiguresScope::Everything,
+        };
+        db.activity_stats(&q).await.unwrap()
+    };
+    let before = counts(w.db.clone()).await;
+    assert_eq!(before.len(), 1);
+
+    let finistere = Client::signed_in(&w.db, w.coordinator_29).await;
+    let decided = call(
+        &w.app,
+        &finistere,
+        "POST",
+        &format!("/lieux/doublons/{kept}/{twin}"),
+        Some("decision=fusionner"),
+    )
+    .await;
+    assert_eq!(decided.status.as_u16(), 303, "{}", decided.body);
+    assert!(w.db.place(twin).await.unwrap().is_none());
+    assert!(
+        w.db.pending_duplicates().await.unwrap().is_empty(),
+        "the pair is resolved"
+    );
+    let row = sqlx::query("SELECT place_id, data FROM activities")
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        row.try_get::<Option<i64>, _>("place_id").unwrap(),
+        Some(kept)
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String, _>("data").unwrap()).unwrap();
+    assert_eq!(
+        data["place"],
+        serde_json::json!({"kind": "lieu", "value": kept})
+    );
+    let referral = sqlx::query("SELECT place_id FROM referrals WHERE id = $1")
+        .bind(w.referral_a)
+        .fetch_one(w.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        referral.try_get::<Option<i64>, _>("place_id").unwrap(),
+        Some(kept)
+    );
+    assert_eq!(
+        counts(w.db.clone()).await,
+        before,
+        "the counts are unchanged"
+    );
+    // The activity's edit form offers the kept place.
+    let (id, a) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    assert_eq!(a.place, passerelle_activities::model::Where::Lieu(kept));
+    let edit = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/activites/{id}/modifier"),
+        None,
+    )
+    .await;
+    assert!(
+        edit.body
+            .contains(&format!("value=\"lieu:{kept}\" selected"))
+    );
+    // Who merged what is in the place's history and the audit trail.
+    let changes = w.db.place_changes(kept).await.unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.3.contains(&format!("lieu {twin} fusionné")))
+    );
+    let audited = w.db.audit_events(Some("place.merged"), 5).await.unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(
+        audited[0].subject.as_deref(),
+        Some(format!("place:{kept}").as_str())
+    );
+    assert!(
+        audited[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains(&format!("place:{twin}")),
+        "{:?}",
+        audited[0]
+    );
 }

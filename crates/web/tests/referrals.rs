@@ -666,3 +666,29 @@ async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
         );
     }
 }
+
+/// L2: a referral's idempotency key (the form's `cle`) is the sender's
+/// own: another structure sending with the same key creates its referral.
+#[tokio::test]
+async fn two_structures_may_send_referrals_with_the_same_key() {
+    let w = world().await;
+    let mut locations = Vec::new();
+    for person in [w.membre_b, w.membre_a, w.membre_b] {
+        let sender = Client::signed_in(&w.db, person).await;
+        let sent = call(
+            &w.app,
+            &sender,
+            "POST",
+            "/orientations",
+            Some(&form(w.place_a, "meme-cle", true)),
+        )
+        .await;
+        assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+        locations.push(sent.location().split('?').next().unwrap().to_string());
+    }
+    assert_ne!(locations[0], locations[1], "A's referral is its own");
+    assert_eq!(
+        locations[0], locations[2],
+        "B's retry lands on B's referral"
+    );
+}

@@ -411,11 +411,12 @@ pub async fn call_from(
         }
         None => Body::empty(),
     };
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
+    answer(app, request.body(body).unwrap()).await
+}
+
+/// Sends a request; the answer, read whole.
+async fn answer(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -425,6 +426,32 @@ pub async fn call_from(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         bytes: bytes.to_vec(),
     }
+}
+
+/// POSTs a body of any type as this client, as a script would: a session
+/// with its CSRF token in `X-CSRF-Token`, or the Bearer token; with a
+/// `Content-Length` header if asked.
+pub async fn send_body(
+    app: &Router,
+    client: &Client,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    declare_length: bool,
+) -> Answer {
+    let mut request = Request::post(uri).header(header::CONTENT_TYPE, content_type);
+    if declare_length {
+        request = request.header(header::CONTENT_LENGTH, body.len());
+    }
+    if let Some(s) = &client.session {
+        request = request
+            .header(header::COOKIE, format!("passerelle_session={s}"))
+            .header("x-csrf-token", client.csrf.clone());
+    }
+    if let Some(b) = &client.bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {b}"));
+    }
+    answer(app, request.body(Body::from(body)).unwrap()).await
 }
 
 /// Sends a prepared request; the status and the JSON body (null if none).
