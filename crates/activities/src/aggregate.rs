@@ -78,12 +78,26 @@ pub fn count_by(
             Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
             Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
             Dimension::FollowUp => {
-                let followed = if a.follow_up_code.is_some() {
-                    "avec suivi"
+                // Followed: a follow-up code is given, or the people came
+                // back (`returning`, from CRA v1); a record with both kinds
+                // of people counts once under each, as for ages.
+                let label = |followed: &str| format!("{}, {followed}", a.kind.label());
+                let returning = if a.follow_up_code.is_some() {
+                    a.participants
                 } else {
-                    "sans suivi"
+                    a.returning.min(a.participants)
                 };
-                add(&format!("{}, {followed}", a.kind.label()), w)
+                let first = a.participants - returning;
+                let weight = |n: u32| match weight {
+                    Weight::People => u64::from(n),
+                    Weight::Records => 1,
+                };
+                if returning > 0 {
+                    add(&label("avec suivi"), weight(returning));
+                }
+                if first > 0 || returning == 0 {
+                    add(&label("sans suivi"), weight(first));
+                }
             }
         }
     }
@@ -153,6 +167,7 @@ mod tests {
             autonomy: None,
             equipment: None,
             orientation: None,
+            returning: 0,
         }
     }
 
@@ -193,6 +208,27 @@ mod tests {
         );
         let follow = count_by(&data, Dimension::FollowUp, Weight::Records);
         assert_eq!(follow["Atelier collectif, sans suivi"], 1);
+        let mut back = data[1].clone();
+        back.returning = 5;
+        let people = count_by(
+            std::slice::from_ref(&back),
+            Dimension::FollowUp,
+            Weight::People,
+        );
+        assert_eq!(
+            (
+                people["Atelier collectif, avec suivi"],
+                people["Atelier collectif, sans suivi"]
+            ),
+            (5, 3),
+            "the people who came back are followed"
+        );
+        let records = count_by(
+            std::slice::from_ref(&back),
+            Dimension::FollowUp,
+            Weight::Records,
+        );
+        assert_eq!(records.values().sum::<u64>(), 2, "once under each");
         let durations = count_by(&data, Dimension::Duration, Weight::Records);
         assert_eq!(
             (durations["2 h et plus"], durations["30 min à 1 h"]),
