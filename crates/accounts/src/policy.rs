@@ -147,6 +147,9 @@ pub enum Action<'a> {
     RecordActivity,
     /// See activity figures beyond one's own: coordinators and admins.
     ViewActivityStats,
+    /// Figures published as open data, aggregated under the small-cell
+    /// rule: anyone, signed in or not.
+    ViewOpenData,
     /// Send a referral for one's structure: its membres and gestionnaires.
     SendReferral,
     /// See that a referral exists and its follow-up (no personal fields):
@@ -188,6 +191,9 @@ pub type Decision = Result<(), Denial>;
 
 /// Decides an access.
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
+    if let Action::ViewOpenData = action {
+        return Ok(());
+    }
     if *actor == Actor::Anonymous {
         return Err(Denial::SignInRequired);
     }
@@ -260,7 +266,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
             }),
             Denial::NotFound,
         ),
-        Action::ReferralPerson(_) | Action::ActAsReceiver(_) | Action::ActAsSender(_) => {
+        Action::ReferralPerson(_)
+        | Action::ActAsReceiver(_)
+        | Action::ActAsSender(_)
+        | Action::ViewOpenData => {
             unreachable!("decided above")
         }
         Action::ViewReferents => allowed(
@@ -468,6 +477,17 @@ mod tests {
             Err(Denial::NotFound),
             "a coordinator of the receiving structure handles no referral"
         );
+    }
+
+    #[test]
+    fn open_data_is_for_everyone() {
+        for actor in [
+            Actor::Anonymous,
+            person(vec![]),
+            person(vec![member(5, Role::Membre)]),
+        ] {
+            assert_eq!(authorize(&actor, Action::ViewOpenData), Ok(()));
+        }
     }
 
     #[test]

@@ -142,6 +142,41 @@ pub fn shown(count: u64, level: Level) -> String {
     }
 }
 
+/// A table of counts as published openly, `(people, records)` per cell,
+/// under the small-cell rule (`shown`): a people cell of 1 to 4 is not
+/// given, nor its records; a records cell of 1 to 4 is not given either.
+/// When the cells share out a total that is given (`partition`: types,
+/// durations, ages, statuses, months…), a single hidden cell could be
+/// recomputed from the others: the smallest other non-zero cell is hidden
+/// with it.
+pub fn protect(
+    cells: &[(u64, u64)],
+    level: Level,
+    partition: bool,
+) -> Vec<(Option<u64>, Option<u64>)> {
+    let hidden = |n: u64| shown(n, level) != n.to_string();
+    let mut people_hidden: Vec<bool> = cells.iter().map(|(p, _)| hidden(*p)).collect();
+    if partition && people_hidden.iter().filter(|h| **h).count() == 1 {
+        let smallest = (0..cells.len())
+            .filter(|i| !people_hidden[*i] && cells[*i].0 > 0)
+            .min_by_key(|i| cells[*i].0);
+        if let Some(i) = smallest {
+            people_hidden[i] = true;
+        }
+    }
+    cells
+        .iter()
+        .zip(people_hidden)
+        .map(|((people, records), people_hidden)| {
+            if people_hidden {
+                (None, None)
+            } else {
+                (Some(*people), (!hidden(*records)).then_some(*records))
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +282,41 @@ mod tests {
         assert_eq!(get("Prendre en main du matériel"), 25.4);
         assert_eq!(get("Courriels"), 8.2);
         assert_eq!(get("Démarche en ligne"), 17.6);
+    }
+
+    #[test]
+    fn open_tables_hide_small_cells_and_what_would_give_them_away() {
+        let cells = [(12, 7), (3, 1), (40, 2), (0, 0)];
+        assert_eq!(
+            protect(&cells, Level::Commune, false),
+            vec![
+                (Some(12), Some(7)),
+                (None, None),
+                (Some(40), None),
+                (Some(0), Some(0))
+            ]
+        );
+        // A partition: 3 = total − 12 − 40; the 12 goes too.
+        assert_eq!(
+            protect(&cells, Level::Commune, true),
+            vec![
+                (None, None),
+                (None, None),
+                (Some(40), None),
+                (Some(0), Some(0))
+            ]
+        );
+        // Two hidden cells already protect each other.
+        let two = [(2, 1), (3, 1), (40, 9)];
+        assert_eq!(protect(&two, Level::Commune, true)[2], (Some(40), Some(9)));
+        // From the EPCI up, everything is given.
+        assert_eq!(
+            protect(&cells, Level::Epci, true),
+            cells
+                .iter()
+                .map(|(p, r)| (Some(*p), Some(*r)))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod diagnostic;
 mod error;
 mod export;
 pub mod mailer;
+mod open_activities;
 pub mod osrm;
 mod pages;
 mod places;
@@ -149,6 +150,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(places::routes());
     all.extend(activities::routes());
+    all.extend(open_activities::routes());
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());

@@ -574,7 +574,8 @@ fn convert_row(
     let key = match l.id.map(cell).filter(|id| !id.is_empty()) {
         Some(id) => format!("cra-v1:{id}"),
         None => {
-            let parts: Vec<&str> = row.iter().map(String::as_str).collect();
+            // The cells read only (never the annotation).
+            let parts: Vec<&str> = (0..row.len()).filter(|i| l.reads(*i)).map(cell).collect();
             let n = seen.entry(content_key("", &parts, 0)).or_default();
             *n += 1;
             content_key("cra-v1-ligne", &parts, *n)
