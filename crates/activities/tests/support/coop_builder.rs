@@ -31,7 +31,8 @@ pub enum Builder {
     Jul2025,
     /// `buildAccompagnementsWorksheet` at 2c0310c9 (2025-09-08) and after:
     /// one line per person, `ID CRA`, `Source de la donnée` when the
-    /// mediator has CRA v1 records.
+    /// mediator has CRA v1 records; the labels of the repository's last
+    /// commit read (46aa33bd, 2026-06-30).
     Sep2025,
 }
 
