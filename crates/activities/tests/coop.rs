@@ -2,14 +2,18 @@
 //! (`support/coop_builder.rs`): every layout, a mediator's and a
 //! coordinator's export, as XLSX and as CSV with `,` and `;`.
 
+#[path = "support/checked.rs"]
+mod checked;
 #[path = "support/coop_builder.rs"]
 mod coop_builder;
+
+use checked::checked;
 
 use chrono::NaiveDate;
 use coop_builder::{Builder, Cell, Exporter, Sheet, activities, build, to_csv, to_xlsx};
 use passerelle_activities::model::{Kind, Where};
 use passerelle_activities::sources::{Conversion, Format, Item, Origin, convert};
-use passerelle_activities::validate::{Violation, validate_imported};
+use passerelle_activities::validate::Violation;
 
 fn resolve(postcode: &str, name: &str) -> Option<String> {
     match (postcode, name) {
@@ -66,17 +70,7 @@ fn items(bytes: &[u8]) -> Vec<Item> {
         Format::detect(&bytes[..bytes.len().min(65536)]),
         Format::Coop
     );
-    let (_, _, items) = conversion(bytes).unwrap();
-    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    items
-        .into_iter()
-        .map(|r| {
-            let item = r.unwrap();
-            let problems = validate_imported(item.line, &item.activity, today);
-            assert!(problems.is_empty(), "line {}: {problems:?}", item.line);
-            item
-        })
-        .collect()
+    checked(conversion(bytes).unwrap().2)
 }
 
 /// The line (CSV) or row (sheet) where each row of the sheet starts.

@@ -2,8 +2,12 @@
 //! its JSON:API archive (`support/cra_v1_builder.rs`), read with the
 //! semantics of the Coop's own migration (`transformCraV1.ts`).
 
+#[path = "support/checked.rs"]
+mod checked;
 #[path = "support/cra_v1_builder.rs"]
 mod cra_v1_builder;
+
+use checked::checked;
 
 use chrono::NaiveDate;
 use passerelle_activities::model::{Activity, Kind, Where};
@@ -21,18 +25,7 @@ fn convert_all(bytes: &[u8]) -> Result<(Origin, Vec<Result<Item, Violation>>), V
 
 fn records(bytes: &[u8]) -> Vec<Item> {
     assert_eq!(Format::detect(bytes), Format::CraV1);
-    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    convert_all(bytes)
-        .unwrap()
-        .1
-        .into_iter()
-        .map(|r| {
-            let item = r.unwrap();
-            let problems = validate_imported(item.line, &item.activity, today);
-            assert!(problems.is_empty(), "line {}: {problems:?}", item.line);
-            item
-        })
-        .collect()
+    checked(convert_all(bytes).unwrap().1)
 }
 
 const CRA_V1: &[u8] = include_bytes!("fixtures/cra-v1.csv");

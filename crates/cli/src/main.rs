@@ -927,19 +927,16 @@ async fn import_activities(
     // Pass 1: check every record.
     let opened = open().map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?;
     writeln!(out, "{name} : {}", opened.recognised)?;
-    if !opened.not_read.is_empty() {
-        writeln!(
-            out,
-            "colonnes non lues (données personnelles, texte libre ou sans équivalent) : {}",
-            opened.not_read.join(", ")
-        )?;
-    }
-    if !opened.unknown.is_empty() {
-        writeln!(
-            out,
-            "colonnes inconnues, non lues : {}",
-            opened.unknown.join(", ")
-        )?;
+    for (what, columns) in [
+        (
+            "colonnes non lues (données personnelles, texte libre ou sans équivalent)",
+            &opened.not_read,
+        ),
+        ("colonnes inconnues, non lues", &opened.unknown),
+    ] {
+        if !columns.is_empty() {
+            writeln!(out, "{what} : {}", columns.join(", "))?;
+        }
     }
     let today = passerelle_store::time::now_iso()[..10]
         .parse()

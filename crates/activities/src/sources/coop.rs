@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{
-    Columns, Conversion, Item, Note, Origin, Resolver, Rows, content_key, fold, parse_date,
+    Columns, Conversion, Item, Note, Origin, Resolver, Rows, content_key, fold, named, parse_date,
     twin_key,
 };
 use crate::model::{Activity, Kind, Where};
@@ -839,19 +839,14 @@ pub(super) fn convert<'a>(
         }
     }
     let cols = Cols { layout, at };
-    let known = |h: &String| {
-        READ.iter()
-            .chain(NOT_READ.iter())
-            .any(|n| fold(n) == fold(h))
-    };
-    let not_read = header
-        .iter()
-        .filter(|h| NOT_READ.iter().any(|n| fold(n) == fold(h)))
-        .cloned()
+    let known: Vec<String> = named(&header, &READ)
+        .into_iter()
+        .chain(named(&header, &NOT_READ))
         .collect();
+    let not_read = named(&header, &NOT_READ);
     let unknown = header
         .iter()
-        .filter(|h| !h.is_empty() && !known(h))
+        .filter(|h| !h.is_empty() && !known.contains(h))
         .cloned()
         .collect();
     let data: Vec<(u64, Vec<String>)> = rows

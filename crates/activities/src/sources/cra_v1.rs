@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::{
-    Columns, Conversion, Item, Note, Origin, Rows, content_key, deaccent, fold, parse_date,
+    Columns, Conversion, Item, Note, Origin, Rows, content_key, deaccent, fold, named, parse_date,
     twin_key,
 };
 use crate::model::{Activity, Kind, Where};
@@ -181,17 +181,11 @@ pub(super) fn convert_rows(rows: Rows<'_>, origin: Origin) -> Result<Conversion<
     let mut rows = rows.skip_while(|(_, row)| row.iter().all(String::is_empty));
     let (header_line, header) = rows.next().unwrap_or((1, Vec::new()));
     let layout = Layout::of(&header, header_line)?;
-    let not_read = header
-        .iter()
-        .filter(|h| NOT_READ.iter().any(|n| fold(n) == fold(h)))
-        .cloned()
-        .collect();
+    let not_read = named(&header, &NOT_READ);
     let unknown = header
         .iter()
         .enumerate()
-        .filter(|(i, h)| {
-            !h.is_empty() && !layout.reads(*i) && !NOT_READ.iter().any(|n| fold(n) == fold(h))
-        })
+        .filter(|(i, h)| !h.is_empty() && !layout.reads(*i) && !not_read.contains(h))
         .map(|(_, h)| h.clone())
         .collect();
     let mut seen = HashMap::new();

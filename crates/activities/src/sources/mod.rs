@@ -367,6 +367,15 @@ impl Columns {
     }
 }
 
+/// The cells of a header that are among `names` (folded), in its order.
+pub(crate) fn named(header: &[String], names: &[&str]) -> Vec<String> {
+    header
+        .iter()
+        .filter(|h| names.iter().any(|n| fold(n) == fold(h)))
+        .cloned()
+        .collect()
+}
+
 /// A digest of a record's content, for files without identifiers: the
 /// `n`-th record with this content in the file gets `prefix:digest:n`.
 pub(crate) fn content_key(prefix: &str, parts: &[&str], n: usize) -> String {
