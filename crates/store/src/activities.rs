@@ -151,35 +151,28 @@ async fn stored_by_key(
     keys: &[String],
 ) -> Result<std::collections::HashMap<String, Stored>, StoreError> {
     let mut out = std::collections::HashMap::new();
-    for chunk in keys.chunks(500) {
-        let marks = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT id, source_key, data, commune_code, mediator_id, structure_id, twin_key, deleted_at \
-             FROM activities WHERE source_key IN ({marks})"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for key in chunk {
-            query = query.bind(key.clone());
-        }
-        for r in query.fetch_all(&mut *conn).await? {
-            out.insert(
-                r.try_get("source_key")?,
-                Stored {
-                    id: r.try_get("id")?,
-                    data: r.try_get("data")?,
-                    commune: r.try_get("commune_code")?,
-                    author: Author {
-                        mediator_id: r.try_get("mediator_id")?,
-                        structure_id: r.try_get("structure_id")?,
-                    },
-                    twin: r.try_get("twin_key")?,
-                    withdrawn: r.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+    let rows = batch::select_in(
+        conn,
+        "SELECT id, source_key, data, commune_code, mediator_id, structure_id, twin_key, deleted_at \
+         FROM activities WHERE source_key",
+        keys,
+    )
+    .await?;
+    for r in rows {
+        out.insert(
+            r.try_get("source_key")?,
+            Stored {
+                id: r.try_get("id")?,
+                data: r.try_get("data")?,
+                commune: r.try_get("commune_code")?,
+                author: Author {
+                    mediator_id: r.try_get("mediator_id")?,
+                    structure_id: r.try_get("structure_id")?,
                 },
-            );
-        }
+                twin: r.try_get("twin_key")?,
+                withdrawn: r.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+            },
+        );
     }
     Ok(out)
 }
@@ -221,34 +214,27 @@ async fn load_twins(
     for twin in twins {
         into.entry(twin.clone()).or_default();
     }
-    for chunk in twins.chunks(500) {
-        let marks = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT twin_key, source_key, deleted_at FROM activities WHERE twin_key IN ({marks})"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for twin in chunk {
-            query = query.bind(twin.clone());
-        }
-        for r in query.fetch_all(&mut *conn).await? {
-            let twin: String = r.try_get("twin_key")?;
-            let key: Option<String> = r.try_get("source_key")?;
-            let source = key
-                .as_deref()
-                .and_then(|k| k.split(':').next())
-                .unwrap_or("")
-                .to_string();
-            let counts = into.entry(twin).or_default();
-            let side = if r.try_get::<Option<String>, _>("deleted_at")?.is_some() {
-                &mut counts.withdrawn
-            } else {
-                &mut counts.live
-            };
-            *side.entry(source).or_default() += 1;
-        }
+    let rows = batch::select_in(
+        conn,
+        "SELECT twin_key, source_key, deleted_at FROM activities WHERE twin_key",
+        twins,
+    )
+    .await?;
+    for r in rows {
+        let twin: String = r.try_get("twin_key")?;
+        let key: Option<String> = r.try_get("source_key")?;
+        let source = key
+            .as_deref()
+            .and_then(|k| k.split(':').next())
+            .unwrap_or("")
+            .to_string();
+        let counts = into.entry(twin).or_default();
+        let side = if r.try_get::<Option<String>, _>("deleted_at")?.is_some() {
+            &mut counts.withdrawn
+        } else {
+            &mut counts.live
+        };
+        *side.entry(source).or_default() += 1;
     }
     Ok(())
 }
@@ -452,12 +438,16 @@ impl Database {
                 .iter()
                 .filter_map(|i| i.key.clone())
                 .filter(|k| !keys_seen.contains(k))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             let known = stored_by_key(&mut tx, &keys).await?;
             let unknown_twins: Vec<String> = chunk
                 .iter()
                 .filter_map(|i| i.twin.clone())
                 .filter(|t| !twins.contains_key(t))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             load_twins(&mut tx, &unknown_twins, &mut twins).await?;
             let mut rows = Vec::with_capacity(chunk.len());

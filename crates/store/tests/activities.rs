@@ -255,8 +255,16 @@ async fn import_keyed(
     db: &passerelle_store::Database,
     items: &[(Activity, Option<&str>, Option<&str>)],
 ) -> ImportOutcome {
+    import_in_chunks(db, items, 2).await
+}
+
+async fn import_in_chunks(
+    db: &passerelle_store::Database,
+    items: &[(Activity, Option<&str>, Option<&str>)],
+    size: usize,
+) -> ImportOutcome {
     let mut chunks = items
-        .chunks(2)
+        .chunks(size)
         .map(|c| {
             c.iter()
                 .map(|(a, key, twin)| Incoming {
@@ -413,4 +421,27 @@ async fn a_cra_v1_report_and_its_copy_in_the_coop_count_once() {
         }
         assert_eq!(people(&db, Territory::All).await, 10);
     }
+}
+
+/// Many reports with one fingerprint (a conseiller entering a batch in one
+/// minute): paired one to one even when they fill several look-ups.
+#[tokio::test]
+async fn many_twins_pair_one_to_one() {
+    let db = bretagne_database().await;
+    let twin = Some("cra-v1|2023-03-16|2023-03-20T16:08|individuel|1|45");
+    let one = record(Kind::Individuel, 1, "29232", "Courriels");
+    let v1_keys: Vec<String> = (0..600).map(|i| format!("cra-v1:{i}")).collect();
+    let coop_keys: Vec<String> = (0..601).map(|i| format!("coop:{i}")).collect();
+    let v1: Vec<_> = v1_keys
+        .iter()
+        .map(|k| (one.clone(), Some(k.as_str()), twin))
+        .collect();
+    let coop: Vec<_> = coop_keys
+        .iter()
+        .map(|k| (one.clone(), Some(k.as_str()), twin))
+        .collect();
+    assert_eq!(import_in_chunks(&db, &v1, 1000).await.added, 600);
+    let outcome = import_in_chunks(&db, &coop, 1000).await;
+    assert_eq!((outcome.twins, outcome.added), (600, 1));
+    assert_eq!(people(&db, Territory::All).await, 601);
 }
