@@ -146,6 +146,9 @@ pub enum Action<'a> {
     /// client for its structure). Which figures one then sees is
     /// `activity_figures`.
     RecordActivity,
+    /// Figures published as open data, aggregated under the small-cell
+    /// rule: anyone, signed in or not.
+    ViewOpenData,
     /// Send a referral for one's structure: its membres and gestionnaires.
     SendReferral,
     /// See that a referral exists and its follow-up (no personal fields):
@@ -202,6 +205,9 @@ pub type Decision = Result<(), Denial>;
 
 /// Decides an access.
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
+    if let Action::ViewOpenData = action {
+        return Ok(());
+    }
     if *actor == Actor::Anonymous {
         return Err(Denial::SignInRequired);
     }
@@ -289,7 +295,8 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         Action::ReferralPerson(_)
         | Action::ErasePersonalData(_)
         | Action::ActAsReceiver(_)
-        | Action::ActAsSender(_) => {
+        | Action::ActAsSender(_)
+        | Action::ViewOpenData => {
             unreachable!("decided above")
         }
         Action::ViewReferents => allowed(
@@ -663,6 +670,17 @@ mod tests {
             Err(Denial::SignInRequired)
         );
         assert_eq!(activity_figures(&person(vec![])), Err(Denial::Forbidden));
+    }
+
+    #[test]
+    fn open_data_is_for_everyone() {
+        for actor in [
+            Actor::Anonymous,
+            person(vec![]),
+            person(vec![member(5, Role::Membre)]),
+        ] {
+            assert_eq!(authorize(&actor, Action::ViewOpenData), Ok(()));
+        }
     }
 
     #[test]

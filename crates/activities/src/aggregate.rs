@@ -78,12 +78,26 @@ pub fn count_by(
             Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
             Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
             Dimension::FollowUp => {
-                let followed = if a.follow_up_code.is_some() {
-                    "avec suivi"
+                // Followed: a follow-up code is given, or the people came
+                // back (`returning`, from CRA v1); a record with both kinds
+                // of people counts once under each, as for ages.
+                let label = |followed: &str| format!("{}, {followed}", a.kind.label());
+                let returning = if a.follow_up_code.is_some() {
+                    a.participants
                 } else {
-                    "sans suivi"
+                    a.returning.min(a.participants)
                 };
-                add(&format!("{}, {followed}", a.kind.label()), w)
+                let first = a.participants - returning;
+                let weight = |n: u32| match weight {
+                    Weight::People => u64::from(n),
+                    Weight::Records => 1,
+                };
+                if returning > 0 {
+                    add(&label("avec suivi"), weight(returning));
+                }
+                if first > 0 || returning == 0 {
+                    add(&label("sans suivi"), weight(first));
+                }
             }
         }
     }
@@ -128,6 +142,41 @@ pub fn shown(count: u64, level: Level) -> String {
     }
 }
 
+/// A table of counts as published openly, `(people, records)` per cell,
+/// under the small-cell rule (`shown`): a people cell of 1 to 4 is not
+/// given, nor its records; a records cell of 1 to 4 is not given either.
+/// When the cells share out a total that is given (`partition`: types,
+/// durations, ages, statuses, months…), a single hidden cell could be
+/// recomputed from the others: the smallest other non-zero cell is hidden
+/// with it.
+pub fn protect(
+    cells: &[(u64, u64)],
+    level: Level,
+    partition: bool,
+) -> Vec<(Option<u64>, Option<u64>)> {
+    let hidden = |n: u64| shown(n, level) != n.to_string();
+    let mut people_hidden: Vec<bool> = cells.iter().map(|(p, _)| hidden(*p)).collect();
+    if partition && people_hidden.iter().filter(|h| **h).count() == 1 {
+        let smallest = (0..cells.len())
+            .filter(|i| !people_hidden[*i] && cells[*i].0 > 0)
+            .min_by_key(|i| cells[*i].0);
+        if let Some(i) = smallest {
+            people_hidden[i] = true;
+        }
+    }
+    cells
+        .iter()
+        .zip(people_hidden)
+        .map(|((people, records), people_hidden)| {
+            if people_hidden {
+                (None, None)
+            } else {
+                (Some(*people), (!hidden(*records)).then_some(*records))
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +202,7 @@ mod tests {
             autonomy: None,
             equipment: None,
             orientation: None,
+            returning: 0,
         }
     }
 
@@ -193,6 +243,27 @@ mod tests {
         );
         let follow = count_by(&data, Dimension::FollowUp, Weight::Records);
         assert_eq!(follow["Atelier collectif, sans suivi"], 1);
+        let mut back = data[1].clone();
+        back.returning = 5;
+        let people = count_by(
+            std::slice::from_ref(&back),
+            Dimension::FollowUp,
+            Weight::People,
+        );
+        assert_eq!(
+            (
+                people["Atelier collectif, avec suivi"],
+                people["Atelier collectif, sans suivi"]
+            ),
+            (5, 3),
+            "the people who came back are followed"
+        );
+        let records = count_by(
+            std::slice::from_ref(&back),
+            Dimension::FollowUp,
+            Weight::Records,
+        );
+        assert_eq!(records.values().sum::<u64>(), 2, "once under each");
         let durations = count_by(&data, Dimension::Duration, Weight::Records);
         assert_eq!(
             (durations["2 h et plus"], durations["30 min à 1 h"]),
@@ -211,6 +282,41 @@ mod tests {
         assert_eq!(get("Prendre en main du matériel"), 25.4);
         assert_eq!(get("Courriels"), 8.2);
         assert_eq!(get("Démarche en ligne"), 17.6);
+    }
+
+    #[test]
+    fn open_tables_hide_small_cells_and_what_would_give_them_away() {
+        let cells = [(12, 7), (3, 1), (40, 2), (0, 0)];
+        assert_eq!(
+            protect(&cells, Level::Commune, false),
+            vec![
+                (Some(12), Some(7)),
+                (None, None),
+                (Some(40), None),
+                (Some(0), Some(0))
+            ]
+        );
+        // A partition: 3 = total − 12 − 40; the 12 goes too.
+        assert_eq!(
+            protect(&cells, Level::Commune, true),
+            vec![
+                (None, None),
+                (None, None),
+                (Some(40), None),
+                (Some(0), Some(0))
+            ]
+        );
+        // Two hidden cells already protect each other.
+        let two = [(2, 1), (3, 1), (40, 9)];
+        assert_eq!(protect(&two, Level::Commune, true)[2], (Some(40), Some(9)));
+        // From the EPCI up, everything is given.
+        assert_eq!(
+            protect(&cells, Level::Epci, true),
+            cells
+                .iter()
+                .map(|(p, r)| (Some(*p), Some(*r)))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! | `ages`, `statuts` | `60-69 ans:5\|70 ans et plus:3` (for one person: `60-69 ans`) |
 //! | `themes`, `aides` | values separated by `\|` |
 //! | `organisation`, `autonomie`, `materiel`, `orientation`, `code_suivi` | one value or empty |
+//! | `recurrents` | people already accompanied before (`Activity::returning`), empty for none |
 //!
 //! Written with `passerelle_csv::Writer` (a cell a spreadsheet would run
 //! as a formula starts with `'`); every cell read goes through
@@ -24,7 +25,7 @@ use chrono::NaiveDate;
 use crate::model::{Activity, Kind, Where};
 use crate::validate::Violation;
 
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "type",
     "date",
     "duree",
@@ -43,6 +44,7 @@ pub const COLUMNS: [&str; 18] = [
     "materiel",
     "orientation",
     "code_suivi",
+    "recurrents",
 ];
 
 fn counts(text: &str, participants: u32) -> Result<Vec<(String, u32)>, String> {
@@ -204,6 +206,12 @@ fn parse_record(
     };
     let ages = counts(get("ages"), participants).map_err(|e| fail("ages", e))?;
     let statuses = counts(get("statuts"), participants).map_err(|e| fail("statuts", e))?;
+    let returning = match get("recurrents") {
+        "" => 0,
+        n => n
+            .parse()
+            .map_err(|_| fail("recurrents", format!("{n:?} is not a number of people")))?,
+    };
     Ok((
         line,
         Activity {
@@ -224,6 +232,7 @@ fn parse_record(
             autonomy: opt("autonomie"),
             equipment: opt("materiel"),
             orientation: opt("orientation"),
+            returning,
         },
     ))
 }
@@ -261,6 +270,11 @@ pub fn write_record(a: &Activity) -> Vec<String> {
         a.equipment.clone().unwrap_or_default(),
         a.orientation.clone().unwrap_or_default(),
         a.follow_up_code.clone().unwrap_or_default(),
+        if a.returning == 0 {
+            String::new()
+        } else {
+            a.returning.to_string()
+        },
     ]
 }
 

@@ -137,6 +137,7 @@ impl Generator {
             autonomy: Some(AUTONOMY[self.below(3)].to_string()),
             equipment: None,
             orientation: None,
+            returning: 0,
         }
     }
 }

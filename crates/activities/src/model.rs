@@ -60,4 +60,13 @@ pub struct Activity {
     pub autonomy: Option<String>,
     pub equipment: Option<String>,
     pub orientation: Option<String>,
+    /// People of this record who had been accompanied before (the CRA
+    /// v1 "participants récurrents"; the Coop's `premierAccompagnement`
+    /// false). At most `participants`; 0 when not said.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returning: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

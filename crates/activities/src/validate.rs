@@ -113,6 +113,15 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
             );
         }
     }
+    if a.returning > a.participants {
+        fail(
+            "recurrents",
+            format!(
+                "{} people already accompanied, of {} participants",
+                a.returning, a.participants
+            ),
+        );
+    }
     if a.themes.is_empty() {
         fail("themes", "at least one theme".into());
     }
@@ -226,6 +235,7 @@ mod tests {
             autonomy: Some("partiellement autonome".into()),
             equipment: None,
             orientation: None,
+            returning: 0,
         }
     }
 

@@ -1,198 +1,43 @@
-//! Other tools' exports, converted: the Coop's export (XLSX as the Coop
-//! writes it, and saved as CSV) and CRA v1 reports.
+//! CRA v1 reports: the flattened camelCase file, the Coop's CSV dump and
+//! its JSON:API archive (`support/cra_v1_builder.rs`), read with the
+//! semantics of the Coop's own migration (`transformCraV1.ts`).
+
+#[path = "support/checked.rs"]
+mod checked;
+#[path = "support/cra_v1_builder.rs"]
+mod cra_v1_builder;
+
+use checked::checked;
 
 use chrono::NaiveDate;
 use passerelle_activities::model::{Activity, Kind, Where};
-use passerelle_activities::sources::{Format, convert_rows, csv_rows, read_rows};
+use passerelle_activities::sources::{Format, Item, Origin, convert, csv_rows};
 use passerelle_activities::validate::{Violation, validate_imported};
 
-fn resolve(postcode: &str, name: &str) -> Option<String> {
-    match (postcode, name) {
-        ("29000", "Quimper") => Some("29232".into()),
-        ("35000", "Rennes") => Some("35238".into()),
-        _ => None,
-    }
+fn no_reference(_: &str, _: &str) -> Option<String> {
+    None
 }
 
-fn convert(format: Format, bytes: &[u8]) -> Result<Vec<Converted>, Violation> {
-    let rows = read_rows(bytes)?;
-    Ok(convert_rows(format, rows.into_iter(), &resolve)?.collect())
+fn convert_all(bytes: &[u8]) -> Result<(Origin, Vec<Result<Item, Violation>>), Violation> {
+    let c = convert(Format::CraV1, bytes, &no_reference)?;
+    Ok((c.origin, c.items.collect()))
 }
 
-fn records(format: Format, bytes: &[u8]) -> Vec<(u64, Activity)> {
-    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    convert(format, bytes)
-        .unwrap()
-        .into_iter()
-        .map(|r| {
-            let (line, a) = r.unwrap();
-            let problems = validate_imported(line, &a, today);
-            assert!(problems.is_empty(), "line {line}: {problems:?}");
-            (line, a)
-        })
-        .collect()
+fn records(bytes: &[u8]) -> Vec<Item> {
+    assert_eq!(Format::detect(bytes), Format::CraV1);
+    checked(convert_all(bytes).unwrap().1)
 }
 
-type Converted = Result<(u64, Activity), Violation>;
-
-const COOP_CSV: &[u8] = include_bytes!("fixtures/coop-activites.csv");
 const CRA_V1: &[u8] = include_bytes!("fixtures/cra-v1.csv");
 
-fn check_coop_records(got: &[(u64, Activity)], first_line: u64) {
-    assert_eq!(got.len(), 3);
-    let (line, a) = &got[0];
-    assert_eq!(*line, first_line);
-    assert_eq!(a.kind, Kind::Individuel);
-    assert_eq!(a.date, NaiveDate::from_ymd_opt(2025, 2, 12).unwrap());
-    assert_eq!(a.duration_minutes, 45);
-    assert_eq!(a.place, Where::Autre("29232".into()));
-    assert_eq!(
-        a.themes,
-        vec!["Démarche en ligne".to_string()],
-        "both map to one"
-    );
-    assert_eq!(a.autonomy.as_deref(), Some("partiellement autonome"));
-    assert_eq!(a.orientation.as_deref(), Some("Espace France services"));
-    assert_eq!(a.residence_commune.as_deref(), Some("29232"));
-    assert_eq!(a.ages, vec![("60-69 ans".to_string(), 1)]);
-    assert_eq!(a.statuses, vec![("retraité".to_string(), 1)]);
-    assert_eq!(a.equipment.as_deref(), Some("Ordinateur"));
-    // Names and notes of the export are not read.
-    let stored = serde_json::to_string(a).unwrap();
-    assert!(
-        !stored.contains("Jeanne") && !stored.contains("importer"),
-        "{stored}"
-    );
-
-    let (_, w) = &got[1];
-    assert_eq!(w.kind, Kind::Atelier);
-    assert_eq!(w.participants, 3);
-    assert_eq!(
-        w.workshop_title.as_deref(),
-        Some("Premiers pas sur tablette")
-    );
-    assert_eq!(w.level.as_deref(), Some("débutant"));
-    assert_eq!(w.place, Where::Autre("35238".into()));
-    assert_eq!(
-        w.ages,
-        vec![
-            ("60-69 ans".to_string(), 1),
-            ("70 ans et plus".to_string(), 1),
-            ("non communiqué".to_string(), 1)
-        ],
-        "the person not listed is not communicated"
-    );
-
-    let (_, r) = &got[2];
-    assert_eq!(r.place, Where::Distance);
-    assert_eq!(r.residence_commune, None);
-    assert_eq!(
-        r.themes,
-        vec![
-            "Courriels".to_string(),
-            "Sécuriser un équipement".to_string()
-        ]
-    );
-    assert_eq!(r.autonomy.as_deref(), Some("autonome"));
-}
-
 #[test]
-fn the_coop_export_saved_as_csv() {
-    assert_eq!(Format::detect(COOP_CSV), Format::Coop);
-    check_coop_records(&records(Format::Coop, COOP_CSV), 5);
-}
-
-/// The same table written as the Coop writes its XLSX: lines about the
-/// export first, a date cell, multi-line cells.
-#[test]
-fn the_coop_export_as_xlsx() {
-    let rows = read_rows(COOP_CSV).unwrap();
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet().set_name("Activités").unwrap();
-    let date_format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-    for (line, cells) in &rows {
-        let r = (*line - 1) as u32;
-        for (c, text) in cells.iter().enumerate() {
-            let c = c as u16;
-            if let Ok(d) = NaiveDate::parse_from_str(text, "%d/%m/%Y") {
-                sheet.write_date_with_format(r, c, d, &date_format).unwrap();
-            } else if let Ok(n) = text.parse::<f64>() {
-                sheet.write_number(r, c, n).unwrap();
-            } else if !text.is_empty() {
-                sheet.write_string(r, c, text).unwrap();
-            }
-        }
-    }
-    let bytes = book.save_to_buffer().unwrap();
-    assert_eq!(Format::detect(&bytes), Format::Coop);
-    check_coop_records(&records(Format::Coop, &bytes), 5);
-}
-
-fn first_error(format: Format, text: &str) -> Violation {
-    match convert(format, text.as_bytes()) {
-        Err(v) => v,
-        Ok(items) => items.into_iter().find_map(Result::err).expect("an error"),
-    }
-}
-
-#[test]
-fn coop_errors_name_the_line_and_the_column() {
-    let header = "Date;Type;Nombre de participants;Canaux d’accompagnement;Lieu;Durée (min);Thématique(s) d’accompagnement;Tranche d’âge du bénéficiaire";
-    let v = first_error(
-        Format::Coop,
-        &format!("{header}\n12/02/2025;Accompagnement individuel;1;À distance;;30;Astronomie;\n"),
-    );
-    assert_eq!((v.line, v.field), (2, "Thématique(s) d’accompagnement"));
-    assert!(v.message.contains("Astronomie"), "{}", v.message);
-    let v = first_error(
-        Format::Coop,
-        &format!(
-            "{header}\n12/02/2025;Accompagnement individuel;1;Lieu d’activité;29999 Nulle-Part;30;E-mail;\n"
-        ),
-    );
-    assert_eq!((v.line, v.field), (2, "Lieu"));
-    let v = first_error(
-        Format::Coop,
-        &format!("{header}\n31/02/2025;Accompagnement individuel;1;À distance;;30;E-mail;\n"),
-    );
-    assert_eq!((v.line, v.field), (2, "Date"));
-    let v = first_error(
-        Format::Coop,
-        &format!("{header}\n12/02/2025;Visite;1;À distance;;30;E-mail;\n"),
-    );
-    assert_eq!(v.field, "Type");
-    let v = first_error(
-        Format::Coop,
-        &format!(
-            "{header}\n12/02/2025;Atelier collectif;1;À distance;;30;E-mail;\"18 - 24 ans\n25 - 39 ans\"\n"
-        ),
-    );
-    assert_eq!(
-        v.field, "Tranche d’âge du bénéficiaire",
-        "two people listed for one"
-    );
-    let v = first_error(
-        Format::Coop,
-        "Date;Thématique(s) d’accompagnement;Durée (min)\n",
-    );
-    assert_eq!((v.line, v.field), (1, "Type"));
-    assert!(v.message.contains("`Type` is missing"), "{}", v.message);
-    let v = first_error(Format::Coop, "Date;Type\n12/02/2025;Atelier\n");
-    assert!(
-        v.message.contains("no table of activities"),
-        "{}",
-        v.message
-    );
-}
-
-#[test]
-fn cra_v1_reports() {
-    assert_eq!(Format::detect(CRA_V1), Format::CraV1);
-    let got = records(Format::CraV1, CRA_V1);
-    // 1 + 2 (one report for two people) + 1 workshop + 1.
-    assert_eq!(got.len(), 5);
-    let (line, a) = &got[0];
-    assert_eq!(*line, 2);
+fn cra_v1_flattened_reports() {
+    let got = records(CRA_V1);
+    // One record per report: the individual report for two people is one
+    // person, as the Coop migrated it.
+    assert_eq!(got.len(), 4);
+    let a = &got[0].activity;
+    assert_eq!(got[0].line, 2);
     assert_eq!(a.date, NaiveDate::from_ymd_opt(2023, 3, 14).unwrap());
     assert_eq!(a.duration_minutes, 45);
     assert_eq!(a.place, Where::Autre("29232".into()));
@@ -209,21 +54,20 @@ fn cra_v1_reports() {
         "the seeds' bracket, kept"
     );
 
-    let pair: Vec<&Activity> = got
-        .iter()
-        .filter(|(l, _)| *l == 3)
-        .map(|(_, a)| a)
-        .collect();
-    assert_eq!(pair.len(), 2);
-    assert!(
-        pair.iter()
-            .all(|a| a.participants == 1 && a.place == Where::Domicile)
+    let pair = &got[1];
+    assert_eq!(
+        (pair.activity.participants, pair.activity.place.clone()),
+        (1, Where::Domicile)
     );
-    assert_eq!(pair[0].ages, vec![("35-60 ans".to_string(), 1)]);
-    assert_eq!(pair[1].ages, vec![("60 ans et +".to_string(), 1)]);
-    assert_eq!(pair[1].residence_commune.as_deref(), Some("35238"));
+    assert_eq!(pair.activity.ages, vec![("35-60 ans".to_string(), 1)]);
+    assert_eq!(pair.activity.residence_commune.as_deref(), Some("35238"));
+    assert!(
+        pair.notes
+            .iter()
+            .any(|n| n.what.contains("plusieurs personnes"))
+    );
 
-    let (_, w) = &got[3];
+    let w = &got[2].activity;
     assert_eq!((w.kind, w.participants), (Kind::Atelier, 6));
     assert_eq!(
         w.themes,
@@ -232,53 +76,168 @@ fn cra_v1_reports() {
     );
     assert_eq!(w.workshop_title, None);
 
-    let (_, other) = &got[4];
+    let other = &got[3].activity;
     assert!(other.themes.is_empty(), "only autre");
     assert!(other.ages.is_empty(), "nothing said about the person");
+    // No identifier in this file: keys from the content, still stable.
+    assert!(got[0].key.as_deref().unwrap().starts_with("cra-v1-ligne:"));
+    assert_eq!(
+        records(CRA_V1)
+            .iter()
+            .map(|i| i.key.clone())
+            .collect::<Vec<_>>(),
+        got.iter().map(|i| i.key.clone()).collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|i| i.twin.is_none()), "no creation time");
+}
+
+fn check_rebuilt(got: &[Item]) {
+    assert_eq!(got.len(), 4);
+    let w = &got[0];
+    assert_eq!(w.key.as_deref(), Some("cra-v1:62375185c79e610790dadc9e"));
+    assert_eq!(
+        w.twin.as_deref(),
+        Some("cra-v1|2023-03-16|2023-03-20T16:08|collectif|3|120"),
+        "the fingerprint of its copy in the Coop's export"
+    );
+    assert_eq!(w.activity.returning, 2, "nb_participants_recurrents");
+    assert_eq!(w.activity.statuses.len(), 2);
+    let pair = &got[1].activity;
+    assert_eq!((pair.participants, pair.returning), (1, 1));
+    let remote = &got[2].activity;
+    assert_eq!(
+        remote.orientation.as_deref(),
+        Some("Organisation concernée"),
+        "CAF"
+    );
+    assert_eq!(remote.duration_minutes, 15);
+    let outside = &got[3].activity;
+    assert_eq!(outside.place, Where::Autre("01004".into()));
+    assert_eq!(
+        outside.orientation.as_deref(),
+        Some("Organisation concernée"),
+        "Pôle emploi: insertion professionnelle"
+    );
+    // The annotation is not read.
+    for item in got {
+        let stored = serde_json::to_string(&item.activity).unwrap();
+        assert!(!stored.contains("Madame"), "{stored}");
+    }
+}
+
+#[test]
+fn the_coops_dump_of_cra_v1() {
+    let bytes = cra_v1_builder::to_dump_csv(&cra_v1_builder::reports());
+    let got = records(&bytes);
+    check_rebuilt(&got);
+    assert_eq!(
+        got.iter().map(|i| i.line).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
+    let c = convert(Format::CraV1, &bytes[..], &no_reference).unwrap();
+    assert!(c.not_read.contains(&"annotation".to_string()));
+    assert!(c.unknown.is_empty(), "{:?}", c.unknown);
+}
+
+#[test]
+fn the_coops_json_api_archive_of_cra_v1() {
+    let reports = cra_v1_builder::reports();
+    let bytes = cra_v1_builder::to_json_api_pages(&reports, 3);
+    let got = records(&bytes);
+    check_rebuilt(&got);
+    assert_eq!(
+        got.iter().map(|i| i.line).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4],
+        "records counted across pages"
+    );
+    // The same reports from the dump and the archive: the same keys and
+    // fingerprints, so importing both never duplicates.
+    let dump = records(&cra_v1_builder::to_dump_csv(&reports));
+    for (a, b) in got.iter().zip(&dump) {
+        assert_eq!(
+            (&a.key, &a.twin, &a.activity),
+            (&b.key, &b.twin, &b.activity)
+        );
+    }
+    assert_eq!(convert_all(&bytes).unwrap().0, Origin::Json);
+    // An array of pages reads the same.
+    let pages: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&bytes)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let array = serde_json::to_vec(&pages).unwrap();
+    assert_eq!(records(&array).len(), 4);
+    // Broken JSON names the record where it stops.
+    let v = convert_all(&bytes[..bytes.len() / 2])
+        .unwrap()
+        .1
+        .into_iter()
+        .find_map(Result::err)
+        .unwrap();
+    assert_eq!(v.field, "fichier");
+    assert!(v.message.contains("JSON"), "{}", v.message);
+}
+
+fn first_error(text: &str) -> Violation {
+    match convert_all(text.as_bytes()) {
+        Err(v) => v,
+        Ok((_, items)) => items.into_iter().find_map(Result::err).expect("an error"),
+    }
 }
 
 #[test]
 fn cra_v1_errors_name_the_line_and_the_column() {
     let header = "dateAccompagnement,canal,activite,nbParticipants,ageMoins12Ans,ageDe12a18Ans,ageDe18a35Ans,ageDe35a60Ans,agePlus60Ans,statutEtudiant,statutSansEmploi,statutEnEmploi,statutRetraite,statutHeterogene,themes,duree,codeCommune";
-    let row = |cells: &str| format!("{header}\n{cells}\n");
-    let v = first_error(
-        Format::CraV1,
-        &row("2023-03-14,rattachement,collectif,5,0,0,1,1,1,0,0,0,0,0,{internet},60,29232"),
-    );
-    assert_eq!((v.line, v.field), (2, "ageMoins12Ans"));
-    assert!(v.message.contains("add up to 3"), "{}", v.message);
-    let v = first_error(
-        Format::CraV1,
-        &row("2023-03-14,en ligne,individuel,1,0,0,0,0,0,0,0,0,0,0,{internet},60,29232"),
-    );
-    assert_eq!(v.field, "canal");
-    let v = first_error(
-        Format::CraV1,
-        &row("2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{astrologie},60,29232"),
-    );
+    let row = |cells: &str| format!("{header}\r\n{cells}\r\n");
+    let v = first_error(&row(
+        "2023-03-14,en ligne,individuel,1,0,0,0,0,0,0,0,0,0,0,{internet},60,29232",
+    ));
+    assert_eq!((v.line, v.field), (2, "canal"));
+    let v = first_error(&row(
+        "2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{astrologie},60,29232",
+    ));
     assert_eq!(v.field, "themes");
-    let v = first_error(
-        Format::CraV1,
-        &row("2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{internet},longtemps,29232"),
-    );
+    let v = first_error(&row(
+        "2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{internet},longtemps,29232",
+    ));
     assert_eq!(v.field, "duree");
-    let v = first_error(
-        Format::CraV1,
-        &row("2023-03-14,rattachement,individuel,-1,0,0,0,0,0,0,0,0,0,0,{internet},60,29232"),
-    );
+    let v = first_error(&row(
+        "2023-03-14,rattachement,individuel,-1,0,0,0,0,0,0,0,0,0,0,{internet},60,29232",
+    ));
     assert_eq!(v.field, "nbParticipants");
-    let v = first_error(Format::CraV1, "dateAccompagnement,canal\n");
+    let v = first_error("dateAccompagnement,canal\n");
     assert_eq!((v.line, v.field), (1, "ageMoins12Ans"));
+    assert!(v.message.contains("absente"), "{}", v.message);
+    // A line after a cell on two lines (CRLF): its physical line.
+    let v = first_error(&format!(
+        "{header},annotation\r\n2023-03-14,rattachement,individuel,1,0,0,0,0,1,0,0,0,1,0,{{internet}},60,29232,\"deux\r\nlignes\"\r\n2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{{internet}},60,29232,x\r\n2023-03-14,nulle part,individuel,1,0,0,0,0,0,0,0,0,0,0,{{internet}},60,29232,x\r\n"
+    ));
+    assert_eq!((v.line, v.field), (5, "canal"));
+    // Counts that do not add up are cut or completed, as the Coop does.
+    let items = convert_all(
+        row("2023-03-14,rattachement,collectif,5,0,0,1,1,1,0,0,0,0,0,{internet},60,29232")
+            .as_bytes(),
+    )
+    .unwrap()
+    .1;
+    let item = items.into_iter().next().unwrap().unwrap();
+    assert_eq!(
+        item.activity.ages.iter().map(|(_, n)| n).sum::<u32>(),
+        5,
+        "{:?}",
+        item.activity.ages
+    );
+    assert!(item.notes.iter().any(|n| n.what.contains("totalisant")));
     // An imported record is still checked as any other: a wrong commune.
-    let items = convert(
-        Format::CraV1,
+    let items = convert_all(
         row("2023-03-14,rattachement,individuel,1,0,0,0,0,0,0,0,0,0,0,{internet},60,ABCDE")
             .as_bytes(),
     )
-    .unwrap();
-    let (line, a) = items.into_iter().next().unwrap().unwrap();
+    .unwrap()
+    .1;
+    let item = items.into_iter().next().unwrap().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    let problems = validate_imported(line, &a, today);
+    let problems = validate_imported(item.line, &item.activity, today);
     assert_eq!(problems.len(), 1);
     assert_eq!((problems[0].line, problems[0].field), (2, "lieu"));
 }
@@ -293,11 +252,12 @@ fn streams_large_cra_v1_files() {
             "2023-03-14,rattachement,individuel,1,0,0,0,0,1,0,0,0,1,0,{internet},60,29232\n",
         );
     }
-    let rows = csv_rows(text.as_bytes()).unwrap();
-    let resolve = |_: &str, _: &str| None;
-    let n = convert_rows(Format::CraV1, rows, &resolve)
+    let n = convert(Format::CraV1, text.as_bytes(), &no_reference)
         .unwrap()
+        .items
         .filter(Result::is_ok)
         .count();
     assert_eq!(n, 1000);
+    assert_eq!(csv_rows(text.as_bytes()).unwrap().count(), 1001);
+    let _: Option<Activity> = None;
 }

@@ -189,13 +189,16 @@ enum ExportFormat {
 
 #[derive(Subcommand)]
 enum ActivitiesCommand {
-    /// Import records from a CSV file (columns documented in
-    /// crates/activities/src/csvfile.rs). Every line is checked first; one
-    /// invalid line and nothing is imported. Streams: any file size.
+    /// Import records: Passerelle's CSV (columns documented in
+    /// crates/activities/src/csvfile.rs), the Coop's export (XLSX, or CSV
+    /// saved by a spreadsheet) or CRA v1 reports (CSV dump or JSON:API
+    /// archive); see docs/activites-imports.md. Every record is checked
+    /// first; one invalid record and nothing is imported. Importing the
+    /// same or an overlapping file again never duplicates.
     Import {
         file: PathBuf,
-        /// passerelle, coop (the Coop's "Activités" export, XLSX or CSV) or
-        /// cra-v1; recognised from the file when not given.
+        /// passerelle, coop or cra-v1; recognised from the file when not
+        /// given.
         #[arg(long)]
         format: Option<String>,
     },
@@ -930,158 +933,257 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
     Ok(())
 }
 
-/// An import error naming the file, line and field.
-fn describe_err(
+/// `passerelle activities import`: the file is read twice, streamed: once
+/// to check every record (nothing is written if one is wrong), once to
+/// import in one transaction. Says what the file was recognised as, what
+/// was read another way or left out, and what the import did.
+async fn import_activities(
+    db: &Database,
     file: &Path,
-) -> impl Fn(passerelle_activities::validate::Violation) -> anyhow::Error + '_ {
-    move |v| {
-        anyhow::anyhow!(
-            "{}, line {}, field `{}`: {}",
-            file.display(),
-            v.line,
-            v.field,
-            v.message
-        )
+    format: Option<&str>,
+    out: &mut String,
+) -> Result<()> {
+    use passerelle_activities::csvfile::Records;
+    use passerelle_activities::sources::{self, Format, Item, Origin, Records as Items};
+    use passerelle_activities::validate::Violation;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    let name = file.display().to_string();
+    let open_file = || {
+        std::fs::File::open(file)
+            .map(std::io::BufReader::new)
+            .with_context(|| format!("cannot read {name}"))
+    };
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
+    let format = match format {
+        None => Format::detect(&head),
+        Some(f) => Format::parse(f)
+            .with_context(|| format!("unknown format {f:?}: passerelle, coop or cra-v1"))?,
+    };
+    // "29000 Quimper" → INSEE code, from the territorial reference.
+    let mut by_postcode: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (postcode, code, commune) in db.postcode_communes().await? {
+        by_postcode
+            .entry(postcode)
+            .or_default()
+            .push((code, passerelle_territory::search::search_key(&commune)));
     }
+    let known: HashSet<String> = db.commune_codes().await?.into_iter().collect();
+    let resolve = |postcode: &str, commune: &str| -> Option<String> {
+        let communes = by_postcode.get(postcode)?;
+        let key = passerelle_territory::search::search_key(commune);
+        communes
+            .iter()
+            .find(|(_, k)| *k == key)
+            .or_else(|| (communes.len() == 1).then(|| &communes[0]))
+            .map(|(code, _)| code.clone())
+    };
+    struct Opened<'a> {
+        recognised: String,
+        origin: Origin,
+        not_read: Vec<String>,
+        unknown: Vec<String>,
+        items: Items<'a>,
+    }
+    let open = || -> std::result::Result<Opened<'_>, (Origin, Violation)> {
+        let reader = open_file().map_err(|e| {
+            (
+                Origin::Csv,
+                Violation {
+                    line: 1,
+                    field: "fichier",
+                    message: e.to_string(),
+                },
+            )
+        })?;
+        Ok(match format {
+            Format::Passerelle => Opened {
+                recognised: "fichier CSV de Passerelle".into(),
+                origin: Origin::Csv,
+                not_read: Vec::new(),
+                unknown: Vec::new(),
+                items: Box::new(
+                    Records::new(reader)
+                        .map_err(|v| (Origin::Csv, v))?
+                        .map(|r| {
+                            r.map(|(line, activity)| Item {
+                                line,
+                                activity,
+                                key: None,
+                                twin: None,
+                                notes: Vec::new(),
+                            })
+                        }),
+                ),
+            },
+            _ => {
+                let origin = if head.starts_with(b"PK\x03\x04") {
+                    Origin::Sheet(String::new())
+                } else {
+                    Origin::Csv
+                };
+                let c = sources::convert(format, reader, &resolve).map_err(|v| (origin, v))?;
+                Opened {
+                    recognised: c.recognised,
+                    origin: c.origin,
+                    not_read: c.not_read,
+                    unknown: c.unknown,
+                    items: c.items,
+                }
+            }
+        })
+    };
+    let where_ = |origin: &Origin, v: &Violation| {
+        let at = match origin {
+            Origin::Csv => format!("ligne {}", v.line),
+            Origin::Sheet(sheet) if sheet.is_empty() => format!("ligne {}", v.line),
+            Origin::Sheet(sheet) => format!("feuille « {sheet} », ligne {}", v.line),
+            Origin::Json => format!("enregistrement n° {}", v.line),
+        };
+        format!("{name}, {at}, « {} » : {}", v.field, v.message)
+    };
+    let check = if format == Format::Passerelle {
+        passerelle_activities::validate::validate
+    } else {
+        passerelle_activities::validate::validate_imported
+    };
+    // Pass 1: check every record.
+    let opened = open().map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?;
+    writeln!(out, "{name} : {}", opened.recognised)?;
+    for (what, columns) in [
+        (
+            "colonnes non lues (données personnelles, texte libre ou sans équivalent)",
+            &opened.not_read,
+        ),
+        ("colonnes inconnues, non lues", &opened.unknown),
+    ] {
+        if !columns.is_empty() {
+            writeln!(out, "{what} : {}", columns.join(", "))?;
+        }
+    }
+    let today = passerelle_store::time::now_iso()[..10]
+        .parse()
+        .expect("today");
+    let mut errors = Vec::new();
+    let mut count = 0u64;
+    // The places named, with their lines: they must be in the directory.
+    let mut at_places: Vec<(u64, i64)> = Vec::new();
+    let mut notes: BTreeMap<&'static str, (usize, Vec<String>)> = BTreeMap::new();
+    let mut note = |what: &'static str, detail: String| {
+        let e = notes.entry(what).or_default();
+        e.0 += 1;
+        if e.1.len() < 3 {
+            e.1.push(detail);
+        }
+    };
+    for item in opened.items {
+        count += 1;
+        let item = match item {
+            Ok(item) => item,
+            Err(v) => {
+                errors.push(where_(&opened.origin, &v));
+                continue;
+            }
+        };
+        errors.extend(
+            check(item.line, &item.activity, today)
+                .iter()
+                .map(|v| where_(&opened.origin, v)),
+        );
+        if let passerelle_activities::model::Where::Lieu(id) = item.activity.place {
+            at_places.push((item.line, id));
+        }
+        for n in item.notes {
+            note(n.what, n.detail);
+        }
+        // Counted nationally only: the commune is not in the reference.
+        let commune = match &item.activity.place {
+            passerelle_activities::model::Where::Autre(code) => Some(code),
+            _ => item.activity.residence_commune.as_ref(),
+        };
+        if let Some(code) = commune.filter(|c| !known.contains(*c)) {
+            let at = match &opened.origin {
+                Origin::Json => format!("enregistrement n° {}", item.line),
+                _ => format!("ligne {}", item.line),
+            };
+            note(
+                "enregistrements dans une commune hors du référentiel territorial chargé, comptés au niveau national seulement",
+                format!("{at} (commune {code})"),
+            );
+        }
+    }
+    let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
+    let unknown = db.unknown_places(&ids).await?;
+    errors.extend(
+        at_places
+            .iter()
+            .filter(|(_, id)| unknown.contains(id))
+            .map(|(line, id)| {
+                where_(
+                    &opened.origin,
+                    &passerelle_activities::validate::Violation {
+                        line: *line,
+                        field: "lieu",
+                        message: format!("aucun lieu n° {id} dans l’annuaire"),
+                    },
+                )
+            }),
+    );
+    if !errors.is_empty() {
+        for e in errors.iter().take(50) {
+            writeln!(out, "{e}")?;
+        }
+        bail!(
+            "{name} : {} erreur(s) dans {count} enregistrements, rien n’est importé",
+            errors.len()
+        );
+    }
+    for (what, (n, examples)) in &notes {
+        writeln!(out, "{n} {what} : {}…", examples.join(", "))?;
+    }
+    // Pass 2: import, a chunk at a time, in one transaction.
+    let mut records = open()
+        .map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?
+        .items;
+    let mut next = move || {
+        let chunk: Vec<_> = records
+            .by_ref()
+            .take(20_000)
+            .filter_map(|r| {
+                r.ok().map(|i| passerelle_store::activities::Incoming {
+                    activity: i.activity,
+                    key: i.key,
+                    twin: i.twin,
+                })
+            })
+            .collect();
+        (!chunk.is_empty()).then_some(chunk)
+    };
+    let done = db
+        .import_activity_chunks(
+            &mut next,
+            passerelle_store::activities::Author {
+                mediator_id: None,
+                structure_id: None,
+                token_id: None,
+            },
+            &name,
+        )
+        .await?;
+    writeln!(
+        out,
+        "{} activités importées, {} mises à jour, {} déjà importées et inchangées, {} déjà comptées depuis l’autre fichier (compte rendu CRA v1 et sa copie dans la Coop), {} en double dans le fichier",
+        done.added, done.updated, done.unchanged, done.twins, done.repeated
+    )?;
+    Ok(())
 }
 
 async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {
-    use passerelle_activities::csvfile::{COLUMNS, Records, write_record};
-    use passerelle_store::activities::{Author, DIMENSIONS, StatsQuery, Territory};
+    use passerelle_activities::csvfile::{COLUMNS, write_record};
+    use passerelle_store::activities::{DIMENSIONS, StatsQuery, Territory};
     match command {
         ActivitiesCommand::Import { file, format } => {
-            use passerelle_activities::sources::{self, Format};
-            use passerelle_activities::validate::Violation;
-            type Items<'a> = Box<
-                dyn Iterator<Item = Result<(u64, passerelle_activities::Activity), Violation>>
-                    + Send
-                    + 'a,
-            >;
-            let describe = |v: Violation| describe_err(&file)(v).to_string();
-            let open_file = || {
-                std::fs::File::open(&file)
-                    .map(std::io::BufReader::new)
-                    .with_context(|| format!("cannot read {}", file.display()))
-            };
-            let mut head = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
-            let format = match format.as_deref() {
-                None => Format::detect(&head),
-                Some(name) => Format::parse(name).with_context(|| {
-                    format!("unknown format {name:?}: passerelle, coop or cra-v1")
-                })?,
-            };
-            // "29000 Quimper" → INSEE code, from the territorial reference.
-            let mut by_postcode: std::collections::HashMap<String, Vec<(String, String)>> =
-                std::collections::HashMap::new();
-            if format != Format::Passerelle {
-                for (postcode, code, name) in db.postcode_communes().await? {
-                    by_postcode
-                        .entry(postcode)
-                        .or_default()
-                        .push((code, passerelle_territory::search::search_key(&name)));
-                }
-            }
-            let resolve = |postcode: &str, name: &str| -> Option<String> {
-                let communes = by_postcode.get(postcode)?;
-                let key = passerelle_territory::search::search_key(name);
-                communes
-                    .iter()
-                    .find(|(_, k)| *k == key)
-                    .or_else(|| (communes.len() == 1).then(|| &communes[0]))
-                    .map(|(code, _)| code.clone())
-            };
-            let xlsx = head.starts_with(b"PK\x03\x04");
-            let open = || -> Result<Items<'_>> {
-                Ok(match format {
-                    Format::Passerelle => {
-                        Box::new(Records::new(open_file()?).map_err(describe_err(&file))?)
-                    }
-                    _ => {
-                        let rows: Box<dyn Iterator<Item = (u64, Vec<String>)> + Send> = if xlsx {
-                            let bytes = std::fs::read(&file)
-                                .with_context(|| format!("cannot read {}", file.display()))?;
-                            Box::new(
-                                sources::read_rows(&bytes)
-                                    .map_err(describe_err(&file))?
-                                    .into_iter(),
-                            )
-                        } else {
-                            Box::new(sources::csv_rows(open_file()?).map_err(describe_err(&file))?)
-                        };
-                        sources::convert_rows(format, rows, &resolve)
-                            .map_err(describe_err(&file))?
-                    }
-                })
-            };
-            let check = if format == Format::Passerelle {
-                passerelle_activities::validate::validate
-            } else {
-                passerelle_activities::validate::validate_imported
-            };
-            // Pass 1: check every line.
-            let today = passerelle_store::time::now_iso()[..10]
-                .parse()
-                .expect("today");
-            let mut errors = Vec::new();
-            let mut count = 0u64;
-            // The places named, with their lines: they must exist.
-            let mut at_places: Vec<(u64, i64)> = Vec::new();
-            for item in open()? {
-                count += 1;
-                let problems = match item {
-                    Ok((line, a)) => {
-                        if let passerelle_activities::model::Where::Lieu(id) = a.place {
-                            at_places.push((line, id));
-                        }
-                        check(line, &a, today)
-                    }
-                    Err(v) => vec![v],
-                };
-                errors.extend(problems.into_iter().map(describe));
-            }
-            let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
-            let unknown = db.unknown_places(&ids).await?;
-            errors.extend(at_places.iter().filter(|(_, id)| unknown.contains(id)).map(
-                |(line, id)| {
-                    describe(Violation {
-                        line: *line,
-                        field: "lieu",
-                        message: format!("no place {id} in the directory"),
-                    })
-                },
-            ));
-            if !errors.is_empty() {
-                for e in errors.iter().take(50) {
-                    writeln!(out, "{e}")?;
-                }
-                bail!(
-                    "{}: {} errors in {count} records, nothing imported",
-                    file.display(),
-                    errors.len()
-                );
-            }
-            // Pass 2: import, a chunk at a time, in one transaction.
-            let mut records = open()?;
-            let mut next = move || {
-                let chunk: Vec<_> = records
-                    .by_ref()
-                    .take(20_000)
-                    .filter_map(|r| r.ok().map(|(_, a)| a))
-                    .collect();
-                (!chunk.is_empty()).then_some(chunk)
-            };
-            let n = db
-                .import_activity_chunks(
-                    &mut next,
-                    Author {
-                        mediator_id: None,
-                        structure_id: None,
-                        token_id: None,
-                    },
-                )
-                .await?;
-            writeln!(out, "{n} activities imported")?;
+            import_activities(db, &file, format.as_deref(), out).await?;
         }
         ActivitiesCommand::Stats {
             territory,

@@ -6,6 +6,11 @@ use std::process::{Command, Output};
 
 use passerelle_store::testing::fresh_database_url;
 
+#[path = "../../activities/tests/support/coop_builder.rs"]
+mod coop_builder;
+#[path = "../../activities/tests/support/cra_v1_builder.rs"]
+mod cra_v1_builder;
+
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle");
 
 fn run(database_url: &str, args: &[&str]) -> Output {
@@ -391,7 +396,7 @@ async fn activities_generate_import_and_count() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&url, &["activities", "import", file.to_str().unwrap()]);
     assert!(
-        stdout(&o).contains("500 activities imported"),
+        stdout(&o).contains("500 activités importées"),
         "{} {}",
         stdout(&o),
         stderr(&o)
@@ -441,7 +446,7 @@ async fn activities_generate_import_and_count() {
     let o = run(&url, &["activities", "import", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("line 3, field `themes`"),
+        stdout(&o).contains("mauvais.csv, ligne 3, « themes »"),
         "{}",
         stdout(&o)
     );
@@ -459,7 +464,7 @@ individuel,2025-03-02,30,lieu:999999,Courriels
     let o = run(&url, &["activities", "import", unknown.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).contains("line 3, field `lieu`: no place 999999 in the directory"),
+        stdout(&o).contains("ligne 3, « lieu » : aucun lieu n° 999999 dans l’annuaire"),
         "{} {}",
         stdout(&o),
         stderr(&o)
@@ -501,18 +506,60 @@ individuel,2025-03-02,30,lieu:999999,Courriels
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Files rebuilt from the writers' code: the Coop's export (XLSX, then
+/// the same saved as CSV, then an overlapping coordinator's export) and
+/// the CRA v1 reports (the Coop's dump, then its JSON:API archive).
 #[tokio::test]
 async fn activities_from_the_coop_and_cra_v1_exports() {
+    use coop_builder::{Builder, Exporter, activities, build, to_csv, to_xlsx};
     let url = fresh_database_url().await;
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../activities/tests/fixtures");
-    let total = |url: &str| {
+    let dir = std::env::temp_dir().join(format!("passerelle-coop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let generated = chrono::NaiveDate::from_ymd_opt(2025, 10, 1)
+        .unwrap()
+        .and_hms_opt(8, 30, 0)
+        .unwrap();
+    let all = activities(Builder::Sep2025);
+    let own = build(Builder::Sep2025, Exporter::Mediator, true, &all, generated);
+    let team = build(
+        Builder::Sep2025,
+        Exporter::Coordinator,
+        true,
+        &all[1..],
+        generated,
+    );
+    let xlsx = write(
+        "coop-numerique_accompagnements_2025-10-01.xlsx",
+        &to_xlsx(&own),
+    );
+    let csv = write("accompagnements.csv", &to_csv(&own, ';', true));
+    let overlapping = write("equipe.csv", &to_csv(&team, ',', false));
+    let dump = write(
+        "cras_v1.csv",
+        &cra_v1_builder::to_dump_csv(&cra_v1_builder::reports()),
+    );
+    let archive = write(
+        "cras_v1.json",
+        &cra_v1_builder::to_json_api_pages(&cra_v1_builder::reports(), 2),
+    );
+    let import = |file: &str| {
+        let o = run(&url, &["activities", "import", file]);
+        assert!(o.status.success(), "{} {}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    let total = |territory: &str| {
         let o = run(
-            url,
+            &url,
             &[
                 "activities",
                 "stats",
                 "--territory",
-                "dep:29",
+                territory,
                 "--from",
                 "2023-01-01",
                 "--to",
@@ -525,57 +572,103 @@ async fn activities_from_the_coop_and_cra_v1_exports() {
         );
         stdout(&o)
     };
-    // The format is recognised from the file; "29000 Quimper" is resolved
-    // with the bundled reference.
-    let o = run(
-        &url,
-        &[
-            "activities",
-            "import",
-            &format!("{fixtures}/coop-activites.csv"),
-        ],
+    let out = import(&xlsx);
+    assert!(
+        out.contains("une ligne par personne, d’un médiateur"),
+        "{out}"
     );
     assert!(
-        stdout(&o).contains("3 activities imported"),
-        "{} {}",
-        stdout(&o),
-        stderr(&o)
+        out.contains("colonnes non lues")
+            && out.contains("Bénéficiaire,")
+            && out.contains("Notes supplémentaires"),
+        "{out}"
     );
-    let o = run(
-        &url,
-        &["activities", "import", &format!("{fixtures}/cra-v1.csv")],
+    // 11 lines, 5 activities: the workshop of five is one record.
+    assert!(out.contains("5 activités importées"), "{out}");
+    assert!(
+        total("all").contains("\"people\":11,\"percent\":100,\"records\":5"),
+        "{}",
+        total("all")
+    );
+    // Again, as XLSX, as CSV, and a coordinator's overlapping export.
+    for file in [&xlsx, &csv] {
+        let out = import(file);
+        assert!(
+            out.contains("0 activités importées, 0 mises à jour, 5 déjà importées"),
+            "{out}"
+        );
+    }
+    let out = import(&overlapping);
+    assert!(out.contains("d’un coordinateur"), "{out}");
+    assert!(
+        out.contains("0 activités importées, 0 mises à jour, 4 déjà importées"),
+        "{out}"
     );
     assert!(
-        stdout(&o).contains("5 activities imported"),
-        "{} {}",
-        stdout(&o),
-        stderr(&o)
+        total("all").contains("\"people\":11,"),
+        "nothing twice: {}",
+        total("all")
     );
-    // Finistère: the Coop's Quimper record (1 person) and the CRA v1
-    // Quimper (1) and Brest workshop (6).
-    assert!(total(&url).contains("\"people\":8"), "{}", total(&url));
-    // Forced to the wrong format: an error naming the missing column.
-    let o = run(
-        &url,
-        &[
-            "activities",
-            "import",
-            "--format",
-            "cra-v1",
-            &format!("{fixtures}/coop-activites.csv"),
-        ],
+
+    // The CRA v1 reports: the first is the original of the Coop's V1
+    // workshop, already counted.
+    let out = import(&dump);
+    assert!(
+        out.contains(
+            "3 activités importées, 0 mises à jour, 0 déjà importées et inchangées, 1 déjà comptées"
+        ),
+        "{out}"
     );
+    assert!(
+        out.contains("1 enregistrements dans une commune hors du référentiel territorial chargé, comptés au niveau national seulement : ligne 5 (commune 01004)"),
+        "{out}"
+    );
+    assert!(out.contains("plusieurs personnes"), "{out}");
+    let out = import(&archive);
+    assert!(
+        out.contains("0 activités importées, 0 mises à jour, 4 déjà importées"),
+        "{out}"
+    );
+    // Finistère: the Coop's Quimper (1), Brest at home (1) and V1 workshop
+    // (3), and the v1 remote report of a Quimper resident (1).
+    assert!(
+        total("dep:29").contains("\"people\":6,"),
+        "{}",
+        total("dep:29")
+    );
+    assert!(
+        total("all").contains("\"people\":19,"),
+        "11 + 1 + 1 + 6: {}",
+        total("all")
+    );
+
+    // A wrong line: its line in the file, nothing imported.
+    let broken = write(
+        "casse.csv",
+        &String::from_utf8(to_csv(&own, ';', true))
+            .unwrap()
+            .replace("E-mail", "Astronomie")
+            .into_bytes(),
+    );
+    let o = run(&url, &["activities", "import", &broken]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("field `ageMoins12Ans`"),
+        stdout(&o)
+            .contains("casse.csv, ligne 28, « Thématique(s) d’accompagnement » : « Astronomie »"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("rien n’est importé"), "{}", stderr(&o));
+    // Forced to the wrong format: the missing column named.
+    let o = run(&url, &["activities", "import", "--format", "cra-v1", &csv]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("« ageMoins12Ans » : colonne absente"),
         "{}",
         stderr(&o)
     );
-    assert!(
-        total(&url).contains("\"people\":8"),
-        "nothing more: {}",
-        total(&url)
-    );
+    assert!(total("all").contains("\"people\":19,"), "{}", total("all"));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]

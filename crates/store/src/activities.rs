@@ -198,6 +198,146 @@ pub struct StatsRow {
     pub records: i64,
 }
 
+/// A record to import, with its identity in its source file (none for
+/// Passerelle's own CSV) and, for a CRA v1 report or its copy in the
+/// Coop, the fingerprint both share.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub activity: Activity,
+    pub key: Option<String>,
+    pub twin: Option<String>,
+}
+
+impl From<Activity> for Incoming {
+    fn from(activity: Activity) -> Self {
+        Self {
+            activity,
+            key: None,
+            twin: None,
+        }
+    }
+}
+
+/// What an import did, record by record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// New records, counted.
+    pub added: usize,
+    /// Imported before and unchanged.
+    pub unchanged: usize,
+    /// Imported before and changed in the source since: replaced.
+    pub updated: usize,
+    /// Already counted from another source (a CRA v1 report and its copy
+    /// in the Coop): kept withdrawn.
+    pub twins: usize,
+    /// Given twice in this import: the first kept.
+    pub repeated: usize,
+}
+
+/// A record already stored under a source key.
+struct Stored {
+    id: i64,
+    data: String,
+    commune: Option<String>,
+    author: Author,
+    twin: Option<String>,
+    withdrawn: bool,
+}
+
+async fn stored_by_key(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, Stored>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    let rows = batch::select_in(
+        conn,
+        "SELECT id, source_key, data, commune_code, mediator_id, structure_id, token_id, twin_key, deleted_at \
+         FROM activities WHERE source_key",
+        keys,
+    )
+    .await?;
+    for r in rows {
+        out.insert(
+            r.try_get("source_key")?,
+            Stored {
+                id: r.try_get("id")?,
+                data: r.try_get("data")?,
+                commune: r.try_get("commune_code")?,
+                author: Author {
+                    mediator_id: r.try_get("mediator_id")?,
+                    structure_id: r.try_get("structure_id")?,
+                    token_id: r.try_get("token_id")?,
+                },
+                twin: r.try_get("twin_key")?,
+                withdrawn: r.try_get::<Option<String>, _>("deleted_at")?.is_some(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Per fingerprint, the records stored from each source (the part of the
+/// key before `:`), live or kept withdrawn as a twin.
+#[derive(Debug, Default)]
+struct TwinCounts {
+    live: std::collections::HashMap<String, usize>,
+    withdrawn: std::collections::HashMap<String, usize>,
+}
+
+impl TwinCounts {
+    /// Takes one more record of `source`: true when it pairs with a live
+    /// record of another source not yet paired (it is then withdrawn).
+    fn pair(&mut self, source: &str) -> bool {
+        let others: usize = self
+            .live
+            .iter()
+            .filter(|(s, _)| s.as_str() != source)
+            .map(|(_, n)| n)
+            .sum();
+        let paired = self.withdrawn.get(source).copied().unwrap_or(0);
+        let counts = if paired < others {
+            &mut self.withdrawn
+        } else {
+            &mut self.live
+        };
+        *counts.entry(source.to_string()).or_default() += 1;
+        paired < others
+    }
+}
+
+async fn load_twins(
+    conn: &mut AnyConnection,
+    twins: &[String],
+    into: &mut std::collections::HashMap<String, TwinCounts>,
+) -> Result<(), StoreError> {
+    for twin in twins {
+        into.entry(twin.clone()).or_default();
+    }
+    let rows = batch::select_in(
+        conn,
+        "SELECT twin_key, source_key, deleted_at FROM activities WHERE twin_key",
+        twins,
+    )
+    .await?;
+    for r in rows {
+        let twin: String = r.try_get("twin_key")?;
+        let key: Option<String> = r.try_get("source_key")?;
+        let source = key
+            .as_deref()
+            .and_then(|k| k.split(':').next())
+            .unwrap_or("")
+            .to_string();
+        let counts = into.entry(twin).or_default();
+        let side = if r.try_get::<Option<String>, _>("deleted_at")?.is_some() {
+            &mut counts.withdrawn
+        } else {
+            &mut counts.live
+        };
+        *side.entry(source).or_default() += 1;
+    }
+    Ok(())
+}
+
 /// How to keep the records (`a`) of a territory: a join, the column to
 /// compare and the code to compare it with.
 fn records_in(t: &Territory) -> (&'static str, &'static str, String) {
@@ -391,33 +531,45 @@ impl Database {
 
     /// Imports many validated records in one transaction: records in
     /// multi-row inserts, roll-up contributions summed in memory and written
-    /// once per key. All or nothing.
+    /// once per key. All or nothing. The number of records added.
     pub async fn import_activities(
         &self,
         activities: &[Activity],
         author: Author,
     ) -> Result<usize, StoreError> {
-        let mut chunks = activities.chunks(10_000).map(<[Activity]>::to_vec);
-        self.import_activity_chunks(&mut || chunks.next(), author)
-            .await
+        let mut chunks = activities
+            .chunks(10_000)
+            .map(|c| c.iter().cloned().map(Incoming::from).collect());
+        let outcome = self
+            .import_activity_chunks(&mut || chunks.next(), author, "")
+            .await?;
+        Ok(outcome.added)
     }
 
     /// The same, for a file too large to hold: `next_chunk` hands the
     /// records over a chunk at a time; memory holds one chunk and the
-    /// roll-up sums. Still one transaction.
+    /// roll-up sums. Still one transaction, with its audit line (`origin`:
+    /// the file).
+    ///
+    /// A record with a `key` already stored is the same record: left as it
+    /// is when unchanged, replaced otherwise (its old contributions leave
+    /// the roll-ups). A record whose `twin` fingerprint is already counted
+    /// from another source (a CRA v1 report and its copy in the Coop) is
+    /// stored withdrawn; fingerprints pair one to one.
     pub async fn import_activity_chunks(
         &self,
-        next_chunk: &mut (dyn FnMut() -> Option<Vec<Activity>> + Send),
+        next_chunk: &mut (dyn FnMut() -> Option<Vec<Incoming>> + Send),
         author: Author,
-    ) -> Result<usize, StoreError> {
-        use std::collections::HashMap;
+        origin: &str,
+    ) -> Result<ImportOutcome, StoreError> {
+        use std::collections::{HashMap, HashSet};
         let mut tx = self.begin_write().await?;
         let place_communes: HashMap<i64, String> =
             sqlx::query("SELECT id, commune_code FROM places WHERE commune_code IS NOT NULL")
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .map(|r| Ok((r.try_get("id")?, r.try_get("commune_code")?)))
                 .collect::<Result<_, sqlx::Error>>()?;
         let keys_of = all_territory_keys(&mut tx).await?;
         // Roll-up keys are interned as small integers while summing: a
@@ -441,17 +593,106 @@ impl Database {
         let no_commune = vec![intern("all")];
         let mut sums: HashMap<(&'static str, u32, u32, u32), (i64, i64)> = HashMap::new();
         let now = now_iso();
-        let mut total = 0;
-        while let Some(activities) = next_chunk() {
-            total += activities.len();
-            let mut rows = Vec::with_capacity(activities.len());
-            for a in &activities {
+        let mut outcome = ImportOutcome::default();
+        let mut keys_seen: HashSet<String> = HashSet::new();
+        let mut twins: HashMap<String, TwinCounts> = HashMap::new();
+        while let Some(chunk) = next_chunk() {
+            let keys: Vec<String> = chunk
+                .iter()
+                .filter_map(|i| i.key.clone())
+                .filter(|k| !keys_seen.contains(k))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let known = stored_by_key(&mut tx, &keys).await?;
+            let unknown_twins: Vec<String> = chunk
+                .iter()
+                .filter_map(|i| i.twin.clone())
+                .filter(|t| !twins.contains_key(t))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            load_twins(&mut tx, &unknown_twins, &mut twins).await?;
+            let mut rows = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                if let Some(key) = &item.key
+                    && !keys_seen.insert(key.clone())
+                {
+                    outcome.repeated += 1;
+                    continue;
+                }
+                let a = &item.activity;
+                let data = serde_json::to_string(a).expect("an activity serialises");
                 let commune = match &a.place {
                     Where::Lieu(id) => place_communes.get(id).cloned(),
                     Where::Autre(code) => Some(code.clone()),
                     _ => a.residence_commune.clone(),
                 }
                 .filter(|c| keys_of.contains_key(c));
+                let stored = item.key.as_ref().and_then(|k| known.get(k));
+                let withdrawn = match stored {
+                    Some(old) if old.withdrawn || (old.data == data && old.twin == item.twin) => {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    Some(old) => {
+                        // The record changed in its source: replaced.
+                        let previous: Activity = serde_json::from_str(&old.data)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        roll_up(&mut tx, &previous, old.commune.as_deref(), old.author, -1).await?;
+                        sqlx::query(
+                            "UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, \
+                             commune_code = $5, place_id = $6, twin_key = $7, mediator_id = $8, structure_id = $9 \
+                             WHERE id = $10",
+                        )
+                        .bind(data)
+                        .bind(format!("{:?}", a.kind).to_lowercase())
+                        .bind(a.date.to_string())
+                        .bind(i64::from(a.participants))
+                        .bind(commune.clone())
+                        .bind(place_of(a))
+                        .bind(item.twin.clone())
+                        .bind(author.mediator_id)
+                        .bind(author.structure_id)
+                        .bind(old.id)
+                        .execute(&mut *tx)
+                        .await?;
+                        outcome.updated += 1;
+                        false
+                    }
+                    None => {
+                        let origin_of = item.key.as_deref().and_then(|k| k.split(':').next());
+                        let withdrawn = match (&item.twin, origin_of) {
+                            (Some(twin), Some(source)) => {
+                                twins.entry(twin.clone()).or_default().pair(source)
+                            }
+                            _ => false,
+                        };
+                        if withdrawn {
+                            outcome.twins += 1;
+                        } else {
+                            outcome.added += 1;
+                        }
+                        rows.push(vec![
+                            Value::Text(data),
+                            Value::Text(format!("{:?}", a.kind).to_lowercase()),
+                            Value::Text(a.date.to_string()),
+                            Value::Int(Some(i64::from(a.participants))),
+                            Value::OptText(commune.clone()),
+                            Value::Int(author.mediator_id),
+                            Value::Int(author.structure_id),
+                            Value::Text(now.clone()),
+                            Value::Int(place_of(a)),
+                            Value::OptText(item.key.clone()),
+                            Value::OptText(item.twin.clone()),
+                            Value::OptText(withdrawn.then(|| now.clone())),
+                        ]);
+                        withdrawn
+                    }
+                };
+                if withdrawn {
+                    continue;
+                }
                 let month = intern(&a.date.format("%Y-%m").to_string());
                 let territories = commune
                     .as_ref()
@@ -467,17 +708,6 @@ impl Database {
                         e.1 += records;
                     }
                 }
-                rows.push(vec![
-                    Value::Text(serde_json::to_string(a).expect("an activity serialises")),
-                    Value::Text(format!("{:?}", a.kind).to_lowercase()),
-                    Value::Text(a.date.to_string()),
-                    Value::Int(Some(i64::from(a.participants))),
-                    Value::OptText(commune),
-                    Value::Int(author.mediator_id),
-                    Value::Int(author.structure_id),
-                    Value::Text(now.clone()),
-                    Value::Int(place_of(a)),
-                ]);
             }
             batch::insert(
                 &mut tx,
@@ -492,6 +722,9 @@ impl Database {
                     "structure_id",
                     "created_at",
                     "place_id",
+                    "source_key",
+                    "twin_key",
+                    "deleted_at",
                 ],
                 rows,
                 "",
@@ -523,8 +756,21 @@ impl Database {
             ROLLUP_UPSERT,
         )
         .await?;
+        crate::referrals::audit_subject(
+            &mut tx,
+            &now,
+            "activities.import",
+            author.mediator_id,
+            author.structure_id,
+            format!("import:{origin}"),
+            Some(format!(
+                "added={} updated={} unchanged={} twins={} repeated={}",
+                outcome.added, outcome.updated, outcome.unchanged, outcome.twins, outcome.repeated
+            )),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(total)
+        Ok(outcome)
     }
 
     /// Withdraws a record of this mediator (kept, marked deleted, no longer

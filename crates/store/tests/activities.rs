@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use passerelle_activities::model::{Activity, Kind, Where};
-use passerelle_store::activities::{Author, StatsQuery, Territory};
+use passerelle_store::activities::{Author, ImportOutcome, Incoming, StatsQuery, Territory};
 use passerelle_store::testing::bretagne_database;
 
 fn record(kind: Kind, participants: u32, commune: &str, theme: &str) -> Activity {
@@ -28,6 +28,7 @@ fn record(kind: Kind, participants: u32, commune: &str, theme: &str) -> Activity
         autonomy: None,
         equipment: None,
         orientation: None,
+        returning: 0,
     }
 }
 
@@ -263,4 +264,201 @@ async fn bulk_import_counts_like_single_records() {
             );
         }
     }
+}
+
+/// Imports records with their keys and fingerprints, in chunks of two.
+async fn import_keyed(
+    db: &passerelle_store::Database,
+    items: &[(Activity, Option<&str>, Option<&str>)],
+) -> ImportOutcome {
+    import_in_chunks(db, items, 2).await
+}
+
+async fn import_in_chunks(
+    db: &passerelle_store::Database,
+    items: &[(Activity, Option<&str>, Option<&str>)],
+    size: usize,
+) -> ImportOutcome {
+    let mut chunks = items
+        .chunks(size)
+        .map(|c| {
+            c.iter()
+                .map(|(a, key, twin)| Incoming {
+                    activity: a.clone(),
+                    key: key.map(str::to_string),
+                    twin: twin.map(str::to_string),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    db.import_activity_chunks(
+        &mut || chunks.next(),
+        Author {
+            mediator_id: None,
+            structure_id: None,
+            token_id: None,
+        },
+        "test.csv",
+    )
+    .await
+    .unwrap()
+}
+
+async fn people(db: &passerelle_store::Database, territory: Territory) -> i64 {
+    db.activity_stats(&query("total", territory))
+        .await
+        .unwrap()
+        .first()
+        .map_or(0, |r| r.people)
+}
+
+#[tokio::test]
+async fn importing_a_file_again_never_duplicates() {
+    let db = bretagne_database().await;
+    let workshop = record(Kind::Atelier, 8, "29019", "Courriels");
+    let file = vec![
+        (workshop.clone(), Some("coop:a"), None),
+        (
+            record(Kind::Individuel, 1, "29232", "Courriels"),
+            Some("coop:b"),
+            None,
+        ),
+        (
+            record(Kind::Individuel, 1, "35238", "Courriels"),
+            Some("coop:c"),
+            None,
+        ),
+    ];
+    let first = import_keyed(&db, &file).await;
+    assert_eq!((first.added, first.unchanged), (3, 0));
+    assert_eq!(people(&db, Territory::All).await, 10);
+    // The same file: nothing changes.
+    let again = import_keyed(&db, &file).await;
+    assert_eq!(
+        again,
+        ImportOutcome {
+            unchanged: 3,
+            ..ImportOutcome::default()
+        }
+    );
+    assert_eq!(people(&db, Territory::All).await, 10);
+    // An overlapping file where the workshop has grown and moved, with a
+    // new record and one given twice.
+    let mut grown = workshop.clone();
+    grown.participants = 12;
+    grown.place = Where::Autre("35238".into());
+    let overlapping = vec![
+        (grown, Some("coop:a"), None),
+        (
+            record(Kind::Individuel, 1, "29232", "Courriels"),
+            Some("coop:b"),
+            None,
+        ),
+        (
+            record(Kind::Individuel, 1, "29232", "Courriels"),
+            Some("coop:d"),
+            None,
+        ),
+        (
+            record(Kind::Individuel, 1, "29232", "Courriels"),
+            Some("coop:d"),
+            None,
+        ),
+    ];
+    let outcome = import_keyed(&db, &overlapping).await;
+    assert_eq!(
+        outcome,
+        ImportOutcome {
+            added: 1,
+            updated: 1,
+            unchanged: 1,
+            repeated: 1,
+            twins: 0,
+        }
+    );
+    assert_eq!(people(&db, Territory::All).await, 15, "12 + 1 + 1 + 1");
+    assert_eq!(
+        people(&db, Territory::Commune("29019".into())).await,
+        0,
+        "the old workshop left Brest's roll-ups"
+    );
+    assert_eq!(people(&db, Territory::Commune("35238".into())).await, 13);
+    // Records without keys (Passerelle's own CSV) are added each time.
+    let plain = vec![(
+        record(Kind::Individuel, 1, "29232", "Courriels"),
+        None,
+        None,
+    )];
+    assert_eq!(import_keyed(&db, &plain).await.added, 1);
+    assert_eq!(import_keyed(&db, &plain).await.added, 1);
+}
+
+#[tokio::test]
+async fn a_cra_v1_report_and_its_copy_in_the_coop_count_once() {
+    for coop_first in [true, false] {
+        let db = bretagne_database().await;
+        let twin = "cra-v1|2023-03-16|2023-03-20T16:08|collectif|3|120";
+        let twin_other = "cra-v1|2023-03-16|2023-03-20T16:08|individuel|1|45";
+        let workshop = record(Kind::Atelier, 3, "29232", "Démarche en ligne");
+        let one = record(Kind::Individuel, 1, "29232", "Démarche en ligne");
+        // Two identical v1 workshops entered in the same minute, one
+        // individual; the Coop's export has copies of all three.
+        let v1 = vec![
+            (workshop.clone(), Some("cra-v1:1"), Some(twin)),
+            (workshop.clone(), Some("cra-v1:2"), Some(twin)),
+            (one.clone(), Some("cra-v1:3"), Some(twin_other)),
+        ];
+        let coop = vec![
+            (workshop.clone(), Some("coop:x"), Some(twin)),
+            (workshop.clone(), Some("coop:y"), Some(twin)),
+            (one.clone(), Some("coop:z"), Some(twin_other)),
+            (workshop.clone(), Some("coop:w"), None),
+        ];
+        let (a, b) = if coop_first {
+            (&coop, &v1)
+        } else {
+            (&v1, &coop)
+        };
+        let first = import_keyed(&db, a).await;
+        assert_eq!(first.twins, 0);
+        let second = import_keyed(&db, b).await;
+        assert_eq!(second.twins, 3, "coop first: {coop_first}");
+        assert_eq!(second.added, if coop_first { 0 } else { 1 });
+        // 3 + 3 + 1 from the pairs, and the Coop's own workshop.
+        assert_eq!(
+            people(&db, Territory::All).await,
+            10,
+            "coop first: {coop_first}"
+        );
+        // Imported again, in any order: still once.
+        for file in [a, b, a] {
+            let again = import_keyed(&db, file).await;
+            assert_eq!((again.added, again.twins), (0, 0));
+        }
+        assert_eq!(people(&db, Territory::All).await, 10);
+    }
+}
+
+/// Many reports with one fingerprint (a conseiller entering a batch in one
+/// minute): paired one to one even when they fill several look-ups.
+#[tokio::test]
+async fn many_twins_pair_one_to_one() {
+    let db = bretagne_database().await;
+    let twin = Some("cra-v1|2023-03-16|2023-03-20T16:08|individuel|1|45");
+    let one = record(Kind::Individuel, 1, "29232", "Courriels");
+    let v1_keys: Vec<String> = (0..600).map(|i| format!("cra-v1:{i}")).collect();
+    let coop_keys: Vec<String> = (0..601).map(|i| format!("coop:{i}")).collect();
+    let v1: Vec<_> = v1_keys
+        .iter()
+        .map(|k| (one.clone(), Some(k.as_str()), twin))
+        .collect();
+    let coop: Vec<_> = coop_keys
+        .iter()
+        .map(|k| (one.clone(), Some(k.as_str()), twin))
+        .collect();
+    assert_eq!(import_in_chunks(&db, &v1, 1000).await.added, 600);
+    let outcome = import_in_chunks(&db, &coop, 1000).await;
+    assert_eq!((outcome.twins, outcome.added), (600, 1));
+    assert_eq!(people(&db, Territory::All).await, 601);
 }

@@ -308,6 +308,7 @@ async fn merging_moves_records_and_their_counts_to_the_kept_place_s_commune() {
         autonomy: None,
         equipment: None,
         orientation: None,
+        returning: 0,
     };
     let nobody = Author {
         mediator_id: None,

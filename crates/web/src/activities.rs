@@ -511,6 +511,7 @@ fn from_form(fields: &[(String, String)]) -> Result<Activity, Vec<String>> {
         autonomy: get("autonomie"),
         equipment: get("materiel"),
         orientation: get("orientation"),
+        returning: 0,
     };
     if errors.is_empty() {
         Ok(activity)

@@ -18,6 +18,7 @@ mod export;
 pub mod fr;
 mod limits;
 pub mod mailer;
+mod open_activities;
 pub mod osrm;
 mod pages;
 mod places;
@@ -214,6 +215,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(places::routes());
     all.extend(activities::routes());
+    all.extend(open_activities::routes());
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());

@@ -331,6 +331,13 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/api/v1/open/activities",
+            "/api/v1/open/activities?territory=com:29232&from=2025-01&to=2025-12".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
             "/api/v1/diagnostic",
             "/api/v1/diagnostic?territoire=epci:200068120".into(),
             None,

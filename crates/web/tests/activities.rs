@@ -640,3 +640,105 @@ async fn two_structures_may_use_the_same_idempotency_key() {
     );
     assert_eq!(stored_records(&w).await, 4);
 }
+
+/// The open figures of a territory: anonymous, small cells hidden below
+/// the EPCI together with what would give them away.
+#[tokio::test]
+async fn open_activity_figures_hide_small_cells() {
+    use passerelle_activities::model::{Activity, Kind, Where};
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let record = |kind: Kind, people: u32, month: u32, commune: &str| Activity {
+        kind,
+        date: chrono::NaiveDate::from_ymd_opt(2025, month, 10).unwrap(),
+        duration_minutes: 60,
+        place: Where::Autre(commune.into()),
+        workshop_title: (kind == Kind::Atelier).then(|| "Tablette".into()),
+        level: (kind == Kind::Atelier).then(|| "débutant".into()),
+        participants: people,
+        ages: vec![],
+        statuses: vec![],
+        residence_commune: None,
+        follow_up_code: None,
+        themes: vec!["Courriels".into()],
+        organisation: None,
+        kinds_of_help: vec![],
+        autonomy: None,
+        equipment: None,
+        orientation: None,
+        returning: 0,
+    };
+    w.db.import_activities(
+        &[
+            record(Kind::Individuel, 1, 3, "29232"),
+            record(Kind::Atelier, 8, 4, "29232"),
+            record(Kind::Atelier, 6, 5, "29232"),
+            record(Kind::Atelier, 3, 5, "29019"),
+        ],
+        Author {
+            mediator_id: None,
+            structure_id: None,
+            token_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let get = |uri: &'static str| {
+        let app = w.app.clone();
+        async move {
+            let r = call(&app, &Client::anonymous(), "GET", uri, None).await;
+            let json: serde_json::Value =
+                serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null);
+            (r.status.as_u16(), json)
+        }
+    };
+    let (status, q) =
+        get("/api/v1/open/activities?territory=com:29232&from=2025-01&to=2025-12").await;
+    assert_eq!(status, 200, "{q}");
+    assert_eq!(q["territory"]["name"], "Quimper");
+    assert_eq!(q["total"]["people"], 15);
+    assert_eq!(q["total"]["records"], serde_json::Value::Null, "3 records");
+    let months = q["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(
+        months[2]["people"],
+        serde_json::Value::Null,
+        "1 person in March"
+    );
+    assert_eq!(months[3]["people"], 8);
+    assert_eq!(
+        months[4]["people"],
+        serde_json::Value::Null,
+        "May (6) hidden too: March = 15 − 8 − 6"
+    );
+    assert_eq!(months[0]["people"], 0);
+    let types = q["dimensions"]["type"].as_array().unwrap();
+    assert!(
+        types.iter().all(|c| c["people"].is_null()),
+        "one individual: both types hidden: {types:?}"
+    );
+    assert_eq!(q["dimensions"]["theme"][0]["people"], 15);
+    // The département: no small cell hidden.
+    let (_, d) = get("/api/v1/open/activities?territory=dep:29&from=2025-01&to=2025-12").await;
+    assert_eq!(d["total"]["people"], 18);
+    assert_eq!(d["total"]["records"], 4);
+    assert_eq!(d["months"][2]["people"], 1);
+    // Territories of the reference only; months as YYYY-MM.
+    let (status, e) =
+        get("/api/v1/open/activities?territory=com:99999&from=2025-01&to=2025-12").await;
+    assert_eq!(status, 404, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("référentiel")
+    );
+    for uri in [
+        "/api/v1/open/activities?from=2025-01&to=2025-12",
+        "/api/v1/open/activities?territory=all&from=2025-01&to=2025-12",
+        "/api/v1/open/activities?territory=dep:29&from=2025-1&to=2025-12",
+        "/api/v1/open/activities?territory=dep:29&from=1990-01&to=2025-12",
+    ] {
+        assert_eq!(get(uri).await.0, 400, "{uri}");
+    }
+}

@@ -206,6 +206,7 @@ fn expectation(path: &str) -> Option<WithToken> {
         | "/api/v1/places/{id}"
         | "/api/v1/places/data-inclusion"
         | "/api/v1/open/places"
+        | "/api/v1/open/activities"
         | "/lieux/{id}/fiche"
         | "/diagnostic/communes.csv"
         | "/diagnostic/territoires.csv"
@@ -293,6 +294,8 @@ async fn api_tokens_download_only_their_structure_s_data_on_every_export_route()
             .replace("{slug}", w.survey_a);
         let query = if path.starts_with("/diagnostic") || path == "/api/v1/diagnostic" {
             "?territoire=epci:200068120"
+        } else if path == "/api/v1/open/activities" {
+            "?territory=dep:29&from=2025-01&to=2025-12"
         } else if path == "/api/v1/territories/communes" {
             "?q=quimper"
         } else if path.starts_with("/activites/") {
