@@ -16,6 +16,8 @@ pub mod bundled;
 pub mod export;
 pub mod geo;
 pub mod import;
+pub mod map;
 pub mod needs;
 pub mod offer;
 pub mod portrait;
+pub mod unmet;
