@@ -86,6 +86,16 @@ impl FileKind {
         }
     }
 
+    /// Who publishes it, in a few words (for the one-page synthesis).
+    pub fn provider(self) -> &'static str {
+        match self {
+            FileKind::CensusPopulation => "INSEE, recensement, « Évolution et structure de la population »",
+            FileKind::CensusDiplomas => "INSEE, recensement, « Diplômes – Formation »",
+            FileKind::CafBenefits => "INSEE, « Données infracommunales – prestations sociales CAF »",
+            FileKind::JobSeekers => "France Travail, demandeurs d’emploi par commune (catégories A à E)",
+        }
+    }
+
     /// The fields a file of this kind may give.
     pub fn fields(self) -> &'static [Field] {
         match self {

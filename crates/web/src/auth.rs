@@ -23,6 +23,9 @@ pub const CSRF_COOKIE: &str = "passerelle_csrf";
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Largest file of places sent to the API.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+/// An official file for the Diagnostic: INSEE's national IRIS files are
+/// up to about 110 MB.
+pub(crate) const MAX_INDICATOR_FILE_BYTES: usize = 160 * 1024 * 1024;
 
 /// The person or machine behind a request, resolved once per request.
 #[derive(Debug, Clone)]
@@ -220,10 +223,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         );
     }
     let (parts, body) = request.into_parts();
-    let limit = if parts.uri.path() == "/api/v1/places/import" {
-        MAX_IMPORT_BYTES
-    } else {
-        MAX_FORM_BYTES
+    let limit = match parts.uri.path() {
+        "/api/v1/places/import" => MAX_IMPORT_BYTES,
+        "/diagnostic/import" => MAX_INDICATOR_FILE_BYTES,
+        _ => MAX_FORM_BYTES,
     };
     let Ok(bytes) = to_bytes(body, limit).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop volumineux").into_response();
@@ -233,11 +236,15 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let fields: Vec<(String, String)> = if is_form {
+    let mut fields: Vec<(String, String)> = if is_form {
         serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
     } else {
         Vec::new()
     };
+    // A file upload (multipart form) carries its `_csrf` field as a part.
+    if let Some(token) = multipart_csrf(&parts, &bytes).await {
+        fields.push(("_csrf".into(), token));
+    }
     // No form has a use for NUL, and PostgreSQL text cannot store it.
     if fields
         .iter()
@@ -283,6 +290,27 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
             "Ce formulaire a expiré ou n’a pas été envoyé depuis Passerelle. Rechargez la page et recommencez.",
         ),
     }
+}
+
+/// The `_csrf` part of a multipart form (forms put it first).
+async fn multipart_csrf(parts: &axum::http::request::Parts, bytes: &axum::body::Bytes) -> Option<String> {
+    use axum::extract::{FromRequest, Multipart};
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if !multipart {
+        return None;
+    }
+    let request = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let mut form = Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("_csrf") {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// A denial on a page: the sign-in page (coming back here after), or the
