@@ -283,12 +283,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         Action::ViewReferralStats
         | Action::ViewActivityStats
         | Action::CoordinatePlaces
-        | Action::ImportIndicators => {
-            allowed(
-                matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
-                Denial::Forbidden,
-            )
-        }
+        | Action::ImportIndicators => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
+            Denial::Forbidden,
+        ),
         Action::GrantRole(s, Role::Admin | Role::Coordinateur) => allowed(
             false,
             if can_view(actor, s) {

@@ -268,9 +268,15 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
                     MapIndicator::ALL.map(|m| m.code()).join(", ")
                 )
             })?;
-            commune_map(&portrait, &analysis.places, indicator, "carte", (800.0, 600.0))
-                .svg
-                .into_bytes()
+            commune_map(
+                &portrait,
+                &analysis.places,
+                indicator,
+                "carte",
+                (800.0, 600.0),
+            )
+            .svg
+            .into_bytes()
         }
     };
     match &args.output {

@@ -27,7 +27,8 @@ const IFN_EPCI: (&str, &str) = (
     "ifn_epci.csv",
     include_str!("../../../data/diagnostic/ifn_epci.csv"),
 );
-const FORMER_COMMUNES: &str = include_str!("../../../data/geo/bretagne/communes-2018-vers-2026.csv");
+const FORMER_COMMUNES: &str =
+    include_str!("../../../data/geo/bretagne/communes-2018-vers-2026.csv");
 
 /// Communes of 2018 merged since into a commune nouvelle: former INSEE
 /// code → 2026 code.
@@ -129,15 +130,16 @@ pub fn indicators() -> Result<Indicators, ImportError> {
             };
             values.push((*field, figure));
         }
-        rows.push((r.get(code).copied().unwrap_or("").trim().to_string(), values));
+        rows.push((
+            r.get(code).copied().unwrap_or("").trim().to_string(),
+            values,
+        ));
         Ok(())
     })?;
     for (code, values) in rows {
         let needs = ind.entry(commune_2026(&code));
         for (field, figure) in values {
-            let sum = needs
-                .get(field)
-                .map_or(figure, |before| before.add(figure));
+            let sum = needs.get(field).map_or(figure, |before| before.add(figure));
             needs.figures.set(
                 field,
                 Some(Figure {

@@ -68,8 +68,12 @@ impl FileKind {
     /// The dataset, in French, as a source note says it.
     pub fn label(self) -> &'static str {
         match self {
-            FileKind::CensusPopulation => "INSEE, recensement de la population : population par âge",
-            FileKind::CensusDiplomas => "INSEE, recensement de la population : diplômes et formation",
+            FileKind::CensusPopulation => {
+                "INSEE, recensement de la population : population par âge"
+            }
+            FileKind::CensusDiplomas => {
+                "INSEE, recensement de la population : diplômes et formation"
+            }
             FileKind::CafBenefits => "CAF, allocataires de prestations sociales",
             FileKind::JobSeekers => "France Travail, demandeurs d’emploi par catégorie",
         }
@@ -79,20 +83,34 @@ impl FileKind {
     /// title.
     pub fn where_to_get(self) -> &'static str {
         match self {
-            FileKind::CensusPopulation => "INSEE, page « Évolution et structure de la population » du recensement (bases infracommunales IRIS ou communales), fichier base-ic-evol-struct-pop ou base-cc-evol-struct-pop, CSV ou XLSX",
-            FileKind::CensusDiplomas => "INSEE, page « Diplômes – Formation » du recensement (bases infracommunales IRIS ou communales), fichier base-ic-diplomes-formation ou base-cc-diplomes-formation, CSV ou XLSX",
-            FileKind::CafBenefits => "INSEE, page « Données infracommunales – prestations sociales CAF » (allocataires par IRIS : AAH, prime d’activité, RSA socle), ou les fichiers par commune de data.caf.fr",
-            FileKind::JobSeekers => "France Travail (ou l’ANCT, données de la politique de la ville) : demandeurs d’emploi par commune et par catégorie, colonnes ABCDE et ABC",
+            FileKind::CensusPopulation => {
+                "INSEE, page « Évolution et structure de la population » du recensement (bases infracommunales IRIS ou communales), fichier base-ic-evol-struct-pop ou base-cc-evol-struct-pop, CSV ou XLSX"
+            }
+            FileKind::CensusDiplomas => {
+                "INSEE, page « Diplômes – Formation » du recensement (bases infracommunales IRIS ou communales), fichier base-ic-diplomes-formation ou base-cc-diplomes-formation, CSV ou XLSX"
+            }
+            FileKind::CafBenefits => {
+                "INSEE, page « Données infracommunales – prestations sociales CAF » (allocataires par IRIS : AAH, prime d’activité, RSA socle), ou les fichiers par commune de data.caf.fr"
+            }
+            FileKind::JobSeekers => {
+                "France Travail (ou l’ANCT, données de la politique de la ville) : demandeurs d’emploi par commune et par catégorie, colonnes ABCDE et ABC"
+            }
         }
     }
 
     /// Who publishes it, in a few words (for the one-page synthesis).
     pub fn provider(self) -> &'static str {
         match self {
-            FileKind::CensusPopulation => "INSEE, recensement, « Évolution et structure de la population »",
+            FileKind::CensusPopulation => {
+                "INSEE, recensement, « Évolution et structure de la population »"
+            }
             FileKind::CensusDiplomas => "INSEE, recensement, « Diplômes – Formation »",
-            FileKind::CafBenefits => "INSEE, « Données infracommunales – prestations sociales CAF »",
-            FileKind::JobSeekers => "France Travail, demandeurs d’emploi par commune (catégories A à E)",
+            FileKind::CafBenefits => {
+                "INSEE, « Données infracommunales – prestations sociales CAF »"
+            }
+            FileKind::JobSeekers => {
+                "France Travail, demandeurs d’emploi par commune (catégories A à E)"
+            }
         }
     }
 
@@ -335,12 +353,7 @@ impl Table {
                         Ok(true) => {}
                         Err(e) => {
                             let line = e.position().map(|p| p.line());
-                            return Err(error(
-                                file,
-                                line,
-                                None,
-                                format!("ligne illisible ({e})"),
-                            ));
+                            return Err(error(file, line, None, format!("ligne illisible ({e})")));
                         }
                     }
                     if record.iter().all(|c| c.trim().is_empty()) {
@@ -423,14 +436,8 @@ pub(crate) fn read_table(file: &str, bytes: &[u8]) -> Result<Table, ImportError>
 
 fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Table, ImportError> {
     use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|e| {
-        error(
-            file,
-            None,
-            None,
-            format!("classeur XLSX illisible ({e})"),
-        )
-    })?;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
+        .map_err(|e| error(file, None, None, format!("classeur XLSX illisible ({e})")))?;
     let cell = |d: &Data| -> String {
         match d {
             Data::Empty => String::new(),
@@ -670,8 +677,10 @@ fn iris_code(raw: &str) -> Option<String> {
     } else {
         raw.to_string()
     };
-    (code.len() == 9 && is_commune_code(&code[..5]) && code[5..].bytes().all(|b| b.is_ascii_digit()))
-        .then_some(code)
+    (code.len() == 9
+        && is_commune_code(&code[..5])
+        && code[5..].bytes().all(|b| b.is_ascii_digit()))
+    .then_some(code)
 }
 
 /// Where a row's figures go.
@@ -722,8 +731,8 @@ pub fn parse(
 ) -> Result<IndicatorFile, ImportError> {
     let table = read_table(file, bytes)?;
     let header = &table.header;
-    let kind = recognise(header)
-        .ok_or_else(|| error(file, Some(header.line), None, UNRECOGNISED))?;
+    let kind =
+        recognise(header).ok_or_else(|| error(file, Some(header.line), None, UNRECOGNISED))?;
     let required = |name: &str| header.require(file, name);
     // (column, field) pairs to read.
     let mut columns: Vec<(usize, Field)> = Vec::new();
@@ -781,7 +790,10 @@ pub fn parse(
             }
         }
         FileKind::JobSeekers => {
-            for (name, field) in [("ABCDE", Field::JobSeekersAbcde), ("ABC", Field::JobSeekersAbc)] {
+            for (name, field) in [
+                ("ABCDE", Field::JobSeekersAbcde),
+                ("ABC", Field::JobSeekersAbc),
+            ] {
                 if let Some(c) = header.find(name) {
                     columns.push((c, field));
                 }
@@ -797,9 +809,14 @@ pub fn parse(
     }
     let code_column = match level {
         Level::Iris => iris_column.expect("IRIS level"),
-        Level::Commune => header
-            .find_any(COMMUNE_CODE)
-            .ok_or_else(|| error(file, Some(header.line), Some("CODGEO"), "la colonne du code de commune manque (CODGEO)"))?,
+        Level::Commune => header.find_any(COMMUNE_CODE).ok_or_else(|| {
+            error(
+                file,
+                Some(header.line),
+                Some("CODGEO"),
+                "la colonne du code de commune manque (CODGEO)",
+            )
+        })?,
     };
     let commune_column = match level {
         Level::Iris => header.find("COM"),
@@ -932,7 +949,12 @@ pub fn parse(
         Ok(())
     })?;
     if rows == 0 {
-        return Err(error(file, None, None, "le fichier n’a aucune ligne de données"));
+        return Err(error(
+            file,
+            None,
+            None,
+            "le fichier n’a aucune ligne de données",
+        ));
     }
     // A commune's own row wins over its parts, so nothing counts twice.
     let mut communes: BTreeMap<String, BTreeMap<Field, Figure>> = parts;
@@ -966,7 +988,12 @@ mod tests {
 
     fn geography() -> Geography {
         let mut geo = Geography::default();
-        for (code, dep) in [("35238", "35"), ("35047", "35"), ("29019", "29"), ("22093", "22")] {
+        for (code, dep) in [
+            ("35238", "35"),
+            ("35047", "35"),
+            ("29019", "29"),
+            ("22093", "22"),
+        ] {
             geo.push(CommuneGeo {
                 code: code.into(),
                 nom: code.into(),
@@ -1016,7 +1043,8 @@ mod tests {
 
     #[test]
     fn census_vintage_is_the_latest_or_the_one_asked() {
-        let text = "CODGEO;P21_POP;P21_POP65P;C21_POP15P;P15_POP;P15_POP65P\n35238;100;20.5;80;90;15\n";
+        let text =
+            "CODGEO;P21_POP;P21_POP65P;C21_POP15P;P15_POP;P15_POP65P\n35238;100;20.5;80;90;15\n";
         let f = parse_text(text).unwrap();
         assert_eq!(f.kind, FileKind::CensusPopulation);
         assert_eq!(f.vintage.as_deref(), Some("2021"));
@@ -1077,21 +1105,40 @@ mod tests {
 
     #[test]
     fn secret_cells_are_counted_never_zero() {
-        let text = "iris_code;note;a;aaah;appa;arsas\n\"352380101\";0;10;1;2;3\n\"352380102\";3;;;;\n";
-        let f = parse("caf_iris_2021.csv", text.as_bytes(), &geography(), &Options::default())
-            .unwrap();
+        let text =
+            "iris_code;note;a;aaah;appa;arsas\n\"352380101\";0;10;1;2;3\n\"352380102\";3;;;;\n";
+        let f = parse(
+            "caf_iris_2021.csv",
+            text.as_bytes(),
+            &geography(),
+            &Options::default(),
+        )
+        .unwrap();
         assert_eq!((f.kind, f.level), (FileKind::CafBenefits, Level::Iris));
         assert_eq!(f.vintage.as_deref(), Some("2021"));
         assert_eq!(f.secret_cells, 3);
         let rennes = &f.communes["35238"];
-        assert_eq!(rennes[&Field::Aah], Figure { value: 1.0, secret: 1, source: None });
+        assert_eq!(
+            rennes[&Field::Aah],
+            Figure {
+                value: 1.0,
+                secret: 1,
+                source: None
+            }
+        );
         assert_eq!(f.iris["352380102"].values[&Field::Aah], Figure::secret());
     }
 
     #[test]
     fn years_in_file_names() {
-        assert_eq!(year_in_name("data_DEFM2019_com.csv").as_deref(), Some("2019"));
-        assert_eq!(year_in_name("caf_iris_2021_bretagne.csv").as_deref(), Some("2021"));
+        assert_eq!(
+            year_in_name("data_DEFM2019_com.csv").as_deref(),
+            Some("2019")
+        );
+        assert_eq!(
+            year_in_name("caf_iris_2021_bretagne.csv").as_deref(),
+            Some("2021")
+        );
         assert_eq!(year_in_name("export.csv"), None);
         assert_eq!(year_in_name("12021.csv"), None);
     }

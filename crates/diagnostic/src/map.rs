@@ -57,7 +57,10 @@ pub fn lambert93(lat: f64, lon: f64) -> (f64, f64) {
     });
     let rho = k.c * t(lat.to_radians()).powf(k.n);
     let theta = k.n * (lon - 3.0).to_radians();
-    (700_000.0 + rho * theta.sin(), 6_600_000.0 + k.rho0 - rho * theta.cos())
+    (
+        700_000.0 + rho * theta.sin(),
+        6_600_000.0 + k.rho0 - rho * theta.cos(),
+    )
 }
 
 /// A rectangle in projected metres.
@@ -94,7 +97,10 @@ impl BBox {
     }
 
     pub fn intersects(&self, o: &BBox) -> bool {
-        self.min_x <= o.max_x && o.min_x <= self.max_x && self.min_y <= o.max_y && o.min_y <= self.max_y
+        self.min_x <= o.max_x
+            && o.min_x <= self.max_x
+            && self.min_y <= o.max_y
+            && o.min_y <= self.max_y
     }
 
     pub fn contains(&self, (x, y): (f64, f64)) -> bool {
@@ -103,7 +109,10 @@ impl BBox {
 
     /// Grown by `share` of its larger side on every side.
     fn padded(&self, share: f64) -> BBox {
-        let d = (self.max_x - self.min_x).max(self.max_y - self.min_y).max(1.0) * share;
+        let d = (self.max_x - self.min_x)
+            .max(self.max_y - self.min_y)
+            .max(1.0)
+            * share;
         BBox {
             min_x: self.min_x - d,
             min_y: self.min_y - d,
@@ -216,7 +225,9 @@ impl Outlines {
                 .ok_or("GeoJSON: a feature has no code")?
                 .to_string();
             let geometry = f.get("geometry").ok_or("GeoJSON: no geometry")?;
-            let coordinates = geometry.get("coordinates").ok_or("GeoJSON: no coordinates")?;
+            let coordinates = geometry
+                .get("coordinates")
+                .ok_or("GeoJSON: no coordinates")?;
             let polygons: Vec<&Value> = match geometry.get("type").and_then(Value::as_str) {
                 Some("Polygon") => vec![coordinates],
                 Some("MultiPolygon") => coordinates
@@ -274,9 +285,9 @@ impl Outlines {
                 // Start at a junction, or at the smallest point of a ring
                 // that has none, so that a ring shared whole (an enclave)
                 // is cut at the same place from both sides.
-                let start = (0..n).find(|&i| node(&ring[i])).unwrap_or_else(|| {
-                    (0..n).min_by_key(|&i| ring[i]).expect("a ring has points")
-                });
+                let start = (0..n)
+                    .find(|&i| node(&ring[i]))
+                    .unwrap_or_else(|| (0..n).min_by_key(|&i| ring[i]).expect("a ring has points"));
                 let mut segments: Vec<Vec<Point>> = Vec::new();
                 let mut current = vec![ring[start]];
                 for step in 1..=n {
@@ -303,7 +314,8 @@ impl Outlines {
                                 edges.insert((w[0], w[1]), (id, true));
                                 edges.insert((w[1], w[0]), (id, false));
                             }
-                            let mut points: Vec<(f64, f64)> = seg.iter().map(|&p| project(p)).collect();
+                            let mut points: Vec<(f64, f64)> =
+                                seg.iter().map(|&p| project(p)).collect();
                             let mut weight = effective_areas(&points);
                             // A closed arc keeps at least a triangle.
                             if seg.first() == seg.last() && points.len() > 3 {
@@ -639,8 +651,14 @@ pub fn render(req: &MapRequest) -> String {
     // The territory's communes, coloured by class.
     out.push_str(r#"<g class="passerelle-carte-communes">"#);
     for u in &with_outline {
-        let fill = u.class.map_or(NO_DATA, |c| req.colours[c.min(req.colours.len() - 1)]);
-        let _ = write!(out, r#"<path data-code="{}" fill="{fill}" d=""#, xml(&u.code));
+        let fill = u
+            .class
+            .map_or(NO_DATA, |c| req.colours[c.min(req.colours.len() - 1)]);
+        let _ = write!(
+            out,
+            r#"<path data-code="{}" fill="{fill}" d=""#,
+            xml(&u.code)
+        );
         for &f in &communes.units[u.code.as_str()] {
             ring_path(&mut out, communes, &communes.features[f as usize], &frame);
         }
@@ -654,7 +672,9 @@ pub fn render(req: &MapRequest) -> String {
         in_territory
             .get(unit)
             .map(|u| u.departement.clone())
-            .unwrap_or_else(|| passerelle_territory::codes::departement_of_commune(unit).to_string())
+            .unwrap_or_else(|| {
+                passerelle_territory::codes::departement_of_commune(unit).to_string()
+            })
     };
     let (mut inner, mut between_deps, mut outline) = (String::new(), String::new(), String::new());
     let mut seen: HashSet<u32> = HashSet::new();
@@ -689,13 +709,20 @@ pub fn render(req: &MapRequest) -> String {
     );
     // Communes without outline: circles whose area follows the population.
     if !circles.is_empty() {
-        let max_pop = circles.iter().map(|u| u.population).max().unwrap_or(1).max(1) as f64;
+        let max_pop = circles
+            .iter()
+            .map(|u| u.population)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         out.push_str(r##"<g stroke="#3a3a3a" stroke-width="0.5">"##);
         for u in &circles {
             let (lat, lon) = u.centre.expect("filtered");
             let p = frame.px(lambert93(lat, lon));
             let r = 1.5 + 14.0 * (u.population as f64 / max_pop).sqrt();
-            let fill = u.class.map_or(NO_DATA, |c| req.colours[c.min(req.colours.len() - 1)]);
+            let fill = u
+                .class
+                .map_or(NO_DATA, |c| req.colours[c.min(req.colours.len() - 1)]);
             let _ = write!(out, r#"<circle data-code="{}" cx=""#, xml(&u.code));
             tenths(&mut out, p.0);
             out.push_str("\" cy=\"");
@@ -790,7 +817,10 @@ impl Classes {
     }
 
     pub fn class(&self, v: f64) -> usize {
-        self.bounds.iter().position(|b| v <= *b).unwrap_or(self.bounds.len())
+        self.bounds
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(self.bounds.len())
     }
 }
 
@@ -1025,7 +1055,10 @@ pub fn commune_map(
             Some(c) => per_class[c] += 1,
             None => missing += 1,
         }
-        let text = v.map_or_else(|| indicator.missing_label().to_string(), |v| indicator.format(v));
+        let text = v.map_or_else(
+            || indicator.missing_label().to_string(),
+            |v| indicator.format(v),
+        );
         units.push(MapUnit {
             code: r.code.clone(),
             nom: r.nom.clone(),
@@ -1039,7 +1072,10 @@ pub fn commune_map(
             code: r.code.clone(),
             nom: r.nom.clone(),
             value: text,
-            class: class.map_or_else(|| indicator.missing_label().to_string(), |c| labels[c].clone()),
+            class: class.map_or_else(
+                || indicator.missing_label().to_string(),
+                |c| labels[c].clone(),
+            ),
         });
     }
     rows.sort_by(|a, b| a.nom.cmp(&b.nom));
@@ -1049,7 +1085,10 @@ pub fn commune_map(
         .filter(|pl| pl.offers(service))
         .filter_map(|pl| pl.point.map(|(lat, lon)| (lat, lon, pl.nom.clone())))
         .collect();
-    let without_outline = units.iter().filter(|u| !bretagne_communes().has(&u.code)).count();
+    let without_outline = units
+        .iter()
+        .filter(|u| !bretagne_communes().has(&u.code))
+        .count();
     let req = MapRequest {
         title: format!("{} : {}", p.label, indicator.label().to_lowercase()),
         description: format!(
@@ -1107,8 +1146,8 @@ mod tests {
           {"type":"Feature","properties":{"code":"B"},"geometry":{"type":"Polygon","coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}},
           {"type":"Feature","properties":{"code":"E"},"geometry":{"type":"Polygon","coordinates":[[[0.2,0.2],[0.4,0.2],[0.4,0.4],[0.2,0.4],[0.2,0.2]]]}}
         ]}"#;
-        let o = Outlines::from_geojson(text, |c| if c == "E" { "A".into() } else { c.into() })
-            .unwrap();
+        let o =
+            Outlines::from_geojson(text, |c| if c == "E" { "A".into() } else { c.into() }).unwrap();
         // A/B border, A's outer chain, B's outer chain, the enclave ring.
         assert_eq!(o.arcs.len(), 4);
         let two_sided = o.arcs.iter().filter(|a| a.sides[1].is_some()).count();
@@ -1133,7 +1172,10 @@ mod tests {
     fn classes_by_quantiles_with_a_zero_class() {
         let c = Classes::of(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 5);
         assert_eq!(c.bounds, [3.0, 5.0, 7.0, 9.0]);
-        assert_eq!((c.class(1.0), c.class(3.0), c.class(3.5), c.class(10.0)), (0, 0, 1, 4));
+        assert_eq!(
+            (c.class(1.0), c.class(3.0), c.class(3.5), c.class(10.0)),
+            (0, 0, 1, 4)
+        );
         let z = Classes::of(&[0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 5);
         assert!(z.zero_class);
         assert_eq!(z.class(0.0), 0);

@@ -97,7 +97,9 @@ impl Field {
             Field::Pop65Plus => "Personnes de 65 ans et plus",
             Field::Pop15Plus => "Personnes de 15 ans et plus",
             Field::OutOfSchool15Plus => "Personnes de 15 ans et plus non scolarisées",
-            Field::NoDiploma => "Sans diplôme ou avec le certificat d’études (15 ans et plus non scolarisés)",
+            Field::NoDiploma => {
+                "Sans diplôme ou avec le certificat d’études (15 ans et plus non scolarisés)"
+            }
             Field::Aah => "Allocataires de l’allocation aux adultes handicapés (AAH)",
             Field::PrimeActivite => "Allocataires de la prime d’activité",
             Field::RsaSocle => "Allocataires du RSA socle",
@@ -334,7 +336,11 @@ impl Indicators {
         // The IRIS of Paris, Lyon and Marseille carry the code of their
         // arrondissement, not of the commune.
         if crate::import::has_arrondissements(commune) {
-            return self.iris.values().filter(|v| v.commune == commune).collect();
+            return self
+                .iris
+                .values()
+                .filter(|v| v.commune == commune)
+                .collect();
         }
         self.iris
             .range(commune.to_string()..)
@@ -431,12 +437,7 @@ mod tests {
     use super::*;
 
     fn figures(pairs: &[(Field, f64)]) -> Figures {
-        Figures(
-            pairs
-                .iter()
-                .map(|(f, v)| (*f, Figure::known(*v)))
-                .collect(),
-        )
+        Figures(pairs.iter().map(|(f, v)| (*f, Figure::known(*v))).collect())
     }
 
     #[test]
@@ -524,7 +525,11 @@ mod tests {
                 },
             );
         }
-        let codes: Vec<&str> = ind.iris_of("35238").iter().map(|i| i.code.as_str()).collect();
+        let codes: Vec<&str> = ind
+            .iris_of("35238")
+            .iter()
+            .map(|i| i.code.as_str())
+            .collect();
         assert_eq!(codes, ["352380101", "352380102"]);
     }
 }

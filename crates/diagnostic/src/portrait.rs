@@ -472,8 +472,7 @@ impl<'a> Analysis<'a> {
             job_seekers_abc: field(Field::JobSeekersAbc),
             exposure_rate: exposure.rate(rate_population),
             exposure,
-            census_unemployment_rate: match (unemployed.complete_value(), active.complete_value())
-            {
+            census_unemployment_rate: match (unemployed.complete_value(), active.complete_value()) {
                 (Some(u), Some(a)) if a > 0.0 && unemployed.secret + active.secret == 0 => {
                     Some(u / a)
                 }

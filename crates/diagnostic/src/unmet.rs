@@ -86,12 +86,32 @@ mod tests {
             count("29232", &["Aide aux démarches administratives"], 0, 3),
             count("29232", &["Aide aux démarches administratives"], 4, 2),
             count("29232", &[], 0, 1),
-            count("29019", &["Aide aux démarches administratives", "Loisirs et créations numériques"], 0, 6),
+            count(
+                "29019",
+                &[
+                    "Aide aux démarches administratives",
+                    "Loisirs et créations numériques",
+                ],
+                0,
+                6,
+            ),
         ];
         let all = per_commune(&counts, None);
-        assert_eq!(all["29232"], Searches { total: 6, without_result: 4 });
+        assert_eq!(
+            all["29232"],
+            Searches {
+                total: 6,
+                without_result: 4
+            }
+        );
         let aide = per_commune(&counts, Some("Aide aux démarches administratives"));
-        assert_eq!(aide["29232"], Searches { total: 5, without_result: 3 });
+        assert_eq!(
+            aide["29232"],
+            Searches {
+                total: 5,
+                without_result: 3
+            }
+        );
         assert_eq!(aide["29019"].without_result, 6);
         assert_eq!(per_commune(&counts, Some("Parentalité")).len(), 0);
         let key = needs_key(&["b".into(), "a".into(), "a".into()]);

@@ -75,12 +75,18 @@ fn portrea_scores_of_communes_computed_by_hand() {
     assert_eq!((e.value, e.secret, e.exact()), (285.0, 3, None));
     // Saint-Brieuc: census only; no CAF file lists it.
     let sb = ind.get("22278").unwrap();
-    assert!(close(sb.fragility().unwrap().value, 120.0 + 100.0 * 320.0 / 440.0));
+    assert!(close(
+        sb.fragility().unwrap().value,
+        120.0 + 100.0 * 320.0 / 440.0
+    ));
     assert_eq!(sb.exposure(), None);
     // Every figure carries its source and vintage.
     let source = &ind.sources[rennes.get(Field::Pop65Plus).unwrap().source.unwrap()];
     assert_eq!(source.vintage.as_deref(), Some("2021"));
-    assert_eq!(source.file.as_deref(), Some("base-cc-evol-struct-pop-2021.csv"));
+    assert_eq!(
+        source.file.as_deref(),
+        Some("base-cc-evol-struct-pop-2021.csv")
+    );
     let caf = &ind.sources[rennes.get(Field::Aah).unwrap().source.unwrap()];
     assert_eq!(caf.vintage.as_deref(), Some("2021"));
     assert!(caf.title.starts_with("CAF"), "{caf:?}");
@@ -133,7 +139,12 @@ fn the_xlsx_variant_with_insee_title_rows() {
         .write_string(1, 0, "Recensement de la population 2021 - Base communale")
         .unwrap();
     sheet.write_string(3, 0, "Source : Insee, RP2021").unwrap();
-    let labels = ["Code géographique", "Pop 65 ans ou plus en 2021", "Pop 15 ans ou plus en 2021", "Population en 2021"];
+    let labels = [
+        "Code géographique",
+        "Pop 65 ans ou plus en 2021",
+        "Pop 15 ans ou plus en 2021",
+        "Population en 2021",
+    ];
     let codes = ["CODGEO", "P21_POP65P", "C21_POP15P", "P21_POP"];
     for (c, (l, k)) in labels.iter().zip(codes).enumerate() {
         sheet.write_string(4, c as u16, *l).unwrap();
@@ -146,8 +157,13 @@ fn the_xlsx_variant_with_insee_title_rows() {
     sheet.write_string(7, 0, "29019").unwrap();
     sheet.write_string(7, 1, "beaucoup").unwrap();
     let bytes = book.save_to_buffer().unwrap();
-    let e = parse("base-cc-evol-struct-pop-2021.xlsx", &bytes, &geo(), &Options::default())
-        .unwrap_err();
+    let e = parse(
+        "base-cc-evol-struct-pop-2021.xlsx",
+        &bytes,
+        &geo(),
+        &Options::default(),
+    )
+    .unwrap_err();
     assert_eq!((e.line, e.field.as_deref()), (Some(8), Some("P21_POP65P")));
     // Without the bad row.
     let mut book = Workbook::new();
@@ -160,8 +176,13 @@ fn the_xlsx_variant_with_insee_title_rows() {
     for (c, v) in [180.0, 900.0, 1000.0].iter().enumerate() {
         sheet.write_number(3, c as u16 + 1, *v).unwrap();
     }
-    let f = parse("pop.xlsx", &book.save_to_buffer().unwrap(), &geo(), &Options::default())
-        .unwrap();
+    let f = parse(
+        "pop.xlsx",
+        &book.save_to_buffer().unwrap(),
+        &geo(),
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(f.kind, FileKind::CensusPopulation);
     assert_eq!(f.communes["35238"][&Field::Pop15Plus].value, 900.0);
     assert_eq!(f.vintage.as_deref(), Some("2021"));
@@ -175,7 +196,11 @@ fn the_real_caf_extract_imports_with_its_secret_cells() {
     assert_eq!(f.vintage.as_deref(), Some("2021"));
     assert_eq!(f.rows, 632);
     assert_eq!(f.iris.len(), 632);
-    assert_eq!(f.communes.len(), 97, "the 97 Breton communes split into IRIS");
+    assert_eq!(
+        f.communes.len(),
+        97,
+        "the 97 Breton communes split into IRIS"
+    );
     assert!(f.unknown.is_empty() && f.outside == 0);
     // Secret cells are counted, never zero: compare with the raw file.
     let text = String::from_utf8(extract(name)).unwrap();
@@ -218,14 +243,29 @@ fn kinds_levels_and_vintages_are_recognised_from_the_header() {
         (f.kind, f.level)
     };
     use FileKind::*;
-    assert_eq!(kind("base-cc-evol-struct-pop-2021.csv"), (CensusPopulation, Level::Commune));
-    assert_eq!(kind("base-ic-evol-struct-pop-2021.csv"), (CensusPopulation, Level::Iris));
-    assert_eq!(kind("base-cc-diplomes-formation-2021.csv"), (CensusDiplomas, Level::Commune));
-    assert_eq!(kind("base-ic-diplomes-formation-2021.csv"), (CensusDiplomas, Level::Iris));
+    assert_eq!(
+        kind("base-cc-evol-struct-pop-2021.csv"),
+        (CensusPopulation, Level::Commune)
+    );
+    assert_eq!(
+        kind("base-ic-evol-struct-pop-2021.csv"),
+        (CensusPopulation, Level::Iris)
+    );
+    assert_eq!(
+        kind("base-cc-diplomes-formation-2021.csv"),
+        (CensusDiplomas, Level::Commune)
+    );
+    assert_eq!(
+        kind("base-ic-diplomes-formation-2021.csv"),
+        (CensusDiplomas, Level::Iris)
+    );
     assert_eq!(kind("caf-iris-2021.csv"), (CafBenefits, Level::Iris));
     assert_eq!(kind("AAHCom2021.csv"), (CafBenefits, Level::Commune));
     assert_eq!(kind("defm-communes-2021.csv"), (JobSeekers, Level::Commune));
-    assert_eq!(kind("demandeurs_emploi_abc_commune.csv"), (JobSeekers, Level::Commune));
+    assert_eq!(
+        kind("demandeurs_emploi_abc_commune.csv"),
+        (JobSeekers, Level::Commune)
+    );
     let name = "base-cc-evol-struct-pop-2021.csv";
     let p15 = parse(
         name,
@@ -241,9 +281,23 @@ fn kinds_levels_and_vintages_are_recognised_from_the_header() {
     assert_eq!(p15.communes["35238"][&Field::Pop15Plus].value, 810.0);
     // data.caf.fr's households: AAH and RSA; an empty cell is secret.
     let mut ind = Indicators::default();
-    load(&mut ind, &["AAHCom2021.csv", "RSACom2021.csv", "demandeurs_emploi_abc_commune.csv"]);
+    load(
+        &mut ind,
+        &[
+            "AAHCom2021.csv",
+            "RSACom2021.csv",
+            "demandeurs_emploi_abc_commune.csv",
+        ],
+    );
     let sb = ind.get("22278").unwrap();
-    assert_eq!(sb.get(Field::Aah), Some(Figure { value: 0.0, secret: 1, source: sb.get(Field::Aah).unwrap().source }));
+    assert_eq!(
+        sb.get(Field::Aah),
+        Some(Figure {
+            value: 0.0,
+            secret: 1,
+            source: sb.get(Field::Aah).unwrap().source
+        })
+    );
     assert_eq!(sb.value(Field::RsaSocle), Some(20.0));
     assert_eq!(sb.value(Field::JobSeekersAbc), Some(40.0));
     // Without the prime d'activité nor categories D and E, no exposure.

@@ -125,7 +125,10 @@ fn small_territory_computed_by_hand() {
     // Access to "Aide aux démarches": only in 35001.
     let c = &s.coverage;
     assert_eq!(c.share_population_in_commune, Some(0.5));
-    assert!(close(c.share_in_need_in_commune.unwrap(), 275.0 / FRAGILITY));
+    assert!(close(
+        c.share_in_need_in_commune.unwrap(),
+        275.0 / FRAGILITY
+    ));
     let mean = (500.0 * TENTH + 300.0 * 2.0 * TENTH + 200.0 * 5.0 * TENTH) / 2000.0;
     assert!(
         close(c.mean_distance_km.unwrap(), mean),
@@ -174,7 +177,10 @@ fn small_territory_computed_by_hand() {
     // The région compares.
     assert_eq!(p.comparison.len(), 1);
     assert_eq!(p.comparison[0].key, "reg:53");
-    assert!(close(p.comparison[0].needs.fragility.value.unwrap(), FRAGILITY));
+    assert!(close(
+        p.comparison[0].needs.fragility.value.unwrap(),
+        FRAGILITY
+    ));
 }
 
 #[test]
@@ -460,7 +466,10 @@ fn accompaniments_per_year_and_per_1000_in_need() {
     let s = p.summary.activity.as_ref().unwrap();
     assert_eq!((s.records, s.people), (150, 180));
     assert_eq!(s.period, ("2025-04".to_string(), "2026-03".to_string()));
-    assert!(close(s.per_1000_in_need.unwrap(), 150.0 / FRAGILITY * 1000.0));
+    assert!(close(
+        s.per_1000_in_need.unwrap(),
+        150.0 / FRAGILITY * 1000.0
+    ));
     assert!(close(s.per_1000_inhabitants.unwrap(), 75.0));
     let parts: i64 = p
         .subterritories

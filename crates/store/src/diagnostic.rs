@@ -206,7 +206,11 @@ impl Database {
         let communes: Vec<Vec<Value>> = file
             .communes
             .iter()
-            .flat_map(|(code, fields)| fields.iter().map(move |(field, f)| figure_row(code, field, f)))
+            .flat_map(|(code, fields)| {
+                fields
+                    .iter()
+                    .map(move |(field, f)| figure_row(code, field, f))
+            })
             .collect();
         batch::insert(
             conn,
@@ -240,7 +244,11 @@ impl Database {
         let iris_figures: Vec<Vec<Value>> = file
             .iris
             .iter()
-            .flat_map(|(code, row)| row.values.iter().map(move |(field, f)| figure_row(code, field, f)))
+            .flat_map(|(code, row)| {
+                row.values
+                    .iter()
+                    .map(move |(field, f)| figure_row(code, field, f))
+            })
             .collect();
         batch::insert(
             conn,
@@ -263,7 +271,10 @@ impl Database {
                 file.file,
                 file.kind.code(),
                 file.level.code(),
-                file.vintage.as_deref().map(|v| format!(", {v}")).unwrap_or_default(),
+                file.vintage
+                    .as_deref()
+                    .map(|v| format!(", {v}"))
+                    .unwrap_or_default(),
                 file.communes.len(),
                 file.iris.len(),
                 file.secret_cells

@@ -57,7 +57,18 @@ async fn imported_indicators_are_stored_replaced_and_cited() {
     // A secret IRIS of Brest is stored as such: a lower bound, never zero.
     let brest = ind.get("29019").unwrap().exposure().unwrap();
     assert_eq!((brest.value, brest.secret), (285.0, 3));
-    assert_eq!(ind.iris["290190102"].figures.get(Field::Aah), Some(Figure { value: 0.0, secret: 1, source: ind.iris["290190102"].figures.get(Field::Aah).unwrap().source }));
+    assert_eq!(
+        ind.iris["290190102"].figures.get(Field::Aah),
+        Some(Figure {
+            value: 0.0,
+            secret: 1,
+            source: ind.iris["290190102"]
+                .figures
+                .get(Field::Aah)
+                .unwrap()
+                .source
+        })
+    );
     assert_eq!(ind.iris_of("35238").len(), 2);
     // Bundled figures are still there.
     assert_eq!(
@@ -67,14 +78,20 @@ async fn imported_indicators_are_stored_replaced_and_cited() {
     // Every figure cites its file and vintage.
     let source = &ind.sources[rennes.get(Field::Pop65Plus).unwrap().source.unwrap()];
     assert_eq!(source.vintage.as_deref(), Some("2021"));
-    assert_eq!(source.file.as_deref(), Some("base-cc-evol-struct-pop-2021.csv"));
+    assert_eq!(
+        source.file.as_deref(),
+        Some("base-cc-evol-struct-pop-2021.csv")
+    );
     assert!(source.imported_at.is_some());
     let defm = &ind.sources[rennes.get(Field::JobSeekersAbcde).unwrap().source.unwrap()];
     assert_eq!(defm.file.as_deref(), Some("defm-communes-2021.csv"));
     let imports = db.diagnostic_imports().await.unwrap();
     assert_eq!(imports.len(), 4);
     assert_eq!(imports[1].kind, Some(FileKind::CafBenefits));
-    assert_eq!((imports[1].level, imports[1].iris, imports[1].secret_cells), (Level::Iris, 4, 3));
+    assert_eq!(
+        (imports[1].level, imports[1].iris, imports[1].secret_cells),
+        (Level::Iris, 4, 3)
+    );
     assert!(imports[0].imported_at.is_some());
     // Re-importing another vintage replaces, never duplicates.
     let name = "base-cc-evol-struct-pop-2021.csv";
@@ -94,16 +111,28 @@ async fn imported_indicators_are_stored_replaced_and_cited() {
     let source = &ind.sources[rennes.get(Field::Pop65Plus).unwrap().source.unwrap()];
     assert_eq!(source.vintage.as_deref(), Some("2015"));
     // The import is in the audit trail.
-    let trail = db.audit_events(Some("diagnostic.import"), 10).await.unwrap();
+    let trail = db
+        .audit_events(Some("diagnostic.import"), 10)
+        .await
+        .unwrap();
     assert_eq!(trail.len(), 5);
-    assert!(trail[0].detail.as_deref().unwrap().contains("insee_population"));
+    assert!(
+        trail[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("insee_population")
+    );
 }
 
 #[tokio::test]
 async fn the_real_caf_and_france_travail_extracts_are_stored() {
     let db = bretagne_database().await;
     let geo = db.diagnostic_geography().await.unwrap();
-    for name in ["caf_iris_2021_bretagne.csv", "defm_2019_communes_qpv_bretagne.csv"] {
+    for name in [
+        "caf_iris_2021_bretagne.csv",
+        "defm_2019_communes_qpv_bretagne.csv",
+    ] {
         let bytes = std::fs::read(format!(
             "{}/../../data/diagnostic/extraits/{name}",
             env!("CARGO_MANIFEST_DIR")
@@ -132,10 +161,21 @@ async fn search_counters_add_up_and_keep_nothing_else() {
     db.count_place_search("2026-12-01", "29232", &needs_key(&aide), 4)
         .await
         .unwrap();
-    db.count_place_search("2026-12-02", "29232", "", 0).await.unwrap();
-    db.count_place_search("2027-01-02", "29232", "", 0).await.unwrap();
-    let counts = db.place_search_counts("2026-12-01", "2026-12-31").await.unwrap();
-    assert_eq!(counts.len(), 3, "one counter per day, commune, needs and results");
+    db.count_place_search("2026-12-02", "29232", "", 0)
+        .await
+        .unwrap();
+    db.count_place_search("2027-01-02", "29232", "", 0)
+        .await
+        .unwrap();
+    let counts = db
+        .place_search_counts("2026-12-01", "2026-12-31")
+        .await
+        .unwrap();
+    assert_eq!(
+        counts.len(),
+        3,
+        "one counter per day, commune, needs and results"
+    );
     let quimper = per_commune(&counts, Some(&aide[0]))["29232"];
     assert_eq!((quimper.total, quimper.without_result), (4, 3));
     assert_eq!(per_commune(&counts, None)["29232"].without_result, 4);

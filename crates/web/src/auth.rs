@@ -293,7 +293,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
 }
 
 /// The `_csrf` part of a multipart form (forms put it first).
-async fn multipart_csrf(parts: &axum::http::request::Parts, bytes: &axum::body::Bytes) -> Option<String> {
+async fn multipart_csrf(
+    parts: &axum::http::request::Parts,
+    bytes: &axum::body::Bytes,
+) -> Option<String> {
     use axum::extract::{FromRequest, Multipart};
     let multipart = parts
         .headers

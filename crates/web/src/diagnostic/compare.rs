@@ -34,31 +34,164 @@ fn complete(t: &Total) -> Option<f64> {
 }
 
 const INDICATORS: &[Indicator] = &[
-    Indicator { code: "population", label: "Population légale", shown: |s| fr_number(s.needs.population), raw: |s| Some(s.needs.population as f64) },
-    Indicator { code: "communes", label: "Communes", shown: |s| fr_number(s.communes as i64), raw: |s| Some(s.communes as f64) },
-    Indicator { code: "score_fragilite_portrea", label: "Personnes en fragilité socio-numérique (score PORTREA)", shown: |s| count(&s.needs.fragility), raw: |s| complete(&s.needs.fragility) },
-    Indicator { code: "taux_fragilite", label: "Part de la population en fragilité", shown: |s| percent(s.needs.fragility_rate), raw: |s| s.needs.fragility_rate },
-    Indicator { code: "fragilite_somme_simple", label: "Variante du séminaire : 65 ans et plus + sans diplôme", shown: |s| count(&s.needs.fragility_plain_sum), raw: |s| complete(&s.needs.fragility_plain_sum) },
-    Indicator { code: "pop_65_plus", label: "Personnes de 65 ans et plus", shown: |s| count(&s.needs.pop_65_plus), raw: |s| complete(&s.needs.pop_65_plus) },
-    Indicator { code: "sans_diplome", label: "Sans diplôme ou avec le certificat d’études", shown: |s| count(&s.needs.no_diploma), raw: |s| complete(&s.needs.no_diploma) },
-    Indicator { code: "score_exposition_portrea", label: "Personnes exposées aux démarches en ligne (score PORTREA)", shown: |s| count(&s.needs.exposure), raw: |s| complete(&s.needs.exposure) },
-    Indicator { code: "taux_exposition", label: "Part de la population exposée", shown: |s| percent(s.needs.exposure_rate), raw: |s| s.needs.exposure_rate },
-    Indicator { code: "allocataires_caf", label: "Allocataires CAF de l’AAH, de la prime d’activité ou du RSA socle", shown: |s| count(&s.needs.caf_minima), raw: |s| complete(&s.needs.caf_minima) },
-    Indicator { code: "demandeurs_emploi_abcde", label: "Demandeurs d’emploi, catégories A à E", shown: |s| count(&s.needs.job_seekers_abcde), raw: |s| complete(&s.needs.job_seekers_abcde) },
-    Indicator { code: "taux_chomage_recensement", label: "Taux de chômage des 15 à 64 ans (recensement)", shown: |s| percent(s.needs.census_unemployment_rate), raw: |s| s.needs.census_unemployment_rate },
-    Indicator { code: "score_ifn", label: "Indice de fragilité numérique (0 à 10)", shown: |s| opt(s.needs.ifn_score, 1), raw: |s| s.needs.ifn_score },
-    Indicator { code: "lieux_service", label: "Lieux offrant le service", shown: |s| fr_number(s.places_for_service as i64), raw: |s| Some(s.places_for_service as f64) },
-    Indicator { code: "lieux_pour_10000_hab", label: "Lieux pour 10 000 habitants", shown: |s| opt(s.places_per_10000_inhabitants, 1), raw: |s| s.places_per_10000_inhabitants },
-    Indicator { code: "heures_semaine", label: "Heures d’ouverture par semaine", shown: |s| format!("{} h", decimal(s.offer.hours_per_week, 0)), raw: |s| Some(s.offer.hours_per_week) },
-    Indicator { code: "heures_pour_10000_hab", label: "Heures par semaine pour 10 000 habitants", shown: |s| opt(s.hours_per_week_per_10000_inhabitants, 0), raw: |s| s.hours_per_week_per_10000_inhabitants },
-    Indicator { code: "heures_pour_10000_fragiles", label: "Heures par semaine pour 10 000 personnes en fragilité", shown: |s| s.hours_per_week_per_10000_in_need.map(|v| decimal(v, 0)).unwrap_or_else(|| view::NOT_LOADED.into()), raw: |s| s.hours_per_week_per_10000_in_need },
-    Indicator { code: "part_lieu_dans_la_commune", label: "Population avec un lieu dans sa commune", shown: |s| percent(s.coverage.share_population_in_commune), raw: |s| s.coverage.share_population_in_commune },
-    Indicator { code: "distance_moyenne_km", label: "Distance moyenne au lieu le plus proche", shown: |s| km(s.coverage.mean_distance_km), raw: |s| s.coverage.mean_distance_km },
-    Indicator { code: "part_a_moins_de_10_km", label: "Population à moins de 10 km d’un lieu", shown: |s| percent(s.coverage.share_within_km), raw: |s| s.coverage.share_within_km },
-    Indicator { code: "part_a_moins_de_7_min", label: "Population à moins de 7 minutes en voiture (estimation)", shown: |s| percent(s.coverage.share_within_minutes_estimated), raw: |s| s.coverage.share_within_minutes_estimated },
-    Indicator { code: "communes_non_couvertes", label: "Communes sans lieu à moins de 10 km", shown: |s| fr_number(s.coverage.uncovered_communes as i64), raw: |s| Some(s.coverage.uncovered_communes as f64) },
-    Indicator { code: "accompagnements_pour_1000_hab", label: "Accompagnements enregistrés pour 1 000 habitants (un an)", shown: |s| opt(s.activity.as_ref().and_then(|a| a.per_1000_inhabitants), 1), raw: |s| s.activity.as_ref().and_then(|a| a.per_1000_inhabitants) },
-    Indicator { code: "recherches_sans_resultat", label: "Recherches de lieux sans résultat à proximité (un an)", shown: |s| s.searches.map(|x| small_cell(x.without_result)).unwrap_or_default(), raw: |_| None },
+    Indicator {
+        code: "population",
+        label: "Population légale",
+        shown: |s| fr_number(s.needs.population),
+        raw: |s| Some(s.needs.population as f64),
+    },
+    Indicator {
+        code: "communes",
+        label: "Communes",
+        shown: |s| fr_number(s.communes as i64),
+        raw: |s| Some(s.communes as f64),
+    },
+    Indicator {
+        code: "score_fragilite_portrea",
+        label: "Personnes en fragilité socio-numérique (score PORTREA)",
+        shown: |s| count(&s.needs.fragility),
+        raw: |s| complete(&s.needs.fragility),
+    },
+    Indicator {
+        code: "taux_fragilite",
+        label: "Part de la population en fragilité",
+        shown: |s| percent(s.needs.fragility_rate),
+        raw: |s| s.needs.fragility_rate,
+    },
+    Indicator {
+        code: "fragilite_somme_simple",
+        label: "Variante du séminaire : 65 ans et plus + sans diplôme",
+        shown: |s| count(&s.needs.fragility_plain_sum),
+        raw: |s| complete(&s.needs.fragility_plain_sum),
+    },
+    Indicator {
+        code: "pop_65_plus",
+        label: "Personnes de 65 ans et plus",
+        shown: |s| count(&s.needs.pop_65_plus),
+        raw: |s| complete(&s.needs.pop_65_plus),
+    },
+    Indicator {
+        code: "sans_diplome",
+        label: "Sans diplôme ou avec le certificat d’études",
+        shown: |s| count(&s.needs.no_diploma),
+        raw: |s| complete(&s.needs.no_diploma),
+    },
+    Indicator {
+        code: "score_exposition_portrea",
+        label: "Personnes exposées aux démarches en ligne (score PORTREA)",
+        shown: |s| count(&s.needs.exposure),
+        raw: |s| complete(&s.needs.exposure),
+    },
+    Indicator {
+        code: "taux_exposition",
+        label: "Part de la population exposée",
+        shown: |s| percent(s.needs.exposure_rate),
+        raw: |s| s.needs.exposure_rate,
+    },
+    Indicator {
+        code: "allocataires_caf",
+        label: "Allocataires CAF de l’AAH, de la prime d’activité ou du RSA socle",
+        shown: |s| count(&s.needs.caf_minima),
+        raw: |s| complete(&s.needs.caf_minima),
+    },
+    Indicator {
+        code: "demandeurs_emploi_abcde",
+        label: "Demandeurs d’emploi, catégories A à E",
+        shown: |s| count(&s.needs.job_seekers_abcde),
+        raw: |s| complete(&s.needs.job_seekers_abcde),
+    },
+    Indicator {
+        code: "taux_chomage_recensement",
+        label: "Taux de chômage des 15 à 64 ans (recensement)",
+        shown: |s| percent(s.needs.census_unemployment_rate),
+        raw: |s| s.needs.census_unemployment_rate,
+    },
+    Indicator {
+        code: "score_ifn",
+        label: "Indice de fragilité numérique (0 à 10)",
+        shown: |s| opt(s.needs.ifn_score, 1),
+        raw: |s| s.needs.ifn_score,
+    },
+    Indicator {
+        code: "lieux_service",
+        label: "Lieux offrant le service",
+        shown: |s| fr_number(s.places_for_service as i64),
+        raw: |s| Some(s.places_for_service as f64),
+    },
+    Indicator {
+        code: "lieux_pour_10000_hab",
+        label: "Lieux pour 10 000 habitants",
+        shown: |s| opt(s.places_per_10000_inhabitants, 1),
+        raw: |s| s.places_per_10000_inhabitants,
+    },
+    Indicator {
+        code: "heures_semaine",
+        label: "Heures d’ouverture par semaine",
+        shown: |s| format!("{} h", decimal(s.offer.hours_per_week, 0)),
+        raw: |s| Some(s.offer.hours_per_week),
+    },
+    Indicator {
+        code: "heures_pour_10000_hab",
+        label: "Heures par semaine pour 10 000 habitants",
+        shown: |s| opt(s.hours_per_week_per_10000_inhabitants, 0),
+        raw: |s| s.hours_per_week_per_10000_inhabitants,
+    },
+    Indicator {
+        code: "heures_pour_10000_fragiles",
+        label: "Heures par semaine pour 10 000 personnes en fragilité",
+        shown: |s| {
+            s.hours_per_week_per_10000_in_need
+                .map(|v| decimal(v, 0))
+                .unwrap_or_else(|| view::NOT_LOADED.into())
+        },
+        raw: |s| s.hours_per_week_per_10000_in_need,
+    },
+    Indicator {
+        code: "part_lieu_dans_la_commune",
+        label: "Population avec un lieu dans sa commune",
+        shown: |s| percent(s.coverage.share_population_in_commune),
+        raw: |s| s.coverage.share_population_in_commune,
+    },
+    Indicator {
+        code: "distance_moyenne_km",
+        label: "Distance moyenne au lieu le plus proche",
+        shown: |s| km(s.coverage.mean_distance_km),
+        raw: |s| s.coverage.mean_distance_km,
+    },
+    Indicator {
+        code: "part_a_moins_de_10_km",
+        label: "Population à moins de 10 km d’un lieu",
+        shown: |s| percent(s.coverage.share_within_km),
+        raw: |s| s.coverage.share_within_km,
+    },
+    Indicator {
+        code: "part_a_moins_de_7_min",
+        label: "Population à moins de 7 minutes en voiture (estimation)",
+        shown: |s| percent(s.coverage.share_within_minutes_estimated),
+        raw: |s| s.coverage.share_within_minutes_estimated,
+    },
+    Indicator {
+        code: "communes_non_couvertes",
+        label: "Communes sans lieu à moins de 10 km",
+        shown: |s| fr_number(s.coverage.uncovered_communes as i64),
+        raw: |s| Some(s.coverage.uncovered_communes as f64),
+    },
+    Indicator {
+        code: "accompagnements_pour_1000_hab",
+        label: "Accompagnements enregistrés pour 1 000 habitants (un an)",
+        shown: |s| opt(s.activity.as_ref().and_then(|a| a.per_1000_inhabitants), 1),
+        raw: |s| s.activity.as_ref().and_then(|a| a.per_1000_inhabitants),
+    },
+    Indicator {
+        code: "recherches_sans_resultat",
+        label: "Recherches de lieux sans résultat à proximité (un an)",
+        shown: |s| {
+            s.searches
+                .map(|x| small_cell(x.without_result))
+                .unwrap_or_default()
+        },
+        raw: |_| None,
+    },
 ];
 
 /// The chosen territories, as typed.
@@ -109,9 +242,8 @@ async fn chosen(
 ) -> (Vec<Option<Territory>>, Vec<Option<String>>) {
     let mut out = vec![None; SLOTS];
     let mut errors = vec![None; SLOTS];
-    let nothing = (1..=SLOTS).all(|n| {
-        get(pairs, &format!("t{n}")).is_none() && get(pairs, &format!("c{n}")).is_none()
-    });
+    let nothing = (1..=SLOTS)
+        .all(|n| get(pairs, &format!("t{n}")).is_none() && get(pairs, &format!("c{n}")).is_none());
     if nothing {
         // By default: the départements of the instance's région, or the
         // territory and what it belongs to.
@@ -200,12 +332,7 @@ struct Outcome {
     query: String,
 }
 
-async fn outcome(
-    state: &AppState,
-    loaded: &Loaded,
-    raw: Option<&str>,
-    viewer: &Viewer,
-) -> Outcome {
+async fn outcome(state: &AppState, loaded: &Loaded, raw: Option<&str>, viewer: &Viewer) -> Outcome {
     let pairs = pairs(raw);
     let service = get(&pairs, "service").map(str::to_string);
     let (territories, errors) = chosen(state, loaded, &pairs, viewer).await;
@@ -218,7 +345,9 @@ async fn outcome(
             Slot {
                 n: i + 1,
                 groups: view::groups(&loaded.geo, &selected),
-                commune: get(&pairs, &format!("c{}", i + 1)).unwrap_or("").to_string(),
+                commune: get(&pairs, &format!("c{}", i + 1))
+                    .unwrap_or("")
+                    .to_string(),
                 error: errors[i].clone(),
             }
         })
@@ -330,14 +459,16 @@ async fn table(state: &AppState, viewer: &Viewer, raw: Option<&str>) -> Result<T
         .iter()
         .map(|s| {
             let mut row = vec![s.key.clone(), s.label.clone()];
-            row.extend(INDICATORS.iter().map(|i| match i.code {
-                "recherches_sans_resultat" => s
-                    .searches
-                    .map(|x| passerelle_diagnostic::export::small_cell(x.without_result))
-                    .unwrap_or_default(),
-                _ => (i.raw)(s)
-                    .map(|v| ((v * 10_000.0).round() / 10_000.0 + 0.0).to_string())
-                    .unwrap_or_default(),
+            row.extend(INDICATORS.iter().map(|i| {
+                match i.code {
+                    "recherches_sans_resultat" => s
+                        .searches
+                        .map(|x| passerelle_diagnostic::export::small_cell(x.without_result))
+                        .unwrap_or_default(),
+                    _ => (i.raw)(s)
+                        .map(|v| ((v * 10_000.0).round() / 10_000.0 + 0.0).to_string())
+                        .unwrap_or_default(),
+                }
             }));
             row
         })

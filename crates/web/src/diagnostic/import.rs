@@ -14,8 +14,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing;
@@ -105,13 +105,19 @@ fn import_row(r: &ImportRecord) -> ImportRow {
     ImportRow {
         at: r.imported_at.map(fr_datetime).unwrap_or_default(),
         file: r.file.clone(),
-        kind: r.kind.map_or_else(|| "fichier d’une version antérieure".into(), |k| k.label().to_string()),
+        kind: r.kind.map_or_else(
+            || "fichier d’une version antérieure".into(),
+            |k| k.label().to_string(),
+        ),
         level: level_label(r.level),
         vintage: r.vintage.clone().unwrap_or_else(|| "non précisé".into()),
         communes: fr_number(r.communes),
         iris: fr_number(r.iris),
         secret: fr_number(r.secret_cells),
-        by: r.person.clone().unwrap_or_else(|| "ligne de commande".into()),
+        by: r
+            .person
+            .clone()
+            .unwrap_or_else(|| "ligne de commande".into()),
     }
 }
 
@@ -168,18 +174,20 @@ async fn import_page(
         Ok(i) => i,
         Err(e) => return storage_failure(e),
     };
-    let done = done.and_then(|id| imports.iter().find(|r| r.id == id)).map(|r| {
-        format!(
-            "{} importé : {} communes{} ; le Diagnostic en tient compte dès maintenant.",
-            r.file,
-            fr_number(r.communes),
-            if r.iris > 0 {
-                format!(", {} IRIS", fr_number(r.iris))
-            } else {
-                String::new()
-            }
-        )
-    });
+    let done = done
+        .and_then(|id| imports.iter().find(|r| r.id == id))
+        .map(|r| {
+            format!(
+                "{} importé : {} communes{} ; le Diagnostic en tient compte dès maintenant.",
+                r.file,
+                fr_number(r.communes),
+                if r.iris > 0 {
+                    format!(", {} IRIS", fr_number(r.iris))
+                } else {
+                    String::new()
+                }
+            )
+        });
     let status = if file_error.is_some() || vintage_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -221,7 +229,9 @@ fn check_vintage(text: &str) -> Result<Option<String>, String> {
     }
     match t.parse::<u32>() {
         Ok(y) if (1960..=2100).contains(&y) => Ok(Some(t.to_string())),
-        _ => Err(format!("« {t} » n’est pas une année : écrivez par exemple 2021.")),
+        _ => Err(format!(
+            "« {t} » n’est pas une année : écrivez par exemple 2021."
+        )),
     }
 }
 
@@ -241,9 +251,7 @@ async fn upload_answer(
     outcome: Result<String, (&'static str, String, String)>,
 ) -> Response {
     match (outcome, json) {
-        (Ok(token), false) => {
-            Redirect::to(&format!("{PAGE}/apercu?jeton={token}")).into_response()
-        }
+        (Ok(token), false) => Redirect::to(&format!("{PAGE}/apercu?jeton={token}")).into_response(),
         (Ok(token), true) => {
             axum::Json(serde_json::json!({ "apercu": format!("{PAGE}/apercu?jeton={token}") }))
                 .into_response()
@@ -279,7 +287,12 @@ async fn upload(
     let json = wants_json(&headers);
     let outcome: Result<String, (&'static str, String, String)> = async {
         let mut form = form.map_err(|_| {
-            ("fichier", "Le fichier n’a pas pu être reçu : choisissez-le et envoyez-le à nouveau.".to_string(), String::new())
+            (
+                "fichier",
+                "Le fichier n’a pas pu être reçu : choisissez-le et envoyez-le à nouveau."
+                    .to_string(),
+                String::new(),
+            )
         })?;
         let (mut name, mut bytes, mut vintage) = (String::new(), Vec::new(), String::new());
         loop {
@@ -287,7 +300,14 @@ async fn upload(
                 Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(_) => {
-                    return Err(("fichier", format!("Le fichier n’a pas pu être reçu en entier (au plus {} Mo).", MAX_INDICATOR_FILE_BYTES / 1024 / 1024), vintage));
+                    return Err((
+                        "fichier",
+                        format!(
+                            "Le fichier n’a pas pu être reçu en entier (au plus {} Mo).",
+                            MAX_INDICATOR_FILE_BYTES / 1024 / 1024
+                        ),
+                        vintage,
+                    ));
                 }
             };
             match field.name() {
@@ -296,7 +316,13 @@ async fn upload(
                     bytes = field
                         .bytes()
                         .await
-                        .map_err(|_| ("fichier", "Le fichier n’a pas pu être reçu en entier.".to_string(), String::new()))?
+                        .map_err(|_| {
+                            (
+                                "fichier",
+                                "Le fichier n’a pas pu être reçu en entier.".to_string(),
+                                String::new(),
+                            )
+                        })?
                         .to_vec();
                 }
                 Some("millesime") => vintage = field.text().await.unwrap_or_default(),
@@ -304,19 +330,33 @@ async fn upload(
             }
         }
         if bytes.is_empty() {
-            return Err(("fichier", "Choisissez un fichier (CSV ou XLSX) à importer.".to_string(), vintage));
+            return Err((
+                "fichier",
+                "Choisissez un fichier (CSV ou XLSX) à importer.".to_string(),
+                vintage,
+            ));
         }
         let wanted = check_vintage(&vintage).map_err(|m| ("millesime", m, vintage.clone()))?;
         let geo = state.db.diagnostic_geography().await.map_err(|e| {
             tracing::error!("diagnostic import: {e}");
-            ("fichier", "La base de données n’a pas répondu : réessayez dans un instant.".to_string(), vintage.clone())
+            (
+                "fichier",
+                "La base de données n’a pas répondu : réessayez dans un instant.".to_string(),
+                vintage.clone(),
+            )
         })?;
         let file_name = name.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             parse(&file_name, &bytes, &geo, &Options { vintage: wanted })
         })
         .await
-        .map_err(|_| ("fichier", "L’analyse du fichier a échoué.".to_string(), vintage.clone()))?;
+        .map_err(|_| {
+            (
+                "fichier",
+                "L’analyse du fichier a échoué.".to_string(),
+                vintage.clone(),
+            )
+        })?;
         let file = parsed.map_err(|e| ("fichier", describe(&e), vintage.clone()))?;
         Ok(keep(person, file))
     }
@@ -359,7 +399,10 @@ pub(crate) struct PreviewParams {
 }
 
 fn preview_of(token: &str, f: &IndicatorFile) -> Preview {
-    let census = matches!(f.kind, FileKind::CensusPopulation | FileKind::CensusDiplomas);
+    let census = matches!(
+        f.kind,
+        FileKind::CensusPopulation | FileKind::CensusDiplomas
+    );
     Preview {
         token: token.to_string(),
         file: f.file.clone(),
@@ -392,11 +435,19 @@ fn preview_of(token: &str, f: &IndicatorFile) -> Preview {
     }
 }
 
-fn preview_page(viewer: &Viewer, p: Preview, vintage: String, vintage_error: Option<String>) -> Response {
+fn preview_page(
+    viewer: &Viewer,
+    p: Preview,
+    vintage: String,
+    vintage_error: Option<String>,
+) -> Response {
     render(&PreviewPage {
         chrome: Chrome::new("/diagnostic", viewer),
         crumbs: crumbs(
-            &[("Diagnostic", "/diagnostic"), ("Importer des données", PAGE)],
+            &[
+                ("Diagnostic", "/diagnostic"),
+                ("Importer des données", PAGE),
+            ],
             "Aperçu avant import",
         ),
         p,
@@ -423,7 +474,17 @@ pub(crate) async fn preview(
             let vintage = p.vintage.clone();
             preview_page(&viewer, p, vintage, None)
         }
-        None => import_page(&state, &viewer, None, Some(EXPIRED.into()), String::new(), None).await,
+        None => {
+            import_page(
+                &state,
+                &viewer,
+                None,
+                Some(EXPIRED.into()),
+                String::new(),
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -453,16 +514,37 @@ pub(crate) async fn confirm(
         Err(message) => {
             return match with_pending(&token, person, |f| preview_of(&token, f)) {
                 Some(p) => preview_page(&viewer, p, typed, Some(message)),
-                None => import_page(&state, &viewer, None, Some(EXPIRED.into()), String::new(), None).await,
+                None => {
+                    import_page(
+                        &state,
+                        &viewer,
+                        None,
+                        Some(EXPIRED.into()),
+                        String::new(),
+                        None,
+                    )
+                    .await
+                }
             };
         }
     };
     let Some(mut file) = take_pending(&token, person) else {
-        return import_page(&state, &viewer, None, Some(EXPIRED.into()), String::new(), None).await;
+        return import_page(
+            &state,
+            &viewer,
+            None,
+            Some(EXPIRED.into()),
+            String::new(),
+            None,
+        )
+        .await;
     };
     // The census vintage is that of the columns read; the others take the
     // year the person confirms.
-    if !matches!(file.kind, FileKind::CensusPopulation | FileKind::CensusDiplomas) {
+    if !matches!(
+        file.kind,
+        FileKind::CensusPopulation | FileKind::CensusDiplomas
+    ) {
         file.vintage = vintage;
     }
     match state.db.import_indicators(&file, Some(person)).await {

@@ -262,24 +262,22 @@ fn default_territory(loaded: &Loaded, viewer: &Viewer) -> Option<Territory> {
 }
 
 /// A commune given by name (or INSEE code).
-async fn commune_by_name(
-    state: &AppState,
-    geo: &Geography,
-    name: &str,
-) -> Result<String, Problem> {
+async fn commune_by_name(state: &AppState, geo: &Geography, name: &str) -> Result<String, Problem> {
     let name = name.trim();
     if is_commune_code(name) && geo.contains(name) {
         return Ok(name.to_string());
     }
-    let found = state
-        .db
-        .search_communes(name, 20)
-        .await
-        .map_err(|e| {
-            tracing::error!("commune search: {e}");
-            Problem::on("commune", "La recherche de communes n’a pas abouti : réessayez.")
-        })?;
-    let found: Vec<_> = found.into_iter().filter(|c| geo.contains(&c.code)).collect();
+    let found = state.db.search_communes(name, 20).await.map_err(|e| {
+        tracing::error!("commune search: {e}");
+        Problem::on(
+            "commune",
+            "La recherche de communes n’a pas abouti : réessayez.",
+        )
+    })?;
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|c| geo.contains(&c.code))
+        .collect();
     let key = search_key(name);
     let exact: Vec<_> = found.iter().filter(|c| search_key(&c.nom) == key).collect();
     match (exact.as_slice(), found.first()) {
@@ -287,7 +285,9 @@ async fn commune_by_name(
         ([], Some(first)) => Ok(first.code.clone()),
         ([], None) => Err(Problem::on(
             "commune",
-            format!("Aucune commune ne s’appelle « {name} » : vérifiez l’orthographe, ou choisissez un territoire dans la liste."),
+            format!(
+                "Aucune commune ne s’appelle « {name} » : vérifiez l’orthographe, ou choisissez un territoire dans la liste."
+            ),
         )),
         (several, _) => Err(Problem {
             field: "commune",
@@ -296,8 +296,11 @@ async fn commune_by_name(
                 .iter()
                 .map(|c| {
                     (
-                        serde_urlencoded::to_string([("territoire", format!("commune:{}", c.code))])
-                            .unwrap_or_default(),
+                        serde_urlencoded::to_string([(
+                            "territoire",
+                            format!("commune:{}", c.code),
+                        )])
+                        .unwrap_or_default(),
                         format!("{} ({})", c.nom, c.departement.nom),
                     )
                 })
@@ -357,9 +360,18 @@ async fn compute(
     territory: &Territory,
     settings: Settings,
 ) -> Result<Computed, Problem> {
-    check_service(settings.service.as_deref())
-        .map_err(|_| Problem::on("service", "Ce service ne fait pas partie du standard national."))?;
-    let unknown = || Problem::on("territoire", "Aucune commune chargée ne correspond à ce territoire.");
+    check_service(settings.service.as_deref()).map_err(|_| {
+        Problem::on(
+            "service",
+            "Ce service ne fait pas partie du standard national.",
+        )
+    })?;
+    let unknown = || {
+        Problem::on(
+            "territoire",
+            "Aucune commune chargée ne correspond à ce territoire.",
+        )
+    };
     let geo = loaded.geo.around(territory).map_err(|_| unknown())?;
     let positions = geo.resolve(territory).map_err(|_| unknown())?;
     let mut analysis = Analysis::new(&geo, &loaded.indicators, loaded.places.clone());
@@ -506,7 +518,8 @@ fn form_view(
             })
             .collect(),
         maps: view::map_choices(indicator),
-        weights_open: weights.iter().any(|w| w.error.is_some()) || defaults != PriorityWeights::default(),
+        weights_open: weights.iter().any(|w| w.error.is_some())
+            || defaults != PriorityWeights::default(),
         weights,
         choices: problems.iter().flat_map(|p| p.choices.clone()).collect(),
         errors,
@@ -584,7 +597,10 @@ fn report(
         .coverage_by_service
         .iter()
         .map(|c| AccessRow {
-            service: c.service.clone().unwrap_or_else(|| "Tous les services".into()),
+            service: c
+                .service
+                .clone()
+                .unwrap_or_else(|| "Tous les services".into()),
             in_commune: view::percent(c.share_population_in_commune),
             in_need: c
                 .share_in_need_in_commune
@@ -770,7 +786,11 @@ async fn synthesis_page(
     };
     match portrait_for(&state, &loaded, &params, &viewer).await {
         Ok((c, weights)) => {
-            let map = map_of(&c, params.indicator_for(Some(&c.portrait)), "carte-synthese");
+            let map = map_of(
+                &c,
+                params.indicator_for(Some(&c.portrait)),
+                "carte-synthese",
+            );
             let back = format!("/diagnostic?{}", params.query(&c.territory, &weights));
             render(&SynthesisPage {
                 chrome: Chrome::new("/diagnostic", &viewer),
@@ -914,7 +934,9 @@ async fn communes_geojson(
     Query(params): Query<Params>,
 ) -> Response {
     export_with(&state, &viewer, &params, GEOJSON, "communes.geojson", |c| {
-        export::communes_geojson(&c.portrait).to_string().into_bytes()
+        export::communes_geojson(&c.portrait)
+            .to_string()
+            .into_bytes()
     })
     .await
 }
@@ -931,7 +953,11 @@ async fn map_svg(
         &params,
         "image/svg+xml",
         "carte.svg",
-        |c| map_of(c, params.indicator_for(Some(&c.portrait)), "carte").svg.into_bytes(),
+        |c| {
+            map_of(c, params.indicator_for(Some(&c.portrait)), "carte")
+                .svg
+                .into_bytes()
+        },
     )
     .await
 }

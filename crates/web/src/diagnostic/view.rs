@@ -246,14 +246,23 @@ pub fn needs_rows(p: &Portrait, ind: &Indicators) -> Vec<NeedRow> {
             &[Field::Pop65Plus, Field::Pop15Plus, Field::NoDiploma],
             &census,
         ),
-        rate("Part de la population en fragilité socio-numérique", n.fragility_rate, &n.fragility),
+        rate(
+            "Part de la population en fragilité socio-numérique",
+            n.fragility_rate,
+            &n.fragility,
+        ),
         row(
             "Variante du séminaire PORTREA : 65 ans et plus + sans diplôme, sans retirer les personnes comptées deux fois",
             &n.fragility_plain_sum,
             &[Field::Pop65Plus, Field::NoDiploma],
             &census,
         ),
-        row("Personnes de 65 ans et plus", &n.pop_65_plus, &[Field::Pop65Plus], &[CensusPopulation]),
+        row(
+            "Personnes de 65 ans et plus",
+            &n.pop_65_plus,
+            &[Field::Pop65Plus],
+            &[CensusPopulation],
+        ),
         row(
             "Personnes de 15 ans et plus",
             &n.pop_15_plus,
@@ -272,16 +281,35 @@ pub fn needs_rows(p: &Portrait, ind: &Indicators) -> Vec<NeedRow> {
             &[Field::Aah, Field::JobSeekersAbcde],
             &exposure_kinds,
         ),
-        rate("Part de la population exposée aux démarches en ligne", n.exposure_rate, &n.exposure),
+        rate(
+            "Part de la population exposée aux démarches en ligne",
+            n.exposure_rate,
+            &n.exposure,
+        ),
         row(
             "Allocataires CAF de l’AAH, de la prime d’activité ou du RSA socle",
             &n.caf_minima,
             &[Field::Aah, Field::PrimeActivite, Field::RsaSocle],
             &[CafBenefits],
         ),
-        row("dont allocation aux adultes handicapés (AAH)", &n.caf_aah, &[Field::Aah], &[CafBenefits]),
-        row("dont prime d’activité", &n.caf_prime_activite, &[Field::PrimeActivite], &[CafBenefits]),
-        row("dont RSA socle", &n.caf_rsa_socle, &[Field::RsaSocle], &[CafBenefits]),
+        row(
+            "dont allocation aux adultes handicapés (AAH)",
+            &n.caf_aah,
+            &[Field::Aah],
+            &[CafBenefits],
+        ),
+        row(
+            "dont prime d’activité",
+            &n.caf_prime_activite,
+            &[Field::PrimeActivite],
+            &[CafBenefits],
+        ),
+        row(
+            "dont RSA socle",
+            &n.caf_rsa_socle,
+            &[Field::RsaSocle],
+            &[CafBenefits],
+        ),
         row(
             "Demandeurs d’emploi inscrits à France Travail, catégories A à E",
             &n.job_seekers_abcde,
@@ -352,7 +380,10 @@ pub fn missing(p: &Portrait, places: &[OfferPlace]) -> Vec<Missing> {
     }
     if incomplete(&n.caf_minima) {
         out.push(Missing {
-            what: format!("Allocataires AAH, prime d’activité, RSA ({})", state(&n.caf_minima)),
+            what: format!(
+                "Allocataires AAH, prime d’activité, RSA ({})",
+                state(&n.caf_minima)
+            ),
             who: FileKind::CafBenefits.provider().into(),
         });
     }
@@ -413,10 +444,7 @@ fn reasons(r: &CommuneRow, p: &Portrait) -> String {
     let mut out: Vec<String> = Vec::new();
     match r.nearest_km {
         None => out.push("aucun lieu offrant le service".into()),
-        Some(d) if d > t.within_km => out.push(format!(
-            "lieu le plus proche à {}",
-            km(Some(d))
-        )),
+        Some(d) if d > t.within_km => out.push(format!("lieu le plus proche à {}", km(Some(d)))),
         _ => {}
     }
     if let (Some(v), Some(all)) = (r.fragility_rate, s.needs.fragility_rate)
@@ -547,10 +575,20 @@ pub fn synthesis(
         format!(
             "{} {} ({} habitants, {} de la population) {} aucun lieu {} à moins de {}.",
             fr_number(uncovered.len() as i64),
-            if uncovered.len() > 1 { "communes" } else { "commune" },
+            if uncovered.len() > 1 {
+                "communes"
+            } else {
+                "commune"
+            },
             fr_number(uncovered_pop),
-            percent((s.needs.population > 0).then(|| uncovered_pop as f64 / s.needs.population as f64)),
-            if uncovered.len() > 1 { "n’ont" } else { "n’a" },
+            percent(
+                (s.needs.population > 0).then(|| uncovered_pop as f64 / s.needs.population as f64)
+            ),
+            if uncovered.len() > 1 {
+                "n’ont"
+            } else {
+                "n’a"
+            },
             service_phrase(p),
             km(Some(p.settings.thresholds.within_km))
         )
@@ -656,7 +694,11 @@ pub fn legend(map: &CommuneMap) -> Vec<(String, String, String)> {
                 format!(
                     "{} {}",
                     fr_number(e.communes as i64),
-                    if e.communes > 1 { "communes" } else { "commune" }
+                    if e.communes > 1 {
+                        "communes"
+                    } else {
+                        "commune"
+                    }
                 ),
             )
         })
@@ -904,7 +946,10 @@ pub fn search_rows(p: &Portrait) -> Vec<SearchRow> {
         .filter(|r| r.searches.is_some_and(|s| s.total > 0))
         .collect();
     rows.sort_by(|a, b| {
-        let (x, y) = (a.searches.unwrap_or_default(), b.searches.unwrap_or_default());
+        let (x, y) = (
+            a.searches.unwrap_or_default(),
+            b.searches.unwrap_or_default(),
+        );
         y.without_result
             .cmp(&x.without_result)
             .then(y.total.cmp(&x.total))
@@ -981,11 +1026,36 @@ pub fn sources(p: &Portrait, ind: &Indicators) -> Vec<String> {
 pub fn weight_values(w: &PriorityWeights) -> [(String, &'static str, &'static str, String); 5] {
     let v = |x: f64| decimal(x, if x.fract() == 0.0 { 0 } else { 1 });
     [
-        ("poids_fragilite".into(), "Fragilité socio-numérique", "Part de la population en fragilité (score PORTREA)", v(w.fragility)),
-        ("poids_exposition".into(), "Exposition aux démarches en ligne", "Part de la population exposée (score PORTREA)", v(w.exposure)),
-        ("poids_ifn".into(), "Indice de fragilité numérique", "Score de 0 à 10 (couverture internet, pauvreté, âge, diplôme)", v(w.digital_fragility_index)),
-        ("poids_distance".into(), "Distance au lieu le plus proche", "Distance à vol d’oiseau", v(w.distance)),
-        ("poids_offre".into(), "Manque de lieux", "Peu de lieux pour la population", v(w.offer_gap)),
+        (
+            "poids_fragilite".into(),
+            "Fragilité socio-numérique",
+            "Part de la population en fragilité (score PORTREA)",
+            v(w.fragility),
+        ),
+        (
+            "poids_exposition".into(),
+            "Exposition aux démarches en ligne",
+            "Part de la population exposée (score PORTREA)",
+            v(w.exposure),
+        ),
+        (
+            "poids_ifn".into(),
+            "Indice de fragilité numérique",
+            "Score de 0 à 10 (couverture internet, pauvreté, âge, diplôme)",
+            v(w.digital_fragility_index),
+        ),
+        (
+            "poids_distance".into(),
+            "Distance au lieu le plus proche",
+            "Distance à vol d’oiseau",
+            v(w.distance),
+        ),
+        (
+            "poids_offre".into(),
+            "Manque de lieux",
+            "Peu de lieux pour la population",
+            v(w.offer_gap),
+        ),
     ]
 }
 
