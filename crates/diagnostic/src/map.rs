@@ -736,9 +736,30 @@ pub fn render(req: &MapRequest) -> String {
         }
         out.push_str("</g>");
     }
-    // Places on top.
+    // Places on top. A cheap test in degrees first: projecting every
+    // place of a national directory for each map would dominate.
+    let (mut south, mut north, mut west, mut east) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for u in &req.units {
+        if let Some((lat, lon)) = u.centre {
+            south = south.min(lat);
+            north = north.max(lat);
+            west = west.min(lon);
+            east = east.max(lon);
+        }
+    }
+    let margin = 0.3 + 0.1 * (north - south).max(east - west).max(0.0);
+    let near = |lat: f64, lon: f64| {
+        south > north
+            || (lat >= south - margin
+                && lat <= north + margin
+                && lon >= west - 1.5 * margin
+                && lon <= east + 1.5 * margin)
+    };
     out.push_str(r##"<g class="passerelle-carte-lieux" fill="#000091" stroke="#ffffff" stroke-width="0.8">"##);
     for (lat, lon, nom) in &req.places {
+        if !near(*lat, *lon) {
+            continue;
+        }
         let q = lambert93(*lat, *lon);
         if !view.contains(q) {
             continue;
