@@ -1132,6 +1132,9 @@ pub fn commune_map(
             communes: per_class[i],
         })
         .collect();
+    // Only the classes some commune falls in (a fixed class of the
+    // small-cell rule stays, so that "1 to 4" is always explained).
+    legend.retain(|e| e.communes > 0 || indicator == MapIndicator::Searches);
     if known.is_empty() && indicator != MapIndicator::Searches {
         legend.clear();
     }
