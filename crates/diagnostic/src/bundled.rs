@@ -139,7 +139,7 @@ pub fn indicators() -> Result<Indicators, ImportError> {
     for (code, values) in rows {
         let needs = ind.entry(commune_2026(&code));
         for (field, figure) in values {
-            let sum = needs.get(field).map_or(figure, |before| before.add(figure));
+            let sum = needs.get(field).map_or(figure, |before| before + figure);
             needs.figures.set(
                 field,
                 Some(Figure {

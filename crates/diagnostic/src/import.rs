@@ -909,7 +909,7 @@ pub fn parse(
             let entry = map.entry(target.clone()).or_default();
             for (field, figure) in &values {
                 let slot = entry.entry(*field).or_default();
-                *slot = slot.add(*figure);
+                *slot = *slot + *figure;
             }
         };
         if let Some(code) = this_iris {

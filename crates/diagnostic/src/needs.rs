@@ -146,9 +146,13 @@ impl Figure {
     pub fn exact(&self) -> Option<f64> {
         (self.secret == 0).then_some(self.value)
     }
+}
 
-    /// Adds another part.
-    pub fn add(self, other: Figure) -> Figure {
+/// Two parts of a figure added: their values and their secret parts.
+impl std::ops::Add for Figure {
+    type Output = Figure;
+
+    fn add(self, other: Figure) -> Figure {
         Figure {
             value: self.value + other.value,
             secret: self.secret + other.secret,
@@ -213,17 +217,13 @@ impl Figures {
     /// facteurs"): people aged 65+ plus people without diploma, the people
     /// in both groups counted twice.
     pub fn fragility_plain_sum(&self) -> Option<Figure> {
-        Some(self.get(Field::Pop65Plus)?.add(self.get(Field::NoDiploma)?))
+        Some(self.get(Field::Pop65Plus)? + self.get(Field::NoDiploma)?)
     }
 
     /// CAF recipients of the three minima PORTREA counts: AAH, prime
     /// d'activité, RSA socle (`aaah + appa + arsas`).
     pub fn caf_minima(&self) -> Option<Figure> {
-        Some(
-            self.get(Field::Aah)?
-                .add(self.get(Field::PrimeActivite)?)
-                .add(self.get(Field::RsaSocle)?),
-        )
+        Some(self.get(Field::Aah)? + self.get(Field::PrimeActivite)? + self.get(Field::RsaSocle)?)
     }
 
     /// PORTREA's score of exposure to digital requirements
@@ -231,7 +231,7 @@ impl Figures {
     /// AAH, prime d'activité and RSA socle plus job seekers of categories
     /// A to E.
     pub fn exposure(&self) -> Option<Figure> {
-        Some(self.caf_minima()?.add(self.get(Field::JobSeekersAbcde)?))
+        Some(self.caf_minima()? + self.get(Field::JobSeekersAbcde)?)
     }
 
     /// The population rates are computed on: the census population of the
