@@ -471,12 +471,52 @@ impl Frame {
     }
 }
 
+/// Path data in relative moves of tenths of a pixel, points that would
+/// not move left out.
+struct PathWriter<'a> {
+    out: &'a mut String,
+    last: Option<(i64, i64)>,
+}
+
+impl<'a> PathWriter<'a> {
+    fn new(out: &'a mut String) -> Self {
+        PathWriter { out, last: None }
+    }
+
+    fn point(&mut self, p: (i64, i64)) {
+        match self.last {
+            None => {
+                self.out.push('M');
+                tenths(self.out, p.0);
+                self.out.push(' ');
+                tenths(self.out, p.1);
+            }
+            Some(l) if l == p => return,
+            Some(l) => {
+                self.out.push('l');
+                tenths(self.out, p.0 - l.0);
+                if p.1 - l.1 >= 0 {
+                    self.out.push(' ');
+                }
+                tenths(self.out, p.1 - l.1);
+            }
+        }
+        self.last = Some(p);
+    }
+
+    /// Closes the ring drawn since the last `M`, if any.
+    fn close(&mut self) {
+        if self.last.take().is_some() {
+            self.out.push('z');
+        }
+    }
+}
+
 /// Writes one feature's rings as path data.
 fn ring_path(out: &mut String, outlines: &Outlines, feature: &Feature, frame: &Frame) {
+    let mut path = PathWriter::new(out);
     for ring in &feature.rings {
-        let mut last: Option<(i64, i64)> = None;
-        let mut first = true;
-        for &(arc, forward) in ring {
+        for (k, &(arc, forward)) in ring.iter().enumerate() {
             let a = &outlines.arcs[arc as usize];
             let n = a.points.len();
             let order: Box<dyn Iterator<Item = usize>> = if forward {
@@ -484,67 +524,24 @@ fn ring_path(out: &mut String, outlines: &Outlines, feature: &Feature, frame: &F
             } else {
                 Box::new((0..n).rev())
             };
-            for (k, i) in order.enumerate() {
-                if k == 0 && !first {
-                    continue; // the previous arc ended here
+            // Each arc but the first starts where the previous one ended.
+            for i in order.skip(usize::from(k > 0)) {
+                if a.weight[i] >= frame.threshold {
+                    path.point(frame.px(a.points[i]));
                 }
-                if a.weight[i] < frame.threshold {
-                    continue;
-                }
-                let p = frame.px(a.points[i]);
-                match last {
-                    None => {
-                        out.push('M');
-                        tenths(out, p.0);
-                        out.push(' ');
-                        tenths(out, p.1);
-                    }
-                    Some(l) if l == p => continue,
-                    Some(l) => {
-                        out.push('l');
-                        tenths(out, p.0 - l.0);
-                        if p.1 - l.1 >= 0 {
-                            out.push(' ');
-                        }
-                        tenths(out, p.1 - l.1);
-                    }
-                }
-                last = Some(p);
             }
-            first = false;
         }
-        if last.is_some() {
-            out.push('z');
-        }
+        path.close();
     }
 }
 
 /// Writes one arc as path data (an open line).
 fn arc_path(out: &mut String, arc: &Arc, frame: &Frame) {
-    let mut last: Option<(i64, i64)> = None;
+    let mut path = PathWriter::new(out);
     for (i, &p) in arc.points.iter().enumerate() {
-        if arc.weight[i] < frame.threshold {
-            continue;
+        if arc.weight[i] >= frame.threshold {
+            path.point(frame.px(p));
         }
-        let p = frame.px(p);
-        match last {
-            None => {
-                out.push('M');
-                tenths(out, p.0);
-                out.push(' ');
-                tenths(out, p.1);
-            }
-            Some(l) if l == p => continue,
-            Some(l) => {
-                out.push('l');
-                tenths(out, p.0 - l.0);
-                if p.1 - l.1 >= 0 {
-                    out.push(' ');
-                }
-                tenths(out, p.1 - l.1);
-            }
-        }
-        last = Some(p);
     }
 }
 

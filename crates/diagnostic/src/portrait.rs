@@ -377,13 +377,7 @@ impl<'a> Analysis<'a> {
         period: (String, String),
         per_commune: &HashMap<String, Searches>,
     ) {
-        let counts = self
-            .geo
-            .communes
-            .iter()
-            .map(|c| per_commune.get(&c.code).copied().unwrap_or_default())
-            .collect();
-        self.searches = Some((period, counts));
+        self.searches = Some((period, self.in_geography_order(per_commune)));
     }
 
     /// Accompaniments recorded per commune (by INSEE code) over `period`
@@ -393,13 +387,17 @@ impl<'a> Analysis<'a> {
         period: (String, String),
         per_commune: &HashMap<String, Activity>,
     ) {
-        let counts = self
-            .geo
+        self.activity = Some((period, self.in_geography_order(per_commune)));
+    }
+
+    /// A figure per commune, in the geography's order (default where the
+    /// map has none).
+    fn in_geography_order<T: Copy + Default>(&self, per_commune: &HashMap<String, T>) -> Vec<T> {
+        self.geo
             .communes
             .iter()
             .map(|c| per_commune.get(&c.code).copied().unwrap_or_default())
-            .collect();
-        self.activity = Some((period, counts));
+            .collect()
     }
 
     /// Real road times (minutes, geography order) for one service, from a

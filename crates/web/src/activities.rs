@@ -790,20 +790,7 @@ async fn dashboard_xlsx(
 
 /// `2023` for a whole year, `mars 2023 – juin 2023` otherwise.
 fn period_label(from: &str, to: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
+    use crate::pages::FR_MONTHS as MONTHS;
     let say = |m: &str| {
         let (y, n) = m.split_once('-').unwrap_or((m, "01"));
         let n: usize = n.parse().unwrap_or(1);

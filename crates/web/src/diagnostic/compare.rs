@@ -9,7 +9,6 @@ use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::needs::Total;
 use passerelle_diagnostic::portrait::{Analysis, Settings, Summary, check_service};
 use passerelle_diagnostic::unmet::per_commune;
-use passerelle_places::vocab;
 
 use super::view::{self, Choice, Group, count, decimal, km, opt, percent, small_cell};
 use super::{Loaded, Problem, commune_by_name, default_territory, load};
@@ -427,14 +426,7 @@ pub(crate) async fn page(
             chrome: Chrome::new("/diagnostic", &viewer),
             crumbs: crumbs(&[("Diagnostic", "/diagnostic")], "Comparer des territoires"),
             slots: o.slots,
-            services: std::iter::once(("", "Tous les services"))
-                .chain(vocab::SERVICES.iter().map(|s| (*s, *s)))
-                .map(|(v, l)| Choice {
-                    value: v.into(),
-                    label: l.into(),
-                    selected: v == service,
-                })
-                .collect(),
+            services: view::service_choices(&service),
             error: o.error,
             names: o.summaries.iter().map(|s| s.label.clone()).collect(),
             rows,

@@ -221,6 +221,16 @@ pub(crate) async fn page(
     import_page(&state, &viewer, params.importe, None, String::new(), None).await
 }
 
+/// The person allowed to import, or the answer to someone who is not.
+fn importer(viewer: &Viewer) -> Result<i64, Response> {
+    viewer
+        .authorize(Action::ImportIndicators)
+        .map_err(|d| page_denial(d, PAGE))?;
+    viewer
+        .person_id()
+        .ok_or_else(|| page_denial(passerelle_accounts::policy::Denial::Forbidden, PAGE))
+}
+
 /// A year the person typed: `2021`.
 fn check_vintage(text: &str) -> Result<Option<String>, String> {
     let t = text.trim();
@@ -278,11 +288,9 @@ async fn upload(
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    if let Err(d) = viewer.authorize(Action::ImportIndicators) {
-        return page_denial(d, PAGE);
-    }
-    let Some(person) = viewer.person_id() else {
-        return page_denial(passerelle_accounts::policy::Denial::Forbidden, PAGE);
+    let person = match importer(&viewer) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let json = wants_json(&headers);
     let outcome: Result<String, (&'static str, String, String)> = async {
@@ -463,11 +471,9 @@ pub(crate) async fn preview(
     viewer: Viewer,
     Query(params): Query<PreviewParams>,
 ) -> Response {
-    if let Err(d) = viewer.authorize(Action::ImportIndicators) {
-        return page_denial(d, PAGE);
-    }
-    let Some(person) = viewer.person_id() else {
-        return page_denial(passerelle_accounts::policy::Denial::Forbidden, PAGE);
+    let person = match importer(&viewer) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     match with_pending(&params.jeton, person, |f| preview_of(&params.jeton, f)) {
         Some(p) => {
@@ -493,11 +499,9 @@ pub(crate) async fn confirm(
     viewer: Viewer,
     form: FormFields,
 ) -> Response {
-    if let Err(d) = viewer.authorize(Action::ImportIndicators) {
-        return page_denial(d, PAGE);
-    }
-    let Some(person) = viewer.person_id() else {
-        return page_denial(passerelle_accounts::policy::Denial::Forbidden, PAGE);
+    let person = match importer(&viewer) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let fields = form.map(|f| f.0).unwrap_or_default();
     let get = |k: &str| {

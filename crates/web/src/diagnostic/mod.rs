@@ -34,7 +34,6 @@ use passerelle_diagnostic::portrait::{
     Activity, Analysis, Portrait, PriorityWeights, Settings, check_service,
 };
 use passerelle_diagnostic::unmet::{SearchCount, per_commune};
-use passerelle_places::vocab;
 use passerelle_territory::codes::is_commune_code;
 use passerelle_territory::search::search_key;
 use serde::Deserialize;
@@ -509,14 +508,7 @@ fn form_view(
     FormView {
         groups: view::groups(geo, &selected),
         commune: params.commune.clone().unwrap_or_default(),
-        services: std::iter::once(("", "Tous les services"))
-            .chain(vocab::SERVICES.iter().map(|s| (*s, *s)))
-            .map(|(v, l)| Choice {
-                value: v.into(),
-                label: l.into(),
-                selected: v == service,
-            })
-            .collect(),
+        services: view::service_choices(&service),
         maps: view::map_choices(indicator),
         weights_open: weights.iter().any(|w| w.error.is_some())
             || defaults != PriorityWeights::default(),

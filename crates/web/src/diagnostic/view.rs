@@ -14,7 +14,7 @@ use passerelle_diagnostic::offer::OfferPlace;
 use passerelle_diagnostic::portrait::{CommuneRow, Portrait, PriorityWeights, Summary};
 use passerelle_diagnostic::unmet::SMALL_CELL;
 
-use crate::pages::fr_number;
+use crate::pages::{FR_MONTHS as MONTHS, fr_number};
 
 pub const NOT_LOADED: &str = "données non chargées";
 
@@ -91,21 +91,6 @@ pub fn figure(f: Option<Figure>) -> String {
         Some(f) => people(f.value),
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
 
 /// "6 décembre 2026".
 pub fn fr_date(d: NaiveDate) -> String {
@@ -1129,6 +1114,18 @@ pub fn groups(geo: &Geography, selected: &str) -> Vec<Group> {
                 .collect(),
         },
     ]
+}
+
+/// The services of the standard to choose from, and "all".
+pub fn service_choices(selected: &str) -> Vec<Choice> {
+    std::iter::once(("", "Tous les services"))
+        .chain(passerelle_places::vocab::SERVICES.iter().map(|s| (*s, *s)))
+        .map(|(v, l)| Choice {
+            value: v.into(),
+            label: l.into(),
+            selected: v == selected,
+        })
+        .collect()
 }
 
 /// The map indicators to choose from.
