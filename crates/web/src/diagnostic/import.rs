@@ -464,6 +464,19 @@ fn preview_page(
     })
 }
 
+/// The import page saying the preview has expired.
+async fn expired(state: &AppState, viewer: &Viewer) -> Response {
+    import_page(
+        state,
+        viewer,
+        None,
+        Some(EXPIRED.into()),
+        String::new(),
+        None,
+    )
+    .await
+}
+
 const EXPIRED: &str = "Cet aperçu a expiré (une heure au plus, ou le serveur a redémarré) : déposez le fichier à nouveau.";
 
 pub(crate) async fn preview(
@@ -480,17 +493,7 @@ pub(crate) async fn preview(
             let vintage = p.vintage.clone();
             preview_page(&viewer, p, vintage, None)
         }
-        None => {
-            import_page(
-                &state,
-                &viewer,
-                None,
-                Some(EXPIRED.into()),
-                String::new(),
-                None,
-            )
-            .await
-        }
+        None => expired(&state, &viewer).await,
     }
 }
 
@@ -518,30 +521,12 @@ pub(crate) async fn confirm(
         Err(message) => {
             return match with_pending(&token, person, |f| preview_of(&token, f)) {
                 Some(p) => preview_page(&viewer, p, typed, Some(message)),
-                None => {
-                    import_page(
-                        &state,
-                        &viewer,
-                        None,
-                        Some(EXPIRED.into()),
-                        String::new(),
-                        None,
-                    )
-                    .await
-                }
+                None => expired(&state, &viewer).await,
             };
         }
     };
     let Some(mut file) = take_pending(&token, person) else {
-        return import_page(
-            &state,
-            &viewer,
-            None,
-            Some(EXPIRED.into()),
-            String::new(),
-            None,
-        )
-        .await;
+        return expired(&state, &viewer).await;
     };
     // The census vintage is that of the columns read; the others take the
     // year the person confirms.

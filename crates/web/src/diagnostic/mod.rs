@@ -795,13 +795,17 @@ async fn synthesis_page(
     }
 }
 
-fn bad_request(problems: &[Problem]) -> Response {
-    let text = problems
+/// What is wrong, in one text.
+fn messages(problems: &[Problem]) -> String {
+    problems
         .iter()
-        .map(|p| p.message.clone())
+        .map(|p| p.message.as_str())
         .collect::<Vec<_>>()
-        .join(" ");
-    (StatusCode::BAD_REQUEST, text).into_response()
+        .join(" ")
+}
+
+fn bad_request(problems: &[Problem]) -> Response {
+    (StatusCode::BAD_REQUEST, messages(problems)).into_response()
 }
 
 /// An export of the portrait (`diagnostic-<territory>-<suffix>`), or 400
@@ -859,13 +863,7 @@ pub(crate) async fn api_portrait(
     let loaded = load(&state).await?;
     match portrait_for(&state, &loaded, &params, &viewer).await {
         Ok((c, _)) => Ok(axum::Json(c.portrait).into_response()),
-        Err(problems) => Err(crate::error::ApiError::bad_request(
-            problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join(" "),
-        )),
+        Err(problems) => Err(crate::error::ApiError::bad_request(messages(&problems))),
     }
 }
 
