@@ -131,10 +131,18 @@ test("the map draws the 2026 communes from the IGN outlines (screenshot)", async
 test("coordinators import the official files through the page, and the synthesis prints on one A4 page", async () => {
   const { server, browser } = world;
   const adminLink = server.cli(["accounts", "create-admin", "--email", "coordination@hub.bzh"]).trim().split("\n").pop();
-  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(e.message));
+  /** axe at desktop and phone widths. */
+  const accessible = async () => {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      assert.deepEqual(await seriousViolations(page), [], `${page.url()} at ${width} px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  };
   await page.goto(adminLink);
   await page.getByLabel("Prénom et nom").fill("Coordination");
   await page.getByLabel("Nouveau mot de passe").fill("la pointe du raz au matin");
@@ -146,6 +154,7 @@ test("coordinators import the official files through the page, and the synthesis
   await page.goto(`${server.url}/diagnostic?commune=Brest`);
   await page.getByRole("link", { name: "Importer des données" }).first().click();
   await page.getByRole("heading", { level: 1, name: "Importer des données pour le diagnostic" }).waitFor();
+  await accessible();
 
   const files = [
     join(root, "data", "diagnostic", "extraits", "caf_iris_2021_bretagne.csv"),
@@ -162,16 +171,19 @@ test("coordinators import the official files through the page, and the synthesis
       const preview = await page.locator(".passerelle-fiche").innerText();
       assert.match(preview, /IRIS couverts\s+632/);
       assert.match(preview, /Communes couvertes\s+97/);
+      await accessible();
     }
     await page.getByRole("button", { name: "Confirmer l’import" }).click();
     await page.getByText("Import terminé").waitFor();
   }
   assert.equal(await page.locator("table tbody tr").count(), 4);
+  await accessible();
 
   // Brest, down to its IRIS.
   await page.goto(`${server.url}/diagnostic?commune=Brest`);
   await page.getByRole("heading", { name: "Les quartiers (IRIS) des communes découpées" }).waitFor();
   assert.ok(await page.getByText("Les contours des IRIS ne sont pas disponibles hors ligne", { exact: false }).first().isVisible());
+  await accessible();
 
   // The synthesis, printed: one A4 page, for an EPCI and for the région.
   for (const query of ["territoire=epci:242900314&service=Aide+aux+d%C3%A9marches+administratives", "", "commune=Brest"]) {

@@ -23,8 +23,25 @@ pub fn decimal(v: f64, digits: usize) -> String {
 }
 
 pub fn percent(v: Option<f64>) -> String {
-    v.map(|v| format!("{} %", decimal(v * 100.0, 1)))
-        .unwrap_or_else(|| "—".into())
+    v.map(|v| {
+        let text = decimal(v * 100.0, 1);
+        format!("{} %", text.strip_suffix(",0").unwrap_or(&text))
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+/// "1 commune", "3 communes".
+fn communes(n: usize) -> String {
+    format!("{} commune{}", fr_number(n as i64), if n > 1 { "s" } else { "" })
+}
+
+/// The sentence with its first letter in capital.
+fn sentence(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => text,
+    }
 }
 
 pub fn km(v: Option<f64>) -> String {
@@ -517,12 +534,13 @@ pub fn synthesis(
             String::new()
         } else {
             format!(
-                " (dans les {} communes sur {} où les données sont chargées)",
-                t.communes_with_data, t.communes
+                " (données chargées pour {} sur {} seulement)",
+                communes(t.communes_with_data),
+                t.communes
             )
         }
     };
-    let mut key = Vec::new();
+    let mut key: Vec<String> = Vec::new();
     key.push(match n.fragility.value {
         Some(v) => format!(
             "{}{} personnes potentiellement en difficulté avec le numérique{}{} : elles ont 65 ans ou plus, ou moins de 65 ans et aucun diplôme (score de fragilité PORTREA).",
@@ -634,6 +652,7 @@ pub fn synthesis(
             None,
         )
     };
+    let key_figures = key.into_iter().map(sentence).collect();
     Synthesis {
         title: p.label.clone(),
         subtitle: format!(
@@ -646,7 +665,7 @@ pub fn synthesis(
                 .clone()
                 .unwrap_or_else(|| "tous les services".into())
         ),
-        key_figures: key,
+        key_figures,
         priorities,
         priorities_note,
         offer,
@@ -1147,6 +1166,9 @@ mod tests {
     #[test]
     fn figures_dates_and_counts_the_french_way() {
         assert_eq!(percent(Some(0.1234)), "12,3 %");
+        assert_eq!(percent(Some(1.0)), "100 %");
+        assert_eq!(sentence("au moins 3".into()), "Au moins 3");
+        assert_eq!(communes(1), "1 commune");
         assert_eq!(percent(None), "—");
         assert_eq!(km(Some(4.56)), "4,6 km");
         assert_eq!(small_cell(3), "moins de 5");
