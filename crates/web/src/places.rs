@@ -1,5 +1,7 @@
 //! Lieux over HTTP: the public finder (list and map), a place's page and
 //! its printable sheet, and the API (`/api/v1/places`, GeoJSON, import).
+//! The finder counts its searches near a commune, anonymously (commune,
+//! needs, places found, day), for the Diagnostic's unmet demand.
 
 use std::sync::Arc;
 
