@@ -32,7 +32,11 @@ pub fn percent(v: Option<f64>) -> String {
 
 /// "1 commune", "3 communes".
 fn communes(n: usize) -> String {
-    format!("{} commune{}", fr_number(n as i64), if n > 1 { "s" } else { "" })
+    format!(
+        "{} commune{}",
+        fr_number(n as i64),
+        if n > 1 { "s" } else { "" }
+    )
 }
 
 /// The sentence with its first letter in capital.
