@@ -149,6 +149,10 @@ pub enum Action<'a> {
     /// Figures published as open data, aggregated under the small-cell
     /// rule: anyone, signed in or not.
     ViewOpenData,
+    /// Import official indicator files (INSEE census, CAF, France Travail)
+    /// for the Diagnostic: coordinators and admins. The figures are open
+    /// data for the whole instance, so any coordinator may load them.
+    ImportIndicators,
     /// Send a referral for one's structure: its membres and gestionnaires.
     SendReferral,
     /// See that a referral exists and its follow-up (no personal fields):
@@ -313,7 +317,7 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                 }),
             Denial::Forbidden,
         ),
-        Action::ViewReferralStats | Action::CoordinatePlaces => allowed(
+        Action::ViewReferralStats | Action::CoordinatePlaces | Action::ImportIndicators => allowed(
             matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
             Denial::Forbidden,
         ),
@@ -461,6 +465,31 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn coordinators_and_admins_import_diagnostic_indicators() {
+        let coordinator = person(vec![coordinator(ScopeLevel::Departement, "29")]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        let gestionnaire = person(vec![member(1, Role::Gestionnaire)]);
+        assert_eq!(authorize(&coordinator, Action::ImportIndicators), Ok(()));
+        assert_eq!(authorize(&admin, Action::ImportIndicators), Ok(()));
+        assert_eq!(
+            authorize(&gestionnaire, Action::ImportIndicators),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ImportIndicators),
+            Err(Denial::SignInRequired)
+        );
+        let token = Actor::ApiToken {
+            token_id: 1,
+            structure_id: 2,
+        };
+        assert_eq!(
+            authorize(&token, Action::ImportIndicators),
+            Err(Denial::Forbidden)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use passerelle_diagnostic::export::{
 };
 use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::import;
+use passerelle_diagnostic::map::{MapIndicator, commune_map};
 use passerelle_diagnostic::portrait::{Analysis, PriorityWeights, Settings};
 use passerelle_store::Database;
 
@@ -28,15 +29,18 @@ pub struct DiagnosticArgs {
 
 #[derive(Subcommand)]
 enum DiagnosticCommand {
-    /// Import an official indicator file into the database: INSEE
-    /// base-cc-evol-struct-pop or base-cc-diplomes-formation (communal or
-    /// IRIS), a CAF per-commune minima sociaux file (ALL_RSA, ALL_AAH) or
-    /// France Travail job seekers (a commune code and one ABC column),
-    /// recognised by the header. Checked entirely first: one error and
-    /// nothing is imported. Re-importing replaces the figures it gives.
+    /// Import an official indicator file into the database, as published
+    /// (CSV or XLSX): INSEE base-cc/base-ic-evol-struct-pop or
+    /// -diplomes-formation (communes or IRIS), CAF recipients per IRIS
+    /// (iris_code, aaah, appa, arsas) or per commune (data.caf.fr), France
+    /// Travail job seekers per commune (CODGEO, ABCDE, ABC), recognised by
+    /// the header. Checked entirely first: one error and nothing is
+    /// imported. Re-importing replaces the figures it gives.
     Import {
         file: PathBuf,
-        /// Census vintage to read (e.g. 2021). Default: the most recent.
+        /// Year of the data: for census files the vintage of the columns to
+        /// read (e.g. 2021, default the most recent); for the others the
+        /// year to record (default the year in the file's name).
         #[arg(long)]
         vintage: Option<String>,
     },
@@ -74,7 +78,7 @@ struct PortraitArgs {
     /// Mean speed by car (km/h), for the road-time estimate.
     #[arg(long, default_value_t = RoadModel::default().speed_kmh)]
     speed_kmh: f64,
-    /// Priority weights, e.g. fragilite=2,demarches=1,ifn=1,distance=1,offre=1
+    /// Priority weights, e.g. fragilite=2,exposition=1,ifn=1,distance=1,offre=1
     /// (a component left out keeps weight 1; 0 leaves it out).
     #[arg(long)]
     weights: Option<String>,
@@ -87,6 +91,10 @@ struct PortraitArgs {
     /// most recent in each file.
     #[arg(long)]
     vintage: Option<String>,
+    /// With --format svg: what the communes are coloured by (fragilite,
+    /// exposition, distance, lieux, heures, recherches, priorite).
+    #[arg(long, default_value = "fragilite")]
+    map: String,
     /// OSRM server (http://host:port): real road times to the nearest place
     /// offering the service (table service), beside the estimate.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
@@ -100,6 +108,8 @@ enum Format {
     Geojson,
     /// Every table in one workbook; needs --output.
     Xlsx,
+    /// The map of the communes (SVG, the IGN outlines bundled).
+    Svg,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -128,36 +138,57 @@ async fn import(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let file = import::parse(&name, &bytes, &geo, &import::Options { vintage })?;
-    let written = db.import_indicators(&file).await?;
-    let fields: Vec<String> = file.fields().iter().map(|f| f.key()).collect();
-    writeln!(
-        out,
-        "{name}: {}{}: {} communes, {written} figures ({}){}",
+    let file = import::parse(&name, &bytes, &geo, &import::Options { vintage })
+        .map_err(|e| anyhow::Error::msg(import::describe(&e)))?;
+    db.import_indicators(&file, None).await?;
+    write!(out, "{}", import_report(&file))?;
+    Ok(())
+}
+
+/// What an import did, in French.
+fn import_report(file: &import::IndicatorFile) -> String {
+    let mut out = format!(
+        "{} : {}{} ; {} lignes, {} communes{}, {} cases sous secret statistique.\n",
+        file.file,
         file.kind.label(),
         file.vintage
             .as_deref()
-            .map(|v| format!(", recensement {v}"))
+            .map(|v| format!(", millésime {v}"))
             .unwrap_or_default(),
+        file.rows,
         file.communes.len(),
-        fields.join(", "),
-        if file.outside > 0 {
-            format!(
-                "; {} rows of départements not loaded set aside",
-                file.outside
-            )
-        } else {
+        if file.iris.is_empty() {
             String::new()
-        }
-    )?;
-    if file.arrondissements > 0 {
-        writeln!(
-            out,
-            "{} rows of arrondissements municipaux: summed into their commune where it has no row of its own, else left aside",
-            file.arrondissements
-        )?;
+        } else {
+            format!(", {} IRIS", file.iris.len())
+        },
+        file.secret_cells,
+    );
+    if file.outside > 0 {
+        out.push_str(&format!(
+            "{} lignes de départements non chargés mises de côté.\n",
+            file.outside
+        ));
     }
-    Ok(())
+    if file.merged > 0 {
+        out.push_str(&format!(
+            "{} lignes de communes fusionnées depuis ajoutées à leur commune nouvelle.\n",
+            file.merged
+        ));
+    }
+    if !file.unknown.is_empty() {
+        out.push_str(&format!(
+            "Codes inconnus du référentiel, mis de côté : {}.\n",
+            file.unknown.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if file.arrondissements > 0 {
+        out.push_str(&format!(
+            "{} lignes d’arrondissements municipaux additionnées dans leur commune quand elle n’a pas sa propre ligne.\n",
+            file.arrondissements
+        ));
+    }
+    out
 }
 
 async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result<()> {
@@ -189,7 +220,8 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
     };
     for path in &args.indicators {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let file = import::parse(&path.display().to_string(), &bytes, &geo, &options)?;
+        let file = import::parse(&path.display().to_string(), &bytes, &geo, &options)
+            .map_err(|e| anyhow::Error::msg(import::describe(&e)))?;
         tracing::info!(
             "{}: {} ({} communes, {} rows of départements not loaded set aside)",
             path.display(),
@@ -228,6 +260,24 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         (Format::Csv, Table::Territoires) => territories_csv(&portrait),
         (Format::Csv, Table::Acces) => access_csv(&portrait),
         (Format::Xlsx, _) => xlsx(&portrait)?,
+        (Format::Svg, _) => {
+            let indicator = MapIndicator::from_code(&args.map).with_context(|| {
+                format!(
+                    "--map {:?}: choose one of {}",
+                    args.map,
+                    MapIndicator::ALL.map(|m| m.code()).join(", ")
+                )
+            })?;
+            commune_map(
+                &portrait,
+                &analysis.places,
+                indicator,
+                "carte",
+                (800.0, 600.0),
+            )
+            .svg
+            .into_bytes()
+        }
     };
     match &args.output {
         Some(path) => {

@@ -52,10 +52,11 @@ async fn portrait_of_an_epci_in_csv_and_json_with_imported_indicators() {
     let rennes = lines.iter().find(|l| l.contains(",35238,Rennes,")).unwrap();
     let cells: Vec<&str> = rennes.split(',').collect();
     assert_eq!(cells[8], "", "fragility not loaded: {rennes}");
-    assert!(cells[15].parse::<u32>().unwrap() > 0, "{rennes}");
-    assert_eq!(cells[17], "0", "{rennes}");
+    assert!(cells[18].parse::<u32>().unwrap() > 0, "{rennes}");
+    assert_eq!(cells[20], "0", "{rennes}");
 
-    // The same with the census files: Rennes's fragility is 180 + 150.
+    // The same with the census files: Rennes's PORTREA fragility is
+    // 180 + 150 × (900 − 180) / 900.
     let (ok, out, err) = diagnostic(
         &url,
         &[
@@ -69,9 +70,13 @@ async fn portrait_of_an_epci_in_csv_and_json_with_imported_indicators() {
     );
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["summary"]["needs"]["fragility"]["value"], 330.0);
+    assert_eq!(json["summary"]["needs"]["fragility"]["value"], 300.0);
     assert_eq!(
-        json["summary"]["needs"]["complex_procedures"]["value"],
+        json["summary"]["needs"]["fragility_plain_sum"]["value"],
+        330.0
+    );
+    assert_eq!(
+        json["summary"]["needs"]["exposure"]["value"],
         serde_json::Value::Null
     );
     let keys: Vec<&str> = json["comparison"]
@@ -149,9 +154,40 @@ async fn errors_are_one_line() {
     );
     assert!(!ok);
     assert!(
-        err.contains("line 2, field `P21_POP65P`: \"beaucoup\" is not a number"),
+        err.contains("ligne 2, colonne « P21_POP65P » : « beaucoup » n’est pas un nombre"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn the_map_of_a_territory_as_svg() {
+    let url = fresh_database_url().await;
+    let (ok, out, err) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "epci:200068120",
+            "--format",
+            "svg",
+            "--map",
+            "distance",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(out.matches("<path data-code=").count(), 14);
+    let (ok, _, err) = diagnostic(
+        &url,
+        &[
+            "--territory",
+            "dep:29",
+            "--format",
+            "svg",
+            "--map",
+            "couleur",
+        ],
+    );
+    assert!(!ok && err.contains("--map \"couleur\""), "{err}");
 }
 
 #[tokio::test]
@@ -163,9 +199,21 @@ async fn imported_indicators_are_kept_for_later_portraits() {
     );
     assert!(ok, "{err}");
     assert!(
-        out.starts_with("base-cc-diplomes-formation-2021.csv: INSEE, diplômes et formation (base-cc-diplomes-formation), recensement 2021: 3 communes, 6 figures"),
+        out.starts_with("base-cc-diplomes-formation-2021.csv : INSEE, recensement de la population : diplômes et formation, millésime 2021 ; 3 lignes, 3 communes, 0 cases sous secret statistique."),
         "{out}"
     );
+    let (ok, out, err) = diagnostic(
+        &url,
+        &[
+            "import",
+            &format!(
+                "{}/../../data/diagnostic/extraits/caf_iris_2021_bretagne.csv",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("632 lignes, 97 communes, 632 IRIS"), "{out}");
     let (ok, _, err) = diagnostic(
         &url,
         &[
@@ -179,21 +227,21 @@ async fn imported_indicators_are_kept_for_later_portraits() {
     let (ok, out, err) = diagnostic(&url, &["--territory", "commune:35238"]);
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    // 160 aged 65+ (census 2015) + 150 without diploma (census 2021).
-    assert_eq!(json["summary"]["needs"]["fragility"]["value"], 310.0);
-    let sources = json["sources"].as_array().unwrap();
-    assert!(
-        sources
-            .iter()
-            .any(|s| s["indicator"] == "pop_65_plus" && s["vintage"] == "2015")
+    // 160 aged 65+ (census 2015) + 150 without diploma (census 2021): the
+    // plain sum; PORTREA's score with the 2015 count of the 15+ (810).
+    assert_eq!(
+        json["summary"]["needs"]["fragility_plain_sum"]["value"],
+        310.0
     );
+    let sources = json["sources"].as_array().unwrap();
+    assert!(sources.iter().any(|s| s["vintage"] == "2015"));
     // A bad file imports nothing.
     let bad = std::env::temp_dir().join("passerelle-diagnostic-bad-import.csv");
-    std::fs::write(&bad, "CODGEO;P21_POP65P\n35238;12\n35999;3\n").unwrap();
+    std::fs::write(&bad, "CODGEO;P21_POP65P\n35238;12\n35238;3\n").unwrap();
     let (ok, _, err) = diagnostic(&url, &["import", bad.to_str().unwrap()]);
     assert!(!ok);
     assert!(
-        err.contains("line 3, field `CODGEO`: commune 35999 is unknown"),
+        err.contains("ligne 3, colonne « CODGEO » : la commune 35238 figure déjà ligne 2"),
         "{err}"
     );
     let (_, out, _) = diagnostic(&url, &["--territory", "commune:35238"]);

@@ -15,7 +15,10 @@ use std::time::Instant;
 
 use passerelle_diagnostic::access::NearestTable;
 use passerelle_diagnostic::geo::{CommuneGeo, Geography, Territory};
-use passerelle_diagnostic::needs::{CommuneNeeds, Indicators};
+use passerelle_diagnostic::map::{
+    MapIndicator, bretagne_communes, commune_map, france_departements,
+};
+use passerelle_diagnostic::needs::{Field, Figure, Indicators};
 use passerelle_diagnostic::offer::OfferPlace;
 use passerelle_diagnostic::portrait::{Analysis, Settings};
 use passerelle_places::vocab;
@@ -88,18 +91,21 @@ fn main() {
     for c in &geo.communes {
         let pop = c.population as f64;
         let jitter = |rng: &mut Rng, share: f64| pop * share * (0.7 + 0.6 * rng.unit());
-        let mut n = CommuneNeeds {
-            pop_65_plus: Some(jitter(&mut rng, 0.21)),
-            out_of_school_15_plus: Some(jitter(&mut rng, 0.75)),
-            no_diploma: Some(jitter(&mut rng, 0.2)),
-            job_seekers: Some(jitter(&mut rng, 0.08)),
-            ..Default::default()
-        };
-        n.minima_sociaux
-            .insert("RSA".into(), jitter(&mut rng, 0.03));
-        n.minima_sociaux
-            .insert("AAH".into(), jitter(&mut rng, 0.02));
-        *indicators.entry(&c.code) = n;
+        let n = indicators.entry(&c.code);
+        for (field, share) in [
+            (Field::CensusPopulation, 1.0),
+            (Field::Pop65Plus, 0.21),
+            (Field::Pop15Plus, 0.82),
+            (Field::OutOfSchool15Plus, 0.75),
+            (Field::NoDiploma, 0.2),
+            (Field::Aah, 0.02),
+            (Field::PrimeActivite, 0.06),
+            (Field::RsaSocle, 0.03),
+            (Field::JobSeekersAbcde, 0.1),
+        ] {
+            n.figures
+                .set(field, Some(Figure::known(jitter(&mut rng, share))));
+        }
     }
     let located: Vec<&CommuneGeo> = geo.communes.iter().filter(|c| c.centre.is_some()).collect();
     let places: Vec<OfferPlace> = (0..PLACES)
@@ -160,6 +166,39 @@ fn main() {
         departements += p.subterritories.len();
     }
     let portrait_time = start.elapsed().as_secs_f64();
+    // The outlines: parsed and turned into shared arcs once per process.
+    let start = Instant::now();
+    let (arcs, points) = bretagne_communes().size();
+    let (dep_arcs, dep_points) = france_departements().size();
+    let outlines_time = start.elapsed().as_secs_f64();
+    // Whole France with the maps: the portrait of every région and every
+    // département, each with its choropleth of communes (SVG).
+    let start = Instant::now();
+    let mut deps: Vec<String> = geo.communes.iter().map(|c| c.departement.clone()).collect();
+    deps.sort();
+    deps.dedup();
+    let (mut maps, mut svg_bytes, mut drawing) = (0, 0, 0.0);
+    for t in regions
+        .iter()
+        .map(|r| Territory::Region(r.clone()))
+        .chain(deps.iter().map(|d| Territory::Departement(d.clone())))
+    {
+        let p = analysis
+            .portrait(&t, &Settings::default())
+            .expect("portrait");
+        let drawn = Instant::now();
+        let map = commune_map(
+            &p,
+            &analysis.places,
+            MapIndicator::Fragility,
+            "carte",
+            (800.0, 560.0),
+        );
+        drawing += drawn.elapsed().as_secs_f64();
+        maps += 1;
+        svg_bytes += map.svg.len();
+    }
+    let maps_time = start.elapsed().as_secs_f64();
     let services = analysis.tables.len();
     println!(
         "Diagnostic, whole France: {} communes ({} with a centre), {} places, {} services (9 + any), {} threads",
@@ -187,6 +226,16 @@ fn main() {
     println!(
         "  nearest place for every commune and every service on one core: {one_core_time:.3} s"
     );
+    println!(
+        "  outlines (Bretagne communes: {arcs} arcs, {points} points; France départements: {dep_arcs} arcs, {dep_points} points), built once per process: {outlines_time:.3} s"
+    );
+    println!(
+        "  whole France with the maps: {maps} portraits ({} régions, {} départements), each with its SVG choropleth ({:.1} MB in all): {maps_time:.3} s, of which drawing the maps {drawing:.3} s",
+        regions.len(),
+        deps.len(),
+        svg_bytes as f64 / 1e6
+    );
+    println!("passerelle_france_with_maps_seconds={maps_time:.6}");
     println!("passerelle_nearest_seconds={nearest_time:.6}");
     println!("passerelle_nearest_one_core_seconds={one_core_time:.6}");
 

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::needs::Figure;
 use crate::portrait::{CommuneRow, Portrait, Summary};
 
 fn num(v: Option<f64>) -> String {
@@ -24,7 +25,7 @@ fn write(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     w.into_bytes()
 }
 
-pub const COMMUNE_COLUMNS: [&str; 21] = [
+pub const COMMUNE_COLUMNS: [&str; 27] = [
     "rang_priorite",
     "code_insee",
     "nom",
@@ -33,11 +34,14 @@ pub const COMMUNE_COLUMNS: [&str; 21] = [
     "population",
     "latitude",
     "longitude",
-    "fragilite_portrea",
-    "fragilite_sans_double_compte",
-    "minima_sociaux",
-    "demandeurs_emploi",
-    "demarches_complexes",
+    "score_fragilite_portrea",
+    "taux_fragilite",
+    "fragilite_somme_simple",
+    "allocataires_caf_aah_ppa_rsa",
+    "demandeurs_emploi_abcde",
+    "score_exposition_portrea",
+    "taux_exposition",
+    "exposition_parts_secretes",
     "chomeurs_15_64_recensement",
     "score_ifn",
     "lieux_service",
@@ -46,7 +50,26 @@ pub const COMMUNE_COLUMNS: [&str; 21] = [
     "temps_route_estime_min",
     "temps_route_min",
     "non_couverte",
+    "recherches_lieux",
+    "recherches_sans_resultat",
+    "iris",
 ];
+
+fn value(f: Option<Figure>) -> String {
+    num(f.map(|f| f.value))
+}
+
+/// A count of searches under the small-cell rule: fewer than 5 is written
+/// `<5`, never exactly.
+pub fn small_cell(n: u32) -> String {
+    if n == 0 {
+        "0".into()
+    } else if n < crate::unmet::SMALL_CELL {
+        format!("<{}", crate::unmet::SMALL_CELL)
+    } else {
+        n.to_string()
+    }
+}
 
 fn commune_cells(r: &CommuneRow) -> Vec<String> {
     vec![
@@ -58,11 +81,14 @@ fn commune_cells(r: &CommuneRow) -> Vec<String> {
         r.population.to_string(),
         num(r.latitude),
         num(r.longitude),
-        num(r.fragility),
-        num(r.fragility_deduplicated),
-        num(r.minima_sociaux),
-        num(r.job_seekers),
-        num(r.complex_procedures),
+        value(r.fragility),
+        num(r.fragility_rate),
+        value(r.fragility_plain_sum),
+        value(r.caf_minima),
+        value(r.job_seekers_abcde),
+        value(r.exposure),
+        num(r.exposure_rate),
+        r.exposure.map(|e| e.secret.to_string()).unwrap_or_default(),
         num(r.census_unemployed_15_64),
         num(r.ifn_score),
         r.places.to_string(),
@@ -71,6 +97,11 @@ fn commune_cells(r: &CommuneRow) -> Vec<String> {
         num(r.road_minutes_estimated),
         num(r.road_minutes),
         if r.uncovered { "oui" } else { "non" }.into(),
+        r.searches.map(|s| small_cell(s.total)).unwrap_or_default(),
+        r.searches
+            .map(|s| small_cell(s.without_result))
+            .unwrap_or_default(),
+        r.iris.to_string(),
     ]
 }
 
@@ -192,20 +223,23 @@ pub fn xlsx(p: &Portrait) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     book.save_to_buffer()
 }
 
-pub const TERRITORY_COLUMNS: [&str; 23] = [
+pub const TERRITORY_COLUMNS: [&str; 27] = [
     "role",
     "territoire",
     "nom",
     "communes",
     "population",
-    "fragilite_portrea",
+    "score_fragilite_portrea",
     "taux_fragilite",
-    "demarches_complexes",
-    "taux_demarches_complexes",
+    "fragilite_somme_simple",
+    "score_exposition_portrea",
+    "taux_exposition",
+    "exposition_parts_secretes",
     "taux_chomage_recensement",
     "score_ifn",
     "lieux_service",
     "lieux_pour_10000_hab",
+    "heures_semaine_pour_10000_hab",
     "heures_semaine_pour_10000_personnes_fragiles",
     "part_population_commune_avec_lieu",
     "distance_moyenne_km",
@@ -216,6 +250,7 @@ pub const TERRITORY_COLUMNS: [&str; 23] = [
     "accompagnements_un_an",
     "accompagnements_pour_1000_hab",
     "accompagnements_pour_1000_fragiles",
+    "recherches_sans_resultat",
 ];
 
 fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
@@ -227,17 +262,20 @@ fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
         s.label.clone(),
         s.communes.to_string(),
         n.population.to_string(),
-        num(n.fragility.value.filter(|_| n.fragility.complete())),
+        num(n.fragility.complete_value()),
         num(n.fragility_rate),
-        num(n
-            .complex_procedures
+        num(n.fragility_plain_sum.complete_value()),
+        num(n.exposure.complete_value()),
+        num(n.exposure_rate),
+        n.exposure
             .value
-            .filter(|_| n.complex_procedures.complete())),
-        num(n.complex_procedures_rate),
+            .map(|_| n.exposure.secret.to_string())
+            .unwrap_or_default(),
         num(n.census_unemployment_rate),
         num(n.ifn_score),
         s.places_for_service.to_string(),
         num(s.places_per_10000_inhabitants),
+        num(s.hours_per_week_per_10000_inhabitants),
         num(s.hours_per_week_per_10000_in_need),
         num(c.share_population_in_commune),
         num(c.mean_distance_km),
@@ -251,6 +289,9 @@ fn territory_cells(role: &str, s: &Summary) -> Vec<String> {
             .unwrap_or_default(),
         num(s.activity.as_ref().and_then(|a| a.per_1000_inhabitants)),
         num(s.activity.as_ref().and_then(|a| a.per_1000_in_need)),
+        s.searches
+            .map(|x| small_cell(x.without_result))
+            .unwrap_or_default(),
     ]
 }
 

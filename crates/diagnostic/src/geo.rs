@@ -170,11 +170,17 @@ impl Geography {
     /// département and région), so that a national reference need not be
     /// analysed whole for one portrait.
     pub fn around(&self, territory: &Territory) -> Result<Geography, TerritoryError> {
-        let regions: std::collections::HashSet<&str> = self
-            .resolve(territory)?
-            .into_iter()
-            .map(|i| self.communes[i].region.as_str())
-            .collect();
+        self.around_all(std::slice::from_ref(territory))
+    }
+
+    /// The same for several territories (a comparison).
+    pub fn around_all(&self, territories: &[Territory]) -> Result<Geography, TerritoryError> {
+        let mut regions: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for t in territories {
+            for i in self.resolve(t)? {
+                regions.insert(self.communes[i].region.as_str());
+            }
+        }
         let mut out = Geography {
             epci_names: self.epci_names.clone(),
             departement_names: self.departement_names.clone(),
@@ -214,7 +220,19 @@ impl Geography {
                 .get(code)
                 .cloned()
                 .unwrap_or_else(|| format!("Région {code}")),
-            Territory::Communes(codes) => format!("{} communes choisies", codes.len()),
+            Territory::Communes(codes) => {
+                let names: Vec<String> = codes
+                    .iter()
+                    .map(|c| self.commune(c).map_or_else(|| c.clone(), |c| c.nom.clone()))
+                    .collect();
+                match names.as_slice() {
+                    [one] => one.clone(),
+                    [init @ .., last] if names.len() <= 4 => {
+                        format!("{} et {last}", init.join(", "))
+                    }
+                    _ => format!("{} communes choisies", names.len()),
+                }
+            }
         }
     }
 }

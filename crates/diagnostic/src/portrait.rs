@@ -12,17 +12,18 @@ use serde::Serialize;
 
 use crate::access::{Coverage, NearestTable, Thresholds};
 use crate::geo::{Geography, Territory, TerritoryError};
-use crate::needs::{CommuneNeeds, IfnScores, Indicators, SourceNote, Total};
+use crate::needs::{CommuneNeeds, Field, Figure, IfnScores, Indicators, SourceNote, Total};
 use crate::offer::{OfferPlace, OfferSummary};
 
 /// Weights of the priority score (see `docs/diagnostic.md`). A weight of 0
 /// leaves a component out.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PriorityWeights {
-    /// Share of the population in socio-digital fragility (PORTREA).
+    /// Share of the population in socio-digital fragility (PORTREA score).
     pub fragility: f64,
-    /// Share who must do complex procedures every month.
-    pub complex_procedures: f64,
+    /// Share exposed to digital requirements (PORTREA score: minima
+    /// sociaux and job seekers, who must do procedures online every month).
+    pub exposure: f64,
     /// Indice de Fragilité Numérique score.
     pub digital_fragility_index: f64,
     /// Distance to the nearest place offering the service.
@@ -35,7 +36,7 @@ impl Default for PriorityWeights {
     fn default() -> Self {
         Self {
             fragility: 1.0,
-            complex_procedures: 1.0,
+            exposure: 1.0,
             digital_fragility_index: 1.0,
             distance: 1.0,
             offer_gap: 1.0,
@@ -46,7 +47,8 @@ impl Default for PriorityWeights {
 impl std::str::FromStr for PriorityWeights {
     type Err = String;
 
-    /// `fragilite=2,demarches=1,ifn=1,distance=1,offre=1`: a component left
+    /// `fragilite=2,exposition=1,ifn=1,distance=1,offre=1` (`demarches`,
+    /// the earlier name of `exposition`, is read too): a component left
     /// out keeps weight 1, 0 leaves it out.
     fn from_str(text: &str) -> Result<Self, String> {
         let mut w = PriorityWeights::default();
@@ -62,13 +64,13 @@ impl std::str::FromStr for PriorityWeights {
                 .ok_or_else(|| format!("weights: {value:?} is not a weight (a number ≥ 0)"))?;
             match name.trim() {
                 "fragilite" => w.fragility = value,
-                "demarches" => w.complex_procedures = value,
+                "exposition" | "demarches" => w.exposure = value,
                 "ifn" => w.digital_fragility_index = value,
                 "distance" => w.distance = value,
                 "offre" => w.offer_gap = value,
                 other => {
                     return Err(format!(
-                        "weights: unknown component {other:?} (fragilite, demarches, ifn, distance, offre)"
+                        "weights: unknown component {other:?} (fragilite, exposition, ifn, distance, offre)"
                     ));
                 }
             }
@@ -119,20 +121,32 @@ impl From<TerritoryError> for DiagnosticError {
 pub struct NeedsSummary {
     /// Legal population (sum of the communes').
     pub population: i64,
+    /// Census population of the loaded census files (or of the bundled
+    /// 2021 census).
+    pub census_population: Total,
+    /// What rates divide by: the census population when every commune has
+    /// it, else the legal population.
+    pub rate_population: f64,
     pub pop_65_plus: Total,
+    pub pop_15_plus: Total,
+    pub out_of_school_15_plus: Total,
     pub no_diploma: Total,
-    /// PORTREA socio-digital fragility, as the seed sums it.
+    /// PORTREA's score of socio-digital fragility (sum of the communes').
     pub fragility: Total,
     pub fragility_rate: Option<f64>,
-    /// Without the double count (estimated overlap).
-    pub fragility_deduplicated: Total,
-    pub fragility_deduplicated_rate: Option<f64>,
-    pub minima_sociaux: Total,
-    pub job_seekers: Total,
-    /// Minima sociaux plus job seekers.
-    pub complex_procedures: Total,
-    pub complex_procedures_rate: Option<f64>,
-    pub census_population: Total,
+    /// The seed's plain sum: 65+ plus no diploma.
+    pub fragility_plain_sum: Total,
+    pub fragility_plain_sum_rate: Option<f64>,
+    pub caf_aah: Total,
+    pub caf_prime_activite: Total,
+    pub caf_rsa_socle: Total,
+    /// AAH + prime d'activité + RSA socle.
+    pub caf_minima: Total,
+    pub job_seekers_abcde: Total,
+    pub job_seekers_abc: Total,
+    /// PORTREA's score of exposure to digital requirements.
+    pub exposure: Total,
+    pub exposure_rate: Option<f64>,
     pub census_unemployed_15_64: Total,
     pub census_active_15_64: Total,
     /// Census unemployed / active, 15–64.
@@ -160,6 +174,8 @@ pub struct Summary {
     pub coverage: Coverage,
     /// Accompaniments recorded in Activités, when any were.
     pub activity: Option<ActivitySummary>,
+    /// Searches of the public finder near its communes, when counted.
+    pub searches: Option<Searches>,
     /// Priority score among the territories it is listed with (0–1).
     pub priority: Option<f64>,
 }
@@ -198,11 +214,16 @@ pub struct CommuneRow {
     pub population: i64,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    pub fragility: Option<f64>,
-    pub fragility_deduplicated: Option<f64>,
-    pub minima_sociaux: Option<f64>,
-    pub job_seekers: Option<f64>,
-    pub complex_procedures: Option<f64>,
+    /// PORTREA's fragility score and its rate.
+    pub fragility: Option<Figure>,
+    pub fragility_rate: Option<f64>,
+    /// The seed's plain sum (65+ plus no diploma).
+    pub fragility_plain_sum: Option<Figure>,
+    pub caf_minima: Option<Figure>,
+    pub job_seekers_abcde: Option<Figure>,
+    /// PORTREA's exposure score and its rate.
+    pub exposure: Option<Figure>,
+    pub exposure_rate: Option<f64>,
     pub census_unemployed_15_64: Option<f64>,
     pub ifn_score: Option<f64>,
     /// Places offering the chosen service in the commune.
@@ -215,9 +236,41 @@ pub struct CommuneRow {
     pub road_minutes: Option<f64>,
     /// No place offering the service within `within_km`.
     pub uncovered: bool,
+    /// Searches of the public finder near this commune for the service,
+    /// over the period of the analysis, when they are counted.
+    pub searches: Option<Searches>,
+    /// IRIS with figures (communes split into IRIS).
+    pub iris: usize,
     pub priority: Option<f64>,
     /// 1 = highest priority.
     pub rank: Option<usize>,
+}
+
+/// Searches of the public finder near a commune.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Searches {
+    pub total: u32,
+    /// Those that found no place within their radius: demand the offer
+    /// misses.
+    pub without_result: u32,
+}
+
+/// One IRIS of a commune of the portrait.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IrisRow {
+    pub code: String,
+    pub nom: Option<String>,
+    pub commune: String,
+    pub commune_nom: String,
+    pub census_population: Option<f64>,
+    pub pop_65_plus: Option<Figure>,
+    pub no_diploma: Option<Figure>,
+    pub fragility: Option<Figure>,
+    pub fragility_rate: Option<f64>,
+    pub caf_minima: Option<Figure>,
+    pub job_seekers_abcde: Option<Figure>,
+    pub exposure: Option<Figure>,
+    pub exposure_rate: Option<f64>,
 }
 
 /// The portrait of one territory.
@@ -237,6 +290,11 @@ pub struct Portrait {
     pub subterritories: Vec<Summary>,
     /// The département(s) and région(s) the territory belongs to.
     pub comparison: Vec<Summary>,
+    /// The IRIS of its communes split into IRIS, when IRIS figures are
+    /// loaded (commune order, then IRIS code).
+    pub iris: Vec<IrisRow>,
+    /// The months the finder's searches were counted over, when counted.
+    pub searches_period: Option<(String, String)>,
     /// The EPCI's own IFN scores, when the territory is an EPCI.
     pub ifn_epci: Option<IfnScores>,
     pub sources: Vec<SourceNote>,
@@ -253,6 +311,9 @@ pub struct Analysis<'a> {
     by_commune: Vec<Vec<usize>>,
     /// Accompaniments per commune (geography order) and their period.
     activity: Option<((String, String), Vec<Activity>)>,
+    /// The finder's searches per commune (geography order) and their
+    /// period.
+    searches: Option<((String, String), Vec<Searches>)>,
 }
 
 /// Checks that `service` is one of the standard.
@@ -305,7 +366,18 @@ impl<'a> Analysis<'a> {
             tables: tables.into_iter().map(|(_, t)| t).collect(),
             by_commune,
             activity: None,
+            searches: None,
         }
+    }
+
+    /// Searches of the public finder per commune (by INSEE code) over
+    /// `period`, for the service of the portraits to come.
+    pub fn set_searches(
+        &mut self,
+        period: (String, String),
+        per_commune: &HashMap<String, Searches>,
+    ) {
+        self.searches = Some((period, self.in_geography_order(per_commune)));
     }
 
     /// Accompaniments recorded per commune (by INSEE code) over `period`
@@ -315,13 +387,17 @@ impl<'a> Analysis<'a> {
         period: (String, String),
         per_commune: &HashMap<String, Activity>,
     ) {
-        let counts = self
-            .geo
+        self.activity = Some((period, self.in_geography_order(per_commune)));
+    }
+
+    /// A figure per commune, in the geography's order (default where the
+    /// map has none).
+    fn in_geography_order<T: Copy + Default>(&self, per_commune: &HashMap<String, T>) -> Vec<T> {
+        self.geo
             .communes
             .iter()
             .map(|c| per_commune.get(&c.code).copied().unwrap_or_default())
-            .collect();
-        self.activity = Some((period, counts));
+            .collect()
     }
 
     /// Real road times (minutes, geography order) for one service, from a
@@ -352,15 +428,20 @@ impl<'a> Analysis<'a> {
             .iter()
             .map(|&i| self.geo.communes[i].population)
             .sum();
-        let total = |f: &dyn Fn(&CommuneNeeds) -> Option<f64>| {
+        let total = |f: &dyn Fn(&CommuneNeeds) -> Option<Figure>| {
             Total::of(communes.iter().map(|&i| self.needs(i)), f)
         };
-        let pop = population as f64;
+        let field = |k: Field| total(&move |n: &CommuneNeeds| n.get(k));
+        let census_population = field(Field::CensusPopulation);
+        let rate_population = census_population
+            .complete_value()
+            .filter(|_| census_population.secret == 0)
+            .unwrap_or(population as f64);
         let fragility = total(&|n| n.fragility());
-        let dedup = total(&|n| n.fragility_deduplicated());
-        let complex = total(&|n| n.complex_procedures());
-        let unemployed = total(&|n| n.census_unemployed_15_64);
-        let active = total(&|n| n.census_active_15_64);
+        let plain = total(&|n| n.fragility_plain_sum());
+        let exposure = total(&|n| n.exposure());
+        let unemployed = field(Field::CensusUnemployed15To64);
+        let active = field(Field::CensusActive15To64);
         let (mut ifn_sum, mut ifn_weight) = (0.0, 0.0);
         for &i in communes {
             if let Some(ifn) = self.needs(i).and_then(|n| n.ifn) {
@@ -371,19 +452,26 @@ impl<'a> Analysis<'a> {
         }
         NeedsSummary {
             population,
-            pop_65_plus: total(&|n| n.pop_65_plus),
-            no_diploma: total(&|n| n.no_diploma),
-            fragility_rate: fragility.rate(pop),
+            census_population,
+            rate_population,
+            pop_65_plus: field(Field::Pop65Plus),
+            pop_15_plus: field(Field::Pop15Plus),
+            out_of_school_15_plus: field(Field::OutOfSchool15Plus),
+            no_diploma: field(Field::NoDiploma),
+            fragility_rate: fragility.rate(rate_population),
             fragility,
-            fragility_deduplicated_rate: dedup.rate(pop),
-            fragility_deduplicated: dedup,
-            minima_sociaux: total(&|n| n.minima_total()),
-            job_seekers: total(&|n| n.job_seekers),
-            complex_procedures_rate: complex.rate(pop),
-            complex_procedures: complex,
-            census_population: total(&|n| n.census_population),
-            census_unemployment_rate: match (unemployed.value, active.value) {
-                (Some(u), Some(a)) if a > 0.0 && unemployed.complete() && active.complete() => {
+            fragility_plain_sum_rate: plain.rate(rate_population),
+            fragility_plain_sum: plain,
+            caf_aah: field(Field::Aah),
+            caf_prime_activite: field(Field::PrimeActivite),
+            caf_rsa_socle: field(Field::RsaSocle),
+            caf_minima: total(&|n| n.caf_minima()),
+            job_seekers_abcde: field(Field::JobSeekersAbcde),
+            job_seekers_abc: field(Field::JobSeekersAbc),
+            exposure_rate: exposure.rate(rate_population),
+            exposure,
+            census_unemployment_rate: match (unemployed.complete_value(), active.complete_value()) {
+                (Some(u), Some(a)) if a > 0.0 && unemployed.secret + active.secret == 0 => {
                     Some(u / a)
                 }
                 _ => None,
@@ -399,7 +487,7 @@ impl<'a> Analysis<'a> {
     fn need_vector(&self, communes: &[usize]) -> Option<Vec<f64>> {
         communes
             .iter()
-            .map(|&i| self.needs(i).and_then(|n| n.fragility()))
+            .map(|&i| self.needs(i).and_then(|n| n.fragility()).map(|f| f.value))
             .collect()
     }
 
@@ -425,7 +513,13 @@ impl<'a> Analysis<'a> {
         };
         let per_10000 = |x: f64, of: f64| (of > 0.0).then(|| x / of * 10_000.0);
         let pop = needs.population as f64;
-        let in_need = needs.fragility.value.filter(|_| needs.fragility.complete());
+        let in_need = needs.fragility.complete_value();
+        let searches = self.searches.as_ref().map(|(_, counts)| {
+            communes.iter().fold(Searches::default(), |s, &i| Searches {
+                total: s.total + counts[i].total,
+                without_result: s.without_result + counts[i].without_result,
+            })
+        });
         let need = self.need_vector(communes);
         let activity = self.activity.as_ref().map(|(period, counts)| {
             let (records, people) = communes.iter().fold((0, 0), |(r, p), &i| {
@@ -443,6 +537,7 @@ impl<'a> Analysis<'a> {
         });
         Summary {
             activity,
+            searches,
             key,
             label,
             communes: communes.len(),
@@ -464,6 +559,14 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// What the rates of one commune divide by: its census population,
+    /// else its legal population.
+    fn rate_population(&self, i: usize) -> f64 {
+        self.needs(i)
+            .and_then(|n| n.figures.census_population())
+            .unwrap_or(self.geo.communes[i].population as f64)
+    }
+
     fn commune_row(&self, i: usize, settings: &Settings) -> CommuneRow {
         let c = &self.geo.communes[i];
         let n = self.needs(i);
@@ -475,6 +578,10 @@ impl<'a> Analysis<'a> {
             .filter(|p| p.offers(settings.service.as_deref()))
             .filter_map(|p| p.hours_per_week)
             .fold(0.0, |a, b| a + b);
+        let pop = self.rate_population(i);
+        let rate = |f: Option<Figure>| f.filter(|_| pop > 0.0).map(|f| f.value / pop);
+        let fragility = n.and_then(|n| n.fragility());
+        let exposure = n.and_then(|n| n.exposure());
         CommuneRow {
             code: c.code.clone(),
             nom: c.nom.clone(),
@@ -483,12 +590,14 @@ impl<'a> Analysis<'a> {
             population: c.population,
             latitude: c.centre.map(|p| p.0),
             longitude: c.centre.map(|p| p.1),
-            fragility: n.and_then(|n| n.fragility()),
-            fragility_deduplicated: n.and_then(|n| n.fragility_deduplicated()),
-            minima_sociaux: n.and_then(|n| n.minima_total()),
-            job_seekers: n.and_then(|n| n.job_seekers),
-            complex_procedures: n.and_then(|n| n.complex_procedures()),
-            census_unemployed_15_64: n.and_then(|n| n.census_unemployed_15_64),
+            fragility,
+            fragility_rate: rate(fragility),
+            fragility_plain_sum: n.and_then(|n| n.fragility_plain_sum()),
+            caf_minima: n.and_then(|n| n.caf_minima()),
+            job_seekers_abcde: n.and_then(|n| n.get(Field::JobSeekersAbcde)),
+            exposure,
+            exposure_rate: rate(exposure),
+            census_unemployed_15_64: n.and_then(|n| n.value(Field::CensusUnemployed15To64)),
             ifn_score: n.and_then(|n| n.ifn).map(|s| s.total),
             places: table.in_commune[i],
             hours_per_week: hours,
@@ -496,9 +605,45 @@ impl<'a> Analysis<'a> {
             road_minutes_estimated: nearest.map(|d| settings.thresholds.road.minutes(d)),
             road_minutes: table.road_minutes.as_ref().and_then(|r| r[i]),
             uncovered: nearest.is_none_or(|d| d > settings.thresholds.within_km),
+            searches: self.searches.as_ref().map(|(_, counts)| counts[i]),
+            iris: self.indicators.iris_of(&c.code).len(),
             priority: None,
             rank: None,
         }
+    }
+
+    /// The IRIS of the communes at `positions` that have IRIS figures.
+    fn iris_rows(&self, positions: &[usize]) -> Vec<IrisRow> {
+        let mut out = Vec::new();
+        for &i in positions {
+            let c = &self.geo.communes[i];
+            for iris in self.indicators.iris_of(&c.code) {
+                let f = &iris.figures;
+                let pop = f.census_population();
+                let rate = |x: Option<Figure>| match (x, pop) {
+                    (Some(x), Some(p)) if p > 0.0 => Some(x.value / p),
+                    _ => None,
+                };
+                let fragility = f.fragility();
+                let exposure = f.exposure();
+                out.push(IrisRow {
+                    code: iris.code.clone(),
+                    nom: iris.nom.clone(),
+                    commune: c.code.clone(),
+                    commune_nom: c.nom.clone(),
+                    census_population: pop,
+                    pop_65_plus: f.get(Field::Pop65Plus),
+                    no_diploma: f.get(Field::NoDiploma),
+                    fragility,
+                    fragility_rate: rate(fragility),
+                    caf_minima: f.caf_minima(),
+                    job_seekers_abcde: f.get(Field::JobSeekersAbcde),
+                    exposure,
+                    exposure_rate: rate(exposure),
+                });
+            }
+        }
+        out
     }
 
     /// The groups a territory divides into, with their keys and labels.
@@ -559,10 +704,9 @@ impl<'a> Analysis<'a> {
             .iter()
             .map(|r| {
                 let pop = r.population as f64;
-                let rate = |v: Option<f64>| v.filter(|_| pop > 0.0).map(|v| v / pop);
                 Components {
-                    fragility: rate(r.fragility),
-                    complex: rate(r.complex_procedures),
+                    fragility: r.fragility_rate,
+                    exposure: r.exposure_rate,
                     ifn: r.ifn_score,
                     distance: r.nearest_km,
                     density: (pop > 0.0).then(|| r.places as f64 / pop * 10_000.0),
@@ -647,6 +791,8 @@ impl<'a> Analysis<'a> {
             communes: rows,
             subterritories,
             comparison,
+            iris: self.iris_rows(&communes),
+            searches_period: self.searches.as_ref().map(|(p, _)| p.clone()),
             ifn_epci: match territory {
                 Territory::Epci(siren) => self.indicators.epci_ifn.get(siren).copied(),
                 _ => None,
@@ -660,7 +806,7 @@ impl<'a> Analysis<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Components {
     pub fragility: Option<f64>,
-    pub complex: Option<f64>,
+    pub exposure: Option<f64>,
     pub ifn: Option<f64>,
     pub distance: Option<f64>,
     /// Places per 10,000 inhabitants (more is better: the gap is its
@@ -672,7 +818,7 @@ impl Components {
     fn of_summary(s: &Summary) -> Self {
         Components {
             fragility: s.needs.fragility_rate,
-            complex: s.needs.complex_procedures_rate,
+            exposure: s.needs.exposure_rate,
             ifn: s.needs.ifn_score,
             distance: s.coverage.mean_distance_km,
             density: s.places_per_10000_inhabitants,
@@ -700,7 +846,7 @@ fn normalised(values: Vec<Option<f64>>) -> Vec<Option<f64>> {
 }
 
 /// Priority score of each unit, 0–1: the weighted mean of its normalised
-/// components (fragility, complex procedures, IFN, distance: higher is more
+/// components (fragility, exposure, IFN, distance: higher is more
 /// urgent; offer: `1 − normalised density`). A component a unit lacks is
 /// left out of its mean; a unit with none has no score.
 pub fn priority_scores(units: &[Components], w: &PriorityWeights) -> Vec<Option<f64>> {
@@ -711,8 +857,8 @@ pub fn priority_scores(units: &[Components], w: &PriorityWeights) -> Vec<Option<
             false,
         ),
         (
-            w.complex_procedures,
-            normalised(units.iter().map(|u| u.complex).collect()),
+            w.exposure,
+            normalised(units.iter().map(|u| u.exposure).collect()),
             false,
         ),
         (
@@ -810,7 +956,7 @@ mod tests {
         assert_eq!(s, vec![Some(1.0), Some(0.0), Some(0.5), None]);
         let only_distance = PriorityWeights {
             fragility: 0.0,
-            complex_procedures: 0.0,
+            exposure: 0.0,
             digital_fragility_index: 0.0,
             distance: 1.0,
             offer_gap: 0.0,

@@ -2,7 +2,7 @@
 //! levels, and the Bretagne figures of the seed.
 
 use passerelle_diagnostic::geo::{CommuneGeo, Geography, Territory};
-use passerelle_diagnostic::needs::{CommuneNeeds, Indicators};
+use passerelle_diagnostic::needs::{Field, Figure, Indicators};
 use passerelle_diagnostic::offer::{CommuneLocator, OfferPlace};
 use passerelle_diagnostic::portrait::{Analysis, Settings};
 use passerelle_places::Place;
@@ -11,6 +11,9 @@ const AIDE: &str = "Aide aux démarches administratives";
 const OUTILS: &str = "Maîtrise des outils numériques du quotidien";
 /// 0.1° of latitude on the mean sphere, km.
 const TENTH: f64 = 11.119_508;
+
+/// PORTREA's fragility of the small territory, by hand.
+const FRAGILITY: f64 = 275.0 + 137.5 + 90.4 + 84.375;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-3
@@ -39,18 +42,20 @@ fn small() -> (Geography, Indicators, Vec<Place>) {
         });
     }
     let mut ind = Indicators::default();
-    for (code, old, nodip, nscol) in [
+    for (code, old, nodip, over15) in [
         ("35001", 200.0, 100.0, 800.0),
         ("35002", 100.0, 50.0, 400.0),
         ("35003", 60.0, 40.0, 250.0),
         ("35004", 50.0, 50.0, 160.0),
     ] {
-        *ind.entry(code) = CommuneNeeds {
-            pop_65_plus: Some(old),
-            no_diploma: Some(nodip),
-            out_of_school_15_plus: Some(nscol),
-            ..Default::default()
-        };
+        let needs = ind.entry(code);
+        for (field, v) in [
+            (Field::Pop65Plus, old),
+            (Field::NoDiploma, nodip),
+            (Field::Pop15Plus, over15),
+        ] {
+            needs.figures.set(field, Some(Figure::known(v)));
+        }
     }
     let places = vec![
         Place {
@@ -99,18 +104,14 @@ fn small_territory_computed_by_hand() {
     let p = dep35(&a, Some(AIDE));
     let s = &p.summary;
     assert_eq!(s.needs.population, 2000);
-    // Fragility: 300 + 150 + 100 + 100.
-    assert_eq!(s.needs.fragility.value, Some(650.0));
-    assert_eq!(s.needs.fragility_rate, Some(0.325));
-    // De-duplicated: 275 + 137.5 + 90.4 + 84.375.
-    assert!(close(
-        s.needs.fragility_deduplicated.value.unwrap(),
-        587.275
-    ));
-    assert_eq!(
-        s.needs.complex_procedures.value, None,
-        "données non chargées"
-    );
+    // PORTREA: 65+ + no diploma × (15+ − 65+) / 15+ per commune:
+    // 275 + 137.5 + 90.4 + 84.375.
+    assert!(close(s.needs.fragility.value.unwrap(), FRAGILITY));
+    assert!(close(s.needs.fragility_rate.unwrap(), FRAGILITY / 2000.0));
+    // The seed's plain sum: 300 + 150 + 100 + 100.
+    assert_eq!(s.needs.fragility_plain_sum.value, Some(650.0));
+    assert_eq!(s.needs.fragility_plain_sum_rate, Some(0.325));
+    assert_eq!(s.needs.exposure.value, None, "données non chargées");
     assert_eq!(
         (s.offer.places, s.offer.itinerant, s.places_for_service),
         (2, 1, 1)
@@ -118,13 +119,16 @@ fn small_territory_computed_by_hand() {
     assert_eq!(s.offer.hours_per_week, 25.0);
     assert!(close(
         s.hours_per_week_per_10000_in_need.unwrap(),
-        25.0 / 650.0 * 10_000.0
+        25.0 / FRAGILITY * 10_000.0
     ));
     assert!(close(s.places_per_10000_inhabitants.unwrap(), 5.0));
     // Access to "Aide aux démarches": only in 35001.
     let c = &s.coverage;
     assert_eq!(c.share_population_in_commune, Some(0.5));
-    assert!(close(c.share_in_need_in_commune.unwrap(), 300.0 / 650.0));
+    assert!(close(
+        c.share_in_need_in_commune.unwrap(),
+        275.0 / FRAGILITY
+    ));
     let mean = (500.0 * TENTH + 300.0 * 2.0 * TENTH + 200.0 * 5.0 * TENTH) / 2000.0;
     assert!(
         close(c.mean_distance_km.unwrap(), mean),
@@ -151,7 +155,9 @@ fn small_territory_computed_by_hand() {
     ));
     assert!(d.uncovered);
     let c3 = &p.communes[1];
-    assert!(close(c3.priority.unwrap(), (1.0 / 6.0 + 0.4 + 1.0) / 3.0));
+    // Fragility rates: A and B 0.275, C 90.4 / 300, D 84.375 / 200.
+    let fragility = (90.4 / 300.0 - 0.275) / (84.375 / 200.0 - 0.275);
+    assert!(close(c3.priority.unwrap(), (fragility + 0.4 + 1.0) / 3.0));
     let a1 = p.communes.iter().find(|r| r.code == "35001").unwrap();
     assert_eq!(
         (a1.places, a1.hours_per_week, a1.priority),
@@ -165,13 +171,16 @@ fn small_territory_computed_by_hand() {
         .iter()
         .map(|s| s.needs.fragility.value.unwrap())
         .sum();
-    assert_eq!(frag, 650.0);
+    assert!(close(frag, FRAGILITY));
     let pop: i64 = p.subterritories.iter().map(|s| s.needs.population).sum();
     assert_eq!(pop, 2000);
     // The région compares.
     assert_eq!(p.comparison.len(), 1);
     assert_eq!(p.comparison[0].key, "reg:53");
-    assert_eq!(p.comparison[0].needs.fragility.value, Some(650.0));
+    assert!(close(
+        p.comparison[0].needs.fragility.value.unwrap(),
+        FRAGILITY
+    ));
 }
 
 #[test]
@@ -202,7 +211,7 @@ fn an_epci_compares_with_its_departement_and_region_and_lists_its_communes() {
     // Custom list.
     let list = Territory::Communes(vec!["35001".into(), "35004".into()]);
     let p = a.portrait(&list, &Settings::default()).unwrap();
-    assert_eq!(p.summary.needs.fragility.value, Some(400.0));
+    assert_eq!(p.summary.needs.fragility.value, Some(275.0 + 84.375));
 }
 
 fn bretagne() -> (Geography, Indicators) {
@@ -286,12 +295,12 @@ fn bretagne_against_the_seed_figures() {
     // The bundled data hold no count of people aged 65+ or without diploma:
     // the fragility is "données non chargées", not zero and not invented.
     assert_eq!(region.summary.needs.fragility.value, None);
-    assert_eq!(region.summary.needs.complex_procedures.value, None);
+    assert_eq!(region.summary.needs.exposure.value, None);
     // What the bundled data allow: the populations the seed's figures are
     // shares of (docs/diagnostic.md gives the resulting rates), and the
     // census unemployed 15–64, one part of the "complex procedures" public.
     let expected = [
-        ("22", 611_859, 26_350.0),
+        ("22", 611_859, 26_412.0),
         ("29", 933_455, 43_634.0),
         ("35", 1_120_666, 48_637.0),
         ("56", 783_390, 34_715.0),
@@ -332,15 +341,16 @@ fn exports_leave_figures_not_loaded_empty() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5);
     assert!(lines[0].starts_with("rang_priorite,code_insee,nom,"));
-    // D: rank 1, fragility 100, complex procedures not loaded (empty).
+    // D: rank 1, fragility 84.375 (plain sum 100), exposure not loaded
+    // (empty).
     assert!(
         lines[1].starts_with(
-            "1,35004,Commune 35004,35,200000002,200,48.5,-1,100,84.375,,,,,,0,0,55.5975,"
+            "1,35004,Commune 35004,35,200000002,200,48.5,-1,84.375,0.4219,100,,,,,,,,0,0,55.5975,"
         ),
         "{}",
         lines[1]
     );
-    assert!(lines[1].ends_with(",oui"));
+    assert!(lines[1].ends_with(",oui,,,0"), "{}", lines[1]);
     let csv = String::from_utf8(territories_csv(&p)).unwrap();
     let roles: Vec<&str> = csv
         .lines()
@@ -359,7 +369,7 @@ fn exports_leave_figures_not_loaded_empty() {
     let geojson = communes_geojson(&p);
     assert_eq!(geojson["features"].as_array().unwrap().len(), 4);
     assert_eq!(geojson["features"][0]["geometry"]["coordinates"][1], 48.5);
-    assert!(geojson["features"][0]["properties"]["complex_procedures"].is_null());
+    assert!(geojson["features"][0]["properties"]["exposure"].is_null());
 }
 
 #[test]
@@ -456,7 +466,10 @@ fn accompaniments_per_year_and_per_1000_in_need() {
     let s = p.summary.activity.as_ref().unwrap();
     assert_eq!((s.records, s.people), (150, 180));
     assert_eq!(s.period, ("2025-04".to_string(), "2026-03".to_string()));
-    assert!(close(s.per_1000_in_need.unwrap(), 150.0 / 650.0 * 1000.0));
+    assert!(close(
+        s.per_1000_in_need.unwrap(),
+        150.0 / FRAGILITY * 1000.0
+    ));
     assert!(close(s.per_1000_inhabitants.unwrap(), 75.0));
     let parts: i64 = p
         .subterritories

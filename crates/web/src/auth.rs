@@ -21,6 +21,9 @@ use crate::error::ApiError;
 pub const SESSION_COOKIE: &str = "passerelle_session";
 pub const CSRF_COOKIE: &str = "passerelle_csrf";
 pub const DEVICE_COOKIE: &str = "passerelle_appareil";
+/// An official file for the Diagnostic: INSEE's national IRIS files are
+/// up to about 110 MB.
+pub(crate) const MAX_INDICATOR_FILE_BYTES: usize = 160 * 1024 * 1024;
 
 /// The person or machine behind a request, resolved once per request.
 #[derive(Debug, Clone)]
@@ -304,11 +307,15 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let fields: Vec<(String, String)> = if is_form {
+    let mut fields: Vec<(String, String)> = if is_form {
         serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
     } else {
         Vec::new()
     };
+    // A file upload (multipart form) carries its `_csrf` field as a part.
+    if let Some(token) = multipart_csrf(&parts, &bytes).await {
+        fields.push(("_csrf".into(), token));
+    }
     // No form has a use for NUL, and PostgreSQL text cannot store it.
     if fields
         .iter()
@@ -354,6 +361,30 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
             "Ce formulaire a expiré ou n’a pas été envoyé depuis Passerelle. Rechargez la page et recommencez.",
         ),
     }
+}
+
+/// The `_csrf` part of a multipart form (forms put it first).
+async fn multipart_csrf(
+    parts: &axum::http::request::Parts,
+    bytes: &axum::body::Bytes,
+) -> Option<String> {
+    use axum::extract::{FromRequest, Multipart};
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if !multipart {
+        return None;
+    }
+    let request = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let mut form = Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("_csrf") {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// A denial on a page: the sign-in page (coming back here after), or the

@@ -139,6 +139,22 @@ pub fn fr_number(n: impl Integer) -> String {
     crate::fr::integer(n.value())
 }
 
+/// The months, in French.
+pub const FR_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
 pub fn fr_optional_number(n: &Option<i64>) -> String {
     n.map_or_else(|| "non renseignée".to_string(), fr_number)
 }

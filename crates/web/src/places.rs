@@ -1,5 +1,7 @@
 //! Lieux over HTTP: the public finder (list and map), a place's page and
 //! its printable sheet, and the API (`/api/v1/places`, GeoJSON, import).
+//! The finder counts its searches near a commune, anonymously (commune,
+//! needs, places found, day), for the Diagnostic's unmet demand.
 
 use std::sync::Arc;
 
@@ -183,6 +185,8 @@ struct Outcome {
     index: Arc<Index>,
     hits: Vec<Hit>,
     commune_label: Option<String>,
+    /// The commune searched near, when the point came from a commune.
+    commune_code: Option<String>,
     /// A commune was asked for and none matches: no results, say so.
     unknown_commune: bool,
 }
@@ -190,6 +194,7 @@ struct Outcome {
 async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::StoreError> {
     let mut near = p.near;
     let mut commune_label = None;
+    let mut commune_code = None;
     if near.is_none() && !p.commune.is_empty() {
         let found = state
             .db
@@ -202,11 +207,13 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
                 index: state.place_index().await?,
                 hits: Vec::new(),
                 commune_label: None,
+                commune_code: None,
                 unknown_commune: true,
             });
         };
         near = c.latitude.zip(c.longitude);
         commune_label = Some(format!("{} ({})", c.nom, c.departement.code));
+        commune_code = Some(c.code);
     }
     let query = Query {
         text: p.q.clone(),
@@ -230,6 +237,7 @@ async fn run(state: &AppState, p: &Params) -> Result<Outcome, passerelle_store::
         index,
         hits,
         commune_label,
+        commune_code,
         unknown_commune: false,
     })
 }
@@ -652,11 +660,22 @@ async fn finder(
         index,
         hits,
         commune_label,
+        commune_code,
         unknown_commune,
     } = match run(&state, &params).await {
         Ok(r) => r,
         Err(e) => return storage_failure(e),
     };
+    // Counted for the Diagnostic's unmet demand, anonymously: the commune,
+    // the needs, the places found, the day; nothing about the person.
+    if let Some(code) = &commune_code {
+        let needs = passerelle_diagnostic::unmet::needs_key(&params.services);
+        let day = crate::fr::paris_now().date().to_string();
+        let found = u32::try_from(hits.len()).unwrap_or(u32::MAX);
+        if let Err(e) = state.db.count_place_search(&day, code, &needs, found).await {
+            tracing::warn!("search not counted: {e}");
+        }
+    }
     let error = error.or_else(|| {
         unknown_commune.then(|| {
             format!(

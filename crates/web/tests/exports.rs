@@ -212,6 +212,8 @@ fn expectation(path: &str) -> Option<WithToken> {
         | "/diagnostic/territoires.csv"
         | "/diagnostic/acces.csv"
         | "/diagnostic/rapport.xlsx"
+        | "/diagnostic/comparer.csv"
+        | "/diagnostic/comparer.xlsx"
         | "/diagnostic/communes.geojson"
         | "/diagnostic/lieux.geojson"
         | "/api/v1/diagnostic" => Public,
