@@ -619,10 +619,8 @@ async fn purge(db: Database, retention: passerelle_store::accounts::Retention) {
         Ok(n) => tracing::info!("purged {n} expired sessions and links"),
         Err(e) => tracing::error!("purging expired sessions: {e}"),
     }
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
-        .date_naive()
-        .to_string();
-    match db.purge_survey_drafts(&cutoff).await {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    match db.purge_survey_drafts(cutoff).await {
         Ok(0) => {}
         Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
         Err(e) => tracing::error!("purging survey drafts: {e}"),
