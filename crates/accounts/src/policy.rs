@@ -126,6 +126,8 @@ pub enum Action<'a> {
     /// gestionnaires (its members and coordinators read the results, as
     /// `ViewStructure`).
     ManageSurveys(&'a StructureRef),
+    /// Start a survey for one of one's structures: its gestionnaires.
+    CreateSurvey,
     /// Give this role in the structure (invitation or role change):
     /// gestionnaires grant membre and gestionnaire; only admins grant the
     /// instance-wide roles.
@@ -317,6 +319,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                 }),
             Denial::Forbidden,
         ),
+        Action::CreateSurvey => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Gestionnaire)),
+            Denial::Forbidden,
+        ),
         Action::ViewReferralStats | Action::CoordinatePlaces | Action::ImportIndicators => allowed(
             matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Coordinateur)),
             Denial::Forbidden,
@@ -418,6 +424,19 @@ pub fn activity_figures(actor: &Actor) -> Result<FiguresScope, Denial> {
     }
 }
 
+/// The territories an actor coordinates, in the order of their
+/// memberships: pages that show one territory start with the first.
+pub fn coordinated_territories(actor: &Actor) -> Vec<Scope> {
+    let Actor::Person { memberships, .. } = actor else {
+        return Vec::new();
+    };
+    memberships
+        .iter()
+        .filter(|m| m.role == Role::Coordinateur)
+        .flat_map(|m| m.scopes.iter().cloned())
+        .collect()
+}
+
 fn can_view(actor: &Actor, s: &StructureRef) -> bool {
     match actor {
         Actor::ApiToken { structure_id, .. } => *structure_id == s.id,
@@ -465,6 +484,39 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn gestionnaires_and_admins_start_surveys() {
+        let gestionnaire = person(vec![member(1, Role::Gestionnaire)]);
+        let membre = person(vec![member(1, Role::Membre)]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        assert_eq!(authorize(&gestionnaire, Action::CreateSurvey), Ok(()));
+        assert_eq!(authorize(&admin, Action::CreateSurvey), Ok(()));
+        assert_eq!(
+            authorize(&membre, Action::CreateSurvey),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::CreateSurvey),
+            Err(Denial::SignInRequired)
+        );
+    }
+
+    #[test]
+    fn coordinated_territories_in_membership_order() {
+        let both = person(vec![
+            member(1, Role::Gestionnaire),
+            coordinator(ScopeLevel::Departement, "29"),
+            coordinator(ScopeLevel::Region, "53"),
+        ]);
+        let codes: Vec<String> = coordinated_territories(&both)
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+        assert_eq!(codes, ["29", "53"]);
+        assert!(coordinated_territories(&person(vec![member(1, Role::Membre)])).is_empty());
+        assert!(coordinated_territories(&Actor::Anonymous).is_empty());
     }
 
     #[test]

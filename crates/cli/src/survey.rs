@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
 use clap::Subcommand;
 use passerelle_store::Database;
-use chrono::NaiveDate;
 use passerelle_store::surveys::{Access, NewSurvey, Status};
 use passerelle_surveys::analysis::{
     Options, analyze, manova_formula, regression_formula, subgroup,
@@ -267,7 +267,12 @@ pub async fn run_stored(
                 None,
             )
             .await?
-            .map_err(|refusal| anyhow!("{}", passerelle_web::enquetes::refusal_text(&refusal, &slug)))?;
+            .map_err(|refusal| {
+                anyhow!(
+                    "{}",
+                    passerelle_web::enquetes::refusal_text(&refusal, &slug)
+                )
+            })?;
             let survey = db
                 .survey_by_slug(&slug)
                 .await?
@@ -294,9 +299,7 @@ pub async fn run_stored(
                 .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
             let responses = read_responses(&survey.questionnaire, &file, out)?;
             let day = self::day("--day", day)?.unwrap_or_else(passerelle_store::surveys::today);
-            let n = db
-                .import_survey_responses(&survey, &responses, day)
-                .await?;
+            let n = db.import_survey_responses(&survey, &responses, day).await?;
             out.push_str(&format!(
                 "{}: {n} responses added to {slug}\n",
                 file.display()

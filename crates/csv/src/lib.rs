@@ -319,7 +319,9 @@ mod tests {
             text,
             "Réponse;moyenne;version;note\nOui;3,25;1.2.3;-0,5\n'=1.5;12;a.5;.\n"
         );
-        let empty = builder().dialect(Dialect::FrenchExcel).from_writer(Vec::new());
+        let empty = builder()
+            .dialect(Dialect::FrenchExcel)
+            .from_writer(Vec::new());
         assert_eq!(empty.into_inner().unwrap(), "\u{feff}".as_bytes());
         let mut standard = builder().dialect(Dialect::Standard).from_writer(Vec::new());
         standard.write_record(["3.25", "Oui"]).unwrap();

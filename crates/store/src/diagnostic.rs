@@ -297,7 +297,8 @@ impl Database {
         let mut imports = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: i64 = r.try_get("id")?;
-            let corrupt = |what: String| StoreError::Corrupt(format!("diagnostic import {id}: {what}"));
+            let corrupt =
+                |what: String| StoreError::Corrupt(format!("diagnostic import {id}: {what}"));
             let kind: String = r.try_get("kind")?;
             let level: String = r.try_get("level")?;
             let at: String = r.try_get("imported_at")?;

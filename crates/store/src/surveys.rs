@@ -513,6 +513,17 @@ impl Database {
         Ok(writer.into_bytes())
     }
 
+    /// How many responses a survey has received.
+    pub async fn survey_response_count(&self, survey: &Survey) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM survey_responses WHERE survey_id = $1")
+                .bind(survey.id)
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?,
+        )
+    }
+
     /// Every response, ready for `passerelle_surveys::analysis::analyze`.
     pub async fn survey_responses(&self, survey: &Survey) -> Result<Responses, StoreError> {
         let text = self.survey_responses_csv(survey, Dialect::Standard).await?;
@@ -613,7 +624,9 @@ impl Database {
     /// Closes a survey from today: its last day becomes yesterday (or its
     /// opening day, if it opened today), so no more responses come in.
     pub async fn close_survey(&self, survey: &Survey, by: Option<i64>) -> Result<(), StoreError> {
-        let yesterday = today().checked_sub_days(Days::new(1)).unwrap_or(NaiveDate::MIN);
+        let yesterday = today()
+            .checked_sub_days(Days::new(1))
+            .unwrap_or(NaiveDate::MIN);
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE surveys SET closes_on = $1, opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END WHERE id = $2")
             .bind(day_text(yesterday))
@@ -731,6 +744,11 @@ impl SurveySummary {
     }
 }
 
-fn accepts(status: Status, opens: Option<NaiveDate>, closes: Option<NaiveDate>, day: NaiveDate) -> bool {
+fn accepts(
+    status: Status,
+    opens: Option<NaiveDate>,
+    closes: Option<NaiveDate>,
+    day: NaiveDate,
+) -> bool {
     status == Status::Online && opens.is_none_or(|d| d <= day) && closes.is_none_or(|d| day <= d)
 }

@@ -4,17 +4,17 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use passerelle_accounts::StructureKind;
+use passerelle_csv::Dialect;
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use chrono::NaiveDate;
-use passerelle_csv::Dialect;
 use passerelle_store::surveys::{
     Access, DraftRefusal, MAX_DRAFT_BYTES, MAX_DRAFTS_PER_SURVEY, NewSurvey, Rejection, Status,
     Survey, SurveyRefusal,
 };
-use passerelle_surveys::Questionnaire;
 use passerelle_store::testing::bretagne_database;
+use passerelle_surveys::Questionnaire;
 use passerelle_surveys::templates;
 use sqlx::Row;
 
@@ -134,17 +134,29 @@ async fn a_response_is_stored_whole_with_the_day_only_and_exported() {
 
     let responses = db.survey_responses(&s).await.unwrap();
     assert_eq!(responses.respondents, 1);
-    let csv = String::from_utf8(db.survey_responses_csv(&s, Dialect::Standard).await.unwrap()).unwrap();
+    let csv = String::from_utf8(
+        db.survey_responses_csv(&s, Dialect::Standard)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert!(
         csv.lines().nth(1).unwrap().starts_with("conseiller,,1,0,"),
         "{csv}"
     );
     // For French Excel: a byte-order mark, `;`, decimal commas.
-    let excel = db.survey_responses_csv(&s, Dialect::FrenchExcel).await.unwrap();
+    let excel = db
+        .survey_responses_csv(&s, Dialect::FrenchExcel)
+        .await
+        .unwrap();
     let excel = String::from_utf8(excel).unwrap();
     assert!(excel.starts_with('\u{feff}'));
     assert!(
-        excel.lines().nth(1).unwrap().starts_with("conseiller;;1;0;"),
+        excel
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("conseiller;;1;0;"),
         "{excel}"
     );
     // What is stored: the survey, the day, the answers; nothing else.
@@ -322,7 +334,9 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
     assert_eq!(db.purge_survey_drafts(day("2999-01-01")).await.unwrap(), 1);
     assert_eq!(db.survey_draft(&s, &token).await.unwrap(), None);
 
-    let esc = templates::load("esc-rennes-professionnels").unwrap().unwrap();
+    let esc = templates::load("esc-rennes-professionnels")
+        .unwrap()
+        .unwrap();
     let new = |slug: &'static str| NewSurvey {
         slug,
         structure_id: s.structure_id,
@@ -332,7 +346,10 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         closes_on: None,
         status: Status::Online,
     };
-    let taken = db.create_survey(&new("hub-brouillons"), None).await.unwrap();
+    let taken = db
+        .create_survey(&new("hub-brouillons"), None)
+        .await
+        .unwrap();
     assert_eq!(taken, Err(SurveyRefusal::SlugTaken));
     let slug = db.create_survey(&new("Mon Enquête"), None).await.unwrap();
     assert_eq!(slug, Err(SurveyRefusal::BadSlug));
@@ -348,7 +365,12 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         .await
         .unwrap();
     assert_eq!(backwards, Err(SurveyRefusal::DatesOutOfOrder));
-    assert!(db.create_survey(&new("esc-2021"), None).await.unwrap().is_ok());
+    assert!(
+        db.create_survey(&new("esc-2021"), None)
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -405,15 +427,14 @@ async fn a_draft_is_built_then_put_online_with_its_audit_lines() {
     db.close_survey(&online, None).await.unwrap();
     let closed = db.survey_by_slug("essai").await.unwrap().unwrap();
     assert!(!closed.open_today());
-    let actions: Vec<String> = sqlx::query(
-        "SELECT action FROM audit_events WHERE subject = 'survey:essai' ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.try_get("action").unwrap())
-    .collect();
+    let actions: Vec<String> =
+        sqlx::query("SELECT action FROM audit_events WHERE subject = 'survey:essai' ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("action").unwrap())
+            .collect();
     assert_eq!(
         actions,
         [

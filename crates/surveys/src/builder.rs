@@ -155,10 +155,15 @@ pub enum Problem {
     UnknownCondition,
     /// A later question (its number) is shown on an answer this change
     /// takes away (its label).
-    AnswerInUse { question: usize, label: String },
+    AnswerInUse {
+        question: usize,
+        label: String,
+    },
     /// A later question (its number) is shown on a test this type of
     /// question cannot answer.
-    KindInUse { question: usize },
+    KindInUse {
+        question: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,10 +177,14 @@ pub struct FieldProblem {
 pub enum Refusal {
     UnknownQuestion,
     /// Its condition reads this question (number), which must stay before.
-    ReadsEarlier { question: usize },
+    ReadsEarlier {
+        question: usize,
+    },
     /// This question (number) is shown according to it: it must stay
     /// before, and cannot go.
-    ReadBy { question: usize },
+    ReadBy {
+        question: usize,
+    },
 }
 
 /// Up or down one place.
@@ -594,10 +603,7 @@ fn readers_broken_by(
             _ => false,
         };
         if !fits {
-            problems.push(problem(
-                Field::Kind,
-                Problem::KindInUse { question: i + 1 },
-            ));
+            problems.push(problem(Field::Kind, Problem::KindInUse { question: i + 1 }));
             continue;
         }
         let named: Vec<&String> = match &c.test {
@@ -633,7 +639,8 @@ mod tests {
     /// What the TOML carries is what was built.
     fn round_trip(q: &Questionnaire) {
         let text = q.to_toml(&Default::default());
-        let mut back = Questionnaire::parse_draft(&text, "built").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let mut back =
+            Questionnaire::parse_draft(&text, "built").unwrap_or_else(|e| panic!("{e}\n{text}"));
         let mut q = q.clone();
         q.questions.iter_mut().for_each(|q| q.line = 0);
         back.questions.iter_mut().for_each(|q| q.line = 0);
@@ -645,7 +652,11 @@ mod tests {
         let mut q = blank("essai", "Essai");
         assert!(!ready(&q));
         round_trip(&q);
-        let first = add(&mut q, &choice("Êtes-vous accompagné·e ?", &["Oui", "Non", "Œuvre d’art"])).unwrap();
+        let first = add(
+            &mut q,
+            &choice("Êtes-vous accompagné·e ?", &["Oui", "Non", "Œuvre d’art"]),
+        )
+        .unwrap();
         assert_eq!(first, "q1");
         let codes: Vec<String> = q.questions[0]
             .kind
@@ -706,7 +717,10 @@ mod tests {
             Problem::DuplicateOption("oui".into())
         )));
         let no_options = add(&mut q, &choice("Vraiment ?", &["", "  "])).unwrap_err();
-        assert_eq!(no_options, vec![problem(Field::Options, Problem::NoOptions)]);
+        assert_eq!(
+            no_options,
+            vec![problem(Field::Options, Problem::NoOptions)]
+        );
         let scale = QuestionInput {
             text: "Note".into(),
             kind: KindChoice::Scale,
@@ -808,7 +822,10 @@ mod tests {
     fn codes_are_plain_and_distinct() {
         let taken: HashSet<String> = ["oui".to_string()].into();
         assert_eq!(code_of("Oui", &taken), "oui_2");
-        assert_eq!(code_of("Élève / étudiant·e", &HashSet::new()), "eleve_etudiant_e");
+        assert_eq!(
+            code_of("Élève / étudiant·e", &HashSet::new()),
+            "eleve_etudiant_e"
+        );
         assert_eq!(code_of("?!", &HashSet::new()), "reponse");
         assert_eq!(code_of("Other", &HashSet::new()), "other_2");
     }

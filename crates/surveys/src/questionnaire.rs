@@ -182,7 +182,9 @@ pub enum Issue {
     /// Number bounds whose maximum is below the minimum.
     BoundsOrder(f64),
     /// A field the question's type does not use.
-    Unused { kind: String },
+    Unused {
+        kind: String,
+    },
     /// A choice question without options.
     NeedsOptions,
     /// A grid without items.
@@ -193,9 +195,15 @@ pub enum Issue {
     /// A condition with none or several tests.
     OneTest,
     /// A test that does not fit the type of the question it reads.
-    TestDoesNotApply { question: String, kind: String },
+    TestDoesNotApply {
+        question: String,
+        kind: String,
+    },
     /// A condition naming an answer the question does not offer.
-    NotAnAnswer { code: String, question: String },
+    NotAnAnswer {
+        code: String,
+        question: String,
+    },
     /// A question identifier used twice.
     DuplicateId(String),
     /// A question without text.
@@ -357,7 +365,11 @@ impl Checker<'_> {
             if !valid_code(&choice.code) {
                 self.at(span.clone(), field, Issue::BadCode(choice.code.clone()));
             } else if !seen.insert(choice.code.as_str()) {
-                self.at(span.clone(), field, Issue::DuplicateCode(choice.code.clone()));
+                self.at(
+                    span.clone(),
+                    field,
+                    Issue::DuplicateCode(choice.code.clone()),
+                );
             } else if other && choice.code == OTHER {
                 self.at(span.clone(), field, Issue::ReservedCode);
             }
@@ -641,7 +653,11 @@ impl Questionnaire {
             problems: Vec::new(),
         };
         if !valid_code(raw.id.get_ref()) {
-            checker.at(raw.id.span(), "id", Issue::BadCode(raw.id.get_ref().clone()));
+            checker.at(
+                raw.id.span(),
+                "id",
+                Issue::BadCode(raw.id.get_ref().clone()),
+            );
         }
         let mut questions: Vec<Question> = Vec::new();
         let mut seen = HashSet::new();

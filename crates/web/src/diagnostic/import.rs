@@ -98,7 +98,7 @@ struct ImportRow {
 
 fn import_row(r: &ImportRecord) -> ImportRow {
     ImportRow {
-        at: r.imported_at.map(fr_datetime).unwrap_or_default(),
+        at: fr_datetime(r.imported_at),
         file: r.file.clone(),
         kind: r.kind.map_or_else(
             || "fichier d’une version antérieure".into(),

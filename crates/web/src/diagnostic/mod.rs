@@ -192,13 +192,12 @@ pub(crate) async fn load(state: &AppState) -> Result<Loaded, passerelle_store::S
     let geo = state.db.diagnostic_geography().await?;
     let indicators = state.db.diagnostic_indicators().await?;
     let places = state.db.diagnostic_places(&geo).await?;
-    let today = paris_now().date();
-    let first = (today - Duration::days(364)).to_string();
-    let last = today.to_string();
-    let counts = state.db.place_search_counts(&first, &last).await?;
+    let last = paris_now().date();
+    let first = last - Duration::days(364);
+    let counts = state.db.place_search_counts(first, last).await?;
     Ok(Loaded {
         activity: state.db.diagnostic_activity().await?,
-        searches: (counts, (first, last)),
+        searches: (counts, (first.to_string(), last.to_string())),
         geo,
         indicators,
         places,
