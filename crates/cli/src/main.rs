@@ -414,9 +414,8 @@ async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Referrals(ReferralsCommand::Purge(periods)) => {
-            let link = link_base.clone();
             let r = db
-                .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
+                .run_referral_deadlines(chrono::Utc::now(), periods.periods())
                 .await?;
             print_ignoring_closed_pipe(&format!(
                 "{} reminders sent, {} referrals expired, {} closed without outcome, \
@@ -566,12 +565,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     let (hour, minute) = (Duration::from_secs(3600), Duration::from_secs(60));
     if let Some(smtp) = smtp {
         let (mail_db, smtp) = (db.clone(), std::sync::Arc::new(smtp));
+        let links: std::sync::Arc<str> = public_url.clone().into();
         tokio::spawn(jobs::every(
             db.clone(),
             "mailer",
             Duration::from_secs(5),
             minute,
-            move || passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone()),
+            move || {
+                passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone(), links.clone())
+            },
         ));
     }
     let retention = args.retention.retention();
@@ -579,17 +581,13 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     tokio::spawn(jobs::every(db.clone(), "purge", hour, hour, move || {
         purge(purge_db.clone(), retention)
     }));
-    let (deadlines_db, periods, link) = (
-        db.clone(),
-        args.referral_periods.periods(),
-        public_url.clone(),
-    );
+    let (deadlines_db, periods) = (db.clone(), args.referral_periods.periods());
     tokio::spawn(jobs::every(
         db.clone(),
         "referral_deadlines",
         hour,
         hour,
-        move || referral_deadlines(deadlines_db.clone(), periods, link.clone()),
+        move || referral_deadlines(deadlines_db.clone(), periods),
     ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
@@ -628,15 +626,8 @@ async fn purge(db: Database, retention: passerelle_store::accounts::Retention) {
 }
 
 /// Reminders, expiries and erasures of referrals (run hourly).
-async fn referral_deadlines(
-    db: Database,
-    periods: passerelle_referrals::deadlines::Periods,
-    link: String,
-) {
-    match db
-        .run_referral_deadlines(chrono::Utc::now(), periods, &link)
-        .await
-    {
+async fn referral_deadlines(db: Database, periods: passerelle_referrals::deadlines::Periods) {
+    match db.run_referral_deadlines(chrono::Utc::now(), periods).await {
         Ok(r) if r == Default::default() => {}
         Ok(r) => tracing::info!(
             "referrals: {} reminders, {} expired, {} without outcome, {} requests closed, {} erased",

@@ -9,6 +9,7 @@ pub mod activities;
 mod batch;
 pub mod diagnostic;
 pub mod instances;
+pub mod outbox;
 pub mod places;
 pub mod referents;
 pub mod referrals;
@@ -16,6 +17,7 @@ pub mod surveys;
 pub mod territories;
 pub mod testing;
 pub mod time;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

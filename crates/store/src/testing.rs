@@ -100,12 +100,3 @@ pub async fn bretagne_database() -> Database {
         .expect("bundled reference loads");
     db
 }
-
-/// The e-mail telling gestionnaires that an administrator joined, as tests
-/// word it (the web layer words the real one).
-pub fn admin_joined_notice(j: &crate::accounts::AdminJoined) -> (String, String) {
-    (
-        format!("admin joined {}", j.structure_nom),
-        format!("{} joined as {}", j.person.email, j.role.code()),
-    )
-}

@@ -18,6 +18,7 @@ mod error;
 mod export;
 pub mod fr;
 mod limits;
+pub mod mail;
 pub mod mailer;
 mod open_activities;
 pub mod osrm;

@@ -186,10 +186,12 @@ pub async fn send(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> R
 pub async fn deliver_pending(
     db: &Database,
     config: &SmtpConfig,
+    public_url: &str,
 ) -> Result<usize, passerelle_store::StoreError> {
     let mut sent = 0;
     for message in db.outbox(true, 50).await? {
-        match send(config, &message.to_address, &message.subject, &message.body).await {
+        let mail = crate::mail::render(&message.content, public_url);
+        match send(config, &message.to_address, &mail.subject, &mail.body).await {
             Ok(()) => {
                 db.mark_email(message.id, None).await?;
                 sent += 1;
@@ -213,8 +215,12 @@ pub async fn deliver_pending(
 /// Delivers the outbox every few seconds, for as long as the server runs.
 /// One round of delivery (run every few seconds by the server holding the
 /// mailer's lease, so that two servers never send one message twice).
-pub async fn deliver_round(db: Database, config: std::sync::Arc<SmtpConfig>) {
-    if let Err(e) = deliver_pending(&db, &config).await {
+pub async fn deliver_round(
+    db: Database,
+    config: std::sync::Arc<SmtpConfig>,
+    public_url: std::sync::Arc<str>,
+) {
+    if let Err(e) = deliver_pending(&db, &config, &public_url).await {
         tracing::error!("outbox delivery: {e}");
     }
 }
