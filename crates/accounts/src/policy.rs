@@ -485,19 +485,6 @@ pub fn activity_figures(actor: &Actor) -> Result<FiguresScope, Denial> {
     }
 }
 
-/// The territories an actor coordinates, in the order of their
-/// memberships: pages that show one territory start with the first.
-pub fn coordinated_territories(actor: &Actor) -> Vec<Scope> {
-    let Actor::Person { memberships, .. } = actor else {
-        return Vec::new();
-    };
-    memberships
-        .iter()
-        .filter(|m| m.role == Role::Coordinateur)
-        .flat_map(|m| m.scopes.iter().cloned())
-        .collect()
-}
-
 fn can_view(actor: &Actor, s: &StructureRef) -> bool {
     match actor {
         Actor::ApiToken { structure_id, .. } => *structure_id == s.id,
@@ -562,22 +549,6 @@ mod tests {
             authorize(&Actor::Anonymous, Action::CreateSurvey),
             Err(Denial::SignInRequired)
         );
-    }
-
-    #[test]
-    fn coordinated_territories_in_membership_order() {
-        let both = person(vec![
-            member(1, Role::Gestionnaire),
-            coordinator(ScopeLevel::Departement, "29"),
-            coordinator(ScopeLevel::Region, "53"),
-        ]);
-        let codes: Vec<String> = coordinated_territories(&both)
-            .into_iter()
-            .map(|s| s.code)
-            .collect();
-        assert_eq!(codes, ["29", "53"]);
-        assert!(coordinated_territories(&person(vec![member(1, Role::Membre)])).is_empty());
-        assert!(coordinated_territories(&Actor::Anonymous).is_empty());
     }
 
     #[test]

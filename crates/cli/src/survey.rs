@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use passerelle_store::Database;
 use passerelle_store::surveys::{Access, NewSurvey, Status};
+use passerelle_store::write::Acting;
 use passerelle_surveys::analysis::{
     Options, analyze, manova_formula, regression_formula, subgroup,
 };
@@ -264,7 +265,7 @@ pub async fn run_stored(
                     closes_on,
                     status: Status::Online,
                 },
-                None,
+                &Acting::system(),
             )
             .await?
             .map_err(|refusal| {
@@ -286,7 +287,7 @@ pub async fn run_stored(
                 q.questions.len()
             ));
             for token in db
-                .create_survey_invitations(&survey, invitations.unwrap_or(0), None)
+                .create_survey_invitations(&survey, invitations.unwrap_or(0), &Acting::system())
                 .await?
             {
                 out.push_str(&format!("{base}/enquetes/{slug}?invitation={token}\n"));
@@ -299,7 +300,9 @@ pub async fn run_stored(
                 .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
             let responses = read_responses(&survey.questionnaire, &file, out)?;
             let day = self::day("--day", day)?.unwrap_or_else(passerelle_store::surveys::today);
-            let n = db.import_survey_responses(&survey, &responses, day).await?;
+            let n = db
+                .import_survey_responses(&survey, &responses, day, &Acting::system())
+                .await?;
             out.push_str(&format!(
                 "{}: {n} responses added to {slug}\n",
                 file.display()

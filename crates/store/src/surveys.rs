@@ -20,10 +20,10 @@ use passerelle_surveys::Questionnaire;
 use passerelle_surveys::responses::{
     Responses, columns_of, missing_required, read_csv, read_one, row_cells,
 };
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
-use crate::referrals::audit_subject;
 use crate::time::now_iso;
+use crate::write::{Acting, Write};
 use crate::{Database, StoreError};
 
 /// How respondents reach the form.
@@ -199,32 +199,31 @@ fn stored_text(q: &Questionnaire) -> String {
     q.to_toml(&HashMap::new())
 }
 
+/// The audit line of a change to a survey, in its write.
 async fn audit(
-    conn: &mut AnyConnection,
+    w: &mut Write<'_>,
     action: &str,
-    by: Option<i64>,
-    survey: &Survey,
+    structure_id: i64,
+    slug: &str,
     detail: Option<String>,
-) -> Result<(), sqlx::Error> {
-    audit_subject(
-        conn,
-        &now_iso(),
+) -> Result<(), StoreError> {
+    w.audit(
         action,
-        by,
-        Some(survey.structure_id),
-        format!("survey:{}", survey.slug),
+        Some(structure_id),
+        Some(format!("survey:{slug}")),
         detail,
     )
     .await
 }
 
 impl Database {
-    /// Creates a survey (`by`: who, none from the command line); refuses an
+    /// Creates a survey (`acting`: who, the system from the command line);
+    /// refuses an
     /// address that is not one or is taken, or dates out of order.
     pub async fn create_survey(
         &self,
         new: &NewSurvey<'_>,
-        by: Option<i64>,
+        acting: &Acting,
     ) -> Result<Result<i64, SurveyRefusal>, StoreError> {
         if !valid_slug(new.slug) {
             return Ok(Err(SurveyRefusal::BadSlug));
@@ -237,48 +236,39 @@ impl Database {
         if new.status == Status::Online && new.questionnaire.questions.is_empty() {
             return Ok(Err(SurveyRefusal::NoQuestions));
         }
-        let mut tx = self.begin_write().await?;
-        let used = sqlx::query("SELECT id FROM surveys WHERE slug = $1")
+        self.write(acting, async |w| {
+            let used = sqlx::query("SELECT id FROM surveys WHERE slug = $1")
+                .bind(new.slug.to_string())
+                .fetch_optional(w.conn())
+                .await?;
+            if used.is_some() {
+                return Ok(Err(SurveyRefusal::SlugTaken));
+            }
+            let id: i64 = sqlx::query(
+                "INSERT INTO surveys (slug, structure_id, title, questionnaire, access, opens_on, closes_on, created_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
             .bind(new.slug.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if used.is_some() {
-            return Ok(Err(SurveyRefusal::SlugTaken));
-        }
-        let id: i64 = sqlx::query(
-            "INSERT INTO surveys (slug, structure_id, title, questionnaire, access, opens_on, closes_on, created_at, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(new.slug.to_string())
-        .bind(new.structure_id)
-        .bind(new.questionnaire.title.clone())
-        .bind(stored_text(new.questionnaire))
-        .bind(new.access.code().to_string())
-        .bind(new.opens_on.map(day_text))
-        .bind(new.closes_on.map(day_text))
-        .bind(now_iso())
-        .bind(new.status.code().to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-        let survey = Survey {
-            id,
-            slug: new.slug.to_string(),
-            structure_id: new.structure_id,
-            title: new.questionnaire.title.clone(),
-            questionnaire: new.questionnaire.clone(),
-            access: new.access,
-            status: new.status,
-            opens_on: new.opens_on,
-            closes_on: new.closes_on,
-        };
-        let action = match new.status {
-            Status::Draft => "survey.created",
-            Status::Online => "survey.published",
-        };
-        audit(&mut tx, action, by, &survey, Some(survey.title.clone())).await?;
-        tx.commit().await?;
-        Ok(Ok(id))
+            .bind(new.structure_id)
+            .bind(new.questionnaire.title.clone())
+            .bind(stored_text(new.questionnaire))
+            .bind(new.access.code().to_string())
+            .bind(new.opens_on.map(day_text))
+            .bind(new.closes_on.map(day_text))
+            .bind(now_iso())
+            .bind(new.status.code().to_string())
+            .fetch_one(w.conn())
+            .await?
+            .try_get("id")?;
+            let action = match new.status {
+                Status::Draft => "survey.created",
+                Status::Online => "survey.published",
+            };
+            let title = Some(new.questionnaire.title.clone());
+            audit(w, action, new.structure_id, new.slug, title).await?;
+            Ok(Ok(id))
+        })
+        .await
     }
 
     pub async fn survey_by_slug(&self, slug: &str) -> Result<Option<Survey>, StoreError> {
@@ -319,25 +309,27 @@ impl Database {
         &self,
         survey: &Survey,
         questionnaire: &Questionnaire,
-        by: Option<i64>,
+        acting: &Acting,
     ) -> Result<Result<(), SurveyRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE surveys SET questionnaire = $1, title = $2 WHERE id = $3 AND status = $4",
-        )
-        .bind(stored_text(questionnaire))
-        .bind(questionnaire.title.clone())
-        .bind(survey.id)
-        .bind(Status::Draft.code().to_string())
-        .execute(&mut *tx)
-        .await?;
-        if changed.rows_affected() != 1 {
-            return Ok(Err(SurveyRefusal::NotDraft));
-        }
-        let detail = format!("{} questions", questionnaire.questions.len());
-        audit(&mut tx, "survey.questionnaire", by, survey, Some(detail)).await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+        self.write(acting, async |w| {
+            let changed = sqlx::query(
+                "UPDATE surveys SET questionnaire = $1, title = $2 WHERE id = $3 AND status = $4",
+            )
+            .bind(stored_text(questionnaire))
+            .bind(questionnaire.title.clone())
+            .bind(survey.id)
+            .bind(Status::Draft.code().to_string())
+            .execute(w.conn())
+            .await?;
+            if changed.rows_affected() != 1 {
+                return Ok(Err(SurveyRefusal::NotDraft));
+            }
+            let detail = format!("{} questions", questionnaire.questions.len());
+            let (structure, slug) = (survey.structure_id, &survey.slug);
+            audit(w, "survey.questionnaire", structure, slug, Some(detail)).await?;
+            Ok(Ok(()))
+        })
+        .await
     }
 
     /// Puts a draft online: from now on it is answered within its dates
@@ -345,24 +337,33 @@ impl Database {
     pub async fn publish_survey(
         &self,
         survey: &Survey,
-        by: Option<i64>,
+        acting: &Acting,
     ) -> Result<Result<(), SurveyRefusal>, StoreError> {
         if survey.questionnaire.questions.is_empty() {
             return Ok(Err(SurveyRefusal::NoQuestions));
         }
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE surveys SET status = $1 WHERE id = $2 AND status = $3")
-            .bind(Status::Online.code().to_string())
-            .bind(survey.id)
-            .bind(Status::Draft.code().to_string())
-            .execute(&mut *tx)
+        self.write(acting, async |w| {
+            let changed =
+                sqlx::query("UPDATE surveys SET status = $1 WHERE id = $2 AND status = $3")
+                    .bind(Status::Online.code().to_string())
+                    .bind(survey.id)
+                    .bind(Status::Draft.code().to_string())
+                    .execute(w.conn())
+                    .await?;
+            if changed.rows_affected() != 1 {
+                return Ok(Err(SurveyRefusal::NotDraft));
+            }
+            audit(
+                w,
+                "survey.published",
+                survey.structure_id,
+                &survey.slug,
+                None,
+            )
             .await?;
-        if changed.rows_affected() != 1 {
-            return Ok(Err(SurveyRefusal::NotDraft));
-        }
-        audit(&mut tx, "survey.published", by, survey, None).await?;
-        tx.commit().await?;
-        Ok(Ok(()))
+            Ok(Ok(()))
+        })
+        .await
     }
 
     /// `count` new invitations; the tokens are returned once, only their
@@ -371,28 +372,29 @@ impl Database {
         &self,
         survey: &Survey,
         count: usize,
-        by: Option<i64>,
+        acting: &Acting,
     ) -> Result<Vec<String>, StoreError> {
-        let survey_id = survey.id;
-        let mut tx = self.begin_write().await?;
-        let mut tokens = Vec::with_capacity(count);
-        for _ in 0..count {
-            let token = new_secret();
-            sqlx::query(
-                "INSERT INTO survey_invitations (token_hash, survey_id, used) VALUES ($1, $2, 0)",
-            )
-            .bind(hash_secret(&token))
-            .bind(survey_id)
-            .execute(&mut *tx)
-            .await?;
-            tokens.push(token);
-        }
-        if count > 0 {
-            let detail = format!("{count} invitations");
-            audit(&mut tx, "survey.invitations", by, survey, Some(detail)).await?;
-        }
-        tx.commit().await?;
-        Ok(tokens)
+        self.write(acting, async |w| {
+            let mut tokens = Vec::with_capacity(count);
+            for _ in 0..count {
+                let token = new_secret();
+                sqlx::query(
+                    "INSERT INTO survey_invitations (token_hash, survey_id, used) VALUES ($1, $2, 0)",
+                )
+                .bind(hash_secret(&token))
+                .bind(survey.id)
+                .execute(w.conn())
+                .await?;
+                tokens.push(token);
+            }
+            if count > 0 {
+                let detail = Some(format!("{count} invitations"));
+                let (structure, slug) = (survey.structure_id, &survey.slug);
+                audit(w, "survey.invitations", structure, slug, detail).await?;
+            }
+            Ok(tokens)
+        })
+        .await
     }
 
     /// Stores one response (cells as the responses file names them) if the
@@ -623,19 +625,19 @@ impl Database {
 
     /// Closes a survey from today: its last day becomes yesterday (or its
     /// opening day, if it opened today), so no more responses come in.
-    pub async fn close_survey(&self, survey: &Survey, by: Option<i64>) -> Result<(), StoreError> {
+    pub async fn close_survey(&self, survey: &Survey, acting: &Acting) -> Result<(), StoreError> {
         let yesterday = today()
             .checked_sub_days(Days::new(1))
             .unwrap_or(NaiveDate::MIN);
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE surveys SET closes_on = $1, opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END WHERE id = $2")
-            .bind(day_text(yesterday))
-            .bind(survey.id)
-            .execute(&mut *tx)
-            .await?;
-        audit(&mut tx, "survey.closed", by, survey, None).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(acting, async |w| {
+            sqlx::query("UPDATE surveys SET closes_on = $1, opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END WHERE id = $2")
+                .bind(day_text(yesterday))
+                .bind(survey.id)
+                .execute(w.conn())
+                .await?;
+            audit(w, "survey.closed", survey.structure_id, &survey.slug, None).await
+        })
+        .await
     }
 
     /// Forgets drafts last saved before `before`: unfinished answers do
@@ -702,26 +704,34 @@ impl Database {
 
     /// Adds the responses of a file already read and checked against the
     /// survey's questionnaire (`passerelle_surveys::responses::read_csv`),
-    /// in one transaction: all of them or none. They are dated `day`.
+    /// in one transaction with its audit line: all of them or none. They
+    /// are dated `day`.
     pub async fn import_survey_responses(
         &self,
         survey: &Survey,
         responses: &Responses,
         day: NaiveDate,
+        acting: &Acting,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.begin_write().await?;
-        for row in 0..responses.respondents {
-            let answers = serde_json::to_string(&row_cells(&survey.questionnaire, responses, row))
-                .expect("strings serialise");
-            sqlx::query("INSERT INTO survey_responses (survey_id, submitted_on, answers) VALUES ($1, $2, $3)")
+        self.write(acting, async |w| {
+            for row in 0..responses.respondents {
+                let cells = row_cells(&survey.questionnaire, responses, row);
+                let answers = serde_json::to_string(&cells).expect("strings serialise");
+                sqlx::query(
+                    "INSERT INTO survey_responses (survey_id, submitted_on, answers) VALUES ($1, $2, $3)",
+                )
                 .bind(survey.id)
                 .bind(day_text(day))
                 .bind(answers)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(responses.respondents)
+            }
+            let detail = Some(format!("{} responses", responses.respondents));
+            let (structure, slug) = (survey.structure_id, &survey.slug);
+            audit(w, "survey.responses_imported", structure, slug, detail).await?;
+            Ok(responses.respondents)
+        })
+        .await
     }
 }
 

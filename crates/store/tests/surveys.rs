@@ -14,6 +14,7 @@ use passerelle_store::surveys::{
     Survey, SurveyRefusal,
 };
 use passerelle_store::testing::bretagne_database;
+use passerelle_store::write::Acting;
 use passerelle_surveys::Questionnaire;
 use passerelle_surveys::templates;
 use sqlx::Row;
@@ -39,7 +40,7 @@ async fn survey(db: &Database, slug: &str, access: Access) -> Survey {
             closes_on: Some(day("2023-03-20")),
             status: Status::Online,
         },
-        None,
+        &Acting::system(),
     )
     .await
     .unwrap()
@@ -59,7 +60,7 @@ async fn open_survey(db: &Database, like: &Survey, slug: &str, access: Access) -
             closes_on: None,
             status: Status::Online,
         },
-        None,
+        &Acting::system(),
     )
     .await
     .unwrap()
@@ -176,7 +177,10 @@ async fn a_response_is_stored_whole_with_the_day_only_and_exported() {
 async fn an_invitation_gives_one_response() {
     let db = bretagne_database().await;
     let s = survey(&db, "hub-invitations", Access::Invitation).await;
-    let tokens = db.create_survey_invitations(&s, 2, None).await.unwrap();
+    let tokens = db
+        .create_survey_invitations(&s, 2, &Acting::system())
+        .await
+        .unwrap();
     assert!(db.survey_invitation_usable(s.id, &tokens[0]).await.unwrap());
     let none = db
         .submit_survey_response(&s, None, &answers(), OPEN_DAY)
@@ -288,7 +292,7 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         Err(DraftRefusal::Invitation)
     );
     let invitation = db
-        .create_survey_invitations(&invited, 1, None)
+        .create_survey_invitations(&invited, 1, &Acting::system())
         .await
         .unwrap()
         .remove(0);
@@ -347,11 +351,14 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         status: Status::Online,
     };
     let taken = db
-        .create_survey(&new("hub-brouillons"), None)
+        .create_survey(&new("hub-brouillons"), &Acting::system())
         .await
         .unwrap();
     assert_eq!(taken, Err(SurveyRefusal::SlugTaken));
-    let slug = db.create_survey(&new("Mon Enquête"), None).await.unwrap();
+    let slug = db
+        .create_survey(&new("Mon Enquête"), &Acting::system())
+        .await
+        .unwrap();
     assert_eq!(slug, Err(SurveyRefusal::BadSlug));
     let backwards = db
         .create_survey(
@@ -360,13 +367,13 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
                 closes_on: Some(day("2025-11-30")),
                 ..new("hub-dates")
             },
-            None,
+            &Acting::system(),
         )
         .await
         .unwrap();
     assert_eq!(backwards, Err(SurveyRefusal::DatesOutOfOrder));
     assert!(
-        db.create_survey(&new("esc-2021"), None)
+        db.create_survey(&new("esc-2021"), &Acting::system())
             .await
             .unwrap()
             .is_ok()
@@ -387,7 +394,10 @@ async fn a_draft_is_built_then_put_online_with_its_audit_lines() {
         closes_on: None,
         status: Status::Draft,
     };
-    db.create_survey(&new, None).await.unwrap().unwrap();
+    db.create_survey(&new, &Acting::system())
+        .await
+        .unwrap()
+        .unwrap();
     let draft = db.survey_by_slug("essai").await.unwrap().unwrap();
     assert_eq!(draft.status, Status::Draft);
     assert!(draft.questionnaire.questions.is_empty());
@@ -399,32 +409,35 @@ async fn a_draft_is_built_then_put_online_with_its_audit_lines() {
         Err(Rejection::Closed)
     );
     assert_eq!(
-        db.publish_survey(&draft, None).await.unwrap(),
+        db.publish_survey(&draft, &Acting::system()).await.unwrap(),
         Err(SurveyRefusal::NoQuestions)
     );
-    db.save_survey_questionnaire(&draft, &hub(), None)
+    db.save_survey_questionnaire(&draft, &hub(), &Acting::system())
         .await
         .unwrap()
         .unwrap();
     let draft = db.survey_by_slug("essai").await.unwrap().unwrap();
     assert_eq!(draft.title, hub().title);
     assert_eq!(draft.questionnaire.questions.len(), hub().questions.len());
-    db.publish_survey(&draft, None).await.unwrap().unwrap();
+    db.publish_survey(&draft, &Acting::system())
+        .await
+        .unwrap()
+        .unwrap();
     let online = db.survey_by_slug("essai").await.unwrap().unwrap();
     assert_eq!(online.status, Status::Online);
     assert!(online.open_today());
     assert_eq!(
-        db.save_survey_questionnaire(&online, &hub(), None)
+        db.save_survey_questionnaire(&online, &hub(), &Acting::system())
             .await
             .unwrap(),
         Err(SurveyRefusal::NotDraft),
         "online, the questionnaire is fixed"
     );
     assert_eq!(
-        db.publish_survey(&online, None).await.unwrap(),
+        db.publish_survey(&online, &Acting::system()).await.unwrap(),
         Err(SurveyRefusal::NotDraft)
     );
-    db.close_survey(&online, None).await.unwrap();
+    db.close_survey(&online, &Acting::system()).await.unwrap();
     let closed = db.survey_by_slug("essai").await.unwrap().unwrap();
     assert!(!closed.open_today());
     let actions: Vec<String> =

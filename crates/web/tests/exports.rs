@@ -93,7 +93,7 @@ async fn survey_exports_neutralise_answers_and_labels() {
             closes_on: None,
             status: passerelle_store::surveys::Status::Online,
         },
-        None,
+        &passerelle_store::write::Acting::system(),
     )
     .await
     .unwrap()

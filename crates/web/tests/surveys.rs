@@ -266,7 +266,7 @@ async fn drafts_resume_and_invitations_serve_once() {
             closes_on: None,
             status: Status::Online,
         },
-        None,
+        &passerelle_store::write::Acting::system(),
     )
     .await
     .unwrap()
@@ -277,7 +277,7 @@ async fn drafts_resume_and_invitations_serve_once() {
             .unwrap()
             .unwrap();
     let token =
-        w.db.create_survey_invitations(&survey, 1, None)
+        w.db.create_survey_invitations(&survey, 1, &passerelle_store::write::Acting::system())
             .await
             .unwrap()
             .remove(0);

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::create::{access_label, period, status};
 use super::forms::{DetailsForm, Errors, MoveForm, QuestionForm, problems};
 use super::views::condition_text;
-use super::{managed, public_link, readable, words};
+use super::{acting, managed, public_link, readable, words};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -304,7 +304,7 @@ async fn store(
     let path = questionnaire_path(&survey.slug);
     let saved = state
         .db
-        .save_survey_questionnaire(survey, q, viewer.person_id())
+        .save_survey_questionnaire(survey, q, &acting(viewer, survey))
         .await?;
     if let Err(refusal) = saved {
         let why = words::refusal_text(&refusal, &survey.slug);

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
 use passerelle_accounts::policy::Action;
 use passerelle_store::surveys::{Access, NewSurvey, Status, SurveyRefusal, SurveySummary, today};
+use passerelle_store::write::Acting;
 use serde::Deserialize;
 
 use super::forms::{Errors, NewSurveyForm, NewSurveyInput};
@@ -244,7 +245,12 @@ async fn insert(
                     closes_on: input.closes_on,
                     status: Status::Draft,
                 },
-                viewer.person_id(),
+                &Acting {
+                    person: viewer.person_id(),
+                    token: viewer.token_id(),
+                    structure: Some(input.structure_id),
+                    address: viewer.ip.clone(),
+                },
             )
             .await?;
         match created {

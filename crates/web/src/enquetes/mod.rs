@@ -23,6 +23,7 @@ mod words;
 
 use passerelle_accounts::policy::{Action, Denial, StructureRef};
 use passerelle_store::surveys::Survey;
+use passerelle_store::write::Acting;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -167,6 +168,17 @@ async fn creator(
         return Err(PageError::denied(Denial::Forbidden, path));
     }
     Ok(structures)
+}
+
+/// Who acts, for the audit trail: the viewer, through the structure
+/// running the survey, from their address.
+fn acting(viewer: &Viewer, survey: &Survey) -> Acting {
+    Acting {
+        person: viewer.person_id(),
+        token: viewer.token_id(),
+        structure: Some(survey.structure_id),
+        address: viewer.ip.clone(),
+    }
 }
 
 /// The public address of a survey's form.

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::build::ConfirmPage;
 use super::create::{access_label, period, status};
 use super::forms::{Errors, InvitationsForm};
-use super::{managed, public_link, words};
+use super::{acting, managed, public_link, words};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -37,7 +37,11 @@ pub(super) async fn publish(
 ) -> PageResult {
     let back = format!("/enquetes/{slug}/questionnaire");
     let survey = managed(&state, &viewer, &slug, &back).await?;
-    match state.db.publish_survey(&survey, viewer.person_id()).await? {
+    match state
+        .db
+        .publish_survey(&survey, &acting(&viewer, &survey))
+        .await?
+    {
         Ok(()) => Ok(Redirect::to(&format!("{}?fait=en-ligne", share_path(&slug))).into_response()),
         Err(refusal) => Err(PageError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -185,7 +189,7 @@ pub(super) async fn invite(
     };
     let tokens = state
         .db
-        .create_survey_invitations(&survey, count, viewer.person_id())
+        .create_survey_invitations(&survey, count, &acting(&viewer, &survey))
         .await?;
     let link = public_link(&state, &slug);
     Ok(render(&InvitationsPage {
@@ -233,6 +237,9 @@ pub(super) async fn close(
 ) -> PageResult {
     let back = share_path(&slug);
     let survey = managed(&state, &viewer, &slug, &back).await?;
-    state.db.close_survey(&survey, viewer.person_id()).await?;
+    state
+        .db
+        .close_survey(&survey, &acting(&viewer, &survey))
+        .await?;
     Ok(Redirect::to(&format!("{back}?fait=close")).into_response())
 }

@@ -271,7 +271,7 @@ pub async fn world() -> World {
             closes_on: None,
             status: passerelle_store::surveys::Status::Online,
         },
-        None,
+        &passerelle_store::write::Acting::system(),
     )
     .await
     .unwrap()
