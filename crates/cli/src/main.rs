@@ -2,6 +2,8 @@
 //! reads the configuration, opens the database, and calls the library crates.
 
 mod diagnostic;
+mod jobs;
+mod ops;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -82,6 +84,13 @@ enum Command {
     /// Questionnaires and the analysis of their responses (no database).
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Write a backup of the database (one archive with a manifest) while
+    /// the server keeps running.
+    Backup(ops::BackupArgs),
+    /// Restore a backup into an empty database: checked, upgraded to this
+    /// version's schema, personal data past its retention erased, then put
+    /// in place.
+    Restore(ops::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -248,6 +257,10 @@ struct ServeArgs {
     /// Diagnostic real road times; without it they are estimated.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
+    /// Bearer token that Prometheus presents to read /metrics. Without it
+    /// there is no /metrics.
+    #[arg(long, env = "PASSERELLE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
 }
@@ -288,10 +301,10 @@ enum TerritoriesCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    if let Err(e) = ops::init_logging() {
+        eprintln!("passerelle: error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -321,9 +334,29 @@ async fn run(cli: Cli) -> Result<()> {
         print_ignoring_closed_pipe(&out)?;
         return result;
     }
+    if let Command::Restore(args) = cli.command {
+        // Into a database that must not be opened (migrated, filled) first.
+        let mut out = String::new();
+        let result = ops::restore(
+            &database_url(&cli.storage),
+            args,
+            cli.storage.public_url,
+            &mut out,
+        )
+        .await;
+        print_ignoring_closed_pipe(&out)?;
+        return result;
+    }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
     match cli.command {
+        Command::Backup(args) => {
+            let mut out = String::new();
+            let result = ops::backup(&db, args, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+        Command::Restore(_) => unreachable!("handled above"),
         Command::Serve(args) => serve(db, args, public_url).await,
         Command::Places(command) => {
             let mut out = String::new();
@@ -387,14 +420,20 @@ fn print_ignoring_closed_pipe(text: &str) -> Result<()> {
     }
 }
 
+/// The configured database's URL.
+fn database_url(storage: &StorageArgs) -> String {
+    match &storage.database_url {
+        Some(url) if !url.is_empty() => url.clone(),
+        _ => Database::default_url(&storage.data_dir),
+    }
+}
+
 /// Opens the configured database and, if it holds no territory yet, loads
 /// the bundled Bretagne reference.
 async fn open_database(storage: &StorageArgs) -> Result<Database> {
-    let url = match &storage.database_url {
-        Some(url) if !url.is_empty() => url.clone(),
-        _ => Database::default_url(&storage.data_dir),
-    };
-    let db = Database::open(&url).await?;
+    let db = Database::open(&database_url(storage))
+        .await
+        .map_err(ops::explain_open)?;
     if db.territories_empty().await? {
         let reports = db
             .load_bundled_reference()
@@ -476,6 +515,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         db.clone(),
         WebConfig::new(&public_url, smtp.is_some())
             .with_tiles(args.tile_url.clone())
+            .with_metrics_token(args.metrics_token.clone())
             .with_osrm(
                 args.osrm_url
                     .as_deref()
@@ -484,15 +524,21 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
                     .map_err(anyhow::Error::msg)?,
             ),
     );
-    if let Some(smtp) = smtp {
-        tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp));
-    }
-    tokio::spawn(purge_hourly(db.clone()));
-    tokio::spawn(referral_deadlines_hourly(
+    // Retention first: nothing past its period is served, even from a
+    // database restored by hand. Then hourly.
+    let jobs = state.jobs.clone();
+    jobs.register(jobs::RETENTION, jobs::RETENTION_EVERY);
+    let periods = args.referral_periods.periods();
+    jobs::retention_once(&db, periods, &public_url, &jobs).await;
+    tokio::spawn(jobs::retention_hourly(
         db.clone(),
-        args.referral_periods.periods(),
+        periods,
         public_url.clone(),
+        jobs.clone(),
     ));
+    if let Some(smtp) = smtp {
+        tokio::spawn(passerelle_web::mailer::run(db.clone(), smtp, jobs));
+    }
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();
@@ -502,51 +548,6 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
 }
 
 /// Runs a `territories` command, writing what it prints into `out`.
-/// Expired sessions and links do not outlive their use by more than an hour.
-async fn purge_hourly(db: Database) {
-    loop {
-        match db.purge_expired().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged {n} expired sessions and links"),
-            Err(e) => tracing::error!("purging expired sessions: {e}"),
-        }
-        // Unfinished survey answers are kept 30 days after their last save.
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
-            .date_naive()
-            .to_string();
-        match db.purge_survey_drafts(&cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
-            Err(e) => tracing::error!("purging survey drafts: {e}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-    }
-}
-
-/// Reminders, expiries and erasures of referrals, every hour.
-async fn referral_deadlines_hourly(
-    db: Database,
-    periods: passerelle_referrals::deadlines::Periods,
-    link: String,
-) {
-    loop {
-        match db
-            .run_referral_deadlines(chrono::Utc::now(), periods, &link)
-            .await
-        {
-            Ok(r) if r == Default::default() => {}
-            Ok(r) => tracing::info!(
-                "referrals: {} reminders, {} expired, {} erased",
-                r.reminded,
-                r.expired,
-                r.erased
-            ),
-            Err(e) => tracing::error!("referral deadlines: {e}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-    }
-}
-
 async fn territories(db: &Database, command: TerritoriesCommand, out: &mut String) -> Result<()> {
     match command {
         TerritoriesCommand::Import { files } => {

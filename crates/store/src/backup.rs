@@ -1,4 +1,5 @@
-//! Backups and restores, taken online, and the state of the schema.
+//! Backups and restores, taken online, and what operators watch: the
+//! state of the schema, whether the database answers, the outbox queue.
 //!
 //! A backup is one tar archive holding `manifest.json` (first) and the
 //! database: on SQLite a copy made by `VACUUM INTO` (a consistent snapshot
@@ -243,6 +244,22 @@ impl Database {
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
         let mut conn = self.pool().acquire().await?;
         Ok(schema_status(&mut conn, self.backend()).await?.0)
+    }
+
+    /// Whether the database answers a query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(self.pool()).await?;
+        Ok(())
+    }
+
+    /// E-mails waiting in the outbox that will still be tried.
+    pub async fn outbox_queue_length(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND attempts < 5",
+        )
+        .fetch_one(self.pool())
+        .await?
+        .try_get("n")?)
     }
 
     /// Rows of every table.

@@ -29,11 +29,11 @@ use crate::routes::Route;
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
         crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::activities::api_record,
-        crate::diagnostic::api_portrait
+        crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
     ),
     components(schemas(
         crate::places::PlaceOut, crate::places::ImportAnswer, crate::activities::RecordAnswer,
-        Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
+        Health, crate::observe::Liveness, crate::observe::Readiness, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
     tags(
@@ -42,6 +42,7 @@ use crate::routes::Route;
         (name = "lieux", description = "Help places in the national standard of digital-mediation places"),
         (name = "activites", description = "Mediators' anonymous activity records"),
         (name = "diagnostic", description = "The PORTREA portrait of a territory: needs against the offer of help"),
+        (name = "exploitation", description = "For operators: liveness, readiness, metrics"),
     ),
     modifiers(&BearerAuth)
 )]

@@ -15,6 +15,7 @@ mod diagnostic;
 mod error;
 mod export;
 pub mod mailer;
+mod observe;
 pub mod osrm;
 mod pages;
 mod places;
@@ -35,6 +36,8 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use api::ApiDoc;
+pub use pages::fr_number;
+pub use observe::Jobs;
 
 /// Version reported by `/health` and the OpenAPI document.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -46,6 +49,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// The places, ready to search; rebuilt after a change.
     places: Arc<tokio::sync::RwLock<Option<PlaceIndex>>>,
+    /// The background jobs, as they last ran (readiness, metrics).
+    pub jobs: Arc<Jobs>,
+    observer: Arc<observe::Observer>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -56,6 +62,8 @@ impl AppState {
             db,
             config: Arc::new(config),
             places: Arc::default(),
+            jobs: Arc::default(),
+            observer: Arc::default(),
         }
     }
 
@@ -108,6 +116,9 @@ pub struct WebConfig {
     pub tile_url: Option<String>,
     /// OSRM server giving the Diagnostic real road times.
     pub osrm: Option<osrm::Osrm>,
+    /// Bearer token that opens `/metrics` (`PASSERELLE_METRICS_TOKEN`);
+    /// without it there is no `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl WebConfig {
@@ -119,7 +130,14 @@ impl WebConfig {
             smtp_configured,
             tile_url: None,
             osrm: None,
+            metrics_token: None,
         }
+    }
+
+    /// Opens `/metrics` to requests bearing `token` (ignored when empty).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     pub fn with_osrm(mut self, osrm: Option<osrm::Osrm>) -> Self {
@@ -153,6 +171,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(referrals::routes());
     all.extend(referents::routes());
     all.extend(surveys::routes());
+    all.extend(observe::routes());
     all
 }
 
@@ -174,6 +193,7 @@ pub struct Assets {
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
+    let observer = state.observer.clone();
     let mut app = Router::new();
     for route in all_routes() {
         app = app.route(route.path, route.handler);
@@ -189,6 +209,11 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
     if let Some(dir) = &assets.dir {
         app = app.nest_service("/static", ServeDir::new(dir));
     }
+    // Applied to each route (and the fallback), so it sees the route matched.
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        observer,
+        observe::track,
+    ));
     security_headers(app, tile_origin.as_deref())
 }
 

@@ -192,10 +192,11 @@ pub async fn deliver_pending(
                 sent += 1;
             }
             Err(e) => {
+                // The address is personal data: the log names the message.
                 tracing::warn!(
-                    "e-mail {} to {} not sent: {e}",
+                    "e-mail {} not sent: {}",
                     message.id,
-                    message.to_address
+                    without_addresses(&e)
                 );
                 db.mark_email(message.id, Some(&e)).await?;
             }
@@ -204,13 +205,29 @@ pub async fn deliver_pending(
     Ok(sent)
 }
 
-/// Delivers the outbox every few seconds, for as long as the server runs.
-pub async fn run(db: Database, config: SmtpConfig) {
+/// An SMTP server's answer with the e-mail addresses it quotes blanked.
+fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| if word.contains('@') { "[adresse]" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How often the outbox is delivered.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// Delivers the outbox every few seconds, for as long as the server runs,
+/// reporting each run to `jobs` as `outbox`.
+pub async fn run(db: Database, config: SmtpConfig, jobs: std::sync::Arc<crate::Jobs>) {
+    jobs.register("outbox", EVERY);
     loop {
-        if let Err(e) = deliver_pending(&db, &config).await {
+        jobs.started("outbox");
+        let outcome = deliver_pending(&db, &config).await;
+        if let Err(e) = &outcome {
             tracing::error!("outbox delivery: {e}");
         }
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        jobs.finished("outbox", outcome.is_ok());
+        tokio::time::sleep(EVERY).await;
     }
 }
 
@@ -240,6 +257,14 @@ mod tests {
             "malformed escapes stay as they are"
         );
         assert!(SmtpConfig::parse("smtp://host:port").is_err());
+    }
+
+    #[test]
+    fn smtp_answers_lose_their_addresses() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <anne@exemple.fr>: Recipient address rejected"),
+            "550 5.1.1 [adresse] Recipient address rejected"
+        );
     }
 
     #[test]
