@@ -72,7 +72,12 @@ pub(crate) async fn retention_once(db: &Database, periods: Periods, link: &str, 
 
 /// The retention jobs every hour, for as long as the server runs (the
 /// first run is the caller's, before serving).
-pub(crate) async fn retention_hourly(db: Database, periods: Periods, link: String, jobs: Arc<Jobs>) {
+pub(crate) async fn retention_hourly(
+    db: Database,
+    periods: Periods,
+    link: String,
+    jobs: Arc<Jobs>,
+) {
     loop {
         tokio::time::sleep(RETENTION_EVERY).await;
         retention_once(&db, periods, &link, &jobs).await;

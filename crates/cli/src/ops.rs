@@ -141,12 +141,8 @@ pub(crate) async fn restore(
     // Personal data past its retention period is erased before the
     // database can serve again: a restored old backup must not bring it back.
     let link = public_url.unwrap_or_else(|| "http://localhost:8080".into());
-    if !crate::jobs::run_retention(
-        restoring.database(),
-        args.referral_periods.periods(),
-        &link,
-    )
-    .await
+    if !crate::jobs::run_retention(restoring.database(), args.referral_periods.periods(), &link)
+        .await
     {
         restoring.abandon().await;
         return Err(anyhow!(

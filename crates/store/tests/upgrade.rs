@@ -68,14 +68,21 @@ async fn fill(conn: &mut AnyConnection, fixture: &str, s: &Secrets) {
         .replace("{session_hash}", &hash_secret(&s.session))
         .replace("{invitation_hash}", &hash_secret(&s.invitation))
         .replace("{api_hash}", &hash_secret(&s.api))
-        .replace("{survey_invitation_hash}", &hash_secret(&s.survey_invitation))
+        .replace(
+            "{survey_invitation_hash}",
+            &hash_secret(&s.survey_invitation),
+        )
         .replace("{draft_hash}", &hash_secret(&s.draft));
     let statements = sql
         .lines()
         .filter(|l| !l.starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
-    for statement in statements.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+    for statement in statements
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
             .execute(&mut *conn)
             .await
@@ -180,7 +187,10 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
         .find(|p| p.place.nom == "Point numérique du CCAS de Quimper")
         .expect("the CCAS place");
     assert_eq!(ccas_place.structure_id, Some(ccas));
-    assert_eq!(ccas_place.place.services, ["Aide aux démarches administratives"]);
+    assert_eq!(
+        ccas_place.place.services,
+        ["Aide aux démarches administratives"]
+    );
     assert_eq!(db.place_changes(ccas_place.id).await.unwrap().len(), 1);
     assert_eq!(db.pending_duplicates().await.unwrap().len(), 1);
     // Its source's identifier still leads to it: re-importing updates.

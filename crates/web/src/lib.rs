@@ -36,8 +36,8 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use api::ApiDoc;
-pub use pages::fr_number;
 pub use observe::Jobs;
+pub use pages::fr_number;
 
 /// Version reported by `/health` and the OpenAPI document.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

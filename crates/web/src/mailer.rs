@@ -193,11 +193,7 @@ pub async fn deliver_pending(
             }
             Err(e) => {
                 // The address is personal data: the log names the message.
-                tracing::warn!(
-                    "e-mail {} not sent: {}",
-                    message.id,
-                    without_addresses(&e)
-                );
+                tracing::warn!("e-mail {} not sent: {}", message.id, without_addresses(&e));
                 db.mark_email(message.id, Some(&e)).await?;
             }
         }
@@ -208,7 +204,13 @@ pub async fn deliver_pending(
 /// An SMTP server's answer with the e-mail addresses it quotes blanked.
 fn without_addresses(text: &str) -> String {
     text.split(' ')
-        .map(|word| if word.contains('@') { "[adresse]" } else { word })
+        .map(|word| {
+            if word.contains('@') {
+                "[adresse]"
+            } else {
+                word
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -496,9 +496,6 @@ mod tests {
     #[test]
     fn methods_outside_the_standard_ones_share_one_label() {
         assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(
-            method_label(&Method::from_bytes(b"BREW").unwrap()),
-            "OTHER"
-        );
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "OTHER");
     }
 }
