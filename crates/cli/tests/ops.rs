@@ -7,13 +7,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use chrono::{Duration, Utc};
-use passerelle_accounts::{Role, StructureKind};
 use passerelle_referrals::lifecycle::{Side, Step};
-use passerelle_referrals::model::{Consent, NewReferral, Person};
-use passerelle_store::accounts::NewStructure;
-use passerelle_store::referrals::{Actor, Parties};
-use passerelle_store::testing::fresh_database_url;
-use passerelle_store::{Backend, Database};
+use passerelle_store::Database;
+use passerelle_store::referrals::Actor;
+use passerelle_store::testing::{
+    fresh_database_url, mark_newer_schema, sample_referral, two_structures,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle");
 
@@ -46,52 +45,9 @@ fn archive(name: &str) -> PathBuf {
 async fn with_referrals(url: &str) -> (i64, i64, i64, i64) {
     let db = Database::open(url).await.unwrap();
     db.load_bundled_reference().await.unwrap();
-    let structure = |nom, kind, commune| {
-        let db = db.clone();
-        async move {
-            db.create_structure(&NewStructure {
-                nom,
-                kind,
-                siret: None,
-                commune_code: Some(commune),
-            })
-            .await
-            .unwrap()
-            .unwrap()
-        }
-    };
-    let ccas = structure("CCAS de Quimper", StructureKind::Ccas, "29232").await;
-    let mediatheque = structure("Médiathèque de Brest", StructureKind::Mediatheque, "29019").await;
-    let sender = db
-        .create_person_with_role("as@ccas.bzh", "Anne", None, ccas, Role::Membre, &[])
-        .await
-        .unwrap();
-    let parties = Parties {
-        sender_structure: ccas,
-        sender_person: sender,
-        receiver_structure: mediatheque,
-    };
-    let referral = |at| NewReferral {
-        place_id: None,
-        structure_id: None,
-        service: "Aide aux démarches administratives".into(),
-        organisation: None,
-        situation: "Déclaration trimestrielle".into(),
-        urgency: "normale".into(),
-        availability: "Le matin".into(),
-        person: Person {
-            first_name: "Maryvonne".into(),
-            channel: "telephone".into(),
-            contact: "06 12 34 56 78".into(),
-            caf_number: None,
-            france_travail_number: None,
-        },
-        consent: Some(Consent {
-            informed_by: sender,
-            at,
-            how: "oral".into(),
-        }),
-    };
+    let people = two_structures(&db).await;
+    let (parties, sender, ccas) = (people.parties(), people.social_worker, people.ccas);
+    let referral = |at| sample_referral(sender, 1, at);
     let long_ago = Utc::now() - Duration::days(240);
     let (old, _) = db
         .create_referral(&referral(long_ago), parties, None, "http://x", long_ago)
@@ -148,7 +104,7 @@ async fn backup_then_restore_erases_what_is_past_its_retention() {
         .await
         .unwrap()
         .expect("a recent referral keeps its person");
-    assert_eq!(kept.person.first_name, "Maryvonne");
+    assert_eq!(kept.person.first_name, "Personne 1");
     restored.close().await;
     // The source itself was only read.
     let source_db = Database::open(&source).await.unwrap();
@@ -202,18 +158,7 @@ async fn backup_then_restore_erases_what_is_past_its_retention() {
 async fn every_command_refuses_a_database_newer_than_itself() {
     let url = fresh_database_url().await;
     let db = Database::open(&url).await.unwrap();
-    let newer = db.schema_status().await.unwrap().known + 1;
-    let checksum = match db.backend() {
-        Backend::Sqlite => "X'00'",
-        Backend::Postgres => "'\\x00'::bytea",
-    };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES ({newer}, 'future', TRUE, {checksum}, 1)"
-    )))
-    .execute(db.pool())
-    .await
-    .unwrap();
+    let newer = mark_newer_schema(&db).await;
     db.close().await;
     for args in [
         &["serve", "--addr", "127.0.0.1:0"][..],

@@ -6,14 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, Utc};
-use passerelle_accounts::{Role, StructureKind};
 use passerelle_activities::model::{Activity, Kind, Where};
-use passerelle_referrals::model::{Consent, NewReferral, Person};
-use passerelle_store::accounts::NewStructure;
 use passerelle_store::activities::Author;
 use passerelle_store::backup::{self, BackupError};
 use passerelle_store::referrals::Parties;
-use passerelle_store::testing::{bretagne_database, fresh_database_url};
+use passerelle_store::testing::{
+    bretagne_database, fresh_database_url, sample_referral, two_structures,
+};
 use passerelle_store::{Backend, Database};
 use sqlx::Row;
 
@@ -30,28 +29,8 @@ fn archive_path(name: &str) -> PathBuf {
     ))
 }
 
-fn referral(by: i64, n: usize) -> NewReferral {
-    NewReferral {
-        place_id: None,
-        structure_id: None,
-        service: "Aide aux démarches administratives".into(),
-        organisation: Some("CAF".into()),
-        situation: format!("Situation n° {n}"),
-        urgency: "normale".into(),
-        availability: "Mardi matin".into(),
-        person: Person {
-            first_name: format!("Personne {n}"),
-            channel: "telephone".into(),
-            contact: format!("06 00 00 {:02} {:02}", n / 100 % 100, n % 100),
-            caf_number: None,
-            france_travail_number: None,
-        },
-        consent: Some(Consent {
-            informed_by: by,
-            at: Utc::now(),
-            how: "oral".into(),
-        }),
-    }
+fn referral(by: i64, n: usize) -> passerelle_referrals::model::NewReferral {
+    sample_referral(by, n, Utc::now())
 }
 
 fn activity(n: usize) -> Activity {
@@ -83,44 +62,8 @@ struct World {
 
 async fn world() -> World {
     let db = bretagne_database().await;
-    let structure = |nom, kind, commune| {
-        let db = db.clone();
-        async move {
-            db.create_structure(&NewStructure {
-                nom,
-                kind,
-                siret: None,
-                commune_code: Some(commune),
-            })
-            .await
-            .unwrap()
-            .unwrap()
-        }
-    };
-    let ccas = structure("CCAS de Quimper", StructureKind::Ccas, "29232").await;
-    let mediatheque = structure("Médiathèque de Brest", StructureKind::Mediatheque, "29019").await;
-    let sender = db
-        .create_person_with_role("as@ccas.bzh", "Anne", None, ccas, Role::Membre, &[])
-        .await
-        .unwrap();
-    db.create_person_with_role(
-        "med@brest.bzh",
-        "Malo",
-        None,
-        mediatheque,
-        Role::Membre,
-        &[],
-    )
-    .await
-    .unwrap();
-    World {
-        db,
-        parties: Parties {
-            sender_structure: ccas,
-            sender_person: sender,
-            receiver_structure: mediatheque,
-        },
-    }
+    let parties = two_structures(&db).await.parties();
+    World { db, parties }
 }
 
 /// What a referral is, as the two structures see it, from `db`.

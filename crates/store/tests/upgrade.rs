@@ -8,7 +8,7 @@
 use passerelle_accounts::Role;
 use passerelle_accounts::secret::{hash_secret, new_secret};
 use passerelle_store::activities::{StatsQuery, Territory};
-use passerelle_store::testing::fresh_database_url;
+use passerelle_store::testing::{fresh_database_url, mark_newer_schema};
 use passerelle_store::{Backend, Database, StoreError, backup, migrator};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, Connection, Executor};
@@ -313,18 +313,7 @@ async fn a_database_newer_than_the_binary_is_refused_untouched() {
     let url = fresh_database_url().await;
     let db = Database::open(&url).await.unwrap();
     let known = db.schema_status().await.unwrap().known;
-    let newer = known + 1;
-    let checksum = match db.backend() {
-        Backend::Sqlite => "X'00'",
-        Backend::Postgres => "'\\x00'::bytea",
-    };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES ({newer}, 'from the future', TRUE, {checksum}, 1)"
-    )))
-    .execute(db.pool())
-    .await
-    .unwrap();
+    let newer = mark_newer_schema(&db).await;
     db.close().await;
     match Database::open(&url).await {
         Err(StoreError::SchemaTooNew { database, known: k }) => {
