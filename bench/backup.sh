@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-1000000}
 r=${R:-100000}
-cargo build --release --locked -p passerelle -p passerelle-store --example referrals_fixture 2>/dev/null
+cargo build --release --locked -p passerelle --bin passerelle
+cargo build --release --locked -p passerelle-store --example referrals_fixture
 bin=$PWD/target/release/passerelle
 fixture=$PWD/target/release/examples/referrals_fixture
 work=$(mktemp -d "${TMPDIR:-/tmp}/passerelle-bench-backup.XXXXXX")
@@ -19,17 +20,17 @@ now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
 mb() { python3 -c "print(f'{$1 / 1e6:,.0f}'.replace(',', ' '))"; }
 
-"$bin" --data-dir "$work/gen" activities generate --n "$n" --seed 7 --output "$work/activites.csv" >/dev/null
+"$bin" --data-dir "$work/gen" activities generate --n "$n" --seed 7 --output "$work/activites.csv" >/dev/null 2>>"$work/log"
 
 bench() { # name, source URL, target URL
   local name=$1 source=$2 target=$3
-  DATABASE_URL=$source "$bin" activities import "$work/activites.csv" >/dev/null
-  DATABASE_URL=$source "$fixture" "$source" "$r" >/dev/null
+  DATABASE_URL=$source "$bin" activities import "$work/activites.csv" >/dev/null 2>>"$work/log"
+  DATABASE_URL=$source "$fixture" "$source" "$r" >/dev/null 2>>"$work/log"
   local t0 t1 t2
   t0=$(now)
-  DATABASE_URL=$source "$bin" backup --output "$work/$name.tar" >"$work/$name-backup.txt"
+  DATABASE_URL=$source "$bin" backup --output "$work/$name.tar" >"$work/$name-backup.txt" 2>>"$work/log"
   t1=$(now)
-  DATABASE_URL=$target "$bin" restore "$work/$name.tar" >"$work/$name-restore.txt"
+  DATABASE_URL=$target "$bin" restore "$work/$name.tar" >"$work/$name-restore.txt" 2>>"$work/log"
   t2=$(now)
   echo "$name: $n activities, $r referrals; archive $(mb "$(stat -c %s "$work/$name.tar")") MB"
   echo "  passerelle backup:  $(secs "$t0" "$t1") s (server may keep running)"
