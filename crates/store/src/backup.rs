@@ -823,12 +823,15 @@ async fn restore_postgres(
     let functions: Vec<String> = crate::map_rows(&functions, |r| r.try_get("f"))?;
     conn.close().await.map_err(StoreError::from)?;
 
+    // Private to this restore: another may run at the same time.
     let work = std::env::temp_dir().join(format!(
-        "passerelle-restauration-{}-{}",
-        std::process::id(),
-        crate::time::now_iso().replace([':', '-'], "")
+        "passerelle-restauration-{}",
+        passerelle_accounts::secret::new_secret()
     ));
-    std::fs::create_dir_all(&work).map_err(io(&work))?;
+    let mut dir = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(&work).map_err(io(&work))?;
     let ran = {
         let (archive, work, url) = (archive.to_path_buf(), work.clone(), target_url.to_string());
         let manifest = manifest.clone();
@@ -879,6 +882,10 @@ async fn restore_postgres(
                 .stdout(Stdio::null());
             libpq_env(&mut runner, &url)?;
             let applied = finished("psql", runner.output());
+            // The command holds the read end of pg_restore's output: closed,
+            // a pg_restore still writing after psql stopped gets EPIPE
+            // instead of waiting for ever.
+            drop(runner);
             let written = finished("pg_restore", script.wait_with_output());
             applied.and(written)
         })
