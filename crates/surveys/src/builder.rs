@@ -592,16 +592,15 @@ fn readers_broken_by(
         let Some(c) = reader.show_if.as_ref().filter(|c| c.question == old.id) else {
             continue;
         };
-        let fits = match (&c.test, &new.kind) {
-            (Test::AnyOf(_), Kind::Single { .. }) | (Test::Includes(_), Kind::Multiple { .. }) => {
-                true
-            }
-            (
-                Test::AtLeast(_) | Test::AtMost(_),
-                Kind::Scale(_) | Kind::Integer { .. } | Kind::Decimal { .. },
-            ) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (&c.test, &new.kind),
+            (Test::AnyOf(_), Kind::Single { .. })
+                | (Test::Includes(_), Kind::Multiple { .. })
+                | (
+                    Test::AtLeast(_) | Test::AtMost(_),
+                    Kind::Scale(_) | Kind::Integer { .. } | Kind::Decimal { .. },
+                )
+        );
         if !fits {
             problems.push(problem(Field::Kind, Problem::KindInUse { question: i + 1 }));
             continue;

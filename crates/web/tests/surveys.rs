@@ -767,8 +767,7 @@ async fn exports_open_in_french_excel() {
     let w = world().await;
     let anonymous = Client::anonymous();
     let url = format!("/enquetes/{}", w.survey_a);
-    let answers = ANSWERS.replace("personnes_semaine=12", "personnes_semaine=12");
-    call(&w.app, &anonymous, "POST", &url, Some(&answers)).await;
+    call(&w.app, &anonymous, "POST", &url, Some(ANSWERS)).await;
     let membre = Client::signed_in(&w.db, w.membre_a).await;
     let excel = call(
         &w.app,
