@@ -36,8 +36,16 @@ async function look(page, name) {
     await page.setViewportSize({ width, height: label === "390" ? 844 : 900 });
     await page.screenshot({ path: join(shots, `${name}.${label}.png`), fullPage: true });
     assert.deepEqual(await violations(page), [], `${name} at ${width} px`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name} scrolls sideways at ${width} px (${overflow} px)`);
+    const [overflow, culprit] = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const wide = [...document.body.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > width + 0.5);
+      const leaves = wide.filter((e) => !wide.some((o) => o !== e && e.contains(o)));
+      const names = leaves.map((e) => `${e.tagName}.${e.className} « ${e.textContent.trim().slice(0, 40)} »`);
+      const over = [...document.querySelectorAll("main *")].filter((e) => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0);
+      const deep = over.filter((e) => !over.some((o) => o !== e && e.contains(o))).map((e) => `${e.tagName}#${e.id}.${e.className} ${e.clientWidth}/${e.scrollWidth}`);
+      return [document.documentElement.scrollWidth - width, names.join(", ") + " " + deep.join(" | ")];
+    });
+    assert.ok(overflow <= 0, `${name} scrolls sideways at ${width} px (${overflow} px): ${culprit}`);
   }
   await page.setViewportSize(before);
 }
@@ -48,7 +56,9 @@ test("a gestionnaire builds a questionnaire in the form, shares it, reads a cros
   await structureWithMember(page, server.url, {
     nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "29212", email: "accueil@plouzane.bzh",
   });
-  // A gestionnaire for the médiathèque.
+  // A gestionnaire for the médiathèque, invited from its page.
+  await page.goto(`${server.url}/admin/structures`);
+  await page.getByRole("link", { name: "Médiathèque de Plouzané" }).click();
   await page.getByLabel("Adresse électronique").fill("direction@plouzane.bzh");
   await page.getByLabel("Rôle", { exact: true }).selectOption("gestionnaire");
   await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
@@ -75,7 +85,7 @@ test("a gestionnaire builds a questionnaire in the form, shares it, reads a cros
     await page.getByLabel("Question", { exact: true }).fill("Êtes-vous déjà venu·e à un atelier numérique ?");
     await page.getByLabel("Type de réponse").selectOption("single");
     await page.getByLabel(/^Réponses proposées/).fill("Oui\nNon");
-    await page.getByLabel("Réponse obligatoire").check();
+    await page.locator("label", { hasText: /^Réponse obligatoire$/ }).click();
   });
   await page.getByText("Question ajoutée.").waitFor();
   await add(async () => {
@@ -98,8 +108,8 @@ test("a gestionnaire builds a questionnaire in the form, shares it, reads a cros
   assert.equal(await page.getByLabel("Question", { exact: true }).inputValue(), "Êtes-vous satisfait·e de l’accueil ?");
   await look(page, "question-refusee");
   await page.getByLabel("Maximum").fill("5");
-  await page.getByLabel(/note la plus basse/).fill("pas du tout");
-  await page.getByLabel(/note la plus haute/).fill("tout à fait");
+  await page.getByLabel(/^Ce que veut dire la note la plus basse/).fill("pas du tout");
+  await page.getByLabel(/^Ce que veut dire la note la plus haute/).fill("tout à fait");
   await page.getByRole("button", { name: "Ajouter la question" }).click();
   await page.getByText("Question ajoutée.").waitFor();
   await add(async () => {
