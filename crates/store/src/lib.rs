@@ -9,6 +9,7 @@ pub mod activities;
 mod batch;
 pub mod diagnostic;
 pub mod instances;
+pub mod network;
 pub mod places;
 pub mod referents;
 pub mod referrals;
