@@ -24,6 +24,7 @@ mod pages;
 mod places;
 mod referents;
 mod referrals;
+pub mod reseau;
 mod routes;
 mod surveys;
 
@@ -220,6 +221,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(referrals::routes());
     all.extend(referents::routes());
     all.extend(surveys::routes());
+    all.extend(reseau::routes());
     all
 }
 

@@ -576,3 +576,25 @@ async fn animator_addresses(conn: &mut sqlx::AnyConnection, network: i64) -> Res
     .await?;
     rows.iter().map(|r| r.try_get("email")).collect()
 }
+
+impl Database {
+    /// The places run by these structures, by name: where their people
+    /// may hold an event.
+    pub async fn places_of_structures(&self, structures: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        if structures.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=structures.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, nom FROM places WHERE structure_id IN ({}) ORDER BY nom, id",
+            marks.join(", ")
+        );
+        let params = structures.iter().map(|s| Param::Int(*s)).collect();
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("nom")?)))
+            .collect()
+    }
+}

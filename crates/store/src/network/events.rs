@@ -686,3 +686,42 @@ pub(crate) async fn addresses(
     .await?;
     rows.iter().map(|r| r.try_get("email")).collect()
 }
+
+impl Database {
+    /// A new calendar link for a person (the previous one stops working):
+    /// the secret, of which only the SHA-256 is kept.
+    pub async fn renew_calendar_token(&self, acting: &Acting, now: DateTime<Utc>) -> Result<String, StoreError> {
+        let secret = passerelle_accounts::secret::new_secret();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO network_calendar_tokens (person_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (person_id) DO UPDATE SET token_hash = $2, created_at = $3",
+        )
+        .bind(acting.person_id)
+        .bind(passerelle_accounts::secret::hash_secret(&secret))
+        .bind(iso(now))
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, Some(acting), "network.calendar_link", format!("person:{}", acting.person_id), None).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Whether a person has a calendar link, and since when.
+    pub async fn calendar_token_since(&self, person: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT created_at FROM network_calendar_tokens WHERE person_id = $1")
+            .bind(person)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| instant(&r, "created_at")).transpose()
+    }
+
+    /// The person a calendar link belongs to.
+    pub async fn calendar_person(&self, secret: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT person_id FROM network_calendar_tokens WHERE token_hash = $1")
+            .bind(passerelle_accounts::secret::hash_secret(secret))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get("person_id")).transpose()?)
+    }
+}
