@@ -198,8 +198,8 @@ pub enum Action<'a> {
     ViewOpportunities,
     /// Create a network: coordinators.
     CreateNetwork,
-    /// Accept requests to join, name animators, describe the network: its
-    /// animators and coordinators.
+    /// Accept requests to join, name animators, remove someone: its
+    /// animators (a coordinator who creates a network animates it).
     AnimateNetwork(&'a NetworkRef),
     /// Publish an event: coordinators, and for a network its animators.
     PublishEvent(Option<&'a NetworkRef>),
@@ -215,11 +215,11 @@ pub enum Action<'a> {
     /// Read a resource: public ones by anyone, the others by
     /// professionals; a hidden one by its author and moderators only.
     ViewResource(&'a ResourceRef),
-    /// Change or withdraw a resource: its author and moderators.
+    /// Delete a resource: its author (moderators hide it instead).
     EditResource(&'a ResourceRef),
-    /// Change or withdraw an opportunity: its author (given) and
-    /// moderators.
-    EditOpportunity(Option<i64>),
+    /// Withdraw an opportunity: its author (given), and coordinators of
+    /// where it applies.
+    EditOpportunity(Option<i64>, &'a Location),
     /// Hide or feature resources, withdraw opportunities: coordinators.
     ModerateNetwork,
 }
@@ -385,7 +385,7 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         | Action::ManageEvent(_)
         | Action::ViewResource(_)
         | Action::EditResource(_)
-        | Action::EditOpportunity(_)
+        | Action::EditOpportunity(..)
         | Action::CreateNetwork
         | Action::ModerateNetwork
         | Action::AnimateNetwork(_)
@@ -531,8 +531,10 @@ fn network(actor: &Actor, action: Action<'_>) -> Decision {
     match action {
         Action::ViewNetwork | Action::TakePartInNetwork => allowed(professional, Denial::Forbidden),
         Action::CreateNetwork | Action::ModerateNetwork => allowed(coordinator, Denial::Forbidden),
-        Action::AnimateNetwork(n) => allowed(coordinator || animates(n), Denial::Forbidden),
-        Action::PublishEvent(n) => allowed(coordinator || n.is_some_and(animates), Denial::Forbidden),
+        Action::AnimateNetwork(n) => allowed(animates(n), Denial::Forbidden),
+        Action::PublishEvent(n) => {
+            allowed(coordinator || n.is_some_and(animates), Denial::Forbidden)
+        }
         Action::ViewEvent(e) => allowed(sees(e), Denial::NotFound),
         Action::RegisterForEvent(e) if sees(e) => allowed(
             professional
@@ -551,12 +553,17 @@ fn network(actor: &Actor, action: Action<'_>) -> Decision {
         }
         Action::ViewResource(_) => allowed(professional, Denial::Forbidden),
         Action::EditResource(r) => allowed(
-            r.author == Some(me) || coordinator,
-            if r.hidden { Denial::NotFound } else { Denial::Forbidden },
+            r.author == Some(me),
+            if r.hidden && !coordinator {
+                Denial::NotFound
+            } else {
+                Denial::Forbidden
+            },
         ),
-        Action::EditOpportunity(author) => {
-            allowed(author == Some(me) || coordinator, Denial::Forbidden)
-        }
+        Action::EditOpportunity(author, location) => allowed(
+            author == Some(me) || actor.coordinates(location),
+            Denial::Forbidden,
+        ),
         _ => Err(Denial::NotFound),
     }
 }
@@ -1098,21 +1105,36 @@ mod tests {
     #[test]
     fn the_network_is_for_professionals_and_animated_by_its_animators() {
         let professional = person(vec![member(1, Role::Membre)]);
-        let coordinator = person(vec![coordinator(ScopeLevel::Departement, "29")]);
-        let other_coordinator = person(vec![coordinator(ScopeLevel::Departement, "35")]);
+        let coordinating = |id: i64, code: &str| Actor::Person {
+            person_id: id,
+            memberships: vec![coordinator(ScopeLevel::Departement, code)],
+        };
+        let (coord, other_coord) = (coordinating(7, "29"), coordinating(8, "35"));
         let token = Actor::ApiToken {
             token_id: 1,
             structure_id: 1,
         };
         for action in [Action::ViewNetwork, Action::TakePartInNetwork] {
             assert_eq!(authorize(&professional, action), Ok(()));
-            assert_eq!(authorize(&Actor::Anonymous, action), Err(Denial::SignInRequired));
+            assert_eq!(
+                authorize(&Actor::Anonymous, action),
+                Err(Denial::SignInRequired)
+            );
             assert_eq!(authorize(&token, action), Err(Denial::Forbidden));
         }
-        assert_eq!(authorize(&Actor::Anonymous, Action::ViewOpportunities), Ok(()));
-        assert_eq!(authorize(&professional, Action::CreateNetwork), Err(Denial::Forbidden));
-        assert_eq!(authorize(&coordinator, Action::CreateNetwork), Ok(()));
-        assert_eq!(authorize(&professional, Action::ModerateNetwork), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewOpportunities),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&professional, Action::CreateNetwork),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&coord, Action::CreateNetwork), Ok(()));
+        assert_eq!(
+            authorize(&professional, Action::ModerateNetwork),
+            Err(Denial::Forbidden)
+        );
         // Person 1 animates the network; person 2 is a member.
         let network = NetworkRef {
             animators: vec![1],
@@ -1126,12 +1148,27 @@ mod tests {
             person_id: 3,
             memberships: vec![member(1, Role::Membre)],
         };
-        assert_eq!(authorize(&professional, Action::AnimateNetwork(&network)), Ok(()));
-        assert_eq!(authorize(&member_2, Action::AnimateNetwork(&network)), Err(Denial::Forbidden));
-        assert_eq!(authorize(&professional, Action::PublishEvent(Some(&network))), Ok(()));
-        assert_eq!(authorize(&professional, Action::PublishEvent(None)), Err(Denial::Forbidden));
-        assert_eq!(authorize(&member_2, Action::PublishEvent(Some(&network))), Err(Denial::Forbidden));
-        assert_eq!(authorize(&coordinator, Action::PublishEvent(None)), Ok(()));
+        assert_eq!(
+            authorize(&professional, Action::AnimateNetwork(&network)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&member_2, Action::AnimateNetwork(&network)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&professional, Action::PublishEvent(Some(&network))),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&professional, Action::PublishEvent(None)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::PublishEvent(Some(&network))),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&coord, Action::PublishEvent(None)), Ok(()));
         let in_quimper = structure_in_quimper(1).location;
         let network_event = EventRef {
             organiser: Some(9),
@@ -1139,18 +1176,38 @@ mod tests {
             network: Some(network.clone()),
             location: in_quimper.clone(),
         };
-        assert_eq!(authorize(&member_2, Action::ViewEvent(&network_event)), Ok(()));
-        assert_eq!(authorize(&member_2, Action::RegisterForEvent(&network_event)), Ok(()));
-        assert_eq!(authorize(&stranger, Action::ViewEvent(&network_event)), Err(Denial::NotFound));
+        assert_eq!(
+            authorize(&member_2, Action::ViewEvent(&network_event)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&member_2, Action::RegisterForEvent(&network_event)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewEvent(&network_event)),
+            Err(Denial::NotFound)
+        );
         assert_eq!(
             authorize(&stranger, Action::RegisterForEvent(&network_event)),
             Err(Denial::NotFound)
         );
-        assert_eq!(authorize(&member_2, Action::ManageEvent(&network_event)), Err(Denial::Forbidden));
-        assert_eq!(authorize(&professional, Action::ManageEvent(&network_event)), Ok(()), "animator");
-        assert_eq!(authorize(&coordinator, Action::ManageEvent(&network_event)), Ok(()), "its territory");
         assert_eq!(
-            authorize(&other_coordinator, Action::ManageEvent(&network_event)),
+            authorize(&member_2, Action::ManageEvent(&network_event)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&professional, Action::ManageEvent(&network_event)),
+            Ok(()),
+            "animator"
+        );
+        assert_eq!(
+            authorize(&coord, Action::ManageEvent(&network_event)),
+            Ok(()),
+            "its territory"
+        );
+        assert_eq!(
+            authorize(&other_coord, Action::ManageEvent(&network_event)),
             Err(Denial::Forbidden)
         );
         let open = EventRef {
@@ -1158,12 +1215,18 @@ mod tests {
             network: None,
             ..network_event.clone()
         };
-        assert_eq!(authorize(&Actor::Anonymous, Action::ViewEvent(&open)), Ok(()));
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewEvent(&open)),
+            Ok(())
+        );
         assert_eq!(
             authorize(&Actor::Anonymous, Action::RegisterForEvent(&open)),
             Err(Denial::SignInRequired)
         );
-        assert_eq!(authorize(&token, Action::RegisterForEvent(&open)), Err(Denial::Forbidden));
+        assert_eq!(
+            authorize(&token, Action::RegisterForEvent(&open)),
+            Err(Denial::Forbidden)
+        );
         let public = ResourceRef {
             author: Some(2),
             public: true,
@@ -1177,22 +1240,59 @@ mod tests {
             public: false,
             ..public
         };
-        assert_eq!(authorize(&Actor::Anonymous, Action::ViewResource(&public)), Ok(()));
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewResource(&public)),
+            Ok(())
+        );
         assert_eq!(
             authorize(&Actor::Anonymous, Action::ViewResource(&members_only)),
             Err(Denial::SignInRequired)
         );
-        assert_eq!(authorize(&stranger, Action::ViewResource(&members_only)), Ok(()));
-        assert_eq!(authorize(&stranger, Action::ViewResource(&hidden)), Err(Denial::NotFound));
-        assert_eq!(authorize(&member_2, Action::ViewResource(&hidden)), Ok(()), "its author");
-        assert_eq!(authorize(&coordinator, Action::ViewResource(&hidden)), Ok(()));
-        assert_eq!(authorize(&stranger, Action::EditResource(&public)), Err(Denial::Forbidden));
-        assert_eq!(authorize(&member_2, Action::EditResource(&public)), Ok(()));
-        assert_eq!(authorize(&member_2, Action::EditOpportunity(Some(2))), Ok(()));
-        assert_eq!(authorize(&stranger, Action::EditOpportunity(Some(2))), Err(Denial::Forbidden));
-        assert_eq!(authorize(&coordinator, Action::EditOpportunity(None)), Ok(()));
         assert_eq!(
-            network_figures(&coordinator),
+            authorize(&stranger, Action::ViewResource(&members_only)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewResource(&hidden)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::ViewResource(&hidden)),
+            Ok(()),
+            "its author"
+        );
+        assert_eq!(authorize(&coord, Action::ViewResource(&hidden)), Ok(()));
+        assert_eq!(
+            authorize(&stranger, Action::EditResource(&public)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&member_2, Action::EditResource(&public)), Ok(()));
+        assert_eq!(
+            authorize(&coord, Action::EditResource(&public)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&coord, Action::AnimateNetwork(&network)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::EditOpportunity(Some(2), &in_quimper)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::EditOpportunity(Some(2), &in_quimper)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&coord, Action::EditOpportunity(None, &in_quimper)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&other_coord, Action::EditOpportunity(None, &in_quimper)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            network_figures(&coord),
             Ok(FiguresScope::Territories(vec![Scope {
                 level: ScopeLevel::Departement,
                 code: "29".into()
@@ -1200,6 +1300,9 @@ mod tests {
         );
         assert_eq!(network_figures(&professional), Err(Denial::Forbidden));
         assert_eq!(network_figures(&token), Err(Denial::Forbidden));
-        assert_eq!(network_figures(&Actor::Anonymous), Err(Denial::SignInRequired));
+        assert_eq!(
+            network_figures(&Actor::Anonymous),
+            Err(Denial::SignInRequired)
+        );
     }
 }

@@ -87,7 +87,10 @@ mod tests {
             cancelled: id == 2,
             updated_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
             sequence: id,
-            categories: vec!["Rencontre départementale".into(), "Pédagogie, animation".into()],
+            categories: vec![
+                "Rencontre départementale".into(),
+                "Pédagogie, animation".into(),
+            ],
         }
     }
 
@@ -98,14 +101,21 @@ mod tests {
     fn feeds_are_valid_icalendar() {
         let long = "Rencontre départementale des médiateurs numériques du Finistère et de leurs partenaires";
         let stamp = Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0).unwrap();
-        let text = feed("Mes inscriptions — Passerelle", &[event(1, long), event(2, "Webinaire")], stamp);
+        let text = feed(
+            "Mes inscriptions — Passerelle",
+            &[event(1, long), event(2, "Webinaire")],
+            stamp,
+        );
         assert!(text.ends_with("END:VCALENDAR\r\n"));
         for line in text.split("\r\n") {
             assert!(line.len() <= 75, "{line:?} is {} octets", line.len());
             assert!(!line.contains('\n') && !line.contains('\r'));
         }
         let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
-        let calendar = parser.next().expect("one calendar").expect("a valid calendar");
+        let calendar = parser
+            .next()
+            .expect("one calendar")
+            .expect("a valid calendar");
         assert!(parser.next().is_none());
         let value = |props: &[ical::property::Property], name: &str| {
             props

@@ -80,7 +80,10 @@ mod tests {
         assert!(due(monday, None, false));
         assert!(due(at(2026, 11, 4, 10), Some(at(2026, 10, 26, 7)), false));
         assert!(!due(at(2026, 11, 4, 10), Some(monday), false));
-        assert!(!due(at(2026, 11, 4, 10), Some(monday), true), "never twice a week");
+        assert!(
+            !due(at(2026, 11, 4, 10), Some(monday), true),
+            "never twice a week"
+        );
         // Sunday night in Paris is still the same ISO week.
         assert!(!due(at(2026, 11, 8, 22), Some(monday), false));
         assert!(due(at(2026, 11, 9, 7), Some(monday), false));
@@ -119,7 +122,11 @@ mod tests {
         assert!(!concerns(&follows, &bretagne, &[Theme::Reemploi]));
         assert!(concerns(&follows, &bretagne, &[]));
         assert!(!concerns(&follows, &rennes, &[Theme::Financements]));
-        assert!(concerns(&follows, &Location::default(), &[Theme::Financements]));
+        assert!(concerns(
+            &follows,
+            &Location::default(),
+            &[Theme::Financements]
+        ));
         let everything = Interests {
             location: Location::default(),
             themes: vec![],

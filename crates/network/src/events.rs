@@ -391,7 +391,10 @@ mod tests {
         assert_eq!(e.starts_at, at(2026, 12, 3, 13, 30));
         assert_eq!(e.ends_at, at(2026, 12, 3, 16, 0));
         // The deadline's day ends at 23 h 59 59 in Paris.
-        assert_eq!(e.closes_at, at(2026, 11, 30, 22, 59) + Duration::seconds(59));
+        assert_eq!(
+            e.closes_at,
+            at(2026, 11, 30, 22, 59) + Duration::seconds(59)
+        );
         assert_eq!(e.capacity, Some(30));
         // A summer event: 9 h in Paris is 7 h UTC.
         let summer = Event::check(
@@ -428,7 +431,15 @@ mod tests {
         let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
         assert_eq!(
             fields,
-            vec!["titre", "date", "fin", "lieu", "reseau", "capacite", "date_limite"]
+            vec![
+                "titre",
+                "date",
+                "fin",
+                "lieu",
+                "reseau",
+                "capacite",
+                "date_limite"
+            ]
         );
         // The hour skipped when summer time starts does not exist.
         let gap = Event::check(
@@ -524,7 +535,10 @@ mod tests {
     fn attendance_opens_on_the_day() {
         let starts = at(2026, 12, 3, 13, 30);
         assert!(!attendance_open(starts, at(2026, 12, 2, 22, 59)));
-        assert!(attendance_open(starts, at(2026, 12, 2, 23, 0)), "midnight in Paris");
+        assert!(
+            attendance_open(starts, at(2026, 12, 2, 23, 0)),
+            "midnight in Paris"
+        );
         assert!(attendance_open(starts, at(2026, 12, 5, 9, 0)));
     }
 

@@ -3,8 +3,8 @@
 //! coordinators see them only counted, by territory and theme, under the
 //! small-cell rule, to organise sessions where they are wanted.
 
-use passerelle_activities::aggregate::{Level, protect};
 use passerelle_accounts::ScopeLevel;
+use passerelle_activities::aggregate::{Level, protect};
 
 use crate::check::Checks;
 use crate::vocab::{NeedLevel, Theme};

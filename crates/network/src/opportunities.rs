@@ -240,8 +240,16 @@ mod tests {
     fn each_kind_has_its_fields() {
         let today = day(2026, 11, 2);
         let call = Opportunity::check(funding_call(), today).unwrap();
-        assert_eq!(call.details, Details::Funding { amount: Some(20_000) });
-        assert_eq!(call.reach, Reach::Territory(ScopeLevel::Region, "53".into()));
+        assert_eq!(
+            call.details,
+            Details::Funding {
+                amount: Some(20_000)
+            }
+        );
+        assert_eq!(
+            call.reach,
+            Reach::Territory(ScopeLevel::Region, "53".into())
+        );
         let job = Opportunity::check(
             OpportunityDraft {
                 kind: "emploi".into(),
@@ -275,7 +283,10 @@ mod tests {
         assert_eq!(training.reach, Reach::Online);
         assert!(matches!(
             training.details,
-            Details::Training { certification: Certification::Ccp2, .. }
+            Details::Training {
+                certification: Certification::Ccp2,
+                ..
+            }
         ));
     }
 
@@ -297,7 +308,13 @@ mod tests {
             fields,
             vec![
                 ("lien", Rule::Missing),
-                ("montant", Rule::OutOfRange { min: 1, max: AMOUNT_MAX }),
+                (
+                    "montant",
+                    Rule::OutOfRange {
+                        min: 1,
+                        max: AMOUNT_MAX
+                    }
+                ),
                 ("date_limite", Rule::InThePast)
             ]
         );

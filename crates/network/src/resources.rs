@@ -254,7 +254,9 @@ mod tests {
     use super::*;
 
     const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n";
-    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D];
+    const PNG: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
+    ];
 
     fn odt() -> Vec<u8> {
         // A ZIP whose first entry, stored, is `mimetype` (ODF 1.2 part 3 §3.3).
@@ -279,7 +281,10 @@ mod tests {
             bytes: PDF.to_vec(),
         })
         .unwrap();
-        assert_eq!((renamed.kind, renamed.name.as_str()), (FileKind::Pdf, "guide.pdf"));
+        assert_eq!(
+            (renamed.kind, renamed.name.as_str()),
+            (FileKind::Pdf, "guide.pdf")
+        );
         assert_eq!(
             check_file(Upload {
                 name: "page.pdf".into(),
@@ -301,7 +306,10 @@ mod tests {
     #[test]
     fn names_are_cleaned() {
         assert_eq!(clean_name("../../etc/passwd", FileKind::Png), "passwd.png");
-        assert_eq!(clean_name("Fiche \"IA\".odt", FileKind::Odt), "Fiche IA.odt");
+        assert_eq!(
+            clean_name("Fiche \"IA\".odt", FileKind::Odt),
+            "Fiche IA.odt"
+        );
         assert_eq!(clean_name(".htaccess", FileKind::Pdf), "document.pdf");
         assert_eq!(clean_name("", FileKind::Jpeg), "document.jpg");
         assert_eq!(clean_name("photo.JPEG", FileKind::Jpeg), "photo.jpg");

@@ -203,7 +203,11 @@ vocabulary! {
 
 /// Themes as stored: codes joined by `|`.
 pub fn join_themes(themes: &[Theme]) -> String {
-    themes.iter().map(|t| t.code()).collect::<Vec<_>>().join("|")
+    themes
+        .iter()
+        .map(|t| t.code())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Themes from their stored form; `Err` with the first unknown code.
@@ -272,12 +276,20 @@ mod tests {
         }
         check(Theme::ALL, Theme::code, Theme::parse);
         check(Public::ALL, Public::code, Public::parse);
-        check(ResourceFormat::ALL, ResourceFormat::code, ResourceFormat::parse);
+        check(
+            ResourceFormat::ALL,
+            ResourceFormat::code,
+            ResourceFormat::parse,
+        );
         check(Licence::ALL, Licence::code, Licence::parse);
         check(EventKind::ALL, EventKind::code, EventKind::parse);
         check(Audience::ALL, Audience::code, Audience::parse);
         check(Contract::ALL, Contract::code, Contract::parse);
-        check(Certification::ALL, Certification::code, Certification::parse);
+        check(
+            Certification::ALL,
+            Certification::code,
+            Certification::parse,
+        );
         check(NeedLevel::ALL, NeedLevel::code, NeedLevel::parse);
         check(NetworkRole::ALL, NetworkRole::code, NetworkRole::parse);
         check(

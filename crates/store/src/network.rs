@@ -64,13 +64,15 @@ pub(crate) async fn queue(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let letter = render(notice);
-    sqlx::query("INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(to.to_string())
-        .bind(letter.subject)
-        .bind(letter.body)
-        .bind(iso(at))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(to.to_string())
+    .bind(letter.subject)
+    .bind(letter.body)
+    .bind(iso(at))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -341,7 +343,10 @@ mod tests {
     #[test]
     fn scopes_become_clauses() {
         assert_eq!(scope_clause(&FiguresScope::Everything, 1).0, "1 = 1");
-        assert_eq!(scope_clause(&FiguresScope::Territories(vec![]), 1).0, "1 = 0");
+        assert_eq!(
+            scope_clause(&FiguresScope::Territories(vec![]), 1).0,
+            "1 = 0"
+        );
         let (sql, codes) = scope_clause(
             &FiguresScope::Territories(vec![
                 Scope {

@@ -32,7 +32,11 @@ fn render(n: &Notice) -> Letter {
         Notice::JoinAccepted { network, .. } => format!("accepté: {network}"),
         Notice::Digest { items } => format!(
             "veille: {}",
-            items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|i| i.title.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     Letter {
@@ -54,7 +58,10 @@ async fn outbox(db: &Database) -> Vec<(String, String)> {
 }
 
 async fn clear_outbox(db: &Database) {
-    sqlx::query("DELETE FROM outbox").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM outbox")
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -85,7 +92,12 @@ async fn world() -> World {
         }
     };
     let hub = structure("Hub Bretagne", StructureKind::Hub, "35238").await;
-    let mediatheque = structure("Médiathèque de Quimper", StructureKind::Mediatheque, "29232").await;
+    let mediatheque = structure(
+        "Médiathèque de Quimper",
+        StructureKind::Mediatheque,
+        "29232",
+    )
+    .await;
     let coordinator = db
         .create_person_with_role(
             "coord@hub.bzh",
@@ -186,11 +198,21 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     assert_eq!(done.seated, 1);
     assert_eq!(
         outbox(db).await,
-        vec![("pro2@quimper.bzh".to_string(), "place: Rencontre départementale du Finistère".to_string())]
+        vec![(
+            "pro2@quimper.bzh".to_string(),
+            "place: Rencontre départementale du Finistère".to_string()
+        )]
     );
     let seated = db.registration(id, w.people[2]).await.unwrap().unwrap();
     assert_eq!(seated.status, Registered);
-    assert_eq!(db.registration(id, w.people[3]).await.unwrap().unwrap().position, Some(1));
+    assert_eq!(
+        db.registration(id, w.people[3])
+            .await
+            .unwrap()
+            .unwrap()
+            .position,
+        Some(1)
+    );
     // Coming back puts one at the end of the list.
     assert_eq!(
         db.register_for_event(&acting(w.people[0]), id, at(2026, 11, 5, 9))
@@ -201,7 +223,13 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     // More seats: both waiting take them, in order.
     clear_outbox(db).await;
     let seated = db
-        .set_event_capacity(&acting(w.coordinator), id, Some(4), at(2026, 11, 6, 9), &render)
+        .set_event_capacity(
+            &acting(w.coordinator),
+            id,
+            Some(4),
+            at(2026, 11, 6, 9),
+            &render,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -209,10 +237,16 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     let told: Vec<_> = outbox(db).await.into_iter().map(|(to, _)| to).collect();
     assert_eq!(told, vec!["pro3@quimper.bzh", "pro0@quimper.bzh"]);
     assert!(
-        db.set_event_capacity(&acting(w.coordinator), id, Some(3), at(2026, 11, 6, 9), &render)
-            .await
-            .unwrap()
-            .is_err(),
+        db.set_event_capacity(
+            &acting(w.coordinator),
+            id,
+            Some(3),
+            at(2026, 11, 6, 9),
+            &render
+        )
+        .await
+        .unwrap()
+        .is_err(),
         "never below the seats given"
     );
     // Too late to withdraw once it started.
@@ -235,7 +269,10 @@ async fn reminders_go_once_the_day_before_and_attendance_makes_the_figures() {
         .unwrap()
         .unwrap();
     for p in &w.people[..3] {
-        db.register_for_event(&acting(*p), id, at(2026, 11, 2, 9)).await.unwrap().unwrap();
+        db.register_for_event(&acting(*p), id, at(2026, 11, 2, 9))
+            .await
+            .unwrap()
+            .unwrap();
     }
     db.withdraw_from_event(&acting(w.people[2]), id, at(2026, 11, 3, 9), &render)
         .await
@@ -243,13 +280,26 @@ async fn reminders_go_once_the_day_before_and_attendance_makes_the_figures() {
         .unwrap();
     clear_outbox(db).await;
     // 1 December: too early. 2 December at 9 h (8 h UTC): the reminders.
-    let early = db.run_network_jobs(at(2026, 12, 1, 12), &render, DigestRun::Scheduled).await.unwrap();
+    let early = db
+        .run_network_jobs(at(2026, 12, 1, 12), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(early.reminders, 0);
-    let eve = db.run_network_jobs(at(2026, 12, 2, 8), &render, DigestRun::Scheduled).await.unwrap();
+    let eve = db
+        .run_network_jobs(at(2026, 12, 2, 8), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(eve.reminders, 2);
-    let again = db.run_network_jobs(at(2026, 12, 2, 9), &render, DigestRun::Scheduled).await.unwrap();
+    let again = db
+        .run_network_jobs(at(2026, 12, 2, 9), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(again.reminders, 0, "once");
-    let subjects: Vec<_> = outbox(db).await.into_iter().map(|(to, s)| format!("{to} {s}")).collect();
+    let subjects: Vec<_> = outbox(db)
+        .await
+        .into_iter()
+        .map(|(to, s)| format!("{to} {s}"))
+        .collect();
     assert_eq!(
         subjects,
         vec![
@@ -265,9 +315,14 @@ async fn reminders_go_once_the_day_before_and_attendance_makes_the_figures() {
         .find(|a| a.name.as_deref() == Some("Pro 0"))
         .unwrap()
         .registration_id;
-    db.take_attendance(&acting(w.coordinator), id, &[pro0]).await.unwrap();
+    db.take_attendance(&acting(w.coordinator), id, &[pro0])
+        .await
+        .unwrap();
     let attendees = db.attendees(id).await.unwrap();
-    let present: Vec<_> = attendees.iter().map(|a| (a.name.clone().unwrap(), a.attended)).collect();
+    let present: Vec<_> = attendees
+        .iter()
+        .map(|a| (a.name.clone().unwrap(), a.attended))
+        .collect();
     assert_eq!(
         present,
         vec![
@@ -292,11 +347,21 @@ async fn reminders_go_once_the_day_before_and_attendance_makes_the_figures() {
         level: ScopeLevel::Departement,
         code: "35".into(),
     }]);
-    assert!(db.held_events(&ille, None, at(2026, 1, 1, 0), at(2027, 1, 1, 0)).await.unwrap().is_empty());
+    assert!(
+        db.held_events(&ille, None, at(2026, 1, 1, 0), at(2027, 1, 1, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let _ = w.hub;
 }
 
-fn funding(title: &str, territory: Option<(ScopeLevel, &str)>, theme: &str, deadline: NaiveDate) -> Opportunity {
+fn funding(
+    title: &str,
+    territory: Option<(ScopeLevel, &str)>,
+    theme: &str,
+    deadline: NaiveDate,
+) -> Opportunity {
     Opportunity::check(
         OpportunityDraft {
             kind: "financement".into(),
@@ -320,9 +385,14 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
     let deadline = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let finistere = Some((ScopeLevel::Departement, "29".to_string()));
     // Pro 0 follows the Finistère's funding; Pro 1 Ille-et-Vilaine's.
-    db.subscribe_digest(&acting(w.people[0]), finistere, &[Theme::Financements], at(2026, 11, 1, 9))
-        .await
-        .unwrap();
+    db.subscribe_digest(
+        &acting(w.people[0]),
+        finistere,
+        &[Theme::Financements],
+        at(2026, 11, 1, 9),
+    )
+    .await
+    .unwrap();
     db.subscribe_digest(
         &acting(w.people[1]),
         Some((ScopeLevel::Departement, "35".into())),
@@ -335,33 +405,99 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
         let db = db.clone();
         let coordinator = w.coordinator;
         async move {
-            db.publish_opportunity(&acting(coordinator), &o, when).await.unwrap().unwrap()
+            db.publish_opportunity(&acting(coordinator), &o, when)
+                .await
+                .unwrap()
+                .unwrap()
         }
     };
-    publish(funding("AAP régional", Some((ScopeLevel::Region, "53")), "financements", deadline), at(2026, 11, 3, 9)).await;
-    publish(funding("AAP Quimper", Some((ScopeLevel::Commune, "29232")), "financements", deadline), at(2026, 11, 3, 10)).await;
-    publish(funding("Réemploi 29", Some((ScopeLevel::Departement, "29")), "reemploi", deadline), at(2026, 11, 3, 11)).await;
-    publish(funding("AAP Rennes", Some((ScopeLevel::Commune, "35238")), "financements", deadline), at(2026, 11, 3, 12)).await;
+    publish(
+        funding(
+            "AAP régional",
+            Some((ScopeLevel::Region, "53")),
+            "financements",
+            deadline,
+        ),
+        at(2026, 11, 3, 9),
+    )
+    .await;
+    publish(
+        funding(
+            "AAP Quimper",
+            Some((ScopeLevel::Commune, "29232")),
+            "financements",
+            deadline,
+        ),
+        at(2026, 11, 3, 10),
+    )
+    .await;
+    publish(
+        funding(
+            "Réemploi 29",
+            Some((ScopeLevel::Departement, "29")),
+            "reemploi",
+            deadline,
+        ),
+        at(2026, 11, 3, 11),
+    )
+    .await;
+    publish(
+        funding(
+            "AAP Rennes",
+            Some((ScopeLevel::Commune, "35238")),
+            "financements",
+            deadline,
+        ),
+        at(2026, 11, 3, 12),
+    )
+    .await;
     clear_outbox(db).await;
     // Monday 9 November, 7 h in Paris: not yet; 8 h: the digests.
-    let early = db.run_network_jobs(at(2026, 11, 9, 6), &render, DigestRun::Scheduled).await.unwrap();
+    let early = db
+        .run_network_jobs(at(2026, 11, 9, 6), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(early.digests, 0);
-    let monday = db.run_network_jobs(at(2026, 11, 9, 7), &render, DigestRun::Scheduled).await.unwrap();
+    let monday = db
+        .run_network_jobs(at(2026, 11, 9, 7), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(monday.digests, 2);
     assert_eq!(
         outbox(db).await,
         vec![
-            ("pro0@quimper.bzh".to_string(), "veille: AAP régional, AAP Quimper".to_string()),
-            ("pro1@quimper.bzh".to_string(), "veille: AAP régional, AAP Rennes".to_string()),
+            (
+                "pro0@quimper.bzh".to_string(),
+                "veille: AAP régional, AAP Quimper".to_string()
+            ),
+            (
+                "pro1@quimper.bzh".to_string(),
+                "veille: AAP régional, AAP Rennes".to_string()
+            ),
         ]
     );
     // Once a week, even forced.
-    let forced = db.run_network_jobs(at(2026, 11, 10, 7), &render, DigestRun::Forced).await.unwrap();
+    let forced = db
+        .run_network_jobs(at(2026, 11, 10, 7), &render, DigestRun::Forced)
+        .await
+        .unwrap();
     assert_eq!(forced.digests, 0);
     // Next week: only what is new since.
-    publish(funding("AAP départemental", Some((ScopeLevel::Departement, "29")), "financements", deadline), at(2026, 11, 12, 9)).await;
+    publish(
+        funding(
+            "AAP départemental",
+            Some((ScopeLevel::Departement, "29")),
+            "financements",
+            deadline,
+        ),
+        at(2026, 11, 12, 9),
+    )
+    .await;
     clear_outbox(db).await;
-    let next = db.run_network_jobs(at(2026, 11, 16, 8), &render, DigestRun::Scheduled).await.unwrap();
+    let next = db
+        .run_network_jobs(at(2026, 11, 16, 8), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(next.digests, 1);
     assert_eq!(outbox(db).await[0].1, "veille: AAP départemental");
     // After its last day, an opportunity expires.
@@ -372,8 +508,19 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
     };
     let listed = db.opportunities(&open(deadline)).await.unwrap();
     let titles: Vec<_> = listed.iter().map(|o| o.title.as_str()).collect();
-    assert_eq!(titles, vec!["AAP régional", "AAP Quimper", "Réemploi 29", "AAP départemental"]);
-    let report = db.run_network_jobs(at(2026, 11, 21, 9), &render, DigestRun::Scheduled).await.unwrap();
+    assert_eq!(
+        titles,
+        vec![
+            "AAP régional",
+            "AAP Quimper",
+            "Réemploi 29",
+            "AAP départemental"
+        ]
+    );
+    let report = db
+        .run_network_jobs(at(2026, 11, 21, 9), &render, DigestRun::Scheduled)
+        .await
+        .unwrap();
     assert_eq!(report.expired, 5);
     assert!(db.opportunities(&open(deadline)).await.unwrap().is_empty());
 }
@@ -404,7 +551,10 @@ async fn files_are_kept_in_the_database_and_served_back() {
         .await
         .unwrap();
     let (kind, name, bytes) = db.resource_file(id).await.unwrap().unwrap();
-    assert_eq!((kind.mime(), name.as_str()), ("application/pdf", "guide.pdf"));
+    assert_eq!(
+        (kind.mime(), name.as_str()),
+        ("application/pdf", "guide.pdf")
+    );
     assert_eq!(bytes, pdf);
     // Found by a word of its description, signed out.
     let found = db
@@ -416,14 +566,32 @@ async fn files_are_kept_in_the_database_and_served_back() {
         .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].file.as_ref().unwrap().size, pdf.len() as i64);
-    db.mark_resource(&acting(w.people[1]), id, true, at(2026, 11, 2, 9)).await.unwrap();
-    db.mark_resource(&acting(w.people[1]), id, true, at(2026, 11, 2, 9)).await.unwrap();
+    db.mark_resource(&acting(w.people[1]), id, true, at(2026, 11, 2, 9))
+        .await
+        .unwrap();
+    db.mark_resource(&acting(w.people[1]), id, true, at(2026, 11, 2, 9))
+        .await
+        .unwrap();
     let r = db.resource(id, Some(w.people[1])).await.unwrap().unwrap();
     assert_eq!((r.useful, r.marked), (1, true));
     // Hidden by a moderator: gone from lists, but its author still sees it.
     use passerelle_store::network::Moderation;
-    assert!(db.moderate_resource(&acting(w.coordinator), id, Moderation::Hide, at(2026, 11, 3, 9)).await.unwrap());
-    assert!(db.resources(&ResourceQuery::default()).await.unwrap().is_empty());
+    assert!(
+        db.moderate_resource(
+            &acting(w.coordinator),
+            id,
+            Moderation::Hide,
+            at(2026, 11, 3, 9)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        db.resources(&ResourceQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let own = db
         .resources(&ResourceQuery {
             members: true,
@@ -447,8 +615,17 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
         themes: vec![Theme::Pedagogie],
         presentation: None,
     };
-    assert!(db.directory(&DirectoryQuery::default()).await.unwrap().is_empty(), "nobody chose to appear");
-    db.save_network_profile(&acting(w.people[0]), &profile, at(2026, 11, 1, 9)).await.unwrap().unwrap();
+    assert!(
+        db.directory(&DirectoryQuery::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nobody chose to appear"
+    );
+    db.save_network_profile(&acting(w.people[0]), &profile, at(2026, 11, 1, 9))
+        .await
+        .unwrap()
+        .unwrap();
     let finistere = DirectoryQuery {
         territory: Some((ScopeLevel::Departement, "29".into())),
         ..DirectoryQuery::default()
@@ -464,26 +641,47 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
     // Messages are relayed, within limits.
     let message = "Bonjour, pourrions-nous échanger sur vos ateliers ?";
     for _ in 0..2 {
-        db.relay_contact(&acting(w.people[1]), w.people[0], message, at(2026, 11, 5, 9), &render)
-            .await
-            .unwrap()
-            .unwrap();
+        db.relay_contact(
+            &acting(w.people[1]),
+            w.people[0],
+            message,
+            at(2026, 11, 5, 9),
+            &render,
+        )
+        .await
+        .unwrap()
+        .unwrap();
     }
     assert_eq!(
-        db.relay_contact(&acting(w.people[1]), w.people[0], message, at(2026, 11, 5, 9), &render)
-            .await
-            .unwrap(),
+        db.relay_contact(
+            &acting(w.people[1]),
+            w.people[0],
+            message,
+            at(2026, 11, 5, 9),
+            &render
+        )
+        .await
+        .unwrap(),
         Err(ContactRefusal::Limit(ContactLimit::Recipient))
     );
     assert_eq!(
-        db.relay_contact(&acting(w.people[1]), w.people[2], message, at(2026, 11, 5, 9), &render)
-            .await
-            .unwrap(),
+        db.relay_contact(
+            &acting(w.people[1]),
+            w.people[2],
+            message,
+            at(2026, 11, 5, 9),
+            &render
+        )
+        .await
+        .unwrap(),
         Err(ContactRefusal::NotListed)
     );
     let mail = outbox(db).await;
     assert_eq!(mail.len(), 2);
-    assert_eq!(mail[0], ("pro0@quimper.bzh".into(), "message de Pro 1".into()));
+    assert_eq!(
+        mail[0],
+        ("pro0@quimper.bzh".into(), "message de Pro 1".into())
+    );
     // Training needs of the Finistère, counted for its coordinator.
     db.add_training_need(
         &acting(w.people[0]),
@@ -504,25 +702,46 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
         .await
         .unwrap();
     assert_eq!(counts.len(), 1);
-    assert_eq!((counts[0].departement.as_deref(), counts[0].count), (Some("Finistère"), 1));
+    assert_eq!(
+        (counts[0].departement.as_deref(), counts[0].count),
+        (Some("Finistère"), 1)
+    );
     // The account goes: its entry, needs and subscription go with it.
-    db.subscribe_digest(&acting(w.people[0]), None, &[], at(2026, 11, 1, 9)).await.unwrap();
+    db.subscribe_digest(&acting(w.people[0]), None, &[], at(2026, 11, 1, 9))
+        .await
+        .unwrap();
     for sql in [
         "DELETE FROM memberships WHERE person_id = $1",
         "DELETE FROM sessions WHERE person_id = $1",
         "DELETE FROM people WHERE id = $1",
     ] {
-        sqlx::query(sql).bind(w.people[0]).execute(db.pool()).await.unwrap();
-    }
-    for table in ["network_profiles", "network_training_needs", "network_digests"] {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(db.pool())
+        sqlx::query(sql)
+            .bind(w.people[0])
+            .execute(db.pool())
             .await
             .unwrap();
+    }
+    for table in [
+        "network_profiles",
+        "network_training_needs",
+        "network_digests",
+    ] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
         assert_eq!(n, 0, "{table}");
     }
     // Withdrawing is deleting.
-    db.save_network_profile(&acting(w.people[1]), &profile, at(2026, 11, 1, 9)).await.unwrap().unwrap();
-    assert!(db.withdraw_network_profile(&acting(w.people[1])).await.unwrap());
+    db.save_network_profile(&acting(w.people[1]), &profile, at(2026, 11, 1, 9))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        db.withdraw_network_profile(&acting(w.people[1]))
+            .await
+            .unwrap()
+    );
     assert!(db.network_profile(w.people[1]).await.unwrap().is_none());
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use passerelle_accounts::ScopeLevel;
 use passerelle_accounts::policy::NetworkRef;
-use passerelle_network::directory::{Profile, Sent, contact_limit, windows, ContactLimit};
+use passerelle_network::directory::{ContactLimit, Profile, Sent, contact_limit, windows};
 use passerelle_network::networks::{Network, is_member, on_joining};
 use passerelle_network::notice::Notice;
 use passerelle_network::vocab::{Joining, NetworkRole, Theme, join_themes, split_themes};
@@ -89,7 +89,8 @@ pub enum JoinRefusal {
     AlreadyIn,
 }
 
-const LISTED: &str = "EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = x.person_id AND m.ended_at IS NULL)";
+const LISTED: &str =
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = x.person_id AND m.ended_at IS NULL)";
 
 fn entry(r: &AnyRow) -> Result<DirectoryEntry, StoreError> {
     Ok(DirectoryEntry {
@@ -140,12 +141,19 @@ impl Database {
 
     /// A listed entry.
     pub async fn directory_entry(&self, person: i64) -> Result<Option<DirectoryEntry>, StoreError> {
-        self.entries(&format!("x.person_id = $1 AND {LISTED}"), vec![Param::Int(person)])
-            .await
-            .map(|mut v| v.pop())
+        self.entries(
+            &format!("x.person_id = $1 AND {LISTED}"),
+            vec![Param::Int(person)],
+        )
+        .await
+        .map(|mut v| v.pop())
     }
 
-    async fn entries(&self, filter: &str, params: Vec<Param>) -> Result<Vec<DirectoryEntry>, StoreError> {
+    async fn entries(
+        &self,
+        filter: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<DirectoryEntry>, StoreError> {
         let sql = format!(
             "SELECT x.person_id, p.display_name, x.job_title, x.structure_id, s.nom AS structure_nom, \
              x.themes, x.presentation, x.updated_at, {AREA_COLUMNS} \
@@ -211,7 +219,14 @@ impl Database {
         .bind(profile.presentation.clone())
         .bind(at);
         bind_location(query, &location).execute(&mut *tx).await?;
-        audit(&mut tx, Some(acting), "network.profile_saved", format!("person:{}", acting.person_id), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.profile_saved",
+            format!("person:{}", acting.person_id),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -227,8 +242,14 @@ impl Database {
             .rows_affected()
             == 1;
         if gone {
-            audit(&mut tx, Some(acting), "network.profile_withdrawn", format!("person:{}", acting.person_id), None)
-                .await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.profile_withdrawn",
+                format!("person:{}", acting.person_id),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(gone)
@@ -297,7 +318,14 @@ impl Database {
         };
         let to_address: String = recipient.try_get("email")?;
         queue(&mut tx, &to_address, &notice, render, now).await?;
-        audit(&mut tx, Some(acting), "network.contact", format!("person:{to}"), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.contact",
+            format!("person:{to}"),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -309,11 +337,19 @@ impl Database {
         self.network_views(None, viewer).await
     }
 
-    pub async fn network(&self, id: i64, viewer: Option<i64>) -> Result<Option<NetworkView>, StoreError> {
+    pub async fn network(
+        &self,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> Result<Option<NetworkView>, StoreError> {
         Ok(self.network_views(Some(id), viewer).await?.pop())
     }
 
-    async fn network_views(&self, id: Option<i64>, viewer: Option<i64>) -> Result<Vec<NetworkView>, StoreError> {
+    async fn network_views(
+        &self,
+        id: Option<i64>,
+        viewer: Option<i64>,
+    ) -> Result<Vec<NetworkView>, StoreError> {
         let rows = sqlx::query(
             "SELECT n.id, n.name, n.description, n.joining, \
              (SELECT COUNT(*) FROM network_members m WHERE m.network_id = n.id AND m.role IN ('membre', 'animateur')) AS members, \
@@ -402,7 +438,12 @@ impl Database {
     }
 
     /// Creates a network; its creator animates it.
-    pub async fn create_network(&self, acting: &Acting, n: &Network, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub async fn create_network(
+        &self,
+        acting: &Acting,
+        n: &Network,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
         let at = iso(now);
         let row = sqlx::query(
@@ -417,7 +458,14 @@ impl Database {
         .await?;
         let id: i64 = row.try_get("id")?;
         set_member(&mut tx, id, acting.person_id, NetworkRole::Animator, &at).await?;
-        audit(&mut tx, Some(acting), "network.created", format!("network:{id}"), Some(n.name.clone())).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.created",
+            format!("network:{id}"),
+            Some(n.name.clone()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -439,11 +487,13 @@ impl Database {
         else {
             return Ok(Err(JoinRefusal::UnknownNetwork));
         };
-        let already = sqlx::query("SELECT role FROM network_members WHERE network_id = $1 AND person_id = $2")
-            .bind(id)
-            .bind(acting.person_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let already = sqlx::query(
+            "SELECT role FROM network_members WHERE network_id = $1 AND person_id = $2",
+        )
+        .bind(id)
+        .bind(acting.person_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if already.is_some() {
             return Ok(Err(JoinRefusal::AlreadyIn));
         }
@@ -464,7 +514,14 @@ impl Database {
                 queue(&mut tx, &to, &notice, render, now).await?;
             }
         }
-        audit(&mut tx, Some(acting), "network.joined", format!("network:{id}"), Some(role.code().into())).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.joined",
+            format!("network:{id}"),
+            Some(role.code().into()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(role))
     }
@@ -472,15 +529,23 @@ impl Database {
     /// Leaves a network (or withdraws a request).
     pub async fn leave_network(&self, acting: &Acting, id: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let gone = sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
-            .bind(id)
-            .bind(acting.person_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let gone =
+            sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
+                .bind(id)
+                .bind(acting.person_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         if gone {
-            audit(&mut tx, Some(acting), "network.left", format!("network:{id}"), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.left",
+                format!("network:{id}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(gone)
@@ -513,12 +578,14 @@ impl Database {
         let was = coded(&current, "role", NetworkRole::parse)?;
         match role {
             Some(role) => {
-                sqlx::query("UPDATE network_members SET role = $1 WHERE network_id = $2 AND person_id = $3")
-                    .bind(role.code())
-                    .bind(id)
-                    .bind(person)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE network_members SET role = $1 WHERE network_id = $2 AND person_id = $3",
+                )
+                .bind(role.code())
+                .bind(id)
+                .bind(person)
+                .execute(&mut *tx)
+                .await?;
                 if was == NetworkRole::Requested && is_member(role) {
                     let to: String = current.try_get("email")?;
                     let notice = Notice::JoinAccepted {
@@ -541,7 +608,10 @@ impl Database {
             Some(acting),
             "network.member_set",
             format!("network:{id}"),
-            Some(format!("person:{person} {}", role.map_or("retiré", |r| r.code()))),
+            Some(format!(
+                "person:{person} {}",
+                role.map_or("retiré", |r| r.code())
+            )),
         )
         .await?;
         tx.commit().await?;
@@ -556,17 +626,22 @@ async fn set_member(
     role: NetworkRole,
     at: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO network_members (network_id, person_id, role, since) VALUES ($1, $2, $3, $4)")
-        .bind(network)
-        .bind(person)
-        .bind(role.code())
-        .bind(at.to_string())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO network_members (network_id, person_id, role, since) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(network)
+    .bind(person)
+    .bind(role.code())
+    .bind(at.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-async fn animator_addresses(conn: &mut sqlx::AnyConnection, network: i64) -> Result<Vec<String>, sqlx::Error> {
+async fn animator_addresses(
+    conn: &mut sqlx::AnyConnection,
+    network: i64,
+) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT p.email FROM network_members m JOIN people p ON p.id = m.person_id \
          WHERE m.network_id = $1 AND m.role = 'animateur' ORDER BY p.email",
@@ -580,7 +655,10 @@ async fn animator_addresses(conn: &mut sqlx::AnyConnection, network: i64) -> Res
 impl Database {
     /// The places run by these structures, by name: where their people
     /// may hold an event.
-    pub async fn places_of_structures(&self, structures: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    pub async fn places_of_structures(
+        &self,
+        structures: &[i64],
+    ) -> Result<Vec<(i64, String)>, StoreError> {
         if structures.is_empty() {
             return Ok(Vec::new());
         }

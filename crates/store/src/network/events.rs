@@ -4,15 +4,19 @@
 
 use chrono::{DateTime, Utc};
 use passerelle_accounts::policy::{EventRef, FiguresScope, Location, NetworkRef, OpenTo};
-use passerelle_network::events::{Event, Refused, Seats, Venue, VenueKind, may_withdraw, register, seats_to_fill};
+use passerelle_network::events::{
+    Event, Refused, Seats, Venue, VenueKind, may_withdraw, register, seats_to_fill,
+};
 use passerelle_network::notice::{EventNotice, Notice};
-use passerelle_network::vocab::{Audience, EventKind, RegistrationStatus, Theme, join_themes, split_themes};
+use passerelle_network::vocab::{
+    Audience, EventKind, RegistrationStatus, Theme, join_themes, split_themes,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, Render, area, audit, bind_all, bind_location, coded,
-    commune_location, corrupt, instant, maybe_instant, queue, scope_clause,
+    AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, Render, area, audit, bind_all, bind_location,
+    coded, commune_location, corrupt, instant, maybe_instant, queue, scope_clause,
 };
 use crate::referrals::iso;
 use crate::{Database, StoreError};
@@ -179,7 +183,9 @@ fn event_from(r: &AnyRow) -> Result<EventView, StoreError> {
                 .unwrap_or_default(),
         },
         VenueKind::Address => VenueView::Address {
-            address: r.try_get::<Option<String>, _>("address")?.unwrap_or_default(),
+            address: r
+                .try_get::<Option<String>, _>("address")?
+                .unwrap_or_default(),
         },
         VenueKind::Online => VenueView::Online {
             link: r.try_get("link")?,
@@ -223,7 +229,10 @@ fn from_events(filter: &str, order: &str) -> String {
     )
 }
 
-pub(crate) async fn event_in(conn: &mut AnyConnection, id: i64) -> Result<Option<EventView>, StoreError> {
+pub(crate) async fn event_in(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<EventView>, StoreError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(from_events("x.id = $1", "x.id")))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -344,13 +353,24 @@ impl Database {
         .bind(at);
         let row = bind_location(query, &location).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get("id")?;
-        audit(&mut tx, Some(acting), "network.event_published", format!("event:{id}"), Some(e.title.clone())).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.event_published",
+            format!("event:{id}"),
+            Some(e.title.clone()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(id))
     }
 
     /// A person's registration for an event, if any (withdrawn included).
-    pub async fn registration(&self, event: i64, person: i64) -> Result<Option<Registration>, StoreError> {
+    pub async fn registration(
+        &self,
+        event: i64,
+        person: i64,
+    ) -> Result<Option<Registration>, StoreError> {
         let row = sqlx::query(
             "SELECT r.status, r.attended, \
              (SELECT COUNT(*) FROM network_registrations w WHERE w.event_id = r.event_id AND w.status = 'attente' \
@@ -388,11 +408,13 @@ impl Database {
         let Some(e) = event_in(&mut tx, event).await? else {
             return Ok(Err(Refused::EventCancelled));
         };
-        let current = sqlx::query("SELECT status FROM network_registrations WHERE event_id = $1 AND person_id = $2")
-            .bind(event)
-            .bind(acting.person_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current = sqlx::query(
+            "SELECT status FROM network_registrations WHERE event_id = $1 AND person_id = $2",
+        )
+        .bind(event)
+        .bind(acting.person_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(c) = &current
             && coded(c, "status", RegistrationStatus::parse)? != RegistrationStatus::Cancelled
         {
@@ -416,8 +438,14 @@ impl Database {
         .bind(seated)
         .execute(&mut *tx)
         .await?;
-        audit(&mut tx, Some(acting), "network.registered", format!("event:{event}"), Some(status.code().into()))
-            .await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.registered",
+            format!("event:{event}"),
+            Some(status.code().into()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(status))
     }
@@ -451,7 +479,14 @@ impl Database {
         if done == 0 {
             return Ok(Err(Refused::NotIn));
         }
-        audit(&mut tx, Some(acting), "network.withdrawn", format!("event:{event}"), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.withdrawn",
+            format!("event:{event}"),
+            None,
+        )
+        .await?;
         let seated = fill_seats(&mut tx, event, now, render).await?;
         tx.commit().await?;
         Ok(Ok(Withdrawn { seated }))
@@ -484,7 +519,14 @@ impl Database {
             for to in addresses(&mut tx, event, "r.status IN ('inscrit', 'attente')").await? {
                 queue(&mut tx, &to, &notice, render, now).await?;
             }
-            audit(&mut tx, Some(acting), "network.event_cancelled", format!("event:{event}"), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.event_cancelled",
+                format!("event:{event}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -561,10 +603,12 @@ impl Database {
         present: &[i64],
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("SELECT id FROM network_registrations WHERE event_id = $1 AND status = 'inscrit'")
-            .bind(event)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id FROM network_registrations WHERE event_id = $1 AND status = 'inscrit'",
+        )
+        .bind(event)
+        .fetch_all(&mut *tx)
+        .await?;
         let mut count = 0;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
@@ -658,15 +702,23 @@ pub(crate) async fn fill_seats(
     let notice = Notice::SeatGiven { event: e.notice() };
     for r in &first {
         let id: i64 = r.try_get("id")?;
-        sqlx::query("UPDATE network_registrations SET status = 'inscrit', seated_at = $1 WHERE id = $2")
-            .bind(iso(now))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE network_registrations SET status = 'inscrit', seated_at = $1 WHERE id = $2",
+        )
+        .bind(iso(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         let to: String = r.try_get("email")?;
         queue(conn, &to, &notice, render, now).await?;
-        audit(conn, None, "network.seat_given", format!("event:{event}"), Some(format!("registration:{id}")))
-            .await?;
+        audit(
+            conn,
+            None,
+            "network.seat_given",
+            format!("event:{event}"),
+            Some(format!("registration:{id}")),
+        )
+        .await?;
     }
     Ok(first.len() as u32)
 }
@@ -690,7 +742,11 @@ pub(crate) async fn addresses(
 impl Database {
     /// A new calendar link for a person (the previous one stops working):
     /// the secret, of which only the SHA-256 is kept.
-    pub async fn renew_calendar_token(&self, acting: &Acting, now: DateTime<Utc>) -> Result<String, StoreError> {
+    pub async fn renew_calendar_token(
+        &self,
+        acting: &Acting,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
         let secret = passerelle_accounts::secret::new_secret();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -702,26 +758,38 @@ impl Database {
         .bind(iso(now))
         .execute(&mut *tx)
         .await?;
-        audit(&mut tx, Some(acting), "network.calendar_link", format!("person:{}", acting.person_id), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.calendar_link",
+            format!("person:{}", acting.person_id),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(secret)
     }
 
     /// Whether a person has a calendar link, and since when.
-    pub async fn calendar_token_since(&self, person: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query("SELECT created_at FROM network_calendar_tokens WHERE person_id = $1")
-            .bind(person)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn calendar_token_since(
+        &self,
+        person: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row =
+            sqlx::query("SELECT created_at FROM network_calendar_tokens WHERE person_id = $1")
+                .bind(person)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|r| instant(&r, "created_at")).transpose()
     }
 
     /// The person a calendar link belongs to.
     pub async fn calendar_person(&self, secret: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT person_id FROM network_calendar_tokens WHERE token_hash = $1")
-            .bind(passerelle_accounts::secret::hash_secret(secret))
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT person_id FROM network_calendar_tokens WHERE token_hash = $1")
+                .bind(passerelle_accounts::secret::hash_secret(secret))
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|r| r.try_get("person_id")).transpose()?)
     }
 }

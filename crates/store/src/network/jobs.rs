@@ -13,8 +13,7 @@ use passerelle_network::vocab::OpportunityKind;
 use sqlx::Row;
 
 use super::{
-    AREA_COLUMNS, AREA_JOINS, Render, audit, fill_seats, instant, maybe_instant, queue,
-    subscriber,
+    AREA_COLUMNS, AREA_JOINS, Render, audit, fill_seats, instant, maybe_instant, queue, subscriber,
 };
 use crate::referrals::iso;
 use crate::{Database, StoreError};
@@ -52,7 +51,11 @@ impl Database {
         })
     }
 
-    async fn send_reminders(&self, now: DateTime<Utc>, render: Render<'_>) -> Result<u32, StoreError> {
+    async fn send_reminders(
+        &self,
+        now: DateTime<Utc>,
+        render: Render<'_>,
+    ) -> Result<u32, StoreError> {
         let rows = sqlx::query(
             "SELECT r.id, r.event_id, r.seated_at, r.asked_at, e.starts_at, p.email FROM network_registrations r \
              JOIN network_events e ON e.id = r.event_id JOIN people p ON p.id = r.person_id \
@@ -84,9 +87,22 @@ impl Database {
                 let e = super::events::event_in(&mut tx, event).await?;
                 if let Some(e) = e {
                     let to: String = r.try_get("email")?;
-                    queue(&mut tx, &to, &Notice::Reminder { event: e.notice() }, render, now).await?;
-                    audit(&mut tx, None, "network.reminder_sent", format!("event:{event}"), Some(format!("registration:{id}")))
-                        .await?;
+                    queue(
+                        &mut tx,
+                        &to,
+                        &Notice::Reminder { event: e.notice() },
+                        render,
+                        now,
+                    )
+                    .await?;
+                    audit(
+                        &mut tx,
+                        None,
+                        "network.reminder_sent",
+                        format!("event:{event}"),
+                        Some(format!("registration:{id}")),
+                    )
+                    .await?;
                     sent += 1;
                 }
             }
@@ -95,7 +111,11 @@ impl Database {
         Ok(sent)
     }
 
-    async fn fill_waiting_lists(&self, now: DateTime<Utc>, render: Render<'_>) -> Result<u32, StoreError> {
+    async fn fill_waiting_lists(
+        &self,
+        now: DateTime<Utc>,
+        render: Render<'_>,
+    ) -> Result<u32, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT r.event_id FROM network_registrations r JOIN network_events e ON e.id = r.event_id \
              WHERE r.status = 'attente' AND e.cancelled_at IS NULL AND e.starts_at > $1 ORDER BY r.event_id",
@@ -122,13 +142,25 @@ impl Database {
             .await?
             .rows_affected();
         if n > 0 {
-            audit(&mut tx, None, "network.opportunities_expired", "opportunities".into(), Some(n.to_string())).await?;
+            audit(
+                &mut tx,
+                None,
+                "network.opportunities_expired",
+                "opportunities".into(),
+                Some(n.to_string()),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(n as u32)
     }
 
-    async fn send_digests(&self, now: DateTime<Utc>, render: Render<'_>, run: DigestRun) -> Result<u32, StoreError> {
+    async fn send_digests(
+        &self,
+        now: DateTime<Utc>,
+        render: Render<'_>,
+        run: DigestRun,
+    ) -> Result<u32, StoreError> {
         let forced = run == DigestRun::Forced;
         let rows = sqlx::query(
             "SELECT x.person_id, p.email, x.themes, x.last_sent_at, x.commune_code, x.epci_siren, x.departement_code, \
@@ -138,7 +170,10 @@ impl Database {
         .await?;
         let subscribers: Vec<_> = rows.iter().map(subscriber).collect::<Result<_, _>>()?;
         let mut sent = 0;
-        for s in subscribers.into_iter().filter(|s| due(now, s.last_sent_at, forced)) {
+        for s in subscribers
+            .into_iter()
+            .filter(|s| due(now, s.last_sent_at, forced))
+        {
             let from = since(now, s.last_sent_at);
             let sql = format!(
                 "SELECT x.id, x.kind, x.title, x.organisation, x.deadline, x.reach, x.themes, {AREA_COLUMNS} \
@@ -158,7 +193,9 @@ impl Database {
             let mut items = Vec::new();
             for r in &rows {
                 let area = super::area(r)?;
-                let themes = super::coded(r, "themes", |t| passerelle_network::vocab::split_themes(t).ok())?;
+                let themes = super::coded(r, "themes", |t| {
+                    passerelle_network::vocab::split_themes(t).ok()
+                })?;
                 if !concerns(&interests, &area.location, &themes) {
                     continue;
                 }
@@ -188,8 +225,14 @@ impl Database {
             if mine && !items.is_empty() {
                 let count = items.len();
                 queue(&mut tx, &s.email, &Notice::Digest { items }, render, now).await?;
-                audit(&mut tx, None, "network.digest_sent", format!("person:{}", s.person_id), Some(count.to_string()))
-                    .await?;
+                audit(
+                    &mut tx,
+                    None,
+                    "network.digest_sent",
+                    format!("person:{}", s.person_id),
+                    Some(count.to_string()),
+                )
+                .await?;
                 sent += 1;
             }
             tx.commit().await?;

@@ -14,8 +14,8 @@ use sqlx::any::AnyRow;
 
 use super::{
     AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, area, audit, bind_all, bind_location, coded,
-    commune_location, corrupt, day, instant, location, maybe_day, maybe_instant,
-    scope_clause, territory_location,
+    commune_location, corrupt, day, instant, location, maybe_day, maybe_instant, scope_clause,
+    territory_location,
 };
 use crate::referrals::iso;
 use crate::{Database, StoreError};
@@ -40,9 +40,14 @@ impl ReachKind {
     }
 
     fn parse(code: &str) -> Option<Self> {
-        [Self::Everywhere, Self::Territory, Self::Commune, Self::Online]
-            .into_iter()
-            .find(|k| k.code() == code)
+        [
+            Self::Everywhere,
+            Self::Territory,
+            Self::Commune,
+            Self::Online,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
     }
 }
 
@@ -148,7 +153,9 @@ fn opportunity_from(r: &AnyRow) -> Result<OpportunityView, StoreError> {
 
 impl Database {
     pub async fn opportunity(&self, id: i64) -> Result<Option<OpportunityView>, StoreError> {
-        let sql = format!("{OPPORTUNITY_SELECT}{AREA_COLUMNS} FROM network_opportunities x {AREA_JOINS} WHERE x.id = $1");
+        let sql = format!(
+            "{OPPORTUNITY_SELECT}{AREA_COLUMNS} FROM network_opportunities x {AREA_JOINS} WHERE x.id = $1"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(self.pool())
@@ -160,12 +167,18 @@ impl Database {
     /// territory filter keeps those that concern it: inside it, or
     /// covering it (a région's call concerns its départements), or
     /// everywhere.
-    pub async fn opportunities(&self, q: &OpportunityQuery) -> Result<Vec<OpportunityView>, StoreError> {
+    pub async fn opportunities(
+        &self,
+        q: &OpportunityQuery,
+    ) -> Result<Vec<OpportunityView>, StoreError> {
         let mut clauses = vec!["x.withdrawn_at IS NULL".to_string()];
         let mut params = Vec::new();
         if let Some(today) = q.open_on {
             params.push(Param::Text(today.to_string()));
-            clauses.push(format!("x.expired_at IS NULL AND x.deadline >= ${}", params.len()));
+            clauses.push(format!(
+                "x.expired_at IS NULL AND x.deadline >= ${}",
+                params.len()
+            ));
         }
         if let Some(kind) = q.kind {
             params.push(Param::Text(kind.code().into()));
@@ -194,7 +207,10 @@ impl Database {
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), params)
             .fetch_all(self.pool())
             .await?;
-        let all: Vec<OpportunityView> = rows.iter().map(opportunity_from).collect::<Result<_, _>>()?;
+        let all: Vec<OpportunityView> = rows
+            .iter()
+            .map(opportunity_from)
+            .collect::<Result<_, _>>()?;
         Ok(match (&q.territory, wanted) {
             (None, _) => all,
             (Some(_), None) => Vec::new(),
@@ -216,7 +232,8 @@ impl Database {
         let (reach, location) = match &o.reach {
             Reach::Everywhere => (ReachKind::Everywhere, Location::default()),
             Reach::Online => (ReachKind::Online, Location::default()),
-            Reach::Territory(level, code) => match territory_location(&mut tx, *level, code).await? {
+            Reach::Territory(level, code) => match territory_location(&mut tx, *level, code).await?
+            {
                 Some(l) => (ReachKind::Territory, l),
                 None => return Ok(Err(OpportunityRefusal::UnknownTerritory)),
             },
@@ -263,14 +280,25 @@ impl Database {
         .bind(iso(now));
         let row = bind_location(query, &location).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get("id")?;
-        audit(&mut tx, Some(acting), "network.opportunity_published", format!("opportunity:{id}"), Some(o.title.clone()))
-            .await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.opportunity_published",
+            format!("opportunity:{id}"),
+            Some(o.title.clone()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(id))
     }
 
     /// Withdraws an opportunity (its author or a moderator).
-    pub async fn withdraw_opportunity(&self, acting: &Acting, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn withdraw_opportunity(
+        &self,
+        acting: &Acting,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE network_opportunities SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
             .bind(iso(now))
@@ -280,7 +308,14 @@ impl Database {
             .rows_affected()
             == 1;
         if done {
-            audit(&mut tx, Some(acting), "network.opportunity_withdrawn", format!("opportunity:{id}"), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.opportunity_withdrawn",
+                format!("opportunity:{id}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -288,7 +323,10 @@ impl Database {
 
     // ----- the digest ------------------------------------------------------
 
-    pub async fn digest_subscription(&self, person: i64) -> Result<Option<DigestSubscription>, StoreError> {
+    pub async fn digest_subscription(
+        &self,
+        person: i64,
+    ) -> Result<Option<DigestSubscription>, StoreError> {
         let sql = format!(
             "SELECT x.themes, x.last_sent_at, {AREA_COLUMNS} FROM network_digests x {AREA_JOINS} WHERE x.person_id = $1"
         );
@@ -332,7 +370,14 @@ impl Database {
         .bind(join_themes(themes))
         .bind(iso(now));
         bind_location(query, &location).execute(&mut *tx).await?;
-        audit(&mut tx, Some(acting), "network.digest_followed", format!("person:{}", acting.person_id), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.digest_followed",
+            format!("person:{}", acting.person_id),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -346,8 +391,14 @@ impl Database {
             .rows_affected()
             == 1;
         if done {
-            audit(&mut tx, Some(acting), "network.digest_stopped", format!("person:{}", acting.person_id), None)
-                .await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.digest_stopped",
+                format!("person:{}", acting.person_id),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -390,11 +441,12 @@ impl Database {
         let Some(location) = territory_location(&mut tx, *level, code).await? else {
             return Ok(false);
         };
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM network_training_needs WHERE person_id = $1")
-            .bind(acting.person_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM network_training_needs WHERE person_id = $1")
+                .bind(acting.person_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
         if count >= passerelle_network::needs::MAX_PER_PERSON as i64 {
             return Ok(false);
         }
@@ -407,29 +459,47 @@ impl Database {
         .bind(need.level.code())
         .bind(iso(now));
         bind_location(query, &location).execute(&mut *tx).await?;
-        audit(&mut tx, Some(acting), "network.need_added", format!("person:{}", acting.person_id), None).await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.need_added",
+            format!("person:{}", acting.person_id),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     pub async fn remove_training_need(&self, acting: &Acting, id: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM network_training_needs WHERE id = $1 AND person_id = $2")
-            .bind(id)
-            .bind(acting.person_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let done =
+            sqlx::query("DELETE FROM network_training_needs WHERE id = $1 AND person_id = $2")
+                .bind(id)
+                .bind(acting.person_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         if done {
-            audit(&mut tx, Some(acting), "network.need_removed", format!("person:{}", acting.person_id), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.need_removed",
+                format!("person:{}", acting.person_id),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
     }
 
     /// Needs counted by département, theme and level, within a scope.
-    pub async fn training_need_counts(&self, scope: &FiguresScope) -> Result<Vec<NeedCount>, StoreError> {
+    pub async fn training_need_counts(
+        &self,
+        scope: &FiguresScope,
+    ) -> Result<Vec<NeedCount>, StoreError> {
         let (clause, codes) = scope_clause(scope, 1);
         let sql = format!(
             "SELECT d.nom AS departement_nom, x.theme, x.level, COUNT(*) AS n FROM network_training_needs x \

@@ -106,8 +106,12 @@ fn resource_from(r: &AnyRow) -> Result<ResourceView, StoreError> {
     let file = match file_type {
         Some(t) => Some(FileInfo {
             kind: FileKind::from_mime(&t).ok_or_else(|| corrupt("file_type", &t))?,
-            name: r.try_get::<Option<String>, _>("file_name")?.unwrap_or_default(),
-            size: r.try_get::<Option<i64>, _>("file_size")?.unwrap_or_default(),
+            name: r
+                .try_get::<Option<String>, _>("file_name")?
+                .unwrap_or_default(),
+            size: r
+                .try_get::<Option<i64>, _>("file_size")?
+                .unwrap_or_default(),
         }),
         None => None,
     };
@@ -137,7 +141,11 @@ fn resource_from(r: &AnyRow) -> Result<ResourceView, StoreError> {
 }
 
 impl Database {
-    pub async fn resource(&self, id: i64, viewer: Option<i64>) -> Result<Option<ResourceView>, StoreError> {
+    pub async fn resource(
+        &self,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> Result<Option<ResourceView>, StoreError> {
         let sql = format!("{RESOURCE_SELECT} WHERE x.id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(viewer.unwrap_or(0))
@@ -156,9 +164,18 @@ impl Database {
         }
         if !q.hidden {
             params.push(Param::Int(q.viewer.unwrap_or(0)));
-            clauses.push(format!("(x.hidden_at IS NULL OR x.author_id = ${})", params.len()));
+            clauses.push(format!(
+                "(x.hidden_at IS NULL OR x.author_id = ${})",
+                params.len()
+            ));
         }
-        for word in q.text.as_deref().map(search_key).unwrap_or_default().split(' ') {
+        for word in q
+            .text
+            .as_deref()
+            .map(search_key)
+            .unwrap_or_default()
+            .split(' ')
+        {
             if !word.is_empty() {
                 params.push(Param::Text(format!("% {word}%")));
                 clauses.push(format!("(' ' || x.search_key) LIKE ${}", params.len()));
@@ -235,14 +252,23 @@ impl Database {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit(&mut tx, Some(acting), "network.resource_shared", format!("resource:{id}"), Some(r.title.clone()))
-            .await?;
+        audit(
+            &mut tx,
+            Some(acting),
+            "network.resource_shared",
+            format!("resource:{id}"),
+            Some(r.title.clone()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// A resource's file: its kind, name and content.
-    pub async fn resource_file(&self, id: i64) -> Result<Option<(FileKind, String, Vec<u8>)>, StoreError> {
+    pub async fn resource_file(
+        &self,
+        id: i64,
+    ) -> Result<Option<(FileKind, String, Vec<u8>)>, StoreError> {
         let row = sqlx::query(
             "SELECT x.file_type, x.file_name, f.bytes FROM network_resources x \
              JOIN network_resource_files f ON f.resource_id = x.id WHERE x.id = $1",
@@ -253,7 +279,8 @@ impl Database {
         row.map(|r| {
             Ok((
                 coded(&r, "file_type", FileKind::from_mime)?,
-                r.try_get::<Option<String>, _>("file_name")?.unwrap_or_default(),
+                r.try_get::<Option<String>, _>("file_name")?
+                    .unwrap_or_default(),
                 r.try_get("bytes")?,
             ))
         })
@@ -261,7 +288,13 @@ impl Database {
     }
 
     /// Marks (or unmarks) a resource as useful to a person.
-    pub async fn mark_resource(&self, acting: &Acting, id: i64, useful: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn mark_resource(
+        &self,
+        acting: &Acting,
+        id: i64,
+        useful: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let changed = if useful {
             sqlx::query(
@@ -274,15 +307,28 @@ impl Database {
             .execute(&mut *tx)
             .await?
         } else {
-            sqlx::query("DELETE FROM network_resource_marks WHERE resource_id = $1 AND person_id = $2")
-                .bind(id)
-                .bind(acting.person_id)
-                .execute(&mut *tx)
-                .await?
+            sqlx::query(
+                "DELETE FROM network_resource_marks WHERE resource_id = $1 AND person_id = $2",
+            )
+            .bind(id)
+            .bind(acting.person_id)
+            .execute(&mut *tx)
+            .await?
         };
         if changed.rows_affected() > 0 {
-            let action = if useful { "network.resource_marked" } else { "network.resource_unmarked" };
-            audit(&mut tx, Some(acting), action, format!("resource:{id}"), None).await?;
+            let action = if useful {
+                "network.resource_marked"
+            } else {
+                "network.resource_unmarked"
+            };
+            audit(
+                &mut tx,
+                Some(acting),
+                action,
+                format!("resource:{id}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -297,10 +343,18 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let sql = match decision {
-            Moderation::Hide => "UPDATE network_resources SET hidden_at = $1, featured_at = NULL WHERE id = $2",
-            Moderation::Show => "UPDATE network_resources SET hidden_at = NULL WHERE id = $2 AND $1 <> ''",
-            Moderation::Feature => "UPDATE network_resources SET featured_at = $1 WHERE id = $2 AND hidden_at IS NULL",
-            Moderation::Unfeature => "UPDATE network_resources SET featured_at = NULL WHERE id = $2 AND $1 <> ''",
+            Moderation::Hide => {
+                "UPDATE network_resources SET hidden_at = $1, featured_at = NULL WHERE id = $2"
+            }
+            Moderation::Show => {
+                "UPDATE network_resources SET hidden_at = NULL WHERE id = $2 AND $1 <> ''"
+            }
+            Moderation::Feature => {
+                "UPDATE network_resources SET featured_at = $1 WHERE id = $2 AND hidden_at IS NULL"
+            }
+            Moderation::Unfeature => {
+                "UPDATE network_resources SET featured_at = NULL WHERE id = $2 AND $1 <> ''"
+            }
         };
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(sql)
@@ -311,7 +365,14 @@ impl Database {
             .rows_affected()
             == 1;
         if done {
-            audit(&mut tx, Some(acting), decision.audit(), format!("resource:{id}"), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                decision.audit(),
+                format!("resource:{id}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -335,7 +396,14 @@ impl Database {
             .rows_affected()
             == 1;
         if done {
-            audit(&mut tx, Some(acting), "network.resource_deleted", format!("resource:{id}"), None).await?;
+            audit(
+                &mut tx,
+                Some(acting),
+                "network.resource_deleted",
+                format!("resource:{id}"),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)

@@ -14,7 +14,10 @@ use serde::Deserialize;
 
 use super::forms::{Errors, Fields};
 use super::views::{self, Choice, choices};
-use super::{SECTION, TerritoryGroup, acting, allow, find_commune, now, page, parse_territory, territory_groups, trail, trail2};
+use super::{
+    SECTION, TerritoryGroup, acting, allow, find_commune, now, page, parse_territory,
+    territory_groups, trail, trail2,
+};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -34,7 +37,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The places the viewer's structures run, to hold an event at.
-pub(super) async fn own_places(state: &AppState, viewer: &Viewer) -> Result<Vec<(i64, String)>, PageError> {
+pub(super) async fn own_places(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(i64, String)>, PageError> {
     let ids: Vec<i64> = viewer.memberships.iter().map(|m| m.structure_id).collect();
     Ok(state.db.places_of_structures(&ids).await?)
 }
@@ -78,7 +84,12 @@ fn row(e: &DirectoryEntry) -> EntryRow {
         structure: e.structure.clone().unwrap_or_default(),
         place: views::area(&e.area, ""),
         themes: views::themes(&e.themes),
-        networks: e.networks.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
+        networks: e
+            .networks
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -96,7 +107,11 @@ struct ListPage {
     listed: bool,
 }
 
-async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filters>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(f): Query<Filters>,
+) -> PageResult {
     allow(&viewer, Action::ViewNetwork, "/reseau/annuaire")?;
     let entries = state.db.directory(&f.query()).await?;
     let networks = state.db.networks(None).await?;
@@ -122,13 +137,21 @@ async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Fil
             .collect(),
         geojson: format!("/reseau/annuaire.geojson?{query}"),
         tiles: state.config.tile_url.clone().unwrap_or_default(),
-        listed: state.db.network_profile(acting(&viewer)?.person_id).await?.is_some(),
+        listed: state
+            .db
+            .network_profile(acting(&viewer)?.person_id)
+            .await?
+            .is_some(),
     }))
 }
 
 /// The entries on a map: one point per commune (its centre), never an
 /// address, with how many people and a link to them.
-async fn map(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filters>) -> PageResult {
+async fn map(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(f): Query<Filters>,
+) -> PageResult {
     allow(&viewer, Action::ViewNetwork, "/reseau/annuaire")?;
     let entries = state.db.directory(&f.query()).await?;
     let centres = state.db.commune_centres().await?;
@@ -159,7 +182,11 @@ async fn map(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filt
         })
         .collect();
     let body = serde_json::json!({"type": "FeatureCollection", "features": features});
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -189,8 +216,16 @@ async fn entry_page(
     error: String,
     notice: bool,
 ) -> PageResult {
-    allow(viewer, Action::ViewNetwork, &format!("/reseau/annuaire/{id}"))?;
-    let e = state.db.directory_entry(id).await?.ok_or(PageError::NotFound)?;
+    allow(
+        viewer,
+        Action::ViewNetwork,
+        &format!("/reseau/annuaire/{id}"),
+    )?;
+    let e = state
+        .db
+        .directory_entry(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let invalid = !error.is_empty();
     let p = EntryPage {
         chrome: Chrome::new(SECTION, viewer),
@@ -206,8 +241,21 @@ async fn entry_page(
     Ok(page(&p, invalid))
 }
 
-async fn entry(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(s): Query<Sent>) -> PageResult {
-    entry_page(&state, &viewer, id, String::new(), String::new(), s.envoye.is_some()).await
+async fn entry(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(s): Query<Sent>,
+) -> PageResult {
+    entry_page(
+        &state,
+        &viewer,
+        id,
+        String::new(),
+        String::new(),
+        s.envoye.is_some(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -222,7 +270,11 @@ async fn write(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<MessageForm>,
 ) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, &format!("/reseau/annuaire/{id}"))?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        &format!("/reseau/annuaire/{id}"),
+    )?;
     let text = match message(&f.message) {
         Ok(t) => t,
         Err(problems) => {
@@ -231,8 +283,14 @@ async fn write(
         }
     };
     let render = super::mail::renderer(&state.config.public_url);
-    let refused = match state.db.relay_contact(&acting(&viewer)?, id, &text, now(), &render).await? {
-        Ok(()) => return Ok(Redirect::to(&format!("/reseau/annuaire/{id}?envoye=1")).into_response()),
+    let refused = match state
+        .db
+        .relay_contact(&acting(&viewer)?, id, &text, now(), &render)
+        .await?
+    {
+        Ok(()) => {
+            return Ok(Redirect::to(&format!("/reseau/annuaire/{id}?envoye=1")).into_response());
+        }
         Err(r) => r,
     };
     let error = match refused {
@@ -241,8 +299,12 @@ async fn write(
         ContactRefusal::Limit(ContactLimit::Recipient) => {
             "Vous avez déjà écrit deux fois à cette personne aujourd’hui : attendez sa réponse."
         }
-        ContactRefusal::Limit(ContactLimit::Hour) => "Vous avez envoyé beaucoup de messages cette heure-ci : réessayez plus tard.",
-        ContactRefusal::Limit(ContactLimit::Day) => "Vous avez atteint le nombre de messages permis aujourd’hui : réessayez demain.",
+        ContactRefusal::Limit(ContactLimit::Hour) => {
+            "Vous avez envoyé beaucoup de messages cette heure-ci : réessayez plus tard."
+        }
+        ContactRefusal::Limit(ContactLimit::Day) => {
+            "Vous avez atteint le nombre de messages permis aujourd’hui : réessayez demain."
+        }
     };
     let mut response = entry_page(&state, &viewer, id, f.message, error.to_string(), false).await?;
     *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
@@ -277,7 +339,13 @@ struct ProfileNotices {
     retrait: Option<String>,
 }
 
-fn profile_page(viewer: &Viewer, form: ProfileForm, errors: Errors, listed: bool, notice: Option<&'static str>) -> PageResult {
+fn profile_page(
+    viewer: &Viewer,
+    form: ProfileForm,
+    errors: Errors,
+    listed: bool,
+    notice: Option<&'static str>,
+) -> PageResult {
     let invalid = !errors.is_empty();
     let p = ProfilePage {
         chrome: Chrome::new(SECTION, viewer),
@@ -300,7 +368,11 @@ fn profile_page(viewer: &Viewer, form: ProfileForm, errors: Errors, listed: bool
     Ok(page(&p, invalid))
 }
 
-async fn profile_form(State(state): State<AppState>, viewer: Viewer, Query(n): Query<ProfileNotices>) -> PageResult {
+async fn profile_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<ProfileNotices>,
+) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/profil")?;
     let mine = state.db.network_profile(acting(&viewer)?.person_id).await?;
     let form = match &mine {
@@ -312,7 +384,11 @@ async fn profile_form(State(state): State<AppState>, viewer: Viewer, Query(n): Q
             presentation: e.presentation.clone().unwrap_or_default(),
         },
         None => ProfileForm {
-            structure: viewer.memberships.first().map(|m| m.structure_id.to_string()).unwrap_or_default(),
+            structure: viewer
+                .memberships
+                .first()
+                .map(|m| m.structure_id.to_string())
+                .unwrap_or_default(),
             ..ProfileForm::default()
         },
     };
@@ -326,7 +402,11 @@ async fn profile_form(State(state): State<AppState>, viewer: Viewer, Query(n): Q
     profile_page(&viewer, form, Errors::default(), mine.is_some(), notice)
 }
 
-async fn save_profile(State(state): State<AppState>, viewer: Viewer, fields: axum::Form<Vec<(String, String)>>) -> PageResult {
+async fn save_profile(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: axum::Form<Vec<(String, String)>>,
+) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/profil")?;
     let who = acting(&viewer)?;
     let f = Fields(fields.0);
@@ -359,8 +439,13 @@ async fn save_profile(State(state): State<AppState>, viewer: Viewer, fields: axu
         Ok(()) => Ok(Redirect::to("/reseau/profil?ok=1").into_response()),
         Err(refusal) => {
             match refusal {
-                ProfileRefusal::UnknownCommune(_) => errors.add("commune", "Cette commune n’est pas dans le référentiel chargé."),
-                ProfileRefusal::NotTheirStructure => errors.add("structure", "Choisissez une de vos structures."),
+                ProfileRefusal::UnknownCommune(_) => errors.add(
+                    "commune",
+                    "Cette commune n’est pas dans le référentiel chargé.",
+                ),
+                ProfileRefusal::NotTheirStructure => {
+                    errors.add("structure", "Choisissez une de vos structures.")
+                }
             }
             profile_page(&viewer, form, errors, listed, None)
         }

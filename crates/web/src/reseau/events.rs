@@ -18,7 +18,10 @@ use serde::Deserialize;
 
 use super::forms::{self, Errors, Fields};
 use super::views::{self, Choice, EventCard, choices};
-use super::{SECTION, TerritoryGroup, acting, allow, now, page, parse_territory, territory_groups, trail, trail2};
+use super::{
+    SECTION, TerritoryGroup, acting, allow, now, page, parse_territory, territory_groups, trail,
+    trail2,
+};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -59,7 +62,11 @@ pub(super) async fn visible(
     visible_to(state, &viewer.actor, list).await
 }
 
-async fn visible_to(state: &AppState, actor: &Actor, list: Vec<EventView>) -> Result<Vec<EventView>, PageError> {
+async fn visible_to(
+    state: &AppState,
+    actor: &Actor,
+    list: Vec<EventView>,
+) -> Result<Vec<EventView>, PageError> {
     let mut out = Vec::new();
     for e in list {
         let r = policy_ref(state, &e).await?;
@@ -80,7 +87,11 @@ async fn policy_ref(state: &AppState, e: &EventView) -> Result<EventRef, PageErr
 
 /// The event and what the policy needs of it; 404 when there is none.
 async fn load(state: &AppState, id: i64) -> Result<(EventView, EventRef), PageError> {
-    let e = state.db.network_event(id).await?.ok_or(PageError::NotFound)?;
+    let e = state
+        .db
+        .network_event(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let r = policy_ref(state, &e).await?;
     Ok((e, r))
 }
@@ -108,7 +119,11 @@ struct ListPage {
     professional: bool,
 }
 
-async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filters>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(f): Query<Filters>,
+) -> PageResult {
     let past = f.passes.is_some();
     let query = EventQuery {
         upcoming_at: (!past).then(now),
@@ -132,7 +147,10 @@ async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Fil
 
 /// Networks the viewer may publish for (all for coordinators), and
 /// whether they may publish at all.
-async fn publishable(state: &AppState, viewer: &Viewer) -> Result<(bool, Vec<(i64, String)>), PageError> {
+async fn publishable(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<(bool, Vec<(i64, String)>), PageError> {
     let mut networks = Vec::new();
     for n in state.db.networks(viewer.person_id()).await? {
         if let Some(r) = state.db.network_ref(n.id).await?
@@ -208,10 +226,19 @@ struct NewPage {
     networks: Vec<Choice>,
 }
 
-async fn new_page(state: &AppState, viewer: &Viewer, form: EventForm, errors: Errors) -> PageResult {
+async fn new_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: EventForm,
+    errors: Errors,
+) -> PageResult {
     let (any, networks) = publishable(state, viewer).await?;
     if !any {
-        allow(viewer, Action::PublishEvent(None), "/reseau/evenements/nouveau")?;
+        allow(
+            viewer,
+            Action::PublishEvent(None),
+            "/reseau/evenements/nouveau",
+        )?;
     }
     let places = super::directory::own_places(state, viewer).await?;
     let invalid = !errors.is_empty();
@@ -236,10 +263,20 @@ async fn new_page(state: &AppState, viewer: &Viewer, form: EventForm, errors: Er
     let page_ = NewPage {
         chrome: Chrome::new(SECTION, viewer),
         crumbs: trail2(("Événements", "/reseau/evenements"), "Publier un événement"),
-        kinds: choices(EventKind::ALL, EventKind::code, EventKind::label, &[form.kind.clone()]),
+        kinds: choices(
+            EventKind::ALL,
+            EventKind::code,
+            EventKind::label,
+            &[form.kind.clone()],
+        ),
         themes: choices(Theme::ALL, Theme::code, Theme::label, &form.themes),
         venues,
-        audiences: choices(Audience::ALL, Audience::code, Audience::label, &[form.audience.clone()]),
+        audiences: choices(
+            Audience::ALL,
+            Audience::code,
+            Audience::label,
+            &[form.audience.clone()],
+        ),
         places: pick(places, &form.place),
         networks: pick(networks, &form.network),
         form,
@@ -260,7 +297,11 @@ async fn new_form(State(state): State<AppState>, viewer: Viewer) -> PageResult {
 }
 
 /// Reads the form into a draft; what cannot be read goes to `errors`.
-async fn draft(state: &AppState, form: &EventForm, errors: &mut Errors) -> Result<EventDraft, PageError> {
+async fn draft(
+    state: &AppState,
+    form: &EventForm,
+    errors: &mut Errors,
+) -> Result<EventDraft, PageError> {
     let commune = if form.venue == VenueKind::Address.code() {
         super::find_commune(state, &form.commune, errors).await?
     } else {
@@ -286,7 +327,11 @@ async fn draft(state: &AppState, form: &EventForm, errors: &mut Errors) -> Resul
     })
 }
 
-async fn publish(State(state): State<AppState>, viewer: Viewer, fields: axum::Form<Vec<(String, String)>>) -> PageResult {
+async fn publish(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: axum::Form<Vec<(String, String)>>,
+) -> PageResult {
     allow(&viewer, Action::ViewNetwork, "/reseau/evenements/nouveau")?;
     let form = EventForm::from(&Fields(fields.0));
     let mut errors = Errors::default();
@@ -295,7 +340,11 @@ async fn publish(State(state): State<AppState>, viewer: Viewer, fields: axum::Fo
         Some(id) => Some(state.db.network_ref(id).await?.ok_or(PageError::NotFound)?),
         None => None,
     };
-    allow(&viewer, Action::PublishEvent(network.as_ref()), "/reseau/evenements/nouveau")?;
+    allow(
+        &viewer,
+        Action::PublishEvent(network.as_ref()),
+        "/reseau/evenements/nouveau",
+    )?;
     let event = match Event::check(d, now()) {
         Ok(e) if errors.is_empty() => e,
         Ok(_) => return new_page(&state, &viewer, form, errors).await,
@@ -304,13 +353,23 @@ async fn publish(State(state): State<AppState>, viewer: Viewer, fields: axum::Fo
             return new_page(&state, &viewer, form, errors).await;
         }
     };
-    let id = match state.db.publish_event(&acting(&viewer)?, &event, now()).await? {
+    let id = match state
+        .db
+        .publish_event(&acting(&viewer)?, &event, now())
+        .await?
+    {
         Ok(id) => id,
         Err(refusal) => {
             use passerelle_store::network::EventRefusal as R;
             match refusal {
-                R::UnknownPlace => errors.add("lieu", "Ce lieu n’est plus dans l’annuaire : choisissez-en un autre."),
-                R::UnknownCommune(_) => errors.add("commune", "Cette commune n’est pas dans le référentiel chargé."),
+                R::UnknownPlace => errors.add(
+                    "lieu",
+                    "Ce lieu n’est plus dans l’annuaire : choisissez-en un autre.",
+                ),
+                R::UnknownCommune(_) => errors.add(
+                    "commune",
+                    "Cette commune n’est pas dans le référentiel chargé.",
+                ),
                 R::UnknownNetwork => errors.add("reseau", "Ce réseau n’existe plus."),
             }
             return new_page(&state, &viewer, form, errors).await;
@@ -365,8 +424,12 @@ async fn detail(
         Some(p) => state.db.registration(id, p).await?,
         None => None,
     };
-    let registered = mine.as_ref().is_some_and(|m| m.status == RegistrationStatus::Registered);
-    let holding = mine.as_ref().is_some_and(|m| m.status != RegistrationStatus::Cancelled);
+    let registered = mine
+        .as_ref()
+        .is_some_and(|m| m.status == RegistrationStatus::Registered);
+    let holding = mine
+        .as_ref()
+        .is_some_and(|m| m.status != RegistrationStatus::Cancelled);
     let now = now();
     let open = passerelle_network::events::register(e.seats(), now).is_ok();
     let notice = notice_of(&n, &mine);
@@ -375,7 +438,10 @@ async fn detail(
         crumbs: trail2(("Événements", "/reseau/evenements"), &e.title),
         description: e.description.clone(),
         themes: views::themes(&e.themes),
-        organiser: e.organiser.clone().unwrap_or_else(|| "compte supprimé".into()),
+        organiser: e
+            .organiser
+            .clone()
+            .unwrap_or_else(|| "compte supprimé".into()),
         closes: crate::fr::date_time(e.closes_at),
         link: match &e.venue {
             VenueView::Online { link } if registered => link.clone(),
@@ -428,7 +494,9 @@ fn refusal_text(code: &str) -> &'static str {
     match code {
         "annule" => "Cet événement est annulé.",
         "clos" => "Les inscriptions sont closes.",
-        "commence" => "L’événement a commencé : il n’est plus possible de s’inscrire ou de se désinscrire.",
+        "commence" => {
+            "L’événement a commencé : il n’est plus possible de s’inscrire ou de se désinscrire."
+        }
         "deja" => "Vous êtes déjà inscrit·e (ou sur la liste d’attente).",
         "absent" => "Vous n’étiez pas inscrit·e.",
         "capacite" => "Le nombre de places ne peut pas être inférieur au nombre d’inscrits.",
@@ -436,23 +504,39 @@ fn refusal_text(code: &str) -> &'static str {
     }
 }
 
-async fn register(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn register(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let (_, r) = load(&state, id).await?;
     let path = format!("/reseau/evenements/{id}");
     allow(&viewer, Action::RegisterForEvent(&r), &path)?;
-    let to = match state.db.register_for_event(&acting(&viewer)?, id, now()).await? {
+    let to = match state
+        .db
+        .register_for_event(&acting(&viewer)?, id, now())
+        .await?
+    {
         Ok(_) => format!("{path}?inscrit=1"),
         Err(refused) => format!("{path}?erreur={}", refusal_code(refused)),
     };
     Ok(Redirect::to(&to).into_response())
 }
 
-async fn withdraw(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn withdraw(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let (_, r) = load(&state, id).await?;
     let path = format!("/reseau/evenements/{id}");
     allow(&viewer, Action::RegisterForEvent(&r), &path)?;
     let render = super::mail::renderer(&state.config.public_url);
-    let to = match state.db.withdraw_from_event(&acting(&viewer)?, id, now(), &render).await? {
+    let to = match state
+        .db
+        .withdraw_from_event(&acting(&viewer)?, id, now(), &render)
+        .await?
+    {
         Ok(_) => format!("{path}?retire=1"),
         Err(refused) => format!("{path}?erreur={}", refusal_code(refused)),
     };
@@ -462,14 +546,21 @@ async fn withdraw(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 /// Loads an event its viewer manages.
 async fn managed(state: &AppState, viewer: &Viewer, id: i64) -> Result<EventView, PageError> {
     let (e, r) = load(state, id).await?;
-    allow(viewer, Action::ManageEvent(&r), &format!("/reseau/evenements/{id}"))?;
+    allow(
+        viewer,
+        Action::ManageEvent(&r),
+        &format!("/reseau/evenements/{id}"),
+    )?;
     Ok(e)
 }
 
 async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
     managed(&state, &viewer, id).await?;
     let render = super::mail::renderer(&state.config.public_url);
-    state.db.cancel_event(&acting(&viewer)?, id, now(), &render).await?;
+    state
+        .db
+        .cancel_event(&acting(&viewer)?, id, now(), &render)
+        .await?;
     Ok(Redirect::to(&format!("/reseau/evenements/{id}")).into_response())
 }
 
@@ -495,7 +586,11 @@ async fn capacity(
         _ => return Ok(Redirect::to(&format!("{path}?erreur=capacite")).into_response()),
     };
     let render = super::mail::renderer(&state.config.public_url);
-    let to = match state.db.set_event_capacity(&acting(&viewer)?, id, capacity, now(), &render).await? {
+    let to = match state
+        .db
+        .set_event_capacity(&acting(&viewer)?, id, capacity, now(), &render)
+        .await?
+    {
         Ok(_) => path,
         Err(_) => format!("{path}?erreur=capacite"),
     };
@@ -544,7 +639,11 @@ async fn attendee_rows(state: &AppState, id: i64) -> Result<Vec<AttendeeRow>, Pa
         .collect())
 }
 
-async fn attendance_form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn attendance_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let e = managed(&state, &viewer, id).await?;
     Ok(render(&AttendancePage {
         chrome: Chrome::new(SECTION, &viewer),
@@ -574,11 +673,18 @@ async fn attendance(
         .iter()
         .filter_map(|v| v.parse().ok())
         .collect();
-    state.db.take_attendance(&acting(&viewer)?, id, &present).await?;
+    state
+        .db
+        .take_attendance(&acting(&viewer)?, id, &present)
+        .await?;
     Ok(Redirect::to(&format!("/reseau/evenements/{id}?presences=1")).into_response())
 }
 
-async fn attendee_table(state: &AppState, viewer: &Viewer, id: i64) -> Result<(EventView, Table), PageError> {
+async fn attendee_table(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<(EventView, Table), PageError> {
     let e = managed(state, viewer, id).await?;
     let rows = attendee_rows(state, id).await?;
     let table = Table {
@@ -593,12 +699,20 @@ async fn attendee_table(state: &AppState, viewer: &Viewer, id: i64) -> Result<(E
     Ok((e, table))
 }
 
-async fn attendees_csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn attendees_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let (_, table) = attendee_table(&state, &viewer, id).await?;
     Ok(csv(&format!("participants-{id}.csv"), &[table]))
 }
 
-async fn attendees_xlsx(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn attendees_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let (e, table) = attendee_table(&state, &viewer, id).await?;
     let about = [
         ("Événement", e.title.clone()),
@@ -606,7 +720,12 @@ async fn attendees_xlsx(State(state): State<AppState>, viewer: Viewer, Path(id):
         ("Lieu", views::venue(&e)),
         ("Inscrits", views::seats(&e)),
     ];
-    Ok(xlsx(&format!("participants-{id}.xlsx"), "Liste des participants", &about, &[table]))
+    Ok(xlsx(
+        &format!("participants-{id}.xlsx"),
+        "Liste des participants",
+        &about,
+        &[table],
+    ))
 }
 
 // ----- calendar feeds ------------------------------------------------------
@@ -622,7 +741,10 @@ struct CalendarPage {
 
 async fn calendar_page(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/agenda")?;
-    let since = state.db.calendar_token_since(acting(&viewer)?.person_id).await?;
+    let since = state
+        .db
+        .calendar_token_since(acting(&viewer)?.person_id)
+        .await?;
     Ok(render(&CalendarPage {
         chrome: Chrome::new(SECTION, &viewer),
         crumbs: trail("Mon agenda"),
@@ -637,10 +759,16 @@ async fn renew_calendar(State(state): State<AppState>, viewer: Viewer) -> PageRe
     let who = acting(&viewer)?;
     let secret = state.db.renew_calendar_token(&who, now()).await?;
     let base = format!("{}/reseau/agenda/{secret}", state.config.public_url);
-    let mut links = vec![("Mes inscriptions".to_string(), format!("{base}/inscriptions"))];
+    let mut links = vec![(
+        "Mes inscriptions".to_string(),
+        format!("{base}/inscriptions"),
+    )];
     for n in state.db.networks(Some(who.person_id)).await? {
         if n.mine.is_some_and(passerelle_network::networks::is_member) {
-            links.push((format!("Réseau « {} »", n.name), format!("{base}/reseaux/{}", n.id)));
+            links.push((
+                format!("Réseau « {} »", n.name),
+                format!("{base}/reseaux/{}", n.id),
+            ));
         }
     }
     Ok(render(&CalendarPage {
@@ -656,7 +784,11 @@ async fn feed_actor(state: &AppState, token: &str) -> Result<(i64, Actor), PageE
     if !passerelle_accounts::secret::looks_like_secret(token) {
         return Err(PageError::NotFound);
     }
-    let person = state.db.calendar_person(token).await?.ok_or(PageError::NotFound)?;
+    let person = state
+        .db
+        .calendar_person(token)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let memberships = state.db.memberships_of(person).await?;
     let actor = Actor::Person {
         person_id: person,
@@ -689,8 +821,14 @@ fn ics(state: &AppState, name: &str, file: &str, events: &[EventView]) -> Respon
         .collect();
     (
         [
-            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{file}\"")),
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}\""),
+            ),
             (header::CACHE_CONTROL, "private, max-age=300".to_string()),
         ],
         feed(name, &items, now()),
@@ -714,12 +852,24 @@ async fn my_feed(State(state): State<AppState>, Path(token): Path<String>) -> Pa
         })
         .await?;
     let events = visible_to(&state, &actor, events).await?;
-    Ok(ics(&state, "Mes inscriptions — Passerelle", "inscriptions.ics", &events))
+    Ok(ics(
+        &state,
+        "Mes inscriptions — Passerelle",
+        "inscriptions.ics",
+        &events,
+    ))
 }
 
-async fn network_feed(State(state): State<AppState>, Path((token, id)): Path<(String, i64)>) -> PageResult {
+async fn network_feed(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, i64)>,
+) -> PageResult {
     let (_, actor) = feed_actor(&state, &token).await?;
-    let network = state.db.network(id, None).await?.ok_or(PageError::NotFound)?;
+    let network = state
+        .db
+        .network(id, None)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let events = state
         .db
         .network_events(&EventQuery {
@@ -729,5 +879,10 @@ async fn network_feed(State(state): State<AppState>, Path((token, id)): Path<(St
         })
         .await?;
     let events = visible_to(&state, &actor, events).await?;
-    Ok(ics(&state, &format!("{} — Passerelle", network.name), &format!("reseau-{id}.ics"), &events))
+    Ok(ics(
+        &state,
+        &format!("{} — Passerelle", network.name),
+        &format!("reseau-{id}.ics"),
+        &events,
+    ))
 }

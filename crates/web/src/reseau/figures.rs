@@ -90,14 +90,18 @@ struct NeedLine {
 fn need_lines(counts: &[passerelle_store::network::NeedCount]) -> Vec<NeedLine> {
     let mut by_dep: BTreeMap<String, BTreeMap<Theme, u64>> = BTreeMap::new();
     for c in counts {
-        let dep = c.departement.clone().unwrap_or_else(|| "Région entière".into());
+        let dep = c
+            .departement
+            .clone()
+            .unwrap_or_else(|| "Région entière".into());
         *by_dep.entry(dep).or_default().entry(c.theme).or_default() += c.count;
     }
     let mut out = Vec::new();
     for (dep, themes) in by_dep {
         let total: u64 = themes.values().sum();
         let shown = small_cells(&themes.values().copied().collect::<Vec<_>>());
-        let say = |n: Option<u64>| n.map_or_else(|| "moins de 5".to_string(), |n| fr::integer(n as i64));
+        let say =
+            |n: Option<u64>| n.map_or_else(|| "moins de 5".to_string(), |n| fr::integer(n as i64));
         out.push(NeedLine {
             departement: dep.clone(),
             theme: "Tous thèmes".into(),
@@ -134,8 +138,13 @@ struct EventTable {
     lines: Vec<Line>,
 }
 
-async fn figures(State(state): State<AppState>, viewer: Viewer, Query(p): Query<Period>) -> PageResult {
-    let scope = network_figures(&viewer.actor).map_err(|d| PageError::denied(d, "/reseau/bilan"))?;
+async fn figures(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(p): Query<Period>,
+) -> PageResult {
+    let scope =
+        network_figures(&viewer.actor).map_err(|d| PageError::denied(d, "/reseau/bilan"))?;
     let mut errors = Errors::default();
     let today = today();
     let from = forms::date(&mut errors, "du", &p.du)
@@ -143,7 +152,12 @@ async fn figures(State(state): State<AppState>, viewer: Viewer, Query(p): Query<
     let to = forms::date(&mut errors, "au", &p.au).unwrap_or(today);
     let held = state
         .db
-        .held_events(&scope, viewer.person_id(), day_start(from), day_start(to + Duration::days(1)))
+        .held_events(
+            &scope,
+            viewer.person_id(),
+            day_start(from),
+            day_start(to + Duration::days(1)),
+        )
         .await?;
     let mut total = Sum::default();
     held.iter().for_each(|e| total.add(e));
@@ -161,7 +175,12 @@ async fn figures(State(state): State<AppState>, viewer: Viewer, Query(p): Query<
                 caption: "Par territoire",
                 column: "Département",
                 lines: lines(&held, |e| {
-                    vec![e.area.departement.clone().unwrap_or_else(|| "En ligne ou sans lieu".into())]
+                    vec![
+                        e.area
+                            .departement
+                            .clone()
+                            .unwrap_or_else(|| "En ligne ou sans lieu".into()),
+                    ]
                 }),
             },
             EventTable {
@@ -172,7 +191,9 @@ async fn figures(State(state): State<AppState>, viewer: Viewer, Query(p): Query<
             EventTable {
                 caption: "Par thème (un événement compte pour chacun de ses thèmes)",
                 column: "Thème",
-                lines: lines(&held, |e| e.themes.iter().map(|t| t.label().to_string()).collect()),
+                lines: lines(&held, |e| {
+                    e.themes.iter().map(|t| t.label().to_string()).collect()
+                }),
             },
         ],
         needs: need_lines(&counts),
@@ -189,7 +210,15 @@ pub async fn summary(state: &AppState, viewer: &Viewer) -> Result<Option<(i64, i
     let from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
     let held = state
         .db
-        .held_events(&scope, viewer.person_id(), day_start(from), day_start(today + Duration::days(1)))
+        .held_events(
+            &scope,
+            viewer.person_id(),
+            day_start(from),
+            day_start(today + Duration::days(1)),
+        )
         .await?;
-    Ok(Some((held.len() as i64, held.iter().filter_map(|e| e.present).sum())))
+    Ok(Some((
+        held.len() as i64,
+        held.iter().filter_map(|e| e.present).sum(),
+    )))
 }

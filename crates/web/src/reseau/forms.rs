@@ -153,7 +153,10 @@ pub fn date(errors: &mut Errors, field: &'static str, text: &str) -> Option<Naiv
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            errors.add(field, "Date illisible : choisissez-la dans le calendrier (jour, mois, année).");
+            errors.add(
+                field,
+                "Date illisible : choisissez-la dans le calendrier (jour, mois, année).",
+            );
             None
         }
     }
@@ -176,7 +179,10 @@ pub fn time(errors: &mut Errors, field: &'static str, text: &str) -> Option<Naiv
 
 /// A whole number field: `None` when empty.
 pub fn number(errors: &mut Errors, field: &'static str, text: &str) -> Option<i64> {
-    let cleaned: String = text.chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}').collect();
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+        .collect();
     if cleaned.is_empty() {
         return None;
     }
@@ -207,18 +213,33 @@ mod tests {
 
     #[test]
     fn problems_are_said_in_french() {
-        assert_eq!(say(&Problem::new("titre", Rule::Missing)), "Indiquez le titre.");
-        assert_eq!(say(&Problem::new("themes", Rule::Missing)), "Choisissez au moins un thème.");
+        assert_eq!(
+            say(&Problem::new("titre", Rule::Missing)),
+            "Indiquez le titre."
+        );
+        assert_eq!(
+            say(&Problem::new("themes", Rule::Missing)),
+            "Choisissez au moins un thème."
+        );
         assert_eq!(
             say(&Problem::new("titre", Rule::TooLong(150))),
             "Le titre ne peut dépasser 150 caractères."
         );
         assert_eq!(
-            say(&Problem::new("capacite", Rule::OutOfRange { min: 1, max: 10_000 })),
+            say(&Problem::new(
+                "capacite",
+                Rule::OutOfRange {
+                    min: 1,
+                    max: 10_000
+                }
+            )),
             "Indiquez un nombre entre 1 et 10\u{202f}000."
         );
         assert_eq!(
-            say(&Problem::new("fichier", Rule::FileTooLarge(10 * 1024 * 1024))),
+            say(&Problem::new(
+                "fichier",
+                Rule::FileTooLarge(10 * 1024 * 1024)
+            )),
             "Le fichier dépasse la taille permise (10 Mio)."
         );
     }
@@ -226,9 +247,15 @@ mod tests {
     #[test]
     fn fields_are_read_once() {
         let mut e = Errors::default();
-        assert_eq!(date(&mut e, "date", "2026-12-03"), NaiveDate::from_ymd_opt(2026, 12, 3));
+        assert_eq!(
+            date(&mut e, "date", "2026-12-03"),
+            NaiveDate::from_ymd_opt(2026, 12, 3)
+        );
         assert_eq!(date(&mut e, "date", ""), None);
-        assert_eq!(time(&mut e, "debut", "14:30"), NaiveTime::from_hms_opt(14, 30, 0));
+        assert_eq!(
+            time(&mut e, "debut", "14:30"),
+            NaiveTime::from_hms_opt(14, 30, 0)
+        );
         assert_eq!(number(&mut e, "capacite", " 1 200 "), Some(1200));
         assert!(e.is_empty());
         assert_eq!(date(&mut e, "date", "2026-13-45"), None);

@@ -141,9 +141,16 @@ mod tests {
         };
         let l = letter(&Notice::Reminder { event }, "https://passerelle.test");
         assert_eq!(l.subject, "Rappel : Rencontre du Finistère demain");
-        assert!(l.body.contains("Quand : 3 décembre 2026 à 14 h 30"), "{}", l.body);
+        assert!(
+            l.body.contains("Quand : 3 décembre 2026 à 14 h 30"),
+            "{}",
+            l.body
+        );
         assert!(l.body.contains("Lieu : Médiathèque, Quimper"));
-        assert!(l.body.contains("https://passerelle.test/reseau/evenements/7"));
+        assert!(
+            l.body
+                .contains("https://passerelle.test/reseau/evenements/7")
+        );
         let digest = letter(
             &Notice::Digest {
                 items: vec![DigestItem {
@@ -159,7 +166,9 @@ mod tests {
             "https://passerelle.test",
         );
         assert_eq!(digest.subject, "Veille du réseau : 1 nouvelle opportunité");
-        assert!(digest.body.contains("AAP inclusion numérique — Région Bretagne (Appel à projets ou financement, Bretagne)"));
+        assert!(digest.body.contains(
+            "AAP inclusion numérique — Région Bretagne (Appel à projets ou financement, Bretagne)"
+        ));
         assert!(digest.body.contains("Jusqu’au 31 janvier 2027"));
     }
 }

@@ -28,7 +28,9 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::ScopeLevel;
 use passerelle_accounts::policy::Action;
-use passerelle_store::network::{Acting, EventQuery, OpportunityQuery, ResourceQuery, TerritoryChoice};
+use passerelle_store::network::{
+    Acting, EventQuery, OpportunityQuery, ResourceQuery, TerritoryChoice,
+};
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -106,7 +108,10 @@ pub(crate) struct TerritoryGroup {
     pub options: Vec<views::Choice>,
 }
 
-pub(crate) async fn territory_groups(state: &AppState, selected: &str) -> Result<Vec<TerritoryGroup>, PageError> {
+pub(crate) async fn territory_groups(
+    state: &AppState,
+    selected: &str,
+) -> Result<Vec<TerritoryGroup>, PageError> {
     let all: Vec<TerritoryChoice> = state.db.territory_choices().await?;
     Ok([
         (ScopeLevel::Region, "Régions"),
@@ -177,8 +182,16 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> PageResult {
         professional,
         coordinator: viewer.authorize(Action::ModerateNetwork).is_ok(),
         events: events.iter().take(4).map(views::EventCard::of).collect(),
-        resources: resources.iter().take(4).map(views::ResourceCard::of).collect(),
-        opportunities: opportunities.iter().take(4).map(views::OpportunityCard::of).collect(),
+        resources: resources
+            .iter()
+            .take(4)
+            .map(views::ResourceCard::of)
+            .collect(),
+        opportunities: opportunities
+            .iter()
+            .take(4)
+            .map(views::OpportunityCard::of)
+            .collect(),
     }))
 }
 

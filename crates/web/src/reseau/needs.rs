@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::forms::Errors;
 use super::views::{self, Choice, choices};
-use super::{SECTION, TerritoryGroup, acting, allow, now, page, parse_territory, territory_groups, trail};
+use super::{
+    SECTION, TerritoryGroup, acting, allow, now, page, parse_territory, territory_groups, trail,
+};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::PageResult;
@@ -63,9 +65,18 @@ struct Notices {
     ok: Option<String>,
 }
 
-async fn show(state: &AppState, viewer: &Viewer, form: NeedForm, errors: Errors, notice: bool) -> PageResult {
+async fn show(
+    state: &AppState,
+    viewer: &Viewer,
+    form: NeedForm,
+    errors: Errors,
+    notice: bool,
+) -> PageResult {
     allow(viewer, Action::TakePartInNetwork, "/reseau/besoins")?;
-    let mine = state.db.training_needs_of(acting(viewer)?.person_id).await?;
+    let mine = state
+        .db
+        .training_needs_of(acting(viewer)?.person_id)
+        .await?;
     let invalid = !errors.is_empty();
     let p = NeedsPage {
         chrome: Chrome::new(SECTION, viewer),
@@ -82,7 +93,12 @@ async fn show(state: &AppState, viewer: &Viewer, form: NeedForm, errors: Errors,
             })
             .collect(),
         themes: choices(Theme::ALL, Theme::code, Theme::label, &[form.theme.clone()]),
-        levels: choices(NeedLevel::ALL, NeedLevel::code, NeedLevel::label, &[form.niveau.clone()]),
+        levels: choices(
+            NeedLevel::ALL,
+            NeedLevel::code,
+            NeedLevel::label,
+            &[form.niveau.clone()],
+        ),
         territories: territory_groups(state, &form.territoire).await?,
         errors,
         notice,
@@ -90,11 +106,26 @@ async fn show(state: &AppState, viewer: &Viewer, form: NeedForm, errors: Errors,
     Ok(page(&p, invalid))
 }
 
-async fn needs_page(State(state): State<AppState>, viewer: Viewer, Query(n): Query<Notices>) -> PageResult {
-    show(&state, &viewer, NeedForm::default(), Errors::default(), n.ok.is_some()).await
+async fn needs_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<Notices>,
+) -> PageResult {
+    show(
+        &state,
+        &viewer,
+        NeedForm::default(),
+        Errors::default(),
+        n.ok.is_some(),
+    )
+    .await
 }
 
-async fn add(State(state): State<AppState>, viewer: Viewer, axum::Form(form): axum::Form<NeedForm>) -> PageResult {
+async fn add(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<NeedForm>,
+) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/besoins")?;
     let draft = NeedDraft {
         theme: form.theme.clone(),
@@ -103,9 +134,22 @@ async fn add(State(state): State<AppState>, viewer: Viewer, axum::Form(form): ax
     };
     let need = match TrainingNeed::try_from(draft) {
         Ok(n) => n,
-        Err(problems) => return show(&state, &viewer, form, Errors::from_problems(&problems), false).await,
+        Err(problems) => {
+            return show(
+                &state,
+                &viewer,
+                form,
+                Errors::from_problems(&problems),
+                false,
+            )
+            .await;
+        }
     };
-    if !state.db.add_training_need(&acting(&viewer)?, &need, now()).await? {
+    if !state
+        .db
+        .add_training_need(&acting(&viewer)?, &need, now())
+        .await?
+    {
         let mut errors = Errors::default();
         errors.add(
             "territoire",

@@ -61,7 +61,12 @@ fn network_row(n: &NetworkView) -> NetworkRow {
             1 => "1 membre".into(),
             m => format!("{} membres", crate::fr::integer(m)),
         },
-        animators: n.animators.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>().join(", "),
+        animators: n
+            .animators
+            .iter()
+            .map(|(_, a)| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         standing: standing(n),
         open: n.joining == Joining::Open,
     }
@@ -89,7 +94,12 @@ struct ListPage {
     joinings: Vec<Choice>,
 }
 
-async fn list_page(state: &AppState, viewer: &Viewer, form: NetworkForm, errors: Errors) -> PageResult {
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: NetworkForm,
+    errors: Errors,
+) -> PageResult {
     allow(viewer, Action::ViewNetwork, "/reseau/reseaux")?;
     let networks = state.db.networks(viewer.person_id()).await?;
     let invalid = !errors.is_empty();
@@ -98,7 +108,12 @@ async fn list_page(state: &AppState, viewer: &Viewer, form: NetworkForm, errors:
         crumbs: trail("Réseaux"),
         networks: networks.iter().map(network_row).collect(),
         can_create: viewer.authorize(Action::CreateNetwork).is_ok(),
-        joinings: choices(Joining::ALL, Joining::code, Joining::label, &[form.adhesion.clone()]),
+        joinings: choices(
+            Joining::ALL,
+            Joining::code,
+            Joining::label,
+            &[form.adhesion.clone()],
+        ),
         form,
         errors,
     };
@@ -113,7 +128,11 @@ async fn list(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     list_page(&state, &viewer, form, Errors::default()).await
 }
 
-async fn create(State(state): State<AppState>, viewer: Viewer, axum::Form(form): axum::Form<NetworkForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<NetworkForm>,
+) -> PageResult {
     allow(&viewer, Action::CreateNetwork, "/reseau/reseaux")?;
     let draft = NetworkDraft {
         name: form.nom.clone(),
@@ -122,9 +141,14 @@ async fn create(State(state): State<AppState>, viewer: Viewer, axum::Form(form):
     };
     let network = match Network::try_from(draft) {
         Ok(n) => n,
-        Err(problems) => return list_page(&state, &viewer, form, Errors::from_problems(&problems)).await,
+        Err(problems) => {
+            return list_page(&state, &viewer, form, Errors::from_problems(&problems)).await;
+        }
     };
-    let id = state.db.create_network(&acting(&viewer)?, &network, now()).await?;
+    let id = state
+        .db
+        .create_network(&acting(&viewer)?, &network, now())
+        .await?;
     Ok(Redirect::to(&format!("/reseau/reseaux/{id}")).into_response())
 }
 
@@ -163,11 +187,23 @@ struct DetailPage {
 }
 
 async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    allow(&viewer, Action::ViewNetwork, &format!("/reseau/reseaux/{id}"))?;
-    let n = state.db.network(id, viewer.person_id()).await?.ok_or(PageError::NotFound)?;
+    allow(
+        &viewer,
+        Action::ViewNetwork,
+        &format!("/reseau/reseaux/{id}"),
+    )?;
+    let n = state
+        .db
+        .network(id, viewer.person_id())
+        .await?
+        .ok_or(PageError::NotFound)?;
     let r = state.db.network_ref(id).await?.ok_or(PageError::NotFound)?;
     let animate = viewer.authorize(Action::AnimateNetwork(&r)).is_ok();
-    let members = if animate { state.db.network_members(id).await? } else { Vec::new() };
+    let members = if animate {
+        state.db.network_members(id).await?
+    } else {
+        Vec::new()
+    };
     let events = state
         .db
         .network_events(&EventQuery {
@@ -191,14 +227,26 @@ async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i6
 }
 
 async fn join(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, &format!("/reseau/reseaux/{id}"))?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        &format!("/reseau/reseaux/{id}"),
+    )?;
     let render = super::mail::renderer(&state.config.public_url);
-    state.db.join_network(&acting(&viewer)?, id, now(), &render).await?.map_err(|_| PageError::NotFound)?;
+    state
+        .db
+        .join_network(&acting(&viewer)?, id, now(), &render)
+        .await?
+        .map_err(|_| PageError::NotFound)?;
     Ok(Redirect::to(&format!("/reseau/reseaux/{id}")).into_response())
 }
 
 async fn leave(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, &format!("/reseau/reseaux/{id}"))?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        &format!("/reseau/reseaux/{id}"),
+    )?;
     state.db.leave_network(&acting(&viewer)?, id).await?;
     Ok(Redirect::to(&format!("/reseau/reseaux/{id}")).into_response())
 }
@@ -215,13 +263,21 @@ async fn set_member(
     axum::Form(f): axum::Form<RoleForm>,
 ) -> PageResult {
     let r = state.db.network_ref(id).await?.ok_or(PageError::NotFound)?;
-    allow(&viewer, Action::AnimateNetwork(&r), &format!("/reseau/reseaux/{id}"))?;
+    allow(
+        &viewer,
+        Action::AnimateNetwork(&r),
+        &format!("/reseau/reseaux/{id}"),
+    )?;
     let role = match f.role.as_str() {
         "retirer" => None,
         code => Some(NetworkRole::parse(code).ok_or(PageError::BadForm)?),
     };
     let render = super::mail::renderer(&state.config.public_url);
-    if !state.db.set_network_member(&acting(&viewer)?, id, person, role, now(), &render).await? {
+    if !state
+        .db
+        .set_network_member(&acting(&viewer)?, id, person, role, now(), &render)
+        .await?
+    {
         return Err(PageError::NotFound);
     }
     Ok(Redirect::to(&format!("/reseau/reseaux/{id}")).into_response())

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::forms::{self, Errors, Fields};
 use super::views::{self, Choice, OpportunityCard, choices};
 use super::{
-    SECTION, TerritoryGroup, acting, allow, find_commune, now, page, parse_territory, territory_groups,
-    territory_value, today, trail, trail2,
+    SECTION, TerritoryGroup, acting, allow, find_commune, now, page, parse_territory,
+    territory_groups, territory_value, today, trail, trail2,
 };
 use crate::AppState;
 use crate::auth::Viewer;
@@ -57,7 +57,11 @@ struct ListPage {
     can_publish: bool,
 }
 
-async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filters>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(f): Query<Filters>,
+) -> PageResult {
     allow(&viewer, Action::ViewOpportunities, "/reseau/opportunites")?;
     let found = state
         .db
@@ -72,7 +76,11 @@ async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Fil
     let groups = OpportunityKind::ALL
         .iter()
         .map(|k| {
-            let cards = found.iter().filter(|o| o.kind == *k).map(OpportunityCard::of).collect();
+            let cards = found
+                .iter()
+                .filter(|o| o.kind == *k)
+                .map(OpportunityCard::of)
+                .collect();
             (views::kind_plural(*k), cards)
         })
         .filter(|(_, cards): &(_, Vec<OpportunityCard>)| !cards.is_empty())
@@ -81,7 +89,12 @@ async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Fil
         chrome: Chrome::new(SECTION, &viewer),
         crumbs: trail("Opportunités"),
         groups,
-        kinds: choices(OpportunityKind::ALL, OpportunityKind::code, OpportunityKind::label, &[f.kind]),
+        kinds: choices(
+            OpportunityKind::ALL,
+            OpportunityKind::code,
+            OpportunityKind::label,
+            &[f.kind],
+        ),
         territories: territory_groups(&state, &f.territoire).await?,
         themes: choices(Theme::ALL, Theme::code, Theme::label, &[f.theme]),
         can_publish: viewer.authorize(Action::TakePartInNetwork).is_ok(),
@@ -143,16 +156,39 @@ struct NewPage {
     certifications: Vec<Choice>,
 }
 
-async fn new_page(state: &AppState, viewer: &Viewer, form: OpportunityForm, errors: Errors) -> PageResult {
+async fn new_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: OpportunityForm,
+    errors: Errors,
+) -> PageResult {
     let invalid = !errors.is_empty();
     let p = NewPage {
         chrome: Chrome::new(SECTION, viewer),
-        crumbs: trail2(("Opportunités", "/reseau/opportunites"), "Publier une opportunité"),
-        kinds: choices(OpportunityKind::ALL, OpportunityKind::code, OpportunityKind::label, &[form.kind.clone()]),
+        crumbs: trail2(
+            ("Opportunités", "/reseau/opportunites"),
+            "Publier une opportunité",
+        ),
+        kinds: choices(
+            OpportunityKind::ALL,
+            OpportunityKind::code,
+            OpportunityKind::label,
+            &[form.kind.clone()],
+        ),
         themes: choices(Theme::ALL, Theme::code, Theme::label, &form.themes),
         territories: territory_groups(state, &form.territory).await?,
-        contracts: choices(Contract::ALL, Contract::code, Contract::label, &[form.contract.clone()]),
-        certifications: choices(Certification::ALL, Certification::code, Certification::label, &[form.certification.clone()]),
+        contracts: choices(
+            Contract::ALL,
+            Contract::code,
+            Contract::label,
+            &[form.contract.clone()],
+        ),
+        certifications: choices(
+            Certification::ALL,
+            Certification::code,
+            Certification::label,
+            &[form.certification.clone()],
+        ),
         form,
         errors,
     };
@@ -160,7 +196,11 @@ async fn new_page(state: &AppState, viewer: &Viewer, form: OpportunityForm, erro
 }
 
 async fn new_form(State(state): State<AppState>, viewer: Viewer) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, "/reseau/opportunites/nouvelle")?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        "/reseau/opportunites/nouvelle",
+    )?;
     let form = OpportunityForm {
         kind: OpportunityKind::Funding.code().into(),
         ..OpportunityForm::default()
@@ -168,8 +208,16 @@ async fn new_form(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     new_page(&state, &viewer, form, Errors::default()).await
 }
 
-async fn publish(State(state): State<AppState>, viewer: Viewer, fields: axum::Form<Vec<(String, String)>>) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, "/reseau/opportunites/nouvelle")?;
+async fn publish(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        "/reseau/opportunites/nouvelle",
+    )?;
     let form = OpportunityForm::from(&Fields(fields.0));
     let mut errors = Errors::default();
     let commune = find_commune(&state, &form.commune, &mut errors).await?;
@@ -198,14 +246,24 @@ async fn publish(State(state): State<AppState>, viewer: Viewer, fields: axum::Fo
             return new_page(&state, &viewer, form, errors).await;
         }
     };
-    match state.db.publish_opportunity(&acting(&viewer)?, &opportunity, now()).await? {
+    match state
+        .db
+        .publish_opportunity(&acting(&viewer)?, &opportunity, now())
+        .await?
+    {
         Ok(id) => Ok(Redirect::to(&format!("/reseau/opportunites/{id}?publiee=1")).into_response()),
         Err(OpportunityRefusal::UnknownTerritory) => {
-            errors.add("territoire", "Ce territoire n’est pas dans le référentiel chargé.");
+            errors.add(
+                "territoire",
+                "Ce territoire n’est pas dans le référentiel chargé.",
+            );
             new_page(&state, &viewer, form, errors).await
         }
         Err(OpportunityRefusal::UnknownCommune(_)) => {
-            errors.add("commune", "Cette commune n’est pas dans le référentiel chargé.");
+            errors.add(
+                "commune",
+                "Cette commune n’est pas dans le référentiel chargé.",
+            );
             new_page(&state, &viewer, form, errors).await
         }
     }
@@ -247,16 +305,29 @@ async fn detail(
         themes: views::themes(&o.themes),
         open: passerelle_network::opportunities::is_open(o.deadline, today()),
         can_withdraw: viewer.person_id().is_some()
-            && viewer.authorize(Action::EditOpportunity(o.author_id)).is_ok(),
+            && viewer
+                .authorize(Action::EditOpportunity(o.author_id, &o.area.location))
+                .is_ok(),
         notice: n.publiee.is_some(),
         o,
     }))
 }
 
-async fn withdraw(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+async fn withdraw(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
     let o = state.db.opportunity(id).await?.ok_or(PageError::NotFound)?;
-    allow(&viewer, Action::EditOpportunity(o.author_id), &format!("/reseau/opportunites/{id}"))?;
-    state.db.withdraw_opportunity(&acting(&viewer)?, id, now()).await?;
+    allow(
+        &viewer,
+        Action::EditOpportunity(o.author_id, &o.area.location),
+        &format!("/reseau/opportunites/{id}"),
+    )?;
+    state
+        .db
+        .withdraw_opportunity(&acting(&viewer)?, id, now())
+        .await?;
     Ok(Redirect::to("/reseau/opportunites").into_response())
 }
 
@@ -280,9 +351,16 @@ struct DigestNotices {
     arret: Option<String>,
 }
 
-async fn digest_page(State(state): State<AppState>, viewer: Viewer, Query(n): Query<DigestNotices>) -> PageResult {
+async fn digest_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(n): Query<DigestNotices>,
+) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/veille")?;
-    let mine = state.db.digest_subscription(acting(&viewer)?.person_id).await?;
+    let mine = state
+        .db
+        .digest_subscription(acting(&viewer)?.person_id)
+        .await?;
     let (territory, themes) = match &mine {
         Some(s) => (
             passerelle_network::area::finest(&s.area.location)
@@ -292,7 +370,16 @@ async fn digest_page(State(state): State<AppState>, viewer: Viewer, Query(n): Qu
         ),
         None => (String::new(), Vec::new()),
     };
-    digest_view(&state, &viewer, mine.is_some(), &territory, &themes, String::new(), n).await
+    digest_view(
+        &state,
+        &viewer,
+        mine.is_some(),
+        &territory,
+        &themes,
+        String::new(),
+        n,
+    )
+    .await
 }
 
 async fn digest_view(
@@ -323,7 +410,11 @@ async fn digest_view(
     Ok(page(&p, invalid))
 }
 
-async fn follow(State(state): State<AppState>, viewer: Viewer, fields: axum::Form<Vec<(String, String)>>) -> PageResult {
+async fn follow(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    fields: axum::Form<Vec<(String, String)>>,
+) -> PageResult {
     allow(&viewer, Action::TakePartInNetwork, "/reseau/veille")?;
     let f = Fields(fields.0);
     let territory = f.one("territoire");
@@ -333,11 +424,27 @@ async fn follow(State(state): State<AppState>, viewer: Viewer, fields: axum::For
     };
     let known = state
         .db
-        .subscribe_digest(&acting(&viewer)?, parse_territory(&territory), &themes, now())
+        .subscribe_digest(
+            &acting(&viewer)?,
+            parse_territory(&territory),
+            &themes,
+            now(),
+        )
         .await?;
     if !known {
-        let error = "Ce territoire n’est pas dans le référentiel chargé : choisissez-le dans la liste.".to_string();
-        return digest_view(&state, &viewer, false, &territory, &codes, error, DigestNotices::default()).await;
+        let error =
+            "Ce territoire n’est pas dans le référentiel chargé : choisissez-le dans la liste."
+                .to_string();
+        return digest_view(
+            &state,
+            &viewer,
+            false,
+            &territory,
+            &codes,
+            error,
+            DigestNotices::default(),
+        )
+        .await;
     }
     Ok(Redirect::to("/reseau/veille?ok=1").into_response())
 }

@@ -62,7 +62,11 @@ struct ListPage {
     signed_out: bool,
 }
 
-async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Filters>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(f): Query<Filters>,
+) -> PageResult {
     let professional = viewer.authorize(Action::ViewNetwork).is_ok();
     let found = state
         .db
@@ -82,7 +86,12 @@ async fn list(State(state): State<AppState>, viewer: Viewer, Query(f): Query<Fil
         resources: found.iter().map(ResourceCard::of).collect(),
         themes: choices(Theme::ALL, Theme::code, Theme::label, &[f.theme]),
         publics: choices(Public::ALL, Public::code, Public::label, &[f.public]),
-        formats: choices(ResourceFormat::ALL, ResourceFormat::code, ResourceFormat::label, &[f.format]),
+        formats: choices(
+            ResourceFormat::ALL,
+            ResourceFormat::code,
+            ResourceFormat::label,
+            &[f.format],
+        ),
         can_share: viewer.authorize(Action::TakePartInNetwork).is_ok(),
         signed_out: viewer.person_id().is_none(),
         q: f.q,
@@ -122,12 +131,30 @@ fn new_page(viewer: &Viewer, form: ResourceForm, errors: Errors) -> Response {
     page(
         &NewPage {
             chrome: Chrome::new(SECTION, viewer),
-            crumbs: trail2(("Ressourcerie", "/reseau/ressources"), "Partager une ressource"),
+            crumbs: trail2(
+                ("Ressourcerie", "/reseau/ressources"),
+                "Partager une ressource",
+            ),
             themes: choices(Theme::ALL, Theme::code, Theme::label, &form.themes),
             publics: choices(Public::ALL, Public::code, Public::label, &form.publics),
-            formats: choices(ResourceFormat::ALL, ResourceFormat::code, ResourceFormat::label, &[form.format.clone()]),
-            licences: choices(Licence::ALL, Licence::code, Licence::label, &[form.licence.clone()]),
-            visibilities: choices(Visibility::ALL, Visibility::code, Visibility::label, &[form.visibility.clone()]),
+            formats: choices(
+                ResourceFormat::ALL,
+                ResourceFormat::code,
+                ResourceFormat::label,
+                &[form.format.clone()],
+            ),
+            licences: choices(
+                Licence::ALL,
+                Licence::code,
+                Licence::label,
+                &[form.licence.clone()],
+            ),
+            visibilities: choices(
+                Visibility::ALL,
+                Visibility::code,
+                Visibility::label,
+                &[form.visibility.clone()],
+            ),
             max_size: crate::routes::say_bytes(MAX_FILE_BYTES),
             form,
             errors,
@@ -137,7 +164,11 @@ fn new_page(viewer: &Viewer, form: ResourceForm, errors: Errors) -> Response {
 }
 
 async fn new_form(viewer: Viewer) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, "/reseau/ressources/nouvelle")?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        "/reseau/ressources/nouvelle",
+    )?;
     let form = ResourceForm {
         licence: Licence::CcBySa.code().into(),
         visibility: Visibility::Public.code().into(),
@@ -151,7 +182,11 @@ async fn new_form(viewer: Viewer) -> PageResult {
 async fn read_form(mut multipart: Multipart) -> Result<(Fields, Option<Upload>), PageError> {
     let mut fields = Vec::new();
     let mut upload = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| PageError::BadForm)? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| PageError::BadForm)?
+    {
         let name = field.name().unwrap_or_default().to_string();
         if name == "fichier" {
             let file_name = field.file_name().unwrap_or_default().to_string();
@@ -174,7 +209,11 @@ async fn share(
     viewer: Viewer,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    allow(&viewer, Action::TakePartInNetwork, "/reseau/ressources/nouvelle")?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        "/reseau/ressources/nouvelle",
+    )?;
     let (f, upload) = read_form(multipart.map_err(|_| PageError::BadForm)?).await?;
     let form = ResourceForm {
         title: f.one("titre"),
@@ -202,7 +241,10 @@ async fn share(
         Err(problems) => return Ok(new_page(&viewer, form, Errors::from_problems(&problems))),
     };
     let structure = viewer.memberships.first().map(|m| m.structure_id);
-    let id = state.db.share_resource(&acting(&viewer)?, structure, &resource, now()).await?;
+    let id = state
+        .db
+        .share_resource(&acting(&viewer)?, structure, &resource, now())
+        .await?;
     Ok(Redirect::to(&format!("/reseau/ressources/{id}?partagee=1")).into_response())
 }
 
@@ -213,7 +255,11 @@ async fn visible(state: &AppState, viewer: &Viewer, id: i64) -> Result<ResourceV
         .resource(id, viewer.person_id())
         .await?
         .ok_or(PageError::NotFound)?;
-    allow(viewer, Action::ViewResource(&r.policy()), &format!("/reseau/ressources/{id}"))?;
+    allow(
+        viewer,
+        Action::ViewResource(&r.policy()),
+        &format!("/reseau/ressources/{id}"),
+    )?;
     Ok(r)
 }
 
@@ -256,16 +302,32 @@ async fn detail(
         crumbs: trail2(("Ressourcerie", "/reseau/ressources"), &r.title),
         card: ResourceCard::of(&r),
         themes: views::themes(&r.themes),
-        publics: r.publics.iter().map(|p| p.label()).collect::<Vec<_>>().join(", "),
+        publics: r
+            .publics
+            .iter()
+            .map(|p| p.label())
+            .collect::<Vec<_>>()
+            .join(", "),
         shared: format!(
             "Partagée le {}{}",
             crate::fr::day_of(r.created_at),
-            if by.is_empty() { String::new() } else { format!(" par {by}") }
+            if by.is_empty() {
+                String::new()
+            } else {
+                format!(" par {by}")
+            }
         ),
         file_label: r
             .file
             .as_ref()
-            .map(|f| format!("Télécharger {} ({}, {})", f.name, f.kind.label(), views::size(f.size)))
+            .map(|f| {
+                format!(
+                    "Télécharger {} ({}, {})",
+                    f.name,
+                    f.kind.label(),
+                    views::size(f.size)
+                )
+            })
             .unwrap_or_default(),
         can_mark: viewer.authorize(Action::TakePartInNetwork).is_ok(),
         can_edit: viewer.authorize(Action::EditResource(&r.policy())).is_ok(),
@@ -280,22 +342,40 @@ async fn detail(
 fn disposition(name: &str, kind: FileKind) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    let how = if kind.inline() { "inline" } else { "attachment" };
+    let how = if kind.inline() {
+        "inline"
+    } else {
+        "attachment"
+    };
     format!("{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 async fn file(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
     visible(&state, &viewer, id).await?;
-    let (kind, name, bytes) = state.db.resource_file(id).await?.ok_or(PageError::NotFound)?;
+    let (kind, name, bytes) = state
+        .db
+        .resource_file(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, kind.mime().to_string()),
             (header::CONTENT_DISPOSITION, disposition(&name, kind)),
             // Whatever the file holds, it runs nothing of ours.
-            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+                    .to_string(),
+            ),
             (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
         ],
         bytes,
@@ -316,8 +396,15 @@ async fn mark(
     axum::Form(f): axum::Form<MarkForm>,
 ) -> PageResult {
     visible(&state, &viewer, id).await?;
-    allow(&viewer, Action::TakePartInNetwork, &format!("/reseau/ressources/{id}"))?;
-    state.db.mark_resource(&acting(&viewer)?, id, f.utile == "1", now()).await?;
+    allow(
+        &viewer,
+        Action::TakePartInNetwork,
+        &format!("/reseau/ressources/{id}"),
+    )?;
+    state
+        .db
+        .mark_resource(&acting(&viewer)?, id, f.utile == "1", now())
+        .await?;
     Ok(Redirect::to(&format!("/reseau/ressources/{id}")).into_response())
 }
 
@@ -332,7 +419,11 @@ async fn moderate(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ModerationForm>,
 ) -> PageResult {
-    allow(&viewer, Action::ModerateNetwork, &format!("/reseau/ressources/{id}"))?;
+    allow(
+        &viewer,
+        Action::ModerateNetwork,
+        &format!("/reseau/ressources/{id}"),
+    )?;
     let decision = match f.decision.as_str() {
         "masquer" => Moderation::Hide,
         "afficher" => Moderation::Show,
@@ -340,13 +431,20 @@ async fn moderate(
         "retirer-de-la-une" => Moderation::Unfeature,
         _ => return Err(PageError::BadForm),
     };
-    state.db.moderate_resource(&acting(&viewer)?, id, decision, now()).await?;
+    state
+        .db
+        .moderate_resource(&acting(&viewer)?, id, decision, now())
+        .await?;
     Ok(Redirect::to(&format!("/reseau/ressources/{id}")).into_response())
 }
 
 async fn delete(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
     let r = visible(&state, &viewer, id).await?;
-    allow(&viewer, Action::EditResource(&r.policy()), &format!("/reseau/ressources/{id}"))?;
+    allow(
+        &viewer,
+        Action::EditResource(&r.policy()),
+        &format!("/reseau/ressources/{id}"),
+    )?;
     state.db.delete_resource(&acting(&viewer)?, id).await?;
     Ok(Redirect::to("/reseau/ressources").into_response())
 }

@@ -3,7 +3,9 @@
 
 use passerelle_network::opportunities::Details;
 use passerelle_network::vocab::{Audience, OpportunityKind, Theme};
-use passerelle_store::network::{Area, EventView, OpportunityView, ReachKind, ResourceView, VenueView};
+use passerelle_store::network::{
+    Area, EventView, OpportunityView, ReachKind, ResourceView, VenueView,
+};
 
 use crate::fr;
 
@@ -31,7 +33,10 @@ pub fn choices<T: Copy>(
 }
 
 pub fn themes(list: &[Theme]) -> String {
-    list.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|t| t.label())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where something is, by name; `none` when it names no territory.
@@ -47,9 +52,18 @@ pub fn when(e: &EventView) -> String {
     let start = fr::paris(e.starts_at);
     let end = fr::paris(e.ends_at);
     if start.date() == end.date() {
-        format!("{} à {} – {}", fr::date(start.date()), fr::time(start), fr::time(end))
+        format!(
+            "{} à {} – {}",
+            fr::date(start.date()),
+            fr::time(start),
+            fr::time(end)
+        )
     } else {
-        format!("du {} au {}", fr::date_time(e.starts_at), fr::date_time(e.ends_at))
+        format!(
+            "du {} au {}",
+            fr::date_time(e.starts_at),
+            fr::date_time(e.ends_at)
+        )
     }
 }
 
