@@ -200,13 +200,16 @@ async fn home(State(state): State<AppState>, viewer: Viewer) -> PageResult {
 pub(crate) async fn dashboard_line(state: &AppState, viewer: &Viewer) -> Option<String> {
     match figures::summary(state, viewer).await {
         Ok(Some((events, present))) => Some(format!(
-            "{} depuis le 1er janvier, {} présents.",
+            "{} depuis le 1er janvier, {}.",
             match events {
                 0 => "aucun événement tenu".to_string(),
                 1 => "1 événement tenu".to_string(),
                 n => format!("{} événements tenus", crate::fr::integer(n)),
             },
-            crate::fr::integer(present)
+            match present {
+                0 | 1 => format!("{present} présent"),
+                n => format!("{} présents", crate::fr::integer(n)),
+            }
         )),
         Ok(None) => None,
         Err(e) => {
