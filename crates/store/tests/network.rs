@@ -51,7 +51,10 @@ async fn outbox(db: &Database) -> Vec<(String, String)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|m| (m.to_address, m.subject))
+        .map(|m| match m.content {
+            passerelle_store::outbox::Content::Written { subject, .. } => (m.to_address, subject),
+            other => panic!("Réseau writes its messages: {other:?}"),
+        })
         .collect();
     all.reverse();
     all

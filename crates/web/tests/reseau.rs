@@ -11,13 +11,11 @@ use common::{Client, call, send_body, world};
 use passerelle_store::network::DigestRun;
 
 async fn outbox(w: &common::World) -> Vec<(String, String, String)> {
-    let mut all: Vec<_> =
-        w.db.outbox(false, 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| (m.to_address, m.subject, m.body))
-            .collect();
+    let mut all: Vec<_> = common::outbox(&w.db, false, 100)
+        .await
+        .into_iter()
+        .map(|m| (m.to_address, m.subject, m.body))
+        .collect();
     all.reverse();
     all
 }

@@ -126,7 +126,12 @@ async fn list(
         crumbs: trail("Annuaire"),
         rows: entries.iter().map(row).collect(),
         territories: territory_groups(&state, &f.territoire).await?,
-        themes: choices(Theme::ALL, Theme::code, Theme::label, &[f.theme.clone()]),
+        themes: choices(
+            Theme::ALL,
+            Theme::code,
+            Theme::label,
+            std::slice::from_ref(&f.theme),
+        ),
         networks: networks
             .into_iter()
             .map(|n| Choice {

@@ -92,12 +92,17 @@ async fn show(
                 since: crate::fr::day_of(n.created_at),
             })
             .collect(),
-        themes: choices(Theme::ALL, Theme::code, Theme::label, &[form.theme.clone()]),
+        themes: choices(
+            Theme::ALL,
+            Theme::code,
+            Theme::label,
+            std::slice::from_ref(&form.theme),
+        ),
         levels: choices(
             NeedLevel::ALL,
             NeedLevel::code,
             NeedLevel::label,
-            &[form.niveau.clone()],
+            std::slice::from_ref(&form.niveau),
         ),
         territories: territory_groups(state, &form.territoire).await?,
         errors,

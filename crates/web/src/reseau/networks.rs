@@ -112,7 +112,7 @@ async fn list_page(
             Joining::ALL,
             Joining::code,
             Joining::label,
-            &[form.adhesion.clone()],
+            std::slice::from_ref(&form.adhesion),
         ),
         form,
         errors,
