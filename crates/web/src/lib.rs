@@ -27,6 +27,7 @@ mod pages;
 mod places;
 mod referents;
 mod referrals;
+pub mod reseau;
 mod routes;
 
 use std::net::SocketAddr;
@@ -239,6 +240,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(referrals::routes());
     all.extend(referents::routes());
     all.extend(enquetes::routes());
+    all.extend(reseau::routes());
     all.extend(observe::routes());
     all
 }
