@@ -24,6 +24,12 @@
 //!
 //! Quoting (separators, quotes, line breaks inside a cell) is RFC 4180, by
 //! the `csv` crate.
+//!
+//! Two dialects ([`Dialect`]): the standard one (`,`, decimal point, no
+//! byte-order mark), for machines and for formats that say so (the places
+//! standard's CSV); and "Excel français" for files offered to people, which
+//! French Excel opens in columns with accents intact: a UTF-8 byte-order
+//! mark, `;` between cells, decimal commas (`Dialect::number`).
 
 use std::borrow::Cow;
 use std::io;
@@ -65,6 +71,53 @@ pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if neutralise(rest).len() != rest.len() => rest,
         _ => cell,
+    }
+}
+
+/// How a file is written: for machines, or for French spreadsheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// RFC 4180 as most programs read it: `,`, decimal point, no BOM.
+    Standard,
+    /// What French Excel opens without an import wizard: UTF-8 with a
+    /// byte-order mark, `;`, decimal comma.
+    ExcelFrench,
+}
+
+/// The UTF-8 byte-order mark Excel needs to read a CSV file as UTF-8.
+pub const BOM: &str = "\u{feff}";
+
+impl Dialect {
+    /// A writer into memory in this dialect (the byte-order mark already
+    /// written for Excel).
+    pub fn writer(self) -> Writer<Vec<u8>> {
+        match self {
+            Self::Standard => Writer::in_memory(),
+            Self::ExcelFrench => builder()
+                .delimiter(b';')
+                .from_writer(BOM.as_bytes().to_vec()),
+        }
+    }
+
+    /// `x` with at most `decimals` decimals (trailing zeros dropped), with
+    /// this dialect's decimal separator: `2.5` or `2,5`.
+    pub fn number(self, x: f64, decimals: usize) -> String {
+        let text = format!("{x:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        };
+        let text = if text == "-0" { "0".to_string() } else { text };
+        match self {
+            Self::Standard => text,
+            Self::ExcelFrench => text.replace('.', ","),
+        }
+    }
+
+    /// The media type of a download in this dialect.
+    pub fn content_type(self) -> &'static str {
+        "text/csv; charset=utf-8"
     }
 }
 
@@ -191,6 +244,29 @@ mod tests {
             assert_eq!(neutralise(cell), written, "{cell:?}");
             assert_eq!(restore(written), cell, "{written:?}");
         }
+    }
+
+    #[test]
+    fn the_excel_dialect_has_its_mark_its_semicolons_and_decimal_commas() {
+        let mut w = Dialect::ExcelFrench.writer();
+        w.write_record(["Lieu", "Distance (km)"]).unwrap();
+        w.write_record(["Médiathèque; centre", &Dialect::ExcelFrench.number(2.50, 1)])
+            .unwrap();
+        let bytes = w.into_bytes();
+        assert_eq!(&bytes[..3], b"\xef\xbb\xbf", "UTF-8 byte-order mark");
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}Lieu;Distance (km)\n\"Médiathèque; centre\";2,5\n"
+        );
+        let mut standard = Dialect::Standard.writer();
+        standard
+            .write_record(["a", &Dialect::Standard.number(2.50, 1)])
+            .unwrap();
+        assert_eq!(standard.into_bytes(), b"a,2.5\n");
+        assert_eq!(Dialect::ExcelFrench.number(-0.04, 1), "0");
+        assert_eq!(Dialect::ExcelFrench.number(1234.0, 2), "1234");
+        assert_eq!(Dialect::Standard.number(-1.25, 2), "-1.25");
     }
 
     #[test]
