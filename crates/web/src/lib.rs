@@ -26,6 +26,7 @@ mod referents;
 mod referrals;
 mod routes;
 mod surveys;
+mod territoires;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -214,6 +215,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(pages::routes());
     all.extend(account_pages::routes());
     all.extend(lieux::routes());
+    all.extend(territoires::routes());
     all.extend(activities::routes());
     all.extend(open_activities::routes());
     all.extend(diagnostic::routes());
