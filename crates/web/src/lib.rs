@@ -329,9 +329,11 @@ fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
+        // The finder's "Autour de moi" asks the browser's position: this
+        // origin only, never a frame of another.
         (
             HeaderName::from_static("permissions-policy"),
-            "geolocation=(), camera=(), microphone=()",
+            "geolocation=(self), camera=(), microphone=()",
         ),
     ];
     headers.into_iter().fold(app, |app, (name, value)| {

@@ -702,6 +702,11 @@ async fn the_finder_says_what_it_leaves_out_and_what_opens_next() {
         free.body.contains("Filtres (1 choisi)"),
         "the count of filters"
     );
+    // "Autour de moi" asks the browser's position: the page may.
+    assert_eq!(
+        free.headers["permissions-policy"].to_str().unwrap(),
+        "geolocation=(self), camera=(), microphone=()"
+    );
     let link = "/lieux?commune=Quimper&#38;frais=Gratuit&#38;inconnu=frais#resultats";
     assert!(free.body.contains(link), "a way to include them");
     let included = call(
