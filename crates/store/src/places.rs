@@ -13,8 +13,8 @@ use passerelle_territory::search::search_key;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use crate::accounts::AuditEvent;
 use crate::time::now_iso;
+use crate::write::Acting;
 use crate::{Database, StoreError};
 
 /// A place as stored, with what Passerelle knows beside the standard.
@@ -361,51 +361,53 @@ impl Database {
         row.as_ref().map(stored_from_row).transpose()
     }
 
-    /// Replaces a place's record (an edit): the change log names the
-    /// columns changed, and `audit` (its detail completed with them) is
-    /// written in the same transaction. The commune of an INSEE code given
-    /// must be in the reference. Answers the columns changed.
+    /// Replaces a place's record (an edit) through `Database::write`: the
+    /// change log names the columns changed, and the audit line
+    /// (`place.edited`, with them) is written in the same transaction. The
+    /// commune of an INSEE code given must be in the reference. Answers the
+    /// columns changed.
     pub async fn update_place(
         &self,
         id: i64,
         place: &Place,
-        audit: AuditEvent,
+        acting: &Acting,
     ) -> Result<Vec<&'static str>, PlaceError> {
-        let mut tx = self.begin_write().await?;
-        let Some(row) = sqlx::query("SELECT data FROM places WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Err(PlaceError::UnknownPlace(id));
-        };
-        if let Some(code) = &place.code_insee {
-            let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
-                .bind(code.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if known.is_none() {
-                return Err(PlaceError::UnknownCommune(code.clone()));
+        self.write(acting, async |w| {
+            let conn = w.conn();
+            let Some(row) = sqlx::query("SELECT data FROM places WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                return Ok(Err(PlaceError::UnknownPlace(id)));
+            };
+            if let Some(code) = &place.code_insee {
+                let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
+                    .bind(code.clone())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if known.is_none() {
+                    return Ok(Err(PlaceError::UnknownCommune(code.clone())));
+                }
             }
-        }
-        let before = decode(&row.try_get::<String, _>("data")?)?;
-        let fields = before.changed_fields(place);
-        write_place(&mut tx, Some(id), place).await?;
-        let edited = PlaceChangeKind::Edited {
-            fields: fields.iter().map(|f| f.to_string()).collect(),
-        };
-        log_change(&mut tx, id, audit.actor_person_id, &edited).await?;
-        let detail = format!("place:{id}; fields: {}", fields.join(", "));
-        let event = AuditEvent {
-            detail: Some(match audit.detail {
-                Some(d) => format!("{d}; {detail}"),
-                None => detail,
-            }),
-            ..audit
-        };
-        crate::accounts::insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(fields)
+            let before = decode(&row.try_get::<String, _>("data")?)?;
+            let fields = before.changed_fields(place);
+            write_place(conn, Some(id), place).await?;
+            let edited = PlaceChangeKind::Edited {
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            };
+            log_change(conn, id, acting.person, &edited).await?;
+            let detail = format!("place:{id}; fields: {}", fields.join(", "));
+            w.audit(
+                "place.edited",
+                None,
+                Some(format!("place:{id}")),
+                Some(detail),
+            )
+            .await?;
+            Ok(Ok(fields))
+        })
+        .await?
     }
 
     /// The change log of a place, newest first.
@@ -438,29 +440,30 @@ impl Database {
     /// and moves the records' roll-up contributions if the kept place is
     /// in another commune, so every count stays as it was. The change log
     /// and `audit` (its detail completed with what moved) are written in
-    /// the same transaction. `NotPending` when the pair awaits no decision.
+    /// the same transaction (`Database::write`). `NotPending` when the pair
+    /// awaits no decision.
     pub async fn decide_duplicate(
         &self,
         a: i64,
         b: i64,
         merge_them: bool,
-        actor: i64,
-        audit: AuditEvent,
+        acting: &Acting,
     ) -> Result<(), PlaceError> {
-        let mut tx = self.begin_write().await?;
+        self.write(acting, async |w| {
+        let tx = w.conn();
         let decided = sqlx::query(
             "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3 \
              WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
         )
         .bind(if merge_them { "merged" } else { "distinct" })
-        .bind(actor)
+        .bind(acting.person)
         .bind(now_iso())
         .bind(a)
         .bind(b)
         .execute(&mut *tx)
         .await?;
         if decided.rows_affected() != 1 {
-            return Err(PlaceError::NotPending);
+            return Ok(Err(PlaceError::NotPending));
         }
         let mut detail = format!("place:{b}");
         if merge_them {
@@ -474,7 +477,7 @@ impl Database {
                 &decode(&first.try_get::<String, _>("data")?)?,
                 &decode(&second.try_get::<String, _>("data")?)?,
             );
-            write_place(&mut tx, Some(a), &merged).await?;
+            write_place(&mut *tx, Some(a), &merged).await?;
             // The structure that runs the duplicate runs the kept place if
             // none did.
             sqlx::query(
@@ -491,7 +494,7 @@ impl Database {
                     .await?
                     .try_get("commune_code")?;
             let activities =
-                crate::activities::move_activities_to_place(&mut tx, b, a, kept_commune.as_deref())
+                crate::activities::move_activities_to_place(&mut *tx, b, a, kept_commune.as_deref())
                     .await?;
             let referrals = sqlx::query("UPDATE referrals SET place_id = $1 WHERE place_id = $2")
                 .bind(a)
@@ -517,21 +520,21 @@ impl Database {
                 .execute(&mut *tx)
                 .await?;
             let folded = PlaceChangeKind::DuplicateMerged { duplicate: b };
-            log_change(&mut tx, a, Some(actor), &folded).await?;
+            log_change(&mut *tx, a, acting.person, &folded).await?;
             detail = format!(
                 "place:{b} merged into place:{a}; {activities} activities and {referrals} referrals moved"
             );
         }
-        let event = AuditEvent {
-            detail: Some(match audit.detail {
-                Some(d) => format!("{d}; {detail}"),
-                None => detail,
-            }),
-            ..audit
+        let action = if merge_them {
+            "place.merged"
+        } else {
+            "place.duplicate_distinct"
         };
-        crate::accounts::insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(())
+        w.audit(action, None, Some(format!("place:{a}")), Some(detail))
+            .await?;
+        Ok(Ok(()))
+        })
+        .await?
     }
 
     /// Possible duplicates awaiting a decision, best score first.

@@ -83,11 +83,8 @@ async fn every_change_to_the_places_raises_their_version() {
     assert!(imported > start);
     let stored = db.places().await.unwrap();
     let id = stored.iter().find(|p| p.place.id == "v-1").unwrap().id;
-    let edit = passerelle_store::accounts::AuditEvent {
-        action: "place.edited".into(),
-        ..Default::default()
-    };
-    db.update_place(id, &place, edit)
+    let edit = passerelle_store::write::Acting::system();
+    db.update_place(id, &place, &edit)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(db.version_of(Copied::Places).await.unwrap() > imported);

@@ -85,14 +85,11 @@ async fn place_coordinates_can_be_missing_then_given() {
     assert_eq!(d.place.latitude, Some(48.0));
     // An edit that removes the coordinates, then one that gives them back.
     let id = d.id;
-    let edit = || passerelle_store::accounts::AuditEvent {
-        action: "place.edited".into(),
-        ..Default::default()
-    };
-    db.update_place(id, &place("d", None), edit())
+    let edit = || passerelle_store::write::Acting::system();
+    db.update_place(id, &place("d", None), &edit())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    db.update_place(id, &place("d", Some(48.1)), edit())
+    db.update_place(id, &place("d", Some(48.1)), &edit())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
 }

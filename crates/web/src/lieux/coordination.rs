@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::Duration;
 use passerelle_accounts::policy::Action;
-use passerelle_store::accounts::AuditEvent;
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
 
@@ -131,24 +130,12 @@ pub async fn decide_duplicate(
     let axum::Form(Decision { decision }) = form.map_err(|_| PageError::BadForm)?;
     let merge = matches!(decision, DecisionKind::Fusionner);
     let b = b.parse::<i64>().map_err(|_| PageError::NotFound)?;
-    let actor = viewer.person_id().ok_or(PageError::NotFound)?;
-    let event = AuditEvent {
-        action: if merge {
-            "place.merged"
-        } else {
-            "place.duplicate_distinct"
-        }
-        .into(),
-        actor_person_id: Some(actor),
-        actor_token_id: None,
-        structure_id: None,
-        subject: Some(format!("place:{}", stored.id)),
-        detail: None,
-        ip: viewer.ip.clone(),
-    };
+    if viewer.person_id().is_none() {
+        return Err(PageError::NotFound);
+    }
     match state
         .db
-        .decide_duplicate(stored.id, b, merge, actor, event)
+        .decide_duplicate(stored.id, b, merge, &super::acting(&viewer))
         .await
     {
         Ok(()) => {}

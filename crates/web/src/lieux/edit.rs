@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use passerelle_accounts::policy::Action;
 use passerelle_places::Place;
-use passerelle_store::accounts::AuditEvent;
 use passerelle_store::places::{
     ImportOrigin, PlaceChange, PlaceChangeKind, PlaceError, StoredPlace,
 };
@@ -277,18 +276,9 @@ pub async fn save_edit(
         };
         return page(&state, &viewer, &stored, shown).await;
     }
-    let audit = AuditEvent {
-        action: "place.edited".into(),
-        actor_person_id: viewer.person_id(),
-        actor_token_id: viewer.token_id(),
-        structure_id: None,
-        subject: Some(format!("place:{}", stored.id)),
-        detail: None,
-        ip: viewer.ip.clone(),
-    };
     let changed = state
         .db
-        .update_place(stored.id, &place, audit)
+        .update_place(stored.id, &place, &super::acting(&viewer))
         .await
         .map_err(refusal)?;
     state.places_changed().await;

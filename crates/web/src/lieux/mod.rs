@@ -24,6 +24,7 @@ mod views;
 use passerelle_accounts::policy::{Action, Location, PlaceRef};
 use passerelle_places::sources::UNKNOWN_PIVOT;
 use passerelle_store::places::StoredPlace;
+use passerelle_store::write::Acting;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -48,6 +49,18 @@ pub fn routes() -> Vec<Route> {
         Route::get("/lieux/coordination", coordination::coordination_page),
         Route::post("/lieux/doublons/{a}/{b}", coordination::decide_duplicate),
     ]
+}
+
+/// Who acts, for the audit trail of the places' writes: the person or
+/// token, from their address; no structure (a place is edited or merged
+/// on its own account, not through one of the viewer's structures).
+fn acting(viewer: &Viewer) -> Acting {
+    Acting {
+        person: viewer.person_id(),
+        token: viewer.token_id(),
+        structure: None,
+        address: viewer.ip.clone(),
+    }
 }
 
 /// What the policy needs to know of a place: who runs it, where it is.
