@@ -139,6 +139,7 @@ fn source_key(place: &Place, default_source: &str) -> (String, String) {
 impl Database {
     /// Imports places (already validated) from one file; `origin` says where
     /// from in the change log, `default_source` keys places without `source`.
+    /// `actor` is the person importing, if any (see `import_places_as`).
     pub async fn import_places(
         &self,
         places: &[Place],
@@ -146,9 +147,28 @@ impl Database {
         origin: impl Into<ImportOrigin>,
         actor: Option<i64>,
     ) -> Result<PlaceImportReport, StoreError> {
+        let acting = Acting {
+            person: actor,
+            ..Acting::default()
+        };
+        self.import_places_as(places, default_source, origin, &acting)
+            .await
+    }
+
+    /// `import_places` through `Database::write`: the places, their change
+    /// log and the audit line (`places.imported`, with the counts) commit
+    /// together, with who acted (person or token, address).
+    pub async fn import_places_as(
+        &self,
+        places: &[Place],
+        default_source: &str,
+        origin: impl Into<ImportOrigin>,
+        acting: &Acting,
+    ) -> Result<PlaceImportReport, StoreError> {
         let origin = origin.into();
-        let mut tx = self.begin_write().await?;
-        let conn: &mut AnyConnection = &mut tx;
+        let actor = acting.person;
+        self.write(acting, async |w| {
+        let conn: &mut AnyConnection = w.conn();
         let mut report = PlaceImportReport {
             read: places.len(),
             ..Default::default()
@@ -283,8 +303,14 @@ impl Database {
             keys.push(key);
             keys.sort();
         }
-        tx.commit().await?;
+        let detail = format!(
+            "source: {default_source}; read {}, added {}, updated {}, merged {}, to review {}",
+            report.read, report.added, report.updated, report.merged, report.to_review
+        );
+        w.audit("places.imported", None, None, Some(detail)).await?;
         Ok(report)
+        })
+        .await
     }
 
     /// Loads the Bretagne places bundled in the binary (France services,

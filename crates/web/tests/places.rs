@@ -85,6 +85,29 @@ async fn administrators_import_and_everyone_finds() {
         (again["added"].as_i64(), again["updated"].as_i64()),
         (Some(0), Some(2))
     );
+    // Each import has its audit line, written with the places.
+    let imports =
+        w.db.audit_events(Some("places.imported"), 10)
+            .await
+            .unwrap();
+    let ours: Vec<_> = imports
+        .iter()
+        .filter(|e| {
+            e.detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("source: carto-29;"))
+        })
+        .collect();
+    assert_eq!(ours.len(), 2, "{imports:?}");
+    assert!(ours[0].actor.is_some(), "who imported: {imports:?}");
+    assert!(
+        ours[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("added 0, updated 2"),
+        "{imports:?}"
+    );
 
     // An invalid row refuses the file unless asked to skip it.
     let bad = format!("{FILE}q3,12,Faux,Quimper,29000,3 rue,,,2024-05-02,,\n");

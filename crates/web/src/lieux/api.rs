@@ -303,11 +303,11 @@ pub async fn api_import(
     }
     let report = state
         .db
-        .import_places(
+        .import_places_as(
             &checked.valid,
             &source,
             ImportOrigin::Api,
-            viewer.person_id(),
+            &super::acting(&viewer),
         )
         .await?;
     state.places_changed().await;
