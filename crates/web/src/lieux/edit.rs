@@ -136,26 +136,9 @@ struct Shown {
     grid_note: bool,
 }
 
-async fn page(state: &AppState, viewer: &Viewer, stored: &StoredPlace, shown: Shown) -> PageResult {
-    let history = state.db.place_changes(stored.id).await?;
-    let Shown {
-        form,
-        errors,
-        commune_choices,
-        grid_note,
-    } = shown;
-    let field =
-        |(name, label, hint, kind): (&'static str, &'static str, &'static str, &'static str)| {
-            TextField {
-                name,
-                label,
-                hint,
-                kind,
-                value: value(&form, name).to_string(),
-                error: errors.get(name).cloned(),
-            }
-        };
-    // The problems in the order of the form, each linked to its field.
+/// The problems in the order of the form, each linked to its field (a
+/// day's problem to its first time).
+fn error_summary(errors: &FieldErrors) -> Vec<(Option<String>, String)> {
     let order: Vec<String> = TEXT[..3]
         .iter()
         .map(|t| t.0.to_string())
@@ -175,7 +158,29 @@ async fn page(state: &AppState, viewer: &Viewer, stored: &StoredPlace, shown: Sh
         })
         .collect();
     summary.sort();
-    let summary = summary.into_iter().map(|(_, a, m)| (a, m)).collect();
+    summary.into_iter().map(|(_, a, m)| (a, m)).collect()
+}
+
+async fn page(state: &AppState, viewer: &Viewer, stored: &StoredPlace, shown: Shown) -> PageResult {
+    let history = state.db.place_changes(stored.id).await?;
+    let Shown {
+        form,
+        errors,
+        commune_choices,
+        grid_note,
+    } = shown;
+    let field =
+        |(name, label, hint, kind): (&'static str, &'static str, &'static str, &'static str)| {
+            TextField {
+                name,
+                label,
+                hint,
+                kind,
+                value: value(&form, name).to_string(),
+                error: errors.get(name).cloned(),
+            }
+        };
+    let summary = error_summary(&errors);
     let page = EditPage {
         chrome: Chrome::new("/lieux", viewer),
         crumbs: crumbs(
