@@ -47,10 +47,10 @@ async function personAt(viewport) {
 const resultsHeading = (page) => page.locator("h2#resultats");
 const results = (page) => page.locator("ol.passerelle-liste-lieux > li");
 
-/** "33 lieux près de Rennes" → 33. */
+/** "33 lieux près de Rennes" → 33; "Aucun lieu ouvert maintenant…" → 0. */
 async function countShown(page) {
   const text = await resultsHeading(page).innerText();
-  return Number(text.match(/^(\d+) lieu/)[1]);
+  return text.startsWith("Aucun lieu") ? 0 : Number(text.match(/^(\d+) lieu/)[1]);
 }
 
 /** The page does not scroll sideways. */

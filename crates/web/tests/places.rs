@@ -763,6 +763,12 @@ async fn the_finder_says_what_it_leaves_out_and_what_opens_next() {
     );
     assert!(lunch.body.contains("Fermé · ouvre à 14 h"));
     assert!(
+        lunch
+            .body
+            .contains("Aucun lieu ouvert maintenant près de Quimper"),
+        "nothing open, said in words"
+    );
+    assert!(
         lunch.body.contains("lieux sans horaires connus"),
         "unknown hours are counted too"
     );

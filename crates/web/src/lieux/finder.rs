@@ -176,7 +176,8 @@ async fn opening_soonest(
     Ok((next.into_iter().map(|(_, v)| v).collect(), Some(message)))
 }
 
-/// "12 lieux près de Quimper (Finistère)".
+/// "12 lieux près de Quimper (Finistère)"; "Aucun lieu ouvert maintenant
+/// près de Quimper (Finistère)".
 fn heading(count: usize, params: &SearchParams, commune: Option<&(String, String)>) -> String {
     let mut places = if count > 1 { "lieux" } else { "lieu" }.to_string();
     if params.open_now {
@@ -186,7 +187,12 @@ fn heading(count: usize, params: &SearchParams, commune: Option<&(String, String
             " ouvert maintenant"
         });
     }
-    let count = crate::fr::integer(count as i64);
+    // Nothing open: said in words, above the places that open soonest.
+    let count = if count == 0 && params.open_now {
+        "Aucun".to_string()
+    } else {
+        crate::fr::integer(count as i64)
+    };
     match (commune, params.near) {
         (Some((_, name)), _) => format!("{count} {places} près de {name}"),
         (None, Some(_)) => format!("{count} {places} près de vous"),
