@@ -25,11 +25,12 @@
 //! Quoting (separators, quotes, line breaks inside a cell) is RFC 4180, by
 //! the `csv` crate.
 //!
-//! Two dialects ([`Dialect`]): the standard one (`,`, decimal point, no
-//! byte-order mark), for machines and for formats that say so (the places
-//! standard's CSV); and "Excel français" for files offered to people, which
-//! French Excel opens in columns with accents intact: a UTF-8 byte-order
-//! mark, `;` between cells, decimal commas (`Dialect::number`).
+//! Two [`Dialect`]s: the standard one (`,`, decimal point, no byte-order
+//! mark) for programs, the files Passerelle reads back and those shaped like
+//! LimeSurvey's; and "Excel français" for people, which French Excel opens
+//! in columns with its accents: a UTF-8 byte-order mark, `;` between cells,
+//! and a decimal comma in every cell that is a plain decimal number
+//! (`3.5` is written `3,5`; French Excel would read `3.5` as a date).
 
 use std::borrow::Cow;
 use std::io;
@@ -74,63 +75,91 @@ pub fn restore(cell: &str) -> &str {
     }
 }
 
-/// How a file is written: for machines, or for French spreadsheets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a file is laid out for whoever opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
-    /// RFC 4180 as most programs read it: `,`, decimal point, no BOM.
+    /// RFC 4180 as programs read it: `,`, decimal point, no byte-order mark.
+    #[default]
     Standard,
-    /// What French Excel opens without an import wizard: UTF-8 with a
-    /// byte-order mark, `;`, decimal comma.
-    ExcelFrench,
+    /// "Excel français": UTF-8 byte-order mark, `;`, decimal comma.
+    FrenchExcel,
 }
-
-/// The UTF-8 byte-order mark Excel needs to read a CSV file as UTF-8.
-pub const BOM: &str = "\u{feff}";
 
 impl Dialect {
-    /// A writer into memory in this dialect (the byte-order mark already
-    /// written for Excel).
-    pub fn writer(self) -> Writer<Vec<u8>> {
+    /// The separator between cells.
+    pub fn delimiter(self) -> u8 {
         match self {
-            Self::Standard => Writer::in_memory(),
-            Self::ExcelFrench => builder()
-                .delimiter(b';')
-                .from_writer(BOM.as_bytes().to_vec()),
+            Self::Standard => b',',
+            Self::FrenchExcel => b';',
         }
     }
 
-    /// `x` with at most `decimals` decimals (trailing zeros dropped), with
-    /// this dialect's decimal separator: `2.5` or `2,5`.
-    pub fn number(self, x: f64, decimals: usize) -> String {
-        let text = format!("{x:.decimals$}");
-        let text = if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
+    /// A cell as this dialect writes it: a plain decimal number (`-3.25`)
+    /// gets a decimal comma in French Excel; anything else is unchanged.
+    pub fn cell(self, cell: &str) -> Cow<'_, str> {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let plain_decimal = cell
+            .strip_prefix('-')
+            .unwrap_or(cell)
+            .split_once('.')
+            .is_some_and(|(whole, fraction)| digits(whole) && digits(fraction));
+        if self == Self::FrenchExcel && plain_decimal {
+            Cow::Owned(cell.replace('.', ","))
         } else {
-            text
-        };
-        let text = if text == "-0" { "0".to_string() } else { text };
-        match self {
-            Self::Standard => text,
-            Self::ExcelFrench => text.replace('.', ","),
+            Cow::Borrowed(cell)
         }
     }
 
-    /// The media type of a download in this dialect.
-    pub fn content_type(self) -> &'static str {
-        "text/csv; charset=utf-8"
+    /// What the file starts with: the UTF-8 byte-order mark that tells
+    /// Excel the encoding, or nothing.
+    fn preamble(self) -> &'static [u8] {
+        match self {
+            Self::Standard => b"",
+            Self::FrenchExcel => "\u{feff}".as_bytes(),
+        }
     }
 }
 
-/// A CSV writer that neutralises formulas. Separator `,` unless built
+/// The output, with the dialect's preamble written before the first byte.
+struct Output<W: io::Write> {
+    out: W,
+    preamble: &'static [u8],
+}
+
+impl<W: io::Write> Output<W> {
+    fn start(&mut self) -> io::Result<()> {
+        if !self.preamble.is_empty() {
+            self.out.write_all(self.preamble)?;
+            self.preamble = b"";
+        }
+        Ok(())
+    }
+}
+
+impl<W: io::Write> io::Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.start()?;
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.start()?;
+        self.out.flush()
+    }
+}
+
+/// A CSV writer that neutralises formulas. Standard dialect unless built
 /// otherwise.
 pub struct Writer<W: io::Write> {
-    inner: csv::Writer<W>,
+    inner: csv::Writer<Output<W>>,
+    dialect: Dialect,
 }
 
-/// Options of a [`Writer`]: the separator, and whether rows may differ in
-/// length.
+/// Options of a [`Writer`]: the dialect (or only its separator), and
+/// whether rows may differ in length.
 #[derive(Debug, Clone, Copy)]
 pub struct Builder {
+    dialect: Dialect,
     delimiter: u8,
     flexible: bool,
 }
@@ -138,6 +167,7 @@ pub struct Builder {
 impl Default for Builder {
     fn default() -> Self {
         Self {
+            dialect: Dialect::Standard,
             delimiter: b',',
             flexible: false,
         }
@@ -150,6 +180,13 @@ pub fn builder() -> Builder {
 }
 
 impl Builder {
+    /// The dialect's separator, preamble and numbers.
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self.delimiter = dialect.delimiter();
+        self
+    }
+
     pub fn delimiter(mut self, delimiter: u8) -> Self {
         self.delimiter = delimiter;
         self
@@ -166,7 +203,11 @@ impl Builder {
             inner: csv::WriterBuilder::new()
                 .delimiter(self.delimiter)
                 .flexible(self.flexible)
-                .from_writer(output),
+                .from_writer(Output {
+                    out: output,
+                    preamble: self.dialect.preamble(),
+                }),
+            dialect: self.dialect,
         }
     }
 }
@@ -188,16 +229,18 @@ impl<W: io::Write> Writer<W> {
         Builder::default().from_writer(output)
     }
 
-    /// Writes one row, every cell neutralised.
+    /// Writes one row, every cell neutralised (and its number written
+    /// as the dialect wants).
     pub fn write_record<I, T>(&mut self, record: I) -> Result<(), Error>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
+        let dialect = self.dialect;
         self.inner.write_record(
             record
                 .into_iter()
-                .map(|cell| neutralise(cell.as_ref()).into_owned()),
+                .map(|cell| neutralise(&dialect.cell(cell.as_ref())).into_owned()),
         )
     }
 
@@ -205,9 +248,12 @@ impl<W: io::Write> Writer<W> {
         self.inner.flush()
     }
 
-    /// The output, flushed.
+    /// The output, flushed (with the preamble even when no row was
+    /// written).
     pub fn into_inner(self) -> io::Result<W> {
-        self.inner.into_inner().map_err(|e| e.into_error())
+        let mut output = self.inner.into_inner().map_err(|e| e.into_error())?;
+        output.start()?;
+        Ok(output.out)
     }
 }
 
@@ -247,29 +293,6 @@ mod tests {
     }
 
     #[test]
-    fn the_excel_dialect_has_its_mark_its_semicolons_and_decimal_commas() {
-        let mut w = Dialect::ExcelFrench.writer();
-        w.write_record(["Lieu", "Distance (km)"]).unwrap();
-        w.write_record(["Médiathèque; centre", &Dialect::ExcelFrench.number(2.50, 1)])
-            .unwrap();
-        let bytes = w.into_bytes();
-        assert_eq!(&bytes[..3], b"\xef\xbb\xbf", "UTF-8 byte-order mark");
-        let text = String::from_utf8(bytes).unwrap();
-        assert_eq!(
-            text,
-            "\u{feff}Lieu;Distance (km)\n\"Médiathèque; centre\";2,5\n"
-        );
-        let mut standard = Dialect::Standard.writer();
-        standard
-            .write_record(["a", &Dialect::Standard.number(2.50, 1)])
-            .unwrap();
-        assert_eq!(standard.into_bytes(), b"a,2.5\n");
-        assert_eq!(Dialect::ExcelFrench.number(-0.04, 1), "0");
-        assert_eq!(Dialect::ExcelFrench.number(1234.0, 2), "1234");
-        assert_eq!(Dialect::Standard.number(-1.25, 2), "-1.25");
-    }
-
-    #[test]
     fn every_cell_of_every_row_is_neutralised_and_quoted() {
         let mut w = builder().delimiter(b';').from_writer(Vec::new());
         w.write_record(["nom", "valeur"]).unwrap();
@@ -278,5 +301,30 @@ mod tests {
             .unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(text, "nom;valeur\n\"'=1;2\";-3\n'@x;\"\"\"q\"\"\"\n");
+    }
+
+    #[test]
+    fn french_excel_has_a_byte_order_mark_semicolons_and_decimal_commas() {
+        let mut w = builder()
+            .dialect(Dialect::FrenchExcel)
+            .from_writer(Vec::new());
+        w.write_record(["Réponse", "moyenne", "version", "note"])
+            .unwrap();
+        w.write_record(["Oui", "3.25", "1.2.3", "-0.5"]).unwrap();
+        w.write_record(["=1.5", "12", "a.5", "."]).unwrap();
+        let bytes = w.into_inner().unwrap();
+        assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]), "UTF-8 BOM first");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "Réponse;moyenne;version;note\nOui;3,25;1.2.3;-0,5\n'=1.5;12;a.5;.\n"
+        );
+        let empty = builder()
+            .dialect(Dialect::FrenchExcel)
+            .from_writer(Vec::new());
+        assert_eq!(empty.into_inner().unwrap(), "\u{feff}".as_bytes());
+        let mut standard = builder().dialect(Dialect::Standard).from_writer(Vec::new());
+        standard.write_record(["3.25", "Oui"]).unwrap();
+        assert_eq!(standard.into_inner().unwrap(), b"3.25,Oui\n");
     }
 }

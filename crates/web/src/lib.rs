@@ -13,6 +13,7 @@ mod api;
 mod auth;
 mod body;
 mod diagnostic;
+pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
@@ -27,7 +28,6 @@ mod pages;
 mod referents;
 mod referrals;
 mod routes;
-mod surveys;
 mod territoires;
 
 use std::net::SocketAddr;
@@ -240,7 +240,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
-    all.extend(surveys::routes());
+    all.extend(enquetes::routes());
     all.extend(observe::routes());
     all
 }

@@ -279,7 +279,7 @@ pub async fn export(
         ("lieux.csv", excel(&places, &state.config.public_url))
     };
     Ok(crate::export::download(
-        Dialect::Standard.content_type(),
+        "text/csv; charset=utf-8",
         name,
         bytes,
     ))
@@ -287,8 +287,9 @@ pub async fn export(
 
 /// The places for French Excel.
 fn excel(places: &[PlaceView], public_url: &str) -> Vec<u8> {
-    let dialect = Dialect::ExcelFrench;
-    let mut out = dialect.writer();
+    let mut out = passerelle_csv::builder()
+        .dialect(Dialect::FrenchExcel)
+        .from_writer(Vec::new());
     let header = [
         "Nom",
         "Adresse",
@@ -320,7 +321,7 @@ fn excel(places: &[PlaceView], public_url: &str) -> Vec<u8> {
         };
         let distance = v
             .distance_km
-            .map(|d| dialect.number(d, 1))
+            .map(|d| format!("{d:.1}"))
             .unwrap_or_default();
         ok &= out
             .write_record([
