@@ -319,10 +319,7 @@ fn excel(places: &[PlaceView], public_url: &str) -> Vec<u8> {
                 .join(" ; "),
             h => h.loose().join(" ; "),
         };
-        let distance = v
-            .distance_km
-            .map(|d| format!("{d:.1}"))
-            .unwrap_or_default();
+        let distance = v.distance_km.map(|d| format!("{d:.1}")).unwrap_or_default();
         ok &= out
             .write_record([
                 p.nom.clone(),
