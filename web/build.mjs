@@ -33,5 +33,10 @@ const leaflet = join(root, "node_modules", "leaflet", "dist");
 for (const part of ["leaflet.js", "leaflet.css", "images"]) {
   cpSync(join(leaflet, part), join(out, "leaflet", part), { recursive: true });
 }
+// Markers grouped when close (the finder shows hundreds of places).
+const cluster = join(root, "node_modules", "leaflet.markercluster", "dist");
+for (const part of ["leaflet.markercluster.js", "MarkerCluster.css"]) {
+  cpSync(join(cluster, part), join(out, "markercluster", part));
+}
 cpSync(join(root, "web", "src"), join(out, "app"), { recursive: true });
 console.log(`web/build.mjs: assets written to ${out}`);

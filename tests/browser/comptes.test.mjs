@@ -78,7 +78,7 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
     a11y.push(...(await serious(page)));
   }
   await page.goto(`${server.url}/lieux/1/modifier`);
-  await page.getByLabel("Présentation courte (280 caractères au plus)").fill("Accueil sans rendez-vous le matin.");
+  await page.getByLabel(/^Présentation courte/).fill("Accueil sans rendez-vous le matin.");
   await page.getByRole("button", { name: "Enregistrer" }).click();
   await page.getByText("Accueil sans rendez-vous le matin.").waitFor();
   await context.close();

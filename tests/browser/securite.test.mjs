@@ -40,8 +40,8 @@ test("a place named with markup shows as text on every map", async () => {
     d.dismiss();
   });
 
-  // The finder: the place's marker, its popup.
-  await page.goto(`${world.server.url}/lieux?commune=Quimper`);
+  // The finder: the place's marker (alone, not in a cluster), its popup.
+  await page.goto(`${world.server.url}/lieux?commune=Quimper&q=Cliquez`);
   const marker = page.locator(`.leaflet-marker-icon[title="${HOSTILE.replaceAll('"', '\\"')}"]`);
   await marker.waitFor();
   await marker.dispatchEvent("click");

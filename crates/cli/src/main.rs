@@ -958,7 +958,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 .import_places(
                     &checked.valid,
                     &default_source,
-                    &format!("import : {name}"),
+                    passerelle_store::places::ImportOrigin::File(name.clone()),
                     None,
                 )
                 .await?;

@@ -126,6 +126,9 @@ impl BBox {
 /// outlines it bounds.
 struct Arc {
     points: Vec<(f64, f64)>,
+    /// The same points in degrees × 10⁶ (longitude, latitude), for maps
+    /// that project themselves (`borders_geojson`).
+    degrees: Vec<(i32, i32)>,
     /// Visvalingam effective area of each point (m²); the ends never go.
     weight: Vec<f64>,
     /// The features on each side (the second is `None` on a coast or the
@@ -330,6 +333,7 @@ impl Outlines {
                             points.shrink_to_fit();
                             arcs.push(Arc {
                                 points,
+                                degrees: seg.iter().map(|&(x, y)| (x as i32, y as i32)).collect(),
                                 weight,
                                 sides: [Some(k as u32), None],
                                 bbox: b,
@@ -543,6 +547,88 @@ fn arc_path(out: &mut String, arc: &Arc, frame: &Frame) {
             path.point(frame.px(p));
         }
     }
+}
+
+/// Which borders a web map draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Borders {
+    /// Départements only (a view of a région or more).
+    Departements,
+    /// Départements and communes.
+    Communes,
+}
+
+/// The borders inside a view (degrees: south, west, north, east), for a
+/// web map that projects them itself (Leaflet): the départements' and,
+/// when asked, the communes' (merged communes drawn as their 2026
+/// commune), simplified for `metres_per_px` as the SVG maps are, as a
+/// GeoJSON FeatureCollection of two MultiLineStrings (property `niveau`:
+/// `departement` or `commune`), five decimals.
+pub fn borders_geojson(
+    (south, west, north, east): (f64, f64, f64, f64),
+    metres_per_px: f64,
+    borders: Borders,
+) -> String {
+    // The view in Lambert-93: corners and the middles of the edges (the
+    // parallels are arcs in a conic projection).
+    let mut view = BBox::EMPTY;
+    for lat in [south, (south + north) / 2.0, north] {
+        for lon in [west, (west + east) / 2.0, east] {
+            view.add(lambert93(lat, lon));
+        }
+    }
+    let view = view.padded(0.05);
+    let threshold = (0.6 * metres_per_px).powi(2);
+    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
+    let layer = |out: &mut String, outlines: &Outlines, level: &str, first: bool| {
+        if !first {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"{{"type":"Feature","properties":{{"niveau":"{level}"}},"geometry":{{"type":"MultiLineString","coordinates":["#
+        );
+        let mut lines = 0;
+        for arc in outlines.arcs.iter().filter(|a| a.bbox.intersects(&view)) {
+            let unit =
+                |side: Option<u32>| side.map(|k| outlines.features[k as usize].unit.as_str());
+            if arc.sides[1].is_some() && unit(arc.sides[0]) == unit(arc.sides[1]) {
+                continue; // inside a commune nouvelle
+            }
+            if lines > 0 {
+                out.push(',');
+            }
+            lines += 1;
+            out.push('[');
+            let mut written = 0;
+            for (i, &(lon, lat)) in arc.degrees.iter().enumerate() {
+                if arc.weight[i] < threshold {
+                    continue;
+                }
+                if written > 0 {
+                    out.push(',');
+                }
+                written += 1;
+                let _ = write!(out, "[{},{}]", degrees(lon), degrees(lat));
+            }
+            out.push(']');
+        }
+        out.push_str("]}}");
+    };
+    layer(&mut out, france_departements(), "departement", true);
+    if borders == Borders::Communes {
+        layer(&mut out, bretagne_communes(), "commune", false);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Degrees × 10⁶ with five decimals (about a metre).
+fn degrees(micro: i32) -> String {
+    let tenth_metres = (f64::from(micro) / 10.0).round() as i64;
+    let sign = if tenth_metres < 0 { "-" } else { "" };
+    let a = tenth_metres.abs();
+    format!("{sign}{}.{:05}", a / 100_000, a % 100_000)
 }
 
 /// Escapes text for XML.
@@ -1148,6 +1234,39 @@ pub fn commune_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borders_for_a_web_map_are_geojson_in_degrees_simplified_by_scale() {
+        // Around Quimper, zoomed in: communes and départements.
+        let near = borders_geojson((47.9, -4.3, 48.1, -3.9), 40.0, Borders::Communes);
+        let doc: Value = serde_json::from_str(&near).expect("valid JSON");
+        let features = doc["features"].as_array().unwrap();
+        assert_eq!(features.len(), 2);
+        assert_eq!(features[1]["properties"]["niveau"], "commune");
+        let lines = features[1]["geometry"]["coordinates"].as_array().unwrap();
+        assert!(lines.len() > 20, "{} commune borders", lines.len());
+        let first = &lines[0][0];
+        let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+        assert!(
+            (-6.0..0.0).contains(&lon) && (46.0..49.5).contains(&lat),
+            "{lon},{lat}"
+        );
+        // Zoomed out over the whole région: fewer points, no communes.
+        let far = borders_geojson((47.2, -5.2, 48.9, -1.0), 2000.0, Borders::Departements);
+        let doc: Value = serde_json::from_str(&far).unwrap();
+        assert_eq!(doc["features"].as_array().unwrap().len(), 1);
+        let points = |text: &str| text.matches("],[").count();
+        let coarse = borders_geojson((47.9, -4.3, 48.1, -3.9), 400.0, Borders::Communes);
+        assert!(
+            points(&coarse) * 2 < points(&near),
+            "simplified for the scale: {} points at 400 m a pixel, {} at 40",
+            points(&coarse),
+            points(&near)
+        );
+        assert!(points(&far) > 100, "the départements of the view");
+        assert_eq!(degrees(-4_103_500), "-4.10350");
+        assert_eq!(degrees(47_997_504), "47.99750");
+    }
 
     #[test]
     fn lambert93_origin_and_a_known_point() {

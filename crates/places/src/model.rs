@@ -230,6 +230,16 @@ impl Place {
             Value::List(l) => l.join("|"),
         }
     }
+
+    /// The columns whose value differs in `other`, in the standard's order,
+    /// `date_maj` left out (an edit always moves it).
+    pub fn changed_fields(&self, other: &Place) -> Vec<&'static str> {
+        FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "date_maj" && self.text(f) != other.text(f))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -254,5 +264,20 @@ mod tests {
         assert!(place.set("inconnu", "x").is_err());
         place.set("latitude", "48,5").unwrap();
         assert_eq!(place.latitude, Some(48.5), "decimal comma accepted");
+    }
+
+    #[test]
+    fn changed_fields_name_the_columns_that_differ() {
+        let before = Place {
+            nom: "A".into(),
+            date_maj: "2024-01-01".into(),
+            ..Place::default()
+        };
+        let mut after = before.clone();
+        after.date_maj = "2026-11-24".into();
+        assert!(before.changed_fields(&after).is_empty(), "the date alone");
+        after.nom = "B".into();
+        after.services = vec!["x".into()];
+        assert_eq!(before.changed_fields(&after), ["nom", "services"]);
     }
 }

@@ -1,6 +1,12 @@
 //! "Where can this person get help for X, near Y, open when?": filters over
 //! the places held in memory, sorted by great-circle distance or relevance.
 //! Within a facet any value matches (OR); facets combine (AND).
+//!
+//! Unknown is not "no": a place whose value of a facet asked for is not
+//! given (no fees stated, no opening hours) is left out unless the query
+//! includes unknowns for that facet, and `Found::unknown` counts, per
+//! facet, the places left out for that reason only, so that pages can say
+//! "12 lieux sans information sur les frais" and offer to include them.
 
 use chrono::NaiveDateTime;
 use passerelle_territory::search::search_key;
@@ -81,6 +87,39 @@ pub struct Query {
         chrono::NaiveTime,
     )>,
     pub limit: usize,
+    /// Facets for which a place whose value is not given is kept.
+    pub include_unknown: Vec<Facet>,
+}
+
+/// What a query can filter on, each a column of the standard (or the
+/// opening hours, for "open now" and "open on").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Facet {
+    Services,
+    Publics,
+    Support,
+    Fees,
+    Access,
+    Accompaniment,
+    Programmes,
+    Hours,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 8] = [
+        Facet::Services,
+        Facet::Publics,
+        Facet::Support,
+        Facet::Fees,
+        Facet::Access,
+        Facet::Accompaniment,
+        Facet::Programmes,
+        Facet::Hours,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,8 +128,44 @@ pub struct Hit {
     pub distance_km: Option<f64>,
 }
 
-fn any_of(wanted: &[String], values: &[String]) -> bool {
-    wanted.is_empty() || wanted.iter().any(|w| values.contains(w))
+/// A search's answer: the places found, and per facet asked for, how many
+/// more places would match if their unknown value were accepted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    /// Facets in `Facet` order, only those with places left out.
+    pub unknown: Vec<(Facet, usize)>,
+}
+
+/// How a place fares against a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    /// Fails only on the facets of this mask, for want of a value.
+    Unknown(u8),
+    Fail,
+}
+
+/// Per-facet counts of places left out for want of a value.
+#[derive(Default)]
+struct Unknowns([usize; 8]);
+
+impl Unknowns {
+    fn add(&mut self, mask: u8) {
+        for f in Facet::ALL {
+            if mask & f.bit() != 0 {
+                self.0[f as usize] += 1;
+            }
+        }
+    }
+
+    fn list(&self) -> Vec<(Facet, usize)> {
+        Facet::ALL
+            .iter()
+            .filter(|f| self.0[**f as usize] > 0)
+            .map(|f| (*f, self.0[*f as usize]))
+            .collect()
+    }
 }
 
 /// A point of the unit sphere: the straight-line order of such points is
@@ -137,20 +212,30 @@ impl Index {
     }
 
     pub fn search(&self, query: &Query) -> Vec<Hit> {
+        self.find(query).hits
+    }
+
+    /// The search, with the places left out for want of a value counted.
+    pub fn find(&self, query: &Query) -> Found {
         match query.near {
             // Nearest first: walk the R-tree outwards, stop at the limit or
             // the radius.
             Some(near) if query.text.trim().is_empty() => self.nearest(near, query),
-            _ => search(&self.entries, query),
+            _ => find(&self.entries, query),
         }
     }
 
-    fn nearest(&self, near: (f64, f64), query: &Query) -> Vec<Hit> {
+    fn nearest(&self, near: (f64, f64), query: &Query) -> Found {
         let limit = if query.limit == 0 {
             usize::MAX
         } else {
             query.limit
         };
+        // Counting the places left out for want of a value walks the whole
+        // radius; without facets that can leave any out, the walk stops at
+        // the limit.
+        let counting = query.may_leave_unknowns_out();
+        let mut unknowns = Unknowns::default();
         let centre = on_sphere(near);
         let mut hits: Vec<(Hit, f64)> = Vec::new();
         for item in self.tree.nearest_neighbor_iter(centre) {
@@ -163,11 +248,18 @@ impl Index {
             // Approximate places rank half a kilometre further (see
             // `search`): once the limit is reached, continue only while a
             // place could still rank before the last kept one.
-            if hits.len() >= limit && hits.last().is_some_and(|(_, rank)| d > *rank) {
+            let full = hits.len() >= limit && hits.last().is_some_and(|(_, rank)| d > *rank);
+            if full && !counting {
                 break;
             }
-            if !matches(entry, query, &[]) {
-                continue;
+            match verdict(entry, query, &[]) {
+                Verdict::Fail => continue,
+                Verdict::Unknown(mask) => {
+                    unknowns.add(mask);
+                    continue;
+                }
+                Verdict::Pass if full => continue,
+                Verdict::Pass => {}
             }
             let rank = if entry.approximate { d + 0.5 } else { d };
             let at = hits.partition_point(|(_, r)| *r <= rank);
@@ -185,58 +277,140 @@ impl Index {
         }
         let mut out: Vec<Hit> = hits.into_iter().map(|(h, _)| h).collect();
         // Without a radius, places with no point at all come last, by name.
-        if query.radius_km.is_none() && out.len() < limit {
-            let mut rest: Vec<usize> = (0..self.entries.len())
-                .filter(|&i| {
-                    self.entries[i].point.is_none() && matches(&self.entries[i], query, &[])
-                })
-                .collect();
+        if query.radius_km.is_none() {
+            let mut rest: Vec<usize> = Vec::new();
+            for (i, entry) in self.entries.iter().enumerate() {
+                if entry.point.is_some() {
+                    continue;
+                }
+                match verdict(entry, query, &[]) {
+                    Verdict::Pass => rest.push(i),
+                    Verdict::Unknown(mask) => unknowns.add(mask),
+                    Verdict::Fail => {}
+                }
+            }
             rest.sort_by(|&a, &b| self.entries[a].place.nom.cmp(&self.entries[b].place.nom));
-            out.extend(rest.into_iter().take(limit - out.len()).map(|index| Hit {
+            let room = limit.saturating_sub(out.len());
+            out.extend(rest.into_iter().take(room).map(|index| Hit {
                 index,
                 distance_km: None,
             }));
         }
-        out
+        Found {
+            hits: out,
+            unknown: unknowns.list(),
+        }
     }
 }
 
-/// Whether a place passes the facets, the text terms and the opening time.
-fn matches(entry: &Indexed, query: &Query, terms: &[String]) -> bool {
-    let p = &entry.place;
-    any_of(&query.services, &p.services)
-        && any_of(&query.publics, &p.publics_specifiquement_adresses)
-        && any_of(&query.support, &p.prise_en_charge_specifique)
-        && any_of(&query.fees, &p.frais_a_charge)
-        && any_of(&query.access, &p.modalites_acces)
-        && any_of(&query.accompaniment, &p.modalites_accompagnement)
-        && any_of(&query.programmes, &p.dispositif_programmes_nationaux)
-        && terms
+impl Query {
+    /// The facets asked for, with the values wanted (empty: not asked).
+    fn facets(&self) -> [(Facet, &[String]); 7] {
+        [
+            (Facet::Services, &self.services),
+            (Facet::Publics, &self.publics),
+            (Facet::Support, &self.support),
+            (Facet::Fees, &self.fees),
+            (Facet::Access, &self.access),
+            (Facet::Accompaniment, &self.accompaniment),
+            (Facet::Programmes, &self.programmes),
+        ]
+    }
+
+    fn asks_hours(&self) -> bool {
+        self.open_at.is_some() || self.open_during.is_some()
+    }
+
+    /// Whether some facet asked for may leave out a place for want of a value.
+    fn may_leave_unknowns_out(&self) -> bool {
+        let excluded = |f: Facet| !self.include_unknown.contains(&f);
+        self.facets()
             .iter()
-            .all(|t| entry.words.iter().any(|w| w.starts_with(t.as_str())))
-        && query
-            .open_at
-            .is_none_or(|at| entry.hours.as_ref().is_some_and(|h| h.is_open(at)))
-        && query.open_during.is_none_or(|(from, day, start, end)| {
-            entry
-                .hours
-                .as_ref()
-                .is_some_and(|h| h.open_on(from, day, start, end))
-        })
+            .any(|(f, wanted)| !wanted.is_empty() && excluded(*f))
+            || (self.asks_hours() && excluded(Facet::Hours))
+    }
+}
+
+/// The values of a place for a facet.
+fn values(p: &Place, facet: Facet) -> &[String] {
+    match facet {
+        Facet::Services => &p.services,
+        Facet::Publics => &p.publics_specifiquement_adresses,
+        Facet::Support => &p.prise_en_charge_specifique,
+        Facet::Fees => &p.frais_a_charge,
+        Facet::Access => &p.modalites_acces,
+        Facet::Accompaniment => &p.modalites_accompagnement,
+        Facet::Programmes => &p.dispositif_programmes_nationaux,
+        Facet::Hours => &[],
+    }
+}
+
+/// How a place fares against the facets, the text terms and the opening
+/// time: a facet whose value the place does not give is "unknown", which
+/// passes only if the query includes unknowns for it.
+fn verdict(entry: &Indexed, query: &Query, terms: &[String]) -> Verdict {
+    let p = &entry.place;
+    let mut unknown = 0u8;
+    for (facet, wanted) in query.facets() {
+        if wanted.is_empty() {
+            continue;
+        }
+        let have = values(p, facet);
+        if have.is_empty() {
+            if !query.include_unknown.contains(&facet) {
+                unknown |= facet.bit();
+            }
+        } else if !wanted.iter().any(|w| have.contains(w)) {
+            return Verdict::Fail;
+        }
+    }
+    if !terms
+        .iter()
+        .all(|t| entry.words.iter().any(|w| w.starts_with(t.as_str())))
+    {
+        return Verdict::Fail;
+    }
+    if query.asks_hours() {
+        match &entry.hours {
+            None if query.include_unknown.contains(&Facet::Hours) => {}
+            None => unknown |= Facet::Hours.bit(),
+            Some(h) => {
+                let open_then = query.open_at.is_none_or(|at| h.is_open(at));
+                let open_during = query
+                    .open_during
+                    .is_none_or(|(from, day, start, end)| h.open_on(from, day, start, end));
+                if !(open_then && open_during) {
+                    return Verdict::Fail;
+                }
+            }
+        }
+    }
+    if unknown == 0 {
+        Verdict::Pass
+    } else {
+        Verdict::Unknown(unknown)
+    }
 }
 
 /// The places matching `query` by a full scan, nearest first when `near` is
 /// given, else those whose name matches first, then by name.
 pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
+    find(index, query).hits
+}
+
+/// The same, with the places left out for want of a value counted.
+pub fn find(index: &[Indexed], query: &Query) -> Found {
     let terms: Vec<String> = search_key(&query.text)
         .split(' ')
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect();
+    let mut unknowns = Unknowns::default();
     let mut hits: Vec<(Hit, u8, &str)> = Vec::new();
     for (i, entry) in index.iter().enumerate() {
         let p = &entry.place;
-        if !matches(entry, query, &terms) {
+        let verdict = verdict(entry, query, &terms);
+        if verdict == Verdict::Fail {
             continue;
         }
         let distance_km = match (query.near, entry.point) {
@@ -248,6 +422,10 @@ pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
         if let (Some(radius), Some(_)) = (query.radius_km, query.near)
             && !distance_km.is_some_and(|d| d <= radius)
         {
+            continue;
+        }
+        if let Verdict::Unknown(mask) = verdict {
+            unknowns.add(mask);
             continue;
         }
         let name_match = terms
@@ -288,7 +466,10 @@ pub fn search(index: &[Indexed], query: &Query) -> Vec<Hit> {
     } else {
         query.limit
     };
-    hits.into_iter().take(limit).map(|(h, _, _)| h).collect()
+    Found {
+        hits: hits.into_iter().take(limit).map(|(h, _, _)| h).collect(),
+        unknown: unknowns.list(),
+    }
 }
 
 #[cfg(test)]
@@ -447,7 +628,7 @@ mod tests {
         for i in 0..2000 {
             let coords = (47.3 + 1.6 * next(), -5.0 + 3.8 * next());
             let own = next() > 0.2;
-            let p = place(
+            let mut p = place(
                 &i.to_string(),
                 &format!("Lieu {i}"),
                 "X",
@@ -455,6 +636,12 @@ mod tests {
                 &[services[i % 2]],
                 None,
             );
+            // Fees: free, paid or not given.
+            p.frais_a_charge = match i % 3 {
+                0 => vec!["Gratuit".into()],
+                1 => vec!["Payant".into()],
+                _ => vec![],
+            };
             // Some places have no point at all (no coordinates, no commune).
             let centre = if next() > 0.05 { Some(coords) } else { None };
             entries.push(Indexed::new(i as i64, p, centre));
@@ -473,13 +660,68 @@ mod tests {
                 } else {
                     vec![]
                 },
+                fees: if next() > 0.5 {
+                    vec!["Gratuit".into()]
+                } else {
+                    vec![]
+                },
+                include_unknown: if next() > 0.7 {
+                    vec![Facet::Fees]
+                } else {
+                    vec![]
+                },
                 limit: 1 + (next() * 30.0) as usize,
                 ..Query::default()
             };
-            let fast: Vec<usize> = index.search(&q).iter().map(|h| h.index).collect();
-            let slow: Vec<usize> = search(&entries, &q).iter().map(|h| h.index).collect();
-            assert_eq!(fast, slow, "{q:?}");
+            let (fast, slow) = (index.find(&q), find(&entries, &q));
+            let ids = |f: &Found| f.hits.iter().map(|h| h.index).collect::<Vec<_>>();
+            assert_eq!(ids(&fast), ids(&slow), "{q:?}");
+            assert_eq!(fast.unknown, slow.unknown, "{q:?}");
         }
+    }
+
+    #[test]
+    fn unknown_is_not_no() {
+        let mut entries = index();
+        // Only the France services says its fees; the others say nothing.
+        entries[0].place.frais_a_charge = vec!["Gratuit".into()];
+        entries[1].place.frais_a_charge = vec!["Payant".into()];
+        let free = Query {
+            fees: vec!["Gratuit".into()],
+            ..Query::default()
+        };
+        let found = find(&entries, &free);
+        let ids: Vec<i64> = found.hits.iter().map(|h| entries[h.index].id).collect();
+        assert_eq!(ids, vec![1], "the paying médiathèque is out");
+        assert_eq!(
+            found.unknown,
+            vec![(Facet::Fees, 2)],
+            "Brest and Cesson say nothing of their fees: counted, not dropped silently"
+        );
+        let with_unknown = find(
+            &entries,
+            &Query {
+                include_unknown: vec![Facet::Fees],
+                ..free.clone()
+            },
+        );
+        assert_eq!(with_unknown.hits.len(), 3);
+        assert!(with_unknown.unknown.is_empty());
+        // Opening hours: Brest has none; asked "open on Monday 15:00", it is
+        // counted as unknown, with the fees for Cesson too.
+        let at = NaiveDateTime::parse_from_str("2026-11-23 15:00", "%Y-%m-%d %H:%M").unwrap();
+        let both = find(
+            &entries,
+            &Query {
+                open_at: Some(at),
+                ..free
+            },
+        );
+        assert_eq!(
+            both.unknown,
+            vec![(Facet::Fees, 2), (Facet::Hours, 1)],
+            "Cesson, open then, says nothing of its fees; Brest nothing of either"
+        );
     }
 
     #[test]

@@ -73,6 +73,29 @@ pub fn international_phone(raw: &str) -> Option<String> {
     is_phone(&candidate).then_some(candidate)
 }
 
+/// A phone number of the standard as French people write it:
+/// `+33298988989` → `02 98 98 89 89`, `+590590123456` → `05 90 12 34 56`;
+/// other numbers as they are.
+pub fn national_phone(international: &str) -> String {
+    let ten = international
+        .strip_prefix("+33")
+        .filter(|rest| rest.len() == 9)
+        .map(|rest| format!("0{rest}"))
+        .or_else(|| {
+            let (code, rest) = international.strip_prefix('+')?.split_at_checked(3)?;
+            (rest.len() == 9 && rest.starts_with(code)).then(|| format!("0{rest}"))
+        });
+    match ten {
+        Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) => digits
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => international.to_string(),
+    }
+}
+
 /// The nine services from the older vocabulary of the conseillers
 /// numériques' exports.
 pub fn map_cnfs_service(old: &str) -> Option<&'static str> {
@@ -323,6 +346,9 @@ mod tests {
             Some("+33298000000")
         );
         assert_eq!(international_phone("n.c."), None);
+        assert_eq!(national_phone("+33298988989"), "02 98 98 89 89");
+        assert_eq!(national_phone("+590590123456"), "05 90 12 34 56");
+        assert_eq!(national_phone("+6871234567"), "+6871234567");
         assert_eq!(international_phone("02 96"), None);
     }
 

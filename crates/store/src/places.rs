@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use passerelle_places::Place;
 pub use passerelle_places::dedup::MergeNote;
 use passerelle_places::dedup::{AUTO_MERGE, REVIEW, merge, score};
@@ -12,8 +13,8 @@ use passerelle_territory::search::search_key;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use crate::accounts::AuditEvent;
 use crate::time::now_iso;
+use crate::write::Acting;
 use crate::{Database, StoreError};
 
 /// A place as stored, with what Passerelle knows beside the standard.
@@ -24,7 +25,7 @@ pub struct StoredPlace {
     /// The commune of the Territoires reference it is attached to.
     pub commune_code: Option<String>,
     pub structure_id: Option<i64>,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -47,6 +48,82 @@ pub struct DuplicatePair {
     pub score: f64,
 }
 
+/// Where an import's places came from, as the change log keeps it. A
+/// plain label (`"lieux.csv"`) is a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ImportOrigin {
+    /// The Bretagne sources compiled into the binary, by source name.
+    Bundled(String),
+    /// A file, by its name (command line).
+    File(String),
+    /// The import API.
+    Api,
+}
+
+impl From<&str> for ImportOrigin {
+    fn from(label: &str) -> Self {
+        Self::File(label.to_string())
+    }
+}
+
+/// What happened to a place, as its change log says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PlaceChangeKind {
+    /// Added by an import.
+    Created(ImportOrigin),
+    /// Described again by an import of one of its sources.
+    Updated(ImportOrigin),
+    /// An import's row of another source, found to be this place and merged
+    /// into it (`score` of the resemblance, 0 to 1).
+    Merged {
+        origin: ImportOrigin,
+        source: String,
+        id: String,
+        score: f64,
+    },
+    /// Edited in its page: the columns of the standard that changed (none:
+    /// checked and left as it was).
+    Edited { fields: Vec<String> },
+    /// A coordinator confirmed that place `duplicate` was this one: merged.
+    DuplicateMerged { duplicate: i64 },
+    /// A line written before the change log was typed (migration 0020),
+    /// with its words of then.
+    Legacy { origin: String, summary: String },
+}
+
+/// One line of a place's change log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceChange {
+    pub at: DateTime<Utc>,
+    /// The person who made it, when a person did.
+    pub by: Option<String>,
+    pub kind: PlaceChangeKind,
+}
+
+/// Why a change to places was not made.
+#[derive(Debug)]
+pub enum PlaceError {
+    /// No place has this identifier.
+    UnknownPlace(i64),
+    /// The INSEE code given is not a commune of the reference.
+    UnknownCommune(String),
+    /// The pair is not awaiting a decision (decided already, or never paired).
+    NotPending,
+    Store(StoreError),
+}
+
+impl From<StoreError> for PlaceError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for PlaceError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 /// The `(source, id)` a place is keyed by: its own `source`, or the
 /// import's when it has none (the place itself keeps an empty `source`).
 fn source_key(place: &Place, default_source: &str) -> (String, String) {
@@ -62,15 +139,36 @@ fn source_key(place: &Place, default_source: &str) -> (String, String) {
 impl Database {
     /// Imports places (already validated) from one file; `origin` says where
     /// from in the change log, `default_source` keys places without `source`.
+    /// `actor` is the person importing, if any (see `import_places_as`).
     pub async fn import_places(
         &self,
         places: &[Place],
         default_source: &str,
-        origin: &str,
+        origin: impl Into<ImportOrigin>,
         actor: Option<i64>,
     ) -> Result<PlaceImportReport, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let conn: &mut AnyConnection = &mut tx;
+        let acting = Acting {
+            person: actor,
+            ..Acting::default()
+        };
+        self.import_places_as(places, default_source, origin, &acting)
+            .await
+    }
+
+    /// `import_places` through `Database::write`: the places, their change
+    /// log and the audit line (`places.imported`, with the counts) commit
+    /// together, with who acted (person or token, address).
+    pub async fn import_places_as(
+        &self,
+        places: &[Place],
+        default_source: &str,
+        origin: impl Into<ImportOrigin>,
+        acting: &Acting,
+    ) -> Result<PlaceImportReport, StoreError> {
+        let origin = origin.into();
+        let actor = acting.person;
+        self.write(acting, async |w| {
+        let conn: &mut AnyConnection = w.conn();
         let mut report = PlaceImportReport {
             read: places.len(),
             ..Default::default()
@@ -122,7 +220,7 @@ impl Database {
                     _ => place.clone(),
                 };
                 write_place(conn, Some(id), &updated).await?;
-                log_change(conn, id, actor, origin, "mise à jour par import").await?;
+                log_change(conn, id, actor, &PlaceChangeKind::Updated(origin.clone())).await?;
                 from_row.entry(id).or_insert(row);
                 report.updated += 1;
                 continue;
@@ -148,14 +246,13 @@ impl Database {
                 Some((id, s, existing)) if s >= AUTO_MERGE => {
                     let merged = merge(&existing, place);
                     write_place(conn, Some(id), &merged).await?;
-                    log_change(
-                        conn,
-                        id,
-                        actor,
-                        origin,
-                        &format!("fusion avec {} {} (score {s:.2})", key.0, key.1),
-                    )
-                    .await?;
+                    let merged_row = PlaceChangeKind::Merged {
+                        origin: origin.clone(),
+                        source: key.0.clone(),
+                        id: key.1.clone(),
+                        score: s,
+                    };
+                    log_change(conn, id, actor, &merged_row).await?;
                     report.merged += 1;
                     report.merges.push(MergeNote {
                         row,
@@ -175,7 +272,7 @@ impl Database {
                 }
                 other => {
                     let id = write_place(conn, None, place).await?;
-                    log_change(conn, id, actor, origin, "création par import").await?;
+                    log_change(conn, id, actor, &PlaceChangeKind::Created(origin.clone())).await?;
                     report.added += 1;
                     if let Some((existing_id, s, _)) = other {
                         sqlx::query("INSERT INTO place_duplicates (place_a, place_b, score, status) VALUES ($1, $2, $3, 'pending')")
@@ -206,8 +303,14 @@ impl Database {
             keys.push(key);
             keys.sort();
         }
-        tx.commit().await?;
+        let detail = format!(
+            "source: {default_source}; read {}, added {}, updated {}, merged {}, to review {}",
+            report.read, report.added, report.updated, report.merged, report.to_review
+        );
+        w.audit("places.imported", None, None, Some(detail)).await?;
         Ok(report)
+        })
+        .await
     }
 
     /// Loads the Bretagne places bundled in the binary (France services,
@@ -220,7 +323,7 @@ impl Database {
         for (name, places) in passerelle_places::bundled::places() {
             reports.push((
                 name,
-                self.import_places(&places, name, &format!("données embarquées : {name}"), None)
+                self.import_places(&places, name, ImportOrigin::Bundled(name.to_string()), None)
                     .await?,
             ));
         }
@@ -228,10 +331,10 @@ impl Database {
     }
 
     pub async fn places_empty(&self) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM places")
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM places")
             .fetch_one(self.pool())
             .await?;
-        Ok(row.try_get::<i64, _>(0)? == 0)
+        Ok(row.try_get::<i64, _>("n")? == 0)
     }
 
     /// The centre of every commune that has one, for places without
@@ -241,7 +344,10 @@ impl Database {
             .fetch_all(self.pool())
             .await?;
         crate::map_rows(&rows, |r| {
-            Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?)))
+            Ok((
+                r.try_get("code")?,
+                (r.try_get("latitude")?, r.try_get("longitude")?),
+            ))
         })
     }
 
@@ -281,36 +387,66 @@ impl Database {
         row.as_ref().map(stored_from_row).transpose()
     }
 
-    /// Replaces a place's record (an edit), logging who did it.
+    /// Replaces a place's record (an edit) through `Database::write`: the
+    /// change log names the columns changed, and the audit line
+    /// (`place.edited`, with them) is written in the same transaction. The
+    /// commune of an INSEE code given must be in the reference. Answers the
+    /// columns changed.
     pub async fn update_place(
         &self,
         id: i64,
         place: &Place,
-        actor: Option<i64>,
-        summary: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        write_place(&mut tx, Some(id), place).await?;
-        log_change(&mut tx, id, actor, "édition", summary).await?;
-        tx.commit().await?;
-        Ok(())
+        acting: &Acting,
+    ) -> Result<Vec<&'static str>, PlaceError> {
+        self.write(acting, async |w| {
+            let conn = w.conn();
+            let Some(row) = sqlx::query("SELECT data FROM places WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                return Ok(Err(PlaceError::UnknownPlace(id)));
+            };
+            if let Some(code) = &place.code_insee {
+                let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
+                    .bind(code.clone())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if known.is_none() {
+                    return Ok(Err(PlaceError::UnknownCommune(code.clone())));
+                }
+            }
+            let before = decode(&row.try_get::<String, _>("data")?)?;
+            let fields = before.changed_fields(place);
+            write_place(conn, Some(id), place).await?;
+            let edited = PlaceChangeKind::Edited {
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            };
+            log_change(conn, id, acting.person, &edited).await?;
+            let detail = format!("place:{id}; fields: {}", fields.join(", "));
+            w.audit(
+                "place.edited",
+                None,
+                Some(format!("place:{id}")),
+                Some(detail),
+            )
+            .await?;
+            Ok(Ok(fields))
+        })
+        .await?
     }
 
-    /// The change log of a place, newest first: (when, who, origin, what).
-    pub async fn place_changes(
-        &self,
-        id: i64,
-    ) -> Result<Vec<(String, Option<String>, String, String)>, StoreError> {
+    /// The change log of a place, newest first.
+    pub async fn place_changes(&self, id: i64) -> Result<Vec<PlaceChange>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.at, p.display_name, c.origin, c.summary FROM place_changes c \
+            "SELECT c.at AS at, p.display_name AS by_name, c.origin AS origin, c.kind AS kind, \
+             c.detail AS detail, c.summary AS summary FROM place_changes c \
              LEFT JOIN people p ON p.id = c.actor_person_id WHERE c.place_id = $1 ORDER BY c.id DESC",
         )
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-        })
+        rows.iter().map(change_from_row).collect()
     }
 
     /// Structures whose SIRET is `pivot`: they run the place.
@@ -319,7 +455,7 @@ impl Database {
             .bind(pivot.to_string())
             .fetch_all(self.pool())
             .await?;
-        crate::map_rows(&rows, |r| r.try_get(0))
+        crate::map_rows(&rows, |r| r.try_get("id"))
     }
 
     /// Decides a pending pair: `merge` folds `b` into `a` (its sources, its
@@ -330,29 +466,30 @@ impl Database {
     /// and moves the records' roll-up contributions if the kept place is
     /// in another commune, so every count stays as it was. The change log
     /// and `audit` (its detail completed with what moved) are written in
-    /// the same transaction. False when the pair is not pending.
+    /// the same transaction (`Database::write`). `NotPending` when the pair
+    /// awaits no decision.
     pub async fn decide_duplicate(
         &self,
         a: i64,
         b: i64,
         merge_them: bool,
-        actor: i64,
-        audit: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        acting: &Acting,
+    ) -> Result<(), PlaceError> {
+        self.write(acting, async |w| {
+        let tx = w.conn();
         let decided = sqlx::query(
             "UPDATE place_duplicates SET status = $1, decided_by = $2, decided_at = $3 \
              WHERE place_a = $4 AND place_b = $5 AND status = 'pending'",
         )
         .bind(if merge_them { "merged" } else { "distinct" })
-        .bind(actor)
+        .bind(acting.person)
         .bind(now_iso())
         .bind(a)
         .bind(b)
         .execute(&mut *tx)
         .await?;
         if decided.rows_affected() != 1 {
-            return Ok(false);
+            return Ok(Err(PlaceError::NotPending));
         }
         let mut detail = format!("place:{b}");
         if merge_them {
@@ -366,7 +503,7 @@ impl Database {
                 &decode(&first.try_get::<String, _>("data")?)?,
                 &decode(&second.try_get::<String, _>("data")?)?,
             );
-            write_place(&mut tx, Some(a), &merged).await?;
+            write_place(&mut *tx, Some(a), &merged).await?;
             // The structure that runs the duplicate runs the kept place if
             // none did.
             sqlx::query(
@@ -383,7 +520,7 @@ impl Database {
                     .await?
                     .try_get("commune_code")?;
             let activities =
-                crate::activities::move_activities_to_place(&mut tx, b, a, kept_commune.as_deref())
+                crate::activities::move_activities_to_place(&mut *tx, b, a, kept_commune.as_deref())
                     .await?;
             let referrals = sqlx::query("UPDATE referrals SET place_id = $1 WHERE place_id = $2")
                 .bind(a)
@@ -409,28 +546,22 @@ impl Database {
                 .bind(b)
                 .execute(&mut *tx)
                 .await?;
-            log_change(
-                &mut tx,
-                a,
-                Some(actor),
-                "coordination",
-                &format!("doublon confirmé : lieu {b} fusionné"),
-            )
-            .await?;
+            let folded = PlaceChangeKind::DuplicateMerged { duplicate: b };
+            log_change(&mut *tx, a, acting.person, &folded).await?;
             detail = format!(
                 "place:{b} merged into place:{a}; {activities} activities and {referrals} referrals moved"
             );
         }
-        let event = AuditEvent {
-            detail: Some(match audit.detail {
-                Some(d) => format!("{d}; {detail}"),
-                None => detail,
-            }),
-            ..audit
+        let action = if merge_them {
+            "place.merged"
+        } else {
+            "place.duplicate_distinct"
         };
-        crate::accounts::insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        w.audit(action, None, Some(format!("place:{a}")), Some(detail))
+            .await?;
+        Ok(Ok(()))
+        })
+        .await?
     }
 
     /// Possible duplicates awaiting a decision, best score first.
@@ -440,7 +571,11 @@ impl Database {
             .await?;
         let mut out = Vec::new();
         for r in rows {
-            let (a, b, score): (i64, i64, f64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (a, b, score): (i64, i64, f64) = (
+                r.try_get("place_a")?,
+                r.try_get("place_b")?,
+                r.try_get("score")?,
+            );
             if let (Some(a), Some(b)) = (self.place(a).await?, self.place(b).await?) {
                 out.push(DuplicatePair { a, b, score });
             }
@@ -473,7 +608,141 @@ fn stored_from_row(r: &sqlx::any::AnyRow) -> Result<StoredPlace, StoreError> {
         place: decode(&data)?,
         commune_code: r.try_get("commune_code")?,
         structure_id: r.try_get("structure_id")?,
-        updated_at: r.try_get("updated_at")?,
+        updated_at: instant(&r.try_get::<String, _>("updated_at")?)?,
+    })
+}
+
+/// A stored UTC instant (ISO 8601).
+fn instant(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("a place's instant {text:?}: {e}")))
+}
+
+/// How an import origin is stored in `place_changes.origin`.
+fn origin_code(origin: &ImportOrigin) -> String {
+    match origin {
+        ImportOrigin::Bundled(name) => format!("bundled:{name}"),
+        ImportOrigin::File(name) => format!("file:{name}"),
+        ImportOrigin::Api => "api".into(),
+    }
+}
+
+fn origin_of(code: &str) -> Result<ImportOrigin, StoreError> {
+    if code == "api" {
+        Ok(ImportOrigin::Api)
+    } else if let Some(name) = code.strip_prefix("bundled:") {
+        Ok(ImportOrigin::Bundled(name.into()))
+    } else if let Some(name) = code.strip_prefix("file:") {
+        Ok(ImportOrigin::File(name.into()))
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "a place change has the unknown origin {code:?}"
+        )))
+    }
+}
+
+/// What `place_changes.detail` holds for the kinds that carry more than
+/// their origin.
+#[derive(Serialize, serde::Deserialize, Default)]
+struct ChangeDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duplicate: Option<i64>,
+}
+
+/// `(origin, kind, detail, summary)` as stored.
+fn encode_change(change: &PlaceChangeKind) -> (String, &'static str, Option<String>, String) {
+    let json = |d: ChangeDetail| Some(serde_json::to_string(&d).expect("a detail serialises"));
+    match change {
+        PlaceChangeKind::Created(o) => (origin_code(o), "created", None, String::new()),
+        PlaceChangeKind::Updated(o) => (origin_code(o), "updated", None, String::new()),
+        PlaceChangeKind::Merged {
+            origin,
+            source,
+            id,
+            score,
+        } => (
+            origin_code(origin),
+            "merged",
+            json(ChangeDetail {
+                source: Some(source.clone()),
+                id: Some(id.clone()),
+                score: Some(*score),
+                ..ChangeDetail::default()
+            }),
+            String::new(),
+        ),
+        PlaceChangeKind::Edited { fields } => (
+            "edit".into(),
+            "edited",
+            json(ChangeDetail {
+                fields: Some(fields.clone()),
+                ..ChangeDetail::default()
+            }),
+            String::new(),
+        ),
+        PlaceChangeKind::DuplicateMerged { duplicate } => (
+            "coordination".into(),
+            "duplicate_merged",
+            json(ChangeDetail {
+                duplicate: Some(*duplicate),
+                ..ChangeDetail::default()
+            }),
+            String::new(),
+        ),
+        PlaceChangeKind::Legacy { origin, summary } => {
+            (origin.clone(), "legacy", None, summary.clone())
+        }
+    }
+}
+
+fn change_from_row(r: &sqlx::any::AnyRow) -> Result<PlaceChange, StoreError> {
+    let origin: String = r.try_get("origin")?;
+    let kind: String = r.try_get("kind")?;
+    let detail: Option<String> = r.try_get("detail")?;
+    let detail: ChangeDetail = match &detail {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| StoreError::Corrupt(format!("a place change's detail: {e}")))?,
+        None => ChangeDetail::default(),
+    };
+    let missing = || StoreError::Corrupt(format!("a place change of kind {kind} lacks its detail"));
+    let kind = match kind.as_str() {
+        "created" => PlaceChangeKind::Created(origin_of(&origin)?),
+        "updated" => PlaceChangeKind::Updated(origin_of(&origin)?),
+        "merged" => PlaceChangeKind::Merged {
+            origin: origin_of(&origin)?,
+            source: detail.source.ok_or_else(missing)?,
+            id: detail.id.ok_or_else(missing)?,
+            score: detail.score.ok_or_else(missing)?,
+        },
+        "edited" => PlaceChangeKind::Edited {
+            fields: detail.fields.ok_or_else(missing)?,
+        },
+        "duplicate_merged" => PlaceChangeKind::DuplicateMerged {
+            duplicate: detail.duplicate.ok_or_else(missing)?,
+        },
+        "legacy" => PlaceChangeKind::Legacy {
+            origin,
+            summary: r.try_get("summary")?,
+        },
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "a place change has the unknown kind {other:?}"
+            )));
+        }
+    };
+    Ok(PlaceChange {
+        at: instant(&r.try_get::<String, _>("at")?)?,
+        by: r.try_get("by_name")?,
+        kind,
     })
 }
 
@@ -493,7 +762,7 @@ async fn resolve_commune(
         }
     }
     let rows = sqlx::query(
-        "SELECT c.code, c.search_key FROM communes c JOIN commune_postcodes p ON p.commune_code = c.code WHERE p.code_postal = $1",
+        "SELECT c.code AS code, c.search_key AS search_key FROM communes c JOIN commune_postcodes p ON p.commune_code = c.code WHERE p.code_postal = $1",
     )
     .bind(place.code_postal.clone())
     .fetch_all(&mut *conn)
@@ -501,7 +770,7 @@ async fn resolve_commune(
     let wanted = search_key(&place.commune);
     let mut only = None;
     for r in &rows {
-        let (code, key): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let (code, key): (String, String) = (r.try_get("code")?, r.try_get("search_key")?);
         if key == wanted {
             return Ok(Some(code));
         }
@@ -542,23 +811,28 @@ async fn write_place(
     if let Some(id) = id {
         query = query.bind(id);
     }
-    Ok(query.fetch_one(&mut *conn).await?.try_get(0)?)
+    Ok(query.fetch_one(&mut *conn).await?.try_get("id")?)
 }
 
 async fn log_change(
     conn: &mut AnyConnection,
     place_id: i64,
     actor: Option<i64>,
-    origin: &str,
-    summary: &str,
+    change: &PlaceChangeKind,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO place_changes (place_id, at, actor_person_id, origin, summary) VALUES ($1, $2, $3, $4, $5)")
-        .bind(place_id)
-        .bind(now_iso())
-        .bind(actor)
-        .bind(origin.to_string())
-        .bind(summary.to_string())
-        .execute(&mut *conn)
-        .await?;
+    let (origin, kind, detail, summary) = encode_change(change);
+    sqlx::query(
+        "INSERT INTO place_changes (place_id, at, actor_person_id, origin, kind, detail, summary) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(place_id)
+    .bind(now_iso())
+    .bind(actor)
+    .bind(origin)
+    .bind(kind)
+    .bind(detail)
+    .bind(summary)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -47,10 +47,10 @@ pub const MAX_SEARCH_RESULTS: i64 = 50;
 impl Database {
     /// True when no commune is stored yet (a new database).
     pub async fn territories_empty(&self) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM communes")
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM communes")
             .fetch_one(self.pool())
             .await?;
-        Ok(row.try_get::<i64, _>(0)? == 0)
+        Ok(row.try_get::<i64, _>("n")? == 0)
     }
 
     /// Loads the Bretagne reference compiled into the binary.
@@ -105,19 +105,25 @@ impl Database {
         let rows = sqlx::query("SELECT code FROM communes ORDER BY code")
             .fetch_all(self.pool())
             .await?;
-        crate::map_rows(&rows, |r| r.try_get(0))
+        crate::map_rows(&rows, |r| r.try_get("code"))
     }
 
     /// `(postcode, INSEE code, name)` of every commune loaded: what
     /// importers of other tools' files resolve "29000 Quimper" with.
     pub async fn postcode_communes(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT p.code_postal, c.code, c.nom FROM commune_postcodes p \
+            "SELECT p.code_postal AS code_postal, c.code AS code, c.nom AS nom FROM commune_postcodes p \
              JOIN communes c ON c.code = p.commune_code ORDER BY p.code_postal, c.code",
         )
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        crate::map_rows(&rows, |r| {
+            Ok((
+                r.try_get("code_postal")?,
+                r.try_get("code")?,
+                r.try_get("nom")?,
+            ))
+        })
     }
 
     /// A commune with its parents, by INSEE code.
@@ -352,7 +358,7 @@ impl Database {
             .commune_summaries("WHERE c.epci_siren = $1", siren)
             .await?;
         let departements = sqlx::query(
-            "SELECT DISTINCT d.code, d.nom FROM communes c \
+            "SELECT DISTINCT d.code AS code, d.nom AS nom FROM communes c \
              JOIN departements d ON d.code = c.departement_code \
              WHERE c.epci_siren = $1 ORDER BY d.code",
         )
@@ -362,16 +368,16 @@ impl Database {
         .iter()
         .map(|r| {
             Ok(DepartementRef {
-                code: r.try_get(0)?,
-                nom: r.try_get(1)?,
+                code: r.try_get("code")?,
+                nom: r.try_get("nom")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
         Ok(Some(Epci {
-            siren: row.try_get(0)?,
-            nom: row.try_get(1)?,
-            nature: row.try_get(2)?,
-            communes_declared: row.try_get(3)?,
+            siren: row.try_get("siren")?,
+            nom: row.try_get("nom")?,
+            nature: row.try_get("nature")?,
+            communes_declared: row.try_get("communes_declared")?,
             population: communes.iter().filter_map(|c| c.population).sum(),
             departements,
             communes,
@@ -381,9 +387,9 @@ impl Database {
     /// A département with its EPCI and population totals.
     pub async fn departement(&self, code: &str) -> Result<Option<Departement>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT d.code, d.nom, r.code, r.nom, \
-             (SELECT COUNT(*) FROM communes c WHERE c.departement_code = d.code), \
-             (SELECT COALESCE(CAST(SUM(c.population) AS BIGINT), 0) FROM communes c WHERE c.departement_code = d.code) \
+            "SELECT d.code AS code, d.nom AS nom, r.code AS region_code, r.nom AS region_nom, \
+             (SELECT COUNT(*) FROM communes c WHERE c.departement_code = d.code) AS communes, \
+             (SELECT COALESCE(CAST(SUM(c.population) AS BIGINT), 0) FROM communes c WHERE c.departement_code = d.code) AS population \
              FROM departements d JOIN regions r ON r.code = d.region_code WHERE d.code = $1",
         )
         .bind(code.to_string())
@@ -393,7 +399,8 @@ impl Database {
             return Ok(None);
         };
         let epcis = sqlx::query(
-            "SELECT e.siren, e.nom, e.nature, COUNT(*), COALESCE(CAST(SUM(c.population) AS BIGINT), 0) \
+            "SELECT e.siren AS siren, e.nom AS nom, e.nature AS nature, COUNT(*) AS communes, \
+             COALESCE(CAST(SUM(c.population) AS BIGINT), 0) AS population \
              FROM communes c JOIN epcis e ON e.siren = c.epci_siren \
              WHERE c.departement_code = $1 \
              GROUP BY e.siren, e.nom, e.nature ORDER BY e.nom, e.siren",
@@ -404,11 +411,11 @@ impl Database {
         .iter()
         .map(|r| {
             Ok(EpciSummary {
-                siren: r.try_get(0)?,
-                nom: r.try_get(1)?,
-                nature: r.try_get(2)?,
-                communes: r.try_get(3)?,
-                population: r.try_get(4)?,
+                siren: r.try_get("siren")?,
+                nom: r.try_get("nom")?,
+                nature: r.try_get("nature")?,
+                communes: r.try_get("communes")?,
+                population: r.try_get("population")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
@@ -419,14 +426,14 @@ impl Database {
             )
             .await?;
         Ok(Some(Departement {
-            code: row.try_get(0)?,
-            nom: row.try_get(1)?,
+            code: row.try_get("code")?,
+            nom: row.try_get("nom")?,
             region: RegionRef {
-                code: row.try_get(2)?,
-                nom: row.try_get(3)?,
+                code: row.try_get("region_code")?,
+                nom: row.try_get("region_nom")?,
             },
-            communes: row.try_get(4)?,
-            population: row.try_get(5)?,
+            communes: row.try_get("communes")?,
+            population: row.try_get("population")?,
             epcis,
             communes_without_epci,
         }))
@@ -438,7 +445,8 @@ impl Database {
             return Ok(None);
         };
         let departements = sqlx::query(
-            "SELECT d.code, d.nom, COUNT(c.code), COALESCE(CAST(SUM(c.population) AS BIGINT), 0) \
+            "SELECT d.code AS code, d.nom AS nom, COUNT(c.code) AS communes, \
+             COALESCE(CAST(SUM(c.population) AS BIGINT), 0) AS population \
              FROM departements d LEFT JOIN communes c ON c.departement_code = d.code \
              WHERE d.region_code = $1 GROUP BY d.code, d.nom ORDER BY d.code",
         )
@@ -448,10 +456,10 @@ impl Database {
         .iter()
         .map(|r| {
             Ok(DepartementSummary {
-                code: r.try_get(0)?,
-                nom: r.try_get(1)?,
-                communes: r.try_get(2)?,
-                population: r.try_get(3)?,
+                code: r.try_get("code")?,
+                nom: r.try_get("nom")?,
+                communes: r.try_get("communes")?,
+                population: r.try_get("population")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
@@ -476,7 +484,8 @@ impl Database {
 
     async fn region_summaries(&self, code: Option<&str>) -> Result<Vec<RegionSummary>, StoreError> {
         let sql = format!(
-            "SELECT r.code, r.nom, COUNT(c.code), COALESCE(CAST(SUM(c.population) AS BIGINT), 0) \
+            "SELECT r.code AS code, r.nom AS nom, COUNT(c.code) AS communes, \
+             COALESCE(CAST(SUM(c.population) AS BIGINT), 0) AS population \
              FROM regions r LEFT JOIN departements d ON d.region_code = r.code \
              LEFT JOIN communes c ON c.departement_code = d.code {} \
              GROUP BY r.code, r.nom ORDER BY r.code",
@@ -493,10 +502,10 @@ impl Database {
         let rows = query.fetch_all(self.pool()).await?;
         crate::map_rows(&rows, |r| {
             Ok(RegionSummary {
-                code: r.try_get(0)?,
-                nom: r.try_get(1)?,
-                communes: r.try_get(2)?,
-                population: r.try_get(3)?,
+                code: r.try_get("code")?,
+                nom: r.try_get("nom")?,
+                communes: r.try_get("communes")?,
+                population: r.try_get("population")?,
             })
         })
     }
@@ -507,7 +516,8 @@ impl Database {
         param: &str,
     ) -> Result<Vec<CommuneSummary>, StoreError> {
         let sql = format!(
-            "SELECT c.code, c.nom, c.population FROM communes c {filter} ORDER BY c.search_key, c.code"
+            "SELECT c.code AS code, c.nom AS nom, c.population AS population FROM communes c {filter} \
+             ORDER BY c.search_key, c.code"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(param.to_string())
@@ -515,16 +525,16 @@ impl Database {
             .await?;
         let codes: Vec<String> = rows
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("code"))
             .collect::<Result<_, _>>()?;
         let mut postcodes = self.postcodes_of(&codes).await?;
         crate::map_rows(&rows, |r| {
-            let code: String = r.try_get(0)?;
+            let code: String = r.try_get("code")?;
             Ok(CommuneSummary {
                 postcodes: postcodes.remove(&code).unwrap_or_default(),
                 code,
-                nom: r.try_get(1)?,
-                population: r.try_get(2)?,
+                nom: r.try_get("nom")?,
+                population: r.try_get("population")?,
             })
         })
     }
@@ -558,26 +568,38 @@ impl Database {
                 query = query.bind(code.clone());
             }
             for row in query.fetch_all(self.pool()).await? {
-                out.entry(row.try_get(0)?)
+                out.entry(row.try_get("commune_code")?)
                     .or_default()
-                    .push(row.try_get(1)?);
+                    .push(row.try_get("code_postal")?);
             }
         }
         Ok(out)
     }
 }
 
-const COMMUNE_SELECT: &str = "SELECT c.code, c.nom, c.population, c.latitude, c.longitude, \
-     d.code, d.nom, r.code, r.nom, e.siren, e.nom FROM communes c \
+/// The columns `commune_from_row` reads, by name.
+macro_rules! commune_columns {
+    () => {
+        "c.code AS code, c.nom AS nom, c.population AS population, \
+         c.latitude AS latitude, c.longitude AS longitude, d.code AS departement_code, \
+         d.nom AS departement_nom, r.code AS region_code, r.nom AS region_nom, \
+         e.siren AS epci_siren, e.nom AS epci_nom"
+    };
+}
+
+const COMMUNE_SELECT: &str = concat!(
+    "SELECT ",
+    commune_columns!(),
+    " FROM communes c \
      JOIN departements d ON d.code = c.departement_code \
      JOIN regions r ON r.code = d.region_code \
-     LEFT JOIN epcis e ON e.siren = c.epci_siren";
+     LEFT JOIN epcis e ON e.siren = c.epci_siren"
+);
 
-// $1, $2: the key range; $3: the exact key; $4: the limit. Candidates are
-// ranked and cut to the limit before their parents are joined: a one-letter
-// prefix matches thousands of communes, of which only the first few are shown.
-const COMMUNE_SELECT_FROM_MATCHES: &str = "SELECT c.code, c.nom, c.population, c.latitude, c.longitude, \
-     d.code, d.nom, r.code, r.nom, e.siren, e.nom FROM \
+const COMMUNE_SELECT_FROM_MATCHES: &str = concat!(
+    "SELECT ",
+    commune_columns!(),
+    " FROM \
      (SELECT m.commune_code, m.best, CASE WHEN k.search_key = $3 THEN 0 ELSE 1 END AS exact, \
              COALESCE(k.population, 0) AS pop, k.nom \
       FROM (SELECT commune_code, MIN(position) AS best FROM commune_search_keys \
@@ -588,29 +610,30 @@ const COMMUNE_SELECT_FROM_MATCHES: &str = "SELECT c.code, c.nom, c.population, c
      JOIN departements d ON d.code = c.departement_code \
      JOIN regions r ON r.code = d.region_code \
      LEFT JOIN epcis e ON e.siren = c.epci_siren \
-     ORDER BY top.exact, top.best, top.pop DESC, top.nom";
+     ORDER BY top.exact, top.best, top.pop DESC, top.nom"
+);
 
 fn commune_from_row(row: &AnyRow) -> Result<Commune, sqlx::Error> {
-    let epci_siren: Option<String> = row.try_get(9)?;
+    let epci_siren: Option<String> = row.try_get("epci_siren")?;
     Ok(Commune {
-        code: row.try_get(0)?,
-        nom: row.try_get(1)?,
-        population: row.try_get(2)?,
-        latitude: row.try_get(3)?,
-        longitude: row.try_get(4)?,
+        code: row.try_get("code")?,
+        nom: row.try_get("nom")?,
+        population: row.try_get("population")?,
+        latitude: row.try_get("latitude")?,
+        longitude: row.try_get("longitude")?,
         departement: DepartementRef {
-            code: row.try_get(5)?,
-            nom: row.try_get(6)?,
+            code: row.try_get("departement_code")?,
+            nom: row.try_get("departement_nom")?,
         },
         region: RegionRef {
-            code: row.try_get(7)?,
-            nom: row.try_get(8)?,
+            code: row.try_get("region_code")?,
+            nom: row.try_get("region_nom")?,
         },
         epci: epci_siren
             .map(|siren| -> Result<EpciRef, sqlx::Error> {
                 Ok(EpciRef {
                     siren,
-                    nom: row.try_get(10)?,
+                    nom: row.try_get("epci_nom")?,
                 })
             })
             .transpose()?,
@@ -623,7 +646,7 @@ async fn existing_codes(
     sql: &'static str,
 ) -> Result<HashMap<String, String>, StoreError> {
     let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
-    crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    crate::map_rows(&rows, |r| Ok((r.try_get("code")?, r.try_get("nom")?)))
 }
 
 /// The report of an import of `codes`, given the codes stored before it.
@@ -735,7 +758,7 @@ async fn import_epcis(
     conn: &mut AnyConnection,
     rows: &[EpciRecord],
 ) -> Result<ImportReport, StoreError> {
-    let existing = existing_codes(conn, "SELECT siren, siren FROM epcis").await?;
+    let existing = existing_codes(conn, "SELECT siren AS code, siren AS nom FROM epcis").await?;
     let values = rows
         .iter()
         .map(|r| {

@@ -83,6 +83,9 @@ async fn every_change_to_the_places_raises_their_version() {
     assert!(imported > start);
     let stored = db.places().await.unwrap();
     let id = stored.iter().find(|p| p.place.id == "v-1").unwrap().id;
-    db.update_place(id, &place, None, "essai").await.unwrap();
+    let edit = passerelle_store::write::Acting::system();
+    db.update_place(id, &place, &edit)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(db.version_of(Copied::Places).await.unwrap() > imported);
 }

@@ -85,10 +85,11 @@ async fn place_coordinates_can_be_missing_then_given() {
     assert_eq!(d.place.latitude, Some(48.0));
     // An edit that removes the coordinates, then one that gives them back.
     let id = d.id;
-    db.update_place(id, &place("d", None), None, "sans coordonnées")
+    let edit = || passerelle_store::write::Acting::system();
+    db.update_place(id, &place("d", None), &edit())
         .await
-        .unwrap();
-    db.update_place(id, &place("d", Some(48.1)), None, "coordonnées")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    db.update_place(id, &place("d", Some(48.1)), &edit())
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e:?}"));
 }

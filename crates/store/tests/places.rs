@@ -1,6 +1,7 @@
 //! Lieux storage, on the back-end the environment selects.
 
 use passerelle_places::Place;
+use passerelle_store::places::{ImportOrigin, PlaceChangeKind, PlaceError};
 use passerelle_store::testing::bretagne_database;
 
 #[tokio::test]
@@ -53,7 +54,97 @@ async fn bundled_places_load_merge_and_reload_without_duplicates() {
         loudeac.place
     );
     assert_eq!(loudeac.commune_code.as_deref(), Some("22136"));
-    assert!(!db.place_changes(loudeac.id).await.unwrap().is_empty());
+    let changes = db.place_changes(loudeac.id).await.unwrap();
+    assert!(
+        changes.iter().any(|c| matches!(
+            &c.kind,
+            PlaceChangeKind::Merged { origin: ImportOrigin::Bundled(_), score, .. } if *score > 0.5
+        )),
+        "the merge is in its change log, typed: {changes:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_is_logged_by_its_fields_and_audited_or_refused_whole() {
+    let db = bretagne_database().await;
+    let place = place("e1", "Espace numérique", "1 rue du Port");
+    db.import_places(std::slice::from_ref(&place), "x", "test", None)
+        .await
+        .unwrap();
+    let stored = db.places().await.unwrap().remove(0);
+    let editor = coordinator(&db).await;
+    let event = || decision(editor);
+
+    let mut wrong = stored.place.clone();
+    wrong.nom = "Autre nom".into();
+    wrong.code_insee = Some("99999".into());
+    assert!(matches!(
+        db.update_place(stored.id, &wrong, &event()).await,
+        Err(PlaceError::UnknownCommune(code)) if code == "99999"
+    ));
+    assert!(matches!(
+        db.update_place(stored.id + 1000, &stored.place, &event())
+            .await,
+        Err(PlaceError::UnknownPlace(_))
+    ));
+    assert_eq!(
+        db.place(stored.id).await.unwrap().unwrap().place.nom,
+        "Espace numérique",
+        "nothing written"
+    );
+
+    let mut edited = stored.place.clone();
+    edited.nom = "Espace numérique du port".into();
+    edited.telephone = Some("+33298000000".into());
+    let changed = db.update_place(stored.id, &edited, &event()).await.unwrap();
+    assert_eq!(changed, ["nom", "telephone"]);
+    let log = db.place_changes(stored.id).await.unwrap();
+    assert_eq!(log[0].by.as_deref(), Some("C"));
+    assert_eq!(
+        log[0].kind,
+        PlaceChangeKind::Edited {
+            fields: vec!["nom".into(), "telephone".into()]
+        }
+    );
+    assert_eq!(
+        log[1].kind,
+        PlaceChangeKind::Created(ImportOrigin::File("test".into()))
+    );
+    let trail = db.audit_events(Some("place.edited"), 10).await.unwrap();
+    assert!(
+        trail[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("fields: nom, telephone")),
+        "the edit's audit line, in its transaction: {trail:?}"
+    );
+    assert_eq!(trail.len(), 1, "refusals leave no audit line: {trail:?}");
+    assert_eq!(
+        trail[0].subject.as_deref(),
+        Some(format!("place:{}", stored.id).as_str())
+    );
+    assert_eq!(
+        trail[0].ip.as_deref(),
+        Some("192.0.2.7"),
+        "who acted, from where"
+    );
+    // A line of the log written before it was typed reads as it was written.
+    sqlx::query(
+        "INSERT INTO place_changes (place_id, at, origin, summary) \
+         VALUES ($1, '2025-01-02T10:00:00Z', 'import : ancien.csv', 'création par import')",
+    )
+    .bind(stored.id)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let log = db.place_changes(stored.id).await.unwrap();
+    assert_eq!(
+        log[0].kind,
+        PlaceChangeKind::Legacy {
+            origin: "import : ancien.csv".into(),
+            summary: "création par import".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -112,17 +203,12 @@ async fn coordinator(db: &passerelle_store::Database) -> i64 {
     .unwrap()
 }
 
-/// The audit line of a decision on a pair, as the coordination page
-/// writes it.
-fn decision(by: i64, subject: Option<String>) -> passerelle_store::accounts::AuditEvent {
-    passerelle_store::accounts::AuditEvent {
-        action: "place.decided".into(),
-        actor_person_id: Some(by),
-        actor_token_id: None,
-        structure_id: None,
-        subject,
-        detail: None,
-        ip: None,
+/// A coordinator acting on the places, as the coordination page does.
+fn decision(by: i64) -> passerelle_store::write::Acting {
+    passerelle_store::write::Acting {
+        person: Some(by),
+        address: Some("192.0.2.7".into()),
+        ..Default::default()
     }
 }
 
@@ -135,47 +221,29 @@ async fn duplicates_are_merged_or_kept_apart_on_decision() {
     assert!(pending.len() >= 2, "{}", pending.len());
     let before = db.places().await.unwrap().len();
     let (first, second) = (&pending[0], &pending[1]);
-    assert!(
-        db.decide_duplicate(
-            first.a.id,
-            first.b.id,
-            true,
-            coordinator,
-            decision(coordinator, None)
-        )
+    db.decide_duplicate(first.a.id, first.b.id, true, &decision(coordinator))
         .await
-        .unwrap()
-    );
+        .unwrap();
     assert!(
-        !db.decide_duplicate(
-            first.a.id,
-            first.b.id,
-            true,
-            coordinator,
-            decision(coordinator, None)
-        )
-        .await
-        .unwrap(),
+        matches!(
+            db.decide_duplicate(first.a.id, first.b.id, true, &decision(coordinator),)
+                .await,
+            Err(PlaceError::NotPending)
+        ),
         "decided once"
     );
-    assert!(
-        db.decide_duplicate(
-            second.a.id,
-            second.b.id,
-            false,
-            coordinator,
-            decision(coordinator, None)
-        )
+    db.decide_duplicate(second.a.id, second.b.id, false, &decision(coordinator))
         .await
-        .unwrap()
-    );
+        .unwrap();
     assert_eq!(db.places().await.unwrap().len(), before - 1);
     assert!(db.place(first.b.id).await.unwrap().is_none());
     let history = db.place_changes(first.a.id).await.unwrap();
     assert!(
-        history
-            .iter()
-            .any(|(_, who, _, what)| who.as_deref() == Some("C") && what.contains("fusionné")),
+        history.iter().any(|c| c.by.as_deref() == Some("C")
+            && c.kind
+                == PlaceChangeKind::DuplicateMerged {
+                    duplicate: first.b.id
+                }),
         "{history:?}"
     );
     // Re-importing the bundled files keeps the merge: the sources point at the survivor.
@@ -340,12 +408,9 @@ async fn merging_moves_records_and_their_counts_to_the_kept_place_s_commune() {
     };
     assert_eq!((people("29019").await, people("29232").await), (1, 0));
     let actor = coordinator(&db).await;
-    let event = decision(actor, Some(format!("place:{kept}")));
-    assert!(
-        db.decide_duplicate(kept, twin, true, actor, event)
-            .await
-            .unwrap()
-    );
+    db.decide_duplicate(kept, twin, true, &decision(actor))
+        .await
+        .unwrap();
     assert_eq!(
         (people("29019").await, people("29232").await),
         (0, 1),

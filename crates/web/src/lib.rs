@@ -17,6 +17,7 @@ pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
+mod lieux;
 mod limits;
 pub mod mail;
 pub mod mailer;
@@ -24,11 +25,11 @@ mod observe;
 mod open_activities;
 pub mod osrm;
 mod pages;
-mod places;
 mod referents;
 mod referrals;
 pub mod reseau;
 mod routes;
+mod territoires;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -233,7 +234,8 @@ fn all_routes() -> Vec<routes::Route> {
     let mut all = api::routes();
     all.extend(pages::routes());
     all.extend(account_pages::routes());
-    all.extend(places::routes());
+    all.extend(lieux::routes());
+    all.extend(territoires::routes());
     all.extend(activities::routes());
     all.extend(open_activities::routes());
     all.extend(diagnostic::routes());
@@ -329,9 +331,11 @@ fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
+        // The finder's "Autour de moi" asks the browser's position: this
+        // origin only, never a frame of another.
         (
             HeaderName::from_static("permissions-policy"),
-            "geolocation=(), camera=(), microphone=()",
+            "geolocation=(self), camera=(), microphone=()",
         ),
     ];
     headers.into_iter().fold(app, |app, (name, value)| {

@@ -1,17 +1,17 @@
-//! Server-rendered pages, in French, with the DSFR. They work without
-//! JavaScript; `web/src/territoires.js` only refreshes search results as the
-//! person types, using the `/territoires/resultats` fragment.
+//! Server-rendered pages, in French, with the DSFR: the layout every page
+//! shares (`Chrome`, the navigation, breadcrumbs), message pages, the home
+//! page, and the helpers templates call. The capabilities' own pages live
+//! in their folders (`lieux/`, `territoires/`, `diagnostic/`…).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use passerelle_territory::{Commune, Departement, Epci, Region, RegionSummary, epci_nature_label};
-use serde::Deserialize;
+use passerelle_territory::RegionSummary;
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{PageError, PageResult};
+use crate::error::PageResult;
 use crate::routes::Route;
 
 /// What the layout around every page needs: the current section of the
@@ -106,12 +106,6 @@ pub fn routes() -> Vec<Route> {
     let mut routes = vec![
         Route::get("/", home),
         Route::get("/accessibilite", accessibility),
-        Route::get("/territoires", territories),
-        Route::get("/territoires/resultats", territory_results),
-        Route::get("/territoires/communes/{code}", commune),
-        Route::get("/territoires/epci/{siren}", epci),
-        Route::get("/territoires/departements/{code}", departement),
-        Route::get("/territoires/regions/{code}", region),
     ];
     for item in NAVIGATION.iter().filter(|i| !i.available) {
         routes.push(Route::get(item.path, move |viewer: Viewer| async move {
@@ -165,16 +159,6 @@ pub fn fr_optional_number(n: &Option<i64>) -> String {
     n.map_or_else(|| "non renseignée".to_string(), fr_number)
 }
 
-pub fn epci_name(nom: &Option<String>, siren: &str) -> String {
-    nom.clone().unwrap_or_else(|| format!("EPCI {siren}"))
-}
-
-pub fn nature_label(nature: &Option<String>) -> &'static str {
-    nature
-        .as_deref()
-        .map_or("Intercommunalité", epci_nature_label)
-}
-
 pub struct Crumb {
     pub label: String,
     pub href: Option<String>,
@@ -194,12 +178,6 @@ pub fn crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
         href: None,
     });
     out
-}
-
-fn territory_crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
-    let mut full = vec![("Territoires", "/territoires")];
-    full.extend_from_slice(trail);
-    crumbs(&full, current)
 }
 
 pub fn render(template: &impl Template) -> Response {
@@ -378,203 +356,6 @@ fn capability(item: &'static NavItem, viewer: &Viewer) -> Response {
         item,
         crumbs: crumbs(&[], item.label),
     })
-}
-
-#[derive(Deserialize)]
-struct SearchParams {
-    #[serde(default)]
-    q: String,
-}
-
-const PAGE_RESULTS: i64 = 20;
-
-/// The search, shared by the full page and the fragment.
-struct Search {
-    q: String,
-    results: Vec<Commune>,
-    error: Option<String>,
-    limit: i64,
-}
-
-async fn run_search(state: &AppState, q: &str) -> Result<Search, passerelle_store::StoreError> {
-    let q = q.trim().to_string();
-    let (results, error) = if q.is_empty() {
-        (Vec::new(), None)
-    } else if q.chars().count() > 100 {
-        (
-            Vec::new(),
-            Some("La recherche ne peut pas dépasser 100 caractères.".to_string()),
-        )
-    } else {
-        (state.db.search_communes(&q, PAGE_RESULTS).await?, None)
-    };
-    Ok(Search {
-        q,
-        results,
-        error,
-        limit: PAGE_RESULTS,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "territoires.html")]
-struct TerritoriesPage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    q: String,
-    results: Vec<Commune>,
-    error: Option<String>,
-    limit: i64,
-    regions: Vec<RegionSummary>,
-}
-
-async fn territories(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(params): Query<SearchParams>,
-) -> PageResult {
-    let search = run_search(&state, &params.q).await?;
-    let regions = state.db.regions().await?;
-    Ok(render(&TerritoriesPage {
-        chrome: Chrome::new("/territoires", &viewer),
-        crumbs: crumbs(&[], "Territoires"),
-        q: search.q,
-        results: search.results,
-        error: search.error,
-        limit: search.limit,
-        regions,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "search_results.html")]
-struct SearchResultsFragment {
-    q: String,
-    results: Vec<Commune>,
-    error: Option<String>,
-    limit: i64,
-}
-
-async fn territory_results(
-    State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
-) -> PageResult {
-    let s = run_search(&state, &params.q).await?;
-    Ok(render(&SearchResultsFragment {
-        q: s.q,
-        results: s.results,
-        error: s.error,
-        limit: s.limit,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "commune.html")]
-struct CommunePage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    c: Commune,
-}
-
-async fn commune(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
-) -> PageResult {
-    let Some(c) = state.db.commune(&code).await? else {
-        return Err(PageError::Unknown(format!(
-            "Aucune commune n’a le code INSEE « {code} » dans le référentiel chargé."
-        )));
-    };
-    let dep_href = format!("/territoires/departements/{}", c.departement.code);
-    let crumbs = territory_crumbs(&[(c.departement.nom.as_str(), dep_href.as_str())], &c.nom);
-    Ok(render(&CommunePage {
-        chrome: Chrome::new("/territoires", &viewer),
-        crumbs,
-        c,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "epci.html")]
-struct EpciPage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    name: String,
-    nature_label: &'static str,
-    e: Epci,
-}
-
-async fn epci(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(siren): Path<String>,
-) -> PageResult {
-    let Some(e) = state.db.epci(&siren).await? else {
-        return Err(PageError::Unknown(format!(
-            "Aucune intercommunalité n’a le SIREN « {siren} » dans le référentiel chargé."
-        )));
-    };
-    let name = epci_name(&e.nom, &e.siren);
-    Ok(render(&EpciPage {
-        chrome: Chrome::new("/territoires", &viewer),
-        crumbs: territory_crumbs(&[], &name),
-        nature_label: nature_label(&e.nature),
-        name,
-        e,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "departement.html")]
-struct DepartementPage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    d: Departement,
-}
-
-async fn departement(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
-) -> PageResult {
-    let Some(d) = state.db.departement(&code).await? else {
-        return Err(PageError::Unknown(format!(
-            "Aucun département n’a le code « {code} » dans le référentiel."
-        )));
-    };
-    let region_href = format!("/territoires/regions/{}", d.region.code);
-    let crumbs = territory_crumbs(&[(d.region.nom.as_str(), region_href.as_str())], &d.nom);
-    Ok(render(&DepartementPage {
-        chrome: Chrome::new("/territoires", &viewer),
-        crumbs,
-        d,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "region.html")]
-struct RegionPage {
-    chrome: Chrome,
-    crumbs: Vec<Crumb>,
-    r: Region,
-}
-
-async fn region(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(code): Path<String>,
-) -> PageResult {
-    let Some(r) = state.db.region(&code).await? else {
-        return Err(PageError::Unknown(format!(
-            "Aucune région n’a le code « {code} » dans le référentiel."
-        )));
-    };
-    Ok(render(&RegionPage {
-        chrome: Chrome::new("/territoires", &viewer),
-        crumbs: territory_crumbs(&[], &r.nom),
-        r,
-    }))
 }
 
 #[cfg(test)]

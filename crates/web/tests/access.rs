@@ -164,6 +164,20 @@ fn cases(w: &World) -> Vec<Case> {
             None,
             public,
         ),
+        case(
+            "GET",
+            "/lieux/export.csv",
+            "/lieux/export.csv?commune=Quimper".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/lieux/carte/contours",
+            "/lieux/carte/contours?bbox=-4.3,47.9,-3.9,48.1&zoom=11".into(),
+            None,
+            public,
+        ),
         case("GET", "/lieux/{id}", format!("/lieux/{p}"), None, public),
         case(
             "GET",

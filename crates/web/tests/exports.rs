@@ -217,6 +217,7 @@ fn expectation(path: &str) -> Option<WithToken> {
         | "/api/v1/open/places"
         | "/api/v1/open/activities"
         | "/lieux/{id}/fiche"
+        | "/lieux/export.csv"
         | "/diagnostic/communes.csv"
         | "/diagnostic/territoires.csv"
         | "/diagnostic/acces.csv"

@@ -65,8 +65,18 @@ async fn administrators_import_and_everyone_finds() {
         None,
     )
     .await;
+    assert!(page.body.contains("France services Quimper"));
     assert!(
-        page.body.contains("France services Quimper") && page.body.contains("Mo-Fr 09:00-17:00")
+        page.body
+            .contains("<th scope=\"row\">lundi</th><td>9 h – 17 h</td>")
+            && page
+                .body
+                .contains("<th scope=\"row\">dimanche</th><td>fermé</td>"),
+        "hours in words, a weekly table"
+    );
+    assert!(
+        !page.body.contains("Mo-Fr") && !page.body.contains("tels que fournis"),
+        "never the syntax"
     );
 
     // Importing the same source again updates.
@@ -74,6 +84,29 @@ async fn administrators_import_and_everyone_finds() {
     assert_eq!(
         (again["added"].as_i64(), again["updated"].as_i64()),
         (Some(0), Some(2))
+    );
+    // Each import has its audit line, written with the places.
+    let imports =
+        w.db.audit_events(Some("places.imported"), 10)
+            .await
+            .unwrap();
+    let ours: Vec<_> = imports
+        .iter()
+        .filter(|e| {
+            e.detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("source: carto-29;"))
+        })
+        .collect();
+    assert_eq!(ours.len(), 2, "{imports:?}");
+    assert!(ours[0].actor.is_some(), "who imported: {imports:?}");
+    assert!(
+        ours[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("added 0, updated 2"),
+        "{imports:?}"
     );
 
     // An invalid row refuses the file unless asked to skip it.
@@ -171,36 +204,69 @@ async fn a_member_edits_the_place_of_their_structure() {
     .await;
     assert!(!other.body.contains("Modifier ce lieu"));
 
-    let form = "nom=Point+num%C3%A9rique+du+CCAS&adresse=1+rue+de+la+Providence&code_postal=29000&commune=Quimper\
-                &horaires=Mo-Fr+09%3A00-12%3A00&telephone=%2B33298000000\
+    // The weekly grid: Monday to Friday, 9 h to 12 h, typed as people do.
+    let week = ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
+        .iter()
+        .map(|d| format!("&{d}-1-debut=9h&{d}-1-fin=12+h"))
+        .collect::<String>();
+    let form = format!(
+        "nom=Point+num%C3%A9rique+du+CCAS&adresse=1+rue+de+la+Providence&code_postal=29000&commune=Quimper\
+                &telephone=02+98+00+00+00{week}\
                 &services=Aide+aux+d%C3%A9marches+administratives&services=Ma%C3%AEtrise+des+outils+num%C3%A9riques+du+quotidien\
-                &frais_a_charge=Gratuit";
+                &frais_a_charge=Gratuit"
+    );
     let bad = call(
         &w.app,
         &membre,
         "POST",
         &format!("/lieux/{}/modifier", w.place_a),
-        Some(&form.replace("09%3A00-12%3A00", "le+matin")),
+        Some(&form.replace("mardi-1-debut=9h", "mardi-1-debut=le+matin")),
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
     assert!(
-        bad.body.contains("horaires"),
-        "unparseable hours are refused in an edit"
+        bad.body.contains(
+            "mardi : première plage : « le matin » n’est pas une heure ; écrivez par exemple 9 h ou 13 h 30."
+        ) && bad.body.contains("id=\"mardi-erreur\""),
+        "a time that is not one is said in French next to its day"
+    );
+    assert!(
+        bad.body.contains("value=\"le matin\"")
+            && bad.body.contains("value=\"Point numérique du CCAS\"")
+            && bad.body.contains("value=\"02 98 00 00 00\""),
+        "what was typed is kept"
+    );
+    assert!(
+        !bad.body.contains("Mo-Fr"),
+        "the editor never shows the syntax"
     );
     let saved = call(
         &w.app,
         &membre,
         "POST",
         &format!("/lieux/{}/modifier", w.place_a),
-        Some(form),
+        Some(&form),
     )
     .await;
     assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    assert_eq!(
+        saved.headers.get("location").and_then(|l| l.to_str().ok()),
+        Some(format!("/lieux/{}?info=modifie", w.place_a).as_str())
+    );
     let place = w.db.place(w.place_a).await.unwrap().unwrap().place;
     assert_eq!(place.nom, "Point numérique du CCAS");
     assert_eq!(place.services.len(), 2);
     assert_eq!(place.horaires.as_deref(), Some("Mo-Fr 09:00-12:00"));
+    assert_eq!(
+        place.telephone.as_deref(),
+        Some("+33298000000"),
+        "the number as people write it, stored in the standard's form"
+    );
+    assert_eq!(
+        place.code_insee.as_deref(),
+        Some("29232"),
+        "the commune found by its name"
+    );
     assert_ne!(place.date_maj, "2020-03-01", "date_maj follows the edit");
     assert_eq!(
         place.pivot,
@@ -208,11 +274,13 @@ async fn a_member_edits_the_place_of_their_structure() {
         "fields outside the form are kept"
     );
     let history = w.db.place_changes(w.place_a).await.unwrap();
-    assert_eq!(history[0].1.as_deref(), Some("membre.a"));
+    assert_eq!(history[0].by.as_deref(), Some("membre.a"));
+    let passerelle_store::places::PlaceChangeKind::Edited { fields } = &history[0].kind else {
+        panic!("{:?}", history[0]);
+    };
     assert!(
-        history[0].3.contains("nom") && history[0].3.contains("services"),
-        "{:?}",
-        history[0]
+        fields.iter().any(|f| f == "nom") && fields.iter().any(|f| f == "services"),
+        "{fields:?}"
     );
     let page = call(
         &w.app,
@@ -290,8 +358,8 @@ async fn coordinators_see_their_territory_and_decide_duplicates() {
         "the pair in Quimper"
     );
     assert!(
-        page.body.contains("2020-03-01"),
-        "a place not updated for a year is flagged"
+        page.body.contains("<td>1er mars 2020</td>"),
+        "a place not updated for a year is flagged, its date in French"
     );
     let ille = call(
         &w.app,
@@ -302,7 +370,7 @@ async fn coordinators_see_their_territory_and_decide_duplicates() {
     )
     .await;
     assert!(
-        ille.body.contains("Doublons possibles (0)") && !ille.body.contains("2020-03-01"),
+        ille.body.contains("Doublons possibles (0)") && !ille.body.contains("1er mars 2020"),
         "another territory's places are not theirs"
     );
 
@@ -315,6 +383,12 @@ async fn coordinators_see_their_territory_and_decide_duplicates() {
     )
     .await;
     assert_eq!(decided.status.as_u16(), 303);
+    let back = decided.headers["location"].to_str().unwrap().to_string();
+    let after = call(&w.app, &finistere, "GET", &back, None).await;
+    assert!(
+        after.body.contains("fr-alert--success") && after.body.contains("fusionnées"),
+        "a DSFR alert says what was done"
+    );
     assert!(w.db.place(w.place_a_twin).await.unwrap().is_none());
     let merged = w.db.place(w.place_a).await.unwrap().unwrap();
     assert!(merged.place.adresse.contains("Providence"));
@@ -553,11 +627,8 @@ async fn merging_a_duplicate_moves_its_activities_and_referrals() {
     );
     // Who merged what is in the place's history and the audit trail.
     let changes = w.db.place_changes(kept).await.unwrap();
-    assert!(
-        changes
-            .iter()
-            .any(|c| c.3.contains(&format!("lieu {twin} fusionné")))
-    );
+    assert!(changes.iter().any(|c| c.kind
+        == passerelle_store::places::PlaceChangeKind::DuplicateMerged { duplicate: twin }));
     let audited = w.db.audit_events(Some("place.merged"), 5).await.unwrap();
     assert_eq!(audited.len(), 1);
     assert_eq!(
@@ -572,5 +643,358 @@ async fn merging_a_duplicate_moves_its_activities_and_referrals() {
             .contains(&format!("place:{twin}")),
         "{:?}",
         audited[0]
+    );
+}
+
+/// Three places of Quimper for the finder's journeys: one says everything,
+/// one says nothing of its fees and hours, one is paying.
+async fn three_places(w: &common::World) -> (i64, i64) {
+    let place = |id: &str, nom: &str, lat: f64| passerelle_places::Place {
+        id: id.into(),
+        pivot: "00000000000000".into(),
+        nom: nom.into(),
+        commune: "Quimper".into(),
+        code_postal: "29000".into(),
+        code_insee: Some("29232".into()),
+        adresse: "2 rue du Steir".into(),
+        latitude: Some(lat),
+        longitude: Some(-4.0950),
+        date_maj: "2026-10-01".into(),
+        services: vec!["Aide aux démarches administratives".into()],
+        ..Default::default()
+    };
+    let full = passerelle_places::Place {
+        frais_a_charge: vec!["Gratuit".into()],
+        horaires: Some("Mo-Fr 09:00-12:00,14:00-17:00; PH off".into()),
+        telephone: Some("+33298988989".into()),
+        ..place("steir", "Espace numérique du Steir", 47.9970)
+    };
+    let silent = place("cyber", "Cyber-base de Kerfeunteun", 48.0100);
+    let paying = passerelle_places::Place {
+        frais_a_charge: vec!["Payant".into()],
+        ..place("atelier", "Atelier payant", 47.9900)
+    };
+    w.db.import_places(&[full, silent, paying], "essai", "essai.csv", None)
+        .await
+        .unwrap();
+    let id = |nom: &'static str| {
+        let db = w.db.clone();
+        async move {
+            db.places()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|p| p.place.nom == nom)
+                .unwrap()
+                .id
+        }
+    };
+    (
+        id("Espace numérique du Steir").await,
+        id("Cyber-base de Kerfeunteun").await,
+    )
+}
+
+#[tokio::test]
+async fn the_finder_says_what_it_leaves_out_and_what_opens_next() {
+    let w = world().await;
+    three_places(&w).await;
+    let anonymous = Client::anonymous();
+    let free = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux?commune=Quimper&frais=Gratuit",
+        None,
+    )
+    .await;
+    assert!(free.body.contains("Espace numérique du Steir"));
+    assert!(
+        !free.body.contains("Atelier payant") && !free.body.contains("Cyber-base"),
+        "{}",
+        free.body
+    );
+    // The place that says nothing of its fees, and the world's two, are
+    // not silently dropped.
+    assert!(
+        free.body.contains("3 lieux sans information sur les frais"),
+        "{}",
+        free.body
+    );
+    assert!(
+        free.body.contains("Filtres (1 choisi)"),
+        "the count of filters"
+    );
+    // "Autour de moi" asks the browser's position: the page may.
+    assert_eq!(
+        free.headers["permissions-policy"].to_str().unwrap(),
+        "geolocation=(self), camera=(), microphone=()"
+    );
+    let link = "/lieux?commune=Quimper&#38;frais=Gratuit&#38;inconnu=frais#resultats";
+    assert!(free.body.contains(link), "a way to include them");
+    let included = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux?commune=Quimper&frais=Gratuit&inconnu=frais",
+        None,
+    )
+    .await;
+    assert!(included.body.contains("Cyber-base de Kerfeunteun"));
+    assert!(!included.body.contains("Atelier payant"));
+    assert!(!included.body.contains("sans information sur les frais"));
+
+    // Tuesday 24 November 2026 at 12:30: nothing is open; the places that
+    // open soonest come first, saying when.
+    let lunch = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux?commune=Quimper&ouvert=maintenant&open_at=2026-11-24T12:30",
+        None,
+    )
+    .await;
+    assert!(
+        lunch
+            .body
+            .contains("Aucun lieu n’est ouvert à ce moment-là. Le premier ouvre à 14 h"),
+        "{}",
+        lunch.body
+    );
+    assert!(lunch.body.contains("Fermé · ouvre à 14 h"));
+    assert!(
+        lunch
+            .body
+            .contains("Aucun lieu ouvert maintenant près de Quimper"),
+        "nothing open, said in words"
+    );
+    assert!(
+        lunch.body.contains("lieux sans horaires connus"),
+        "unknown hours are counted too"
+    );
+}
+
+#[tokio::test]
+async fn a_place_s_page_and_sheet_speak_to_people_and_professionals() {
+    let w = world().await;
+    let (steir, cyber) = three_places(&w).await;
+    let anonymous = Client::anonymous();
+    let page = call(&w.app, &anonymous, "GET", &format!("/lieux/{steir}"), None).await;
+    assert!(
+        page.body
+            .contains("<th scope=\"row\">lundi</th><td>9 h – 12 h, 14 h – 17 h</td>")
+    );
+    assert!(page.body.contains("Fermé les jours fériés."));
+    assert!(
+        page.body
+            .contains("<a href=\"tel:+33298988989\">02 98 98 89 89</a>")
+    );
+    assert!(
+        page.body
+            .contains("https://www.openstreetmap.org/directions?to=47.997%2C-4.095"),
+        "a route link"
+    );
+    assert!(
+        page.body.contains("href=\"sms:?&#38;body=Espace%20num"),
+        "share by SMS"
+    );
+    assert!(page.body.contains("Mise à jour le 1er octobre 2026"));
+    assert!(
+        !page.body.contains("Orienter une personne"),
+        "not for the public"
+    );
+
+    let sheet = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        &format!("/lieux/{steir}/fiche"),
+        None,
+    )
+    .await;
+    assert!(
+        sheet
+            .body
+            .contains("Pensez à appeler avant de vous déplacer : 02 98 98 89 89."),
+        "the sheet carries the phone number"
+    );
+    let silent = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        &format!("/lieux/{cyber}/fiche"),
+        None,
+    )
+    .await;
+    assert_eq!(silent.status.as_u16(), 200);
+    assert!(
+        !silent.body.contains("appeler"),
+        "never 'call first' without a number"
+    );
+
+    // A professional orients a person from the place's page: the referral
+    // form opens with the place chosen.
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let own = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/lieux/{}", w.place_a),
+        None,
+    )
+    .await;
+    let link = format!("/orientations/nouvelle?lieu={}", w.place_a);
+    assert!(
+        own.body.contains(&format!("href=\"{link}\"")),
+        "{}",
+        own.body
+    );
+    let form = call(&w.app, &mediator, "GET", &link, None).await;
+    assert!(
+        form.body
+            .contains(&format!("<option value=\"{}\" selected>", w.place_a)),
+        "the place is chosen"
+    );
+    let elsewhere = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.membre_b).await,
+        "GET",
+        &format!("/lieux/{cyber}"),
+        None,
+    )
+    .await;
+    assert!(
+        elsewhere
+            .body
+            .contains("Ce lieu ne reçoit pas encore d’orientations par Passerelle"),
+        "a place outside Passerelle is said so"
+    );
+}
+
+#[tokio::test]
+async fn places_download_for_french_excel_or_in_the_standard() {
+    let w = world().await;
+    three_places(&w).await;
+    let anonymous = Client::anonymous();
+    let excel = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux/export.csv?commune=Quimper",
+        None,
+    )
+    .await;
+    assert_eq!(excel.status.as_u16(), 200);
+    assert_eq!(&excel.bytes[..3], b"\xef\xbb\xbf", "UTF-8 with a BOM");
+    let text = &excel.body;
+    assert!(text.contains("Nom;Adresse;Code postal;Commune;Distance (km);Téléphone"));
+    let steir = text
+        .lines()
+        .find(|l| l.starts_with("Espace numérique du Steir;"))
+        .expect("the place");
+    assert!(steir.contains(";02 98 98 89 89;"), "{steir}");
+    assert!(steir.contains("lundi : 9 h – 12 h, 14 h – 17 h"), "{steir}");
+    let distance = steir.split(';').nth(4).unwrap();
+    assert!(distance.contains(','), "a decimal comma: {distance}");
+    let standard = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux/export.csv?commune=Quimper&dialecte=standard",
+        None,
+    )
+    .await;
+    assert!(
+        standard
+            .body
+            .starts_with("id,pivot,nom,commune,code_postal"),
+        "the standard's own CSV: {}",
+        &standard.body[..80]
+    );
+}
+
+#[tokio::test]
+async fn the_maps_get_borders_for_their_view() {
+    let w = world().await;
+    let anonymous = Client::anonymous();
+    let borders = call(
+        &w.app,
+        &anonymous,
+        "GET",
+        "/lieux/carte/contours?bbox=-4.3,47.9,-3.9,48.1&zoom=11",
+        None,
+    )
+    .await;
+    assert_eq!(borders.status.as_u16(), 200);
+    assert_eq!(
+        borders.headers["content-type"].to_str().unwrap(),
+        "application/geo+json"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&borders.body).unwrap();
+    assert_eq!(doc["features"][1]["properties"]["niveau"], "commune");
+    for bad in [
+        "bbox=1,2,3&zoom=5",
+        "bbox=-4,48,-5,49&zoom=5",
+        "bbox=0,0,90,80&zoom=3",
+        "zoom=3",
+    ] {
+        let refused = call(
+            &w.app,
+            &anonymous,
+            "GET",
+            &format!("/lieux/carte/contours?{bad}"),
+            None,
+        )
+        .await;
+        assert_eq!(refused.status.as_u16(), 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_editor_finds_the_commune_by_its_name() {
+    let w = world().await;
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let post = |commune: &str, postcode: &str| {
+        format!("nom=Point+num%C3%A9rique&adresse=1+rue&code_postal={postcode}&commune={commune}")
+    };
+    let uri = format!("/lieux/{}/modifier", w.place_a);
+    let unknown = call(
+        &w.app,
+        &membre,
+        "POST",
+        &uri,
+        Some(&post("Quimpr", "29000")),
+    )
+    .await;
+    assert_eq!(unknown.status.as_u16(), 422);
+    assert!(
+        unknown
+            .body
+            .contains("Aucune commune ne s’appelle « Quimpr » dans le référentiel"),
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.body.contains("aria-describedby=\"commune-erreur\""));
+    let wrong_postcode = call(&w.app, &membre, "POST", &uri, Some(&post("Brest", "29000"))).await;
+    assert_eq!(wrong_postcode.status.as_u16(), 422);
+    assert!(
+        wrong_postcode
+            .body
+            .contains("Les codes postaux de Brest sont : 29200."),
+        "{}",
+        wrong_postcode.body
+    );
+    let moved = call(&w.app, &membre, "POST", &uri, Some(&post("brest", ""))).await;
+    assert_eq!(moved.status.as_u16(), 303, "{}", moved.body);
+    let place = w.db.place(w.place_a).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            place.place.commune.as_str(),
+            place.place.code_postal.as_str(),
+            place.place.code_insee.as_deref(),
+            place.commune_code.as_deref()
+        ),
+        ("Brest", "29200", Some("29019"), Some("29019")),
+        "the official name, its only postcode, its code"
     );
 }
