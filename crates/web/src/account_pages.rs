@@ -118,7 +118,7 @@ async fn notify(state: &AppState, to: &str, notification: &Notification) -> Resu
 fn safe_next(next: &str) -> &str {
     let visible = next.bytes().all(|b| b.is_ascii_graphic());
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if visible && local { next } else { "/compte" }
+    if visible && local { next } else { "/" }
 }
 
 async fn hash_off_runtime(password: String) -> Result<String, Response> {

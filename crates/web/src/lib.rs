@@ -16,9 +16,11 @@ mod diagnostic;
 mod error;
 mod export;
 pub mod fr;
+mod home;
 mod limits;
 pub mod mail;
 pub mod mailer;
+mod notice;
 mod observe;
 mod open_activities;
 pub mod osrm;
@@ -230,6 +232,7 @@ impl WebConfig {
 /// Every route, from the registry.
 fn all_routes() -> Vec<routes::Route> {
     let mut all = api::routes();
+    all.extend(home::routes());
     all.extend(pages::routes());
     all.extend(account_pages::routes());
     all.extend(places::routes());

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use passerelle_accounts::policy::{Action, activity_figures};
 use passerelle_territory::{Commune, Departement, Epci, Region, RegionSummary, epci_nature_label};
 use serde::Deserialize;
 
@@ -21,6 +22,37 @@ pub struct Chrome {
     pub user: Option<String>,
     pub is_admin: bool,
     pub csrf: String,
+    /// The main navigation as this viewer uses it.
+    pub nav: Vec<NavLink>,
+}
+
+/// An entry of the main navigation: `section` marks the current page,
+/// `href` is where this viewer's work in it starts.
+pub struct NavLink {
+    pub section: &'static str,
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// Where each capability starts for this viewer: a coordinator who records
+/// no activity and sends no referral lands on the territory's figures.
+fn navigation(viewer: Option<&Viewer>) -> Vec<NavLink> {
+    let records = viewer.is_some_and(|v| v.authorize(Action::RecordActivity).is_ok());
+    let figures = viewer.is_some_and(|v| activity_figures(&v.actor).is_ok());
+    let refers = viewer.is_some_and(|v| v.authorize(Action::SendReferral).is_ok());
+    let stats = viewer.is_some_and(|v| v.authorize(Action::ViewReferralStats).is_ok());
+    NAVIGATION
+        .iter()
+        .map(|item| NavLink {
+            section: item.path,
+            href: match item.path {
+                "/activites" if !records && figures => "/activites/tableau-de-bord",
+                "/orientations" if !refers && stats => "/orientations/statistiques",
+                path => path,
+            },
+            label: item.label,
+        })
+        .collect()
 }
 
 impl Chrome {
@@ -30,6 +62,7 @@ impl Chrome {
             user: viewer.person.as_ref().map(|p| p.display_name.clone()),
             is_admin: viewer.is_admin(),
             csrf: viewer.csrf.clone(),
+            nav: navigation(Some(viewer)),
         }
     }
 
@@ -40,6 +73,7 @@ impl Chrome {
             user: None,
             is_admin: false,
             csrf: String::new(),
+            nav: navigation(None),
         }
     }
 }
@@ -98,7 +132,6 @@ pub const NAVIGATION: [NavItem; 6] = [
 
 pub fn routes() -> Vec<Route> {
     let mut routes = vec![
-        Route::get("/", home),
         Route::get("/accessibilite", accessibility),
         Route::get("/territoires", territories),
         Route::get("/territoires/resultats", territory_results),
@@ -325,23 +358,6 @@ struct MessagePage {
     paragraphs: Vec<String>,
     back: String,
     back_label: String,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    chrome: Chrome,
-    communes: i64,
-    regions: Vec<RegionSummary>,
-}
-
-async fn home(State(state): State<AppState>, viewer: Viewer) -> PageResult {
-    let regions = state.db.regions().await?;
-    Ok(render(&HomePage {
-        chrome: Chrome::new("/", &viewer),
-        communes: regions.iter().map(|r| r.communes).sum(),
-        regions,
-    }))
 }
 
 async fn accessibility(viewer: Viewer) -> Response {
