@@ -1,11 +1,22 @@
-//! What the signed-in home pages count: a mediator's referrals to handle
-//! and month, the places a structure runs. Read-only, typed, by column
-//! name.
+//! What the signed-in home and structure pages show: a mediator's
+//! referrals to handle and month, the places a structure runs, its pending
+//! invitations. Read-only, typed, by column name.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use passerelle_accounts::Role;
 use sqlx::Row;
 
+use crate::time::{now_iso, parse_iso};
 use crate::{Database, StoreError};
+
+/// An invitation sent and not yet accepted (nor expired).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    pub email: String,
+    pub role: Role,
+    pub sent_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
 
 /// A place of the directory a structure runs (attached to it, or its
 /// SIRET is the place's pivot).
@@ -96,5 +107,39 @@ impl Database {
             }
         }
         Ok(out)
+    }
+
+    /// The invitations of this structure still waiting to be accepted,
+    /// newest first.
+    pub async fn pending_invitations(
+        &self,
+        structure_id: i64,
+    ) -> Result<Vec<PendingInvitation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT email, role, created_at, expires_at FROM one_time_tokens \
+             WHERE purpose = 'invitation' AND structure_id = $1 AND used_at IS NULL \
+             AND expires_at > $2 ORDER BY created_at DESC, email",
+        )
+        .bind(structure_id)
+        .bind(now_iso())
+        .fetch_all(self.pool())
+        .await?;
+        let instant = |text: String| {
+            parse_iso(&text).ok_or_else(|| StoreError::Corrupt(format!("not an instant: {text}")))
+        };
+        rows.iter()
+            .map(|r| {
+                let role: Option<String> = r.try_get("role")?;
+                let role = role.as_deref().and_then(Role::parse).ok_or_else(|| {
+                    StoreError::Corrupt(format!("an invitation has no known role: {role:?}"))
+                })?;
+                Ok(PendingInvitation {
+                    email: r.try_get("email")?,
+                    role,
+                    sent_at: instant(r.try_get("created_at")?)?,
+                    expires_at: instant(r.try_get("expires_at")?)?,
+                })
+            })
+            .collect()
     }
 }

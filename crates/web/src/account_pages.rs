@@ -651,7 +651,7 @@ async fn accept_invitation(
         )
         .await?;
         Ok(with_cookie(
-            Redirect::to("/compte").into_response(),
+            Redirect::to("/?info=invitation-acceptee").into_response(),
             session_cookie(&state, &session),
         ))
     }
@@ -914,7 +914,7 @@ async fn create_structure(
         match state.db.create_structure(&new).await.map_err(store)? {
             Ok(id) => {
                 audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
-                Ok(Redirect::to(&format!("/structures/{id}")).into_response())
+                Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response())
             }
             Err(refusal) => structures_page_with(&state, &viewer, String::new(), Some(refusal.0)).await,
         }
@@ -1135,6 +1135,10 @@ struct StructurePage {
     levels: [ScopeLevel; 4],
     tokens_visible: bool,
     tokens: Vec<ApiTokenView>,
+    /// Invitations not yet accepted, for those who manage members.
+    invitations: Vec<passerelle_store::home::PendingInvitation>,
+    /// The places of the directory the structure runs.
+    places: Vec<passerelle_store::home::RunPlace>,
 }
 
 /// The structure behind `/structures/{id}…` if the viewer may see it.
@@ -1170,6 +1174,16 @@ async fn structure_page_with(
     let manage = viewer.authorize(Action::ManageMembers(&target)).is_ok();
     let tokens_visible = viewer.authorize(Action::ManageApiTokens(&target)).is_ok();
     let members = state.db.members_of(s.id).await.map_err(store)?;
+    let invitations = if manage {
+        state.db.pending_invitations(s.id).await.map_err(store)?
+    } else {
+        Vec::new()
+    };
+    let places = state
+        .db
+        .places_run_by(s.id, s.siret.as_deref())
+        .await
+        .map_err(store)?;
     let tokens = if tokens_visible {
         state.db.api_tokens_of(s.id).await.map_err(store)?
     } else {
@@ -1200,6 +1214,8 @@ async fn structure_page_with(
         levels: ScopeLevel::ALL,
         tokens_visible,
         tokens,
+        invitations,
+        places,
         s,
     };
     Ok((status, render(&page)).into_response())
@@ -1220,11 +1236,11 @@ async fn structure_page(
     let result: PageResult = async {
         let s = visible_structure(&state, &viewer, &id, &format!("/structures/{id}")).await?;
         let notice = match q.info.as_str() {
-            "invitation" => Some("Invitation envoyée.".to_string()),
+            "invitation" => Some("Invitation envoyée : elle apparaît dans les invitations en attente jusqu’à ce qu’elle soit acceptée.".to_string()),
             "role" => Some("Rôle modifié.".to_string()),
             "fin" => Some("La personne ne fait plus partie de la structure ; ce qu’elle a enregistré reste attribué.".to_string()),
             "revocation" => Some("Jeton révoqué.".to_string()),
-            _ => None,
+            other => crate::notice::Notice::of(other).message().map(str::to_string),
         };
         structure_page_with(&state, &viewer, s, None, notice).await
     }

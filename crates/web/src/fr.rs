@@ -140,3 +140,9 @@ mod tests {
         assert_eq!(percent(0.315, 1), "31,5\u{202f}%");
     }
 }
+
+/// The Paris day of a stored instant (RFC 3339 text), as "3 décembre
+/// 2026"; the text itself if it is not one.
+pub fn stored_day(stored: &str) -> String {
+    passerelle_store::time::parse_iso(stored).map_or_else(|| stored.to_string(), day_of)
+}

@@ -22,11 +22,6 @@ const NOTICES: &[(&str, &str)] = &[
         "invitation-acceptee",
         "Invitation acceptée : bienvenue dans votre structure.",
     ),
-    ("role", "Rôle modifié."),
-    ("fin", "Le membre a quitté la structure."),
-    ("jeton", "Jeton créé."),
-    ("revocation", "Jeton révoqué."),
-    ("connecte", "Vous êtes connecté."),
 ];
 
 #[derive(Deserialize, Default)]
