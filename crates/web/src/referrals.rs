@@ -426,8 +426,6 @@ struct DetailPage {
     metadata_only: bool,
     /// Reached from another site: the person's fields are one click away.
     confirm_reading: bool,
-    /// Sent and not yet acknowledged by the receiving structure.
-    awaiting_receipt: bool,
     events: Vec<EventView>,
     receiver_can_act: bool,
     sender_can_act: bool,
@@ -437,6 +435,74 @@ struct DetailPage {
     today: String,
     /// The receiving mediator's recent records, to link the one answering.
     activities: Vec<(i64, String)>,
+    /// The steps the viewer may take now, and only those.
+    steps: NextSteps,
+    /// A destructive action asked for, shown with its confirmation.
+    confirm: Option<Confirm>,
+}
+
+/// What the viewer can do next on a referral, by the lifecycle's rules.
+#[derive(Default)]
+struct NextSteps {
+    open: bool,
+    appointment: bool,
+    accompanied: bool,
+    no_show: bool,
+    refuse: bool,
+    cancel: bool,
+}
+
+impl NextSteps {
+    fn of(status: Status, receiver: bool, sender: bool) -> Self {
+        let may = |step: Step, side: Side, allowed: bool| {
+            allowed && passerelle_referrals::lifecycle::next(status, &step, side).is_ok()
+        };
+        Self {
+            open: may(Step::Open, Side::Receiver, receiver),
+            // After receipt: acknowledging comes first.
+            appointment: status != Status::Envoyee
+                && may(Step::Appointment(String::new()), Side::Receiver, receiver),
+            accompanied: may(Step::Accompanied, Side::Receiver, receiver),
+            no_show: may(Step::NoShow, Side::Receiver, receiver),
+            refuse: may(
+                Step::Refuse {
+                    reason: String::new(),
+                    message: String::new(),
+                },
+                Side::Receiver,
+                receiver,
+            ),
+            cancel: may(Step::Cancel, Side::Sender, sender),
+        }
+    }
+}
+
+/// A destructive action waiting for its confirmation on the page
+/// (`?confirmer=…`): the button that acts appears only then.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    Refuse,
+    Cancel,
+    Erase,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DetailQuery {
+    #[serde(default)]
+    info: String,
+    #[serde(default)]
+    confirmer: String,
+}
+
+impl DetailQuery {
+    fn confirm(&self) -> Option<Confirm> {
+        match self.confirmer.as_str() {
+            "refus" => Some(Confirm::Refuse),
+            "annulation" => Some(Confirm::Cancel),
+            "effacement" => Some(Confirm::Erase),
+            _ => None,
+        }
+    }
 }
 
 /// The referral, and what the policy sees of it; 404 when the viewer may
@@ -495,7 +561,7 @@ async fn detail(
     viewer: Viewer,
     Path(id): Path<String>,
     headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    axum::extract::Query(query): axum::extract::Query<DetailQuery>,
 ) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
@@ -522,15 +588,13 @@ async fn detail(
             .referral_events(r.id, may_read)
             .await
             .map_err(storage_failure)?;
-        let notice = match raw.as_deref() {
-            Some("info=envoyee") => Some(
+        let notice = match query.info.as_str() {
+            "envoyee" => Some(
                 "Orientation envoyée. La structure destinataire a été prévenue par courriel."
                     .to_string(),
             ),
-            Some("info=etape") => Some("Suivi enregistré.".to_string()),
-            Some("info=effacee") => {
-                Some("Les données de la personne ont été effacées.".to_string())
-            }
+            "etape" => Some("Suivi enregistré.".to_string()),
+            "effacee" => Some("Les données de la personne ont été effacées.".to_string()),
             _ => None,
         };
         let status = Status::parse(&r.status).unwrap_or(Status::Envoyee);
@@ -560,7 +624,16 @@ async fn detail(
                 .collect(),
             _ => Vec::new(),
         };
+        let sender_can_act = viewer.authorize(Action::ActAsSender(&rref)).is_ok();
+        let steps = NextSteps::of(status, receiver_can_act, sender_can_act);
+        let confirm = query.confirm().filter(|c| match c {
+            Confirm::Refuse => steps.refuse,
+            Confirm::Cancel => steps.cancel,
+            Confirm::Erase => person.is_some(),
+        });
         let page = DetailPage {
+            steps,
+            confirm,
             activities,
             chrome: Chrome::new("/orientations", &viewer),
             crumbs: crumbs(
@@ -578,10 +651,9 @@ async fn detail(
             person,
             metadata_only: !may_read,
             confirm_reading,
-            awaiting_receipt: status == Status::Envoyee,
             events: events.into_iter().map(event_view).collect(),
             receiver_can_act,
-            sender_can_act: viewer.authorize(Action::ActAsSender(&rref)).is_ok(),
+            sender_can_act,
             closed: status.is_closed(),
             reasons: &REFUSAL_REASONS,
             places,
