@@ -132,7 +132,6 @@ pub const NAVIGATION: [NavItem; 6] = [
 
 pub fn routes() -> Vec<Route> {
     let mut routes = vec![
-        Route::get("/accessibilite", accessibility),
         Route::get("/territoires", territories),
         Route::get("/territoires/resultats", territory_results),
         Route::get("/territoires/communes/{code}", commune),
@@ -358,20 +357,6 @@ struct MessagePage {
     paragraphs: Vec<String>,
     back: String,
     back_label: String,
-}
-
-async fn accessibility(viewer: Viewer) -> Response {
-    render(&MessagePage {
-        chrome: Chrome::new("", &viewer),
-        heading: "Déclaration d’accessibilité".into(),
-        paragraphs: vec![
-            "Passerelle s’engage à rendre ses services accessibles, conformément à l’article 47 de la loi n° 2005-102 du 11 février 2005, en suivant le référentiel général d’amélioration de l’accessibilité (RGAA 4.1).".into(),
-            "État de conformité : non conforme. Aucun audit n’a encore été réalisé. Les pages utilisent le système de design de l’État (DSFR), fonctionnent sans JavaScript et au clavier, et sont testées dans un navigateur à chaque modification.".into(),
-            "Si vous ne parvenez pas à accéder à un contenu ou à un service, contactez l’administrateur de cette instance pour être orienté vers une alternative accessible.".into(),
-        ],
-        back: "/".into(),
-        back_label: "Retour à l’accueil".into(),
-    })
 }
 
 #[derive(Template)]
