@@ -71,11 +71,7 @@ fn referent_ref(row: &ReferentRow, location: Location) -> ReferentRef {
 /// (of their territory) and point them to any structure of an
 /// organisation.
 fn vouches(viewer: &Viewer) -> bool {
-    viewer.is_admin()
-        || viewer
-            .memberships
-            .iter()
-            .any(|m| m.role == passerelle_accounts::Role::Coordinateur)
+    passerelle_accounts::policy::vouches_for_referents(&viewer.actor)
 }
 
 pub struct EntryView {

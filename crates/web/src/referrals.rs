@@ -8,8 +8,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use passerelle_accounts::policy::{Action, ReferralRef};
-use passerelle_accounts::{Role, StructureKind};
+use passerelle_accounts::StructureKind;
+use passerelle_accounts::policy::{Action, ReferralRef, TerritorialScope, territorial_scope};
 use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{
@@ -48,7 +48,7 @@ pub(crate) fn working_structures(viewer: &Viewer) -> Vec<(i64, String)> {
     viewer
         .memberships
         .iter()
-        .filter(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))
+        .filter(|m| passerelle_accounts::policy::works_in(&viewer.actor, m.structure_id))
         .map(|m| (m.structure_id, m.structure_nom.clone()))
         .collect()
 }
@@ -898,7 +898,12 @@ struct StatsPage {
     crumbs: Vec<Crumb>,
     year: i32,
     departement: String,
-    departements: Vec<String>,
+    /// Its name in the reference ("Finistère"), empty for all.
+    departement_name: String,
+    /// (code, name) of the départements the viewer may choose.
+    departements: Vec<(String, String)>,
+    /// Whether "all départements" may be chosen.
+    everywhere: bool,
     total: i64,
     /// Receiving kinds (columns), then one row per sending kind.
     columns: Vec<&'static str>,
@@ -954,7 +959,7 @@ impl StatsPage {
                 if self.departement.is_empty() {
                     "tous".into()
                 } else {
-                    self.departement.clone()
+                    self.departement_name.clone()
                 },
             ),
             ("Orientations", self.total.to_string()),
@@ -968,6 +973,15 @@ impl StatsPage {
             ),
         ]
     }
+}
+
+/// What the statistics page is asked: `?annee=2026&departement=29`.
+#[derive(serde::Deserialize, Default)]
+struct StatsQuery {
+    #[serde(default)]
+    annee: String,
+    #[serde(default)]
+    departement: String,
 }
 
 async fn stats_csv(
@@ -1006,46 +1020,43 @@ async fn build_stats(
         viewer
             .authorize(Action::ViewReferralStats)
             .map_err(|d| page_denial(d, "/orientations/statistiques"))?;
-        let pairs: Vec<(String, String)> =
+        let asked: StatsQuery =
             serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let get = |k: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let year: i32 = get("annee")
-            .and_then(|y| y.parse().ok())
+        let year: i32 = asked
+            .annee
+            .trim()
+            .parse()
+            .ok()
             .filter(|y| (2015..=2100).contains(y))
             .unwrap_or_else(|| chrono::Datelike::year(&Utc::now()));
-        // Coordinators see their départements; admins any.
-        let mut departements: Vec<String> = viewer
-            .memberships
-            .iter()
-            .filter(|m| m.role == Role::Coordinateur)
-            .flat_map(|m| &m.scopes)
-            .filter(|(level, _)| *level == passerelle_accounts::ScopeLevel::Departement)
-            .map(|(_, code)| code.clone())
+        // The départements of the loaded reference the viewer answers for
+        // (a région's coordinator: each of its départements); "all of
+        // them" only for whoever sees everywhere.
+        let scope = territorial_scope(&viewer.actor);
+        let departements: Vec<(String, String)> = state
+            .db
+            .territories_within(&scope)
+            .await
+            .map_err(storage_failure)?
+            .into_iter()
+            .filter(|t| t.level == passerelle_accounts::ScopeLevel::Departement)
+            .map(|t| (t.code, t.name))
             .collect();
-        if viewer.is_admin() {
-            departements = vec!["22".into(), "29".into(), "35".into(), "56".into()];
-        }
-        let wide = viewer.is_admin()
-            || viewer.memberships.iter().any(|m| {
-                m.role == Role::Coordinateur
-                    && m.scopes
-                        .iter()
-                        .any(|(l, _)| *l == passerelle_accounts::ScopeLevel::Region)
-            });
-        let departement = match get("departement").filter(|d| !d.is_empty()) {
-            Some(d) if wide || departements.contains(&d) => d,
-            Some(_) => return Err(crate::pages::forbidden()),
-            None if wide => String::new(),
-            None => departements
+        let everywhere = scope == TerritorialScope::Everywhere;
+        let departement = match asked.departement.trim() {
+            "" if everywhere => String::new(),
+            "" => departements
                 .first()
-                .cloned()
+                .map(|(code, _)| code.clone())
                 .ok_or_else(crate::pages::forbidden)?,
+            d if departements.iter().any(|(code, _)| code == d) => d.to_string(),
+            _ => return Err(crate::pages::forbidden()),
         };
+        let departement_name = departements
+            .iter()
+            .find(|(code, _)| *code == departement)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default();
         let s = state
             .db
             .referral_stats(
@@ -1090,8 +1101,14 @@ async fn build_stats(
             })
             .collect();
         let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{d:.1} j"));
-        let export_query = raw.clone().unwrap_or_default();
+        let export_query = serde_urlencoded::to_string([
+            ("annee", year.to_string()),
+            ("departement", departement.clone()),
+        ])
+        .unwrap_or_default();
         Ok(StatsPage {
+            everywhere,
+            departement_name,
             export_query,
             chrome: Chrome::new("/orientations", viewer),
             crumbs: crumbs(&[("Orientations", "/orientations")], "Statistiques"),
