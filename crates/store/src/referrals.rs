@@ -94,38 +94,39 @@ impl From<sqlx::Error> for StepError {
     }
 }
 
-const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom, sp.display_name, r.receiver_structure_id, rs.nom, \
-     r.place_id, pl.nom, r.service, r.organisation, r.urgency, r.status, r.version, r.created_at, r.last_action_at, \
-     r.closed_at, r.erased_at, r.appointment_date, r.refusal_reason, r.activity_id, cp.display_name, r.consent_at, r.consent_how \
+const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom AS sender_structure, sp.display_name AS sender_person, \
+     r.receiver_structure_id, rs.nom AS receiver_structure, r.place_id, pl.nom AS place, r.service, r.organisation, \
+     r.urgency, r.status, r.version, r.created_at, r.last_action_at, r.closed_at, r.erased_at, r.appointment_date, \
+     r.refusal_reason, r.activity_id, cp.display_name AS consent_by, r.consent_at, r.consent_how \
      FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
      JOIN people sp ON sp.id = r.sender_person_id JOIN structures rs ON rs.id = r.receiver_structure_id \
      JOIN people cp ON cp.id = r.consent_by LEFT JOIN places pl ON pl.id = r.place_id";
 
 fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
     Ok(Referral {
-        id: r.try_get(0)?,
-        sender_structure_id: r.try_get(1)?,
-        sender_structure: r.try_get(2)?,
-        sender_person: r.try_get(3)?,
-        receiver_structure_id: r.try_get(4)?,
-        receiver_structure: r.try_get(5)?,
-        place_id: r.try_get(6)?,
-        place: r.try_get(7)?,
-        service: r.try_get(8)?,
-        organisation: r.try_get(9)?,
-        urgency: r.try_get(10)?,
-        status: r.try_get(11)?,
-        version: r.try_get(12)?,
-        created_at: r.try_get(13)?,
-        last_action_at: r.try_get(14)?,
-        closed_at: r.try_get(15)?,
-        erased_at: r.try_get(16)?,
-        appointment_date: r.try_get(17)?,
-        refusal_reason: r.try_get(18)?,
-        activity_id: r.try_get(19)?,
-        consent_by: r.try_get(20)?,
-        consent_at: r.try_get(21)?,
-        consent_how: r.try_get(22)?,
+        id: r.try_get("id")?,
+        sender_structure_id: r.try_get("sender_structure_id")?,
+        sender_structure: r.try_get("sender_structure")?,
+        sender_person: r.try_get("sender_person")?,
+        receiver_structure_id: r.try_get("receiver_structure_id")?,
+        receiver_structure: r.try_get("receiver_structure")?,
+        place_id: r.try_get("place_id")?,
+        place: r.try_get("place")?,
+        service: r.try_get("service")?,
+        organisation: r.try_get("organisation")?,
+        urgency: r.try_get("urgency")?,
+        status: r.try_get("status")?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        last_action_at: r.try_get("last_action_at")?,
+        closed_at: r.try_get("closed_at")?,
+        erased_at: r.try_get("erased_at")?,
+        appointment_date: r.try_get("appointment_date")?,
+        refusal_reason: r.try_get("refusal_reason")?,
+        activity_id: r.try_get("activity_id")?,
+        consent_by: r.try_get("consent_by")?,
+        consent_at: r.try_get("consent_at")?,
+        consent_how: r.try_get("consent_how")?,
     })
 }
 
@@ -368,7 +369,7 @@ impl Database {
         .bind(r.availability.trim().to_string())
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         let actor = Actor {
             person_id: Some(sender_person),
             side: Side::Sender,
@@ -422,7 +423,7 @@ impl Database {
         )
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        crate::map_rows(&rows, |r| Ok((r.try_get("siret")?, r.try_get("id")?)))
     }
 
     /// A referral without the person's fields.
@@ -455,14 +456,24 @@ impl Database {
             None => None,
             Some(r) => Some(PersonalFields {
                 person: Person {
-                    first_name: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-                    channel: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                    contact: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-                    caf_number: r.try_get(3)?,
-                    france_travail_number: r.try_get(4)?,
+                    first_name: r
+                        .try_get::<Option<String>, _>("person_first_name")?
+                        .unwrap_or_default(),
+                    channel: r
+                        .try_get::<Option<String>, _>("person_channel")?
+                        .unwrap_or_default(),
+                    contact: r
+                        .try_get::<Option<String>, _>("person_contact")?
+                        .unwrap_or_default(),
+                    caf_number: r.try_get("person_caf_number")?,
+                    france_travail_number: r.try_get("person_ft_number")?,
                 },
-                situation: r.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-                availability: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+                situation: r
+                    .try_get::<Option<String>, _>("situation")?
+                    .unwrap_or_default(),
+                availability: r
+                    .try_get::<Option<String>, _>("availability")?
+                    .unwrap_or_default(),
             }),
         };
         if fields.is_some() {
@@ -488,7 +499,7 @@ impl Database {
         with_messages: bool,
     ) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT e.at, p.display_name, e.side, e.step, e.status_from, e.status_to, e.detail, e.message \
+            "SELECT e.at, p.display_name AS actor, e.side, e.step, e.status_from, e.status_to, e.detail, e.message \
              FROM referral_events e LEFT JOIN people p ON p.id = e.actor_person_id WHERE e.referral_id = $1 ORDER BY e.id",
         )
         .bind(id)
@@ -496,14 +507,18 @@ impl Database {
         .await?;
         crate::map_rows(&rows, |r| {
             Ok(Event {
-                at: r.try_get(0)?,
-                actor: r.try_get(1)?,
-                side: r.try_get(2)?,
-                step: r.try_get(3)?,
-                status_from: r.try_get(4)?,
-                status_to: r.try_get(5)?,
-                detail: r.try_get(6)?,
-                message: if with_messages { r.try_get(7)? } else { None },
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                side: r.try_get("side")?,
+                step: r.try_get("step")?,
+                status_from: r.try_get("status_from")?,
+                status_to: r.try_get("status_to")?,
+                detail: r.try_get("detail")?,
+                message: if with_messages {
+                    r.try_get("message")?
+                } else {
+                    None
+                },
             })
         })
     }
@@ -522,7 +537,7 @@ impl Database {
         };
         for s in structures {
             let sql = format!(
-                "SELECT r.id, o.nom, pl.nom, r.service, r.urgency, r.status, r.created_at, r.last_action_at \
+                "SELECT r.id, o.nom AS other_structure, pl.nom AS place, r.service, r.urgency, r.status, r.created_at, r.last_action_at \
                  FROM referrals r JOIN structures o ON o.id = r.{other} LEFT JOIN places pl ON pl.id = r.place_id \
                  WHERE r.{mine} = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 500"
             );
@@ -532,14 +547,14 @@ impl Database {
                 .await?;
             out.extend(crate::map_rows::<_, Vec<_>>(&rows, |r| {
                 Ok(Line {
-                    id: r.try_get(0)?,
-                    other_structure: r.try_get(1)?,
-                    place: r.try_get(2)?,
-                    service: r.try_get(3)?,
-                    urgency: r.try_get(4)?,
-                    status: r.try_get(5)?,
-                    created_at: r.try_get(6)?,
-                    last_action_at: r.try_get(7)?,
+                    id: r.try_get("id")?,
+                    other_structure: r.try_get("other_structure")?,
+                    place: r.try_get("place")?,
+                    service: r.try_get("service")?,
+                    urgency: r.try_get("urgency")?,
+                    status: r.try_get("status")?,
+                    created_at: r.try_get("created_at")?,
+                    last_action_at: r.try_get("last_action_at")?,
                 })
             })?);
         }
@@ -568,10 +583,13 @@ impl Database {
         .ok_or(StepError::NotFound)?;
         // Once the person's fields are erased, no message about them is kept.
         let erased = row.try_get::<Option<String>, _>("erased_at")?.is_some();
-        let status = Status::parse(&row.try_get::<String, _>(0)?)
+        let status = Status::parse(&row.try_get::<String, _>("status")?)
             .ok_or_else(|| StoreError::Corrupt("unknown referral status".into()))?;
-        let current: i64 = row.try_get(1)?;
-        let (sender, mut receiver): (i64, i64) = (row.try_get(2)?, row.try_get(3)?);
+        let current: i64 = row.try_get("version")?;
+        let (sender, mut receiver): (i64, i64) = (
+            row.try_get("sender_structure_id")?,
+            row.try_get("receiver_structure_id")?,
+        );
         if current != version {
             return Err(StepError::Conflict);
         }
@@ -840,7 +858,7 @@ impl Database {
         to: &str,
     ) -> Result<ReferralStats, StoreError> {
         let rows = sqlx::query(
-            "SELECT ss.kind, rs.kind, r.status, r.created_at, r.first_action_at, r.closed_at \
+            "SELECT ss.kind AS sender_kind, rs.kind AS receiver_kind, r.status, r.created_at, r.first_action_at, r.closed_at \
              FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
              JOIN structures rs ON rs.id = r.receiver_structure_id \
              LEFT JOIN communes c ON c.code = ss.commune_code \
@@ -855,17 +873,20 @@ impl Database {
         let mut first_days = Vec::new();
         let mut close_days = Vec::new();
         for r in &rows {
-            let (sk, rk, status): (String, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            let created = parse_iso(&r.try_get::<String, _>(3)?);
+            let (sk, rk, status): (String, String, String) = (
+                r.try_get("sender_kind")?,
+                r.try_get("receiver_kind")?,
+                r.try_get("status")?,
+            );
+            let created = parse_iso(&r.try_get::<String, _>("created_at")?);
             let days = |t: Option<String>| {
                 let (c, t) = (created?, parse_iso(&t?)?);
                 Some((t - c).num_minutes() as f64 / 1440.0)
             };
-            if let Some(d) = days(r.try_get(4)?) {
+            if let Some(d) = days(r.try_get("first_action_at")?) {
                 first_days.push(d);
             }
-            if let Some(d) = days(r.try_get(5)?) {
+            if let Some(d) = days(r.try_get("closed_at")?) {
                 close_days.push(d);
             }
             *stats.flows.entry((sk, rk)).or_default() += 1;
