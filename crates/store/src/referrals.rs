@@ -4,11 +4,11 @@
 //! say so (`referral_with_person`), which the web layer calls after the
 //! policy and audits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
-use passerelle_referrals::model::{NewReferral, Person};
+use passerelle_referrals::model::{NewReferral, Person, Urgency};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -30,18 +30,18 @@ pub struct Referral {
     pub place: Option<String>,
     pub service: String,
     pub organisation: Option<String>,
-    pub urgency: String,
-    pub status: String,
+    pub urgency: Urgency,
+    pub status: Status,
     pub version: i64,
-    pub created_at: String,
-    pub last_action_at: String,
-    pub closed_at: Option<String>,
-    pub erased_at: Option<String>,
-    pub appointment_date: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_action_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub appointment_date: Option<NaiveDate>,
     pub refusal_reason: Option<String>,
     pub activity_id: Option<i64>,
     pub consent_by: String,
-    pub consent_at: String,
+    pub consent_at: DateTime<Utc>,
     pub consent_how: String,
 }
 
@@ -102,7 +102,7 @@ const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom AS sender_struc
      JOIN people sp ON sp.id = r.sender_person_id JOIN structures rs ON rs.id = r.receiver_structure_id \
      JOIN people cp ON cp.id = r.consent_by LEFT JOIN places pl ON pl.id = r.place_id";
 
-fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
+fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, StoreError> {
     Ok(Referral {
         id: r.try_get("id")?,
         sender_structure_id: r.try_get("sender_structure_id")?,
@@ -114,20 +114,54 @@ fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
         place: r.try_get("place")?,
         service: r.try_get("service")?,
         organisation: r.try_get("organisation")?,
-        urgency: r.try_get("urgency")?,
-        status: r.try_get("status")?,
+        urgency: urgency_of(r)?,
+        status: status_of(r)?,
         version: r.try_get("version")?,
-        created_at: r.try_get("created_at")?,
-        last_action_at: r.try_get("last_action_at")?,
-        closed_at: r.try_get("closed_at")?,
-        erased_at: r.try_get("erased_at")?,
-        appointment_date: r.try_get("appointment_date")?,
+        created_at: instant(r, "created_at")?,
+        last_action_at: instant(r, "last_action_at")?,
+        closed_at: optional_instant(r, "closed_at")?,
+        erased_at: optional_instant(r, "erased_at")?,
+        appointment_date: r
+            .try_get::<Option<String>, _>("appointment_date")?
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| StoreError::Corrupt(format!("not a day: {d}")))
+            })
+            .transpose()?,
         refusal_reason: r.try_get("refusal_reason")?,
         activity_id: r.try_get("activity_id")?,
         consent_by: r.try_get("consent_by")?,
-        consent_at: r.try_get("consent_at")?,
+        consent_at: instant(r, "consent_at")?,
         consent_how: r.try_get("consent_how")?,
     })
+}
+
+/// A stored instant (RFC 3339 text); anything else is corruption.
+fn instant(r: &sqlx::any::AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    let text: String = r.try_get(column)?;
+    parse_iso(&text)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} is not an instant: {text}")))
+}
+
+fn optional_instant(
+    r: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match r.try_get::<Option<String>, _>(column)? {
+        None => Ok(None),
+        Some(_) => instant(r, column).map(Some),
+    }
+}
+
+fn status_of(r: &sqlx::any::AnyRow) -> Result<Status, StoreError> {
+    let code: String = r.try_get("status")?;
+    Status::parse(&code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown referral status: {code}")))
+}
+
+fn urgency_of(r: &sqlx::any::AnyRow) -> Result<Urgency, StoreError> {
+    let code: String = r.try_get("urgency")?;
+    Urgency::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("unknown urgency: {code}")))
 }
 
 pub(crate) async fn audit(
@@ -296,10 +330,10 @@ pub struct Line {
     pub other_structure: String,
     pub place: Option<String>,
     pub service: String,
-    pub urgency: String,
-    pub status: String,
-    pub created_at: String,
-    pub last_action_at: String,
+    pub urgency: Urgency,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub last_action_at: DateTime<Utc>,
 }
 
 impl Database {
@@ -432,7 +466,7 @@ impl Database {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.as_ref().map(referral_of).transpose()?)
+        row.as_ref().map(referral_of).transpose()
     }
 
     /// The person's fields, audited as a read by this person of this
@@ -545,18 +579,18 @@ impl Database {
                 .bind(*s)
                 .fetch_all(self.pool())
                 .await?;
-            out.extend(crate::map_rows::<_, Vec<_>>(&rows, |r| {
-                Ok(Line {
+            for r in &rows {
+                out.push(Line {
                     id: r.try_get("id")?,
                     other_structure: r.try_get("other_structure")?,
                     place: r.try_get("place")?,
                     service: r.try_get("service")?,
-                    urgency: r.try_get("urgency")?,
-                    status: r.try_get("status")?,
-                    created_at: r.try_get("created_at")?,
-                    last_action_at: r.try_get("last_action_at")?,
-                })
-            })?);
+                    urgency: urgency_of(r)?,
+                    status: status_of(r)?,
+                    created_at: instant(r, "created_at")?,
+                    last_action_at: instant(r, "last_action_at")?,
+                });
+            }
         }
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(out)

@@ -14,7 +14,7 @@ use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{
     CONSENT_WAYS, CONTACT_CHANNELS, Consent, NewReferral, Person, REFUSAL_REASONS, URGENCIES,
-    label_of, validate,
+    Urgency, label_of, validate,
 };
 use passerelle_store::referrals::{
     Actor, Event, Line, Parties, PersonalFields, Referral, StepError,
@@ -79,9 +79,9 @@ fn line_view(l: Line) -> LineView {
         other: l.other_structure,
         place: l.place.unwrap_or_default(),
         service: l.service,
-        urgent: l.urgency == "urgente",
-        status: status_label(&l.status),
-        date: date_fr(&l.created_at),
+        urgent: l.urgency == Urgency::Urgente,
+        status: l.status.label(),
+        date: crate::fr::day_of(l.created_at),
     }
 }
 
@@ -597,7 +597,7 @@ async fn detail(
             "effacee" => Some("Les données de la personne ont été effacées.".to_string()),
             _ => None,
         };
-        let status = Status::parse(&r.status).unwrap_or(Status::Envoyee);
+        let status = r.status;
         let places = if may_read && !status.is_closed() {
             receivable_places(&state).await?
         } else {
@@ -642,7 +642,7 @@ async fn detail(
             ),
             notice,
             status: status.label(),
-            urgent: r.urgency == "urgente",
+            urgent: r.urgency == Urgency::Urgente,
             consent_how: label_of(&CONSENT_WAYS, &r.consent_how).unwrap_or(""),
             channel: person
                 .as_ref()
