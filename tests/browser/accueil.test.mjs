@@ -33,8 +33,7 @@ async function invite(page, email, role, scope) {
   await page.getByLabel("Adresse électronique").fill(email);
   await page.getByLabel("Rôle", { exact: true }).selectOption({ label: role });
   if (scope) {
-    await page.getByLabel(/Territoire d’un coordinateur/).selectOption({ label: scope.level });
-    await page.getByLabel(/Code du territoire/).fill(scope.code);
+    await page.getByLabel(/Territoire d’un coordinateur/).selectOption({ label: scope });
   }
   await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
   await page.getByText("Invitation envoyée").waitFor();
@@ -73,7 +72,7 @@ test("each role lands on its work, every action is answered, the footer's pages 
   const gestionLink = await lastInvitationLink(page, server.url);
 
   await createStructure(page, server.url, { nom: "Hub Bretagne", kind: "hub", commune: "35238" });
-  await invite(page, "coord@hub.bzh", "Coordinateur", { level: "Région", code: "53" });
+  await invite(page, "coord@hub.bzh", "Coordinateur", "Bretagne (Région)");
   const coordLink = await lastInvitationLink(page, server.url);
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
 

@@ -66,7 +66,10 @@ async fn a_gestionnaire_lands_on_her_structure_with_its_places() {
     let me = Client::signed_in(&w.db, w.gestionnaire_a).await;
     let page = call(&w.app, &me, "GET", "/", None).await;
     assert_eq!(page.status.as_u16(), 200);
-    assert!(page.body.contains("Ma structure : CCAS de Quimper"));
+    assert!(page.body.contains(&format!(
+        "Ma structure : <a href=\"/structures/{}\">CCAS de Quimper</a>",
+        w.a
+    )));
     assert!(page.body.contains(&format!("href=\"/structures/{}\"", w.a)));
     assert!(
         !page

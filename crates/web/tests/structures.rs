@@ -99,3 +99,56 @@ async fn an_accepted_invitation_lands_on_the_home_with_a_welcome() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn a_coordinator_is_invited_for_a_territory_picked_by_name() {
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let path = format!("/structures/{}", w.b);
+    let page = call(&w.app, &admin, "GET", &path, None).await;
+    assert!(
+        page.body.contains(
+            "<option value=\"departement:29\">Finistère (Département, Bretagne)</option>"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Code du territoire"));
+    // Not chosen: refused, said in French.
+    let form = |territory: &str| {
+        format!(
+            "_csrf={}&email=coord.finistere%40hub.bzh&role=coordinateur&territoire={territory}",
+            admin.csrf
+        )
+    };
+    let refused = call(
+        &w.app,
+        &admin,
+        "POST",
+        &format!("{path}/invitations"),
+        Some(&form("")),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(refused.body.contains("choisissez-le dans la liste"));
+    let sent = call(
+        &w.app,
+        &admin,
+        "POST",
+        &format!("{path}/invitations"),
+        Some(&form("departement%3A29")),
+    )
+    .await;
+    assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
+    // A gestionnaire cannot invite coordinators: no territory picker.
+    let manager = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let page = call(
+        &w.app,
+        &manager,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert!(!page.body.contains("Territoire d’un coordinateur"));
+}
