@@ -13,6 +13,7 @@ mod api;
 mod auth;
 mod body;
 mod diagnostic;
+pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
@@ -30,7 +31,6 @@ mod places;
 mod referents;
 mod referrals;
 mod routes;
-mod surveys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -269,7 +269,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
-    all.extend(surveys::routes());
+    all.extend(enquetes::routes());
     all.extend(observe::routes());
     all
 }
