@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { useServerAndBrowser } from "./server.mjs";
-import { accept, asFirstAdmin } from "./people.mjs";
+import { accept, asFirstAdmin, createStructure } from "./people.mjs";
 
 const world = useServerAndBrowser();
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
@@ -37,16 +37,6 @@ async function invite(page, email, role, scope) {
   }
   await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
   await page.getByText("Invitation envoyée").waitFor();
-}
-
-async function createStructure(page, url, { nom, kind, commune, siret }) {
-  await page.goto(`${url}/admin/structures`);
-  await page.getByLabel("Nom", { exact: true }).fill(nom);
-  await page.getByLabel("Type de structure").selectOption(kind);
-  await page.getByLabel(/Commune/).fill(commune);
-  if (siret) await page.getByLabel(/SIRET/).fill(siret);
-  await page.getByRole("button", { name: "Ajouter la structure" }).click();
-  await page.getByText("Structure créée.").waitFor();
 }
 
 async function lastInvitationLink(page, url) {
