@@ -33,6 +33,11 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   await page.getByText("au moins 12 caractères").waitFor();
   await choosePassword(page, "la chaloupe verte du blavet");
   await page.getByRole("button", { name: "Accepter l’invitation" }).click();
+  // Welcomed on the home, with the administration of the instance.
+  await page.getByText("Invitation acceptée").waitFor();
+  await page.getByRole("heading", { level: 2, name: "Administration de l’instance", exact: true }).waitFor();
+  a11y.push(...(await serious(page)));
+  await page.getByRole("link", { name: "Annaïg Le Gall" }).click();
   await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
   a11y.push(...(await serious(page)));
   assert.ok(await page.getByText("admin@hub.bzh").isVisible());
@@ -47,7 +52,7 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   await page.getByText("Adresse électronique ou mot de passe incorrect.").waitFor();
   await page.getByLabel("Mot de passe", { exact: true }).fill("la chaloupe verte du blavet");
   await page.getByRole("button", { name: "Se connecter" }).click();
-  await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
+  await page.getByRole("heading", { level: 1, name: "Bonjour Annaïg Le Gall" }).waitFor();
 
   // Administration: a structure, then an invitation.
   await page.getByRole("link", { name: "Administration", exact: true }).click();

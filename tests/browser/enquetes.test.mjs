@@ -56,7 +56,7 @@ test("a mediator answers the Hub Bretagne questionnaire", async () => {
   await page.getByLabel("Nouveau mot de passe").fill("la chaloupe verte du blavet");
   await page.getByLabel("Confirmation du mot de passe").fill("la chaloupe verte du blavet");
   await page.getByRole("button", { name: "Accepter l’invitation" }).click();
-  await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
+  await page.getByRole("heading", { level: 1, name: "Bonjour Admin" }).waitFor();
   await page.goto(`${server.url}/enquetes`);
   await page.getByRole("link", { name: /^Résultats/ }).click();
   await page.getByLabel("En lignes").selectOption("fiche_de_poste");

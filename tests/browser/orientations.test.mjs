@@ -68,6 +68,18 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   const sent = page.getByRole("table", { name: "Orientations envoyées" });
   assert.match(await sent.innerText(), /Médiathèque de Plouzané[\s\S]*accompagnée/);
   assert.deepEqual(await seriousViolations(page), []);
+
+  // Erasing the person's data asks first, then says it is done.
+  await sent.getByRole("link").first().click();
+  await page.getByRole("link", { name: "Effacer les données de la personne…" }).click();
+  await page.getByRole("heading", { name: "Effacer les données de la personne ?" }).waitFor();
+  assert.deepEqual(await seriousViolations(page), []);
+  await page.getByRole("link", { name: "Ne rien effacer" }).click();
+  assert.ok(await page.getByText("Maryvonne").isVisible());
+  await page.getByRole("link", { name: "Effacer les données de la personne…" }).click();
+  await page.getByRole("button", { name: "Effacer définitivement" }).click();
+  await page.getByText("Les données de la personne ont été effacées.").waitFor();
+  assert.equal(await page.getByText("Maryvonne").count(), 0);
   assert.deepEqual(problems, []);
   await context.close();
 });

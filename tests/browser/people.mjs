@@ -10,17 +10,24 @@ export async function choosePassword(page, password) {
 /** Creates a structure (signed in as an administrator) and invites its
  * first member; returns the invitation link read in the outbox. */
 export async function structureWithMember(page, url, { nom, kind, commune, siret, email }) {
+  await createStructure(page, url, { nom, kind, commune, siret });
+  await page.getByLabel("Adresse électronique").fill(email);
+  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
+  await page.goto(`${url}/admin/courriels`);
+  const mail = await page.locator("pre").first().innerText();
+  return mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
+}
+
+/** Creates a structure, signed in as an administrator; its page then
+ * says so. */
+export async function createStructure(page, url, { nom, kind, commune, siret }) {
   await page.goto(`${url}/admin/structures`);
   await page.getByLabel("Nom", { exact: true }).fill(nom);
   await page.getByLabel("Type de structure").selectOption(kind);
   await page.getByLabel(/Commune/).fill(commune);
   if (siret) await page.getByLabel(/SIRET/).fill(siret);
   await page.getByRole("button", { name: "Ajouter la structure" }).click();
-  await page.getByLabel("Adresse électronique").fill(email);
-  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
-  await page.goto(`${url}/admin/courriels`);
-  const mail = await page.locator("pre").first().innerText();
-  return mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
+  await page.getByText("Structure créée.").waitFor();
 }
 
 /** Accepts an invitation as a new person: signed in afterwards. */

@@ -28,7 +28,7 @@ test("a referent proposed by a CAF agent awaits validation, then is validated", 
   await accept(page, agentLink, "Katell", "les mouettes de la pointe du grouin");
   await page.goto(`${server.url}/referents`);
   await page.getByLabel("Organisme", { exact: true }).selectOption("CAF");
-  await page.getByLabel(/^Territoire/).fill("dep:35");
+  await page.getByLabel(/^Territoire/).selectOption({ label: "Ille-et-Vilaine (département)" });
   await page.getByLabel(/^Ce que traite/).fill("Dossiers de prestations bloqués");
   await page.getByLabel(/^Structure de l’organisme/).selectOption({ label: "CAF d’Ille-et-Vilaine" });
   // Without a name or a way to reach it: refused, said next to the fields.

@@ -652,6 +652,25 @@ fn can_view(actor: &Actor, s: &StructureRef) -> bool {
     }
 }
 
+/// Whether the actor works in this structure — handles its referrals and
+/// records its activity (membre or gestionnaire). Pages list "my
+/// structures" with it.
+pub fn works_in(actor: &Actor, structure_id: i64) -> bool {
+    actor
+        .roles_in(structure_id)
+        .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
+}
+
+/// Whether the actor may vouch for referent entries somewhere (an
+/// administrator, or a coordinator of some territory): such actors create
+/// entries validated and may point them to any structure of the
+/// organisation. Which entries exactly is `ValidateReferent`.
+pub fn vouches_for_referents(actor: &Actor) -> bool {
+    actor.is_admin()
+        || matches!(actor, Actor::Person { memberships, .. }
+            if memberships.iter().any(|m| m.role == Role::Coordinateur))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1436,5 +1455,26 @@ mod tests {
             network_figures(&Actor::Anonymous),
             Err(Denial::SignInRequired)
         );
+    }
+
+    #[test]
+    fn who_works_where_and_who_vouches() {
+        let person = |role, structure_id| Actor::Person {
+            person_id: 1,
+            memberships: vec![Membership {
+                structure_id,
+                role,
+                scopes: vec![],
+            }],
+        };
+        assert!(works_in(&person(Role::Membre, 7), 7));
+        assert!(works_in(&person(Role::Gestionnaire, 7), 7));
+        assert!(!works_in(&person(Role::Membre, 7), 8));
+        assert!(!works_in(&person(Role::Coordinateur, 7), 7));
+        assert!(!works_in(&Actor::Anonymous, 7));
+        assert!(vouches_for_referents(&person(Role::Coordinateur, 7)));
+        assert!(vouches_for_referents(&person(Role::Admin, 7)));
+        assert!(!vouches_for_referents(&person(Role::Gestionnaire, 7)));
+        assert!(!vouches_for_referents(&Actor::Anonymous));
     }
 }

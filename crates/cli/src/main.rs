@@ -366,6 +366,41 @@ struct ServeArgs {
     referral_periods: ReferralPeriods,
     #[command(flatten)]
     retention: RetentionArgs,
+    #[command(flatten)]
+    operator: OperatorArgs,
+}
+
+/// Who runs the instance, for the "Mentions légales", "Données
+/// personnelles" and "Accessibilité" pages (README, "Exploitant").
+#[derive(Args, Clone)]
+struct OperatorArgs {
+    /// The organisation publishing the instance.
+    #[arg(long, env = "PASSERELLE_OPERATOR_NAME")]
+    operator_name: Option<String>,
+    /// Its postal address.
+    #[arg(long, env = "PASSERELLE_OPERATOR_ADDRESS")]
+    operator_address: Option<String>,
+    /// The address people write to about their data or accessibility.
+    #[arg(long, env = "PASSERELLE_OPERATOR_EMAIL")]
+    operator_email: Option<String>,
+    /// The publication director.
+    #[arg(long, env = "PASSERELLE_OPERATOR_DIRECTOR")]
+    operator_director: Option<String>,
+    /// The host: its name and address.
+    #[arg(long, env = "PASSERELLE_OPERATOR_HOST")]
+    operator_host: Option<String>,
+}
+
+impl OperatorArgs {
+    fn operator(&self) -> passerelle_web::legal::Operator {
+        passerelle_web::legal::Operator::new(
+            self.operator_name.clone(),
+            self.operator_address.clone(),
+            self.operator_email.clone(),
+            self.operator_director.clone(),
+            self.operator_host.clone(),
+        )
+    }
 }
 
 #[derive(Subcommand)]
@@ -637,6 +672,8 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
             )
+            .with_operator(args.operator.operator())
+            .with_retention(args.referral_periods.periods(), args.retention.retention())
             .with_trusted_proxies(&args.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );

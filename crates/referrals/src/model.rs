@@ -21,6 +21,32 @@ pub const CONSENT_WAYS: [(&str, &str); 4] = [
 
 pub const URGENCIES: [(&str, &str); 2] = [("normale", "Normale"), ("urgente", "Urgente")];
 
+/// How soon the person needs help, as a referral carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Normale,
+    Urgente,
+}
+
+impl Urgency {
+    /// From its stored code (`URGENCIES`).
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "normale" => Some(Self::Normale),
+            "urgente" => Some(Self::Urgente),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Normale => "normale",
+            Self::Urgente => "urgente",
+        }
+    }
+}
+
 /// Why a receiving service declines, a managed list the sender reads.
 pub const REFUSAL_REASONS: [&str; 6] = [
     "Hors du champ d’intervention du lieu",

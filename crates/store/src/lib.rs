@@ -9,6 +9,7 @@ pub mod activities;
 pub mod backup;
 mod batch;
 pub mod diagnostic;
+pub mod home;
 pub mod instances;
 pub mod network;
 pub mod outbox;

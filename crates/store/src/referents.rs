@@ -506,7 +506,7 @@ impl Database {
         with_bodies: bool,
     ) -> Result<Vec<Message>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.at, p.display_name, m.side, m.body FROM complex_request_messages m \
+            "SELECT m.at, p.display_name AS author, m.side, m.body FROM complex_request_messages m \
              LEFT JOIN people p ON p.id = m.author_id WHERE m.request_id = $1 ORDER BY m.id",
         )
         .bind(id)
@@ -514,10 +514,14 @@ impl Database {
         .await?;
         crate::map_rows(&rows, |r| {
             Ok(Message {
-                at: r.try_get(0)?,
-                author: r.try_get(1)?,
-                side: r.try_get(2)?,
-                body: if with_bodies { r.try_get(3)? } else { None },
+                at: r.try_get("at")?,
+                author: r.try_get("author")?,
+                side: r.try_get("side")?,
+                body: if with_bodies {
+                    r.try_get("body")?
+                } else {
+                    None
+                },
             })
         })
     }

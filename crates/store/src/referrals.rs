@@ -4,11 +4,11 @@
 //! say so (`referral_with_person`), which the web layer calls after the
 //! policy and audits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
-use passerelle_referrals::model::{NewReferral, Person};
+use passerelle_referrals::model::{NewReferral, Person, Urgency};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -30,18 +30,18 @@ pub struct Referral {
     pub place: Option<String>,
     pub service: String,
     pub organisation: Option<String>,
-    pub urgency: String,
-    pub status: String,
+    pub urgency: Urgency,
+    pub status: Status,
     pub version: i64,
-    pub created_at: String,
-    pub last_action_at: String,
-    pub closed_at: Option<String>,
-    pub erased_at: Option<String>,
-    pub appointment_date: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_action_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub appointment_date: Option<NaiveDate>,
     pub refusal_reason: Option<String>,
     pub activity_id: Option<i64>,
     pub consent_by: String,
-    pub consent_at: String,
+    pub consent_at: DateTime<Utc>,
     pub consent_how: String,
 }
 
@@ -94,39 +94,74 @@ impl From<sqlx::Error> for StepError {
     }
 }
 
-const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom, sp.display_name, r.receiver_structure_id, rs.nom, \
-     r.place_id, pl.nom, r.service, r.organisation, r.urgency, r.status, r.version, r.created_at, r.last_action_at, \
-     r.closed_at, r.erased_at, r.appointment_date, r.refusal_reason, r.activity_id, cp.display_name, r.consent_at, r.consent_how \
+const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom AS sender_structure, sp.display_name AS sender_person, \
+     r.receiver_structure_id, rs.nom AS receiver_structure, r.place_id, pl.nom AS place, r.service, r.organisation, \
+     r.urgency, r.status, r.version, r.created_at, r.last_action_at, r.closed_at, r.erased_at, r.appointment_date, \
+     r.refusal_reason, r.activity_id, cp.display_name AS consent_by, r.consent_at, r.consent_how \
      FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
      JOIN people sp ON sp.id = r.sender_person_id JOIN structures rs ON rs.id = r.receiver_structure_id \
      JOIN people cp ON cp.id = r.consent_by LEFT JOIN places pl ON pl.id = r.place_id";
 
-fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, sqlx::Error> {
+fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, StoreError> {
     Ok(Referral {
-        id: r.try_get(0)?,
-        sender_structure_id: r.try_get(1)?,
-        sender_structure: r.try_get(2)?,
-        sender_person: r.try_get(3)?,
-        receiver_structure_id: r.try_get(4)?,
-        receiver_structure: r.try_get(5)?,
-        place_id: r.try_get(6)?,
-        place: r.try_get(7)?,
-        service: r.try_get(8)?,
-        organisation: r.try_get(9)?,
-        urgency: r.try_get(10)?,
-        status: r.try_get(11)?,
-        version: r.try_get(12)?,
-        created_at: r.try_get(13)?,
-        last_action_at: r.try_get(14)?,
-        closed_at: r.try_get(15)?,
-        erased_at: r.try_get(16)?,
-        appointment_date: r.try_get(17)?,
-        refusal_reason: r.try_get(18)?,
-        activity_id: r.try_get(19)?,
-        consent_by: r.try_get(20)?,
-        consent_at: r.try_get(21)?,
-        consent_how: r.try_get(22)?,
+        id: r.try_get("id")?,
+        sender_structure_id: r.try_get("sender_structure_id")?,
+        sender_structure: r.try_get("sender_structure")?,
+        sender_person: r.try_get("sender_person")?,
+        receiver_structure_id: r.try_get("receiver_structure_id")?,
+        receiver_structure: r.try_get("receiver_structure")?,
+        place_id: r.try_get("place_id")?,
+        place: r.try_get("place")?,
+        service: r.try_get("service")?,
+        organisation: r.try_get("organisation")?,
+        urgency: urgency_of(r)?,
+        status: status_of(r)?,
+        version: r.try_get("version")?,
+        created_at: instant(r, "created_at")?,
+        last_action_at: instant(r, "last_action_at")?,
+        closed_at: optional_instant(r, "closed_at")?,
+        erased_at: optional_instant(r, "erased_at")?,
+        appointment_date: r
+            .try_get::<Option<String>, _>("appointment_date")?
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| StoreError::Corrupt(format!("not a day: {d}")))
+            })
+            .transpose()?,
+        refusal_reason: r.try_get("refusal_reason")?,
+        activity_id: r.try_get("activity_id")?,
+        consent_by: r.try_get("consent_by")?,
+        consent_at: instant(r, "consent_at")?,
+        consent_how: r.try_get("consent_how")?,
     })
+}
+
+/// A stored instant (RFC 3339 text); anything else is corruption.
+fn instant(r: &sqlx::any::AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+    let text: String = r.try_get(column)?;
+    parse_iso(&text)
+        .ok_or_else(|| StoreError::Corrupt(format!("{column} is not an instant: {text}")))
+}
+
+fn optional_instant(
+    r: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match r.try_get::<Option<String>, _>(column)? {
+        None => Ok(None),
+        Some(_) => instant(r, column).map(Some),
+    }
+}
+
+fn status_of(r: &sqlx::any::AnyRow) -> Result<Status, StoreError> {
+    let code: String = r.try_get("status")?;
+    Status::parse(&code)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown referral status: {code}")))
+}
+
+fn urgency_of(r: &sqlx::any::AnyRow) -> Result<Urgency, StoreError> {
+    let code: String = r.try_get("urgency")?;
+    Urgency::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("unknown urgency: {code}")))
 }
 
 pub(crate) async fn audit(
@@ -295,10 +330,10 @@ pub struct Line {
     pub other_structure: String,
     pub place: Option<String>,
     pub service: String,
-    pub urgency: String,
-    pub status: String,
-    pub created_at: String,
-    pub last_action_at: String,
+    pub urgency: Urgency,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub last_action_at: DateTime<Utc>,
 }
 
 impl Database {
@@ -368,7 +403,7 @@ impl Database {
         .bind(r.availability.trim().to_string())
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         let actor = Actor {
             person_id: Some(sender_person),
             side: Side::Sender,
@@ -422,7 +457,7 @@ impl Database {
         )
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        crate::map_rows(&rows, |r| Ok((r.try_get("siret")?, r.try_get("id")?)))
     }
 
     /// A referral without the person's fields.
@@ -431,7 +466,7 @@ impl Database {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.as_ref().map(referral_of).transpose()?)
+        row.as_ref().map(referral_of).transpose()
     }
 
     /// The person's fields, audited as a read by this person of this
@@ -455,14 +490,24 @@ impl Database {
             None => None,
             Some(r) => Some(PersonalFields {
                 person: Person {
-                    first_name: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-                    channel: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                    contact: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-                    caf_number: r.try_get(3)?,
-                    france_travail_number: r.try_get(4)?,
+                    first_name: r
+                        .try_get::<Option<String>, _>("person_first_name")?
+                        .unwrap_or_default(),
+                    channel: r
+                        .try_get::<Option<String>, _>("person_channel")?
+                        .unwrap_or_default(),
+                    contact: r
+                        .try_get::<Option<String>, _>("person_contact")?
+                        .unwrap_or_default(),
+                    caf_number: r.try_get("person_caf_number")?,
+                    france_travail_number: r.try_get("person_ft_number")?,
                 },
-                situation: r.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-                availability: r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+                situation: r
+                    .try_get::<Option<String>, _>("situation")?
+                    .unwrap_or_default(),
+                availability: r
+                    .try_get::<Option<String>, _>("availability")?
+                    .unwrap_or_default(),
             }),
         };
         if fields.is_some() {
@@ -488,7 +533,7 @@ impl Database {
         with_messages: bool,
     ) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT e.at, p.display_name, e.side, e.step, e.status_from, e.status_to, e.detail, e.message \
+            "SELECT e.at, p.display_name AS actor, e.side, e.step, e.status_from, e.status_to, e.detail, e.message \
              FROM referral_events e LEFT JOIN people p ON p.id = e.actor_person_id WHERE e.referral_id = $1 ORDER BY e.id",
         )
         .bind(id)
@@ -496,14 +541,18 @@ impl Database {
         .await?;
         crate::map_rows(&rows, |r| {
             Ok(Event {
-                at: r.try_get(0)?,
-                actor: r.try_get(1)?,
-                side: r.try_get(2)?,
-                step: r.try_get(3)?,
-                status_from: r.try_get(4)?,
-                status_to: r.try_get(5)?,
-                detail: r.try_get(6)?,
-                message: if with_messages { r.try_get(7)? } else { None },
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                side: r.try_get("side")?,
+                step: r.try_get("step")?,
+                status_from: r.try_get("status_from")?,
+                status_to: r.try_get("status_to")?,
+                detail: r.try_get("detail")?,
+                message: if with_messages {
+                    r.try_get("message")?
+                } else {
+                    None
+                },
             })
         })
     }
@@ -522,7 +571,7 @@ impl Database {
         };
         for s in structures {
             let sql = format!(
-                "SELECT r.id, o.nom, pl.nom, r.service, r.urgency, r.status, r.created_at, r.last_action_at \
+                "SELECT r.id, o.nom AS other_structure, pl.nom AS place, r.service, r.urgency, r.status, r.created_at, r.last_action_at \
                  FROM referrals r JOIN structures o ON o.id = r.{other} LEFT JOIN places pl ON pl.id = r.place_id \
                  WHERE r.{mine} = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 500"
             );
@@ -530,18 +579,18 @@ impl Database {
                 .bind(*s)
                 .fetch_all(self.pool())
                 .await?;
-            out.extend(crate::map_rows::<_, Vec<_>>(&rows, |r| {
-                Ok(Line {
-                    id: r.try_get(0)?,
-                    other_structure: r.try_get(1)?,
-                    place: r.try_get(2)?,
-                    service: r.try_get(3)?,
-                    urgency: r.try_get(4)?,
-                    status: r.try_get(5)?,
-                    created_at: r.try_get(6)?,
-                    last_action_at: r.try_get(7)?,
-                })
-            })?);
+            for r in &rows {
+                out.push(Line {
+                    id: r.try_get("id")?,
+                    other_structure: r.try_get("other_structure")?,
+                    place: r.try_get("place")?,
+                    service: r.try_get("service")?,
+                    urgency: urgency_of(r)?,
+                    status: status_of(r)?,
+                    created_at: instant(r, "created_at")?,
+                    last_action_at: instant(r, "last_action_at")?,
+                });
+            }
         }
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(out)
@@ -568,10 +617,13 @@ impl Database {
         .ok_or(StepError::NotFound)?;
         // Once the person's fields are erased, no message about them is kept.
         let erased = row.try_get::<Option<String>, _>("erased_at")?.is_some();
-        let status = Status::parse(&row.try_get::<String, _>(0)?)
+        let status = Status::parse(&row.try_get::<String, _>("status")?)
             .ok_or_else(|| StoreError::Corrupt("unknown referral status".into()))?;
-        let current: i64 = row.try_get(1)?;
-        let (sender, mut receiver): (i64, i64) = (row.try_get(2)?, row.try_get(3)?);
+        let current: i64 = row.try_get("version")?;
+        let (sender, mut receiver): (i64, i64) = (
+            row.try_get("sender_structure_id")?,
+            row.try_get("receiver_structure_id")?,
+        );
         if current != version {
             return Err(StepError::Conflict);
         }
@@ -840,7 +892,7 @@ impl Database {
         to: &str,
     ) -> Result<ReferralStats, StoreError> {
         let rows = sqlx::query(
-            "SELECT ss.kind, rs.kind, r.status, r.created_at, r.first_action_at, r.closed_at \
+            "SELECT ss.kind AS sender_kind, rs.kind AS receiver_kind, r.status, r.created_at, r.first_action_at, r.closed_at \
              FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
              JOIN structures rs ON rs.id = r.receiver_structure_id \
              LEFT JOIN communes c ON c.code = ss.commune_code \
@@ -855,17 +907,20 @@ impl Database {
         let mut first_days = Vec::new();
         let mut close_days = Vec::new();
         for r in &rows {
-            let (sk, rk, status): (String, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            let created = parse_iso(&r.try_get::<String, _>(3)?);
+            let (sk, rk, status): (String, String, String) = (
+                r.try_get("sender_kind")?,
+                r.try_get("receiver_kind")?,
+                r.try_get("status")?,
+            );
+            let created = parse_iso(&r.try_get::<String, _>("created_at")?);
             let days = |t: Option<String>| {
                 let (c, t) = (created?, parse_iso(&t?)?);
                 Some((t - c).num_minutes() as f64 / 1440.0)
             };
-            if let Some(d) = days(r.try_get(4)?) {
+            if let Some(d) = days(r.try_get("first_action_at")?) {
                 first_days.push(d);
             }
-            if let Some(d) = days(r.try_get(5)?) {
+            if let Some(d) = days(r.try_get("closed_at")?) {
                 close_days.push(d);
             }
             *stats.flows.entry((sk, rk)).or_default() += 1;

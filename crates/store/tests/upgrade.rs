@@ -263,8 +263,14 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
     let lines = db.referral_lines(&[ccas], true).await.unwrap();
     assert_eq!(lines.len(), 1);
     let referral = db.referral(lines[0].id).await.unwrap().unwrap();
-    assert_eq!(referral.status, "rendez_vous_fixe");
-    assert_eq!(referral.appointment_date.as_deref(), Some("2099-01-12"));
+    assert_eq!(
+        referral.status,
+        passerelle_referrals::lifecycle::Status::RendezVousFixe
+    );
+    assert_eq!(
+        referral.appointment_date,
+        chrono::NaiveDate::from_ymd_opt(2099, 1, 12)
+    );
     assert_eq!(referral.consent_how, "oral");
     let events = db.referral_events(referral.id, true).await.unwrap();
     let steps: Vec<&str> = events.iter().map(|e| e.status_to.as_str()).collect();

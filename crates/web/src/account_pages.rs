@@ -118,7 +118,7 @@ async fn notify(state: &AppState, to: &str, notification: &Notification) -> Resu
 fn safe_next(next: &str) -> &str {
     let visible = next.bytes().all(|b| b.is_ascii_graphic());
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if visible && local { next } else { "/compte" }
+    if visible && local { next } else { "/" }
 }
 
 async fn hash_off_runtime(password: String) -> Result<String, Response> {
@@ -651,7 +651,7 @@ async fn accept_invitation(
         )
         .await?;
         Ok(with_cookie(
-            Redirect::to("/compte").into_response(),
+            Redirect::to("/?info=invitation-acceptee").into_response(),
             session_cookie(&state, &session),
         ))
     }
@@ -914,7 +914,7 @@ async fn create_structure(
         match state.db.create_structure(&new).await.map_err(store)? {
             Ok(id) => {
                 audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
-                Ok(Redirect::to(&format!("/structures/{id}")).into_response())
+                Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response())
             }
             Err(refusal) => structures_page_with(&state, &viewer, String::new(), Some(refusal.0)).await,
         }
@@ -1132,9 +1132,15 @@ struct StructurePage {
     members: Vec<MembershipView>,
     manage: bool,
     grantable: Vec<Role>,
-    levels: [ScopeLevel; 4],
     tokens_visible: bool,
     tokens: Vec<ApiTokenView>,
+    /// Invitations not yet accepted, for those who manage members.
+    invitations: Vec<passerelle_store::home::PendingInvitation>,
+    /// The places of the directory the structure runs.
+    places: Vec<passerelle_store::home::RunPlace>,
+    /// (`level:code`, name) of the territories a coordinator may be
+    /// invited for: every one of the loaded reference, for administrators.
+    territories: Vec<(String, String)>,
 }
 
 /// The structure behind `/structures/{id}…` if the viewer may see it.
@@ -1159,6 +1165,17 @@ async fn visible_structure(
     Ok(s)
 }
 
+/// Whether the viewer may invite a coordinator here (who then needs a
+/// territory).
+fn grantable_coordinators(
+    viewer: &Viewer,
+    target: &passerelle_accounts::policy::StructureRef,
+) -> bool {
+    viewer
+        .authorize(Action::GrantRole(target, Role::Coordinateur))
+        .is_ok()
+}
+
 async fn structure_page_with(
     state: &AppState,
     viewer: &Viewer,
@@ -1170,6 +1187,34 @@ async fn structure_page_with(
     let manage = viewer.authorize(Action::ManageMembers(&target)).is_ok();
     let tokens_visible = viewer.authorize(Action::ManageApiTokens(&target)).is_ok();
     let members = state.db.members_of(s.id).await.map_err(store)?;
+    let invitations = if manage {
+        state.db.pending_invitations(s.id).await.map_err(store)?
+    } else {
+        Vec::new()
+    };
+    let places = state
+        .db
+        .places_run_by(s.id, s.siret.as_deref())
+        .await
+        .map_err(store)?;
+    let territories = if grantable_coordinators(viewer, &target) {
+        state
+            .db
+            .territories_within(&passerelle_accounts::policy::TerritorialScope::Everywhere)
+            .await
+            .map_err(store)?
+            .into_iter()
+            .map(|t| {
+                let name = match &t.within {
+                    Some(within) => format!("{} ({}, {within})", t.name, t.level.label()),
+                    None => format!("{} ({})", t.name, t.level.label()),
+                };
+                (format!("{}:{}", t.level.code(), t.code), name)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let tokens = if tokens_visible {
         state.db.api_tokens_of(s.id).await.map_err(store)?
     } else {
@@ -1197,9 +1242,11 @@ async fn structure_page_with(
         members,
         manage,
         grantable,
-        levels: ScopeLevel::ALL,
         tokens_visible,
         tokens,
+        invitations,
+        places,
+        territories,
         s,
     };
     Ok((status, render(&page)).into_response())
@@ -1220,11 +1267,11 @@ async fn structure_page(
     let result: PageResult = async {
         let s = visible_structure(&state, &viewer, &id, &format!("/structures/{id}")).await?;
         let notice = match q.info.as_str() {
-            "invitation" => Some("Invitation envoyée.".to_string()),
+            "invitation" => Some("Invitation envoyée. Elle apparaît dans les invitations en attente jusqu’à ce qu’elle soit acceptée.".to_string()),
             "role" => Some("Rôle modifié.".to_string()),
             "fin" => Some("La personne ne fait plus partie de la structure ; ce qu’elle a enregistré reste attribué.".to_string()),
             "revocation" => Some("Jeton révoqué.".to_string()),
-            _ => None,
+            other => crate::notice::Notice::of(other).message().map(str::to_string),
         };
         structure_page_with(&state, &viewer, s, None, notice).await
     }
@@ -1236,10 +1283,10 @@ async fn structure_page(
 struct InviteForm {
     email: String,
     role: String,
+    /// A coordinator's territory, as the picker sends it
+    /// (`departement:29`: level, then code).
     #[serde(default)]
-    scope_level: String,
-    #[serde(default)]
-    scope_code: String,
+    territoire: String,
 }
 
 async fn invite(
@@ -1255,26 +1302,91 @@ async fn invite(
         let path = format!("/structures/{id}");
         let s = visible_structure(&state, &viewer, &id, &path).await?;
         let target = s.policy_ref();
-        viewer.authorize(Action::ManageMembers(&target)).map_err(|d| page_denial(d, &path))?;
+        viewer
+            .authorize(Action::ManageMembers(&target))
+            .map_err(|d| page_denial(d, &path))?;
         let Some(role) = Role::parse(&form.role) else {
-            return structure_page_with(&state, &viewer, s, Some("Choisissez un rôle dans la liste.".into()), None).await;
+            return structure_page_with(
+                &state,
+                &viewer,
+                s,
+                Some("Choisissez un rôle dans la liste.".into()),
+                None,
+            )
+            .await;
         };
-        viewer.authorize(Action::GrantRole(&target, role)).map_err(|d| page_denial(d, &path))?;
+        viewer
+            .authorize(Action::GrantRole(&target, role))
+            .map_err(|d| page_denial(d, &path))?;
         let Some(email) = normalize_email(&form.email) else {
-            return structure_page_with(&state, &viewer, s, Some(format!("« {} » n’est pas une adresse électronique valide.", form.email.trim())), None).await;
+            return structure_page_with(
+                &state,
+                &viewer,
+                s,
+                Some(format!(
+                    "« {} » n’est pas une adresse électronique valide.",
+                    form.email.trim()
+                )),
+                None,
+            )
+            .await;
         };
-        let scopes = match (role, ScopeLevel::parse(&form.scope_level), form.scope_code.trim()) {
-            (Role::Coordinateur, Some(level), code) if territory_exists(&state, level, code).await.map_err(store)? => vec![(level, code.to_string())],
+        let (level, code) = form.territoire.split_once(':').unwrap_or_default();
+        let scopes = match (role, ScopeLevel::parse(level), code.trim()) {
+            (Role::Coordinateur, Some(level), code)
+                if territory_exists(&state, level, code).await.map_err(store)? =>
+            {
+                vec![(level, code.to_string())]
+            }
             (Role::Coordinateur, _, _) => {
-                return structure_page_with(&state, &viewer, s, Some("Un coordinateur a besoin d’un territoire : choisissez son niveau et donnez un code connu du référentiel.".into()), None).await;
+                return structure_page_with(
+                    &state,
+                    &viewer,
+                    s,
+                    Some(
+                        "Un coordinateur a besoin d’un territoire : choisissez-le dans la liste."
+                            .into(),
+                    ),
+                    None,
+                )
+                .await;
             }
             _ => Vec::new(),
         };
-        let token = state.db.create_invitation(&email, s.id, role, &scopes, viewer.person_id()).await.map_err(store)?;
-let inviter = viewer.person.as_ref().map_or("Un administrateur", |p| p.display_name.as_str());
-        notify(&state, &email, &Notification::Invitation { inviter: inviter.to_string(), structure: s.nom.clone(), role, token }).await?;
-        let detail = scopes.iter().map(|(l, c)| format!("{}:{c}", l.code())).collect::<Vec<_>>().join(";");
-        audit(&state, &viewer, "invitation.created", Some(s.id), Some(email), Some(format!("{} {detail}", role.code()).trim().to_string())).await?;
+        let token = state
+            .db
+            .create_invitation(&email, s.id, role, &scopes, viewer.person_id())
+            .await
+            .map_err(store)?;
+        let inviter = viewer
+            .person
+            .as_ref()
+            .map_or("Un administrateur", |p| p.display_name.as_str());
+        notify(
+            &state,
+            &email,
+            &Notification::Invitation {
+                inviter: inviter.to_string(),
+                structure: s.nom.clone(),
+                role,
+                token,
+            },
+        )
+        .await?;
+        let detail = scopes
+            .iter()
+            .map(|(l, c)| format!("{}:{c}", l.code()))
+            .collect::<Vec<_>>()
+            .join(";");
+        audit(
+            &state,
+            &viewer,
+            "invitation.created",
+            Some(s.id),
+            Some(email),
+            Some(format!("{} {detail}", role.code()).trim().to_string()),
+        )
+        .await?;
         Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
     }
     .await;

@@ -105,6 +105,12 @@ pub fn percent(share: f64, decimals: usize) -> String {
     format!("{}{THIN}%", decimal(share * 100.0, decimals))
 }
 
+/// The Paris day of a stored instant (RFC 3339 text), as "3 décembre
+/// 2026"; the text itself if it is not one.
+pub fn stored_day(stored: &str) -> String {
+    passerelle_store::time::parse_iso(stored).map_or_else(|| stored.to_string(), day_of)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

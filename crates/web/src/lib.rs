@@ -17,10 +17,13 @@ pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
+mod home;
+pub mod legal;
 mod lieux;
 mod limits;
 pub mod mail;
 pub mod mailer;
+mod notice;
 mod observe;
 mod open_activities;
 pub mod osrm;
@@ -168,6 +171,12 @@ pub struct WebConfig {
     /// Bearer token that opens `/metrics` (`PASSERELLE_METRICS_TOKEN`);
     /// without it there is no `/metrics`.
     pub metrics_token: Option<String>,
+    /// Who runs this instance, for the legal pages (`PASSERELLE_OPERATOR_*`).
+    pub operator: legal::Operator,
+    /// The retention periods in force, as the personal data page states
+    /// them (the same values the retention jobs apply).
+    pub periods: passerelle_referrals::deadlines::Periods,
+    pub retention: passerelle_store::accounts::Retention,
 }
 
 impl WebConfig {
@@ -181,7 +190,27 @@ impl WebConfig {
             osrm: None,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            operator: legal::Operator::default(),
+            periods: passerelle_referrals::deadlines::Periods::default(),
+            retention: passerelle_store::accounts::Retention::default(),
         }
+    }
+
+    /// Who runs the instance, as the legal pages name them.
+    pub fn with_operator(mut self, operator: legal::Operator) -> Self {
+        self.operator = operator;
+        self
+    }
+
+    /// The retention periods the jobs apply, for the personal data page.
+    pub fn with_retention(
+        mut self,
+        periods: passerelle_referrals::deadlines::Periods,
+        retention: passerelle_store::accounts::Retention,
+    ) -> Self {
+        self.periods = periods;
+        self.retention = retention;
+        self
     }
 
     /// Trusted reverse proxies from a list of addresses or networks
@@ -232,6 +261,8 @@ impl WebConfig {
 /// Every route, from the registry.
 fn all_routes() -> Vec<routes::Route> {
     let mut all = api::routes();
+    all.extend(home::routes());
+    all.extend(legal::routes());
     all.extend(pages::routes());
     all.extend(account_pages::routes());
     all.extend(lieux::routes());

@@ -7,11 +7,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use passerelle_territory::RegionSummary;
+use passerelle_accounts::policy::{Action, activity_figures};
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::PageResult;
 use crate::routes::Route;
 
 /// What the layout around every page needs: the current section of the
@@ -21,6 +20,37 @@ pub struct Chrome {
     pub user: Option<String>,
     pub is_admin: bool,
     pub csrf: String,
+    /// The main navigation as this viewer uses it.
+    pub nav: Vec<NavLink>,
+}
+
+/// An entry of the main navigation: `section` marks the current page,
+/// `href` is where this viewer's work in it starts.
+pub struct NavLink {
+    pub section: &'static str,
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// Where each capability starts for this viewer: a coordinator who records
+/// no activity and sends no referral lands on the territory's figures.
+fn navigation(viewer: Option<&Viewer>) -> Vec<NavLink> {
+    let records = viewer.is_some_and(|v| v.authorize(Action::RecordActivity).is_ok());
+    let figures = viewer.is_some_and(|v| activity_figures(&v.actor).is_ok());
+    let refers = viewer.is_some_and(|v| v.authorize(Action::SendReferral).is_ok());
+    let stats = viewer.is_some_and(|v| v.authorize(Action::ViewReferralStats).is_ok());
+    NAVIGATION
+        .iter()
+        .map(|item| NavLink {
+            section: item.path,
+            href: match item.path {
+                "/activites" if !records && figures => "/activites/tableau-de-bord",
+                "/orientations" if !refers && stats => "/orientations/statistiques",
+                path => path,
+            },
+            label: item.label,
+        })
+        .collect()
 }
 
 impl Chrome {
@@ -30,6 +60,7 @@ impl Chrome {
             user: viewer.person.as_ref().map(|p| p.display_name.clone()),
             is_admin: viewer.is_admin(),
             csrf: viewer.csrf.clone(),
+            nav: navigation(Some(viewer)),
         }
     }
 
@@ -40,6 +71,7 @@ impl Chrome {
             user: None,
             is_admin: false,
             csrf: String::new(),
+            nav: navigation(None),
         }
     }
 }
@@ -103,10 +135,7 @@ pub const NAVIGATION: [NavItem; 7] = [
 ];
 
 pub fn routes() -> Vec<Route> {
-    let mut routes = vec![
-        Route::get("/", home),
-        Route::get("/accessibilite", accessibility),
-    ];
+    let mut routes = Vec::new();
     for item in NAVIGATION.iter().filter(|i| !i.available) {
         routes.push(Route::get(item.path, move |viewer: Viewer| async move {
             capability(item, &viewer)
@@ -309,37 +338,6 @@ struct MessagePage {
     paragraphs: Vec<String>,
     back: String,
     back_label: String,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    chrome: Chrome,
-    communes: i64,
-    regions: Vec<RegionSummary>,
-}
-
-async fn home(State(state): State<AppState>, viewer: Viewer) -> PageResult {
-    let regions = state.db.regions().await?;
-    Ok(render(&HomePage {
-        chrome: Chrome::new("/", &viewer),
-        communes: regions.iter().map(|r| r.communes).sum(),
-        regions,
-    }))
-}
-
-async fn accessibility(viewer: Viewer) -> Response {
-    render(&MessagePage {
-        chrome: Chrome::new("", &viewer),
-        heading: "Déclaration d’accessibilité".into(),
-        paragraphs: vec![
-            "Passerelle s’engage à rendre ses services accessibles, conformément à l’article 47 de la loi n° 2005-102 du 11 février 2005, en suivant le référentiel général d’amélioration de l’accessibilité (RGAA 4.1).".into(),
-            "État de conformité : non conforme. Aucun audit n’a encore été réalisé. Les pages utilisent le système de design de l’État (DSFR), fonctionnent sans JavaScript et au clavier, et sont testées dans un navigateur à chaque modification.".into(),
-            "Si vous ne parvenez pas à accéder à un contenu ou à un service, contactez l’administrateur de cette instance pour être orienté vers une alternative accessible.".into(),
-        ],
-        back: "/".into(),
-        back_label: "Retour à l’accueil".into(),
-    })
 }
 
 #[derive(Template)]

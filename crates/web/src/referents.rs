@@ -16,8 +16,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use passerelle_accounts::StructureKind;
-use passerelle_accounts::policy::{Action, Location, ReferentRef, ReferralRef};
+use passerelle_accounts::policy::{
+    Action, Location, ReferentRef, ReferralRef, TerritorialScope, territorial_scope,
+};
+use passerelle_accounts::{ScopeLevel, StructureKind};
 use passerelle_referrals::referents::{
     ComplexRequest, MANDATES, ORGANISATIONS, OUTCOMES, Referent, may_represent, representing_kinds,
     validate_referent, validate_request,
@@ -71,15 +73,13 @@ fn referent_ref(row: &ReferentRow, location: Location) -> ReferentRef {
 /// (of their territory) and point them to any structure of an
 /// organisation.
 fn vouches(viewer: &Viewer) -> bool {
-    viewer.is_admin()
-        || viewer
-            .memberships
-            .iter()
-            .any(|m| m.role == passerelle_accounts::Role::Coordinateur)
+    passerelle_accounts::policy::vouches_for_referents(&viewer.actor)
 }
 
 pub struct EntryView {
     pub row: ReferentRow,
+    /// Its territory by name ("Finistère (département)").
+    pub territory: String,
     /// "Ajoutée par … le …".
     pub created: String,
     /// "Validée par … le …", or None: awaiting validation.
@@ -114,6 +114,8 @@ struct DirectoryPage {
     vouches: bool,
     organisations: &'static [&'static str],
     structures: Vec<(i64, String)>,
+    /// (key, name) of the territories the viewer may choose.
+    territories: Vec<(String, String)>,
 }
 
 impl DirectoryPage {
@@ -163,6 +165,101 @@ async fn structure_choices(
     Ok(out)
 }
 
+/// The stored key of a territory (`dep:29`), as entries keep it.
+fn territory_key(level: ScopeLevel, code: &str) -> String {
+    let prefix = match level {
+        ScopeLevel::Region => "reg",
+        ScopeLevel::Departement => "dep",
+        ScopeLevel::Epci => "epci",
+        ScopeLevel::Commune => "com",
+    };
+    format!("{prefix}:{code}")
+}
+
+fn level_name(level: ScopeLevel) -> &'static str {
+    match level {
+        ScopeLevel::Region => "région",
+        ScopeLevel::Departement => "département",
+        ScopeLevel::Epci => "intercommunalité",
+        ScopeLevel::Commune => "commune",
+    }
+}
+
+/// The territories an entry may be for, by name: for those who vouch,
+/// the territories they coordinate (and everything inside); for the
+/// others, every territory of the loaded reference, and the communes of
+/// their structures.
+async fn territory_choices(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(String, String)>, Response> {
+    let scope = if vouches(viewer) {
+        territorial_scope(&viewer.actor)
+    } else {
+        TerritorialScope::Everywhere
+    };
+    let mut out: Vec<(String, String)> = state
+        .db
+        .territories_within(&scope)
+        .await
+        .map_err(storage_failure)?
+        .into_iter()
+        .map(|t| {
+            let key = territory_key(t.level, &t.code);
+            (key, format!("{} ({})", t.name, level_name(t.level)))
+        })
+        .collect();
+    for (id, _) in working_structures(viewer) {
+        let Some(s) = state.db.structure(id).await.map_err(storage_failure)? else {
+            continue;
+        };
+        if let (Some(code), Some(nom)) = (s.commune_code, s.commune_nom) {
+            let key = territory_key(ScopeLevel::Commune, &code);
+            if !out.iter().any(|(k, _)| *k == key) {
+                out.push((key, format!("{nom} (commune)")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A stored territory key by name, or the key itself when the loaded
+/// reference does not hold it.
+async fn territory_name(state: &AppState, key: &str) -> Result<String, Response> {
+    let Some((level, code)) = key.split_once(':') else {
+        return Ok(key.to_string());
+    };
+    let db = &state.db;
+    let name = match level {
+        "reg" => db
+            .region(code)
+            .await
+            .map_err(storage_failure)?
+            .map(|r| (r.nom, ScopeLevel::Region)),
+        "dep" => db
+            .departement(code)
+            .await
+            .map_err(storage_failure)?
+            .map(|d| (d.nom, ScopeLevel::Departement)),
+        "epci" => db
+            .epci(code)
+            .await
+            .map_err(storage_failure)?
+            .and_then(|e| e.nom)
+            .map(|n| (n, ScopeLevel::Epci)),
+        "com" => db
+            .commune(code)
+            .await
+            .map_err(storage_failure)?
+            .map(|c| (c.nom, ScopeLevel::Commune)),
+        _ => None,
+    };
+    Ok(name.map_or_else(
+        || key.to_string(),
+        |(n, l)| format!("{n} ({})", level_name(l)),
+    ))
+}
+
 async fn directory_page(
     state: &AppState,
     viewer: &Viewer,
@@ -174,15 +271,18 @@ async fn directory_page(
         .authorize(Action::ViewReferents)
         .map_err(|d| page_denial(d, "/referents"))?;
     let rows = state.db.referents().await.map_err(storage_failure)?;
-    let mut places: HashMap<String, Location> = HashMap::new();
+    let mut places: HashMap<String, (Location, String)> = HashMap::new();
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
         if !places.contains_key(&row.territory) {
             let location = location_of(state, &row.territory).await?;
-            places.insert(row.territory.clone(), location);
+            let name = territory_name(state, &row.territory).await?;
+            places.insert(row.territory.clone(), (location, name));
         }
-        let rref = referent_ref(&row, places[&row.territory].clone());
+        let (location, territory) = places[&row.territory].clone();
+        let rref = referent_ref(&row, location);
         entries.push(EntryView {
+            territory,
             created: by_on(&row.created_by, &row.created_at),
             validated: row
                 .is_validated()
@@ -194,6 +294,7 @@ async fn directory_page(
         });
     }
     let structures = structure_choices(state, viewer).await?;
+    let territories = territory_choices(state, viewer).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -212,6 +313,7 @@ async fn directory_page(
             vouches: vouches(viewer),
             organisations: &ORGANISATIONS,
             structures,
+            territories,
         }),
     )
         .into_response())

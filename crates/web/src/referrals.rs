@@ -8,13 +8,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use passerelle_accounts::policy::{Action, ReferralRef};
-use passerelle_accounts::{Role, StructureKind};
+use passerelle_accounts::StructureKind;
+use passerelle_accounts::policy::{Action, ReferralRef, TerritorialScope, territorial_scope};
 use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::{Side, Status, Step};
 use passerelle_referrals::model::{
     CONSENT_WAYS, CONTACT_CHANNELS, Consent, NewReferral, Person, REFUSAL_REASONS, URGENCIES,
-    label_of, validate,
+    Urgency, label_of, validate,
 };
 use passerelle_store::referrals::{
     Actor, Event, Line, Parties, PersonalFields, Referral, StepError,
@@ -48,7 +48,7 @@ pub(crate) fn working_structures(viewer: &Viewer) -> Vec<(i64, String)> {
     viewer
         .memberships
         .iter()
-        .filter(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))
+        .filter(|m| passerelle_accounts::policy::works_in(&viewer.actor, m.structure_id))
         .map(|m| (m.structure_id, m.structure_nom.clone()))
         .collect()
 }
@@ -79,9 +79,9 @@ fn line_view(l: Line) -> LineView {
         other: l.other_structure,
         place: l.place.unwrap_or_default(),
         service: l.service,
-        urgent: l.urgency == "urgente",
-        status: status_label(&l.status),
-        date: date_fr(&l.created_at),
+        urgent: l.urgency == Urgency::Urgente,
+        status: l.status.label(),
+        date: crate::fr::day_of(l.created_at),
     }
 }
 
@@ -426,8 +426,6 @@ struct DetailPage {
     metadata_only: bool,
     /// Reached from another site: the person's fields are one click away.
     confirm_reading: bool,
-    /// Sent and not yet acknowledged by the receiving structure.
-    awaiting_receipt: bool,
     events: Vec<EventView>,
     receiver_can_act: bool,
     sender_can_act: bool,
@@ -437,6 +435,74 @@ struct DetailPage {
     today: String,
     /// The receiving mediator's recent records, to link the one answering.
     activities: Vec<(i64, String)>,
+    /// The steps the viewer may take now, and only those.
+    steps: NextSteps,
+    /// A destructive action asked for, shown with its confirmation.
+    confirm: Option<Confirm>,
+}
+
+/// What the viewer can do next on a referral, by the lifecycle's rules.
+#[derive(Default)]
+struct NextSteps {
+    open: bool,
+    appointment: bool,
+    accompanied: bool,
+    no_show: bool,
+    refuse: bool,
+    cancel: bool,
+}
+
+impl NextSteps {
+    fn of(status: Status, receiver: bool, sender: bool) -> Self {
+        let may = |step: Step, side: Side, allowed: bool| {
+            allowed && passerelle_referrals::lifecycle::next(status, &step, side).is_ok()
+        };
+        Self {
+            open: may(Step::Open, Side::Receiver, receiver),
+            // After receipt: acknowledging comes first.
+            appointment: status != Status::Envoyee
+                && may(Step::Appointment(String::new()), Side::Receiver, receiver),
+            accompanied: may(Step::Accompanied, Side::Receiver, receiver),
+            no_show: may(Step::NoShow, Side::Receiver, receiver),
+            refuse: may(
+                Step::Refuse {
+                    reason: String::new(),
+                    message: String::new(),
+                },
+                Side::Receiver,
+                receiver,
+            ),
+            cancel: may(Step::Cancel, Side::Sender, sender),
+        }
+    }
+}
+
+/// A destructive action waiting for its confirmation on the page
+/// (`?confirmer=…`): the button that acts appears only then.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    Refuse,
+    Cancel,
+    Erase,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DetailQuery {
+    #[serde(default)]
+    info: String,
+    #[serde(default)]
+    confirmer: String,
+}
+
+impl DetailQuery {
+    fn confirm(&self) -> Option<Confirm> {
+        match self.confirmer.as_str() {
+            "refus" => Some(Confirm::Refuse),
+            "annulation" => Some(Confirm::Cancel),
+            "effacement" => Some(Confirm::Erase),
+            _ => None,
+        }
+    }
 }
 
 /// The referral, and what the policy sees of it; 404 when the viewer may
@@ -495,7 +561,7 @@ async fn detail(
     viewer: Viewer,
     Path(id): Path<String>,
     headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    axum::extract::Query(query): axum::extract::Query<DetailQuery>,
 ) -> Response {
     let result: PageResult = async {
         let path = format!("/orientations/{id}");
@@ -522,18 +588,16 @@ async fn detail(
             .referral_events(r.id, may_read)
             .await
             .map_err(storage_failure)?;
-        let notice = match raw.as_deref() {
-            Some("info=envoyee") => Some(
+        let notice = match query.info.as_str() {
+            "envoyee" => Some(
                 "Orientation envoyée. La structure destinataire a été prévenue par courriel."
                     .to_string(),
             ),
-            Some("info=etape") => Some("Suivi enregistré.".to_string()),
-            Some("info=effacee") => {
-                Some("Les données de la personne ont été effacées.".to_string())
-            }
+            "etape" => Some("Suivi enregistré.".to_string()),
+            "effacee" => Some("Les données de la personne ont été effacées.".to_string()),
             _ => None,
         };
-        let status = Status::parse(&r.status).unwrap_or(Status::Envoyee);
+        let status = r.status;
         let places = if may_read && !status.is_closed() {
             receivable_places(&state).await?
         } else {
@@ -560,7 +624,16 @@ async fn detail(
                 .collect(),
             _ => Vec::new(),
         };
+        let sender_can_act = viewer.authorize(Action::ActAsSender(&rref)).is_ok();
+        let steps = NextSteps::of(status, receiver_can_act, sender_can_act);
+        let confirm = query.confirm().filter(|c| match c {
+            Confirm::Refuse => steps.refuse,
+            Confirm::Cancel => steps.cancel,
+            Confirm::Erase => person.is_some(),
+        });
         let page = DetailPage {
+            steps,
+            confirm,
             activities,
             chrome: Chrome::new("/orientations", &viewer),
             crumbs: crumbs(
@@ -569,7 +642,7 @@ async fn detail(
             ),
             notice,
             status: status.label(),
-            urgent: r.urgency == "urgente",
+            urgent: r.urgency == Urgency::Urgente,
             consent_how: label_of(&CONSENT_WAYS, &r.consent_how).unwrap_or(""),
             channel: person
                 .as_ref()
@@ -578,10 +651,9 @@ async fn detail(
             person,
             metadata_only: !may_read,
             confirm_reading,
-            awaiting_receipt: status == Status::Envoyee,
             events: events.into_iter().map(event_view).collect(),
             receiver_can_act,
-            sender_can_act: viewer.authorize(Action::ActAsSender(&rref)).is_ok(),
+            sender_can_act,
             closed: status.is_closed(),
             reasons: &REFUSAL_REASONS,
             places,
@@ -826,7 +898,12 @@ struct StatsPage {
     crumbs: Vec<Crumb>,
     year: i32,
     departement: String,
-    departements: Vec<String>,
+    /// Its name in the reference ("Finistère"), empty for all.
+    departement_name: String,
+    /// (code, name) of the départements the viewer may choose.
+    departements: Vec<(String, String)>,
+    /// Whether "all départements" may be chosen.
+    everywhere: bool,
     total: i64,
     /// Receiving kinds (columns), then one row per sending kind.
     columns: Vec<&'static str>,
@@ -882,7 +959,7 @@ impl StatsPage {
                 if self.departement.is_empty() {
                     "tous".into()
                 } else {
-                    self.departement.clone()
+                    self.departement_name.clone()
                 },
             ),
             ("Orientations", self.total.to_string()),
@@ -896,6 +973,15 @@ impl StatsPage {
             ),
         ]
     }
+}
+
+/// What the statistics page is asked: `?annee=2026&departement=29`.
+#[derive(serde::Deserialize, Default)]
+struct StatsQuery {
+    #[serde(default)]
+    annee: String,
+    #[serde(default)]
+    departement: String,
 }
 
 async fn stats_csv(
@@ -934,46 +1020,43 @@ async fn build_stats(
         viewer
             .authorize(Action::ViewReferralStats)
             .map_err(|d| page_denial(d, "/orientations/statistiques"))?;
-        let pairs: Vec<(String, String)> =
+        let asked: StatsQuery =
             serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let get = |k: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let year: i32 = get("annee")
-            .and_then(|y| y.parse().ok())
+        let year: i32 = asked
+            .annee
+            .trim()
+            .parse()
+            .ok()
             .filter(|y| (2015..=2100).contains(y))
             .unwrap_or_else(|| chrono::Datelike::year(&Utc::now()));
-        // Coordinators see their départements; admins any.
-        let mut departements: Vec<String> = viewer
-            .memberships
-            .iter()
-            .filter(|m| m.role == Role::Coordinateur)
-            .flat_map(|m| &m.scopes)
-            .filter(|(level, _)| *level == passerelle_accounts::ScopeLevel::Departement)
-            .map(|(_, code)| code.clone())
+        // The départements of the loaded reference the viewer answers for
+        // (a région's coordinator: each of its départements); "all of
+        // them" only for whoever sees everywhere.
+        let scope = territorial_scope(&viewer.actor);
+        let departements: Vec<(String, String)> = state
+            .db
+            .territories_within(&scope)
+            .await
+            .map_err(storage_failure)?
+            .into_iter()
+            .filter(|t| t.level == passerelle_accounts::ScopeLevel::Departement)
+            .map(|t| (t.code, t.name))
             .collect();
-        if viewer.is_admin() {
-            departements = vec!["22".into(), "29".into(), "35".into(), "56".into()];
-        }
-        let wide = viewer.is_admin()
-            || viewer.memberships.iter().any(|m| {
-                m.role == Role::Coordinateur
-                    && m.scopes
-                        .iter()
-                        .any(|(l, _)| *l == passerelle_accounts::ScopeLevel::Region)
-            });
-        let departement = match get("departement").filter(|d| !d.is_empty()) {
-            Some(d) if wide || departements.contains(&d) => d,
-            Some(_) => return Err(crate::pages::forbidden()),
-            None if wide => String::new(),
-            None => departements
+        let everywhere = scope == TerritorialScope::Everywhere;
+        let departement = match asked.departement.trim() {
+            "" if everywhere => String::new(),
+            "" => departements
                 .first()
-                .cloned()
+                .map(|(code, _)| code.clone())
                 .ok_or_else(crate::pages::forbidden)?,
+            d if departements.iter().any(|(code, _)| code == d) => d.to_string(),
+            _ => return Err(crate::pages::forbidden()),
         };
+        let departement_name = departements
+            .iter()
+            .find(|(code, _)| *code == departement)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default();
         let s = state
             .db
             .referral_stats(
@@ -1018,8 +1101,14 @@ async fn build_stats(
             })
             .collect();
         let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{d:.1} j"));
-        let export_query = raw.clone().unwrap_or_default();
+        let export_query = serde_urlencoded::to_string([
+            ("annee", year.to_string()),
+            ("departement", departement.clone()),
+        ])
+        .unwrap_or_default();
         Ok(StatsPage {
+            everywhere,
+            departement_name,
             export_query,
             chrome: Chrome::new("/orientations", viewer),
             crumbs: crumbs(&[("Orientations", "/orientations")], "Statistiques"),

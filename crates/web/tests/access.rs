@@ -117,6 +117,21 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "GET",
+            "/mentions-legales",
+            "/mentions-legales".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/donnees-personnelles",
+            "/donnees-personnelles".into(),
+            None,
+            public,
+        ),
+        case("GET", "/plan-du-site", "/plan-du-site".into(), None, public),
+        case(
+            "GET",
             "/territoires",
             "/territoires?q=quimper".into(),
             None,

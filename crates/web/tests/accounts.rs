@@ -28,7 +28,7 @@ async fn sign_in_opens_a_hardened_session_and_is_audited() {
     let w = world().await;
     let ok = sign_in(&w.app, "Membre.A@Quimper.fr", PASSWORD).await;
     assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
-    assert_eq!(ok.location(), "/compte");
+    assert_eq!(ok.location(), "/");
     let cookie = ok
         .headers
         .get("set-cookie")
@@ -104,7 +104,7 @@ async fn sign_in_opens_a_hardened_session_and_is_audited() {
         Some(&form),
     )
     .await;
-    assert_eq!(evil.location(), "/compte");
+    assert_eq!(evil.location(), "/");
 
     // Served over HTTPS, the cookie is Secure.
     let https = router(

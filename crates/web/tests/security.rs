@@ -336,7 +336,7 @@ async fn sign_in_never_redirects_off_site_nor_fails_on_control_characters() {
         )
         .await;
         assert_eq!(answer.status.as_u16(), 303, "{suite}: {}", answer.body);
-        assert_eq!(answer.location(), "/compte", "{suite}");
+        assert_eq!(answer.location(), "/", "{suite}");
     }
     let form = format!(
         "email=membre.a%40quimper.fr&password={}&suite=%2Flieux%3Fcommune%3D29232",
@@ -419,7 +419,10 @@ async fn opening_a_referral_changes_nothing_and_another_site_cannot_make_someone
         call(&w.app, &receiver, "GET", &path, None).await;
     }
     let referral = w.db.referral(w.referral_a).await.unwrap().unwrap();
-    assert_eq!(referral.status, "envoyee");
+    assert_eq!(
+        referral.status,
+        passerelle_referrals::lifecycle::Status::Envoyee
+    );
     assert_eq!(referral.version, 1);
     let steps = w.db.audit_events(Some("referral.step"), 10).await.unwrap();
     assert!(steps.is_empty(), "{steps:?}");
