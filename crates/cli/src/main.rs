@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
 use passerelle_territory::parse_reference_file;
-use passerelle_web::mailer::SmtpConfig;
+use passerelle_web::mailer::{Mailer, SmtpConfig};
 use passerelle_web::{AppState, Assets, WebConfig};
 
 mod survey;
@@ -306,8 +306,10 @@ struct ServeArgs {
     /// Default: web/dist in the current directory or next to the sources.
     #[arg(long, env = "PASSERELLE_ASSETS_DIR")]
     assets_dir: Option<PathBuf>,
-    /// SMTP relay for e-mail: smtp://user:password@host:port?from=address.
-    /// Without it, e-mail stays in the outbox (Administration → Courriels).
+    /// SMTP relay for e-mail:
+    /// smtp[s]://user:password@host:port?from=address&tls=starttls&timeout=30&ca=file.pem
+    /// (smtps: implicit TLS; tls=starttls: STARTTLS required). Without it,
+    /// e-mail stays in the outbox (Administration → Courriels).
     #[arg(long, env = "PASSERELLE_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (check
@@ -567,7 +569,11 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     let assets = find_assets(args.assets_dir);
     let backend = db.backend().name();
     let smtp = match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => Some(SmtpConfig::parse(url).map_err(anyhow::Error::msg)?),
+        Some(url) => Some(
+            SmtpConfig::parse(url)
+                .and_then(|c| Mailer::new(&c))
+                .map_err(anyhow::Error::msg)?,
+        ),
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -15,7 +15,6 @@ use passerelle_accounts::notification::Notification;
 use passerelle_accounts::secret::{REDACTED_LINK, hash_secret};
 use sqlx::{AnyConnection, Row};
 
-use crate::time::now_iso;
 use crate::{Database, StoreError};
 
 /// What a message says.
@@ -37,6 +36,60 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// When a message that failed is tried again.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the mailer gave the message up (`last_error` says why).
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// Where a message stands in its delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Waiting for the mailer; `last_error` when an attempt failed and it
+    /// is tried again at `retry_at`.
+    Queued {
+        attempts: i64,
+        last_error: Option<String>,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    Sent(DateTime<Utc>),
+    /// Given up: the relay refused it, or too many attempts failed.
+    Failed {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+}
+
+impl OutboxMessage {
+    pub fn delivery(&self) -> Delivery {
+        match (self.sent_at, self.failed_at) {
+            (Some(at), _) => Delivery::Sent(at),
+            (None, Some(at)) => Delivery::Failed {
+                at,
+                reason: self.last_error.clone().unwrap_or_default(),
+            },
+            (None, None) => Delivery::Queued {
+                attempts: self.attempts,
+                last_error: self.last_error.clone(),
+                retry_at: self.next_attempt_at,
+            },
+        }
+    }
+}
+
+/// The outcome of one attempt to deliver a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    /// Failed for now (a relay down or slow): tried again at `retry_at`.
+    Retry {
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+    /// Failed for good (the relay refused the message or the address).
+    Failed {
+        error: String,
+    },
 }
 
 /// Queues `notification` to `to` on `conn` (inside the caller's
@@ -112,6 +165,8 @@ fn message(r: &sqlx::any::AnyRow) -> Result<OutboxMessage, StoreError> {
         sent_at: instant("sent_at")?,
         attempts: r.try_get("attempts")?,
         last_error: r.try_get("last_error")?,
+        next_attempt_at: instant("next_attempt_at")?,
+        failed_at: instant("failed_at")?,
     })
 }
 
@@ -123,17 +178,17 @@ impl Database {
         enqueue(&mut conn, to, notification, Utc::now()).await
     }
 
-    /// Messages, newest first; `pending_only` for the sender's queue.
+    /// Messages, newest first; `pending_only` for those still to be sent
+    /// (oldest first), whenever they are due.
     pub async fn outbox(
         &self,
         pending_only: bool,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let sql = format!(
-            "SELECT id, to_address, subject, body, kind, params, created_at, sent_at, attempts, last_error \
-             FROM outbox {} ORDER BY id {} LIMIT $1",
+            "SELECT {COLUMNS} FROM outbox {} ORDER BY id {} LIMIT $1",
             if pending_only {
-                "WHERE sent_at IS NULL AND attempts < 5"
+                "WHERE sent_at IS NULL AND failed_at IS NULL"
             } else {
                 ""
             },
@@ -146,24 +201,61 @@ impl Database {
         rows.iter().map(message).collect()
     }
 
-    /// Records a delivery attempt: sent when `error` is `None`, and then
-    /// the one-time link it carried is cut out in the same statement.
-    pub async fn mark_email(&self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
-        let query = match error {
-            None => sqlx::query(
+    /// The messages the mailer sends at `now`: not sent, not given up, and
+    /// past their next attempt; oldest first.
+    pub async fn outbox_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) ORDER BY id ASC LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(crate::time::iso(now))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// Records an attempt to deliver message `id` at `at`. Once sent, the
+    /// one-time link it carried is cut out in the same statement.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        let at = crate::time::iso(at);
+        let query = match attempt {
+            Attempt::Sent => sqlx::query(
                 "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
+                 next_attempt_at = NULL, \
                  body = CASE WHEN link IS NULL THEN body ELSE REPLACE(body, link, $2) END, \
                  params = CASE WHEN link IS NULL THEN params ELSE REPLACE(params, link, '') END, \
                  link = NULL WHERE id = $3",
             )
-            .bind(now_iso())
+            .bind(at)
             .bind(REDACTED_LINK.to_string()),
-            Some(e) => sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+            Attempt::Retry { error, retry_at } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+                 WHERE id = $3",
             )
-            .bind(e.to_string()),
+            .bind(error.clone())
+            .bind(crate::time::iso(*retry_at)),
+            Attempt::Failed { error } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $1, failed_at = $2, \
+                 next_attempt_at = NULL WHERE id = $3",
+            )
+            .bind(error.clone())
+            .bind(at),
         };
         query.bind(id).execute(self.pool()).await?;
         Ok(())
     }
 }
+
+const COLUMNS: &str = "id, to_address, subject, body, kind, params, created_at, sent_at, attempts, \
+                       last_error, next_attempt_at, failed_at";

@@ -1086,7 +1086,45 @@ struct OutboxView {
     subject: String,
     body: String,
     queued: String,
+    /// "Envoyé", "En attente" or "Échec", and its DSFR badge class.
+    badge: (&'static str, &'static str),
     state: String,
+}
+
+fn delivery_badge(delivery: &passerelle_store::outbox::Delivery) -> (&'static str, &'static str) {
+    use passerelle_store::outbox::Delivery;
+    match delivery {
+        Delivery::Sent(_) => ("Envoyé", "fr-badge--success"),
+        Delivery::Failed { .. } => ("Échec", "fr-badge--error"),
+        Delivery::Queued { .. } => ("En attente", "fr-badge--info"),
+    }
+}
+
+/// A message's delivery state in French: queued (with the last failure
+/// and the next attempt), sent, or failed with the reason.
+fn delivery_state(delivery: &passerelle_store::outbox::Delivery) -> String {
+    use passerelle_store::outbox::Delivery;
+    match delivery {
+        Delivery::Sent(at) => format!("envoyé le {}", crate::fr::date_time(*at)),
+        Delivery::Failed { at, reason } => format!(
+            "échec définitif le {} : {reason}",
+            crate::fr::date_time(*at)
+        ),
+        Delivery::Queued {
+            attempts,
+            last_error: Some(e),
+            retry_at,
+        } => format!(
+            "en attente : {} essai{} sans succès ({e}){}",
+            attempts,
+            if *attempts > 1 { "s" } else { "" },
+            retry_at.map_or(String::new(), |t| format!(
+                ", nouvel essai le {}",
+                crate::fr::date_time(t)
+            ))
+        ),
+        Delivery::Queued { .. } => "en attente".into(),
+    }
 }
 
 async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -1100,16 +1138,14 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response 
                 .into_iter()
                 .map(|m| {
                     let mail = crate::mail::render(&m.content, &state.config.public_url);
+                    let delivery = m.delivery();
                     OutboxView {
                         to: m.to_address,
                         subject: mail.subject,
                         body: mail.body,
                         queued: crate::fr::date_time(m.created_at),
-                        state: match (m.sent_at, m.last_error) {
-                            (Some(sent), _) => format!("envoyé le {}", crate::fr::date_time(sent)),
-                            (None, Some(e)) => format!("non envoyé ({e})"),
-                            (None, None) => "en attente".into(),
-                        },
+                        badge: delivery_badge(&delivery),
+                        state: delivery_state(&delivery),
                     }
                 })
                 .collect(),

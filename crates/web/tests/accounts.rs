@@ -807,100 +807,6 @@ async fn the_audit_trail_is_append_only() {
     assert_eq!(w.db.audit_events(Some("test"), 5).await.unwrap().len(), 1);
 }
 
-/// A minimal SMTP server on a free port, for one connection: records the
-/// conversation.
-async fn smtp_server() -> (u16, tokio::task::JoinHandle<Vec<String>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read).lines();
-        let mut transcript = Vec::new();
-        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
-        let mut in_data = false;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            transcript.push(line.clone());
-            let answer: &[u8] = if in_data {
-                if line == "." {
-                    in_data = false;
-                    b"250 queued\r\n"
-                } else {
-                    continue;
-                }
-            } else if line.starts_with("EHLO") {
-                b"250-test\r\n250 AUTH PLAIN\r\n"
-            } else if line.starts_with("AUTH PLAIN") {
-                b"235 ok\r\n"
-            } else if line == "DATA" {
-                in_data = true;
-                b"354 go\r\n"
-            } else if line == "QUIT" {
-                write.write_all(b"221 bye\r\n").await.unwrap();
-                break;
-            } else {
-                b"250 ok\r\n"
-            };
-            write.write_all(answer).await.unwrap();
-        }
-        transcript
-    });
-    (port, server)
-}
-
-#[tokio::test]
-async fn the_outbox_is_delivered_over_smtp() {
-    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
-    let w = world().await;
-    common::queue_written_mail(
-        &w.db,
-        "anne@exemple.fr",
-        "Invitation à Passerelle",
-        "Bonjour,\n.ligne qui commence par un point\nFin",
-    )
-    .await;
-    let (port, server) = smtp_server().await;
-    let config = SmtpConfig::parse(&format!(
-        "smtp://relay:secret@127.0.0.1:{port}?from=passerelle%40hub.bzh"
-    ))
-    .unwrap();
-    assert_eq!(
-        deliver_pending(&w.db, &config, "http://passerelle.test")
-            .await
-            .unwrap(),
-        1
-    );
-    let transcript = server.await.unwrap().join("\n");
-    assert!(
-        transcript.contains("MAIL FROM:<passerelle@hub.bzh>")
-            && transcript.contains("RCPT TO:<anne@exemple.fr>"),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("AUTH PLAIN AHJlbGF5AHNlY3JldA=="),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("\n..ligne qui commence par un point\n"),
-        "dot-stuffed: {transcript}"
-    );
-    let sent = common::outbox(&w.db, false, 1).await.remove(0);
-    assert!(sent.sent_at.is_some() && sent.last_error.is_none());
-    assert!(common::outbox(&w.db, true, 10).await.is_empty());
-    // A relay that cannot be reached leaves the message pending, with why.
-    common::queue_written_mail(&w.db, "b@exemple.fr", "Sujet", "Corps").await;
-    let nowhere = SmtpConfig::parse("smtp://127.0.0.1:1").unwrap();
-    assert_eq!(
-        deliver_pending(&w.db, &nowhere, "http://passerelle.test")
-            .await
-            .unwrap(),
-        0
-    );
-    let pending = common::outbox(&w.db, true, 10).await.remove(0);
-    assert!(pending.last_error.unwrap().contains("cannot connect"));
-}
-
 #[tokio::test]
 async fn nul_characters_are_refused_before_the_database() {
     let w = world().await;
@@ -932,7 +838,7 @@ async fn nul_characters_are_refused_before_the_database() {
 /// is delivered by SMTP, or used; then the stored body no longer holds it.
 #[tokio::test]
 async fn m1_links_leave_the_outbox_once_delivered_or_used() {
-    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+    use passerelle_web::mailer::{Mailer, SmtpConfig, deliver_pending};
     let w = world().await;
     let admin = Client::signed_in(&w.db, w.admin).await;
     let visitor = Client::anonymous();
@@ -949,16 +855,24 @@ async fn m1_links_leave_the_outbox_once_delivered_or_used() {
     let pending = common::outbox(&w.db, true, 10).await;
     assert_eq!(pending.len(), 1);
     let reset = link_token(&pending[0].body, "/reinitialisation/");
-    let (port, server) = smtp_server().await;
-    let relay = SmtpConfig::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
+    let relay = common::Relay::start(&[]);
+    let mailer =
+        Mailer::new(&SmtpConfig::parse(&format!("smtp://127.0.0.1:{}", relay.port)).unwrap())
+            .unwrap();
     assert_eq!(
-        deliver_pending(&w.db, &relay, "http://passerelle.test")
-            .await
-            .unwrap(),
+        deliver_pending(
+            &w.db,
+            &std::sync::Arc::new(mailer),
+            "http://passerelle.test"
+        )
+        .await
+        .unwrap(),
         1
     );
-    let transcript = server.await.unwrap().join("\n");
-    assert!(transcript.contains(&reset), "the person got the link");
+    assert!(
+        relay.received()[0].text.contains(&reset),
+        "the person got the link"
+    );
     let stored = common::outbox(&w.db, false, 10).await.remove(0);
     assert!(stored.sent_at.is_some());
     assert!(
