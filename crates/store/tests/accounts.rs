@@ -192,3 +192,34 @@ async fn ending_a_membership_keeps_it_on_record() {
     assert_ne!(new_membership, membership);
     assert_eq!(db.members_of(structure).await.unwrap().len(), 2);
 }
+
+/// Issue 13: read models carry domain types, and a stored value the
+/// domain does not know is reported as corrupt, never guessed.
+#[tokio::test]
+async fn read_models_are_typed_and_unknown_values_are_corrupt() {
+    let (db, structure, person) = setup().await;
+    let read = db.structure(structure).await.unwrap().unwrap();
+    assert_eq!(read.kind, StructureKind::Pimms);
+    assert!(chrono::Utc::now() - read.created_at < chrono::Duration::minutes(5));
+    let membership = &db.memberships_of(person).await.unwrap()[0];
+    assert_eq!(membership.role, Role::Membre);
+    assert!(membership.started_at <= chrono::Utc::now() && membership.ended_at.is_none());
+    sqlx::query("UPDATE memberships SET role = 'chef' WHERE person_id = $1")
+        .bind(person)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.memberships_of(person).await,
+        Err(passerelle_store::StoreError::Corrupt(_))
+    ));
+    sqlx::query("UPDATE structures SET kind = 'inconnu' WHERE id = $1")
+        .bind(structure)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.structure(structure).await,
+        Err(passerelle_store::StoreError::Corrupt(_))
+    ));
+}

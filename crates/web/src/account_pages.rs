@@ -1037,7 +1037,7 @@ async fn audit_csv(
             let text = |v: Option<String>| v.unwrap_or_default();
             out.write_record([
                 e.id.to_string(),
-                e.at,
+                passerelle_store::time::iso(e.at),
                 e.action,
                 text(e.actor),
                 e.actor_token_id.map(|t| t.to_string()).unwrap_or_default(),

@@ -786,6 +786,13 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert!(filtered.body.contains("France services Carhaix"));
+    // Dated in French, Paris time, not as stored.
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(
+        filtered.body.contains(&format!(" {year} à ")) && !filtered.body.contains("Z</td>"),
+        "{}",
+        filtered.body
+    );
 }
 
 #[tokio::test]
