@@ -797,7 +797,9 @@ async fn accounts(
                         commune_code: None,
                     })
                     .await?
-                    .map_err(|refusal| anyhow::anyhow!(refusal.0))?,
+                    .map_err(|refusal| {
+                        anyhow::anyhow!(passerelle_web::structure_refusal(&refusal))
+                    })?,
             };
             let token = db
                 .create_invitation(

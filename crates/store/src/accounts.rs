@@ -28,6 +28,15 @@ pub const PASSWORD_RESET_SECONDS: i64 = 3600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
+/// Why a structure cannot be created; the web layer writes it in French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StructureRefusal {
+    /// No commune of this INSEE code is in the reference.
+    UnknownCommune(String),
+    /// Another structure has this SIRET.
+    SiretTaken { siret: String, nom: String },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Structure {
     pub id: i64,
@@ -251,7 +260,7 @@ impl Database {
     pub async fn create_structure(
         &self,
         new: &NewStructure<'_>,
-    ) -> Result<Result<i64, Refusal>, StoreError> {
+    ) -> Result<Result<i64, StructureRefusal>, StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(code) = new.commune_code {
             let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
@@ -259,9 +268,7 @@ impl Database {
                 .fetch_optional(&mut *tx)
                 .await?;
             if known.is_none() {
-                return Ok(Err(Refusal(format!(
-                    "La commune de code INSEE « {code} » n’est pas dans le référentiel."
-                ))));
+                return Ok(Err(StructureRefusal::UnknownCommune(code.to_string())));
             }
         }
         if let Some(siret) = new.siret {
@@ -270,10 +277,10 @@ impl Database {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(row) = used {
-                let nom: String = row.try_get("nom")?;
-                return Ok(Err(Refusal(format!(
-                    "Le SIRET {siret} est déjà celui de la structure « {nom} »."
-                ))));
+                return Ok(Err(StructureRefusal::SiretTaken {
+                    siret: siret.to_string(),
+                    nom: row.try_get("nom")?,
+                }));
             }
         }
         let row = sqlx::query(

@@ -223,3 +223,34 @@ async fn read_models_are_typed_and_unknown_values_are_corrupt() {
         Err(passerelle_store::StoreError::Corrupt(_))
     ));
 }
+
+#[tokio::test]
+async fn structures_are_refused_with_typed_reasons() {
+    use passerelle_store::accounts::StructureRefusal;
+    let (db, _, _) = setup().await;
+    let new = |commune_code, siret| NewStructure {
+        nom: "CCAS",
+        kind: StructureKind::Ccas,
+        siret,
+        commune_code,
+    };
+    assert_eq!(
+        db.create_structure(&new(Some("99999"), None))
+            .await
+            .unwrap(),
+        Err(StructureRefusal::UnknownCommune("99999".into()))
+    );
+    db.create_structure(&new(None, Some("13002526500013")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db.create_structure(&new(None, Some("13002526500013")))
+            .await
+            .unwrap(),
+        Err(StructureRefusal::SiretTaken {
+            siret: "13002526500013".into(),
+            nom: "CCAS".into()
+        })
+    );
+}

@@ -877,6 +877,19 @@ struct NewStructureForm {
     commune: String,
 }
 
+/// Why a structure was not created, in French.
+pub fn structure_refusal(refusal: &passerelle_store::accounts::StructureRefusal) -> String {
+    use passerelle_store::accounts::StructureRefusal;
+    match refusal {
+        StructureRefusal::UnknownCommune(code) => {
+            format!("La commune de code INSEE « {code} » n’est pas dans le référentiel.")
+        }
+        StructureRefusal::SiretTaken { siret, nom } => {
+            format!("Le SIRET {siret} est déjà celui de la structure « {nom} ».")
+        }
+    }
+}
+
 async fn create_structure(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -916,7 +929,10 @@ async fn create_structure(
                 audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
                 Ok(Redirect::to(&format!("/structures/{id}")).into_response())
             }
-            Err(refusal) => structures_page_with(&state, &viewer, String::new(), Some(refusal.0)).await,
+            Err(refusal) => {
+                structures_page_with(&state, &viewer, String::new(), Some(structure_refusal(&refusal)))
+                    .await
+            }
         }
     }
     .await;
