@@ -50,6 +50,13 @@ pub enum Notification {
     RequestMessage { request: i64 },
     /// A request closed after `days` without a message.
     RequestClosedIdle { request: i64, days: i64 },
+    /// No sign-in for `months`: the account is deactivated if none comes
+    /// within `left` more months.
+    InactivityReminder {
+        name: String,
+        months: u32,
+        left: u32,
+    },
 }
 
 impl Notification {
@@ -76,6 +83,7 @@ impl Notification {
             Self::RequestReceived { .. } => "request_received",
             Self::RequestMessage { .. } => "request_message",
             Self::RequestClosedIdle { .. } => "request_closed_idle",
+            Self::InactivityReminder { .. } => "inactivity_reminder",
         }
     }
 }

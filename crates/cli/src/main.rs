@@ -628,6 +628,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         )
         .await;
     });
+    let accounts_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::ACCOUNTS,
+        jobs::ACCOUNTS_EVERY,
+        hour,
+        move || jobs::run_account_lifecycle(accounts_db.clone()),
+    ));
     if let Some(smtp) = smtp {
         let (mail_db, smtp) = (db.clone(), Arc::new(smtp));
         let links: Arc<str> = public_url.clone().into();

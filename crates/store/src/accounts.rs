@@ -72,6 +72,9 @@ pub struct Person {
     pub id: i64,
     pub email: String,
     pub display_name: String,
+    /// Deactivated after months without signing in (`lifecycle`): cannot
+    /// sign in until a gestionnaire reactivates the account.
+    pub deactivated: bool,
 }
 
 /// A membership with what pages show about it.
@@ -87,6 +90,8 @@ pub struct MembershipView {
     pub scopes: Vec<(ScopeLevel, String)>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The person's account is deactivated (`lifecycle`).
+    pub deactivated: bool,
 }
 
 impl MembershipView {
@@ -249,7 +254,8 @@ fn structure_from_row(row: &AnyRow) -> Result<Structure, StoreError> {
     })
 }
 
-const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_name, m.structure_id, s.nom AS structure_nom, \
+const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_name, p.deactivated_at, \
+     m.structure_id, s.nom AS structure_nom, \
      m.role, m.started_at, m.ended_at FROM memberships m \
      JOIN people p ON p.id = m.person_id JOIN structures s ON s.id = m.structure_id";
 
@@ -343,18 +349,21 @@ impl Database {
     // ----- people and memberships ------------------------------------------
 
     pub async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE email = $1")
-            .bind(email.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, email, display_name, deactivated_at FROM people WHERE email = $1",
+        )
+        .bind(email.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(|r| person_from_row(&r)).transpose()?)
     }
 
     pub async fn person(&self, id: i64) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, display_name, deactivated_at FROM people WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|r| person_from_row(&r)).transpose()?)
     }
 
@@ -440,6 +449,7 @@ impl Database {
                 scopes,
                 started_at: instant_at(r, "started_at")?,
                 ended_at: maybe_instant_at(r, "ended_at")?,
+                deactivated: maybe_instant_at(r, "deactivated_at")?.is_some(),
             });
         }
         Ok(out)
@@ -503,10 +513,12 @@ impl Database {
 
     // ----- sessions ----------------------------------------------------------
 
-    /// Opens a session; returns the secret for the cookie.
+    /// Opens a session, and records it as the person's last sign-in (which
+    /// ends a pending inactivity reminder); returns the secret for the cookie.
     pub async fn create_session(&self, person_id: i64) -> Result<String, StoreError> {
         let token = new_secret();
         let now = now_iso();
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $4, $5)",
@@ -514,10 +526,18 @@ impl Database {
         .bind(hash_secret(&token))
         .bind(person_id)
         .bind(new_secret())
-        .bind(now)
+        .bind(now.clone())
         .bind(iso_in(SESSION_ABSOLUTE_SECONDS))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE people SET last_sign_in_at = $1, inactivity_reminded_at = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(token)
     }
 
@@ -1188,6 +1208,7 @@ fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
         display_name: r.try_get("display_name")?,
+        deactivated: r.try_get::<Option<String>, _>("deactivated_at")?.is_some(),
     })
 }
 
@@ -1353,10 +1374,11 @@ async fn tell_admin_joins(
         if before.0 && before.1.iter().any(|(s, _)| *s == structure_id) {
             continue;
         }
-        let person = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
-            .bind(person_id)
-            .fetch_one(&mut *conn)
-            .await?;
+        let person =
+            sqlx::query("SELECT id, email, display_name, deactivated_at FROM people WHERE id = $1")
+                .bind(person_id)
+                .fetch_one(&mut *conn)
+                .await?;
         let person = person_from_row(&person)?;
         let structure_nom: String = sqlx::query("SELECT nom FROM structures WHERE id = $1")
             .bind(structure_id)

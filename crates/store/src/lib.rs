@@ -10,6 +10,7 @@ pub mod backup;
 mod batch;
 pub mod diagnostic;
 pub mod instances;
+pub mod lifecycle;
 pub mod outbox;
 pub mod places;
 pub mod referents;

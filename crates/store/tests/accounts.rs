@@ -254,3 +254,89 @@ async fn structures_are_refused_with_typed_reasons() {
         })
     );
 }
+
+/// Issue 19 §4: a reminder at 4 months without signing in, deactivation at
+/// 6 (sessions end, the membership and records stay), reactivation by a
+/// gestionnaire; each in the audit trail. Administrators are kept.
+#[tokio::test]
+async fn accounts_without_sign_in_are_reminded_then_deactivated() {
+    use passerelle_store::lifecycle::{Lifecycle, LifecycleReport};
+    let (db, structure, person) = setup().await;
+    let admin = db
+        .create_person_with_role("admin@hub.bzh", "Admin", None, structure, Role::Admin, &[])
+        .await
+        .unwrap();
+    db.create_session(person).await.unwrap();
+    let months = |n| chrono::Utc::now() + chrono::Months::new(n);
+    let run = async |at| {
+        db.run_account_lifecycle(at, Lifecycle::default())
+            .await
+            .unwrap()
+    };
+    assert_eq!(run(months(3)).await, LifecycleReport::default());
+    assert_eq!(
+        run(months(5)).await,
+        LifecycleReport {
+            reminded: 1,
+            deactivated: 0
+        }
+    );
+    assert_eq!(run(months(5)).await, LifecycleReport::default(), "once");
+    let mail = db.outbox(false, 10).await.unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to_address, "anne@pimms.fr");
+    assert_eq!(
+        mail[0].content,
+        passerelle_store::outbox::Content::Notification(
+            passerelle_accounts::notification::Notification::InactivityReminder {
+                name: "Anne".into(),
+                months: 4,
+                left: 2
+            }
+        )
+    );
+    let session = db.create_session(person).await.unwrap();
+    // Signing in starts the months again: a new reminder once they pass.
+    assert_eq!(run(months(3)).await, LifecycleReport::default());
+    assert_eq!(run(months(5)).await.reminded, 1);
+    assert_eq!(
+        run(months(7)).await,
+        LifecycleReport {
+            reminded: 0,
+            deactivated: 1
+        }
+    );
+    assert!(db.person(person).await.unwrap().unwrap().deactivated);
+    assert!(!db.person(admin).await.unwrap().unwrap().deactivated);
+    assert!(db.session(&session).await.unwrap().is_none(), "signed out");
+    let membership = &db.members_of(structure).await.unwrap();
+    assert!(
+        membership
+            .iter()
+            .any(|m| m.person_id == person && m.deactivated && m.ended_at.is_none())
+    );
+    let gestionnaire = passerelle_store::write::Acting {
+        person: Some(admin),
+        ..Default::default()
+    };
+    assert!(
+        db.reactivate_person(&gestionnaire, person, structure)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.reactivate_person(&gestionnaire, person, structure)
+            .await
+            .unwrap()
+    );
+    assert!(!db.person(person).await.unwrap().unwrap().deactivated);
+    for (action, times) in [
+        ("person.inactivity_reminded", 2),
+        ("person.deactivated", 1),
+        ("person.reactivated", 1),
+    ] {
+        let events = db.audit_events(Some(action), 5).await.unwrap();
+        assert_eq!(events.len(), times, "{action}");
+        assert_eq!(events[0].subject.as_deref(), Some("anne@pimms.fr"));
+    }
+}

@@ -56,6 +56,10 @@ pub fn routes() -> Vec<Route> {
         Route::post("/structures/{id}/invitations", invite),
         Route::post("/structures/{id}/membres/{membership}/role", change_role),
         Route::post("/structures/{id}/membres/{membership}/fin", end_membership),
+        Route::post(
+            "/structures/{id}/membres/{membership}/reactivation",
+            reactivate_member,
+        ),
         Route::post("/structures/{id}/jetons", create_token),
         Route::post("/structures/{id}/jetons/{token}/revocation", revoke_token),
     ]
@@ -281,6 +285,13 @@ async fn sign_in_inner(
             "Adresse électronique ou mot de passe incorrect.",
         ));
     };
+    if person.deactivated {
+        // The password was right: saying so reveals nothing new.
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "Votre compte a été désactivé après six mois sans connexion. Demandez à un gestionnaire de votre structure de le réactiver.",
+        ));
+    }
     let new_device = state
         .db
         .trust_device(device, person.id)
@@ -1276,6 +1287,7 @@ async fn structure_page(
             "role" => Some("Rôle modifié.".to_string()),
             "fin" => Some("La personne ne fait plus partie de la structure ; ce qu’elle a enregistré reste attribué.".to_string()),
             "revocation" => Some("Jeton révoqué.".to_string()),
+            "reactivation" => Some("Compte réactivé : la personne peut de nouveau se connecter.".to_string()),
             _ => None,
         };
         structure_page_with(&state, &viewer, s, None, notice).await
@@ -1439,6 +1451,27 @@ async fn end_membership(
         )
         .await?;
         Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// Reactivates the account of a member, deactivated after months without
+/// signing in (`store::lifecycle`).
+async fn reactivate_member(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, membership)): Path<(String, String)>,
+) -> Response {
+    let result: PageResult = async {
+        let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
+        let acting = viewer.acting(Some(s.id));
+        state
+            .db
+            .reactivate_person(&acting, m.person_id, s.id)
+            .await
+            .map_err(store)?;
+        Ok(Redirect::to(&format!("/structures/{}?info=reactivation", s.id)).into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)

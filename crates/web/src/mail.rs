@@ -42,6 +42,15 @@ struct AdminJoined<'a> {
     link: String,
 }
 
+#[derive(Template)]
+#[template(path = "mail/inactivity_reminder.txt")]
+struct InactivityReminder<'a> {
+    name: &'a str,
+    months: u32,
+    left: u32,
+    link: String,
+}
+
 /// A message about a referral or a request: one sentence and the page to
 /// read it on.
 #[derive(Template)]
@@ -158,6 +167,15 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
             format!("Un message vous attend dans la demande n° {request}."),
             format!("/referents/demandes/{request}"),
         ),
+        Notification::InactivityReminder { name, months, left } => Mail {
+            subject: "Passerelle : votre compte sera bientôt désactivé".into(),
+            body: text(&InactivityReminder {
+                name,
+                months: *months,
+                left: *left,
+                link: format!("{public_url}/connexion"),
+            }),
+        },
         Notification::RequestClosedIdle { request, days } => thread(
             "Situation complexe : demande close faute d’échange".into(),
             format!("La demande n° {request} est close : aucun message depuis {days} jours."),
@@ -170,6 +188,29 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
 mod tests {
     use super::*;
     use passerelle_accounts::Role;
+
+    #[test]
+    fn the_inactivity_reminder_says_when_and_how_to_keep_the_account() {
+        let mail = render(
+            &Content::Notification(Notification::InactivityReminder {
+                name: "Anne".into(),
+                months: 4,
+                left: 2,
+            }),
+            "https://passerelle.bzh",
+        );
+        assert_eq!(
+            mail.subject,
+            "Passerelle : votre compte sera bientôt désactivé"
+        );
+        assert!(
+            mail.body.contains("depuis 4 mois")
+                && mail.body.contains("dans les 2 prochains mois")
+                && mail.body.contains("https://passerelle.bzh/connexion"),
+            "{}",
+            mail.body
+        );
+    }
 
     #[test]
     fn links_follow_the_public_address_and_vanish_once_cut_out() {

@@ -792,6 +792,13 @@ fn cases(w: &World) -> Vec<Case> {
         ),
         case(
             "POST",
+            "/structures/{id}/membres/{membership}/reactivation",
+            format!("/structures/{a}/membres/{m}/reactivation"),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
             "/structures/{id}/jetons",
             format!("/structures/{a}/jetons"),
             Some("name=vol"),

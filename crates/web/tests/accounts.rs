@@ -1171,3 +1171,84 @@ async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_peri
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
 }
+
+/// Issue 19 §4: a deactivated account cannot sign in, is shown to its
+/// gestionnaire, who reactivates it.
+#[tokio::test]
+async fn a_deactivated_account_is_reactivated_by_its_gestionnaire() {
+    let w = world().await;
+    let member_session = Client::signed_in(&w.db, w.membre_a).await;
+    sqlx::query("UPDATE people SET created_at = $1, last_sign_in_at = $1 WHERE id = $2")
+        .bind(passerelle_store::time::iso_in(-7 * 31 * 86_400))
+        .bind(w.membre_a)
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    let report =
+        w.db.run_account_lifecycle(
+            chrono::Utc::now(),
+            passerelle_store::lifecycle::Lifecycle::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.deactivated, 1);
+    let signed_out = call(&w.app, &member_session, "GET", "/compte", None).await;
+    assert_ne!(signed_out.status.as_u16(), 200, "its sessions ended");
+    let email = w.db.person(w.membre_a).await.unwrap().unwrap().email;
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        PASSWORD.replace(' ', "+")
+    );
+    let refused = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Votre compte a été désactivé après six mois sans connexion")
+    );
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let page = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert!(page.body.contains("compte désactivé") && page.body.contains("Réactiver le compte"));
+    let reactivated = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!(
+            "/structures/{}/membres/{}/reactivation",
+            w.a, w.membre_a_membership
+        ),
+        Some(""),
+    )
+    .await;
+    assert_eq!(reactivated.status.as_u16(), 303, "{}", reactivated.body);
+    let signed_in = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(signed_in.status.as_u16(), 303, "{}", signed_in.body);
+    let audit =
+        w.db.audit_events(Some("person.reactivated"), 1)
+            .await
+            .unwrap();
+    assert_eq!(audit[0].subject.as_deref(), Some(email.as_str()));
+    assert!(audit[0].actor.is_some());
+}
