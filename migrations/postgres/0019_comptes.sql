@@ -12,3 +12,17 @@ ALTER TABLE outbox ADD COLUMN failed_at TEXT;
 ALTER TABLE people ADD COLUMN last_sign_in_at TEXT;
 ALTER TABLE people ADD COLUMN inactivity_reminded_at TEXT;
 ALTER TABLE people ADD COLUMN deactivated_at TEXT;
+
+-- Notifications each person chooses: per topic (a code of
+-- accounts::notification::Topic), immediately, daily or never; no row means
+-- the topic's default. A message for the daily digest waits in the outbox
+-- with `digest` = 1 until the day's digest (one message) takes it in
+-- (`digested_into`).
+CREATE TABLE notification_preferences (
+    person_id INTEGER NOT NULL REFERENCES people (id),
+    topic     TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    PRIMARY KEY (person_id, topic)
+);
+ALTER TABLE outbox ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN digested_into INTEGER;

@@ -56,6 +56,28 @@ pub(crate) async fn run_account_lifecycle(db: Database) -> bool {
     }
 }
 
+/// The daily digest: the messages people chose to receive once a day,
+/// gathered into one e-mail each; its lease makes it once a day across all
+/// servers.
+pub(crate) const DIGEST: &str = "digest";
+pub(crate) const DIGEST_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// One run of the daily digest; whether it went well.
+pub(crate) async fn run_digest(db: Database) -> bool {
+    match db.queue_digests(chrono::Utc::now()).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!("digest: {n} daily digests queued");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!("daily digest: {e}");
+            false
+        }
+    }
+}
+
 /// Unfinished survey answers are kept this long after their last save.
 const SURVEY_DRAFT_DAYS: i64 = 30;
 

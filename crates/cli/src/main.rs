@@ -637,6 +637,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         hour,
         move || jobs::run_account_lifecycle(accounts_db.clone()),
     ));
+    let digest_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::DIGEST,
+        jobs::DIGEST_EVERY,
+        jobs::DIGEST_EVERY,
+        move || jobs::run_digest(digest_db.clone()),
+    ));
     if let Some(smtp) = smtp {
         let (mail_db, smtp) = (db.clone(), Arc::new(smtp));
         let links: Arc<str> = public_url.clone().into();

@@ -255,7 +255,7 @@ impl Database {
     /// E-mails waiting in the outbox that will still be tried.
     pub async fn outbox_queue_length(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND digested_into IS NULL",
         )
         .fetch_one(self.pool())
         .await?

@@ -10,7 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use passerelle_accounts::notification::Notification;
+use passerelle_accounts::notification::{Frequency, Notification, Topic};
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
@@ -47,6 +47,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/compte", account_page),
         Route::post("/compte/mot-de-passe", change_password),
         Route::post("/compte/deconnexion-partout", sign_out_everywhere),
+        Route::post("/compte/notifications", set_notifications),
         Route::get("/admin/structures", structures_page),
         Route::post("/admin/structures", create_structure),
         Route::get("/admin/journal", audit_page),
@@ -681,6 +682,9 @@ struct AccountPage {
     person: Person,
     memberships: Vec<MembershipView>,
     sessions: i64,
+    /// How the person is told about each topic.
+    preferences: Vec<(Topic, Frequency)>,
+    frequencies: [Frequency; 3],
 }
 
 /// The signed-in person, or the denial to answer with.
@@ -707,6 +711,11 @@ async fn account_page_with(
     } else {
         StatusCode::OK
     };
+    let preferences = state
+        .db
+        .notification_preferences(person.id)
+        .await
+        .map_err(store)?;
     let page = AccountPage {
         chrome: Chrome::new("", viewer),
         error,
@@ -714,6 +723,8 @@ async fn account_page_with(
         person,
         memberships: viewer.memberships.clone(),
         sessions,
+        preferences,
+        frequencies: Frequency::ALL,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -817,6 +828,63 @@ async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> R
             Redirect::to("/connexion?info=deconnexion-partout").into_response(),
             clear_session_cookie(&state),
         ))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// The account page's notifications form: a frequency code per topic code.
+#[derive(Deserialize)]
+struct NotificationsForm {
+    #[serde(flatten)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+impl TryFrom<NotificationsForm> for Vec<(Topic, Frequency)> {
+    type Error = String;
+
+    fn try_from(form: NotificationsForm) -> Result<Self, String> {
+        Topic::ALL
+            .iter()
+            .map(|topic| {
+                form.fields
+                    .get(topic.code())
+                    .and_then(|f| Frequency::parse(f))
+                    .map(|f| (*topic, f))
+                    .ok_or_else(|| {
+                        format!("Choisissez quand être prévenu : « {} ».", topic.label())
+                    })
+            })
+            .collect()
+    }
+}
+
+async fn set_notifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<NotificationsForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let person = signed_in_person(&viewer, "/compte")?;
+        let choices = match Vec::<(Topic, Frequency)>::try_from(form) {
+            Ok(choices) => choices,
+            Err(why) => return account_page_with(&state, &viewer, Some(why), None).await,
+        };
+        state
+            .db
+            .set_notification_preferences(&viewer.acting(None), person.id, &choices)
+            .await
+            .map_err(store)?;
+        account_page_with(
+            &state,
+            &viewer,
+            None,
+            Some("Vos choix de notifications sont enregistrés.".into()),
+        )
+        .await
     }
     .await;
     result.unwrap_or_else(|r| r)
@@ -1124,6 +1192,7 @@ fn delivery_badge(delivery: &passerelle_store::outbox::Delivery) -> (&'static st
         Delivery::Sent(_) => ("Envoyé", "fr-badge--success"),
         Delivery::Failed { .. } => ("Échec", "fr-badge--error"),
         Delivery::Queued { .. } => ("En attente", "fr-badge--info"),
+        Delivery::InDigest(_) => ("Résumé du jour", "fr-badge--new"),
     }
 }
 
@@ -1151,6 +1220,8 @@ fn delivery_state(delivery: &passerelle_store::outbox::Delivery) -> String {
             ))
         ),
         Delivery::Queued { .. } => "en attente".into(),
+        Delivery::InDigest(None) => "attend le résumé du jour".into(),
+        Delivery::InDigest(Some(_)) => "envoyé dans le résumé du jour".into(),
     }
 }
 

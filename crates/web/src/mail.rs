@@ -75,6 +75,27 @@ fn one_time(public_url: &str, path: &str, token: &str) -> String {
     }
 }
 
+/// The day's digest: each message's subject and text, one after the other.
+fn digest(items: &[Notification], public_url: &str) -> Mail {
+    let mut body = format!(
+        "Bonjour,\n\nVoici le résumé du jour de Passerelle ({} message{}). Vous choisissez ce que vous recevez, et quand, dans « Mon compte » → « Notifications ».\n",
+        items.len(),
+        if items.len() > 1 { "s" } else { "" }
+    );
+    for item in items {
+        let mail = render(&Content::Notification(item.clone()), public_url);
+        body.push_str(&format!(
+            "\n— {}\n\n{}\n",
+            mail.subject,
+            mail.body.trim_end()
+        ));
+    }
+    Mail {
+        subject: "Passerelle : votre résumé du jour".into(),
+        body,
+    }
+}
+
 /// The e-mail a stored message makes, for the instance at `public_url`.
 pub fn render(content: &Content, public_url: &str) -> Mail {
     let n = match content {
@@ -176,6 +197,7 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
                 link: format!("{public_url}/connexion"),
             }),
         },
+        Notification::Digest { items } => digest(items, public_url),
         Notification::RequestClosedIdle { request, days } => thread(
             "Situation complexe : demande close faute d’échange".into(),
             format!("La demande n° {request} est close : aucun message depuis {days} jours."),
@@ -188,6 +210,38 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
 mod tests {
     use super::*;
     use passerelle_accounts::Role;
+
+    #[test]
+    fn a_digest_gathers_its_messages() {
+        let mail = render(
+            &Content::Notification(Notification::Digest {
+                items: vec![
+                    Notification::ReferralReminder {
+                        referral: 3,
+                        days: 5,
+                    },
+                    Notification::RequestClosedIdle {
+                        request: 9,
+                        days: 30,
+                    },
+                ],
+            }),
+            "https://passerelle.bzh",
+        );
+        assert_eq!(mail.subject, "Passerelle : votre résumé du jour");
+        assert!(
+            mail.body.contains("(2 messages)")
+                && mail
+                    .body
+                    .contains("— Rappel : une orientation attend votre réponse")
+                && mail.body.contains("https://passerelle.bzh/orientations/3")
+                && mail
+                    .body
+                    .contains("https://passerelle.bzh/referents/demandes/9"),
+            "{}",
+            mail.body
+        );
+    }
 
     #[test]
     fn the_inactivity_reminder_says_when_and_how_to_keep_the_account() {

@@ -728,6 +728,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 303, 303],
         ),
         case(
+            "POST",
+            "/compte/notifications",
+            "/compte/notifications".into(),
+            Some("referral_step=jamais"),
+            [303, 422, 422],
+        ),
+        case(
             "GET",
             "/admin/structures",
             "/admin/structures".into(),

@@ -1252,3 +1252,56 @@ async fn a_deactivated_account_is_reactivated_by_its_gestionnaire() {
     assert_eq!(audit[0].subject.as_deref(), Some(email.as_str()));
     assert!(audit[0].actor.is_some());
 }
+
+/// Issue 19 §3: each person chooses, per topic, how they are told; the
+/// choice shows on their account page and changes what is queued.
+#[tokio::test]
+async fn a_person_chooses_their_notifications() {
+    use passerelle_accounts::notification::Notification;
+    let w = world().await;
+    let member = Client::signed_in(&w.db, w.membre_a).await;
+    let page = call(&w.app, &member, "GET", "/compte", None).await;
+    assert!(
+        page.body.contains(r#"id="referral_received-immediately" name="referral_received" value="immediately" checked"#)
+            && page.body.contains(r#"id="referral_step-daily" name="referral_step" value="daily" checked"#),
+        "sober defaults: {}",
+        page.body
+    );
+    let incomplete = call(
+        &w.app,
+        &member,
+        "POST",
+        "/compte/notifications",
+        Some("referral_received=never"),
+    )
+    .await;
+    assert_eq!(incomplete.status.as_u16(), 422);
+    assert!(incomplete.body.contains("Choisissez quand être prévenu"));
+    let form = "referral_received=never&referral_step=immediately&referral_reminder=daily\
+                &request_received=immediately&request_message=daily&request_closed=never";
+    let saved = call(&w.app, &member, "POST", "/compte/notifications", Some(form)).await;
+    assert_eq!(saved.status.as_u16(), 200, "{}", saved.body);
+    assert!(
+        saved
+            .body
+            .contains("Vos choix de notifications sont enregistrés.")
+            && saved.body.contains(
+                r#"id="referral_received-never" name="referral_received" value="never" checked"#
+            ),
+        "{}",
+        saved.body
+    );
+    let email = w.db.person(w.membre_a).await.unwrap().unwrap().email;
+    let received = Notification::ReferralReceived {
+        referral: 1,
+        service: "Accès aux droits".into(),
+    };
+    assert_eq!(w.db.notify(&email, &received).await.unwrap(), None);
+    let gestionnaire = w.db.person(w.gestionnaire_a).await.unwrap().unwrap().email;
+    assert!(
+        w.db.notify(&gestionnaire, &received)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
