@@ -126,6 +126,8 @@ pub enum Action<'a> {
     /// gestionnaires (its members and coordinators read the results, as
     /// `ViewStructure`).
     ManageSurveys(&'a StructureRef),
+    /// Start a survey for one of one's structures: its gestionnaires.
+    CreateSurvey,
     /// Give this role in the structure (invitation or role change):
     /// gestionnaires grant membre and gestionnaire; only admins grant the
     /// instance-wide roles.
@@ -315,6 +317,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                         .roles_in(s)
                         .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
                 }),
+            Denial::Forbidden,
+        ),
+        Action::CreateSurvey => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Gestionnaire)),
             Denial::Forbidden,
         ),
         Action::ViewReferralStats | Action::CoordinatePlaces | Action::ImportIndicators => allowed(
@@ -526,6 +532,23 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn gestionnaires_and_admins_start_surveys() {
+        let gestionnaire = person(vec![member(1, Role::Gestionnaire)]);
+        let membre = person(vec![member(1, Role::Membre)]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        assert_eq!(authorize(&gestionnaire, Action::CreateSurvey), Ok(()));
+        assert_eq!(authorize(&admin, Action::CreateSurvey), Ok(()));
+        assert_eq!(
+            authorize(&membre, Action::CreateSurvey),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::CreateSurvey),
+            Err(Denial::SignInRequired)
+        );
     }
 
     #[test]

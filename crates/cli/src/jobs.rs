@@ -173,10 +173,8 @@ pub(crate) async fn run_retention(db: &Database, periods: Periods, retention: Re
             ok = false;
         }
     }
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(SURVEY_DRAFT_DAYS))
-        .date_naive()
-        .to_string();
-    match db.purge_survey_drafts(&cutoff).await {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(SURVEY_DRAFT_DAYS)).date_naive();
+    match db.purge_survey_drafts(cutoff).await {
         Ok(0) => {}
         Ok(n) => tracing::info!("purged {n} survey drafts older than {SURVEY_DRAFT_DAYS} days"),
         Err(e) => {

@@ -14,6 +14,7 @@ mod api;
 mod auth;
 mod body;
 mod diagnostic;
+pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
@@ -28,7 +29,6 @@ mod places;
 mod referents;
 mod referrals;
 mod routes;
-mod surveys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -239,7 +239,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
-    all.extend(surveys::routes());
+    all.extend(enquetes::routes());
     all.extend(observe::routes());
     all
 }

@@ -81,14 +81,20 @@ async fn survey_exports_neutralise_answers_and_labels() {
          other = \"Autre\"\n",
         HOSTILE[0]
     );
-    w.db.create_survey(&passerelle_store::surveys::NewSurvey {
-        slug: "hostile",
-        structure_id: w.a,
-        questionnaire: &questionnaire,
-        access: passerelle_store::surveys::Access::Open,
-        opens_on: None,
-        closes_on: None,
-    })
+    let questionnaire = passerelle_surveys::Questionnaire::parse(&questionnaire, "hostile")
+        .expect("a valid questionnaire");
+    w.db.create_survey(
+        &passerelle_store::surveys::NewSurvey {
+            slug: "hostile",
+            structure_id: w.a,
+            questionnaire: &questionnaire,
+            access: passerelle_store::surveys::Access::Open,
+            opens_on: None,
+            closes_on: None,
+            status: passerelle_store::surveys::Status::Online,
+        },
+        &passerelle_store::write::Acting::system(),
+    )
     .await
     .unwrap()
     .expect("a valid questionnaire");

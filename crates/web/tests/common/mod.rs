@@ -259,14 +259,20 @@ pub async fn world() -> World {
         .await
         .unwrap();
     let survey_a = "enquete-a";
-    db.create_survey(&passerelle_store::surveys::NewSurvey {
-        slug: survey_a,
-        structure_id: a,
-        questionnaire: passerelle_surveys::templates::text("hub-bretagne-2023").unwrap(),
-        access: passerelle_store::surveys::Access::Open,
-        opens_on: None,
-        closes_on: None,
-    })
+    db.create_survey(
+        &passerelle_store::surveys::NewSurvey {
+            slug: survey_a,
+            structure_id: a,
+            questionnaire: &passerelle_surveys::templates::load("hub-bretagne-2023")
+                .unwrap()
+                .unwrap(),
+            access: passerelle_store::surveys::Access::Open,
+            opens_on: None,
+            closes_on: None,
+            status: passerelle_store::surveys::Status::Online,
+        },
+        &passerelle_store::write::Acting::system(),
+    )
     .await
     .unwrap()
     .unwrap();
