@@ -788,6 +788,8 @@ struct DashboardPage {
     /// Month, people shown, share of the busiest month (0–100).
     months: Vec<(String, String, i64)>,
     export_query: String,
+    /// Coordinators: the network's events this year (`reseau::figures`).
+    network: Option<String>,
 }
 
 impl DashboardPage {
@@ -832,7 +834,10 @@ async fn dashboard(
     RawQuery(raw): RawQuery,
 ) -> Response {
     match build_dashboard(&state, &viewer, raw).await {
-        Ok(page) => render(&page),
+        Ok(mut page) => {
+            page.network = crate::reseau::dashboard_line(&state, &viewer).await;
+            render(&page)
+        }
         Err(r) => r,
     }
 }
@@ -1206,6 +1211,7 @@ async fn build_dashboard(
         Ok(DashboardPage {
             months,
             export_query,
+            network: None,
             chrome: Chrome::new("/activites", viewer),
             crumbs: crumbs(&[("Activités", "/activites")], "Tableau de bord"),
             scope_label,

@@ -28,6 +28,7 @@ mod pages;
 mod places;
 mod referents;
 mod referrals;
+pub mod reseau;
 mod routes;
 
 use std::net::SocketAddr;
@@ -240,6 +241,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(referrals::routes());
     all.extend(referents::routes());
     all.extend(enquetes::routes());
+    all.extend(reseau::routes());
     all.extend(observe::routes());
     all
 }
