@@ -82,6 +82,14 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
     assert.equal(response.status(), 200, path);
     a11y.push(...(await serious(page)));
   }
+  // Notifications: each person chooses, per topic, when to be told.
+  await page.goto(`${server.url}/compte`);
+  const steps = page.getByRole("group", { name: "Une orientation de ma structure avance" });
+  await steps.locator("label", { hasText: /^Jamais$/ }).click();
+  await page.getByRole("button", { name: "Enregistrer mes notifications" }).click();
+  await page.getByText("Vos choix de notifications sont enregistrés.").waitFor();
+  assert.ok(await page.getByRole("group", { name: "Une orientation de ma structure avance" }).getByLabel("Jamais").isChecked());
+  a11y.push(...(await serious(page)));
   await page.goto(`${server.url}/lieux/1/modifier`);
   await page.getByLabel(/^Présentation courte/).fill("Accueil sans rendez-vous le matin.");
   await page.getByRole("button", { name: "Enregistrer" }).click();

@@ -50,6 +50,110 @@ pub enum Notification {
     RequestMessage { request: i64 },
     /// A request closed after `days` without a message.
     RequestClosedIdle { request: i64, days: i64 },
+    /// No sign-in for `months`: the account is deactivated if none comes
+    /// within `left` more months.
+    InactivityReminder {
+        name: String,
+        months: u32,
+        left: u32,
+    },
+    /// The day's messages a person chose to receive together, in one.
+    Digest { items: Vec<Notification> },
+}
+
+/// What a person chooses how to be told about (`Frequency`). Messages
+/// about the account itself (passwords, invitations, its lifecycle) are
+/// always sent at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    ReferralReceived,
+    ReferralStep,
+    ReferralReminder,
+    RequestReceived,
+    RequestMessage,
+    RequestClosed,
+}
+
+/// How a person is told about a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    Immediately,
+    /// In one e-mail a day with the others.
+    Daily,
+    Never,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 6] = [
+        Topic::ReferralReceived,
+        Topic::ReferralStep,
+        Topic::ReferralReminder,
+        Topic::RequestReceived,
+        Topic::RequestMessage,
+        Topic::RequestClosed,
+    ];
+
+    /// As stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ReferralReceived => "referral_received",
+            Self::ReferralStep => "referral_step",
+            Self::ReferralReminder => "referral_reminder",
+            Self::RequestReceived => "request_received",
+            Self::RequestMessage => "request_message",
+            Self::RequestClosed => "request_closed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ReferralReceived => "Une orientation arrive pour ma structure",
+            Self::ReferralStep => "Une orientation de ma structure avance",
+            Self::ReferralReminder => "Rappel d’une orientation qui attend une réponse",
+            Self::RequestReceived => "Une situation complexe est soumise à mon groupe de référents",
+            Self::RequestMessage => "Une réponse dans une situation complexe",
+            Self::RequestClosed => "Une situation complexe est close faute d’échange",
+        }
+    }
+
+    /// Sober defaults (people of the field asked for fewer e-mails): what
+    /// waits for someone's action at once, the rest in the daily digest.
+    pub fn default_frequency(self) -> Frequency {
+        match self {
+            Self::ReferralReceived | Self::RequestReceived | Self::RequestMessage => {
+                Frequency::Immediately
+            }
+            Self::ReferralStep | Self::ReferralReminder | Self::RequestClosed => Frequency::Daily,
+        }
+    }
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 3] = [Frequency::Immediately, Frequency::Daily, Frequency::Never];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Immediately => "immediately",
+            Self::Daily => "daily",
+            Self::Never => "never",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Immediately => "Tout de suite",
+            Self::Daily => "Dans le résumé du jour",
+            Self::Never => "Jamais",
+        }
+    }
 }
 
 impl Notification {
@@ -61,6 +165,23 @@ impl Notification {
                 Some(token.as_str()).filter(|t| !t.is_empty())
             }
             _ => None,
+        }
+    }
+
+    /// What the person chose how to be told about, if this is one of those.
+    pub fn topic(&self) -> Option<Topic> {
+        match self {
+            Self::ReferralReceived { .. } => Some(Topic::ReferralReceived),
+            Self::ReferralStep { .. } => Some(Topic::ReferralStep),
+            Self::ReferralReminder { .. } => Some(Topic::ReferralReminder),
+            Self::RequestReceived { .. } => Some(Topic::RequestReceived),
+            Self::RequestMessage { .. } => Some(Topic::RequestMessage),
+            Self::RequestClosedIdle { .. } => Some(Topic::RequestClosed),
+            Self::PasswordReset { .. }
+            | Self::Invitation { .. }
+            | Self::AdminJoined { .. }
+            | Self::InactivityReminder { .. }
+            | Self::Digest { .. } => None,
         }
     }
 
@@ -76,6 +197,8 @@ impl Notification {
             Self::RequestReceived { .. } => "request_received",
             Self::RequestMessage { .. } => "request_message",
             Self::RequestClosedIdle { .. } => "request_closed_idle",
+            Self::InactivityReminder { .. } => "inactivity_reminder",
+            Self::Digest { .. } => "digest",
         }
     }
 }

@@ -28,6 +28,56 @@ use passerelle_web::Jobs;
 /// The name of the retention job on the jobs board and in the metrics.
 pub(crate) const RETENTION: &str = "retention";
 pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// The accounts' lifecycle (`store::lifecycle`): reminders after months
+/// without signing in, then deactivation; hourly, on one server.
+pub(crate) const ACCOUNTS: &str = "accounts";
+pub(crate) const ACCOUNTS_EVERY: Duration = Duration::from_secs(3600);
+
+/// One run of the accounts' lifecycle; whether it went well.
+pub(crate) async fn run_account_lifecycle(db: Database) -> bool {
+    let lifecycle = passerelle_store::lifecycle::Lifecycle::default();
+    match db
+        .run_account_lifecycle(chrono::Utc::now(), lifecycle)
+        .await
+    {
+        Ok(r) if r == Default::default() => true,
+        Ok(r) => {
+            tracing::info!(
+                "accounts: {} reminded, {} deactivated after months without signing in",
+                r.reminded,
+                r.deactivated
+            );
+            true
+        }
+        Err(e) => {
+            tracing::error!("accounts lifecycle: {e}");
+            false
+        }
+    }
+}
+
+/// The daily digest: the messages people chose to receive once a day,
+/// gathered into one e-mail each; its lease makes it once a day across all
+/// servers.
+pub(crate) const DIGEST: &str = "digest";
+pub(crate) const DIGEST_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// One run of the daily digest; whether it went well.
+pub(crate) async fn run_digest(db: Database) -> bool {
+    match db.queue_digests(chrono::Utc::now()).await {
+        Ok(n) => {
+            if n > 0 {
+                tracing::info!("digest: {n} daily digests queued");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!("daily digest: {e}");
+            false
+        }
+    }
+}
+
 /// Unfinished survey answers are kept this long after their last save.
 const SURVEY_DRAFT_DAYS: i64 = 30;
 

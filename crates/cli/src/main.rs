@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
 use passerelle_territory::parse_reference_file;
-use passerelle_web::mailer::SmtpConfig;
+use passerelle_web::mailer::{Mailer, SmtpConfig};
 use passerelle_web::{AppState, Assets, WebConfig};
 
 mod survey;
@@ -339,8 +339,10 @@ struct ServeArgs {
     /// Default: web/dist in the current directory or next to the sources.
     #[arg(long, env = "PASSERELLE_ASSETS_DIR")]
     assets_dir: Option<PathBuf>,
-    /// SMTP relay for e-mail: smtp://user:password@host:port?from=address.
-    /// Without it, e-mail stays in the outbox (Administration → Courriels).
+    /// SMTP relay for e-mail:
+    /// smtp[s]://user:password@host:port?from=address&tls=starttls&timeout=30&ca=file.pem
+    /// (smtps: implicit TLS; tls=starttls: STARTTLS required). Without it,
+    /// e-mail stays in the outbox (Administration → Courriels).
     #[arg(long, env = "PASSERELLE_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (check
@@ -646,7 +648,11 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
     let assets = find_assets(args.assets_dir);
     let backend = db.backend().name();
     let smtp = match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => Some(SmtpConfig::parse(url).map_err(anyhow::Error::msg)?),
+        Some(url) => Some(
+            SmtpConfig::parse(url)
+                .and_then(|c| Mailer::new(&c))
+                .map_err(anyhow::Error::msg)?,
+        ),
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -703,6 +709,24 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         )
         .await;
     });
+    let accounts_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::ACCOUNTS,
+        jobs::ACCOUNTS_EVERY,
+        hour,
+        move || jobs::run_account_lifecycle(accounts_db.clone()),
+    ));
+    let digest_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::DIGEST,
+        jobs::DIGEST_EVERY,
+        jobs::DIGEST_EVERY,
+        move || jobs::run_digest(digest_db.clone()),
+    ));
     if let Some(smtp) = smtp {
         let (mail_db, smtp) = (db.clone(), Arc::new(smtp));
         let links: Arc<str> = public_url.clone().into();
@@ -897,7 +921,9 @@ async fn accounts(
                         commune_code: None,
                     })
                     .await?
-                    .map_err(|refusal| anyhow::anyhow!(refusal.0))?,
+                    .map_err(|refusal| {
+                        anyhow::anyhow!(passerelle_web::structure_refusal(&refusal))
+                    })?,
             };
             let token = db
                 .create_invitation(

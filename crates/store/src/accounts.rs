@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::time::{iso_in, now_iso};
+use crate::time::{instant_at, iso_in, maybe_instant_at, now_iso};
 use crate::{Database, StoreError};
 
 /// Idle session lifetime: a session unused this long ends.
@@ -28,17 +28,24 @@ pub const PASSWORD_RESET_SECONDS: i64 = 3600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Why a structure cannot be created; the web layer writes it in French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StructureRefusal {
+    /// No commune of this INSEE code is in the reference.
+    UnknownCommune(String),
+    /// Another structure has this SIRET.
+    SiretTaken { siret: String, nom: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Structure {
     pub id: i64,
     pub nom: String,
-    pub kind: String,
-    pub kind_label: String,
+    pub kind: StructureKind,
     pub siret: Option<String>,
     pub commune_code: Option<String>,
     pub commune_nom: Option<String>,
-    pub created_at: String,
-    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
     pub location: Location,
 }
 
@@ -51,11 +58,11 @@ impl Structure {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StructureSummary {
     pub id: i64,
     pub nom: String,
-    pub kind_label: String,
+    pub kind: StructureKind,
     pub commune_nom: Option<String>,
     pub members: i64,
 }
@@ -65,10 +72,13 @@ pub struct Person {
     pub id: i64,
     pub email: String,
     pub display_name: String,
+    /// Deactivated after months without signing in (`lifecycle`): cannot
+    /// sign in until a gestionnaire reactivates the account.
+    pub deactivated: bool,
 }
 
 /// A membership with what pages show about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MembershipView {
     pub id: i64,
     pub person_id: i64,
@@ -78,8 +88,10 @@ pub struct MembershipView {
     pub structure_nom: String,
     pub role: Role,
     pub scopes: Vec<(ScopeLevel, String)>,
-    pub started_at: String,
-    pub ended_at: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The person's account is deactivated (`lifecycle`).
+    pub deactivated: bool,
 }
 
 impl MembershipView {
@@ -104,7 +116,7 @@ impl MembershipView {
 pub struct Session {
     pub person_id: i64,
     pub csrf_token: String,
-    pub expires_at: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A pending invitation, as its link shows it.
@@ -118,14 +130,14 @@ pub struct Invitation {
     pub existing_person: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiTokenView {
     pub id: i64,
     pub name: String,
     pub created_by: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// One line of the audit trail.
@@ -141,10 +153,10 @@ pub struct AuditEvent {
     pub ip: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
     pub id: i64,
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub action: String,
     pub actor: Option<String>,
     pub actor_token_id: Option<i64>,
@@ -205,35 +217,45 @@ pub struct NewStructure<'a> {
     pub commune_code: Option<&'a str>,
 }
 
-const STRUCTURE_SELECT: &str = "SELECT s.id, s.nom, s.kind, s.siret, s.commune_code, c.nom, s.created_at, \
-     c.epci_siren, c.departement_code, d.region_code \
+const STRUCTURE_SELECT: &str = "SELECT s.id, s.nom, s.kind, s.siret, s.commune_code, \
+     c.nom AS commune_nom, s.created_at, c.epci_siren, c.departement_code, d.region_code \
      FROM structures s LEFT JOIN communes c ON c.code = s.commune_code \
      LEFT JOIN departements d ON d.code = c.departement_code";
 
-fn structure_from_row(row: &AnyRow) -> Result<Structure, sqlx::Error> {
-    let kind: String = row.try_get(2)?;
-    let commune_code: Option<String> = row.try_get(4)?;
+/// A structure's kind as stored.
+fn structure_kind(row: &AnyRow) -> Result<StructureKind, StoreError> {
+    let code: String = row.try_get("kind")?;
+    StructureKind::parse(&code)
+        .ok_or_else(|| StoreError::Corrupt(format!("structure kind {code:?}")))
+}
+
+/// A role as stored.
+fn role_at(row: &AnyRow, column: &str) -> Result<Role, StoreError> {
+    let code: String = row.try_get(column)?;
+    Role::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("role {code:?}")))
+}
+
+fn structure_from_row(row: &AnyRow) -> Result<Structure, StoreError> {
+    let commune_code: Option<String> = row.try_get("commune_code")?;
     Ok(Structure {
-        id: row.try_get(0)?,
-        nom: row.try_get(1)?,
-        kind_label: StructureKind::parse(&kind)
-            .map_or("Autre", StructureKind::label)
-            .to_string(),
-        kind,
-        siret: row.try_get(3)?,
-        commune_nom: row.try_get(5)?,
-        created_at: row.try_get(6)?,
+        id: row.try_get("id")?,
+        nom: row.try_get("nom")?,
+        kind: structure_kind(row)?,
+        siret: row.try_get("siret")?,
+        commune_nom: row.try_get("commune_nom")?,
+        created_at: instant_at(row, "created_at")?,
         location: Location {
             commune: commune_code.clone(),
-            epci: row.try_get(7)?,
-            departement: row.try_get(8)?,
-            region: row.try_get(9)?,
+            epci: row.try_get("epci_siren")?,
+            departement: row.try_get("departement_code")?,
+            region: row.try_get("region_code")?,
         },
         commune_code,
     })
 }
 
-const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_name, m.structure_id, s.nom, \
+const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_name, p.deactivated_at, \
+     m.structure_id, s.nom AS structure_nom, \
      m.role, m.started_at, m.ended_at FROM memberships m \
      JOIN people p ON p.id = m.person_id JOIN structures s ON s.id = m.structure_id";
 
@@ -244,7 +266,7 @@ impl Database {
     pub async fn create_structure(
         &self,
         new: &NewStructure<'_>,
-    ) -> Result<Result<i64, Refusal>, StoreError> {
+    ) -> Result<Result<i64, StructureRefusal>, StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(code) = new.commune_code {
             let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
@@ -252,9 +274,7 @@ impl Database {
                 .fetch_optional(&mut *tx)
                 .await?;
             if known.is_none() {
-                return Ok(Err(Refusal(format!(
-                    "La commune de code INSEE « {code} » n’est pas dans le référentiel."
-                ))));
+                return Ok(Err(StructureRefusal::UnknownCommune(code.to_string())));
             }
         }
         if let Some(siret) = new.siret {
@@ -263,10 +283,10 @@ impl Database {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(row) = used {
-                let nom: String = row.try_get(0)?;
-                return Ok(Err(Refusal(format!(
-                    "Le SIRET {siret} est déjà celui de la structure « {nom} »."
-                ))));
+                return Ok(Err(StructureRefusal::SiretTaken {
+                    siret: siret.to_string(),
+                    nom: row.try_get("nom")?,
+                }));
             }
         }
         let row = sqlx::query(
@@ -282,7 +302,7 @@ impl Database {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Ok(row.try_get(0)?))
+        Ok(Ok(row.try_get("id")?))
     }
 
     pub async fn structure(&self, id: i64) -> Result<Option<Structure>, StoreError> {
@@ -291,7 +311,7 @@ impl Database {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.as_ref().map(structure_from_row).transpose()?)
+        row.as_ref().map(structure_from_row).transpose()
     }
 
     /// Structures whose name has a word starting with `query` (all when empty).
@@ -301,8 +321,8 @@ impl Database {
         limit: i64,
     ) -> Result<Vec<StructureSummary>, StoreError> {
         let key = search_key(query);
-        let sql = "SELECT s.id, s.nom, s.kind, c.nom, \
-             (SELECT COUNT(*) FROM memberships m WHERE m.structure_id = s.id AND m.ended_at IS NULL) \
+        let sql = "SELECT s.id, s.nom, s.kind, c.nom AS commune_nom, \
+             (SELECT COUNT(*) FROM memberships m WHERE m.structure_id = s.id AND m.ended_at IS NULL) AS members \
              FROM structures s LEFT JOIN communes c ON c.code = s.commune_code \
              WHERE $1 = '' OR (s.search_key >= $1 AND s.search_key < $2) OR s.search_key LIKE $3 \
              ORDER BY s.search_key, s.id LIMIT $4";
@@ -313,35 +333,37 @@ impl Database {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        crate::map_rows(&rows, |r| {
-            let kind: String = r.try_get(2)?;
-            Ok(StructureSummary {
-                id: r.try_get(0)?,
-                nom: r.try_get(1)?,
-                kind_label: StructureKind::parse(&kind)
-                    .map_or("Autre", StructureKind::label)
-                    .to_string(),
-                commune_nom: r.try_get(3)?,
-                members: r.try_get(4)?,
+        rows.iter()
+            .map(|r| {
+                Ok(StructureSummary {
+                    id: r.try_get("id")?,
+                    nom: r.try_get("nom")?,
+                    kind: structure_kind(r)?,
+                    commune_nom: r.try_get("commune_nom")?,
+                    members: r.try_get("members")?,
+                })
             })
-        })
+            .collect()
     }
 
     // ----- people and memberships ------------------------------------------
 
     pub async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE email = $1")
-            .bind(email.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, email, display_name, deactivated_at FROM people WHERE email = $1",
+        )
+        .bind(email.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(|r| person_from_row(&r)).transpose()?)
     }
 
     pub async fn person(&self, id: i64) -> Result<Option<Person>, StoreError> {
-        let row = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, display_name, deactivated_at FROM people WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|r| person_from_row(&r)).transpose()?)
     }
 
@@ -350,7 +372,7 @@ impl Database {
             .bind(person_id)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        Ok(row.map(|r| r.try_get("hash")).transpose()?)
     }
 
     /// Replaces a person's password and ends all their sessions but `keep`.
@@ -405,29 +427,29 @@ impl Database {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let id: i64 = r.try_get(0)?;
-            let role: String = r.try_get(6)?;
+            let id: i64 = r.try_get("id")?;
             let scopes = sqlx::query("SELECT level, code FROM coordination_scopes WHERE membership_id = $1 ORDER BY level, code")
                 .bind(id)
                 .fetch_all(self.pool())
                 .await?
                 .iter()
                 .filter_map(|s| {
-                    let level: String = s.try_get(0).ok()?;
-                    Some((ScopeLevel::parse(&level)?, s.try_get(1).ok()?))
+                    let level: String = s.try_get("level").ok()?;
+                    Some((ScopeLevel::parse(&level)?, s.try_get("code").ok()?))
                 })
                 .collect();
             out.push(MembershipView {
                 id,
-                person_id: r.try_get(1)?,
-                email: r.try_get(2)?,
-                display_name: r.try_get(3)?,
-                structure_id: r.try_get(4)?,
-                structure_nom: r.try_get(5)?,
-                role: Role::parse(&role).unwrap_or(Role::Membre),
+                person_id: r.try_get("person_id")?,
+                email: r.try_get("email")?,
+                display_name: r.try_get("display_name")?,
+                structure_id: r.try_get("structure_id")?,
+                structure_nom: r.try_get("structure_nom")?,
+                role: role_at(r, "role")?,
                 scopes,
-                started_at: r.try_get(7)?,
-                ended_at: r.try_get(8)?,
+                started_at: instant_at(r, "started_at")?,
+                ended_at: maybe_instant_at(r, "ended_at")?,
+                deactivated: maybe_instant_at(r, "deactivated_at")?.is_some(),
             });
         }
         Ok(out)
@@ -491,10 +513,12 @@ impl Database {
 
     // ----- sessions ----------------------------------------------------------
 
-    /// Opens a session; returns the secret for the cookie.
+    /// Opens a session, and records it as the person's last sign-in (which
+    /// ends a pending inactivity reminder); returns the secret for the cookie.
     pub async fn create_session(&self, person_id: i64) -> Result<String, StoreError> {
         let token = new_secret();
         let now = now_iso();
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $4, $4, $5)",
@@ -502,10 +526,18 @@ impl Database {
         .bind(hash_secret(&token))
         .bind(person_id)
         .bind(new_secret())
-        .bind(now)
+        .bind(now.clone())
         .bind(iso_in(SESSION_ABSOLUTE_SECONDS))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE people SET last_sign_in_at = $1, inactivity_reminded_at = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(token)
     }
 
@@ -520,8 +552,8 @@ impl Database {
         else {
             return Ok(None);
         };
-        let expires_at: String = row.try_get(2)?;
-        let last_seen_at: String = row.try_get(3)?;
+        let expires_at: String = row.try_get("expires_at")?;
+        let last_seen_at: String = row.try_get("last_seen_at")?;
         let now = now_iso();
         if expires_at <= now || last_seen_at <= iso_in(-SESSION_IDLE_SECONDS) {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -539,9 +571,9 @@ impl Database {
                 .await?;
         }
         Ok(Some(Session {
-            person_id: row.try_get(0)?,
-            csrf_token: row.try_get(1)?,
-            expires_at,
+            person_id: row.try_get("person_id")?,
+            csrf_token: row.try_get("csrf_token")?,
+            expires_at: instant_at(&row, "expires_at")?,
         }))
     }
 
@@ -715,13 +747,14 @@ impl Database {
     }
 
     pub async fn session_count(&self, person_id: i64) -> Result<i64, StoreError> {
-        let row =
-            sqlx::query("SELECT COUNT(*) FROM sessions WHERE person_id = $1 AND expires_at > $2")
-                .bind(person_id)
-                .bind(now_iso())
-                .fetch_one(self.pool())
-                .await?;
-        Ok(row.try_get(0)?)
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM sessions WHERE person_id = $1 AND expires_at > $2",
+        )
+        .bind(person_id)
+        .bind(now_iso())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("n")?)
     }
 
     // ----- invitations and password resets -----------------------------------
@@ -761,7 +794,7 @@ impl Database {
     /// The pending, unexpired invitation behind a link.
     pub async fn invitation(&self, token: &str) -> Result<Option<Invitation>, StoreError> {
         let row = sqlx::query(
-            "SELECT t.email, t.structure_id, s.nom, t.role, p.id FROM one_time_tokens t \
+            "SELECT t.email, t.structure_id, s.nom AS structure_nom, t.role, p.id AS person_id FROM one_time_tokens t \
              JOIN structures s ON s.id = t.structure_id LEFT JOIN people p ON p.email = t.email \
              WHERE t.token_hash = $1 AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > $2",
         )
@@ -770,13 +803,12 @@ impl Database {
         .fetch_optional(self.pool())
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let role: String = r.try_get(3)?;
         Ok(Some(Invitation {
-            email: r.try_get(0)?,
-            structure_id: r.try_get(1)?,
-            structure_nom: r.try_get(2)?,
-            role: Role::parse(&role).unwrap_or(Role::Membre),
-            existing_person: r.try_get(4)?,
+            email: r.try_get("email")?,
+            structure_id: r.try_get("structure_id")?,
+            structure_nom: r.try_get("structure_nom")?,
+            role: role_at(&r, "role")?,
+            existing_person: r.try_get("person_id")?,
         }))
     }
 
@@ -812,11 +844,11 @@ impl Database {
         .bind(hash_secret(token))
         .fetch_one(&mut *tx)
         .await?;
-        let email: String = row.try_get(0)?;
-        let structure_id: i64 = row.try_get(1)?;
-        let role = Role::parse(&row.try_get::<String, _>(2)?).unwrap_or(Role::Membre);
+        let email: String = row.try_get("email")?;
+        let structure_id: i64 = row.try_get("structure_id")?;
+        let role = role_at(&row, "role")?;
         let scopes: Vec<(ScopeLevel, String)> = row
-            .try_get::<Option<String>, _>(3)?
+            .try_get::<Option<String>, _>("scopes")?
             .unwrap_or_default()
             .split(';')
             .filter_map(|s| {
@@ -845,7 +877,7 @@ impl Database {
             .await?;
         let membership_id = match existing {
             Some(r) => {
-                let id: i64 = r.try_get(0)?;
+                let id: i64 = r.try_get("id")?;
                 sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
                     .bind(role.code().to_string())
                     .bind(id)
@@ -893,7 +925,7 @@ impl Database {
         .bind(now_iso())
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        Ok(row.map(|r| r.try_get("email")).transpose()?)
     }
 
     /// Uses a reset link: sets the password, ends every other reset link of
@@ -923,7 +955,7 @@ impl Database {
                 .bind(hash_secret(token))
                 .fetch_one(&mut *tx)
                 .await?
-                .try_get(0)?;
+                .try_get("person_id")?;
         upsert_password(&mut tx, person_id, hash).await?;
         end_reset_links(&mut tx, person_id, &now).await?;
         if end_sessions {
@@ -957,27 +989,29 @@ impl Database {
         .bind(now_iso())
         .fetch_one(self.pool())
         .await?;
-        Ok((row.try_get(0)?, token))
+        Ok((row.try_get("id")?, token))
     }
 
     pub async fn api_tokens_of(&self, structure_id: i64) -> Result<Vec<ApiTokenView>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.id, t.name, p.display_name, t.created_at, t.last_used_at, t.revoked_at \
+            "SELECT t.id, t.name, p.display_name AS created_by, t.created_at, t.last_used_at, t.revoked_at \
              FROM api_tokens t JOIN people p ON p.id = t.created_by WHERE t.structure_id = $1 ORDER BY t.id DESC",
         )
         .bind(structure_id)
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
-            Ok(ApiTokenView {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                created_by: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                last_used_at: r.try_get(4)?,
-                revoked_at: r.try_get(5)?,
+        rows.iter()
+            .map(|r| {
+                Ok(ApiTokenView {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    created_by: r.try_get("created_by")?,
+                    created_at: instant_at(r, "created_at")?,
+                    last_used_at: maybe_instant_at(r, "last_used_at")?,
+                    revoked_at: maybe_instant_at(r, "revoked_at")?,
+                })
             })
-        })
+            .collect()
     }
 
     /// Revokes a token of a structure; false when there is no such live token.
@@ -1004,13 +1038,13 @@ impl Database {
         .fetch_optional(self.pool())
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let id: i64 = r.try_get(0)?;
+        let id: i64 = r.try_get("id")?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now_iso())
             .bind(id)
             .execute(self.pool())
             .await?;
-        Ok(Some((id, r.try_get(1)?)))
+        Ok(Some((id, r.try_get("structure_id")?)))
     }
 
     // ----- audit trail -------------------------------------------------------
@@ -1037,7 +1071,7 @@ impl Database {
             (None, None) => return Ok(0),
         };
         let sql = format!(
-            "SELECT COUNT(*) FROM audit_events WHERE action = $1 AND {column} = $2 AND at > $3"
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = $1 AND {column} = $2 AND at > $3"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(action.to_string())
@@ -1045,7 +1079,7 @@ impl Database {
             .bind(iso_in(-seconds))
             .fetch_one(self.pool())
             .await?;
-        Ok(row.try_get(0)?)
+        Ok(row.try_get("n")?)
     }
 
     /// The latest events, newest first, optionally of one action only.
@@ -1055,7 +1089,8 @@ impl Database {
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.id, a.at, a.action, p.email, a.actor_token_id, s.nom, a.subject, a.detail, a.ip \
+            "SELECT a.id, a.at, a.action, p.email AS actor, a.actor_token_id, s.nom AS structure, \
+             a.subject, a.detail, a.ip \
              FROM audit_events a LEFT JOIN people p ON p.id = a.actor_person_id \
              LEFT JOIN structures s ON s.id = a.structure_id \
              WHERE $1 = '' OR a.action = $1 ORDER BY a.id DESC LIMIT $2",
@@ -1064,19 +1099,21 @@ impl Database {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
-            Ok(AuditRecord {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                action: r.try_get(2)?,
-                actor: r.try_get(3)?,
-                actor_token_id: r.try_get(4)?,
-                structure: r.try_get(5)?,
-                subject: r.try_get(6)?,
-                detail: r.try_get(7)?,
-                ip: r.try_get(8)?,
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: r.try_get("id")?,
+                    at: instant_at(r, "at")?,
+                    action: r.try_get("action")?,
+                    actor: r.try_get("actor")?,
+                    actor_token_id: r.try_get("actor_token_id")?,
+                    structure: r.try_get("structure")?,
+                    subject: r.try_get("subject")?,
+                    detail: r.try_get("detail")?,
+                    ip: r.try_get("ip")?,
+                })
             })
-        })
+            .collect()
     }
 
     /// Replaces, by pseudonyms, the IP addresses older than
@@ -1168,9 +1205,10 @@ impl Database {
 
 fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
     Ok(Person {
-        id: r.try_get(0)?,
-        email: r.try_get(1)?,
-        display_name: r.try_get(2)?,
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        deactivated: r.try_get::<Option<String>, _>("deactivated_at")?.is_some(),
     })
 }
 
@@ -1184,7 +1222,7 @@ async fn find_or_create_person(
         .fetch_optional(&mut *conn)
         .await?
     {
-        return Ok(r.try_get(0)?);
+        return Ok(r.try_get("id")?);
     }
     let r = sqlx::query(
         "INSERT INTO people (email, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
@@ -1194,7 +1232,7 @@ async fn find_or_create_person(
     .bind(now_iso())
     .fetch_one(&mut *conn)
     .await?;
-    Ok(r.try_get(0)?)
+    Ok(r.try_get("id")?)
 }
 
 async fn upsert_password(
@@ -1228,7 +1266,7 @@ async fn add_membership(
         .bind(now_iso())
         .fetch_one(&mut *conn)
         .await?;
-    let id: i64 = r.try_get(0)?;
+    let id: i64 = r.try_get("id")?;
     for (level, code) in scopes {
         sqlx::query(
             "INSERT INTO coordination_scopes (membership_id, level, code) VALUES ($1, $2, $3)",
@@ -1336,10 +1374,11 @@ async fn tell_admin_joins(
         if before.0 && before.1.iter().any(|(s, _)| *s == structure_id) {
             continue;
         }
-        let person = sqlx::query("SELECT id, email, display_name FROM people WHERE id = $1")
-            .bind(person_id)
-            .fetch_one(&mut *conn)
-            .await?;
+        let person =
+            sqlx::query("SELECT id, email, display_name, deactivated_at FROM people WHERE id = $1")
+                .bind(person_id)
+                .fetch_one(&mut *conn)
+                .await?;
         let person = person_from_row(&person)?;
         let structure_nom: String = sqlx::query("SELECT nom FROM structures WHERE id = $1")
             .bind(structure_id)

@@ -254,12 +254,12 @@ impl Database {
 
     /// E-mails waiting in the outbox that will still be tried.
     pub async fn outbox_queue_length(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND attempts < 5")
-                .fetch_one(self.pool())
-                .await?
-                .try_get("n")?,
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND digested_into IS NULL",
         )
+        .fetch_one(self.pool())
+        .await?
+        .try_get("n")?)
     }
 
     /// Rows of every table.

@@ -11,6 +11,7 @@ mod batch;
 pub mod diagnostic;
 pub mod home;
 pub mod instances;
+pub mod lifecycle;
 pub mod network;
 pub mod outbox;
 pub mod places;

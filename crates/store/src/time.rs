@@ -16,6 +16,27 @@ pub fn parse_iso(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
+/// The instant stored in `column` of `row`; text that is not one is
+/// `StoreError::Corrupt`.
+pub(crate) fn instant_at(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, crate::StoreError> {
+    maybe_instant_at(row, column)?
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("{column}: no instant")))
+}
+
+/// The instant stored in nullable `column` of `row`.
+pub(crate) fn maybe_instant_at(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, crate::StoreError> {
+    use sqlx::Row;
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| parse_iso(&t).ok_or_else(|| crate::StoreError::Corrupt(format!("{column}: {t}"))))
+        .transpose()
+}
+
 pub fn now_iso() -> String {
     iso_from_unix(now_unix())
 }

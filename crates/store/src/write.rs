@@ -83,12 +83,12 @@ impl Write<'_> {
         &mut self,
         to: &str,
         notification: &Notification,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         crate::outbox::enqueue(&mut self.tx, to, notification, self.at).await
     }
 
     /// Queues a notification to every person working in `structure`
-    /// (membres and gestionnaires); returns how many.
+    /// (membres and gestionnaires), as each chose; returns to how many.
     pub async fn notify_structure(
         &mut self,
         structure: i64,

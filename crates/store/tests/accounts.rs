@@ -192,3 +192,151 @@ async fn ending_a_membership_keeps_it_on_record() {
     assert_ne!(new_membership, membership);
     assert_eq!(db.members_of(structure).await.unwrap().len(), 2);
 }
+
+/// Issue 13: read models carry domain types, and a stored value the
+/// domain does not know is reported as corrupt, never guessed.
+#[tokio::test]
+async fn read_models_are_typed_and_unknown_values_are_corrupt() {
+    let (db, structure, person) = setup().await;
+    let read = db.structure(structure).await.unwrap().unwrap();
+    assert_eq!(read.kind, StructureKind::Pimms);
+    assert!(chrono::Utc::now() - read.created_at < chrono::Duration::minutes(5));
+    let membership = &db.memberships_of(person).await.unwrap()[0];
+    assert_eq!(membership.role, Role::Membre);
+    assert!(membership.started_at <= chrono::Utc::now() && membership.ended_at.is_none());
+    sqlx::query("UPDATE memberships SET role = 'chef' WHERE person_id = $1")
+        .bind(person)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.memberships_of(person).await,
+        Err(passerelle_store::StoreError::Corrupt(_))
+    ));
+    sqlx::query("UPDATE structures SET kind = 'inconnu' WHERE id = $1")
+        .bind(structure)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.structure(structure).await,
+        Err(passerelle_store::StoreError::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn structures_are_refused_with_typed_reasons() {
+    use passerelle_store::accounts::StructureRefusal;
+    let (db, _, _) = setup().await;
+    let new = |commune_code, siret| NewStructure {
+        nom: "CCAS",
+        kind: StructureKind::Ccas,
+        siret,
+        commune_code,
+    };
+    assert_eq!(
+        db.create_structure(&new(Some("99999"), None))
+            .await
+            .unwrap(),
+        Err(StructureRefusal::UnknownCommune("99999".into()))
+    );
+    db.create_structure(&new(None, Some("13002526500013")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db.create_structure(&new(None, Some("13002526500013")))
+            .await
+            .unwrap(),
+        Err(StructureRefusal::SiretTaken {
+            siret: "13002526500013".into(),
+            nom: "CCAS".into()
+        })
+    );
+}
+
+/// Issue 19 §4: a reminder at 4 months without signing in, deactivation at
+/// 6 (sessions end, the membership and records stay), reactivation by a
+/// gestionnaire; each in the audit trail. Administrators are kept.
+#[tokio::test]
+async fn accounts_without_sign_in_are_reminded_then_deactivated() {
+    use passerelle_store::lifecycle::{Lifecycle, LifecycleReport};
+    let (db, structure, person) = setup().await;
+    let admin = db
+        .create_person_with_role("admin@hub.bzh", "Admin", None, structure, Role::Admin, &[])
+        .await
+        .unwrap();
+    db.create_session(person).await.unwrap();
+    let months = |n| chrono::Utc::now() + chrono::Months::new(n);
+    let run = async |at| {
+        db.run_account_lifecycle(at, Lifecycle::default())
+            .await
+            .unwrap()
+    };
+    assert_eq!(run(months(3)).await, LifecycleReport::default());
+    assert_eq!(
+        run(months(5)).await,
+        LifecycleReport {
+            reminded: 1,
+            deactivated: 0
+        }
+    );
+    assert_eq!(run(months(5)).await, LifecycleReport::default(), "once");
+    let mail = db.outbox(false, 10).await.unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to_address, "anne@pimms.fr");
+    assert_eq!(
+        mail[0].content,
+        passerelle_store::outbox::Content::Notification(
+            passerelle_accounts::notification::Notification::InactivityReminder {
+                name: "Anne".into(),
+                months: 4,
+                left: 2
+            }
+        )
+    );
+    let session = db.create_session(person).await.unwrap();
+    // Signing in starts the months again: a new reminder once they pass.
+    assert_eq!(run(months(3)).await, LifecycleReport::default());
+    assert_eq!(run(months(5)).await.reminded, 1);
+    assert_eq!(
+        run(months(7)).await,
+        LifecycleReport {
+            reminded: 0,
+            deactivated: 1
+        }
+    );
+    assert!(db.person(person).await.unwrap().unwrap().deactivated);
+    assert!(!db.person(admin).await.unwrap().unwrap().deactivated);
+    assert!(db.session(&session).await.unwrap().is_none(), "signed out");
+    let membership = &db.members_of(structure).await.unwrap();
+    assert!(
+        membership
+            .iter()
+            .any(|m| m.person_id == person && m.deactivated && m.ended_at.is_none())
+    );
+    let gestionnaire = passerelle_store::write::Acting {
+        person: Some(admin),
+        ..Default::default()
+    };
+    assert!(
+        db.reactivate_person(&gestionnaire, person, structure)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.reactivate_person(&gestionnaire, person, structure)
+            .await
+            .unwrap()
+    );
+    assert!(!db.person(person).await.unwrap().unwrap().deactivated);
+    for (action, times) in [
+        ("person.inactivity_reminded", 2),
+        ("person.deactivated", 1),
+        ("person.reactivated", 1),
+    ] {
+        let events = db.audit_events(Some(action), 5).await.unwrap();
+        assert_eq!(events.len(), times, "{action}");
+        assert_eq!(events[0].subject.as_deref(), Some("anne@pimms.fr"));
+    }
+}

@@ -10,7 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use passerelle_accounts::notification::Notification;
+use passerelle_accounts::notification::{Frequency, Notification, Topic};
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
@@ -47,6 +47,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/compte", account_page),
         Route::post("/compte/mot-de-passe", change_password),
         Route::post("/compte/deconnexion-partout", sign_out_everywhere),
+        Route::post("/compte/notifications", set_notifications),
         Route::get("/admin/structures", structures_page),
         Route::post("/admin/structures", create_structure),
         Route::get("/admin/journal", audit_page),
@@ -56,6 +57,10 @@ pub fn routes() -> Vec<Route> {
         Route::post("/structures/{id}/invitations", invite),
         Route::post("/structures/{id}/membres/{membership}/role", change_role),
         Route::post("/structures/{id}/membres/{membership}/fin", end_membership),
+        Route::post(
+            "/structures/{id}/membres/{membership}/reactivation",
+            reactivate_member,
+        ),
         Route::post("/structures/{id}/jetons", create_token),
         Route::post("/structures/{id}/jetons/{token}/revocation", revoke_token),
     ]
@@ -281,6 +286,13 @@ async fn sign_in_inner(
             "Adresse électronique ou mot de passe incorrect.",
         ));
     };
+    if person.deactivated {
+        // The password was right: saying so reveals nothing new.
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "Votre compte a été désactivé après six mois sans connexion. Demandez à un gestionnaire de votre structure de le réactiver.",
+        ));
+    }
     let new_device = state
         .db
         .trust_device(device, person.id)
@@ -670,6 +682,9 @@ struct AccountPage {
     person: Person,
     memberships: Vec<MembershipView>,
     sessions: i64,
+    /// How the person is told about each topic.
+    preferences: Vec<(Topic, Frequency)>,
+    frequencies: [Frequency; 3],
 }
 
 /// The signed-in person, or the denial to answer with.
@@ -696,6 +711,11 @@ async fn account_page_with(
     } else {
         StatusCode::OK
     };
+    let preferences = state
+        .db
+        .notification_preferences(person.id)
+        .await
+        .map_err(store)?;
     let page = AccountPage {
         chrome: Chrome::new("", viewer),
         error,
@@ -703,6 +723,8 @@ async fn account_page_with(
         person,
         memberships: viewer.memberships.clone(),
         sessions,
+        preferences,
+        frequencies: Frequency::ALL,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -811,6 +833,63 @@ async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> R
     result.unwrap_or_else(|r| r)
 }
 
+/// The account page's notifications form: a frequency code per topic code.
+#[derive(Deserialize)]
+struct NotificationsForm {
+    #[serde(flatten)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+impl TryFrom<NotificationsForm> for Vec<(Topic, Frequency)> {
+    type Error = String;
+
+    fn try_from(form: NotificationsForm) -> Result<Self, String> {
+        Topic::ALL
+            .iter()
+            .map(|topic| {
+                form.fields
+                    .get(topic.code())
+                    .and_then(|f| Frequency::parse(f))
+                    .map(|f| (*topic, f))
+                    .ok_or_else(|| {
+                        format!("Choisissez quand être prévenu : « {} ».", topic.label())
+                    })
+            })
+            .collect()
+    }
+}
+
+async fn set_notifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<NotificationsForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    let result: PageResult = async {
+        let person = signed_in_person(&viewer, "/compte")?;
+        let choices = match Vec::<(Topic, Frequency)>::try_from(form) {
+            Ok(choices) => choices,
+            Err(why) => return account_page_with(&state, &viewer, Some(why), None).await,
+        };
+        state
+            .db
+            .set_notification_preferences(&viewer.acting(None), person.id, &choices)
+            .await
+            .map_err(store)?;
+        account_page_with(
+            &state,
+            &viewer,
+            None,
+            Some("Vos choix de notifications sont enregistrés.".into()),
+        )
+        .await
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
 // ----- administration: structures, audit trail, outbox -----------------------------
 
 #[derive(Template)]
@@ -877,6 +956,19 @@ struct NewStructureForm {
     commune: String,
 }
 
+/// Why a structure was not created, in French.
+pub fn structure_refusal(refusal: &passerelle_store::accounts::StructureRefusal) -> String {
+    use passerelle_store::accounts::StructureRefusal;
+    match refusal {
+        StructureRefusal::UnknownCommune(code) => {
+            format!("La commune de code INSEE « {code} » n’est pas dans le référentiel.")
+        }
+        StructureRefusal::SiretTaken { siret, nom } => {
+            format!("Le SIRET {siret} est déjà celui de la structure « {nom} ».")
+        }
+    }
+}
+
 async fn create_structure(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -916,7 +1008,10 @@ async fn create_structure(
                 audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
                 Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response())
             }
-            Err(refusal) => structures_page_with(&state, &viewer, String::new(), Some(refusal.0)).await,
+            Err(refusal) => {
+                structures_page_with(&state, &viewer, String::new(), Some(structure_refusal(&refusal)))
+                    .await
+            }
         }
     }
     .await;
@@ -1037,7 +1132,7 @@ async fn audit_csv(
             let text = |v: Option<String>| v.unwrap_or_default();
             out.write_record([
                 e.id.to_string(),
-                e.at,
+                passerelle_store::time::iso(e.at),
                 e.action,
                 text(e.actor),
                 e.actor_token_id.map(|t| t.to_string()).unwrap_or_default(),
@@ -1086,7 +1181,48 @@ struct OutboxView {
     subject: String,
     body: String,
     queued: String,
+    /// "Envoyé", "En attente" or "Échec", and its DSFR badge class.
+    badge: (&'static str, &'static str),
     state: String,
+}
+
+fn delivery_badge(delivery: &passerelle_store::outbox::Delivery) -> (&'static str, &'static str) {
+    use passerelle_store::outbox::Delivery;
+    match delivery {
+        Delivery::Sent(_) => ("Envoyé", "fr-badge--success"),
+        Delivery::Failed { .. } => ("Échec", "fr-badge--error"),
+        Delivery::Queued { .. } => ("En attente", "fr-badge--info"),
+        Delivery::InDigest(_) => ("Résumé du jour", "fr-badge--new"),
+    }
+}
+
+/// A message's delivery state in French: queued (with the last failure
+/// and the next attempt), sent, or failed with the reason.
+fn delivery_state(delivery: &passerelle_store::outbox::Delivery) -> String {
+    use passerelle_store::outbox::Delivery;
+    match delivery {
+        Delivery::Sent(at) => format!("envoyé le {}", crate::fr::date_time(*at)),
+        Delivery::Failed { at, reason } => format!(
+            "échec définitif le {} : {reason}",
+            crate::fr::date_time(*at)
+        ),
+        Delivery::Queued {
+            attempts,
+            last_error: Some(e),
+            retry_at,
+        } => format!(
+            "en attente : {} essai{} sans succès ({e}){}",
+            attempts,
+            if *attempts > 1 { "s" } else { "" },
+            retry_at.map_or(String::new(), |t| format!(
+                ", nouvel essai le {}",
+                crate::fr::date_time(t)
+            ))
+        ),
+        Delivery::Queued { .. } => "en attente".into(),
+        Delivery::InDigest(None) => "attend le résumé du jour".into(),
+        Delivery::InDigest(Some(_)) => "envoyé dans le résumé du jour".into(),
+    }
 }
 
 async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -1100,16 +1236,14 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response 
                 .into_iter()
                 .map(|m| {
                     let mail = crate::mail::render(&m.content, &state.config.public_url);
+                    let delivery = m.delivery();
                     OutboxView {
                         to: m.to_address,
                         subject: mail.subject,
                         body: mail.body,
                         queued: crate::fr::date_time(m.created_at),
-                        state: match (m.sent_at, m.last_error) {
-                            (Some(sent), _) => format!("envoyé le {}", crate::fr::date_time(sent)),
-                            (None, Some(e)) => format!("non envoyé ({e})"),
-                            (None, None) => "en attente".into(),
-                        },
+                        badge: delivery_badge(&delivery),
+                        state: delivery_state(&delivery),
                     }
                 })
                 .collect(),
@@ -1271,6 +1405,7 @@ async fn structure_page(
             "role" => Some("Rôle modifié.".to_string()),
             "fin" => Some("La personne ne fait plus partie de la structure ; ce qu’elle a enregistré reste attribué.".to_string()),
             "revocation" => Some("Jeton révoqué.".to_string()),
+            "reactivation" => Some("Compte réactivé : la personne peut de nouveau se connecter.".to_string()),
             other => crate::notice::Notice::of(other).message().map(str::to_string),
         };
         structure_page_with(&state, &viewer, s, None, notice).await
@@ -1499,6 +1634,27 @@ async fn end_membership(
         )
         .await?;
         Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
+}
+
+/// Reactivates the account of a member, deactivated after months without
+/// signing in (`store::lifecycle`).
+async fn reactivate_member(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, membership)): Path<(String, String)>,
+) -> Response {
+    let result: PageResult = async {
+        let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
+        let acting = viewer.acting(Some(s.id));
+        state
+            .db
+            .reactivate_person(&acting, m.person_id, s.id)
+            .await
+            .map_err(store)?;
+        Ok(Redirect::to(&format!("/structures/{}?info=reactivation", s.id)).into_response())
     }
     .await;
     result.unwrap_or_else(|r| r)

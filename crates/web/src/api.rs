@@ -429,7 +429,7 @@ async fn structure(
     Ok(Json(StructureDetail {
         id: s.id,
         nom: s.nom,
-        kind: s.kind,
+        kind: s.kind.code().to_string(),
         siret: s.siret,
         commune_code: s.commune_code,
         members,

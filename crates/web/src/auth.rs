@@ -57,6 +57,16 @@ impl Viewer {
     pub fn is_admin(&self) -> bool {
         self.actor.is_admin()
     }
+
+    /// Who acts, for `Database::write`, through `structure`.
+    pub fn acting(&self, structure: Option<i64>) -> passerelle_store::write::Acting {
+        passerelle_store::write::Acting {
+            person: self.person_id(),
+            token: self.token_id(),
+            structure,
+            address: self.ip.clone(),
+        }
+    }
 }
 
 /// The anonymous CSRF value chosen by the guard for this request.
@@ -155,7 +165,15 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(session) = state.db.session(token).await.map_err(failure)? else {
             return Ok(viewer);
         };
-        let Some(person) = state.db.person(session.person_id).await.map_err(failure)? else {
+        // A deactivated account has no sessions; one opened since (by an
+        // invitation's or a reset's link) does not sign it in either.
+        let Some(person) = state
+            .db
+            .person(session.person_id)
+            .await
+            .map_err(failure)?
+            .filter(|p| !p.deactivated)
+        else {
             return Ok(viewer);
         };
         let memberships = state.db.memberships_of(person.id).await.map_err(failure)?;

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod account_pages;
+pub use account_pages::structure_refusal;
 mod activities;
 mod api;
 mod auth;

@@ -42,6 +42,15 @@ struct AdminJoined<'a> {
     link: String,
 }
 
+#[derive(Template)]
+#[template(path = "mail/inactivity_reminder.txt")]
+struct InactivityReminder<'a> {
+    name: &'a str,
+    months: u32,
+    left: u32,
+    link: String,
+}
+
 /// A message about a referral or a request: one sentence and the page to
 /// read it on.
 #[derive(Template)]
@@ -63,6 +72,27 @@ fn one_time(public_url: &str, path: &str, token: &str) -> String {
         REDACTED_LINK.to_string()
     } else {
         format!("{public_url}{path}{token}")
+    }
+}
+
+/// The day's digest: each message's subject and text, one after the other.
+fn digest(items: &[Notification], public_url: &str) -> Mail {
+    let mut body = format!(
+        "Bonjour,\n\nVoici le résumé du jour de Passerelle ({} message{}). Vous choisissez ce que vous recevez, et quand, dans « Mon compte » → « Notifications ».\n",
+        items.len(),
+        if items.len() > 1 { "s" } else { "" }
+    );
+    for item in items {
+        let mail = render(&Content::Notification(item.clone()), public_url);
+        body.push_str(&format!(
+            "\n— {}\n\n{}\n",
+            mail.subject,
+            mail.body.trim_end()
+        ));
+    }
+    Mail {
+        subject: "Passerelle : votre résumé du jour".into(),
+        body,
     }
 }
 
@@ -158,6 +188,16 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
             format!("Un message vous attend dans la demande n° {request}."),
             format!("/referents/demandes/{request}"),
         ),
+        Notification::InactivityReminder { name, months, left } => Mail {
+            subject: "Passerelle : votre compte sera bientôt désactivé".into(),
+            body: text(&InactivityReminder {
+                name,
+                months: *months,
+                left: *left,
+                link: format!("{public_url}/connexion"),
+            }),
+        },
+        Notification::Digest { items } => digest(items, public_url),
         Notification::RequestClosedIdle { request, days } => thread(
             "Situation complexe : demande close faute d’échange".into(),
             format!("La demande n° {request} est close : aucun message depuis {days} jours."),
@@ -170,6 +210,61 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
 mod tests {
     use super::*;
     use passerelle_accounts::Role;
+
+    #[test]
+    fn a_digest_gathers_its_messages() {
+        let mail = render(
+            &Content::Notification(Notification::Digest {
+                items: vec![
+                    Notification::ReferralReminder {
+                        referral: 3,
+                        days: 5,
+                    },
+                    Notification::RequestClosedIdle {
+                        request: 9,
+                        days: 30,
+                    },
+                ],
+            }),
+            "https://passerelle.bzh",
+        );
+        assert_eq!(mail.subject, "Passerelle : votre résumé du jour");
+        assert!(
+            mail.body.contains("(2 messages)")
+                && mail
+                    .body
+                    .contains("— Rappel : une orientation attend votre réponse")
+                && mail.body.contains("https://passerelle.bzh/orientations/3")
+                && mail
+                    .body
+                    .contains("https://passerelle.bzh/referents/demandes/9"),
+            "{}",
+            mail.body
+        );
+    }
+
+    #[test]
+    fn the_inactivity_reminder_says_when_and_how_to_keep_the_account() {
+        let mail = render(
+            &Content::Notification(Notification::InactivityReminder {
+                name: "Anne".into(),
+                months: 4,
+                left: 2,
+            }),
+            "https://passerelle.bzh",
+        );
+        assert_eq!(
+            mail.subject,
+            "Passerelle : votre compte sera bientôt désactivé"
+        );
+        assert!(
+            mail.body.contains("depuis 4 mois")
+                && mail.body.contains("dans les 2 prochains mois")
+                && mail.body.contains("https://passerelle.bzh/connexion"),
+            "{}",
+            mail.body
+        );
+    }
 
     #[test]
     fn links_follow_the_public_address_and_vanish_once_cut_out() {

@@ -375,7 +375,7 @@ async fn add(
         // The structure, and its kind: whether it may stand for the organisation.
         let (structure, kind) = match typed.structure.parse::<i64>() {
             Ok(id) => match state.db.structure(id).await.map_err(storage_failure)? {
-                Some(s) => (Some(id), StructureKind::parse(&s.kind).or(Some(StructureKind::Autre))),
+                Some(s) => (Some(id), Some(s.kind)),
                 None => {
                     errors.push(("structure", "choisissez une structure de la liste".into()));
                     (None, None)

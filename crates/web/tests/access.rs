@@ -855,6 +855,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 303, 303],
         ),
         case(
+            "POST",
+            "/compte/notifications",
+            "/compte/notifications".into(),
+            Some("referral_step=jamais"),
+            [303, 422, 422],
+        ),
+        case(
             "GET",
             "/admin/structures",
             "/admin/structures".into(),
@@ -914,6 +921,13 @@ fn cases(w: &World) -> Vec<Case> {
             "POST",
             "/structures/{id}/membres/{membership}/fin",
             format!("/structures/{a}/membres/{m}/fin"),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/membres/{membership}/reactivation",
+            format!("/structures/{a}/membres/{m}/reactivation"),
             Some(""),
             structure_a,
         ),

@@ -786,6 +786,13 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert!(filtered.body.contains("France services Carhaix"));
+    // Dated in French, Paris time, not as stored.
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(
+        filtered.body.contains(&format!(" {year} à ")) && !filtered.body.contains("Z</td>"),
+        "{}",
+        filtered.body
+    );
 }
 
 #[tokio::test]
@@ -805,100 +812,6 @@ async fn the_audit_trail_is_append_only() {
         assert!(err.to_string().contains("append-only"), "{err}");
     }
     assert_eq!(w.db.audit_events(Some("test"), 5).await.unwrap().len(), 1);
-}
-
-/// A minimal SMTP server on a free port, for one connection: records the
-/// conversation.
-async fn smtp_server() -> (u16, tokio::task::JoinHandle<Vec<String>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read).lines();
-        let mut transcript = Vec::new();
-        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
-        let mut in_data = false;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            transcript.push(line.clone());
-            let answer: &[u8] = if in_data {
-                if line == "." {
-                    in_data = false;
-                    b"250 queued\r\n"
-                } else {
-                    continue;
-                }
-            } else if line.starts_with("EHLO") {
-                b"250-test\r\n250 AUTH PLAIN\r\n"
-            } else if line.starts_with("AUTH PLAIN") {
-                b"235 ok\r\n"
-            } else if line == "DATA" {
-                in_data = true;
-                b"354 go\r\n"
-            } else if line == "QUIT" {
-                write.write_all(b"221 bye\r\n").await.unwrap();
-                break;
-            } else {
-                b"250 ok\r\n"
-            };
-            write.write_all(answer).await.unwrap();
-        }
-        transcript
-    });
-    (port, server)
-}
-
-#[tokio::test]
-async fn the_outbox_is_delivered_over_smtp() {
-    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
-    let w = world().await;
-    common::queue_written_mail(
-        &w.db,
-        "anne@exemple.fr",
-        "Invitation à Passerelle",
-        "Bonjour,\n.ligne qui commence par un point\nFin",
-    )
-    .await;
-    let (port, server) = smtp_server().await;
-    let config = SmtpConfig::parse(&format!(
-        "smtp://relay:secret@127.0.0.1:{port}?from=passerelle%40hub.bzh"
-    ))
-    .unwrap();
-    assert_eq!(
-        deliver_pending(&w.db, &config, "http://passerelle.test")
-            .await
-            .unwrap(),
-        1
-    );
-    let transcript = server.await.unwrap().join("\n");
-    assert!(
-        transcript.contains("MAIL FROM:<passerelle@hub.bzh>")
-            && transcript.contains("RCPT TO:<anne@exemple.fr>"),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("AUTH PLAIN AHJlbGF5AHNlY3JldA=="),
-        "{transcript}"
-    );
-    assert!(
-        transcript.contains("\n..ligne qui commence par un point\n"),
-        "dot-stuffed: {transcript}"
-    );
-    let sent = common::outbox(&w.db, false, 1).await.remove(0);
-    assert!(sent.sent_at.is_some() && sent.last_error.is_none());
-    assert!(common::outbox(&w.db, true, 10).await.is_empty());
-    // A relay that cannot be reached leaves the message pending, with why.
-    common::queue_written_mail(&w.db, "b@exemple.fr", "Sujet", "Corps").await;
-    let nowhere = SmtpConfig::parse("smtp://127.0.0.1:1").unwrap();
-    assert_eq!(
-        deliver_pending(&w.db, &nowhere, "http://passerelle.test")
-            .await
-            .unwrap(),
-        0
-    );
-    let pending = common::outbox(&w.db, true, 10).await.remove(0);
-    assert!(pending.last_error.unwrap().contains("cannot connect"));
 }
 
 #[tokio::test]
@@ -932,7 +845,7 @@ async fn nul_characters_are_refused_before_the_database() {
 /// is delivered by SMTP, or used; then the stored body no longer holds it.
 #[tokio::test]
 async fn m1_links_leave_the_outbox_once_delivered_or_used() {
-    use passerelle_web::mailer::{SmtpConfig, deliver_pending};
+    use passerelle_web::mailer::{Mailer, SmtpConfig, deliver_pending};
     let w = world().await;
     let admin = Client::signed_in(&w.db, w.admin).await;
     let visitor = Client::anonymous();
@@ -949,16 +862,24 @@ async fn m1_links_leave_the_outbox_once_delivered_or_used() {
     let pending = common::outbox(&w.db, true, 10).await;
     assert_eq!(pending.len(), 1);
     let reset = link_token(&pending[0].body, "/reinitialisation/");
-    let (port, server) = smtp_server().await;
-    let relay = SmtpConfig::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
+    let relay = common::Relay::start(&[]);
+    let mailer =
+        Mailer::new(&SmtpConfig::parse(&format!("smtp://127.0.0.1:{}", relay.port)).unwrap())
+            .unwrap();
     assert_eq!(
-        deliver_pending(&w.db, &relay, "http://passerelle.test")
-            .await
-            .unwrap(),
+        deliver_pending(
+            &w.db,
+            &std::sync::Arc::new(mailer),
+            "http://passerelle.test"
+        )
+        .await
+        .unwrap(),
         1
     );
-    let transcript = server.await.unwrap().join("\n");
-    assert!(transcript.contains(&reset), "the person got the link");
+    assert!(
+        relay.received()[0].text.contains(&reset),
+        "the person got the link"
+    );
     let stored = common::outbox(&w.db, false, 10).await.remove(0);
     assert!(stored.sent_at.is_some());
     assert!(
@@ -1249,4 +1170,138 @@ async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_peri
         let err = sqlx::query(sql).execute(w.db.pool()).await.expect_err(sql);
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
+}
+
+/// Issue 19 §4: a deactivated account cannot sign in, is shown to its
+/// gestionnaire, who reactivates it.
+#[tokio::test]
+async fn a_deactivated_account_is_reactivated_by_its_gestionnaire() {
+    let w = world().await;
+    let member_session = Client::signed_in(&w.db, w.membre_a).await;
+    sqlx::query("UPDATE people SET created_at = $1, last_sign_in_at = $1 WHERE id = $2")
+        .bind(passerelle_store::time::iso_in(-7 * 31 * 86_400))
+        .bind(w.membre_a)
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    let report =
+        w.db.run_account_lifecycle(
+            chrono::Utc::now(),
+            passerelle_store::lifecycle::Lifecycle::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.deactivated, 1);
+    let signed_out = call(&w.app, &member_session, "GET", "/compte", None).await;
+    assert_ne!(signed_out.status.as_u16(), 200, "its sessions ended");
+    let email = w.db.person(w.membre_a).await.unwrap().unwrap().email;
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        PASSWORD.replace(' ', "+")
+    );
+    let refused = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Votre compte a été désactivé après six mois sans connexion")
+    );
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let page = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
+    assert!(page.body.contains("compte désactivé") && page.body.contains("Réactiver le compte"));
+    let reactivated = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        &format!(
+            "/structures/{}/membres/{}/reactivation",
+            w.a, w.membre_a_membership
+        ),
+        Some(""),
+    )
+    .await;
+    assert_eq!(reactivated.status.as_u16(), 303, "{}", reactivated.body);
+    let signed_in = call(
+        &w.app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
+    assert_eq!(signed_in.status.as_u16(), 303, "{}", signed_in.body);
+    let audit =
+        w.db.audit_events(Some("person.reactivated"), 1)
+            .await
+            .unwrap();
+    assert_eq!(audit[0].subject.as_deref(), Some(email.as_str()));
+    assert!(audit[0].actor.is_some());
+}
+
+/// Issue 19 §3: each person chooses, per topic, how they are told; the
+/// choice shows on their account page and changes what is queued.
+#[tokio::test]
+async fn a_person_chooses_their_notifications() {
+    use passerelle_accounts::notification::Notification;
+    let w = world().await;
+    let member = Client::signed_in(&w.db, w.membre_a).await;
+    let page = call(&w.app, &member, "GET", "/compte", None).await;
+    assert!(
+        page.body.contains(r#"id="referral_received-immediately" name="referral_received" value="immediately" checked"#)
+            && page.body.contains(r#"id="referral_step-daily" name="referral_step" value="daily" checked"#),
+        "sober defaults: {}",
+        page.body
+    );
+    let incomplete = call(
+        &w.app,
+        &member,
+        "POST",
+        "/compte/notifications",
+        Some("referral_received=never"),
+    )
+    .await;
+    assert_eq!(incomplete.status.as_u16(), 422);
+    assert!(incomplete.body.contains("Choisissez quand être prévenu"));
+    let form = "referral_received=never&referral_step=immediately&referral_reminder=daily\
+                &request_received=immediately&request_message=daily&request_closed=never";
+    let saved = call(&w.app, &member, "POST", "/compte/notifications", Some(form)).await;
+    assert_eq!(saved.status.as_u16(), 200, "{}", saved.body);
+    assert!(
+        saved
+            .body
+            .contains("Vos choix de notifications sont enregistrés.")
+            && saved.body.contains(
+                r#"id="referral_received-never" name="referral_received" value="never" checked"#
+            ),
+        "{}",
+        saved.body
+    );
+    let email = w.db.person(w.membre_a).await.unwrap().unwrap().email;
+    let received = Notification::ReferralReceived {
+        referral: 1,
+        service: "Accès aux droits".into(),
+    };
+    assert_eq!(w.db.notify(&email, &received).await.unwrap(), None);
+    let gestionnaire = w.db.person(w.gestionnaire_a).await.unwrap().unwrap().email;
+    assert!(
+        w.db.notify(&gestionnaire, &received)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -104,7 +104,8 @@ async fn every_menu_item_of_a_regional_coordinator_opens() {
         home.body
     );
     let links = nav_links(&home.body);
-    assert_eq!(links.len(), 6, "{links:?}");
+    assert_eq!(links.len(), 7, "{links:?}");
+    assert!(links.contains(&"/reseau".to_string()));
     assert!(links.contains(&"/activites/tableau-de-bord".to_string()));
     assert!(links.contains(&"/orientations/statistiques".to_string()));
     for link in links {

@@ -616,3 +616,115 @@ pub async fn queue_written_mail(db: &Database, to: &str, subject: &str, body: &s
     .await
     .unwrap();
 }
+
+/// A real SMTP server on loopback (`tests/smtp/relay.py`, Python's
+/// aiosmtpd: `scripts/install-test-deps` installs it), stopped when
+/// dropped. Each message it accepts is read back with `received`.
+pub struct Relay {
+    pub port: u16,
+    /// The CA that signed its certificate, when it offers STARTTLS.
+    pub ca: Option<std::path::PathBuf>,
+    maildir: tempdir::Dir,
+    child: std::process::Child,
+}
+
+/// A message as the relay received it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_tos: Vec<String>,
+    pub authenticated: bool,
+    pub tls: bool,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub text: String,
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Relay {
+    /// Starts a relay with the script's options (`--auth user:password`,
+    /// `--stall address`, `--tls`).
+    pub fn start(options: &[&str]) -> Relay {
+        use std::io::BufRead;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "passerelle-relay-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let maildir = tempdir::Dir(dir.clone());
+        let mut args: Vec<String> = vec![
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/relay.py").into(),
+            "--maildir".into(),
+            dir.display().to_string(),
+        ];
+        let tls = options.contains(&"--tls");
+        for option in options {
+            args.push(option.to_string());
+            if *option == "--tls" {
+                args.push(dir.display().to_string());
+            }
+        }
+        let mut child = std::process::Command::new("python3")
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect(
+                "python3 runs tests/smtp/relay.py (scripts/install-test-deps installs aiosmtpd)",
+            );
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("the relay did not start (is aiosmtpd installed?): {line:?}")
+            });
+        Relay {
+            port,
+            ca: tls.then(|| dir.join("ca.pem")),
+            maildir,
+            child,
+        }
+    }
+
+    /// The messages received so far, in the order they arrived.
+    pub fn received(&self) -> Vec<Received> {
+        let mut found: Vec<(u32, Received)> = std::fs::read_dir(&self.maildir.0)
+            .unwrap()
+            .filter_map(|e| {
+                let path = e.unwrap().path();
+                let n = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()?;
+                let text = std::fs::read_to_string(&path).unwrap();
+                Some((n, serde_json::from_str(&text).unwrap()))
+            })
+            .collect();
+        found.sort_by_key(|(n, _)| *n);
+        found.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
