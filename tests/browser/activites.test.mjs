@@ -71,7 +71,7 @@ test("a mediator records a procedure and sees it counted", async () => {
   await page.getByRole("link", { name: "Voir les chiffres" }).click();
   const themes = page.getByRole("table", { name: "Thèmes des accompagnements" });
   await themes.waitFor();
-  assert.match(await themes.innerText(), /Démarche en ligne\s+1\s+100 %/);
+  assert.match(await themes.innerText(), /Démarche en ligne\s+1\s+100\s%/);
   assert.match(await page.getByRole("table", { name: /organisme concerné/ }).innerText(), /CAF/);
   assert.match(await page.getByRole("table", { name: /aide apportée/ }).innerText(), /Remplissage d'un formulaire/);
   assert.deepEqual(await seriousViolations(page), []);

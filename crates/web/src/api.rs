@@ -28,12 +28,12 @@ use crate::routes::Route;
     ),
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
-        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::places::api_data_inclusion, crate::places::api_open_places, crate::activities::api_record,
-        crate::open_activities::api_open_activities, crate::diagnostic::api_portrait
+        crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::places::api_data_inclusion, crate::places::api_open_places, crate::activites::api_record,
+        crate::activites::api_open_activities, crate::diagnostic::api_portrait
     ),
     components(schemas(
-        crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activities::RecordAnswer, crate::activities::ItemProblem,
-        crate::open_activities::OpenActivities, crate::open_activities::OpenTerritory, crate::open_activities::OpenCell,
+        crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activites::RecordAnswer, crate::activites::ItemProblem,
+        crate::activites::OpenActivities, crate::activites::OpenTerritory, crate::activites::OpenCell,
         Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),

@@ -8,7 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod account_pages;
-mod activities;
+mod activites;
 mod api;
 mod auth;
 mod body;
@@ -18,7 +18,6 @@ mod export;
 pub mod fr;
 mod limits;
 pub mod mailer;
-mod open_activities;
 pub mod osrm;
 mod pages;
 mod places;
@@ -214,8 +213,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(pages::routes());
     all.extend(account_pages::routes());
     all.extend(places::routes());
-    all.extend(activities::routes());
-    all.extend(open_activities::routes());
+    all.extend(activites::routes());
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());

@@ -253,6 +253,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 422, 403],
         ),
         case(
+            "GET",
+            "/activites/{id}/suppression",
+            "/activites/999999/suppression".into(),
+            None,
+            [303, 404, 403],
+        ),
+        case(
             "POST",
             "/activites/{id}/suppression",
             "/activites/999999/suppression".into(),

@@ -85,7 +85,7 @@ async fn a_mediator_records_and_sees_it_counted() {
     );
     assert!(
         finistere.body.contains("Personnes accompagnées par mois")
-            && finistere.body.contains("2026-11")
+            && finistere.body.contains("novembre 2026")
     );
     assert!(
         finistere
@@ -213,7 +213,13 @@ async fn a_mediator_records_and_sees_it_counted() {
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
-    assert!(bad.body.contains("organisation"));
+    assert!(
+        bad.body.contains(
+            "<p id=\"organisation-erreur\" class=\"fr-error-text\">Choisissez l’organisme concerné par la démarche</p>"
+        ) && bad.body.contains("aria-describedby=\"organisation-erreur\""),
+        "{}",
+        bad.body
+    );
 }
 
 async fn post_json(
@@ -265,7 +271,7 @@ async fn the_api_records_once_per_idempotency_key() {
         bad["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("item 2, field `themes`"),
+            .starts_with("élément 2, champ `themes` : « Internet » n’est pas un thème"),
         "{bad}"
     );
     assert_eq!(bad["created"], 0, "nothing of a refused batch is stored");
@@ -294,7 +300,12 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
             .as_u16(),
         303
     );
-    let (id, _) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let id =
+        w.db.activities_of(w.membre_a, 1)
+            .await
+            .unwrap()
+            .remove(0)
+            .id;
     let form = call(
         &w.app,
         &mediator,
@@ -409,7 +420,18 @@ async fn a_workshop_is_recorded_with_its_people_per_bracket() {
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
-    assert!(bad.body.contains("ages"), "{}", bad.body);
+    // In French next to the counts, with everything typed kept (type,
+    // participants, title, level, the counts themselves).
+    for expected in [
+        "<p id=\"nb_age-erreur\" class=\"fr-error-text\">Les nombres font 4 en tout, pas les 5 participants</p>",
+        "id=\"type-atelier\" name=\"type\" value=\"atelier\" checked",
+        "name=\"participants\" min=\"1\" max=\"10000\" value=\"5\"",
+        "value=\"Premiers courriels\"",
+        "value=\"débutant\" selected",
+        "name=\"nb_age_6\" value=\"1\"",
+    ] {
+        assert!(bad.body.contains(expected), "{expected}: {}", bad.body);
+    }
 }
 
 #[tokio::test]
@@ -496,7 +518,7 @@ async fn a_batch_naming_an_unknown_place_or_commune_stores_nothing() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("item 3, field `place`"),
+            .starts_with("élément 3, champ `place` : aucun lieu n° 999999 dans l’annuaire"),
         "{body}"
     );
     assert_eq!(
@@ -589,7 +611,8 @@ async fn the_entry_form_says_an_unknown_place_next_to_the_field_and_keeps_what_w
             .as_u16(),
         303
     );
-    let (id, before) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let own = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let (id, before) = (own.id, own.activity);
     let edit = FORM.replace("lieu=autre", "lieu=lieu%3A999999");
     let page = call(
         &w.app,
@@ -741,4 +764,83 @@ async fn open_activity_figures_hide_small_cells() {
     ] {
         assert_eq!(get(uri).await.0, 400, "{uri}");
     }
+}
+
+/// Issue 13/14: a regional coordinator got 403 on each département, EPCI
+/// and commune of her région (codes of one level were compared). Coverage
+/// is now decided on where the territory lies; territories are offered
+/// and named by their names.
+#[tokio::test]
+async fn a_regional_coordinator_opens_every_territory_of_her_region_by_name() {
+    use passerelle_accounts::{Role, ScopeLevel};
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    assert_eq!(
+        call(&w.app, &mediator, "POST", "/activites", Some(FORM))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let hub = w.db.memberships_of(w.coordinator_29).await.unwrap()[0].structure_id;
+    let regional =
+        w.db.create_person_with_role(
+            "coord.bretagne@hub.bzh",
+            "Coordinatrice régionale",
+            None,
+            hub,
+            Role::Coordinateur,
+            &[(ScopeLevel::Region, "53".into())],
+        )
+        .await
+        .unwrap();
+    let client = Client::signed_in(&w.db, regional).await;
+    let get = |territory: &'static str| {
+        let (app, client) = (w.app.clone(), &client);
+        async move {
+            call(
+                &app,
+                client,
+                "GET",
+                &format!("/activites/tableau-de-bord?territoire={territory}&annee=2026"),
+                None,
+            )
+            .await
+        }
+    };
+    let home = get("").await;
+    assert_eq!(home.status.as_u16(), 200, "{}", home.body);
+    assert!(
+        home.body.contains("Activités : Bretagne, 2026"),
+        "{}",
+        home.body
+    );
+    for (territory, name) in [
+        ("dep:29", "Finistère"),
+        ("epci:200068120", "CA Quimper Bretagne Occidentale"),
+        ("com:29232", "Quimper"),
+    ] {
+        let page = get(territory).await;
+        assert_eq!(page.status.as_u16(), 200, "{territory}: {}", page.body);
+        assert!(
+            page.body.contains(&format!("Activités : {name}")),
+            "{territory}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!("selected>{name}</option>")),
+            "picked by name: {}",
+            page.body
+        );
+    }
+    assert!(get("dep:29").await.body.contains("Démarche en ligne"));
+    // Outside her région: refused; unknown: not found.
+    assert_eq!(get("dep:14").await.status.as_u16(), 403, "Calvados");
+    assert_eq!(
+        get("dep:99").await.status.as_u16(),
+        404,
+        "not in the reference"
+    );
+    // No territory code reaches the page as text.
+    assert!(!home.body.contains(">dep:") && !home.body.contains("Département 29"));
 }
