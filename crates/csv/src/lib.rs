@@ -24,6 +24,11 @@
 //!
 //! Quoting (separators, quotes, line breaks inside a cell) is RFC 4180, by
 //! the `csv` crate.
+//!
+//! Two dialects ([`Dialect`]): the standard one for machines (UTF-8, `,`,
+//! decimal point), and "Excel français" for files offered to people, which
+//! French Excel opens as columns with their accents: a UTF-8 byte order
+//! mark, `;` between cells, a decimal comma.
 
 use std::borrow::Cow;
 use std::io;
@@ -65,6 +70,53 @@ pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if neutralise(rest).len() != rest.len() => rest,
         _ => cell,
+    }
+}
+
+/// How a file is written for whoever opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// RFC 4180 as programs expect it: UTF-8 without BOM, `,`, `12.5`.
+    Standard,
+    /// What French Excel opens as columns: UTF-8 with a BOM (without it
+    /// Excel reads Windows-1252 and breaks accents), `;` (the list
+    /// separator of French Windows), `12,5`.
+    FrenchExcel,
+}
+
+impl Dialect {
+    pub fn delimiter(self) -> u8 {
+        match self {
+            Self::Standard => b',',
+            Self::FrenchExcel => b';',
+        }
+    }
+
+    /// A number with at most `decimals` decimals (trailing zeros dropped),
+    /// with the dialect's decimal separator and no thousands separator.
+    pub fn decimal(self, x: f64, decimals: usize) -> String {
+        let text = format!("{x:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        };
+        let text = if text == "-0" { "0".to_string() } else { text };
+        match self {
+            Self::Standard => text,
+            Self::FrenchExcel => text.replace('.', ","),
+        }
+    }
+
+    /// A writer of this dialect (the BOM written first when it has one).
+    pub fn writer<W: io::Write>(self, mut output: W) -> io::Result<Writer<W>> {
+        if self == Self::FrenchExcel {
+            output.write_all("\u{feff}".as_bytes())?;
+        }
+        Ok(builder()
+            .delimiter(self.delimiter())
+            .flexible(true)
+            .from_writer(output))
     }
 }
 
@@ -191,6 +243,32 @@ mod tests {
             assert_eq!(neutralise(cell), written, "{cell:?}");
             assert_eq!(restore(written), cell, "{written:?}");
         }
+    }
+
+    #[test]
+    fn french_excel_has_a_bom_semicolons_and_decimal_commas() {
+        let dialect = Dialect::FrenchExcel;
+        let mut w = dialect.writer(Vec::new()).unwrap();
+        w.write_record(["thème", "part"]).unwrap();
+        w.write_record(["Démarche en ligne".to_string(), dialect.decimal(12.5, 1)])
+            .unwrap();
+        w.write_record(["a;b".to_string(), dialect.decimal(-1.26, 1)])
+            .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}thème;part\nDémarche en ligne;12,5\n\"a;b\";-1,3\n"
+        );
+        let mut w = Dialect::Standard.writer(Vec::new()).unwrap();
+        w.write_record(["part", &Dialect::Standard.decimal(100.0, 1)])
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner().unwrap()).unwrap(),
+            "part,100\n"
+        );
+        assert_eq!(Dialect::Standard.decimal(0.04, 1), "0");
+        assert_eq!(Dialect::Standard.decimal(-0.04, 1), "0");
+        assert_eq!(Dialect::FrenchExcel.decimal(33.333, 1), "33,3");
     }
 
     #[test]

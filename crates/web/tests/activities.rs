@@ -101,17 +101,45 @@ async fn a_mediator_records_and_sees_it_counted() {
     )
     .await;
     assert_eq!(csv.status.as_u16(), 200);
+    // For people: French Excel (BOM, semicolons, decimal comma).
     assert!(
         csv.body
-            .starts_with("tableau,valeur,personnes,pourcentage,fiches\n"),
+            .starts_with("\u{feff}tableau;valeur;personnes;pourcentage;fiches\n"),
         "{}",
         csv.body
     );
     assert!(
         csv.body
-            .contains("Thèmes des accompagnements,Démarche en ligne,1,100,1"),
+            .contains("Thèmes des accompagnements;Démarche en ligne;1;100;1"),
         "{}",
         csv.body
+    );
+    // For machines: the standard variant.
+    let standard = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord.csv?territoire=dep:29&annee=2026&format=standard",
+        None,
+    )
+    .await;
+    assert!(
+        standard
+            .body
+            .starts_with("tableau,valeur,personnes,pourcentage,fiches\n")
+            && standard
+                .body
+                .contains("Thèmes des accompagnements,Démarche en ligne,1,100,1"),
+        "{}",
+        standard.body
+    );
+    // The dashboard says how the form's age brackets were grouped.
+    assert!(
+        finistere
+            .body
+            .contains("18-24 ans et 25-39 ans comptent dans « 18-35 ans »"),
+        "{}",
+        finistere.body
     );
     // The same tables as a workbook, one sheet per table, counts as numbers.
     let xlsx = call(
@@ -357,20 +385,47 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
         vec!["CPAM"],
         "the counts follow the edit"
     );
+    // "Retirer" asks first.
+    let confirm = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/activites/{id}/suppression"),
+        None,
+    )
+    .await;
+    assert_eq!(confirm.status.as_u16(), 200);
+    assert!(
+        confirm.body.contains("Retirer une activité ?")
+            && confirm.body.contains("Retirer cette activité")
+            && confirm.body.contains("20 novembre 2026"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        w.db.activity_of(id, w.membre_a).await.unwrap().is_some(),
+        "asking changes nothing"
+    );
+    let withdrawn = call(
+        &w.app,
+        &mediator,
+        "POST",
+        &format!("/activites/{id}/suppression"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(withdrawn.status.as_u16(), 303);
     assert_eq!(
-        call(
-            &w.app,
-            &mediator,
-            "POST",
-            &format!("/activites/{id}/suppression"),
-            Some("")
-        )
-        .await
-        .status
-        .as_u16(),
-        303
+        withdrawn.headers.get("location").unwrap(),
+        "/activites?info=retiree"
     );
     assert!(w.db.activity_stats(&q).await.unwrap().is_empty());
+    let back = call(&w.app, &mediator, "GET", "/activites?info=retiree", None).await;
+    assert!(
+        back.body.contains("fr-alert--success") && back.body.contains("Activité retirée"),
+        "{}",
+        back.body
+    );
     let actions: Vec<String> =
         w.db.audit_events(None, 10)
             .await
@@ -843,4 +898,68 @@ async fn a_regional_coordinator_opens_every_territory_of_her_region_by_name() {
     );
     // No territory code reaches the page as text.
     assert!(!home.body.contains(">dep:") && !home.body.contains("Département 29"));
+}
+
+/// Issue 14 §3: "Répéter la dernière activité" fills the form as the last
+/// record, dated today; a new form remembers the last place and duration.
+#[tokio::test]
+async fn the_last_record_can_be_repeated() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let first = call(&w.app, &mediator, "GET", "/activites", None).await;
+    assert!(!first.body.contains("Répéter la dernière activité"));
+    let at_place = FORM
+        .replace(
+            "lieu=autre&commune=29232",
+            &format!("lieu=lieu%3A{}", w.place_a),
+        )
+        .replace("duree=30", "duree=45");
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(&at_place)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let fresh = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites?info=enregistree",
+        None,
+    )
+    .await;
+    for expected in [
+        "Activité enregistrée.",
+        "href=\"/activites?repeter=derniere\"",
+        "<option value=\"45\" selected>",
+        &format!("value=\"lieu:{}\" selected", w.place_a),
+    ] {
+        assert!(fresh.body.contains(expected), "{expected}: {}", fresh.body);
+    }
+    assert!(
+        !fresh.body.contains("value=\"CAF\" selected"),
+        "a new record"
+    );
+    let repeated = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites?repeter=derniere",
+        None,
+    )
+    .await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive()
+        .to_string();
+    for expected in [
+        "value=\"CAF\" selected",
+        "value=\"Démarche en ligne\" checked",
+        "value=\"Remplissage d&#39;un formulaire\" checked",
+        "value=\"60-69 ans\" selected",
+        "id=\"type-demarche\" name=\"type\" value=\"demarche\" checked",
+        &format!("value=\"{today}\""),
+    ] {
+        assert!(
+            repeated.body.contains(expected),
+            "{expected}: {}",
+            repeated.body
+        );
+    }
 }

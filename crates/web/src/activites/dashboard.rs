@@ -13,6 +13,8 @@ use passerelle_activities::aggregate::{Level, shown};
 use passerelle_store::activities::{DIMENSIONS, RecordStats, StatsQuery, StatsRow, Territory};
 use serde::Deserialize;
 
+use passerelle_csv::Dialect;
+
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -35,6 +37,9 @@ pub struct DashboardQuery {
     structure: Option<String>,
     lieu: Option<String>,
     programme: Option<String>,
+    /// CSV: `standard` for machines (`,`, decimal point); French Excel
+    /// otherwise.
+    format: Option<String>,
 }
 
 /// A period of whole months.
@@ -87,6 +92,8 @@ impl Period {
 pub struct DashboardTable {
     pub title: &'static str,
     pub rows: Vec<Row>,
+    /// How the values were grouped, when they are not the form's.
+    pub note: Option<String>,
 }
 
 /// One line of a dashboard table: a cell under the small-cell rule
@@ -516,6 +523,7 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
                 .into_iter()
                 .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
                 .collect(),
+            note: (name == "age").then(age_grouping),
         });
     }
     let months = match &narrowed {
@@ -566,9 +574,34 @@ async fn cra_sources(
                 .into_iter()
                 .map(|(value, n)| Row::new(value, n, sum, None, Level::Region))
                 .collect(),
+            note: None,
         });
     }
     Ok((sources, source_date))
+}
+
+/// How the form's age brackets are grouped into the regional reports'
+/// (which records imported from CRA v1 already carry), said once under
+/// the ages table: "18-24 ans et 25-39 ans comptent dans 18-35 ans ; …".
+fn age_grouping() -> String {
+    use passerelle_activities::vocab::{AGE_BRACKETS, SEED_AGE_BRACKETS, seed_bracket};
+    let groups: Vec<String> = SEED_AGE_BRACKETS
+        .iter()
+        .filter(|seed| **seed != "non communiqué")
+        .map(|seed| {
+            let from: Vec<&str> = AGE_BRACKETS
+                .iter()
+                .filter(|b| seed_bracket(b) == Some(seed))
+                .copied()
+                .collect();
+            let verb = if from.len() > 1 { "comptent" } else { "compte" };
+            format!("{} {verb} dans « {seed} »", from.join(" et "))
+        })
+        .collect();
+    format!(
+        "Tranches des bilans régionaux et des comptes rendus des conseillers numériques, plus larges que celles du formulaire : {}.",
+        groups.join(" ; ")
+    )
 }
 
 /// "novembre 2026" for `2026-11`.
@@ -672,8 +705,8 @@ fn raw(n: Option<i64>) -> String {
 }
 
 /// Every table of a dashboard, in the order shown, as shown: small cells
-/// hidden.
-fn export_tables(page: &DashboardPage) -> Vec<Table> {
+/// hidden; shares with the dialect's decimal separator.
+fn export_tables(page: &DashboardPage, dialect: Dialect) -> Vec<Table> {
     const HEADERS: [&str; 4] = ["valeur", "personnes", "pourcentage", "fiches"];
     let mut out = vec![Table {
         title: "Personnes par mois".to_string(),
@@ -694,7 +727,7 @@ fn export_tables(page: &DashboardPage) -> Vec<Table> {
                     r.value.clone(),
                     raw(r.people),
                     r.share
-                        .map(|s| ((s * 1000.0).round() / 10.0).to_string())
+                        .map(|s| dialect.decimal(s * 100.0, 1))
                         .unwrap_or_default(),
                     r.records.map(|n| n.to_string()).unwrap_or_default(),
                 ]
@@ -714,16 +747,24 @@ fn export_tables(page: &DashboardPage) -> Vec<Table> {
     out
 }
 
-/// Every table of the dashboard as CSV: `tableau,valeur,personnes,pourcentage,fiches`.
+/// Every table of the dashboard as CSV (`tableau;valeur;personnes;
+/// pourcentage;fiches`): for French Excel, or standard with
+/// `format=standard`.
 pub async fn dashboard_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<DashboardQuery>,
 ) -> PageResult {
+    let dialect = match q.format.as_deref() {
+        Some("standard") => Dialect::Standard,
+        _ => Dialect::FrenchExcel,
+    };
     let page = page(&state, &viewer, &q).await?;
-    Ok(crate::export::csv(
+    let tables = export_tables(&page, dialect);
+    Ok(crate::export::csv_in(
+        dialect,
         "passerelle-activites.csv",
-        &export_tables(&page),
+        &tables,
     ))
 }
 
@@ -748,7 +789,7 @@ pub async fn dashboard_xlsx(
         "passerelle-activites.xlsx",
         "Activités",
         &about,
-        &export_tables(&page),
+        &export_tables(&page, Dialect::Standard),
     );
     Ok(response)
 }

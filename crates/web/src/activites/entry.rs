@@ -60,7 +60,15 @@ pub async fn entry_page(
             date: today.to_string(),
             ..ActivityForm::of(&last.activity, commune_label(&state, &last.activity).await?)
         },
-        _ => ActivityForm::blank(today, last.as_ref().map(|l| &l.activity)),
+        (Some(last), _) => ActivityForm {
+            // "Ailleurs" remembered with its commune.
+            commune: match last.activity.place {
+                Where::Autre(_) => commune_label(&state, &last.activity).await?,
+                _ => String::new(),
+            },
+            ..ActivityForm::blank(today, Some(&last.activity))
+        },
+        (None, _) => ActivityForm::blank(today, None),
     };
     let shown = Shown {
         editing: None,
