@@ -34,6 +34,7 @@ export async function startServer({ setup } = {}) {
       PASSERELLE_DATA_DIR: dataDir,
       PASSERELLE_ADDR: "127.0.0.1:0",
       PASSERELLE_ASSETS_DIR: join(root, "web", "dist"),
+      PASSERELLE_LOG_FORMAT: "",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -54,6 +55,8 @@ export async function startServer({ setup } = {}) {
   });
   return {
     url,
+    /** What the server wrote to its log so far. */
+    log: () => stderr,
     /** Runs a `passerelle` command on the same database. */
     cli(args) {
       return cli(args, url);
@@ -88,12 +91,51 @@ export function useServerAndBrowser(options) {
   before(async () => {
     world.server = await startServer(options);
     world.browser = await chromium.launch(chromiumOptions);
+    await recordTyping(world.browser);
   });
   after(async () => {
     await world.browser?.close();
+    const log = world.server?.log() ?? "";
     await world.server?.stop();
+    assertNoPersonalData(log);
   });
   return world;
+}
+
+/** Personal data the tests typed into the pages: names, e-mail addresses, phone numbers, passwords, situations. */
+const typed = new Set();
+const PERSONAL = /Prénom|Adresse électronique|Courriel|Numéro|Téléphone|Mot de passe|Situation/i;
+
+/** Wraps `Locator.fill` once, so that what is typed into a personal field is remembered. */
+async function recordTyping(browser) {
+  const context = await browser.newContext();
+  const proto = Object.getPrototypeOf((await context.newPage()).locator("body"));
+  await context.close();
+  if (proto.fill.recording) return;
+  const fill = proto.fill;
+  proto.fill = function (value, options) {
+    const text = String(value);
+    if (text.length >= 4 && (PERSONAL.test(this.toString()) || text.includes("@"))) typed.add(text);
+    return fill.call(this, value, options);
+  };
+  proto.fill.recording = true;
+}
+
+/**
+ * The server's log is JSON lines (it is not a terminal) without colour
+ * codes, and holds nothing a person typed about themselves or others.
+ */
+function assertNoPersonalData(log) {
+  if (log.includes("\u001b[")) throw new Error(`ANSI colour codes in the server log:\n${log}`);
+  for (const line of log.split("\n").filter(Boolean)) {
+    try {
+      JSON.parse(line);
+    } catch {
+      throw new Error(`server log line is not JSON: ${line}`);
+    }
+  }
+  const found = [...typed].filter((value) => log.includes(value));
+  if (found.length) throw new Error(`personal data in the server log: ${found.join(", ")}`);
 }
 
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");

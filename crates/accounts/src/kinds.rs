@@ -1,10 +1,10 @@
 //! The closed vocabularies of Comptes, with their stored codes and French
 //! labels.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A person's role in a structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Administers the whole instance.

@@ -7,6 +7,7 @@
 //! `passerelle-store` persists, `passerelle-web` asks `policy::authorize`.
 
 pub mod kinds;
+pub mod notification;
 pub mod password;
 pub mod policy;
 pub mod secret;

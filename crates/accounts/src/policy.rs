@@ -344,6 +344,54 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
     }
 }
 
+/// The territories an actor answers for: administrators every territory of
+/// the loaded reference, coordinators their scopes and everything inside
+/// them (a région's coordinator drills down to its départements, EPCI and
+/// communes), anyone else none. Pages build their territory pickers from
+/// it, and territorial figures are covered by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerritorialScope {
+    Everywhere,
+    Within(Vec<Scope>),
+}
+
+impl TerritorialScope {
+    /// Whether a territory, given with its ancestors (`Location`: a
+    /// département carries its région), lies within the scope.
+    pub fn covers(&self, place: &Location) -> bool {
+        match self {
+            Self::Everywhere => true,
+            Self::Within(scopes) => scopes.iter().any(|s| place.within(s)),
+        }
+    }
+
+    /// No territory at all (an actor with no coordination scope).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Within(scopes) if scopes.is_empty())
+    }
+}
+
+/// The territories `actor` answers for (see `TerritorialScope`).
+pub fn territorial_scope(actor: &Actor) -> TerritorialScope {
+    if actor.is_admin() {
+        return TerritorialScope::Everywhere;
+    }
+    let Actor::Person { memberships, .. } = actor else {
+        return TerritorialScope::Within(Vec::new());
+    };
+    let mut scopes: Vec<Scope> = Vec::new();
+    for s in memberships
+        .iter()
+        .filter(|m| m.role == Role::Coordinateur)
+        .flat_map(|m| &m.scopes)
+    {
+        if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
+    TerritorialScope::Within(scopes)
+}
+
 /// Whose activity figures an actor may see. Every dashboard and export of
 /// Activités asks this, and the store counts only within the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,11 +409,10 @@ pub enum FiguresScope {
 }
 
 impl FiguresScope {
-    /// Whether the figures of the territory at `place` (a territory with
-    /// its ancestors, from the loaded reference) are within the scope:
-    /// always for administrators; for coordinators, when it lies inside
-    /// one of their territories (a région's coordinator covers each of its
-    /// départements, EPCI and communes); never for the others (they see
+    /// Whether the figures of a territory, given with its ancestors, are
+    /// within the scope: always for administrators, for coordinators when
+    /// it lies inside one of their territories (a région's coordinator
+    /// sees each of its départements), never for the others (they see
     /// theirs, everywhere).
     pub fn covers(&self, place: &Location) -> bool {
         match self {
@@ -765,6 +812,54 @@ mod tests {
         ] {
             assert_eq!(authorize(&actor, Action::ViewOpenData), Ok(()));
         }
+    }
+
+    #[test]
+    fn a_regional_coordinator_covers_every_territory_inside_her_region() {
+        let regional = person(vec![coordinator(ScopeLevel::Region, "53")]);
+        let scope = territorial_scope(&regional);
+        let finistere = Location {
+            departement: Some("29".into()),
+            region: Some("53".into()),
+            ..Location::default()
+        };
+        let quimper_epci = Location {
+            epci: Some("200068120".into()),
+            departement: Some("29".into()),
+            region: Some("53".into()),
+            ..Location::default()
+        };
+        let loire = Location {
+            departement: Some("44".into()),
+            region: Some("52".into()),
+            ..Location::default()
+        };
+        assert!(scope.covers(&finistere) && scope.covers(&quimper_epci));
+        assert!(!scope.covers(&loire));
+        let figures = activity_figures(&regional).unwrap();
+        assert!(figures.covers(&finistere) && !figures.covers(&loire));
+        let departmental =
+            territorial_scope(&person(vec![coordinator(ScopeLevel::Departement, "29")]));
+        let bretagne = Location {
+            region: Some("53".into()),
+            ..Location::default()
+        };
+        assert!(
+            !departmental.covers(&bretagne),
+            "a département's coordinator does not cover its région"
+        );
+        assert_eq!(
+            territorial_scope(&person(vec![member(5, Role::Admin)])),
+            TerritorialScope::Everywhere
+        );
+        assert!(territorial_scope(&person(vec![member(1, Role::Membre)])).is_empty());
+        assert!(
+            territorial_scope(&Actor::ApiToken {
+                token_id: 1,
+                structure_id: 1
+            })
+            .is_empty()
+        );
     }
 
     #[test]

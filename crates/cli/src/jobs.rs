@@ -1,16 +1,35 @@
-//! The scheduled jobs of `passerelle serve`: each runs on one server at a
-//! time, whoever many share the database (`store::instances`).
+//! The background jobs of `passerelle serve`, and the retention jobs a
+//! restore runs before the restored database may serve.
 //!
-//! A server that takes a job's lease keeps it at least for the job's period
-//! and renews it each round: the others skip, so an hourly job runs once an
-//! hour across all servers, and a server that died hands over when its
-//! lease expires.
+//! Each job runs on one server at a time, however many share the database
+//! (`store::instances`): a server that takes a job's lease keeps it at
+//! least for the job's period and renews it each round; the others skip,
+//! so an hourly job runs once an hour across all servers, and a server that
+//! died hands over when its lease expires. Every run is reported on the
+//! jobs board (`/metrics`, `/health/ready`).
+//!
+//! Retention is every job that removes what must not be kept: expired
+//! sessions and one-time links, unfinished survey answers 30 days after
+//! their last save, old addresses in the audit trail and old e-mails, and
+//! the referrals' deadlines job (reminders, expiries, the erasure of the
+//! person's fields and of situation complexe requests after the retention
+//! period). A job added here is run by `serve` hourly, once before it
+//! starts listening, and by `passerelle restore`.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use passerelle_referrals::deadlines::Periods;
 use passerelle_store::Database;
+use passerelle_store::accounts::Retention;
+use passerelle_web::Jobs;
+
+/// The name of the retention job on the jobs board and in the metrics.
+pub(crate) const RETENTION: &str = "retention";
+pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// Unfinished survey answers are kept this long after their last save.
+const SURVEY_DRAFT_DAYS: i64 = 30;
 
 /// This process, as a lease holder: random, so that two servers on one
 /// host never take each other for themselves.
@@ -25,26 +44,110 @@ pub fn holder() -> &'static str {
     })
 }
 
-/// Runs `job` every `period` on whichever server holds its lease. The
-/// holder renews it each round; `lease` is how long the others wait before
+/// Runs `job` now if this server takes its lease for `lease`, reporting to
+/// `jobs`; `run` answers whether it succeeded.
+pub(crate) async fn once_here<F, Fut>(
+    db: &Database,
+    jobs: &Jobs,
+    job: &'static str,
+    lease: Duration,
+    run: F,
+) where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    match db
+        .take_job_lease(job, holder(), lease.as_secs() as i64)
+        .await
+    {
+        Ok(true) => {
+            jobs.started(job);
+            let ok = run().await;
+            jobs.finished(job, ok);
+        }
+        Ok(false) => {
+            tracing::debug!("{job}: run by another server this time");
+            jobs.run_elsewhere(job);
+        }
+        Err(e) => {
+            tracing::error!("{job}: cannot take its lease: {e}");
+            jobs.started(job);
+            jobs.finished(job, false);
+        }
+    }
+}
+
+/// Runs `job` every `period` on whichever server holds its lease (see the
+/// module's documentation); `lease` is how long the others wait before
 /// taking over from a holder that stopped (at least `period`).
-pub async fn every<F, Fut>(
+pub(crate) async fn every<F, Fut>(
     db: Database,
+    jobs: Arc<Jobs>,
     job: &'static str,
     period: Duration,
     lease: Duration,
     mut run: F,
 ) where
     F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = bool>,
 {
-    let lease = lease.max(period).as_secs() as i64;
+    jobs.register(job, period);
     loop {
-        match db.take_job_lease(job, holder(), lease).await {
-            Ok(true) => run().await,
-            Ok(false) => tracing::debug!("{job}: run by another server this time"),
-            Err(e) => tracing::error!("{job}: cannot take its lease: {e}"),
-        }
+        once_here(&db, &jobs, job, lease.max(period), &mut run).await;
         tokio::time::sleep(period).await;
     }
+}
+
+/// Runs every retention job once, each even if another fails. Returns
+/// whether all succeeded (failures are logged, without personal data).
+pub(crate) async fn run_retention(db: &Database, periods: Periods, retention: Retention) -> bool {
+    let mut ok = true;
+    match db.apply_retention(chrono::Utc::now(), retention).await {
+        Ok(r) if r == Default::default() => {}
+        Ok(r) => tracing::info!(
+            "retention: {} IP addresses and {} typed addresses pseudonymised, {} old e-mails deleted",
+            r.addresses,
+            r.typed,
+            r.messages
+        ),
+        Err(e) => {
+            tracing::error!("retention of the audit trail and outbox: {e}");
+            ok = false;
+        }
+    }
+    match db.purge_expired().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("purged {n} expired sessions and links"),
+        Err(e) => {
+            tracing::error!("purging expired sessions: {e}");
+            ok = false;
+        }
+    }
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(SURVEY_DRAFT_DAYS))
+        .date_naive()
+        .to_string();
+    match db.purge_survey_drafts(&cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("purged {n} survey drafts older than {SURVEY_DRAFT_DAYS} days"),
+        Err(e) => {
+            tracing::error!("purging survey drafts: {e}");
+            ok = false;
+        }
+    }
+    match db.run_referral_deadlines(chrono::Utc::now(), periods).await {
+        Ok(r) if r == Default::default() => {}
+        Ok(r) => tracing::info!(
+            "referrals: {} reminders, {} expired, {} without outcome, {} requests closed, {} erased",
+            r.reminded,
+            r.expired,
+            r.lapsed,
+            r.requests_expired,
+            r.erased
+        ),
+        Err(e) => {
+            tracing::error!("referral deadlines: {e}");
+            ok = false;
+        }
+    }
+    ok
 }

@@ -3,12 +3,14 @@
 
 mod diagnostic;
 mod jobs;
+mod ops;
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -84,6 +86,13 @@ enum Command {
     /// Questionnaires and the analysis of their responses (no database).
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Write a backup of the database (one archive with a manifest) while
+    /// the server keeps running.
+    Backup(ops::BackupArgs),
+    /// Restore a backup into an empty database: checked, upgraded to this
+    /// version's schema, personal data past its retention erased, then put
+    /// in place.
+    Restore(ops::RestoreArgs),
 }
 
 #[derive(Subcommand)]
@@ -265,7 +274,7 @@ enum AccountsCommand {
 /// sign-in, a reset request or an invitation that are no account's, and how
 /// long the outbox keeps messages.
 #[derive(Args, Clone, Copy)]
-struct RetentionArgs {
+pub(crate) struct RetentionArgs {
     #[arg(long, env = "PASSERELLE_AUDIT_IP_MONTHS", default_value_t = 6)]
     ip_months: u32,
     #[arg(
@@ -279,7 +288,7 @@ struct RetentionArgs {
 }
 
 impl RetentionArgs {
-    fn retention(self) -> passerelle_store::accounts::Retention {
+    pub(crate) fn retention(&self) -> passerelle_store::accounts::Retention {
         passerelle_store::accounts::Retention {
             ip_months: self.ip_months,
             typed_address_days: self.typed_address_days,
@@ -316,6 +325,10 @@ struct ServeArgs {
     /// X-Forwarded-For header. Anyone else's X-Forwarded-For is ignored.
     #[arg(long, env = "PASSERELLE_TRUSTED_PROXIES", default_value = "")]
     trusted_proxies: String,
+    /// Bearer token that Prometheus presents to read /metrics. Without it
+    /// there is no /metrics.
+    #[arg(long, env = "PASSERELLE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     #[command(flatten)]
     referral_periods: ReferralPeriods,
     #[command(flatten)]
@@ -358,10 +371,10 @@ enum TerritoriesCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    if let Err(e) = ops::init_logging() {
+        eprintln!("passerelle: error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -391,6 +404,13 @@ async fn run(cli: Cli) -> Result<()> {
         print_ignoring_closed_pipe(&out)?;
         return result;
     }
+    if let Command::Restore(args) = cli.command {
+        // Into a database that must not be opened (migrated, filled) first.
+        let mut out = String::new();
+        let result = ops::restore(&database_url(&cli.storage), args, &mut out).await;
+        print_ignoring_closed_pipe(&out)?;
+        return result;
+    }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
     // Links printed or mailed by commands (an invitation, a reminder) lead
@@ -400,6 +420,13 @@ async fn run(cli: Cli) -> Result<()> {
         format!("http://{addr}")
     });
     match cli.command {
+        Command::Backup(args) => {
+            let mut out = String::new();
+            let result = ops::backup(&db, args, &mut out).await;
+            print_ignoring_closed_pipe(&out)?;
+            result
+        }
+        Command::Restore(_) => unreachable!("handled above"),
         Command::Serve(args) => serve(db, args, public_url).await,
         Command::Places(command) => {
             let mut out = String::new();
@@ -414,9 +441,8 @@ async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Referrals(ReferralsCommand::Purge(periods)) => {
-            let link = link_base.clone();
             let r = db
-                .run_referral_deadlines(chrono::Utc::now(), periods.periods(), &link)
+                .run_referral_deadlines(chrono::Utc::now(), periods.periods())
                 .await?;
             print_ignoring_closed_pipe(&format!(
                 "{} reminders sent, {} referrals expired, {} closed without outcome, \
@@ -464,14 +490,20 @@ fn print_ignoring_closed_pipe(text: &str) -> Result<()> {
     }
 }
 
+/// The configured database's URL.
+fn database_url(storage: &StorageArgs) -> String {
+    match &storage.database_url {
+        Some(url) if !url.is_empty() => url.clone(),
+        _ => Database::default_url(&storage.data_dir),
+    }
+}
+
 /// Opens the configured database and, if it holds no territory yet, loads
 /// the bundled Bretagne reference.
 async fn open_database(storage: &StorageArgs) -> Result<Database> {
-    let url = match &storage.database_url {
-        Some(url) if !url.is_empty() => url.clone(),
-        _ => Database::default_url(&storage.data_dir),
-    };
-    let db = Database::open(&url).await?;
+    let db = Database::open(&database_url(storage))
+        .await
+        .map_err(ops::explain_open)?;
     if db.territories_empty().await? {
         let reports = db
             .load_bundled_reference()
@@ -553,6 +585,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         db.clone(),
         WebConfig::new(&public_url, smtp.is_some())
             .with_tiles(args.tile_url.clone())
+            .with_metrics_token(args.metrics_token.clone())
             .with_osrm(
                 args.osrm_url
                     .as_deref()
@@ -564,92 +597,51 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             .map_err(anyhow::Error::msg)?,
     );
     let (hour, minute) = (Duration::from_secs(3600), Duration::from_secs(60));
+    // Retention first: nothing past its period is served, even from a
+    // database restored by hand. Then hourly, on one server at a time.
+    let jobs = state.jobs.clone();
+    let (periods, retention) = (args.referral_periods.periods(), args.retention.retention());
+    jobs.register(jobs::RETENTION, jobs::RETENTION_EVERY);
+    jobs::once_here(&db, &jobs, jobs::RETENTION, hour, || {
+        jobs::run_retention(&db, periods, retention)
+    })
+    .await;
+    let retention_db = db.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(jobs::RETENTION_EVERY).await;
+        jobs::every(
+            retention_db.clone(),
+            jobs.clone(),
+            jobs::RETENTION,
+            jobs::RETENTION_EVERY,
+            hour,
+            move || {
+                let db = retention_db.clone();
+                async move { jobs::run_retention(&db, periods, retention).await }
+            },
+        )
+        .await;
+    });
     if let Some(smtp) = smtp {
-        let (mail_db, smtp) = (db.clone(), std::sync::Arc::new(smtp));
+        let (mail_db, smtp) = (db.clone(), Arc::new(smtp));
+        let links: Arc<str> = public_url.clone().into();
         tokio::spawn(jobs::every(
             db.clone(),
-            "mailer",
-            Duration::from_secs(5),
+            state.jobs.clone(),
+            passerelle_web::mailer::JOB,
+            passerelle_web::mailer::EVERY,
             minute,
-            move || passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone()),
+            move || {
+                passerelle_web::mailer::deliver_round(mail_db.clone(), smtp.clone(), links.clone())
+            },
         ));
     }
-    let retention = args.retention.retention();
-    let purge_db = db.clone();
-    tokio::spawn(jobs::every(db.clone(), "purge", hour, hour, move || {
-        purge(purge_db.clone(), retention)
-    }));
-    let (deadlines_db, periods, link) = (
-        db.clone(),
-        args.referral_periods.periods(),
-        public_url.clone(),
-    );
-    tokio::spawn(jobs::every(
-        db.clone(),
-        "referral_deadlines",
-        hour,
-        hour,
-        move || referral_deadlines(deadlines_db.clone(), periods, link.clone()),
-    ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();
     passerelle_web::serve(listener, state, &assets).await?;
     db.close().await;
     Ok(())
-}
-
-/// Expired sessions and links do not outlive their use by more than an
-/// hour, nor addresses in the audit trail their retention period;
-/// unfinished survey answers are kept 30 days after their last save (run
-/// hourly).
-async fn purge(db: Database, retention: passerelle_store::accounts::Retention) {
-    match db.apply_retention(chrono::Utc::now(), retention).await {
-        Ok(r) if r == Default::default() => {}
-        Ok(r) => tracing::info!(
-            "retention: {} IP addresses and {} typed addresses pseudonymised, {} old e-mails deleted",
-            r.addresses,
-            r.typed,
-            r.messages
-        ),
-        Err(e) => tracing::error!("retention of the audit trail and outbox: {e}"),
-    }
-    match db.purge_expired().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("purged {n} expired sessions and links"),
-        Err(e) => tracing::error!("purging expired sessions: {e}"),
-    }
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(30))
-        .date_naive()
-        .to_string();
-    match db.purge_survey_drafts(&cutoff).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("purged {n} survey drafts older than 30 days"),
-        Err(e) => tracing::error!("purging survey drafts: {e}"),
-    }
-}
-
-/// Reminders, expiries and erasures of referrals (run hourly).
-async fn referral_deadlines(
-    db: Database,
-    periods: passerelle_referrals::deadlines::Periods,
-    link: String,
-) {
-    match db
-        .run_referral_deadlines(chrono::Utc::now(), periods, &link)
-        .await
-    {
-        Ok(r) if r == Default::default() => {}
-        Ok(r) => tracing::info!(
-            "referrals: {} reminders, {} expired, {} without outcome, {} requests closed, {} erased",
-            r.reminded,
-            r.expired,
-            r.lapsed,
-            r.requests_expired,
-            r.erased
-        ),
-        Err(e) => tracing::error!("referral deadlines: {e}"),
-    }
 }
 
 /// Runs a `territories` command, writing what it prints into `out`.

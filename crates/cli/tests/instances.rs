@@ -8,9 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use passerelle_accounts::notification::Notification;
 use passerelle_accounts::{Role, StructureKind};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
+use passerelle_store::outbox::Content;
 use passerelle_store::testing::fresh_database_url;
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle");
@@ -122,7 +124,6 @@ async fn referral_awaiting_a_reminder(db: &Database) -> i64 {
                 receiver_structure: structure,
             },
             None,
-            "http://passerelle.test",
             eleven_days_ago,
         )
         .await
@@ -135,7 +136,12 @@ async fn reminders(db: &Database) -> usize {
         .await
         .unwrap()
         .iter()
-        .filter(|m| m.subject.starts_with("Rappel"))
+        .filter(|m| {
+            matches!(
+                m.content,
+                Content::Notification(Notification::ReferralReminder { .. })
+            )
+        })
         .count()
 }
 

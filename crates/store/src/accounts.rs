@@ -4,6 +4,7 @@
 //! Secrets are stored hashed (`passerelle_accounts::secret`).
 
 use chrono::{DateTime, Duration, Months, Utc};
+use passerelle_accounts::notification::Notification;
 use passerelle_accounts::policy::{Location, Membership, Scope, StructureRef};
 use passerelle_accounts::secret::{REDACTED_LINK, hash_secret, new_secret};
 use passerelle_accounts::throttle::{self, Attempts};
@@ -152,34 +153,6 @@ pub struct AuditRecord {
     pub detail: Option<String>,
     pub ip: Option<String>,
 }
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxMessage {
-    pub id: i64,
-    pub to_address: String,
-    pub subject: String,
-    pub body: String,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
-/// An administrator who now also works in a structure (as membre or
-/// gestionnaire), and so may read the personal data it holds: its
-/// gestionnaires are told by e-mail, and the trail records
-/// `membership.admin_joined`, in the transaction that gave the role.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdminJoined {
-    pub person: Person,
-    pub structure_id: i64,
-    pub structure_nom: String,
-    pub role: Role,
-}
-
-/// Writes the e-mail (subject, body) telling a structure's gestionnaires
-/// that an administrator joined it (the web layer words it, in French).
-pub type AdminJoinedNotice<'a> = &'a (dyn Fn(&AdminJoined) -> (String, String) + Send + Sync);
 
 /// How long Comptes keeps what identifies people outside their accounts:
 /// in the audit trail (then replaced by a pseudonym) and in the outbox
@@ -462,12 +435,7 @@ impl Database {
 
     /// Changes the role of an active membership; an administrator who
     /// thereby works in a structure is told to its gestionnaires.
-    pub async fn change_role(
-        &self,
-        membership_id: i64,
-        role: Role,
-        notice: AdminJoinedNotice<'_>,
-    ) -> Result<(), StoreError> {
+    pub async fn change_role(&self, membership_id: i64, role: Role) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let Some(row) =
             sqlx::query("SELECT person_id FROM memberships WHERE id = $1 AND ended_at IS NULL")
@@ -484,7 +452,7 @@ impl Database {
             .bind(membership_id)
             .execute(&mut *tx)
             .await?;
-        tell_admin_joins(&mut tx, person_id, &before, notice).await?;
+        tell_admin_joins(&mut tx, person_id, &before).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -823,7 +791,6 @@ impl Database {
         token: &str,
         display_name: &str,
         password_hash: Option<&str>,
-        notice: AdminJoinedNotice<'_>,
     ) -> Result<Option<(i64, i64)>, StoreError> {
         let mut tx = self.begin_write().await?;
         let now = now_iso();
@@ -894,7 +861,7 @@ impl Database {
             LinkParam::Text(&hash_secret(token)),
         )
         .await?;
-        tell_admin_joins(&mut tx, person_id, &before, notice).await?;
+        tell_admin_joins(&mut tx, person_id, &before).await?;
         tx.commit().await?;
         Ok(Some((person_id, membership_id)))
     }
@@ -1197,105 +1164,6 @@ impl Database {
         }
         Ok(report)
     }
-
-    // ----- outbox ------------------------------------------------------------
-
-    pub async fn enqueue_email(
-        &self,
-        to: &str,
-        subject: &str,
-        body: &str,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query("INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(to.to_string())
-            .bind(subject.to_string())
-            .bind(body.to_string())
-            .bind(now_iso())
-            .fetch_one(self.pool())
-            .await?;
-        Ok(row.try_get(0)?)
-    }
-
-    /// Queues a message whose `body` carries the one-time `link` made of
-    /// `token`. The link stays readable in the outbox only until the
-    /// message is delivered, or the link used, replaced or expired: then
-    /// it is cut out of the stored body (`REDACTED_LINK`).
-    pub async fn enqueue_email_with_link(
-        &self,
-        to: &str,
-        subject: &str,
-        body: &str,
-        link: &str,
-        token: &str,
-    ) -> Result<i64, StoreError> {
-        debug_assert!(body.contains(link) && link.contains(token));
-        let row = sqlx::query(
-            "INSERT INTO outbox (to_address, subject, body, created_at, link, token_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(to.to_string())
-        .bind(subject.to_string())
-        .bind(body.to_string())
-        .bind(now_iso())
-        .bind(link.to_string())
-        .bind(hash_secret(token))
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("id")?)
-    }
-
-    /// Messages, newest first; `pending_only` for the sender's queue.
-    pub async fn outbox(
-        &self,
-        pending_only: bool,
-        limit: i64,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let sql = format!(
-            "SELECT id, to_address, subject, body, created_at, sent_at, attempts, last_error FROM outbox {} \
-             ORDER BY id {} LIMIT $1",
-            if pending_only {
-                "WHERE sent_at IS NULL AND attempts < 5"
-            } else {
-                ""
-            },
-            if pending_only { "ASC" } else { "DESC" }
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        crate::map_rows(&rows, |r| {
-            Ok(OutboxMessage {
-                id: r.try_get(0)?,
-                to_address: r.try_get(1)?,
-                subject: r.try_get(2)?,
-                body: r.try_get(3)?,
-                created_at: r.try_get(4)?,
-                sent_at: r.try_get(5)?,
-                attempts: r.try_get(6)?,
-                last_error: r.try_get(7)?,
-            })
-        })
-    }
-
-    /// Records a delivery attempt: sent when `error` is `None`, and then
-    /// the one-time link it carried is cut out of the stored body in the
-    /// same statement.
-    pub async fn mark_email(&self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
-        let query = match error {
-            None => sqlx::query(
-                "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
-                 body = CASE WHEN link IS NULL THEN body ELSE REPLACE(body, link, $2) END, link = NULL \
-                 WHERE id = $3",
-            )
-            .bind(now_iso())
-            .bind(REDACTED_LINK.to_string()),
-            Some(e) => sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
-                .bind(e.to_string()),
-        };
-        query.bind(id).execute(self.pool()).await?;
-        Ok(())
-    }
 }
 
 fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
@@ -1382,7 +1250,8 @@ async fn redact_links(
     param: LinkParam<'_>,
 ) -> Result<u64, StoreError> {
     let sql = format!(
-        "UPDATE outbox SET body = REPLACE(body, link, $1), link = NULL WHERE link IS NOT NULL AND {filter}"
+        "UPDATE outbox SET body = REPLACE(body, link, $1), params = REPLACE(params, link, ''), \
+         link = NULL WHERE link IS NOT NULL AND {filter}"
     );
     let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(REDACTED_LINK.to_string());
     let query = match param {
@@ -1451,12 +1320,12 @@ async fn standing(
 
 /// After a change of memberships: for every structure where the person
 /// now works as an administrator and did not before, tells its
-/// gestionnaires and writes `membership.admin_joined`.
+/// gestionnaires (who may then read the personal data it holds) and writes
+/// `membership.admin_joined`, in the transaction that gave the role.
 async fn tell_admin_joins(
     conn: &mut AnyConnection,
     person_id: i64,
     before: &(bool, Vec<(i64, Role)>),
-    notice: AdminJoinedNotice<'_>,
 ) -> Result<(), StoreError> {
     let (admin, works) = standing(conn, person_id).await?;
     if !admin {
@@ -1477,13 +1346,13 @@ async fn tell_admin_joins(
             .fetch_one(&mut *conn)
             .await?
             .try_get("nom")?;
-        let joined = AdminJoined {
-            person: person.clone(),
-            structure_id,
-            structure_nom,
+        let joined = Notification::AdminJoined {
+            admin_name: person.display_name.clone(),
+            admin_email: person.email.clone(),
             role,
+            structure_id,
+            structure: structure_nom,
         };
-        let (subject, body) = notice(&joined);
         let gestionnaires = sqlx::query(
             "SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id \
              WHERE m.structure_id = $1 AND m.ended_at IS NULL AND m.role = 'gestionnaire' \
@@ -1494,15 +1363,8 @@ async fn tell_admin_joins(
         .fetch_all(&mut *conn)
         .await?;
         for g in gestionnaires {
-            sqlx::query(
-                "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(g.try_get::<String, _>("email")?)
-            .bind(subject.clone())
-            .bind(body.clone())
-            .bind(at.clone())
-            .execute(&mut *conn)
-            .await?;
+            let to: String = g.try_get("email")?;
+            crate::outbox::enqueue(conn, &to, &joined, chrono::Utc::now()).await?;
         }
         crate::referrals::audit_subject(
             conn,
@@ -1526,12 +1388,21 @@ pub(crate) async fn insert_audit(
     conn: &mut sqlx::AnyConnection,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
+    insert_audit_at(conn, event, chrono::Utc::now()).await
+}
+
+/// The same, at a given instant (the one of the write it belongs to).
+pub(crate) async fn insert_audit_at(
+    conn: &mut sqlx::AnyConnection,
+    event: &AuditEvent,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
     let clean = |t: &Option<String>| t.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
     sqlx::query(
         "INSERT INTO audit_events (at, action, actor_person_id, actor_token_id, structure_id, subject, detail, ip) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(now_iso())
+    .bind(crate::time::iso(at))
     .bind(event.action.clone())
     .bind(event.actor_person_id)
     .bind(event.actor_token_id)

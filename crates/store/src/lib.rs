@@ -6,9 +6,11 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod backup;
 mod batch;
 pub mod diagnostic;
 pub mod instances;
+pub mod outbox;
 pub mod places;
 pub mod referents;
 pub mod referrals;
@@ -16,6 +18,7 @@ pub mod surveys;
 pub mod territories;
 pub mod testing;
 pub mod time;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,6 +31,23 @@ pub use territories::ImportReport;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The migrations this binary embeds for `backend`, oldest first.
+pub fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
+/// The newest migration this binary knows for `backend`.
+pub fn latest_known_migration(backend: Backend) -> i64 {
+    migrator(backend)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
 
 /// The database back-end in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +87,12 @@ pub enum StoreError {
     PostgresConnect { location: String, reason: String },
     #[error("cannot update the database schema: {0}")]
     Migration(String),
+    /// The database was migrated by a newer Passerelle: this binary must
+    /// not touch it.
+    #[error(
+        "the database schema is at migration {database}, newer than this binary knows (up to {known}): run the newer version of Passerelle or restore a backup"
+    )]
+    SchemaTooNew { database: i64, known: i64 },
     #[error(transparent)]
     Import(#[from] passerelle_territory::ImportError),
     #[error("database error: {0}")]
@@ -80,6 +106,8 @@ pub enum StoreError {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// As given to `open`: `pg_dump` connects with it.
+    url: std::sync::Arc<str>,
 }
 
 impl Database {
@@ -102,25 +130,22 @@ impl Database {
 
     async fn open_pool(url: &str, connections: Option<u32>) -> Result<Self, StoreError> {
         install_default_drivers();
-        let db = if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
+        let mut db = match backup::backend_of(url)? {
+            (Backend::Sqlite, Some(path)) => Self::open_sqlite(&path, connections).await?,
+            _ => Self::open_postgres(url, connections).await?,
+        };
+        db.url = url.into();
+        let known = latest_known_migration(db.backend);
+        if let Some(applied) = db.schema_status().await?.applied
+            && applied > known
         {
-            Self::open_sqlite(
-                Path::new(path.split('?').next().unwrap_or(path)),
-                connections,
-            )
-            .await?
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url, connections).await?
-        } else {
-            return Err(StoreError::UnsupportedUrl(redact(url)));
-        };
-        let migrator = match db.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
+            db.close().await;
+            return Err(StoreError::SchemaTooNew {
+                database: applied,
+                known,
+            });
+        }
+        migrator(db.backend)
             .run(&db.pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -166,6 +191,7 @@ impl Database {
         Ok(Self {
             pool,
             backend: Backend::Sqlite,
+            url: "".into(),
         })
     }
 
@@ -191,6 +217,7 @@ impl Database {
         Ok(Self {
             pool,
             backend: Backend::Postgres,
+            url: "".into(),
         })
     }
 

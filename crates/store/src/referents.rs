@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use passerelle_accounts::StructureKind;
+use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Periods, RequestDue, request_due};
 use passerelle_referrals::referents::{ComplexRequest, Referent, RequestStatus};
 use serde::Serialize;
@@ -356,7 +357,6 @@ impl Database {
         requester_person: i64,
         organisation_structure: i64,
         key: Option<&str>,
-        link: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), RequestError> {
         let at = iso(now);
@@ -421,10 +421,7 @@ impl Database {
             &mut tx,
             &at,
             organisation_structure,
-            "Situation complexe : une demande de professionnel",
-            &format!(
-                "Un professionnel vous soumet une situation complexe.\n\nPour la lire et répondre (connexion requise) : {link}/referents/demandes/{id}\n"
-            ),
+            &Notification::RequestReceived { request: id },
         )
         .await?;
         tx.commit().await?;
@@ -536,7 +533,6 @@ impl Database {
         from_requester: bool,
         body: Option<&str>,
         outcome: Option<&str>,
-        link: &str,
         now: DateTime<Utc>,
     ) -> Result<(), RequestError> {
         let at = iso(now);
@@ -615,23 +611,17 @@ impl Database {
             outcome.map(str::to_string),
         )
         .await?;
-        let (to, subject) = if from_requester {
-            (
-                organisation,
-                "Situation complexe : nouvelle réponse du professionnel",
-            )
+        let to = if from_requester {
+            organisation
         } else {
-            (requester, "Situation complexe : réponse du référent")
+            requester
         };
         if outcome.is_none() {
             mail_structure(
                 &mut tx,
                 &at,
                 to,
-                subject,
-                &format!(
-                    "Un message vous attend (connexion requise) : {link}/referents/demandes/{id}\n"
-                ),
+                &Notification::RequestMessage { request: id },
             )
             .await?;
         }
@@ -669,7 +659,6 @@ impl Database {
         &self,
         now: DateTime<Utc>,
         periods: Periods,
-        link: &str,
     ) -> Result<(usize, usize), StoreError> {
         let rows = sqlx::query(
             "SELECT q.id, q.status, q.version, q.created_at, q.closed_at, q.erased_at, q.requester_structure_id, \
@@ -727,11 +716,10 @@ impl Database {
                             &mut tx,
                             &at,
                             r.try_get("requester_structure_id")?,
-                            "Situation complexe : demande close faute d’échange",
-                            &format!(
-                                "La demande n° {id} est close : aucun message depuis {} jours.\n\n{link}/referents/demandes/{id}\n",
-                                periods.request_idle_days
-                            ),
+                            &Notification::RequestClosedIdle {
+                                request: id,
+                                days: periods.request_idle_days,
+                            },
                         )
                         .await?;
                         expired += 1;

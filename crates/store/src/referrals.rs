@@ -4,7 +4,8 @@
 //! say so (`referral_with_person`), which the web layer calls after the
 //! policy and audits.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
 use passerelle_referrals::model::{NewReferral, Person};
@@ -13,15 +14,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{Database, StoreError};
 
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-pub(crate) fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+pub use crate::time::iso;
+pub(crate) use crate::time::parse_iso;
 
 /// A referral without the person: what both structures and admins see.
 #[derive(Debug, Clone, Serialize)]
@@ -180,34 +174,18 @@ pub(crate) async fn audit_subject(
     Ok(())
 }
 
-/// E-mails to the active members of a structure, queued in the outbox in
-/// the same transaction. No personal field goes into an e-mail: the link
-/// requires signing in.
+/// A notification to the people working in a structure, queued in the
+/// outbox in the same transaction. No personal field goes into it: the
+/// referral is named by its number, and reading it requires signing in.
 pub(crate) async fn mail_structure(
     conn: &mut AnyConnection,
     at: &str,
     structure: i64,
-    subject: &str,
-    body: &str,
-) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id \
-         WHERE m.structure_id = $1 AND m.ended_at IS NULL AND m.role IN ('membre', 'gestionnaire') ORDER BY p.email",
-    )
-    .bind(structure)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in rows {
-        let to: String = row.try_get(0)?;
-        sqlx::query(
-            "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(to)
-        .bind(subject.to_string())
-        .bind(body.to_string())
-        .bind(at.to_string())
-        .execute(&mut *conn)
-        .await?;
+    notification: &Notification,
+) -> Result<(), StoreError> {
+    let at = parse_iso(at).unwrap_or_else(Utc::now);
+    for to in crate::outbox::working_in(conn, structure).await? {
+        crate::outbox::enqueue(conn, &to, notification, at).await?;
     }
     Ok(())
 }
@@ -332,7 +310,6 @@ impl Database {
         r: &NewReferral,
         parties: Parties,
         key: Option<&str>,
-        link: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), StoreError> {
         let Parties {
@@ -425,11 +402,10 @@ impl Database {
             &mut tx,
             &at,
             receiver_structure,
-            &format!("Nouvelle orientation : {}", r.service),
-            &format!(
-                "Une structure vous oriente une personne pour « {} ».\n\nPour la lire (connexion requise) : {link}/orientations/{id}\n",
-                r.service
-            ),
+            &Notification::ReferralReceived {
+                referral: id,
+                service: r.service.clone(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -579,7 +555,6 @@ impl Database {
         version: i64,
         step: &Step,
         actor: Actor,
-        link: &str,
         now: DateTime<Utc>,
     ) -> Result<Status, StepError> {
         let at = iso(now);
@@ -674,25 +649,23 @@ impl Database {
         )
         .await?;
         // Tell the other end.
-        let (to_structure, subject) = match (step, actor.side) {
-            (Step::Reorient { .. }, _) => (Some(receiver), "Orientation réorientée vers vous"),
-            (Step::Open, _) => (None, ""),
-            (_, Side::Receiver) => (Some(sender), "Suivi de votre orientation"),
-            (Step::Cancel, _) => (Some(receiver), "Orientation annulée"),
-            (Step::Expire, _) => (Some(sender), "Orientation expirée sans réponse"),
-            (Step::Lapse, _) => (Some(sender), "Orientation close sans suite"),
-            _ => (None, ""),
+        let to_structure = match (step, actor.side) {
+            (Step::Reorient { .. }, _) => Some(receiver),
+            (Step::Open, _) => None,
+            (_, Side::Receiver) => Some(sender),
+            (Step::Cancel, _) => Some(receiver),
+            (Step::Expire | Step::Lapse, _) => Some(sender),
+            _ => None,
         };
         if let Some(s) = to_structure {
             mail_structure(
                 &mut tx,
                 &at,
                 s,
-                subject,
-                &format!(
-                    "L’orientation n° {id} est maintenant : {}.\n\nDétails (connexion requise) : {link}/orientations/{id}\n",
-                    to.label()
-                ),
+                &Notification::ReferralStep {
+                    referral: id,
+                    status: to.code().to_string(),
+                },
             )
             .await?;
         }
@@ -729,7 +702,6 @@ impl Database {
         &self,
         now: DateTime<Utc>,
         periods: Periods,
-        link: &str,
     ) -> Result<DeadlineReport, StoreError> {
         let rows = sqlx::query(
             "SELECT id, status, version, last_action_at, reminded_at, appointment_date, closed_at, erased_at, \
@@ -779,11 +751,10 @@ impl Database {
                             &mut tx,
                             &at,
                             receiver,
-                            "Rappel : une orientation attend votre réponse",
-                            &format!(
-                                "L’orientation n° {id} attend une action depuis {} jours.\n\n{link}/orientations/{id}\n",
-                                periods.reminder_days
-                            ),
+                            &Notification::ReferralReminder {
+                                referral: id,
+                                days: periods.reminder_days,
+                            },
                         )
                         .await?;
                         report.reminded += 1;
@@ -796,10 +767,7 @@ impl Database {
                     } else {
                         Step::Expire
                     };
-                    match self
-                        .referral_step(id, version, &step, system, link, now)
-                        .await
-                    {
+                    match self.referral_step(id, version, &step, system, now).await {
                         Ok(Status::SansSuite) => report.lapsed += 1,
                         Ok(_) => report.expired += 1,
                         // Someone acted meanwhile: not due any more.
@@ -816,7 +784,7 @@ impl Database {
             }
         }
         // Situation complexe requests: closed when idle, same retention.
-        let (expired, erased) = self.run_request_deadlines(now, periods, link).await?;
+        let (expired, erased) = self.run_request_deadlines(now, periods).await?;
         report.requests_expired += expired;
         report.erased += erased;
         if report.erased > 0 {

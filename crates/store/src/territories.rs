@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use passerelle_accounts::policy::Location;
+use passerelle_accounts::ScopeLevel;
+use passerelle_accounts::policy::{Location, TerritorialScope};
 use passerelle_territory::codes::{is_commune_code, is_postcode};
 use passerelle_territory::search::{index_keys, prefix_upper_bound, query_key, search_key};
 use passerelle_territory::{
@@ -16,6 +17,16 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::batch::{self, Value};
 use crate::{Database, StoreError};
+
+/// A territory a person may pick: its level, code and name, and the name
+/// of the région a département lies in (to group a picker's options).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerritoryChoice {
+    pub level: ScopeLevel,
+    pub code: String,
+    pub name: String,
+    pub within: Option<String>,
+}
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +182,99 @@ impl Database {
             departement: same(|l| &l.departement),
             region: same(|l| &l.region),
         }))
+    }
+
+    /// The régions, départements and EPCI with communes in the loaded
+    /// reference that `scope` covers (communes are reached by the commune search), in the
+    /// order a picker shows them: each région, then its départements, then
+    /// the EPCI by name. An EPCI lying across two départements (or
+    /// régions) belongs to a coordinator only of a territory holding all of
+    /// it.
+    pub async fn territories_within(
+        &self,
+        scope: &TerritorialScope,
+    ) -> Result<Vec<TerritoryChoice>, StoreError> {
+        // Only territories with communes loaded: the bundled reference
+        // names every département of France but holds Bretagne's communes.
+        let regions = sqlx::query(
+            "SELECT r.code, r.nom FROM regions r WHERE EXISTS (SELECT 1 FROM departements d \
+             JOIN communes c ON c.departement_code = d.code WHERE d.region_code = r.code) ORDER BY r.nom",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let departements = sqlx::query(
+            "SELECT d.code, d.nom, d.region_code, r.nom AS region_nom FROM departements d \
+             JOIN regions r ON r.code = d.region_code \
+             WHERE EXISTS (SELECT 1 FROM communes c WHERE c.departement_code = d.code) \
+             ORDER BY r.nom, d.code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let epcis = sqlx::query(
+            "SELECT e.siren, e.nom, MIN(c.departement_code) AS first_departement, \
+                    MAX(c.departement_code) AS last_departement, \
+                    MIN(d.region_code) AS first_region, MAX(d.region_code) AS last_region \
+             FROM epcis e JOIN communes c ON c.epci_siren = e.siren \
+             JOIN departements d ON d.code = c.departement_code \
+             GROUP BY e.siren, e.nom ORDER BY e.nom, e.siren",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for r in &regions {
+            let code: String = r.try_get("code")?;
+            let place = Location {
+                region: Some(code.clone()),
+                ..Location::default()
+            };
+            if scope.covers(&place) {
+                out.push(TerritoryChoice {
+                    level: ScopeLevel::Region,
+                    code,
+                    name: r.try_get("nom")?,
+                    within: None,
+                });
+            }
+        }
+        for d in &departements {
+            let code: String = d.try_get("code")?;
+            let place = Location {
+                departement: Some(code.clone()),
+                region: Some(d.try_get("region_code")?),
+                ..Location::default()
+            };
+            if scope.covers(&place) {
+                out.push(TerritoryChoice {
+                    level: ScopeLevel::Departement,
+                    name: d.try_get("nom")?,
+                    code,
+                    within: Some(d.try_get("region_nom")?),
+                });
+            }
+        }
+        for e in &epcis {
+            let siren: String = e.try_get("siren")?;
+            let one = |first: &str, last: &str| -> Result<Option<String>, sqlx::Error> {
+                let (a, b): (String, String) = (e.try_get(first)?, e.try_get(last)?);
+                Ok((a == b).then_some(a))
+            };
+            let place = Location {
+                epci: Some(siren.clone()),
+                departement: one("first_departement", "last_departement")?,
+                region: one("first_region", "last_region")?,
+                commune: None,
+            };
+            if scope.covers(&place) {
+                let name: Option<String> = e.try_get("nom")?;
+                out.push(TerritoryChoice {
+                    level: ScopeLevel::Epci,
+                    name: name.unwrap_or_else(|| siren.clone()),
+                    code: siren,
+                    within: None,
+                });
+            }
+        }
+        Ok(out)
     }
 
     pub async fn commune(&self, code: &str) -> Result<Option<Commune>, StoreError> {

@@ -101,11 +101,104 @@ pub async fn bretagne_database() -> Database {
     db
 }
 
-/// The e-mail telling gestionnaires that an administrator joined, as tests
-/// word it (the web layer words the real one).
-pub fn admin_joined_notice(j: &crate::accounts::AdminJoined) -> (String, String) {
-    (
-        format!("admin joined {}", j.structure_nom),
-        format!("{} joined as {}", j.person.email, j.role.code()),
-    )
+/// Two structures and a person in each, for tests of Orientations and of
+/// what keeps them (backups).
+#[derive(Debug, Clone, Copy)]
+pub struct TwoStructures {
+    /// CCAS de Quimper, and Anne who works there.
+    pub ccas: i64,
+    pub social_worker: i64,
+    /// Médiathèque de Brest, and Malo.
+    pub mediatheque: i64,
+    pub mediator: i64,
+}
+
+impl TwoStructures {
+    /// A referral from the CCAS to the médiathèque, sent by Anne.
+    pub fn parties(&self) -> crate::referrals::Parties {
+        crate::referrals::Parties {
+            sender_structure: self.ccas,
+            sender_person: self.social_worker,
+            receiver_structure: self.mediatheque,
+        }
+    }
+}
+
+/// Creates the structures and people of [`TwoStructures`] (the database
+/// holds the bundled reference).
+pub async fn two_structures(db: &Database) -> TwoStructures {
+    use passerelle_accounts::{Role, StructureKind};
+    let structure = |nom, kind, commune| async move {
+        db.create_structure(&crate::accounts::NewStructure {
+            nom,
+            kind,
+            siret: None,
+            commune_code: Some(commune),
+        })
+        .await
+        .expect("structure written")
+        .expect("a new structure")
+    };
+    let ccas = structure("CCAS de Quimper", StructureKind::Ccas, "29232").await;
+    let mediatheque = structure("Médiathèque de Brest", StructureKind::Mediatheque, "29019").await;
+    let person = |email, name, structure| async move {
+        db.create_person_with_role(email, name, None, structure, Role::Membre, &[])
+            .await
+            .expect("person written")
+    };
+    TwoStructures {
+        ccas,
+        social_worker: person("as@ccas.bzh", "Anne", ccas).await,
+        mediatheque,
+        mediator: person("med@brest.bzh", "Malo", mediatheque).await,
+    }
+}
+
+/// A referral as the sender enters it, the person's fields numbered `n`,
+/// consent given by `by` at `at`.
+pub fn sample_referral(
+    by: i64,
+    n: usize,
+    at: chrono::DateTime<chrono::Utc>,
+) -> passerelle_referrals::model::NewReferral {
+    use passerelle_referrals::model::{Consent, NewReferral, Person};
+    NewReferral {
+        place_id: None,
+        structure_id: None,
+        service: "Aide aux démarches administratives".into(),
+        organisation: Some("CAF".into()),
+        situation: format!("Situation n° {n}"),
+        urgency: "normale".into(),
+        availability: "Mardi matin".into(),
+        person: Person {
+            first_name: format!("Personne {n}"),
+            channel: "telephone".into(),
+            contact: format!("06 00 00 {:02} {:02}", n / 100 % 100, n % 100),
+            caf_number: None,
+            france_travail_number: None,
+        },
+        consent: Some(Consent {
+            informed_by: by,
+            at,
+            how: "oral".into(),
+        }),
+    }
+}
+
+/// Records in `db` a migration newer than this binary knows, as a newer
+/// Passerelle would have; returns its number.
+pub async fn mark_newer_schema(db: &Database) -> i64 {
+    let newer = crate::latest_known_migration(db.backend()) + 1;
+    let checksum = match db.backend() {
+        crate::Backend::Sqlite => "X'00'",
+        crate::Backend::Postgres => "'\\x00'::bytea",
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ({newer}, 'from a newer Passerelle', TRUE, {checksum}, 1)"
+    )))
+    .execute(db.pool())
+    .await
+    .expect("migration row written");
+    newer
 }

@@ -3,6 +3,19 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// An instant as stored: ISO 8601 UTC text to the second
+/// (`2026-12-03T13:30:00Z`), which sorts as it compares.
+pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A stored instant read back.
+pub fn parse_iso(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 pub fn now_iso() -> String {
     iso_from_unix(now_unix())
 }

@@ -4,7 +4,7 @@
 use passerelle_accounts::{Role, StructureKind};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::testing::{admin_joined_notice, bretagne_database};
+use passerelle_store::testing::bretagne_database;
 use passerelle_store::time::iso_in;
 use sqlx::Row;
 
@@ -92,15 +92,10 @@ async fn one_time_links_expire_and_work_once() {
     );
     assert!(db.invitation(&invitation).await.unwrap().is_none());
     assert!(
-        db.accept_invitation(
-            &invitation,
-            "Bob",
-            Some("$argon2id$x"),
-            &admin_joined_notice
-        )
-        .await
-        .unwrap()
-        .is_none()
+        db.accept_invitation(&invitation, "Bob", Some("$argon2id$x"))
+            .await
+            .unwrap()
+            .is_none()
     );
     assert!(db.person_by_email("bob@pimms.fr").await.unwrap().is_none());
 
@@ -189,7 +184,7 @@ async fn ending_a_membership_keeps_it_on_record() {
         .await
         .unwrap();
     let (again, new_membership) = db
-        .accept_invitation(&invitation, "Anne", None, &admin_joined_notice)
+        .accept_invitation(&invitation, "Anne", None)
         .await
         .unwrap()
         .unwrap();

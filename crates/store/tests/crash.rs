@@ -60,13 +60,13 @@ async fn crash_worker() {
     };
     loop {
         let (id, _) = db
-            .create_referral(&referral, parties, None, "http://x", Utc::now())
+            .create_referral(&referral, parties, None, Utc::now())
             .await
             .unwrap();
-        db.referral_step(id, 1, &Step::Open, actor, "http://x", Utc::now())
+        db.referral_step(id, 1, &Step::Open, actor, Utc::now())
             .await
             .unwrap();
-        db.referral_step(id, 2, &Step::Accompanied, actor, "http://x", Utc::now())
+        db.referral_step(id, 2, &Step::Accompanied, actor, Utc::now())
             .await
             .unwrap();
     }

@@ -101,7 +101,6 @@ async fn send(w: &World, key: Option<&str>, now: DateTime<Utc>) -> (i64, bool) {
             receiver_structure: w.mediatheque,
         },
         key,
-        "http://passerelle.test",
         now,
     )
     .await
@@ -163,13 +162,18 @@ async fn a_referral_from_sending_to_accompanied() {
     // The receiving structure was told, without personal data.
     let mail = w.db.outbox(false, 10).await.unwrap();
     assert!(mail.iter().any(|m| m.to_address == "med@brest.bzh"
-        && m.body.contains(&format!("/orientations/{id}"))
-        && !m.body.contains("Jeanne")));
+        && m.content
+            == passerelle_store::outbox::Content::Notification(
+                passerelle_accounts::notification::Notification::ReferralReceived {
+                    referral: id,
+                    service: "Aide aux démarches administratives".into(),
+                }
+            )));
 
     let step = |v, s: Step, at| {
         let db = w.db.clone();
         let actor = receiver(&w);
-        async move { db.referral_step(id, v, &s, actor, "http://x", at).await }
+        async move { db.referral_step(id, v, &s, actor, at).await }
     };
     assert_eq!(step(1, Step::Open, t0()).await.unwrap(), Status::Recue);
     // A second person acting on what they saw at version 1: a conflict.
@@ -211,8 +215,7 @@ async fn a_referral_from_sending_to_accompanied() {
         side: Side::Sender,
     };
     assert!(matches!(
-        w.db.referral_step(id, 4, &Step::Cancel, sender, "http://x", t0())
-            .await,
+        w.db.referral_step(id, 4, &Step::Cancel, sender, t0()).await,
         Err(StepError::Refused(_))
     ));
 }
@@ -230,7 +233,6 @@ async fn reminders_expiry_and_erasure_follow_the_clock() {
             message: "Voir le CCAS de Brest".into(),
         },
         receiver(&w),
-        "http://x",
         t0() + Duration::days(1),
     )
     .await
@@ -239,7 +241,7 @@ async fn reminders_expiry_and_erasure_follow_the_clock() {
     let run = |days| {
         let db = w.db.clone();
         async move {
-            db.run_referral_deadlines(t0() + Duration::days(days), p, "http://x")
+            db.run_referral_deadlines(t0() + Duration::days(days), p)
                 .await
                 .unwrap()
         }
@@ -367,16 +369,8 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     };
     // An entry awaiting validation receives nothing.
     assert!(matches!(
-        w.db.create_request(
-            &request,
-            w.ccas,
-            w.social_worker,
-            caf,
-            Some("k"),
-            "http://x",
-            t0()
-        )
-        .await,
+        w.db.create_request(&request, w.ccas, w.social_worker, caf, Some("k"), t0())
+            .await,
         Err(RequestError::NotAReferentGroup)
     ));
     assert!(w.db.validate_referent(id, w.social_worker).await.unwrap());
@@ -388,29 +382,13 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     assert_eq!(listed[0].validated_by.as_deref(), Some("Anne"));
     assert_eq!(listed[0].created_by.as_deref(), Some("Pôle partenaires"));
     let (q, _) =
-        w.db.create_request(
-            &request,
-            w.ccas,
-            w.social_worker,
-            caf,
-            Some("k"),
-            "http://x",
-            t0(),
-        )
-        .await
-        .unwrap();
+        w.db.create_request(&request, w.ccas, w.social_worker, caf, Some("k"), t0())
+            .await
+            .unwrap();
     assert_eq!(
-        w.db.create_request(
-            &request,
-            w.ccas,
-            w.social_worker,
-            caf,
-            Some("k"),
-            "http://x",
-            t0()
-        )
-        .await
-        .unwrap(),
+        w.db.create_request(&request, w.ccas, w.social_worker, caf, Some("k"), t0())
+            .await
+            .unwrap(),
         (q, false)
     );
     w.db.request_reply(
@@ -420,39 +398,20 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         false,
         Some("Dossier débloqué ce jour."),
         None,
-        "http://x",
         t0(),
     )
     .await
     .unwrap();
     assert!(matches!(
-        w.db.request_reply(
-            q,
-            1,
-            w.social_worker,
-            true,
-            Some("Merci"),
-            None,
-            "http://x",
-            t0()
-        )
-        .await,
+        w.db.request_reply(q, 1, w.social_worker, true, Some("Merci"), None, t0())
+            .await,
         Err(RequestError::Conflict)
     ));
-    w.db.request_reply(
-        q,
-        2,
-        w.social_worker,
-        true,
-        None,
-        Some("utile"),
-        "http://x",
-        t0(),
-    )
-    .await
-    .unwrap();
+    w.db.request_reply(q, 2, w.social_worker, true, None, Some("utile"), t0())
+        .await
+        .unwrap();
     assert!(matches!(
-        w.db.request_reply(q, 3, agent, false, Some("?"), None, "http://x", t0())
+        w.db.request_reply(q, 3, agent, false, Some("?"), None, t0())
             .await,
         Err(RequestError::Closed)
     ));
@@ -466,7 +425,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     assert!(w.db.request_person(q, agent, caf).await.unwrap().is_some());
     // Six months after closure: erased, the thread's texts too.
     let report =
-        w.db.run_referral_deadlines(t0() + Duration::days(185), Periods::default(), "http://x")
+        w.db.run_referral_deadlines(t0() + Duration::days(185), Periods::default())
             .await
             .unwrap();
     assert_eq!(report.erased, 1);
@@ -549,7 +508,6 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
                     receiver_structure: w.mediatheque,
                 },
                 None,
-                "http://passerelle.test",
                 t0(),
             )
             .await
@@ -590,7 +548,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             ],
         };
         for (version, (step, actor)) in steps.iter().enumerate() {
-            w.db.referral_step(id, version as i64 + 1, step, *actor, "http://x", t0())
+            w.db.referral_step(id, version as i64 + 1, step, *actor, t0())
                 .await
                 .unwrap();
         }
@@ -616,7 +574,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             mandate_date: Some(t0().date_naive()),
         };
         let (id, _) =
-            w.db.create_request(&q, w.ccas, w.social_worker, caf, None, "http://x", t0())
+            w.db.create_request(&q, w.ccas, w.social_worker, caf, None, t0())
                 .await
                 .unwrap();
         w.db.request_reply(
@@ -626,7 +584,6 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             false,
             Some(&format!("Réponse pour {m}")),
             None,
-            "http://x",
             t0(),
         )
         .await
@@ -639,7 +596,6 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
                 true,
                 Some(&format!("Merci pour {m}")),
                 Some("utile"),
-                "http://x",
                 t0(),
             )
             .await
@@ -653,10 +609,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
     let p = Periods::default();
     let mut total = DeadlineReport::default();
     for day in [1, 11, 31, 40, 61, 70, 150, 190, 215, 230, 245, 400] {
-        let r =
-            w.db.run_referral_deadlines(at(day), p, "http://x")
-                .await
-                .unwrap();
+        let r = w.db.run_referral_deadlines(at(day), p).await.unwrap();
         total.reminded += r.reminded;
         total.expired += r.expired;
         total.lapsed += r.lapsed;
@@ -733,7 +686,6 @@ async fn idempotency_keys_belong_to_their_sender() {
                     receiver_structure: structure,
                 },
                 Some("cle"),
-                "http://x",
                 t0(),
             )
             .await
@@ -761,7 +713,7 @@ async fn idempotency_keys_belong_to_their_sender() {
     let ask = |structure, person| {
         let (db, q) = (w.db.clone(), request.clone());
         async move {
-            db.create_request(&q, structure, person, caf, Some("cle"), "http://x", t0())
+            db.create_request(&q, structure, person, caf, Some("cle"), t0())
                 .await
                 .unwrap()
         }

@@ -288,3 +288,62 @@ async fn a_failing_import_stores_nothing() {
         "unchanged"
     );
 }
+
+#[tokio::test]
+async fn pickers_offer_the_territories_a_scope_covers() {
+    use passerelle_accounts::ScopeLevel;
+    use passerelle_accounts::policy::{Scope, TerritorialScope};
+    let db = bretagne_database().await;
+    let everywhere = db
+        .territories_within(&TerritorialScope::Everywhere)
+        .await
+        .unwrap();
+    let count = |level| everywhere.iter().filter(|t| t.level == level).count();
+    assert_eq!(count(ScopeLevel::Departement), 4);
+    assert_eq!(count(ScopeLevel::Region), 1);
+    assert!(count(ScopeLevel::Epci) >= 59, "{}", count(ScopeLevel::Epci));
+    let region = db
+        .territories_within(&TerritorialScope::Within(vec![Scope {
+            level: ScopeLevel::Region,
+            code: "53".into(),
+        }]))
+        .await
+        .unwrap();
+    assert!(
+        region
+            .iter()
+            .any(|t| t.level == ScopeLevel::Departement && t.name == "Finistère")
+    );
+    assert!(
+        region
+            .iter()
+            .any(|t| t.level == ScopeLevel::Epci && t.name == "CA Quimper Bretagne Occidentale")
+    );
+    let finistere = db
+        .territories_within(&TerritorialScope::Within(vec![Scope {
+            level: ScopeLevel::Departement,
+            code: "29".into(),
+        }]))
+        .await
+        .unwrap();
+    assert!(finistere.iter().all(|t| t.level != ScopeLevel::Region));
+    assert_eq!(
+        finistere
+            .iter()
+            .filter(|t| t.level == ScopeLevel::Departement)
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Finistère"]
+    );
+    assert!(
+        finistere
+            .iter()
+            .all(|t| t.name != "CA Redon Agglomération" && t.name != "Rennes Métropole")
+    );
+    assert!(
+        db.territories_within(&TerritorialScope::Within(vec![]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -10,6 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use passerelle_accounts::notification::Notification;
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
@@ -19,8 +20,8 @@ use passerelle_accounts::throttle::{self, Verdict};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
 use passerelle_store::StoreError;
 use passerelle_store::accounts::{
-    AdminJoined, ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure,
-    OutboxMessage, Person, Structure, StructureSummary,
+    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure, Person,
+    Structure, StructureSummary,
 };
 use passerelle_territory::codes::is_commune_code;
 use serde::Deserialize;
@@ -96,48 +97,16 @@ async fn audit(
     state.db.audit(&event).await.map_err(store)
 }
 
-/// Queues an e-mail carrying the one-time `link` made of `token` (sent by
-/// the mailer when SMTP is configured). The outbox keeps the link readable
-/// only until it is delivered, used, replaced or expired.
-async fn send_link(
-    state: &AppState,
-    to: &str,
-    subject: &str,
-    body: &str,
-    (link, token): (&str, &str),
-) -> Result<(), Response> {
+/// Queues a notification (sent by the mailer when SMTP is configured; the
+/// outbox keeps a one-time link readable only until it is delivered, used,
+/// replaced or expired).
+async fn notify(state: &AppState, to: &str, notification: &Notification) -> Result<(), Response> {
     state
         .db
-        .enqueue_email_with_link(to, subject, body, link, token)
+        .notify(to, notification)
         .await
         .map(|_| ())
         .map_err(store)
-}
-
-/// The e-mail telling a structure's gestionnaires that an administrator
-/// now works in it, and may therefore read its people's data.
-fn admin_joined_notice(
-    public_url: &str,
-) -> impl Fn(&AdminJoined) -> (String, String) + Send + Sync {
-    let public_url = public_url.to_string();
-    move |j: &AdminJoined| {
-        (
-            format!(
-                "Passerelle : un administrateur a rejoint {}",
-                j.structure_nom
-            ),
-            format!(
-                "Bonjour,\n\n{} ({}), administrateur de l’instance Passerelle, a désormais le rôle « {} » dans « {} ». \
-                 À ce titre, il peut lire les informations sur les personnes que votre structure oriente ou reçoit.\n\n\
-                 Si vous ne l’attendiez pas, mettez fin à ce rôle depuis la page de la structure : {public_url}/structures/{}\n",
-                j.person.display_name,
-                j.person.email,
-                j.role.label(),
-                j.structure_nom,
-                j.structure_id
-            ),
-        )
-    }
 }
 
 /// Only local paths, so a crafted link cannot send people elsewhere.
@@ -406,13 +375,7 @@ async fn forgot(
             let person = state.db.person_by_email(&email).await.map_err(store)?;
             if let (Some(person), true) = (person, recent < RESETS_PER_HOUR) {
                 let token = state.db.create_password_reset(&person).await.map_err(store)?;
-                let link = format!("{}/reinitialisation/{token}", state.config.public_url);
-                let body = format!(
-                    "Bonjour {},\n\nPour choisir un nouveau mot de passe Passerelle, ouvrez ce lien dans l’heure :\n{link}\n\n\
-                     Si vous n’avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.\n",
-                    person.display_name
-                );
-                send_link(&state, &person.email, "Passerelle : nouveau mot de passe", &body, (&link, &token)).await?;
+notify(&state, &person.email, &Notification::PasswordReset { name: person.display_name.clone(), token }).await?;
             }
             audit(&state, &viewer, "password.reset_requested", None, Some(email), None).await?;
         }
@@ -654,12 +617,7 @@ async fn accept_invitation(
         };
         let Some((person_id, _)) = state
             .db
-            .accept_invitation(
-                &token,
-                &display_name,
-                hash.as_deref(),
-                &admin_joined_notice(&state.config.public_url),
-            )
+            .accept_invitation(&token, &display_name, hash.as_deref())
             .await
             .map_err(store)?
         else {
@@ -1117,8 +1075,18 @@ async fn audit_csv(
 #[template(path = "courriels.html")]
 struct OutboxPage {
     chrome: Chrome,
-    messages: Vec<OutboxMessage>,
+    messages: Vec<OutboxView>,
     smtp: bool,
+}
+
+/// A message as the outbox page shows it: written in French, dated in
+/// Paris time, with its delivery state.
+struct OutboxView {
+    to: String,
+    subject: String,
+    body: String,
+    queued: String,
+    state: String,
 }
 
 async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -1128,7 +1096,23 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Response 
     match state.db.outbox(false, 200).await {
         Ok(messages) => render(&OutboxPage {
             chrome: Chrome::new("", &viewer),
-            messages,
+            messages: messages
+                .into_iter()
+                .map(|m| {
+                    let mail = crate::mail::render(&m.content, &state.config.public_url);
+                    OutboxView {
+                        to: m.to_address,
+                        subject: mail.subject,
+                        body: mail.body,
+                        queued: crate::fr::date_time(m.created_at),
+                        state: match (m.sent_at, m.last_error) {
+                            (Some(sent), _) => format!("envoyé le {}", crate::fr::date_time(sent)),
+                            (None, Some(e)) => format!("non envoyé ({e})"),
+                            (None, None) => "en attente".into(),
+                        },
+                    }
+                })
+                .collect(),
             smtp: state.config.smtp_configured,
         }),
         Err(e) => store(e),
@@ -1287,16 +1271,8 @@ async fn invite(
             _ => Vec::new(),
         };
         let token = state.db.create_invitation(&email, s.id, role, &scopes, viewer.person_id()).await.map_err(store)?;
-        let inviter = viewer.person.as_ref().map_or("Un administrateur", |p| p.display_name.as_str());
-        let link = format!("{}/invitation/{token}", state.config.public_url);
-        let body = format!(
-            "Bonjour,\n\n{inviter} vous invite à rejoindre « {} » sur Passerelle, avec le rôle : {}.\n\n\
-             Pour accepter et créer votre accès, ouvrez ce lien (valable 7 jours) :\n{link}\n\n\
-             Si vous ne connaissez pas cette structure, ignorez ce message.\n",
-            s.nom,
-            role.label()
-        );
-        send_link(&state, &email, &format!("Invitation à rejoindre {} sur Passerelle", s.nom), &body, (&link, &token)).await?;
+let inviter = viewer.person.as_ref().map_or("Un administrateur", |p| p.display_name.as_str());
+        notify(&state, &email, &Notification::Invitation { inviter: inviter.to_string(), structure: s.nom.clone(), role, token }).await?;
         let detail = scopes.iter().map(|(l, c)| format!("{}:{c}", l.code())).collect::<Vec<_>>().join(";");
         audit(&state, &viewer, "invitation.created", Some(s.id), Some(email), Some(format!("{} {detail}", role.code()).trim().to_string())).await?;
         Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
@@ -1377,11 +1353,7 @@ async fn change_role(
         viewer
             .authorize(Action::GrantRole(&s.policy_ref(), role))
             .map_err(|d| page_denial(d, &format!("/structures/{id}")))?;
-        state
-            .db
-            .change_role(m.id, role, &admin_joined_notice(&state.config.public_url))
-            .await
-            .map_err(store)?;
+        state.db.change_role(m.id, role).await.map_err(store)?;
         audit(
             &state,
             &viewer,

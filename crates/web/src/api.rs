@@ -29,12 +29,12 @@ use crate::routes::Route;
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
         crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::places::api_data_inclusion, crate::places::api_open_places, crate::activites::api_record,
-        crate::activites::api_open_activities, crate::diagnostic::api_portrait
+        crate::activites::api_open_activities, crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
     ),
     components(schemas(
         crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activites::RecordAnswer, crate::activites::ItemProblem,
         crate::activites::OpenActivities, crate::activites::OpenTerritory, crate::activites::OpenCell,
-        Health, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
+        Health, crate::observe::Liveness, crate::observe::Readiness, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),
     tags(
@@ -43,6 +43,7 @@ use crate::routes::Route;
         (name = "lieux", description = "Help places in the national standard of digital-mediation places"),
         (name = "activites", description = "Mediators' anonymous activity records"),
         (name = "diagnostic", description = "The PORTREA portrait of a territory: needs against the offer of help"),
+        (name = "exploitation", description = "For operators: liveness, readiness, metrics"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -150,25 +151,26 @@ pub struct Health {
     database: &'static str,
 }
 
-/// Liveness and configuration: version and database back-end.
+/// Liveness and configuration: version and database back-end (kept as it
+/// was; `/health/live` and `/health/ready` are the probes).
 #[utoipa::path(get, path = "/health", responses(
     (status = 200, body = Health),
     (status = 503, description = "The database does not answer", body = ErrorBody),
 ))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    sqlx_ping(&state).await.map_err(|e| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: format!("database unavailable: {e}"),
+    // What failed goes to the log; the public learns only that it did.
+    state.db.ping().await.map_err(|e| {
+        tracing::error!("health: database: {e}");
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "database unavailable".into(),
+        }
     })?;
     Ok(Json(Health {
         status: "ok",
         version: crate::VERSION,
         database: state.db.backend().name(),
     }))
-}
-
-async fn sqlx_ping(state: &AppState) -> Result<(), passerelle_store::StoreError> {
-    state.db.territories_empty().await.map(|_| ())
 }
 
 #[derive(Deserialize, IntoParams)]

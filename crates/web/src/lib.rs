@@ -17,7 +17,9 @@ mod error;
 mod export;
 pub mod fr;
 mod limits;
+pub mod mail;
 pub mod mailer;
+mod observe;
 pub mod osrm;
 mod pages;
 mod places;
@@ -39,6 +41,8 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use api::ApiDoc;
+pub use observe::Jobs;
+pub use pages::fr_number;
 
 /// Version reported by `/health` and the OpenAPI document.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,6 +59,9 @@ pub struct AppState {
     places_checked: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// What anonymous visitors may make the server store, per address.
     limits: Arc<limits::RateLimits>,
+    /// The background jobs, as they last ran (readiness, metrics).
+    pub jobs: Arc<Jobs>,
+    observer: Arc<observe::Observer>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -67,6 +74,8 @@ impl AppState {
             places: Arc::default(),
             places_checked: Arc::default(),
             limits: Arc::default(),
+            jobs: Arc::default(),
+            observer: Arc::default(),
         }
     }
 
@@ -153,6 +162,9 @@ pub struct WebConfig {
     /// (`PASSERELLE_TRUSTED_PROXIES`); from anyone else the header is
     /// ignored, or a client could pick the address it is throttled by.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Bearer token that opens `/metrics` (`PASSERELLE_METRICS_TOKEN`);
+    /// without it there is no `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl WebConfig {
@@ -165,6 +177,7 @@ impl WebConfig {
             tile_url: None,
             osrm: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 
@@ -185,6 +198,12 @@ impl WebConfig {
             })
             .collect::<Result<_, _>>()?;
         Ok(self)
+    }
+
+    /// Opens `/metrics` to requests bearing `token` (ignored when empty).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     pub fn with_osrm(mut self, osrm: Option<osrm::Osrm>) -> Self {
@@ -218,6 +237,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(referrals::routes());
     all.extend(referents::routes());
     all.extend(surveys::routes());
+    all.extend(observe::routes());
     all
 }
 
@@ -248,6 +268,7 @@ pub fn body_limits() -> Vec<(Method, &'static str, usize)> {
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
+    let observer = state.observer.clone();
     let mut app = Router::new();
     let mut limits = body::Limits::default();
     for route in all_routes() {
@@ -278,6 +299,11 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
     if let Some(dir) = &assets.dir {
         app = app.nest_service("/static", ServeDir::new(dir));
     }
+    // Applied to each route (and the fallback), so it sees the route matched.
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        observer,
+        observe::track,
+    ));
     security_headers(app, tile_origin.as_deref())
 }
 

@@ -186,20 +186,19 @@ pub async fn send(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> R
 pub async fn deliver_pending(
     db: &Database,
     config: &SmtpConfig,
+    public_url: &str,
 ) -> Result<usize, passerelle_store::StoreError> {
     let mut sent = 0;
     for message in db.outbox(true, 50).await? {
-        match send(config, &message.to_address, &message.subject, &message.body).await {
+        let mail = crate::mail::render(&message.content, public_url);
+        match send(config, &message.to_address, &mail.subject, &mail.body).await {
             Ok(()) => {
                 db.mark_email(message.id, None).await?;
                 sent += 1;
             }
             Err(e) => {
-                tracing::warn!(
-                    "e-mail {} to {} not sent: {e}",
-                    message.id,
-                    message.to_address
-                );
+                // The address is personal data: the log names the message.
+                tracing::warn!("e-mail {} not sent: {}", message.id, without_addresses(&e));
                 db.mark_email(message.id, Some(&e)).await?;
             }
         }
@@ -210,13 +209,37 @@ pub async fn deliver_pending(
     Ok(sent)
 }
 
-/// Delivers the outbox every few seconds, for as long as the server runs.
+/// An SMTP server's answer with the e-mail addresses it quotes blanked.
+fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "[adresse]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The mailer on the jobs board, and how often it delivers.
+pub const JOB: &str = "outbox";
+pub const EVERY: Duration = Duration::from_secs(5);
+
 /// One round of delivery (run every few seconds by the server holding the
-/// mailer's lease, so that two servers never send one message twice).
-pub async fn deliver_round(db: Database, config: std::sync::Arc<SmtpConfig>) {
-    if let Err(e) = deliver_pending(&db, &config).await {
+/// mailer's lease, so that two servers never send one message twice);
+/// whether it went well.
+pub async fn deliver_round(
+    db: Database,
+    config: std::sync::Arc<SmtpConfig>,
+    public_url: std::sync::Arc<str>,
+) -> bool {
+    let outcome = deliver_pending(&db, &config, &public_url).await;
+    if let Err(e) = &outcome {
         tracing::error!("outbox delivery: {e}");
     }
+    outcome.is_ok()
 }
 
 #[cfg(test)]
@@ -245,6 +268,14 @@ mod tests {
             "malformed escapes stay as they are"
         );
         assert!(SmtpConfig::parse("smtp://host:port").is_err());
+    }
+
+    #[test]
+    fn smtp_answers_lose_their_addresses() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <anne@exemple.fr>: Recipient address rejected"),
+            "550 5.1.1 [adresse] Recipient address rejected"
+        );
     }
 
     #[test]

@@ -518,7 +518,6 @@ async fn open_request(
                 person,
                 group,
                 key.as_deref(),
-                &state.config.public_url,
                 Utc::now(),
             )
             .await;
@@ -685,7 +684,6 @@ async fn reply(
                 from_requester,
                 Some(body),
                 outcome.as_deref(),
-                &state.config.public_url,
                 Utc::now(),
             )
             .await

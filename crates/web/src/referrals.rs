@@ -372,7 +372,6 @@ async fn create(
                     receiver_structure: receiver,
                 },
                 key.as_deref(),
-                &state.config.public_url,
                 Utc::now(),
             )
             .await
@@ -677,7 +676,7 @@ async fn step(
         };
         match state
             .db
-            .referral_step(r.id, version, &step, actor, &state.config.public_url, Utc::now())
+            .referral_step(r.id, version, &step, actor, Utc::now())
             .await
         {
             Ok(_) => Ok(Redirect::to(&format!("{path}?info=etape")).into_response()),

@@ -47,6 +47,10 @@ fn cases(w: &World) -> Vec<Case> {
     let structure_a = [303, 404, 404]; // others must not learn it exists
     vec![
         case("GET", "/health", "/health".into(), None, public),
+        case("GET", "/health/live", "/health/live".into(), None, public),
+        case("GET", "/health/ready", "/health/ready".into(), None, public),
+        // Only with PASSERELLE_METRICS_TOKEN, which this world has not.
+        case("GET", "/metrics", "/metrics".into(), None, [404, 404, 404]),
         case(
             "GET",
             "/api/v1/openapi.json",

@@ -290,7 +290,7 @@ async fn a_gestionnaire_invites_and_the_invitation_creates_an_account() {
     .await;
     assert_eq!(admin.status.as_u16(), 403);
 
-    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let mail = common::outbox(&w.db, false, 1).await.remove(0);
     assert_eq!(mail.to_address, "nouveau@quimper.fr");
     assert!(mail.body.contains("http://passerelle.test/invitation/"));
     let token = link_token(&mail.body, "/invitation/");
@@ -528,7 +528,7 @@ async fn password_reset_by_email_link() {
                 .body
                 .contains("Si cette adresse correspond à un compte")
     );
-    let outbox = w.db.outbox(false, 10).await.unwrap();
+    let outbox = common::outbox(&w.db, false, 10).await;
     assert_eq!(outbox.len(), 1, "no mail for an unknown address");
     let token = link_token(&outbox[0].body, "/reinitialisation/");
     assert_eq!(
@@ -853,19 +853,24 @@ async fn smtp_server() -> (u16, tokio::task::JoinHandle<Vec<String>>) {
 async fn the_outbox_is_delivered_over_smtp() {
     use passerelle_web::mailer::{SmtpConfig, deliver_pending};
     let w = world().await;
-    w.db.enqueue_email(
+    common::queue_written_mail(
+        &w.db,
         "anne@exemple.fr",
         "Invitation à Passerelle",
         "Bonjour,\n.ligne qui commence par un point\nFin",
     )
-    .await
-    .unwrap();
+    .await;
     let (port, server) = smtp_server().await;
     let config = SmtpConfig::parse(&format!(
         "smtp://relay:secret@127.0.0.1:{port}?from=passerelle%40hub.bzh"
     ))
     .unwrap();
-    assert_eq!(deliver_pending(&w.db, &config).await.unwrap(), 1);
+    assert_eq!(
+        deliver_pending(&w.db, &config, "http://passerelle.test")
+            .await
+            .unwrap(),
+        1
+    );
     let transcript = server.await.unwrap().join("\n");
     assert!(
         transcript.contains("MAIL FROM:<passerelle@hub.bzh>")
@@ -880,16 +885,19 @@ async fn the_outbox_is_delivered_over_smtp() {
         transcript.contains("\n..ligne qui commence par un point\n"),
         "dot-stuffed: {transcript}"
     );
-    let sent = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let sent = common::outbox(&w.db, false, 1).await.remove(0);
     assert!(sent.sent_at.is_some() && sent.last_error.is_none());
-    assert!(w.db.outbox(true, 10).await.unwrap().is_empty());
+    assert!(common::outbox(&w.db, true, 10).await.is_empty());
     // A relay that cannot be reached leaves the message pending, with why.
-    w.db.enqueue_email("b@exemple.fr", "Sujet", "Corps")
-        .await
-        .unwrap();
+    common::queue_written_mail(&w.db, "b@exemple.fr", "Sujet", "Corps").await;
     let nowhere = SmtpConfig::parse("smtp://127.0.0.1:1").unwrap();
-    assert_eq!(deliver_pending(&w.db, &nowhere).await.unwrap(), 0);
-    let pending = w.db.outbox(true, 10).await.unwrap().remove(0);
+    assert_eq!(
+        deliver_pending(&w.db, &nowhere, "http://passerelle.test")
+            .await
+            .unwrap(),
+        0
+    );
+    let pending = common::outbox(&w.db, true, 10).await.remove(0);
     assert!(pending.last_error.unwrap().contains("cannot connect"));
 }
 
@@ -938,15 +946,20 @@ async fn m1_links_leave_the_outbox_once_delivered_or_used() {
     )
     .await;
     assert_eq!(asked.status.as_u16(), 200);
-    let pending = w.db.outbox(true, 10).await.unwrap();
+    let pending = common::outbox(&w.db, true, 10).await;
     assert_eq!(pending.len(), 1);
     let reset = link_token(&pending[0].body, "/reinitialisation/");
     let (port, server) = smtp_server().await;
     let relay = SmtpConfig::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
-    assert_eq!(deliver_pending(&w.db, &relay).await.unwrap(), 1);
+    assert_eq!(
+        deliver_pending(&w.db, &relay, "http://passerelle.test")
+            .await
+            .unwrap(),
+        1
+    );
     let transcript = server.await.unwrap().join("\n");
     assert!(transcript.contains(&reset), "the person got the link");
-    let stored = w.db.outbox(false, 10).await.unwrap().remove(0);
+    let stored = common::outbox(&w.db, false, 10).await.remove(0);
     assert!(stored.sent_at.is_some());
     assert!(
         !stored.body.contains(&reset) && stored.body.contains("[lien retiré]"),
@@ -994,7 +1007,7 @@ async fn m1_links_leave_the_outbox_once_delivered_or_used() {
         "{}",
         outbox.body
     );
-    for m in w.db.outbox(false, 10).await.unwrap() {
+    for m in common::outbox(&w.db, false, 10).await {
         assert!(
             !m.body.contains(&invitation) && !m.body.contains(&reset),
             "{}",
@@ -1020,7 +1033,7 @@ async fn m1_an_admin_joining_a_structure_is_told_to_its_gestionnaires() {
     )
     .await;
     assert_eq!(invited.status.as_u16(), 303);
-    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let mail = common::outbox(&w.db, false, 1).await.remove(0);
     let token = link_token(&mail.body, "/invitation/");
     let accepted = call(
         &w.app,
@@ -1031,13 +1044,11 @@ async fn m1_an_admin_joining_a_structure_is_told_to_its_gestionnaires() {
     )
     .await;
     assert_eq!(accepted.status.as_u16(), 303, "{}", accepted.body);
-    let told: Vec<_> =
-        w.db.outbox(false, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|m| m.subject.contains("un administrateur a rejoint"))
-            .collect();
+    let told: Vec<_> = common::outbox(&w.db, false, 10)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("un administrateur a rejoint"))
+        .collect();
     assert_eq!(told.len(), 1, "the one gestionnaire of A");
     assert_eq!(told[0].to_address, "gestionnaire.a@quimper.fr");
     assert!(
@@ -1062,7 +1073,7 @@ async fn m1_an_admin_joining_a_structure_is_told_to_its_gestionnaires() {
         Some("email=membre.b%40rennes.fr&role=membre"),
     )
     .await;
-    let mail = w.db.outbox(false, 1).await.unwrap().remove(0);
+    let mail = common::outbox(&w.db, false, 1).await.remove(0);
     let token = link_token(&mail.body, "/invitation/");
     call(
         &w.app,
@@ -1099,7 +1110,7 @@ async fn l5_a_reset_ends_the_other_reset_links_and_offers_to_end_sessions() {
         .await;
         assert_eq!(asked.status.as_u16(), 200);
     }
-    let mails = w.db.outbox(false, 10).await.unwrap();
+    let mails = common::outbox(&w.db, false, 10).await;
     let (second, first) = (
         link_token(&mails[0].body, "/reinitialisation/"),
         link_token(&mails[1].body, "/reinitialisation/"),
@@ -1144,9 +1155,8 @@ async fn l5_a_reset_ends_the_other_reset_links_and_offers_to_end_sessions() {
         assert_eq!(again.status.as_u16(), 404, "{method}");
     }
     assert!(
-        w.db.outbox(false, 10)
+        common::outbox(&w.db, false, 10)
             .await
-            .unwrap()
             .iter()
             .all(|m| !m.body.contains(&first) && !m.body.contains(&second))
     );
@@ -1207,13 +1217,11 @@ async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_peri
     assert!(page.contains("membre.a@quimper.fr") && page.contains("203.0.113.7"));
     // After six months, IP addresses go (one address, one pseudonym), and
     // the outbox forgets its messages.
-    w.db.enqueue_email("anne@exemple.fr", "Sujet", "Corps")
-        .await
-        .unwrap();
+    common::queue_written_mail(&w.db, "anne@exemple.fr", "Sujet", "Corps").await;
     let later = now.checked_add_months(Months::new(7)).unwrap();
     let report = run(later).await.unwrap();
     assert_eq!((report.addresses, report.messages), (2, 1));
-    assert!(w.db.outbox(false, 10).await.unwrap().is_empty());
+    assert!(common::outbox(&w.db, false, 10).await.is_empty());
     assert!(!journal().await.contains("203.0.113.7"));
     let failures =
         w.db.audit_events(Some("sign_in.failure"), 10)

@@ -501,7 +501,7 @@ async fn m7_a_request_is_erased_on_request_subject_and_thread_included() {
     let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
     assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
     let page = sent.location().to_string();
-    for m in w.db.outbox(false, 50).await.unwrap() {
+    for m in common::outbox(&w.db, false, 50).await {
         assert!(!m.body.contains("Quemener") && !m.subject.contains("Quemener"));
     }
     let answered = call(

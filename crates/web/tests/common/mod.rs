@@ -208,7 +208,6 @@ pub async fn world() -> World {
                 receiver_structure: a,
             },
             None,
-            "http://passerelle.test",
             chrono::Utc::now(),
         )
         .await
@@ -250,7 +249,6 @@ pub async fn world() -> World {
             membre_a,
             a,
             None,
-            "http://passerelle.test",
             chrono::Utc::now(),
         )
         .await
@@ -463,4 +461,54 @@ pub async fn send_json(app: &Router, request: Request<Body>) -> (u16, serde_json
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// A message of the outbox as sent: written in French for the test world's
+/// public address.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// The outbox, newest first (`pending_only`: the sender's queue, oldest
+/// first), each message written as the mailer writes it.
+pub async fn outbox(db: &Database, pending_only: bool, limit: i64) -> Vec<Mail> {
+    db.outbox(pending_only, limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let written = passerelle_web::mail::render(&m.content, "http://passerelle.test");
+            Mail {
+                id: m.id,
+                to_address: m.to_address,
+                subject: written.subject,
+                body: written.body,
+                sent_at: m.sent_at,
+                attempts: m.attempts,
+                last_error: m.last_error,
+            }
+        })
+        .collect()
+}
+
+/// A message queued the way messages were before notifications were
+/// stored as data (subject and body), as an upgraded outbox still holds.
+pub async fn queue_written_mail(db: &Database, to: &str, subject: &str, body: &str) {
+    sqlx::query(
+        "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(to.to_string())
+    .bind(subject.to_string())
+    .bind(body.to_string())
+    .bind(passerelle_store::time::now_iso())
+    .execute(db.pool())
+    .await
+    .unwrap();
 }
