@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod activity_index;
 pub mod backup;
 mod batch;
 pub mod diagnostic;

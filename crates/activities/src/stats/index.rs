@@ -247,7 +247,6 @@ impl Segment {
     }
 }
 
-
 /// The live records, ready to count.
 #[derive(Debug, Clone)]
 pub struct Index {
