@@ -25,10 +25,12 @@
 
 mod geography;
 mod index;
+mod publish;
 mod query;
 
 pub use geography::{CommuneInfo, Geography};
 pub use index::{Fact, Index};
+pub use publish::{Unreadable, parse_by, parse_day, parse_filters};
 pub use query::{Answer, Cell, FollowUp, Key, Question, Refusal};
 
 use chrono::NaiveDate;
