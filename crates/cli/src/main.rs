@@ -606,6 +606,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             .with_trusted_proxies(&args.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );
+    // The index of activity records, built while the server starts
+    // answering (the first question waits for it).
+    let warm = state.clone();
+    tokio::spawn(async move {
+        match warm.warm_activities().await {
+            Ok(n) => tracing::info!(records = n, "activity index built"),
+            Err(e) => tracing::error!(error = %e, "activity index not built"),
+        }
+    });
     let (hour, minute) = (Duration::from_secs(3600), Duration::from_secs(60));
     // Retention first: nothing past its period is served, even from a
     // database restored by hand. Then hourly, on one server at a time.

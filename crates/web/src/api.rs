@@ -29,11 +29,11 @@ use crate::routes::Route;
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
         crate::places::api_list, crate::places::api_geojson, crate::places::api_place, crate::places::api_import, crate::places::api_data_inclusion, crate::places::api_open_places, crate::activites::api_record,
-        crate::activites::api_open_activities, crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
+        crate::activites::api_open_activities, crate::activites::api_stats, crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
     ),
     components(schemas(
         crate::places::PlaceOut, crate::places::ImportAnswer, crate::places::OpenPlacesPage, crate::activites::RecordAnswer, crate::activites::ItemProblem,
-        crate::activites::OpenActivities, crate::activites::OpenTerritory, crate::activites::OpenCell,
+        crate::activites::OpenActivities, crate::activites::OpenTerritory, crate::activites::OpenCell, crate::activites::StatsAnswer, crate::activites::StatsCell,
         Health, crate::observe::Liveness, crate::observe::Readiness, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),

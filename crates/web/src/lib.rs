@@ -62,6 +62,10 @@ pub struct AppState {
     /// The background jobs, as they last ran (readiness, metrics).
     pub jobs: Arc<Jobs>,
     observer: Arc<observe::Observer>,
+    /// The live activity records, indexed to answer any question
+    /// (`passerelle_activities::stats`); built on first use (or at start,
+    /// `warm_activities`), brought up to date before each answer.
+    activities: Arc<tokio::sync::RwLock<Option<passerelle_store::activity_index::LiveIndex>>>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -76,7 +80,32 @@ impl AppState {
             limits: Arc::default(),
             jobs: Arc::default(),
             observer: Arc::default(),
+            activities: Arc::default(),
         }
+    }
+
+    /// Builds the index of activity records, if not yet built: at start,
+    /// so that the first question does not wait.
+    pub async fn warm_activities(&self) -> Result<usize, passerelle_store::StoreError> {
+        self.with_activities(|live| live.index.len()).await
+    }
+
+    /// Answers from the index of activity records once it holds every
+    /// write committed so far, through any server or command (`store::
+    /// activity_index`).
+    pub async fn with_activities<T>(
+        &self,
+        answer: impl FnOnce(&passerelle_store::activity_index::LiveIndex) -> T,
+    ) -> Result<T, passerelle_store::StoreError> {
+        let mut slot = self.activities.write().await;
+        match slot.as_mut() {
+            Some(live) => {
+                self.db.refresh_activity_index(live).await?;
+            }
+            None => *slot = Some(self.db.activity_index().await?),
+        }
+        let slot = slot.downgrade();
+        Ok(answer(slot.as_ref().expect("built above")))
     }
 
     /// The searchable places, loaded from the database on first use and

@@ -963,3 +963,166 @@ async fn the_last_record_can_be_repeated() {
         );
     }
 }
+
+/// Statistics at any grain: the API and the page answer from the server's
+/// index what a plain count of the imported records gives; each viewer
+/// within their scope; a write through another server shows at once.
+#[tokio::test]
+async fn statistics_at_any_grain_within_each_scope() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(
+        4,
+        vec!["29232".into(), "29019".into(), "35238".into()],
+        2025,
+    );
+    let records: Vec<_> = (0..1500).map(|_| g.record()).collect();
+    let theirs = Author {
+        mediator_id: Some(w.membre_a),
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records[..1000], theirs)
+        .await
+        .unwrap();
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let url = "/api/v1/activities/stats?territory=dep:29&from=2025-03-01&to=2025-06-30&by=theme,type&age=60+ans+et+%2B";
+    let asked = call(&w.app, &admin, "GET", url, None).await;
+    assert_eq!(asked.status.as_u16(), 200, "{}", asked.body);
+    let json: serde_json::Value = serde_json::from_str(&asked.body).unwrap();
+    let count = |records: &[passerelle_activities::Activity]| {
+        let mut cells = std::collections::BTreeMap::<(String, String), (u64, u64)>::new();
+        for a in records {
+            let passerelle_activities::model::Where::Autre(c) = &a.place else {
+                continue;
+            };
+            let day = a.date.to_string();
+            let old = a
+                .ages
+                .iter()
+                .any(|(b, _)| b.starts_with("60") || b.starts_with("70"));
+            if c.starts_with("29")
+                && old
+                && day.as_str() >= "2025-03-01"
+                && day.as_str() <= "2025-06-30"
+            {
+                for t in &a.themes {
+                    let cell = cells
+                        .entry((t.clone(), a.kind.label().to_string()))
+                        .or_default();
+                    cell.0 += u64::from(a.participants);
+                    cell.1 += 1;
+                }
+            }
+        }
+        cells
+    };
+    let got =
+        |json: &serde_json::Value| -> std::collections::BTreeMap<(String, String), (u64, u64)> {
+            json["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        (
+                            c["values"]["theme"].as_str().unwrap().into(),
+                            c["values"]["type"].as_str().unwrap().into(),
+                        ),
+                        (
+                            c["people"].as_u64().unwrap(),
+                            c["records"].as_u64().unwrap(),
+                        ),
+                    )
+                })
+                .collect()
+        };
+    assert_eq!(got(&json), count(&records[..1000]));
+    // Written since, as if by another server: counted before answering.
+    w.db.import_activities(&records[1000..], theirs)
+        .await
+        .unwrap();
+    let again = call(&w.app, &admin, "GET", url, None).await;
+    assert_eq!(
+        got(&serde_json::from_str(&again.body).unwrap()),
+        count(&records)
+    );
+
+    // A coordinator: her département, not the other.
+    let ille = Client::signed_in(&w.db, w.coordinator_35).await;
+    assert_eq!(
+        call(&w.app, &ille, "GET", url, None).await.status.as_u16(),
+        403
+    );
+    let theirs = call(
+        &w.app,
+        &ille,
+        "GET",
+        "/api/v1/activities/stats?territory=dep:35&from=2025-01-01&to=2025-12-31&by=",
+        None,
+    )
+    .await;
+    assert_eq!(theirs.status.as_u16(), 200, "{}", theirs.body);
+    // Structure B's token sees B's records: none.
+    let b = call(
+        &w.app,
+        &Client::bearer(&w.token_b),
+        "GET",
+        "/api/v1/activities/stats?from=2025-01-01&to=2025-12-31&by=",
+        None,
+    )
+    .await;
+    let b: serde_json::Value = serde_json::from_str(&b.body).unwrap();
+    assert_eq!(b["records"], serde_json::json!(0), "{b}");
+    // Unreadable fields are named.
+    let bad = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/api/v1/activities/stats?from=2025-13-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 400);
+    assert!(bad.body.contains("« from »"), "{}", bad.body);
+
+    // The page: a crosstab, territories by name with a drill-down link,
+    // the fields kept; a bad date said next to its field.
+    let page = call(&w.app, &admin, "GET", "/activites/statistiques?territory=reg:53&from=2025-03-10&to=2025-03-12&by=departement&by2=type", None).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(page.body.contains(">Finistère</a>"), "{}", page.body);
+    assert!(page.body.contains("territory=dep%3A29"), "{}", page.body);
+    assert!(page.body.contains("value=\"2025-03-10\""));
+    assert!(
+        page.body.contains("du 10 mars 2025 au 12 mars 2025"),
+        "{}",
+        page.body
+    );
+    let bad = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques?from=demain",
+        None,
+    )
+    .await;
+    assert!(
+        bad.body.contains("id=\"from-error\"") && bad.body.contains("value=\"demain\""),
+        "{}",
+        bad.body
+    );
+    let csv = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques.csv?territory=dep:29&from=2025-01-01&to=2025-12-31&by=theme",
+        None,
+    )
+    .await;
+    assert!(
+        csv.body.contains("theme,personnes,pourcentage,fiches"),
+        "{}",
+        csv.body
+    );
+}

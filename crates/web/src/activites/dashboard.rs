@@ -264,7 +264,7 @@ fn territory_level(t: &Territory) -> Level {
 /// régions of the loaded reference and their départements; for a
 /// coordinator each of her territories and those inside it (a région's
 /// départements and EPCI, a département's EPCI, an EPCI's communes).
-async fn territory_choices(
+pub(super) async fn territory_choices(
     state: &AppState,
     scope: &FiguresScope,
 ) -> Result<Vec<(String, String)>, PageError> {
@@ -605,7 +605,7 @@ fn age_grouping() -> String {
 }
 
 /// "novembre 2026" for `2026-11`.
-fn month_label(month: &str) -> String {
+pub(super) fn month_label(month: &str) -> String {
     match NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d") {
         Ok(day) => {
             let full = fr::date(day);

@@ -6,11 +6,13 @@
 mod api;
 mod dashboard;
 mod entry;
+mod explore;
 mod forms;
 mod open;
 mod views;
 
 pub use api::{__path_api_record, ItemProblem, RecordAnswer, api_record};
+pub use explore::{__path_api_stats, StatsAnswer, StatsCell, api_stats};
 pub use open::{
     __path_api_open_activities, OpenActivities, OpenCell, OpenTerritory, api_open_activities,
 };
@@ -33,6 +35,9 @@ pub fn routes() -> Vec<Route> {
         Route::get("/activites/tableau-de-bord", dashboard::dashboard),
         Route::get("/activites/tableau-de-bord.csv", dashboard::dashboard_csv),
         Route::get("/activites/tableau-de-bord.xlsx", dashboard::dashboard_xlsx),
+        Route::get("/activites/statistiques", explore::stats_page),
+        Route::get("/activites/statistiques.csv", explore::stats_csv),
+        Route::get("/api/v1/activities/stats", api_stats),
         // About 3,000 records a request; larger files go through
         // `passerelle activities import`.
         Route::post("/api/v1/activities", api_record).body_limit(2 * 1024 * 1024),
