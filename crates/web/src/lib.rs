@@ -350,9 +350,22 @@ fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&csp).expect("the policy is ASCII"),
     ));
+    // A page that may be framed says so in its own policy
+    // (`frame-ancestors *`: the embeddable shared figures); every other
+    // page may not be.
+    let app = app.layer(SetResponseHeaderLayer::if_not_present(
+        header::X_FRAME_OPTIONS,
+        |response: &axum::response::Response| {
+            let framable = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("frame-ancestors *"));
+            (!framable).then(|| HeaderValue::from_static("DENY"))
+        },
+    ));
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
         (
             HeaderName::from_static("permissions-policy"),

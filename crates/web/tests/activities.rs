@@ -1126,3 +1126,129 @@ async fn statistics_at_any_grain_within_each_scope() {
         csv.body
     );
 }
+
+/// A coordinator shares a view: anyone reads it signed out, under the
+/// small-cell rule, with the date of the data; it may be framed (that page
+/// only); revoked, it is gone.
+#[tokio::test]
+async fn a_shared_view_is_read_signed_out_until_revoked() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(8, vec!["29232".into(), "29019".into()], 2025);
+    let records: Vec<_> = (0..300).map(|_| g.record()).collect();
+    let author = Author {
+        mediator_id: None,
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records, author).await.unwrap();
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let page = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/statistiques?territory=com:29232&from=2025-01-01&to=2025-12-31&by=theme",
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("Créer le lien de partage"),
+        "{}",
+        page.body
+    );
+    let created = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        "/activites/partages",
+        Some("titre=Quimper+2025&territory=com%3A29232&from=2025-01-01&to=2025-12-31&by=theme"),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 303, "{}", created.body);
+    let list = call(&w.app, &coordinator, "GET", "/activites/partages", None).await;
+    let url = list
+        .body
+        .split("http://passerelle.test")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the link in the list")
+        .to_string();
+    assert!(url.starts_with("/partage/activites/"), "{url}");
+    let anonymous = Client::anonymous();
+    let read = call(&w.app, &anonymous, "GET", &url, None).await;
+    assert_eq!(read.status.as_u16(), 200, "{}", read.body);
+    assert!(
+        read.body.contains("Quimper 2025") && read.body.contains("Données à jour au"),
+        "{}",
+        read.body
+    );
+    assert!(
+        read.body.contains(">&#60; 5<"),
+        "small cells hidden at a commune: {}",
+        read.body
+    );
+    assert_eq!(read.headers.get("x-frame-options").unwrap(), "DENY");
+    let framed = call(&w.app, &anonymous, "GET", &format!("{url}/integrer"), None).await;
+    assert_eq!(framed.status.as_u16(), 200);
+    assert!(framed.headers.get("x-frame-options").is_none());
+    let csp = framed
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(!framed.body.contains("fr-header"), "no header when framed");
+    // Another coordinator may not share outside her territory.
+    let ille = Client::signed_in(&w.db, w.coordinator_35).await;
+    let refused = call(
+        &w.app,
+        &ille,
+        "POST",
+        "/activites/partages",
+        Some("territory=dep%3A29&from=2025-01-01&to=2025-12-31"),
+    )
+    .await;
+    assert_ne!(refused.status.as_u16(), 303);
+    // Revoked: gone.
+    let id = list
+        .body
+        .split("/activites/partages/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        call(
+            &w.app,
+            &ille,
+            "POST",
+            &format!("/activites/partages/{id}/retrait"),
+            Some("confirmer=1")
+        )
+        .await
+        .status
+        .as_u16(),
+        404,
+        "only its creator"
+    );
+    let revoked = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        &format!("/activites/partages/{id}/retrait"),
+        Some("confirmer=1"),
+    )
+    .await;
+    assert_eq!(revoked.status.as_u16(), 303);
+    assert_eq!(
+        call(&w.app, &anonymous, "GET", &url, None)
+            .await
+            .status
+            .as_u16(),
+        410
+    );
+}

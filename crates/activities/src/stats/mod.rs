@@ -53,7 +53,10 @@ pub fn day_of(number: u16) -> NaiveDate {
 
 /// A territory of the reference to count in: everything, or a région, a
 /// département, an EPCI, a commune (by official code).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "String", try_from = "String")]
 pub enum Territory {
     All,
     Region(String),
@@ -91,8 +94,37 @@ impl Territory {
     }
 }
 
+impl From<Territory> for String {
+    fn from(t: Territory) -> String {
+        t.key()
+    }
+}
+
+impl TryFrom<String> for Territory {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Territory::parse(&text).ok_or_else(|| format!("not a territory: {text}"))
+    }
+}
+
+impl From<Dim> for &'static str {
+    fn from(d: Dim) -> &'static str {
+        d.name()
+    }
+}
+
+impl TryFrom<String> for Dim {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Dim::parse(&text).ok_or_else(|| format!("not a dimension: {text}"))
+    }
+}
+
 /// What figures can be counted by and filtered on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Dim {
     Theme,
     Type,

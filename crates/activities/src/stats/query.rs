@@ -37,7 +37,7 @@ pub const FOLLOW_UP: [&str; 6] = [
 ];
 
 /// What to count.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Question {
     /// First and last days, included.
     pub from: NaiveDate,

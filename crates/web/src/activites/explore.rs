@@ -118,6 +118,34 @@ impl StatsParams {
             .join(",")
     }
 
+    /// The question's fields that are given, as hidden fields of a form.
+    pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+        [
+            ("territory", &self.territory),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("by", &self.by),
+            ("by2", &self.by2),
+            ("type", &self.kind),
+            ("theme", &self.theme),
+            ("duree", &self.duree),
+            ("age", &self.age),
+            ("statut", &self.statut),
+            ("organisation", &self.organisation),
+            ("aide", &self.aide),
+            ("autonomie", &self.autonomie),
+            ("orientation", &self.orientation),
+            ("commune", &self.commune),
+            ("structure", &self.structure),
+            ("lieu", &self.lieu),
+            ("mediateur", &self.mediateur),
+            ("programme", &self.programme),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect()
+    }
+
     /// The same question in a URL's query, for links and exports.
     pub fn query_string(&self) -> String {
         serde_urlencoded::to_string(self).unwrap_or_default()
@@ -438,6 +466,7 @@ pub struct Field {
 }
 
 /// The answer as the page shows it.
+#[derive(Clone)]
 pub struct Shown {
     pub caption: String,
     /// Column headings (the second dimension's values, or the counts').
@@ -470,6 +499,11 @@ pub struct StatsPage {
     shown: Option<Shown>,
     query: String,
     small_cells: bool,
+    /// Whether the viewer may publish this view (a coordinator, an
+    /// administrator).
+    may_share: bool,
+    /// The question's fields, for the share form.
+    fields_kept: Vec<(&'static str, String)>,
 }
 
 /// How a value of an answer reads on the page.
@@ -495,15 +529,15 @@ fn label(key: &Key, names: &BTreeMap<String, String>, ids: &BTreeMap<i64, String
     }
 }
 
-fn count(n: Option<u64>) -> String {
+pub(super) fn count(n: Option<u64>) -> String {
     n.map_or_else(|| "< 5".to_string(), |n| fr::integer(n as i64))
 }
 
 /// The answer as a table: one dimension gives people, share and records
 /// per value; two give a crosstab of people (records in brackets).
-fn shown(
+pub(super) fn shown(
     q: &Question,
-    p: &StatsParams,
+    drill: Option<&StatsParams>,
     live: &LiveAnswer,
     ids: &BTreeMap<i64, String>,
 ) -> Option<Shown> {
@@ -511,8 +545,8 @@ fn shown(
     let first = *q.by.first()?;
     let cells = a.protected(q.level());
     let names = &live.names;
-    let link = |key: &Key| match key {
-        Key::Territory(t) => Some(format!(
+    let link = |key: &Key| match (key, drill) {
+        (Key::Territory(t), Some(p)) => Some(format!(
             "{PATH}?{}",
             StatsParams {
                 territory: Some(t.key()),
@@ -659,6 +693,18 @@ fn filter_fields(p: &StatsParams, error: Option<(&'static str, String)>) -> Vec<
     ]
 }
 
+/// The sentence of totals of an answer.
+pub(super) fn total_sentence(q: &Question, live: &LiveAnswer) -> String {
+    let (people, records) = live.answer.protected_total(q);
+    format!(
+        "{} personnes accompagnées, {} fiches, du {} au {}.",
+        count(people),
+        count(records),
+        fr::date(q.from),
+        fr::date(q.to)
+    )
+}
+
 pub async fn stats_page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -723,22 +769,12 @@ pub async fn stats_page(
         territories.push((key.clone(), name.clone()));
     }
     let (total, as_of, table, small_cells) = match &answer {
-        Some((q, live)) => {
-            let (people, records) = live.answer.protected_total(q);
-            let sentence = format!(
-                "{} personnes accompagnées, {} fiches, du {} au {}.",
-                count(people),
-                count(records),
-                fr::date(q.from),
-                fr::date(q.to)
-            );
-            (
-                Some(sentence),
-                Some(fr::date_time(live.as_of)),
-                shown(q, &p, live, &ids),
-                q.level() == passerelle_activities::aggregate::Level::Commune,
-            )
-        }
+        Some((q, live)) => (
+            Some(total_sentence(q, live)),
+            Some(fr::date_time(live.as_of)),
+            shown(q, Some(&p), live, &ids),
+            q.level() == passerelle_activities::aggregate::Level::Commune,
+        ),
         None => (None, None, None, false),
     };
     let year = fr::paris_now().year();
@@ -779,6 +815,8 @@ pub async fn stats_page(
         shown: table,
         query: p.query_string(),
         small_cells,
+        may_share: super::share::may_share(&viewer, &scope),
+        fields_kept: p.hidden_fields(),
     };
     Ok(render(&page))
 }

@@ -9,6 +9,7 @@ mod entry;
 mod explore;
 mod forms;
 mod open;
+mod share;
 mod views;
 
 pub use api::{__path_api_record, ItemProblem, RecordAnswer, api_record};
@@ -38,6 +39,11 @@ pub fn routes() -> Vec<Route> {
         Route::get("/activites/statistiques", explore::stats_page),
         Route::get("/activites/statistiques.csv", explore::stats_csv),
         Route::get("/api/v1/activities/stats", api_stats),
+        Route::get("/activites/partages", share::list),
+        Route::post("/activites/partages", share::create),
+        Route::post("/activites/partages/{id}/retrait", share::revoke),
+        Route::get("/partage/activites/{token}", share::public),
+        Route::get("/partage/activites/{token}/integrer", share::embedded),
         // About 3,000 records a request; larger files go through
         // `passerelle activities import`.
         Route::post("/api/v1/activities", api_record).body_limit(2 * 1024 * 1024),
