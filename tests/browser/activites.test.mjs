@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { useServerAndBrowser, seriousViolations } from "./server.mjs";
-import { asFirstAdmin, structureWithMember, accept, signOut } from "./people.mjs";
+import { asFirstAdmin, structureWithMember, accept, signOut, signIn } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
@@ -176,4 +176,36 @@ test("withdrawing asks first, then says it is done", async () => {
   assert.equal(await page.locator(".passerelle-recentes li").count(), before - 1);
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test("a shared view is read signed out, and framed", async () => {
+  const context = await world.browser.newContext({ locale: "fr-FR", bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(world.server.url);
+  await signIn(page, "admin@hub.bzh", "la chaloupe verte du blavet");
+  await page.goto(`${world.server.url}/activites/statistiques?territory=dep:29&by=theme`);
+  await page.getByRole("heading", { level: 1, name: "Statistiques détaillées des activités" }).waitFor();
+  await clean(page);
+  await page.getByLabel(/^Partager cette vue/).fill("Finistère, cette année");
+  await page.getByRole("button", { name: "Créer le lien de partage" }).click();
+  await page.getByRole("heading", { level: 1, name: "Mes liens de partage" }).waitFor();
+  await clean(page);
+  const link = await page.getByRole("link", { name: /\/partage\/activites\// }).getAttribute("href");
+  await context.close();
+
+  // Someone else, never signed in.
+  const visitor = await world.browser.newContext({ locale: "fr-FR", bypassCSP: true });
+  const reader = await visitor.newPage();
+  const response = await reader.goto(link);
+  assert.equal(response.status(), 200);
+  await reader.getByRole("heading", { level: 1, name: "Finistère, cette année" }).waitFor();
+  assert.match(await reader.locator(".fr-text--lead").innerText(), /^Finistère : \d+ personnes accompagnées/);
+  await reader.getByText(/Données à jour au/).waitFor();
+  await reader.getByRole("table", { name: "Thèmes des accompagnements" }).waitFor();
+  await clean(reader);
+  const framed = await reader.goto(`${link}/integrer`);
+  assert.match(framed.headers()["content-security-policy"], /frame-ancestors \*/);
+  assert.equal(framed.headers()["x-frame-options"], undefined);
+  await reader.getByRole("table", { name: "Thèmes des accompagnements" }).waitFor();
+  await visitor.close();
 });
