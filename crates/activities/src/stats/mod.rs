@@ -288,7 +288,7 @@ impl Question {
         let small = |d: &Dim| {
             matches!(
                 d,
-                Dim::Commune | Dim::Lieu | Dim::Structure | Dim::Mediateur | Dim::Jour
+                Dim::Commune | Dim::Lieu | Dim::Structure | Dim::Mediateur
             )
         };
         if self.by.iter().any(small) || self.filters.iter().any(|(d, _)| small(d)) {

@@ -322,6 +322,82 @@ pub(super) struct LiveAnswer {
     pub names: BTreeMap<String, String>,
 }
 
+/// The charts of a question's people (issue 18 §2), from the same
+/// filters: the trend by day, week or month as the period's length asks,
+/// themes, ages, statuses, individual or collective.
+pub(super) async fn charts(
+    state: &AppState,
+    q: &Question,
+    ids: &BTreeMap<i64, String>,
+) -> Result<Vec<super::charts::Chart>, Problem> {
+    use super::charts::{Bar, columns, horizontal};
+    let days = (q.to - q.from).num_days() + 1;
+    let trend = match days {
+        ..=31 => Dim::Jour,
+        32..=183 => Dim::Semaine,
+        _ => Dim::Mois,
+    };
+    let dims = [trend, Dim::Theme, Dim::Age, Dim::Statut, Dim::Type];
+    let answers = state
+        .with_activities(|live| {
+            dims.iter()
+                .map(|d| {
+                    let one = Question {
+                        by: vec![*d],
+                        ..q.clone()
+                    };
+                    let answer = live.index.answer(&one)?;
+                    let names = territory_names(&live.index, &one, &answer);
+                    Ok((one, answer, names))
+                })
+                .collect::<Result<Vec<_>, Refusal>>()
+        })
+        .await
+        .map_err(|e| Problem::NotFound(e.to_string()))?
+        .map_err(Problem::of_refusal)?;
+    Ok(answers
+        .into_iter()
+        .map(|(one, answer, names)| {
+            let bars: Vec<Bar> = answer
+                .cells
+                .iter()
+                .zip(answer.protected(one.level()))
+                .map(|(c, (people, _))| Bar {
+                    label: label(&c.keys[0], &names, ids),
+                    value: people,
+                })
+                .collect();
+            let dim = one.by[0];
+            match dim {
+                Dim::Jour | Dim::Semaine | Dim::Mois => columns(
+                    "tendance",
+                    format!(
+                        "Personnes accompagnées par {}",
+                        match dim {
+                            Dim::Jour => "jour",
+                            Dim::Semaine => "semaine",
+                            _ => "mois",
+                        }
+                    ),
+                    dim.title(),
+                    bars,
+                ),
+                Dim::Theme => horizontal("themes", "Personnes par thème".into(), dim.title(), bars),
+                Dim::Age => horizontal("ages", "Personnes par âge".into(), dim.title(), bars),
+                Dim::Statut => {
+                    horizontal("statuts", "Personnes par statut".into(), dim.title(), bars)
+                }
+                _ => horizontal(
+                    "types",
+                    "Accompagnements individuels ou collectifs".into(),
+                    dim.title(),
+                    bars,
+                ),
+            }
+        })
+        .collect())
+}
+
 /// Answers from the server's index.
 pub(super) async fn ask(state: &AppState, q: &Question) -> Result<LiveAnswer, Problem> {
     state
@@ -502,6 +578,7 @@ pub struct StatsPage {
     /// Whether the viewer may publish this view (a coordinator, an
     /// administrator).
     may_share: bool,
+    charts: Vec<super::charts::Chart>,
     /// The question's fields, for the share form.
     fields_kept: Vec<(&'static str, String)>,
 }
@@ -816,6 +893,10 @@ pub async fn stats_page(
         query: p.query_string(),
         small_cells,
         may_share: super::share::may_share(&viewer, &scope),
+        charts: match &answer {
+            Some((q, _)) => charts(&state, q, &ids).await.unwrap_or_default(),
+            None => Vec::new(),
+        },
         fields_kept: p.hidden_fields(),
     };
     Ok(render(&page))

@@ -4,6 +4,7 @@
 //! (`forms`), ask the policy and the store, and render (`views`).
 
 mod api;
+mod charts;
 mod dashboard;
 mod entry;
 mod explore;
