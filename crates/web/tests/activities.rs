@@ -1252,3 +1252,68 @@ async fn a_shared_view_is_read_signed_out_until_revoked() {
         410
     );
 }
+
+/// People accompanied before (issue 18 §4): a follow-up code seen at two
+/// sessions or more, or people said to have come back, over the distinct
+/// people of the territory and period.
+#[tokio::test]
+async fn people_followed_over_several_sessions_are_counted() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_activities::model::Kind;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(2, vec!["29232".into()], 2025);
+    let mut records = Vec::new();
+    for code in ["A", "A", "A", "B", "B", "C"] {
+        let mut r = g.record();
+        r.kind = Kind::Individuel;
+        r.participants = 1;
+        r.ages = vec![("60-69 ans".into(), 1)];
+        r.statuses = vec![("retraité".into(), 1)];
+        r.follow_up_code = Some(code.into());
+        records.push(r);
+    }
+    let mut workshop = g.record();
+    workshop.kind = Kind::Atelier;
+    workshop.participants = 8;
+    workshop.ages = vec![("60-69 ans".into(), 8)];
+    workshop.statuses = vec![("retraité".into(), 8)];
+    workshop.follow_up_code = None;
+    workshop.returning = 3;
+    workshop.workshop_title = Some("Atelier".into());
+    workshop.level = Some("débutant".into());
+    workshop.duration_minutes = 120;
+    records.push(workshop);
+    let author = Author {
+        mediator_id: None,
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records, author).await.unwrap();
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let asked = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/api/v1/activities/stats?territory=dep:29&from=2025-01-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&asked.body).unwrap();
+    assert_eq!(json["followed"], serde_json::json!(5), "{json}");
+    assert_eq!(json["distinct_people"], serde_json::json!(11), "{json}");
+    let page = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques?territory=dep:29&from=2025-01-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("Personnes déjà accompagnées : 5 sur 11 personnes distinctes (45\u{202f}%)"),
+        "{}",
+        page.body
+    );
+}

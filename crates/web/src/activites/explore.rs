@@ -318,6 +318,8 @@ fn narrow(q: &mut Question, dim: Dim, ids: &[i64]) -> Result<(), Problem> {
 /// territories it mentions.
 pub(super) struct LiveAnswer {
     pub answer: Answer,
+    /// People followed over several sessions (issue 18 §4).
+    pub follow: passerelle_activities::stats::FollowUp,
     pub as_of: chrono::DateTime<chrono::Utc>,
     pub names: BTreeMap<String, String>,
 }
@@ -402,8 +404,10 @@ pub(super) async fn charts(
 pub(super) async fn ask(state: &AppState, q: &Question) -> Result<LiveAnswer, Problem> {
     state
         .with_activities(|live| {
-            live.index.answer(q).map(|answer| LiveAnswer {
+            let answer = live.index.answer(q)?;
+            Ok(LiveAnswer {
                 names: territory_names(&live.index, q, &answer),
+                follow: live.index.follow_up(q)?,
                 answer,
                 as_of: live.as_of,
             })
@@ -459,6 +463,13 @@ pub struct StatsAnswer {
     records: Option<u64>,
     /// When the figures were read: every record stored until then counts.
     as_of: String,
+    /// People accompanied before: followed over several sessions (a
+    /// follow-up code seen twice or more) or said to have come back;
+    /// `null` under the small-cell rule.
+    followed: Option<u64>,
+    /// Distinct people: one per follow-up code, every person of the other
+    /// records; `null` with `followed`.
+    distinct_people: Option<u64>,
     cells: Vec<StatsCell>,
 }
 
@@ -474,6 +485,8 @@ fn api_answer(q: &Question, live: &LiveAnswer) -> StatsAnswer {
         people,
         records,
         as_of: live.as_of.to_rfc3339(),
+        followed: followed(q, live).map(|f| f.0),
+        distinct_people: followed(q, live).map(|f| f.1),
         cells: a
             .cells
             .iter()
@@ -571,6 +584,7 @@ pub struct StatsPage {
     structures: Vec<Choice>,
     /// The sentence of totals, or nothing when not answered.
     total: Option<String>,
+    follow: Option<String>,
     as_of: Option<String>,
     shown: Option<Shown>,
     query: String,
@@ -770,6 +784,28 @@ fn filter_fields(p: &StatsParams, error: Option<(&'static str, String)>) -> Vec<
     ]
 }
 
+/// People accompanied before, under the small-cell rule: `(followed,
+/// people, share)`, `None` when hidden.
+pub(super) fn followed(q: &Question, live: &LiveAnswer) -> Option<(u64, u64, f64)> {
+    let f = &live.follow;
+    let (followed, people) = (f.followed().round() as u64, f.persons.round() as u64);
+    let hidden = |n: u64| passerelle_activities::aggregate::shown(n, q.level()) != n.to_string();
+    (!hidden(followed) && !hidden(people)).then(|| (followed, people, f.share()))
+}
+
+/// The sentence of follow-up of an answer.
+pub(super) fn follow_sentence(q: &Question, live: &LiveAnswer) -> String {
+    match followed(q, live) {
+        Some((followed, people, share)) => format!(
+            "Personnes déjà accompagnées : {} sur {} personnes distinctes ({}), d’après les codes de suivi (vues à deux séances ou plus) et les personnes dites revenues.",
+            fr::integer(followed as i64),
+            fr::integer(people as i64),
+            fr::percent(share, 0)
+        ),
+        None => "Personnes déjà accompagnées : moins de 5, non publié à cette échelle.".into(),
+    }
+}
+
 /// The sentence of totals of an answer.
 pub(super) fn total_sentence(q: &Question, live: &LiveAnswer) -> String {
     let (people, records) = live.answer.protected_total(q);
@@ -845,6 +881,7 @@ pub async fn stats_page(
         // Reached by a drill-down: offered too, by its name.
         territories.push((key.clone(), name.clone()));
     }
+    let follow = answer.as_ref().map(|(q, live)| follow_sentence(q, live));
     let (total, as_of, table, small_cells) = match &answer {
         Some((q, live)) => (
             Some(total_sentence(q, live)),
@@ -888,6 +925,7 @@ pub async fn stats_page(
             "Toutes les structures",
         ),
         total,
+        follow,
         as_of,
         shown: table,
         query: p.query_string(),
