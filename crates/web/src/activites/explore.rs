@@ -83,43 +83,8 @@ pub struct StatsParams {
 }
 
 impl StatsParams {
-    /// The filters written `dimension=value`.
-    fn filters(&self) -> Vec<String> {
-        [
-            ("type", &self.kind),
-            ("theme", &self.theme),
-            ("duree", &self.duree),
-            ("age", &self.age),
-            ("statut", &self.statut),
-            ("organisation", &self.organisation),
-            ("aide", &self.aide),
-            ("autonomie", &self.autonomie),
-            ("orientation", &self.orientation),
-            ("commune", &self.commune),
-            ("structure", &self.structure),
-            ("lieu", &self.lieu),
-            ("mediateur", &self.mediateur),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={v}"))
-        })
-        .collect()
-    }
-
-    fn by(&self) -> String {
-        [&self.by, &self.by2]
-            .into_iter()
-            .filter_map(|b| b.as_deref().map(str::trim).filter(|b| !b.is_empty()))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// The question's fields that are given, as hidden fields of a form.
-    pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+    /// Every field by its name in the URL, in the form's order.
+    fn named(&self) -> [(&'static str, &Option<String>); 19] {
         [
             ("territory", &self.territory),
             ("from", &self.from),
@@ -141,9 +106,38 @@ impl StatsParams {
             ("mediateur", &self.mediateur),
             ("programme", &self.programme),
         ]
-        .into_iter()
-        .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
-        .collect()
+    }
+
+    /// The fields that are given, trimmed.
+    fn given(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.named().into_iter().filter_map(|(k, v)| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| (k, v))
+        })
+    }
+
+    /// The filters written `dimension=value` (a programme is resolved to
+    /// its places apart).
+    fn filters(&self) -> Vec<String> {
+        self.given()
+            .filter(|(k, _)| Dim::parse(k).is_some())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    fn by(&self) -> String {
+        [&self.by, &self.by2]
+            .into_iter()
+            .filter_map(|b| b.as_deref().map(str::trim).filter(|b| !b.is_empty()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The question's fields that are given, as hidden fields of a form.
+    pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+        self.given().map(|(k, v)| (k, v.to_string())).collect()
     }
 
     /// The same question in a URL's query, for links and exports.
