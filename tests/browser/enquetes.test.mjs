@@ -58,7 +58,7 @@ test("a mediator answers the Hub Bretagne questionnaire", async () => {
   await page.getByRole("button", { name: "Accepter l’invitation" }).click();
   await page.getByRole("heading", { level: 1, name: "Mon compte" }).waitFor();
   await page.goto(`${server.url}/enquetes`);
-  await page.getByRole("link", { name: "Tableaux" }).click();
+  await page.getByRole("link", { name: /^Résultats/ }).click();
   await page.getByLabel("En lignes").selectOption("fiche_de_poste");
   await page.getByLabel("En colonnes").selectOption("accompagne");
   await page.getByRole("button", { name: "Afficher" }).click();

@@ -50,3 +50,24 @@
   form.addEventListener("input", update);
   update();
 })();
+
+// Enquêtes, building a question: only the fields of the type chosen are
+// shown (`data-types` lists the types a field serves). Without this script
+// every field is shown with a hint saying which types use it.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.enquete-question");
+  if (!form) return;
+  var kind = form.querySelector("#type");
+  var parts = form.querySelectorAll("[data-types]");
+
+  function update() {
+    Array.prototype.forEach.call(parts, function (part) {
+      var types = part.getAttribute("data-types").split(" ");
+      part.hidden = types.indexOf(kind.value) < 0;
+    });
+  }
+
+  kind.addEventListener("change", update);
+  update();
+})();

@@ -126,6 +126,8 @@ pub enum Action<'a> {
     /// gestionnaires (its members and coordinators read the results, as
     /// `ViewStructure`).
     ManageSurveys(&'a StructureRef),
+    /// Start a survey for one of one's structures: its gestionnaires.
+    CreateSurvey,
     /// Give this role in the structure (invitation or role change):
     /// gestionnaires grant membre and gestionnaire; only admins grant the
     /// instance-wide roles.
@@ -185,6 +187,77 @@ pub enum Action<'a> {
     /// Remove an entry: coordinators of its territory, the members of the
     /// entry's structure, admins.
     ManageReferent(&'a ReferentRef),
+    // Réseau: the hub's network animation.
+    /// The directory, the networks, the events and resources kept for
+    /// professionals: people with a role in a structure.
+    ViewNetwork,
+    /// Appear in the directory, write to someone through it, join
+    /// networks, share resources and mark them useful, publish
+    /// opportunities, say one's training needs, follow the digest:
+    /// professionals.
+    TakePartInNetwork,
+    /// Funding calls, job and training offers: anyone, signed in or not.
+    ViewOpportunities,
+    /// Create a network: coordinators.
+    CreateNetwork,
+    /// Accept requests to join, name animators, remove someone: its
+    /// animators (a coordinator who creates a network animates it).
+    AnimateNetwork(&'a NetworkRef),
+    /// Publish an event: coordinators, and for a network its animators.
+    PublishEvent(Option<&'a NetworkRef>),
+    /// See an event: by its audience (anyone, professionals, or the
+    /// members of its network, with its organiser and animators).
+    ViewEvent(&'a EventRef),
+    /// Register for an event (and cancel): professionals it is open to.
+    RegisterForEvent(&'a EventRef),
+    /// Change or cancel an event, take attendance, export its attendees:
+    /// its organiser, its network's animators, coordinators of its
+    /// territory.
+    ManageEvent(&'a EventRef),
+    /// Read a resource: public ones by anyone, the others by
+    /// professionals; a hidden one by its author and moderators only.
+    ViewResource(&'a ResourceRef),
+    /// Delete a resource: its author (moderators hide it instead).
+    EditResource(&'a ResourceRef),
+    /// Withdraw an opportunity: its author (given), and coordinators of
+    /// where it applies.
+    EditOpportunity(Option<i64>, &'a Location),
+    /// Hide or feature resources, withdraw opportunities: coordinators.
+    ModerateNetwork,
+}
+
+/// A network as the policy needs to see it: who animates it, who belongs
+/// to it (animators included).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkRef {
+    pub animators: Vec<i64>,
+    pub members: Vec<i64>,
+}
+
+/// Whom an event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenTo {
+    Everyone,
+    Professionals,
+    NetworkMembers,
+}
+
+/// An event as the policy needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef {
+    pub organiser: Option<i64>,
+    pub open_to: OpenTo,
+    pub network: Option<NetworkRef>,
+    /// Where it takes place (nowhere for an online event).
+    pub location: Location,
+}
+
+/// A shared resource as the policy needs to see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceRef {
+    pub author: Option<i64>,
+    pub public: bool,
+    pub hidden: bool,
 }
 
 /// A referent entry as the policy needs to see it.
@@ -209,8 +282,11 @@ pub type Decision = Result<(), Denial>;
 
 /// Decides an access.
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
-    if let Action::ViewOpenData = action {
-        return Ok(());
+    match action {
+        Action::ViewOpenData | Action::ViewOpportunities => return Ok(()),
+        Action::ViewEvent(e) if e.open_to == OpenTo::Everyone => return Ok(()),
+        Action::ViewResource(r) if r.public && !r.hidden => return Ok(()),
+        _ => {}
     }
     if *actor == Actor::Anonymous {
         return Err(Denial::SignInRequired);
@@ -300,9 +376,22 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
         | Action::ErasePersonalData(_)
         | Action::ActAsReceiver(_)
         | Action::ActAsSender(_)
-        | Action::ViewOpenData => {
+        | Action::ViewOpenData
+        | Action::ViewOpportunities => {
             unreachable!("decided above")
         }
+        Action::ViewNetwork
+        | Action::TakePartInNetwork
+        | Action::ViewEvent(_)
+        | Action::RegisterForEvent(_)
+        | Action::ManageEvent(_)
+        | Action::ViewResource(_)
+        | Action::EditResource(_)
+        | Action::EditOpportunity(..)
+        | Action::CreateNetwork
+        | Action::ModerateNetwork
+        | Action::AnimateNetwork(_)
+        | Action::PublishEvent(_) => network(actor, action),
         Action::ViewReferents => allowed(
             matches!(actor, Actor::Person { memberships, .. } if !memberships.is_empty()),
             Denial::Forbidden,
@@ -315,6 +404,10 @@ pub fn authorize(actor: &Actor, action: Action<'_>) -> Decision {
                         .roles_in(s)
                         .any(|role| matches!(role, Role::Membre | Role::Gestionnaire))
                 }),
+            Denial::Forbidden,
+        ),
+        Action::CreateSurvey => allowed(
+            matches!(actor, Actor::Person { memberships, .. } if memberships.iter().any(|m| m.role == Role::Gestionnaire)),
             Denial::Forbidden,
         ),
         Action::ViewReferralStats | Action::CoordinatePlaces | Action::ImportIndicators => allowed(
@@ -483,6 +576,79 @@ pub fn recording_structure(actor: &Actor) -> Option<i64> {
     }
 }
 
+/// Réseau's actions, for people who are not administrators.
+fn network(actor: &Actor, action: Action<'_>) -> Decision {
+    let Actor::Person {
+        person_id,
+        memberships,
+    } = actor
+    else {
+        return Err(Denial::Forbidden);
+    };
+    let me = *person_id;
+    let professional = !memberships.is_empty();
+    let coordinator = memberships.iter().any(|m| m.role == Role::Coordinateur);
+    let allowed = |yes: bool, otherwise: Denial| if yes { Ok(()) } else { Err(otherwise) };
+    let animates = |n: &NetworkRef| n.animators.contains(&me);
+    let sees = |e: &EventRef| match e.open_to {
+        OpenTo::Everyone => true,
+        OpenTo::Professionals => professional,
+        OpenTo::NetworkMembers => {
+            e.organiser == Some(me)
+                || coordinator
+                || e.network.as_ref().is_some_and(|n| n.members.contains(&me))
+        }
+    };
+    match action {
+        Action::ViewNetwork | Action::TakePartInNetwork => allowed(professional, Denial::Forbidden),
+        Action::CreateNetwork | Action::ModerateNetwork => allowed(coordinator, Denial::Forbidden),
+        Action::AnimateNetwork(n) => allowed(animates(n), Denial::Forbidden),
+        Action::PublishEvent(n) => {
+            allowed(coordinator || n.is_some_and(animates), Denial::Forbidden)
+        }
+        Action::ViewEvent(e) => allowed(sees(e), Denial::NotFound),
+        Action::RegisterForEvent(e) if sees(e) => allowed(
+            professional
+                && (e.open_to != OpenTo::NetworkMembers
+                    || e.network.as_ref().is_some_and(|n| n.members.contains(&me))),
+            Denial::Forbidden,
+        ),
+        Action::ManageEvent(e) if sees(e) || professional => allowed(
+            e.organiser == Some(me)
+                || e.network.as_ref().is_some_and(animates)
+                || actor.coordinates(&e.location),
+            Denial::Forbidden,
+        ),
+        Action::ViewResource(r) if r.hidden => {
+            allowed(r.author == Some(me) || coordinator, Denial::NotFound)
+        }
+        Action::ViewResource(_) => allowed(professional, Denial::Forbidden),
+        Action::EditResource(r) => allowed(
+            r.author == Some(me),
+            if r.hidden && !coordinator {
+                Denial::NotFound
+            } else {
+                Denial::Forbidden
+            },
+        ),
+        Action::EditOpportunity(author, location) => allowed(
+            author == Some(me) || actor.coordinates(location),
+            Denial::Forbidden,
+        ),
+        _ => Err(Denial::NotFound),
+    }
+}
+
+/// Whose network figures (events held, attendees, training needs) an
+/// actor may see: administrators everything, coordinators their
+/// territories; nobody else.
+pub fn network_figures(actor: &Actor) -> Result<FiguresScope, Denial> {
+    match activity_figures(actor)? {
+        scope @ (FiguresScope::Everything | FiguresScope::Territories(_)) => Ok(scope),
+        FiguresScope::Structures(_) | FiguresScope::Person(_) => Err(Denial::Forbidden),
+    }
+}
+
 fn can_view(actor: &Actor, s: &StructureRef) -> bool {
     match actor {
         Actor::ApiToken { structure_id, .. } => *structure_id == s.id,
@@ -530,6 +696,23 @@ mod tests {
                 region: Some("53".into()),
             },
         }
+    }
+
+    #[test]
+    fn gestionnaires_and_admins_start_surveys() {
+        let gestionnaire = person(vec![member(1, Role::Gestionnaire)]);
+        let membre = person(vec![member(1, Role::Membre)]);
+        let admin = person(vec![member(9, Role::Admin)]);
+        assert_eq!(authorize(&gestionnaire, Action::CreateSurvey), Ok(()));
+        assert_eq!(authorize(&admin, Action::CreateSurvey), Ok(()));
+        assert_eq!(
+            authorize(&membre, Action::CreateSurvey),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::CreateSurvey),
+            Err(Denial::SignInRequired)
+        );
     }
 
     #[test]
@@ -1089,6 +1272,210 @@ mod tests {
         assert_eq!(
             authorize(&other, Action::ViewAuditTrail),
             Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn the_network_is_for_professionals_and_animated_by_its_animators() {
+        let professional = person(vec![member(1, Role::Membre)]);
+        let coordinating = |id: i64, code: &str| Actor::Person {
+            person_id: id,
+            memberships: vec![coordinator(ScopeLevel::Departement, code)],
+        };
+        let (coord, other_coord) = (coordinating(7, "29"), coordinating(8, "35"));
+        let token = Actor::ApiToken {
+            token_id: 1,
+            structure_id: 1,
+        };
+        for action in [Action::ViewNetwork, Action::TakePartInNetwork] {
+            assert_eq!(authorize(&professional, action), Ok(()));
+            assert_eq!(
+                authorize(&Actor::Anonymous, action),
+                Err(Denial::SignInRequired)
+            );
+            assert_eq!(authorize(&token, action), Err(Denial::Forbidden));
+        }
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewOpportunities),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&professional, Action::CreateNetwork),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&coord, Action::CreateNetwork), Ok(()));
+        assert_eq!(
+            authorize(&professional, Action::ModerateNetwork),
+            Err(Denial::Forbidden)
+        );
+        // Person 1 animates the network; person 2 is a member.
+        let network = NetworkRef {
+            animators: vec![1],
+            members: vec![1, 2],
+        };
+        let member_2 = Actor::Person {
+            person_id: 2,
+            memberships: vec![member(1, Role::Membre)],
+        };
+        let stranger = Actor::Person {
+            person_id: 3,
+            memberships: vec![member(1, Role::Membre)],
+        };
+        assert_eq!(
+            authorize(&professional, Action::AnimateNetwork(&network)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&member_2, Action::AnimateNetwork(&network)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&professional, Action::PublishEvent(Some(&network))),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&professional, Action::PublishEvent(None)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::PublishEvent(Some(&network))),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&coord, Action::PublishEvent(None)), Ok(()));
+        let in_quimper = structure_in_quimper(1).location;
+        let network_event = EventRef {
+            organiser: Some(9),
+            open_to: OpenTo::NetworkMembers,
+            network: Some(network.clone()),
+            location: in_quimper.clone(),
+        };
+        assert_eq!(
+            authorize(&member_2, Action::ViewEvent(&network_event)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&member_2, Action::RegisterForEvent(&network_event)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewEvent(&network_event)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::RegisterForEvent(&network_event)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::ManageEvent(&network_event)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&professional, Action::ManageEvent(&network_event)),
+            Ok(()),
+            "animator"
+        );
+        assert_eq!(
+            authorize(&coord, Action::ManageEvent(&network_event)),
+            Ok(()),
+            "its territory"
+        );
+        assert_eq!(
+            authorize(&other_coord, Action::ManageEvent(&network_event)),
+            Err(Denial::Forbidden)
+        );
+        let open = EventRef {
+            open_to: OpenTo::Everyone,
+            network: None,
+            ..network_event.clone()
+        };
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewEvent(&open)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::RegisterForEvent(&open)),
+            Err(Denial::SignInRequired)
+        );
+        assert_eq!(
+            authorize(&token, Action::RegisterForEvent(&open)),
+            Err(Denial::Forbidden)
+        );
+        let public = ResourceRef {
+            author: Some(2),
+            public: true,
+            hidden: false,
+        };
+        let hidden = ResourceRef {
+            hidden: true,
+            ..public
+        };
+        let members_only = ResourceRef {
+            public: false,
+            ..public
+        };
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewResource(&public)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::ViewResource(&members_only)),
+            Err(Denial::SignInRequired)
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewResource(&members_only)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::ViewResource(&hidden)),
+            Err(Denial::NotFound)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::ViewResource(&hidden)),
+            Ok(()),
+            "its author"
+        );
+        assert_eq!(authorize(&coord, Action::ViewResource(&hidden)), Ok(()));
+        assert_eq!(
+            authorize(&stranger, Action::EditResource(&public)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(authorize(&member_2, Action::EditResource(&public)), Ok(()));
+        assert_eq!(
+            authorize(&coord, Action::EditResource(&public)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&coord, Action::AnimateNetwork(&network)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&member_2, Action::EditOpportunity(Some(2), &in_quimper)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&stranger, Action::EditOpportunity(Some(2), &in_quimper)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&coord, Action::EditOpportunity(None, &in_quimper)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&other_coord, Action::EditOpportunity(None, &in_quimper)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            network_figures(&coord),
+            Ok(FiguresScope::Territories(vec![Scope {
+                level: ScopeLevel::Departement,
+                code: "29".into()
+            }]))
+        );
+        assert_eq!(network_figures(&professional), Err(Denial::Forbidden));
+        assert_eq!(network_figures(&token), Err(Denial::Forbidden));
+        assert_eq!(
+            network_figures(&Actor::Anonymous),
+            Err(Denial::SignInRequired)
         );
     }
 }

@@ -123,10 +123,8 @@ pub(crate) async fn run_retention(db: &Database, periods: Periods, retention: Re
             ok = false;
         }
     }
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(SURVEY_DRAFT_DAYS))
-        .date_naive()
-        .to_string();
-    match db.purge_survey_drafts(&cutoff).await {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(SURVEY_DRAFT_DAYS)).date_naive();
+    match db.purge_survey_drafts(cutoff).await {
         Ok(0) => {}
         Ok(n) => tracing::info!("purged {n} survey drafts older than {SURVEY_DRAFT_DAYS} days"),
         Err(e) => {
@@ -150,4 +148,18 @@ pub(crate) async fn run_retention(db: &Database, periods: Periods, retention: Re
         }
     }
     ok
+}
+
+/// Réseau's scheduled work (`store::network::run_network_jobs`), with the
+/// e-mails' text from the web layer: `serve` runs it hourly under the
+/// "network" lease, `passerelle network run|digest` on demand, and tests
+/// with their own clock.
+pub async fn network(
+    db: &Database,
+    public_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    digest: passerelle_store::network::DigestRun,
+) -> Result<passerelle_store::network::NetworkJobReport, passerelle_store::StoreError> {
+    let render = passerelle_web::reseau::mail::renderer(public_url);
+    db.run_network_jobs(now, &render, digest).await
 }

@@ -86,6 +86,9 @@ enum Command {
     /// Questionnaires and the analysis of their responses (no database).
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Réseau: the scheduled work, also run hourly by `serve`.
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Write a backup of the database (one archive with a manifest) while
     /// the server keeps running.
     Backup(ops::BackupArgs),
@@ -93,6 +96,36 @@ enum Command {
     /// version's schema, personal data past its retention erased, then put
     /// in place.
     Restore(ops::RestoreArgs),
+}
+
+#[derive(Subcommand)]
+enum NetworkCommand {
+    /// Sends the reminders due (the day before an event), gives free
+    /// seats to the waiting lists, expires opportunities past their last
+    /// day and, on Mondays from 8 h (Paris), sends the weekly digest.
+    /// Safe to run any number of times.
+    Run(NetworkClock),
+    /// The same, and the weekly digest now to whoever has not had this
+    /// week's (never twice a week).
+    Digest(NetworkClock),
+}
+
+#[derive(Args, Clone)]
+struct NetworkClock {
+    /// Run as if it were this instant (RFC 3339, for trials): default now.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+impl NetworkClock {
+    fn instant(&self) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+        match &self.now {
+            None => Ok(chrono::Utc::now()),
+            Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| anyhow::anyhow!("--now {text:?}: écrivez une date et une heure RFC 3339, par exemple 2026-11-09T08:00:00+01:00")),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -460,6 +493,17 @@ async fn run(cli: Cli) -> Result<()> {
                 r.reminded, r.expired, r.lapsed, r.requests_expired, r.erased
             ))
         }
+        Command::Network(command) => {
+            let (clock, run) = match &command {
+                NetworkCommand::Run(c) => (c, passerelle_store::network::DigestRun::Scheduled),
+                NetworkCommand::Digest(c) => (c, passerelle_store::network::DigestRun::Forced),
+            };
+            let r = jobs::network(&db, &link_base, clock.instant()?, run).await?;
+            print_ignoring_closed_pipe(&format!(
+                "{} reminders sent, {} seats given from waiting lists, {} opportunities expired, {} digests sent\n",
+                r.reminders, r.seated, r.expired, r.digests
+            ))
+        }
         Command::Accounts(command) => {
             let mut out = String::new();
             let result = accounts(&db, command, &link_base, &mut out).await;
@@ -655,6 +699,31 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             },
         ));
     }
+    let (network_db, link) = (db.clone(), public_url.clone());
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        "network",
+        hour,
+        hour,
+        move || {
+            let (db, link) = (network_db.clone(), link.clone());
+            async move {
+                let run = passerelle_store::network::DigestRun::Scheduled;
+                match jobs::network(&db, &link, chrono::Utc::now(), run).await {
+                    Ok(r) if r == Default::default() => true,
+                    Ok(r) => {
+                        tracing::info!("network: {r:?}");
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!("network job: {e}");
+                        false
+                    }
+                }
+            }
+        },
+    ));
     // On stdout, for people and for the tests that start the server.
     println!("Passerelle listening on http://{addr} (database: {backend})");
     let _ = std::io::stdout().flush();

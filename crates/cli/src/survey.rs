@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
 use clap::Subcommand;
 use passerelle_store::Database;
-use passerelle_store::surveys::{Access, NewSurvey};
+use passerelle_store::surveys::{Access, NewSurvey, Status};
+use passerelle_store::write::Acting;
 use passerelle_surveys::analysis::{
     Options, analyze, manova_formula, regression_formula, subgroup,
 };
@@ -245,29 +247,37 @@ pub async fn run_stored(
             closes,
         } => {
             let q = load_questionnaire(&questionnaire)?;
-            let text = match templates::text(&questionnaire) {
-                Some(text) if !Path::new(&questionnaire).is_file() => text.to_string(),
-                _ => std::fs::read_to_string(&questionnaire)
-                    .with_context(|| format!("cannot read {questionnaire}"))?,
-            };
             if db.structure(structure).await?.is_none() {
                 bail!("--structure {structure}: no such structure");
             }
-            let id = db
-                .create_survey(&NewSurvey {
+            let (opens_on, closes_on) = (day("--opens", opens)?, day("--closes", closes)?);
+            db.create_survey(
+                &NewSurvey {
                     slug: &slug,
                     structure_id: structure,
-                    questionnaire: &text,
+                    questionnaire: &q,
                     access: if invitations.is_some() {
                         Access::Invitation
                     } else {
                         Access::Open
                     },
-                    opens_on: opens.as_deref(),
-                    closes_on: closes.as_deref(),
-                })
+                    opens_on,
+                    closes_on,
+                    status: Status::Online,
+                },
+                &Acting::system(),
+            )
+            .await?
+            .map_err(|refusal| {
+                anyhow!(
+                    "{}",
+                    passerelle_web::enquetes::refusal_text(&refusal, &slug)
+                )
+            })?;
+            let survey = db
+                .survey_by_slug(&slug)
                 .await?
-                .map_err(|refusal| anyhow!("{}", refusal.0))?;
+                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
             let base = public_url
                 .unwrap_or("http://127.0.0.1:8080")
                 .trim_end_matches('/');
@@ -277,7 +287,7 @@ pub async fn run_stored(
                 q.questions.len()
             ));
             for token in db
-                .create_survey_invitations(id, invitations.unwrap_or(0))
+                .create_survey_invitations(&survey, invitations.unwrap_or(0), &Acting::system())
                 .await?
             {
                 out.push_str(&format!("{base}/enquetes/{slug}?invitation={token}\n"));
@@ -289,12 +299,9 @@ pub async fn run_stored(
                 .await?
                 .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
             let responses = read_responses(&survey.questionnaire, &file, out)?;
-            let day = day.unwrap_or_else(|| passerelle_store::time::now_iso()[..10].to_string());
-            if day.len() != 10 || day.as_bytes()[4] != b'-' || day.as_bytes()[7] != b'-' {
-                bail!("--day {day:?}: expected YYYY-MM-DD");
-            }
+            let day = self::day("--day", day)?.unwrap_or_else(passerelle_store::surveys::today);
             let n = db
-                .import_survey_responses(&survey, &responses, &day)
+                .import_survey_responses(&survey, &responses, day, &Acting::system())
                 .await?;
             out.push_str(&format!(
                 "{}: {n} responses added to {slug}\n",
@@ -306,16 +313,28 @@ pub async fn run_stored(
                 .survey_by_slug(&slug)
                 .await?
                 .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
-            let text = db.survey_responses_csv(&survey).await?;
+            let bytes = db
+                .survey_responses_csv(&survey, passerelle_csv::Dialect::Standard)
+                .await?;
             match output {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => out.push_str(&text),
+                None => out.push_str(&String::from_utf8_lossy(&bytes)),
             }
         }
         other => return run(other, out),
     }
     Ok(())
+}
+
+/// A day given as `--flag YYYY-MM-DD`, checked as a calendar day
+/// (2025-13-45 is not one).
+fn day(flag: &str, text: Option<String>) -> Result<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map_err(|_| anyhow!("{flag} {t:?}: expected a day written YYYY-MM-DD"))
+    })
+    .transpose()
 }
 
 /// Runs a survey command; what it prints goes to `out`.

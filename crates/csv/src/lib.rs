@@ -25,10 +25,12 @@
 //! Quoting (separators, quotes, line breaks inside a cell) is RFC 4180, by
 //! the `csv` crate.
 //!
-//! Two dialects ([`Dialect`]): the standard one for machines (UTF-8, `,`,
-//! decimal point), and "Excel français" for files offered to people, which
-//! French Excel opens as columns with their accents: a UTF-8 byte order
-//! mark, `;` between cells, a decimal comma.
+//! Two [`Dialect`]s: the standard one (`,`, decimal point, no byte-order
+//! mark) for programs, the files Passerelle reads back and those shaped like
+//! LimeSurvey's; and "Excel français" for people, which French Excel opens
+//! in columns with its accents: a UTF-8 byte-order mark, `;` between cells,
+//! and a decimal comma in every cell that is a plain decimal number
+//! (`3.5` is written `3,5`; French Excel would read `3.5` as a date).
 
 use std::borrow::Cow;
 use std::io;
@@ -73,18 +75,18 @@ pub fn restore(cell: &str) -> &str {
     }
 }
 
-/// How a file is written for whoever opens it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a file is laid out for whoever opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
-    /// RFC 4180 as programs expect it: UTF-8 without BOM, `,`, `12.5`.
+    /// RFC 4180 as programs read it: `,`, decimal point, no byte-order mark.
+    #[default]
     Standard,
-    /// What French Excel opens as columns: UTF-8 with a BOM (without it
-    /// Excel reads Windows-1252 and breaks accents), `;` (the list
-    /// separator of French Windows), `12,5`.
+    /// "Excel français": UTF-8 byte-order mark, `;`, decimal comma.
     FrenchExcel,
 }
 
 impl Dialect {
+    /// The separator between cells.
     pub fn delimiter(self) -> u8 {
         match self {
             Self::Standard => b',',
@@ -92,44 +94,72 @@ impl Dialect {
         }
     }
 
-    /// A number with at most `decimals` decimals (trailing zeros dropped),
-    /// with the dialect's decimal separator and no thousands separator.
-    pub fn decimal(self, x: f64, decimals: usize) -> String {
-        let text = format!("{x:.decimals$}");
-        let text = if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
+    /// A cell as this dialect writes it: a plain decimal number (`-3.25`)
+    /// gets a decimal comma in French Excel; anything else is unchanged.
+    pub fn cell(self, cell: &str) -> Cow<'_, str> {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let plain_decimal = cell
+            .strip_prefix('-')
+            .unwrap_or(cell)
+            .split_once('.')
+            .is_some_and(|(whole, fraction)| digits(whole) && digits(fraction));
+        if self == Self::FrenchExcel && plain_decimal {
+            Cow::Owned(cell.replace('.', ","))
         } else {
-            text
-        };
-        let text = if text == "-0" { "0".to_string() } else { text };
-        match self {
-            Self::Standard => text,
-            Self::FrenchExcel => text.replace('.', ","),
+            Cow::Borrowed(cell)
         }
     }
 
-    /// A writer of this dialect (the BOM written first when it has one).
-    pub fn writer<W: io::Write>(self, mut output: W) -> io::Result<Writer<W>> {
-        if self == Self::FrenchExcel {
-            output.write_all("\u{feff}".as_bytes())?;
+    /// What the file starts with: the UTF-8 byte-order mark that tells
+    /// Excel the encoding, or nothing.
+    fn preamble(self) -> &'static [u8] {
+        match self {
+            Self::Standard => b"",
+            Self::FrenchExcel => "\u{feff}".as_bytes(),
         }
-        Ok(builder()
-            .delimiter(self.delimiter())
-            .flexible(true)
-            .from_writer(output))
     }
 }
 
-/// A CSV writer that neutralises formulas. Separator `,` unless built
+/// The output, with the dialect's preamble written before the first byte.
+struct Output<W: io::Write> {
+    out: W,
+    preamble: &'static [u8],
+}
+
+impl<W: io::Write> Output<W> {
+    fn start(&mut self) -> io::Result<()> {
+        if !self.preamble.is_empty() {
+            self.out.write_all(self.preamble)?;
+            self.preamble = b"";
+        }
+        Ok(())
+    }
+}
+
+impl<W: io::Write> io::Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.start()?;
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.start()?;
+        self.out.flush()
+    }
+}
+
+/// A CSV writer that neutralises formulas. Standard dialect unless built
 /// otherwise.
 pub struct Writer<W: io::Write> {
-    inner: csv::Writer<W>,
+    inner: csv::Writer<Output<W>>,
+    dialect: Dialect,
 }
 
-/// Options of a [`Writer`]: the separator, and whether rows may differ in
-/// length.
+/// Options of a [`Writer`]: the dialect (or only its separator), and
+/// whether rows may differ in length.
 #[derive(Debug, Clone, Copy)]
 pub struct Builder {
+    dialect: Dialect,
     delimiter: u8,
     flexible: bool,
 }
@@ -137,6 +167,7 @@ pub struct Builder {
 impl Default for Builder {
     fn default() -> Self {
         Self {
+            dialect: Dialect::Standard,
             delimiter: b',',
             flexible: false,
         }
@@ -149,6 +180,13 @@ pub fn builder() -> Builder {
 }
 
 impl Builder {
+    /// The dialect's separator, preamble and numbers.
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self.delimiter = dialect.delimiter();
+        self
+    }
+
     pub fn delimiter(mut self, delimiter: u8) -> Self {
         self.delimiter = delimiter;
         self
@@ -165,7 +203,11 @@ impl Builder {
             inner: csv::WriterBuilder::new()
                 .delimiter(self.delimiter)
                 .flexible(self.flexible)
-                .from_writer(output),
+                .from_writer(Output {
+                    out: output,
+                    preamble: self.dialect.preamble(),
+                }),
+            dialect: self.dialect,
         }
     }
 }
@@ -187,16 +229,18 @@ impl<W: io::Write> Writer<W> {
         Builder::default().from_writer(output)
     }
 
-    /// Writes one row, every cell neutralised.
+    /// Writes one row, every cell neutralised (and its number written
+    /// as the dialect wants).
     pub fn write_record<I, T>(&mut self, record: I) -> Result<(), Error>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
+        let dialect = self.dialect;
         self.inner.write_record(
             record
                 .into_iter()
-                .map(|cell| neutralise(cell.as_ref()).into_owned()),
+                .map(|cell| neutralise(&dialect.cell(cell.as_ref())).into_owned()),
         )
     }
 
@@ -204,9 +248,12 @@ impl<W: io::Write> Writer<W> {
         self.inner.flush()
     }
 
-    /// The output, flushed.
+    /// The output, flushed (with the preamble even when no row was
+    /// written).
     pub fn into_inner(self) -> io::Result<W> {
-        self.inner.into_inner().map_err(|e| e.into_error())
+        let mut output = self.inner.into_inner().map_err(|e| e.into_error())?;
+        output.start()?;
+        Ok(output.out)
     }
 }
 
@@ -246,32 +293,6 @@ mod tests {
     }
 
     #[test]
-    fn french_excel_has_a_bom_semicolons_and_decimal_commas() {
-        let dialect = Dialect::FrenchExcel;
-        let mut w = dialect.writer(Vec::new()).unwrap();
-        w.write_record(["thème", "part"]).unwrap();
-        w.write_record(["Démarche en ligne".to_string(), dialect.decimal(12.5, 1)])
-            .unwrap();
-        w.write_record(["a;b".to_string(), dialect.decimal(-1.26, 1)])
-            .unwrap();
-        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        assert_eq!(
-            text,
-            "\u{feff}thème;part\nDémarche en ligne;12,5\n\"a;b\";-1,3\n"
-        );
-        let mut w = Dialect::Standard.writer(Vec::new()).unwrap();
-        w.write_record(["part", &Dialect::Standard.decimal(100.0, 1)])
-            .unwrap();
-        assert_eq!(
-            String::from_utf8(w.into_inner().unwrap()).unwrap(),
-            "part,100\n"
-        );
-        assert_eq!(Dialect::Standard.decimal(0.04, 1), "0");
-        assert_eq!(Dialect::Standard.decimal(-0.04, 1), "0");
-        assert_eq!(Dialect::FrenchExcel.decimal(33.333, 1), "33,3");
-    }
-
-    #[test]
     fn every_cell_of_every_row_is_neutralised_and_quoted() {
         let mut w = builder().delimiter(b';').from_writer(Vec::new());
         w.write_record(["nom", "valeur"]).unwrap();
@@ -280,5 +301,30 @@ mod tests {
             .unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(text, "nom;valeur\n\"'=1;2\";-3\n'@x;\"\"\"q\"\"\"\n");
+    }
+
+    #[test]
+    fn french_excel_has_a_byte_order_mark_semicolons_and_decimal_commas() {
+        let mut w = builder()
+            .dialect(Dialect::FrenchExcel)
+            .from_writer(Vec::new());
+        w.write_record(["Réponse", "moyenne", "version", "note"])
+            .unwrap();
+        w.write_record(["Oui", "3.25", "1.2.3", "-0.5"]).unwrap();
+        w.write_record(["=1.5", "12", "a.5", "."]).unwrap();
+        let bytes = w.into_inner().unwrap();
+        assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]), "UTF-8 BOM first");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "Réponse;moyenne;version;note\nOui;3,25;1.2.3;-0,5\n'=1.5;12;a.5;.\n"
+        );
+        let empty = builder()
+            .dialect(Dialect::FrenchExcel)
+            .from_writer(Vec::new());
+        assert_eq!(empty.into_inner().unwrap(), "\u{feff}".as_bytes());
+        let mut standard = builder().dialect(Dialect::Standard).from_writer(Vec::new());
+        standard.write_record(["3.25", "Oui"]).unwrap();
+        assert_eq!(standard.into_inner().unwrap(), b"3.25,Oui\n");
     }
 }

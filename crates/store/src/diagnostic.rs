@@ -4,7 +4,7 @@
 //! indicator with the import it came from, and the public finder's
 //! anonymous search counters.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_diagnostic::geo::{CommuneGeo, Geography};
 use passerelle_diagnostic::import::{FileKind, IndicatorFile, Level};
 use passerelle_diagnostic::needs::{Field, Figure, Indicators, IrisNeeds, SourceNote};
@@ -32,7 +32,7 @@ pub struct ImportRecord {
     pub iris: i64,
     pub rows: i64,
     pub secret_cells: i64,
-    pub imported_at: Option<DateTime<Utc>>,
+    pub imported_at: DateTime<Utc>,
     /// Who imported it (display name), when done from the web page.
     pub person: Option<String>,
 }
@@ -294,28 +294,32 @@ impl Database {
         )
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
+        let mut imports = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let corrupt =
+                |what: String| StoreError::Corrupt(format!("diagnostic import {id}: {what}"));
             let kind: String = r.try_get("kind")?;
             let level: String = r.try_get("level")?;
             let at: String = r.try_get("imported_at")?;
-            Ok(ImportRecord {
-                id: r.try_get("id")?,
+            imports.push(ImportRecord {
+                id,
                 file: r.try_get("file")?,
                 kind: FileKind::from_code(&kind),
-                level: if level == Level::Iris.code() {
-                    Level::Iris
-                } else {
-                    Level::Commune
-                },
+                level: [Level::Commune, Level::Iris]
+                    .into_iter()
+                    .find(|l| l.code() == level)
+                    .ok_or_else(|| corrupt(format!("level {level:?}")))?,
                 vintage: r.try_get("vintage")?,
                 communes: r.try_get("communes")?,
                 iris: r.try_get("iris")?,
                 rows: r.try_get("rows_read")?,
                 secret_cells: r.try_get("secret_cells")?,
-                imported_at: parse_iso(&at),
+                imported_at: parse_iso(&at).ok_or_else(|| corrupt(format!("instant {at:?}")))?,
                 person: r.try_get("display_name")?,
-            })
-        })
+            });
+        }
+        Ok(imports)
     }
 
     /// The bundled indicators with the imported figures applied (communes
@@ -429,19 +433,18 @@ impl Database {
         Ok(())
     }
 
-    /// The search counters of the days from `first` to `last` (inclusive,
-    /// `YYYY-MM-DD`).
+    /// The search counters of the days from `first` to `last` (inclusive).
     pub async fn place_search_counts(
         &self,
-        first: &str,
-        last: &str,
+        first: NaiveDate,
+        last: NaiveDate,
     ) -> Result<Vec<SearchCount>, StoreError> {
         let rows = sqlx::query(
             "SELECT day, commune_code, needs, results, searches FROM place_search_counts \
              WHERE day >= $1 AND day <= $2 ORDER BY day, commune_code",
         )
-        .bind(first.to_string())
-        .bind(last.to_string())
+        .bind(first.format("%Y-%m-%d").to_string())
+        .bind(last.format("%Y-%m-%d").to_string())
         .fetch_all(self.pool())
         .await?;
         crate::map_rows(&rows, |r| {

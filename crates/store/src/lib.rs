@@ -12,6 +12,7 @@ pub mod backup;
 mod batch;
 pub mod diagnostic;
 pub mod instances;
+pub mod network;
 pub mod outbox;
 pub mod places;
 pub mod referents;

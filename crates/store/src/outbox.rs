@@ -23,7 +23,8 @@ use crate::{Database, StoreError};
 pub enum Content {
     /// A notification, written into French when shown or sent.
     Notification(Notification),
-    /// A message queued before notifications were stored as data.
+    /// A message written when queued: before notifications were stored as
+    /// data, and Réseau's messages, written from their templates.
     Written { subject: String, body: String },
 }
 

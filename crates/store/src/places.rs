@@ -394,6 +394,7 @@ impl Database {
             for sql in [
                 "UPDATE place_sources SET place_id = $1 WHERE place_id = $2",
                 "UPDATE place_changes SET place_id = $1 WHERE place_id = $2",
+                "UPDATE network_events SET place_id = $1 WHERE place_id = $2",
             ] {
                 sqlx::query(sql).bind(a).bind(b).execute(&mut *tx).await?;
             }

@@ -92,7 +92,8 @@ async fn imported_indicators_are_stored_replaced_and_cited() {
         (imports[1].level, imports[1].iris, imports[1].secret_cells),
         (Level::Iris, 4, 3)
     );
-    assert!(imports[0].imported_at.is_some());
+    let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+    assert!(imports[0].imported_at <= now, "an instant, typed");
     // Re-importing another vintage replaces, never duplicates.
     let name = "base-cc-evol-struct-pop-2021.csv";
     let p15 = parse(
@@ -168,7 +169,10 @@ async fn search_counters_add_up_and_keep_nothing_else() {
         .await
         .unwrap();
     let counts = db
-        .place_search_counts("2026-12-01", "2026-12-31")
+        .place_search_counts(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(

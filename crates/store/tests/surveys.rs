@@ -4,13 +4,18 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use passerelle_accounts::StructureKind;
+use passerelle_csv::Dialect;
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
 use passerelle_store::surveys::{
-    Access, DraftRefusal, MAX_DRAFT_BYTES, MAX_DRAFTS_PER_SURVEY, NewSurvey, Rejection, Survey,
+    Access, DraftRefusal, MAX_DRAFT_BYTES, MAX_DRAFTS_PER_SURVEY, NewSurvey, Rejection, Status,
+    Survey, SurveyRefusal,
 };
 use passerelle_store::testing::bretagne_database;
+use passerelle_store::write::Acting;
+use passerelle_surveys::Questionnaire;
 use passerelle_surveys::templates;
 use sqlx::Row;
 
@@ -25,14 +30,18 @@ async fn survey(db: &Database, slug: &str, access: Access) -> Survey {
         .await
         .unwrap()
         .unwrap();
-    db.create_survey(&NewSurvey {
-        slug,
-        structure_id: structure,
-        questionnaire: templates::text("hub-bretagne-2023").unwrap(),
-        access,
-        opens_on: Some("2023-02-28"),
-        closes_on: Some("2023-03-20"),
-    })
+    db.create_survey(
+        &NewSurvey {
+            slug,
+            structure_id: structure,
+            questionnaire: &hub(),
+            access,
+            opens_on: Some(day("2023-02-28")),
+            closes_on: Some(day("2023-03-20")),
+            status: Status::Online,
+        },
+        &Acting::system(),
+    )
     .await
     .unwrap()
     .unwrap();
@@ -41,18 +50,30 @@ async fn survey(db: &Database, slug: &str, access: Access) -> Survey {
 
 /// A survey of the same structure open every day.
 async fn open_survey(db: &Database, like: &Survey, slug: &str, access: Access) -> Survey {
-    db.create_survey(&NewSurvey {
-        slug,
-        structure_id: like.structure_id,
-        questionnaire: templates::text("hub-bretagne-2023").unwrap(),
-        access,
-        opens_on: None,
-        closes_on: None,
-    })
+    db.create_survey(
+        &NewSurvey {
+            slug,
+            structure_id: like.structure_id,
+            questionnaire: &hub(),
+            access,
+            opens_on: None,
+            closes_on: None,
+            status: Status::Online,
+        },
+        &Acting::system(),
+    )
     .await
     .unwrap()
     .unwrap();
     db.survey_by_slug(slug).await.unwrap().unwrap()
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn hub() -> Questionnaire {
+    templates::load("hub-bretagne-2023").unwrap().unwrap()
 }
 
 fn cells(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -75,7 +96,7 @@ fn answers() -> BTreeMap<String, String> {
     ])
 }
 
-const OPEN_DAY: Option<&str> = Some("2023-03-01");
+const OPEN_DAY: Option<NaiveDate> = NaiveDate::from_ymd_opt(2023, 3, 1);
 
 #[tokio::test]
 async fn a_response_is_stored_whole_with_the_day_only_and_exported() {
@@ -107,17 +128,37 @@ async fn a_response_is_stored_whole_with_the_day_only_and_exported() {
     assert_eq!(refused, Err(Rejection::Incomplete(vec!["poste".into()])));
     // Closed outside the period.
     let refused = db
-        .submit_survey_response(&s, None, &answers(), Some("2023-03-21"))
+        .submit_survey_response(&s, None, &answers(), Some(day("2023-03-21")))
         .await
         .unwrap();
     assert_eq!(refused, Err(Rejection::Closed));
 
     let responses = db.survey_responses(&s).await.unwrap();
     assert_eq!(responses.respondents, 1);
-    let csv = db.survey_responses_csv(&s).await.unwrap();
+    let csv = String::from_utf8(
+        db.survey_responses_csv(&s, Dialect::Standard)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     assert!(
         csv.lines().nth(1).unwrap().starts_with("conseiller,,1,0,"),
         "{csv}"
+    );
+    // For French Excel: a byte-order mark, `;`, decimal commas.
+    let excel = db
+        .survey_responses_csv(&s, Dialect::FrenchExcel)
+        .await
+        .unwrap();
+    let excel = String::from_utf8(excel).unwrap();
+    assert!(excel.starts_with('\u{feff}'));
+    assert!(
+        excel
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("conseiller;;1;0;"),
+        "{excel}"
     );
     // What is stored: the survey, the day, the answers; nothing else.
     let row = sqlx::query("SELECT * FROM survey_responses")
@@ -136,7 +177,10 @@ async fn a_response_is_stored_whole_with_the_day_only_and_exported() {
 async fn an_invitation_gives_one_response() {
     let db = bretagne_database().await;
     let s = survey(&db, "hub-invitations", Access::Invitation).await;
-    let tokens = db.create_survey_invitations(s.id, 2).await.unwrap();
+    let tokens = db
+        .create_survey_invitations(&s, 2, &Acting::system())
+        .await
+        .unwrap();
     assert!(db.survey_invitation_usable(s.id, &tokens[0]).await.unwrap());
     let none = db
         .submit_survey_response(&s, None, &answers(), OPEN_DAY)
@@ -173,7 +217,7 @@ async fn an_invitation_gives_one_response() {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.try_get(0).unwrap())
+        .map(|r| r.try_get("token_hash").unwrap())
         .collect();
     assert!(!stored.contains(&tokens[0]));
 }
@@ -248,7 +292,7 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         Err(DraftRefusal::Invitation)
     );
     let invitation = db
-        .create_survey_invitations(invited.id, 1)
+        .create_survey_invitations(&invited, 1, &Acting::system())
         .await
         .unwrap()
         .remove(0);
@@ -289,47 +333,131 @@ async fn drafts_resume_and_bad_surveys_are_refused() {
         .unwrap();
     assert_eq!(db.survey_draft(&s, "inconnu").await.unwrap(), None);
     // Drafts older than the cut-off day go, the others stay.
-    assert_eq!(db.purge_survey_drafts("2000-01-01").await.unwrap(), 0);
+    assert_eq!(db.purge_survey_drafts(day("2000-01-01")).await.unwrap(), 0);
     assert!(db.survey_draft(&s, &token).await.unwrap().is_some());
-    assert_eq!(db.purge_survey_drafts("2999-01-01").await.unwrap(), 1);
+    assert_eq!(db.purge_survey_drafts(day("2999-01-01")).await.unwrap(), 1);
     assert_eq!(db.survey_draft(&s, &token).await.unwrap(), None);
 
-    let new = |slug: &'static str, questionnaire: &'static str| NewSurvey {
+    let esc = templates::load("esc-rennes-professionnels")
+        .unwrap()
+        .unwrap();
+    let new = |slug: &'static str| NewSurvey {
         slug,
         structure_id: s.structure_id,
-        questionnaire,
+        questionnaire: &esc,
         access: Access::Open,
         opens_on: None,
         closes_on: None,
+        status: Status::Online,
     };
-    let refused = db
-        .create_survey(&new("hub-2024", "id = \"x\"\ntitle = \"X\"\n"))
-        .await
-        .unwrap();
-    assert!(
-        refused.unwrap_err().0.contains("line"),
-        "problems name their line"
-    );
-    let text = templates::text("esc-rennes-professionnels").unwrap();
     let taken = db
-        .create_survey(&new("hub-brouillons", text))
+        .create_survey(&new("hub-brouillons"), &Acting::system())
         .await
         .unwrap();
-    assert!(taken.unwrap_err().0.contains("déjà"));
-    let slug = db.create_survey(&new("Mon Enquête", text)).await.unwrap();
-    assert!(slug.is_err());
-    let not_a_day = db
-        .create_survey(&NewSurvey {
-            opens_on: Some("2025-13-45"),
-            ..new("hub-dates", text)
-        })
+    assert_eq!(taken, Err(SurveyRefusal::SlugTaken));
+    let slug = db
+        .create_survey(&new("Mon Enquête"), &Acting::system())
         .await
         .unwrap();
-    assert!(not_a_day.is_err(), "the 45th of the 13th month is no day");
+    assert_eq!(slug, Err(SurveyRefusal::BadSlug));
+    let backwards = db
+        .create_survey(
+            &NewSurvey {
+                opens_on: Some(day("2025-12-01")),
+                closes_on: Some(day("2025-11-30")),
+                ..new("hub-dates")
+            },
+            &Acting::system(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(backwards, Err(SurveyRefusal::DatesOutOfOrder));
     assert!(
-        db.create_survey(&new("esc-2021", text))
+        db.create_survey(&new("esc-2021"), &Acting::system())
             .await
             .unwrap()
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn a_draft_is_built_then_put_online_with_its_audit_lines() {
+    let db = bretagne_database().await;
+    let like = survey(&db, "hub-gabarit", Access::Open).await;
+    let empty = passerelle_surveys::builder::blank("essai", "Essai");
+    let new = NewSurvey {
+        slug: "essai",
+        structure_id: like.structure_id,
+        questionnaire: &empty,
+        access: Access::Open,
+        opens_on: None,
+        closes_on: None,
+        status: Status::Draft,
+    };
+    db.create_survey(&new, &Acting::system())
+        .await
+        .unwrap()
+        .unwrap();
+    let draft = db.survey_by_slug("essai").await.unwrap().unwrap();
+    assert_eq!(draft.status, Status::Draft);
+    assert!(draft.questionnaire.questions.is_empty());
+    assert!(!draft.open_today(), "nobody answers a draft");
+    assert_eq!(
+        db.submit_survey_response(&draft, None, &cells(&[]), None)
+            .await
+            .unwrap(),
+        Err(Rejection::Closed)
+    );
+    assert_eq!(
+        db.publish_survey(&draft, &Acting::system()).await.unwrap(),
+        Err(SurveyRefusal::NoQuestions)
+    );
+    db.save_survey_questionnaire(&draft, &hub(), &Acting::system())
+        .await
+        .unwrap()
+        .unwrap();
+    let draft = db.survey_by_slug("essai").await.unwrap().unwrap();
+    assert_eq!(draft.title, hub().title);
+    assert_eq!(draft.questionnaire.questions.len(), hub().questions.len());
+    db.publish_survey(&draft, &Acting::system())
+        .await
+        .unwrap()
+        .unwrap();
+    let online = db.survey_by_slug("essai").await.unwrap().unwrap();
+    assert_eq!(online.status, Status::Online);
+    assert!(online.open_today());
+    assert_eq!(
+        db.save_survey_questionnaire(&online, &hub(), &Acting::system())
+            .await
+            .unwrap(),
+        Err(SurveyRefusal::NotDraft),
+        "online, the questionnaire is fixed"
+    );
+    assert_eq!(
+        db.publish_survey(&online, &Acting::system()).await.unwrap(),
+        Err(SurveyRefusal::NotDraft)
+    );
+    db.close_survey(&online, &Acting::system()).await.unwrap();
+    let closed = db.survey_by_slug("essai").await.unwrap().unwrap();
+    assert!(!closed.open_today());
+    let actions: Vec<String> =
+        sqlx::query("SELECT action FROM audit_events WHERE subject = 'survey:essai' ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("action").unwrap())
+            .collect();
+    assert_eq!(
+        actions,
+        [
+            "survey.created",
+            "survey.questionnaire",
+            "survey.published",
+            "survey.closed"
+        ]
+    );
+    let listed = db.surveys_of(&[like.structure_id]).await.unwrap();
+    assert_eq!(listed[0].slug, "essai");
+    assert_eq!(listed[0].status, Status::Online);
 }

@@ -5,12 +5,14 @@
 //! (`questionnaire`), the built-in templates (`templates`), the responses
 //! file (`responses`), the distribution functions (`dist`), the tests
 //! (`stats`), OLS and MANOVA (`linear`), and the analysis that turns a
-//! questionnaire and its responses into a report (`analysis`).
+//! questionnaire and its responses into a report (`analysis`). `builder`
+//! builds a questionnaire question by question, as the web form does.
 
 pub mod questionnaire;
 
 pub use questionnaire::{Kind, Question, Questionnaire};
 pub mod analysis;
+pub mod builder;
 pub mod dist;
 pub mod limesurvey;
 pub mod linear;

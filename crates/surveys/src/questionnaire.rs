@@ -136,12 +136,122 @@ pub enum Test {
     AtMost(f64),
 }
 
-/// One problem in a questionnaire file.
+/// One problem in a questionnaire file: where, and what (typed, so that
+/// pages word it in French; `message` is the English of the command line).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub line: usize,
     pub field: String,
-    pub message: String,
+    pub issue: Issue,
+}
+
+impl Problem {
+    /// What is wrong, in English (command line, logs).
+    pub fn message(&self) -> String {
+        self.issue.to_string()
+    }
+}
+
+/// What is wrong with a field of a questionnaire file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Issue {
+    /// Not TOML, or a field missing, unknown or of the wrong type: the
+    /// parser's message, and the key it names.
+    Syntax {
+        message: String,
+        key: Option<String>,
+    },
+    /// A list of options or items with nothing in it.
+    EmptyList,
+    /// An identifier or code that is not letters, digits, `_` or `-`.
+    BadCode(String),
+    /// An option or item code given twice.
+    DuplicateCode(String),
+    /// An option coded `other` beside an "other, specify" answer.
+    ReservedCode,
+    /// An option or item without a label.
+    EmptyLabel(String),
+    /// A scale without both bounds.
+    ScaleBounds,
+    /// A scale or integer bound with decimals.
+    NotWhole,
+    /// A scale whose maximum is not above its minimum.
+    ScaleOrder(f64),
+    /// A scale of more than 101 points.
+    ScaleTooLong,
+    /// Number bounds whose maximum is below the minimum.
+    BoundsOrder(f64),
+    /// A field the question's type does not use.
+    Unused {
+        kind: String,
+    },
+    /// A choice question without options.
+    NeedsOptions,
+    /// A grid without items.
+    NeedsItems,
+    UnknownType(String),
+    /// A condition naming a question that does not come before.
+    NotEarlier(String),
+    /// A condition with none or several tests.
+    OneTest,
+    /// A test that does not fit the type of the question it reads.
+    TestDoesNotApply {
+        question: String,
+        kind: String,
+    },
+    /// A condition naming an answer the question does not offer.
+    NotAnAnswer {
+        code: String,
+        question: String,
+    },
+    /// A question identifier used twice.
+    DuplicateId(String),
+    /// A question without text.
+    EmptyText,
+    NoQuestions,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Issue::Syntax { message, .. } => write!(f, "{message}"),
+            Issue::EmptyList => write!(f, "must list at least one answer"),
+            Issue::BadCode(code) => write!(f, "{code:?} must be letters, digits, `_` or `-`"),
+            Issue::DuplicateCode(code) => write!(f, "code {code:?} appears twice"),
+            Issue::ReservedCode => write!(f, "code {OTHER:?} is reserved for the `other` answer"),
+            Issue::EmptyLabel(code) => write!(f, "code {code:?} has an empty label"),
+            Issue::ScaleBounds => write!(f, "a scale needs `min` and `max`"),
+            Issue::NotWhole => write!(f, "bounds must be whole numbers"),
+            Issue::ScaleOrder(min) => write!(f, "must be above min ({min})"),
+            Issue::ScaleTooLong => write!(f, "a scale has at most 101 points"),
+            Issue::BoundsOrder(min) => write!(f, "must not be below min ({min})"),
+            Issue::Unused { kind } => write!(f, "not used by a `{kind}` question"),
+            Issue::NeedsOptions => write!(f, "a choice question needs `options`"),
+            Issue::NeedsItems => write!(f, "a grid needs `items`"),
+            Issue::UnknownType(kind) => write!(
+                f,
+                "unknown type {kind:?} (single, multiple, scale, grid, integer, decimal or text)"
+            ),
+            Issue::NotEarlier(question) => write!(
+                f,
+                "question {question:?} is not an earlier question of this questionnaire"
+            ),
+            Issue::OneTest => write!(
+                f,
+                "give exactly one of `equals`, `any_of`, `includes`, `at_least`, `at_most`"
+            ),
+            Issue::TestDoesNotApply { question, kind } => write!(
+                f,
+                "this test does not apply to question {question:?} of type {kind} (single: equals/any_of; multiple: includes; scale and numbers: at_least/at_most)"
+            ),
+            Issue::NotAnAnswer { code, question } => {
+                write!(f, "{code:?} is not an answer code of question {question:?}")
+            }
+            Issue::DuplicateId(id) => write!(f, "{id:?} is already used by another question"),
+            Issue::EmptyText => write!(f, "must not be empty"),
+            Issue::NoQuestions => write!(f, "a questionnaire needs at least one question"),
+        }
+    }
 }
 
 /// Every problem found in a questionnaire file, named after the file.
@@ -160,7 +270,7 @@ impl fmt::Display for Invalid {
             write!(
                 f,
                 "{}: line {}, field `{}`: {}",
-                self.source, p.line, p.field, p.message
+                self.source, p.line, p.field, p.issue
             )?;
         }
         Ok(())
@@ -236,47 +346,35 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn at(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
+    fn at(&mut self, span: Range<usize>, field: &str, issue: Issue) {
         let line = line_of(self.text, span.start);
         self.problems.push(Problem {
             line,
             field: field.to_string(),
-            message: message.into(),
+            issue,
         });
     }
 
     fn choices(&mut self, list: &Spanned<Vec<Choice>>, field: &str, other: bool) -> Vec<Choice> {
         let span = list.span();
         if list.get_ref().is_empty() {
-            self.at(span.clone(), field, "must list at least one answer");
+            self.at(span.clone(), field, Issue::EmptyList);
         }
         let mut seen = HashSet::new();
         for choice in list.get_ref() {
             if !valid_code(&choice.code) {
-                self.at(
-                    span.clone(),
-                    field,
-                    format!("code {:?} must be letters, digits, `_` or `-`", choice.code),
-                );
+                self.at(span.clone(), field, Issue::BadCode(choice.code.clone()));
             } else if !seen.insert(choice.code.as_str()) {
                 self.at(
                     span.clone(),
                     field,
-                    format!("code {:?} appears twice", choice.code),
+                    Issue::DuplicateCode(choice.code.clone()),
                 );
             } else if other && choice.code == OTHER {
-                self.at(
-                    span.clone(),
-                    field,
-                    format!("code {OTHER:?} is reserved for the `other` answer"),
-                );
+                self.at(span.clone(), field, Issue::ReservedCode);
             }
             if choice.label.trim().is_empty() {
-                self.at(
-                    span.clone(),
-                    field,
-                    format!("code {:?} has an empty label", choice.code),
-                );
+                self.at(span.clone(), field, Issue::EmptyLabel(choice.code.clone()));
             }
         }
         list.get_ref().clone()
@@ -284,20 +382,20 @@ impl Checker<'_> {
 
     fn scale(&mut self, q: &RawQuestion) -> Option<Scale> {
         let (Some(min), Some(max)) = (&q.min, &q.max) else {
-            self.at(q.kind.span(), "min", "a scale needs `min` and `max`");
+            self.at(q.kind.span(), "min", Issue::ScaleBounds);
             return None;
         };
         let (lo, hi) = (*min.get_ref(), *max.get_ref());
         if lo.fract() != 0.0 || hi.fract() != 0.0 {
-            self.at(min.span(), "min", "scale bounds must be whole numbers");
+            self.at(min.span(), "min", Issue::NotWhole);
             return None;
         }
         if lo >= hi {
-            self.at(max.span(), "max", format!("must be above min ({lo})"));
+            self.at(max.span(), "max", Issue::ScaleOrder(lo));
             return None;
         }
         if hi - lo > 100.0 {
-            self.at(max.span(), "max", "a scale has at most 101 points");
+            self.at(max.span(), "max", Issue::ScaleTooLong);
             return None;
         }
         Some(Scale {
@@ -314,14 +412,14 @@ impl Checker<'_> {
         if let (Some(lo), Some(hi), Some(span)) = (min, max, q.max.as_ref().map(|m| m.span()))
             && lo > hi
         {
-            self.at(span, "max", format!("must not be below min ({lo})"));
+            self.at(span, "max", Issue::BoundsOrder(lo));
         }
         if integer {
             for (bound, name) in [(&q.min, "min"), (&q.max, "max")] {
                 if let Some(b) = bound
                     && b.get_ref().fract() != 0.0
                 {
-                    self.at(b.span(), name, "bounds of an integer must be whole numbers");
+                    self.at(b.span(), name, Issue::NotWhole);
                 }
             }
         }
@@ -357,7 +455,13 @@ impl Checker<'_> {
             if let Some(span) = span
                 && !uses(field)
             {
-                self.at(span, field, format!("not used by a `{kind}` question"));
+                self.at(
+                    span,
+                    field,
+                    Issue::Unused {
+                        kind: kind.to_string(),
+                    },
+                );
             }
         }
     }
@@ -374,11 +478,7 @@ impl Checker<'_> {
         let options = |c: &mut Self| match &q.options {
             Some(list) => Some(c.choices(list, "options", other.is_some())),
             None => {
-                c.at(
-                    q.kind.span(),
-                    "options",
-                    "a choice question needs `options`",
-                );
+                c.at(q.kind.span(), "options", Issue::NeedsOptions);
                 None
             }
         };
@@ -396,7 +496,7 @@ impl Checker<'_> {
                 let items = match &q.items {
                     Some(list) => self.choices(list, "items", false),
                     None => {
-                        self.at(q.kind.span(), "items", "a grid needs `items`");
+                        self.at(q.kind.span(), "items", Issue::NeedsItems);
                         return None;
                     }
                 };
@@ -415,13 +515,7 @@ impl Checker<'_> {
             }
             "text" => Kind::Text,
             other => {
-                self.at(
-                    q.kind.span(),
-                    "type",
-                    format!(
-                        "unknown type {other:?} (single, multiple, scale, grid, integer, decimal or text)"
-                    ),
-                );
+                self.at(q.kind.span(), "type", Issue::UnknownType(other.to_string()));
                 return None;
             }
         })
@@ -435,14 +529,7 @@ impl Checker<'_> {
         let span = raw.span();
         let c = raw.get_ref();
         let Some(target) = earlier.iter().find(|q| q.id == c.question) else {
-            self.at(
-                span,
-                "show_if",
-                format!(
-                    "question {:?} is not an earlier question of this questionnaire",
-                    c.question
-                ),
-            );
+            self.at(span, "show_if", Issue::NotEarlier(c.question.clone()));
             return None;
         };
         let given = [
@@ -456,11 +543,7 @@ impl Checker<'_> {
         .filter(|&&b| b)
         .count();
         if given != 1 {
-            self.at(
-                span,
-                "show_if",
-                "give exactly one of `equals`, `any_of`, `includes`, `at_least`, `at_most`",
-            );
+            self.at(span, "show_if", Issue::OneTest);
             return None;
         }
         let codes: Vec<String> = target
@@ -504,11 +587,10 @@ impl Checker<'_> {
                 self.at(
                     span,
                     "show_if",
-                    format!(
-                        "this test does not apply to question {:?} of type {} (single: equals/any_of; multiple: includes; scale and numbers: at_least/at_most)",
-                        target.id,
-                        target.kind.name()
-                    ),
+                    Issue::TestDoesNotApply {
+                        question: target.id.clone(),
+                        kind: target.kind.name().to_string(),
+                    },
                 );
                 return None;
             }
@@ -523,7 +605,10 @@ impl Checker<'_> {
                 self.at(
                     span.clone(),
                     "show_if",
-                    format!("{code:?} is not an answer code of question {:?}", target.id),
+                    Issue::NotAnAnswer {
+                        code: code.clone(),
+                        question: target.id.clone(),
+                    },
                 );
                 return None;
             }
@@ -539,6 +624,16 @@ impl Questionnaire {
     /// Parses and validates a questionnaire; `source` names the file in
     /// messages.
     pub fn parse(text: &str, source: &str) -> Result<Questionnaire, Invalid> {
+        Self::read(text, source, false)
+    }
+
+    /// As `parse`, but a questionnaire being built may have no question
+    /// yet (it cannot be put online so: see `builder::ready`).
+    pub fn parse_draft(text: &str, source: &str) -> Result<Questionnaire, Invalid> {
+        Self::read(text, source, true)
+    }
+
+    fn read(text: &str, source: &str, draft: bool) -> Result<Questionnaire, Invalid> {
         let invalid = |problems| Invalid {
             source: source.to_string(),
             problems,
@@ -546,11 +641,11 @@ impl Questionnaire {
         let raw: RawQuestionnaire = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
             let message = e.message().trim().to_string();
-            let field = field_in_message(&message).unwrap_or_else(|| "-".to_string());
+            let key = field_in_message(&message);
             invalid(vec![Problem {
                 line,
-                field,
-                message,
+                field: key.clone().unwrap_or_else(|| "-".to_string()),
+                issue: Issue::Syntax { message, key },
             }])
         })?;
         let mut checker = Checker {
@@ -558,27 +653,23 @@ impl Questionnaire {
             problems: Vec::new(),
         };
         if !valid_code(raw.id.get_ref()) {
-            checker.at(raw.id.span(), "id", "must be letters, digits, `_` or `-`");
+            checker.at(
+                raw.id.span(),
+                "id",
+                Issue::BadCode(raw.id.get_ref().clone()),
+            );
         }
         let mut questions: Vec<Question> = Vec::new();
         let mut seen = HashSet::new();
         for q in &raw.questions {
             let id = q.id.get_ref();
             if !valid_code(id) {
-                checker.at(
-                    q.id.span(),
-                    "id",
-                    format!("{id:?} must be letters, digits, `_` or `-`"),
-                );
+                checker.at(q.id.span(), "id", Issue::BadCode(id.clone()));
             } else if !seen.insert(id.clone()) {
-                checker.at(
-                    q.id.span(),
-                    "id",
-                    format!("{id:?} is already used by another question"),
-                );
+                checker.at(q.id.span(), "id", Issue::DuplicateId(id.clone()));
             }
             if q.text.get_ref().trim().is_empty() {
-                checker.at(q.text.span(), "text", "must not be empty");
+                checker.at(q.text.span(), "text", Issue::EmptyText);
             }
             let kind = checker.question(q);
             let show_if = q
@@ -598,12 +689,8 @@ impl Questionnaire {
                 });
             }
         }
-        if raw.questions.is_empty() {
-            checker.at(
-                0..0,
-                "questions",
-                "a questionnaire needs at least one question",
-            );
+        if raw.questions.is_empty() && !draft {
+            checker.at(0..0, "questions", Issue::NoQuestions);
         }
         if checker.problems.is_empty() {
             Ok(Questionnaire {
@@ -729,7 +816,7 @@ max_label = "très régulièrement"
         let text = SMALL.replace("equals = \"non\"", "equals = \"peut-etre\"");
         let p = problems(&text);
         assert_eq!((p[0].line, p[0].field.as_str()), (18, "show_if"));
-        assert!(p[0].message.contains("peut-etre"), "{}", p[0].message);
+        assert!(p[0].message().contains("peut-etre"), "{}", p[0].message());
 
         let text = SMALL.replace("text = \"Fréquence\"", "");
         let p = problems(&text);
@@ -746,11 +833,11 @@ max_label = "très régulièrement"
         let text = SMALL.replace("id = \"frequence\"", "id = \"accompagne\"");
         assert_eq!(problems(&text)[0].field, "id");
         let text = SMALL.replace("code = \"veux\"", "code = \"dois\"");
-        assert!(problems(&text)[0].message.contains("twice"));
+        assert!(problems(&text)[0].message().contains("twice"));
         let text = SMALL.replace("required = true", "requis = true");
         assert_eq!(problems(&text)[0].field, "requis");
         let text = SMALL.replace("question = \"accompagne\"", "question = \"frequence\"");
-        assert!(problems(&text)[0].message.contains("earlier"));
+        assert!(problems(&text)[0].message().contains("earlier"));
         let text = SMALL.replace("min_label = \"jamais\"", "options = []");
         assert_eq!(problems(&text)[0].field, "options");
     }

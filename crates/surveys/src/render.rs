@@ -512,10 +512,23 @@ pub fn markdown(report: &Report, f: &NumberFormat) -> String {
 /// decimal comma, as French spreadsheets expect). Through the shared
 /// writer: an answer's text (an "other, specify") never runs as a formula.
 pub fn csv(report: &Report, f: &NumberFormat) -> String {
-    let mut writer = passerelle_csv::builder()
-        .delimiter(if f.decimal_comma { b';' } else { b',' })
-        .flexible(true)
-        .from_writer(Vec::new());
+    let builder = passerelle_csv::builder().delimiter(if f.decimal_comma { b';' } else { b',' });
+    let bytes = write_tables(report, f, builder);
+    String::from_utf8(bytes).expect("UTF-8 in, UTF-8 out")
+}
+
+/// All tables in one CSV file of this dialect: for French Excel (byte-order
+/// mark, `;`, decimal comma), or standard (`,`, decimal point).
+pub fn csv_in(report: &Report, min_cell: u64, dialect: passerelle_csv::Dialect) -> Vec<u8> {
+    let f = NumberFormat {
+        decimal_comma: dialect == passerelle_csv::Dialect::FrenchExcel,
+        min_cell,
+    };
+    write_tables(report, &f, passerelle_csv::builder().dialect(dialect))
+}
+
+fn write_tables(report: &Report, f: &NumberFormat, builder: passerelle_csv::Builder) -> Vec<u8> {
+    let mut writer = builder.flexible(true).from_writer(Vec::new());
     for (i, table) in tables(report, f).iter().enumerate() {
         let title = format!("Tableau {} – {}", i + 1, table.title);
         // Writing to a Vec cannot fail.
@@ -534,7 +547,7 @@ pub fn csv(report: &Report, f: &NumberFormat) -> String {
             write(&mut writer, std::slice::from_ref(note));
         }
     }
-    String::from_utf8(writer.into_bytes()).expect("UTF-8 in, UTF-8 out")
+    writer.into_bytes()
 }
 
 pub fn json(report: &Report) -> String {

@@ -42,10 +42,10 @@ pub fn csv(name: &str, tables: &[Table]) -> Response {
 /// The same in a dialect: `FrenchExcel` for files offered to people
 /// (BOM, `;`; numbers in the rows already written with a decimal comma).
 pub fn csv_in(dialect: passerelle_csv::Dialect, name: &str, tables: &[Table]) -> Response {
-    let mut out = match dialect.writer(Vec::new()) {
-        Ok(out) => out,
-        Err(e) => return failed("CSV", e),
-    };
+    let mut out = passerelle_csv::builder()
+        .dialect(dialect)
+        .flexible(true)
+        .from_writer(Vec::new());
     let first = tables
         .first()
         .map(|t| t.headers.clone())

@@ -13,6 +13,7 @@ mod api;
 mod auth;
 mod body;
 mod diagnostic;
+pub mod enquetes;
 mod error;
 mod export;
 pub mod fr;
@@ -25,8 +26,8 @@ mod pages;
 mod places;
 mod referents;
 mod referrals;
+pub mod reseau;
 mod routes;
-mod surveys;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -265,7 +266,8 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
-    all.extend(surveys::routes());
+    all.extend(enquetes::routes());
+    all.extend(reseau::routes());
     all.extend(observe::routes());
     all
 }

@@ -57,7 +57,7 @@ pub struct NavItem {
     pub available: bool,
 }
 
-pub const NAVIGATION: [NavItem; 6] = [
+pub const NAVIGATION: [NavItem; 7] = [
     NavItem {
         path: "/lieux",
         label: "Lieux",
@@ -74,6 +74,12 @@ pub const NAVIGATION: [NavItem; 6] = [
         path: "/orientations",
         label: "Orientations",
         summary: "L’orientation d’une personne vers une autre structure, avec son consentement et un suivi pour que personne ne soit perdu.",
+        available: true,
+    },
+    NavItem {
+        path: "/reseau",
+        label: "Réseau",
+        summary: "L’animation du réseau par le hub : événements et inscriptions, ressourcerie, financements et offres, annuaire des professionnels, besoins de formation.",
         available: true,
     },
     NavItem {

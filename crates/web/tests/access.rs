@@ -604,6 +604,104 @@ fn cases(w: &World) -> Vec<Case> {
             Some(""),
             structure_a,
         ),
+        case(
+            "GET",
+            "/enquetes/{slug}/cloture",
+            format!("/enquetes/{}/cloture", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/questionnaire",
+            format!("/enquetes/{}/questionnaire", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questionnaire",
+            format!("/enquetes/{}/questionnaire", w.survey_a),
+            Some("titre=Pirate"),
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/questionnaire.toml",
+            format!("/enquetes/{}/questionnaire.toml", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questionnaire/import",
+            format!("/enquetes/{}/questionnaire/import", w.survey_a),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questions",
+            format!("/enquetes/{}/questions", w.survey_a),
+            Some("texte=Pirate&type=text"),
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/questions/{id}",
+            format!("/enquetes/{}/questions/poste", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questions/{id}",
+            format!("/enquetes/{}/questions/poste", w.survey_a),
+            Some("texte=Pirate&type=text"),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questions/{id}/deplacer",
+            format!("/enquetes/{}/questions/poste/deplacer", w.survey_a),
+            Some("sens=bas"),
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/questions/{id}/retrait",
+            format!("/enquetes/{}/questions/poste/retrait", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/questions/{id}/retrait",
+            format!("/enquetes/{}/questions/poste/retrait", w.survey_a),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/enquetes/{slug}/mise-en-ligne",
+            format!("/enquetes/{}/mise-en-ligne", w.survey_a),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/partage",
+            format!("/enquetes/{}/partage", w.survey_a),
+            None,
+            structure_a,
+        ),
+        case(
+            "GET",
+            "/enquetes/{slug}/qr.svg",
+            format!("/enquetes/{}/qr.svg", w.survey_a),
+            None,
+            structure_a,
+        ),
         // A survey's form is public; its results are A's.
         case(
             "GET",
@@ -811,6 +909,337 @@ fn cases(w: &World) -> Vec<Case> {
             Some(""),
             structure_a,
         ),
+        // Réseau. Public: its home, events open to all, public resources,
+        // opportunities. Professionals: the rest. Organisers, animators
+        // and coordinators of the event's territory: the organiser's tools.
+        case("GET", "/reseau", "/reseau".into(), None, public),
+        case(
+            "GET",
+            "/reseau/annuaire",
+            "/reseau/annuaire".into(),
+            None,
+            page,
+        ),
+        case(
+            "GET",
+            "/reseau/annuaire.geojson",
+            "/reseau/annuaire.geojson".into(),
+            None,
+            page,
+        ),
+        // A's member has no entry: nobody finds them.
+        case(
+            "GET",
+            "/reseau/annuaire/{id}",
+            format!("/reseau/annuaire/{}", w.membre_a),
+            None,
+            [303, 404, 404],
+        ),
+        case(
+            "POST",
+            "/reseau/annuaire/{id}/message",
+            format!("/reseau/annuaire/{}/message", w.membre_a),
+            Some("message=Bonjour%2C+pourrions-nous+%C3%A9changer+%3F"),
+            [303, 404, 404],
+        ),
+        case("GET", "/reseau/profil", "/reseau/profil".into(), None, page),
+        case(
+            "POST",
+            "/reseau/profil",
+            "/reseau/profil".into(),
+            Some("poste="),
+            [303, 422, 422],
+        ),
+        case(
+            "POST",
+            "/reseau/profil/retrait",
+            "/reseau/profil/retrait".into(),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "GET",
+            "/reseau/reseaux",
+            "/reseau/reseaux".into(),
+            None,
+            page,
+        ),
+        case(
+            "POST",
+            "/reseau/reseaux",
+            "/reseau/reseaux".into(),
+            Some("nom="),
+            [303, 403, 422],
+        ),
+        case(
+            "GET",
+            "/reseau/reseaux/{id}",
+            format!("/reseau/reseaux/{}", w.network),
+            None,
+            page,
+        ),
+        case(
+            "POST",
+            "/reseau/reseaux/{id}/membres/{person}",
+            format!("/reseau/reseaux/{}/membres/{}", w.network, w.coordinator_29),
+            Some("role=retirer"),
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/reseau/reseaux/{id}/adhesion",
+            format!("/reseau/reseaux/{}/adhesion", w.network),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "POST",
+            "/reseau/reseaux/{id}/depart",
+            format!("/reseau/reseaux/{}/depart", w.network),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "GET",
+            "/reseau/evenements",
+            "/reseau/evenements".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/reseau/evenements/nouveau",
+            "/reseau/evenements/nouveau".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements",
+            "/reseau/evenements".into(),
+            Some("titre="),
+            [303, 403, 422],
+        ),
+        case(
+            "GET",
+            "/reseau/evenements/{id}",
+            format!("/reseau/evenements/{}", w.event),
+            None,
+            page,
+        ),
+        case(
+            "GET",
+            "/reseau/evenements/{id}/presences",
+            format!("/reseau/evenements/{}/presences", w.event),
+            None,
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements/{id}/presences",
+            format!("/reseau/evenements/{}/presences", w.event),
+            Some(""),
+            [303, 403, 403],
+        ),
+        case(
+            "GET",
+            "/reseau/evenements/{id}/participants.csv",
+            format!("/reseau/evenements/{}/participants.csv", w.event),
+            None,
+            [303, 403, 403],
+        ),
+        case(
+            "GET",
+            "/reseau/evenements/{id}/participants.xlsx",
+            format!("/reseau/evenements/{}/participants.xlsx", w.event),
+            None,
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements/{id}/capacite",
+            format!("/reseau/evenements/{}/capacite", w.event),
+            Some("capacite=1"),
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements/{id}/annulation",
+            format!("/reseau/evenements/{}/annulation", w.event),
+            Some(""),
+            [303, 403, 403],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements/{id}/inscription",
+            format!("/reseau/evenements/{}/inscription", w.event),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "POST",
+            "/reseau/evenements/{id}/desinscription",
+            format!("/reseau/evenements/{}/desinscription", w.event),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case("GET", "/reseau/agenda", "/reseau/agenda".into(), None, page),
+        case(
+            "POST",
+            "/reseau/agenda",
+            "/reseau/agenda".into(),
+            Some(""),
+            page,
+        ),
+        case(
+            "GET",
+            "/reseau/agenda/{token}/inscriptions",
+            format!("/reseau/agenda/{}/inscriptions", "d".repeat(64)),
+            None,
+            [404, 404, 404],
+        ),
+        case(
+            "GET",
+            "/reseau/agenda/{token}/reseaux/{id}",
+            format!("/reseau/agenda/{}/reseaux/{}", "d".repeat(64), w.network),
+            None,
+            [404, 404, 404],
+        ),
+        case(
+            "GET",
+            "/reseau/bilan",
+            "/reseau/bilan".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "GET",
+            "/reseau/ressources",
+            "/reseau/ressources".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/reseau/ressources/nouvelle",
+            "/reseau/ressources/nouvelle".into(),
+            None,
+            page,
+        ),
+        // A form, not a file: unreadable once signed in.
+        case(
+            "POST",
+            "/reseau/ressources",
+            "/reseau/ressources".into(),
+            Some("titre=x"),
+            [303, 400, 400],
+        ),
+        case(
+            "GET",
+            "/reseau/ressources/{id}",
+            format!("/reseau/ressources/{}", w.resource),
+            None,
+            page,
+        ),
+        case(
+            "GET",
+            "/reseau/ressources/{id}/fichier",
+            format!("/reseau/ressources/{}/fichier", w.resource),
+            None,
+            [303, 404, 404],
+        ),
+        case(
+            "POST",
+            "/reseau/ressources/{id}/utile",
+            format!("/reseau/ressources/{}/utile", w.resource),
+            Some("utile=1"),
+            [303, 303, 303],
+        ),
+        case(
+            "POST",
+            "/reseau/ressources/{id}/moderation",
+            format!("/reseau/ressources/{}/moderation", w.resource),
+            Some("decision=inconnue"),
+            [303, 403, 400],
+        ),
+        case(
+            "POST",
+            "/reseau/ressources/{id}/suppression",
+            format!("/reseau/ressources/{}/suppression", w.resource),
+            Some(""),
+            [303, 403, 403],
+        ),
+        case(
+            "GET",
+            "/reseau/opportunites",
+            "/reseau/opportunites".into(),
+            None,
+            public,
+        ),
+        case(
+            "GET",
+            "/reseau/opportunites/nouvelle",
+            "/reseau/opportunites/nouvelle".into(),
+            None,
+            page,
+        ),
+        case(
+            "POST",
+            "/reseau/opportunites",
+            "/reseau/opportunites".into(),
+            Some("titre="),
+            [303, 422, 422],
+        ),
+        case(
+            "GET",
+            "/reseau/opportunites/{id}",
+            format!("/reseau/opportunites/{}", w.opportunity),
+            None,
+            public,
+        ),
+        case(
+            "POST",
+            "/reseau/opportunites/{id}/retrait",
+            format!("/reseau/opportunites/{}/retrait", w.opportunity),
+            Some(""),
+            [303, 403, 403],
+        ),
+        case("GET", "/reseau/veille", "/reseau/veille".into(), None, page),
+        case(
+            "POST",
+            "/reseau/veille",
+            "/reseau/veille".into(),
+            Some("territoire="),
+            [303, 303, 303],
+        ),
+        case(
+            "POST",
+            "/reseau/veille/arret",
+            "/reseau/veille/arret".into(),
+            Some(""),
+            [303, 303, 303],
+        ),
+        case(
+            "GET",
+            "/reseau/besoins",
+            "/reseau/besoins".into(),
+            None,
+            page,
+        ),
+        case(
+            "POST",
+            "/reseau/besoins",
+            "/reseau/besoins".into(),
+            Some("theme="),
+            [303, 422, 422],
+        ),
+        case(
+            "POST",
+            "/reseau/besoins/{id}/suppression",
+            "/reseau/besoins/1/suppression".into(),
+            Some(""),
+            [303, 303, 303],
+        ),
     ]
 }
 
@@ -893,6 +1322,26 @@ async fn every_route_is_listed_and_guarded() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Nothing the refused requests attempted took effect.
     assert_eq!(w.db.search_structures("pirate", 10).await.unwrap().len(), 0);
+    // Nothing of Réseau's was changed by those who may not.
+    let event = w.db.network_event(w.event).await.unwrap().unwrap();
+    assert_eq!((event.capacity, event.cancelled_at), (Some(10), None));
+    assert!(w.db.resource(w.resource, None).await.unwrap().is_some());
+    assert!(
+        !w.db
+            .opportunity(w.opportunity)
+            .await
+            .unwrap()
+            .unwrap()
+            .withdrawn
+    );
+    assert_eq!(
+        w.db.network_ref(w.network)
+            .await
+            .unwrap()
+            .unwrap()
+            .animators,
+        vec![w.coordinator_29]
+    );
     let tokens = w.db.api_tokens_of(w.a).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert!(tokens[0].revoked_at.is_none());

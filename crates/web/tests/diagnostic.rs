@@ -658,8 +658,8 @@ async fn unmet_demand_follows_the_searches_made() {
     let today = chrono::Utc::now().date_naive();
     let counts =
         w.db.place_search_counts(
-            &(today - chrono::Duration::days(2)).to_string(),
-            &(today + chrono::Duration::days(2)).to_string(),
+            today - chrono::Duration::days(2),
+            today + chrono::Duration::days(2),
         )
         .await
         .unwrap();

@@ -81,14 +81,20 @@ async fn survey_exports_neutralise_answers_and_labels() {
          other = \"Autre\"\n",
         HOSTILE[0]
     );
-    w.db.create_survey(&passerelle_store::surveys::NewSurvey {
-        slug: "hostile",
-        structure_id: w.a,
-        questionnaire: &questionnaire,
-        access: passerelle_store::surveys::Access::Open,
-        opens_on: None,
-        closes_on: None,
-    })
+    let questionnaire = passerelle_surveys::Questionnaire::parse(&questionnaire, "hostile")
+        .expect("a valid questionnaire");
+    w.db.create_survey(
+        &passerelle_store::surveys::NewSurvey {
+            slug: "hostile",
+            structure_id: w.a,
+            questionnaire: &questionnaire,
+            access: passerelle_store::surveys::Access::Open,
+            opens_on: None,
+            closes_on: None,
+            status: passerelle_store::surveys::Status::Online,
+        },
+        &passerelle_store::write::Acting::system(),
+    )
     .await
     .unwrap()
     .expect("a valid questionnaire");
@@ -192,7 +198,10 @@ fn expectation(path: &str) -> Option<WithToken> {
         | "/enquetes/{slug}/reponses.csv"
         | "/enquetes/{slug}/reponses.sps"
         | "/enquetes/{slug}/reponses.dat"
-        | "/api/v1/structures/{id}" => Denied,
+        | "/api/v1/structures/{id}"
+        | "/reseau/annuaire.geojson"
+        | "/reseau/evenements/{id}/participants.csv"
+        | "/reseau/evenements/{id}/participants.xlsx" => Denied,
         "/activites/tableau-de-bord.csv" | "/activites/tableau-de-bord.xlsx" | "/api/v1/me" => Own,
         "/health"
         | "/api/v1/openapi.json"
@@ -293,6 +302,7 @@ async fn api_tokens_download_only_their_structure_s_data_on_every_export_route()
                 "/orientations/{id}",
                 &format!("/orientations/{}", w.referral_a),
             )
+            .replace("/evenements/{id}", "/evenements/1")
             .replace("{slug}", w.survey_a);
         let query = if path.starts_with("/diagnostic") || path == "/api/v1/diagnostic" {
             "?territoire=epci:200068120"

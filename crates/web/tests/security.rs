@@ -495,7 +495,9 @@ async fn anonymous_drafts_are_bounded_per_address_and_keyed_by_the_server() {
 async fn drafts_only_for_a_survey_that_takes_answers() {
     let w = world().await;
     let survey = w.db.survey_by_slug(w.survey_a).await.unwrap().unwrap();
-    w.db.close_survey(&survey).await.unwrap();
+    w.db.close_survey(&survey, &passerelle_store::write::Acting::system())
+        .await
+        .unwrap();
     let closed = send(
         &w.app,
         "POST",

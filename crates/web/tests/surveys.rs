@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::send_body;
 use common::{Client, call, world};
-use passerelle_store::surveys::{Access, NewSurvey};
+use passerelle_store::surveys::{Access, NewSurvey, Status};
 use passerelle_surveys::templates;
 use sqlx::Row;
 
@@ -252,21 +253,31 @@ async fn drafts_resume_and_invitations_serve_once() {
         resumed.body
     );
 
-    let text = templates::text("esc-rennes-professionnels").unwrap();
-    let id =
-        w.db.create_survey(&NewSurvey {
+    let esc = templates::load("esc-rennes-professionnels")
+        .unwrap()
+        .unwrap();
+    w.db.create_survey(
+        &NewSurvey {
             slug: "esc-invitations",
             structure_id: w.a,
-            questionnaire: text,
+            questionnaire: &esc,
             access: Access::Invitation,
             opens_on: None,
             closes_on: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+            status: Status::Online,
+        },
+        &passerelle_store::write::Acting::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let survey =
+        w.db.survey_by_slug("esc-invitations")
+            .await
+            .unwrap()
+            .unwrap();
     let token =
-        w.db.create_survey_invitations(id, 1)
+        w.db.create_survey_invitations(&survey, 1, &passerelle_store::write::Acting::system())
             .await
             .unwrap()
             .remove(0);
@@ -303,8 +314,10 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     let page = call(&w.app, &gestionnaire, "GET", "/enquetes/nouvelle", None).await;
     assert_eq!(page.status.as_u16(), 200);
     assert!(page.body.contains("CCAS de Quimper"));
+    assert!(!page.body.contains("TOML"), "no TOML on the way in");
+    // Refused field by field, everything typed kept.
     let bad = format!(
-        "structure={}&modele=&questionnaire=id+%3D+%22x%22&adresse=essai&acces=ouvert",
+        "structure={}&modele=&titre=&adresse=Mon+Enqu%C3%AAte&acces=ouvert&ouverture=2025-13-45&cloture=",
         w.a
     );
     let refused = call(
@@ -316,9 +329,25 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     )
     .await;
     assert_eq!(refused.status.as_u16(), 422);
-    assert!(refused.body.contains("line 1"), "{}", refused.body);
+    for (field, message) in [
+        ("titre", "Donnez un titre à l’enquête."),
+        ("adresse", "minuscules sans accent"),
+        ("ouverture", "« 2025-13-45 » n’est pas une date"),
+    ] {
+        assert!(
+            refused
+                .body
+                .contains(&format!("aria-describedby=\"{field}-erreur\"")),
+            "{field}: {}",
+            refused.body
+        );
+        assert!(refused.body.contains(message), "{message}");
+    }
+    assert!(refused.body.contains("value=\"Mon Enquête\""));
+    assert!(refused.body.contains("value=\"2025-13-45\""));
+    // From a built-in questionnaire: a draft, then online.
     let good = format!(
-        "structure={}&modele=esc-rennes-professionnels&adresse=esc-2021&acces=invitation&ouverture=&cloture=",
+        "structure={}&modele=esc-rennes-professionnels&titre=&adresse=esc-2021&acces=invitation&ouverture=&cloture=",
         w.a
     );
     let created = call(
@@ -330,7 +359,52 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     )
     .await;
     assert_eq!(created.status.as_u16(), 303, "{}", created.body);
-    assert_eq!(created.headers["location"], "/enquetes/esc-2021/resultats");
+    assert_eq!(
+        created.headers["location"],
+        "/enquetes/esc-2021/questionnaire?fait=creee"
+    );
+    let anonymous = Client::anonymous();
+    let hidden = call(&w.app, &anonymous, "GET", "/enquetes/esc-2021", None).await;
+    assert_eq!(hidden.status.as_u16(), 404, "a draft is nobody else's");
+    let preview = call(&w.app, &gestionnaire, "GET", "/enquetes/esc-2021", None).await;
+    assert!(
+        preview
+            .body
+            .contains("Aperçu : l’enquête n’est pas encore en ligne")
+    );
+    assert!(!preview.body.contains("Envoyer mes réponses"));
+    let online = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        "/enquetes/esc-2021/mise-en-ligne",
+        Some(""),
+    )
+    .await;
+    assert_eq!(online.status.as_u16(), 303);
+    assert_eq!(
+        online.headers["location"],
+        "/enquetes/esc-2021/partage?fait=en-ligne"
+    );
+    let shared = call(
+        &w.app,
+        &gestionnaire,
+        "GET",
+        "/enquetes/esc-2021/partage?fait=en-ligne",
+        None,
+    )
+    .await;
+    assert!(shared.body.contains("Enquête mise en ligne"));
+    assert!(
+        shared
+            .body
+            .contains("http://passerelle.test/enquetes/esc-2021")
+    );
+    assert!(shared.body.contains("src=\"/enquetes/esc-2021/qr.svg\""));
+    assert!(
+        !shared.body.contains("passerelle survey"),
+        "no command line"
+    );
     let results = call(
         &w.app,
         &gestionnaire,
@@ -340,6 +414,17 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     )
     .await;
     assert!(results.body.contains("Créer les invitations"));
+    let wrong = call(
+        &w.app,
+        &gestionnaire,
+        "POST",
+        "/enquetes/esc-2021/invitations",
+        Some("nombre=beaucoup"),
+    )
+    .await;
+    assert_eq!(wrong.status.as_u16(), 422);
+    assert!(wrong.body.contains("aria-describedby=\"nombre-erreur\""));
+    assert!(wrong.body.contains("value=\"beaucoup\""));
     let invited = call(
         &w.app,
         &gestionnaire,
@@ -370,6 +455,388 @@ async fn gestionnaires_put_surveys_online_and_invite() {
     )
     .await;
     assert_eq!(denied.status.as_u16(), 403);
+}
+
+/// The form of one question, as the page posts it.
+fn question(fields: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(fields).unwrap()
+}
+
+#[tokio::test]
+async fn a_questionnaire_is_built_in_the_form_and_shared() {
+    let w = world().await;
+    let g = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let form = format!(
+        "structure={}&titre=Usagers+2026&modele=&adresse=&acces=ouvert",
+        w.a
+    );
+    let created = call(&w.app, &g, "POST", "/enquetes/nouvelle", Some(&form)).await;
+    assert_eq!(
+        created.headers["location"],
+        "/enquetes/usagers-2026/questionnaire?fait=creee"
+    );
+    let page = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questionnaire?fait=creee",
+        None,
+    )
+    .await;
+    assert!(page.body.contains("Enquête créée"));
+    assert!(page.body.contains("Aucune question pour l’instant"));
+    assert!(
+        !page.body.contains("Mettre en ligne</button>"),
+        "nothing to put online yet"
+    );
+    let add = |fields: Vec<(&'static str, &'static str)>| {
+        let app = w.app.clone();
+        let g = &g;
+        async move {
+            call(
+                &app,
+                g,
+                "POST",
+                "/enquetes/usagers-2026/questions",
+                Some(&question(&fields)),
+            )
+            .await
+        }
+    };
+    // A refused question comes back with what was typed.
+    let refused = add(vec![
+        ("texte", "Venez-vous souvent ?"),
+        ("type", "scale"),
+        ("min", "5"),
+        ("max", "un"),
+    ])
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
+    assert!(
+        refused.body.contains("« un » n’est pas un nombre."),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("aria-describedby=\"max-erreur\""));
+    assert!(refused.body.contains(">Venez-vous souvent ?</textarea>"));
+    let first = add(vec![
+        ("texte", "Êtes-vous accompagné·e ?"),
+        ("type", "single"),
+        ("reponses", "Oui\r\nNon"),
+        ("obligatoire", "oui"),
+    ])
+    .await;
+    assert_eq!(first.status.as_u16(), 303, "{}", first.body);
+    assert_eq!(
+        first.headers["location"],
+        "/enquetes/usagers-2026/questionnaire?fait=ajoutee#q-q1"
+    );
+    let page = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questionnaire",
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("<option value=\"q1=non\">Si la réponse est « Non »</option>"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        add(vec![
+            ("texte", "Pourquoi pas ?"),
+            ("type", "multiple"),
+            ("reponses", "Trop loin\nPas le temps"),
+            ("autre", "Autre, précisez"),
+            ("condition", "q1=non")
+        ])
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        add(vec![
+            ("texte", "Votre satisfaction"),
+            ("type", "scale"),
+            ("min", "1"),
+            ("max", "5"),
+            ("min_libelle", "pas du tout")
+        ])
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        add(vec![
+            ("texte", "Votre âge"),
+            ("type", "integer"),
+            ("min", "15")
+        ])
+        .await
+        .status
+        .as_u16(),
+        303
+    );
+    let page = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questionnaire",
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("Seulement si vous avez répondu « Non » à la question 1.")
+    );
+    assert!(page.body.contains("Notes de 1 (pas du tout) à 5"));
+    // Moves that would put a condition before its question are refused.
+    let up = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/questions/q2/deplacer",
+        Some("sens=haut"),
+    )
+    .await;
+    assert_eq!(up.status.as_u16(), 422);
+    assert!(
+        up.body.contains("elle doit rester après elle"),
+        "{}",
+        up.body
+    );
+    let up = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/questions/q4/deplacer",
+        Some("sens=haut"),
+    )
+    .await;
+    assert_eq!(up.status.as_u16(), 303);
+    // Editing keeps the form's values; removing asks first.
+    let edit = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questions/q1",
+        None,
+    )
+    .await;
+    assert!(edit.body.contains(">Oui\nNon</textarea>"), "{}", edit.body);
+    let broken = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/questions/q1",
+        Some(&question(&[
+            ("texte", "Accompagné·e ?"),
+            ("type", "single"),
+            ("reponses", "Oui"),
+        ])),
+    )
+    .await;
+    assert_eq!(broken.status.as_u16(), 422);
+    assert!(
+        broken
+            .body
+            .contains("La question 2 s’affiche selon la réponse « Non »"),
+        "{}",
+        broken.body
+    );
+    let confirm = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questions/q3/retrait",
+        None,
+    )
+    .await;
+    assert!(
+        confirm.body.contains("Retirer la question 4 ?"),
+        "{}",
+        confirm.body
+    );
+    let removed = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/questions/q3/retrait",
+        Some(""),
+    )
+    .await;
+    assert_eq!(removed.status.as_u16(), 303);
+    // TOML stays for exchange: exported, imported with French problems.
+    let toml = call(
+        &w.app,
+        &g,
+        "GET",
+        "/enquetes/usagers-2026/questionnaire.toml",
+        None,
+    )
+    .await;
+    assert!(
+        toml.body
+            .contains("show_if = { question = \"q1\", equals = \"non\" }"),
+        "{}",
+        toml.body
+    );
+    let boundary = "limite";
+    let multipart = |text: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"q.toml\"\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n").into_bytes()
+    };
+    let kind = format!("multipart/form-data; boundary={boundary}");
+    let bad = send_body(&w.app, &g, "/enquetes/usagers-2026/questionnaire/import", &kind, multipart("id = \"x\"\ntitle = \"X\"\n[[questions]]\nid = \"a\"\ntype = \"echelle\"\ntext = \"A\"\n"), true).await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(
+        bad.body
+            .contains("Ligne 5, champ « type » : type « echelle » inconnu"),
+        "{}",
+        bad.body
+    );
+    let good = send_body(
+        &w.app,
+        &g,
+        "/enquetes/usagers-2026/questionnaire/import",
+        &kind,
+        multipart(&toml.body),
+        true,
+    )
+    .await;
+    assert_eq!(good.status.as_u16(), 303, "{}", good.body);
+    // Online: the link and its QR code; the questionnaire no longer changes.
+    let online = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/mise-en-ligne",
+        Some(""),
+    )
+    .await;
+    assert_eq!(online.status.as_u16(), 303);
+    let qr = call(&w.app, &g, "GET", "/enquetes/usagers-2026/qr.svg", None).await;
+    assert_eq!(qr.headers["content-type"], "image/svg+xml");
+    assert!(qr.body.contains("<svg") && qr.body.contains("<path"));
+    let late = call(
+        &w.app,
+        &g,
+        "POST",
+        "/enquetes/usagers-2026/questions",
+        Some(&question(&[("texte", "Encore ?"), ("type", "text")])),
+    )
+    .await;
+    assert_eq!(late.status.as_u16(), 409);
+    assert!(late.body.contains("son questionnaire ne change plus"));
+    let form = call(
+        &w.app,
+        &Client::anonymous(),
+        "GET",
+        "/enquetes/usagers-2026",
+        None,
+    )
+    .await;
+    assert!(form.body.contains("Êtes-vous accompagné·e ?"));
+    assert!(
+        form.body
+            .contains("data-depends-on=\"q1\" data-test=\"any:non\"")
+    );
+    // Closing asks first, and says what it changes.
+    let ask = call(&w.app, &g, "GET", "/enquetes/usagers-2026/cloture", None).await;
+    assert!(ask.body.contains("Clore l’enquête « Usagers 2026 » ?"));
+    assert!(ask.body.contains("Les réponses reçues (0) restent"));
+    let audit: Vec<String> = sqlx::query(
+        "SELECT action FROM audit_events WHERE subject = 'survey:usagers-2026' ORDER BY id",
+    )
+    .fetch_all(w.db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get("action").unwrap())
+    .collect();
+    assert_eq!(audit.first().map(String::as_str), Some("survey.created"));
+    assert_eq!(audit.last().map(String::as_str), Some("survey.published"));
+}
+
+#[tokio::test]
+async fn exports_open_in_french_excel() {
+    let w = world().await;
+    let anonymous = Client::anonymous();
+    let url = format!("/enquetes/{}", w.survey_a);
+    call(&w.app, &anonymous, "POST", &url, Some(ANSWERS)).await;
+    let membre = Client::signed_in(&w.db, w.membre_a).await;
+    let excel = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/reponses.csv?format=excel"),
+        None,
+    )
+    .await;
+    assert!(
+        excel.bytes.starts_with(&[0xef, 0xbb, 0xbf]),
+        "a byte-order mark"
+    );
+    assert!(excel.body.contains("poste;poste.other;lieux.mairie"));
+    let tables = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats.csv"),
+        None,
+    )
+    .await;
+    assert!(tables.bytes.starts_with(&[0xef, 0xbb, 0xbf]));
+    assert!(tables.body.contains("100,0 %"));
+    let standard = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats.csv?format=standard"),
+        None,
+    )
+    .await;
+    assert!(!standard.bytes.starts_with(&[0xef, 0xbb, 0xbf]));
+    assert!(standard.body.contains("100.0 %"), "{}", standard.body);
+    let page = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?lignes=accompagne&colonnes=france_services"),
+        None,
+    )
+    .await;
+    let summary = page.body.find("Sommaire").unwrap();
+    let built = page.body.find("id=\"construits\"").unwrap();
+    let first_question = page.body.find("id=\"questions\"").unwrap();
+    assert!(
+        summary < built && built < first_question,
+        "the crosstab comes before the question tables"
+    );
+    assert!(
+        page.body
+            .contains("action=\"/enquetes/enquete-a/resultats#construits\"")
+    );
+    let unknown = call(
+        &w.app,
+        &membre,
+        "GET",
+        &format!("{url}/resultats?regression=personnes_semaine~astronaute"),
+        None,
+    )
+    .await;
+    assert!(
+        unknown
+            .body
+            .contains("« astronaute » n’est pas une variable qui convient ici"),
+        "{}",
+        unknown.body
+    );
+    assert!(!unknown.body.contains("expected"), "no English");
 }
 
 #[tokio::test]

@@ -214,6 +214,8 @@ pub struct DashboardPage {
     /// busiest month (0–100).
     months: Vec<(String, Option<i64>, i64)>,
     export_query: String,
+    /// Coordinators: the network's events this year (`reseau::figures`).
+    network: Option<String>,
 }
 
 impl DashboardPage {
@@ -672,6 +674,7 @@ async fn page(
         own: v.own,
         months,
         export_query,
+        network: None,
     })
 }
 
@@ -696,7 +699,9 @@ pub async fn dashboard(
     viewer: Viewer,
     Query(q): Query<DashboardQuery>,
 ) -> PageResult {
-    Ok(render(&page(&state, &viewer, &q).await?))
+    let mut page = page(&state, &viewer, &q).await?;
+    page.network = crate::reseau::dashboard_line(&state, &viewer).await;
+    Ok(render(&page))
 }
 
 /// A count in a file: `12400`, or `< 5` when hidden.
@@ -704,9 +709,16 @@ fn raw(n: Option<i64>) -> String {
     n.map_or_else(|| "< 5".to_string(), |n| n.to_string())
 }
 
+/// A share in %, at most one decimal, trailing zero dropped (`12.5`,
+/// `40`); the writer gives it the dialect's decimal separator.
+fn percent_cell(x: f64) -> String {
+    let text = format!("{x:.1}");
+    text.strip_suffix(".0").unwrap_or(&text).to_string()
+}
+
 /// Every table of a dashboard, in the order shown, as shown: small cells
 /// hidden; shares with the dialect's decimal separator.
-fn export_tables(page: &DashboardPage, dialect: Dialect) -> Vec<Table> {
+fn export_tables(page: &DashboardPage) -> Vec<Table> {
     const HEADERS: [&str; 4] = ["valeur", "personnes", "pourcentage", "fiches"];
     let mut out = vec![Table {
         title: "Personnes par mois".to_string(),
@@ -726,9 +738,7 @@ fn export_tables(page: &DashboardPage, dialect: Dialect) -> Vec<Table> {
                 vec![
                     r.value.clone(),
                     raw(r.people),
-                    r.share
-                        .map(|s| dialect.decimal(s * 100.0, 1))
-                        .unwrap_or_default(),
+                    r.share.map(|s| percent_cell(s * 100.0)).unwrap_or_default(),
                     r.records.map(|n| n.to_string()).unwrap_or_default(),
                 ]
             })
@@ -760,7 +770,7 @@ pub async fn dashboard_csv(
         _ => Dialect::FrenchExcel,
     };
     let page = page(&state, &viewer, &q).await?;
-    let tables = export_tables(&page, dialect);
+    let tables = export_tables(&page);
     Ok(crate::export::csv_in(
         dialect,
         "passerelle-activites.csv",
@@ -789,7 +799,7 @@ pub async fn dashboard_xlsx(
         "passerelle-activites.xlsx",
         "Activités",
         &about,
-        &export_tables(&page, Dialect::Standard),
+        &export_tables(&page),
     );
     Ok(response)
 }

@@ -2,20 +2,22 @@
 //! side on every indicator, chosen by name, exportable as CSV and XLSX.
 
 use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use passerelle_diagnostic::geo::Territory;
 use passerelle_diagnostic::needs::Total;
 use passerelle_diagnostic::portrait::{Analysis, Settings, Summary, check_service};
 use passerelle_diagnostic::unmet::per_commune;
+use serde::Deserialize;
 
 use super::view::{self, Choice, Group, count, decimal, km, opt, percent, small_cell};
 use super::{Loaded, Problem, commune_by_name, default_territory, load};
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::error::{PageError, PageResult};
 use crate::export::{Table, csv as csv_download, xlsx as xlsx_download};
-use crate::pages::{Chrome, Crumb, crumbs, fr_number, render, storage_failure};
+use crate::pages::{Chrome, Crumb, crumbs, fr_number, render};
 
 const SLOTS: usize = 4;
 
@@ -219,30 +221,57 @@ struct ComparePage {
     query: String,
 }
 
-/// `t1…t4` (territories from the list), `c1…c4` (commune names), `service`.
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default()
+/// The comparateur's query: `t1…t4` (territories from the list), `c1…c4`
+/// (commune names, winning over the list), `service`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CompareParams {
+    t1: Option<String>,
+    t2: Option<String>,
+    t3: Option<String>,
+    t4: Option<String>,
+    c1: Option<String>,
+    c2: Option<String>,
+    c3: Option<String>,
+    c4: Option<String>,
+    service: Option<String>,
 }
 
-fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+fn filled(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl CompareParams {
+    /// The territory of slot `n` (from 1), as chosen in the list.
+    fn territory(&self, n: usize) -> Option<&str> {
+        filled([&self.t1, &self.t2, &self.t3, &self.t4][n - 1])
+    }
+
+    /// The commune typed in slot `n` (from 1).
+    fn commune(&self, n: usize) -> Option<&str> {
+        filled([&self.c1, &self.c2, &self.c3, &self.c4][n - 1])
+    }
+
+    fn service(&self) -> Option<String> {
+        filled(&self.service).map(str::to_string)
+    }
+
+    /// Whether anything was asked (the first visit asks nothing).
+    fn asked(&self) -> bool {
+        (1..=SLOTS).any(|n| self.territory(n).is_some() || self.commune(n).is_some())
+            || self.service.is_some()
+    }
 }
 
 /// The territories asked for (one per filled slot), or the errors per slot.
 async fn chosen(
     state: &AppState,
     loaded: &Loaded,
-    pairs: &[(String, String)],
+    params: &CompareParams,
     viewer: &Viewer,
 ) -> (Vec<Option<Territory>>, Vec<Option<String>>) {
     let mut out = vec![None; SLOTS];
     let mut errors = vec![None; SLOTS];
-    let nothing = (1..=SLOTS)
-        .all(|n| get(pairs, &format!("t{n}")).is_none() && get(pairs, &format!("c{n}")).is_none());
+    let nothing = (1..=SLOTS).all(|n| params.territory(n).is_none() && params.commune(n).is_none());
     if nothing {
         // By default: the départements of the instance's région, or the
         // territory and what it belongs to.
@@ -270,12 +299,12 @@ async fn chosen(
         return (out, errors);
     }
     for n in 1..=SLOTS {
-        if let Some(name) = get(pairs, &format!("c{n}")) {
+        if let Some(name) = params.commune(n) {
             match commune_by_name(state, &loaded.geo, name).await {
                 Ok(code) => out[n - 1] = Some(Territory::Commune(code)),
                 Err(Problem { message, .. }) => errors[n - 1] = Some(message),
             }
-        } else if let Some(key) = get(pairs, &format!("t{n}")) {
+        } else if let Some(key) = params.territory(n) {
             match key.parse::<Territory>() {
                 Ok(t) if loaded.geo.resolve(&t).is_ok() => out[n - 1] = Some(t),
                 _ => {
@@ -331,22 +360,24 @@ struct Outcome {
     query: String,
 }
 
-async fn outcome(state: &AppState, loaded: &Loaded, raw: Option<&str>, viewer: &Viewer) -> Outcome {
-    let pairs = pairs(raw);
-    let service = get(&pairs, "service").map(str::to_string);
-    let (territories, errors) = chosen(state, loaded, &pairs, viewer).await;
+async fn outcome(
+    state: &AppState,
+    loaded: &Loaded,
+    params: &CompareParams,
+    viewer: &Viewer,
+) -> Outcome {
+    let service = params.service();
+    let (territories, errors) = chosen(state, loaded, params, viewer).await;
     let slots: Vec<Slot> = (0..SLOTS)
         .map(|i| {
-            let selected = match (&territories[i], get(&pairs, &format!("c{}", i + 1))) {
+            let selected = match (&territories[i], params.commune(i + 1)) {
                 (_, Some(_)) | (None, _) => String::new(),
                 (Some(t), None) => t.to_string(),
             };
             Slot {
                 n: i + 1,
                 groups: view::groups(&loaded.geo, &selected),
-                commune: get(&pairs, &format!("c{}", i + 1))
-                    .unwrap_or("")
-                    .to_string(),
+                commune: params.commune(i + 1).unwrap_or("").to_string(),
                 error: errors[i].clone(),
             }
         })
@@ -400,15 +431,12 @@ async fn outcome(state: &AppState, loaded: &Loaded, raw: Option<&str>, viewer: &
 pub(crate) async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let loaded = match load(&state).await {
-        Ok(l) => l,
-        Err(e) => return storage_failure(e),
-    };
-    let o = outcome(&state, &loaded, raw.as_deref(), &viewer).await;
+    Query(params): Query<CompareParams>,
+) -> PageResult {
+    let loaded = load(&state).await?;
+    let o = outcome(&state, &loaded, &params, &viewer).await;
     let service = o.service.clone().unwrap_or_default();
-    let status = if o.error.is_some() && raw.is_some() {
+    let status = if o.error.is_some() && params.asked() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -420,29 +448,34 @@ pub(crate) async fn page(
             values: o.summaries.iter().map(|s| (i.shown)(s)).collect(),
         })
         .collect();
-    (
-        status,
-        render(&ComparePage {
-            chrome: Chrome::new("/diagnostic", &viewer),
-            crumbs: crumbs(&[("Diagnostic", "/diagnostic")], "Comparer des territoires"),
-            slots: o.slots,
-            services: view::service_choices(&service),
-            error: o.error,
-            names: o.summaries.iter().map(|s| s.label.clone()).collect(),
-            rows,
-            query: o.query,
-        }),
-    )
-        .into_response()
+    let page = ComparePage {
+        chrome: Chrome::new("/diagnostic", &viewer),
+        crumbs: crumbs(&[("Diagnostic", "/diagnostic")], "Comparer des territoires"),
+        slots: o.slots,
+        services: view::service_choices(&service),
+        error: o.error,
+        names: o.summaries.iter().map(|s| s.label.clone()).collect(),
+        rows,
+        query: o.query,
+    };
+    Ok((status, render(&page)).into_response())
 }
 
 /// The comparison as a table: one row per territory, one column per
 /// indicator.
-async fn table(state: &AppState, viewer: &Viewer, raw: Option<&str>) -> Result<Table, Response> {
-    let loaded = load(state).await.map_err(storage_failure)?;
-    let o = outcome(state, &loaded, raw, viewer).await;
+async fn table(
+    state: &AppState,
+    viewer: &Viewer,
+    params: &CompareParams,
+) -> Result<Table, PageError> {
+    let loaded = load(state).await?;
+    let o = outcome(state, &loaded, params, viewer).await;
     if let Some(e) = o.error {
-        return Err((StatusCode::BAD_REQUEST, e).into_response());
+        return Err(PageError::refused(
+            StatusCode::BAD_REQUEST,
+            e,
+            "/diagnostic/comparer",
+        ));
     }
     let mut headers = vec!["territoire", "nom"];
     headers.extend(INDICATORS.iter().map(|i| i.code));
@@ -475,32 +508,26 @@ async fn table(state: &AppState, viewer: &Viewer, raw: Option<&str>) -> Result<T
 pub(crate) async fn csv(
     State(state): State<AppState>,
     viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    match table(&state, &viewer, raw.as_deref()).await {
-        Ok(t) => csv_download("diagnostic-comparaison.csv", &[t]),
-        Err(r) => r,
-    }
+    Query(params): Query<CompareParams>,
+) -> PageResult {
+    let t = table(&state, &viewer, &params).await?;
+    Ok(csv_download("diagnostic-comparaison.csv", &[t]))
 }
 
 pub(crate) async fn xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    match table(&state, &viewer, raw.as_deref()).await {
-        Ok(t) => {
-            let about: Vec<(&str, String)> = INDICATORS
-                .iter()
-                .map(|i| (i.code, i.label.to_string()))
-                .collect();
-            xlsx_download(
-                "diagnostic-comparaison.xlsx",
-                "Diagnostic : comparaison de territoires",
-                &about,
-                &[t],
-            )
-        }
-        Err(r) => r,
-    }
+    Query(params): Query<CompareParams>,
+) -> PageResult {
+    let t = table(&state, &viewer, &params).await?;
+    let about: Vec<(&str, String)> = INDICATORS
+        .iter()
+        .map(|i| (i.code, i.label.to_string()))
+        .collect();
+    Ok(xlsx_download(
+        "diagnostic-comparaison.xlsx",
+        "Diagnostic : comparaison de territoires",
+        &about,
+        &[t],
+    ))
 }

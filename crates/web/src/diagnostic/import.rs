@@ -14,11 +14,13 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use askama::Template;
+use axum::Form;
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use passerelle_accounts::policy::Action;
+use passerelle_accounts::policy::{Action, Denial};
 use passerelle_accounts::secret::new_secret;
 use passerelle_diagnostic::import::{FileKind, IndicatorFile, Level, Options, describe, parse};
 use passerelle_store::diagnostic::ImportRecord;
@@ -26,8 +28,9 @@ use serde::Deserialize;
 
 use super::view::fr_datetime;
 use crate::AppState;
-use crate::auth::{MAX_INDICATOR_FILE_BYTES, Viewer, page_denial};
-use crate::pages::{Chrome, Crumb, FormFields, crumbs, fr_number, render, storage_failure};
+use crate::auth::{MAX_INDICATOR_FILE_BYTES, Viewer};
+use crate::error::{PageError, PageResult};
+use crate::pages::{Chrome, Crumb, crumbs, fr_number, render};
 use crate::routes::Route;
 
 const PAGE: &str = "/diagnostic/import";
@@ -98,7 +101,7 @@ struct ImportRow {
 
 fn import_row(r: &ImportRecord) -> ImportRow {
     ImportRow {
-        at: r.imported_at.map(fr_datetime).unwrap_or_default(),
+        at: fr_datetime(r.imported_at),
         file: r.file.clone(),
         kind: r.kind.map_or_else(
             || "fichier d’une version antérieure".into(),
@@ -157,18 +160,15 @@ pub(crate) struct PageParams {
     importe: Option<i64>,
 }
 
+/// The import page: the past imports, the form (with what was typed and
+/// the error next to its field), and what was just imported.
 async fn import_page(
     state: &AppState,
     viewer: &Viewer,
     done: Option<i64>,
-    file_error: Option<String>,
-    vintage: String,
-    vintage_error: Option<String>,
-) -> Response {
-    let imports = match state.db.diagnostic_imports().await {
-        Ok(i) => i,
-        Err(e) => return storage_failure(e),
-    };
+    failed: Option<Failed>,
+) -> PageResult {
+    let imports = state.db.diagnostic_imports().await?;
     let done = done
         .and_then(|id| imports.iter().find(|r| r.id == id))
         .map(|r| {
@@ -183,47 +183,50 @@ async fn import_page(
                 }
             )
         });
-    let status = if file_error.is_some() || vintage_error.is_some() {
+    let status = if failed.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    (
-        status,
-        render(&ImportPage {
-            chrome: Chrome::new("/diagnostic", viewer),
-            crumbs: crumbs(&[("Diagnostic", "/diagnostic")], "Importer des données"),
-            imports: imports.iter().map(import_row).collect(),
-            kinds: kinds(),
-            done,
-            file_error,
-            vintage,
-            vintage_error,
-            max_size: fr_number((MAX_INDICATOR_FILE_BYTES / 1024 / 1024) as i64),
-        }),
-    )
-        .into_response()
+    let (mut file_error, mut vintage_error, mut vintage) = (None, None, String::new());
+    if let Some(f) = failed {
+        vintage = f.vintage;
+        match f.field {
+            "millesime" => vintage_error = Some(f.message),
+            _ => file_error = Some(f.message),
+        }
+    }
+    let page = ImportPage {
+        chrome: Chrome::new("/diagnostic", viewer),
+        crumbs: crumbs(&[("Diagnostic", "/diagnostic")], "Importer des données"),
+        imports: imports.iter().map(import_row).collect(),
+        kinds: kinds(),
+        done,
+        file_error,
+        vintage,
+        vintage_error,
+        max_size: fr_number((MAX_INDICATOR_FILE_BYTES / 1024 / 1024) as i64),
+    };
+    Ok((status, render(&page)).into_response())
 }
 
 pub(crate) async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<PageParams>,
-) -> Response {
-    if let Err(d) = viewer.authorize(Action::ImportIndicators) {
-        return page_denial(d, PAGE);
-    }
-    import_page(&state, &viewer, params.importe, None, String::new(), None).await
+) -> PageResult {
+    importer(&viewer)?;
+    import_page(&state, &viewer, params.importe, None).await
 }
 
-/// The person allowed to import, or the answer to someone who is not.
-fn importer(viewer: &Viewer) -> Result<i64, Response> {
+/// The person allowed to import, or the denial.
+fn importer(viewer: &Viewer) -> Result<i64, PageError> {
     viewer
         .authorize(Action::ImportIndicators)
-        .map_err(|d| page_denial(d, PAGE))?;
+        .map_err(|d| PageError::denied(d, PAGE))?;
     viewer
         .person_id()
-        .ok_or_else(|| page_denial(passerelle_accounts::policy::Denial::Forbidden, PAGE))
+        .ok_or(PageError::denied(Denial::Forbidden, PAGE))
 }
 
 /// A year the person typed: `2021`.
@@ -247,124 +250,123 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.starts_with("application/json"))
 }
 
-/// The answer to an upload: the preview (a redirection, or its address
-/// for the script), or the form again with the error next to its field.
-async fn upload_answer(
-    state: &AppState,
-    viewer: &Viewer,
-    json: bool,
-    outcome: Result<String, (&'static str, String, String)>,
-) -> Response {
-    match (outcome, json) {
-        (Ok(token), false) => Redirect::to(&format!("{PAGE}/apercu?jeton={token}")).into_response(),
-        (Ok(token), true) => {
-            axum::Json(serde_json::json!({ "apercu": format!("{PAGE}/apercu?jeton={token}") }))
-                .into_response()
-        }
-        (Err((field, message, _)), true) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(serde_json::json!({ "champ": field, "erreur": message })),
-        )
-            .into_response(),
-        (Err((field, message, vintage)), false) => {
-            let (file_error, vintage_error) = if field == "millesime" {
-                (None, Some(message))
-            } else {
-                (Some(message), None)
-            };
-            import_page(state, viewer, None, file_error, vintage, vintage_error).await
+/// Why an upload was not kept: the field at fault, what to say, and the
+/// year typed (kept in the form).
+struct Failed {
+    field: &'static str,
+    message: String,
+    vintage: String,
+}
+
+impl Failed {
+    fn file(message: impl Into<String>, vintage: &str) -> Self {
+        Failed {
+            field: "fichier",
+            message: message.into(),
+            vintage: vintage.to_string(),
         }
     }
 }
 
+/// What the upload form posts: the file (its name and bytes) and the year.
+#[derive(Default)]
+struct Upload {
+    name: String,
+    bytes: Vec<u8>,
+    vintage: String,
+}
+
+/// Reads the multipart form, bounded by the route's limit.
+async fn read_upload(form: Result<Multipart, MultipartRejection>) -> Result<Upload, Failed> {
+    let mut form = form.map_err(|_| {
+        Failed::file(
+            "Le fichier n’a pas pu être reçu : choisissez-le et envoyez-le à nouveau.",
+            "",
+        )
+    })?;
+    let mut upload = Upload::default();
+    let cut = |vintage: &str| {
+        Failed::file(
+            format!(
+                "Le fichier n’a pas pu être reçu en entier (au plus {} Mo).",
+                MAX_INDICATOR_FILE_BYTES / 1024 / 1024
+            ),
+            vintage,
+        )
+    };
+    while let Some(field) = form.next_field().await.map_err(|_| cut(&upload.vintage))? {
+        match field.name() {
+            Some("fichier") => {
+                upload.name = field.file_name().unwrap_or("fichier").to_string();
+                upload.bytes = field.bytes().await.map_err(|_| cut(""))?.to_vec();
+            }
+            Some("millesime") => upload.vintage = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    if upload.bytes.is_empty() {
+        return Err(Failed::file(
+            "Choisissez un fichier (CSV ou XLSX) à importer.",
+            &upload.vintage,
+        ));
+    }
+    Ok(upload)
+}
+
+/// Parses the file (on the blocking pool) and keeps it for the preview.
+async fn parse_upload(state: &AppState, person: i64, upload: Upload) -> Result<String, Failed> {
+    let vintage = upload.vintage.clone();
+    let wanted = check_vintage(&vintage).map_err(|message| Failed {
+        field: "millesime",
+        message,
+        vintage: vintage.clone(),
+    })?;
+    let geo = state.db.diagnostic_geography().await.map_err(|e| {
+        tracing::error!("diagnostic import: {e}");
+        Failed::file(
+            "La base de données n’a pas répondu : réessayez dans un instant.",
+            &vintage,
+        )
+    })?;
+    let Upload { name, bytes, .. } = upload;
+    let parsed = tokio::task::spawn_blocking(move || {
+        parse(&name, &bytes, &geo, &Options { vintage: wanted })
+    })
+    .await
+    .map_err(|_| Failed::file("L’analyse du fichier a échoué.", &vintage))?;
+    let file = parsed.map_err(|e| Failed::file(describe(&e), &vintage))?;
+    Ok(keep(person, file))
+}
+
+/// Receives a file: the preview (a redirection, or its address for the
+/// script), or the form again with the error next to its field.
 async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let person = match importer(&viewer) {
-        Ok(p) => p,
-        Err(r) => return r,
+) -> PageResult {
+    let person = importer(&viewer)?;
+    let outcome = match read_upload(form).await {
+        Ok(upload) => parse_upload(&state, person, upload).await,
+        Err(failed) => Err(failed),
     };
     let json = wants_json(&headers);
-    let outcome: Result<String, (&'static str, String, String)> = async {
-        let mut form = form.map_err(|_| {
-            (
-                "fichier",
-                "Le fichier n’a pas pu être reçu : choisissez-le et envoyez-le à nouveau."
-                    .to_string(),
-                String::new(),
-            )
-        })?;
-        let (mut name, mut bytes, mut vintage) = (String::new(), Vec::new(), String::new());
-        loop {
-            let field = match form.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(_) => {
-                    return Err((
-                        "fichier",
-                        format!(
-                            "Le fichier n’a pas pu être reçu en entier (au plus {} Mo).",
-                            MAX_INDICATOR_FILE_BYTES / 1024 / 1024
-                        ),
-                        vintage,
-                    ));
-                }
-            };
-            match field.name() {
-                Some("fichier") => {
-                    name = field.file_name().unwrap_or("fichier").to_string();
-                    bytes = field
-                        .bytes()
-                        .await
-                        .map_err(|_| {
-                            (
-                                "fichier",
-                                "Le fichier n’a pas pu être reçu en entier.".to_string(),
-                                String::new(),
-                            )
-                        })?
-                        .to_vec();
-                }
-                Some("millesime") => vintage = field.text().await.unwrap_or_default(),
-                _ => {}
-            }
+    match (outcome, json) {
+        (Ok(token), false) => {
+            Ok(Redirect::to(&format!("{PAGE}/apercu?jeton={token}")).into_response())
         }
-        if bytes.is_empty() {
-            return Err((
-                "fichier",
-                "Choisissez un fichier (CSV ou XLSX) à importer.".to_string(),
-                vintage,
-            ));
-        }
-        let wanted = check_vintage(&vintage).map_err(|m| ("millesime", m, vintage.clone()))?;
-        let geo = state.db.diagnostic_geography().await.map_err(|e| {
-            tracing::error!("diagnostic import: {e}");
-            (
-                "fichier",
-                "La base de données n’a pas répondu : réessayez dans un instant.".to_string(),
-                vintage.clone(),
-            )
-        })?;
-        let file_name = name.clone();
-        let parsed = tokio::task::spawn_blocking(move || {
-            parse(&file_name, &bytes, &geo, &Options { vintage: wanted })
-        })
-        .await
-        .map_err(|_| {
-            (
-                "fichier",
-                "L’analyse du fichier a échoué.".to_string(),
-                vintage.clone(),
-            )
-        })?;
-        let file = parsed.map_err(|e| ("fichier", describe(&e), vintage.clone()))?;
-        Ok(keep(person, file))
+        (Ok(token), true) => Ok(axum::Json(
+            serde_json::json!({ "apercu": format!("{PAGE}/apercu?jeton={token}") }),
+        )
+        .into_response()),
+        (Err(failed), true) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({ "champ": failed.field, "erreur": failed.message })),
+        )
+            .into_response()),
+        (Err(failed), false) => import_page(&state, &viewer, None, Some(failed)).await,
     }
-    .await;
-    upload_answer(&state, &viewer, json, outcome).await
 }
 
 /// What the preview shows of a parsed file.
@@ -460,16 +462,8 @@ fn preview_page(
 }
 
 /// The import page saying the preview has expired.
-async fn expired(state: &AppState, viewer: &Viewer) -> Response {
-    import_page(
-        state,
-        viewer,
-        None,
-        Some(EXPIRED.into()),
-        String::new(),
-        None,
-    )
-    .await
+async fn expired(state: &AppState, viewer: &Viewer) -> PageResult {
+    import_page(state, viewer, None, Some(Failed::file(EXPIRED, ""))).await
 }
 
 const EXPIRED: &str = "Cet aperçu a expiré (une heure au plus, ou le serveur a redémarré) : déposez le fichier à nouveau.";
@@ -478,44 +472,41 @@ pub(crate) async fn preview(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<PreviewParams>,
-) -> Response {
-    let person = match importer(&viewer) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let person = importer(&viewer)?;
     match with_pending(&params.jeton, person, |f| preview_of(&params.jeton, f)) {
         Some(p) => {
             let vintage = p.vintage.clone();
-            preview_page(&viewer, p, vintage, None)
+            Ok(preview_page(&viewer, p, vintage, None))
         }
         None => expired(&state, &viewer).await,
     }
 }
 
+/// The confirmation: the preview's token and the year confirmed.
+#[derive(Deserialize)]
+pub(crate) struct ConfirmForm {
+    #[serde(default)]
+    jeton: String,
+    #[serde(default)]
+    millesime: String,
+}
+
 pub(crate) async fn confirm(
     State(state): State<AppState>,
     viewer: Viewer,
-    form: FormFields,
-) -> Response {
-    let person = match importer(&viewer) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let fields = form.map(|f| f.0).unwrap_or_default();
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let token = get("jeton");
-    let typed = get("millesime");
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> PageResult {
+    let person = importer(&viewer)?;
+    let Form(ConfirmForm {
+        jeton: token,
+        millesime: typed,
+    }) = form.map_err(|_| PageError::BadForm)?;
     let vintage = match check_vintage(&typed) {
         Ok(v) => v,
         Err(message) => {
             return match with_pending(&token, person, |f| preview_of(&token, f)) {
-                Some(p) => preview_page(&viewer, p, typed, Some(message)),
+                Some(p) => Ok(preview_page(&viewer, p, typed, Some(message))),
                 None => expired(&state, &viewer).await,
             };
         }
@@ -531,10 +522,8 @@ pub(crate) async fn confirm(
     ) {
         file.vintage = vintage;
     }
-    match state.db.import_indicators(&file, Some(person)).await {
-        Ok(id) => Redirect::to(&format!("{PAGE}?importe={id}")).into_response(),
-        Err(e) => storage_failure(e),
-    }
+    let id = state.db.import_indicators(&file, Some(person)).await?;
+    Ok(Redirect::to(&format!("{PAGE}?importe={id}")).into_response())
 }
 
 #[cfg(test)]

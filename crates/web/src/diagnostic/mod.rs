@@ -19,12 +19,11 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use passerelle_accounts::Role;
 use passerelle_accounts::kinds::ScopeLevel;
-use passerelle_accounts::policy::Action;
+use passerelle_accounts::policy::{Action, TerritorialScope, territorial_scope};
 use passerelle_diagnostic::export;
 use passerelle_diagnostic::geo::{Geography, Territory};
 use passerelle_diagnostic::map::{CommuneMap, MapIndicator, MapRow, commune_map};
@@ -40,9 +39,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::error::{PageError, PageResult};
 use crate::fr::paris_now;
 use crate::osrm::add_road_times;
-use crate::pages::{Chrome, Crumb, crumbs, render, storage_failure};
+use crate::pages::{Chrome, Crumb, crumbs, render};
 use crate::routes::Route;
 use view::{
     Choice, CommuneView, Fact, Group, IrisCommune, NeedRow, SearchRow, Synthesis, TerritoryRow,
@@ -192,13 +192,12 @@ pub(crate) async fn load(state: &AppState) -> Result<Loaded, passerelle_store::S
     let geo = state.db.diagnostic_geography().await?;
     let indicators = state.db.diagnostic_indicators().await?;
     let places = state.db.diagnostic_places(&geo).await?;
-    let today = paris_now().date();
-    let first = (today - Duration::days(364)).to_string();
-    let last = today.to_string();
-    let counts = state.db.place_search_counts(&first, &last).await?;
+    let last = paris_now().date();
+    let first = last - Duration::days(364);
+    let counts = state.db.place_search_counts(first, last).await?;
     Ok(Loaded {
         activity: state.db.diagnostic_activity().await?,
-        searches: (counts, (first, last)),
+        searches: (counts, (first.to_string(), last.to_string())),
         geo,
         indicators,
         places,
@@ -224,18 +223,19 @@ impl Problem {
     }
 }
 
-/// The territory a coordinator works on: their first scope.
+/// The territory a coordinator works on: the first of their scope, as
+/// the policy answers it (administrators answer for everywhere: none).
 fn scope_territory(viewer: &Viewer) -> Option<Territory> {
-    viewer
-        .memberships
-        .iter()
-        .filter(|m| m.role == Role::Coordinateur)
-        .flat_map(|m| &m.scopes)
-        .map(|(level, code)| match level {
-            ScopeLevel::Region => Territory::Region(code.clone()),
-            ScopeLevel::Departement => Territory::Departement(code.clone()),
-            ScopeLevel::Epci => Territory::Epci(code.clone()),
-            ScopeLevel::Commune => Territory::Commune(code.clone()),
+    let TerritorialScope::Within(scopes) = territorial_scope(&viewer.actor) else {
+        return None;
+    };
+    scopes
+        .into_iter()
+        .map(|scope| match scope.level {
+            ScopeLevel::Region => Territory::Region(scope.code),
+            ScopeLevel::Departement => Territory::Departement(scope.code),
+            ScopeLevel::Epci => Territory::Epci(scope.code),
+            ScopeLevel::Commune => Territory::Commune(scope.code),
         })
         .next()
 }
@@ -727,11 +727,8 @@ async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
-    let loaded = match load(&state).await {
-        Ok(l) => l,
-        Err(e) => return storage_failure(e),
-    };
+) -> PageResult {
+    let loaded = load(&state).await?;
     let can_import = viewer.authorize(Action::ImportIndicators).is_ok();
     let (report, form) = match portrait_for(&state, &loaded, &params, &viewer).await {
         Ok((c, weights)) => (
@@ -745,16 +742,13 @@ async fn page(
     } else {
         StatusCode::BAD_REQUEST
     };
-    (
-        status,
-        render(&DiagnosticPage {
-            chrome: Chrome::new("/diagnostic", &viewer),
-            crumbs: crumbs(&[], "Diagnostic"),
-            form,
-            report,
-        }),
-    )
-        .into_response()
+    let page = DiagnosticPage {
+        chrome: Chrome::new("/diagnostic", &viewer),
+        crumbs: crumbs(&[], "Diagnostic"),
+        form,
+        report,
+    };
+    Ok((status, render(&page)).into_response())
 }
 
 #[derive(Template)]
@@ -771,28 +765,23 @@ async fn synthesis_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
-    let loaded = match load(&state).await {
-        Ok(l) => l,
-        Err(e) => return storage_failure(e),
-    };
-    match portrait_for(&state, &loaded, &params, &viewer).await {
-        Ok((c, weights)) => {
-            let map = map_of(
-                &c,
-                params.indicator_for(Some(&c.portrait)),
-                "carte-synthese",
-            );
-            let back = format!("/diagnostic?{}", params.query(&c.territory, &weights));
-            render(&SynthesisPage {
-                chrome: Chrome::new("/diagnostic", &viewer),
-                crumbs: crumbs(&[("Diagnostic", &back)], "Synthèse"),
-                synthesis: view::synthesis(&c.portrait, &c.places, &map, paris_now().date()),
-                back,
-            })
-        }
-        Err(problems) => bad_request(&problems),
-    }
+) -> PageResult {
+    let loaded = load(&state).await?;
+    let (c, weights) = portrait_for(&state, &loaded, &params, &viewer)
+        .await
+        .map_err(|problems| bad_request(&problems))?;
+    let map = map_of(
+        &c,
+        params.indicator_for(Some(&c.portrait)),
+        "carte-synthese",
+    );
+    let back = format!("/diagnostic?{}", params.query(&c.territory, &weights));
+    Ok(render(&SynthesisPage {
+        chrome: Chrome::new("/diagnostic", &viewer),
+        crumbs: crumbs(&[("Diagnostic", &back)], "Synthèse"),
+        synthesis: view::synthesis(&c.portrait, &c.places, &map, paris_now().date()),
+        back,
+    }))
 }
 
 /// What is wrong, in one text.
@@ -804,8 +793,9 @@ fn messages(problems: &[Problem]) -> String {
         .join(" ")
 }
 
-fn bad_request(problems: &[Problem]) -> Response {
-    (StatusCode::BAD_REQUEST, messages(problems)).into_response()
+/// 400, saying what is wrong, with the way back to the form.
+fn bad_request(problems: &[Problem]) -> PageError {
+    PageError::refused(StatusCode::BAD_REQUEST, messages(problems), "/diagnostic")
 }
 
 /// An export of the portrait (`diagnostic-<territory>-<suffix>`), or 400
@@ -817,31 +807,16 @@ async fn export_with(
     content_type: &'static str,
     suffix: &str,
     body: impl FnOnce(&Computed) -> Vec<u8>,
-) -> Response {
-    let loaded = match load(state).await {
-        Ok(l) => l,
-        Err(e) => return storage_failure(e),
-    };
-    match portrait_for(state, &loaded, params, viewer).await {
-        Ok((c, _)) => {
-            let name = format!(
-                "diagnostic-{}-{suffix}",
-                c.portrait.territory.replace([':', ','], "-")
-            );
-            (
-                [
-                    (header::CONTENT_TYPE, content_type.to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{name}\""),
-                    ),
-                ],
-                body(&c),
-            )
-                .into_response()
-        }
-        Err(problems) => bad_request(&problems),
-    }
+) -> PageResult {
+    let loaded = load(state).await?;
+    let (c, _) = portrait_for(state, &loaded, params, viewer)
+        .await
+        .map_err(|problems| bad_request(&problems))?;
+    let name = format!(
+        "diagnostic-{}-{suffix}",
+        c.portrait.territory.replace([':', ','], "-")
+    );
+    Ok(crate::export::download(content_type, &name, body(&c)))
 }
 
 /// The portrait of a territory as JSON: needs, offer, access per service,
@@ -874,7 +849,7 @@ async fn communes_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(&state, &viewer, &params, CSV, "communes.csv", |c| {
         export::communes_csv(&c.portrait)
     })
@@ -885,7 +860,7 @@ async fn territories_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(&state, &viewer, &params, CSV, "territoires.csv", |c| {
         export::territories_csv(&c.portrait)
     })
@@ -896,7 +871,7 @@ async fn access_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(&state, &viewer, &params, CSV, "acces.csv", |c| {
         export::access_csv(&c.portrait)
     })
@@ -907,7 +882,7 @@ async fn workbook(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     export_with(&state, &viewer, &params, XLSX, "rapport.xlsx", |c| {
         export::xlsx(&c.portrait).unwrap_or_else(|e| {
@@ -922,7 +897,7 @@ async fn communes_geojson(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(&state, &viewer, &params, GEOJSON, "communes.geojson", |c| {
         export::communes_geojson(&c.portrait)
             .to_string()
@@ -936,7 +911,7 @@ async fn map_svg(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(
         &state,
         &viewer,
@@ -957,7 +932,7 @@ async fn places_geojson(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(params): Query<Params>,
-) -> Response {
+) -> PageResult {
     export_with(&state, &viewer, &params, GEOJSON, "lieux.geojson", |c| {
         let p = &c.portrait;
         let codes: std::collections::HashSet<&str> =

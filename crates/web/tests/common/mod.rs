@@ -60,6 +60,98 @@ pub struct World {
     /// A's survey (the Hub Bretagne 2023 questionnaire, open link, no
     /// dates): its slug.
     pub survey_a: &'static str,
+    /// Réseau: a network animated by the Finistère's coordinator (joined
+    /// on request), an event for professionals in Quimper it organises,
+    /// a resource for professionals and a job offer in Quimper shared by
+    /// A's member.
+    pub network: i64,
+    pub event: i64,
+    pub resource: i64,
+    pub opportunity: i64,
+}
+
+/// Réseau's records of the world.
+async fn network_world(db: &Database, coordinator: i64, member: i64) -> (i64, i64, i64, i64) {
+    use passerelle_network::events::{Event, EventDraft};
+    use passerelle_store::network::Acting;
+    let now = chrono::Utc::now();
+    let acting = |person_id| Acting {
+        person_id,
+        ip: None,
+    };
+    let network = db
+        .create_network(
+            &acting(coordinator),
+            &passerelle_network::networks::Network {
+                name: "Médiathèques du Finistère".into(),
+                description: None,
+                joining: passerelle_network::vocab::Joining::OnRequest,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let day = (now + chrono::Duration::days(30)).date_naive();
+    let event = Event::check(
+        EventDraft {
+            kind: "rencontre".into(),
+            title: "Rencontre départementale du Finistère".into(),
+            themes: vec!["pedagogie".into()],
+            day: Some(day),
+            starts: chrono::NaiveTime::from_hms_opt(14, 0, 0),
+            venue: "adresse".into(),
+            address: "Médiathèque, 1 rue de la Providence".into(),
+            commune: Some("29232".into()),
+            audience: "professionnels".into(),
+            capacity: Some(10),
+            ..EventDraft::default()
+        },
+        now,
+    )
+    .unwrap();
+    let event = db
+        .publish_event(&acting(coordinator), &event, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let resource = passerelle_network::resources::Resource::try_from(
+        passerelle_network::resources::ResourceDraft {
+            title: "Fiche : créer son adresse électronique".into(),
+            description: "Pas à pas pour un atelier débutant.".into(),
+            themes: vec!["usages-quotidien".into()],
+            publics: vec!["grand-public".into()],
+            format: "fiche".into(),
+            licence: "cc-by-sa".into(),
+            visibility: "membres".into(),
+            link: "https://exemple.org/fiche".into(),
+            file: None,
+        },
+    )
+    .unwrap();
+    let resource = db
+        .share_resource(&acting(member), None, &resource, now)
+        .await
+        .unwrap();
+    let offer = passerelle_network::opportunities::Opportunity::check(
+        passerelle_network::opportunities::OpportunityDraft {
+            kind: "emploi".into(),
+            title: "Conseiller numérique (H/F)".into(),
+            organisation: "CCAS de Quimper".into(),
+            themes: vec!["acces-aux-droits".into()],
+            commune: Some("29232".into()),
+            contract: "cdd".into(),
+            deadline: Some(day),
+            ..Default::default()
+        },
+        now.date_naive(),
+    )
+    .unwrap();
+    let opportunity = db
+        .publish_opportunity(&acting(member), &offer, now)
+        .await
+        .unwrap()
+        .unwrap();
+    (network, event, resource, opportunity)
 }
 
 pub async fn world() -> World {
@@ -259,17 +351,25 @@ pub async fn world() -> World {
         .await
         .unwrap();
     let survey_a = "enquete-a";
-    db.create_survey(&passerelle_store::surveys::NewSurvey {
-        slug: survey_a,
-        structure_id: a,
-        questionnaire: passerelle_surveys::templates::text("hub-bretagne-2023").unwrap(),
-        access: passerelle_store::surveys::Access::Open,
-        opens_on: None,
-        closes_on: None,
-    })
+    db.create_survey(
+        &passerelle_store::surveys::NewSurvey {
+            slug: survey_a,
+            structure_id: a,
+            questionnaire: &passerelle_surveys::templates::load("hub-bretagne-2023")
+                .unwrap()
+                .unwrap(),
+            access: passerelle_store::surveys::Access::Open,
+            opens_on: None,
+            closes_on: None,
+            status: passerelle_store::surveys::Status::Online,
+        },
+        &passerelle_store::write::Acting::system(),
+    )
     .await
     .unwrap()
     .unwrap();
+    let (network, event, resource, opportunity) =
+        network_world(&db, coordinator_29, membre_a).await;
     let app = router(
         AppState::new(db.clone(), WebConfig::new("http://passerelle.test", false)),
         &Assets { dir: None },
@@ -297,6 +397,10 @@ pub async fn world() -> World {
         referent_a,
         request_a,
         survey_a,
+        network,
+        event,
+        resource,
+        opportunity,
     }
 }
 
