@@ -1284,10 +1284,10 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
             let live = db.activity_index().await?;
             let answer = live.index.answer(&q).map_err(|e| anyhow::anyhow!("{e}"))?;
             match format {
-                StatsFormat::Json => writeln!(out, "{}", answer.to_json(&q))?,
+                StatsFormat::Json => writeln!(out, "{}", answer.to_json(&q, q.level()))?,
                 StatsFormat::Csv => {
                     let mut writer = passerelle_csv::Writer::in_memory();
-                    for row in answer.csv_rows(&q) {
+                    for row in answer.csv_rows(q.level()) {
                         writer.write_record(row)?;
                     }
                     out.push_str(&String::from_utf8(writer.into_bytes())?);

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use super::{Answer, Dim, Question, Territory};
+use crate::aggregate::Level;
 
 /// Why a written question cannot be read; `Display` says it in French,
 /// naming the field.
@@ -133,11 +134,12 @@ fn percent(part: u64, total: u64) -> f64 {
 }
 
 impl Answer {
-    /// The answer as published in JSON: the question, the totals, and one
+    /// The answer as published in JSON at `level` (`Question::level`, or
+    /// `Region` for one's own figures): the question, the totals, and one
     /// object per cell with its values by dimension name and its people
     /// and records (`null` when the small-cell rule hides them).
-    pub fn to_json(&self, q: &Question) -> Value {
-        let shown = self.protected(q.level());
+    pub fn to_json(&self, q: &Question, level: Level) -> Value {
+        let shown = self.protected(level);
         let total = self.people.round() as u64;
         let cells: Vec<Value> = self
             .cells
@@ -154,7 +156,7 @@ impl Answer {
                 Value::Object(o)
             })
             .collect();
-        let totals = self.protected_total(q);
+        let totals = self.protected_total(level);
         json!({
             "territory": q.territory.key(),
             "from": q.from.to_string(),
@@ -168,8 +170,7 @@ impl Answer {
     }
 
     /// The total under the small-cell rule.
-    pub fn protected_total(&self, q: &Question) -> (Option<u64>, Option<u64>) {
-        let level = q.level();
+    pub fn protected_total(&self, level: Level) -> (Option<u64>, Option<u64>) {
         let hide = |n: u64| crate::aggregate::shown(n, level) != n.to_string();
         let people = self.people.round() as u64;
         if hide(people) {
@@ -182,7 +183,7 @@ impl Answer {
     /// CSV rows, header first: one column per dimension (`total` when
     /// none), then `personnes`, `pourcentage`, `fiches`; a hidden count
     /// reads `< 5`.
-    pub fn csv_rows(&self, q: &Question) -> Vec<Vec<String>> {
+    pub fn csv_rows(&self, level: Level) -> Vec<Vec<String>> {
         let hidden = || "< 5".to_string();
         let mut header: Vec<String> = self.by.iter().map(|d| d.name().to_string()).collect();
         if header.is_empty() {
@@ -192,7 +193,7 @@ impl Answer {
         let mut rows = vec![header];
         let total = self.people.round() as u64;
         if self.by.is_empty() {
-            let (people, records) = self.protected_total(q);
+            let (people, records) = self.protected_total(level);
             rows.push(vec![
                 "total".into(),
                 people.map_or_else(hidden, |p| p.to_string()),
@@ -201,7 +202,7 @@ impl Answer {
             ]);
             return rows;
         }
-        for (cell, (people, records)) in self.cells.iter().zip(self.protected(q.level())) {
+        for (cell, (people, records)) in self.cells.iter().zip(self.protected(level)) {
             let mut row: Vec<String> = cell.keys.iter().map(|k| k.code()).collect();
             row.push(people.map_or_else(hidden, |p| p.to_string()));
             row.push(people.map_or_else(String::new, |p| percent(p, total).to_string()));

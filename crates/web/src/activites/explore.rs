@@ -15,6 +15,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use chrono::Datelike;
 use passerelle_accounts::policy::{Denial, FiguresScope, activity_figures};
+use passerelle_activities::aggregate::Level;
 use passerelle_activities::stats::{Answer, Dim, Key, Question, Refusal, Territory, Unreadable};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -127,7 +128,12 @@ impl StatsParams {
             .collect()
     }
 
+    /// The dimensions asked: themes when none is said, the total alone
+    /// when `by` is given empty.
     fn by(&self) -> String {
+        if self.by.is_none() && self.by2.is_none() {
+            return "theme".into();
+        }
         [&self.by, &self.by2]
             .into_iter()
             .filter_map(|b| b.as_deref().map(str::trim).filter(|b| !b.is_empty()))
@@ -211,12 +217,14 @@ fn field_of(dim: Dim) -> &'static str {
     }
 }
 
-/// The question asked, within what the viewer may see.
+/// The question asked, within what the viewer may see, and the level its
+/// cells are published at (none hidden in one's own figures, as on the
+/// dashboard).
 pub(super) async fn resolve(
     state: &AppState,
     viewer: &Viewer,
     p: &StatsParams,
-) -> Result<Question, Problem> {
+) -> Result<(Question, Level), Problem> {
     let scope = activity_figures(&viewer.actor).map_err(Problem::Denied)?;
     let year = fr::paris_now().year();
     let or = |v: &Option<String>, default: String| {
@@ -292,7 +300,12 @@ pub(super) async fn resolve(
             narrow(&mut q, Dim::Mediateur, &[*id])?;
         }
     }
-    Ok(q)
+    let level = if scope.is_own() {
+        Level::Region
+    } else {
+        q.level()
+    };
+    Ok((q, level))
 }
 
 /// Keeps only `ids` of a dimension: a filter on others is refused.
@@ -312,6 +325,9 @@ fn narrow(q: &mut Question, dim: Dim, ids: &[i64]) -> Result<(), Problem> {
 /// territories it mentions.
 pub(super) struct LiveAnswer {
     pub answer: Answer,
+    /// Where the small-cell rule is applied: the question's level, or
+    /// none for one's own figures (a mediator's, a structure's).
+    pub level: Level,
     /// People followed over several sessions (issue 18 §4).
     pub follow: passerelle_activities::stats::FollowUp,
     pub as_of: chrono::DateTime<chrono::Utc>,
@@ -324,6 +340,7 @@ pub(super) struct LiveAnswer {
 pub(super) async fn charts(
     state: &AppState,
     q: &Question,
+    level: Level,
     ids: &BTreeMap<i64, String>,
 ) -> Result<Vec<super::charts::Chart>, Problem> {
     use super::charts::{Bar, columns, horizontal};
@@ -357,7 +374,7 @@ pub(super) async fn charts(
             let bars: Vec<Bar> = answer
                 .cells
                 .iter()
-                .zip(answer.protected(one.level()))
+                .zip(answer.protected(level))
                 .map(|(c, (people, _))| Bar {
                     label: label(&c.keys[0], &names, ids),
                     value: people,
@@ -394,14 +411,19 @@ pub(super) async fn charts(
         .collect())
 }
 
-/// Answers from the server's index.
-pub(super) async fn ask(state: &AppState, q: &Question) -> Result<LiveAnswer, Problem> {
+/// Answers from the server's index, published at `level`.
+pub(super) async fn ask(
+    state: &AppState,
+    q: &Question,
+    level: Level,
+) -> Result<LiveAnswer, Problem> {
     state
         .with_activities(|live| {
             let answer = live.index.answer(q)?;
             Ok(LiveAnswer {
                 names: territory_names(&live.index, q, &answer),
                 follow: live.index.follow_up(q)?,
+                level,
                 answer,
                 as_of: live.as_of,
             })
@@ -469,7 +491,7 @@ pub struct StatsAnswer {
 
 fn api_answer(q: &Question, live: &LiveAnswer) -> StatsAnswer {
     let a = &live.answer;
-    let (people, records) = a.protected_total(q);
+    let (people, records) = a.protected_total(live.level);
     StatsAnswer {
         territory: q.territory.key(),
         from: q.from.to_string(),
@@ -479,12 +501,12 @@ fn api_answer(q: &Question, live: &LiveAnswer) -> StatsAnswer {
         people,
         records,
         as_of: live.as_of.to_rfc3339(),
-        followed: followed(q, live).map(|f| f.0),
-        distinct_people: followed(q, live).map(|f| f.1),
+        followed: followed(live).map(|f| f.0),
+        distinct_people: followed(live).map(|f| f.1),
         cells: a
             .cells
             .iter()
-            .zip(a.protected(q.level()))
+            .zip(a.protected(live.level))
             .map(|(c, (people, records))| StatsCell {
                 values: q
                     .by
@@ -517,8 +539,8 @@ pub async fn api_stats(
     viewer: Viewer,
     Query(p): Query<StatsParams>,
 ) -> Result<Json<StatsAnswer>, ApiError> {
-    let q = resolve(&state, &viewer, &p).await.map_err(Problem::api)?;
-    let live = ask(&state, &q).await.map_err(Problem::api)?;
+    let (q, level) = resolve(&state, &viewer, &p).await.map_err(Problem::api)?;
+    let live = ask(&state, &q, level).await.map_err(Problem::api)?;
     Ok(Json(api_answer(&q, &live)))
 }
 
@@ -628,7 +650,7 @@ pub(super) fn shown(
 ) -> Option<Shown> {
     let a: &Answer = &live.answer;
     let first = *q.by.first()?;
-    let cells = a.protected(q.level());
+    let cells = a.protected(live.level);
     let names = &live.names;
     let link = |key: &Key| match (key, drill) {
         (Key::Territory(t), Some(p)) => Some(format!(
@@ -780,16 +802,16 @@ fn filter_fields(p: &StatsParams, error: Option<(&'static str, String)>) -> Vec<
 
 /// People accompanied before, under the small-cell rule: `(followed,
 /// people, share)`, `None` when hidden.
-pub(super) fn followed(q: &Question, live: &LiveAnswer) -> Option<(u64, u64, f64)> {
+pub(super) fn followed(live: &LiveAnswer) -> Option<(u64, u64, f64)> {
     let f = &live.follow;
     let (followed, people) = (f.followed().round() as u64, f.persons.round() as u64);
-    let hidden = |n: u64| passerelle_activities::aggregate::shown(n, q.level()) != n.to_string();
+    let hidden = |n: u64| passerelle_activities::aggregate::shown(n, live.level) != n.to_string();
     (!hidden(followed) && !hidden(people)).then(|| (followed, people, f.share()))
 }
 
 /// The sentence of follow-up of an answer.
 pub(super) fn follow_sentence(q: &Question, live: &LiveAnswer) -> String {
-    match followed(q, live) {
+    match followed(live) {
         Some((followed, people, share)) => format!(
             "Personnes déjà accompagnées : {} sur {} personnes distinctes ({}), d’après les codes de suivi (vues à deux séances ou plus) et les personnes dites revenues.",
             fr::integer(followed as i64),
@@ -802,7 +824,7 @@ pub(super) fn follow_sentence(q: &Question, live: &LiveAnswer) -> String {
 
 /// The sentence of totals of an answer.
 pub(super) fn total_sentence(q: &Question, live: &LiveAnswer) -> String {
-    let (people, records) = live.answer.protected_total(q);
+    let (people, records) = live.answer.protected_total(live.level);
     format!(
         "{} personnes accompagnées, {} fiches, du {} au {}.",
         count(people),
@@ -821,7 +843,7 @@ pub async fn stats_page(
     let mut problem = None;
     let mut answer = None;
     match resolve(&state, &viewer, &p).await {
-        Ok(q) => match ask(&state, &q).await {
+        Ok((q, level)) => match ask(&state, &q, level).await {
             Ok(live) => answer = Some((q, live)),
             Err(e) => problem = Some(e),
         },
@@ -881,7 +903,7 @@ pub async fn stats_page(
             Some(total_sentence(q, live)),
             Some(fr::date_time(live.as_of)),
             shown(q, Some(&p), live, &ids),
-            q.level() == passerelle_activities::aggregate::Level::Commune,
+            live.level == Level::Commune,
         ),
         None => (None, None, None, false),
     };
@@ -926,7 +948,9 @@ pub async fn stats_page(
         small_cells,
         may_share: super::share::may_share(&viewer, &scope),
         charts: match &answer {
-            Some((q, _)) => charts(&state, q, &ids).await.unwrap_or_default(),
+            Some((q, live)) => charts(&state, q, live.level, &ids)
+                .await
+                .unwrap_or_default(),
             None => Vec::new(),
         },
         fields_kept: p.hidden_fields(),
@@ -947,9 +971,9 @@ pub async fn stats_csv(
             PageError::refused(axum::http::StatusCode::BAD_REQUEST, message, PATH)
         }
     };
-    let q = resolve(&state, &viewer, &p).await.map_err(problem)?;
-    let live = ask(&state, &q).await.map_err(problem)?;
-    let mut rows = live.answer.csv_rows(&q);
+    let (q, level) = resolve(&state, &viewer, &p).await.map_err(problem)?;
+    let live = ask(&state, &q, level).await.map_err(problem)?;
+    let mut rows = live.answer.csv_rows(live.level);
     let header = rows.remove(0);
     let headers: Vec<&'static str> = header
         .iter()

@@ -64,7 +64,7 @@ pub async fn create(
         return Err(PageError::denied(Denial::Forbidden, LIST));
     }
     let back = format!("/activites/statistiques?{}", form.params.query_string());
-    let q = resolve(&state, &viewer, &form.params).await.map_err(|_| {
+    let (q, _) = resolve(&state, &viewer, &form.params).await.map_err(|_| {
         PageError::refused(
             StatusCode::BAD_REQUEST,
             "Cette vue ne peut pas être partagée : vérifiez ses champs.",
@@ -189,7 +189,10 @@ async fn shared(state: &AppState, viewer: &Viewer, token: &str) -> Result<Shared
         ));
     }
     let q = share.question;
-    let live = ask(state, &q).await.map_err(|_| PageError::NotFound)?;
+    // Public: the question's own level, whoever created it.
+    let live = ask(state, &q, q.level())
+        .await
+        .map_err(|_| PageError::NotFound)?;
     let territory = live
         .names
         .get(&q.territory.key())
