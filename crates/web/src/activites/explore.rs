@@ -810,7 +810,7 @@ pub(super) fn followed(live: &LiveAnswer) -> Option<(u64, u64, f64)> {
 }
 
 /// The sentence of follow-up of an answer.
-pub(super) fn follow_sentence(q: &Question, live: &LiveAnswer) -> String {
+pub(super) fn follow_sentence(live: &LiveAnswer) -> String {
     match followed(live) {
         Some((followed, people, share)) => format!(
             "Personnes déjà accompagnées : {} sur {} personnes distinctes ({}), d’après les codes de suivi (vues à deux séances ou plus) et les personnes dites revenues.",
@@ -897,7 +897,7 @@ pub async fn stats_page(
         // Reached by a drill-down: offered too, by its name.
         territories.push((key.clone(), name.clone()));
     }
-    let follow = answer.as_ref().map(|(q, live)| follow_sentence(q, live));
+    let follow = answer.as_ref().map(|(_, live)| follow_sentence(live));
     let (total, as_of, table, small_cells) = match &answer {
         Some((q, live)) => (
             Some(total_sentence(q, live)),
