@@ -14,8 +14,14 @@ use passerelle_activities::model::Where;
 use passerelle_activities::stats::{CommuneInfo, Dim, Fact, Geography, Index, Question, Territory};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/reference/bretagne/communes.csv");
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000_000);
+    let root = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/reference/bretagne/communes.csv"
+    );
     let mut reader = csv::Reader::from_path(root).expect("the Bretagne communes");
     let mut communes = Vec::new();
     for row in reader.records() {
@@ -54,7 +60,13 @@ fn main() {
         index.memory() as f64 / n as f64,
         peak_rss_kib() / 1024
     );
-    let epcis = ["200068120", "243500139", "242900314", "200042174", "200067981"];
+    let epcis = [
+        "200068120",
+        "243500139",
+        "242900314",
+        "200042174",
+        "200067981",
+    ];
     let communes = ["29232", "35238", "29019", "56260", "22278"];
     let mut state = 7u64;
     let mut next = |n: usize| {
@@ -72,15 +84,32 @@ fn main() {
             3 => Territory::Epci(epcis[next(epcis.len())].into()),
             _ => Territory::Commune(communes[next(communes.len())].into()),
         };
-        let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(next(360) as i64);
+        let start =
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(next(360) as i64);
         let days = [1, 3, 7, 31, 92, 365][next(6)];
-        let end = (start + chrono::Duration::days(days - 1)).min(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        let end = (start + chrono::Duration::days(days - 1))
+            .min(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
         let mut filters: Vec<(Dim, Vec<String>)> = Vec::new();
         for _ in 0..next(3) {
             let f = match next(3) {
-                0 => (Dim::Type, ["atelier", "individuel", "demarche"][next(3)].to_string()),
-                1 => (Dim::Theme, ["Démarche en ligne", "Courriels", "Prendre en main du matériel", "Naviguer sur Internet"][next(4)].to_string()),
-                _ => (Dim::Age, ["60-69 ans", "70 ans et plus", "25-39 ans", "40-59 ans"][next(4)].to_string()),
+                0 => (
+                    Dim::Type,
+                    ["atelier", "individuel", "demarche"][next(3)].to_string(),
+                ),
+                1 => (
+                    Dim::Theme,
+                    [
+                        "Démarche en ligne",
+                        "Courriels",
+                        "Prendre en main du matériel",
+                        "Naviguer sur Internet",
+                    ][next(4)]
+                    .to_string(),
+                ),
+                _ => (
+                    Dim::Age,
+                    ["60-69 ans", "70 ans et plus", "25-39 ans", "40-59 ans"][next(4)].to_string(),
+                ),
             };
             if !filters.iter().any(|(d, _)| *d == f.0) {
                 filters.push((f.0, vec![f.1]));
@@ -94,7 +123,13 @@ fn main() {
             4 => vec![Dim::Mois, Dim::Type],
             _ => vec![Dim::Departement, Dim::Theme],
         };
-        let q = Question { from: start, to: end, territory, filters, by };
+        let q = Question {
+            from: start,
+            to: end,
+            territory,
+            filters,
+            by,
+        };
         let t = Instant::now();
         let answer = index.answer(&q).unwrap();
         times.push(t.elapsed());
