@@ -502,17 +502,6 @@ pub enum FiguresScope {
 }
 
 impl FiguresScope {
-    /// Whether the figures of this territory (level and code) are within
-    /// the scope: always for administrators, one of their territories for
-    /// coordinators, never for the others (they see theirs, everywhere).
-    pub fn covers_territory(&self, level: ScopeLevel, code: &str) -> bool {
-        match self {
-            Self::Everything => true,
-            Self::Territories(scopes) => scopes.iter().any(|s| s.level == level && s.code == code),
-            Self::Structures(_) | Self::Person(_) => false,
-        }
-    }
-
     /// Whether the figures of a territory, given with its ancestors, are
     /// within the scope: always for administrators, for coordinators when
     /// it lies inside one of their territories (a région's coordinator
@@ -569,6 +558,21 @@ pub fn activity_figures(actor: &Actor) -> Result<FiguresScope, Denial> {
             }
             Err(Denial::Forbidden)
         }
+    }
+}
+
+/// The structure an actor records activities for: a machine client's
+/// own; for a person, the first structure where they are membre or
+/// gestionnaire (none for coordinators and administrators who work in
+/// none).
+pub fn recording_structure(actor: &Actor) -> Option<i64> {
+    match actor {
+        Actor::ApiToken { structure_id, .. } => Some(*structure_id),
+        Actor::Person { memberships, .. } => memberships
+            .iter()
+            .find(|m| matches!(m.role, Role::Membre | Role::Gestionnaire))
+            .map(|m| m.structure_id),
+        Actor::Anonymous => None,
     }
 }
 
@@ -942,9 +946,43 @@ mod tests {
             member(3, Role::Membre),
         ]);
         let scope = activity_figures(&finistere).unwrap();
-        assert!(scope.covers_territory(ScopeLevel::Departement, "29"));
-        assert!(!scope.covers_territory(ScopeLevel::Departement, "35"));
+        let located = |commune: Option<&str>, epci: Option<&str>, departement: &str| Location {
+            commune: commune.map(str::to_string),
+            epci: epci.map(str::to_string),
+            departement: Some(departement.into()),
+            region: Some("53".into()),
+        };
+        assert!(scope.covers(&located(None, None, "29")));
+        assert!(!scope.covers(&located(None, None, "35")));
         assert!(!scope.is_own());
+        // A région's coordinator opens every territory inside it, by its
+        // ancestors, not by comparing codes of one level.
+        let bretagne =
+            activity_figures(&person(vec![coordinator(ScopeLevel::Region, "53")])).unwrap();
+        for inside in [
+            located(None, None, "29"),
+            located(None, Some("200068120"), "29"),
+            located(Some("29232"), Some("200068120"), "29"),
+        ] {
+            assert!(bretagne.covers(&inside), "{inside:?}");
+        }
+        let normandie = Location {
+            departement: Some("14".into()),
+            region: Some("28".into()),
+            ..Location::default()
+        };
+        assert!(!bretagne.covers(&normandie));
+        assert!(!scope.covers(&Location::default()), "nowhere is nobody's");
+        assert_eq!(
+            recording_structure(&finistere),
+            Some(3),
+            "records for where one works"
+        );
+        assert_eq!(recording_structure(&token), Some(3));
+        assert_eq!(
+            recording_structure(&person(vec![coordinator(ScopeLevel::Region, "53")])),
+            None
+        );
         let hub_without_territory = person(vec![Membership {
             structure_id: 2,
             role: Role::Coordinateur,
@@ -956,7 +994,10 @@ mod tests {
             "no territory, nothing to see"
         );
         assert!(FiguresScope::Structures(vec![3]).is_own());
-        assert!(!FiguresScope::Structures(vec![3]).covers_territory(ScopeLevel::Region, "53"));
+        assert!(!FiguresScope::Structures(vec![3]).covers(&Location {
+            region: Some("53".into()),
+            ..Location::default()
+        }));
         assert_eq!(
             activity_figures(&Actor::Anonymous),
             Err(Denial::SignInRequired)

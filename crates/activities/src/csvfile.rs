@@ -56,7 +56,7 @@ fn counts(text: &str, participants: u32) -> Result<Vec<(String, u32)>, String> {
                 .trim()
                 .parse()
                 .map(|n| (value.trim().to_string(), n))
-                .map_err(|_| format!("{n:?} is not a count")),
+                .map_err(|_| format!("« {} » n’est pas un nombre de personnes", n.trim())),
             None => Ok((item.to_string(), participants)),
         })
         .collect()
@@ -86,7 +86,7 @@ impl<R: std::io::Read> Records<R> {
             .map_err(|e| Violation {
                 line: 1,
                 field: "type",
-                message: format!("cannot read the header: {e}"),
+                message: format!("en-tête illisible : {e}"),
             })?
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
@@ -96,7 +96,7 @@ impl<R: std::io::Read> Records<R> {
                 return Err(Violation {
                     line: 1,
                     field: "type",
-                    message: format!("the column `{required}` is missing"),
+                    message: format!("la colonne « {required} » manque"),
                 });
             }
         }
@@ -117,7 +117,7 @@ impl<R: std::io::Read> Iterator for Records<R> {
             Err(e) => Some(Err(Violation {
                 line: e.position().map_or(0, |p| p.line()),
                 field: "type",
-                message: format!("malformed CSV: {e}"),
+                message: format!("CSV mal formé : {e}"),
             })),
             Ok(true) => Some(parse_record(&self.header, &self.record)),
         }
@@ -167,27 +167,27 @@ fn parse_record(
         other => {
             return Err(fail(
                 "type",
-                format!("{other:?}: individuel, atelier or demarche"),
+                format!("« {other} » : le type est individuel, atelier ou demarche"),
             ));
         }
     };
     let date = NaiveDate::parse_from_str(get("date"), "%Y-%m-%d").map_err(|_| {
         fail(
             "date",
-            format!("{:?} is not a date like 2026-03-12", get("date")),
+            format!("« {} » n’est pas une date comme 2026-03-12", get("date")),
         )
     })?;
     let duration_minutes = get("duree").parse::<u32>().map_err(|_| {
         fail(
             "duree",
-            format!("{:?} is not a number of minutes", get("duree")),
+            format!("« {} » n’est pas un nombre de minutes", get("duree")),
         )
     })?;
     let participants = match get("participants") {
         "" => 1,
         n => n
             .parse::<u32>()
-            .map_err(|_| fail("participants", format!("{n:?} is not a number")))?,
+            .map_err(|_| fail("participants", format!("« {n} » n’est pas un nombre")))?,
     };
     let place = match get("lieu") {
         "domicile" => Where::Domicile,
@@ -199,7 +199,9 @@ fn parse_record(
                 .ok_or_else(|| {
                     fail(
                         "lieu",
-                        format!("{l:?}: lieu:<identifier>, domicile, distance or autre"),
+                        format!(
+                            "« {l} » : le lieu est lieu:<identifiant>, domicile, distance ou autre"
+                        ),
                     )
                 })?,
         ),
@@ -208,9 +210,12 @@ fn parse_record(
     let statuses = counts(get("statuts"), participants).map_err(|e| fail("statuts", e))?;
     let returning = match get("recurrents") {
         "" => 0,
-        n => n
-            .parse()
-            .map_err(|_| fail("recurrents", format!("{n:?} is not a number of people")))?,
+        n => n.parse().map_err(|_| {
+            fail(
+                "recurrents",
+                format!("« {n} » n’est pas un nombre de personnes"),
+            )
+        })?,
     };
     Ok((
         line,
@@ -310,7 +315,7 @@ mod tests {
         assert_eq!(found, vec![(2, "date"), (3, "type")]);
         assert_eq!(
             read(b"type,date\n").1[0].message,
-            "the column `duree` is missing"
+            "la colonne « duree » manque"
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod csvfile;
 pub mod generate;
 pub mod model;
 pub mod sources;
+pub mod stats;
 pub mod validate;
 pub mod vocab;
 

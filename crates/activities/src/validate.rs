@@ -1,4 +1,6 @@
-//! The rules a record must meet; a violation names the line and the field.
+//! The rules a record must meet; a violation names the line and the field
+//! and says, in French, what is wrong (the CLI, the API and the entry form
+//! show it as it is).
 
 use chrono::NaiveDate;
 
@@ -36,19 +38,25 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
         })
     };
     if a.date > today {
-        fail("date", format!("{} is in the future", a.date));
+        fail(
+            "date",
+            format!("le {} est dans le futur", french_day(a.date)),
+        );
     }
     if a.date < NaiveDate::from_ymd_opt(2015, 1, 1).expect("valid") {
         fail(
             "date",
-            format!("{} is too old to be a record of this activity", a.date),
+            format!(
+                "le {} est antérieur à 2015 : trop ancien pour cette activité",
+                french_day(a.date)
+            ),
         );
     }
     if !(1..=24 * 60).contains(&a.duration_minutes) {
         fail(
             "duree",
             format!(
-                "{} minutes: a duration is 1 to 1,440 minutes",
+                "{} minutes : une durée va de 1 à 1 440 minutes",
                 a.duration_minutes
             ),
         );
@@ -59,7 +67,7 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
                 fail(
                     "participants",
                     format!(
-                        "{}: a workshop has 1 to 10,000 participants",
+                        "{} : un atelier a de 1 à 10 000 participants",
                         a.participants
                     ),
                 );
@@ -68,23 +76,28 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
                 .as_deref()
                 .is_none_or(|t| t.trim().is_empty())
             {
-                fail("titre_atelier", "a workshop needs a title".into());
+                fail("titre_atelier", "un atelier a un titre".into());
             }
             match &a.level {
                 Some(l) if in_list(l, &vocab::LEVELS) => {}
                 other => fail(
                     "niveau",
-                    format!(
-                        "{:?}: the level is débutant, intermédiaire or avancé",
-                        other.as_deref().unwrap_or("")
-                    ),
+                    match other.as_deref().unwrap_or("") {
+                        "" => {
+                            "choisissez le niveau de l’atelier : débutant, intermédiaire ou avancé"
+                                .to_string()
+                        }
+                        other => {
+                            format!("« {other} » : le niveau est débutant, intermédiaire ou avancé")
+                        }
+                    },
                 ),
             }
         }
         _ if a.participants != 1 => fail(
             "participants",
             format!(
-                "{}: an individual record is about one person",
+                "{} : un accompagnement individuel concerne une personne",
                 a.participants
             ),
         ),
@@ -96,10 +109,7 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
     ] {
         for (value, _) in counts {
             if !in_list(value, list) {
-                fail(
-                    field,
-                    format!("{value:?} is not one of: {}", list.join(", ")),
-                );
+                fail(field, not_one_of(value, list));
             }
         }
         let total: u32 = counts.iter().map(|(_, n)| n).sum();
@@ -107,7 +117,7 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
             fail(
                 field,
                 format!(
-                    "the counts add up to {total}, not to the {} participants",
+                    "les nombres font {total} en tout, pas les {} participants",
                     a.participants
                 ),
             );
@@ -117,19 +127,19 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
         fail(
             "recurrents",
             format!(
-                "{} people already accompanied, of {} participants",
+                "{} personnes déjà accompagnées sur {} participants",
                 a.returning, a.participants
             ),
         );
     }
     if a.themes.is_empty() {
-        fail("themes", "at least one theme".into());
+        fail("themes", "cochez au moins un thème".into());
     }
     for t in &a.themes {
         if !vocab::THEMES.iter().any(|(name, _)| name == t) {
             fail(
                 "themes",
-                format!("{t:?} is not a theme of the activity reports"),
+                format!("« {t} » n’est pas un thème des comptes rendus d’activité"),
             );
         }
     }
@@ -138,23 +148,19 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
             Some(o) if in_list(o, &vocab::ORGANISATIONS) => {}
             other => fail(
                 "organisation",
-                format!(
-                    "{:?}: a procedure names the organisation concerned, one of: {}",
-                    other.as_deref().unwrap_or(""),
-                    vocab::ORGANISATIONS.join(", ")
-                ),
+                match other.as_deref().unwrap_or("") {
+                    "" => "choisissez l’organisme concerné par la démarche".to_string(),
+                    other => not_one_of(other, &vocab::ORGANISATIONS),
+                },
             ),
         }
         if a.kinds_of_help.is_empty() {
-            fail("aides", "a procedure says what help was given".into());
+            fail("aides", "cochez l’aide apportée pour la démarche".into());
         }
     }
     for h in &a.kinds_of_help {
         if !in_list(h, &vocab::KINDS_OF_HELP) {
-            fail(
-                "aides",
-                format!("{h:?} is not one of: {}", vocab::KINDS_OF_HELP.join(", ")),
-            );
+            fail("aides", not_one_of(h, &vocab::KINDS_OF_HELP));
         }
     }
     for (field, value, list) in [
@@ -164,26 +170,23 @@ pub fn validate(line: u64, a: &Activity, today: NaiveDate) -> Vec<Violation> {
         if let Some(v) = value
             && !in_list(v, list)
         {
-            fail(field, format!("{v:?} is not one of: {}", list.join(", ")));
+            fail(field, not_one_of(v, list));
         }
     }
     if let Where::Autre(code) = &a.place
         && !passerelle_like_commune_code(code)
     {
-        fail("lieu", format!("{code:?} is not an INSEE commune code"));
+        fail("lieu", not_a_commune(code));
     }
     if let Some(code) = &a.residence_commune
         && !passerelle_like_commune_code(code)
     {
-        fail(
-            "commune_residence",
-            format!("{code:?} is not an INSEE commune code"),
-        );
+        fail("commune_residence", not_a_commune(code));
     }
     if let Some(code) = &a.follow_up_code
         && !is_pseudonymous_code(code)
     {
-        fail("code_suivi", "a follow-up code is 4 to 32 letters or digits and must not identify the person (no e-mail, no phone number)".into());
+        fail("code_suivi", "un code de suivi a de 4 à 32 lettres ou chiffres et ne doit pas identifier la personne (ni courriel, ni téléphone)".into());
     }
     out
 }
@@ -202,6 +205,47 @@ pub fn validate_imported(line: u64, a: &Activity, today: NaiveDate) -> Vec<Viola
             _ => true,
         })
         .collect()
+}
+
+/// "« x » n’est pas une des valeurs possibles : a, b, c".
+fn not_one_of(value: &str, list: &[&str]) -> String {
+    format!(
+        "« {value} » n’est pas une des valeurs possibles : {}",
+        list.join(", ")
+    )
+}
+
+fn not_a_commune(code: &str) -> String {
+    if code.is_empty() {
+        "indiquez la commune où a eu lieu l’accompagnement".into()
+    } else {
+        format!("« {code} » n’est pas un code INSEE de commune (5 caractères, comme 29232)")
+    }
+}
+
+/// "3 décembre 2026".
+fn french_day(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!(
+        "{} {} {}",
+        day.day(),
+        MONTHS[day.month0() as usize],
+        day.year()
+    )
 }
 
 /// INSEE commune code shape (the reference check happens when storing).

@@ -244,21 +244,31 @@ enum ActivitiesCommand {
         #[arg(long)]
         format: Option<String>,
     },
-    /// Counts by one dimension for a territory and period.
+    /// Counts people and records for any range of days, territory and
+    /// filters, by none, one or two dimensions (a crosstab), under the
+    /// small-cell rule. Read from the index of live records
+    /// (crates/activities/src/stats), built for the command.
     Stats {
         /// all, reg:53, dep:35, epci:<SIREN> or com:<INSEE code>.
         #[arg(long, default_value = "all")]
         territory: String,
-        /// First day (its month counts), e.g. 2023-01-01.
+        /// First day counted, e.g. 2025-03-10.
         #[arg(long)]
         from: String,
-        /// Last day (its month counts), e.g. 2023-12-31.
+        /// Last day counted, e.g. 2025-03-12.
         #[arg(long)]
         to: String,
-        /// theme, type, duree, age, statut, organisation, aide, autonomie,
-        /// orientation or total.
+        /// One or two of theme, type, duree, age, statut, organisation,
+        /// aide, autonomie, orientation, suivi, jour, semaine, mois, annee,
+        /// commune, epci, departement, region, structure, lieu, mediateur
+        /// (`theme,age`), or total.
         #[arg(long, default_value = "theme")]
         by: String,
+        /// A filter `dimension=value` (`type=atelier`, `theme=Démarche en
+        /// ligne`, `age=60-69 ans`, `lieu=12`); repeat it: values of one
+        /// dimension keep any of them, dimensions combine.
+        #[arg(long = "where")]
+        filters: Vec<String>,
         #[arg(long, value_enum, default_value = "csv")]
         format: StatsFormat,
     },
@@ -683,6 +693,15 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             .with_trusted_proxies(&args.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );
+    // The index of activity records, built while the server starts
+    // answering (the first question waits for it).
+    let warm = state.clone();
+    tokio::spawn(async move {
+        match warm.warm_activities().await {
+            Ok(n) => tracing::info!(records = n, "activity index built"),
+            Err(e) => tracing::error!(error = %e, "activity index not built"),
+        }
+    });
     let (hour, minute) = (Duration::from_secs(3600), Duration::from_secs(60));
     // Retention first: nothing past its period is served, even from a
     // database restored by hand. Then hourly, on one server at a time.
@@ -1304,7 +1323,6 @@ async fn import_activities(
 
 async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {
     use passerelle_activities::csvfile::{COLUMNS, write_record};
-    use passerelle_store::activities::{DIMENSIONS, StatsQuery, Territory};
     match command {
         ActivitiesCommand::Import { file, format } => {
             import_activities(db, &file, format.as_deref(), out).await?;
@@ -1314,66 +1332,26 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
             from,
             to,
             by,
+            filters,
             format,
         } => {
-            let territory = Territory::parse(&territory).with_context(|| {
-                format!(
-                    "--territory {territory:?}: all, reg:53, dep:35, epci:<SIREN> or com:<INSEE>"
-                )
-            })?;
-            let dimension = DIMENSIONS
-                .iter()
-                .map(|(n, _)| *n)
-                .chain(["total"])
-                .find(|n| *n == by)
-                .with_context(|| format!("--by {by:?}: theme, type, duree, age, statut, organisation, aide, autonomie, orientation or total"))?;
-            let month = |d: &str, flag: &str| -> Result<String> {
-                chrono_like_month(d)
-                    .with_context(|| format!("{flag} {d:?} is not a date like 2023-01-31"))
-            };
-            let q = StatsQuery {
-                dimension,
-                territory,
-                from: month(&from, "--from")?,
-                to: month(&to, "--to")?,
-                structure_id: None,
-                scope: passerelle_accounts::policy::FiguresScope::Everything,
-            };
-            let rows = db.activity_stats(&q).await?;
-            let total: i64 = rows.iter().map(|r| r.people).sum();
-            let share = |p: i64| {
-                if total == 0 {
-                    0.0
-                } else {
-                    (p as f64 * 1000.0 / total as f64).round() / 10.0
-                }
-            };
+            use passerelle_activities::stats::Question;
+            let q = Question::parse(
+                &territory,
+                &from,
+                &to,
+                &by,
+                filters.iter().map(String::as_str),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let live = db.activity_index().await?;
+            let answer = live.index.answer(&q).map_err(|e| anyhow::anyhow!("{e}"))?;
             match format {
-                StatsFormat::Json => {
-                    let items: Vec<String> = rows
-                        .iter()
-                        .map(|r| {
-                            format!(
-                                "{{\"value\":{:?},\"people\":{},\"percent\":{},\"records\":{}}}",
-                                r.value,
-                                r.people,
-                                share(r.people),
-                                r.records
-                            )
-                        })
-                        .collect();
-                    writeln!(out, "[{}]", items.join(","))?;
-                }
+                StatsFormat::Json => writeln!(out, "{}", answer.to_json(&q, q.level()))?,
                 StatsFormat::Csv => {
                     let mut writer = passerelle_csv::Writer::in_memory();
-                    writer.write_record([by.as_str(), "personnes", "pourcentage", "fiches"])?;
-                    for r in rows {
-                        writer.write_record([
-                            r.value,
-                            r.people.to_string(),
-                            share(r.people).to_string(),
-                            r.records.to_string(),
-                        ])?;
+                    for row in answer.csv_rows(q.level()) {
+                        writer.write_record(row)?;
                     }
                     out.push_str(&String::from_utf8(writer.into_bytes())?);
                 }
@@ -1400,16 +1378,4 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
         }
     }
     Ok(())
-}
-
-/// `2023-01-31` → `2023-01`.
-fn chrono_like_month(date: &str) -> Option<String> {
-    let b = date.as_bytes();
-    (date.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()))
-    .then(|| date[..7].to_string())
 }

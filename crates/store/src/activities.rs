@@ -71,22 +71,34 @@ pub struct UnknownReference {
     pub reference: Reference,
 }
 
-/// The outcome of a write whose input names other records: done, or
-/// refused whole because some named record does not exist (nothing
-/// written).
+/// The outcome of a write: done, or refused whole with nothing written —
+/// because some record it names does not exist, or because the record to
+/// change is not a live record of this mediator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written<T> {
     Done(T),
     Unknown(Vec<UnknownReference>),
+    /// No such live record of theirs.
+    Missing,
 }
 
 impl<T> Written<T> {
+    /// What was written, or the references to nothing (none when the
+    /// record to change was missing).
     pub fn done(self) -> Result<T, Vec<UnknownReference>> {
         match self {
             Self::Done(t) => Ok(t),
             Self::Unknown(u) => Err(u),
+            Self::Missing => Err(Vec::new()),
         }
     }
+}
+
+/// A live record of a mediator, with its identifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnActivity {
+    pub id: i64,
+    pub activity: Activity,
 }
 
 /// A territory to filter on.
@@ -108,18 +120,6 @@ impl Territory {
             Self::Epci(c) => format!("epci:{c}"),
             Self::Departement(c) => format!("dep:{c}"),
             Self::Region(c) => format!("reg:{c}"),
-        }
-    }
-
-    /// The level and code of the territory, as coordinators' scopes say
-    /// them (`None` for all of them).
-    pub fn scope(&self) -> Option<(ScopeLevel, &str)> {
-        match self {
-            Self::All => None,
-            Self::Commune(c) => Some((ScopeLevel::Commune, c)),
-            Self::Epci(c) => Some((ScopeLevel::Epci, c)),
-            Self::Departement(c) => Some((ScopeLevel::Departement, c)),
-            Self::Region(c) => Some((ScopeLevel::Region, c)),
         }
     }
 
@@ -164,21 +164,18 @@ pub struct StatsQuery {
 
 /// The condition keeping records or roll-ups (`structure`, `mediator`:
 /// their columns) within a scope, with its parameters numbered from
-/// `next`; `None` when the scope sees nothing of this territory.
+/// `next`; `None` when the scope sees nothing of this territory
+/// (`covered`: whether it lies inside one of the scope's territories).
 fn within_scope(
     q: &StatsQuery,
+    covered: bool,
     structure: &str,
     mediator: &str,
     next: usize,
 ) -> Option<(String, Vec<i64>)> {
     match &q.scope {
         FiguresScope::Everything => Some((String::new(), Vec::new())),
-        FiguresScope::Territories(_) => {
-            let (level, code) = q.territory.scope()?;
-            q.scope
-                .covers_territory(level, code)
-                .then(|| (String::new(), Vec::new()))
-        }
+        FiguresScope::Territories(_) => covered.then(|| (String::new(), Vec::new())),
         FiguresScope::Person(id) => Some((format!(" AND {mediator} = ${next}"), vec![*id])),
         FiguresScope::Structures(ids) if ids.is_empty() => None,
         FiguresScope::Structures(ids) => {
@@ -355,6 +352,50 @@ fn records_in(t: &Territory) -> (&'static str, &'static str, String) {
     }
 }
 
+/// A record's JSON as stored.
+fn parse_data(data: &str) -> Result<Activity, StoreError> {
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("activity record: {e}")))
+}
+
+/// The stored code of a record's kind (`individuel`, `atelier`, `demarche`).
+fn kind_code(a: &Activity) -> String {
+    format!("{:?}", a.kind).to_lowercase()
+}
+
+/// A live record as stored, with what its roll-up contributions were
+/// made from.
+struct LiveRecord {
+    activity: Activity,
+    commune: Option<String>,
+    author: Author,
+}
+
+/// A live record of this mediator, in the transaction.
+async fn live_record_of(
+    conn: &mut AnyConnection,
+    id: i64,
+    mediator_id: i64,
+) -> Result<Option<LiveRecord>, StoreError> {
+    let row = sqlx::query(
+        "SELECT data, commune_code, structure_id FROM activities \
+         WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(mediator_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(LiveRecord {
+        activity: parse_data(&row.try_get::<String, _>("data")?)?,
+        commune: row.try_get("commune_code")?,
+        author: Author {
+            mediator_id: Some(mediator_id),
+            structure_id: row.try_get("structure_id")?,
+            token_id: None,
+        },
+    }))
+}
+
 /// The place of the directory a record happened at.
 fn place_of(a: &Activity) -> Option<i64> {
     match a.place {
@@ -364,6 +405,19 @@ fn place_of(a: &Activity) -> Option<i64> {
 }
 
 impl Database {
+    /// Whether a coordinator's scope covers the territory asked, decided
+    /// on where it lies in the reference (a région covers its départements,
+    /// EPCI and communes).
+    async fn covers(&self, q: &StatsQuery) -> Result<bool, StoreError> {
+        if !matches!(q.scope, FiguresScope::Territories(_)) || q.territory == Territory::All {
+            return Ok(false);
+        }
+        Ok(self
+            .territory_location(&q.territory.key())
+            .await?
+            .is_some_and(|place| q.scope.covers(&place)))
+    }
+
     /// The live records at these places of the directory, in a territory
     /// and a range of months (`YYYY-MM`), optionally of one structure or
     /// mediator: what a dashboard narrowed to a place or a programme
@@ -374,7 +428,9 @@ impl Database {
         q: &StatsQuery,
     ) -> Result<Vec<Activity>, StoreError> {
         let (join, column, code) = records_in(&q.territory);
-        let Some((scope, scope_values)) = within_scope(q, "a.structure_id", "a.mediator_id", 5)
+        let covered = self.covers(q).await?;
+        let Some((scope, scope_values)) =
+            within_scope(q, covered, "a.structure_id", "a.mediator_id", 5)
         else {
             return Ok(Vec::new());
         };
@@ -403,10 +459,7 @@ impl Database {
                 query = query.bind(*id);
             }
             for row in query.fetch_all(self.pool()).await? {
-                out.push(
-                    serde_json::from_str(&row.try_get::<String, _>("data")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                );
+                out.push(parse_data(&row.try_get::<String, _>("data")?)?);
             }
         }
         Ok(out)
@@ -443,7 +496,7 @@ impl Database {
             .bind(code)
             .fetch_all(self.pool())
             .await?;
-        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        crate::map_rows(&rows, |r| Ok((r.try_get("id")?, r.try_get("nom")?)))
     }
 
     /// Records activities (already validated) in one transaction: every
@@ -490,7 +543,7 @@ impl Database {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(serde_json::to_string(a).expect("an activity serialises"))
-            .bind(format!("{:?}", a.kind).to_lowercase())
+            .bind(kind_code(a))
             .bind(a.date.to_string())
             .bind(i64::from(a.participants))
             .bind(commune.clone())
@@ -525,6 +578,7 @@ impl Database {
             match self.record_activities(&records, author, |_| None).await? {
                 Written::Done(mut done) => Written::Done(done.remove(0)),
                 Written::Unknown(u) => Written::Unknown(u),
+                Written::Missing => Written::Missing,
             },
         )
     }
@@ -637,8 +691,7 @@ impl Database {
                     }
                     Some(old) => {
                         // The record changed in its source: replaced.
-                        let previous: Activity = serde_json::from_str(&old.data)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        let previous = parse_data(&old.data)?;
                         roll_up(&mut tx, &previous, old.commune.as_deref(), old.author, -1).await?;
                         sqlx::query(
                             "UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, \
@@ -646,7 +699,7 @@ impl Database {
                              WHERE id = $10",
                         )
                         .bind(data)
-                        .bind(format!("{:?}", a.kind).to_lowercase())
+                        .bind(kind_code(a))
                         .bind(a.date.to_string())
                         .bind(i64::from(a.participants))
                         .bind(commune.clone())
@@ -675,7 +728,7 @@ impl Database {
                         }
                         rows.push(vec![
                             Value::Text(data),
-                            Value::Text(format!("{:?}", a.kind).to_lowercase()),
+                            Value::Text(kind_code(a)),
                             Value::Text(a.date.to_string()),
                             Value::Int(Some(i64::from(a.participants))),
                             Value::OptText(commune.clone()),
@@ -774,44 +827,47 @@ impl Database {
     }
 
     /// Withdraws a record of this mediator (kept, marked deleted, no longer
-    /// counted). False when there is no such live record of theirs.
-    pub async fn delete_activity(&self, id: i64, mediator_id: i64) -> Result<bool, StoreError> {
+    /// counted), with its audit line, in one transaction. `Missing` when
+    /// there is no such live record of theirs.
+    pub async fn delete_activity(
+        &self,
+        id: i64,
+        mediator_id: i64,
+        audit: &AuditEvent,
+    ) -> Result<Written<()>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
-            .bind(id)
-            .bind(mediator_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else { return Ok(false) };
-        let a: Activity = serde_json::from_str(&row.try_get::<String, _>(0)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let commune: Option<String> = row.try_get(1)?;
-        let author = Author {
-            mediator_id: Some(mediator_id),
-            structure_id: row.try_get("structure_id")?,
-            token_id: None,
+        let Some(old) = live_record_of(&mut tx, id, mediator_id).await? else {
+            return Ok(Written::Missing);
         };
         sqlx::query("UPDATE activities SET deleted_at = $1 WHERE id = $2")
             .bind(now_iso())
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        roll_up(&mut tx, &a, commune.as_deref(), author, -1).await?;
+        roll_up(
+            &mut tx,
+            &old.activity,
+            old.commune.as_deref(),
+            old.author,
+            -1,
+        )
+        .await?;
+        crate::accounts::insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Written::Done(()))
     }
 
     /// Replaces a record of this mediator: its old contributions leave the
-    /// roll-ups, the new ones enter, in one transaction with `audit`.
-    /// False when there is no such live record of theirs; refused whole
-    /// when it names a place or commune that does not exist.
+    /// roll-ups, the new ones enter, in one transaction with its audit
+    /// line. `Missing` when there is no such live record of theirs;
+    /// refused whole when it names a place or commune that does not exist.
     pub async fn update_activity(
         &self,
         id: i64,
         mediator_id: i64,
         a: &Activity,
-        audit: Option<&AuditEvent>,
-    ) -> Result<Written<bool>, StoreError> {
+        audit: &AuditEvent,
+    ) -> Result<Written<()>, StoreError> {
         let mut tx = self.begin_write().await?;
         let nobody = Author {
             mediator_id: None,
@@ -822,27 +878,21 @@ impl Database {
         if !unknown.is_empty() {
             return Ok(Written::Unknown(unknown));
         }
-        let row = sqlx::query("SELECT data, commune_code, structure_id FROM activities WHERE id = $1 AND mediator_id = $2 AND deleted_at IS NULL")
-            .bind(id)
-            .bind(mediator_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            return Ok(Written::Done(false));
+        let Some(old) = live_record_of(&mut tx, id, mediator_id).await? else {
+            return Ok(Written::Missing);
         };
-        let old: Activity = serde_json::from_str(&row.try_get::<String, _>(0)?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let old_commune: Option<String> = row.try_get(1)?;
-        let author = Author {
-            mediator_id: Some(mediator_id),
-            structure_id: row.try_get("structure_id")?,
-            token_id: None,
-        };
-        roll_up(&mut tx, &old, old_commune.as_deref(), author, -1).await?;
+        roll_up(
+            &mut tx,
+            &old.activity,
+            old.commune.as_deref(),
+            old.author,
+            -1,
+        )
+        .await?;
         let commune = where_commune(&mut tx, a).await?;
         sqlx::query("UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, commune_code = $5, place_id = $7 WHERE id = $6")
             .bind(serde_json::to_string(a).expect("an activity serialises"))
-            .bind(format!("{:?}", a.kind).to_lowercase())
+            .bind(kind_code(a))
             .bind(a.date.to_string())
             .bind(i64::from(a.participants))
             .bind(commune.clone())
@@ -850,12 +900,10 @@ impl Database {
             .bind(place_of(a))
             .execute(&mut *tx)
             .await?;
-        roll_up(&mut tx, a, commune.as_deref(), author, 1).await?;
-        if let Some(event) = audit {
-            crate::accounts::insert_audit(&mut tx, event).await?;
-        }
+        roll_up(&mut tx, a, commune.as_deref(), old.author, 1).await?;
+        crate::accounts::insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        Ok(Written::Done(true))
+        Ok(Written::Done(()))
     }
 
     /// One live record of this mediator.
@@ -871,19 +919,16 @@ impl Database {
         .bind(mediator_id)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            serde_json::from_str(&r.try_get::<String, _>(0)?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
-        .transpose()
+        row.map(|r| parse_data(&r.try_get::<String, _>("data")?))
+            .transpose()
     }
 
-    /// A mediator's latest records: (id, record).
+    /// A mediator's latest live records, latest first.
     pub async fn activities_of(
         &self,
         mediator_id: i64,
         limit: i64,
-    ) -> Result<Vec<(i64, Activity)>, StoreError> {
+    ) -> Result<Vec<OwnActivity>, StoreError> {
         let rows = sqlx::query("SELECT id, data FROM activities WHERE mediator_id = $1 AND deleted_at IS NULL ORDER BY date DESC, id DESC LIMIT $2")
             .bind(mediator_id)
             .bind(limit)
@@ -891,11 +936,10 @@ impl Database {
             .await?;
         rows.iter()
             .map(|r| {
-                let data: String = r.try_get(1)?;
-                Ok((
-                    r.try_get(0)?,
-                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ))
+                Ok(OwnActivity {
+                    id: r.try_get("id")?,
+                    activity: parse_data(&r.try_get::<String, _>("data")?)?,
+                })
             })
             .collect()
     }
@@ -925,7 +969,10 @@ impl Database {
         group: &'static str,
         order: &'static str,
     ) -> Result<Vec<StatsRow>, StoreError> {
-        let Some((scope, scope_values)) = within_scope(q, "structure_id", "mediator_id", 6) else {
+        let covered = self.covers(q).await?;
+        let Some((scope, scope_values)) =
+            within_scope(q, covered, "structure_id", "mediator_id", 6)
+        else {
             return Ok(Vec::new());
         };
         let sql = format!(
@@ -968,7 +1015,7 @@ impl Database {
         .bind(territory.key())
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        crate::map_rows(&rows, |r| Ok((r.try_get("id")?, r.try_get("nom")?)))
     }
 
     /// Loads an aggregate source (replacing what it had).
@@ -1007,7 +1054,7 @@ impl Database {
         departement: Option<&str>,
     ) -> Result<(Vec<(String, i64)>, Option<String>), StoreError> {
         let rows = sqlx::query(
-            "SELECT value, CAST(SUM(people) AS BIGINT), MAX(as_of) FROM activity_aggregates \
+            "SELECT value, CAST(SUM(people) AS BIGINT) AS people, MAX(as_of) AS as_of FROM activity_aggregates \
              WHERE source = $1 AND dimension = $2 AND ($3 = '' OR code_postal LIKE $4) GROUP BY value ORDER BY 2 DESC",
         )
         .bind(source.to_string())
@@ -1016,11 +1063,11 @@ impl Database {
         .bind(format!("{}%", departement.unwrap_or("")))
         .fetch_all(self.pool())
         .await?;
-        let as_of = rows.first().and_then(|r| r.try_get::<String, _>(2).ok());
-        let values = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+        let as_of = match rows.first() {
+            Some(r) => Some(r.try_get::<String, _>("as_of")?),
+            None => None,
+        };
+        let values = crate::map_rows(&rows, |r| Ok((r.try_get("value")?, r.try_get("people")?)))?;
         Ok((values, as_of))
     }
 }
@@ -1043,8 +1090,7 @@ pub(crate) async fn move_activities_to_place(
     .fetch_all(&mut *conn)
     .await?;
     for row in &rows {
-        let mut a: Activity = serde_json::from_str(&row.try_get::<String, _>("data")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut a = parse_data(&row.try_get::<String, _>("data")?)?;
         a.place = Where::Lieu(to);
         let old_commune: Option<String> = row.try_get("commune_code")?;
         let live = row.try_get::<Option<String>, _>("deleted_at")?.is_none();
@@ -1181,7 +1227,9 @@ async fn where_commune(
             .bind(*id)
             .fetch_optional(&mut *conn)
             .await?
-            .and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()),
+            .map(|r| r.try_get::<Option<String>, _>("commune_code"))
+            .transpose()?
+            .flatten(),
         Where::Autre(code) => Some(code.clone()),
         // At home or remote: the person's commune when given.
         Where::Domicile | Where::Distance => a.residence_commune.clone(),
@@ -1292,13 +1340,16 @@ async fn all_territory_keys(
     .await?;
     let mut out = std::collections::HashMap::with_capacity(rows.len());
     for r in rows {
-        let code: String = r.try_get(0)?;
+        let code: String = r.try_get("code")?;
         let mut keys = vec!["all".to_string(), format!("com:{code}")];
-        if let Some(epci) = r.try_get::<Option<String>, _>(1)? {
+        if let Some(epci) = r.try_get::<Option<String>, _>("epci_siren")? {
             keys.push(format!("epci:{epci}"));
         }
-        keys.push(format!("dep:{}", r.try_get::<String, _>(2)?));
-        keys.push(format!("reg:{}", r.try_get::<String, _>(3)?));
+        keys.push(format!(
+            "dep:{}",
+            r.try_get::<String, _>("departement_code")?
+        ));
+        keys.push(format!("reg:{}", r.try_get::<String, _>("region_code")?));
         out.insert(code, keys);
     }
     Ok(out)
@@ -1323,11 +1374,14 @@ async fn roll_up(
         .await?;
         if let Some(r) = row {
             territories.push(format!("com:{code}"));
-            if let Some(epci) = r.try_get::<Option<String>, _>(0)? {
+            if let Some(epci) = r.try_get::<Option<String>, _>("epci_siren")? {
                 territories.push(format!("epci:{epci}"));
             }
-            territories.push(format!("dep:{}", r.try_get::<String, _>(1)?));
-            territories.push(format!("reg:{}", r.try_get::<String, _>(2)?));
+            territories.push(format!(
+                "dep:{}",
+                r.try_get::<String, _>("departement_code")?
+            ));
+            territories.push(format!("reg:{}", r.try_get::<String, _>("region_code")?));
         }
     }
     let parts = contributions(a);

@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod activity_index;
+pub mod activity_shares;
 pub mod backup;
 mod batch;
 pub mod diagnostic;

@@ -2,7 +2,9 @@
 
 use chrono::NaiveDate;
 use passerelle_activities::model::{Activity, Kind, Where};
-use passerelle_store::activities::{Author, ImportOutcome, Incoming, StatsQuery, Territory};
+use passerelle_store::activities::{
+    Author, ImportOutcome, Incoming, StatsQuery, Territory, Written,
+};
 use passerelle_store::testing::bretagne_database;
 
 fn record(kind: Kind, participants: u32, commune: &str, theme: &str) -> Activity {
@@ -190,11 +192,32 @@ async fn withdrawing_a_record_takes_it_out_of_the_counts() {
         ..query("theme", Territory::All)
     };
     assert_eq!(db.activity_stats(&mine).await.unwrap()[0].people, 5);
-    assert!(
-        !db.delete_activity(id, mediator + 1).await.unwrap(),
+    let audit = passerelle_store::accounts::AuditEvent {
+        action: "activity.withdrawn".into(),
+        actor_person_id: Some(mediator),
+        actor_token_id: None,
+        structure_id: Some(structure),
+        subject: Some(format!("activité {id}")),
+        detail: None,
+        ip: None,
+    };
+    let withdrawn = || async {
+        db.audit_events(Some("activity.withdrawn"), 10)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        db.delete_activity(id, mediator + 1, &audit).await.unwrap(),
+        Written::Missing,
         "only one's own"
     );
-    assert!(db.delete_activity(id, mediator).await.unwrap());
+    assert_eq!(withdrawn().await, 0, "nothing withdrawn, nothing audited");
+    assert_eq!(
+        db.delete_activity(id, mediator, &audit).await.unwrap(),
+        Written::Done(())
+    );
+    assert_eq!(withdrawn().await, 1, "the audit line with the change");
     assert!(db.activity_stats(&mine).await.unwrap().is_empty());
     assert!(db.activities_of(mediator, 10).await.unwrap().is_empty());
 }

@@ -205,7 +205,7 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
     // Activités
     let records = db.activities_of(malo.id, 10).await.unwrap();
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0].1.themes, ["Courriels"]);
+    assert_eq!(records[0].activity.themes, ["Courriels"]);
     let rows = db
         .activity_stats(&StatsQuery {
             dimension: "theme",

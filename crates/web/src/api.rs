@@ -28,12 +28,12 @@ use crate::routes::Route;
     ),
     paths(
         health, search_communes, commune, epci, departement, region, me, structure,
-        crate::lieux::api::api_list, crate::lieux::api::api_geojson, crate::lieux::api::api_place, crate::lieux::api::api_import, crate::lieux::api::api_data_inclusion, crate::lieux::api::api_open_places, crate::activities::api_record,
-        crate::open_activities::api_open_activities, crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
+        crate::lieux::api::api_list, crate::lieux::api::api_geojson, crate::lieux::api::api_place, crate::lieux::api::api_import, crate::lieux::api::api_data_inclusion, crate::lieux::api::api_open_places, crate::activites::api_record,
+        crate::activites::api_open_activities, crate::activites::api_stats, crate::diagnostic::api_portrait, crate::observe::metrics, crate::observe::live, crate::observe::ready
     ),
     components(schemas(
-        crate::lieux::api::PlaceOut, crate::lieux::api::ImportAnswer, crate::lieux::api::OpenPlacesPage, crate::activities::RecordAnswer, crate::activities::ItemProblem,
-        crate::open_activities::OpenActivities, crate::open_activities::OpenTerritory, crate::open_activities::OpenCell,
+        crate::lieux::api::PlaceOut, crate::lieux::api::ImportAnswer, crate::lieux::api::OpenPlacesPage, crate::activites::RecordAnswer, crate::activites::ItemProblem,
+        crate::activites::OpenActivities, crate::activites::OpenTerritory, crate::activites::OpenCell, crate::activites::StatsAnswer, crate::activites::StatsCell,
         Health, crate::observe::Liveness, crate::observe::Readiness, Me, MeMembership, StructureDetail, StructureMember, Commune, CommuneSummary, Epci, EpciRef, EpciSummary, Departement,
         DepartementRef, DepartementSummary, Region, RegionRef, ErrorBody, ErrorDetail
     )),

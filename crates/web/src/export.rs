@@ -36,7 +36,16 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Response {
 /// headers differ share the file; the header line is the first table's.
 /// Through the shared writer: no cell reaches a spreadsheet as a formula.
 pub fn csv(name: &str, tables: &[Table]) -> Response {
-    let mut out = passerelle_csv::Writer::in_memory();
+    csv_in(passerelle_csv::Dialect::Standard, name, tables)
+}
+
+/// The same in a dialect: `FrenchExcel` for files offered to people
+/// (BOM, `;`; numbers in the rows already written with a decimal comma).
+pub fn csv_in(dialect: passerelle_csv::Dialect, name: &str, tables: &[Table]) -> Response {
+    let mut out = passerelle_csv::builder()
+        .dialect(dialect)
+        .flexible(true)
+        .from_writer(Vec::new());
     let first = tables
         .first()
         .map(|t| t.headers.clone())

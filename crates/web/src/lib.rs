@@ -9,7 +9,7 @@
 
 mod account_pages;
 pub use account_pages::structure_refusal;
-mod activities;
+mod activites;
 mod api;
 mod auth;
 mod body;
@@ -26,7 +26,6 @@ pub mod mail;
 pub mod mailer;
 mod notice;
 mod observe;
-mod open_activities;
 pub mod osrm;
 mod pages;
 mod referents;
@@ -69,6 +68,10 @@ pub struct AppState {
     /// The background jobs, as they last ran (readiness, metrics).
     pub jobs: Arc<Jobs>,
     observer: Arc<observe::Observer>,
+    /// The live activity records, indexed to answer any question
+    /// (`passerelle_activities::stats`); built on first use (or at start,
+    /// `warm_activities`), brought up to date before each answer.
+    activities: Arc<tokio::sync::RwLock<Option<passerelle_store::activity_index::LiveIndex>>>,
 }
 
 type PlaceIndex = Arc<passerelle_places::search::Index>;
@@ -83,7 +86,32 @@ impl AppState {
             limits: Arc::default(),
             jobs: Arc::default(),
             observer: Arc::default(),
+            activities: Arc::default(),
         }
+    }
+
+    /// Builds the index of activity records, if not yet built: at start,
+    /// so that the first question does not wait.
+    pub async fn warm_activities(&self) -> Result<usize, passerelle_store::StoreError> {
+        self.with_activities(|live| live.index.len()).await
+    }
+
+    /// Answers from the index of activity records once it holds every
+    /// write committed so far, through any server or command (`store::
+    /// activity_index`).
+    pub async fn with_activities<T>(
+        &self,
+        answer: impl FnOnce(&passerelle_store::activity_index::LiveIndex) -> T,
+    ) -> Result<T, passerelle_store::StoreError> {
+        let mut slot = self.activities.write().await;
+        match slot.as_mut() {
+            Some(live) => {
+                self.db.refresh_activity_index(live).await?;
+            }
+            None => *slot = Some(self.db.activity_index().await?),
+        }
+        let slot = slot.downgrade();
+        Ok(answer(slot.as_ref().expect("built above")))
     }
 
     /// The searchable places, loaded from the database on first use and
@@ -268,8 +296,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(account_pages::routes());
     all.extend(lieux::routes());
     all.extend(territoires::routes());
-    all.extend(activities::routes());
-    all.extend(open_activities::routes());
+    all.extend(activites::routes());
     all.extend(diagnostic::routes());
     all.extend(referrals::routes());
     all.extend(referents::routes());
@@ -359,9 +386,22 @@ fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&csp).expect("the policy is ASCII"),
     ));
+    // A page that may be framed says so in its own policy
+    // (`frame-ancestors *`: the embeddable shared figures); every other
+    // page may not be.
+    let app = app.layer(SetResponseHeaderLayer::if_not_present(
+        header::X_FRAME_OPTIONS,
+        |response: &axum::response::Response| {
+            let framable = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("frame-ancestors *"));
+            (!framable).then(|| HeaderValue::from_static("DENY"))
+        },
+    ));
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
         // The finder's "Autour de moi" asks the browser's position: this
         // origin only, never a frame of another.

@@ -610,7 +610,8 @@ async fn detail(
                 .await
                 .map_err(storage_failure)?
                 .into_iter()
-                .map(|(id, a)| {
+                .map(|own| {
+                    let (id, a) = (own.id, own.activity);
                     (
                         id,
                         format!(

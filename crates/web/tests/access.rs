@@ -286,6 +286,13 @@ fn cases(w: &World) -> Vec<Case> {
             [303, 422, 403],
         ),
         case(
+            "GET",
+            "/activites/{id}/suppression",
+            "/activites/999999/suppression".into(),
+            None,
+            [303, 404, 403],
+        ),
+        case(
             "POST",
             "/activites/{id}/suppression",
             "/activites/999999/suppression".into(),
@@ -312,6 +319,64 @@ fn cases(w: &World) -> Vec<Case> {
             "/activites/tableau-de-bord.xlsx".into(),
             None,
             [303, 200, 200],
+        ),
+        case(
+            "GET",
+            "/activites/statistiques",
+            "/activites/statistiques?from=2025-01-01&to=2025-12-31".into(),
+            None,
+            page,
+        ),
+        case(
+            "GET",
+            "/activites/statistiques.csv",
+            "/activites/statistiques.csv?from=2025-01-01&to=2025-12-31".into(),
+            None,
+            page,
+        ),
+        case(
+            "GET",
+            "/api/v1/activities/stats",
+            "/api/v1/activities/stats?from=2025-01-01&to=2025-12-31".into(),
+            None,
+            [401, 200, 200],
+        ),
+        // Links to views are a coordinator's (or an administrator's).
+        case(
+            "GET",
+            "/activites/partages",
+            "/activites/partages".into(),
+            None,
+            [303, 403, 200],
+        ),
+        case(
+            "POST",
+            "/activites/partages",
+            "/activites/partages".into(),
+            Some("titre=Vue&from=2025-01-01&to=2025-12-31"),
+            [303, 403, 303],
+        ),
+        case(
+            "POST",
+            "/activites/partages/{id}/retrait",
+            "/activites/partages/999999/retrait".into(),
+            Some("confirmer=1"),
+            [303, 404, 404],
+        ),
+        // Anyone holding a link; nobody without one.
+        case(
+            "GET",
+            "/partage/activites/{token}",
+            "/partage/activites/inconnu".into(),
+            None,
+            [404, 404, 404],
+        ),
+        case(
+            "GET",
+            "/partage/activites/{token}/integrer",
+            "/partage/activites/inconnu/integrer".into(),
+            None,
+            [404, 404, 404],
         ),
         case(
             "GET",

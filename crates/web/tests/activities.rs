@@ -85,7 +85,7 @@ async fn a_mediator_records_and_sees_it_counted() {
     );
     assert!(
         finistere.body.contains("Personnes accompagnées par mois")
-            && finistere.body.contains("2026-11")
+            && finistere.body.contains("novembre 2026")
     );
     assert!(
         finistere
@@ -101,17 +101,45 @@ async fn a_mediator_records_and_sees_it_counted() {
     )
     .await;
     assert_eq!(csv.status.as_u16(), 200);
+    // For people: French Excel (BOM, semicolons, decimal comma).
     assert!(
         csv.body
-            .starts_with("tableau,valeur,personnes,pourcentage,fiches\n"),
+            .starts_with("\u{feff}tableau;valeur;personnes;pourcentage;fiches\n"),
         "{}",
         csv.body
     );
     assert!(
         csv.body
-            .contains("Thèmes des accompagnements,Démarche en ligne,1,100,1"),
+            .contains("Thèmes des accompagnements;Démarche en ligne;1;100;1"),
         "{}",
         csv.body
+    );
+    // For machines: the standard variant.
+    let standard = call(
+        &w.app,
+        &Client::signed_in(&w.db, w.coordinator_29).await,
+        "GET",
+        "/activites/tableau-de-bord.csv?territoire=dep:29&annee=2026&format=standard",
+        None,
+    )
+    .await;
+    assert!(
+        standard
+            .body
+            .starts_with("tableau,valeur,personnes,pourcentage,fiches\n")
+            && standard
+                .body
+                .contains("Thèmes des accompagnements,Démarche en ligne,1,100,1"),
+        "{}",
+        standard.body
+    );
+    // The dashboard says how the form's age brackets were grouped.
+    assert!(
+        finistere
+            .body
+            .contains("18-24 ans et 25-39 ans comptent dans « 18-35 ans »"),
+        "{}",
+        finistere.body
     );
     // The same tables as a workbook, one sheet per table, counts as numbers.
     let xlsx = call(
@@ -213,7 +241,13 @@ async fn a_mediator_records_and_sees_it_counted() {
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
-    assert!(bad.body.contains("organisation"));
+    assert!(
+        bad.body.contains(
+            "<p id=\"organisation-erreur\" class=\"fr-error-text\">Choisissez l’organisme concerné par la démarche</p>"
+        ) && bad.body.contains("aria-describedby=\"organisation-erreur\""),
+        "{}",
+        bad.body
+    );
 }
 
 async fn post_json(
@@ -265,7 +299,7 @@ async fn the_api_records_once_per_idempotency_key() {
         bad["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("item 2, field `themes`"),
+            .starts_with("élément 2, champ `themes` : « Internet » n’est pas un thème"),
         "{bad}"
     );
     assert_eq!(bad["created"], 0, "nothing of a refused batch is stored");
@@ -294,7 +328,12 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
             .as_u16(),
         303
     );
-    let (id, _) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let id =
+        w.db.activities_of(w.membre_a, 1)
+            .await
+            .unwrap()
+            .remove(0)
+            .id;
     let form = call(
         &w.app,
         &mediator,
@@ -346,20 +385,47 @@ async fn a_mediator_edits_and_withdraws_their_record_and_it_is_audited() {
         vec!["CPAM"],
         "the counts follow the edit"
     );
+    // "Retirer" asks first.
+    let confirm = call(
+        &w.app,
+        &mediator,
+        "GET",
+        &format!("/activites/{id}/suppression"),
+        None,
+    )
+    .await;
+    assert_eq!(confirm.status.as_u16(), 200);
+    assert!(
+        confirm.body.contains("Retirer une activité ?")
+            && confirm.body.contains("Retirer cette activité")
+            && confirm.body.contains("20 novembre 2026"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        w.db.activity_of(id, w.membre_a).await.unwrap().is_some(),
+        "asking changes nothing"
+    );
+    let withdrawn = call(
+        &w.app,
+        &mediator,
+        "POST",
+        &format!("/activites/{id}/suppression"),
+        Some(""),
+    )
+    .await;
+    assert_eq!(withdrawn.status.as_u16(), 303);
     assert_eq!(
-        call(
-            &w.app,
-            &mediator,
-            "POST",
-            &format!("/activites/{id}/suppression"),
-            Some("")
-        )
-        .await
-        .status
-        .as_u16(),
-        303
+        withdrawn.headers.get("location").unwrap(),
+        "/activites?info=retiree"
     );
     assert!(w.db.activity_stats(&q).await.unwrap().is_empty());
+    let back = call(&w.app, &mediator, "GET", "/activites?info=retiree", None).await;
+    assert!(
+        back.body.contains("fr-alert--success") && back.body.contains("Activité retirée"),
+        "{}",
+        back.body
+    );
     let actions: Vec<String> =
         w.db.audit_events(None, 10)
             .await
@@ -409,7 +475,18 @@ async fn a_workshop_is_recorded_with_its_people_per_bracket() {
     )
     .await;
     assert_eq!(bad.status.as_u16(), 422);
-    assert!(bad.body.contains("ages"), "{}", bad.body);
+    // In French next to the counts, with everything typed kept (type,
+    // participants, title, level, the counts themselves).
+    for expected in [
+        "<p id=\"nb_age-erreur\" class=\"fr-error-text\">Les nombres font 4 en tout, pas les 5 participants</p>",
+        "id=\"type-atelier\" name=\"type\" value=\"atelier\" checked",
+        "name=\"participants\" min=\"1\" max=\"10000\" value=\"5\"",
+        "value=\"Premiers courriels\"",
+        "value=\"débutant\" selected",
+        "name=\"nb_age_6\" value=\"1\"",
+    ] {
+        assert!(bad.body.contains(expected), "{expected}: {}", bad.body);
+    }
 }
 
 #[tokio::test]
@@ -496,7 +573,7 @@ async fn a_batch_naming_an_unknown_place_or_commune_stores_nothing() {
         body["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("item 3, field `place`"),
+            .starts_with("élément 3, champ `place` : aucun lieu n° 999999 dans l’annuaire"),
         "{body}"
     );
     assert_eq!(
@@ -589,7 +666,8 @@ async fn the_entry_form_says_an_unknown_place_next_to_the_field_and_keeps_what_w
             .as_u16(),
         303
     );
-    let (id, before) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let own = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let (id, before) = (own.id, own.activity);
     let edit = FORM.replace("lieu=autre", "lieu=lieu%3A999999");
     let page = call(
         &w.app,
@@ -741,4 +819,501 @@ async fn open_activity_figures_hide_small_cells() {
     ] {
         assert_eq!(get(uri).await.0, 400, "{uri}");
     }
+}
+
+/// Issue 13/14: a regional coordinator got 403 on each département, EPCI
+/// and commune of her région (codes of one level were compared). Coverage
+/// is now decided on where the territory lies; territories are offered
+/// and named by their names.
+#[tokio::test]
+async fn a_regional_coordinator_opens_every_territory_of_her_region_by_name() {
+    use passerelle_accounts::{Role, ScopeLevel};
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    assert_eq!(
+        call(&w.app, &mediator, "POST", "/activites", Some(FORM))
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    let hub = w.db.memberships_of(w.coordinator_29).await.unwrap()[0].structure_id;
+    let regional =
+        w.db.create_person_with_role(
+            "coord.bretagne@hub.bzh",
+            "Coordinatrice régionale",
+            None,
+            hub,
+            Role::Coordinateur,
+            &[(ScopeLevel::Region, "53".into())],
+        )
+        .await
+        .unwrap();
+    let client = Client::signed_in(&w.db, regional).await;
+    let get = |territory: &'static str| {
+        let (app, client) = (w.app.clone(), &client);
+        async move {
+            call(
+                &app,
+                client,
+                "GET",
+                &format!("/activites/tableau-de-bord?territoire={territory}&annee=2026"),
+                None,
+            )
+            .await
+        }
+    };
+    let home = get("").await;
+    assert_eq!(home.status.as_u16(), 200, "{}", home.body);
+    assert!(
+        home.body.contains("Activités : Bretagne, 2026"),
+        "{}",
+        home.body
+    );
+    for (territory, name) in [
+        ("dep:29", "Finistère"),
+        ("epci:200068120", "CA Quimper Bretagne Occidentale"),
+        ("com:29232", "Quimper"),
+    ] {
+        let page = get(territory).await;
+        assert_eq!(page.status.as_u16(), 200, "{territory}: {}", page.body);
+        assert!(
+            page.body.contains(&format!("Activités : {name}")),
+            "{territory}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!("selected>{name}</option>")),
+            "picked by name: {}",
+            page.body
+        );
+    }
+    assert!(get("dep:29").await.body.contains("Démarche en ligne"));
+    // Outside her région: refused; unknown: not found.
+    assert_eq!(get("dep:14").await.status.as_u16(), 403, "Calvados");
+    assert_eq!(
+        get("dep:99").await.status.as_u16(),
+        404,
+        "not in the reference"
+    );
+    // No territory code reaches the page as text.
+    assert!(!home.body.contains(">dep:") && !home.body.contains("Département 29"));
+}
+
+/// Issue 14 §3: "Répéter la dernière activité" fills the form as the last
+/// record, dated today; a new form remembers the last place and duration.
+#[tokio::test]
+async fn the_last_record_can_be_repeated() {
+    let w = world().await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let first = call(&w.app, &mediator, "GET", "/activites", None).await;
+    assert!(!first.body.contains("Répéter la dernière activité"));
+    let at_place = FORM
+        .replace(
+            "lieu=autre&commune=29232",
+            &format!("lieu=lieu%3A{}", w.place_a),
+        )
+        .replace("duree=30", "duree=45");
+    let saved = call(&w.app, &mediator, "POST", "/activites", Some(&at_place)).await;
+    assert_eq!(saved.status.as_u16(), 303, "{}", saved.body);
+    let fresh = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites?info=enregistree",
+        None,
+    )
+    .await;
+    for expected in [
+        "Activité enregistrée.",
+        "href=\"/activites?repeter=derniere\"",
+        "<option value=\"45\" selected>",
+        &format!("value=\"lieu:{}\" selected", w.place_a),
+    ] {
+        assert!(fresh.body.contains(expected), "{expected}: {}", fresh.body);
+    }
+    assert!(
+        !fresh.body.contains("value=\"CAF\" selected"),
+        "a new record"
+    );
+    let repeated = call(
+        &w.app,
+        &mediator,
+        "GET",
+        "/activites?repeter=derniere",
+        None,
+    )
+    .await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive()
+        .to_string();
+    for expected in [
+        "value=\"CAF\" selected",
+        "value=\"Démarche en ligne\" checked",
+        "value=\"Remplissage d&#39;un formulaire\" checked",
+        "value=\"60-69 ans\" selected",
+        "id=\"type-demarche\" name=\"type\" value=\"demarche\" checked",
+        &format!("value=\"{today}\""),
+    ] {
+        assert!(
+            repeated.body.contains(expected),
+            "{expected}: {}",
+            repeated.body
+        );
+    }
+}
+
+/// Statistics at any grain: the API and the page answer from the server's
+/// index what a plain count of the imported records gives; each viewer
+/// within their scope; a write through another server shows at once.
+#[tokio::test]
+async fn statistics_at_any_grain_within_each_scope() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(
+        4,
+        vec!["29232".into(), "29019".into(), "35238".into()],
+        2025,
+    );
+    let records: Vec<_> = (0..1500).map(|_| g.record()).collect();
+    let theirs = Author {
+        mediator_id: Some(w.membre_a),
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records[..1000], theirs)
+        .await
+        .unwrap();
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let url = "/api/v1/activities/stats?territory=dep:29&from=2025-03-01&to=2025-06-30&by=theme,type&age=60+ans+et+%2B";
+    let asked = call(&w.app, &admin, "GET", url, None).await;
+    assert_eq!(asked.status.as_u16(), 200, "{}", asked.body);
+    let json: serde_json::Value = serde_json::from_str(&asked.body).unwrap();
+    let count = |records: &[passerelle_activities::Activity]| {
+        let mut cells = std::collections::BTreeMap::<(String, String), (u64, u64)>::new();
+        for a in records {
+            let passerelle_activities::model::Where::Autre(c) = &a.place else {
+                continue;
+            };
+            let day = a.date.to_string();
+            let old = a
+                .ages
+                .iter()
+                .any(|(b, _)| b.starts_with("60") || b.starts_with("70"));
+            if c.starts_with("29")
+                && old
+                && day.as_str() >= "2025-03-01"
+                && day.as_str() <= "2025-06-30"
+            {
+                for t in &a.themes {
+                    let cell = cells
+                        .entry((t.clone(), a.kind.label().to_string()))
+                        .or_default();
+                    cell.0 += u64::from(a.participants);
+                    cell.1 += 1;
+                }
+            }
+        }
+        cells
+    };
+    let got =
+        |json: &serde_json::Value| -> std::collections::BTreeMap<(String, String), (u64, u64)> {
+            json["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        (
+                            c["values"]["theme"].as_str().unwrap().into(),
+                            c["values"]["type"].as_str().unwrap().into(),
+                        ),
+                        (
+                            c["people"].as_u64().unwrap(),
+                            c["records"].as_u64().unwrap(),
+                        ),
+                    )
+                })
+                .collect()
+        };
+    assert_eq!(got(&json), count(&records[..1000]));
+    // Written since, as if by another server: counted before answering.
+    w.db.import_activities(&records[1000..], theirs)
+        .await
+        .unwrap();
+    let again = call(&w.app, &admin, "GET", url, None).await;
+    assert_eq!(
+        got(&serde_json::from_str(&again.body).unwrap()),
+        count(&records)
+    );
+
+    // A coordinator: her département, not the other.
+    let ille = Client::signed_in(&w.db, w.coordinator_35).await;
+    assert_eq!(
+        call(&w.app, &ille, "GET", url, None).await.status.as_u16(),
+        403
+    );
+    let theirs = call(
+        &w.app,
+        &ille,
+        "GET",
+        "/api/v1/activities/stats?territory=dep:35&from=2025-01-01&to=2025-12-31&by=",
+        None,
+    )
+    .await;
+    assert_eq!(theirs.status.as_u16(), 200, "{}", theirs.body);
+    // Structure B's token sees B's records: none.
+    let b = call(
+        &w.app,
+        &Client::bearer(&w.token_b),
+        "GET",
+        "/api/v1/activities/stats?from=2025-01-01&to=2025-12-31&by=",
+        None,
+    )
+    .await;
+    let b: serde_json::Value = serde_json::from_str(&b.body).unwrap();
+    assert_eq!(b["records"], serde_json::json!(0), "{b}");
+    // Unreadable fields are named.
+    let bad = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/api/v1/activities/stats?from=2025-13-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 400);
+    assert!(bad.body.contains("« from »"), "{}", bad.body);
+
+    // The page: a crosstab, territories by name with a drill-down link,
+    // the fields kept; a bad date said next to its field.
+    let page = call(&w.app, &admin, "GET", "/activites/statistiques?territory=reg:53&from=2025-03-10&to=2025-03-12&by=departement&by2=type", None).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    assert!(page.body.contains(">Finistère</a>"), "{}", page.body);
+    assert!(page.body.contains("territory=dep%3A29"), "{}", page.body);
+    assert!(page.body.contains("value=\"2025-03-10\""));
+    assert!(
+        page.body.contains("du 10 mars 2025 au 12 mars 2025"),
+        "{}",
+        page.body
+    );
+    let bad = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques?from=demain",
+        None,
+    )
+    .await;
+    assert!(
+        bad.body.contains("id=\"from-error\"") && bad.body.contains("value=\"demain\""),
+        "{}",
+        bad.body
+    );
+    let csv = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques.csv?territory=dep:29&from=2025-01-01&to=2025-12-31&by=theme",
+        None,
+    )
+    .await;
+    assert!(
+        csv.body.contains("theme,personnes,pourcentage,fiches"),
+        "{}",
+        csv.body
+    );
+}
+
+/// A coordinator shares a view: anyone reads it signed out, under the
+/// small-cell rule, with the date of the data; it may be framed (that page
+/// only); revoked, it is gone.
+#[tokio::test]
+async fn a_shared_view_is_read_signed_out_until_revoked() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(8, vec!["29232".into(), "29019".into()], 2025);
+    let records: Vec<_> = (0..300).map(|_| g.record()).collect();
+    let author = Author {
+        mediator_id: None,
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records, author).await.unwrap();
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let page = call(
+        &w.app,
+        &coordinator,
+        "GET",
+        "/activites/statistiques?territory=com:29232&from=2025-01-01&to=2025-12-31&by=theme",
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("Créer le lien de partage"),
+        "{}",
+        page.body
+    );
+    let created = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        "/activites/partages",
+        Some("titre=Quimper+2025&territory=com%3A29232&from=2025-01-01&to=2025-12-31&by=theme"),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 303, "{}", created.body);
+    let list = call(&w.app, &coordinator, "GET", "/activites/partages", None).await;
+    let url = list
+        .body
+        .split("http://passerelle.test")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the link in the list")
+        .to_string();
+    assert!(url.starts_with("/partage/activites/"), "{url}");
+    let anonymous = Client::anonymous();
+    let read = call(&w.app, &anonymous, "GET", &url, None).await;
+    assert_eq!(read.status.as_u16(), 200, "{}", read.body);
+    assert!(
+        read.body.contains("Quimper 2025") && read.body.contains("Données à jour au"),
+        "{}",
+        read.body
+    );
+    assert!(
+        read.body.contains(">&#60; 5<"),
+        "small cells hidden at a commune: {}",
+        read.body
+    );
+    assert_eq!(read.headers.get("x-frame-options").unwrap(), "DENY");
+    let framed = call(&w.app, &anonymous, "GET", &format!("{url}/integrer"), None).await;
+    assert_eq!(framed.status.as_u16(), 200);
+    assert!(framed.headers.get("x-frame-options").is_none());
+    let csp = framed
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(!framed.body.contains("fr-header"), "no header when framed");
+    // Another coordinator may not share outside her territory.
+    let ille = Client::signed_in(&w.db, w.coordinator_35).await;
+    let refused = call(
+        &w.app,
+        &ille,
+        "POST",
+        "/activites/partages",
+        Some("territory=dep%3A29&from=2025-01-01&to=2025-12-31"),
+    )
+    .await;
+    assert_ne!(refused.status.as_u16(), 303);
+    // Revoked: gone.
+    let id = list
+        .body
+        .split("/activites/partages/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        call(
+            &w.app,
+            &ille,
+            "POST",
+            &format!("/activites/partages/{id}/retrait"),
+            Some("confirmer=1")
+        )
+        .await
+        .status
+        .as_u16(),
+        404,
+        "only its creator"
+    );
+    let revoked = call(
+        &w.app,
+        &coordinator,
+        "POST",
+        &format!("/activites/partages/{id}/retrait"),
+        Some("confirmer=1"),
+    )
+    .await;
+    assert_eq!(revoked.status.as_u16(), 303);
+    assert_eq!(
+        call(&w.app, &anonymous, "GET", &url, None)
+            .await
+            .status
+            .as_u16(),
+        410
+    );
+}
+
+/// People accompanied before (issue 18 §4): a follow-up code seen at two
+/// sessions or more, or people said to have come back, over the distinct
+/// people of the territory and period.
+#[tokio::test]
+async fn people_followed_over_several_sessions_are_counted() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_activities::model::Kind;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(2, vec!["29232".into()], 2025);
+    let mut records = Vec::new();
+    for code in ["A", "A", "A", "B", "B", "C"] {
+        let mut r = g.record();
+        r.kind = Kind::Individuel;
+        r.participants = 1;
+        r.ages = vec![("60-69 ans".into(), 1)];
+        r.statuses = vec![("retraité".into(), 1)];
+        r.follow_up_code = Some(code.into());
+        records.push(r);
+    }
+    let mut workshop = g.record();
+    workshop.kind = Kind::Atelier;
+    workshop.participants = 8;
+    workshop.ages = vec![("60-69 ans".into(), 8)];
+    workshop.statuses = vec![("retraité".into(), 8)];
+    workshop.follow_up_code = None;
+    workshop.returning = 3;
+    workshop.workshop_title = Some("Atelier".into());
+    workshop.level = Some("débutant".into());
+    workshop.duration_minutes = 120;
+    records.push(workshop);
+    let author = Author {
+        mediator_id: None,
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records, author).await.unwrap();
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let asked = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/api/v1/activities/stats?territory=dep:29&from=2025-01-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&asked.body).unwrap();
+    assert_eq!(json["followed"], serde_json::json!(5), "{json}");
+    assert_eq!(json["distinct_people"], serde_json::json!(11), "{json}");
+    let page = call(
+        &w.app,
+        &admin,
+        "GET",
+        "/activites/statistiques?territory=dep:29&from=2025-01-01&to=2025-12-31",
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("Personnes déjà accompagnées : 5 sur 11 personnes distinctes (45\u{202f}%)"),
+        "{}",
+        page.body
+    );
 }

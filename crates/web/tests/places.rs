@@ -611,7 +611,8 @@ async fn merging_a_duplicate_moves_its_activities_and_referrals() {
         "the counts are unchanged"
     );
     // The activity's edit form offers the kept place.
-    let (id, a) = w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
+    let passerelle_store::activities::OwnActivity { id, activity: a } =
+        w.db.activities_of(w.membre_a, 1).await.unwrap().remove(0);
     assert_eq!(a.place, passerelle_activities::model::Where::Lieu(kept));
     let edit = call(
         &w.app,

@@ -120,7 +120,7 @@ async fn a_referral_from_sending_to_accompanied() {
             .as_u16(),
         303
     );
-    let record = w.db.activities_of(w.membre_a, 1).await.unwrap()[0].0;
+    let record = w.db.activities_of(w.membre_a, 1).await.unwrap()[0].id;
     let bad = call(
         &w.app,
         &receiver,

@@ -19,11 +19,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::{Viewer, api_denial};
 use crate::error::ApiError;
-use crate::routes::Route;
-
-pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v1/open/activities", api_open_activities)]
-}
 
 #[derive(Deserialize, IntoParams)]
 pub struct OpenQuery {
