@@ -60,7 +60,6 @@ fn crate_of(name: &str) -> &str {
 }
 
 #[test]
-#[ignore = "being brought to zero (issue 13)"]
 fn the_store_reads_columns_by_name() {
     let positional = |line: &str| {
         line.match_indices("try_get(").any(|(i, m)| {
@@ -79,10 +78,13 @@ fn the_store_reads_columns_by_name() {
 }
 
 #[test]
-#[ignore = "being brought to zero (issue 13)"]
 fn only_the_policy_compares_roles() {
     let compares = |line: &str| {
-        let mentions_role = line.contains("Role::");
+        // An account's role (`Role::…`), not a network member's
+        // (`NetworkRole::…`, which Réseau's own rules read).
+        let mentions_role = line
+            .match_indices("Role::")
+            .any(|(i, _)| !line[..i].ends_with(|c: char| c.is_ascii_alphanumeric()));
         mentions_role
             && (line.contains("==")
                 || line.contains("!=")
@@ -102,7 +104,6 @@ fn only_the_policy_compares_roles() {
 }
 
 #[test]
-#[ignore = "being brought to zero (issue 13)"]
 fn no_territory_is_written_in_code() {
     // Codes of the reference as string literals: "dep:29", "reg:53",
     // "epci:…", "com:…", and bare département/région/commune/EPCI codes.
@@ -125,7 +126,8 @@ fn no_territory_is_written_in_code() {
     };
     let found = offences(
         &sources(),
-        |n| matches!(crate_of(n), "web" | "store" | "cli"),
+        // `store::testing` builds the tests' world from real communes.
+        |n| matches!(crate_of(n), "web" | "store" | "cli") && n != "store/src/testing.rs",
         literal,
     );
     assert!(
@@ -137,7 +139,6 @@ fn no_territory_is_written_in_code() {
 }
 
 #[test]
-#[ignore = "being brought to zero (issue 13)"]
 fn sockets_are_opened_by_maintained_clients_only() {
     let found = offences(&sources(), |_| true, |line| line.contains("TcpStream"));
     assert!(
