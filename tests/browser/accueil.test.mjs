@@ -100,7 +100,8 @@ test("each role lands on its work, every action is answered, the footer's pages 
   assert.deepEqual(await violationsAtBothWidths(page), []);
   await page.screenshot({ path: "/tmp/look/accueil-coordinatrice.png", fullPage: true });
   const menu = await page.locator("a.fr-nav__link").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
-  assert.equal(menu.length, 6);
+  assert.equal(menu.length, 7);
+  assert.ok(menu.includes("/reseau"), menu.join(" "));
   for (const href of menu) {
     const answer = await page.goto(`${server.url}${href}`);
     assert.equal(answer.status(), 200, href);
