@@ -57,12 +57,24 @@ impl Database {
             let mut report = LifecycleReport::default();
             let not_admin = "NOT EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id \
                              AND m.ended_at IS NULL AND m.role = $2)";
+            // Nobody is deactivated without having been told first, and
+            // given the months between the reminder and the deactivation:
+            // accounts older than that when this arrived by an upgrade
+            // (never signed in since, as far as the database knows) are
+            // reminded at the first run, not shut out.
             let due = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT p.id, p.email, p.display_name FROM people p \
-                 WHERE p.deactivated_at IS NULL AND {LAST_SEEN} < $1 AND {not_admin} ORDER BY p.id"
+                 WHERE p.deactivated_at IS NULL AND {LAST_SEEN} < $1 AND {not_admin} \
+                 AND p.inactivity_reminded_at IS NOT NULL AND p.inactivity_reminded_at <= $3 \
+                 ORDER BY p.id"
             )))
             .bind(deactivate.clone())
             .bind(Role::Admin.code().to_string())
+            .bind(months_ago(
+                lifecycle
+                    .deactivate_after
+                    .saturating_sub(lifecycle.remind_after),
+            ))
             .fetch_all(w.conn())
             .await?;
             for row in &due {
@@ -91,8 +103,9 @@ impl Database {
             .await?;
             for row in &due {
                 let (id, email): (i64, String) = (row.try_get("id")?, row.try_get("email")?);
+                // The run's own clock, which the deactivation compares with.
                 sqlx::query("UPDATE people SET inactivity_reminded_at = $1 WHERE id = $2")
-                    .bind(iso(w.at()))
+                    .bind(iso(now))
                     .bind(id)
                     .execute(w.conn())
                     .await?;

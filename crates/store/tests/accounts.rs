@@ -340,3 +340,36 @@ async fn accounts_without_sign_in_are_reminded_then_deactivated() {
         assert_eq!(events[0].subject.as_deref(), Some("anne@pimms.fr"));
     }
 }
+
+/// Nobody is shut out without the reminder and the months it announces:
+/// an account last seen seven months ago, as every account arriving by an
+/// upgrade looks, is reminded at the first run and deactivated only two
+/// months later.
+#[tokio::test]
+async fn an_account_is_never_deactivated_before_its_reminder() {
+    use passerelle_store::lifecycle::{Lifecycle, LifecycleReport};
+    let (db, _structure, person) = setup().await;
+    let months = |n| chrono::Utc::now() + chrono::Months::new(n);
+    let run = async |at| {
+        db.run_account_lifecycle(at, Lifecycle::default())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        run(months(7)).await,
+        LifecycleReport {
+            reminded: 1,
+            deactivated: 0
+        }
+    );
+    assert!(!db.person(person).await.unwrap().unwrap().deactivated);
+    assert_eq!(run(months(8)).await, LifecycleReport::default());
+    assert_eq!(
+        run(months(9)).await,
+        LifecycleReport {
+            reminded: 0,
+            deactivated: 1
+        }
+    );
+    assert!(db.person(person).await.unwrap().unwrap().deactivated);
+}

@@ -1178,12 +1178,17 @@ async fn audit_addresses_are_pseudonymised_and_old_mail_deleted_after_their_peri
 async fn a_deactivated_account_is_reactivated_by_its_gestionnaire() {
     let w = world().await;
     let member_session = Client::signed_in(&w.db, w.membre_a).await;
-    sqlx::query("UPDATE people SET created_at = $1, last_sign_in_at = $1 WHERE id = $2")
-        .bind(passerelle_store::time::iso_in(-7 * 31 * 86_400))
-        .bind(w.membre_a)
-        .execute(w.db.pool())
-        .await
-        .unwrap();
+    // Last seen seven months ago, reminded three months ago.
+    sqlx::query(
+        "UPDATE people SET created_at = $1, last_sign_in_at = $1, inactivity_reminded_at = $2 \
+         WHERE id = $3",
+    )
+    .bind(passerelle_store::time::iso_in(-7 * 31 * 86_400))
+    .bind(passerelle_store::time::iso_in(-3 * 31 * 86_400))
+    .bind(w.membre_a)
+    .execute(w.db.pool())
+    .await
+    .unwrap();
     let report =
         w.db.run_account_lifecycle(
             chrono::Utc::now(),
