@@ -8,6 +8,7 @@
 //! the referral or request is named by its number, and reading it requires
 //! signing in.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Role;
@@ -59,6 +60,89 @@ pub enum Notification {
     },
     /// The day's messages a person chose to receive together, in one.
     Digest { items: Vec<Notification> },
+    /// Réseau: a seat of an event freed up and went to them, from its
+    /// waiting list.
+    EventSeatGiven { event: EventMention },
+    /// Réseau: an event they registered for is tomorrow.
+    EventReminder { event: EventMention },
+    /// Réseau: the organiser cancelled an event they registered or waited
+    /// for.
+    EventCancelled { event: EventMention },
+    /// Réseau: an event was published for a network they belong to.
+    EventPublished {
+        event: EventMention,
+        network: String,
+    },
+    /// Réseau: a professional writes to them through the directory (their
+    /// own words, and the address they agreed to give for the reply).
+    DirectoryContact {
+        from_name: String,
+        from_structure: Option<String>,
+        from_email: String,
+        message: String,
+    },
+    /// Réseau: someone asks to join a network they animate.
+    NetworkJoinRequested {
+        network_id: i64,
+        network: String,
+        person: String,
+    },
+    /// Réseau: their request to join a network was accepted.
+    NetworkJoinAccepted { network_id: i64, network: String },
+    /// Réseau: the weekly digest of opportunities they subscribed to.
+    OpportunitiesDigest { items: Vec<OpportunityMention> },
+    /// A survey of their structure closes on `closes_on`.
+    SurveyClosing {
+        survey: i64,
+        /// Its address: `/enquetes/<slug>`.
+        slug: String,
+        title: String,
+        closes_on: NaiveDate,
+    },
+    /// The places of their territory not updated since `before`: how
+    /// many, and the first of them.
+    StalePlaces {
+        before: NaiveDate,
+        count: i64,
+        places: Vec<PlaceMention>,
+    },
+}
+
+/// An event as messages name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMention {
+    pub id: i64,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    /// Where: the place or address and its commune ("Médiathèque,
+    /// Quimper"); empty when online.
+    pub venue: String,
+    /// For online events, given to those registered.
+    pub link: Option<String>,
+}
+
+/// One opportunity of Réseau's weekly digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpportunityMention {
+    pub id: i64,
+    /// A code of `passerelle_network::vocab::OpportunityKind`.
+    pub kind: String,
+    pub title: String,
+    pub organisation: String,
+    pub deadline: NaiveDate,
+    /// Where it applies: the name of its territory ("Finistère"); none
+    /// when everywhere or online.
+    pub reach: Option<String>,
+    pub online: bool,
+}
+
+/// A place as messages name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceMention {
+    pub id: i64,
+    pub name: String,
+    pub commune: String,
+    pub updated_on: NaiveDate,
 }
 
 /// What a person chooses how to be told about (`Frequency`). Messages
@@ -72,6 +156,16 @@ pub enum Topic {
     RequestReceived,
     RequestMessage,
     RequestClosed,
+    /// Réseau: a seat given from the waiting list, a cancelled event.
+    EventRegistration,
+    EventReminder,
+    /// Réseau: a new event in one of my networks.
+    NetworkEvent,
+    /// Réseau: requests to join a network I animate, the answer to mine.
+    NetworkMembership,
+    SurveyClosing,
+    /// For coordinators: the places of their territory left without update.
+    StalePlaces,
 }
 
 /// How a person is told about a topic.
@@ -84,13 +178,19 @@ pub enum Frequency {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 12] = [
         Topic::ReferralReceived,
         Topic::ReferralStep,
         Topic::ReferralReminder,
         Topic::RequestReceived,
         Topic::RequestMessage,
         Topic::RequestClosed,
+        Topic::EventRegistration,
+        Topic::EventReminder,
+        Topic::NetworkEvent,
+        Topic::NetworkMembership,
+        Topic::SurveyClosing,
+        Topic::StalePlaces,
     ];
 
     /// As stored.
@@ -102,6 +202,12 @@ impl Topic {
             Self::RequestReceived => "request_received",
             Self::RequestMessage => "request_message",
             Self::RequestClosed => "request_closed",
+            Self::EventRegistration => "event_registration",
+            Self::EventReminder => "event_reminder",
+            Self::NetworkEvent => "network_event",
+            Self::NetworkMembership => "network_membership",
+            Self::SurveyClosing => "survey_closing",
+            Self::StalePlaces => "stale_places",
         }
     }
 
@@ -117,17 +223,47 @@ impl Topic {
             Self::RequestReceived => "Une situation complexe est soumise à mon groupe de référents",
             Self::RequestMessage => "Une réponse dans une situation complexe",
             Self::RequestClosed => "Une situation complexe est close faute d’échange",
+            Self::EventRegistration => {
+                "Mes inscriptions aux temps du réseau : place libérée pour moi, temps annulé"
+            }
+            Self::EventReminder => "Rappel la veille d’un temps du réseau où je suis inscrit·e",
+            Self::NetworkEvent => "Un nouveau temps est annoncé dans un de mes réseaux",
+            Self::NetworkMembership => {
+                "Adhésion à un réseau : demande à traiter (animateurs), réponse à ma demande"
+            }
+            Self::SurveyClosing => "Une enquête de ma structure va bientôt clore",
+            Self::StalePlaces => {
+                "Les lieux de mon territoire sans mise à jour depuis un an (coordination)"
+            }
+        }
+    }
+
+    /// The frequencies a person may choose: a summary of stale places is
+    /// itself a digest, so it comes in the daily one or not at all.
+    pub fn choices(self) -> &'static [Frequency] {
+        match self {
+            Self::StalePlaces => &[Frequency::Daily, Frequency::Never],
+            _ => &Frequency::ALL,
         }
     }
 
     /// Sober defaults (people of the field asked for fewer e-mails): what
-    /// waits for someone's action at once, the rest in the daily digest.
+    /// waits for someone's action or cannot wait a day (a seat given, an
+    /// event cancelled or tomorrow) at once, the rest in the daily digest.
     pub fn default_frequency(self) -> Frequency {
         match self {
-            Self::ReferralReceived | Self::RequestReceived | Self::RequestMessage => {
-                Frequency::Immediately
-            }
-            Self::ReferralStep | Self::ReferralReminder | Self::RequestClosed => Frequency::Daily,
+            Self::ReferralReceived
+            | Self::RequestReceived
+            | Self::RequestMessage
+            | Self::EventRegistration
+            | Self::EventReminder
+            | Self::NetworkMembership => Frequency::Immediately,
+            Self::ReferralStep
+            | Self::ReferralReminder
+            | Self::RequestClosed
+            | Self::NetworkEvent
+            | Self::SurveyClosing
+            | Self::StalePlaces => Frequency::Daily,
         }
     }
 }
@@ -177,11 +313,25 @@ impl Notification {
             Self::RequestReceived { .. } => Some(Topic::RequestReceived),
             Self::RequestMessage { .. } => Some(Topic::RequestMessage),
             Self::RequestClosedIdle { .. } => Some(Topic::RequestClosed),
+            Self::EventSeatGiven { .. } | Self::EventCancelled { .. } => {
+                Some(Topic::EventRegistration)
+            }
+            Self::EventReminder { .. } => Some(Topic::EventReminder),
+            Self::EventPublished { .. } => Some(Topic::NetworkEvent),
+            Self::NetworkJoinRequested { .. } | Self::NetworkJoinAccepted { .. } => {
+                Some(Topic::NetworkMembership)
+            }
+            Self::SurveyClosing { .. } => Some(Topic::SurveyClosing),
+            Self::StalePlaces { .. } => Some(Topic::StalePlaces),
+            // A message a person wrote to them, and a weekly digest they
+            // subscribed to on its own page (`/reseau/veille`): not topics.
             Self::PasswordReset { .. }
             | Self::Invitation { .. }
             | Self::AdminJoined { .. }
             | Self::InactivityReminder { .. }
-            | Self::Digest { .. } => None,
+            | Self::Digest { .. }
+            | Self::DirectoryContact { .. }
+            | Self::OpportunitiesDigest { .. } => None,
         }
     }
 
@@ -199,6 +349,16 @@ impl Notification {
             Self::RequestClosedIdle { .. } => "request_closed_idle",
             Self::InactivityReminder { .. } => "inactivity_reminder",
             Self::Digest { .. } => "digest",
+            Self::EventSeatGiven { .. } => "event_seat_given",
+            Self::EventReminder { .. } => "event_reminder",
+            Self::EventCancelled { .. } => "event_cancelled",
+            Self::EventPublished { .. } => "event_published",
+            Self::DirectoryContact { .. } => "directory_contact",
+            Self::NetworkJoinRequested { .. } => "network_join_requested",
+            Self::NetworkJoinAccepted { .. } => "network_join_accepted",
+            Self::OpportunitiesDigest { .. } => "opportunities_digest",
+            Self::SurveyClosing { .. } => "survey_closing",
+            Self::StalePlaces { .. } => "stale_places",
         }
     }
 }
@@ -206,6 +366,14 @@ impl Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_topic_has_its_code_and_a_default_it_allows() {
+        for t in Topic::ALL {
+            assert_eq!(Topic::parse(t.code()), Some(t));
+            assert!(t.choices().contains(&t.default_frequency()), "{t:?}");
+        }
+    }
 
     #[test]
     fn notifications_round_trip_through_their_stored_form() {
@@ -223,6 +391,25 @@ mod tests {
             Notification::ReferralStep {
                 referral: 7,
                 status: "accompagnee".into(),
+            },
+            Notification::EventReminder {
+                event: EventMention {
+                    id: 3,
+                    title: "Rencontre du Finistère".into(),
+                    starts_at: DateTime::from_timestamp(1_796_304_600, 0).unwrap(),
+                    venue: "Médiathèque, Quimper".into(),
+                    link: None,
+                },
+            },
+            Notification::StalePlaces {
+                before: NaiveDate::from_ymd_opt(2025, 12, 6).unwrap(),
+                count: 1,
+                places: vec![PlaceMention {
+                    id: 4,
+                    name: "Espace numérique".into(),
+                    commune: "Brest".into(),
+                    updated_on: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                }],
             },
         ];
         for n in all {

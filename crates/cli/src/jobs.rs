@@ -200,16 +200,14 @@ pub(crate) async fn run_retention(db: &Database, periods: Periods, retention: Re
     ok
 }
 
-/// Réseau's scheduled work (`store::network::run_network_jobs`), with the
-/// e-mails' text from the web layer: `serve` runs it hourly under the
-/// "network" lease, `passerelle network run|digest` on demand, and tests
-/// with their own clock.
+/// Réseau's scheduled work (`store::network::run_network_jobs`): `serve`
+/// runs it hourly under the "network" lease, `passerelle network
+/// run|digest` on demand, and tests with their own clock. Its messages are
+/// notifications, written into French when sent (`web::mail`).
 pub async fn network(
     db: &Database,
-    public_url: &str,
     now: chrono::DateTime<chrono::Utc>,
     digest: passerelle_store::network::DigestRun,
 ) -> Result<passerelle_store::network::NetworkJobReport, passerelle_store::StoreError> {
-    let render = passerelle_web::reseau::mail::renderer(public_url);
-    db.run_network_jobs(now, &render, digest).await
+    db.run_network_jobs(now, digest).await
 }

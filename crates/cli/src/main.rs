@@ -535,7 +535,7 @@ async fn run(cli: Cli) -> Result<()> {
                 NetworkCommand::Run(c) => (c, passerelle_store::network::DigestRun::Scheduled),
                 NetworkCommand::Digest(c) => (c, passerelle_store::network::DigestRun::Forced),
             };
-            let r = jobs::network(&db, &link_base, clock.instant()?, run).await?;
+            let r = jobs::network(&db, clock.instant()?, run).await?;
             print_ignoring_closed_pipe(&format!(
                 "{} reminders sent, {} seats given from waiting lists, {} opportunities expired, {} digests sent\n",
                 r.reminders, r.seated, r.expired, r.digests
@@ -760,7 +760,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             },
         ));
     }
-    let (network_db, link) = (db.clone(), public_url.clone());
+    let network_db = db.clone();
     tokio::spawn(jobs::every(
         db.clone(),
         state.jobs.clone(),
@@ -768,10 +768,10 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         hour,
         hour,
         move || {
-            let (db, link) = (network_db.clone(), link.clone());
+            let db = network_db.clone();
             async move {
                 let run = passerelle_store::network::DigestRun::Scheduled;
-                match jobs::network(&db, &link, chrono::Utc::now(), run).await {
+                match jobs::network(&db, chrono::Utc::now(), run).await {
                     Ok(r) if r == Default::default() => true,
                     Ok(r) => {
                         tracing::info!("network: {r:?}");

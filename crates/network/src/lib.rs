@@ -19,7 +19,6 @@ pub mod directory;
 pub mod events;
 pub mod needs;
 pub mod networks;
-pub mod notice;
 pub mod opportunities;
 pub mod resources;
 pub mod vocab;

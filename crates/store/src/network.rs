@@ -4,10 +4,10 @@
 //! and the scheduled job (`jobs`: reminders, waiting lists, expiry,
 //! digest), with its figures for coordinators.
 //!
-//! Every write is one transaction with its audit line and the e-mails it
-//! causes. E-mails are typed notices (`passerelle_network::notice`) that
-//! the caller renders (`Render`) and `queue` writes to the outbox: when
-//! the outbox stores typed notifications, only `queue` changes.
+//! Every write goes through `Database::write`: the change, its audit line
+//! (who acted, through which structure, from which address) and the
+//! notifications it causes (`passerelle_accounts::notification`, queued as
+//! each recipient chose for its topic) commit together or not at all.
 //!
 //! Records are located at every level of the reference (commune, EPCI,
 //! département, région), filled here from the loaded reference when they
@@ -29,73 +29,29 @@ pub use resources::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::ScopeLevel;
 use passerelle_accounts::policy::{FiguresScope, Location};
-use passerelle_network::notice::Notice;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::StoreError;
-use crate::accounts::{AuditEvent, insert_audit};
-use crate::referrals::{iso, parse_iso};
+use crate::referrals::parse_iso;
 
-/// An e-mail's text, rendered from a notice by the web layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Letter {
-    pub subject: String,
-    pub body: String,
-}
-
-/// How notices become letters (the web's `reseau::mail::letter`).
-pub type Render<'a> = &'a (dyn Fn(&Notice) -> Letter + Send + Sync);
-
-/// Who acts, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct Acting {
+/// A person acting in Réseau: every Réseau write is a signed-in
+/// person's. `acting` is who acts as the audit trail records it (with the
+/// address and the structure acted through).
+#[derive(Debug, Clone)]
+pub struct Member {
     pub person_id: i64,
-    pub ip: Option<String>,
+    pub acting: crate::write::Acting,
 }
 
-/// The one place Réseau's e-mails enter the outbox, in the caller's
-/// transaction.
-pub(crate) async fn queue(
-    conn: &mut AnyConnection,
-    to: &str,
-    notice: &Notice,
-    render: Render<'_>,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let letter = render(notice);
-    sqlx::query(
-        "INSERT INTO outbox (to_address, subject, body, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(to.to_string())
-    .bind(letter.subject)
-    .bind(letter.body)
-    .bind(iso(at))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// The audit line of a Réseau write, in its transaction.
-pub(crate) async fn audit(
-    conn: &mut AnyConnection,
-    acting: Option<&Acting>,
-    action: &str,
-    subject: String,
-    detail: Option<String>,
-) -> Result<(), StoreError> {
-    insert_audit(
-        conn,
-        &AuditEvent {
-            action: action.to_string(),
-            actor_person_id: acting.map(|a| a.person_id),
-            subject: Some(subject),
-            detail,
-            ip: acting.and_then(|a| a.ip.clone()),
-            ..AuditEvent::default()
-        },
-    )
-    .await
+impl Member {
+    /// The person of `acting`, if a person acts (not an API token).
+    pub fn of(acting: crate::write::Acting) -> Option<Self> {
+        Some(Self {
+            person_id: acting.person?,
+            acting,
+        })
+    }
 }
 
 /// A territory of the reference, as pickers offer it.

@@ -5,32 +5,33 @@
 //! what goes with a person's account.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use passerelle_accounts::notification::Notification;
 use passerelle_accounts::policy::{FiguresScope, Scope};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind};
 use passerelle_network::directory::{ContactLimit, Profile};
 use passerelle_network::events::{Event, EventDraft, Refused};
 use passerelle_network::needs::TrainingNeed;
-use passerelle_network::notice::Notice;
 use passerelle_network::opportunities::{Opportunity, OpportunityDraft};
 use passerelle_network::resources::{Resource, ResourceDraft, Upload};
 use passerelle_network::vocab::{NeedLevel, RegistrationStatus, Theme};
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::network::{
-    Acting, ContactRefusal, DigestRun, DirectoryQuery, Letter, ResourceQuery,
-};
+use passerelle_store::network::{ContactRefusal, DigestRun, DirectoryQuery, Member, ResourceQuery};
 use passerelle_store::testing::bretagne_database;
 
-/// Letters say which notice they carry, for the assertions.
-fn render(n: &Notice) -> Letter {
-    let subject = match n {
-        Notice::SeatGiven { event } => format!("place: {}", event.title),
-        Notice::Reminder { event } => format!("rappel: {}", event.title),
-        Notice::EventCancelled { event } => format!("annulé: {}", event.title),
-        Notice::Contact { from_name, .. } => format!("message de {from_name}"),
-        Notice::JoinRequested { network, .. } => format!("demande: {network}"),
-        Notice::JoinAccepted { network, .. } => format!("accepté: {network}"),
-        Notice::Digest { items } => format!(
+/// What a notification says, in short, for the assertions.
+fn label(n: &Notification) -> String {
+    match n {
+        Notification::EventSeatGiven { event } => format!("place: {}", event.title),
+        Notification::EventReminder { event } => format!("rappel: {}", event.title),
+        Notification::EventCancelled { event } => format!("annulé: {}", event.title),
+        Notification::EventPublished { event, network } => {
+            format!("nouveau: {} ({network})", event.title)
+        }
+        Notification::DirectoryContact { from_name, .. } => format!("message de {from_name}"),
+        Notification::NetworkJoinRequested { network, .. } => format!("demande: {network}"),
+        Notification::NetworkJoinAccepted { network, .. } => format!("accepté: {network}"),
+        Notification::OpportunitiesDigest { items } => format!(
             "veille: {}",
             items
                 .iter()
@@ -38,13 +39,15 @@ fn render(n: &Notice) -> Letter {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
-    Letter {
-        subject,
-        body: format!("{n:?}"),
+        Notification::Digest { items } => format!(
+            "résumé: {}",
+            items.iter().map(label).collect::<Vec<_>>().join(", ")
+        ),
+        other => panic!("not Réseau's: {other:?}"),
     }
 }
 
+/// The outbox, oldest first: (to, what it says).
 async fn outbox(db: &Database) -> Vec<(String, String)> {
     let mut all: Vec<_> = db
         .outbox(false, 1000)
@@ -52,8 +55,8 @@ async fn outbox(db: &Database) -> Vec<(String, String)> {
         .unwrap()
         .into_iter()
         .map(|m| match m.content {
-            passerelle_store::outbox::Content::Written { subject, .. } => (m.to_address, subject),
-            other => panic!("Réseau writes its messages: {other:?}"),
+            passerelle_store::outbox::Content::Notification(n) => (m.to_address, label(&n)),
+            other => panic!("Réseau's messages are notifications: {other:?}"),
         })
         .collect();
     all.reverse();
@@ -135,11 +138,12 @@ async fn world() -> World {
     }
 }
 
-fn acting(person: i64) -> Acting {
-    Acting {
-        person_id: person,
-        ip: None,
-    }
+fn acting(person: i64) -> Member {
+    Member::of(passerelle_store::write::Acting {
+        person: Some(person),
+        ..Default::default()
+    })
+    .unwrap()
 }
 
 fn event(capacity: i64, day: NaiveDate) -> Event {
@@ -194,7 +198,7 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     assert_eq!(third.position, Some(2));
     // The first withdraws: the first waiting (Pro 2) takes the seat and is told.
     let done = db
-        .withdraw_from_event(&acting(w.people[0]), id, at(2026, 11, 4, 9), &render)
+        .withdraw_from_event(&acting(w.people[0]), id, at(2026, 11, 4, 9))
         .await
         .unwrap()
         .unwrap();
@@ -226,13 +230,7 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     // More seats: both waiting take them, in order.
     clear_outbox(db).await;
     let seated = db
-        .set_event_capacity(
-            &acting(w.coordinator),
-            id,
-            Some(4),
-            at(2026, 11, 6, 9),
-            &render,
-        )
+        .set_event_capacity(&acting(w.coordinator), id, Some(4), at(2026, 11, 6, 9))
         .await
         .unwrap()
         .unwrap();
@@ -240,21 +238,15 @@ async fn the_waiting_list_is_served_in_order_and_told() {
     let told: Vec<_> = outbox(db).await.into_iter().map(|(to, _)| to).collect();
     assert_eq!(told, vec!["pro3@quimper.bzh", "pro0@quimper.bzh"]);
     assert!(
-        db.set_event_capacity(
-            &acting(w.coordinator),
-            id,
-            Some(3),
-            at(2026, 11, 6, 9),
-            &render
-        )
-        .await
-        .unwrap()
-        .is_err(),
+        db.set_event_capacity(&acting(w.coordinator), id, Some(3), at(2026, 11, 6, 9))
+            .await
+            .unwrap()
+            .is_err(),
         "never below the seats given"
     );
     // Too late to withdraw once it started.
     assert_eq!(
-        db.withdraw_from_event(&acting(w.people[1]), id, at(2026, 12, 3, 14), &render)
+        db.withdraw_from_event(&acting(w.people[1]), id, at(2026, 12, 3, 14))
             .await
             .unwrap(),
         Err(Refused::Started)
@@ -277,24 +269,24 @@ async fn reminders_go_once_the_day_before_and_attendance_makes_the_figures() {
             .unwrap()
             .unwrap();
     }
-    db.withdraw_from_event(&acting(w.people[2]), id, at(2026, 11, 3, 9), &render)
+    db.withdraw_from_event(&acting(w.people[2]), id, at(2026, 11, 3, 9))
         .await
         .unwrap()
         .unwrap();
     clear_outbox(db).await;
     // 1 December: too early. 2 December at 9 h (8 h UTC): the reminders.
     let early = db
-        .run_network_jobs(at(2026, 12, 1, 12), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 12, 1, 12), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(early.reminders, 0);
     let eve = db
-        .run_network_jobs(at(2026, 12, 2, 8), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 12, 2, 8), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(eve.reminders, 2);
     let again = db
-        .run_network_jobs(at(2026, 12, 2, 9), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 12, 2, 9), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(again.reminders, 0, "once");
@@ -457,12 +449,12 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
     clear_outbox(db).await;
     // Monday 9 November, 7 h in Paris: not yet; 8 h: the digests.
     let early = db
-        .run_network_jobs(at(2026, 11, 9, 6), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 11, 9, 6), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(early.digests, 0);
     let monday = db
-        .run_network_jobs(at(2026, 11, 9, 7), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 11, 9, 7), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(monday.digests, 2);
@@ -481,7 +473,7 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
     );
     // Once a week, even forced.
     let forced = db
-        .run_network_jobs(at(2026, 11, 10, 7), &render, DigestRun::Forced)
+        .run_network_jobs(at(2026, 11, 10, 7), DigestRun::Forced)
         .await
         .unwrap();
     assert_eq!(forced.digests, 0);
@@ -498,7 +490,7 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
     .await;
     clear_outbox(db).await;
     let next = db
-        .run_network_jobs(at(2026, 11, 16, 8), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 11, 16, 8), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(next.digests, 1);
@@ -521,7 +513,7 @@ async fn the_digest_goes_weekly_by_territory_and_theme_and_opportunities_expire(
         ]
     );
     let report = db
-        .run_network_jobs(at(2026, 11, 21, 9), &render, DigestRun::Scheduled)
+        .run_network_jobs(at(2026, 11, 21, 9), DigestRun::Scheduled)
         .await
         .unwrap();
     assert_eq!(report.expired, 5);
@@ -649,7 +641,6 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
             w.people[0],
             message,
             at(2026, 11, 5, 9),
-            &render,
         )
         .await
         .unwrap()
@@ -660,8 +651,7 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
             &acting(w.people[1]),
             w.people[0],
             message,
-            at(2026, 11, 5, 9),
-            &render
+            at(2026, 11, 5, 9)
         )
         .await
         .unwrap(),
@@ -672,8 +662,7 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
             &acting(w.people[1]),
             w.people[2],
             message,
-            at(2026, 11, 5, 9),
-            &render
+            at(2026, 11, 5, 9)
         )
         .await
         .unwrap(),

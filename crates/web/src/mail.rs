@@ -4,7 +4,9 @@
 //! shows it. Text templates: `templates/mail/`.
 
 use askama::Template;
-use passerelle_accounts::notification::Notification;
+use passerelle_accounts::notification::{
+    EventMention, Notification, OpportunityMention, PlaceMention,
+};
 use passerelle_accounts::secret::REDACTED_LINK;
 use passerelle_referrals::lifecycle::Status;
 use passerelle_store::outbox::Content;
@@ -60,6 +62,71 @@ struct Thread {
     link: String,
 }
 
+/// A message with one sentence and the page it is about.
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct Notice {
+    sentence: String,
+    link: String,
+}
+
+/// A Réseau message about an event: what happens, when and where, and
+/// what the person can do.
+#[derive(Template)]
+#[template(path = "mail/event.txt")]
+struct Event {
+    sentence: String,
+    when: String,
+    place: String,
+    action: &'static str,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/directory_contact.txt")]
+struct DirectoryContact<'a> {
+    from_name: &'a str,
+    from_structure: &'a Option<String>,
+    from_email: &'a str,
+    message: &'a str,
+    profile: String,
+}
+
+struct OpportunityLine {
+    title: String,
+    organisation: String,
+    kind: &'static str,
+    reach: String,
+    deadline: String,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/opportunities_digest.txt")]
+struct OpportunitiesDigest {
+    items: Vec<OpportunityLine>,
+    all: String,
+    settings: String,
+}
+
+struct PlaceLine {
+    name: String,
+    commune: String,
+    updated: String,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/stale_places.txt")]
+struct StalePlaces {
+    count: String,
+    verb: &'static str,
+    before: String,
+    places: Vec<PlaceLine>,
+    more: i64,
+    link: String,
+}
+
 fn text(template: &impl Template) -> String {
     template
         .render()
@@ -93,6 +160,122 @@ fn digest(items: &[Notification], public_url: &str) -> Mail {
     Mail {
         subject: "Passerelle : votre résumé du jour".into(),
         body,
+    }
+}
+
+/// Réseau's messages about an event.
+fn event(n: &Notification, e: &EventMention, public_url: &str) -> Mail {
+    let (subject, sentence, action) = match n {
+        Notification::EventSeatGiven { .. } => (
+            format!("Une place s’est libérée : {}", e.title),
+            format!(
+                "Une place s’est libérée et vous revient : vous êtes inscrit·e à « {} ».",
+                e.title
+            ),
+            "Si vous ne pouvez plus venir, désinscrivez-vous pour laisser la place à la personne suivante :",
+        ),
+        Notification::EventReminder { .. } => (
+            format!("Rappel : {} demain", e.title),
+            format!("Pour rappel, vous êtes inscrit·e à « {} ».", e.title),
+            "Empêché·e ? Désinscrivez-vous pour laisser votre place :",
+        ),
+        Notification::EventCancelled { .. } => (
+            format!("Annulé : {}", e.title),
+            format!(
+                "L’organisateur a annulé « {} ». Vous n’avez rien à faire.",
+                e.title
+            ),
+            "Les autres temps du réseau :",
+        ),
+        Notification::EventPublished { network, .. } => (
+            format!("Nouveau temps du réseau « {network} » : {}", e.title),
+            format!(
+                "Un nouveau temps est annoncé dans le réseau « {network} » : « {} ».",
+                e.title
+            ),
+            "Le programme et l’inscription :",
+        ),
+        _ => unreachable!("only event messages come here"),
+    };
+    let place = match (&e.link, e.venue.is_empty()) {
+        (Some(link), _) => format!("En ligne : {link}"),
+        (None, true) => "En ligne (le lien vous sera donné par l’organisateur)".to_string(),
+        (None, false) => format!("Lieu : {}", e.venue),
+    };
+    let link = match n {
+        Notification::EventCancelled { .. } => format!("{public_url}/reseau/evenements"),
+        _ => format!("{public_url}/reseau/evenements/{}", e.id),
+    };
+    Mail {
+        subject,
+        body: text(&Event {
+            sentence,
+            when: crate::fr::date_time(e.starts_at),
+            place,
+            action,
+            link,
+        }),
+    }
+}
+
+fn opportunities(items: &[OpportunityMention], public_url: &str) -> Mail {
+    let items = items
+        .iter()
+        .map(|i| OpportunityLine {
+            title: i.title.clone(),
+            organisation: i.organisation.clone(),
+            kind: passerelle_network::vocab::OpportunityKind::parse(&i.kind)
+                .map_or("Opportunité", |k| k.label()),
+            reach: match (&i.reach, i.online) {
+                (_, true) => "en ligne".to_string(),
+                (Some(name), false) => name.clone(),
+                (None, false) => "partout".to_string(),
+            },
+            deadline: crate::fr::date(i.deadline),
+            link: format!("{public_url}/reseau/opportunites/{}", i.id),
+        })
+        .collect::<Vec<_>>();
+    Mail {
+        subject: match items.len() {
+            1 => "Veille du réseau : 1 nouvelle opportunité".to_string(),
+            n => format!("Veille du réseau : {n} nouvelles opportunités"),
+        },
+        body: text(&OpportunitiesDigest {
+            items,
+            all: format!("{public_url}/reseau/opportunites"),
+            settings: format!("{public_url}/reseau/veille"),
+        }),
+    }
+}
+
+fn stale_places(
+    before: chrono::NaiveDate,
+    count: i64,
+    places: &[PlaceMention],
+    public_url: &str,
+) -> Mail {
+    let (count_text, verb) = match count {
+        1 => ("1 lieu".to_string(), "a"),
+        n => (format!("{} lieux", crate::fr::integer(n)), "ont"),
+    };
+    Mail {
+        subject: format!("Coordination : {count_text} à mettre à jour"),
+        body: text(&StalePlaces {
+            count: count_text,
+            verb,
+            before: crate::fr::date(before),
+            more: count - places.len() as i64,
+            places: places
+                .iter()
+                .map(|p| PlaceLine {
+                    name: p.name.clone(),
+                    commune: p.commune.clone(),
+                    updated: crate::fr::date(p.updated_on),
+                    link: format!("{public_url}/lieux/{}", p.id),
+                })
+                .collect(),
+            link: format!("{public_url}/lieux/coordination"),
+        }),
     }
 }
 
@@ -203,6 +386,71 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
             format!("La demande n° {request} est close : aucun message depuis {days} jours."),
             format!("/referents/demandes/{request}"),
         ),
+        Notification::EventSeatGiven { event: e }
+        | Notification::EventReminder { event: e }
+        | Notification::EventCancelled { event: e }
+        | Notification::EventPublished { event: e, .. } => event(n, e, public_url),
+        Notification::DirectoryContact {
+            from_name,
+            from_structure,
+            from_email,
+            message,
+        } => Mail {
+            subject: format!("Message de {from_name} via l’annuaire du réseau"),
+            body: text(&DirectoryContact {
+                from_name,
+                from_structure,
+                from_email,
+                message,
+                profile: format!("{public_url}/reseau/profil"),
+            }),
+        },
+        Notification::NetworkJoinRequested {
+            network_id,
+            network,
+            person,
+        } => Mail {
+            subject: format!("Demande d’adhésion au réseau « {network} »"),
+            body: text(&Notice {
+                sentence: format!(
+                    "{person} demande à rejoindre le réseau « {network} », que vous animez. Acceptez ou refusez la demande :"
+                ),
+                link: format!("{public_url}/reseau/reseaux/{network_id}"),
+            }),
+        },
+        Notification::NetworkJoinAccepted {
+            network_id,
+            network,
+        } => Mail {
+            subject: format!("Bienvenue dans le réseau « {network} »"),
+            body: text(&Notice {
+                sentence: format!(
+                    "Votre demande est acceptée : vous êtes membre du réseau « {network} ». Ses temps forts et son agenda :"
+                ),
+                link: format!("{public_url}/reseau/reseaux/{network_id}"),
+            }),
+        },
+        Notification::OpportunitiesDigest { items } => opportunities(items, public_url),
+        Notification::SurveyClosing {
+            slug,
+            title,
+            closes_on,
+            ..
+        } => Mail {
+            subject: format!("Enquête « {title} » : clôture le {}", crate::fr::date(*closes_on)),
+            body: text(&Notice {
+                sentence: format!(
+                    "L’enquête « {title} » de votre structure ne reçoit plus de réponses après le {}. Pour la prolonger, relancer les personnes ou préparer l’analyse :",
+                    crate::fr::date(*closes_on)
+                ),
+                link: format!("{public_url}/enquetes/{slug}/questionnaire"),
+            }),
+        },
+        Notification::StalePlaces {
+            before,
+            count,
+            places,
+        } => stale_places(*before, *count, places, public_url),
     }
 }
 

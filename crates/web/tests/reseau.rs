@@ -444,9 +444,8 @@ async fn a_funding_call_reaches_the_weekly_digest() {
         "a région's call concerns its départements"
     );
     assert!(listed.body.contains("Jusqu’à 20\u{202f}000 €"));
-    let render = passerelle_web::reseau::mail::renderer("http://passerelle.test");
     let report =
-        w.db.run_network_jobs(Utc::now(), &render, DigestRun::Forced)
+        w.db.run_network_jobs(Utc::now(), DigestRun::Forced)
             .await
             .unwrap();
     assert_eq!(report.digests, 1);

@@ -2,17 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use passerelle_accounts::ScopeLevel;
+use passerelle_accounts::notification::Notification;
 use passerelle_accounts::policy::NetworkRef;
 use passerelle_network::directory::{ContactLimit, Profile, Sent, contact_limit, windows};
 use passerelle_network::networks::{Network, is_member, on_joining};
-use passerelle_network::notice::Notice;
 use passerelle_network::vocab::{Joining, NetworkRole, Theme, join_themes, split_themes};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{
-    AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, Render, area, audit, bind_all, bind_location,
-    coded, column, commune_location, corrupt, instant, queue,
+    AREA_COLUMNS, AREA_JOINS, Area, Member, Param, area, bind_all, bind_location, coded, column,
+    commune_location, corrupt, instant,
 };
 use crate::referrals::iso;
 use crate::{Database, StoreError};
@@ -185,12 +185,12 @@ impl Database {
     /// directory from now on.
     pub async fn save_network_profile(
         &self,
-        acting: &Acting,
+        acting: &Member,
         profile: &Profile,
         now: DateTime<Utc>,
     ) -> Result<Result<(), ProfileRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(location) = commune_location(&mut tx, &profile.commune).await? else {
+        self.write(&acting.acting, async |w| {
+        let Some(location) = commune_location(w.conn(), &profile.commune).await? else {
             return Ok(Err(ProfileRefusal::UnknownCommune(profile.commune.clone())));
         };
         if let Some(structure) = profile.structure_id {
@@ -199,7 +199,7 @@ impl Database {
             )
             .bind(acting.person_id)
             .bind(structure)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(w.conn())
             .await?;
             if works_there.is_none() {
                 return Ok(Err(ProfileRefusal::NotTheirStructure));
@@ -218,62 +218,56 @@ impl Database {
         .bind(join_themes(&profile.themes))
         .bind(profile.presentation.clone())
         .bind(at);
-        bind_location(query, &location).execute(&mut *tx).await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.profile_saved",
-            format!("person:{}", acting.person_id),
-            None,
-        )
+        bind_location(query, &location).execute(w.conn()).await?;
+        w.audit("network.profile_saved", None, Some(format!("person:{}", acting.person_id)), None)
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
+        })
+        .await
     }
 
     /// Withdraws a person's entry (deleted, not hidden); false if they had
     /// none.
-    pub async fn withdraw_network_profile(&self, acting: &Acting) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let gone = sqlx::query("DELETE FROM network_profiles WHERE person_id = $1")
-            .bind(acting.person_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if gone {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.profile_withdrawn",
-                format!("person:{}", acting.person_id),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(gone)
+    pub async fn withdraw_network_profile(&self, acting: &Member) -> Result<bool, StoreError> {
+        self.write(&acting.acting, async |w| {
+            let gone = sqlx::query("DELETE FROM network_profiles WHERE person_id = $1")
+                .bind(acting.person_id)
+                .execute(w.conn())
+                .await?
+                .rows_affected()
+                == 1;
+            if gone {
+                w.audit(
+                    "network.profile_withdrawn",
+                    None,
+                    Some(format!("person:{}", acting.person_id)),
+                    None,
+                )
+                .await?;
+            }
+            Ok(gone)
+        })
+        .await
     }
 
     /// Relays a message to a listed person by e-mail (their address is
     /// never shown), within the sender's limits, counted in the trail.
     pub async fn relay_contact(
         &self,
-        acting: &Acting,
+        acting: &Member,
         to: i64,
         message: &str,
         now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<Result<(), ContactRefusal>, StoreError> {
         if to == acting.person_id {
             return Ok(Err(ContactRefusal::Yourself));
         }
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let recipient = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT p.email FROM network_profiles x JOIN people p ON p.id = x.person_id WHERE x.person_id = $1 AND {LISTED}"
         )))
         .bind(to)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(w.conn())
         .await?;
         let Some(recipient) = recipient else {
             return Ok(Err(ContactRefusal::NotListed));
@@ -289,7 +283,7 @@ impl Database {
         .bind(iso(day))
         .bind(iso(hour))
         .bind(format!("person:{to}"))
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await?;
         let n = |col: &str| -> Result<u32, StoreError> {
             Ok(u32::try_from(count.try_get::<i64, _>(col)?).unwrap_or(u32::MAX))
@@ -308,26 +302,21 @@ impl Database {
              WHERE p.id = $1",
         )
         .bind(acting.person_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await?;
-        let notice = Notice::Contact {
+        let notice = Notification::DirectoryContact {
             from_name: sender.try_get("display_name")?,
             from_structure: sender.try_get("structure_nom")?,
             from_email: sender.try_get("email")?,
             message: message.to_string(),
         };
         let to_address: String = recipient.try_get("email")?;
-        queue(&mut tx, &to_address, &notice, render, now).await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.contact",
-            format!("person:{to}"),
-            None,
-        )
+        w.notify(&to_address, &notice).await?;
+        w.audit("network.contact", None, Some(format!("person:{to}")), None)
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
+        })
+        .await
     }
 
     // ----- networks ------------------------------------------------------
@@ -440,11 +429,11 @@ impl Database {
     /// Creates a network; its creator animates it.
     pub async fn create_network(
         &self,
-        acting: &Acting,
+        acting: &Member,
         n: &Network,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let at = iso(now);
         let row = sqlx::query(
             "INSERT INTO networks (name, description, joining, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -454,101 +443,90 @@ impl Database {
         .bind(n.joining.code())
         .bind(acting.person_id)
         .bind(at.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await?;
         let id: i64 = row.try_get("id")?;
-        set_member(&mut tx, id, acting.person_id, NetworkRole::Animator, &at).await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.created",
-            format!("network:{id}"),
-            Some(n.name.clone()),
-        )
+        set_member(w.conn(), id, acting.person_id, NetworkRole::Animator, &at).await?;
+        w.audit("network.created", None, Some(format!("network:{id}")), Some(n.name.clone()))
         .await?;
-        tx.commit().await?;
         Ok(id)
+        })
+        .await
     }
 
     /// Joins a network: at once if it is open, as a request its animators
     /// are told of otherwise.
     pub async fn join_network(
         &self,
-        acting: &Acting,
+        acting: &Member,
         id: i64,
         now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<Result<NetworkRole, JoinRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(n) = sqlx::query("SELECT name, joining FROM networks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(Err(JoinRefusal::UnknownNetwork));
-        };
-        let already = sqlx::query(
-            "SELECT role FROM network_members WHERE network_id = $1 AND person_id = $2",
-        )
-        .bind(id)
-        .bind(acting.person_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if already.is_some() {
-            return Ok(Err(JoinRefusal::AlreadyIn));
-        }
-        let role = on_joining(coded(&n, "joining", Joining::parse)?);
-        set_member(&mut tx, id, acting.person_id, role, &iso(now)).await?;
-        if role == NetworkRole::Requested {
-            let person: String = sqlx::query("SELECT display_name FROM people WHERE id = $1")
-                .bind(acting.person_id)
-                .fetch_one(&mut *tx)
+        self.write(&acting.acting, async |w| {
+            let Some(n) = sqlx::query("SELECT name, joining FROM networks WHERE id = $1")
+                .bind(id)
+                .fetch_optional(w.conn())
                 .await?
-                .try_get("display_name")?;
-            let notice = Notice::JoinRequested {
-                network_id: id,
-                network: n.try_get("name")?,
-                person,
+            else {
+                return Ok(Err(JoinRefusal::UnknownNetwork));
             };
-            for to in animator_addresses(&mut tx, id).await? {
-                queue(&mut tx, &to, &notice, render, now).await?;
+            let already = sqlx::query(
+                "SELECT role FROM network_members WHERE network_id = $1 AND person_id = $2",
+            )
+            .bind(id)
+            .bind(acting.person_id)
+            .fetch_optional(w.conn())
+            .await?;
+            if already.is_some() {
+                return Ok(Err(JoinRefusal::AlreadyIn));
             }
-        }
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.joined",
-            format!("network:{id}"),
-            Some(role.code().into()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(role))
+            let role = on_joining(coded(&n, "joining", Joining::parse)?);
+            set_member(w.conn(), id, acting.person_id, role, &iso(now)).await?;
+            if role == NetworkRole::Requested {
+                let person: String = sqlx::query("SELECT display_name FROM people WHERE id = $1")
+                    .bind(acting.person_id)
+                    .fetch_one(w.conn())
+                    .await?
+                    .try_get("display_name")?;
+                let notice = Notification::NetworkJoinRequested {
+                    network_id: id,
+                    network: n.try_get("name")?,
+                    person,
+                };
+                for to in animator_addresses(w.conn(), id).await? {
+                    w.notify(&to, &notice).await?;
+                }
+            }
+            w.audit(
+                "network.joined",
+                None,
+                Some(format!("network:{id}")),
+                Some(role.code().into()),
+            )
+            .await?;
+            Ok(Ok(role))
+        })
+        .await
     }
 
     /// Leaves a network (or withdraws a request).
-    pub async fn leave_network(&self, acting: &Acting, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let gone =
-            sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
-                .bind(id)
-                .bind(acting.person_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if gone {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.left",
-                format!("network:{id}"),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(gone)
+    pub async fn leave_network(&self, acting: &Member, id: i64) -> Result<bool, StoreError> {
+        self.write(&acting.acting, async |w| {
+            let gone =
+                sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
+                    .bind(id)
+                    .bind(acting.person_id)
+                    .execute(w.conn())
+                    .await?
+                    .rows_affected()
+                    == 1;
+            if gone {
+                w.audit("network.left", None, Some(format!("network:{id}")), None)
+                    .await?;
+            }
+            Ok(gone)
+        })
+        .await
     }
 
     /// An animator's decision on someone of the network: `Some(role)`
@@ -556,21 +534,19 @@ impl Database {
     /// removes them. False when they are not in it.
     pub async fn set_network_member(
         &self,
-        acting: &Acting,
+        acting: &Member,
         id: i64,
         person: i64,
         role: Option<NetworkRole>,
-        now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let Some(current) = sqlx::query(
             "SELECT m.role, n.name, p.email FROM network_members m JOIN networks n ON n.id = m.network_id \
              JOIN people p ON p.id = m.person_id WHERE m.network_id = $1 AND m.person_id = $2",
         )
         .bind(id)
         .bind(person)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(w.conn())
         .await?
         else {
             return Ok(false);
@@ -584,38 +560,33 @@ impl Database {
                 .bind(role.code())
                 .bind(id)
                 .bind(person)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
                 if was == NetworkRole::Requested && is_member(role) {
                     let to: String = current.try_get("email")?;
-                    let notice = Notice::JoinAccepted {
+                    let notice = Notification::NetworkJoinAccepted {
                         network_id: id,
                         network: current.try_get("name")?,
                     };
-                    queue(&mut tx, &to, &notice, render, now).await?;
+                    w.notify(&to, &notice).await?;
                 }
             }
             None => {
                 sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
                     .bind(id)
                     .bind(person)
-                    .execute(&mut *tx)
+                    .execute(w.conn())
                     .await?;
             }
         }
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.member_set",
-            format!("network:{id}"),
-            Some(format!(
+        w.audit("network.member_set", None, Some(format!("network:{id}")), Some(format!(
                 "person:{person} {}",
                 role.map_or("retiré", |r| r.code())
-            )),
-        )
+            )))
         .await?;
-        tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 }
 

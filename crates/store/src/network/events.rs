@@ -3,11 +3,11 @@
 //! and is told, in the same transaction), cancelling, attendance.
 
 use chrono::{DateTime, Utc};
+use passerelle_accounts::notification::{EventMention, Notification};
 use passerelle_accounts::policy::{EventRef, FiguresScope, Location, NetworkRef, OpenTo};
 use passerelle_network::events::{
     Event, Refused, Seats, Venue, VenueKind, may_withdraw, register, seats_to_fill,
 };
-use passerelle_network::notice::{EventNotice, Notice};
 use passerelle_network::vocab::{
     Audience, EventKind, RegistrationStatus, Theme, join_themes, split_themes,
 };
@@ -15,10 +15,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, Render, area, audit, bind_all, bind_location,
-    coded, commune_location, corrupt, instant, maybe_instant, queue, scope_clause,
+    AREA_COLUMNS, AREA_JOINS, Area, Member, Param, area, bind_all, bind_location, coded,
+    commune_location, corrupt, instant, maybe_instant, scope_clause,
 };
 use crate::referrals::iso;
+use crate::write::Write;
 use crate::{Database, StoreError};
 
 /// Where an event takes place, as shown.
@@ -82,8 +83,8 @@ impl EventView {
     }
 
     /// As e-mails name it.
-    pub fn notice(&self) -> EventNotice {
-        EventNotice {
+    pub fn mention(&self) -> EventMention {
+        EventMention {
             id: self.id,
             title: self.title.clone(),
             starts_at: self.starts_at,
@@ -289,29 +290,29 @@ impl Database {
     /// Publishes an event.
     pub async fn publish_event(
         &self,
-        acting: &Acting,
+        acting: &Member,
         e: &Event,
         now: DateTime<Utc>,
     ) -> Result<Result<i64, EventRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let (location, place_id, address, link) = match &e.venue {
             Venue::Place(id) => {
                 let row = sqlx::query("SELECT commune_code FROM places WHERE id = $1")
                     .bind(*id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(w.conn())
                     .await?;
                 let Some(row) = row else {
                     return Ok(Err(EventRefusal::UnknownPlace));
                 };
                 let commune: Option<String> = row.try_get("commune_code")?;
                 let location = match commune {
-                    Some(c) => commune_location(&mut tx, &c).await?.unwrap_or_default(),
+                    Some(c) => commune_location(w.conn(), &c).await?.unwrap_or_default(),
                     None => Location::default(),
                 };
                 (location, Some(*id), None, None)
             }
             Venue::Address { address, commune } => {
-                let Some(location) = commune_location(&mut tx, commune).await? else {
+                let Some(location) = commune_location(w.conn(), commune).await? else {
                     return Ok(Err(EventRefusal::UnknownCommune(commune.clone())));
                 };
                 (location, None, Some(address.clone()), None)
@@ -321,7 +322,7 @@ impl Database {
         if let Some(n) = e.network_id {
             let exists = sqlx::query("SELECT id FROM networks WHERE id = $1")
                 .bind(n)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(w.conn())
                 .await?;
             if exists.is_none() {
                 return Ok(Err(EventRefusal::UnknownNetwork));
@@ -351,18 +352,13 @@ impl Database {
         .bind(e.capacity.map(i64::from))
         .bind(acting.person_id)
         .bind(at);
-        let row = bind_location(query, &location).fetch_one(&mut *tx).await?;
+        let row = bind_location(query, &location).fetch_one(w.conn()).await?;
         let id: i64 = row.try_get("id")?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.event_published",
-            format!("event:{id}"),
-            Some(e.title.clone()),
-        )
+        w.audit("network.event_published", None, Some(format!("event:{id}")), Some(e.title.clone()))
         .await?;
-        tx.commit().await?;
         Ok(Ok(id))
+        })
+        .await
     }
 
     /// A person's registration for an event, if any (withdrawn included).
@@ -400,12 +396,12 @@ impl Database {
     /// the list.
     pub async fn register_for_event(
         &self,
-        acting: &Acting,
+        acting: &Member,
         event: i64,
         now: DateTime<Utc>,
     ) -> Result<Result<RegistrationStatus, Refused>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(e) = event_in(&mut tx, event).await? else {
+        self.write(&acting.acting, async |w| {
+        let Some(e) = event_in(w.conn(), event).await? else {
             return Ok(Err(Refused::EventCancelled));
         };
         let current = sqlx::query(
@@ -413,7 +409,7 @@ impl Database {
         )
         .bind(event)
         .bind(acting.person_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(w.conn())
         .await?;
         if let Some(c) = &current
             && coded(c, "status", RegistrationStatus::parse)? != RegistrationStatus::Cancelled
@@ -436,114 +432,106 @@ impl Database {
         .bind(status.code())
         .bind(at)
         .bind(seated)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.registered",
-            format!("event:{event}"),
-            Some(status.code().into()),
-        )
+        w.audit("network.registered", None, Some(format!("event:{event}")), Some(status.code().into()))
         .await?;
-        tx.commit().await?;
         Ok(Ok(status))
+        })
+        .await
     }
 
     /// Withdraws a person's registration (or place on the waiting list);
     /// a freed seat goes to the first person waiting, who is told.
     pub async fn withdraw_from_event(
         &self,
-        acting: &Acting,
+        acting: &Member,
         event: i64,
         now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<Result<Withdrawn, Refused>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(e) = event_in(&mut tx, event).await? else {
-            return Ok(Err(Refused::NotIn));
-        };
-        if let Err(refused) = may_withdraw(e.seats(), now) {
-            return Ok(Err(refused));
-        }
-        let done = sqlx::query(
-            "UPDATE network_registrations SET status = 'annule', cancelled_at = $1 \
+        self.write(&acting.acting, async |w| {
+            let Some(e) = event_in(w.conn(), event).await? else {
+                return Ok(Err(Refused::NotIn));
+            };
+            if let Err(refused) = may_withdraw(e.seats(), now) {
+                return Ok(Err(refused));
+            }
+            let done = sqlx::query(
+                "UPDATE network_registrations SET status = 'annule', cancelled_at = $1 \
              WHERE event_id = $2 AND person_id = $3 AND status IN ('inscrit', 'attente')",
-        )
-        .bind(iso(now))
-        .bind(event)
-        .bind(acting.person_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            return Ok(Err(Refused::NotIn));
-        }
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.withdrawn",
-            format!("event:{event}"),
-            None,
-        )
-        .await?;
-        let seated = fill_seats(&mut tx, event, now, render).await?;
-        tx.commit().await?;
-        Ok(Ok(Withdrawn { seated }))
+            )
+            .bind(iso(now))
+            .bind(event)
+            .bind(acting.person_id)
+            .execute(w.conn())
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Ok(Err(Refused::NotIn));
+            }
+            w.audit(
+                "network.withdrawn",
+                None,
+                Some(format!("event:{event}")),
+                None,
+            )
+            .await?;
+            let seated = fill_seats(w, event, now).await?;
+            Ok(Ok(Withdrawn { seated }))
+        })
+        .await
     }
 
     /// Cancels an event: everyone registered or waiting is told.
     pub async fn cancel_event(
         &self,
-        acting: &Acting,
+        acting: &Member,
         event: i64,
         now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
+        self.write(&acting.acting, async |w| {
+            let done = sqlx::query(
             "UPDATE network_events SET cancelled_at = $1, updated_at = $1, sequence = sequence + 1 \
              WHERE id = $2 AND cancelled_at IS NULL",
         )
         .bind(iso(now))
         .bind(event)
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?
         .rows_affected()
             == 1;
-        if done {
-            let e = event_in(&mut tx, event)
-                .await?
-                .ok_or_else(|| corrupt("event", &event.to_string()))?;
-            let notice = Notice::EventCancelled { event: e.notice() };
-            for to in addresses(&mut tx, event, "r.status IN ('inscrit', 'attente')").await? {
-                queue(&mut tx, &to, &notice, render, now).await?;
+            if done {
+                let e = event_in(w.conn(), event)
+                    .await?
+                    .ok_or_else(|| corrupt("event", &event.to_string()))?;
+                let notice = Notification::EventCancelled { event: e.mention() };
+                for to in addresses(w.conn(), event, "r.status IN ('inscrit', 'attente')").await? {
+                    w.notify(&to, &notice).await?;
+                }
+                w.audit(
+                    "network.event_cancelled",
+                    None,
+                    Some(format!("event:{event}")),
+                    None,
+                )
+                .await?;
             }
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.event_cancelled",
-                format!("event:{event}"),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+            Ok(done)
+        })
+        .await
     }
 
     /// Changes an event's capacity (never below the seats given); freed
     /// seats go to the waiting list at once.
     pub async fn set_event_capacity(
         &self,
-        acting: &Acting,
+        acting: &Member,
         event: i64,
         capacity: Option<u32>,
         now: DateTime<Utc>,
-        render: Render<'_>,
     ) -> Result<Result<u32, passerelle_network::Problem>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(e) = event_in(&mut tx, event).await? else {
+        self.write(&acting.acting, async |w| {
+        let Some(e) = event_in(w.conn(), event).await? else {
             return Ok(Ok(0));
         };
         if let Err(p) = passerelle_network::events::check_capacity(capacity, e.seats().registered) {
@@ -553,19 +541,14 @@ impl Database {
             .bind(capacity.map(i64::from))
             .bind(iso(now))
             .bind(event)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.event_capacity",
-            format!("event:{event}"),
-            Some(capacity.map_or("sans limite".into(), |c| c.to_string())),
-        )
+        w.audit("network.event_capacity", None, Some(format!("event:{event}")), Some(capacity.map_or("sans limite".into(), |c| c.to_string())))
         .await?;
-        let seated = fill_seats(&mut tx, event, now, render).await?;
-        tx.commit().await?;
+        let seated = fill_seats(w, event, now).await?;
         Ok(Ok(seated))
+        })
+        .await
     }
 
     /// Everyone registered, waiting or withdrawn, in order of asking.
@@ -598,38 +581,38 @@ impl Database {
     /// seats absent.
     pub async fn take_attendance(
         &self,
-        acting: &Acting,
+        acting: &Member,
         event: i64,
         present: &[i64],
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
-            "SELECT id FROM network_registrations WHERE event_id = $1 AND status = 'inscrit'",
-        )
-        .bind(event)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut count = 0;
-        for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            let here = present.contains(&id);
-            count += i64::from(here);
-            sqlx::query("UPDATE network_registrations SET attended = $1 WHERE id = $2")
-                .bind(i64::from(here))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.attendance",
-            format!("event:{event}"),
-            Some(format!("{count} présents sur {}", rows.len())),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(&acting.acting, async |w| {
+            let rows = sqlx::query(
+                "SELECT id FROM network_registrations WHERE event_id = $1 AND status = 'inscrit'",
+            )
+            .bind(event)
+            .fetch_all(w.conn())
+            .await?;
+            let mut count = 0;
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                let here = present.contains(&id);
+                count += i64::from(here);
+                sqlx::query("UPDATE network_registrations SET attended = $1 WHERE id = $2")
+                    .bind(i64::from(here))
+                    .bind(id)
+                    .execute(w.conn())
+                    .await?;
+            }
+            w.audit(
+                "network.attendance",
+                None,
+                Some(format!("event:{event}")),
+                Some(format!("{count} présents sur {}", rows.len())),
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Events held between `from` and `to` within a coordinator's scope
@@ -679,12 +662,11 @@ impl Database {
 /// Gives free seats to the waiting list, in order, and tells each person;
 /// how many took a seat.
 pub(crate) async fn fill_seats(
-    conn: &mut AnyConnection,
+    w: &mut Write<'_>,
     event: i64,
     now: DateTime<Utc>,
-    render: Render<'_>,
 ) -> Result<u32, StoreError> {
-    let Some(e) = event_in(conn, event).await? else {
+    let Some(e) = event_in(w.conn(), event).await? else {
         return Ok(0);
     };
     let n = seats_to_fill(e.seats(), u32::try_from(e.waiting).unwrap_or(u32::MAX), now);
@@ -697,9 +679,9 @@ pub(crate) async fn fill_seats(
     )
     .bind(event)
     .bind(i64::from(n))
-    .fetch_all(&mut *conn)
+    .fetch_all(w.conn())
     .await?;
-    let notice = Notice::SeatGiven { event: e.notice() };
+    let notice = Notification::EventSeatGiven { event: e.mention() };
     for r in &first {
         let id: i64 = r.try_get("id")?;
         sqlx::query(
@@ -707,15 +689,14 @@ pub(crate) async fn fill_seats(
         )
         .bind(iso(now))
         .bind(id)
-        .execute(&mut *conn)
+        .execute(w.conn())
         .await?;
         let to: String = r.try_get("email")?;
-        queue(conn, &to, &notice, render, now).await?;
-        audit(
-            conn,
-            None,
+        w.notify(&to, &notice).await?;
+        w.audit(
             "network.seat_given",
-            format!("event:{event}"),
+            None,
+            Some(format!("event:{event}")),
             Some(format!("registration:{id}")),
         )
         .await?;
@@ -744,11 +725,11 @@ impl Database {
     /// the secret, of which only the SHA-256 is kept.
     pub async fn renew_calendar_token(
         &self,
-        acting: &Acting,
+        acting: &Member,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let secret = passerelle_accounts::secret::new_secret();
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         sqlx::query(
             "INSERT INTO network_calendar_tokens (person_id, token_hash, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (person_id) DO UPDATE SET token_hash = $2, created_at = $3",
@@ -756,18 +737,13 @@ impl Database {
         .bind(acting.person_id)
         .bind(passerelle_accounts::secret::hash_secret(&secret))
         .bind(iso(now))
-        .execute(&mut *tx)
+        .execute(w.conn())
         .await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.calendar_link",
-            format!("person:{}", acting.person_id),
-            None,
-        )
+        w.audit("network.calendar_link", None, Some(format!("person:{}", acting.person_id)), None)
         .await?;
-        tx.commit().await?;
         Ok(secret)
+        })
+        .await
     }
 
     /// Whether a person has a calendar link, and since when.

@@ -6,16 +6,15 @@
 //! sends only then.
 
 use chrono::{DateTime, Duration, Utc};
+use passerelle_accounts::notification::{Notification, OpportunityMention};
 use passerelle_network::digest::{Interests, concerns, due, since};
 use passerelle_network::events::{paris_day, reminder_due};
-use passerelle_network::notice::{DigestItem, Notice};
 use passerelle_network::vocab::OpportunityKind;
 use sqlx::Row;
 
-use super::{
-    AREA_COLUMNS, AREA_JOINS, Render, audit, fill_seats, instant, maybe_instant, queue, subscriber,
-};
+use super::{AREA_COLUMNS, AREA_JOINS, fill_seats, instant, maybe_instant, subscriber};
 use crate::referrals::iso;
+use crate::write::Acting;
 use crate::{Database, StoreError};
 
 /// Whether this run sends the digest.
@@ -40,22 +39,17 @@ impl Database {
     pub async fn run_network_jobs(
         &self,
         now: DateTime<Utc>,
-        render: Render<'_>,
         digest: DigestRun,
     ) -> Result<NetworkJobReport, StoreError> {
         Ok(NetworkJobReport {
-            reminders: self.send_reminders(now, render).await?,
-            seated: self.fill_waiting_lists(now, render).await?,
+            reminders: self.send_reminders(now).await?,
+            seated: self.fill_waiting_lists(now).await?,
             expired: self.expire_opportunities(now).await?,
-            digests: self.send_digests(now, render, digest).await?,
+            digests: self.send_digests(now, digest).await?,
         })
     }
 
-    async fn send_reminders(
-        &self,
-        now: DateTime<Utc>,
-        render: Render<'_>,
-    ) -> Result<u32, StoreError> {
+    async fn send_reminders(&self, now: DateTime<Utc>) -> Result<u32, StoreError> {
         let rows = sqlx::query(
             "SELECT r.id, r.event_id, r.seated_at, r.asked_at, e.starts_at, p.email FROM network_registrations r \
              JOIN network_events e ON e.id = r.event_id JOIN people p ON p.id = r.person_id \
@@ -75,47 +69,33 @@ impl Database {
             }
             let id: i64 = r.try_get("id")?;
             let event: i64 = r.try_get("event_id")?;
-            let mut tx = self.begin_write().await?;
+            sent += self.write(&Acting::system(), async |w| {
             let mine = sqlx::query("UPDATE network_registrations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
                 .bind(iso(now))
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?
                 .rows_affected()
                 == 1;
             if mine {
-                let e = super::events::event_in(&mut tx, event).await?;
+                let e = super::events::event_in(w.conn(), event).await?;
                 if let Some(e) = e {
                     let to: String = r.try_get("email")?;
-                    queue(
-                        &mut tx,
-                        &to,
-                        &Notice::Reminder { event: e.notice() },
-                        render,
-                        now,
-                    )
+                    w.notify(&to, &Notification::EventReminder { event: e.mention() })
                     .await?;
-                    audit(
-                        &mut tx,
-                        None,
-                        "network.reminder_sent",
-                        format!("event:{event}"),
-                        Some(format!("registration:{id}")),
-                    )
+                    w.audit("network.reminder_sent", None, Some(format!("event:{event}")), Some(format!("registration:{id}")))
                     .await?;
-                    sent += 1;
+                    return Ok(1);
                 }
             }
-            tx.commit().await?;
+            Ok(0)
+            })
+            .await?;
         }
         Ok(sent)
     }
 
-    async fn fill_waiting_lists(
-        &self,
-        now: DateTime<Utc>,
-        render: Render<'_>,
-    ) -> Result<u32, StoreError> {
+    async fn fill_waiting_lists(&self, now: DateTime<Utc>) -> Result<u32, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT r.event_id FROM network_registrations r JOIN network_events e ON e.id = r.event_id \
              WHERE r.status = 'attente' AND e.cancelled_at IS NULL AND e.starts_at > $1 ORDER BY r.event_id",
@@ -126,41 +106,31 @@ impl Database {
         let mut seated = 0;
         for r in &rows {
             let event: i64 = r.try_get("event_id")?;
-            let mut tx = self.begin_write().await?;
-            seated += fill_seats(&mut tx, event, now, render).await?;
-            tx.commit().await?;
+            seated += self
+                .write(&Acting::system(), async |w| fill_seats(w, event, now).await)
+                .await?;
         }
         Ok(seated)
     }
 
     async fn expire_opportunities(&self, now: DateTime<Utc>) -> Result<u32, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&Acting::system(), async |w| {
         let n = sqlx::query("UPDATE network_opportunities SET expired_at = $1 WHERE expired_at IS NULL AND deadline < $2")
             .bind(iso(now))
             .bind(paris_day(now).to_string())
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected();
         if n > 0 {
-            audit(
-                &mut tx,
-                None,
-                "network.opportunities_expired",
-                "opportunities".into(),
-                Some(n.to_string()),
-            )
+            w.audit("network.opportunities_expired", None, Some("opportunities".into()), Some(n.to_string()))
             .await?;
         }
-        tx.commit().await?;
         Ok(n as u32)
+        })
+        .await
     }
 
-    async fn send_digests(
-        &self,
-        now: DateTime<Utc>,
-        render: Render<'_>,
-        run: DigestRun,
-    ) -> Result<u32, StoreError> {
+    async fn send_digests(&self, now: DateTime<Utc>, run: DigestRun) -> Result<u32, StoreError> {
         let forced = run == DigestRun::Forced;
         let rows = sqlx::query(
             "SELECT x.person_id, p.email, x.themes, x.last_sent_at, x.commune_code, x.epci_siren, x.departement_code, \
@@ -200,9 +170,11 @@ impl Database {
                     continue;
                 }
                 let reach: String = r.try_get("reach")?;
-                items.push(DigestItem {
+                items.push(OpportunityMention {
                     id: r.try_get("id")?,
-                    kind: super::coded(r, "kind", OpportunityKind::parse)?,
+                    kind: super::coded(r, "kind", OpportunityKind::parse)?
+                        .code()
+                        .to_string(),
                     title: r.try_get("title")?,
                     organisation: r.try_get("organisation")?,
                     deadline: super::day(r, "deadline")?,
@@ -210,32 +182,35 @@ impl Database {
                     online: reach == "en-ligne",
                 });
             }
-            let mut tx = self.begin_write().await?;
-            let mine = sqlx::query(
-                "UPDATE network_digests SET last_sent_at = $1 WHERE person_id = $2 \
+            sent += self
+                .write(&Acting::system(), async |w| {
+                    let mine = sqlx::query(
+                        "UPDATE network_digests SET last_sent_at = $1 WHERE person_id = $2 \
                  AND (last_sent_at IS NULL OR last_sent_at = $3)",
-            )
-            .bind(iso(now))
-            .bind(s.person_id)
-            .bind(s.last_sent_at.map(iso).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if mine && !items.is_empty() {
-                let count = items.len();
-                queue(&mut tx, &s.email, &Notice::Digest { items }, render, now).await?;
-                audit(
-                    &mut tx,
-                    None,
-                    "network.digest_sent",
-                    format!("person:{}", s.person_id),
-                    Some(count.to_string()),
-                )
+                    )
+                    .bind(iso(now))
+                    .bind(s.person_id)
+                    .bind(s.last_sent_at.map(iso).unwrap_or_default())
+                    .execute(w.conn())
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if mine && !items.is_empty() {
+                        let count = items.len();
+                        w.notify(&s.email, &Notification::OpportunitiesDigest { items })
+                            .await?;
+                        w.audit(
+                            "network.digest_sent",
+                            None,
+                            Some(format!("person:{}", s.person_id)),
+                            Some(count.to_string()),
+                        )
+                        .await?;
+                        return Ok(1);
+                    }
+                    Ok(0)
+                })
                 .await?;
-                sent += 1;
-            }
-            tx.commit().await?;
         }
         Ok(sent)
     }

@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{
-    AREA_COLUMNS, AREA_JOINS, Acting, Area, Param, area, audit, bind_all, bind_location, coded,
+    AREA_COLUMNS, AREA_JOINS, Area, Member, Param, area, bind_all, bind_location, coded,
     commune_location, corrupt, day, instant, location, maybe_day, maybe_instant, scope_clause,
     territory_location,
 };
@@ -224,20 +224,20 @@ impl Database {
     /// Publishes an opportunity.
     pub async fn publish_opportunity(
         &self,
-        acting: &Acting,
+        acting: &Member,
         o: &Opportunity,
         now: DateTime<Utc>,
     ) -> Result<Result<i64, OpportunityRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let (reach, location) = match &o.reach {
             Reach::Everywhere => (ReachKind::Everywhere, Location::default()),
             Reach::Online => (ReachKind::Online, Location::default()),
-            Reach::Territory(level, code) => match territory_location(&mut tx, *level, code).await?
+            Reach::Territory(level, code) => match territory_location(w.conn(), *level, code).await?
             {
                 Some(l) => (ReachKind::Territory, l),
                 None => return Ok(Err(OpportunityRefusal::UnknownTerritory)),
             },
-            Reach::Commune(code) => match commune_location(&mut tx, code).await? {
+            Reach::Commune(code) => match commune_location(w.conn(), code).await? {
                 Some(l) => (ReachKind::Commune, l),
                 None => return Ok(Err(OpportunityRefusal::UnknownCommune(code.clone()))),
             },
@@ -278,47 +278,37 @@ impl Database {
         .bind(certification)
         .bind(acting.person_id)
         .bind(iso(now));
-        let row = bind_location(query, &location).fetch_one(&mut *tx).await?;
+        let row = bind_location(query, &location).fetch_one(w.conn()).await?;
         let id: i64 = row.try_get("id")?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.opportunity_published",
-            format!("opportunity:{id}"),
-            Some(o.title.clone()),
-        )
+        w.audit("network.opportunity_published", None, Some(format!("opportunity:{id}")), Some(o.title.clone()))
         .await?;
-        tx.commit().await?;
         Ok(Ok(id))
+        })
+        .await
     }
 
     /// Withdraws an opportunity (its author or a moderator).
     pub async fn withdraw_opportunity(
         &self,
-        acting: &Acting,
+        acting: &Member,
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let done = sqlx::query("UPDATE network_opportunities SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
             .bind(iso(now))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
             .rows_affected()
             == 1;
         if done {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.opportunity_withdrawn",
-                format!("opportunity:{id}"),
-                None,
-            )
+            w.audit("network.opportunity_withdrawn", None, Some(format!("opportunity:{id}")), None)
             .await?;
         }
-        tx.commit().await?;
         Ok(done)
+        })
+        .await
     }
 
     // ----- the digest ------------------------------------------------------
@@ -348,14 +338,14 @@ impl Database {
     /// themes (all when empty); false when the territory is unknown.
     pub async fn subscribe_digest(
         &self,
-        acting: &Acting,
+        acting: &Member,
         territory: Option<(ScopeLevel, String)>,
         themes: &[Theme],
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let location = match &territory {
-            Some((level, code)) => match territory_location(&mut tx, *level, code).await? {
+            Some((level, code)) => match territory_location(w.conn(), *level, code).await? {
                 Some(l) => l,
                 None => return Ok(false),
             },
@@ -369,39 +359,34 @@ impl Database {
         .bind(acting.person_id)
         .bind(join_themes(themes))
         .bind(iso(now));
-        bind_location(query, &location).execute(&mut *tx).await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.digest_followed",
-            format!("person:{}", acting.person_id),
-            None,
-        )
+        bind_location(query, &location).execute(w.conn()).await?;
+        w.audit("network.digest_followed", None, Some(format!("person:{}", acting.person_id)), None)
         .await?;
-        tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 
-    pub async fn unsubscribe_digest(&self, acting: &Acting) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM network_digests WHERE person_id = $1")
-            .bind(acting.person_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if done {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.digest_stopped",
-                format!("person:{}", acting.person_id),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+    pub async fn unsubscribe_digest(&self, acting: &Member) -> Result<bool, StoreError> {
+        self.write(&acting.acting, async |w| {
+            let done = sqlx::query("DELETE FROM network_digests WHERE person_id = $1")
+                .bind(acting.person_id)
+                .execute(w.conn())
+                .await?
+                .rows_affected()
+                == 1;
+            if done {
+                w.audit(
+                    "network.digest_stopped",
+                    None,
+                    Some(format!("person:{}", acting.person_id)),
+                    None,
+                )
+                .await?;
+            }
+            Ok(done)
+        })
+        .await
     }
 
     // ----- training needs --------------------------------------------------
@@ -432,19 +417,19 @@ impl Database {
     /// has as many as allowed.
     pub async fn add_training_need(
         &self,
-        acting: &Acting,
+        acting: &Member,
         need: &TrainingNeed,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let (level, code) = &need.territory;
-        let Some(location) = territory_location(&mut tx, *level, code).await? else {
+        let Some(location) = territory_location(w.conn(), *level, code).await? else {
             return Ok(false);
         };
         let count: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM network_training_needs WHERE person_id = $1")
                 .bind(acting.person_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(w.conn())
                 .await?
                 .try_get("n")?;
         if count >= passerelle_network::needs::MAX_PER_PERSON as i64 {
@@ -458,41 +443,36 @@ impl Database {
         .bind(need.theme.code())
         .bind(need.level.code())
         .bind(iso(now));
-        bind_location(query, &location).execute(&mut *tx).await?;
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.need_added",
-            format!("person:{}", acting.person_id),
-            None,
-        )
+        bind_location(query, &location).execute(w.conn()).await?;
+        w.audit("network.need_added", None, Some(format!("person:{}", acting.person_id)), None)
         .await?;
-        tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 
-    pub async fn remove_training_need(&self, acting: &Acting, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done =
-            sqlx::query("DELETE FROM network_training_needs WHERE id = $1 AND person_id = $2")
-                .bind(id)
-                .bind(acting.person_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if done {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.need_removed",
-                format!("person:{}", acting.person_id),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+    pub async fn remove_training_need(&self, acting: &Member, id: i64) -> Result<bool, StoreError> {
+        self.write(&acting.acting, async |w| {
+            let done =
+                sqlx::query("DELETE FROM network_training_needs WHERE id = $1 AND person_id = $2")
+                    .bind(id)
+                    .bind(acting.person_id)
+                    .execute(w.conn())
+                    .await?
+                    .rows_affected()
+                    == 1;
+            if done {
+                w.audit(
+                    "network.need_removed",
+                    None,
+                    Some(format!("person:{}", acting.person_id)),
+                    None,
+                )
+                .await?;
+            }
+            Ok(done)
+        })
+        .await
     }
 
     /// Needs counted by département, theme and level, within a scope.

@@ -13,7 +13,7 @@ use passerelle_territory::search::search_key;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Acting, Param, audit, bind_all, coded, corrupt, instant};
+use super::{Member, Param, bind_all, coded, corrupt, instant};
 use crate::referrals::iso;
 use crate::{Database, StoreError};
 
@@ -211,12 +211,12 @@ impl Database {
     /// Shares a resource; its file, if any, is kept in the database.
     pub async fn share_resource(
         &self,
-        acting: &Acting,
+        acting: &Member,
         structure: Option<i64>,
         r: &Resource,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let at = iso(now);
         let (link, file) = match &r.content {
             Content::Link(l) => (Some(l.clone()), None),
@@ -242,26 +242,21 @@ impl Database {
         .bind(acting.person_id)
         .bind(structure)
         .bind(at)
-        .fetch_one(&mut *tx)
+        .fetch_one(w.conn())
         .await?;
         let id: i64 = row.try_get("id")?;
         if let Some(f) = file {
             sqlx::query("INSERT INTO network_resource_files (resource_id, bytes) VALUES ($1, $2)")
                 .bind(id)
                 .bind(f.bytes.clone())
-                .execute(&mut *tx)
+                .execute(w.conn())
                 .await?;
         }
-        audit(
-            &mut tx,
-            Some(acting),
-            "network.resource_shared",
-            format!("resource:{id}"),
-            Some(r.title.clone()),
-        )
+        w.audit("network.resource_shared", None, Some(format!("resource:{id}")), Some(r.title.clone()))
         .await?;
-        tx.commit().await?;
         Ok(id)
+        })
+        .await
     }
 
     /// A resource's file: its kind, name and content.
@@ -290,12 +285,12 @@ impl Database {
     /// Marks (or unmarks) a resource as useful to a person.
     pub async fn mark_resource(
         &self,
-        acting: &Acting,
+        acting: &Member,
         id: i64,
         useful: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        self.write(&acting.acting, async |w| {
         let changed = if useful {
             sqlx::query(
                 "INSERT INTO network_resource_marks (resource_id, person_id, at) VALUES ($1, $2, $3) \
@@ -304,7 +299,7 @@ impl Database {
             .bind(id)
             .bind(acting.person_id)
             .bind(iso(now))
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
         } else {
             sqlx::query(
@@ -312,7 +307,7 @@ impl Database {
             )
             .bind(id)
             .bind(acting.person_id)
-            .execute(&mut *tx)
+            .execute(w.conn())
             .await?
         };
         if changed.rows_affected() > 0 {
@@ -321,23 +316,18 @@ impl Database {
             } else {
                 "network.resource_unmarked"
             };
-            audit(
-                &mut tx,
-                Some(acting),
-                action,
-                format!("resource:{id}"),
-                None,
-            )
+            w.audit(action, None, Some(format!("resource:{id}")), None)
             .await?;
         }
-        tx.commit().await?;
         Ok(())
+        })
+        .await
     }
 
     /// A coordinator hides, shows, features or unfeatures a resource.
     pub async fn moderate_resource(
         &self,
-        acting: &Acting,
+        acting: &Member,
         id: i64,
         decision: Moderation,
         now: DateTime<Utc>,
@@ -356,56 +346,51 @@ impl Database {
                 "UPDATE network_resources SET featured_at = NULL WHERE id = $2 AND $1 <> ''"
             }
         };
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(sql)
-            .bind(iso(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if done {
-            audit(
-                &mut tx,
-                Some(acting),
-                decision.audit(),
-                format!("resource:{id}"),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+        self.write(&acting.acting, async |w| {
+            let done = sqlx::query(sql)
+                .bind(iso(now))
+                .bind(id)
+                .execute(w.conn())
+                .await?
+                .rows_affected()
+                == 1;
+            if done {
+                w.audit(decision.audit(), None, Some(format!("resource:{id}")), None)
+                    .await?;
+            }
+            Ok(done)
+        })
+        .await
     }
 
     /// Deletes a resource, its file and its marks.
-    pub async fn delete_resource(&self, acting: &Acting, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM network_resource_files WHERE resource_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM network_resource_marks WHERE resource_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let done = sqlx::query("DELETE FROM network_resources WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if done {
-            audit(
-                &mut tx,
-                Some(acting),
-                "network.resource_deleted",
-                format!("resource:{id}"),
-                None,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(done)
+    pub async fn delete_resource(&self, acting: &Member, id: i64) -> Result<bool, StoreError> {
+        self.write(&acting.acting, async |w| {
+            sqlx::query("DELETE FROM network_resource_files WHERE resource_id = $1")
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+            sqlx::query("DELETE FROM network_resource_marks WHERE resource_id = $1")
+                .bind(id)
+                .execute(w.conn())
+                .await?;
+            let done = sqlx::query("DELETE FROM network_resources WHERE id = $1")
+                .bind(id)
+                .execute(w.conn())
+                .await?
+                .rows_affected()
+                == 1;
+            if done {
+                w.audit(
+                    "network.resource_deleted",
+                    None,
+                    Some(format!("resource:{id}")),
+                    None,
+                )
+                .await?;
+            }
+            Ok(done)
+        })
+        .await
     }
 }

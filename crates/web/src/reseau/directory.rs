@@ -287,10 +287,9 @@ async fn write(
             return entry_page(&state, &viewer, id, f.message, error, false).await;
         }
     };
-    let render = super::mail::renderer(&state.config.public_url);
     let refused = match state
         .db
-        .relay_contact(&acting(&viewer)?, id, &text, now(), &render)
+        .relay_contact(&acting(&viewer)?, id, &text, now())
         .await?
     {
         Ok(()) => {

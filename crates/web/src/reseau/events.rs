@@ -536,10 +536,9 @@ async fn withdraw(
     let (_, r) = load(&state, id).await?;
     let path = format!("/reseau/evenements/{id}");
     allow(&viewer, Action::RegisterForEvent(&r), &path)?;
-    let render = super::mail::renderer(&state.config.public_url);
     let to = match state
         .db
-        .withdraw_from_event(&acting(&viewer)?, id, now(), &render)
+        .withdraw_from_event(&acting(&viewer)?, id, now())
         .await?
     {
         Ok(_) => format!("{path}?retire=1"),
@@ -561,11 +560,7 @@ async fn managed(state: &AppState, viewer: &Viewer, id: i64) -> Result<EventView
 
 async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
     managed(&state, &viewer, id).await?;
-    let render = super::mail::renderer(&state.config.public_url);
-    state
-        .db
-        .cancel_event(&acting(&viewer)?, id, now(), &render)
-        .await?;
+    state.db.cancel_event(&acting(&viewer)?, id, now()).await?;
     Ok(Redirect::to(&format!("/reseau/evenements/{id}")).into_response())
 }
 
@@ -590,10 +585,9 @@ async fn capacity(
         Some(n) if (1..=passerelle_network::events::CAPACITY_MAX).contains(&n) => Some(n as u32),
         _ => return Ok(Redirect::to(&format!("{path}?erreur=capacite")).into_response()),
     };
-    let render = super::mail::renderer(&state.config.public_url);
     let to = match state
         .db
-        .set_event_capacity(&acting(&viewer)?, id, capacity, now(), &render)
+        .set_event_capacity(&acting(&viewer)?, id, capacity, now())
         .await?
     {
         Ok(_) => path,

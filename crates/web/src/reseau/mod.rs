@@ -6,7 +6,7 @@
 //! calls, job and training offers and the weekly digest's settings;
 //! `needs`: training needs; `figures`: what coordinators count. `forms`
 //! reads what people type into domain drafts and says problems in French;
-//! `views` formats what pages show; `mail` writes the e-mails' text.
+//! `views` formats what pages show (the e-mails' text: `crate::mail`).
 //!
 //! Every handler asks `passerelle_accounts::policy` (the `…Network…`,
 //! `…Event…`, `…Resource…` actions), calls `store::network`, renders.
@@ -15,7 +15,6 @@ mod directory;
 mod events;
 mod figures;
 mod forms;
-pub mod mail;
 mod needs;
 mod networks;
 mod opportunities;
@@ -29,7 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::ScopeLevel;
 use passerelle_accounts::policy::Action;
 use passerelle_store::network::{
-    Acting, EventQuery, OpportunityQuery, ResourceQuery, TerritoryChoice,
+    EventQuery, Member, OpportunityQuery, ResourceQuery, TerritoryChoice,
 };
 
 use crate::AppState;
@@ -66,11 +65,8 @@ fn today() -> NaiveDate {
 }
 
 /// The signed-in person acting, for the store's audit lines.
-fn acting(viewer: &Viewer) -> Result<Acting, PageError> {
-    Ok(Acting {
-        person_id: viewer.person_id().ok_or(PageError::NotFound)?,
-        ip: viewer.ip.clone(),
-    })
+fn acting(viewer: &Viewer) -> Result<Member, PageError> {
+    Member::of(viewer.acting(None)).ok_or(PageError::NotFound)
 }
 
 /// Asks the policy; a denial becomes the page's answer.

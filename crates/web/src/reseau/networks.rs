@@ -232,10 +232,9 @@ async fn join(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>
         Action::TakePartInNetwork,
         &format!("/reseau/reseaux/{id}"),
     )?;
-    let render = super::mail::renderer(&state.config.public_url);
     state
         .db
-        .join_network(&acting(&viewer)?, id, now(), &render)
+        .join_network(&acting(&viewer)?, id, now())
         .await?
         .map_err(|_| PageError::NotFound)?;
     Ok(Redirect::to(&format!("/reseau/reseaux/{id}")).into_response())
@@ -272,10 +271,9 @@ async fn set_member(
         "retirer" => None,
         code => Some(NetworkRole::parse(code).ok_or(PageError::BadForm)?),
     };
-    let render = super::mail::renderer(&state.config.public_url);
     if !state
         .db
-        .set_network_member(&acting(&viewer)?, id, person, role, now(), &render)
+        .set_network_member(&acting(&viewer)?, id, person, role)
         .await?
     {
         return Err(PageError::NotFound);

@@ -73,11 +73,14 @@ pub struct World {
 /// Réseau's records of the world.
 async fn network_world(db: &Database, coordinator: i64, member: i64) -> (i64, i64, i64, i64) {
     use passerelle_network::events::{Event, EventDraft};
-    use passerelle_store::network::Acting;
+    use passerelle_store::network::Member;
     let now = chrono::Utc::now();
-    let acting = |person_id| Acting {
-        person_id,
-        ip: None,
+    let acting = |person_id| {
+        Member::of(passerelle_store::write::Acting {
+            person: Some(person_id),
+            ..Default::default()
+        })
+        .expect("a person")
     };
     let network = db
         .create_network(
