@@ -5,19 +5,20 @@
 //! what goes with a person's account.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use passerelle_accounts::notification::Notification;
+use passerelle_accounts::notification::{Frequency, Notification, Topic};
 use passerelle_accounts::policy::{FiguresScope, Scope};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind};
 use passerelle_network::directory::{ContactLimit, Profile};
 use passerelle_network::events::{Event, EventDraft, Refused};
 use passerelle_network::needs::TrainingNeed;
+use passerelle_network::networks::Network;
 use passerelle_network::opportunities::{Opportunity, OpportunityDraft};
 use passerelle_network::resources::{Resource, ResourceDraft, Upload};
-use passerelle_network::vocab::{NeedLevel, RegistrationStatus, Theme};
-use passerelle_store::Database;
+use passerelle_network::vocab::{Joining, NeedLevel, RegistrationStatus, Theme};
 use passerelle_store::accounts::NewStructure;
 use passerelle_store::network::{ContactRefusal, DigestRun, DirectoryQuery, Member, ResourceQuery};
 use passerelle_store::testing::bretagne_database;
+use passerelle_store::{Backend, Database};
 
 /// What a notification says, in short, for the assertions.
 fn label(n: &Notification) -> String {
@@ -736,4 +737,195 @@ async fn the_directory_is_opt_in_rate_limited_and_goes_with_the_account() {
             .unwrap()
     );
     assert!(db.network_profile(w.people[1]).await.unwrap().is_none());
+}
+
+/// The outbox, oldest first: (to, what it says, held for the digest).
+async fn deliveries(db: &Database) -> Vec<(String, String, bool)> {
+    let mut all: Vec<_> = db
+        .outbox(false, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.digested_into.is_none())
+        .map(|m| match &m.content {
+            passerelle_store::outbox::Content::Notification(n) => {
+                (m.to_address.clone(), label(n), m.digest)
+            }
+            other => panic!("Réseau's messages are notifications: {other:?}"),
+        })
+        .collect();
+    all.reverse();
+    all
+}
+
+async fn choose(db: &Database, person: i64, topic: Topic, frequency: Frequency) {
+    db.set_notification_preferences(&acting(person).acting, person, &[(topic, frequency)])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn preferences_change_what_reseau_sends() {
+    let w = world().await;
+    let db = &w.db;
+    let [p0, p1, p2, p3] = w.people[..] else {
+        unreachable!()
+    };
+    // Registrations: Pro 0 at once (the default), Pro 1 in the digest,
+    // Pro 2 never. New events of their networks: Pro 0 in the digest (the
+    // default), Pro 3 never.
+    choose(db, p1, Topic::EventRegistration, Frequency::Daily).await;
+    choose(db, p2, Topic::EventRegistration, Frequency::Never).await;
+    choose(db, p3, Topic::NetworkEvent, Frequency::Never).await;
+    let network = db
+        .create_network(
+            &acting(w.coordinator),
+            &Network {
+                name: "Médiathèques du Finistère".into(),
+                description: None,
+                joining: Joining::Open,
+            },
+            at(2026, 11, 1, 8),
+        )
+        .await
+        .unwrap();
+    for p in [p0, p3] {
+        db.join_network(&acting(p), network, at(2026, 11, 1, 8))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let mut e = event(10, NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
+    e.network_id = Some(network);
+    let id = db
+        .publish_event(&acting(w.coordinator), &e, at(2026, 11, 1, 9))
+        .await
+        .unwrap()
+        .unwrap();
+    let title = "Rencontre départementale du Finistère";
+    assert_eq!(
+        deliveries(db).await,
+        vec![(
+            "pro0@quimper.bzh".to_string(),
+            format!("nouveau: {title} (Médiathèques du Finistère)"),
+            true
+        )],
+        "members are told, as each chose; the organiser is not"
+    );
+    clear_outbox(db).await;
+    for p in [p0, p1, p2] {
+        db.register_for_event(&acting(p), id, at(2026, 11, 2, 9))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(
+        db.cancel_event(&acting(w.coordinator), id, at(2026, 11, 3, 9))
+            .await
+            .unwrap()
+    );
+    let cancelled = format!("annulé: {title}");
+    assert_eq!(
+        deliveries(db).await,
+        vec![
+            ("pro0@quimper.bzh".to_string(), cancelled.clone(), false),
+            ("pro1@quimper.bzh".to_string(), cancelled.clone(), true),
+        ],
+        "at once, held for the digest, or not at all"
+    );
+    assert_eq!(db.queue_digests(at(2026, 11, 4, 6)).await.unwrap(), 1);
+    assert_eq!(
+        deliveries(db).await,
+        vec![
+            ("pro0@quimper.bzh".to_string(), cancelled.clone(), false),
+            (
+                "pro1@quimper.bzh".to_string(),
+                format!("résumé: {cancelled}"),
+                false
+            ),
+        ],
+        "the day's digest carries what Pro 1 chose to receive once a day"
+    );
+}
+
+#[tokio::test]
+async fn a_reseau_write_its_audit_line_and_its_mail_commit_together() {
+    let w = world().await;
+    let db = &w.db;
+    let id = db
+        .publish_event(
+            &acting(w.coordinator),
+            &event(10, NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()),
+            at(2026, 11, 1, 9),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    db.register_for_event(&acting(w.people[0]), id, at(2026, 11, 2, 9))
+        .await
+        .unwrap()
+        .unwrap();
+    clear_outbox(db).await;
+    // The audit line of a cancellation cannot be written: it comes after
+    // the change and the e-mails, which must go with it.
+    match db.backend() {
+        Backend::Sqlite => {
+            sqlx::raw_sql(
+                "CREATE TRIGGER no_cancel_audit BEFORE INSERT ON audit_events \
+                 WHEN NEW.action = 'network.event_cancelled' BEGIN SELECT RAISE(ABORT, 'refusé'); END",
+            )
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        Backend::Postgres => {
+            sqlx::raw_sql(
+                "CREATE FUNCTION no_cancel_audit() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.action = 'network.event_cancelled' THEN RAISE EXCEPTION 'refusé'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER no_cancel_audit BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION no_cancel_audit();",
+            )
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+    }
+    assert!(
+        db.cancel_event(&acting(w.coordinator), id, at(2026, 11, 3, 9))
+            .await
+            .is_err()
+    );
+    let e = db.network_event(id).await.unwrap().unwrap();
+    assert_eq!(e.cancelled_at, None, "the change is rolled back");
+    assert!(outbox(db).await.is_empty(), "no e-mail for it");
+    sqlx::raw_sql("DROP TRIGGER no_cancel_audit ON audit_events")
+        .execute(db.pool())
+        .await
+        .ok();
+    sqlx::raw_sql("DROP TRIGGER no_cancel_audit")
+        .execute(db.pool())
+        .await
+        .ok();
+    // Without the obstacle, all three are written, the audit line with
+    // who acted and from where.
+    let from = Member::of(passerelle_store::write::Acting {
+        person: Some(w.coordinator),
+        address: Some("192.0.2.9".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(
+        db.cancel_event(&from, id, at(2026, 11, 3, 9))
+            .await
+            .unwrap()
+    );
+    assert_eq!(outbox(db).await.len(), 1);
+    let line = db
+        .audit_events(Some("network.event_cancelled"), 10)
+        .await
+        .unwrap();
+    assert_eq!(line.len(), 1);
+    assert!(line[0].actor.is_some());
+    assert_eq!(line[0].ip.as_deref(), Some("192.0.2.9"));
 }

@@ -354,6 +354,9 @@ impl Database {
         .bind(at);
         let row = bind_location(query, &location).fetch_one(w.conn()).await?;
         let id: i64 = row.try_get("id")?;
+        if let Some(network) = e.network_id {
+            tell_network(w, id, network, acting.person_id).await?;
+        }
         w.audit("network.event_published", None, Some(format!("event:{id}")), Some(e.title.clone()))
         .await?;
         Ok(Ok(id))
@@ -702,6 +705,38 @@ pub(crate) async fn fill_seats(
         .await?;
     }
     Ok(first.len() as u32)
+}
+
+/// Tells the members and animators of `network` (but the organiser) that
+/// `event` was published for it.
+async fn tell_network(
+    w: &mut Write<'_>,
+    event: i64,
+    network: i64,
+    organiser: i64,
+) -> Result<(), StoreError> {
+    let e = event_in(w.conn(), event)
+        .await?
+        .ok_or_else(|| corrupt("event", &event.to_string()))?;
+    let rows = sqlx::query(
+        "SELECT p.email, n.name FROM network_members m JOIN people p ON p.id = m.person_id \
+         JOIN networks n ON n.id = m.network_id \
+         WHERE m.network_id = $1 AND m.role IN ('membre', 'animateur') AND m.person_id <> $2 \
+         ORDER BY p.email",
+    )
+    .bind(network)
+    .bind(organiser)
+    .fetch_all(w.conn())
+    .await?;
+    for r in &rows {
+        let to: String = r.try_get("email")?;
+        let told = Notification::EventPublished {
+            event: e.mention(),
+            network: r.try_get("name")?,
+        };
+        w.notify(&to, &told).await?;
+    }
+    Ok(())
 }
 
 /// The addresses of an event's people matching `status` (on `r`).
