@@ -190,38 +190,38 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Result<(), ProfileRefusal>, StoreError> {
         self.write(&acting.acting, async |w| {
-        let Some(location) = commune_location(w.conn(), &profile.commune).await? else {
-            return Ok(Err(ProfileRefusal::UnknownCommune(profile.commune.clone())));
-        };
-        if let Some(structure) = profile.structure_id {
-            let works_there = sqlx::query(
-                "SELECT 1 AS yes FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL",
+            let Some(location) = commune_location(w.conn(), &profile.commune).await? else {
+                return Ok(Err(ProfileRefusal::UnknownCommune(profile.commune.clone())));
+            };
+            if let Some(structure) = profile.structure_id {
+                let works_there = sqlx::query(
+                    "SELECT 1 AS yes FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL",
+                )
+                .bind(acting.person_id)
+                .bind(structure)
+                .fetch_optional(w.conn())
+                .await?;
+                if works_there.is_none() {
+                    return Ok(Err(ProfileRefusal::NotTheirStructure));
+                }
+            }
+            let at = iso(now);
+            let query = sqlx::query(
+                "INSERT INTO network_profiles (person_id, job_title, structure_id, themes, presentation, created_at, updated_at, \
+                 commune_code, epci_siren, departement_code, region_code) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (person_id) DO UPDATE SET job_title = $2, structure_id = $3, themes = $4, presentation = $5, \
+                 updated_at = $6, commune_code = $7, epci_siren = $8, departement_code = $9, region_code = $10",
             )
             .bind(acting.person_id)
-            .bind(structure)
-            .fetch_optional(w.conn())
+            .bind(profile.job_title.clone())
+            .bind(profile.structure_id)
+            .bind(join_themes(&profile.themes))
+            .bind(profile.presentation.clone())
+            .bind(at);
+            bind_location(query, &location).execute(w.conn()).await?;
+            w.audit("network.profile_saved", None, Some(format!("person:{}", acting.person_id)), None)
             .await?;
-            if works_there.is_none() {
-                return Ok(Err(ProfileRefusal::NotTheirStructure));
-            }
-        }
-        let at = iso(now);
-        let query = sqlx::query(
-            "INSERT INTO network_profiles (person_id, job_title, structure_id, themes, presentation, created_at, updated_at, \
-             commune_code, epci_siren, departement_code, region_code) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) \
-             ON CONFLICT (person_id) DO UPDATE SET job_title = $2, structure_id = $3, themes = $4, presentation = $5, \
-             updated_at = $6, commune_code = $7, epci_siren = $8, departement_code = $9, region_code = $10",
-        )
-        .bind(acting.person_id)
-        .bind(profile.job_title.clone())
-        .bind(profile.structure_id)
-        .bind(join_themes(&profile.themes))
-        .bind(profile.presentation.clone())
-        .bind(at);
-        bind_location(query, &location).execute(w.conn()).await?;
-        w.audit("network.profile_saved", None, Some(format!("person:{}", acting.person_id)), None)
-        .await?;
-        Ok(Ok(()))
+            Ok(Ok(()))
         })
         .await
     }
@@ -263,58 +263,58 @@ impl Database {
             return Ok(Err(ContactRefusal::Yourself));
         }
         self.write(&acting.acting, async |w| {
-        let recipient = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT p.email FROM network_profiles x JOIN people p ON p.id = x.person_id WHERE x.person_id = $1 AND {LISTED}"
-        )))
-        .bind(to)
-        .fetch_optional(w.conn())
-        .await?;
-        let Some(recipient) = recipient else {
-            return Ok(Err(ContactRefusal::NotListed));
-        };
-        let (hour, day) = windows(now);
-        let count = sqlx::query(
-            "SELECT COUNT(*) AS n, \
-             CAST(COALESCE(SUM(CASE WHEN at >= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS hour, \
-             CAST(COALESCE(SUM(CASE WHEN subject = $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS same \
-             FROM audit_events WHERE action = 'network.contact' AND actor_person_id = $1 AND at >= $2",
-        )
-        .bind(acting.person_id)
-        .bind(iso(day))
-        .bind(iso(hour))
-        .bind(format!("person:{to}"))
-        .fetch_one(w.conn())
-        .await?;
-        let n = |col: &str| -> Result<u32, StoreError> {
-            Ok(u32::try_from(count.try_get::<i64, _>(col)?).unwrap_or(u32::MAX))
-        };
-        let sent = Sent {
-            last_hour: n("hour")?,
-            last_day: n("n")?,
-            to_recipient_last_day: n("same")?,
-        };
-        if let Err(limit) = contact_limit(sent) {
-            return Ok(Err(ContactRefusal::Limit(limit)));
-        }
-        let sender = sqlx::query(
-            "SELECT p.display_name, p.email, s.nom AS structure_nom FROM people p \
-             LEFT JOIN network_profiles x ON x.person_id = p.id LEFT JOIN structures s ON s.id = x.structure_id \
-             WHERE p.id = $1",
-        )
-        .bind(acting.person_id)
-        .fetch_one(w.conn())
-        .await?;
-        let notice = Notification::DirectoryContact {
-            from_name: sender.try_get("display_name")?,
-            from_structure: sender.try_get("structure_nom")?,
-            from_email: sender.try_get("email")?,
-            message: message.to_string(),
-        };
-        let to_address: String = recipient.try_get("email")?;
-        w.notify(&to_address, &notice).await?;
-        w.audit("network.contact", None, Some(format!("person:{to}")), None)
-        .await?;
-        Ok(Ok(()))
+            let recipient = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT p.email FROM network_profiles x JOIN people p ON p.id = x.person_id WHERE x.person_id = $1 AND {LISTED}"
+            )))
+            .bind(to)
+            .fetch_optional(w.conn())
+            .await?;
+            let Some(recipient) = recipient else {
+                return Ok(Err(ContactRefusal::NotListed));
+            };
+            let (hour, day) = windows(now);
+            let count = sqlx::query(
+                "SELECT COUNT(*) AS n, \
+                 CAST(COALESCE(SUM(CASE WHEN at >= $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS hour, \
+                 CAST(COALESCE(SUM(CASE WHEN subject = $4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS same \
+                 FROM audit_events WHERE action = 'network.contact' AND actor_person_id = $1 AND at >= $2",
+            )
+            .bind(acting.person_id)
+            .bind(iso(day))
+            .bind(iso(hour))
+            .bind(format!("person:{to}"))
+            .fetch_one(w.conn())
+            .await?;
+            let n = |col: &str| -> Result<u32, StoreError> {
+                Ok(u32::try_from(count.try_get::<i64, _>(col)?).unwrap_or(u32::MAX))
+            };
+            let sent = Sent {
+                last_hour: n("hour")?,
+                last_day: n("n")?,
+                to_recipient_last_day: n("same")?,
+            };
+            if let Err(limit) = contact_limit(sent) {
+                return Ok(Err(ContactRefusal::Limit(limit)));
+            }
+            let sender = sqlx::query(
+                "SELECT p.display_name, p.email, s.nom AS structure_nom FROM people p \
+                 LEFT JOIN network_profiles x ON x.person_id = p.id LEFT JOIN structures s ON s.id = x.structure_id \
+                 WHERE p.id = $1",
+            )
+            .bind(acting.person_id)
+            .fetch_one(w.conn())
+            .await?;
+            let notice = Notification::DirectoryContact {
+                from_name: sender.try_get("display_name")?,
+                from_structure: sender.try_get("structure_nom")?,
+                from_email: sender.try_get("email")?,
+                message: message.to_string(),
+            };
+            let to_address: String = recipient.try_get("email")?;
+            w.notify(&to_address, &notice).await?;
+            w.audit("network.contact", None, Some(format!("person:{to}")), None)
+            .await?;
+            Ok(Ok(()))
         })
         .await
     }
@@ -434,22 +434,22 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         self.write(&acting.acting, async |w| {
-        let at = iso(now);
-        let row = sqlx::query(
-            "INSERT INTO networks (name, description, joining, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(n.name.clone())
-        .bind(n.description.clone())
-        .bind(n.joining.code())
-        .bind(acting.person_id)
-        .bind(at.clone())
-        .fetch_one(w.conn())
-        .await?;
-        let id: i64 = row.try_get("id")?;
-        set_member(w.conn(), id, acting.person_id, NetworkRole::Animator, &at).await?;
-        w.audit("network.created", None, Some(format!("network:{id}")), Some(n.name.clone()))
-        .await?;
-        Ok(id)
+            let at = iso(now);
+            let row = sqlx::query(
+                "INSERT INTO networks (name, description, joining, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(n.name.clone())
+            .bind(n.description.clone())
+            .bind(n.joining.code())
+            .bind(acting.person_id)
+            .bind(at.clone())
+            .fetch_one(w.conn())
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            set_member(w.conn(), id, acting.person_id, NetworkRole::Animator, &at).await?;
+            w.audit("network.created", None, Some(format!("network:{id}")), Some(n.name.clone()))
+            .await?;
+            Ok(id)
         })
         .await
     }
@@ -540,51 +540,51 @@ impl Database {
         role: Option<NetworkRole>,
     ) -> Result<bool, StoreError> {
         self.write(&acting.acting, async |w| {
-        let Some(current) = sqlx::query(
-            "SELECT m.role, n.name, p.email FROM network_members m JOIN networks n ON n.id = m.network_id \
-             JOIN people p ON p.id = m.person_id WHERE m.network_id = $1 AND m.person_id = $2",
-        )
-        .bind(id)
-        .bind(person)
-        .fetch_optional(w.conn())
-        .await?
-        else {
-            return Ok(false);
-        };
-        let was = coded(&current, "role", NetworkRole::parse)?;
-        match role {
-            Some(role) => {
-                sqlx::query(
-                    "UPDATE network_members SET role = $1 WHERE network_id = $2 AND person_id = $3",
-                )
-                .bind(role.code())
-                .bind(id)
-                .bind(person)
-                .execute(w.conn())
-                .await?;
-                if was == NetworkRole::Requested && is_member(role) {
-                    let to: String = current.try_get("email")?;
-                    let notice = Notification::NetworkJoinAccepted {
-                        network_id: id,
-                        network: current.try_get("name")?,
-                    };
-                    w.notify(&to, &notice).await?;
-                }
-            }
-            None => {
-                sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
+            let Some(current) = sqlx::query(
+                "SELECT m.role, n.name, p.email FROM network_members m JOIN networks n ON n.id = m.network_id \
+                 JOIN people p ON p.id = m.person_id WHERE m.network_id = $1 AND m.person_id = $2",
+            )
+            .bind(id)
+            .bind(person)
+            .fetch_optional(w.conn())
+            .await?
+            else {
+                return Ok(false);
+            };
+            let was = coded(&current, "role", NetworkRole::parse)?;
+            match role {
+                Some(role) => {
+                    sqlx::query(
+                        "UPDATE network_members SET role = $1 WHERE network_id = $2 AND person_id = $3",
+                    )
+                    .bind(role.code())
                     .bind(id)
                     .bind(person)
                     .execute(w.conn())
                     .await?;
+                    if was == NetworkRole::Requested && is_member(role) {
+                        let to: String = current.try_get("email")?;
+                        let notice = Notification::NetworkJoinAccepted {
+                            network_id: id,
+                            network: current.try_get("name")?,
+                        };
+                        w.notify(&to, &notice).await?;
+                    }
+                }
+                None => {
+                    sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
+                        .bind(id)
+                        .bind(person)
+                        .execute(w.conn())
+                        .await?;
+                }
             }
-        }
-        w.audit("network.member_set", None, Some(format!("network:{id}")), Some(format!(
-                "person:{person} {}",
-                role.map_or("retiré", |r| r.code())
-            )))
-        .await?;
-        Ok(true)
+            w.audit("network.member_set", None, Some(format!("network:{id}")), Some(format!(
+                    "person:{person} {}",
+                    role.map_or("retiré", |r| r.code())
+                )))
+            .await?;
+            Ok(true)
         })
         .await
     }

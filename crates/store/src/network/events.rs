@@ -295,71 +295,71 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Result<i64, EventRefusal>, StoreError> {
         self.write(&acting.acting, async |w| {
-        let (location, place_id, address, link) = match &e.venue {
-            Venue::Place(id) => {
-                let row = sqlx::query("SELECT commune_code FROM places WHERE id = $1")
-                    .bind(*id)
+            let (location, place_id, address, link) = match &e.venue {
+                Venue::Place(id) => {
+                    let row = sqlx::query("SELECT commune_code FROM places WHERE id = $1")
+                        .bind(*id)
+                        .fetch_optional(w.conn())
+                        .await?;
+                    let Some(row) = row else {
+                        return Ok(Err(EventRefusal::UnknownPlace));
+                    };
+                    let commune: Option<String> = row.try_get("commune_code")?;
+                    let location = match commune {
+                        Some(c) => commune_location(w.conn(), &c).await?.unwrap_or_default(),
+                        None => Location::default(),
+                    };
+                    (location, Some(*id), None, None)
+                }
+                Venue::Address { address, commune } => {
+                    let Some(location) = commune_location(w.conn(), commune).await? else {
+                        return Ok(Err(EventRefusal::UnknownCommune(commune.clone())));
+                    };
+                    (location, None, Some(address.clone()), None)
+                }
+                Venue::Online { link } => (Location::default(), None, None, link.clone()),
+            };
+            if let Some(n) = e.network_id {
+                let exists = sqlx::query("SELECT id FROM networks WHERE id = $1")
+                    .bind(n)
                     .fetch_optional(w.conn())
                     .await?;
-                let Some(row) = row else {
-                    return Ok(Err(EventRefusal::UnknownPlace));
-                };
-                let commune: Option<String> = row.try_get("commune_code")?;
-                let location = match commune {
-                    Some(c) => commune_location(w.conn(), &c).await?.unwrap_or_default(),
-                    None => Location::default(),
-                };
-                (location, Some(*id), None, None)
+                if exists.is_none() {
+                    return Ok(Err(EventRefusal::UnknownNetwork));
+                }
             }
-            Venue::Address { address, commune } => {
-                let Some(location) = commune_location(w.conn(), commune).await? else {
-                    return Ok(Err(EventRefusal::UnknownCommune(commune.clone())));
-                };
-                (location, None, Some(address.clone()), None)
+            let at = iso(now);
+            let query = sqlx::query(
+                "INSERT INTO network_events (kind, title, description, themes, starts_at, ends_at, closes_at, venue, \
+                 place_id, address, link, audience, network_id, capacity, organiser_id, created_at, updated_at, \
+                 commune_code, epci_siren, departement_code, region_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) \
+                 RETURNING id",
+            )
+            .bind(e.kind.code())
+            .bind(e.title.clone())
+            .bind(e.description.clone())
+            .bind(join_themes(&e.themes))
+            .bind(iso(e.starts_at))
+            .bind(iso(e.ends_at))
+            .bind(iso(e.closes_at))
+            .bind(e.venue.kind().code())
+            .bind(place_id)
+            .bind(address)
+            .bind(link)
+            .bind(e.audience.code())
+            .bind(e.network_id)
+            .bind(e.capacity.map(i64::from))
+            .bind(acting.person_id)
+            .bind(at);
+            let row = bind_location(query, &location).fetch_one(w.conn()).await?;
+            let id: i64 = row.try_get("id")?;
+            if let Some(network) = e.network_id {
+                tell_network(w, id, network, acting.person_id).await?;
             }
-            Venue::Online { link } => (Location::default(), None, None, link.clone()),
-        };
-        if let Some(n) = e.network_id {
-            let exists = sqlx::query("SELECT id FROM networks WHERE id = $1")
-                .bind(n)
-                .fetch_optional(w.conn())
-                .await?;
-            if exists.is_none() {
-                return Ok(Err(EventRefusal::UnknownNetwork));
-            }
-        }
-        let at = iso(now);
-        let query = sqlx::query(
-            "INSERT INTO network_events (kind, title, description, themes, starts_at, ends_at, closes_at, venue, \
-             place_id, address, link, audience, network_id, capacity, organiser_id, created_at, updated_at, \
-             commune_code, epci_siren, departement_code, region_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) \
-             RETURNING id",
-        )
-        .bind(e.kind.code())
-        .bind(e.title.clone())
-        .bind(e.description.clone())
-        .bind(join_themes(&e.themes))
-        .bind(iso(e.starts_at))
-        .bind(iso(e.ends_at))
-        .bind(iso(e.closes_at))
-        .bind(e.venue.kind().code())
-        .bind(place_id)
-        .bind(address)
-        .bind(link)
-        .bind(e.audience.code())
-        .bind(e.network_id)
-        .bind(e.capacity.map(i64::from))
-        .bind(acting.person_id)
-        .bind(at);
-        let row = bind_location(query, &location).fetch_one(w.conn()).await?;
-        let id: i64 = row.try_get("id")?;
-        if let Some(network) = e.network_id {
-            tell_network(w, id, network, acting.person_id).await?;
-        }
-        w.audit("network.event_published", None, Some(format!("event:{id}")), Some(e.title.clone()))
-        .await?;
-        Ok(Ok(id))
+            w.audit("network.event_published", None, Some(format!("event:{id}")), Some(e.title.clone()))
+            .await?;
+            Ok(Ok(id))
         })
         .await
     }
@@ -404,42 +404,42 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Result<RegistrationStatus, Refused>, StoreError> {
         self.write(&acting.acting, async |w| {
-        let Some(e) = event_in(w.conn(), event).await? else {
-            return Ok(Err(Refused::EventCancelled));
-        };
-        let current = sqlx::query(
-            "SELECT status FROM network_registrations WHERE event_id = $1 AND person_id = $2",
-        )
-        .bind(event)
-        .bind(acting.person_id)
-        .fetch_optional(w.conn())
-        .await?;
-        if let Some(c) = &current
-            && coded(c, "status", RegistrationStatus::parse)? != RegistrationStatus::Cancelled
-        {
-            return Ok(Err(Refused::AlreadyIn));
-        }
-        let status = match register(e.seats(), now) {
-            Ok(s) => s,
-            Err(refused) => return Ok(Err(refused)),
-        };
-        let at = iso(now);
-        let seated = (status == RegistrationStatus::Registered).then(|| at.clone());
-        sqlx::query(
-            "INSERT INTO network_registrations (event_id, person_id, status, asked_at, seated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (event_id, person_id) DO UPDATE SET status = $3, asked_at = $4, seated_at = $5, \
-             cancelled_at = NULL, reminded_at = NULL, attended = NULL",
-        )
-        .bind(event)
-        .bind(acting.person_id)
-        .bind(status.code())
-        .bind(at)
-        .bind(seated)
-        .execute(w.conn())
-        .await?;
-        w.audit("network.registered", None, Some(format!("event:{event}")), Some(status.code().into()))
-        .await?;
-        Ok(Ok(status))
+            let Some(e) = event_in(w.conn(), event).await? else {
+                return Ok(Err(Refused::EventCancelled));
+            };
+            let current = sqlx::query(
+                "SELECT status FROM network_registrations WHERE event_id = $1 AND person_id = $2",
+            )
+            .bind(event)
+            .bind(acting.person_id)
+            .fetch_optional(w.conn())
+            .await?;
+            if let Some(c) = &current
+                && coded(c, "status", RegistrationStatus::parse)? != RegistrationStatus::Cancelled
+            {
+                return Ok(Err(Refused::AlreadyIn));
+            }
+            let status = match register(e.seats(), now) {
+                Ok(s) => s,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let at = iso(now);
+            let seated = (status == RegistrationStatus::Registered).then(|| at.clone());
+            sqlx::query(
+                "INSERT INTO network_registrations (event_id, person_id, status, asked_at, seated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (event_id, person_id) DO UPDATE SET status = $3, asked_at = $4, seated_at = $5, \
+                 cancelled_at = NULL, reminded_at = NULL, attended = NULL",
+            )
+            .bind(event)
+            .bind(acting.person_id)
+            .bind(status.code())
+            .bind(at)
+            .bind(seated)
+            .execute(w.conn())
+            .await?;
+            w.audit("network.registered", None, Some(format!("event:{event}")), Some(status.code().into()))
+            .await?;
+            Ok(Ok(status))
         })
         .await
     }
@@ -461,7 +461,7 @@ impl Database {
             }
             let done = sqlx::query(
                 "UPDATE network_registrations SET status = 'annule', cancelled_at = $1 \
-             WHERE event_id = $2 AND person_id = $3 AND status IN ('inscrit', 'attente')",
+                 WHERE event_id = $2 AND person_id = $3 AND status IN ('inscrit', 'attente')",
             )
             .bind(iso(now))
             .bind(event)
@@ -493,33 +493,33 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write(&acting.acting, async |w| {
-            let done = sqlx::query(
-            "UPDATE network_events SET cancelled_at = $1, updated_at = $1, sequence = sequence + 1 \
-             WHERE id = $2 AND cancelled_at IS NULL",
-        )
-        .bind(iso(now))
-        .bind(event)
-        .execute(w.conn())
-        .await?
-        .rows_affected()
-            == 1;
-            if done {
-                let e = event_in(w.conn(), event)
-                    .await?
-                    .ok_or_else(|| corrupt("event", &event.to_string()))?;
-                let notice = Notification::EventCancelled { event: e.mention() };
-                for to in addresses(w.conn(), event, "r.status IN ('inscrit', 'attente')").await? {
-                    w.notify(&to, &notice).await?;
+                let done = sqlx::query(
+                "UPDATE network_events SET cancelled_at = $1, updated_at = $1, sequence = sequence + 1 \
+                 WHERE id = $2 AND cancelled_at IS NULL",
+            )
+            .bind(iso(now))
+            .bind(event)
+            .execute(w.conn())
+            .await?
+            .rows_affected()
+                == 1;
+                if done {
+                    let e = event_in(w.conn(), event)
+                        .await?
+                        .ok_or_else(|| corrupt("event", &event.to_string()))?;
+                    let notice = Notification::EventCancelled { event: e.mention() };
+                    for to in addresses(w.conn(), event, "r.status IN ('inscrit', 'attente')").await? {
+                        w.notify(&to, &notice).await?;
+                    }
+                    w.audit(
+                        "network.event_cancelled",
+                        None,
+                        Some(format!("event:{event}")),
+                        None,
+                    )
+                    .await?;
                 }
-                w.audit(
-                    "network.event_cancelled",
-                    None,
-                    Some(format!("event:{event}")),
-                    None,
-                )
-                .await?;
-            }
-            Ok(done)
+                Ok(done)
         })
         .await
     }
@@ -534,22 +534,22 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Result<u32, passerelle_network::Problem>, StoreError> {
         self.write(&acting.acting, async |w| {
-        let Some(e) = event_in(w.conn(), event).await? else {
-            return Ok(Ok(0));
-        };
-        if let Err(p) = passerelle_network::events::check_capacity(capacity, e.seats().registered) {
-            return Ok(Err(p));
-        }
-        sqlx::query("UPDATE network_events SET capacity = $1, updated_at = $2, sequence = sequence + 1 WHERE id = $3")
-            .bind(capacity.map(i64::from))
-            .bind(iso(now))
-            .bind(event)
-            .execute(w.conn())
+            let Some(e) = event_in(w.conn(), event).await? else {
+                return Ok(Ok(0));
+            };
+            if let Err(p) = passerelle_network::events::check_capacity(capacity, e.seats().registered) {
+                return Ok(Err(p));
+            }
+            sqlx::query("UPDATE network_events SET capacity = $1, updated_at = $2, sequence = sequence + 1 WHERE id = $3")
+                .bind(capacity.map(i64::from))
+                .bind(iso(now))
+                .bind(event)
+                .execute(w.conn())
+                .await?;
+            w.audit("network.event_capacity", None, Some(format!("event:{event}")), Some(capacity.map_or("sans limite".into(), |c| c.to_string())))
             .await?;
-        w.audit("network.event_capacity", None, Some(format!("event:{event}")), Some(capacity.map_or("sans limite".into(), |c| c.to_string())))
-        .await?;
-        let seated = fill_seats(w, event, now).await?;
-        Ok(Ok(seated))
+            let seated = fill_seats(w, event, now).await?;
+            Ok(Ok(seated))
         })
         .await
     }
@@ -765,18 +765,18 @@ impl Database {
     ) -> Result<String, StoreError> {
         let secret = passerelle_accounts::secret::new_secret();
         self.write(&acting.acting, async |w| {
-        sqlx::query(
-            "INSERT INTO network_calendar_tokens (person_id, token_hash, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (person_id) DO UPDATE SET token_hash = $2, created_at = $3",
-        )
-        .bind(acting.person_id)
-        .bind(passerelle_accounts::secret::hash_secret(&secret))
-        .bind(iso(now))
-        .execute(w.conn())
-        .await?;
-        w.audit("network.calendar_link", None, Some(format!("person:{}", acting.person_id)), None)
-        .await?;
-        Ok(secret)
+            sqlx::query(
+                "INSERT INTO network_calendar_tokens (person_id, token_hash, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (person_id) DO UPDATE SET token_hash = $2, created_at = $3",
+            )
+            .bind(acting.person_id)
+            .bind(passerelle_accounts::secret::hash_secret(&secret))
+            .bind(iso(now))
+            .execute(w.conn())
+            .await?;
+            w.audit("network.calendar_link", None, Some(format!("person:{}", acting.person_id)), None)
+            .await?;
+            Ok(secret)
         })
         .await
     }

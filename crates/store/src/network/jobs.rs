@@ -70,25 +70,25 @@ impl Database {
             let id: i64 = r.try_get("id")?;
             let event: i64 = r.try_get("event_id")?;
             sent += self.write(&Acting::system(), async |w| {
-            let mine = sqlx::query("UPDATE network_registrations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-                .bind(iso(now))
-                .bind(id)
-                .execute(w.conn())
-                .await?
-                .rows_affected()
-                == 1;
-            if mine {
-                let e = super::events::event_in(w.conn(), event).await?;
-                if let Some(e) = e {
-                    let to: String = r.try_get("email")?;
-                    w.notify(&to, &Notification::EventReminder { event: e.mention() })
-                    .await?;
-                    w.audit("network.reminder_sent", None, Some(format!("event:{event}")), Some(format!("registration:{id}")))
-                    .await?;
-                    return Ok(1);
+                let mine = sqlx::query("UPDATE network_registrations SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+                    .bind(iso(now))
+                    .bind(id)
+                    .execute(w.conn())
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if mine {
+                    let e = super::events::event_in(w.conn(), event).await?;
+                    if let Some(e) = e {
+                        let to: String = r.try_get("email")?;
+                        w.notify(&to, &Notification::EventReminder { event: e.mention() })
+                        .await?;
+                        w.audit("network.reminder_sent", None, Some(format!("event:{event}")), Some(format!("registration:{id}")))
+                        .await?;
+                        return Ok(1);
+                    }
                 }
-            }
-            Ok(0)
+                Ok(0)
             })
             .await?;
         }
@@ -115,17 +115,17 @@ impl Database {
 
     async fn expire_opportunities(&self, now: DateTime<Utc>) -> Result<u32, StoreError> {
         self.write(&Acting::system(), async |w| {
-        let n = sqlx::query("UPDATE network_opportunities SET expired_at = $1 WHERE expired_at IS NULL AND deadline < $2")
-            .bind(iso(now))
-            .bind(paris_day(now).to_string())
-            .execute(w.conn())
-            .await?
-            .rows_affected();
-        if n > 0 {
-            w.audit("network.opportunities_expired", None, Some("opportunities".into()), Some(n.to_string()))
-            .await?;
-        }
-        Ok(n as u32)
+            let n = sqlx::query("UPDATE network_opportunities SET expired_at = $1 WHERE expired_at IS NULL AND deadline < $2")
+                .bind(iso(now))
+                .bind(paris_day(now).to_string())
+                .execute(w.conn())
+                .await?
+                .rows_affected();
+            if n > 0 {
+                w.audit("network.opportunities_expired", None, Some("opportunities".into()), Some(n.to_string()))
+                .await?;
+            }
+            Ok(n as u32)
         })
         .await
     }

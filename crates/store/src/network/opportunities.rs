@@ -229,60 +229,60 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<Result<i64, OpportunityRefusal>, StoreError> {
         self.write(&acting.acting, async |w| {
-        let (reach, location) = match &o.reach {
-            Reach::Everywhere => (ReachKind::Everywhere, Location::default()),
-            Reach::Online => (ReachKind::Online, Location::default()),
-            Reach::Territory(level, code) => match territory_location(w.conn(), *level, code).await?
-            {
-                Some(l) => (ReachKind::Territory, l),
-                None => return Ok(Err(OpportunityRefusal::UnknownTerritory)),
-            },
-            Reach::Commune(code) => match commune_location(w.conn(), code).await? {
-                Some(l) => (ReachKind::Commune, l),
-                None => return Ok(Err(OpportunityRefusal::UnknownCommune(code.clone()))),
-            },
-        };
-        let (amount, contract, starts_on, ends_on, certification) = match &o.details {
-            Details::Funding { amount } => (*amount, None, None, None, None),
-            Details::Job { contract } => (None, Some(contract.code()), None, None, None),
-            Details::Training {
-                starts_on,
-                ends_on,
-                certification,
-            } => (
-                None,
-                None,
-                Some(starts_on.to_string()),
-                Some(ends_on.to_string()),
-                Some(certification.code()),
-            ),
-        };
-        let query = sqlx::query(
-            "INSERT INTO network_opportunities (kind, title, organisation, description, themes, deadline, link, reach, \
-             amount, contract, starts_on, ends_on, certification, author_id, created_at, \
-             commune_code, epci_siren, departement_code, region_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
-        )
-        .bind(o.details.kind().code())
-        .bind(o.title.clone())
-        .bind(o.organisation.clone())
-        .bind(o.description.clone())
-        .bind(join_themes(&o.themes))
-        .bind(o.deadline.to_string())
-        .bind(o.link.clone())
-        .bind(reach.code())
-        .bind(amount)
-        .bind(contract)
-        .bind(starts_on)
-        .bind(ends_on)
-        .bind(certification)
-        .bind(acting.person_id)
-        .bind(iso(now));
-        let row = bind_location(query, &location).fetch_one(w.conn()).await?;
-        let id: i64 = row.try_get("id")?;
-        w.audit("network.opportunity_published", None, Some(format!("opportunity:{id}")), Some(o.title.clone()))
-        .await?;
-        Ok(Ok(id))
+            let (reach, location) = match &o.reach {
+                Reach::Everywhere => (ReachKind::Everywhere, Location::default()),
+                Reach::Online => (ReachKind::Online, Location::default()),
+                Reach::Territory(level, code) => match territory_location(w.conn(), *level, code).await?
+                {
+                    Some(l) => (ReachKind::Territory, l),
+                    None => return Ok(Err(OpportunityRefusal::UnknownTerritory)),
+                },
+                Reach::Commune(code) => match commune_location(w.conn(), code).await? {
+                    Some(l) => (ReachKind::Commune, l),
+                    None => return Ok(Err(OpportunityRefusal::UnknownCommune(code.clone()))),
+                },
+            };
+            let (amount, contract, starts_on, ends_on, certification) = match &o.details {
+                Details::Funding { amount } => (*amount, None, None, None, None),
+                Details::Job { contract } => (None, Some(contract.code()), None, None, None),
+                Details::Training {
+                    starts_on,
+                    ends_on,
+                    certification,
+                } => (
+                    None,
+                    None,
+                    Some(starts_on.to_string()),
+                    Some(ends_on.to_string()),
+                    Some(certification.code()),
+                ),
+            };
+            let query = sqlx::query(
+                "INSERT INTO network_opportunities (kind, title, organisation, description, themes, deadline, link, reach, \
+                 amount, contract, starts_on, ends_on, certification, author_id, created_at, \
+                 commune_code, epci_siren, departement_code, region_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
+            )
+            .bind(o.details.kind().code())
+            .bind(o.title.clone())
+            .bind(o.organisation.clone())
+            .bind(o.description.clone())
+            .bind(join_themes(&o.themes))
+            .bind(o.deadline.to_string())
+            .bind(o.link.clone())
+            .bind(reach.code())
+            .bind(amount)
+            .bind(contract)
+            .bind(starts_on)
+            .bind(ends_on)
+            .bind(certification)
+            .bind(acting.person_id)
+            .bind(iso(now));
+            let row = bind_location(query, &location).fetch_one(w.conn()).await?;
+            let id: i64 = row.try_get("id")?;
+            w.audit("network.opportunity_published", None, Some(format!("opportunity:{id}")), Some(o.title.clone()))
+            .await?;
+            Ok(Ok(id))
         })
         .await
     }
@@ -295,18 +295,18 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write(&acting.acting, async |w| {
-        let done = sqlx::query("UPDATE network_opportunities SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
-            .bind(iso(now))
-            .bind(id)
-            .execute(w.conn())
-            .await?
-            .rows_affected()
-            == 1;
-        if done {
-            w.audit("network.opportunity_withdrawn", None, Some(format!("opportunity:{id}")), None)
-            .await?;
-        }
-        Ok(done)
+            let done = sqlx::query("UPDATE network_opportunities SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
+                .bind(iso(now))
+                .bind(id)
+                .execute(w.conn())
+                .await?
+                .rows_affected()
+                == 1;
+            if done {
+                w.audit("network.opportunity_withdrawn", None, Some(format!("opportunity:{id}")), None)
+                .await?;
+            }
+            Ok(done)
         })
         .await
     }
@@ -344,25 +344,25 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write(&acting.acting, async |w| {
-        let location = match &territory {
-            Some((level, code)) => match territory_location(w.conn(), *level, code).await? {
-                Some(l) => l,
-                None => return Ok(false),
-            },
-            None => Location::default(),
-        };
-        let query = sqlx::query(
-            "INSERT INTO network_digests (person_id, themes, created_at, commune_code, epci_siren, departement_code, region_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id) DO UPDATE SET themes = $2, \
-             commune_code = $4, epci_siren = $5, departement_code = $6, region_code = $7",
-        )
-        .bind(acting.person_id)
-        .bind(join_themes(themes))
-        .bind(iso(now));
-        bind_location(query, &location).execute(w.conn()).await?;
-        w.audit("network.digest_followed", None, Some(format!("person:{}", acting.person_id)), None)
-        .await?;
-        Ok(true)
+            let location = match &territory {
+                Some((level, code)) => match territory_location(w.conn(), *level, code).await? {
+                    Some(l) => l,
+                    None => return Ok(false),
+                },
+                None => Location::default(),
+            };
+            let query = sqlx::query(
+                "INSERT INTO network_digests (person_id, themes, created_at, commune_code, epci_siren, departement_code, region_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id) DO UPDATE SET themes = $2, \
+                 commune_code = $4, epci_siren = $5, departement_code = $6, region_code = $7",
+            )
+            .bind(acting.person_id)
+            .bind(join_themes(themes))
+            .bind(iso(now));
+            bind_location(query, &location).execute(w.conn()).await?;
+            w.audit("network.digest_followed", None, Some(format!("person:{}", acting.person_id)), None)
+            .await?;
+            Ok(true)
         })
         .await
     }
@@ -422,31 +422,31 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write(&acting.acting, async |w| {
-        let (level, code) = &need.territory;
-        let Some(location) = territory_location(w.conn(), *level, code).await? else {
-            return Ok(false);
-        };
-        let count: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM network_training_needs WHERE person_id = $1")
-                .bind(acting.person_id)
-                .fetch_one(w.conn())
-                .await?
-                .try_get("n")?;
-        if count >= passerelle_network::needs::MAX_PER_PERSON as i64 {
-            return Ok(false);
-        }
-        let query = sqlx::query(
-            "INSERT INTO network_training_needs (person_id, theme, level, created_at, commune_code, epci_siren, \
-             departement_code, region_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(acting.person_id)
-        .bind(need.theme.code())
-        .bind(need.level.code())
-        .bind(iso(now));
-        bind_location(query, &location).execute(w.conn()).await?;
-        w.audit("network.need_added", None, Some(format!("person:{}", acting.person_id)), None)
-        .await?;
-        Ok(true)
+            let (level, code) = &need.territory;
+            let Some(location) = territory_location(w.conn(), *level, code).await? else {
+                return Ok(false);
+            };
+            let count: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM network_training_needs WHERE person_id = $1")
+                    .bind(acting.person_id)
+                    .fetch_one(w.conn())
+                    .await?
+                    .try_get("n")?;
+            if count >= passerelle_network::needs::MAX_PER_PERSON as i64 {
+                return Ok(false);
+            }
+            let query = sqlx::query(
+                "INSERT INTO network_training_needs (person_id, theme, level, created_at, commune_code, epci_siren, \
+                 departement_code, region_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(acting.person_id)
+            .bind(need.theme.code())
+            .bind(need.level.code())
+            .bind(iso(now));
+            bind_location(query, &location).execute(w.conn()).await?;
+            w.audit("network.need_added", None, Some(format!("person:{}", acting.person_id)), None)
+            .await?;
+            Ok(true)
         })
         .await
     }

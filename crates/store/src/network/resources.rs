@@ -217,44 +217,44 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         self.write(&acting.acting, async |w| {
-        let at = iso(now);
-        let (link, file) = match &r.content {
-            Content::Link(l) => (Some(l.clone()), None),
-            Content::File(a) => (None, Some(a)),
-        };
-        let row = sqlx::query(
-            "INSERT INTO network_resources (title, description, search_key, themes, publics, format, licence, \
-             visibility, link, file_name, file_type, file_size, author_id, structure_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
-        )
-        .bind(r.title.clone())
-        .bind(r.description.clone())
-        .bind(search_key(&format!("{} {}", r.title, r.description)))
-        .bind(join_themes(&r.themes))
-        .bind(join_publics(&r.publics))
-        .bind(r.format.code())
-        .bind(r.licence.code())
-        .bind(r.visibility.code())
-        .bind(link)
-        .bind(file.map(|f| f.name.clone()))
-        .bind(file.map(|f| f.kind.mime()))
-        .bind(file.map(|f| f.bytes.len() as i64))
-        .bind(acting.person_id)
-        .bind(structure)
-        .bind(at)
-        .fetch_one(w.conn())
-        .await?;
-        let id: i64 = row.try_get("id")?;
-        if let Some(f) = file {
-            sqlx::query("INSERT INTO network_resource_files (resource_id, bytes) VALUES ($1, $2)")
-                .bind(id)
-                .bind(f.bytes.clone())
-                .execute(w.conn())
-                .await?;
-        }
-        w.audit("network.resource_shared", None, Some(format!("resource:{id}")), Some(r.title.clone()))
-        .await?;
-        Ok(id)
+            let at = iso(now);
+            let (link, file) = match &r.content {
+                Content::Link(l) => (Some(l.clone()), None),
+                Content::File(a) => (None, Some(a)),
+            };
+            let row = sqlx::query(
+                "INSERT INTO network_resources (title, description, search_key, themes, publics, format, licence, \
+                 visibility, link, file_name, file_type, file_size, author_id, structure_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+            )
+            .bind(r.title.clone())
+            .bind(r.description.clone())
+            .bind(search_key(&format!("{} {}", r.title, r.description)))
+            .bind(join_themes(&r.themes))
+            .bind(join_publics(&r.publics))
+            .bind(r.format.code())
+            .bind(r.licence.code())
+            .bind(r.visibility.code())
+            .bind(link)
+            .bind(file.map(|f| f.name.clone()))
+            .bind(file.map(|f| f.kind.mime()))
+            .bind(file.map(|f| f.bytes.len() as i64))
+            .bind(acting.person_id)
+            .bind(structure)
+            .bind(at)
+            .fetch_one(w.conn())
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            if let Some(f) = file {
+                sqlx::query("INSERT INTO network_resource_files (resource_id, bytes) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(f.bytes.clone())
+                    .execute(w.conn())
+                    .await?;
+            }
+            w.audit("network.resource_shared", None, Some(format!("resource:{id}")), Some(r.title.clone()))
+            .await?;
+            Ok(id)
         })
         .await
     }
@@ -291,35 +291,35 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.write(&acting.acting, async |w| {
-        let changed = if useful {
-            sqlx::query(
-                "INSERT INTO network_resource_marks (resource_id, person_id, at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (resource_id, person_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(acting.person_id)
-            .bind(iso(now))
-            .execute(w.conn())
-            .await?
-        } else {
-            sqlx::query(
-                "DELETE FROM network_resource_marks WHERE resource_id = $1 AND person_id = $2",
-            )
-            .bind(id)
-            .bind(acting.person_id)
-            .execute(w.conn())
-            .await?
-        };
-        if changed.rows_affected() > 0 {
-            let action = if useful {
-                "network.resource_marked"
+            let changed = if useful {
+                sqlx::query(
+                    "INSERT INTO network_resource_marks (resource_id, person_id, at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (resource_id, person_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(acting.person_id)
+                .bind(iso(now))
+                .execute(w.conn())
+                .await?
             } else {
-                "network.resource_unmarked"
+                sqlx::query(
+                    "DELETE FROM network_resource_marks WHERE resource_id = $1 AND person_id = $2",
+                )
+                .bind(id)
+                .bind(acting.person_id)
+                .execute(w.conn())
+                .await?
             };
-            w.audit(action, None, Some(format!("resource:{id}")), None)
-            .await?;
-        }
-        Ok(())
+            if changed.rows_affected() > 0 {
+                let action = if useful {
+                    "network.resource_marked"
+                } else {
+                    "network.resource_unmarked"
+                };
+                w.audit(action, None, Some(format!("resource:{id}")), None)
+                .await?;
+            }
+            Ok(())
         })
         .await
     }
