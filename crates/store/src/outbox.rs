@@ -2,8 +2,8 @@
 //! that causes them (`write::Write::notify`), delivered by the mailer of the
 //! server holding its lease, shown to administrators. Messages are stored
 //! as data (`Notification`: a kind and its parameters); the web layer
-//! writes their French text. Messages written before (subject and body)
-//! are still read as such.
+//! writes their French text. Messages written before 0.2.0 (subject and
+//! body, `Content::Written`) are still read, sent and shown as such.
 //!
 //! A one-time link's secret is stored with the message only while the link
 //! can be used: `link` holds it, and it is cut out of the parameters (and
@@ -22,8 +22,12 @@ use crate::{Database, StoreError};
 pub enum Content {
     /// A notification, written into French when shown or sent.
     Notification(Notification),
-    /// A message written when queued: before notifications were stored as
-    /// data, and Réseau's messages, written from their templates.
+    /// A message written when queued (subject and body), as 0.1.0 and
+    /// the first builds of Réseau stored them. Nothing writes these any
+    /// more (`enqueue` stores every message as a notification); an
+    /// upgraded database may still hold some, unsent or in the history, so
+    /// they are read, sent and shown as they are until the retention job
+    /// removes them with the other old messages.
     Written { subject: String, body: String },
 }
 
