@@ -78,6 +78,54 @@ pub(crate) async fn run_digest(db: Database) -> bool {
     }
 }
 
+/// Surveys about to close (`store::watch::tell_surveys_closing`): their
+/// gestionnaires are told, once for each closing date; hourly, on one
+/// server (a repeated run tells nobody twice).
+pub(crate) const SURVEYS_CLOSING: &str = "surveys_closing";
+pub(crate) const SURVEYS_CLOSING_EVERY: Duration = Duration::from_secs(3600);
+
+/// One run of the surveys' closing notice; whether it went well.
+pub(crate) async fn run_surveys_closing(db: Database) -> bool {
+    match db
+        .tell_surveys_closing(passerelle_store::surveys::today())
+        .await
+    {
+        Ok(0) => true,
+        Ok(n) => {
+            tracing::info!("surveys: {n} about to close, their gestionnaires told");
+            true
+        }
+        Err(e) => {
+            tracing::error!("surveys closing: {e}");
+            false
+        }
+    }
+}
+
+/// The coordinators' summary of stale places
+/// (`store::watch::tell_stale_places`), for their daily digest: weekly, so
+/// a list that changes slowly does not come back every day; its lease makes
+/// it once a week across all servers.
+pub(crate) const STALE_PLACES: &str = "stale_places";
+pub(crate) const STALE_PLACES_EVERY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// One run of the stale places' summary; whether it went well.
+pub(crate) async fn run_stale_places(db: Database) -> bool {
+    let before =
+        passerelle_store::surveys::today() - chrono::Days::new(passerelle_places::STALE_AFTER_DAYS);
+    match db.tell_stale_places(before).await {
+        Ok(0) => true,
+        Ok(n) => {
+            tracing::info!("places: {n} coordinators told of their stale places");
+            true
+        }
+        Err(e) => {
+            tracing::error!("stale places: {e}");
+            false
+        }
+    }
+}
+
 /// Unfinished survey answers are kept this long after their last save.
 const SURVEY_DRAFT_DAYS: i64 = 30;
 

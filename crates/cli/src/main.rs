@@ -746,6 +746,24 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         jobs::DIGEST_EVERY,
         move || jobs::run_digest(digest_db.clone()),
     ));
+    let surveys_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::SURVEYS_CLOSING,
+        jobs::SURVEYS_CLOSING_EVERY,
+        hour,
+        move || jobs::run_surveys_closing(surveys_db.clone()),
+    ));
+    let stale_db = db.clone();
+    tokio::spawn(jobs::every(
+        db.clone(),
+        state.jobs.clone(),
+        jobs::STALE_PLACES,
+        jobs::STALE_PLACES_EVERY,
+        jobs::STALE_PLACES_EVERY,
+        move || jobs::run_stale_places(stale_db.clone()),
+    ));
     if let Some(smtp) = smtp {
         let (mail_db, smtp) = (db.clone(), Arc::new(smtp));
         let links: Arc<str> = public_url.clone().into();

@@ -21,3 +21,7 @@ pub mod vocab;
 
 pub use model::{FIELDS, Place};
 pub use validate::{Severity, Violation};
+
+/// A place not updated for this many days is stale: coordinators see it
+/// in `/lieux/coordination` and, as they choose, in their daily digest.
+pub const STALE_AFTER_DAYS: u64 = 365;

@@ -23,6 +23,7 @@ pub mod surveys;
 pub mod territories;
 pub mod testing;
 pub mod time;
+pub mod watch;
 pub mod write;
 
 use std::path::{Path, PathBuf};

@@ -183,6 +183,23 @@ pub(crate) async fn working_in(
     crate::map_rows(&rows, |r| r.try_get("email"))
 }
 
+/// The addresses of the gestionnaires of `structure` (active accounts),
+/// who are told what concerns running it.
+pub(crate) async fn managing(
+    conn: &mut AnyConnection,
+    structure: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT p.email FROM memberships m JOIN people p ON p.id = m.person_id \
+         WHERE m.structure_id = $1 AND m.ended_at IS NULL AND m.role = 'gestionnaire' \
+         AND p.deactivated_at IS NULL ORDER BY p.email",
+    )
+    .bind(structure)
+    .fetch_all(&mut *conn)
+    .await?;
+    crate::map_rows(&rows, |r| r.try_get("email"))
+}
+
 fn message(r: &sqlx::any::AnyRow) -> Result<OutboxMessage, StoreError> {
     let kind: Option<String> = r.try_get("kind")?;
     let content = match kind {

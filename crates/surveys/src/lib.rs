@@ -22,3 +22,6 @@ pub mod spss;
 pub mod stats;
 pub mod templates;
 pub mod xlsx;
+
+/// How many days before a survey closes its gestionnaires are told.
+pub const CLOSING_NOTICE_DAYS: u64 = 3;

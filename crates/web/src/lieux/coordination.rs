@@ -5,19 +5,19 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use chrono::Duration;
-use passerelle_accounts::policy::Action;
+use chrono::Days;
+use passerelle_accounts::policy::{Action, territorial_scope};
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
 
-use super::views::day;
 use super::{place_for, place_ref};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
 use crate::pages::{Chrome, Crumb, crumbs, render};
 
-/// A place not updated for a year: id, name, commune, last update.
+/// A place not updated for a year (`passerelle_places::STALE_AFTER_DAYS`):
+/// id, name, commune, last update.
 pub struct Stale {
     pub id: i64,
     pub nom: String,
@@ -56,23 +56,23 @@ pub async fn coordination_page(
     viewer
         .authorize(Action::CoordinatePlaces)
         .map_err(|d| PageError::denied(d, "/lieux/coordination"))?;
-    let stale_before = crate::fr::paris_now().date() - Duration::days(365);
-    let cutoff = stale_before.to_string();
-    let mut stale = Vec::new();
-    for stored in state.db.places().await? {
-        if stored.place.date_maj < cutoff
-            && viewer
-                .authorize(Action::CoordinatePlace(&place_ref(&state, &stored).await?))
-                .is_ok()
-        {
-            stale.push(Stale {
-                id: stored.id,
-                updated: day(&stored.place.date_maj),
-                nom: stored.place.nom,
-                commune: stored.place.commune,
-            });
-        }
-    }
+    let stale_before =
+        crate::fr::paris_now().date() - Days::new(passerelle_places::STALE_AFTER_DAYS);
+    // The same list and scope as the coordinators' digest (`store::watch`).
+    let scope = territorial_scope(&viewer.actor);
+    let stale = state
+        .db
+        .stale_places(stale_before)
+        .await?
+        .into_iter()
+        .filter(|p| scope.covers(&p.location))
+        .map(|p| Stale {
+            id: p.id,
+            nom: p.name,
+            commune: p.commune,
+            updated: crate::fr::date(p.updated_on),
+        })
+        .collect();
     let mut duplicates = Vec::new();
     for pair in state.db.pending_duplicates().await? {
         if viewer
