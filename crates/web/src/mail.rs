@@ -124,6 +124,7 @@ struct StalePlaces {
     before: String,
     places: Vec<PlaceLine>,
     more: i64,
+    more_text: String,
     link: String,
 }
 
@@ -265,6 +266,7 @@ fn stale_places(
             verb,
             before: crate::fr::date(before),
             more: count - places.len() as i64,
+            more_text: crate::fr::integer(count - places.len() as i64),
             places: places
                 .iter()
                 .map(|p| PlaceLine {
@@ -457,7 +459,114 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
     use passerelle_accounts::Role;
+
+    fn mail(n: Notification) -> Mail {
+        render(&Content::Notification(n), "https://passerelle.test")
+    }
+
+    #[test]
+    fn reseau_messages_say_when_in_paris_time_and_link_back() {
+        let event = EventMention {
+            id: 7,
+            title: "Rencontre du Finistère".into(),
+            starts_at: Utc.with_ymd_and_hms(2026, 12, 3, 13, 30, 0).unwrap(),
+            venue: "Médiathèque, Quimper".into(),
+            link: None,
+        };
+        let reminder = mail(Notification::EventReminder {
+            event: event.clone(),
+        });
+        assert_eq!(reminder.subject, "Rappel : Rencontre du Finistère demain");
+        assert_eq!(
+            reminder.body,
+            "Bonjour,\n\nPour rappel, vous êtes inscrit·e à « Rencontre du Finistère ».\n\n\
+             Quand : 3 décembre 2026 à 14 h 30\nLieu : Médiathèque, Quimper\n\n\
+             Empêché·e ? Désinscrivez-vous pour laisser votre place :\n\
+             https://passerelle.test/reseau/evenements/7\n\n\
+             — Passerelle, le réseau de la médiation numérique du territoire"
+        );
+        let published = mail(Notification::EventPublished {
+            event,
+            network: "Médiathèques du Finistère".into(),
+        });
+        assert_eq!(
+            published.subject,
+            "Nouveau temps du réseau « Médiathèques du Finistère » : Rencontre du Finistère"
+        );
+        let digest = mail(Notification::OpportunitiesDigest {
+            items: vec![OpportunityMention {
+                id: 3,
+                kind: "financement".into(),
+                title: "AAP inclusion numérique".into(),
+                organisation: "Région Bretagne".into(),
+                deadline: NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+                reach: Some("Bretagne".into()),
+                online: false,
+            }],
+        });
+        assert_eq!(digest.subject, "Veille du réseau : 1 nouvelle opportunité");
+        assert!(
+            digest.body.contains(
+                "\n• AAP inclusion numérique — Région Bretagne (Appel à projets ou financement, Bretagne)\n  \
+                 Jusqu’au 31 janvier 2027 : https://passerelle.test/reseau/opportunites/3\n"
+            ),
+            "{}",
+            digest.body
+        );
+        let contact = mail(Notification::DirectoryContact {
+            from_name: "Malo".into(),
+            from_structure: Some("CCAS de Brest".into()),
+            from_email: "malo@ccas.bzh".into(),
+            message: "Pouvons-nous échanger ?".into(),
+        });
+        assert!(
+            contact
+                .body
+                .starts_with("Bonjour,\n\nMalo (CCAS de Brest) vous écrit par l’annuaire du réseau :\n\nPouvons-nous échanger ?\n"),
+            "{}",
+            contact.body
+        );
+    }
+
+    #[test]
+    fn a_closing_survey_and_stale_places_read_in_french() {
+        let survey = mail(Notification::SurveyClosing {
+            survey: 4,
+            slug: "besoins-2027".into(),
+            title: "Besoins 2027".into(),
+            closes_on: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+        });
+        assert_eq!(
+            survey.subject,
+            "Enquête « Besoins 2027 » : clôture le 9 décembre 2026"
+        );
+        assert!(survey
+            .body
+            .contains("https://passerelle.test/enquetes/besoins-2027/questionnaire"));
+        let place = |id, name: &str| PlaceMention {
+            id,
+            name: name.into(),
+            commune: "Quimper".into(),
+            updated_on: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+        };
+        let stale = mail(Notification::StalePlaces {
+            before: NaiveDate::from_ymd_opt(2025, 12, 6).unwrap(),
+            count: 1_204,
+            places: vec![place(1, "Médiathèque"), place(2, "Espace numérique")],
+        });
+        assert_eq!(stale.subject, "Coordination : 1\u{202f}204 lieux à mettre à jour");
+        assert_eq!(
+            stale.body,
+            "Bonjour,\n\n1\u{202f}204 lieux sur votre territoire n’ont pas été mis à jour depuis le 6 décembre 2025. \
+             Une fiche à jour, c’est une personne bien orientée : vérifiez-les avec leurs structures.\n\n\
+             • Médiathèque (Quimper), mis à jour le 1er mars 2024 : https://passerelle.test/lieux/1\n\
+             • Espace numérique (Quimper), mis à jour le 1er mars 2024 : https://passerelle.test/lieux/2\n\n\
+             … et 1\u{202f}202 autres.\n\n\
+             La liste complète : https://passerelle.test/lieux/coordination"
+        );
+    }
 
     #[test]
     fn a_digest_gathers_its_messages() {
