@@ -238,6 +238,23 @@ impl Topic {
         }
     }
 
+    /// The part of Passerelle it belongs to, as the account page groups
+    /// topics (`ALL` lists each part's together).
+    pub fn area(self) -> &'static str {
+        match self {
+            Self::ReferralReceived | Self::ReferralStep | Self::ReferralReminder => "Orientations",
+            Self::RequestReceived | Self::RequestMessage | Self::RequestClosed => {
+                "Situations complexes"
+            }
+            Self::EventRegistration
+            | Self::EventReminder
+            | Self::NetworkEvent
+            | Self::NetworkMembership => "Réseau",
+            Self::SurveyClosing => "Enquêtes",
+            Self::StalePlaces => "Lieux",
+        }
+    }
+
     /// The frequencies a person may choose: a summary of stale places is
     /// itself a digest, so it comes in the daily one or not at all.
     pub fn choices(self) -> &'static [Frequency] {
@@ -373,6 +390,8 @@ mod tests {
             assert_eq!(Topic::parse(t.code()), Some(t));
             assert!(t.choices().contains(&t.default_frequency()), "{t:?}");
         }
+        let areas: Vec<_> = Topic::ALL.chunk_by(|a, b| a.area() == b.area()).collect();
+        assert_eq!(areas.len(), 5, "each part's topics are listed together");
     }
 
     #[test]

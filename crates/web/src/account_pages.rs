@@ -683,8 +683,8 @@ struct AccountPage {
     memberships: Vec<MembershipView>,
     sessions: i64,
     /// How the person is told about each topic.
-    preferences: Vec<(Topic, Frequency)>,
-    frequencies: [Frequency; 3],
+    /// Each part of Passerelle with its topics and what the person chose.
+    preferences: Vec<(&'static str, Vec<(Topic, Frequency)>)>,
 }
 
 /// The signed-in person, or the denial to answer with.
@@ -723,8 +723,10 @@ async fn account_page_with(
         person,
         memberships: viewer.memberships.clone(),
         sessions,
-        preferences,
-        frequencies: Frequency::ALL,
+        preferences: preferences
+            .chunk_by(|a, b| a.0.area() == b.0.area())
+            .map(|group| (group[0].0.area(), group.to_vec()))
+            .collect(),
     };
     Ok((status, render(&page)).into_response())
 }
@@ -850,6 +852,7 @@ impl TryFrom<NotificationsForm> for Vec<(Topic, Frequency)> {
                 form.fields
                     .get(topic.code())
                     .and_then(|f| Frequency::parse(f))
+                    .filter(|f| topic.choices().contains(f))
                     .map(|f| (*topic, f))
                     .ok_or_else(|| {
                         format!("Choisissez quand être prévenu : « {} ».", topic.label())

@@ -542,9 +542,11 @@ mod tests {
             survey.subject,
             "Enquête « Besoins 2027 » : clôture le 9 décembre 2026"
         );
-        assert!(survey
-            .body
-            .contains("https://passerelle.test/enquetes/besoins-2027/questionnaire"));
+        assert!(
+            survey
+                .body
+                .contains("https://passerelle.test/enquetes/besoins-2027/questionnaire")
+        );
         let place = |id, name: &str| PlaceMention {
             id,
             name: name.into(),
@@ -556,7 +558,10 @@ mod tests {
             count: 1_204,
             places: vec![place(1, "Médiathèque"), place(2, "Espace numérique")],
         });
-        assert_eq!(stale.subject, "Coordination : 1\u{202f}204 lieux à mettre à jour");
+        assert_eq!(
+            stale.subject,
+            "Coordination : 1\u{202f}204 lieux à mettre à jour"
+        );
         assert_eq!(
             stale.body,
             "Bonjour,\n\n1\u{202f}204 lieux sur votre territoire n’ont pas été mis à jour depuis le 6 décembre 2025. \

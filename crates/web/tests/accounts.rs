@@ -1282,8 +1282,41 @@ async fn a_person_chooses_their_notifications() {
     .await;
     assert_eq!(incomplete.status.as_u16(), 422);
     assert!(incomplete.body.contains("Choisissez quand être prévenu"));
+    // Every topic, grouped by part, in French; the stale places' summary
+    // is itself a digest: in the daily one or never.
+    for (heading, label) in [
+        (
+            "Réseau",
+            "Un nouveau temps est annoncé dans un de mes réseaux",
+        ),
+        ("Enquêtes", "Une enquête de ma structure va bientôt clore"),
+        (
+            "Lieux",
+            "Les lieux de mon territoire sans mise à jour depuis un an (coordination)",
+        ),
+    ] {
+        assert!(
+            page.body.contains(&format!(">{heading}</h3>")) && page.body.contains(label),
+            "{heading}: {}",
+            page.body
+        );
+    }
+    assert!(page.body.contains(r#"id="stale_places-daily""#));
+    assert!(!page.body.contains(r#"id="stale_places-immediately""#));
     let form = "referral_received=never&referral_step=immediately&referral_reminder=daily\
-                &request_received=immediately&request_message=daily&request_closed=never";
+                &request_received=immediately&request_message=daily&request_closed=never\
+                &event_registration=daily&event_reminder=immediately&network_event=never\
+                &network_membership=daily&survey_closing=never&stale_places=never";
+    let at_once = form.replace("stale_places=never", "stale_places=immediately");
+    let refused = call(
+        &w.app,
+        &member,
+        "POST",
+        "/compte/notifications",
+        Some(&at_once),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422);
     let saved = call(&w.app, &member, "POST", "/compte/notifications", Some(form)).await;
     assert_eq!(saved.status.as_u16(), 200, "{}", saved.body);
     assert!(
@@ -1292,7 +1325,10 @@ async fn a_person_chooses_their_notifications() {
             .contains("Vos choix de notifications sont enregistrés.")
             && saved.body.contains(
                 r#"id="referral_received-never" name="referral_received" value="never" checked"#
-            ),
+            )
+            && saved
+                .body
+                .contains(r#"id="network_event-never" name="network_event" value="never" checked"#),
         "{}",
         saved.body
     );
