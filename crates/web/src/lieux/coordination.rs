@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use chrono::Days;
+use chrono::{Days, NaiveDate};
 use passerelle_accounts::policy::{Action, territorial_scope};
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
@@ -32,6 +32,58 @@ pub struct PairView {
     pub score: String,
 }
 
+/// What waits for a coordinator on the places of their territory: the
+/// home page counts it, `/lieux/coordination` lists it.
+pub struct Tasks {
+    pub stale: Vec<Stale>,
+    pub duplicates: Vec<PairView>,
+    /// Places last updated before this day are stale.
+    pub stale_before: NaiveDate,
+}
+
+/// The stale places and pending duplicates the viewer coordinates: the
+/// stale places of their territory (`policy::territorial_scope`, as the
+/// coordinators' digest counts them: `store::watch`), the pairs whose
+/// first place the policy lets them coordinate.
+pub async fn tasks(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Tasks, passerelle_store::StoreError> {
+    let stale_before =
+        crate::fr::paris_now().date() - Days::new(passerelle_places::STALE_AFTER_DAYS);
+    let scope = territorial_scope(&viewer.actor);
+    let stale = state
+        .db
+        .stale_places(stale_before)
+        .await?
+        .into_iter()
+        .filter(|p| scope.covers(&p.location))
+        .map(|p| Stale {
+            id: p.id,
+            nom: p.name,
+            commune: p.commune,
+            updated: crate::fr::date(p.updated_on),
+        })
+        .collect();
+    let mut duplicates = Vec::new();
+    for pair in state.db.pending_duplicates().await? {
+        if viewer
+            .authorize(Action::CoordinatePlace(&place_ref(state, &pair.a).await?))
+            .is_ok()
+        {
+            duplicates.push(PairView {
+                score: crate::fr::percent(pair.score, 0),
+                pair,
+            });
+        }
+    }
+    Ok(Tasks {
+        stale,
+        duplicates,
+        stale_before,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "lieux_coordination.html")]
 struct CoordinationPage {
@@ -56,35 +108,7 @@ pub async fn coordination_page(
     viewer
         .authorize(Action::CoordinatePlaces)
         .map_err(|d| PageError::denied(d, "/lieux/coordination"))?;
-    let stale_before =
-        crate::fr::paris_now().date() - Days::new(passerelle_places::STALE_AFTER_DAYS);
-    // The same list and scope as the coordinators' digest (`store::watch`).
-    let scope = territorial_scope(&viewer.actor);
-    let stale = state
-        .db
-        .stale_places(stale_before)
-        .await?
-        .into_iter()
-        .filter(|p| scope.covers(&p.location))
-        .map(|p| Stale {
-            id: p.id,
-            nom: p.name,
-            commune: p.commune,
-            updated: crate::fr::date(p.updated_on),
-        })
-        .collect();
-    let mut duplicates = Vec::new();
-    for pair in state.db.pending_duplicates().await? {
-        if viewer
-            .authorize(Action::CoordinatePlace(&place_ref(&state, &pair.a).await?))
-            .is_ok()
-        {
-            duplicates.push(PairView {
-                score: crate::fr::percent(pair.score, 0),
-                pair,
-            });
-        }
-    }
+    let tasks = tasks(&state, &viewer).await?;
     let notice = match done.info.as_deref() {
         Some("fusionnes") => Some(
             "Les deux fiches sont fusionnées : le lieu gardé réunit leurs informations, leurs activités et leurs orientations.",
@@ -97,9 +121,9 @@ pub async fn coordination_page(
     Ok(render(&CoordinationPage {
         chrome: Chrome::new("/lieux", &viewer),
         crumbs: crumbs(&[("Lieux", "/lieux")], "Coordination"),
-        stale,
-        duplicates,
-        stale_before: crate::fr::date(stale_before),
+        stale: tasks.stale,
+        duplicates: tasks.duplicates,
+        stale_before: crate::fr::date(tasks.stale_before),
         notice,
     }))
 }
