@@ -257,6 +257,38 @@ pub(crate) fn maybe_day(r: &AnyRow, col: &str) -> Result<Option<NaiveDate>, Stor
 }
 
 impl crate::Database {
+    /// Deletes the acting person's row of `table` (the one whose `key`
+    /// column is the given id, when there is a key) and, if there was one,
+    /// writes the audit line `action` on `subject` with it; whether there
+    /// was.
+    pub(crate) async fn withdraw_own(
+        &self,
+        acting: &Member,
+        table: &'static str,
+        key: Option<(&'static str, i64)>,
+        action: &str,
+        subject: String,
+    ) -> Result<bool, StoreError> {
+        let sql = match key {
+            Some((column, _)) => {
+                format!("DELETE FROM {table} WHERE person_id = $1 AND {column} = $2")
+            }
+            None => format!("DELETE FROM {table} WHERE person_id = $1"),
+        };
+        self.write(&acting.acting, async |w| {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(acting.person_id);
+            if let Some((_, id)) = key {
+                query = query.bind(id);
+            }
+            let gone = query.execute(w.conn()).await?.rows_affected() == 1;
+            if gone {
+                w.audit(action, None, Some(subject), None).await?;
+            }
+            Ok(gone)
+        })
+        .await
+    }
+
     /// The régions, départements and EPCI of the loaded reference (those
     /// with communes), for pickers: régions first, then départements, then
     /// EPCI, each by name.

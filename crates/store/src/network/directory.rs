@@ -229,24 +229,14 @@ impl Database {
     /// Withdraws a person's entry (deleted, not hidden); false if they had
     /// none.
     pub async fn withdraw_network_profile(&self, acting: &Member) -> Result<bool, StoreError> {
-        self.write(&acting.acting, async |w| {
-            let gone = sqlx::query("DELETE FROM network_profiles WHERE person_id = $1")
-                .bind(acting.person_id)
-                .execute(w.conn())
-                .await?
-                .rows_affected()
-                == 1;
-            if gone {
-                w.audit(
-                    "network.profile_withdrawn",
-                    None,
-                    Some(format!("person:{}", acting.person_id)),
-                    None,
-                )
-                .await?;
-            }
-            Ok(gone)
-        })
+        let subject = format!("person:{}", acting.person_id);
+        self.withdraw_own(
+            acting,
+            "network_profiles",
+            None,
+            "network.profile_withdrawn",
+            subject,
+        )
         .await
     }
 
@@ -511,21 +501,14 @@ impl Database {
 
     /// Leaves a network (or withdraws a request).
     pub async fn leave_network(&self, acting: &Member, id: i64) -> Result<bool, StoreError> {
-        self.write(&acting.acting, async |w| {
-            let gone =
-                sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND person_id = $2")
-                    .bind(id)
-                    .bind(acting.person_id)
-                    .execute(w.conn())
-                    .await?
-                    .rows_affected()
-                    == 1;
-            if gone {
-                w.audit("network.left", None, Some(format!("network:{id}")), None)
-                    .await?;
-            }
-            Ok(gone)
-        })
+        let key = Some(("network_id", id));
+        self.withdraw_own(
+            acting,
+            "network_members",
+            key,
+            "network.left",
+            format!("network:{id}"),
+        )
         .await
     }
 

@@ -368,24 +368,14 @@ impl Database {
     }
 
     pub async fn unsubscribe_digest(&self, acting: &Member) -> Result<bool, StoreError> {
-        self.write(&acting.acting, async |w| {
-            let done = sqlx::query("DELETE FROM network_digests WHERE person_id = $1")
-                .bind(acting.person_id)
-                .execute(w.conn())
-                .await?
-                .rows_affected()
-                == 1;
-            if done {
-                w.audit(
-                    "network.digest_stopped",
-                    None,
-                    Some(format!("person:{}", acting.person_id)),
-                    None,
-                )
-                .await?;
-            }
-            Ok(done)
-        })
+        let subject = format!("person:{}", acting.person_id);
+        self.withdraw_own(
+            acting,
+            "network_digests",
+            None,
+            "network.digest_stopped",
+            subject,
+        )
         .await
     }
 
@@ -452,26 +442,15 @@ impl Database {
     }
 
     pub async fn remove_training_need(&self, acting: &Member, id: i64) -> Result<bool, StoreError> {
-        self.write(&acting.acting, async |w| {
-            let done =
-                sqlx::query("DELETE FROM network_training_needs WHERE id = $1 AND person_id = $2")
-                    .bind(id)
-                    .bind(acting.person_id)
-                    .execute(w.conn())
-                    .await?
-                    .rows_affected()
-                    == 1;
-            if done {
-                w.audit(
-                    "network.need_removed",
-                    None,
-                    Some(format!("person:{}", acting.person_id)),
-                    None,
-                )
-                .await?;
-            }
-            Ok(done)
-        })
+        let subject = format!("person:{}", acting.person_id);
+        let key = Some(("id", id));
+        self.withdraw_own(
+            acting,
+            "network_training_needs",
+            key,
+            "network.need_removed",
+            subject,
+        )
         .await
     }
 
