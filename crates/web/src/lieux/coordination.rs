@@ -10,7 +10,7 @@ use passerelle_accounts::policy::{Action, territorial_scope};
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
 
-use super::{place_for, place_ref};
+use super::place_for;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -65,10 +65,11 @@ pub async fn tasks(
             updated: crate::fr::date(p.updated_on),
         })
         .collect();
+    let mut refs = super::PlaceRefs::default();
     let mut duplicates = Vec::new();
     for pair in state.db.pending_duplicates().await? {
         if viewer
-            .authorize(Action::CoordinatePlace(&place_ref(state, &pair.a).await?))
+            .authorize(Action::CoordinatePlace(&refs.of(state, &pair.a).await?))
             .is_ok()
         {
             duplicates.push(PairView {
