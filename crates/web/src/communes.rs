@@ -18,8 +18,10 @@ pub async fn resolve(
     if typed.is_empty() {
         return Ok(Ok(None));
     }
-    if typed.len() == 5 && typed.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(Ok(Some(typed.to_uppercase())));
+    // "2a004" is Ajaccio's code; "Brest" has five letters too but is a name.
+    let upper = typed.to_uppercase();
+    if passerelle_territory::codes::is_commune_code(&upper) {
+        return Ok(Ok(Some(upper)));
     }
     let (name, within) = match typed.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
         Some((name, within)) => (name.trim(), Some(within.trim())),
