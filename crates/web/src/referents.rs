@@ -21,7 +21,7 @@ use passerelle_accounts::policy::{
 };
 use passerelle_accounts::{ScopeLevel, StructureKind};
 use passerelle_referrals::referents::{
-    ComplexRequest, MANDATES, ORGANISATIONS, OUTCOMES, Referent, may_represent, representing_kinds,
+    ComplexRequest, MANDATES, ORGANISATIONS, Outcome, Referent, may_represent, representing_kinds,
     validate_referent, validate_request,
 };
 use passerelle_store::referents::{Message, ReferentRow, RequestError, RequestRow};
@@ -655,7 +655,7 @@ struct RequestPage {
     can_close: bool,
     /// The right to erasure, for the two structures while it holds data.
     can_erase: bool,
-    outcomes: &'static [(&'static str, &'static str)],
+    outcomes: &'static [Outcome],
 }
 
 async fn load(
@@ -727,17 +727,13 @@ async fn request_page(
                 .iter()
                 .find(|(c, _)| *c == q.mandate_type)
                 .map_or("", |(_, l)| *l),
-            outcome: q
-                .outcome
-                .as_deref()
-                .and_then(|o| OUTCOMES.iter().find(|(c, _)| *c == o))
-                .map_or("", |(_, l)| *l),
+            outcome: q.outcome.map_or("", Outcome::label),
             person,
             metadata_only: !may_read,
             thread,
             can_reply: open && may_read,
             can_close: open && viewer.authorize(Action::ActAsSender(&r)).is_ok(),
-            outcomes: &OUTCOMES,
+            outcomes: &Outcome::ALL,
             q,
         }))
     }
@@ -761,7 +757,7 @@ async fn reply(
         let version: i64 = get("version")
             .parse()
             .map_err(|_| crate::pages::forbidden_form("Formulaire incomplet."))?;
-        let outcome = some(get("issue")).filter(|o| OUTCOMES.iter().any(|(c, _)| c == o));
+        let outcome = Outcome::parse(get("issue"));
         // Closing is the requester's; writing in the thread, either side's.
         let from_requester = viewer.authorize(Action::ActAsSender(&r)).is_ok();
         if outcome.is_some() && !from_requester {
@@ -785,7 +781,7 @@ async fn reply(
                 author,
                 from_requester,
                 Some(body),
-                outcome.as_deref(),
+                outcome,
                 Utc::now(),
             )
             .await

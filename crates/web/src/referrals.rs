@@ -17,7 +17,7 @@ use passerelle_referrals::model::{
     Urgency, label_of, validate,
 };
 use passerelle_store::referrals::{
-    Actor, Event, Line, Parties, PersonalFields, Referral, StepError,
+    Actor, Event, EventDetail, Line, Parties, PersonalFields, Referral, StepError,
 };
 
 use crate::AppState;
@@ -51,16 +51,6 @@ pub(crate) fn working_structures(viewer: &Viewer) -> Vec<(i64, String)> {
         .filter(|m| passerelle_accounts::policy::works_in(&viewer.actor, m.structure_id))
         .map(|m| (m.structure_id, m.structure_nom.clone()))
         .collect()
-}
-
-fn status_label(code: &str) -> &'static str {
-    Status::parse(code).map_or("inconnu", Status::label)
-}
-
-fn date_fr(iso: &str) -> String {
-    let d = iso.get(..10).unwrap_or(iso);
-    NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map_or_else(|_| d.to_string(), |d| d.format("%d/%m/%Y").to_string())
 }
 
 pub struct LineView {
@@ -392,19 +382,18 @@ pub struct EventView {
 
 fn event_view(e: Event) -> EventView {
     EventView {
-        date: e.at.get(..16).unwrap_or(&e.at).replace('T', " "),
+        date: crate::fr::date_time(e.at),
         who: e
             .actor
             .unwrap_or_else(|| "Passerelle (délai dépassé)".into()),
-        what: status_label(&e.status_to),
-        detail: match e.step.as_str() {
-            "rendez_vous" => e
-                .detail
-                .map(|d| format!("Rendez-vous le {}", date_fr(&d)))
-                .unwrap_or_default(),
-            "refus" => e.detail.map(|d| format!("Motif : {d}")).unwrap_or_default(),
-            "reorientation" => "Réorientée vers un autre lieu".into(),
-            _ => String::new(),
+        what: e.status_to.label(),
+        detail: match e.detail {
+            Some(EventDetail::Appointment(day)) => {
+                format!("Rendez-vous le {}", crate::fr::date(day))
+            }
+            Some(EventDetail::Refusal(reason)) => format!("Motif : {reason}"),
+            Some(EventDetail::Reoriented { .. }) => "Réorientée vers un autre lieu".into(),
+            None => String::new(),
         },
         message: e.message.unwrap_or_default(),
     }
@@ -461,7 +450,7 @@ impl NextSteps {
             open: may(Step::Open, Side::Receiver, receiver),
             // After receipt: acknowledging comes first.
             appointment: status != Status::Envoyee
-                && may(Step::Appointment(String::new()), Side::Receiver, receiver),
+                && may(Step::Appointment(NaiveDate::MIN), Side::Receiver, receiver),
             accompanied: may(Step::Accompanied, Side::Receiver, receiver),
             no_show: may(Step::NoShow, Side::Receiver, receiver),
             refuse: may(
@@ -702,7 +691,7 @@ async fn step(
                 if !appointment_within_horizon(date, Utc::now().date_naive()) {
                     return Err(unprocessable("date : le rendez-vous doit avoir lieu dans l’année qui vient"));
                 }
-                Step::Appointment(date.to_string())
+                Step::Appointment(date)
             }
             "accompagnee" => Step::Accompanied,
             "non_venue" => Step::NoShow,
