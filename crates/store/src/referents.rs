@@ -449,7 +449,7 @@ impl Database {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.as_ref().map(request_of).transpose()?)
+        row.as_ref().map(request_of).transpose()
     }
 
     /// Requests made by (`sent`) or to these structures, newest first.
