@@ -5,6 +5,7 @@
 //! policy and audits.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, StepKind, next};
@@ -956,8 +957,8 @@ impl Database {
     pub async fn referral_stats(
         &self,
         departement: Option<&str>,
-        from: &str,
-        to: &str,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> Result<ReferralStats, StoreError> {
         let rows = sqlx::query(
             "SELECT ss.kind AS sender_kind, rs.kind AS receiver_kind, r.status, r.created_at, r.first_action_at, r.closed_at \
@@ -975,11 +976,12 @@ impl Database {
         let mut first_days = Vec::new();
         let mut close_days = Vec::new();
         for r in &rows {
-            let (sk, rk, status): (String, String, String) = (
-                r.try_get("sender_kind")?,
-                r.try_get("receiver_kind")?,
-                r.try_get("status")?,
-            );
+            let kind = |column: &str| -> Result<StructureKind, StoreError> {
+                let code: String = r.try_get(column)?;
+                StructureKind::parse(&code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{column}: {code}")))
+            };
+            let (sk, rk, status) = (kind("sender_kind")?, kind("receiver_kind")?, status_of(r)?);
             let created = parse_iso(&r.try_get::<String, _>("created_at")?);
             let days = |t: Option<String>| {
                 let (c, t) = (created?, parse_iso(&t?)?);
@@ -1030,9 +1032,9 @@ pub struct DeadlineReport {
 pub struct ReferralStats {
     pub total: i64,
     /// (sending kind, receiving kind) → referrals.
-    pub flows: std::collections::BTreeMap<(String, String), i64>,
+    pub flows: std::collections::HashMap<(StructureKind, StructureKind), i64>,
     /// status → referrals.
-    pub statuses: std::collections::BTreeMap<String, i64>,
+    pub statuses: std::collections::HashMap<Status, i64>,
     pub median_days_to_first_action: Option<f64>,
     pub median_days_to_closure: Option<f64>,
 }

@@ -341,12 +341,14 @@ async fn reading_the_person_is_audited_and_erasure_on_request() {
         1
     );
     let stats =
-        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+        w.db.referral_stats(Some("29"), day(2026, 1, 1), day(2027, 1, 1))
             .await
             .unwrap();
     assert_eq!(stats.total, 1);
     assert_eq!(
-        stats.flows.get(&("ccas".into(), "mediatheque".into())),
+        stats
+            .flows
+            .get(&(StructureKind::Ccas, StructureKind::Mediatheque)),
         Some(&1)
     );
 }
@@ -689,7 +691,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
     assert!(left.is_empty(), "personal text left: {left:#?}");
     // The anonymous follow-up stays.
     assert_eq!(
-        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+        w.db.referral_stats(Some("29"), day(2026, 1, 1), day(2027, 1, 1))
             .await
             .unwrap()
             .total,
@@ -751,4 +753,8 @@ async fn idempotency_keys_belong_to_their_sender() {
     let (q2, c2) = ask(w.mediatheque, w.mediator).await;
     assert!(c1 && c2 && q1 != q2);
     assert_eq!(ask(w.mediatheque, w.mediator).await, (q2, false));
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }

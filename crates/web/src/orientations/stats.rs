@@ -5,10 +5,11 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use passerelle_accounts::StructureKind;
 use passerelle_accounts::policy::{Action, Denial, TerritorialScope, territorial_scope};
 use passerelle_referrals::lifecycle::Status;
+use passerelle_store::referrals::ReferralStats;
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -38,8 +39,47 @@ struct StatsPage {
     export_query: String,
 }
 
-fn kind_label(code: &str) -> &'static str {
-    StructureKind::parse(code).map_or("autre", StructureKind::label)
+fn january_first(year: i32) -> Result<NaiveDate, PageError> {
+    NaiveDate::from_ymd_opt(year, 1, 1).ok_or(PageError::NotFound)
+}
+
+/// Who refers to whom: the receiving kinds (columns), then per sending
+/// kind its counts, each list by label.
+fn flows(s: &ReferralStats) -> (Vec<&'static str>, Vec<(&'static str, Vec<i64>)>) {
+    let by_label = |mut kinds: Vec<StructureKind>| {
+        kinds.sort_by_key(|k| k.label());
+        kinds.dedup();
+        kinds
+    };
+    let senders = by_label(s.flows.keys().map(|(a, _)| *a).collect());
+    let receivers = by_label(s.flows.keys().map(|(_, b)| *b).collect());
+    let rows = senders
+        .iter()
+        .map(|a| {
+            let counts = receivers
+                .iter()
+                .map(|b| s.flows.get(&(*a, *b)).copied().unwrap_or(0))
+                .collect();
+            (a.label(), counts)
+        })
+        .collect();
+    (receivers.iter().map(|k| k.label()).collect(), rows)
+}
+
+/// Each status, its count and its share in per cent (empty when none).
+fn statuses(s: &ReferralStats) -> Vec<(&'static str, i64, String)> {
+    Status::ALL
+        .iter()
+        .map(|st| {
+            let n = s.statuses.get(st).copied().unwrap_or(0);
+            let share = if s.total == 0 {
+                String::new()
+            } else {
+                crate::fr::decimal(n as f64 * 100.0 / s.total as f64, 1)
+            };
+            (st.label(), n, share)
+        })
+        .collect()
 }
 
 pub async fn page(State(state): State<AppState>, viewer: Viewer, query: Asked) -> PageResult {
@@ -177,45 +217,13 @@ async fn build(state: &AppState, viewer: &Viewer, query: Asked) -> Result<StatsP
         .db
         .referral_stats(
             Some(departement.as_str()).filter(|d| !d.is_empty()),
-            &format!("{year}-01-01"),
-            &format!("{}-01-01", year + 1),
+            january_first(year)?,
+            january_first(year + 1)?,
         )
         .await?;
-    let mut senders: Vec<&String> = s.flows.keys().map(|(a, _)| a).collect();
-    senders.dedup();
-    let mut receivers: Vec<&String> = s.flows.keys().map(|(_, b)| b).collect();
-    receivers.sort();
-    receivers.dedup();
-    let rows = senders
-        .iter()
-        .map(|a| {
-            (
-                kind_label(a),
-                receivers
-                    .iter()
-                    .map(|b| {
-                        s.flows
-                            .get(&((*a).clone(), (*b).clone()))
-                            .copied()
-                            .unwrap_or(0)
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    let statuses = Status::ALL
-        .iter()
-        .map(|st| {
-            let n = s.statuses.get(st.code()).copied().unwrap_or(0);
-            let share = if s.total == 0 {
-                String::new()
-            } else {
-                format!("{:.1}", n as f64 * 100.0 / s.total as f64)
-            };
-            (st.label(), n, share)
-        })
-        .collect();
-    let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{d:.1} j"));
+    let (columns, rows) = flows(&s);
+    let statuses = statuses(&s);
+    let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{} j", crate::fr::decimal(d, 1)));
     let export_query = serde_urlencoded::to_string([
         ("annee", year.to_string()),
         ("departement", departement.clone()),
@@ -231,7 +239,7 @@ async fn build(state: &AppState, viewer: &Viewer, query: Asked) -> Result<StatsP
         departement,
         departements,
         total: s.total,
-        columns: receivers.iter().map(|k| kind_label(k)).collect(),
+        columns,
         rows,
         statuses,
         median_first: days(s.median_days_to_first_action),
