@@ -132,7 +132,10 @@ async fn search_by_postcode_and_by_code() {
 async fn epci_members_and_partial_membership() {
     let db = bretagne_database().await;
     let qbo = db.epci("200068120").await.unwrap().unwrap();
-    assert_eq!(qbo.nature.as_deref(), Some("CA"));
+    assert_eq!(
+        qbo.nature,
+        Some(passerelle_territory::EpciKind::CommunauteDAgglomeration)
+    );
     assert_eq!(qbo.communes.len() as i64, qbo.communes_declared.unwrap());
     assert!(qbo.communes.iter().any(|c| c.nom == "Quimper"));
     assert_eq!(

@@ -11,7 +11,9 @@ use crate::codes::{
     departement_of_commune, is_commune_code, is_departement_code, is_postcode, is_region_code,
     is_siren,
 };
-use crate::model::{CommuneColumns, CommuneRecord, DepartementRecord, EpciRecord, RegionRecord};
+use crate::model::{
+    CommuneColumns, CommuneRecord, DepartementRecord, EpciKind, EpciRecord, RegionRecord,
+};
 
 /// A parsed, fully validated reference file.
 #[derive(Debug, Clone, PartialEq)]
@@ -351,7 +353,19 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                     line: r.line,
                     siren: r.code(siren, is_siren, "a SIREN (nine digits)")?,
                     nom: r.required(nom)?.to_string(),
-                    nature: r.optional(nature).map(str::to_string),
+                    nature: r
+                        .optional(nature)
+                        .map(|code| {
+                            EpciKind::parse(code).ok_or_else(|| {
+                                r.error(
+                                    nature.unwrap_or_default(),
+                                    format!(
+                                        "{code:?} is not an EPCI nature (CC, CA, CU, METRO, MET69, EPT)"
+                                    ),
+                                )
+                            })
+                        })
+                        .transpose()?,
                     members: list,
                 });
             }
@@ -549,7 +563,7 @@ mod tests {
             panic!()
         };
         assert_eq!(e[0].members, vec!["29232", "29020"]);
-        assert_eq!(e[0].nature.as_deref(), Some("CA"));
+        assert_eq!(e[0].nature, Some(crate::EpciKind::CommunauteDAgglomeration));
         assert_eq!(
             parse("code,nom,region\n29,Finistère,53\n").unwrap().kind(),
             "départements"

@@ -223,7 +223,12 @@ async fn build(state: &AppState, viewer: &Viewer, query: Asked) -> Result<StatsP
         .await?;
     let (columns, rows) = flows(&s);
     let statuses = statuses(&s);
-    let days = |d: Option<f64>| d.map_or_else(|| "—".to_string(), |d| format!("{} j", crate::fr::decimal(d, 1)));
+    let days = |d: Option<f64>| {
+        d.map_or_else(
+            || "—".to_string(),
+            |d| format!("{} j", crate::fr::decimal(d, 1)),
+        )
+    };
     let export_query = serde_urlencoded::to_string([
         ("annee", year.to_string()),
         ("departement", departement.clone()),
