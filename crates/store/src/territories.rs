@@ -687,7 +687,7 @@ async fn require_parents<T>(
             line,
             field,
             &format!(
-                "{parent_kind} {code} is not in the reference; import the {import_first} first"
+                "{parent_kind} {code} : absent du référentiel ; importez d’abord les {import_first}"
             ),
         )),
         None => Ok(()),

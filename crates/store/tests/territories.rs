@@ -263,7 +263,7 @@ async fn a_failing_import_stores_nothing() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "bad.csv, line 2, field `departement`: département 44 is not in the reference; import the départements first"
+        "bad.csv, ligne 2, champ « departement » : département 44 : absent du référentiel ; importez d’abord les départements"
     );
     assert!(empty.territories_empty().await.unwrap());
 
@@ -278,7 +278,7 @@ async fn a_failing_import_stores_nothing() {
     .unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("bad.csv, line 3, field `population`"),
+            .starts_with("bad.csv, ligne 3, champ « population »"),
         "{err}"
     );
     assert!(
