@@ -56,7 +56,7 @@ test("a referent proposed by a CAF agent awaits validation, then is validated", 
   const validated = await page.getByRole("row", { name: /Pôle partenaires/ }).innerText();
   assert.match(validated, /Validé/i);
   assert.doesNotMatch(validated, /À valider/i);
-  assert.match(validated, /Par Admin, le \d{1,2}(er)? \S+ \d{4} à \d{1,2} h \d{2}/);
+  assert.match(validated, /Par Admin, le \d{1,2}(er)? \S+ \d{4} à \d{1,2} h( \d{2})?/);
   await accessibleAtBothWidths(page);
   assert.deepEqual(problems, []);
   await context.close();

@@ -24,20 +24,20 @@ pub fn parse(text: &str) -> Result<Vec<(String, &'static str, &'static str, i64)
     let mut lines = text.lines();
     let header: Vec<&str> = lines
         .next()
-        .ok_or("empty file")?
+        .ok_or("fichier vide")?
         .split(',')
         .map(str::trim)
         .collect();
     let postcode = header
         .iter()
         .position(|h| *h == "code_postal")
-        .ok_or("no `code_postal` column")?;
+        .ok_or("pas de colonne « code_postal »")?;
     let mut columns = Vec::new();
     for (name, dimension, value) in COLUMNS {
         let i = header
             .iter()
             .position(|h| *h == name)
-            .ok_or_else(|| format!("no `{name}` column"))?;
+            .ok_or_else(|| format!("pas de colonne « {name} »"))?;
         columns.push((i, name, dimension, value));
     }
     let mut out = Vec::new();
@@ -46,7 +46,7 @@ pub fn parse(text: &str) -> Result<Vec<(String, &'static str, &'static str, i64)
         let code = cells.get(postcode).copied().unwrap_or("");
         if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!(
-                "line {}, field `code_postal`: {code:?} is not a postcode",
+                "ligne {}, champ « code_postal » : « {code} » n’est pas un code postal",
                 n + 2
             ));
         }
@@ -56,7 +56,10 @@ pub fn parse(text: &str) -> Result<Vec<(String, &'static str, &'static str, i64)
                 0.0
             } else {
                 raw.parse().map_err(|_| {
-                    format!("line {}, field `{name}`: {raw:?} is not a number", n + 2)
+                    format!(
+                        "ligne {}, champ « {name} » : « {raw} » n’est pas un nombre",
+                        n + 2
+                    )
                 })?
             };
             if people > 0.0 {
@@ -97,11 +100,11 @@ mod tests {
         let head = "code_postal,moins_12_ans,de_12_a_18_ans,de_18_a_35_ans,de_35_a_60_ans,plus_60_ans,etudiant,sans_emploi,en_emploi,retraite,heterogene";
         assert_eq!(
             parse(&format!("{head}\n2900,1,1,1,1,1,1,1,1,1,1\n")).unwrap_err(),
-            "line 2, field `code_postal`: \"2900\" is not a postcode"
+            "ligne 2, champ « code_postal » : « 2900 » n’est pas un code postal"
         );
         assert_eq!(
             parse(&format!("{head}\n29000,x,1,1,1,1,1,1,1,1,1\n")).unwrap_err(),
-            "line 2, field `moins_12_ans`: \"x\" is not a number"
+            "ligne 2, champ « moins_12_ans » : « x » n’est pas un nombre"
         );
         assert!(
             parse("code_postal\n29000\n")

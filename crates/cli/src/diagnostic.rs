@@ -132,7 +132,8 @@ async fn import(
     vintage: Option<String>,
     out: &mut String,
 ) -> Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("lecture impossible de {}", path.display()))?;
     let geo = db.diagnostic_geography().await?;
     let name = path
         .file_name()
@@ -194,7 +195,7 @@ fn import_report(file: &import::IndicatorFile) -> String {
 async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result<()> {
     let Some(territory) = &args.territory else {
         bail!(
-            "--territory is required: commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or communes:<code>,<code>… (or `passerelle diagnostic import <file>`)"
+            "--territory est obligatoire : commune:<code INSEE>, epci:<SIREN>, dep:<code>, reg:<code> ou communes:<code>,<code>… (ou `passerelle diagnostic import <fichier>`)"
         );
     };
     let territory: Territory = territory.parse()?;
@@ -219,7 +220,8 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         vintage: args.vintage.clone(),
     };
     for path in &args.indicators {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("lecture impossible de {}", path.display()))?;
         let file = import::parse(&path.display().to_string(), &bytes, &geo, &options)
             .map_err(|e| anyhow::Error::msg(import::describe(&e)))?;
         tracing::info!(
@@ -263,7 +265,7 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         (Format::Svg, _) => {
             let indicator = MapIndicator::from_code(&args.map).with_context(|| {
                 format!(
-                    "--map {:?}: choose one of {}",
+                    "--map « {} » : choisissez parmi {}",
                     args.map,
                     MapIndicator::ALL.map(|m| m.code()).join(", ")
                 )
@@ -281,11 +283,12 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
     };
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, &bytes)
+                .with_context(|| format!("écriture impossible de {}", path.display()))?;
             writeln!(out, "{} written to {}", portrait.label, path.display())?;
         }
         None if matches!(args.format, Format::Xlsx) => {
-            bail!("--format xlsx writes a file: add --output diagnostic.xlsx")
+            bail!("--format xlsx écrit un fichier : ajoutez --output diagnostic.xlsx")
         }
         None => write!(out, "{}", String::from_utf8(bytes)?)?,
     }

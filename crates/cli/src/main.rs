@@ -23,12 +23,13 @@ use passerelle_web::{AppState, Assets, WebConfig};
 
 mod survey;
 
-/// Passerelle: the information system of a territory's digital-inclusion
-/// ecosystem (help places, mediators' activity, referrals, needs diagnostic,
-/// surveys), on the official territorial reference.
+/// Passerelle : le système d’information de l’inclusion numérique d’un
+/// territoire (lieux d’aide, activité des médiateurs, orientations,
+/// diagnostic des besoins, enquêtes), sur le référentiel territorial officiel.
 ///
-/// With no configuration, data lives in an SQLite file under ./passerelle-data,
-/// filled with the bundled Bretagne reference on first use.
+/// Sans configuration, les données vivent dans un fichier SQLite sous
+/// ./passerelle-data, rempli du référentiel breton intégré à la première
+/// utilisation.
 #[derive(Parser)]
 #[command(name = "passerelle", version, propagate_version = true)]
 struct Cli {
@@ -417,48 +418,118 @@ impl OperatorArgs {
 
 #[derive(Subcommand)]
 enum TerritoriesCommand {
-    /// Load reference files (CSV, `,` or `;` separated): communes, EPCI,
-    /// départements or régions, recognised by their header. Re-importing a
-    /// file updates what is stored and never duplicates; a file with an
-    /// error is refused whole, with the line and field at fault.
+    /// Charge des fichiers du référentiel (CSV séparé par `,` ou `;`) :
+    /// communes, EPCI, départements ou régions, reconnus à leur en-tête.
+    /// Réimporter un fichier met à jour sans rien dupliquer ; un fichier
+    /// avec une erreur est refusé en entier, avec la ligne et le champ en
+    /// cause.
     Import {
-        /// Files to load, in order (parents first: départements before
-        /// communes).
+        /// Fichiers à charger, dans l’ordre (les parents d’abord : les
+        /// départements avant les communes).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Find communes by name (start of any word, accents ignored), postcode
-    /// or INSEE code.
+    /// Cherche des communes par leur nom (début de n’importe quel mot,
+    /// accents ignorés), leur code postal ou leur code INSEE.
     Search {
+        /// Ce que l’on cherche : « quimper », « 29000 », « 29232 ».
         query: String,
-        /// Maximum number of results (1 to 50).
-        #[arg(long, default_value_t = 20)]
+        /// Nombre maximal de résultats (1 à 50).
+        #[arg(long, default_value_t = 20, value_parser = search_limit)]
         limit: i64,
     },
-    /// Show a commune and its EPCI, département and région.
+    /// Montre une commune, son EPCI, son département et sa région.
     Commune {
-        /// INSEE code, e.g. 29232.
+        /// Code INSEE, par exemple 29232.
         code: String,
     },
-    /// Show an EPCI and its member communes.
+    /// Montre un EPCI et ses communes membres.
     Epci {
-        /// SIREN, e.g. 200068120.
+        /// SIREN, par exemple 200068120.
         siren: String,
     },
-    /// Population and number of communes by région and département.
+    /// Population et nombre de communes par région et par département.
     Summary,
 }
 
+/// `--limit` of `territories search`: 1 to the store's maximum.
+fn search_limit(text: &str) -> Result<i64, String> {
+    let max = passerelle_store::territories::MAX_SEARCH_RESULTS;
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("un nombre de résultats de 1 à {max} est attendu"))
+}
+
+/// A command line clap refuses, said in French: the argument and the value
+/// at fault, then where to find the help.
+fn usage_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(list)) => list.join(", "),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let (arg, value) = (
+        context(ContextKind::InvalidArg),
+        context(ContextKind::InvalidValue),
+    );
+    let why = std::error::Error::source(e)
+        .map(|s| format!(" : {s}"))
+        .unwrap_or_default();
+    let what = match e.kind() {
+        ErrorKind::InvalidValue => format!(
+            "valeur « {value} » non acceptée pour {arg} (valeurs possibles : {})",
+            context(ContextKind::ValidValue)
+        ),
+        ErrorKind::ValueValidation => format!("valeur « {value} » non acceptée pour {arg}{why}"),
+        ErrorKind::UnknownArgument => format!("argument inconnu « {arg} »"),
+        ErrorKind::InvalidSubcommand => format!(
+            "commande inconnue « {} »",
+            context(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::MissingRequiredArgument => format!("argument obligatoire manquant : {arg}"),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "une commande est attendue".to_string()
+        }
+        ErrorKind::ArgumentConflict => format!(
+            "{arg} ne peut pas être employé avec {}",
+            context(ContextKind::PriorArg)
+        ),
+        ErrorKind::TooManyValues | ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("nombre de valeurs incorrect pour {arg}")
+        }
+        _ => "ligne de commande incorrecte".to_string(),
+    };
+    format!("passerelle : erreur : {what}\nPour l’aide : passerelle --help")
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("{}", usage_error(&e));
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = ops::init_logging() {
-        eprintln!("passerelle: error: {e:#}");
+        eprintln!("passerelle : erreur : {e:#}");
         return ExitCode::FAILURE;
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("passerelle: error: cannot start the async runtime: {e}");
+            eprintln!("passerelle : erreur : impossible de démarrer le moteur asynchrone : {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -466,7 +537,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, naming what to fix.
-            eprintln!("passerelle: error: {e:#}");
+            eprintln!("passerelle : erreur : {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -599,7 +670,7 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
         let reports = db
             .load_bundled_reference()
             .await
-            .context("loading the bundled Bretagne reference")?;
+            .context("chargement du référentiel breton intégré")?;
         let communes: usize = reports
             .iter()
             .filter(|r| r.kind == "communes")
@@ -623,7 +694,7 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
         let reports = db
             .load_bundled_places()
             .await
-            .context("loading the bundled Bretagne places")?;
+            .context("chargement des lieux bretons intégrés")?;
         let read: usize = reports.iter().map(|(_, r)| r.read).sum();
         let merged: usize = reports.iter().map(|(_, r)| r.merged).sum();
         tracing::info!("bundled Bretagne places loaded: {read} from 3 sources, {merged} merged");
@@ -817,7 +888,7 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
         TerritoriesCommand::Import { files } => {
             for path in files {
                 let bytes = std::fs::read(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
+                    .with_context(|| format!("lecture impossible de {}", path.display()))?;
                 let name = path.display().to_string();
                 let file = parse_reference_file(&name, &bytes)?;
                 let report = db.import_reference(&name, &file).await?;
@@ -837,15 +908,9 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
             }
         }
         TerritoriesCommand::Search { query, limit } => {
-            if !(1..=passerelle_store::territories::MAX_SEARCH_RESULTS).contains(&limit) {
-                bail!(
-                    "--limit must be between 1 and {}",
-                    passerelle_store::territories::MAX_SEARCH_RESULTS
-                );
-            }
             let found = db.search_communes(&query, limit).await?;
             if found.is_empty() {
-                writeln!(out, "no commune matches {query:?}")?;
+                writeln!(out, "aucune commune ne correspond à « {query} »")?;
             }
             for c in found {
                 writeln!(
@@ -865,7 +930,7 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
             let c = db
                 .commune(&code)
                 .await?
-                .with_context(|| format!("no commune with INSEE code {code:?}"))?;
+                .with_context(|| format!("aucune commune n’a le code INSEE « {code} »"))?;
             writeln!(out, "{} ({})", c.nom, c.code)?;
             writeln!(out, "  postcodes:   {}", c.postcodes.join(", "))?;
             writeln!(
@@ -893,7 +958,7 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
             let e = db
                 .epci(&siren)
                 .await?
-                .with_context(|| format!("no EPCI with SIREN {siren:?}"))?;
+                .with_context(|| format!("aucun EPCI n’a le SIREN « {siren} »"))?;
             writeln!(
                 out,
                 "{} ({}), population {}",
@@ -942,7 +1007,7 @@ async fn accounts(
     match command {
         AccountsCommand::CreateAdmin { email, structure } => {
             let email = passerelle_accounts::normalize_email(&email)
-                .with_context(|| format!("{email:?} is not an e-mail address"))?;
+                .with_context(|| format!("« {email} » n’est pas une adresse électronique"))?;
             let existing = db
                 .search_structures("", i64::MAX)
                 .await?
@@ -1008,8 +1073,8 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
             source,
             date,
         } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("lecture impossible de {}", file.display()))?;
             let name = file.display().to_string();
             let today = passerelle_store::time::now_iso()[..10].to_string();
             let checked =
@@ -1041,7 +1106,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
             }
             if !checked.rejected.is_empty() {
                 std::fs::write(&rejected, checked.rejected_csv())
-                    .with_context(|| format!("cannot write {}", rejected.display()))?;
+                    .with_context(|| format!("écriture impossible de {}", rejected.display()))?;
                 writeln!(
                     out,
                     "{} lignes rejetées écrites dans {} avec leurs motifs",
@@ -1083,7 +1148,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
             match output {
                 Some(path) => {
                     std::fs::write(&path, bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                        .with_context(|| format!("écriture impossible de {}", path.display()))?;
                     writeln!(out, "{} places written to {}", places.len(), path.display())?;
                 }
                 None => out.push_str(&String::from_utf8_lossy(&bytes)),
@@ -1111,14 +1176,14 @@ async fn import_activities(
     let open_file = || {
         std::fs::File::open(file)
             .map(std::io::BufReader::new)
-            .with_context(|| format!("cannot read {name}"))
+            .with_context(|| format!("lecture impossible de {name}"))
     };
     let mut head = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
     let format = match format {
         None => Format::detect(&head),
         Some(f) => Format::parse(f)
-            .with_context(|| format!("unknown format {f:?}: passerelle, coop or cra-v1"))?,
+            .with_context(|| format!("format inconnu « {f} » : passerelle, coop ou cra-v1"))?,
     };
     // "29000 Quimper" → INSEE code, from the territorial reference.
     let mut by_postcode: HashMap<String, Vec<(String, String)>> = HashMap::new();
@@ -1384,7 +1449,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
             let mut generator =
                 passerelle_activities::generate::Generator::new(seed, communes, year);
             let file = std::fs::File::create(&output)
-                .with_context(|| format!("cannot write {}", output.display()))?;
+                .with_context(|| format!("écriture impossible de {}", output.display()))?;
             let mut writer = passerelle_csv::Writer::from_writer(std::io::BufWriter::new(file));
             writer.write_record(COLUMNS)?;
             for _ in 0..n {

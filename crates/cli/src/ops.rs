@@ -77,6 +77,23 @@ pub(crate) fn explain_open(error: StoreError) -> anyhow::Error {
              ou restaurez une sauvegarde faite avec cette version-ci (passerelle restore)",
             env!("CARGO_PKG_VERSION")
         ),
+        StoreError::UnsupportedUrl(url) => anyhow!(
+            "DATABASE_URL « {url} » n’est pas pris en charge : écrivez postgres://utilisateur:mot-de-passe@hôte/base ou sqlite:chemin/du/fichier"
+        ),
+        StoreError::DataDir { path, reason } => anyhow!(
+            "impossible de créer le répertoire de données {} : {reason} ; indiquez dans PASSERELLE_DATA_DIR un répertoire où écrire",
+            path.display()
+        ),
+        StoreError::SqliteOpen { path, reason } => anyhow!(
+            "impossible d’ouvrir la base SQLite {} : {reason} ; vérifiez que le fichier et son répertoire sont accessibles en écriture, ou indiquez PASSERELLE_DATA_DIR",
+            path.display()
+        ),
+        StoreError::PostgresConnect { location, reason } => anyhow!(
+            "impossible de se connecter à PostgreSQL ({location}) : {reason} ; vérifiez DATABASE_URL et que le serveur tourne"
+        ),
+        StoreError::Migration(reason) => {
+            anyhow!("impossible de mettre à jour le schéma de la base : {reason}")
+        }
         other => other.into(),
     }
 }

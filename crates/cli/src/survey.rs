@@ -160,14 +160,14 @@ fn load_questionnaire(name: &str) -> Result<Questionnaire> {
     let path = Path::new(name);
     if path.is_file() {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .with_context(|| format!("lecture impossible de {}", path.display()))?;
         return Questionnaire::parse(&text, &path.display().to_string())
             .map_err(|e| anyhow!("{e}"));
     }
     match templates::load(name) {
         Some(q) => q.map_err(|e| anyhow!("{e}")),
         None => bail!(
-            "{name}: no such file, nor a built-in questionnaire ({})",
+            "{name} : ni un fichier, ni un questionnaire intégré ({})",
             templates::names().collect::<Vec<_>>().join(", ")
         ),
     }
@@ -178,7 +178,7 @@ fn pair(text: &str, flag: &str) -> Result<(String, String)> {
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
             Ok((a.trim().to_string(), b.trim().to_string()))
         }
-        _ => bail!("--{flag} {text:?}: expected two variables separated by a comma"),
+        _ => bail!("--{flag} « {text} » : deux variables séparées par une virgule sont attendues"),
     }
 }
 
@@ -189,7 +189,8 @@ fn read_responses(
     path: &Path,
     out: &mut String,
 ) -> Result<passerelle_surveys::responses::Responses> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("lecture impossible de {}", path.display()))?;
     let name = path.display().to_string();
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let first = String::from_utf8_lossy(body.split(|&b| b == b'\n').next().unwrap_or_default())
@@ -248,7 +249,7 @@ pub async fn run_stored(
         } => {
             let q = load_questionnaire(&questionnaire)?;
             if db.structure(structure).await?.is_none() {
-                bail!("--structure {structure}: no such structure");
+                bail!("--structure {structure} : aucune structure n’a ce numéro");
             }
             let (opens_on, closes_on) = (day("--opens", opens)?, day("--closes", closes)?);
             db.create_survey(
@@ -277,7 +278,7 @@ pub async fn run_stored(
             let survey = db
                 .survey_by_slug(&slug)
                 .await?
-                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
+                .ok_or_else(|| anyhow!("{slug} : aucune enquête de ce nom"))?;
             let base = public_url
                 .unwrap_or("http://127.0.0.1:8080")
                 .trim_end_matches('/');
@@ -297,7 +298,7 @@ pub async fn run_stored(
             let survey = db
                 .survey_by_slug(&slug)
                 .await?
-                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
+                .ok_or_else(|| anyhow!("{slug} : aucune enquête de ce nom"))?;
             let responses = read_responses(&survey.questionnaire, &file, out)?;
             let day = self::day("--day", day)?.unwrap_or_else(passerelle_store::surveys::today);
             let n = db
@@ -312,13 +313,13 @@ pub async fn run_stored(
             let survey = db
                 .survey_by_slug(&slug)
                 .await?
-                .ok_or_else(|| anyhow!("{slug}: no such survey"))?;
+                .ok_or_else(|| anyhow!("{slug} : aucune enquête de ce nom"))?;
             let bytes = db
                 .survey_responses_csv(&survey, passerelle_csv::Dialect::Standard)
                 .await?;
             match output {
                 Some(path) => std::fs::write(&path, bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
+                    .with_context(|| format!("écriture impossible de {}", path.display()))?,
                 None => out.push_str(&String::from_utf8_lossy(&bytes)),
             }
         }
@@ -332,7 +333,7 @@ pub async fn run_stored(
 fn day(flag: &str, text: Option<String>) -> Result<Option<NaiveDate>> {
     text.map(|t| {
         NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-            .map_err(|_| anyhow!("{flag} {t:?}: expected a day written YYYY-MM-DD"))
+            .map_err(|_| anyhow!("{flag} « {t} » : une date écrite AAAA-MM-JJ est attendue"))
     })
     .transpose()
 }
@@ -361,7 +362,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             eprint!("{notes}");
             if let Some(filter) = filter {
                 let Some((variable, code)) = filter.split_once('=') else {
-                    bail!("--filter {filter:?}: expected VARIABLE=CODE");
+                    bail!("--filter « {filter} » : VARIABLE=CODE est attendu");
                 };
                 r = subgroup(&q, &r, variable.trim(), code.trim()).map_err(|e| anyhow!("{e}"))?;
             }
@@ -403,13 +404,13 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                         min_cell,
                     },
                 ))
-                .context("cannot write the workbook")?,
+                .context("écriture impossible du classeur")?,
             };
             match output {
                 Some(path) => std::fs::write(&path, bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
+                    .with_context(|| format!("écriture impossible de {}", path.display()))?,
                 None if matches!(format, Format::Xlsx) => {
-                    bail!("--format xlsx needs --output FILE.xlsx")
+                    bail!("--format xlsx a besoin de --output FICHIER.xlsx")
                 }
                 None => out.push_str(&String::from_utf8(bytes).expect("text formats are UTF-8")),
             }
@@ -423,7 +424,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
         SurveyCommand::Template { name: Some(name) } => match templates::text(&name) {
             Some(text) => out.push_str(text),
             None => bail!(
-                "{name}: no such built-in questionnaire ({})",
+                "{name} : aucun questionnaire intégré de ce nom ({})",
                 templates::names().collect::<Vec<_>>().join(", ")
             ),
         },
@@ -438,7 +439,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             output,
         } => {
             let xml = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+                .with_context(|| format!("lecture impossible de {}", file.display()))?;
             let name = file.display().to_string();
             let imported = limesurvey::import_lss(&xml, &name, language.as_deref())
                 .map_err(|e| anyhow!("{e}"))?;
@@ -448,7 +449,7 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
             match output {
                 Some(path) => {
                     std::fs::write(&path, &imported.toml)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                        .with_context(|| format!("écriture impossible de {}", path.display()))?;
                     out.push_str(&format!(
                         "{name} : {} groupes, {} questions LimeSurvey, {} questions écrites dans {}\n",
                         imported.groups,
@@ -474,9 +475,9 @@ pub fn run(command: SurveyCommand, out: &mut String) -> Result<()> {
                 .unwrap_or_else(|| "reponses.dat".into());
             let files = passerelle_surveys::spss::export(&q, &r, &data_name);
             std::fs::write(&output, &files.syntax)
-                .with_context(|| format!("cannot write {}", output.display()))?;
+                .with_context(|| format!("écriture impossible de {}", output.display()))?;
             std::fs::write(&data_path, &files.data)
-                .with_context(|| format!("cannot write {}", data_path.display()))?;
+                .with_context(|| format!("écriture impossible de {}", data_path.display()))?;
             out.push_str(&format!(
                 "{} répondants : {} et {}\n",
                 r.respondents,

@@ -130,7 +130,7 @@ async fn a_bad_file_is_one_line_naming_file_line_and_field() {
     assert_eq!(
         last,
         format!(
-            "passerelle: error: {}, line 3, field `population`: \"beaucoup\" is not a number",
+            "passerelle : erreur : {}, ligne 3, champ « population » : « beaucoup » n’est pas un nombre",
             bad.display()
         )
     );
@@ -140,7 +140,7 @@ async fn a_bad_file_is_one_line_naming_file_line_and_field() {
 
     let o = run(&url, &["territories", "import", "/nonexistent/file.csv"]);
     assert!(
-        stderr(&o).contains("cannot read /nonexistent/file.csv"),
+        stderr(&o).contains("lecture impossible de /nonexistent/file.csv"),
         "{}",
         stderr(&o)
     );
@@ -159,9 +159,41 @@ fn an_unwritable_data_dir_is_one_clear_line() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("passerelle: error: cannot create the data directory /proc/passerelle"),
+        err.starts_with(
+            "passerelle : erreur : impossible de créer le répertoire de données /proc/passerelle"
+        ),
         "{err}"
     );
+}
+
+#[test]
+fn a_wrong_command_line_is_refused_in_french() {
+    let o = Command::new(BIN)
+        .args(["territories", "search", "quimper", "--limit", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "passerelle : erreur : valeur « 0 » non acceptée pour --limit <LIMIT> : un nombre de résultats de 1 à 50 est attendu"
+        ),
+        "{err}"
+    );
+    let o = Command::new(BIN)
+        .args(["territories", "chercher"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).starts_with("passerelle : erreur : commande inconnue « chercher »"),
+        "{}",
+        stderr(&o)
+    );
+    let o = Command::new(BIN)
+        .args(["territories", "search", "--help"])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("Nombre maximal de résultats (1 à 50)"));
 }
 
 #[test]
@@ -175,7 +207,7 @@ fn an_unreachable_database_is_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "cannot connect to PostgreSQL at postgres://passerelle@127.0.0.1:1/passerelle"
+            "impossible de se connecter à PostgreSQL (postgres://passerelle@127.0.0.1:1/passerelle)"
         ),
         "{err}"
     );

@@ -121,23 +121,23 @@ async fn errors_are_one_line() {
     for (args, expected) in [
         (
             vec!["--territory", "dep:99"],
-            "no commune of the territorial reference belongs to dep:99",
+            "aucune commune du référentiel territorial n’appartient à dep:99",
         ),
-        (vec!["--territory", "35"], "is not a territory"),
+        (vec!["--territory", "35"], "n’est pas un territoire"),
         (
             vec!["--territory", "dep:35", "--service", "Jardinage"],
-            "is not a service of the standard",
+            "n’est pas un service du standard",
         ),
         (
             vec!["--territory", "dep:35", "--weights", "age=1"],
-            "unknown component",
+            "composante inconnue",
         ),
     ] {
         let (ok, _, err) = diagnostic(&url, &args);
         assert!(!ok);
         let last = err.lines().last().unwrap();
         assert!(
-            last.starts_with("passerelle: error: ") && last.contains(expected),
+            last.starts_with("passerelle : erreur : ") && last.contains(expected),
             "{err}"
         );
     }
@@ -187,7 +187,7 @@ async fn the_map_of_a_territory_as_svg() {
             "couleur",
         ],
     );
-    assert!(!ok && err.contains("--map \"couleur\""), "{err}");
+    assert!(!ok && err.contains("--map « couleur »"), "{err}");
 }
 
 #[tokio::test]
@@ -248,5 +248,5 @@ async fn imported_indicators_are_kept_for_later_portraits() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["summary"]["needs"]["pop_65_plus"]["value"], 160.0);
     let (ok, _, err) = diagnostic(&url, &[]);
-    assert!(!ok && err.contains("--territory is required"), "{err}");
+    assert!(!ok && err.contains("--territory est obligatoire"), "{err}");
 }

@@ -209,7 +209,7 @@ fn templates_print_and_check() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.starts_with("passerelle: error: "), "{err}");
+    assert!(err.starts_with("passerelle : erreur : "), "{err}");
     assert!(err.contains("ligne 2, colonne « poste »"), "{err}");
     assert!(
         err.contains("« astronaute » n’est pas un code de réponse"),

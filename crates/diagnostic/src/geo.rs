@@ -324,13 +324,19 @@ impl fmt::Display for TerritoryError {
         match self {
             TerritoryError::Syntax(s) => write!(
                 f,
-                "{s:?} is not a territory: write commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or communes:<code>,<code>…"
+                "« {s} » n’est pas un territoire : écrivez commune:<code INSEE>, epci:<SIREN>, dep:<code>, reg:<code> ou communes:<code>,<code>…"
             ),
             TerritoryError::UnknownCommune(c) => {
-                write!(f, "commune {c} is not in the territorial reference")
+                write!(
+                    f,
+                    "la commune {c} n’est pas dans le référentiel territorial"
+                )
             }
             TerritoryError::Empty(t) => {
-                write!(f, "no commune of the territorial reference belongs to {t}")
+                write!(
+                    f,
+                    "aucune commune du référentiel territorial n’appartient à {t}"
+                )
             }
         }
     }

@@ -55,13 +55,13 @@ impl std::str::FromStr for PriorityWeights {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
-                .ok_or_else(|| format!("weights: {part:?} is not name=value"))?;
+                .ok_or_else(|| format!("poids : « {part} » n’est pas de la forme nom=valeur"))?;
             let value: f64 = value
                 .trim()
                 .parse()
                 .ok()
                 .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("weights: {value:?} is not a weight (a number ≥ 0)"))?;
+                .ok_or_else(|| format!("poids : « {value} » n’est pas un poids (un nombre ≥ 0)"))?;
             match name.trim() {
                 "fragilite" => w.fragility = value,
                 "exposition" | "demarches" => w.exposure = value,
@@ -70,7 +70,7 @@ impl std::str::FromStr for PriorityWeights {
                 "offre" => w.offer_gap = value,
                 other => {
                     return Err(format!(
-                        "weights: unknown component {other:?} (fragilite, exposition, ifn, distance, offre)"
+                        "poids : composante inconnue « {other} » (fragilite, exposition, ifn, distance, offre)"
                     ));
                 }
             }
@@ -101,7 +101,7 @@ impl std::fmt::Display for DiagnosticError {
             DiagnosticError::Territory(e) => write!(f, "{e}"),
             DiagnosticError::UnknownService(s) => write!(
                 f,
-                "{s:?} is not a service of the standard; services: {}",
+                "« {s} » n’est pas un service du standard ; services : {}",
                 vocab::SERVICES.join(", ")
             ),
         }

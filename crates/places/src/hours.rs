@@ -440,8 +440,10 @@ pub fn from_weekday_columns(days: &[&str]) -> Result<Option<String>, String> {
             });
             if !valid {
                 return Err(format!(
-                    "{} hours {raw:?}: {part:?} is not a time range like 08:30-12:00",
-                    NAMES[i]
+                    "horaires du {} « {raw} » : « {part} » n’est pas une plage horaire comme 08:30-12:00",
+                    [
+                        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"
+                    ][i]
                 ));
             }
             ranges.push(compact);
@@ -728,7 +730,7 @@ mod tests {
         assert!(
             from_weekday_columns(&["le matin"])
                 .unwrap_err()
-                .contains("Mo hours")
+                .contains("horaires du lundi « le matin »")
         );
     }
 }

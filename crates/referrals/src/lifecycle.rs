@@ -12,9 +12,10 @@
 //! re-orient (receiver or sender, any open status): to another place, back to envoyée
 //! ```
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Envoyee,
@@ -90,12 +91,32 @@ impl Status {
 }
 
 /// Which end of the referral someone acts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Side {
+    #[serde(rename = "expediteur")]
     Sender,
+    #[serde(rename = "destinataire")]
     Receiver,
     /// The scheduled job.
+    #[serde(rename = "systeme")]
     System,
+}
+
+impl Side {
+    pub const ALL: [Side; 3] = [Self::Sender, Self::Receiver, Self::System];
+
+    /// As stored in the follow-up.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Sender => "expediteur",
+            Self::Receiver => "destinataire",
+            Self::System => "systeme",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
 }
 
 /// What someone does to a referral.
@@ -103,8 +124,8 @@ pub enum Side {
 pub enum Step {
     /// The receiving structure opens it.
     Open,
-    /// An appointment on this date (`YYYY-MM-DD`).
-    Appointment(String),
+    /// An appointment on this day.
+    Appointment(NaiveDate),
     Accompanied,
     NoShow,
     /// A reason from `model::REFUSAL_REASONS`, and a message to the sender.
@@ -126,18 +147,80 @@ pub enum Step {
 }
 
 impl Step {
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> StepKind {
         match self {
+            Self::Open => StepKind::Open,
+            Self::Appointment(_) => StepKind::Appointment,
+            Self::Accompanied => StepKind::Accompanied,
+            Self::NoShow => StepKind::NoShow,
+            Self::Refuse { .. } => StepKind::Refuse,
+            Self::Cancel => StepKind::Cancel,
+            Self::Expire => StepKind::Expire,
+            Self::Lapse => StepKind::Lapse,
+            Self::Reorient { .. } => StepKind::Reorient,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+}
+
+/// What a line of the follow-up records: the sending, then each step,
+/// without its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "&'static str")]
+pub enum StepKind {
+    Sent,
+    Open,
+    Appointment,
+    Accompanied,
+    NoShow,
+    Refuse,
+    Cancel,
+    Expire,
+    Lapse,
+    Reorient,
+}
+
+impl From<StepKind> for &'static str {
+    fn from(kind: StepKind) -> Self {
+        kind.code()
+    }
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 10] = [
+        Self::Sent,
+        Self::Open,
+        Self::Appointment,
+        Self::Accompanied,
+        Self::NoShow,
+        Self::Refuse,
+        Self::Cancel,
+        Self::Expire,
+        Self::Lapse,
+        Self::Reorient,
+    ];
+
+    /// As stored in the follow-up (and in audit actions, `referral.<code>`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Sent => "envoi",
             Self::Open => "ouverture",
-            Self::Appointment(_) => "rendez_vous",
+            Self::Appointment => "rendez_vous",
             Self::Accompanied => "accompagnee",
             Self::NoShow => "non_venue",
-            Self::Refuse { .. } => "refus",
+            Self::Refuse => "refus",
             Self::Cancel => "annulation",
             Self::Expire => "expiration",
             Self::Lapse => "sans_suite",
-            Self::Reorient { .. } => "reorientation",
+            Self::Reorient => "reorientation",
         }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
     }
 }
 
@@ -242,10 +325,27 @@ mod tests {
     use Status::*;
 
     #[test]
+    fn step_kinds_and_sides_read_back_what_they_store() {
+        for k in StepKind::ALL {
+            assert_eq!(StepKind::parse(k.code()), Some(k));
+        }
+        for s in Side::ALL {
+            assert_eq!(Side::parse(s.code()), Some(s));
+        }
+        assert_eq!(StepKind::parse("inconnue"), None);
+        assert_eq!(Step::Cancel.code(), "annulation");
+    }
+
+    #[test]
     fn the_whole_path() {
         let s = next(Envoyee, &Step::Open, Side::Receiver).unwrap();
         assert_eq!(s, Recue);
-        let s = next(s, &Step::Appointment("2026-12-01".into()), Side::Receiver).unwrap();
+        let s = next(
+            s,
+            &Step::Appointment(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            Side::Receiver,
+        )
+        .unwrap();
         assert_eq!(s, RendezVousFixe);
         assert_eq!(next(s, &Step::Accompanied, Side::Receiver), Ok(Accompagnee));
         assert_eq!(next(s, &Step::NoShow, Side::Receiver), Ok(NonVenue));

@@ -65,7 +65,67 @@ pub const MANDATES: [(&str, &str); 3] = [
     ("papier", "Mandat papier signé"),
 ];
 
-pub const OUTCOMES: [(&str, &str); 2] = [("utile", "Utile"), ("pas_utile", "Pas utile")];
+/// What the requester says of a closed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    #[serde(rename = "utile")]
+    Useful,
+    #[serde(rename = "pas_utile")]
+    NotUseful,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 2] = [Self::Useful, Self::NotUseful];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Useful => "utile",
+            Self::NotUseful => "pas_utile",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Useful => "Utile",
+            Self::NotUseful => "Pas utile",
+        }
+    }
+}
+
+/// Which end of a request wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RequestSide {
+    #[serde(rename = "demandeur")]
+    Requester,
+    #[serde(rename = "referent")]
+    Referent,
+}
+
+impl RequestSide {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Requester => "demandeur",
+            Self::Referent => "referent",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Requester, Self::Referent]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Requester => "demandeur",
+            Self::Referent => "référent",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Referent {

@@ -9,11 +9,13 @@
 //! are erased together (`erase_request_person`, and `run_request_deadlines`
 //! after the retention period); e-mails never carry them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Periods, RequestDue, request_due};
-use passerelle_referrals::referents::{ComplexRequest, Referent, RequestStatus};
+use passerelle_referrals::referents::{
+    ComplexRequest, Outcome, Referent, RequestSide, RequestStatus,
+};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -34,7 +36,7 @@ pub struct ReferentRow {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub scope: String,
-    pub updated_at: String,
+    pub updated_at: DateTime<Utc>,
     /// Who created the entry, and when (unknown for entries older than
     /// the rule).
     pub created_by: Option<String>,
@@ -62,20 +64,22 @@ pub struct RequestRow {
     /// Personal free text: `None` once erased.
     pub subject: Option<String>,
     pub status: RequestStatus,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub version: i64,
-    pub created_at: String,
-    pub closed_at: Option<String>,
-    pub erased_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub erased_at: Option<DateTime<Utc>>,
+    /// A code of `referents::MANDATES`.
     pub mandate_type: String,
-    pub mandate_date: String,
+    /// The day the person agreed (none for requests older than the rule).
+    pub mandate_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {
-    pub at: String,
+    pub at: DateTime<Utc>,
     pub author: Option<String>,
-    pub side: String,
+    pub side: RequestSide,
     /// Personal: empty unless asked for, and after erasure.
     pub body: Option<String>,
 }
@@ -110,8 +114,14 @@ const REQUEST_SELECT: &str = "SELECT q.id, q.requester_structure_id, rs.nom AS r
      FROM complex_requests q JOIN structures rs ON rs.id = q.requester_structure_id \
      JOIN structures os ON os.id = q.organisation_structure_id JOIN people p ON p.id = q.requester_person_id";
 
-fn request_of(r: &sqlx::any::AnyRow) -> Result<RequestRow, sqlx::Error> {
+/// A stored code that the closed vocabulary does not know.
+fn corrupt(column: &str, code: &str) -> StoreError {
+    StoreError::Corrupt(format!("{column}: unknown code {code:?}"))
+}
+
+fn request_of(r: &sqlx::any::AnyRow) -> Result<RequestRow, StoreError> {
     let status: String = r.try_get("status")?;
+    let mandate_date: String = r.try_get("mandate_date")?;
     Ok(RequestRow {
         id: r.try_get("id")?,
         requester_structure_id: r.try_get("requester_structure_id")?,
@@ -120,17 +130,20 @@ fn request_of(r: &sqlx::any::AnyRow) -> Result<RequestRow, sqlx::Error> {
         organisation_structure_id: r.try_get("organisation_structure_id")?,
         organisation_structure: r.try_get("organisation_structure")?,
         subject: Some(r.try_get::<String, _>("subject")?).filter(|s| !s.is_empty()),
-        status: RequestStatus::parse(&status).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "status".into(),
-            source: format!("unknown request status {status:?}").into(),
-        })?,
-        outcome: r.try_get("outcome")?,
+        status: RequestStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        outcome: r
+            .try_get::<Option<String>, _>("outcome")?
+            .map(|o| Outcome::parse(&o).ok_or_else(|| corrupt("outcome", &o)))
+            .transpose()?,
         version: r.try_get("version")?,
-        created_at: r.try_get("created_at")?,
-        closed_at: r.try_get("closed_at")?,
-        erased_at: r.try_get("erased_at")?,
+        created_at: crate::time::instant_at(r, "created_at")?,
+        closed_at: crate::time::maybe_instant_at(r, "closed_at")?,
+        erased_at: crate::time::maybe_instant_at(r, "erased_at")?,
         mandate_type: r.try_get("mandate_type")?,
-        mandate_date: r.try_get("mandate_date")?,
+        mandate_date: match mandate_date.as_str() {
+            "" => None,
+            day => Some(day.parse().map_err(|_| corrupt("mandate_date", day))?),
+        },
     })
 }
 
@@ -160,28 +173,29 @@ impl Database {
         )
         .fetch_all(self.pool())
         .await?;
-        let time = |t: Option<String>| t.as_deref().and_then(parse_iso);
-        crate::map_rows(&rows, |r| {
-            Ok(ReferentRow {
-                id: r.try_get("id")?,
-                organisation: r.try_get("organisation")?,
-                territory: r.try_get("territory")?,
-                structure_id: r.try_get("structure_id")?,
-                structure: r.try_get("structure")?,
-                structure_kind: r
-                    .try_get::<Option<String>, _>("structure_kind")?
-                    .and_then(|k| StructureKind::parse(&k)),
-                name: r.try_get("name")?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                scope: r.try_get("scope")?,
-                updated_at: r.try_get("updated_at")?,
-                created_by: r.try_get("created_by")?,
-                created_at: time(r.try_get("created_at")?),
-                validated_by: r.try_get("validated_by")?,
-                validated_at: time(r.try_get("validated_at")?),
+        rows.iter()
+            .map(|r| {
+                Ok(ReferentRow {
+                    id: r.try_get("id")?,
+                    organisation: r.try_get("organisation")?,
+                    territory: r.try_get("territory")?,
+                    structure_id: r.try_get("structure_id")?,
+                    structure: r.try_get("structure")?,
+                    structure_kind: r
+                        .try_get::<Option<String>, _>("structure_kind")?
+                        .and_then(|k| StructureKind::parse(&k)),
+                    name: r.try_get("name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    scope: r.try_get("scope")?,
+                    updated_at: crate::time::instant_at(r, "updated_at")?,
+                    created_by: r.try_get("created_by")?,
+                    created_at: crate::time::maybe_instant_at(r, "created_at")?,
+                    validated_by: r.try_get("validated_by")?,
+                    validated_at: crate::time::maybe_instant_at(r, "validated_at")?,
+                })
             })
-        })
+            .collect()
     }
 
     /// Structures of these kinds (those that may stand for an
@@ -435,7 +449,7 @@ impl Database {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.as_ref().map(request_of).transpose()?)
+        row.as_ref().map(request_of).transpose()
     }
 
     /// Requests made by (`sent`) or to these structures, newest first.
@@ -457,7 +471,9 @@ impl Database {
             .bind(*s)
             .fetch_all(self.pool())
             .await?;
-            out.extend(crate::map_rows::<_, Vec<_>>(&rows, request_of)?);
+            for r in &rows {
+                out.push(request_of(r)?);
+            }
         }
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(out)
@@ -512,18 +528,21 @@ impl Database {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
-            Ok(Message {
-                at: r.try_get("at")?,
-                author: r.try_get("author")?,
-                side: r.try_get("side")?,
-                body: if with_bodies {
-                    r.try_get("body")?
-                } else {
-                    None
-                },
+        rows.iter()
+            .map(|r| {
+                let side: String = r.try_get("side")?;
+                Ok(Message {
+                    at: crate::time::instant_at(r, "at")?,
+                    author: r.try_get("author")?,
+                    side: RequestSide::parse(&side).ok_or_else(|| corrupt("side", &side))?,
+                    body: if with_bodies {
+                        r.try_get("body")?
+                    } else {
+                        None
+                    },
+                })
             })
-        })
+            .collect()
     }
 
     /// A message in the thread, or the closing with its outcome, on the
@@ -536,7 +555,7 @@ impl Database {
         author: i64,
         from_requester: bool,
         body: Option<&str>,
-        outcome: Option<&str>,
+        outcome: Option<Outcome>,
         now: DateTime<Utc>,
     ) -> Result<(), RequestError> {
         let at = iso(now);
@@ -571,7 +590,7 @@ impl Database {
             .code()
             .to_string(),
         )
-        .bind(outcome.map(str::to_string))
+        .bind(outcome.map(|o| o.code().to_string()))
         .bind(outcome.map(|_| at.clone()))
         .bind(id)
         .bind(version)
@@ -612,7 +631,7 @@ impl Database {
                 organisation
             }),
             id,
-            outcome.map(str::to_string),
+            outcome.map(|o| o.code().to_string()),
         )
         .await?;
         let to = if from_requester {

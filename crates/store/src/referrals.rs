@@ -5,9 +5,10 @@
 //! policy and audits.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
-use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, next};
+use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, StepKind, next};
 use passerelle_referrals::model::{NewReferral, Person, Urgency};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -53,17 +54,74 @@ pub struct PersonalFields {
     pub availability: String,
 }
 
+/// A line of a referral's follow-up.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
-    pub at: String,
+    pub at: DateTime<Utc>,
+    /// Who acted, by name; none for the scheduled job.
     pub actor: Option<String>,
-    pub side: String,
-    pub step: String,
-    pub status_from: Option<String>,
-    pub status_to: String,
-    pub detail: Option<String>,
+    pub side: Side,
+    pub step: StepKind,
+    pub status_from: Option<Status>,
+    pub status_to: Status,
+    pub detail: Option<EventDetail>,
     /// Personal: shown only with the person's fields.
     pub message: Option<String>,
+}
+
+/// What a step recorded besides its kind (serialised as the text stored:
+/// the day, the reason, `lieu <id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventDetail {
+    Appointment(NaiveDate),
+    /// A reason of `model::REFUSAL_REASONS`.
+    Refusal(String),
+    /// To this place of the directory.
+    Reoriented {
+        place_id: i64,
+    },
+}
+
+impl EventDetail {
+    fn of(step: &Step) -> Option<Self> {
+        match step {
+            Step::Appointment(day) => Some(Self::Appointment(*day)),
+            Step::Refuse { reason, .. } => Some(Self::Refusal(reason.clone())),
+            Step::Reorient { place_id, .. } => Some(Self::Reoriented {
+                place_id: *place_id,
+            }),
+            _ => None,
+        }
+    }
+
+    fn stored(&self) -> String {
+        match self {
+            Self::Appointment(day) => day.to_string(),
+            Self::Refusal(reason) => reason.clone(),
+            Self::Reoriented { place_id } => format!("lieu {place_id}"),
+        }
+    }
+
+    /// Read back for a step of this kind; text that does not fit is corrupt.
+    fn read(kind: StepKind, text: String) -> Result<Self, StoreError> {
+        let corrupt = || StoreError::Corrupt(format!("referral event detail: {text}"));
+        match kind {
+            StepKind::Appointment => text.parse().map(Self::Appointment).map_err(|_| corrupt()),
+            StepKind::Refuse => Ok(Self::Refusal(text)),
+            StepKind::Reorient => text
+                .strip_prefix("lieu ")
+                .and_then(|id| id.parse().ok())
+                .map(|place_id| Self::Reoriented { place_id })
+                .ok_or_else(corrupt),
+            _ => Err(corrupt()),
+        }
+    }
+}
+
+impl Serialize for EventDetail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.stored())
+    }
 }
 
 /// Who does something, from which end.
@@ -284,10 +342,10 @@ async fn event(
     referral: i64,
     at: &str,
     actor: Actor,
-    step: &str,
+    step: StepKind,
     from: Option<Status>,
     to: Status,
-    detail: Option<String>,
+    detail: Option<EventDetail>,
     message: Option<String>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -297,18 +355,11 @@ async fn event(
     .bind(referral)
     .bind(at.to_string())
     .bind(actor.person_id)
-    .bind(
-        match actor.side {
-            Side::Sender => "expediteur",
-            Side::Receiver => "destinataire",
-            Side::System => "systeme",
-        }
-        .to_string(),
-    )
-    .bind(step.to_string())
+    .bind(actor.side.code().to_string())
+    .bind(step.code().to_string())
     .bind(from.map(|s| s.code().to_string()))
     .bind(to.code().to_string())
-    .bind(detail)
+    .bind(detail.as_ref().map(EventDetail::stored))
     .bind(message)
     .execute(&mut *conn)
     .await?;
@@ -413,7 +464,7 @@ impl Database {
             id,
             &at,
             actor,
-            "envoi",
+            StepKind::Sent,
             None,
             Status::Envoyee,
             None,
@@ -539,22 +590,42 @@ impl Database {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        crate::map_rows(&rows, |r| {
-            Ok(Event {
-                at: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                side: r.try_get("side")?,
-                step: r.try_get("step")?,
-                status_from: r.try_get("status_from")?,
-                status_to: r.try_get("status_to")?,
-                detail: r.try_get("detail")?,
-                message: if with_messages {
-                    r.try_get("message")?
-                } else {
-                    None
-                },
+        rows.iter()
+            .map(|r| {
+                let code = |column: &str| -> Result<String, StoreError> { Ok(r.try_get(column)?) };
+                let status = |text: String| {
+                    Status::parse(&text).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown referral status: {text}"))
+                    })
+                };
+                let side = code("side")?;
+                let step = code("step")?;
+                let step = StepKind::parse(&step)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown referral step: {step}")))?;
+                Ok(Event {
+                    at: instant(r, "at")?,
+                    actor: r.try_get("actor")?,
+                    side: Side::parse(&side).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown referral side: {side}"))
+                    })?,
+                    step,
+                    status_from: r
+                        .try_get::<Option<String>, _>("status_from")?
+                        .map(status)
+                        .transpose()?,
+                    status_to: status(code("status_to")?)?,
+                    detail: r
+                        .try_get::<Option<String>, _>("detail")?
+                        .map(|d| EventDetail::read(step, d))
+                        .transpose()?,
+                    message: if with_messages {
+                        r.try_get("message")?
+                    } else {
+                        None
+                    },
+                })
             })
-        })
+            .collect()
     }
 
     /// Referrals sent by (`sent`) or to these structures, newest first.
@@ -628,14 +699,12 @@ impl Database {
             return Err(StepError::Conflict);
         }
         let to = next(status, step, actor.side).map_err(StepError::Refused)?;
-        let (detail, message) = match step {
-            Step::Appointment(date) => (Some(date.clone()), None),
-            Step::Refuse { reason, message } => (
-                Some(reason.clone()),
-                Some(message.clone()).filter(|m| !m.trim().is_empty() && !erased),
-            ),
-            Step::Reorient { place_id, .. } => (Some(format!("lieu {place_id}")), None),
-            _ => (None, None),
+        let detail = EventDetail::of(step);
+        let message = match step {
+            Step::Refuse { message, .. } => {
+                Some(message.clone()).filter(|m| !m.trim().is_empty() && !erased)
+            }
+            _ => None,
         };
         if let Step::Reorient { structure_id, .. } = step {
             receiver = *structure_id;
@@ -654,7 +723,7 @@ impl Database {
         .bind(closed)
         .bind(i64::from(matches!(step, Step::Reorient { .. })))
         .bind(match step {
-            Step::Appointment(d) => Some(d.clone()),
+            Step::Appointment(d) => Some(d.to_string()),
             _ => None,
         })
         .bind(match step {
@@ -678,7 +747,7 @@ impl Database {
             id,
             &at,
             actor,
-            step.code(),
+            step.kind(),
             Some(status),
             to,
             detail,
@@ -888,8 +957,8 @@ impl Database {
     pub async fn referral_stats(
         &self,
         departement: Option<&str>,
-        from: &str,
-        to: &str,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> Result<ReferralStats, StoreError> {
         let rows = sqlx::query(
             "SELECT ss.kind AS sender_kind, rs.kind AS receiver_kind, r.status, r.created_at, r.first_action_at, r.closed_at \
@@ -907,11 +976,12 @@ impl Database {
         let mut first_days = Vec::new();
         let mut close_days = Vec::new();
         for r in &rows {
-            let (sk, rk, status): (String, String, String) = (
-                r.try_get("sender_kind")?,
-                r.try_get("receiver_kind")?,
-                r.try_get("status")?,
-            );
+            let kind = |column: &str| -> Result<StructureKind, StoreError> {
+                let code: String = r.try_get(column)?;
+                StructureKind::parse(&code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{column}: {code}")))
+            };
+            let (sk, rk, status) = (kind("sender_kind")?, kind("receiver_kind")?, status_of(r)?);
             let created = parse_iso(&r.try_get::<String, _>("created_at")?);
             let days = |t: Option<String>| {
                 let (c, t) = (created?, parse_iso(&t?)?);
@@ -962,9 +1032,9 @@ pub struct DeadlineReport {
 pub struct ReferralStats {
     pub total: i64,
     /// (sending kind, receiving kind) → referrals.
-    pub flows: std::collections::BTreeMap<(String, String), i64>,
+    pub flows: std::collections::HashMap<(StructureKind, StructureKind), i64>,
     /// status → referrals.
-    pub statuses: std::collections::BTreeMap<String, i64>,
+    pub statuses: std::collections::HashMap<Status, i64>,
     pub median_days_to_first_action: Option<f64>,
     pub median_days_to_closure: Option<f64>,
 }

@@ -9,8 +9,8 @@ use passerelle_territory::codes::{is_commune_code, is_postcode};
 use passerelle_territory::search::{index_keys, prefix_upper_bound, query_key, search_key};
 use passerelle_territory::{
     Commune, CommuneColumns, CommuneRecord, CommuneSummary, Departement, DepartementRecord,
-    DepartementRef, DepartementSummary, Epci, EpciRecord, EpciRef, EpciSummary, ImportError,
-    ReferenceFile, Region, RegionRecord, RegionRef, RegionSummary,
+    DepartementRef, DepartementSummary, Epci, EpciKind, EpciRecord, EpciRef, EpciSummary,
+    ImportError, ReferenceFile, Region, RegionRecord, RegionRef, RegionSummary,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -376,7 +376,7 @@ impl Database {
         Ok(Some(Epci {
             siren: row.try_get("siren")?,
             nom: row.try_get("nom")?,
-            nature: row.try_get("nature")?,
+            nature: epci_kind(&row)?,
             communes_declared: row.try_get("communes_declared")?,
             population: communes.iter().filter_map(|c| c.population).sum(),
             departements,
@@ -413,12 +413,12 @@ impl Database {
             Ok(EpciSummary {
                 siren: r.try_get("siren")?,
                 nom: r.try_get("nom")?,
-                nature: r.try_get("nature")?,
+                nature: epci_kind(r)?,
                 communes: r.try_get("communes")?,
                 population: r.try_get("population")?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect::<Result<_, StoreError>>()?;
         let communes_without_epci = self
             .commune_summaries(
                 "WHERE c.departement_code = $1 AND c.epci_siren IS NULL",
@@ -687,7 +687,7 @@ async fn require_parents<T>(
             line,
             field,
             &format!(
-                "{parent_kind} {code} is not in the reference; import the {import_first} first"
+                "{parent_kind} {code} : absent du référentiel ; importez d’abord les {import_first}"
             ),
         )),
         None => Ok(()),
@@ -765,7 +765,7 @@ async fn import_epcis(
             vec![
                 Value::Text(r.siren.clone()),
                 Value::Text(r.nom.clone()),
-                Value::OptText(r.nature.clone()),
+                Value::OptText(r.nature.map(|k| k.code().to_string())),
                 Value::Int(Some(r.members.len() as i64)),
             ]
         })
@@ -966,4 +966,13 @@ fn unknown_parent(source: &str, line: u64, field: &str, message: &str) -> StoreE
         field: Some(field.to_string()),
         message: message.to_string(),
     })
+}
+
+/// The `nature` column of an EPCI row: a DGCL code, or none.
+fn epci_kind(row: &sqlx::any::AnyRow) -> Result<Option<EpciKind>, StoreError> {
+    let code: Option<String> = row.try_get("nature")?;
+    code.map(|c| {
+        EpciKind::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("unknown EPCI nature: {c}")))
+    })
+    .transpose()
 }

@@ -5,11 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use passerelle_accounts::{Role, StructureKind};
 use passerelle_referrals::deadlines::Periods;
-use passerelle_referrals::lifecycle::{Side, Status, Step};
+use passerelle_referrals::lifecycle::{Side, Status, Step, StepKind};
 use passerelle_referrals::model::{Consent, NewReferral, Person};
+use passerelle_referrals::referents::Outcome;
 use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
-use passerelle_store::referrals::{Actor, DeadlineReport, Parties, StepError};
+use passerelle_store::referrals::{Actor, DeadlineReport, EventDetail, Parties, StepError};
 use passerelle_store::testing::bretagne_database;
 
 struct World {
@@ -186,9 +187,13 @@ async fn a_referral_from_sending_to_accompanied() {
         Err(StepError::Refused(_))
     ));
     assert_eq!(
-        step(2, Step::Appointment("2026-01-12".into()), t0())
-            .await
-            .unwrap(),
+        step(
+            2,
+            Step::Appointment(chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()),
+            t0()
+        )
+        .await
+        .unwrap(),
         Status::RendezVousFixe
     );
     assert_eq!(
@@ -206,10 +211,19 @@ async fn a_referral_from_sending_to_accompanied() {
     assert!(r.closed_at.is_some());
     // The sender sees every step, attributed.
     let events = w.db.referral_events(id, false).await.unwrap();
-    let steps: Vec<&str> = events.iter().map(|e| e.status_to.as_str()).collect();
+    let steps: Vec<&str> = events.iter().map(|e| e.status_to.code()).collect();
     assert_eq!(
         steps,
         ["envoyee", "recue", "rendez_vous_fixe", "accompagnee"]
+    );
+    // Read back typed: the step, the side, the appointment's day.
+    assert_eq!(events[0].step, StepKind::Sent);
+    assert_eq!(events[1].side, Side::Receiver);
+    assert_eq!(
+        events[2].detail,
+        Some(EventDetail::Appointment(
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()
+        ))
     );
     assert_eq!(events[1].actor.as_deref(), Some("Malo"));
     // The sender can no longer cancel a closed referral.
@@ -327,12 +341,14 @@ async fn reading_the_person_is_audited_and_erasure_on_request() {
         1
     );
     let stats =
-        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+        w.db.referral_stats(Some("29"), day(2026, 1, 1), day(2027, 1, 1))
             .await
             .unwrap();
     assert_eq!(stats.total, 1);
     assert_eq!(
-        stats.flows.get(&("ccas".into(), "mediatheque".into())),
+        stats
+            .flows
+            .get(&(StructureKind::Ccas, StructureKind::Mediatheque)),
         Some(&1)
     );
 }
@@ -410,9 +426,17 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
             .await,
         Err(RequestError::Conflict)
     ));
-    w.db.request_reply(q, 2, w.social_worker, true, None, Some("utile"), t0())
-        .await
-        .unwrap();
+    w.db.request_reply(
+        q,
+        2,
+        w.social_worker,
+        true,
+        None,
+        Some(Outcome::Useful),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         w.db.request_reply(q, 3, agent, false, Some("?"), None, t0())
             .await,
@@ -420,8 +444,8 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
     ));
     let row = w.db.request(q).await.unwrap().unwrap();
     assert_eq!(
-        (row.status.code(), row.outcome.as_deref()),
-        ("close", Some("utile"))
+        (row.status.code(), row.outcome),
+        ("close", Some(Outcome::Useful))
     );
     let thread = w.db.request_messages(q, true).await.unwrap();
     assert_eq!(thread[0].body.as_deref(), Some("Dossier débloqué ce jour."));
@@ -523,7 +547,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             person_id: Some(w.social_worker),
             side: Side::Sender,
         };
-        let appointment = Step::Appointment(at(5).date_naive().to_string());
+        let appointment = Step::Appointment(at(5).date_naive());
         let refusal = Step::Refuse {
             reason: "Capacité d’accueil atteinte".into(),
             message: format!("Message au sujet de {m}"),
@@ -598,7 +622,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
                 w.social_worker,
                 true,
                 Some(&format!("Merci pour {m}")),
-                Some("utile"),
+                Some(Outcome::Useful),
                 t0(),
             )
             .await
@@ -667,7 +691,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
     assert!(left.is_empty(), "personal text left: {left:#?}");
     // The anonymous follow-up stays.
     assert_eq!(
-        w.db.referral_stats(Some("29"), "2026-01-01", "2027-01-01")
+        w.db.referral_stats(Some("29"), day(2026, 1, 1), day(2027, 1, 1))
             .await
             .unwrap()
             .total,
@@ -729,4 +753,8 @@ async fn idempotency_keys_belong_to_their_sender() {
     let (q2, c2) = ask(w.mediatheque, w.mediator).await;
     assert!(c1 && c2 && q1 != q2);
     assert_eq!(ask(w.mediatheque, w.mediator).await, (q2, false));
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }

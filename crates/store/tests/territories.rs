@@ -132,7 +132,10 @@ async fn search_by_postcode_and_by_code() {
 async fn epci_members_and_partial_membership() {
     let db = bretagne_database().await;
     let qbo = db.epci("200068120").await.unwrap().unwrap();
-    assert_eq!(qbo.nature.as_deref(), Some("CA"));
+    assert_eq!(
+        qbo.nature,
+        Some(passerelle_territory::EpciKind::CommunauteDAgglomeration)
+    );
     assert_eq!(qbo.communes.len() as i64, qbo.communes_declared.unwrap());
     assert!(qbo.communes.iter().any(|c| c.nom == "Quimper"));
     assert_eq!(
@@ -260,7 +263,7 @@ async fn a_failing_import_stores_nothing() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "bad.csv, line 2, field `departement`: département 44 is not in the reference; import the départements first"
+        "bad.csv, ligne 2, champ « departement » : département 44 : absent du référentiel ; importez d’abord les départements"
     );
     assert!(empty.territories_empty().await.unwrap());
 
@@ -275,7 +278,7 @@ async fn a_failing_import_stores_nothing() {
     .unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("bad.csv, line 3, field `population`"),
+            .starts_with("bad.csv, ligne 3, champ « population »"),
         "{err}"
     );
     assert!(

@@ -273,7 +273,7 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
     );
     assert_eq!(referral.consent_how, "oral");
     let events = db.referral_events(referral.id, true).await.unwrap();
-    let steps: Vec<&str> = events.iter().map(|e| e.status_to.as_str()).collect();
+    let steps: Vec<&str> = events.iter().map(|e| e.status_to.code()).collect();
     assert_eq!(steps, ["envoyee", "recue", "rendez_vous_fixe"]);
     assert_eq!(
         events[2].message.as_deref(),

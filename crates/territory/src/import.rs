@@ -11,7 +11,9 @@ use crate::codes::{
     departement_of_commune, is_commune_code, is_departement_code, is_postcode, is_region_code,
     is_siren,
 };
-use crate::model::{CommuneColumns, CommuneRecord, DepartementRecord, EpciRecord, RegionRecord};
+use crate::model::{
+    CommuneColumns, CommuneRecord, DepartementRecord, EpciKind, EpciRecord, RegionRecord,
+};
 
 /// A parsed, fully validated reference file.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +63,12 @@ impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(line) = self.line {
-            write!(f, ", line {line}")?;
+            write!(f, ", ligne {line}")?;
         }
         if let Some(field) = &self.field {
-            write!(f, ", field `{field}`")?;
+            write!(f, ", champ « {field} »")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, " : {}", self.message)
     }
 }
 
@@ -156,7 +158,7 @@ impl<'a> Row<'a> {
 
     fn required(&self, column: usize) -> Result<&str, ImportError> {
         match self.text(column) {
-            "" => Err(self.error(column, "this field is required and is empty")),
+            "" => Err(self.error(column, "ce champ est obligatoire et il est vide")),
             v => Ok(v),
         }
     }
@@ -171,7 +173,7 @@ impl<'a> Row<'a> {
         if valid(value) {
             Ok(value.to_string())
         } else {
-            Err(self.error(column, format!("{value:?} is not {what}")))
+            Err(self.error(column, format!("« {value} » n’est pas {what}")))
         }
     }
 
@@ -187,7 +189,7 @@ impl<'a> Row<'a> {
         let value = self.number(column)?;
         match (value, column) {
             (Some(v), Some(c)) if !range.contains(&v) => {
-                Err(self.error(c, format!("{v} is not {what}")))
+                Err(self.error(c, format!("{v} n’est pas {what}")))
             }
             _ => Ok(value),
         }
@@ -203,7 +205,7 @@ impl<'a> Row<'a> {
             v => v
                 .parse()
                 .map(Some)
-                .map_err(|_| self.error(c, format!("{v:?} is not a number"))),
+                .map_err(|_| self.error(c, format!("« {v} » n’est pas un nombre"))),
         }
     }
 }
@@ -239,7 +241,7 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
     let header = Header::new(
         reader
             .headers()
-            .map_err(|e| file_error(format!("cannot read the header line: {e}")))?,
+            .map_err(|e| file_error(format!("ligne d’en-tête illisible : {e}")))?,
     );
     let has = |aliases: &[&str]| header.find(aliases).is_some();
     let kind = if has(EPCI_MEMBERS) {
@@ -252,16 +254,16 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
         Kind::Regions
     } else {
         return Err(file_error(format!(
-            "unrecognised header ({}): expected a commune file (code_insee, nom, departement, …), \
-             an EPCI file (epci_code, epci_nom, communes_insee, …), a département file \
-             (code, nom, region) or a région file (code, nom)",
+            "en-tête non reconnu ({}) : un fichier de communes (code_insee, nom, departement, …), \
+             d’EPCI (epci_code, epci_nom, communes_insee, …), de départements \
+             (code, nom, region) ou de régions (code, nom) est attendu",
             header.names.join(", ")
         )));
     };
     let required = |aliases: &[&str]| {
         header.find(aliases).ok_or_else(|| {
             file_error(format!(
-                "missing column: this looks like a {} file but it has no `{}` column",
+                "colonne manquante : ce fichier ressemble à un fichier {} mais n’a pas de colonne « {} »",
                 kind.label(),
                 aliases[0]
             ))
@@ -274,7 +276,7 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
             file: file.to_string(),
             line: e.position().map(|p| p.line()),
             field: None,
-            message: format!("malformed CSV: {e}"),
+            message: format!("CSV mal formé : {e}"),
         })?;
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -283,7 +285,9 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
         rows.push((line, record));
     }
     if rows.is_empty() {
-        return Err(file_error("the file has a header but no rows".into()));
+        return Err(file_error(
+            "le fichier a un en-tête mais aucune ligne".into(),
+        ));
     }
     let row = |entry| Row::new(file, &header, entry);
 
@@ -293,7 +297,11 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
             let mut out = Vec::new();
             for r in rows.iter().map(row) {
                 out.push(RegionRecord {
-                    code: r.code(code, is_region_code, "a région code (two or three digits)")?,
+                    code: r.code(
+                        code,
+                        is_region_code,
+                        "un code de région (deux ou trois chiffres)",
+                    )?,
                     nom: r.required(nom)?.to_string(),
                 });
             }
@@ -309,13 +317,13 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                     code: r.code(
                         code,
                         is_departement_code,
-                        "a département code (29, 2A, 974…)",
+                        "un code de département (29, 2A, 974…)",
                     )?,
                     nom: r.required(nom)?.to_string(),
                     region: r.code(
                         region,
                         is_region_code,
-                        "a région code (two or three digits)",
+                        "un code de région (deux ou trois chiffres)",
                     )?,
                 });
             }
@@ -328,7 +336,9 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                 .find(EPCI_NAME)
                 .or_else(|| header.find(NAME))
                 .ok_or_else(|| {
-                    file_error("missing column: an EPCI file needs `epci_nom`".into())
+                    file_error(
+                        "colonne manquante : un fichier d’EPCI a besoin de « epci_nom »".into(),
+                    )
                 })?;
             let nature = header.find(EPCI_NATURE);
             let members = required(EPCI_MEMBERS)?;
@@ -341,17 +351,30 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                     .filter(|c| !c.is_empty())
                 {
                     if !is_commune_code(code) {
-                        return Err(
-                            r.error(members, format!("{code:?} is not an INSEE commune code"))
-                        );
+                        return Err(r.error(
+                            members,
+                            format!("« {code} » n’est pas un code INSEE de commune"),
+                        ));
                     }
                     list.push(code.to_string());
                 }
                 out.push(EpciRecord {
                     line: r.line,
-                    siren: r.code(siren, is_siren, "a SIREN (nine digits)")?,
+                    siren: r.code(siren, is_siren, "un SIREN (neuf chiffres)")?,
                     nom: r.required(nom)?.to_string(),
-                    nature: r.optional(nature).map(str::to_string),
+                    nature: r
+                        .optional(nature)
+                        .map(|code| {
+                            EpciKind::parse(code).ok_or_else(|| {
+                                r.error(
+                                    nature.unwrap_or_default(),
+                                    format!(
+                                        "« {code} » n’est pas une nature d’EPCI (CC, CA, CU, METRO, MET69 ou EPT)"
+                                    ),
+                                )
+                            })
+                        })
+                        .transpose()?,
                     members: list,
                 });
             }
@@ -372,17 +395,19 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                 let code_value = r.code(
                     code,
                     is_commune_code,
-                    "an INSEE commune code (29232, 2A004…)",
+                    "un code INSEE de commune (29232, 2A004…)",
                 )?;
                 let dep = r.code(
                     departement,
                     is_departement_code,
-                    "a département code (29, 2A, 974…)",
+                    "un code de département (29, 2A, 974…)",
                 )?;
                 if departement_of_commune(&code_value) != dep {
                     return Err(r.error(
                         departement,
-                        format!("commune {code_value} cannot be in département {dep}"),
+                        format!(
+                            "la commune {code_value} ne peut pas être dans le département {dep}"
+                        ),
                     ));
                 }
                 let epci_siren = match r.optional(epci) {
@@ -390,22 +415,23 @@ pub fn parse_reference_file(file: &str, bytes: &[u8]) -> Result<ReferenceFile, I
                     Some(s) => {
                         return Err(r.error(
                             epci.unwrap_or(0),
-                            format!("{s:?} is not a SIREN (nine digits)"),
+                            format!("« {s} » n’est pas un SIREN (neuf chiffres)"),
                         ));
                     }
                     None => None,
                 };
                 let population_value =
-                    r.bounded(population, 0..=i64::MAX, "a population (zero or more)")?;
-                let latitude = r.bounded(lat, -90.0..=90.0, "a latitude (-90 to 90)")?;
-                let longitude = r.bounded(lng, -180.0..=180.0, "a longitude (-180 to 180)")?;
+                    r.bounded(population, 0..=i64::MAX, "une population (zéro ou plus)")?;
+                let latitude = r.bounded(lat, -90.0..=90.0, "une latitude (de -90 à 90)")?;
+                let longitude = r.bounded(lng, -180.0..=180.0, "une longitude (de -180 à 180)")?;
                 let mut postcode_list = Vec::new();
                 if let Some(c) = postcodes {
                     for p in r.text(c).split([';', '|', ' ']).filter(|p| !p.is_empty()) {
                         if !is_postcode(p) {
-                            return Err(
-                                r.error(c, format!("{p:?} is not a postcode (five digits)"))
-                            );
+                            return Err(r.error(
+                                c,
+                                format!("« {p} » n’est pas un code postal (cinq chiffres)"),
+                            ));
                         }
                         postcode_list.push(p.to_string());
                     }
@@ -450,10 +476,10 @@ enum Kind {
 impl Kind {
     fn label(self) -> &'static str {
         match self {
-            Self::Regions => "région",
-            Self::Departements => "département",
-            Self::Epcis => "EPCI",
-            Self::Communes => "commune",
+            Self::Regions => "de régions",
+            Self::Departements => "de départements",
+            Self::Epcis => "d’EPCI",
+            Self::Communes => "de communes",
         }
     }
 }
@@ -474,7 +500,7 @@ fn check_unique<T>(
                 file: file.to_string(),
                 line: Some(*line),
                 field: Some(field.to_string()),
-                message: format!("{} already appears on line {first}", key(record)),
+                message: format!("{} figure déjà ligne {first}", key(record)),
             });
         }
     }
@@ -549,12 +575,22 @@ mod tests {
             panic!()
         };
         assert_eq!(e[0].members, vec!["29232", "29020"]);
-        assert_eq!(e[0].nature.as_deref(), Some("CA"));
+        assert_eq!(e[0].nature, Some(crate::EpciKind::CommunauteDAgglomeration));
         assert_eq!(
             parse("code,nom,region\n29,Finistère,53\n").unwrap().kind(),
             "départements"
         );
         assert_eq!(parse("code,nom\n53,Bretagne\n").unwrap().kind(), "régions");
+    }
+
+    #[test]
+    fn an_unknown_epci_nature_is_refused_in_french() {
+        let err = parse("epci_code,epci_nom,type,communes_insee\n200068120,Quimper Bretagne Occidentale,SIVU,29232\n")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "test.csv, ligne 2, champ « type » : « SIVU » n’est pas une nature d’EPCI (CC, CA, CU, METRO, MET69 ou EPT)"
+        );
     }
 
     #[test]
@@ -565,7 +601,7 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("population"));
         assert_eq!(
             err.to_string(),
-            "test.csv, line 3, field `population`: \"beaucoup\" is not a number"
+            "test.csv, ligne 3, champ « population » : « beaucoup » n’est pas un nombre"
         );
 
         let err = parse("code_insee,nom,departement\n2923,Quimper,29\n").unwrap_err();
@@ -575,7 +611,11 @@ mod tests {
         );
 
         let err = parse("code_insee,nom,departement\n29232,Quimper,35\n").unwrap_err();
-        assert!(err.message.contains("cannot be in département 35"), "{err}");
+        assert!(
+            err.message
+                .contains("ne peut pas être dans le département 35"),
+            "{err}"
+        );
 
         let err = parse("code_insee,nom,departement\n29232,,29\n").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("nom"));
@@ -585,7 +625,10 @@ mod tests {
 
         let err = parse("code_insee,nom,departement,codes_postaux\n29232,Quimper,29,29000;2900\n")
             .unwrap_err();
-        assert!(err.message.contains("\"2900\" is not a postcode"), "{err}");
+        assert!(
+            err.message.contains("« 2900 » n’est pas un code postal"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -595,19 +638,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.line, Some(4));
-        assert!(err.message.contains("line 2"), "{err}");
+        assert!(err.message.contains("ligne 2"), "{err}");
     }
 
     #[test]
     fn unknown_layouts_and_missing_columns_are_explained() {
         let err = parse("foo,bar\n1,2\n").unwrap_err();
         assert!(
-            err.message.starts_with("unrecognised header (foo, bar)"),
+            err.message.starts_with("en-tête non reconnu (foo, bar)"),
             "{err}"
         );
         let err = parse("code_insee,departement\n29232,29\n").unwrap_err();
-        assert!(err.message.contains("no `nom` column"), "{err}");
+        assert!(err.message.contains("n’a pas de colonne « nom »"), "{err}");
         let err = parse("code_insee,nom,departement\n").unwrap_err();
-        assert!(err.message.contains("no rows"), "{err}");
+        assert!(err.message.contains("aucune ligne"), "{err}");
     }
 }

@@ -27,7 +27,7 @@ pub struct EpciRecord {
     pub line: u64,
     pub siren: String,
     pub nom: String,
-    pub nature: Option<String>,
+    pub nature: Option<EpciKind>,
     pub members: Vec<String>,
 }
 
@@ -58,16 +58,66 @@ pub struct CommuneRecord {
     pub longitude: Option<f64>,
 }
 
-/// The legal nature of an EPCI, from its DGCL code.
-pub fn epci_nature_label(nature: &str) -> &'static str {
-    match nature {
-        "CC" => "Communauté de communes",
-        "CA" => "Communauté d'agglomération",
-        "CU" => "Communauté urbaine",
-        "METRO" | "MET" => "Métropole",
-        "MET69" => "Métropole de Lyon",
-        "EPT" => "Établissement public territorial",
-        _ => "Intercommunalité",
+/// The legal nature of an EPCI, as the DGCL codes it (`CC`, `CA`, `CU`,
+/// `METRO`, `MET69`, `EPT`); serialised as that code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum EpciKind {
+    #[serde(rename = "CC")]
+    CommunauteDeCommunes,
+    #[serde(rename = "CA")]
+    CommunauteDAgglomeration,
+    #[serde(rename = "CU")]
+    CommunauteUrbaine,
+    #[serde(rename = "METRO")]
+    Metropole,
+    #[serde(rename = "MET69")]
+    MetropoleDeLyon,
+    #[serde(rename = "EPT")]
+    EtablissementPublicTerritorial,
+}
+
+impl EpciKind {
+    pub const ALL: [EpciKind; 6] = [
+        Self::CommunauteDeCommunes,
+        Self::CommunauteDAgglomeration,
+        Self::CommunauteUrbaine,
+        Self::Metropole,
+        Self::MetropoleDeLyon,
+        Self::EtablissementPublicTerritorial,
+    ];
+
+    /// The DGCL's code, as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CommunauteDeCommunes => "CC",
+            Self::CommunauteDAgglomeration => "CA",
+            Self::CommunauteUrbaine => "CU",
+            Self::Metropole => "METRO",
+            Self::MetropoleDeLyon => "MET69",
+            Self::EtablissementPublicTerritorial => "EPT",
+        }
+    }
+
+    /// A code as files write it (`MET` for a métropole too), any case.
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_uppercase();
+        if code == "MET" {
+            return Some(Self::Metropole);
+        }
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Its name in French.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CommunauteDeCommunes => "Communauté de communes",
+            Self::CommunauteDAgglomeration => "Communauté d’agglomération",
+            Self::CommunauteUrbaine => "Communauté urbaine",
+            Self::Metropole => "Métropole",
+            Self::MetropoleDeLyon => "Métropole de Lyon",
+            Self::EtablissementPublicTerritorial => "Établissement public territorial",
+        }
     }
 }
 
@@ -127,8 +177,8 @@ pub struct CommuneSummary {
 pub struct Epci {
     pub siren: String,
     pub nom: Option<String>,
-    /// DGCL nature code: CC, CA, CU, METRO…
-    pub nature: Option<String>,
+    /// Its legal nature, when the reference says it.
+    pub nature: Option<EpciKind>,
     /// Sum of the populations of the member communes loaded.
     pub population: i64,
     /// Number of member communes according to the EPCI file, including those
@@ -143,7 +193,7 @@ pub struct Epci {
 pub struct EpciSummary {
     pub siren: String,
     pub nom: Option<String>,
-    pub nature: Option<String>,
+    pub nature: Option<EpciKind>,
     /// Member communes loaded in this département.
     pub communes: i64,
     /// Population of those communes.
@@ -191,4 +241,22 @@ pub struct RegionSummary {
     pub nom: String,
     pub population: i64,
     pub communes: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EpciKind;
+
+    #[test]
+    fn epci_kinds_read_back_their_code_and_speak_french() {
+        for k in EpciKind::ALL {
+            assert_eq!(EpciKind::parse(k.code()), Some(k));
+        }
+        assert_eq!(EpciKind::parse("met"), Some(EpciKind::Metropole));
+        assert_eq!(EpciKind::parse("SIVU"), None);
+        assert_eq!(
+            EpciKind::CommunauteDAgglomeration.label(),
+            "Communauté d’agglomération"
+        );
+    }
 }

@@ -98,7 +98,7 @@ async fn mediation(
     {
         return Ok(None);
     }
-    let working: Vec<i64> = crate::referrals::working_structures(viewer)
+    let working: Vec<i64> = crate::orientations::working_structures(viewer)
         .into_iter()
         .map(|(id, _)| id)
         .collect();

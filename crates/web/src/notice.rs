@@ -22,6 +22,33 @@ const NOTICES: &[(&str, &str)] = &[
         "invitation-acceptee",
         "Invitation acceptée : bienvenue dans votre structure.",
     ),
+    (
+        "orientation-envoyee",
+        "Orientation envoyée. La structure destinataire a été prévenue par courriel.",
+    ),
+    ("suivi-enregistre", "Suivi enregistré."),
+    (
+        "donnees-effacees",
+        "Les données de la personne ont été effacées.",
+    ),
+    ("referent-ajoute", "Référent ajouté et validé."),
+    (
+        "referent-propose",
+        "Référent proposé. Il recevra des demandes quand un coordinateur de son territoire ou un administrateur l’aura validé.",
+    ),
+    (
+        "referent-valide",
+        "Référent validé : il peut désormais recevoir des demandes.",
+    ),
+    ("referent-retire", "Référent retiré de l’annuaire."),
+    (
+        "demande-envoyee",
+        "Demande envoyée : les référents de l’organisme la liront ici.",
+    ),
+    (
+        "demande-effacee",
+        "Les informations sur la personne ont été effacées, l’objet et les messages compris.",
+    ),
 ];
 
 #[derive(Deserialize, Default)]

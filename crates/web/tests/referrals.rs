@@ -181,7 +181,8 @@ async fn a_referral_from_sending_to_accompanied() {
     // Right of access, then right to erasure, by a structure holding it.
     let data = call(&w.app, &sender, "GET", &format!("{location}/donnees"), None).await;
     assert!(data.body.contains("Maryvonne") && data.body.contains("\"suivi\""));
-    let erased = call(
+    // Without its confirmation, erasing only shows the confirmation.
+    let unconfirmed = call(
         &w.app,
         &sender,
         "POST",
@@ -189,8 +190,32 @@ async fn a_referral_from_sending_to_accompanied() {
         Some(""),
     )
     .await;
+    assert_eq!(unconfirmed.status.as_u16(), 303);
+    assert_eq!(
+        unconfirmed.location(),
+        format!("{location}?confirmer=effacement#confirmation")
+    );
+    let kept = call(&w.app, &receiver, "GET", &location, None).await;
+    assert!(kept.body.contains("Maryvonne"), "nothing erased yet");
+    let erased = call(
+        &w.app,
+        &sender,
+        "POST",
+        &format!("{location}/effacement"),
+        Some("confirmer=oui"),
+    )
+    .await;
     assert_eq!(erased.status.as_u16(), 303);
-    let after = call(&w.app, &receiver, "GET", &location, None).await;
+    assert_eq!(
+        erased.location(),
+        format!("{location}?info=donnees-effacees")
+    );
+    let after = call(&w.app, &receiver, "GET", erased.location(), None).await;
+    assert!(
+        after
+            .body
+            .contains("Les données de la personne ont été effacées.")
+    );
     assert!(!after.body.contains("Maryvonne") && after.body.contains("effacées"));
 
     // A referral can also go to a structure directly.
@@ -291,7 +316,7 @@ async fn referents_and_a_complex_situation() {
     );
     let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
     assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
-    let page = sent.location().to_string();
+    let page = sent.location().split('?').next().unwrap().to_string();
     let referent = Client::signed_in(&w.db, w.membre_a).await;
     let seen = call(&w.app, &referent, "GET", &page, None).await;
     assert!(
@@ -427,7 +452,7 @@ async fn h1_nobody_poses_as_an_administrations_referent_group() {
     // A member of the CAF proposes it: awaiting validation, and shown so.
     let proposed = call(&w.app, &agent, "POST", "/referents", Some(&entry(caf))).await;
     assert_eq!(proposed.status.as_u16(), 303, "{}", proposed.body);
-    assert_eq!(proposed.location(), "/referents?info=propose");
+    assert_eq!(proposed.location(), "/referents?info=referent-propose");
     let b = Client::signed_in(&w.db, w.membre_b).await;
     let directory = call(&w.app, &b, "GET", "/referents", None).await;
     assert!(
@@ -500,7 +525,7 @@ async fn m7_a_request_is_erased_on_request_subject_and_thread_included() {
     let form = request_form(w.a, &subject.replace(' ', "+"), "m7");
     let sent = call(&w.app, &b, "POST", "/referents/demandes", Some(&form)).await;
     assert_eq!(sent.status.as_u16(), 303, "{}", sent.body);
-    let page = sent.location().to_string();
+    let page = sent.location().split('?').next().unwrap().to_string();
     for m in common::outbox(&w.db, false, 50).await {
         assert!(!m.body.contains("Quemener") && !m.subject.contains("Quemener"));
     }
@@ -528,8 +553,33 @@ async fn m7_a_request_is_erased_on_request_subject_and_thread_included() {
             .as_u16(),
         403
     );
-    let erased = call(&w.app, &b, "POST", &erase, Some("")).await;
+    // Asked for, erasing shows its confirmation first; the server waits
+    // for it.
+    let asking = call(
+        &w.app,
+        &b,
+        "GET",
+        &format!("{page}?confirmer=effacement"),
+        None,
+    )
+    .await;
+    assert!(asking.body.contains("Effacer définitivement"));
+    assert!(asking.body.contains("name=\"confirmer\" value=\"oui\""));
+    let unconfirmed = call(&w.app, &b, "POST", &erase, Some("")).await;
+    assert_eq!(
+        unconfirmed.location(),
+        format!("{page}?confirmer=effacement#confirmation")
+    );
+    assert!(
+        call(&w.app, &b, "GET", &page, None)
+            .await
+            .body
+            .contains(subject),
+        "nothing erased without the confirmation"
+    );
+    let erased = call(&w.app, &b, "POST", &erase, Some("confirmer=oui")).await;
     assert_eq!(erased.status.as_u16(), 303, "{}", erased.body);
+    assert_eq!(erased.location(), format!("{page}?info=demande-effacee"));
     for (who, uri) in [
         (&referent, page.as_str()),
         (&b, page.as_str()),
@@ -610,7 +660,7 @@ async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
     )
     .await;
     assert_eq!(asked.status.as_u16(), 303, "{}", asked.body);
-    let request = asked.location().to_string();
+    let request = asked.location().split('?').next().unwrap().to_string();
     let file = if w.db.backend() == passerelle_store::Backend::Sqlite {
         let rows = sqlx::query("PRAGMA database_list")
             .fetch_all(w.db.pool())
@@ -641,7 +691,7 @@ async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
         &sender,
         "POST",
         &format!("{location}/effacement"),
-        Some(""),
+        Some("confirmer=oui"),
     )
     .await;
     assert_eq!(erased.status.as_u16(), 303);
@@ -652,7 +702,7 @@ async fn l7_erased_text_leaves_the_sqlite_file_and_its_wal() {
         &sender,
         "POST",
         &format!("{request}/effacement"),
-        Some(""),
+        Some("confirmer=oui"),
     )
     .await;
     assert_eq!(erased.status.as_u16(), 303);

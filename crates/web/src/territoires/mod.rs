@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use passerelle_territory::{Commune, Departement, Epci, Region, RegionSummary, epci_nature_label};
+use passerelle_territory::{Commune, Departement, Epci, EpciKind, Region, RegionSummary};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -33,10 +33,8 @@ pub fn epci_name(nom: &Option<String>, siren: &str) -> String {
 }
 
 /// "Communauté d’agglomération", or "Intercommunalité" when unknown.
-pub fn nature_label(nature: &Option<String>) -> &'static str {
-    nature
-        .as_deref()
-        .map_or("Intercommunalité", epci_nature_label)
+pub fn nature_label(nature: &Option<EpciKind>) -> &'static str {
+    nature.map_or("Intercommunalité", EpciKind::label)
 }
 
 fn territory_crumbs(trail: &[(&str, &str)], current: &str) -> Vec<Crumb> {
