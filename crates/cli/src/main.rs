@@ -4,6 +4,7 @@
 mod diagnostic;
 mod jobs;
 mod ops;
+mod progress;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -1219,8 +1220,12 @@ async fn import_activities(
             e.1.push(detail);
         }
     };
+    let checking = progress::Progress::new("Vérification", None);
     for item in opened.items {
         count += 1;
+        if count % 10_000 == 0 {
+            checking.add(10_000);
+        }
         let item = match item {
             Ok(item) => item,
             Err(v) => {
@@ -1255,6 +1260,7 @@ async fn import_activities(
             );
         }
     }
+    checking.done();
     let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
     let unknown = db.unknown_places(&ids).await?;
     errors.extend(
@@ -1288,7 +1294,8 @@ async fn import_activities(
     let mut records = open()
         .map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?
         .items;
-    let mut next = move || {
+    let importing = progress::Progress::new("Import", Some(count));
+    let mut next = || {
         let chunk: Vec<_> = records
             .by_ref()
             .take(20_000)
@@ -1300,6 +1307,7 @@ async fn import_activities(
                 })
             })
             .collect();
+        importing.add(chunk.len() as u64);
         (!chunk.is_empty()).then_some(chunk)
     };
     let done = db
@@ -1313,6 +1321,7 @@ async fn import_activities(
             &name,
         )
         .await?;
+    importing.done();
     writeln!(
         out,
         "{} activités importées, {} mises à jour, {} déjà importées et inchangées, {} déjà comptées depuis l’autre fichier (compte rendu CRA v1 et sa copie dans la Coop), {} en double dans le fichier",
