@@ -662,13 +662,9 @@ impl Database {
         let sqlite = self.backend == crate::Backend::Sqlite;
         if sqlite {
             // For the import only: a 256 MiB page cache (the records' indexes
-            // and the roll-ups' B-tree are written all over) and statement
-            // journals in memory instead of a temporary file written page
-            // by page (measured in ARCHITECTURE.md, "Bulk imports").
+            // and the roll-ups' B-tree are written all over; measured in
+            // ARCHITECTURE.md, "Bulk imports"). Back to the default below.
             sqlx::query("PRAGMA cache_size = -262144")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("PRAGMA temp_store = MEMORY")
                 .execute(&mut *tx)
                 .await?;
         }
@@ -886,9 +882,6 @@ impl Database {
         .await?;
         if sqlite {
             sqlx::query("PRAGMA cache_size = -65536")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("PRAGMA temp_store = DEFAULT")
                 .execute(&mut *tx)
                 .await?;
         }
