@@ -10,7 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use passerelle_accounts::notification::{Frequency, Notification, Topic};
+use passerelle_accounts::notification::{Frequency, Topic};
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
@@ -20,8 +20,8 @@ use passerelle_accounts::throttle::{self, Verdict};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
 use passerelle_store::StoreError;
 use passerelle_store::accounts::{
-    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure, Person,
-    Structure, StructureSummary,
+    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewInvitation, NewStructure,
+    Person, Structure, StructureSummary,
 };
 use passerelle_territory::codes::is_commune_code;
 use serde::Deserialize;
@@ -100,18 +100,6 @@ async fn audit(
         ip: viewer.ip.clone(),
     };
     state.db.audit(&event).await.map_err(store)
-}
-
-/// Queues a notification (sent by the mailer when SMTP is configured; the
-/// outbox keeps a one-time link readable only until it is delivered, used,
-/// replaced or expired).
-async fn notify(state: &AppState, to: &str, notification: &Notification) -> Result<(), Response> {
-    state
-        .db
-        .notify(to, notification)
-        .await
-        .map(|_| ())
-        .map_err(store)
 }
 
 /// Only local paths, so a crafted link cannot send people elsewhere.
@@ -302,20 +290,11 @@ async fn sign_in_inner(
     if let Some(old) = &viewer.session_token {
         state.db.end_session(old).await.map_err(store)?;
     }
-    let token = state.db.create_session(person.id).await.map_err(store)?;
-    let signed_in = Viewer {
-        person: Some(person.clone()),
-        ..viewer.clone()
-    };
-    audit(
-        state,
-        &signed_in,
-        "sign_in.success",
-        None,
-        Some(email),
-        None,
-    )
-    .await?;
+    let token = state
+        .db
+        .sign_in(&viewer.acting(None), &person, None)
+        .await
+        .map_err(store)?;
     let mut answer = with_cookie(
         Redirect::to(safe_next(&form.suite)).into_response(),
         session_cookie(state, &token),
@@ -336,13 +315,10 @@ fn french_wait(seconds: i64) -> String {
 }
 
 async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
-    if let Some(token) = &viewer.session_token {
-        if let Err(e) = state.db.end_session(token).await {
-            return store(e);
-        }
-        if let Err(r) = audit(&state, &viewer, "sign_out", None, None, None).await {
-            return r;
-        }
+    if let Some(token) = &viewer.session_token
+        && let Err(e) = state.db.sign_out(&viewer.acting(None), token).await
+    {
+        return store(e);
     }
     with_cookie(
         Redirect::to("/").into_response(),
@@ -385,11 +361,12 @@ async fn forgot(
         if let Some(email) = normalize_email(&form.email) {
             let recent = state.db.recent_events("password.reset_requested", Some(&email), None, 3600).await.map_err(store)?;
             let person = state.db.person_by_email(&email).await.map_err(store)?;
-            if let (Some(person), true) = (person, recent < RESETS_PER_HOUR) {
-                let token = state.db.create_password_reset(&person).await.map_err(store)?;
-notify(&state, &person.email, &Notification::PasswordReset { name: person.display_name.clone(), token }).await?;
-            }
-            audit(&state, &viewer, "password.reset_requested", None, Some(email), None).await?;
+            let person = person.filter(|_| recent < RESETS_PER_HOUR);
+            state
+                .db
+                .request_password_reset(&viewer.acting(None), &email, person.as_ref())
+                .await
+                .map_err(store)?;
         }
         // The same answer whether or not the address has an account.
         Ok(render(&ForgotPage {
@@ -501,33 +478,15 @@ async fn reset(
             return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
         let hash = hash_off_runtime(form.new_password).await?;
-        let Some(person_id) = state
+        if state
             .db
-            .reset_password(&token, &hash, end_sessions)
+            .reset_password(&viewer.acting(None), &token, &hash, end_sessions)
             .await
             .map_err(store)?
-        else {
+            .is_none()
+        {
             return Err(expired_link());
-        };
-        let person = state.db.person(person_id).await.map_err(store)?;
-        let actor = Viewer {
-            person,
-            ..viewer.clone()
-        };
-        let detail = if end_sessions {
-            "other sessions ended"
-        } else {
-            "other sessions kept"
-        };
-        audit(
-            &state,
-            &actor,
-            "password.reset",
-            None,
-            Some(email),
-            Some(detail.into()),
-        )
-        .await?;
+        }
         Ok(with_cookie(
             Redirect::to("/connexion?info=mot-de-passe").into_response(),
             clear_session_cookie(&state),
@@ -627,41 +586,17 @@ async fn accept_invitation(
         } else {
             None
         };
-        let Some((person_id, _)) = state
+        let Some(accepted) = state
             .db
-            .accept_invitation(&token, &display_name, hash.as_deref())
+            .accept_invitation(&viewer.acting(None), &token, &display_name, hash.as_deref())
             .await
             .map_err(store)?
         else {
             return Err(expired_link());
         };
-        let person = state.db.person(person_id).await.map_err(store)?;
-        let actor = Viewer {
-            person,
-            ..viewer.clone()
-        };
-        audit(
-            &state,
-            &actor,
-            "invitation.accepted",
-            Some(invitation.structure_id),
-            Some(invitation.email.clone()),
-            Some(invitation.role.code().into()),
-        )
-        .await?;
-        if !is_new {
+        let Some(session) = accepted.session else {
             return Ok(Redirect::to("/connexion?info=invitation").into_response());
-        }
-        let session = state.db.create_session(person_id).await.map_err(store)?;
-        audit(
-            &state,
-            &actor,
-            "sign_in.success",
-            None,
-            Some(invitation.email),
-            Some("invitation".into()),
-        )
-        .await?;
+        };
         Ok(with_cookie(
             Redirect::to("/?info=invitation-acceptee").into_response(),
             session_cookie(&state, &session),
@@ -787,18 +722,14 @@ async fn change_password(
         let hash = hash_off_runtime(new.new_password).await?;
         state
             .db
-            .set_password(person.id, &hash, viewer.session_token.as_deref())
+            .set_password(
+                &viewer.acting(None),
+                &person,
+                &hash,
+                viewer.session_token.as_deref(),
+            )
             .await
             .map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "password.changed",
-            None,
-            Some(person.email),
-            None,
-        )
-        .await?;
         account_page_with(
             &state,
             &viewer,
@@ -814,16 +745,11 @@ async fn change_password(
 async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> Response {
     let result: PageResult = async {
         let person = signed_in_person(&viewer, "/compte")?;
-        let ended = state.db.end_all_sessions(person.id).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "sign_out.everywhere",
-            None,
-            Some(person.email),
-            Some(format!("{ended} sessions")),
-        )
-        .await?;
+        state
+            .db
+            .end_all_sessions(&viewer.acting(None), &person)
+            .await
+            .map_err(store)?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=deconnexion-partout").into_response(),
             clear_session_cookie(&state),
@@ -898,6 +824,9 @@ struct StructuresPage {
     chrome: Chrome,
     error: Option<String>,
     notice: Option<String>,
+    /// The structure form as typed, kept when it comes back with errors.
+    form: NewStructureForm,
+    errors: StructureErrors,
     q: String,
     structures: Vec<StructureSummary>,
     kinds: &'static [StructureKind],
@@ -913,25 +842,28 @@ async fn structures_page_with(
     state: &AppState,
     viewer: &Viewer,
     q: String,
-    error: Option<String>,
+    form: NewStructureForm,
+    errors: StructureErrors,
 ) -> PageResult {
     viewer
         .authorize(Action::ListStructures)
         .map_err(|d| page_denial(d, "/admin/structures"))?;
     let q: String = q.trim().chars().take(100).collect();
     let structures = state.db.search_structures(&q, 200).await.map_err(store)?;
-    let status = if error.is_some() {
+    let status = if errors.any() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
     let page = StructuresPage {
         chrome: Chrome::new("", viewer),
-        error,
+        error: None,
         notice: None,
         q,
         structures,
         kinds: StructureKind::ALL,
+        form,
+        errors,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -941,19 +873,44 @@ async fn structures_page(
     viewer: Viewer,
     Query(q): Query<StructuresQuery>,
 ) -> Response {
-    structures_page_with(&state, &viewer, q.q, None)
-        .await
-        .unwrap_or_else(|r| r)
+    structures_page_with(
+        &state,
+        &viewer,
+        q.q,
+        NewStructureForm::default(),
+        StructureErrors::default(),
+    )
+    .await
+    .unwrap_or_else(|r| r)
 }
 
-#[derive(Deserialize)]
+/// The structure form as typed.
+#[derive(Deserialize, Default)]
 struct NewStructureForm {
+    #[serde(default)]
     nom: String,
+    #[serde(default)]
     kind: String,
     #[serde(default)]
     siret: String,
+    /// The commune's name as typed or chosen ("Quimper (Finistère)").
     #[serde(default)]
     commune: String,
+}
+
+/// What is wrong with each field of the structure form, in French.
+#[derive(Default)]
+struct StructureErrors {
+    nom: Option<String>,
+    kind: Option<String>,
+    siret: Option<String>,
+    commune: Option<String>,
+}
+
+impl StructureErrors {
+    fn any(&self) -> bool {
+        self.nom.is_some() || self.kind.is_some() || self.siret.is_some() || self.commune.is_some()
+    }
 }
 
 /// Why a structure was not created, in French.
@@ -981,36 +938,48 @@ async fn create_structure(
         viewer.authorize(Action::CreateStructure).map_err(|d| page_denial(d, "/admin/structures"))?;
         let nom = form.nom.trim();
         let siret: String = form.siret.chars().filter(|c| !c.is_whitespace()).collect();
-        let commune = form.commune.trim();
-        let problem = if nom.is_empty() || nom.chars().count() > 200 {
-            Some("Indiquez le nom de la structure (200 caractères au plus).".to_string())
-        } else if StructureKind::parse(&form.kind).is_none() {
-            Some("Choisissez un type de structure dans la liste.".to_string())
-        } else if !siret.is_empty() && !is_valid_siret(&siret) {
-            Some(format!("« {siret} » n’est pas un SIRET valide (14 chiffres, clé de contrôle)."))
-        } else if !commune.is_empty() && !is_commune_code(commune) {
-            Some(format!("« {commune} » n’est pas un code INSEE de commune (5 caractères, par exemple 29232)."))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return structures_page_with(&state, &viewer, String::new(), Some(problem)).await;
+        let kind = StructureKind::parse(&form.kind);
+        let mut errors = StructureErrors::default();
+        if nom.is_empty() || nom.chars().count() > 200 {
+            errors.nom = Some("Indiquez le nom de la structure (200 caractères au plus).".into());
         }
-        let kind = StructureKind::parse(&form.kind).unwrap_or(StructureKind::Autre);
+        if kind.is_none() {
+            errors.kind = Some("Choisissez un type de structure dans la liste.".into());
+        }
+        if !siret.is_empty() && !is_valid_siret(&siret) {
+            errors.siret = Some(format!(
+                "« {siret} » n’est pas un SIRET valide : 14 chiffres, dont le dernier est une clé de contrôle."
+            ));
+        }
+        let commune = match crate::communes::resolve(&state, &form.commune).await {
+            Ok(Ok(code)) => code,
+            Ok(Err(problem)) => {
+                errors.commune = Some(problem);
+                None
+            }
+            Err(e) => return Err(e.into_response()),
+        };
+        let (Some(kind), false) = (kind, errors.any()) else {
+            return structures_page_with(&state, &viewer, String::new(), form, errors).await;
+        };
         let new = NewStructure {
             nom,
             kind,
             siret: (!siret.is_empty()).then_some(siret.as_str()),
-            commune_code: (!commune.is_empty()).then_some(commune),
+            commune_code: commune.as_deref(),
         };
-        match state.db.create_structure(&new).await.map_err(store)? {
-            Ok(id) => {
-                audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
-                Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response())
-            }
+        match state.db.create_structure_by(&viewer.acting(None), &new).await.map_err(store)? {
+            Ok(id) => Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response()),
             Err(refusal) => {
-                structures_page_with(&state, &viewer, String::new(), Some(structure_refusal(&refusal)))
-                    .await
+                match &refusal {
+                    passerelle_store::accounts::StructureRefusal::UnknownCommune(_) => {
+                        errors.commune = Some(structure_refusal(&refusal));
+                    }
+                    passerelle_store::accounts::StructureRefusal::SiretTaken { .. } => {
+                        errors.siret = Some(structure_refusal(&refusal));
+                    }
+                }
+                structures_page_with(&state, &viewer, String::new(), form, errors).await
             }
         }
     }
@@ -1488,40 +1457,22 @@ async fn invite(
             }
             _ => Vec::new(),
         };
-        let token = state
-            .db
-            .create_invitation(&email, s.id, role, &scopes, viewer.person_id())
-            .await
-            .map_err(store)?;
         let inviter = viewer
             .person
             .as_ref()
             .map_or("Un administrateur", |p| p.display_name.as_str());
-        notify(
-            &state,
-            &email,
-            &Notification::Invitation {
-                inviter: inviter.to_string(),
-                structure: s.nom.clone(),
-                role,
-                token,
-            },
-        )
-        .await?;
-        let detail = scopes
-            .iter()
-            .map(|(l, c)| format!("{}:{c}", l.code()))
-            .collect::<Vec<_>>()
-            .join(";");
-        audit(
-            &state,
-            &viewer,
-            "invitation.created",
-            Some(s.id),
-            Some(email),
-            Some(format!("{} {detail}", role.code()).trim().to_string()),
-        )
-        .await?;
+        let invitation = NewInvitation {
+            email: &email,
+            structure: &s,
+            role,
+            scopes: &scopes,
+            inviter: Some(inviter),
+        };
+        state
+            .db
+            .create_invitation(&viewer.acting(Some(s.id)), &invitation)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
     }
     .await;
@@ -1600,16 +1551,11 @@ async fn change_role(
         viewer
             .authorize(Action::GrantRole(&s.policy_ref(), role))
             .map_err(|d| page_denial(d, &format!("/structures/{id}")))?;
-        state.db.change_role(m.id, role).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "membership.role_changed",
-            Some(s.id),
-            Some(m.email),
-            Some(format!("{} -> {}", m.role.code(), role.code())),
-        )
-        .await?;
+        state
+            .db
+            .change_role(&viewer.acting(Some(s.id)), &m, role)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=role", s.id)).into_response())
     }
     .await;
@@ -1623,16 +1569,11 @@ async fn end_membership(
 ) -> Response {
     let result: PageResult = async {
         let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
-        state.db.end_membership(m.id).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "membership.ended",
-            Some(s.id),
-            Some(m.email),
-            Some(m.role.code().into()),
-        )
-        .await?;
+        state
+            .db
+            .end_membership(&viewer.acting(Some(s.id)), &m)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
     }
     .await;
@@ -1703,20 +1644,11 @@ async fn create_token(
         let Some(person_id) = viewer.person_id() else {
             return Err(crate::pages::forbidden());
         };
-        let (token_id, token) = state
+        let (_, token) = state
             .db
-            .create_api_token(s.id, name, person_id)
+            .create_api_token(&viewer.acting(Some(s.id)), s.id, name, person_id)
             .await
             .map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "api_token.created",
-            Some(s.id),
-            Some(name.to_string()),
-            Some(format!("token {token_id}")),
-        )
-        .await?;
         let page = TokenCreatedPage {
             chrome: Chrome::new("", &viewer),
             name: name.to_string(),
@@ -1746,21 +1678,12 @@ async fn revoke_token(
         };
         if !state
             .db
-            .revoke_api_token(s.id, token_id)
+            .revoke_api_token(&viewer.acting(Some(s.id)), s.id, token_id)
             .await
             .map_err(store)?
         {
             return Err(crate::pages::missing());
         }
-        audit(
-            &state,
-            &viewer,
-            "api_token.revoked",
-            Some(s.id),
-            None,
-            Some(format!("token {token_id}")),
-        )
-        .await?;
         Ok(Redirect::to(&format!("/structures/{}?info=revocation", s.id)).into_response())
     }
     .await;
