@@ -1222,7 +1222,7 @@ async fn import_activities(
     let checking = progress::Progress::new("Vérification", None);
     for item in opened.items {
         count += 1;
-        if count % 10_000 == 0 {
+        if count.is_multiple_of(10_000) {
             checking.add(10_000);
         }
         let item = match item {
