@@ -124,3 +124,35 @@ awk -v d="$d95" -v s="$sq_p95" -v p="$pg_p95" 'BEGIN {
   printf "ratios: questions p95 DuckDB/Passerelle on SQLite x%.1f", d / s
   if (p != "") printf ", on PostgreSQL x%.1f", d / p
   printf " (target: p95 < 50 ms at 10 M records)\n" }'
+
+# Side by side: the figures above in one table, with the ratios.
+index_of() { sed -n 's/.*index build.*records in \([0-9.]*\) s, index \([0-9]*\) MiB (\([0-9]*\) bytes a record), process peak RSS \([0-9]*\) MiB.*/\1 \2 \3 \4/p' "$1"; }
+p50_of() { sed -n 's/.*questions at any grain.*p50 \([0-9.]*\) ms.*/\1/p' "$1"; }
+read -r sq_build sq_mib sq_bytes sq_rss <<< "$(index_of "$data/stats-sqlite.txt")"
+sq_p50=$(p50_of "$data/stats-sqlite.txt")
+echo
+echo "=== $n records: side by side ==="
+printf '%-44s %18s %18s %18s\n' "" "SQLite" "PostgreSQL" "DuckDB"
+pg_cell() { if [ -n "$pg_p95" ]; then printf '%s' "$1"; else printf 'n/a'; fi; }
+if [ -n "$pg_p95" ]; then
+  read -r pg_build pg_mib pg_bytes pg_irss <<< "$(index_of "$data/stats-pg.txt")"
+  pg_p50=$(p50_of "$data/stats-pg.txt")
+fi
+duck_rate=$(awk -v n="$n" -v l="$load" 'BEGIN { printf "%.0f", n / l }')
+printf '%-44s %18s %18s %18s\n' "import (records/s)" "$rate" "$(pg_cell "${pg_rate:-}")" "$duck_rate (load)"
+printf '%-44s %18s %18s %18s\n' "import peak RSS (MiB)" "$((rss_kb / 1024))" "$(pg_cell "$(( ${pg_rss_kb:-0} / 1024 ))")" ""
+printf '%-44s %18s %18s %18s\n' "index build at start (s)" "$sq_build" "$(pg_cell "${pg_build:-}")" ""
+printf '%-44s %18s %18s %18s\n' "index memory (MiB, bytes a record)" "$sq_mib, $sq_bytes" "$(pg_cell "${pg_mib:-}, ${pg_bytes:-}")" ""
+printf '%-44s %18s %18s %18s\n' "200 questions p50 (ms)" "$sq_p50" "$(pg_cell "${pg_p50:-}")" "$d50"
+printf '%-44s %18s %18s %18s\n' "200 questions p95 (ms)" "$sq_p95" "$(pg_cell "$pg_p95")" "$d95"
+awk -v n="$n" -v r="$rate" -v pr="${pg_rate:-}" -v dr="$duck_rate" -v d="$d95" -v s="$sq_p95" -v p="$pg_p95" 'BEGIN {
+  printf "ratios: import records/s Passerelle/DuckDB load: SQLite x%.2f", r / dr
+  if (pr != "") printf ", PostgreSQL x%.2f", pr / dr
+  printf " (target >= 100000 records/s: SQLite %s", r >= 100000 ? "met" : "NOT met"
+  if (pr != "") printf ", PostgreSQL %s", pr >= 100000 ? "met" : "NOT met"
+  printf ")\n"
+  printf "ratios: questions p95 DuckDB/Passerelle: SQLite x%.1f", d / s
+  if (p != "") printf ", PostgreSQL x%.1f", d / p
+  printf " (target p95 < 50 ms: SQLite %s", s < 50 ? "met" : "NOT met"
+  if (p != "") printf ", PostgreSQL %s", p < 50 ? "met" : "NOT met"
+  printf ")\n" }'

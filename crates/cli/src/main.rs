@@ -4,6 +4,7 @@
 mod diagnostic;
 mod jobs;
 mod ops;
+mod progress;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -1301,8 +1302,12 @@ async fn import_activities(
             e.1.push(detail);
         }
     };
+    let checking = progress::Progress::new("Vérification", None);
     for item in opened.items {
         count += 1;
+        if count.is_multiple_of(10_000) {
+            checking.add(10_000);
+        }
         let item = match item {
             Ok(item) => item,
             Err(v) => {
@@ -1337,6 +1342,7 @@ async fn import_activities(
             );
         }
     }
+    checking.done();
     let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
     let unknown = db.unknown_places(&ids).await?;
     errors.extend(
@@ -1370,7 +1376,8 @@ async fn import_activities(
     let mut records = open()
         .map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?
         .items;
-    let mut next = move || {
+    let importing = progress::Progress::new("Import", Some(count));
+    let mut next = || {
         let chunk: Vec<_> = records
             .by_ref()
             .take(20_000)
@@ -1382,6 +1389,7 @@ async fn import_activities(
                 })
             })
             .collect();
+        importing.add(chunk.len() as u64);
         (!chunk.is_empty()).then_some(chunk)
     };
     let done = db
@@ -1395,6 +1403,7 @@ async fn import_activities(
             &name,
         )
         .await?;
+    importing.done();
     writeln!(
         out,
         "{} activités importées, {} mises à jour, {} déjà importées et inchangées, {} déjà comptées depuis l’autre fichier (compte rendu CRA v1 et sa copie dans la Coop), {} en double dans le fichier",

@@ -10,6 +10,7 @@ pub mod activity_index;
 pub mod activity_shares;
 pub mod backup;
 mod batch;
+mod bulk;
 pub mod diagnostic;
 pub mod home;
 pub mod instances;

@@ -485,3 +485,91 @@ async fn many_twins_pair_one_to_one() {
     assert_eq!((outcome.twins, outcome.added), (600, 1));
     assert_eq!(people(&db, Territory::All).await, 601);
 }
+
+/// The bulk writer (COPY on PostgreSQL, multi-row INSERTs on SQLite)
+/// keeps every character of a record, those that separate values and
+/// rows in COPY's text format included.
+#[tokio::test]
+async fn bulk_import_keeps_tabs_newlines_and_backslashes() {
+    use sqlx::Row;
+    let db = bretagne_database().await;
+    let mut a = record(Kind::Atelier, 5, "29019", "Courriels");
+    a.workshop_title = Some("Tab\there,\nnew line, back\\slash \\N and \r\n".into());
+    let b = record(Kind::Individuel, 1, "35238", "Démarche en ligne");
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    assert_eq!(
+        db.import_activities(&[a.clone(), b.clone()], author)
+            .await
+            .unwrap(),
+        2
+    );
+    let rows = sqlx::query("SELECT data, commune_code, place_id FROM activities ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let stored: Vec<Activity> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.try_get::<String, _>("data").unwrap()).unwrap())
+        .collect();
+    assert_eq!(stored, vec![a, b]);
+    assert_eq!(
+        rows[0]
+            .try_get::<Option<String>, _>("commune_code")
+            .unwrap(),
+        Some("29019".to_string())
+    );
+    assert_eq!(rows[0].try_get::<Option<i64>, _>("place_id").unwrap(), None);
+}
+
+/// An import that fails while writing (here a place that the directory
+/// does not have, refused by its foreign key) leaves nothing: no record,
+/// no roll-up, and on PostgreSQL no work table of the COPY.
+#[tokio::test]
+async fn a_bulk_import_failing_while_writing_leaves_nothing() {
+    use sqlx::Row;
+    let db = bretagne_database().await;
+    let good = record(Kind::Individuel, 1, "35238", "Courriels");
+    let mut bad = good.clone();
+    bad.place = Where::Lieu(987_654);
+    let mut chunks = vec![
+        vec![Incoming::from(good.clone()), Incoming::from(good)],
+        vec![Incoming::from(bad)],
+    ]
+    .into_iter();
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    assert!(
+        db.import_activity_chunks(&mut || chunks.next(), author, "bad.csv")
+            .await
+            .is_err()
+    );
+    for table in ["activities", "activity_rollups"] {
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    if db.backend() == passerelle_store::Backend::Postgres {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'activit%_import_%'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        assert_eq!(n, 0);
+    }
+}
