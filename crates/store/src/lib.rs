@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod home;
 pub mod instances;
 pub mod lifecycle;
+pub mod oidc;
 pub mod network;
 pub mod outbox;
 pub mod places;

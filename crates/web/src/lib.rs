@@ -28,6 +28,7 @@ mod notice;
 mod observe;
 pub mod osrm;
 mod pages;
+pub mod proconnect;
 mod referents;
 mod referrals;
 pub mod reseau;
@@ -206,6 +207,11 @@ pub struct WebConfig {
     /// them (the same values the retention jobs apply).
     pub periods: passerelle_referrals::deadlines::Periods,
     pub retention: passerelle_store::accounts::Retention,
+    /// Sign-in with ProConnect (`PASSERELLE_OIDC_*`), when configured.
+    pub proconnect: Option<Arc<proconnect::ProConnect>>,
+    /// Whether people may sign in with a password (always, unless
+    /// ProConnect is configured and `PASSERELLE_PASSWORD_SIGN_IN=off`).
+    pub password_sign_in: bool,
 }
 
 impl WebConfig {
@@ -222,7 +228,32 @@ impl WebConfig {
             operator: legal::Operator::default(),
             periods: passerelle_referrals::deadlines::Periods::default(),
             retention: passerelle_store::accounts::Retention::default(),
+            proconnect: None,
+            password_sign_in: true,
         }
+    }
+
+    /// Sign-in with ProConnect, and whether passwords stay available
+    /// (they can only be turned off when ProConnect is on).
+    pub fn with_proconnect(
+        mut self,
+        settings: Option<proconnect::Settings>,
+        password_sign_in: bool,
+    ) -> Result<Self, String> {
+        match settings {
+            Some(settings) => {
+                self.proconnect = Some(Arc::new(proconnect::ProConnect::new(
+                    settings,
+                    &self.public_url,
+                )?));
+                self.password_sign_in = password_sign_in;
+            }
+            None if !password_sign_in => {
+                return Err("PASSERELLE_PASSWORD_SIGN_IN=off demande ProConnect : définissez aussi PASSERELLE_OIDC_ISSUER, PASSERELLE_OIDC_CLIENT_ID et PASSERELLE_OIDC_CLIENT_SECRET, sans quoi personne ne pourrait se connecter".into());
+            }
+            None => {}
+        }
+        Ok(self)
     }
 
     /// Who runs the instance, as the legal pages name them.
