@@ -224,6 +224,10 @@ impl ProConnect {
             .timeout_global(Some(TIMEOUT))
             .http_status_as_error(false)
             .max_redirects(0)
+            // No pooled connections: one the provider closed meanwhile
+            // fails the token POST, which cannot be retried. A sign-in
+            // makes three or four requests.
+            .max_idle_connections(0)
             .build()
             .new_agent();
         Ok(Self {
