@@ -369,7 +369,9 @@ async fn person(w: &mut Write<'_>, id: i64) -> Result<Person, StoreError> {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
-        deactivated: row.try_get::<Option<String>, _>("deactivated_at")?.is_some(),
+        deactivated: row
+            .try_get::<Option<String>, _>("deactivated_at")?
+            .is_some(),
     })
 }
 

@@ -32,8 +32,8 @@ use crate::auth::{
 };
 use crate::pages::{Chrome, Crumb, crumbs, message, render, storage_failure};
 use crate::proconnect::{Failure, FinishFailure, StartFailure};
-use passerelle_store::oidc::{Decision, SignIn};
 use crate::routes::Route;
+use passerelle_store::oidc::{Decision, SignIn};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -411,7 +411,12 @@ struct ProConnectForm {
 }
 
 /// The sign-in page with a French refusal, password form as configured.
-fn sign_in_refused(state: &AppState, viewer: &Viewer, status: StatusCode, error: String) -> Response {
+fn sign_in_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    error: String,
+) -> Response {
     let page = SignInPage {
         error: Some(error),
         ..SignInPage::new(state, viewer, String::new())
@@ -433,12 +438,9 @@ async fn proconnect_start(
     match provider.start(&state.db, safe_next(&suite)).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(StartFailure::Store(e)) => store(e),
-        Err(StartFailure::Provider(failure)) => sign_in_refused(
-            &state,
-            &viewer,
-            StatusCode::BAD_GATEWAY,
-            failure.message(),
-        ),
+        Err(StartFailure::Provider(failure)) => {
+            sign_in_refused(&state, &viewer, StatusCode::BAD_GATEWAY, failure.message())
+        }
     }
 }
 

@@ -191,9 +191,7 @@ async fn call(
     request: openidconnect::HttpRequest,
 ) -> Result<openidconnect::HttpResponse, HttpFailure> {
     tokio::task::spawn_blocking(move || {
-        let mut answer = agent
-            .run(request)
-            .map_err(|e| HttpFailure(e.to_string()))?;
+        let mut answer = agent.run(request).map_err(|e| HttpFailure(e.to_string()))?;
         let body = answer
             .body_mut()
             .with_config()
@@ -366,7 +364,10 @@ impl ProConnect {
             }
         }
         let info: UserInfoClaims<ProConnectClaims, CoreGenderClaim> = client
-            .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+            .user_info(
+                tokens.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
             .map_err(|_| Failure::Invalid)?
             .request_async(&http)
             .await

@@ -60,7 +60,12 @@ fn provider(flags: &[&str]) -> Option<Provider> {
         .current_dir(root())
         .arg("tests/oidc/provider.mjs")
         .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
-        .args(["--redirect-uri", &callback, "--post-logout-redirect-uri", &after])
+        .args([
+            "--redirect-uri",
+            &callback,
+            "--post-logout-redirect-uri",
+            &after,
+        ])
         .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -221,7 +226,11 @@ async fn an_existing_person_signs_in_by_address_then_by_identity() {
     let app = app(&w, &p.issuer, true);
     let answer = sign_in(&app, &p.issuer, "membre.a@quimper.fr", "").await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    assert_eq!(answer.location(), "/compte", "back where the person was going");
+    assert_eq!(
+        answer.location(),
+        "/compte",
+        "back where the person was going"
+    );
     let session = answer.new_session().expect("a session is opened");
     let me = call(
         &app,
@@ -257,12 +266,11 @@ async fn a_first_sign_in_creates_the_person_and_asks_the_structure_of_its_siret(
     let answer = sign_in(&app, &p.issuer, "anne.le-goff@quimper.fr", SIRET_A).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(answer.location(), "/?info=demande-envoyee");
-    let person = w
-        .db
-        .person_by_email("anne.le-goff@quimper.fr")
-        .await
-        .unwrap()
-        .expect("the person is created");
+    let person =
+        w.db.person_by_email("anne.le-goff@quimper.fr")
+            .await
+            .unwrap()
+            .expect("the person is created");
     assert_eq!(person.display_name, "Anne Le Goff");
     assert!(
         w.db.memberships_of(person.id).await.unwrap().is_empty(),
@@ -278,20 +286,34 @@ async fn a_first_sign_in_creates_the_person_and_asks_the_structure_of_its_siret(
         .collect();
     assert_eq!(told.len(), 1, "{mails:?}");
     assert_eq!(told[0].to_address, "gestionnaire.a@quimper.fr");
-    assert!(told[0].body.contains("Anne Le Goff (anne.le-goff@quimper.fr)"));
+    assert!(
+        told[0]
+            .body
+            .contains("Anne Le Goff (anne.le-goff@quimper.fr)")
+    );
     assert!(told[0].body.contains("http://passerelle.test/structures/"));
     assert_eq!(audited(&w.db, "oidc.person_created").await, 1);
     assert_eq!(audited(&w.db, "membership_request.created").await, 1);
     // The gestionnaire sees the request and accepts it.
     let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
-    let page = call(&app, &gestionnaire, "GET", &format!("/structures/{}", w.a), None).await;
+    let page = call(
+        &app,
+        &gestionnaire,
+        "GET",
+        &format!("/structures/{}", w.a),
+        None,
+    )
+    .await;
     assert!(page.body.contains("Demandes pour rejoindre la structure"));
     assert!(page.body.contains("Anne Le Goff"));
     let accepted = call(
         &app,
         &gestionnaire,
         "POST",
-        &format!("/structures/{}/demandes/{}/acceptation", w.a, requests[0].id),
+        &format!(
+            "/structures/{}/demandes/{}/acceptation",
+            w.a, requests[0].id
+        ),
         Some(""),
     )
     .await;
@@ -351,7 +373,11 @@ async fn refused_when_tampered(tamper: &str, message: &str) {
     let answer = sign_in(&app, &p.issuer, "membre.a@quimper.fr", "").await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
     assert!(answer.new_session().is_none());
-    assert!(answer.body.contains(message), "{message} in {}", answer.body);
+    assert!(
+        answer.body.contains(message),
+        "{message} in {}",
+        answer.body
+    );
     assert!(
         answer.body.contains("Se connecter à Passerelle"),
         "the sign-in page"
@@ -406,7 +432,9 @@ async fn a_refusal_at_the_provider_is_said_in_french() {
         &app,
         &Client::anonymous(),
         "GET",
-        &format!("{CALLBACK_PATH}?error=access_denied&error_description=User+cancelled&state={state}"),
+        &format!(
+            "{CALLBACK_PATH}?error=access_denied&error_description=User+cancelled&state={state}"
+        ),
         None,
     )
     .await;
@@ -430,7 +458,11 @@ async fn a_provider_that_is_down_leaves_password_sign_in_working() {
     let w = world().await;
     let app = app(&w, &issuer, true);
     let page = call(&app, &Client::anonymous(), "GET", "/connexion", None).await;
-    assert!(page.body.contains("fr-connect fr-connect--pro"), "{}", page.body);
+    assert!(
+        page.body.contains("fr-connect fr-connect--pro"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("S’identifier avec"));
     assert!(page.body.contains("https://www.proconnect.gouv.fr/"));
     let answer = call(
@@ -449,7 +481,10 @@ async fn a_provider_that_is_down_leaves_password_sign_in_working() {
         "{}",
         answer.body
     );
-    assert!(answer.body.contains("name=\"password\""), "passwords still offered");
+    assert!(
+        answer.body.contains("name=\"password\""),
+        "passwords still offered"
+    );
     let signed_in = call(
         &app,
         &Client::anonymous(),
@@ -476,14 +511,33 @@ async fn passwords_can_be_turned_off_when_proconnect_is_on() {
         "email=membre.a%40quimper.fr&password={}",
         PASSWORD.replace(' ', "+")
     );
-    let refused = call(&app, &Client::anonymous(), "POST", "/connexion", Some(&form)).await;
+    let refused = call(
+        &app,
+        &Client::anonymous(),
+        "POST",
+        "/connexion",
+        Some(&form),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert!(refused.new_session().is_none());
-    assert!(refused.body.contains("Connexion par mot de passe désactivée"));
+    assert!(
+        refused
+            .body
+            .contains("Connexion par mot de passe désactivée")
+    );
     for (method, path, form) in [
         ("GET", "/mot-de-passe-oublie".to_string(), None),
-        ("POST", "/mot-de-passe-oublie".into(), Some("email=membre.a%40quimper.fr")),
-        ("GET", format!("/reinitialisation/{}", w.reset_membre_a), None),
+        (
+            "POST",
+            "/mot-de-passe-oublie".into(),
+            Some("email=membre.a%40quimper.fr"),
+        ),
+        (
+            "GET",
+            format!("/reinitialisation/{}", w.reset_membre_a),
+            None,
+        ),
     ] {
         let answer = call(&app, &Client::anonymous(), method, &path, form).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
@@ -512,19 +566,21 @@ async fn signing_out_signs_out_at_the_provider() {
     let out = call(&app, &client, "POST", "/deconnexion", Some("")).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let to = url::Url::parse(out.location()).unwrap();
-    assert_eq!(to.as_str().split('?').next(), Some(&*format!("{}/session/end", p.issuer)));
+    assert_eq!(
+        to.as_str().split('?').next(),
+        Some(&*format!("{}/session/end", p.issuer))
+    );
     let params: BTreeMap<_, _> = to.query_pairs().into_owned().collect();
     assert!(params.contains_key("id_token_hint"), "{params:?}");
     assert_eq!(
         params.get("post_logout_redirect_uri").map(String::as_str),
         Some("http://passerelle.test/")
     );
-    assert!(w.db.session(&session).await.unwrap().is_none(), "ended here too");
+    assert!(
+        w.db.session(&session).await.unwrap().is_none(),
+        "ended here too"
+    );
     // The provider accepts it: its sign-out page, not an error.
-    let page = Browser::new()
-        .agent
-        .get(to.as_str())
-        .call()
-        .unwrap();
+    let page = Browser::new().agent.get(to.as_str()).call().unwrap();
     assert_eq!(page.status(), 200);
 }
