@@ -364,6 +364,11 @@ pub fn body_limits() -> Vec<(Method, &'static str, usize)> {
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
+    let provider_origin = state
+        .config
+        .proconnect
+        .as_ref()
+        .and_then(|p| p.origin());
     let observer = state.observer.clone();
     let mut app = Router::new();
     let mut limits = body::Limits::default();
@@ -400,18 +405,25 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
         observer,
         observe::track,
     ));
-    security_headers(app, tile_origin.as_deref())
+    security_headers(app, tile_origin.as_deref(), provider_origin.as_deref())
 }
 
-fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
+fn security_headers(
+    app: Router,
+    tile_origin: Option<&str>,
+    provider_origin: Option<&str>,
+) -> Router {
     // No inline scripts or styles anywhere: pages load the DSFR and our own
     // files from /static. The DSFR stylesheet uses data: URIs for images;
-    // map tiles, when configured, come from their server.
+    // map tiles, when configured, come from their server. The sign-in and
+    // sign-out forms lead to ProConnect, when configured (browsers apply
+    // `form-action` to the redirect that follows a form).
     let csp = format!(
         "default-src 'self'; img-src 'self' data:{}; script-src 'self'; \
          style-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        tile_origin.map(|o| format!(" {o}")).unwrap_or_default()
+         base-uri 'self'; form-action 'self'{}; frame-ancestors 'none'",
+        tile_origin.map(|o| format!(" {o}")).unwrap_or_default(),
+        provider_origin.map(|o| format!(" {o}")).unwrap_or_default()
     );
     let app = app.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,

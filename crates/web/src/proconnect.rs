@@ -237,6 +237,13 @@ impl ProConnect {
         })
     }
 
+    /// `scheme://host[:port]` of the provider, which the pages' forms may
+    /// lead to (the CSP's `form-action`).
+    pub fn origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.settings.issuer).ok()?;
+        Some(url.origin().ascii_serialization()).filter(|o| o != "null")
+    }
+
     /// The address people are sent back to, to register at the provider.
     pub fn redirect_url(&self) -> &str {
         self.redirect.as_str()

@@ -465,6 +465,11 @@ async fn a_provider_that_is_down_leaves_password_sign_in_working() {
     );
     assert!(page.body.contains("S’identifier avec"));
     assert!(page.body.contains("https://www.proconnect.gouv.fr/"));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains(&format!("form-action 'self' {issuer};")),
+        "the sign-in form leads to the provider: {csp}"
+    );
     let answer = call(
         &app,
         &Client::anonymous(),
