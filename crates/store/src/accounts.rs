@@ -594,7 +594,8 @@ impl Database {
         Ok(done.rows_affected())
     }
 
-    /// Deletes expired sessions, devices unused for `DEVICE_DAYS` and
+    /// Deletes expired sessions, unanswered ProConnect sign-ins, devices
+    /// unused for `DEVICE_DAYS` and
     /// one-time links expired for a month
     /// (kept that long so a late click is told "expired", not "unknown").
     /// Returns how many rows went.
@@ -622,7 +623,15 @@ impl Database {
             .bind(iso_in(-throttle::DEVICE_DAYS * 86_400))
             .execute(self.pool())
             .await?;
-        Ok(sessions.rows_affected() + links.rows_affected() + devices.rows_affected())
+        // Sign-ins sent to ProConnect and never answered.
+        let pending = sqlx::query("DELETE FROM oidc_pending WHERE expires_at <= $1")
+            .bind(now_iso())
+            .execute(self.pool())
+            .await?;
+        Ok(sessions.rows_affected()
+            + links.rows_affected()
+            + devices.rows_affected()
+            + pending.rows_affected())
     }
 
     // ----- sign-in throttling ----------------------------------------------

@@ -476,7 +476,8 @@ async fn proconnect_callback(
             .await
             .map_err(store)?;
         let SignIn::Person { person, requested, .. } = outcome else {
-            audit(&state, &viewer, "oidc.refused", None, Some(verified.profile.email.clone()), Some("unverified_email".into())).await?;
+            // No address in the trail: it may be no account's.
+            audit(&state, &viewer, "oidc.refused", None, None, Some("unverified_email".into())).await?;
             return Err(sign_in_refused(&state, &viewer, StatusCode::UNAUTHORIZED, Failure::NoEmail.message()));
         };
         if person.deactivated {

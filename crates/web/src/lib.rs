@@ -364,11 +364,7 @@ pub fn body_limits() -> Vec<(Method, &'static str, usize)> {
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
-    let provider_origin = state
-        .config
-        .proconnect
-        .as_ref()
-        .and_then(|p| p.origin());
+    let provider_origin = state.config.proconnect.as_ref().and_then(|p| p.origin());
     let observer = state.observer.clone();
     let mut app = Router::new();
     let mut limits = body::Limits::default();
