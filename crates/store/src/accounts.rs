@@ -1212,7 +1212,7 @@ impl Database {
     }
 }
 
-fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
+pub(crate) fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
     Ok(Person {
         id: r.try_get("id")?,
         email: r.try_get("email")?,

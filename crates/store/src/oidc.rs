@@ -365,14 +365,7 @@ async fn person(w: &mut Write<'_>, id: i64) -> Result<Person, StoreError> {
             .bind(id)
             .fetch_one(w.conn())
             .await?;
-    Ok(Person {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        deactivated: row
-            .try_get::<Option<String>, _>("deactivated_at")?
-            .is_some(),
-    })
+    Ok(crate::accounts::person_from_row(&row)?)
 }
 
 /// A new person's request to the structure of `siret`, if one has it: its
