@@ -725,6 +725,9 @@ struct InvitationPage {
     token: String,
     invitation: Invitation,
     display_name: String,
+    /// A new account chooses a password (not where passwords are off:
+    /// the person then signs in with ProConnect, with this address).
+    password: bool,
 }
 
 async fn invitation_page(
@@ -743,6 +746,7 @@ async fn invitation_page(
             token,
             invitation,
             display_name: String::new(),
+            password: state.config.password_sign_in,
         }),
         Ok(None) => expired_link(),
         Err(e) => store(e),
@@ -785,8 +789,10 @@ async fn accept_invitation(
             None
         } else if display_name.is_empty() || display_name.chars().count() > 120 {
             Some("Indiquez votre prénom et votre nom (120 caractères au plus).".to_string())
-        } else {
+        } else if state.config.password_sign_in {
             new_password_problem(&password, &invitation.email)
+        } else {
+            None
         };
         if let Some(problem) = problem {
             let page = InvitationPage {
@@ -796,10 +802,11 @@ async fn accept_invitation(
                 token,
                 invitation,
                 display_name,
+                password: state.config.password_sign_in,
             };
             return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
-        let hash = if is_new {
+        let hash = if is_new && state.config.password_sign_in {
             Some(hash_off_runtime(password.new_password).await?)
         } else {
             None
@@ -862,6 +869,8 @@ struct AccountPage {
     /// How the person is told about each topic.
     preferences: Vec<(Topic, Frequency)>,
     frequencies: [Frequency; 3],
+    /// Passwords are in use on this instance.
+    password: bool,
 }
 
 /// The signed-in person, or the denial to answer with.
@@ -902,6 +911,7 @@ async fn account_page_with(
         sessions,
         preferences,
         frequencies: Frequency::ALL,
+        password: state.config.password_sign_in,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -924,6 +934,9 @@ async fn change_password(
     viewer: Viewer,
     form: Result<Form<ChangePasswordForm>, FormRejection>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     let Ok(Form(form)) = form else {
         return bad_form();
     };

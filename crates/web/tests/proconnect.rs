@@ -547,6 +547,41 @@ async fn passwords_can_be_turned_off_when_proconnect_is_on() {
         let answer = call(&app, &Client::anonymous(), method, &path, form).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
     }
+    // An invitation asks for no password: its person signs in with
+    // ProConnect, with the invited address.
+    let invitation = call(
+        &app,
+        &Client::anonymous(),
+        "GET",
+        &format!("/invitation/{}", w.invitation_a),
+        None,
+    )
+    .await;
+    assert!(!invitation.body.contains("Nouveau mot de passe"), "{}", invitation.body);
+    let accepted = call(
+        &app,
+        &Client::anonymous(),
+        "POST",
+        &format!("/invitation/{}", w.invitation_a),
+        Some("display_name=Nolwenn+Le+Bihan"),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let invited = w.db.person_by_email("nouvelle@quimper.fr").await.unwrap().unwrap();
+    assert_eq!(w.db.password_hash(invited.id).await.unwrap(), None);
+    // Nor does one's account page offer to change it.
+    let member = Client::signed_in(&w.db, w.membre_a).await;
+    let account = call(&app, &member, "GET", "/compte", None).await;
+    assert!(!account.body.contains("Changer de mot de passe"));
+    let change = call(
+        &app,
+        &member,
+        "POST",
+        "/compte/mot-de-passe",
+        Some("current_password=x&new_password=y&confirmation=y"),
+    )
+    .await;
+    assert_eq!(change.status, StatusCode::NOT_FOUND);
     // Without ProConnect, passwords cannot be turned off.
     assert!(
         WebConfig::new(PUBLIC_URL, false)
