@@ -52,7 +52,7 @@ test("each role lands on its work, every action is answered, the footer's pages 
 
   // The administrator creates the médiathèque: an alert, then a pending invitation.
   await createStructure(page, server.url, {
-    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "29212", siret: "21290212600011",
+    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "Plouzané", siret: "21290212600011",
   });
   assert.deepEqual(await violationsAtBothWidths(page), []);
   await invite(page, "gestion@plouzane.bzh", "Gestionnaire de la structure");
@@ -61,7 +61,7 @@ test("each role lands on its work, every action is answered, the footer's pages 
   assert.deepEqual(await violationsAtBothWidths(page), []);
   const gestionLink = await lastInvitationLink(page, server.url);
 
-  await createStructure(page, server.url, { nom: "Hub Bretagne", kind: "hub", commune: "35238" });
+  await createStructure(page, server.url, { nom: "Hub Bretagne", kind: "hub", commune: "Rennes" });
   await invite(page, "coord@hub.bzh", "Coordinateur", "Bretagne (Région)");
   const coordLink = await lastInvitationLink(page, server.url);
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();

@@ -39,7 +39,7 @@ async function signedInMediator() {
   const invitation = await structureWithMember(page, world.server.url, {
     nom: "Médiathèque de Quimper",
     kind: "mediatheque",
-    commune: "29232",
+    commune: "Quimper",
     email: "mediatrice@quimper.bzh",
   });
   await signOut(page);

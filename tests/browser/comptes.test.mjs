@@ -59,7 +59,7 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   a11y.push(...(await serious(page)));
   await page.getByLabel("Nom", { exact: true }).fill("CCAS de Quimper");
   await page.getByLabel("Type de structure").selectOption("ccas");
-  await page.getByLabel(/Commune/).fill("29232");
+  await page.getByLabel(/Commune/).fill("Quimper");
   await page.getByRole("button", { name: "Ajouter la structure" }).click();
   await page.getByRole("heading", { level: 1, name: "CCAS de Quimper" }).waitFor();
   await page.getByLabel("Adresse électronique").fill("gestion@ccas-quimper.fr");

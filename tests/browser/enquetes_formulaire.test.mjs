@@ -54,7 +54,7 @@ test("a gestionnaire builds a questionnaire in the form, shares it, reads a cros
   const { server, browser } = world;
   const { context, page, problems } = await asFirstAdmin(world, "les goélands de la pointe du raz");
   await structureWithMember(page, server.url, {
-    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "29212", email: "accueil@plouzane.bzh",
+    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "Plouzané", email: "accueil@plouzane.bzh",
   });
   // A gestionnaire for the médiathèque, invited from its page.
   await page.goto(`${server.url}/admin/structures`);

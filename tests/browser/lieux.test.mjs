@@ -202,11 +202,11 @@ test("a professional orients a person from a place's page; an administrator fixe
   const { server } = world;
   const { context, page, problems } = await asFirstAdmin(world, "les hortensias de la pointe du raz");
   const link = await structureWithMember(page, server.url, {
-    nom: "CCAS de Tréguier", kind: "ccas", commune: "22362", email: "accueil@ccas-treguier.bzh",
+    nom: "CCAS de Tréguier", kind: "ccas", commune: "Tréguier", email: "accueil@ccas-treguier.bzh",
   });
   // The place's structure is on Passerelle (its SIRET): it receives referrals.
   await structureWithMember(page, server.url, {
-    nom: "France services Tréguier", kind: "france_services", commune: "22362", siret: "20006592800018", email: "fs@treguier.bzh",
+    nom: "France services Tréguier", kind: "france_services", commune: "Tréguier", siret: "20006592800018", email: "fs@treguier.bzh",
   });
 
   // The administrator fixes the hours with the weekly grid.

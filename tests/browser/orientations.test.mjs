@@ -13,11 +13,11 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   const { server } = world;
   const { context, page, problems } = await asFirstAdmin(world, "la chaloupe verte du blavet");
   const socialWorkerLink = await structureWithMember(page, server.url, {
-    nom: "CCAS de Quimper", kind: "ccas", commune: "29232", email: "as@ccas-quimper.bzh",
+    nom: "CCAS de Quimper", kind: "ccas", commune: "Quimper", email: "as@ccas-quimper.bzh",
   });
   // The médiathèque runs a place of the bundled directory (its SIRET).
   const mediatorLink = await structureWithMember(page, server.url, {
-    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "29212", siret: "21290212600011", email: "mediation@plouzane.bzh",
+    nom: "Médiathèque de Plouzané", kind: "mediatheque", commune: "Plouzané", siret: "21290212600011", email: "mediation@plouzane.bzh",
   });
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
 

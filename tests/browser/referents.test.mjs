@@ -21,7 +21,7 @@ test("a referent proposed by a CAF agent awaits validation, then is validated", 
   const { server } = world;
   const { context, page, problems } = await asFirstAdmin(world, "la chaloupe verte du blavet");
   const agentLink = await structureWithMember(page, server.url, {
-    nom: "CAF d’Ille-et-Vilaine", kind: "caf", commune: "35238", email: "agent@caf35.bzh",
+    nom: "CAF d’Ille-et-Vilaine", kind: "caf", commune: "Rennes", email: "agent@caf35.bzh",
   });
   await signOut(page);
 

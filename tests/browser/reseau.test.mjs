@@ -34,10 +34,10 @@ async function setUp() {
   const { server } = world;
   const { context, page, problems } = await asFirstAdmin(world, ADMIN);
   const linkA = await structureWithMember(page, server.url, {
-    nom: "Médiathèque de Quimper", kind: "mediatheque", commune: "29232", email: "anne@quimper.bzh",
+    nom: "Médiathèque de Quimper", kind: "mediatheque", commune: "Quimper", email: "anne@quimper.bzh",
   });
   const linkB = await structureWithMember(page, server.url, {
-    nom: "CCAS de Brest", kind: "ccas", commune: "29019", email: "bleuenn@brest.bzh",
+    nom: "CCAS de Brest", kind: "ccas", commune: "Brest", email: "bleuenn@brest.bzh",
   });
   await signOut(page);
   await accept(page, linkA, "Anne", A);

@@ -262,47 +262,69 @@ const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.person_id, p.email, p.display_na
 impl Database {
     // ----- structures -----------------------------------------------------
 
-    /// Creates a structure; refuses an unknown commune or a SIRET already used.
+    /// Creates a structure on behalf of nobody in particular (the command
+    /// line, tests); refuses an unknown commune or a SIRET already used.
     pub async fn create_structure(
         &self,
         new: &NewStructure<'_>,
     ) -> Result<Result<i64, StructureRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        if let Some(code) = new.commune_code {
-            let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
-                .bind(code.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if known.is_none() {
-                return Ok(Err(StructureRefusal::UnknownCommune(code.to_string())));
+        self.create_structure_by(&crate::write::Acting::system(), new)
+            .await
+    }
+
+    /// Creates a structure as `acting` does, with its audit line
+    /// (`structure.created`) in the same transaction; a refusal writes
+    /// nothing.
+    pub async fn create_structure_by(
+        &self,
+        acting: &crate::write::Acting,
+        new: &NewStructure<'_>,
+    ) -> Result<Result<i64, StructureRefusal>, StoreError> {
+        self.write(acting, async |w| {
+            if let Some(code) = new.commune_code {
+                let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
+                    .bind(code.to_string())
+                    .fetch_optional(w.conn())
+                    .await?;
+                if known.is_none() {
+                    return Ok(Err(StructureRefusal::UnknownCommune(code.to_string())));
+                }
             }
-        }
-        if let Some(siret) = new.siret {
-            let used = sqlx::query("SELECT nom FROM structures WHERE siret = $1")
-                .bind(siret.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = used {
-                return Ok(Err(StructureRefusal::SiretTaken {
-                    siret: siret.to_string(),
-                    nom: row.try_get("nom")?,
-                }));
+            if let Some(siret) = new.siret {
+                let used = sqlx::query("SELECT nom FROM structures WHERE siret = $1")
+                    .bind(siret.to_string())
+                    .fetch_optional(w.conn())
+                    .await?;
+                if let Some(row) = used {
+                    return Ok(Err(StructureRefusal::SiretTaken {
+                        siret: siret.to_string(),
+                        nom: row.try_get("nom")?,
+                    }));
+                }
             }
-        }
-        let row = sqlx::query(
-            "INSERT INTO structures (nom, search_key, kind, siret, commune_code, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(new.nom.trim().to_string())
-        .bind(search_key(new.nom))
-        .bind(new.kind.code().to_string())
-        .bind(new.siret.map(str::to_string))
-        .bind(new.commune_code.map(str::to_string))
-        .bind(now_iso())
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(row.try_get("id")?))
+            let row = sqlx::query(
+                "INSERT INTO structures (nom, search_key, kind, siret, commune_code, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(new.nom.trim().to_string())
+            .bind(search_key(new.nom))
+            .bind(new.kind.code().to_string())
+            .bind(new.siret.map(str::to_string))
+            .bind(new.commune_code.map(str::to_string))
+            .bind(now_iso())
+            .fetch_one(w.conn())
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            w.audit(
+                "structure.created",
+                Some(id),
+                Some(new.nom.trim().to_string()),
+                Some(new.kind.code().to_string()),
+            )
+            .await?;
+            Ok(Ok(id))
+        })
+        .await
     }
 
     pub async fn structure(&self, id: i64) -> Result<Option<Structure>, StoreError> {

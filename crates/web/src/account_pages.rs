@@ -1088,6 +1088,9 @@ struct StructuresPage {
     chrome: Chrome,
     error: Option<String>,
     notice: Option<String>,
+    /// The structure form as typed, kept when it comes back with errors.
+    form: NewStructureForm,
+    errors: StructureErrors,
     q: String,
     structures: Vec<StructureSummary>,
     kinds: &'static [StructureKind],
@@ -1103,25 +1106,28 @@ async fn structures_page_with(
     state: &AppState,
     viewer: &Viewer,
     q: String,
-    error: Option<String>,
+    form: NewStructureForm,
+    errors: StructureErrors,
 ) -> PageResult {
     viewer
         .authorize(Action::ListStructures)
         .map_err(|d| page_denial(d, "/admin/structures"))?;
     let q: String = q.trim().chars().take(100).collect();
     let structures = state.db.search_structures(&q, 200).await.map_err(store)?;
-    let status = if error.is_some() {
+    let status = if errors.any() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
     let page = StructuresPage {
         chrome: Chrome::new("", viewer),
-        error,
+        error: None,
         notice: None,
         q,
         structures,
         kinds: StructureKind::ALL,
+        form,
+        errors,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -1131,19 +1137,44 @@ async fn structures_page(
     viewer: Viewer,
     Query(q): Query<StructuresQuery>,
 ) -> Response {
-    structures_page_with(&state, &viewer, q.q, None)
-        .await
-        .unwrap_or_else(|r| r)
+    structures_page_with(
+        &state,
+        &viewer,
+        q.q,
+        NewStructureForm::default(),
+        StructureErrors::default(),
+    )
+    .await
+    .unwrap_or_else(|r| r)
 }
 
-#[derive(Deserialize)]
+/// The structure form as typed.
+#[derive(Deserialize, Default)]
 struct NewStructureForm {
+    #[serde(default)]
     nom: String,
+    #[serde(default)]
     kind: String,
     #[serde(default)]
     siret: String,
+    /// The commune's name as typed or chosen ("Quimper (Finistère)").
     #[serde(default)]
     commune: String,
+}
+
+/// What is wrong with each field of the structure form, in French.
+#[derive(Default)]
+struct StructureErrors {
+    nom: Option<String>,
+    kind: Option<String>,
+    siret: Option<String>,
+    commune: Option<String>,
+}
+
+impl StructureErrors {
+    fn any(&self) -> bool {
+        self.nom.is_some() || self.kind.is_some() || self.siret.is_some() || self.commune.is_some()
+    }
 }
 
 /// Why a structure was not created, in French.
@@ -1171,36 +1202,48 @@ async fn create_structure(
         viewer.authorize(Action::CreateStructure).map_err(|d| page_denial(d, "/admin/structures"))?;
         let nom = form.nom.trim();
         let siret: String = form.siret.chars().filter(|c| !c.is_whitespace()).collect();
-        let commune = form.commune.trim();
-        let problem = if nom.is_empty() || nom.chars().count() > 200 {
-            Some("Indiquez le nom de la structure (200 caractères au plus).".to_string())
-        } else if StructureKind::parse(&form.kind).is_none() {
-            Some("Choisissez un type de structure dans la liste.".to_string())
-        } else if !siret.is_empty() && !is_valid_siret(&siret) {
-            Some(format!("« {siret} » n’est pas un SIRET valide (14 chiffres, clé de contrôle)."))
-        } else if !commune.is_empty() && !is_commune_code(commune) {
-            Some(format!("« {commune} » n’est pas un code INSEE de commune (5 caractères, par exemple 29232)."))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return structures_page_with(&state, &viewer, String::new(), Some(problem)).await;
+        let kind = StructureKind::parse(&form.kind);
+        let mut errors = StructureErrors::default();
+        if nom.is_empty() || nom.chars().count() > 200 {
+            errors.nom = Some("Indiquez le nom de la structure (200 caractères au plus).".into());
         }
-        let kind = StructureKind::parse(&form.kind).unwrap_or(StructureKind::Autre);
+        if kind.is_none() {
+            errors.kind = Some("Choisissez un type de structure dans la liste.".into());
+        }
+        if !siret.is_empty() && !is_valid_siret(&siret) {
+            errors.siret = Some(format!(
+                "« {siret} » n’est pas un SIRET valide : 14 chiffres, dont le dernier est une clé de contrôle."
+            ));
+        }
+        let commune = match crate::communes::resolve(&state, &form.commune).await {
+            Ok(Ok(code)) => code,
+            Ok(Err(problem)) => {
+                errors.commune = Some(problem);
+                None
+            }
+            Err(e) => return Err(e.into_response()),
+        };
+        let (Some(kind), false) = (kind, errors.any()) else {
+            return structures_page_with(&state, &viewer, String::new(), form, errors).await;
+        };
         let new = NewStructure {
             nom,
             kind,
             siret: (!siret.is_empty()).then_some(siret.as_str()),
-            commune_code: (!commune.is_empty()).then_some(commune),
+            commune_code: commune.as_deref(),
         };
-        match state.db.create_structure(&new).await.map_err(store)? {
-            Ok(id) => {
-                audit(&state, &viewer, "structure.created", Some(id), Some(nom.to_string()), Some(kind.code().into())).await?;
-                Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response())
-            }
+        match state.db.create_structure_by(&viewer.acting(None), &new).await.map_err(store)? {
+            Ok(id) => Ok(Redirect::to(&format!("/structures/{id}?info=structure-creee")).into_response()),
             Err(refusal) => {
-                structures_page_with(&state, &viewer, String::new(), Some(structure_refusal(&refusal)))
-                    .await
+                match &refusal {
+                    passerelle_store::accounts::StructureRefusal::UnknownCommune(_) => {
+                        errors.commune = Some(structure_refusal(&refusal));
+                    }
+                    passerelle_store::accounts::StructureRefusal::SiretTaken { .. } => {
+                        errors.siret = Some(structure_refusal(&refusal));
+                    }
+                }
+                structures_page_with(&state, &viewer, String::new(), form, errors).await
             }
         }
     }

@@ -30,9 +30,13 @@ pub struct Mediation {
     pub recorded_this_month: i64,
 }
 
-/// A coordinator's territories, by name.
+/// A coordinator's territories, by name, and what waits for them there.
 pub struct Coordination {
     pub territories: Vec<String>,
+    /// Possible duplicate places to merge or keep apart.
+    pub duplicates: usize,
+    /// Places not updated for a year.
+    pub stale: usize,
 }
 
 /// A structure the person manages.
@@ -124,7 +128,12 @@ async fn coordination(
             names
         }
     };
-    Ok(Some(Coordination { territories }))
+    let tasks = crate::lieux::coordination::tasks(state, viewer).await?;
+    Ok(Some(Coordination {
+        territories,
+        duplicates: tasks.duplicates.len(),
+        stale: tasks.stale.len(),
+    }))
 }
 
 /// A territory's name in the loaded reference ("Finistère"), or its kind

@@ -13,6 +13,7 @@ mod activites;
 mod api;
 mod auth;
 mod body;
+mod communes;
 mod diagnostic;
 pub mod enquetes;
 mod error;

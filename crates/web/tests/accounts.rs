@@ -732,18 +732,60 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert_eq!(unknown_commune.status.as_u16(), 422);
+    assert!(unknown_commune.body.contains("id=\"commune-erreur\""));
+    // A commune is typed by its name; a name the reference does not know
+    // comes back next to the field, with everything typed kept.
+    let misspelt = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=France+services+Carhaix&kind=france_services&siret=2129+0024+600019&commune=Karaez"),
+    )
+    .await;
+    assert_eq!(misspelt.status.as_u16(), 422);
+    for kept in [
+        "value=\"France services Carhaix\"",
+        "<option value=\"france_services\" selected>",
+        "value=\"2129 0024 600019\"",
+        "value=\"Karaez\"",
+        "aria-describedby=\"commune-erreur\"",
+        "Aucune commune ne s’appelle « Karaez »",
+    ] {
+        assert!(misspelt.body.contains(kept), "{kept}: {}", misspelt.body);
+    }
+    assert!(!misspelt.body.contains("nom-erreur") && !misspelt.body.contains("siret-erreur"));
     let ok = call(
         &w.app,
         &admin,
         "POST",
         "/admin/structures",
-        Some("nom=France+services+Carhaix&kind=france_services&siret=21290024600019&commune=29024"),
+        Some("nom=France+services+Carhaix&kind=france_services&siret=21290024600019&commune=Carhaix-Plouguer+%28Finist%C3%A8re%29"),
     )
     .await;
     assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
+    // Created with its audit line, which names who created it.
+    let created =
+        w.db.audit_events(Some("structure.created"), 5)
+            .await
+            .unwrap();
+    assert_eq!(
+        created[0].subject.as_deref(),
+        Some("France services Carhaix")
+    );
+    assert_eq!(
+        created[0].actor.as_deref(),
+        Some("admin@hub.bzh"),
+        "{created:?}"
+    );
     let search = call(&w.app, &admin, "GET", "/admin/structures?q=carhaix", None).await;
     assert!(
         search.body.contains("France services Carhaix") && !search.body.contains("CCAS de Quimper")
+    );
+    assert!(
+        search.body.contains("<td>Carhaix-Plouguer</td>"),
+        "{}",
+        search.body
     );
     let duplicate = call(
         &w.app,

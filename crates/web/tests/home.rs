@@ -58,6 +58,25 @@ async fn a_coordinator_lands_on_her_territory_and_its_data_quality_tasks() {
     assert!(page.body.contains("href=\"/lieux/coordination\""));
     assert!(page.body.contains("href=\"/diagnostic\""));
     assert!(!page.body.contains("Enregistrer un accompagnement"));
+    // The world's two descriptions of the Quimper place, last updated in
+    // 2020, make one pair to review and two stale places in Finistère.
+    assert!(
+        page.body.contains(
+            "1 doublon possible à examiner ; 2 lieux sans mise à jour depuis plus d’un an."
+        ),
+        "{}",
+        page.body
+    );
+    // Ille-et-Vilaine's coordinator has none of them.
+    let other = Client::signed_in(&w.db, w.coordinator_35).await;
+    let page = call(&w.app, &other, "GET", "/", None).await;
+    assert!(
+        page.body.contains(
+            "Aucun doublon possible à examiner ; aucun lieu sans mise à jour depuis plus d’un an."
+        ),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

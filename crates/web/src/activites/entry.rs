@@ -166,51 +166,6 @@ async fn commune_label(state: &AppState, a: &Activity) -> Result<String, PageErr
     })
 }
 
-/// The INSEE code of the commune typed: a code as it is (the store checks
-/// it exists), a name ("Quimper", "Quimper (Finistère)", "Quimper (29)")
-/// when exactly one commune has it; otherwise the problem.
-async fn resolve_commune(
-    state: &AppState,
-    typed: &str,
-) -> Result<Result<Option<String>, String>, PageError> {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        return Ok(Ok(None));
-    }
-    if typed.len() == 5 && typed.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(Ok(Some(typed.to_uppercase())));
-    }
-    let (name, within) = match typed.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
-        Some((name, within)) => (name.trim(), Some(within.trim())),
-        None => (typed, None),
-    };
-    let key = passerelle_territory::search::search_key(name);
-    let found: Vec<_> = state
-        .db
-        .search_communes(name, 50)
-        .await?
-        .into_iter()
-        .filter(|c| passerelle_territory::search::search_key(&c.nom) == key)
-        .filter(|c| {
-            within.is_none_or(|w| {
-                c.departement.code == w
-                    || passerelle_territory::search::search_key(&c.departement.nom)
-                        == passerelle_territory::search::search_key(w)
-            })
-        })
-        .collect();
-    Ok(match found.as_slice() {
-        [one] => Ok(Some(one.code.clone())),
-        [] => Err(format!(
-            "Aucune commune ne s’appelle « {typed} » : vérifiez l’orthographe."
-        )),
-        several => Err(format!(
-            "Plusieurs communes s’appellent « {name} » : précisez le département, par exemple « {} ({}) ».",
-            several[0].nom, several[0].departement.nom
-        )),
-    })
-}
-
 pub async fn record(State(state): State<AppState>, viewer: Viewer, form: FormFields) -> PageResult {
     submit(&state, &viewer, None, form).await
 }
@@ -248,7 +203,7 @@ async fn submit(
         errors,
         notice: None,
     };
-    let commune = match resolve_commune(state, &form.commune).await? {
+    let commune = match crate::communes::resolve(state, &form.commune).await? {
         Ok(code) => code,
         Err(problem) => {
             let mut errors = FieldErrors::default();

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use passerelle_accounts::policy::Action;
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
@@ -32,6 +32,58 @@ pub struct PairView {
     pub score: String,
 }
 
+/// What waits for a coordinator on the places of their territory: the
+/// home page counts it, `/lieux/coordination` lists it.
+pub struct Tasks {
+    pub stale: Vec<Stale>,
+    pub duplicates: Vec<PairView>,
+    /// Places last updated before this day are stale.
+    pub stale_before: NaiveDate,
+}
+
+/// The stale places and pending duplicates the viewer coordinates (the
+/// policy decides place by place; a pair belongs to whoever coordinates
+/// its first place).
+pub async fn tasks(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Tasks, passerelle_store::StoreError> {
+    let stale_before = crate::fr::paris_now().date() - Duration::days(365);
+    let cutoff = stale_before.to_string();
+    let mut stale = Vec::new();
+    for stored in state.db.places().await? {
+        if stored.place.date_maj < cutoff
+            && viewer
+                .authorize(Action::CoordinatePlace(&place_ref(state, &stored).await?))
+                .is_ok()
+        {
+            stale.push(Stale {
+                id: stored.id,
+                updated: day(&stored.place.date_maj),
+                nom: stored.place.nom,
+                commune: stored.place.commune,
+            });
+        }
+    }
+    let mut duplicates = Vec::new();
+    for pair in state.db.pending_duplicates().await? {
+        if viewer
+            .authorize(Action::CoordinatePlace(&place_ref(state, &pair.a).await?))
+            .is_ok()
+        {
+            duplicates.push(PairView {
+                score: crate::fr::percent(pair.score, 0),
+                pair,
+            });
+        }
+    }
+    Ok(Tasks {
+        stale,
+        duplicates,
+        stale_before,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "lieux_coordination.html")]
 struct CoordinationPage {
@@ -56,35 +108,7 @@ pub async fn coordination_page(
     viewer
         .authorize(Action::CoordinatePlaces)
         .map_err(|d| PageError::denied(d, "/lieux/coordination"))?;
-    let stale_before = crate::fr::paris_now().date() - Duration::days(365);
-    let cutoff = stale_before.to_string();
-    let mut stale = Vec::new();
-    for stored in state.db.places().await? {
-        if stored.place.date_maj < cutoff
-            && viewer
-                .authorize(Action::CoordinatePlace(&place_ref(&state, &stored).await?))
-                .is_ok()
-        {
-            stale.push(Stale {
-                id: stored.id,
-                updated: day(&stored.place.date_maj),
-                nom: stored.place.nom,
-                commune: stored.place.commune,
-            });
-        }
-    }
-    let mut duplicates = Vec::new();
-    for pair in state.db.pending_duplicates().await? {
-        if viewer
-            .authorize(Action::CoordinatePlace(&place_ref(&state, &pair.a).await?))
-            .is_ok()
-        {
-            duplicates.push(PairView {
-                score: crate::fr::percent(pair.score, 0),
-                pair,
-            });
-        }
-    }
+    let tasks = tasks(&state, &viewer).await?;
     let notice = match done.info.as_deref() {
         Some("fusionnes") => Some(
             "Les deux fiches sont fusionnées : le lieu gardé réunit leurs informations, leurs activités et leurs orientations.",
@@ -97,9 +121,9 @@ pub async fn coordination_page(
     Ok(render(&CoordinationPage {
         chrome: Chrome::new("/lieux", &viewer),
         crumbs: crumbs(&[("Lieux", "/lieux")], "Coordination"),
-        stale,
-        duplicates,
-        stale_before: crate::fr::date(stale_before),
+        stale: tasks.stale,
+        duplicates: tasks.duplicates,
+        stale_before: crate::fr::date(tasks.stale_before),
         notice,
     }))
 }

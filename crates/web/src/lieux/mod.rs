@@ -13,7 +13,7 @@
 //! - `views`: what these pages say in French (hours in words, status).
 
 pub mod api;
-mod coordination;
+pub(crate) mod coordination;
 mod edit;
 mod finder;
 mod forms;

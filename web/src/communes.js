@@ -1,17 +1,19 @@
-// Activités entry form: commune names proposed while the person types
-// (the territories API), so that a commune is picked by its name. Progressive
-// enhancement only: without this script the server resolves the name typed.
-// Options only get a `value`, set as a property: never HTML.
+// Commune fields (`input[data-communes][list]`): the communes of the loaded
+// reference are proposed by name while the person types (the territories
+// API), as "Quimper (Finistère)", so that a commune is picked by its name,
+// never by its code. Progressive enhancement only: without this script the
+// server resolves the name typed (crates/web/src/communes.rs). Options only
+// get a `value`, set as a property: never HTML.
 
-const input = document.getElementById("commune");
-const list = document.getElementById("communes-proposees");
-
-if (input && list) {
+for (const input of document.querySelectorAll("input[data-communes][list]")) {
+  const list = document.getElementById(input.getAttribute("list"));
+  if (!list) continue;
   let timer = 0;
   let controller = null;
 
   const propose = async () => {
     const q = input.value.trim();
+    // A name chosen from the list already carries its département.
     if (q.length < 2 || /\(/.test(q)) return;
     controller?.abort();
     controller = new AbortController();
