@@ -557,7 +557,11 @@ async fn passwords_can_be_turned_off_when_proconnect_is_on() {
         None,
     )
     .await;
-    assert!(!invitation.body.contains("Nouveau mot de passe"), "{}", invitation.body);
+    assert!(
+        !invitation.body.contains("Nouveau mot de passe"),
+        "{}",
+        invitation.body
+    );
     let accepted = call(
         &app,
         &Client::anonymous(),
@@ -567,7 +571,11 @@ async fn passwords_can_be_turned_off_when_proconnect_is_on() {
     )
     .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
-    let invited = w.db.person_by_email("nouvelle@quimper.fr").await.unwrap().unwrap();
+    let invited =
+        w.db.person_by_email("nouvelle@quimper.fr")
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(w.db.password_hash(invited.id).await.unwrap(), None);
     // Nor does one's account page offer to change it.
     let member = Client::signed_in(&w.db, w.membre_a).await;
