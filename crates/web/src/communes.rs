@@ -18,7 +18,9 @@ pub async fn resolve(
     if typed.is_empty() {
         return Ok(Ok(None));
     }
-    if typed.len() == 5 && typed.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    // A code as INSEE writes them (digits, or 2A/2B): "Brest", five
+    // letters too, is a name.
+    if passerelle_territory::codes::is_commune_code(&typed.to_uppercase()) {
         return Ok(Ok(Some(typed.to_uppercase())));
     }
     let (name, within) = match typed.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
