@@ -7,27 +7,10 @@
 // by axe-core (every impact, not only serious) at 1280 and 390 px.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { useServerAndBrowser } from "./server.mjs";
+import { useServerAndBrowser, violationsAtBothWidths } from "./server.mjs";
 import { accept, asFirstAdmin, createStructure } from "./people.mjs";
 
 const world = useServerAndBrowser();
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-/** Every axe-core violation of the page, at desktop then phone width. */
-async function violationsAtBothWidths(page) {
-  const found = [];
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.addScriptTag({ path: axePath });
-    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-    for (const v of result.violations) {
-      found.push(`${width}px ${new URL(page.url()).pathname}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-  return found;
-}
 
 async function invite(page, email, role, scope) {
   await page.getByLabel("Adresse électronique").fill(email);

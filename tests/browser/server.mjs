@@ -154,3 +154,22 @@ export async function seriousViolations(page) {
     .filter((v) => ["serious", "critical"].includes(v.impact))
     .map((v) => `${new URL(page.url()).pathname}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
+
+/**
+ * Every axe-core violation of the page, whatever its impact, at desktop
+ * (1280 px) then phone (390 px) width; the page is left at desktop width.
+ * The page must have been opened in a context with bypassCSP.
+ */
+export async function violationsAtBothWidths(page) {
+  const found = [];
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    for (const v of result.violations) {
+      found.push(`${width}px ${new URL(page.url()).pathname}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return found;
+}

@@ -996,23 +996,22 @@ async fn accounts(
                         anyhow::anyhow!(passerelle_web::structure_refusal(&refusal))
                     })?,
             };
+            let structure = db
+                .structure(structure_id)
+                .await?
+                .context("the structure just found or created is missing")?;
             let token = db
                 .create_invitation(
-                    &email,
-                    structure_id,
-                    passerelle_accounts::Role::Admin,
-                    &[],
-                    None,
+                    &passerelle_store::write::Acting::system(),
+                    &passerelle_store::accounts::NewInvitation {
+                        email: &email,
+                        structure: &structure,
+                        role: passerelle_accounts::Role::Admin,
+                        scopes: &[],
+                        inviter: None,
+                    },
                 )
                 .await?;
-            db.audit(&passerelle_store::accounts::AuditEvent {
-                action: "invitation.created".into(),
-                structure_id: Some(structure_id),
-                subject: Some(email.clone()),
-                detail: Some("admin (command line)".into()),
-                ..Default::default()
-            })
-            .await?;
             writeln!(
                 out,
                 "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"

@@ -119,6 +119,27 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An invitation to send: to whom, into which structure, with which role
+/// (and a coordinator's territories).
+pub struct NewInvitation<'a> {
+    pub email: &'a str,
+    pub structure: &'a Structure,
+    pub role: Role,
+    pub scopes: &'a [(ScopeLevel, String)],
+    /// Who invites, by name, for the e-mail; `None` sends no e-mail (the
+    /// command line prints the link for the operator to hand over).
+    pub inviter: Option<&'a str>,
+}
+
+/// An invitation accepted: the person (created if new), their membership
+/// and, for a new person who chose their password, their first session.
+#[derive(Debug)]
+pub struct Accepted {
+    pub person_id: i64,
+    pub membership_id: i64,
+    pub session: Option<String>,
+}
+
 /// A pending invitation, as its link shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Invitation {
@@ -397,23 +418,28 @@ impl Database {
         Ok(row.map(|r| r.try_get("hash")).transpose()?)
     }
 
-    /// Replaces a person's password and ends all their sessions but `keep`.
+    /// Replaces a person's password and ends all their sessions but `keep`,
+    /// with its audit line (`password.changed`).
     pub async fn set_password(
         &self,
-        person_id: i64,
+        acting: &crate::write::Acting,
+        person: &Person,
         hash: &str,
         keep: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        upsert_password(&mut tx, person_id, hash).await?;
-        sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2")
-            .bind(person_id)
-            .bind(keep.map(hash_secret).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
-        end_reset_links(&mut tx, person_id, &now_iso()).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(acting, async |w| {
+            let tx = w.conn();
+            upsert_password(tx, person.id, hash).await?;
+            sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2")
+                .bind(person.id)
+                .bind(keep.map(hash_secret).unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
+            end_reset_links(tx, person.id, &now_iso()).await?;
+            w.audit("password.changed", None, Some(person.email.clone()), None)
+                .await
+        })
+        .await
     }
 
     /// Active memberships of a person.
@@ -479,37 +505,67 @@ impl Database {
 
     /// Changes the role of an active membership; an administrator who
     /// thereby works in a structure is told to its gestionnaires.
-    pub async fn change_role(&self, membership_id: i64, role: Role) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let Some(row) =
-            sqlx::query("SELECT person_id FROM memberships WHERE id = $1 AND ended_at IS NULL")
-                .bind(membership_id)
-                .fetch_optional(&mut *tx)
-                .await?
-        else {
-            return Ok(());
-        };
-        let person_id: i64 = row.try_get("person_id")?;
-        let before = standing(&mut tx, person_id).await?;
-        sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2 AND ended_at IS NULL")
-            .bind(role.code().to_string())
-            .bind(membership_id)
-            .execute(&mut *tx)
-            .await?;
-        tell_admin_joins(&mut tx, person_id, &before).await?;
-        tx.commit().await?;
-        Ok(())
+    /// Audited (`membership.role_changed`, old and new role) in the same
+    /// transaction.
+    pub async fn change_role(
+        &self,
+        acting: &crate::write::Acting,
+        membership: &MembershipView,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        self.write(acting, async |w| {
+            let tx = w.conn();
+            let person_id = membership.person_id;
+            let before = standing(tx, person_id).await?;
+            let changed =
+                sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2 AND ended_at IS NULL")
+                    .bind(role.code().to_string())
+                    .bind(membership.id)
+                    .execute(&mut *tx)
+                    .await?;
+            if changed.rows_affected() == 0 {
+                return Ok(());
+            }
+            tell_admin_joins(tx, person_id, &before).await?;
+            w.audit(
+                "membership.role_changed",
+                Some(membership.structure_id),
+                Some(membership.email.clone()),
+                Some(format!("{} -> {}", membership.role.code(), role.code())),
+            )
+            .await
+        })
+        .await
     }
 
     /// Ends a membership: the person keeps their account and their records
     /// stay attributed, but the access it gave stops now.
-    pub async fn end_membership(&self, membership_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE memberships SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+    /// Audited (`membership.ended`) in the same transaction.
+    pub async fn end_membership(
+        &self,
+        acting: &crate::write::Acting,
+        membership: &MembershipView,
+    ) -> Result<(), StoreError> {
+        self.write(acting, async |w| {
+            let ended = sqlx::query(
+                "UPDATE memberships SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL",
+            )
             .bind(now_iso())
-            .bind(membership_id)
-            .execute(self.pool())
+            .bind(membership.id)
+            .execute(w.conn())
             .await?;
-        Ok(())
+            if ended.rows_affected() == 0 {
+                return Ok(());
+            }
+            w.audit(
+                "membership.ended",
+                Some(membership.structure_id),
+                Some(membership.email.clone()),
+                Some(membership.role.code().to_string()),
+            )
+            .await
+        })
+        .await
     }
 
     /// Creates a person with a password and a role in a structure, at once
@@ -538,29 +594,26 @@ impl Database {
     /// Opens a session, and records it as the person's last sign-in (which
     /// ends a pending inactivity reminder); returns the secret for the cookie.
     pub async fn create_session(&self, person_id: i64) -> Result<String, StoreError> {
-        let token = new_secret();
-        let now = now_iso();
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $4, $5)",
-        )
-        .bind(hash_secret(&token))
-        .bind(person_id)
-        .bind(new_secret())
-        .bind(now.clone())
-        .bind(iso_in(SESSION_ABSOLUTE_SECONDS))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE people SET last_sign_in_at = $1, inactivity_reminded_at = NULL WHERE id = $2",
-        )
-        .bind(now)
-        .bind(person_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(token)
+        let Some(person) = self.person(person_id).await? else {
+            return Err(StoreError::Database(sqlx::Error::RowNotFound));
+        };
+        self.sign_in(&crate::write::Acting::system(), &person, None)
+            .await
+    }
+
+    /// Signs `person` in: a new session, recorded as their last sign-in,
+    /// with its audit line (`sign_in.success`, `how` they signed in when
+    /// not by password), in one transaction; returns the cookie's secret.
+    pub async fn sign_in(
+        &self,
+        acting: &crate::write::Acting,
+        person: &Person,
+        how: Option<&str>,
+    ) -> Result<String, StoreError> {
+        self.write(acting, async |w| {
+            open_session(w, person.id, &person.email, how).await
+        })
+        .await
     }
 
     /// The live session for a cookie secret, refreshed; expired ones are
@@ -600,20 +653,53 @@ impl Database {
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(hash_secret(token))
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.sign_out(&crate::write::Acting::system(), token).await
+    }
+
+    /// Signing out: the session ends and the audit trail says who left,
+    /// in one transaction.
+    pub async fn sign_out(
+        &self,
+        acting: &crate::write::Acting,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        self.write(acting, async |w| {
+            let ended = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(hash_secret(token))
+                .execute(w.conn())
+                .await?;
+            if ended.rows_affected() > 0 && acting.person.is_some() {
+                w.audit("sign_out", None, None, None).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Ends every session of a person ("se déconnecter partout").
-    pub async fn end_all_sessions(&self, person_id: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1")
-            .bind(person_id)
-            .execute(self.pool())
+    /// Audited (`sign_out.everywhere`, with how many) in the same
+    /// transaction.
+    pub async fn end_all_sessions(
+        &self,
+        acting: &crate::write::Acting,
+        person: &Person,
+    ) -> Result<u64, StoreError> {
+        self.write(acting, async |w| {
+            let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+                .bind(person.id)
+                .execute(w.conn())
+                .await?;
+            let ended = done.rows_affected();
+            w.audit(
+                "sign_out.everywhere",
+                None,
+                Some(person.email.clone()),
+                Some(format!("{ended} sessions")),
+            )
             .await?;
-        Ok(done.rows_affected())
+            Ok(ended)
+        })
+        .await
     }
 
     /// Deletes expired sessions, unanswered ProConnect sign-ins, devices
@@ -790,34 +876,57 @@ impl Database {
 
     // ----- invitations and password resets -----------------------------------
 
-    /// Invites `email` into a structure with a role; returns the link secret.
+    /// Invites `email` into a structure with a role: the link, its e-mail
+    /// (`Invitation`, when there is an inviter) and the audit line
+    /// (`invitation.created`) in one transaction; returns the link secret.
     pub async fn create_invitation(
         &self,
-        email: &str,
-        structure_id: i64,
-        role: Role,
-        scopes: &[(ScopeLevel, String)],
-        created_by: Option<i64>,
+        acting: &crate::write::Acting,
+        invitation: &NewInvitation<'_>,
     ) -> Result<String, StoreError> {
         let token = new_secret();
-        let scopes_text = scopes
+        let scopes_text = invitation
+            .scopes
             .iter()
             .map(|(l, c)| format!("{}:{c}", l.code()))
             .collect::<Vec<_>>()
             .join(";");
-        sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, purpose, email, structure_id, role, scopes, created_by, created_at, expires_at) \
-             VALUES ($1, 'invitation', $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(hash_secret(&token))
-        .bind(email.to_string())
-        .bind(structure_id)
-        .bind(role.code().to_string())
-        .bind(scopes_text)
-        .bind(created_by)
-        .bind(now_iso())
-        .bind(iso_in(INVITATION_SECONDS))
-        .execute(self.pool())
+        self.write(acting, async |w| {
+            sqlx::query(
+                "INSERT INTO one_time_tokens (token_hash, purpose, email, structure_id, role, scopes, created_by, created_at, expires_at) \
+                 VALUES ($1, 'invitation', $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(hash_secret(&token))
+            .bind(invitation.email.to_string())
+            .bind(invitation.structure.id)
+            .bind(invitation.role.code().to_string())
+            .bind(scopes_text.clone())
+            .bind(acting.person)
+            .bind(now_iso())
+            .bind(iso_in(INVITATION_SECONDS))
+            .execute(w.conn())
+            .await?;
+            if let Some(inviter) = invitation.inviter {
+                let mail = Notification::Invitation {
+                    inviter: inviter.to_string(),
+                    structure: invitation.structure.nom.clone(),
+                    role: invitation.role,
+                    token: token.clone(),
+                };
+                w.notify(invitation.email, &mail).await?;
+            }
+            w.audit(
+                "invitation.created",
+                Some(invitation.structure.id),
+                Some(invitation.email.to_string()),
+                Some(
+                    format!("{} {scopes_text}", invitation.role.code())
+                        .trim()
+                        .to_string(),
+                ),
+            )
+            .await
+        })
         .await?;
         Ok(token)
     }
@@ -851,99 +960,138 @@ impl Database {
     /// gestionnaires (`AdminJoined`).
     pub async fn accept_invitation(
         &self,
+        acting: &crate::write::Acting,
         token: &str,
         display_name: &str,
         password_hash: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let now = now_iso();
-        // Using the link first, conditionally, makes a double submission harmless.
-        let used = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'invitation' \
-             AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now)
-        .bind(hash_secret(token))
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let row = sqlx::query(
-            "SELECT email, structure_id, role, scopes FROM one_time_tokens WHERE token_hash = $1",
-        )
-        .bind(hash_secret(token))
-        .fetch_one(&mut *tx)
-        .await?;
-        let email: String = row.try_get("email")?;
-        let structure_id: i64 = row.try_get("structure_id")?;
-        let role = role_at(&row, "role")?;
-        let scopes: Vec<(ScopeLevel, String)> = row
-            .try_get::<Option<String>, _>("scopes")?
-            .unwrap_or_default()
-            .split(';')
-            .filter_map(|s| {
-                let (level, code) = s.split_once(':')?;
-                Some((ScopeLevel::parse(level)?, code.to_string()))
-            })
-            .collect();
-        let person_id = find_or_create_person(&mut tx, &email, display_name).await?;
-        if let Some(hash) = password_hash {
-            let has_password =
-                sqlx::query("SELECT person_id FROM password_credentials WHERE person_id = $1")
-                    .bind(person_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .is_some();
-            if !has_password {
-                upsert_password(&mut tx, person_id, hash).await?;
-            }
-        }
-        let before = standing(&mut tx, person_id).await?;
-        // Re-inviting an active member changes their role instead.
-        let existing = sqlx::query("SELECT id FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL")
-            .bind(person_id)
-            .bind(structure_id)
-            .fetch_optional(&mut *tx)
+    ) -> Result<Option<Accepted>, StoreError> {
+        self.write(acting, async |w| {
+            let now = now_iso();
+            let tx = w.conn();
+            // Using the link first, conditionally, makes a double submission harmless.
+            let used = sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'invitation' \
+                 AND used_at IS NULL AND expires_at > $1",
+            )
+            .bind(now)
+            .bind(hash_secret(token))
+            .execute(&mut *tx)
             .await?;
-        let membership_id = match existing {
-            Some(r) => {
-                let id: i64 = r.try_get("id")?;
-                sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
-                    .bind(role.code().to_string())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                id
+            if used.rows_affected() != 1 {
+                return Ok(None);
             }
-            None => add_membership(&mut tx, person_id, structure_id, role, &scopes).await?,
-        };
-        redact_links(
-            &mut tx,
-            "token_hash = $2",
-            LinkParam::Text(&hash_secret(token)),
-        )
-        .await?;
-        tell_admin_joins(&mut tx, person_id, &before).await?;
-        tx.commit().await?;
-        Ok(Some((person_id, membership_id)))
+            let row = sqlx::query(
+                "SELECT email, structure_id, role, scopes FROM one_time_tokens WHERE token_hash = $1",
+            )
+            .bind(hash_secret(token))
+            .fetch_one(&mut *tx)
+            .await?;
+            let email: String = row.try_get("email")?;
+            let structure_id: i64 = row.try_get("structure_id")?;
+            let role = role_at(&row, "role")?;
+            let scopes: Vec<(ScopeLevel, String)> = row
+                .try_get::<Option<String>, _>("scopes")?
+                .unwrap_or_default()
+                .split(';')
+                .filter_map(|s| {
+                    let (level, code) = s.split_once(':')?;
+                    Some((ScopeLevel::parse(level)?, code.to_string()))
+                })
+                .collect();
+            let person_id = find_or_create_person(tx, &email, display_name).await?;
+            if let Some(hash) = password_hash {
+                let has_password =
+                    sqlx::query("SELECT person_id FROM password_credentials WHERE person_id = $1")
+                        .bind(person_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_some();
+                if !has_password {
+                    upsert_password(tx, person_id, hash).await?;
+                }
+            }
+            let before = standing(tx, person_id).await?;
+            // Re-inviting an active member changes their role instead.
+            let existing = sqlx::query("SELECT id FROM memberships WHERE person_id = $1 AND structure_id = $2 AND ended_at IS NULL")
+                .bind(person_id)
+                .bind(structure_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let membership_id = match existing {
+                Some(r) => {
+                    let id: i64 = r.try_get("id")?;
+                    sqlx::query("UPDATE memberships SET role = $1 WHERE id = $2")
+                        .bind(role.code().to_string())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    id
+                }
+                None => add_membership(tx, person_id, structure_id, role, &scopes).await?,
+            };
+            redact_links(
+                tx,
+                "token_hash = $2",
+                LinkParam::Text(&hash_secret(token)),
+            )
+            .await?;
+            tell_admin_joins(tx, person_id, &before).await?;
+            w.audit_by(
+                person_id,
+                "invitation.accepted",
+                Some(structure_id),
+                Some(email.clone()),
+                Some(role.code().to_string()),
+            )
+            .await?;
+            // A new person chose their password with the invitation: they are
+            // signed in at once.
+            let session = match password_hash {
+                Some(_) => Some(open_session(w, person_id, &email, Some("invitation")).await?),
+                None => None,
+            };
+            Ok(Some(Accepted {
+                person_id,
+                membership_id,
+                session,
+            }))
+        })
+        .await
     }
 
     /// A password-reset link for a person (valid one hour).
     pub async fn create_password_reset(&self, person: &Person) -> Result<String, StoreError> {
-        let token = new_secret();
-        sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, purpose, email, person_id, created_at, expires_at) \
-             VALUES ($1, 'password_reset', $2, $3, $4, $5)",
-        )
-        .bind(hash_secret(&token))
-        .bind(person.email.clone())
-        .bind(person.id)
-        .bind(now_iso())
-        .bind(iso_in(PASSWORD_RESET_SECONDS))
-        .execute(self.pool())
-        .await?;
-        Ok(token)
+        let mut conn = self.pool().acquire().await?;
+        insert_password_reset(&mut conn, person).await
+    }
+
+    /// Someone asked for a reset link for `email`: when `person` (the
+    /// account with that address) is given, a link is created and mailed;
+    /// the request is audited either way, all in one transaction.
+    pub async fn request_password_reset(
+        &self,
+        acting: &crate::write::Acting,
+        email: &str,
+        person: Option<&Person>,
+    ) -> Result<(), StoreError> {
+        self.write(acting, async |w| {
+            if let Some(person) = person {
+                let token = insert_password_reset(w.conn(), person).await?;
+                let notification = Notification::PasswordReset {
+                    name: person.display_name.clone(),
+                    token,
+                };
+                w.notify(&person.email, &notification).await?;
+            }
+            w.audit(
+                "password.reset_requested",
+                None,
+                Some(email.to_string()),
+                None,
+            )
+            .await
+        })
+        .await
     }
 
     /// The address a still-usable reset link was sent to.
@@ -964,63 +1112,91 @@ impl Database {
     /// session of the person. `None` when the link is no longer valid.
     pub async fn reset_password(
         &self,
+        acting: &crate::write::Acting,
         token: &str,
         hash: &str,
         end_sessions: bool,
     ) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let now = now_iso();
-        let used = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'password_reset' \
-             AND used_at IS NULL AND expires_at > $1",
-        )
-        .bind(now.clone())
-        .bind(hash_secret(token))
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let person_id: i64 =
-            sqlx::query("SELECT person_id FROM one_time_tokens WHERE token_hash = $1")
-                .bind(hash_secret(token))
+        self.write(acting, async |w| {
+            let now = now_iso();
+            let tx = w.conn();
+            let used = sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'password_reset' \
+                 AND used_at IS NULL AND expires_at > $1",
+            )
+            .bind(now.clone())
+            .bind(hash_secret(token))
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let person_id: i64 =
+                sqlx::query("SELECT person_id FROM one_time_tokens WHERE token_hash = $1")
+                    .bind(hash_secret(token))
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("person_id")?;
+            upsert_password(tx, person_id, hash).await?;
+            end_reset_links(tx, person_id, &now).await?;
+            if end_sessions {
+                sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+                    .bind(person_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let email: String = sqlx::query("SELECT email FROM people WHERE id = $1")
+                .bind(person_id)
                 .fetch_one(&mut *tx)
                 .await?
-                .try_get("person_id")?;
-        upsert_password(&mut tx, person_id, hash).await?;
-        end_reset_links(&mut tx, person_id, &now).await?;
-        if end_sessions {
-            sqlx::query("DELETE FROM sessions WHERE person_id = $1")
-                .bind(person_id)
-                .execute(&mut *tx)
+                .try_get("email")?;
+            let detail = if end_sessions {
+                "other sessions ended"
+            } else {
+                "other sessions kept"
+            };
+            w.audit_by(person_id, "password.reset", None, Some(email), Some(detail.into()))
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(Some(person_id))
+            Ok(Some(person_id))
+        })
+        .await
     }
 
     // ----- API tokens ----------------------------------------------------------
 
-    /// Creates an API token for a structure; the secret is shown once.
+    /// Creates an API token for a structure, with its audit line
+    /// (`api_token.created`); the secret is shown once.
     pub async fn create_api_token(
         &self,
+        acting: &crate::write::Acting,
         structure_id: i64,
         name: &str,
         created_by: i64,
     ) -> Result<(i64, String), StoreError> {
         let token = new_secret();
-        let row = sqlx::query(
-            "INSERT INTO api_tokens (structure_id, name, token_hash, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(structure_id)
-        .bind(name.to_string())
-        .bind(hash_secret(&token))
-        .bind(created_by)
-        .bind(now_iso())
-        .fetch_one(self.pool())
-        .await?;
-        Ok((row.try_get("id")?, token))
+        self.write(acting, async |w| {
+            let row = sqlx::query(
+                "INSERT INTO api_tokens (structure_id, name, token_hash, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(structure_id)
+            .bind(name.to_string())
+            .bind(hash_secret(&token))
+            .bind(created_by)
+            .bind(now_iso())
+            .fetch_one(w.conn())
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            w.audit(
+                "api_token.created",
+                Some(structure_id),
+                Some(name.to_string()),
+                Some(format!("token {id}")),
+            )
+            .await?;
+            Ok((id, token.clone()))
+        })
+        .await
     }
 
     pub async fn api_tokens_of(&self, structure_id: i64) -> Result<Vec<ApiTokenView>, StoreError> {
@@ -1045,19 +1221,34 @@ impl Database {
             .collect()
     }
 
-    /// Revokes a token of a structure; false when there is no such live token.
+    /// Revokes a token of a structure, with its audit line
+    /// (`api_token.revoked`); false when there is no such live token.
     pub async fn revoke_api_token(
         &self,
+        acting: &crate::write::Acting,
         structure_id: i64,
         token_id: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND structure_id = $3 AND revoked_at IS NULL")
-            .bind(now_iso())
-            .bind(token_id)
-            .bind(structure_id)
-            .execute(self.pool())
+        self.write(acting, async |w| {
+            let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND structure_id = $3 AND revoked_at IS NULL")
+                .bind(now_iso())
+                .bind(token_id)
+                .bind(structure_id)
+                .execute(w.conn())
+                .await?;
+            if done.rows_affected() != 1 {
+                return Ok(false);
+            }
+            w.audit(
+                "api_token.revoked",
+                Some(structure_id),
+                None,
+                Some(format!("token {token_id}")),
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+            Ok(true)
+        })
+        .await
     }
 
     /// The live token for a presented secret: `(token id, structure id)`.
@@ -1489,4 +1680,65 @@ pub(crate) async fn insert_audit_at(
 fn unix_of(iso: Option<String>) -> Option<i64> {
     iso.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.timestamp())
+}
+
+/// A one-hour reset link for `person`, stored by its hash; the secret is
+/// returned once, for the e-mail.
+async fn insert_password_reset(
+    conn: &mut sqlx::AnyConnection,
+    person: &Person,
+) -> Result<String, StoreError> {
+    let token = new_secret();
+    sqlx::query(
+        "INSERT INTO one_time_tokens (token_hash, purpose, email, person_id, created_at, expires_at) \
+         VALUES ($1, 'password_reset', $2, $3, $4, $5)",
+    )
+    .bind(hash_secret(&token))
+    .bind(person.email.clone())
+    .bind(person.id)
+    .bind(now_iso())
+    .bind(iso_in(PASSWORD_RESET_SECONDS))
+    .execute(&mut *conn)
+    .await?;
+    Ok(token)
+}
+
+/// Opens a session for `person_id` inside `w`, records it as their last
+/// sign-in (which ends a pending inactivity reminder) and audits it.
+pub(crate) async fn open_session(
+    w: &mut crate::write::Write<'_>,
+    person_id: i64,
+    email: &str,
+    how: Option<&str>,
+) -> Result<String, StoreError> {
+    let token = new_secret();
+    let now = now_iso();
+    let conn = w.conn();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(hash_secret(&token))
+    .bind(person_id)
+    .bind(new_secret())
+    .bind(now.clone())
+    .bind(iso_in(SESSION_ABSOLUTE_SECONDS))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE people SET last_sign_in_at = $1, inactivity_reminded_at = NULL WHERE id = $2",
+    )
+    .bind(now)
+    .bind(person_id)
+    .execute(&mut *conn)
+    .await?;
+    w.audit_by(
+        person_id,
+        "sign_in.success",
+        None,
+        Some(email.to_string()),
+        how.map(str::to_string),
+    )
+    .await?;
+    Ok(token)
 }

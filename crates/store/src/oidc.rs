@@ -16,7 +16,7 @@ use passerelle_accounts::oidc::Profile;
 use passerelle_accounts::secret::hash_secret;
 use sqlx::Row;
 
-use crate::accounts::{AuditEvent, Person};
+use crate::accounts::Person;
 use crate::time::{instant_at, iso};
 use crate::write::{Acting, Write};
 use crate::{Database, StoreError};
@@ -66,27 +66,6 @@ pub enum Decision {
     /// The person becomes a membre of the structure.
     Accept,
     Decline,
-}
-
-async fn audit_as(
-    w: &mut Write<'_>,
-    person: i64,
-    action: &str,
-    structure: Option<i64>,
-    subject: String,
-    detail: Option<String>,
-) -> Result<(), StoreError> {
-    let event = AuditEvent {
-        action: action.into(),
-        actor_person_id: Some(person),
-        actor_token_id: None,
-        structure_id: structure,
-        subject: Some(subject),
-        detail,
-        ip: w.acting().address.clone(),
-    };
-    let at = w.at();
-    crate::accounts::insert_audit_at(w.conn(), &event, at).await
 }
 
 impl Database {
@@ -215,12 +194,11 @@ impl Database {
             } else {
                 "oidc.identity_linked"
             };
-            audit_as(
-                w,
+            w.audit_by(
                 person_id,
                 action,
                 None,
-                profile.email.clone(),
+                Some(profile.email.clone()),
                 Some(profile.issuer.clone()),
             )
             .await?;
@@ -238,20 +216,28 @@ impl Database {
         .await
     }
 
-    /// Opens a session after a sign-in at the provider, keeping the ID
-    /// token for its sign-out; returns the secret for the cookie.
+    /// Signs `person` in after a sign-in at the provider: a new session
+    /// keeping the ID token (for the provider's sign-out), its audit line
+    /// (`sign_in.success`, `proconnect`), in one write; returns the secret
+    /// for the cookie.
     pub async fn create_oidc_session(
         &self,
-        person_id: i64,
+        acting: &Acting,
+        person: &Person,
         id_token: &str,
     ) -> Result<String, StoreError> {
-        let token = self.create_session(person_id).await?;
-        sqlx::query("UPDATE sessions SET id_token = $1 WHERE token_hash = $2")
-            .bind(id_token.to_string())
-            .bind(hash_secret(&token))
-            .execute(self.pool())
-            .await?;
-        Ok(token)
+        self.write(acting, async |w| {
+            let token =
+                crate::accounts::open_session(w, person.id, &person.email, Some("proconnect"))
+                    .await?;
+            sqlx::query("UPDATE sessions SET id_token = $1 WHERE token_hash = $2")
+                .bind(id_token.to_string())
+                .bind(hash_secret(&token))
+                .execute(w.conn())
+                .await?;
+            Ok(token)
+        })
+        .await
     }
 
     /// The ID token a session was opened with, if it was through a provider.
@@ -411,12 +397,11 @@ async fn request_membership(
         let to: String = g.try_get("email")?;
         w.notify(&to, &notification).await?;
     }
-    audit_as(
-        w,
+    w.audit_by(
         person.id,
         "membership_request.created",
         Some(structure_id),
-        person.email.clone(),
+        Some(person.email.clone()),
         None,
     )
     .await?;

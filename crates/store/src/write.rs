@@ -77,6 +77,28 @@ impl Write<'_> {
         crate::accounts::insert_audit_at(&mut self.tx, &event, self.at).await
     }
 
+    /// Appends an audit line by `person`, who acts without being signed
+    /// in yet: signing in, accepting an invitation, using a reset link.
+    pub async fn audit_by(
+        &mut self,
+        person: i64,
+        action: &str,
+        structure: Option<i64>,
+        subject: Option<String>,
+        detail: Option<String>,
+    ) -> Result<(), StoreError> {
+        let event = crate::accounts::AuditEvent {
+            action: action.to_string(),
+            actor_person_id: Some(person),
+            actor_token_id: None,
+            structure_id: structure,
+            subject,
+            detail,
+            ip: self.acting.address.clone(),
+        };
+        crate::accounts::insert_audit_at(&mut self.tx, &event, self.at).await
+    }
+
     /// Queues a notification to `to` in the outbox; it leaves only if the
     /// write commits.
     pub async fn notify(

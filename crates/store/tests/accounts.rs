@@ -6,7 +6,29 @@ use passerelle_store::Database;
 use passerelle_store::accounts::NewStructure;
 use passerelle_store::testing::bretagne_database;
 use passerelle_store::time::iso_in;
+use passerelle_store::write::Acting;
 use sqlx::Row;
+
+/// Invites `email` into `structure`, as the command line does (no e-mail).
+async fn invite(
+    db: &Database,
+    email: &str,
+    structure: i64,
+    role: Role,
+) -> Result<String, passerelle_store::StoreError> {
+    let structure = db.structure(structure).await?.expect("the structure");
+    db.create_invitation(
+        &Acting::system(),
+        &passerelle_store::accounts::NewInvitation {
+            email,
+            structure: &structure,
+            role,
+            scopes: &[],
+            inviter: None,
+        },
+    )
+    .await
+}
 
 async fn setup() -> (Database, i64, i64) {
     let db = bretagne_database().await;
@@ -78,21 +100,20 @@ async fn one_time_links_expire_and_work_once() {
     let (db, structure, person) = setup().await;
     let anne = db.person(person).await.unwrap().unwrap();
     let reset = db.create_password_reset(&anne).await.unwrap();
-    let invitation = db
-        .create_invitation("bob@pimms.fr", structure, Role::Membre, &[], Some(person))
+    let invitation = invite(&db, "bob@pimms.fr", structure, Role::Membre)
         .await
         .unwrap();
     age(&db, "UPDATE one_time_tokens SET expires_at = $1", 1).await;
     assert!(db.password_reset_email(&reset).await.unwrap().is_none());
     assert!(
-        db.reset_password(&reset, "$argon2id$new", true)
+        db.reset_password(&Acting::system(), &reset, "$argon2id$new", true)
             .await
             .unwrap()
             .is_none()
     );
     assert!(db.invitation(&invitation).await.unwrap().is_none());
     assert!(
-        db.accept_invitation(&invitation, "Bob", Some("$argon2id$x"))
+        db.accept_invitation(&Acting::system(), &invitation, "Bob", Some("$argon2id$x"))
             .await
             .unwrap()
             .is_none()
@@ -111,13 +132,13 @@ async fn one_time_links_expire_and_work_once() {
         "valid one hour: {expires}"
     );
     assert_eq!(
-        db.reset_password(&fresh, "$argon2id$new", true)
+        db.reset_password(&Acting::system(), &fresh, "$argon2id$new", true)
             .await
             .unwrap(),
         Some(person)
     );
     assert_eq!(
-        db.reset_password(&fresh, "$argon2id$again", true)
+        db.reset_password(&Acting::system(), &fresh, "$argon2id$again", true)
             .await
             .unwrap(),
         None
@@ -133,11 +154,10 @@ async fn secrets_are_stored_hashed() {
     let (db, structure, person) = setup().await;
     let session = db.create_session(person).await.unwrap();
     let (_, token) = db
-        .create_api_token(structure, "export", person)
+        .create_api_token(&Acting::system(), structure, "export", person)
         .await
         .unwrap();
-    let invitation = db
-        .create_invitation("bob@pimms.fr", structure, Role::Membre, &[], None)
+    let invitation = invite(&db, "bob@pimms.fr", structure, Role::Membre)
         .await
         .unwrap();
     let mut stored = Vec::new();
@@ -159,9 +179,13 @@ async fn secrets_are_stored_hashed() {
         Some(structure)
     );
     assert!(
-        db.revoke_api_token(structure, db.api_tokens_of(structure).await.unwrap()[0].id)
-            .await
-            .unwrap()
+        db.revoke_api_token(
+            &Acting::system(),
+            structure,
+            db.api_tokens_of(structure).await.unwrap()[0].id
+        )
+        .await
+        .unwrap()
     );
     assert!(db.api_token(&token).await.unwrap().is_none());
 }
@@ -169,8 +193,11 @@ async fn secrets_are_stored_hashed() {
 #[tokio::test]
 async fn ending_a_membership_keeps_it_on_record() {
     let (db, structure, person) = setup().await;
-    let membership = db.memberships_of(person).await.unwrap()[0].id;
-    db.end_membership(membership).await.unwrap();
+    let membership = db.memberships_of(person).await.unwrap().remove(0);
+    db.end_membership(&Acting::system(), &membership)
+        .await
+        .unwrap();
+    let membership = membership.id;
     assert!(
         db.memberships_of(person).await.unwrap().is_empty(),
         "no access any more"
@@ -179,15 +206,15 @@ async fn ending_a_membership_keeps_it_on_record() {
     assert_eq!(history.len(), 1);
     assert!(history[0].ended_at.is_some());
     // They can be invited back: a new membership, the old one kept.
-    let invitation = db
-        .create_invitation("anne@pimms.fr", structure, Role::Gestionnaire, &[], None)
+    let invitation = invite(&db, "anne@pimms.fr", structure, Role::Gestionnaire)
         .await
         .unwrap();
-    let (again, new_membership) = db
-        .accept_invitation(&invitation, "Anne", None)
+    let accepted = db
+        .accept_invitation(&Acting::system(), &invitation, "Anne", None)
         .await
         .unwrap()
         .unwrap();
+    let (again, new_membership) = (accepted.person_id, accepted.membership_id);
     assert_eq!(again, person);
     assert_ne!(new_membership, membership);
     assert_eq!(db.members_of(structure).await.unwrap().len(), 2);

@@ -10,7 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use passerelle_accounts::notification::{Frequency, Notification, Topic};
+use passerelle_accounts::notification::{Frequency, Topic};
 use passerelle_accounts::password::{
     check_new_password, hash_password, verify_nothing, verify_password,
 };
@@ -20,8 +20,8 @@ use passerelle_accounts::throttle::{self, Verdict};
 use passerelle_accounts::{Role, ScopeLevel, StructureKind, is_valid_siret, normalize_email};
 use passerelle_store::StoreError;
 use passerelle_store::accounts::{
-    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewStructure, Person,
-    Structure, StructureSummary,
+    ApiTokenView, AuditEvent, AuditRecord, Invitation, MembershipView, NewInvitation, NewStructure,
+    Person, Structure, StructureSummary,
 };
 use passerelle_territory::codes::is_commune_code;
 use serde::Deserialize;
@@ -109,18 +109,6 @@ async fn audit(
         ip: viewer.ip.clone(),
     };
     state.db.audit(&event).await.map_err(store)
-}
-
-/// Queues a notification (sent by the mailer when SMTP is configured; the
-/// outbox keeps a one-time link readable only until it is delivered, used,
-/// replaced or expired).
-async fn notify(state: &AppState, to: &str, notification: &Notification) -> Result<(), Response> {
-    state
-        .db
-        .notify(to, notification)
-        .await
-        .map(|_| ())
-        .map_err(store)
 }
 
 /// Only local paths, so a crafted link cannot send people elsewhere.
@@ -343,20 +331,11 @@ async fn sign_in_inner(
     if let Some(old) = &viewer.session_token {
         state.db.end_session(old).await.map_err(store)?;
     }
-    let token = state.db.create_session(person.id).await.map_err(store)?;
-    let signed_in = Viewer {
-        person: Some(person.clone()),
-        ..viewer.clone()
-    };
-    audit(
-        state,
-        &signed_in,
-        "sign_in.success",
-        None,
-        Some(email),
-        None,
-    )
-    .await?;
+    let token = state
+        .db
+        .sign_in(&viewer.acting(None), &person, None)
+        .await
+        .map_err(store)?;
     let mut answer = with_cookie(
         Redirect::to(safe_next(&form.suite)).into_response(),
         session_cookie(state, &token),
@@ -389,11 +368,8 @@ async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
         {
             to = url;
         }
-        if let Err(e) = state.db.end_session(token).await {
+        if let Err(e) = state.db.sign_out(&viewer.acting(None), token).await {
             return store(e);
-        }
-        if let Err(r) = audit(&state, &viewer, "sign_out", None, None, None).await {
-            return r;
         }
     }
     with_cookie(
@@ -491,16 +467,15 @@ async fn proconnect_callback(
         if let Some(old) = &viewer.session_token {
             state.db.end_session(old).await.map_err(store)?;
         }
-        let token = state
-            .db
-            .create_oidc_session(person.id, &verified.id_token)
-            .await
-            .map_err(store)?;
         let signed_in = Viewer {
             person: Some(person.clone()),
             ..viewer.clone()
         };
-        audit(&state, &signed_in, "sign_in.success", None, Some(person.email.clone()), Some("proconnect".into())).await?;
+        let token = state
+            .db
+            .create_oidc_session(&signed_in.acting(None), &person, &verified.id_token)
+            .await
+            .map_err(store)?;
         let to = if requested.is_some() {
             "/?info=demande-envoyee".to_string()
         } else {
@@ -556,11 +531,12 @@ async fn forgot(
         if let Some(email) = normalize_email(&form.email) {
             let recent = state.db.recent_events("password.reset_requested", Some(&email), None, 3600).await.map_err(store)?;
             let person = state.db.person_by_email(&email).await.map_err(store)?;
-            if let (Some(person), true) = (person, recent < RESETS_PER_HOUR) {
-                let token = state.db.create_password_reset(&person).await.map_err(store)?;
-notify(&state, &person.email, &Notification::PasswordReset { name: person.display_name.clone(), token }).await?;
-            }
-            audit(&state, &viewer, "password.reset_requested", None, Some(email), None).await?;
+            let person = person.filter(|_| recent < RESETS_PER_HOUR);
+            state
+                .db
+                .request_password_reset(&viewer.acting(None), &email, person.as_ref())
+                .await
+                .map_err(store)?;
         }
         // The same answer whether or not the address has an account.
         Ok(render(&ForgotPage {
@@ -678,33 +654,15 @@ async fn reset(
             return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
         let hash = hash_off_runtime(form.new_password).await?;
-        let Some(person_id) = state
+        if state
             .db
-            .reset_password(&token, &hash, end_sessions)
+            .reset_password(&viewer.acting(None), &token, &hash, end_sessions)
             .await
             .map_err(store)?
-        else {
+            .is_none()
+        {
             return Err(expired_link());
-        };
-        let person = state.db.person(person_id).await.map_err(store)?;
-        let actor = Viewer {
-            person,
-            ..viewer.clone()
-        };
-        let detail = if end_sessions {
-            "other sessions ended"
-        } else {
-            "other sessions kept"
-        };
-        audit(
-            &state,
-            &actor,
-            "password.reset",
-            None,
-            Some(email),
-            Some(detail.into()),
-        )
-        .await?;
+        }
         Ok(with_cookie(
             Redirect::to("/connexion?info=mot-de-passe").into_response(),
             clear_session_cookie(&state),
@@ -811,41 +769,17 @@ async fn accept_invitation(
         } else {
             None
         };
-        let Some((person_id, _)) = state
+        let Some(accepted) = state
             .db
-            .accept_invitation(&token, &display_name, hash.as_deref())
+            .accept_invitation(&viewer.acting(None), &token, &display_name, hash.as_deref())
             .await
             .map_err(store)?
         else {
             return Err(expired_link());
         };
-        let person = state.db.person(person_id).await.map_err(store)?;
-        let actor = Viewer {
-            person,
-            ..viewer.clone()
-        };
-        audit(
-            &state,
-            &actor,
-            "invitation.accepted",
-            Some(invitation.structure_id),
-            Some(invitation.email.clone()),
-            Some(invitation.role.code().into()),
-        )
-        .await?;
-        if !is_new {
+        let Some(session) = accepted.session else {
             return Ok(Redirect::to("/connexion?info=invitation").into_response());
-        }
-        let session = state.db.create_session(person_id).await.map_err(store)?;
-        audit(
-            &state,
-            &actor,
-            "sign_in.success",
-            None,
-            Some(invitation.email),
-            Some("invitation".into()),
-        )
-        .await?;
+        };
         Ok(with_cookie(
             Redirect::to("/?info=invitation-acceptee").into_response(),
             session_cookie(&state, &session),
@@ -977,18 +911,14 @@ async fn change_password(
         let hash = hash_off_runtime(new.new_password).await?;
         state
             .db
-            .set_password(person.id, &hash, viewer.session_token.as_deref())
+            .set_password(
+                &viewer.acting(None),
+                &person,
+                &hash,
+                viewer.session_token.as_deref(),
+            )
             .await
             .map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "password.changed",
-            None,
-            Some(person.email),
-            None,
-        )
-        .await?;
         account_page_with(
             &state,
             &viewer,
@@ -1004,16 +934,11 @@ async fn change_password(
 async fn sign_out_everywhere(State(state): State<AppState>, viewer: Viewer) -> Response {
     let result: PageResult = async {
         let person = signed_in_person(&viewer, "/compte")?;
-        let ended = state.db.end_all_sessions(person.id).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "sign_out.everywhere",
-            None,
-            Some(person.email),
-            Some(format!("{ended} sessions")),
-        )
-        .await?;
+        state
+            .db
+            .end_all_sessions(&viewer.acting(None), &person)
+            .await
+            .map_err(store)?;
         Ok(with_cookie(
             Redirect::to("/connexion?info=deconnexion-partout").into_response(),
             clear_session_cookie(&state),
@@ -1728,40 +1653,22 @@ async fn invite(
             }
             _ => Vec::new(),
         };
-        let token = state
-            .db
-            .create_invitation(&email, s.id, role, &scopes, viewer.person_id())
-            .await
-            .map_err(store)?;
         let inviter = viewer
             .person
             .as_ref()
             .map_or("Un administrateur", |p| p.display_name.as_str());
-        notify(
-            &state,
-            &email,
-            &Notification::Invitation {
-                inviter: inviter.to_string(),
-                structure: s.nom.clone(),
-                role,
-                token,
-            },
-        )
-        .await?;
-        let detail = scopes
-            .iter()
-            .map(|(l, c)| format!("{}:{c}", l.code()))
-            .collect::<Vec<_>>()
-            .join(";");
-        audit(
-            &state,
-            &viewer,
-            "invitation.created",
-            Some(s.id),
-            Some(email),
-            Some(format!("{} {detail}", role.code()).trim().to_string()),
-        )
-        .await?;
+        let invitation = NewInvitation {
+            email: &email,
+            structure: &s,
+            role,
+            scopes: &scopes,
+            inviter: Some(inviter),
+        };
+        state
+            .db
+            .create_invitation(&viewer.acting(Some(s.id)), &invitation)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
     }
     .await;
@@ -1840,16 +1747,11 @@ async fn change_role(
         viewer
             .authorize(Action::GrantRole(&s.policy_ref(), role))
             .map_err(|d| page_denial(d, &format!("/structures/{id}")))?;
-        state.db.change_role(m.id, role).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "membership.role_changed",
-            Some(s.id),
-            Some(m.email),
-            Some(format!("{} -> {}", m.role.code(), role.code())),
-        )
-        .await?;
+        state
+            .db
+            .change_role(&viewer.acting(Some(s.id)), &m, role)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=role", s.id)).into_response())
     }
     .await;
@@ -1863,16 +1765,11 @@ async fn end_membership(
 ) -> Response {
     let result: PageResult = async {
         let (s, m) = managed_membership(&state, &viewer, &id, &membership).await?;
-        state.db.end_membership(m.id).await.map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "membership.ended",
-            Some(s.id),
-            Some(m.email),
-            Some(m.role.code().into()),
-        )
-        .await?;
+        state
+            .db
+            .end_membership(&viewer.acting(Some(s.id)), &m)
+            .await
+            .map_err(store)?;
         Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
     }
     .await;
@@ -1997,20 +1894,11 @@ async fn create_token(
         let Some(person_id) = viewer.person_id() else {
             return Err(crate::pages::forbidden());
         };
-        let (token_id, token) = state
+        let (_, token) = state
             .db
-            .create_api_token(s.id, name, person_id)
+            .create_api_token(&viewer.acting(Some(s.id)), s.id, name, person_id)
             .await
             .map_err(store)?;
-        audit(
-            &state,
-            &viewer,
-            "api_token.created",
-            Some(s.id),
-            Some(name.to_string()),
-            Some(format!("token {token_id}")),
-        )
-        .await?;
         let page = TokenCreatedPage {
             chrome: Chrome::new("", &viewer),
             name: name.to_string(),
@@ -2040,21 +1928,12 @@ async fn revoke_token(
         };
         if !state
             .db
-            .revoke_api_token(s.id, token_id)
+            .revoke_api_token(&viewer.acting(Some(s.id)), s.id, token_id)
             .await
             .map_err(store)?
         {
             return Err(crate::pages::missing());
         }
-        audit(
-            &state,
-            &viewer,
-            "api_token.revoked",
-            Some(s.id),
-            None,
-            Some(format!("token {token_id}")),
-        )
-        .await?;
         Ok(Redirect::to(&format!("/structures/{}?info=revocation", s.id)).into_response())
     }
     .await;

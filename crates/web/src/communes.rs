@@ -18,10 +18,10 @@ pub async fn resolve(
     if typed.is_empty() {
         return Ok(Ok(None));
     }
-    // A code as INSEE writes them (digits, or 2A/2B): "Brest", five
-    // letters too, is a name.
-    if passerelle_territory::codes::is_commune_code(&typed.to_uppercase()) {
-        return Ok(Ok(Some(typed.to_uppercase())));
+    // "2a004" is Ajaccio's code; "Brest" has five letters too but is a name.
+    let upper = typed.to_uppercase();
+    if passerelle_territory::codes::is_commune_code(&upper) {
+        return Ok(Ok(Some(upper)));
     }
     let (name, within) = match typed.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) {
         Some((name, within)) => (name.trim(), Some(within.trim())),

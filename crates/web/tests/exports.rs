@@ -264,7 +264,15 @@ async fn api_tokens_download_only_their_structure_s_data_on_every_export_route()
         .await
         .unwrap()
         .unwrap();
-    let (_, token_c) = w.db.create_api_token(c, "Jeton C", w.admin).await.unwrap();
+    let (_, token_c) =
+        w.db.create_api_token(
+            &passerelle_store::write::Acting::system(),
+            c,
+            "Jeton C",
+            w.admin,
+        )
+        .await
+        .unwrap();
     // A's records are about procedures, B's about e-mail.
     let record = |theme: &str| {
         format!(

@@ -10,8 +10,8 @@ use passerelle_accounts::policy::Action;
 use passerelle_store::places::{DuplicatePair, PlaceError};
 use serde::Deserialize;
 
+use super::place_for;
 use super::views::day;
-use super::{place_for, place_ref};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
@@ -50,11 +50,12 @@ pub async fn tasks(
 ) -> Result<Tasks, passerelle_store::StoreError> {
     let stale_before = crate::fr::paris_now().date() - Duration::days(365);
     let cutoff = stale_before.to_string();
+    let mut refs = super::PlaceRefs::default();
     let mut stale = Vec::new();
     for stored in state.db.places().await? {
         if stored.place.date_maj < cutoff
             && viewer
-                .authorize(Action::CoordinatePlace(&place_ref(state, &stored).await?))
+                .authorize(Action::CoordinatePlace(&refs.of(state, &stored).await?))
                 .is_ok()
         {
             stale.push(Stale {
@@ -68,7 +69,7 @@ pub async fn tasks(
     let mut duplicates = Vec::new();
     for pair in state.db.pending_duplicates().await? {
         if viewer
-            .authorize(Action::CoordinatePlace(&place_ref(state, &pair.a).await?))
+            .authorize(Action::CoordinatePlace(&refs.of(state, &pair.a).await?))
             .is_ok()
         {
             duplicates.push(PairView {

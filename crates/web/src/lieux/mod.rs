@@ -68,27 +68,65 @@ async fn place_ref(
     state: &AppState,
     stored: &StoredPlace,
 ) -> Result<PlaceRef, passerelle_store::StoreError> {
-    let mut structures: Vec<i64> = stored.structure_id.into_iter().collect();
-    if !stored.place.pivot.is_empty() && stored.place.pivot != UNKNOWN_PIVOT {
-        structures.extend(state.db.structures_by_siret(&stored.place.pivot).await?);
+    PlaceRefs::default().of(state, stored).await
+}
+
+/// Where a commune of the reference lies, for the policy.
+async fn commune_location(
+    state: &AppState,
+    code: &str,
+) -> Result<Location, passerelle_store::StoreError> {
+    Ok(state
+        .db
+        .commune(code)
+        .await?
+        .map_or_else(Location::default, |c| Location {
+            commune: Some(c.code),
+            epci: c.epci.map(|e| e.siren),
+            departement: Some(c.departement.code),
+            region: Some(c.region.code),
+        }))
+}
+
+/// `place_ref` for many places at once: the communes and SIRETs they
+/// share are looked up once (the coordination view and the home page
+/// check hundreds of places).
+#[derive(Default)]
+pub(crate) struct PlaceRefs {
+    locations: std::collections::HashMap<String, Location>,
+    structures: std::collections::HashMap<String, Vec<i64>>,
+}
+
+impl PlaceRefs {
+    pub(crate) async fn of(
+        &mut self,
+        state: &AppState,
+        stored: &StoredPlace,
+    ) -> Result<PlaceRef, passerelle_store::StoreError> {
+        let mut structures: Vec<i64> = stored.structure_id.into_iter().collect();
+        let pivot = &stored.place.pivot;
+        if !pivot.is_empty() && pivot != UNKNOWN_PIVOT {
+            if !self.structures.contains_key(pivot) {
+                let found = state.db.structures_by_siret(pivot).await?;
+                self.structures.insert(pivot.clone(), found);
+            }
+            structures.extend(self.structures[pivot].iter().copied());
+        }
+        let location = match &stored.commune_code {
+            Some(code) => {
+                if !self.locations.contains_key(code) {
+                    let location = commune_location(state, code).await?;
+                    self.locations.insert(code.clone(), location);
+                }
+                self.locations[code].clone()
+            }
+            None => Location::default(),
+        };
+        Ok(PlaceRef {
+            structures,
+            location,
+        })
     }
-    let location = match &stored.commune_code {
-        Some(code) => state
-            .db
-            .commune(code)
-            .await?
-            .map_or_else(Location::default, |c| Location {
-                commune: Some(c.code),
-                epci: c.epci.map(|e| e.siren),
-                departement: Some(c.departement.code),
-                region: Some(c.region.code),
-            }),
-        None => Location::default(),
-    };
-    Ok(PlaceRef {
-        structures,
-        location,
-    })
 }
 
 /// The stored place behind `/lieux/{id}/…`, if the viewer may `action` it.

@@ -220,17 +220,36 @@ pub async fn world() -> World {
     .await;
     let membre_a_membership = db.memberships_of(membre_a).await.unwrap()[0].id;
     let (token_a_id, token_a) = db
-        .create_api_token(a, "Jeton secret A", gestionnaire_a)
+        .create_api_token(
+            &passerelle_store::write::Acting::system(),
+            a,
+            "Jeton secret A",
+            gestionnaire_a,
+        )
         .await
         .unwrap();
-    let (_, token_b) = db.create_api_token(b, "Jeton B", admin).await.unwrap();
+    let (_, token_b) = db
+        .create_api_token(
+            &passerelle_store::write::Acting::system(),
+            b,
+            "Jeton B",
+            admin,
+        )
+        .await
+        .unwrap();
     let invitation_a = db
         .create_invitation(
-            "nouvelle@quimper.fr",
-            a,
-            Role::Membre,
-            &[],
-            Some(gestionnaire_a),
+            &passerelle_store::write::Acting {
+                person: Some(gestionnaire_a),
+                ..Default::default()
+            },
+            &passerelle_store::accounts::NewInvitation {
+                email: "nouvelle@quimper.fr",
+                structure: &db.structure(a).await.unwrap().unwrap(),
+                role: Role::Membre,
+                scopes: &[],
+                inviter: Some("Gestionnaire A"),
+            },
         )
         .await
         .unwrap();
