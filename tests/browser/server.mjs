@@ -14,9 +14,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /**
  * Starts the server; `setup(cli)`, when given, runs `passerelle` commands
  * on its database first (what a running server would only see after a
- * restart, such as places imported from the command line).
+ * restart, such as places imported from the command line). `addr` and
+ * `env` (more settings) when a test needs them.
  */
-export async function startServer({ setup } = {}) {
+export async function startServer({ setup, addr = "127.0.0.1:0", env = {} } = {}) {
   const binary = process.env.PASSERELLE_BIN ?? join(root, "target", "debug", "passerelle");
   const dataDir = mkdtempSync(join(tmpdir(), "passerelle-browser-"));
   const cli = (args, url = "http://127.0.0.1") =>
@@ -32,9 +33,10 @@ export async function startServer({ setup } = {}) {
       ...process.env,
       DATABASE_URL: "",
       PASSERELLE_DATA_DIR: dataDir,
-      PASSERELLE_ADDR: "127.0.0.1:0",
+      PASSERELLE_ADDR: addr,
       PASSERELLE_ASSETS_DIR: join(root, "web", "dist"),
       PASSERELLE_LOG_FORMAT: "",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -8,6 +8,7 @@
 
 pub mod kinds;
 pub mod notification;
+pub mod oidc;
 pub mod password;
 pub mod policy;
 pub mod secret;

@@ -38,6 +38,15 @@ pub enum Notification {
         structure_id: i64,
         structure: String,
     },
+    /// A person signed in through ProConnect for the first time, working
+    /// in the structure by its SIRET: its gestionnaires accept or decline
+    /// them on the structure's page (no role is given until then).
+    MembershipRequested {
+        name: String,
+        email: String,
+        structure_id: i64,
+        structure: String,
+    },
     /// A referral arrived for the structure.
     ReferralReceived { referral: i64, service: String },
     /// A referral the structure sent or received moved to `status` (a code
@@ -345,6 +354,7 @@ impl Notification {
             Self::PasswordReset { .. }
             | Self::Invitation { .. }
             | Self::AdminJoined { .. }
+            | Self::MembershipRequested { .. }
             | Self::InactivityReminder { .. }
             | Self::Digest { .. }
             | Self::DirectoryContact { .. }
@@ -358,6 +368,7 @@ impl Notification {
             Self::PasswordReset { .. } => "password_reset",
             Self::Invitation { .. } => "invitation",
             Self::AdminJoined { .. } => "admin_joined",
+            Self::MembershipRequested { .. } => "membership_requested",
             Self::ReferralReceived { .. } => "referral_received",
             Self::ReferralStep { .. } => "referral_step",
             Self::ReferralReminder { .. } => "referral_reminder",

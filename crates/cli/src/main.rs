@@ -382,6 +382,53 @@ struct ServeArgs {
     retention: RetentionArgs,
     #[command(flatten)]
     operator: OperatorArgs,
+    #[command(flatten)]
+    proconnect: ProConnectArgs,
+}
+
+/// Sign-in with ProConnect (OpenID Connect). The provider sends people back
+/// to PASSERELLE_PUBLIC_URL + /connexion/proconnect/retour, and after
+/// signing out to PASSERELLE_PUBLIC_URL + /: register both at ProConnect.
+#[derive(Args, Clone)]
+struct ProConnectArgs {
+    /// The provider's issuer, whose /.well-known/openid-configuration is
+    /// read (ProConnect: https://auth.agentconnect.gouv.fr/api/v2).
+    #[arg(long, env = "PASSERELLE_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// The client id ProConnect gave this instance.
+    #[arg(long, env = "PASSERELLE_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// Its client secret.
+    #[arg(long, env = "PASSERELLE_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// `off` turns password sign-in (and password reset) off, when
+    /// ProConnect is configured: people then sign in with ProConnect only.
+    #[arg(long, env = "PASSERELLE_PASSWORD_SIGN_IN", default_value = "on", value_parser = ["on", "off"])]
+    password_sign_in: String,
+}
+
+impl ProConnectArgs {
+    /// The settings, all three or none.
+    fn settings(&self) -> Result<Option<passerelle_web::proconnect::Settings>> {
+        let set = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        match (
+            set(&self.oidc_issuer),
+            set(&self.oidc_client_id),
+            set(&self.oidc_client_secret),
+        ) {
+            (Some(issuer), Some(client_id), Some(client_secret)) => {
+                Ok(Some(passerelle_web::proconnect::Settings {
+                    issuer,
+                    client_id,
+                    client_secret,
+                }))
+            }
+            (None, None, None) => Ok(None),
+            _ => Err(anyhow::anyhow!(
+                "ProConnect : définissez ensemble PASSERELLE_OIDC_ISSUER, PASSERELLE_OIDC_CLIENT_ID et PASSERELLE_OIDC_CLIENT_SECRET"
+            )),
+        }
+    }
 }
 
 /// Who runs the instance, for the "Mentions légales", "Données
@@ -763,6 +810,11 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
             .with_operator(args.operator.operator())
             .with_retention(args.referral_periods.periods(), args.retention.retention())
             .with_trusted_proxies(&args.trusted_proxies)
+            .map_err(anyhow::Error::msg)?
+            .with_proconnect(
+                args.proconnect.settings()?,
+                args.proconnect.password_sign_in == "on",
+            )
             .map_err(anyhow::Error::msg)?,
     );
     // The index of activity records, built while the server starts

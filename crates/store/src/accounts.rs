@@ -702,7 +702,8 @@ impl Database {
         .await
     }
 
-    /// Deletes expired sessions, devices unused for `DEVICE_DAYS` and
+    /// Deletes expired sessions, unanswered ProConnect sign-ins, devices
+    /// unused for `DEVICE_DAYS` and
     /// one-time links expired for a month
     /// (kept that long so a late click is told "expired", not "unknown").
     /// Returns how many rows went.
@@ -730,7 +731,15 @@ impl Database {
             .bind(iso_in(-throttle::DEVICE_DAYS * 86_400))
             .execute(self.pool())
             .await?;
-        Ok(sessions.rows_affected() + links.rows_affected() + devices.rows_affected())
+        // Sign-ins sent to ProConnect and never answered.
+        let pending = sqlx::query("DELETE FROM oidc_pending WHERE expires_at <= $1")
+            .bind(now_iso())
+            .execute(self.pool())
+            .await?;
+        Ok(sessions.rows_affected()
+            + links.rows_affected()
+            + devices.rows_affected()
+            + pending.rows_affected())
     }
 
     // ----- sign-in throttling ----------------------------------------------
@@ -1416,7 +1425,7 @@ impl Database {
     }
 }
 
-fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
+pub(crate) fn person_from_row(r: &AnyRow) -> Result<Person, sqlx::Error> {
     Ok(Person {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
@@ -1696,7 +1705,7 @@ async fn insert_password_reset(
 
 /// Opens a session for `person_id` inside `w`, records it as their last
 /// sign-in (which ends a pending inactivity reminder) and audits it.
-async fn open_session(
+pub(crate) async fn open_session(
     w: &mut crate::write::Write<'_>,
     person_id: i64,
     email: &str,

@@ -16,6 +16,7 @@ pub mod home;
 pub mod instances;
 pub mod lifecycle;
 pub mod network;
+pub mod oidc;
 pub mod outbox;
 pub mod places;
 pub mod referents;

@@ -31,12 +31,16 @@ use crate::auth::{
     DEVICE_COOKIE, Viewer, clear_session_cookie, cookie, device_cookie, page_denial, session_cookie,
 };
 use crate::pages::{Chrome, Crumb, crumbs, message, render, storage_failure};
+use crate::proconnect::{Failure, FinishFailure, StartFailure};
 use crate::routes::Route;
+use passerelle_store::oidc::{Decision, SignIn};
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/connexion", sign_in_page),
         Route::post("/connexion", sign_in),
+        Route::post("/connexion/proconnect", proconnect_start),
+        Route::get(crate::proconnect::CALLBACK_PATH, proconnect_callback),
         Route::post("/deconnexion", sign_out),
         Route::get("/mot-de-passe-oublie", forgot_page),
         Route::post("/mot-de-passe-oublie", forgot),
@@ -61,6 +65,11 @@ pub fn routes() -> Vec<Route> {
             "/structures/{id}/membres/{membership}/reactivation",
             reactivate_member,
         ),
+        Route::post(
+            "/structures/{id}/demandes/{request}/acceptation",
+            accept_request,
+        ),
+        Route::post("/structures/{id}/demandes/{request}/refus", decline_request),
         Route::post("/structures/{id}/jetons", create_token),
         Route::post("/structures/{id}/jetons/{token}/revocation", revoke_token),
     ]
@@ -141,6 +150,36 @@ struct SignInPage {
     notice: Option<String>,
     email: String,
     suite: String,
+    /// The ProConnect button is shown.
+    proconnect: bool,
+    /// The password form is shown.
+    password: bool,
+}
+
+impl SignInPage {
+    fn new(state: &AppState, viewer: &Viewer, suite: String) -> Self {
+        Self {
+            chrome: Chrome::new("", viewer),
+            error: None,
+            notice: None,
+            email: String::new(),
+            suite,
+            proconnect: state.config.proconnect.is_some(),
+            password: state.config.password_sign_in,
+        }
+    }
+}
+
+/// The answer of the password routes on an instance that turned
+/// passwords off: people sign in with ProConnect there.
+fn passwords_off(state: &AppState) -> Option<Response> {
+    (!state.config.password_sign_in).then(|| {
+        message(
+            StatusCode::NOT_FOUND,
+            "Connexion par mot de passe désactivée",
+            &["Sur cette instance, on se connecte avec ProConnect : revenez à la page « Se connecter » et cliquez sur « S’identifier avec ProConnect »."],
+        )
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -151,7 +190,11 @@ struct SignInQuery {
     info: String,
 }
 
-async fn sign_in_page(viewer: Viewer, Query(q): Query<SignInQuery>) -> Response {
+async fn sign_in_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<SignInQuery>,
+) -> Response {
     let notice = match q.info.as_str() {
         "mot-de-passe" => {
             Some("Votre mot de passe a été changé : connectez-vous avec le nouveau.".to_string())
@@ -161,11 +204,8 @@ async fn sign_in_page(viewer: Viewer, Query(q): Query<SignInQuery>) -> Response 
         _ => None,
     };
     render(&SignInPage {
-        chrome: Chrome::new("", &viewer),
-        error: None,
         notice,
-        email: String::new(),
-        suite: q.suite,
+        ..SignInPage::new(&state, &viewer, q.suite)
     })
 }
 
@@ -183,6 +223,9 @@ async fn sign_in(
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     let Ok(Form(form)) = form else {
         return bad_form();
     };
@@ -201,11 +244,9 @@ async fn sign_in_inner(
         .unwrap_or_else(|| form.email.trim().to_lowercase().chars().take(254).collect());
     let refuse = |status: StatusCode, error: &str| {
         let page = SignInPage {
-            chrome: Chrome::new("", viewer),
             error: Some(error.into()),
-            notice: None,
             email: email.clone(),
-            suite: form.suite.clone(),
+            ..SignInPage::new(state, viewer, form.suite.clone())
         };
         (status, render(&page)).into_response()
     };
@@ -315,15 +356,138 @@ fn french_wait(seconds: i64) -> String {
 }
 
 async fn sign_out(State(state): State<AppState>, viewer: Viewer) -> Response {
-    if let Some(token) = &viewer.session_token
-        && let Err(e) = state.db.sign_out(&viewer.acting(None), token).await
-    {
-        return store(e);
+    let mut to = "/".to_string();
+    if let Some(token) = &viewer.session_token {
+        // A session opened through ProConnect ends there too.
+        let id_token = match state.db.session_id_token(token).await {
+            Ok(t) => t,
+            Err(e) => return store(e),
+        };
+        if let (Some(id_token), Some(provider)) = (id_token, &state.config.proconnect)
+            && let Some(url) = provider.logout_url(&id_token).await
+        {
+            to = url;
+        }
+        if let Err(e) = state.db.sign_out(&viewer.acting(None), token).await {
+            return store(e);
+        }
     }
     with_cookie(
-        Redirect::to("/").into_response(),
+        Redirect::to(&to).into_response(),
         clear_session_cookie(&state),
     )
+}
+
+// ----- ProConnect -------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ProConnectForm {
+    #[serde(default)]
+    suite: String,
+}
+
+/// The sign-in page with a French refusal, password form as configured.
+fn sign_in_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    error: String,
+) -> Response {
+    let page = SignInPage {
+        error: Some(error),
+        ..SignInPage::new(state, viewer, String::new())
+    };
+    (status, render(&page)).into_response()
+}
+
+/// "S’identifier avec ProConnect": keeps the sign-in's state, nonce and
+/// PKCE verifier, then sends the person to the provider.
+async fn proconnect_start(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<ProConnectForm>, FormRejection>,
+) -> Response {
+    let Some(provider) = state.config.proconnect.clone() else {
+        return crate::pages::missing();
+    };
+    let suite = form.map(|Form(f)| f.suite).unwrap_or_default();
+    match provider.start(&state.db, safe_next(&suite)).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(StartFailure::Store(e)) => store(e),
+        Err(StartFailure::Provider(failure)) => {
+            sign_in_refused(&state, &viewer, StatusCode::BAD_GATEWAY, failure.message())
+        }
+    }
+}
+
+/// The provider's answer: verified, then the person signed in (found by
+/// their identity or address, or created, asking their structure to
+/// accept them), everything audited.
+async fn proconnect_callback(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(answer): Query<crate::proconnect::Callback>,
+) -> Response {
+    let Some(provider) = state.config.proconnect.clone() else {
+        return crate::pages::missing();
+    };
+    let result: PageResult = async {
+        let verified = match provider.finish(&state.db, &answer).await {
+            Ok(v) => v,
+            Err(FinishFailure::Store(e)) => return Err(store(e)),
+            Err(FinishFailure::Refused(failure)) => {
+                audit(&state, &viewer, "oidc.refused", None, None, Some(failure.code().into()))
+                    .await?;
+                let status = if failure == Failure::Unreachable {
+                    StatusCode::BAD_GATEWAY
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                return Err(sign_in_refused(&state, &viewer, status, failure.message()));
+            }
+        };
+        let outcome = state
+            .db
+            .oidc_sign_in(&viewer.acting(None), &verified.profile)
+            .await
+            .map_err(store)?;
+        let SignIn::Person { person, requested, .. } = outcome else {
+            // No address in the trail: it may be no account's.
+            audit(&state, &viewer, "oidc.refused", None, None, Some("unverified_email".into())).await?;
+            return Err(sign_in_refused(&state, &viewer, StatusCode::UNAUTHORIZED, Failure::NoEmail.message()));
+        };
+        if person.deactivated {
+            return Err(sign_in_refused(
+                &state,
+                &viewer,
+                StatusCode::FORBIDDEN,
+                "Votre compte a été désactivé après six mois sans connexion. Demandez à un gestionnaire de votre structure de le réactiver.".into(),
+            ));
+        }
+        if let Some(old) = &viewer.session_token {
+            state.db.end_session(old).await.map_err(store)?;
+        }
+        let signed_in = Viewer {
+            person: Some(person.clone()),
+            ..viewer.clone()
+        };
+        let token = state
+            .db
+            .create_oidc_session(&signed_in.acting(None), &person, &verified.id_token)
+            .await
+            .map_err(store)?;
+        let to = if requested.is_some() {
+            "/?info=demande-envoyee".to_string()
+        } else {
+            safe_next(&verified.next_path).to_string()
+        };
+        Ok(with_cookie(
+            Redirect::to(&to).into_response(),
+            session_cookie(&state, &token),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|r| r)
 }
 
 // ----- password reset --------------------------------------------------------
@@ -336,7 +500,10 @@ struct ForgotPage {
     notice: Option<String>,
 }
 
-async fn forgot_page(viewer: Viewer) -> Response {
+async fn forgot_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     render(&ForgotPage {
         chrome: Chrome::new("", &viewer),
         error: None,
@@ -354,6 +521,9 @@ async fn forgot(
     viewer: Viewer,
     form: Result<Form<ForgotForm>, FormRejection>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     let Ok(Form(form)) = form else {
         return bad_form();
     };
@@ -404,6 +574,9 @@ async fn reset_page(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     if !looks_like_secret(&token) {
         return expired_link();
     }
@@ -452,6 +625,9 @@ async fn reset(
     Path(token): Path<String>,
     form: Result<Form<ResetForm>, FormRejection>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     let Ok(Form(form)) = form else {
         return bad_form();
     };
@@ -507,6 +683,9 @@ struct InvitationPage {
     token: String,
     invitation: Invitation,
     display_name: String,
+    /// A new account chooses a password (not where passwords are off:
+    /// the person then signs in with ProConnect, with this address).
+    password: bool,
 }
 
 async fn invitation_page(
@@ -525,6 +704,7 @@ async fn invitation_page(
             token,
             invitation,
             display_name: String::new(),
+            password: state.config.password_sign_in,
         }),
         Ok(None) => expired_link(),
         Err(e) => store(e),
@@ -567,8 +747,10 @@ async fn accept_invitation(
             None
         } else if display_name.is_empty() || display_name.chars().count() > 120 {
             Some("Indiquez votre prénom et votre nom (120 caractères au plus).".to_string())
-        } else {
+        } else if state.config.password_sign_in {
             new_password_problem(&password, &invitation.email)
+        } else {
+            None
         };
         if let Some(problem) = problem {
             let page = InvitationPage {
@@ -578,10 +760,11 @@ async fn accept_invitation(
                 token,
                 invitation,
                 display_name,
+                password: state.config.password_sign_in,
             };
             return Err((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
-        let hash = if is_new {
+        let hash = if is_new && state.config.password_sign_in {
             Some(hash_off_runtime(password.new_password).await?)
         } else {
             None
@@ -620,6 +803,8 @@ struct AccountPage {
     /// How the person is told about each topic.
     /// Each part of Passerelle with its topics and what the person chose.
     preferences: Vec<(&'static str, Vec<(Topic, Frequency)>)>,
+    /// Passwords are in use on this instance.
+    password: bool,
 }
 
 /// The signed-in person, or the denial to answer with.
@@ -662,6 +847,7 @@ async fn account_page_with(
             .chunk_by(|a, b| a.0.area() == b.0.area())
             .map(|group| (group[0].0.area(), group.to_vec()))
             .collect(),
+        password: state.config.password_sign_in,
     };
     Ok((status, render(&page)).into_response())
 }
@@ -684,6 +870,9 @@ async fn change_password(
     viewer: Viewer,
     form: Result<Form<ChangePasswordForm>, FormRejection>,
 ) -> Response {
+    if let Some(off) = passwords_off(&state) {
+        return off;
+    }
     let Ok(Form(form)) = form else {
         return bad_form();
     };
@@ -1242,6 +1431,9 @@ struct StructurePage {
     tokens: Vec<ApiTokenView>,
     /// Invitations not yet accepted, for those who manage members.
     invitations: Vec<passerelle_store::home::PendingInvitation>,
+    /// People who signed in with ProConnect and ask to work here, for
+    /// those who manage members.
+    requests: Vec<passerelle_store::oidc::MembershipRequest>,
     /// The places of the directory the structure runs.
     places: Vec<passerelle_store::home::RunPlace>,
     /// (`level:code`, name) of the territories a coordinator may be
@@ -1293,10 +1485,13 @@ async fn structure_page_with(
     let manage = viewer.authorize(Action::ManageMembers(&target)).is_ok();
     let tokens_visible = viewer.authorize(Action::ManageApiTokens(&target)).is_ok();
     let members = state.db.members_of(s.id).await.map_err(store)?;
-    let invitations = if manage {
-        state.db.pending_invitations(s.id).await.map_err(store)?
+    let (invitations, requests) = if manage {
+        (
+            state.db.pending_invitations(s.id).await.map_err(store)?,
+            state.db.membership_requests(s.id).await.map_err(store)?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let places = state
         .db
@@ -1351,6 +1546,7 @@ async fn structure_page_with(
         tokens_visible,
         tokens,
         invitations,
+        requests,
         places,
         territories,
         s,
@@ -1581,6 +1777,60 @@ async fn end_membership(
     }
     .await;
     result.unwrap_or_else(|r| r)
+}
+
+/// Accepts (the person becomes a membre) or declines a membership request
+/// made by a first sign-in with ProConnect: who may give the membre role.
+async fn decide_request(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    request: &str,
+    decision: Decision,
+) -> PageResult {
+    let path = format!("/structures/{id}");
+    let s = visible_structure(state, viewer, id, &path).await?;
+    let target = s.policy_ref();
+    viewer
+        .authorize(Action::ManageMembers(&target))
+        .and_then(|()| viewer.authorize(Action::GrantRole(&target, Role::Membre)))
+        .map_err(|d| page_denial(d, &path))?;
+    let Ok(request) = request.parse::<i64>() else {
+        return Err(crate::pages::missing());
+    };
+    let decided = state
+        .db
+        .decide_membership_request(&viewer.acting(Some(s.id)), s.id, request, decision)
+        .await
+        .map_err(store)?;
+    if !decided {
+        return Err(crate::pages::missing());
+    }
+    let info = match decision {
+        Decision::Accept => "demande-acceptee",
+        Decision::Decline => "demande-refusee",
+    };
+    Ok(Redirect::to(&format!("/structures/{}?info={info}", s.id)).into_response())
+}
+
+async fn accept_request(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, request)): Path<(String, String)>,
+) -> Response {
+    decide_request(&state, &viewer, &id, &request, Decision::Accept)
+        .await
+        .unwrap_or_else(|r| r)
+}
+
+async fn decline_request(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, request)): Path<(String, String)>,
+) -> Response {
+    decide_request(&state, &viewer, &id, &request, Decision::Decline)
+        .await
+        .unwrap_or_else(|r| r)
 }
 
 /// Reactivates the account of a member, deactivated after months without

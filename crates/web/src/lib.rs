@@ -30,6 +30,7 @@ mod observe;
 mod orientations;
 pub mod osrm;
 mod pages;
+pub mod proconnect;
 pub mod reseau;
 mod routes;
 mod territoires;
@@ -206,6 +207,11 @@ pub struct WebConfig {
     /// them (the same values the retention jobs apply).
     pub periods: passerelle_referrals::deadlines::Periods,
     pub retention: passerelle_store::accounts::Retention,
+    /// Sign-in with ProConnect (`PASSERELLE_OIDC_*`), when configured.
+    pub proconnect: Option<Arc<proconnect::ProConnect>>,
+    /// Whether people may sign in with a password (always, unless
+    /// ProConnect is configured and `PASSERELLE_PASSWORD_SIGN_IN=off`).
+    pub password_sign_in: bool,
 }
 
 impl WebConfig {
@@ -222,7 +228,32 @@ impl WebConfig {
             operator: legal::Operator::default(),
             periods: passerelle_referrals::deadlines::Periods::default(),
             retention: passerelle_store::accounts::Retention::default(),
+            proconnect: None,
+            password_sign_in: true,
         }
+    }
+
+    /// Sign-in with ProConnect, and whether passwords stay available
+    /// (they can only be turned off when ProConnect is on).
+    pub fn with_proconnect(
+        mut self,
+        settings: Option<proconnect::Settings>,
+        password_sign_in: bool,
+    ) -> Result<Self, String> {
+        match settings {
+            Some(settings) => {
+                self.proconnect = Some(Arc::new(proconnect::ProConnect::new(
+                    settings,
+                    &self.public_url,
+                )?));
+                self.password_sign_in = password_sign_in;
+            }
+            None if !password_sign_in => {
+                return Err("PASSERELLE_PASSWORD_SIGN_IN=off demande ProConnect : définissez aussi PASSERELLE_OIDC_ISSUER, PASSERELLE_OIDC_CLIENT_ID et PASSERELLE_OIDC_CLIENT_SECRET, sans quoi personne ne pourrait se connecter".into());
+            }
+            None => {}
+        }
+        Ok(self)
     }
 
     /// Who runs the instance, as the legal pages name them.
@@ -332,6 +363,7 @@ pub fn body_limits() -> Vec<(Method, &'static str, usize)> {
 /// The whole application.
 pub fn router(state: AppState, assets: &Assets) -> Router {
     let tile_origin = state.config.tile_origin().map(str::to_string);
+    let provider_origin = state.config.proconnect.as_ref().and_then(|p| p.origin());
     let observer = state.observer.clone();
     let mut app = Router::new();
     let mut limits = body::Limits::default();
@@ -368,18 +400,25 @@ pub fn router(state: AppState, assets: &Assets) -> Router {
         observer,
         observe::track,
     ));
-    security_headers(app, tile_origin.as_deref())
+    security_headers(app, tile_origin.as_deref(), provider_origin.as_deref())
 }
 
-fn security_headers(app: Router, tile_origin: Option<&str>) -> Router {
+fn security_headers(
+    app: Router,
+    tile_origin: Option<&str>,
+    provider_origin: Option<&str>,
+) -> Router {
     // No inline scripts or styles anywhere: pages load the DSFR and our own
     // files from /static. The DSFR stylesheet uses data: URIs for images;
-    // map tiles, when configured, come from their server.
+    // map tiles, when configured, come from their server. The sign-in and
+    // sign-out forms lead to ProConnect, when configured (browsers apply
+    // `form-action` to the redirect that follows a form).
     let csp = format!(
         "default-src 'self'; img-src 'self' data:{}; script-src 'self'; \
          style-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        tile_origin.map(|o| format!(" {o}")).unwrap_or_default()
+         base-uri 'self'; form-action 'self'{}; frame-ancestors 'none'",
+        tile_origin.map(|o| format!(" {o}")).unwrap_or_default(),
+        provider_origin.map(|o| format!(" {o}")).unwrap_or_default()
     );
     let app = app.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,

@@ -45,6 +45,15 @@ struct AdminJoined<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/membership_requested.txt")]
+struct MembershipRequested<'a> {
+    name: &'a str,
+    email: &'a str,
+    structure: &'a str,
+    link: String,
+}
+
+#[derive(Template)]
 #[template(path = "mail/inactivity_reminder.txt")]
 struct InactivityReminder<'a> {
     name: &'a str,
@@ -333,6 +342,20 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
                 admin_name,
                 admin_email,
                 role: role.label(),
+                structure,
+                link: format!("{public_url}/structures/{structure_id}"),
+            }),
+        },
+        Notification::MembershipRequested {
+            name,
+            email,
+            structure_id,
+            structure,
+        } => Mail {
+            subject: format!("Passerelle : {name} demande à rejoindre {structure}"),
+            body: text(&MembershipRequested {
+                name,
+                email,
                 structure,
                 link: format!("{public_url}/structures/{structure_id}"),
             }),

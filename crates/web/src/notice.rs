@@ -19,6 +19,18 @@ const NOTICES: &[(&str, &str)] = &[
         "Invitation envoyée : elle apparaît ci-dessous jusqu’à ce qu’elle soit acceptée.",
     ),
     (
+        "demande-envoyee",
+        "Vous êtes connecté avec ProConnect. Votre structure a reçu votre demande : vous pourrez y travailler dès qu’un de ses gestionnaires l’aura acceptée.",
+    ),
+    (
+        "demande-acceptee",
+        "Demande acceptée : la personne est maintenant membre de la structure.",
+    ),
+    (
+        "demande-refusee",
+        "Demande refusée : la personne n’a aucun rôle dans la structure.",
+    ),
+    (
         "invitation-acceptee",
         "Invitation acceptée : bienvenue dans votre structure.",
     ),

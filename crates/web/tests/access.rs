@@ -854,6 +854,22 @@ fn cases(w: &World) -> Vec<Case> {
             Some("email=quelqu.un%40exemple.fr&password=faux"),
             [401, 401, 401],
         ),
+        // Only with ProConnect configured, which this world has not
+        // (crates/web/tests/proconnect.rs signs in through it).
+        case(
+            "POST",
+            "/connexion/proconnect",
+            "/connexion/proconnect".into(),
+            Some(""),
+            [404, 404, 404],
+        ),
+        case(
+            "GET",
+            "/connexion/proconnect/retour",
+            "/connexion/proconnect/retour?code=x&state=y".into(),
+            None,
+            [404, 404, 404],
+        ),
         case(
             "POST",
             "/deconnexion",
@@ -993,6 +1009,20 @@ fn cases(w: &World) -> Vec<Case> {
             "POST",
             "/structures/{id}/membres/{membership}/reactivation",
             format!("/structures/{a}/membres/{m}/reactivation"),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/demandes/{request}/acceptation",
+            format!("/structures/{a}/demandes/1/acceptation"),
+            Some(""),
+            structure_a,
+        ),
+        case(
+            "POST",
+            "/structures/{id}/demandes/{request}/refus",
+            format!("/structures/{a}/demandes/1/refus"),
             Some(""),
             structure_a,
         ),

@@ -152,3 +152,20 @@ async fn a_coordinator_is_invited_for_a_territory_picked_by_name() {
     .await;
     assert!(!page.body.contains("Territoire d’un coordinateur"));
 }
+
+#[tokio::test]
+async fn a_commune_named_with_five_letters_is_a_name_not_a_code() {
+    let w = world().await;
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let created = call(
+        &w.app,
+        &admin,
+        "POST",
+        "/admin/structures",
+        Some("nom=CCAS+de+Brest&kind=ccas&commune=Brest"),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 303, "{}", created.body);
+    let page = call(&w.app, &admin, "GET", created.location(), None).await;
+    assert!(page.body.contains("Brest"), "{}", page.body);
+}
