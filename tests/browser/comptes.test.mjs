@@ -60,7 +60,10 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   a11y.push(...(await violationsAtBothWidths(page)));
   await page.getByLabel("Nom", { exact: true }).fill("CCAS de Quimper");
   await page.getByLabel("Type de structure").selectOption("ccas");
-  await page.getByLabel(/Commune/).fill("Quimper");
+  // The commune is picked by its name among those proposed as it is typed.
+  await page.getByLabel(/Commune/).pressSequentially("Quimp");
+  await page.locator('#communes-proposees option[value="Quimper (Finistère)"]').waitFor({ state: "attached" });
+  await page.getByLabel(/Commune/).fill("Quimper (Finistère)");
   await page.getByRole("button", { name: "Ajouter la structure" }).click();
   await page.getByRole("heading", { level: 1, name: "CCAS de Quimper" }).waitFor();
   await page.getByLabel("Adresse électronique").fill("gestion@ccas-quimper.fr");

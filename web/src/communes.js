@@ -1,7 +1,9 @@
 // Commune fields (`input[data-communes][list]`): the communes of the loaded
 // reference are proposed by name while the person types (the territories
-// API), as "Quimper (Finistère)", so that a commune is picked by its name,
-// never by its code. Progressive enhancement only: without this script the
+// API), as "Quimper (Finistère)" — or, with `data-communes="nom"` (the place
+// editor, which takes the postcode beside), as the name alone with its
+// postcodes and département shown —, so that a commune is picked by its
+// name, never by its code. Progressive enhancement only: without this script the
 // server resolves the name typed (crates/web/src/communes.rs). Options only
 // get a `value`, set as a property: never HTML.
 
@@ -27,7 +29,12 @@ for (const input of document.querySelectorAll("input[data-communes][list]")) {
       list.replaceChildren(
         ...communes.map((c) => {
           const option = document.createElement("option");
-          option.value = `${c.nom} (${c.departement.nom})`;
+          if (input.dataset.communes === "nom") {
+            option.value = c.nom;
+            option.label = `${c.postcodes.join(", ")} · ${c.departement.nom}`;
+          } else {
+            option.value = `${c.nom} (${c.departement.nom})`;
+          }
           return option;
         }),
       );

@@ -7,7 +7,6 @@
 //   (`data-tiles`).
 // - "Autour de moi": the browser's position, sent as `near`.
 // - "Partager": the system's share sheet where the browser has one.
-// - The place editor: communes of the reference proposed as the name is typed.
 // Every text put in the page is text (textContent, DOM nodes), never HTML:
 // place names come from imported files and from people.
 
@@ -160,39 +159,5 @@ if (share && navigator.share) {
   share.hidden = false;
   share.addEventListener("click", () => {
     navigator.share({ title: share.dataset.titre, url: share.dataset.url }).catch(() => {});
-  });
-}
-
-// The place editor: communes of the reference as the name is typed.
-const list = document.getElementById("communes-proposees");
-if (list && commune) {
-  let timer = 0;
-  let controller = null;
-  commune.addEventListener("input", () => {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(async () => {
-      const q = commune.value.trim();
-      if (q.length < 2) return;
-      controller?.abort();
-      controller = new AbortController();
-      const url = new URL("/api/v1/territories/communes", window.location.origin);
-      url.searchParams.set("q", q);
-      url.searchParams.set("limit", "8");
-      try {
-        const response = await fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } });
-        if (!response.ok) return;
-        const communes = await response.json();
-        list.replaceChildren(
-          ...communes.map((c) => {
-            const option = document.createElement("option");
-            option.value = c.nom;
-            option.label = `${c.postcodes.join(", ")} · ${c.departement.nom}`;
-            return option;
-          }),
-        );
-      } catch (error) {
-        if (error.name !== "AbortError") throw error;
-      }
-    }, 200);
   });
 }
