@@ -162,10 +162,10 @@ fn load_questionnaire(name: &str) -> Result<Questionnaire> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("lecture impossible de {}", path.display()))?;
         return Questionnaire::parse(&text, &path.display().to_string())
-            .map_err(|e| anyhow!("{e}"));
+            .map_err(|e| anyhow!(passerelle_web::enquetes::invalid_text(&e)));
     }
     match templates::load(name) {
-        Some(q) => q.map_err(|e| anyhow!("{e}")),
+        Some(q) => q.map_err(|e| anyhow!(passerelle_web::enquetes::invalid_text(&e))),
         None => bail!(
             "{name} : ni un fichier, ni un questionnaire intégré ({})",
             templates::names().collect::<Vec<_>>().join(", ")

@@ -350,3 +350,19 @@ async fn publish_collect_and_export_through_the_database() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_wrong_questionnaire_is_refused_in_french_with_its_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("passerelle-survey-fr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("faux.toml");
+    std::fs::write(&file, "[questionnaire]\ntitre = \"x\"\n").unwrap();
+    let out = run(&["survey", "check", "--questionnaire", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("faux.toml : Ligne 1, champ « questionnaire »"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

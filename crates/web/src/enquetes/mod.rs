@@ -30,7 +30,7 @@ use crate::auth::Viewer;
 use crate::error::PageError;
 use crate::routes::Route;
 
-pub use words::refusal_text;
+pub use words::{invalid_text, refusal_text};
 
 /// A questionnaire imported as a TOML file: the built-in ones are 12 KB.
 const IMPORT_BODY_LIMIT: usize = 512 * 1024;

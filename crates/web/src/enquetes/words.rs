@@ -91,6 +91,17 @@ pub fn file_problem(p: &FileProblem) -> String {
     )
 }
 
+/// Every problem of a questionnaire file, one line each, in French: the
+/// command line says them as the import page does.
+pub fn invalid_text(invalid: &passerelle_surveys::questionnaire::Invalid) -> String {
+    invalid
+        .problems
+        .iter()
+        .map(|p| format!("{} : {}", invalid.source, file_problem(p)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn issue_text(issue: &Issue) -> String {
     let number = |x: f64| fr::decimal(x, 2);
     match issue {
