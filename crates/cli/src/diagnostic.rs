@@ -29,18 +29,20 @@ pub struct DiagnosticArgs {
 
 #[derive(Subcommand)]
 enum DiagnosticCommand {
-    /// Import an official indicator file into the database, as published
-    /// (CSV or XLSX): INSEE base-cc/base-ic-evol-struct-pop or
-    /// -diplomes-formation (communes or IRIS), CAF recipients per IRIS
-    /// (iris_code, aaah, appa, arsas) or per commune (data.caf.fr), France
-    /// Travail job seekers per commune (CODGEO, ABCDE, ABC), recognised by
-    /// the header. Checked entirely first: one error and nothing is
-    /// imported. Re-importing replaces the figures it gives.
+    /// Importe dans la base un fichier d’indicateurs officiels, tel que
+    /// publié (CSV ou XLSX) : INSEE base-cc/base-ic-evol-struct-pop ou
+    /// -diplomes-formation (communes ou IRIS), allocataires CAF par IRIS
+    /// (iris_code, aaah, appa, arsas) ou par commune (data.caf.fr),
+    /// demandeurs d’emploi France Travail par commune (CODGEO, ABCDE, ABC),
+    /// reconnu à son en-tête. Vérifié en entier d’abord : une erreur et rien
+    /// n’est importé. Réimporter remplace les chiffres qu’il donne.
     Import {
+        /// Fichier à importer.
         file: PathBuf,
-        /// Year of the data: for census files the vintage of the columns to
-        /// read (e.g. 2021, default the most recent); for the others the
-        /// year to record (default the year in the file's name).
+        /// Année des données : pour le recensement, le millésime des
+        /// colonnes à lire (par exemple 2021, par défaut le plus récent) ;
+        /// pour les autres, l’année à enregistrer (par défaut celle du nom
+        /// du fichier).
         #[arg(long)]
         vintage: Option<String>,
     },
@@ -48,55 +50,61 @@ enum DiagnosticCommand {
 
 #[derive(Args)]
 struct PortraitArgs {
-    /// commune:<INSEE code>, epci:<SIREN>, dep:<code>, reg:<code> or
-    /// communes:<code>,<code>… (a custom list).
+    /// commune:<code INSEE>, epci:<SIREN>, dep:<code>, reg:<code> ou
+    /// communes:<code>,<code>… (une liste choisie).
     #[arg(long)]
     territory: Option<String>,
-    /// A service of the national standard, e.g. "Aide aux démarches
-    /// administratives". Default: any service.
+    /// Un service du standard national, par exemple « Aide aux démarches
+    /// administratives ». Par défaut : tout service.
     #[arg(long)]
     service: Option<String>,
+    /// Format de la réponse.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
-    /// With --format csv: the commune table, the table of the territory,
-    /// its sub-territories and its département and région, or access by
-    /// service.
+    /// Avec --format csv : le tableau des communes, celui du territoire, de
+    /// ses sous-territoires, de son département et de sa région, ou l’accès
+    /// par service.
     #[arg(long, value_enum, default_value = "communes")]
     table: Table,
-    /// File to write (default: standard output; required for xlsx).
+    /// Fichier à écrire (par défaut : la sortie standard ; obligatoire pour
+    /// xlsx).
     #[arg(long)]
     output: Option<PathBuf>,
-    /// "Within N km" and "uncovered: nothing within N km".
+    /// « À moins de N km » et « non couvert : rien à moins de N km ».
     #[arg(long, default_value_t = 10.0)]
     within_km: f64,
-    /// "Within M minutes by road" (estimated).
+    /// « À moins de M minutes par la route » (estimé).
     #[arg(long, default_value_t = 7.0)]
     within_minutes: f64,
-    /// Road distance over great-circle distance, for the road-time estimate.
+    /// Distance par la route rapportée à la distance à vol d’oiseau, pour
+    /// estimer les temps de route.
     #[arg(long, default_value_t = RoadModel::default().detour)]
     detour: f64,
-    /// Mean speed by car (km/h), for the road-time estimate.
+    /// Vitesse moyenne en voiture (km/h), pour estimer les temps de route.
     #[arg(long, default_value_t = RoadModel::default().speed_kmh)]
     speed_kmh: f64,
-    /// Priority weights, e.g. fragilite=2,exposition=1,ifn=1,distance=1,offre=1
-    /// (a component left out keeps weight 1; 0 leaves it out).
+    /// Poids des priorités, par exemple
+    /// fragilite=2,exposition=1,ifn=1,distance=1,offre=1 (une composante
+    /// non citée garde le poids 1 ; 0 l’écarte).
     #[arg(long)]
     weights: Option<String>,
-    /// Official indicator files to use (INSEE base-cc-evol-struct-pop,
-    /// base-cc-diplomes-formation, CAF per-commune minima sociaux, France
-    /// Travail job seekers); repeat for several. Each is checked entirely.
+    /// Fichiers d’indicateurs officiels à employer (INSEE
+    /// base-cc-evol-struct-pop, base-cc-diplomes-formation, minima sociaux
+    /// CAF par commune, demandeurs d’emploi France Travail) ; à répéter
+    /// pour plusieurs. Chacun est vérifié en entier.
     #[arg(long = "indicators")]
     indicators: Vec<PathBuf>,
-    /// Census vintage to read from INSEE files (e.g. 2021). Default: the
-    /// most recent in each file.
+    /// Millésime du recensement à lire dans les fichiers INSEE (par exemple
+    /// 2021). Par défaut : le plus récent de chaque fichier.
     #[arg(long)]
     vintage: Option<String>,
-    /// With --format svg: what the communes are coloured by (fragilite,
+    /// Avec --format svg : ce qui colore les communes (fragilite,
     /// exposition, distance, lieux, heures, recherches, priorite).
     #[arg(long, default_value = "fragilite")]
     map: String,
-    /// OSRM server (http://host:port): real road times to the nearest place
-    /// offering the service (table service), beside the estimate.
+    /// Serveur OSRM (http://hôte:port) : les vrais temps de route jusqu’au
+    /// lieu le plus proche offrant le service (service « table »), à côté
+    /// de l’estimation.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
 }
@@ -106,9 +114,9 @@ enum Format {
     Json,
     Csv,
     Geojson,
-    /// Every table in one workbook; needs --output.
+    /// Tous les tableaux dans un classeur ; demande --output.
     Xlsx,
-    /// The map of the communes (SVG, the IGN outlines bundled).
+    /// La carte des communes (SVG, contours IGN intégrés).
     Svg,
 }
 

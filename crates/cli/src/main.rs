@@ -42,11 +42,12 @@ struct Cli {
 
 #[derive(Args)]
 struct StorageArgs {
-    /// Database to use: postgres://user:password@host/database, or
-    /// sqlite:path/to/file. Default: an SQLite file in the data directory.
+    /// Base de données : postgres://utilisateur:mot-de-passe@hôte/base, ou
+    /// sqlite:chemin/du/fichier. Par défaut : un fichier SQLite dans le
+    /// répertoire des données.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// Directory for the embedded SQLite database.
+    /// Répertoire de la base SQLite intégrée.
     #[arg(
         long,
         env = "PASSERELLE_DATA_DIR",
@@ -54,67 +55,72 @@ struct StorageArgs {
         default_value = "passerelle-data"
     )]
     data_dir: PathBuf,
-    /// Address people reach Passerelle at, for the links in e-mails
-    /// (invitations, password resets). Cookies are marked Secure when it is
-    /// https://. Default: http:// and the listening address.
+    /// Adresse publique de Passerelle, pour les liens des courriels
+    /// (invitations, réinitialisations de mot de passe). Les cookies sont
+    /// marqués Secure quand elle commence par https://. Par défaut : http://
+    /// et l’adresse d’écoute.
     #[arg(long, env = "PASSERELLE_PUBLIC_URL", global = true)]
     public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the web server (pages, JSON API under /api/v1).
+    /// Démarre le serveur web (les pages, l’API JSON sous /api/v1).
     Serve(ServeArgs),
-    /// Consult and load the territorial reference (régions, départements,
+    /// Consulte et charge le référentiel territorial (régions, départements,
     /// EPCI, communes).
     #[command(subcommand)]
     Territories(TerritoriesCommand),
-    /// Help places in the national standard of digital-mediation places:
-    /// import and export.
+    /// Les lieux d’aide, au standard national des lieux de médiation
+    /// numérique : import et export.
     #[command(subcommand)]
     Places(PlacesCommand),
-    /// The mediators' activity records: import, statistics, test data.
+    /// Les activités des médiateurs : import, statistiques, données d’essai.
     #[command(subcommand)]
     Activities(ActivitiesCommand),
-    /// Manage accounts from the command line (the first administrator).
+    /// Les comptes, depuis la ligne de commande (le premier administrateur,
+    /// la durée de conservation du journal).
     #[command(subcommand)]
     Accounts(AccountsCommand),
-    /// The PORTREA portrait of a territory: needs (official data) against
-    /// the help offered (places), distances, coverage, priorities.
+    /// Le portrait PORTREA d’un territoire : les besoins (données
+    /// officielles) face à l’aide offerte (les lieux), distances,
+    /// couverture, priorités.
     Diagnostic(diagnostic::DiagnosticArgs),
-    /// Orientations: the deadlines job, also run hourly by `serve`.
+    /// Orientations : le travail des échéances, que `serve` lance aussi
+    /// chaque heure.
     #[command(subcommand)]
     Referrals(ReferralsCommand),
-    /// Questionnaires and the analysis of their responses (no database).
+    /// Les questionnaires et l’analyse de leurs réponses.
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
-    /// Réseau: the scheduled work, also run hourly by `serve`.
+    /// Réseau : le travail planifié, que `serve` lance aussi chaque heure.
     #[command(subcommand)]
     Network(NetworkCommand),
-    /// Write a backup of the database (one archive with a manifest) while
-    /// the server keeps running.
+    /// Écrit une sauvegarde de la base (une archive avec son manifeste)
+    /// pendant que le serveur continue de tourner.
     Backup(ops::BackupArgs),
-    /// Restore a backup into an empty database: checked, upgraded to this
-    /// version's schema, personal data past its retention erased, then put
-    /// in place.
+    /// Restaure une sauvegarde dans une base vide : vérifiée, mise au schéma
+    /// de cette version, données personnelles au-delà de leur durée de
+    /// conservation effacées, puis mise en place.
     Restore(ops::RestoreArgs),
 }
 
 #[derive(Subcommand)]
 enum NetworkCommand {
-    /// Sends the reminders due (the day before an event), gives free
-    /// seats to the waiting lists, expires opportunities past their last
-    /// day and, on Mondays from 8 h (Paris), sends the weekly digest.
-    /// Safe to run any number of times.
+    /// Envoie les rappels dus (la veille d’un événement), donne les places
+    /// libérées aux listes d’attente, retire les opportunités passé leur
+    /// dernier jour et, le lundi à partir de 8 h (Paris), envoie la lettre
+    /// de la semaine. Peut être lancé autant de fois que l’on veut.
     Run(NetworkClock),
-    /// The same, and the weekly digest now to whoever has not had this
-    /// week's (never twice a week).
+    /// La même chose, et la lettre de la semaine tout de suite à qui ne
+    /// l’a pas encore reçue (jamais deux fois par semaine).
     Digest(NetworkClock),
 }
 
 #[derive(Args, Clone)]
 struct NetworkClock {
-    /// Run as if it were this instant (RFC 3339, for trials): default now.
+    /// Faire comme s’il était cet instant (RFC 3339, pour des essais) ; par
+    /// défaut maintenant.
     #[arg(long)]
     now: Option<String>,
 }
@@ -132,11 +138,12 @@ impl NetworkClock {
 
 #[derive(Subcommand)]
 enum ReferralsCommand {
-    /// Sends the reminders due, expires referrals left without action,
-    /// closes "sans suite" those whose appointment is long past, closes
-    /// "situation complexe" requests left without a message, and erases
-    /// the person's fields of everything closed for longer than the
-    /// retention period. Safe to run any number of times.
+    /// Envoie les relances dues, fait expirer les orientations restées sans
+    /// suite, clôt « sans suite » celles dont le rendez-vous est passé
+    /// depuis longtemps, clôt les demandes « situation complexe » restées
+    /// sans message, et efface les champs de la personne de tout ce qui est
+    /// clos depuis plus longtemps que la durée de conservation. Peut être
+    /// lancé autant de fois que l’on veut.
     Purge(ReferralPeriods),
 }
 
@@ -146,22 +153,27 @@ enum ReferralsCommand {
 /// fields erased 6 months after closure).
 #[derive(Args, Clone, Copy)]
 struct ReferralPeriods {
+    /// Jours sans action avant la relance d’une orientation.
     #[arg(long, env = "PASSERELLE_REFERRAL_REMINDER_DAYS", default_value_t = 10)]
     reminder_days: i64,
+    /// Jours sans action avant qu’une orientation expire.
     #[arg(long, env = "PASSERELLE_REFERRAL_EXPIRY_DAYS", default_value_t = 30)]
     expiry_days: i64,
+    /// Jours après un rendez-vous passé avant de clore « sans suite ».
     #[arg(
         long,
         env = "PASSERELLE_REFERRAL_NO_OUTCOME_DAYS",
         default_value_t = 30
     )]
     no_outcome_days: i64,
+    /// Jours sans message avant de clore une demande « situation complexe ».
     #[arg(
         long,
         env = "PASSERELLE_COMPLEX_REQUEST_IDLE_DAYS",
         default_value_t = 60
     )]
     request_idle_days: i64,
+    /// Mois après la clôture avant d’effacer les champs de la personne.
     #[arg(
         long,
         env = "PASSERELLE_REFERRAL_RETENTION_MONTHS",
@@ -184,37 +196,41 @@ impl ReferralPeriods {
 
 #[derive(Subcommand)]
 enum PlacesCommand {
-    /// Import places: the standard's CSV or JSON (national shape, arrays
-    /// too), data·inclusion structures and services, or the ANCT France services
-    /// list, the conseillers numériques' permanences or the Aidants Connect
-    /// structures (recognised by their header). Every row is checked; by
-    /// default nothing is imported if any row is invalid. Re-importing a
-    /// source updates its places and never duplicates them; places another
-    /// source already has are merged.
+    /// Importe des lieux : le CSV ou le JSON du standard (forme nationale,
+    /// tableaux compris), les structures et services data·inclusion, la
+    /// liste France services de l’ANCT, les permanences des conseillers
+    /// numériques ou les structures Aidants Connect (reconnus à leur
+    /// en-tête). Chaque ligne est vérifiée ; par défaut rien n’est importé
+    /// si une ligne est invalide. Réimporter une source met à jour ses
+    /// lieux sans jamais les dupliquer ; les lieux qu’une autre source a
+    /// déjà sont fusionnés.
     Import {
+        /// Fichier à importer.
         file: PathBuf,
-        /// Import the valid rows and write the rejected ones, with reasons,
-        /// to --rejected.
+        /// Importe les lignes valides et écrit les lignes rejetées, avec
+        /// leurs motifs, dans --rejected.
         #[arg(long)]
         skip_invalid: bool,
-        /// Where to write rejected rows (CSV) with --skip-invalid.
+        /// Où écrire les lignes rejetées (CSV) avec --skip-invalid.
         #[arg(long, default_value = "lieux-rejetes.csv")]
         rejected: PathBuf,
-        /// Key under which places with an empty `source` are known, so that
-        /// re-importing the file updates them (default: the file name);
-        /// their `source` stays empty.
+        /// Clé sous laquelle sont connus les lieux dont la `source` est
+        /// vide, pour que réimporter le fichier les mette à jour (par
+        /// défaut : le nom du fichier) ; leur `source` reste vide.
         #[arg(long)]
         source: Option<String>,
-        /// `date_maj` for formats that carry none (default: today).
+        /// `date_maj` des formats qui n’en ont pas (par défaut :
+        /// aujourd’hui).
         #[arg(long)]
         date: Option<String>,
     },
-    /// Export every place: the standard's CSV, the national JSON, GeoJSON
-    /// or data·inclusion (docs/lieux-formats.md).
+    /// Exporte tous les lieux : le CSV du standard, le JSON national,
+    /// GeoJSON ou data·inclusion (docs/lieux-formats.md).
     Export {
+        /// Format du fichier.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
-        /// File to write (default: standard output).
+        /// Fichier à écrire (par défaut : la sortie standard).
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -222,67 +238,77 @@ enum PlacesCommand {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportFormat {
-    /// The standard's CSV.
+    /// Le CSV du standard.
     Csv,
-    /// The national JSON shape (the reference library's).
+    /// La forme JSON nationale (celle de la bibliothèque de référence).
     Json,
+    /// GeoJSON, un point par lieu.
     Geojson,
-    /// data·inclusion schema v1: `{"structures": […], "services": […]}`.
+    /// Le schéma data·inclusion v1 : `{"structures": […], "services": […]}`.
     DataInclusion,
 }
 
 #[derive(Subcommand)]
 enum ActivitiesCommand {
-    /// Import records: Passerelle's CSV (columns documented in
-    /// crates/activities/src/csvfile.rs), the Coop's export (XLSX, or CSV
-    /// saved by a spreadsheet) or CRA v1 reports (CSV dump or JSON:API
-    /// archive); see docs/activites-imports.md. Every record is checked
-    /// first; one invalid record and nothing is imported. Importing the
-    /// same or an overlapping file again never duplicates.
+    /// Importe des activités : le CSV de Passerelle (colonnes décrites dans
+    /// crates/activities/src/csvfile.rs), l’export de la Coop (XLSX, ou CSV
+    /// enregistré par un tableur) ou les comptes rendus CRA v1 (export CSV
+    /// ou archive JSON:API) ; voir docs/activites-imports.md. Chaque
+    /// enregistrement est d’abord vérifié ; un seul invalide et rien n’est
+    /// importé. Réimporter le même fichier, ou un fichier qui le recoupe,
+    /// ne duplique jamais rien.
     Import {
+        /// Fichier à importer.
         file: PathBuf,
-        /// passerelle, coop or cra-v1; recognised from the file when not
-        /// given.
+        /// passerelle, coop ou cra-v1 ; reconnu d’après le fichier s’il
+        /// n’est pas donné.
         #[arg(long)]
         format: Option<String>,
     },
-    /// Counts people and records for any range of days, territory and
-    /// filters, by none, one or two dimensions (a crosstab), under the
-    /// small-cell rule. Read from the index of live records
-    /// (crates/activities/src/stats), built for the command.
+    /// Compte les personnes et les activités sur n’importe quelle période,
+    /// territoire et filtres, selon zéro, une ou deux dimensions (un
+    /// tableau croisé), sous la règle des petits effectifs. Lu dans l’index
+    /// des activités (crates/activities/src/stats), construit pour la
+    /// commande.
     Stats {
-        /// all, reg:53, dep:35, epci:<SIREN> or com:<INSEE code>.
+        /// all, reg:<code>, dep:<code>, epci:<SIREN> ou com:<code INSEE>.
         #[arg(long, default_value = "all")]
         territory: String,
-        /// First day counted, e.g. 2025-03-10.
+        /// Premier jour compté, par exemple 2025-03-10.
         #[arg(long)]
         from: String,
-        /// Last day counted, e.g. 2025-03-12.
+        /// Dernier jour compté, par exemple 2025-03-12.
         #[arg(long)]
         to: String,
-        /// One or two of theme, type, duree, age, statut, organisation,
-        /// aide, autonomie, orientation, suivi, jour, semaine, mois, annee,
-        /// commune, epci, departement, region, structure, lieu, mediateur
-        /// (`theme,age`), or total.
+        /// Une ou deux dimensions parmi theme, type, duree, age, statut,
+        /// organisation, aide, autonomie, orientation, suivi, jour, semaine,
+        /// mois, annee, commune, epci, departement, region, structure, lieu,
+        /// mediateur (`theme,age`), ou total.
         #[arg(long, default_value = "theme")]
         by: String,
-        /// A filter `dimension=value` (`type=atelier`, `theme=Démarche en
-        /// ligne`, `age=60-69 ans`, `lieu=12`); repeat it: values of one
-        /// dimension keep any of them, dimensions combine.
+        /// Un filtre `dimension=valeur` (`type=atelier`, `theme=Démarche en
+        /// ligne`, `age=60-69 ans`, `lieu=12`) ; à répéter : les valeurs
+        /// d’une même dimension s’ajoutent, les dimensions se combinent.
         #[arg(long = "where")]
         filters: Vec<String>,
+        /// Format de la réponse.
         #[arg(long, value_enum, default_value = "csv")]
         format: StatsFormat,
     },
-    /// Write N synthetic records (CSV) following the seeds' distributions
-    /// over the communes loaded, for tests and benchmarks.
+    /// Écrit N activités fictives (CSV) suivant les répartitions des
+    /// données de départ sur les communes chargées, pour les essais et les
+    /// mesures de performance.
     Generate {
+        /// Nombre d’activités.
         #[arg(long)]
         n: u64,
+        /// Graine du tirage : la même donne le même fichier.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Année des activités.
         #[arg(long, default_value_t = 2025)]
         year: i32,
+        /// Fichier à écrire.
         #[arg(long)]
         output: PathBuf,
     },
@@ -296,22 +322,28 @@ enum StatsFormat {
 
 #[derive(Subcommand)]
 enum AccountsCommand {
-    /// Invite an administrator of the instance: prints a one-time link
-    /// (valid 7 days) where they choose their password. Use it once, on a
-    /// new instance; administrators then invite everyone else from the pages.
+    /// Invite un administrateur de l’instance : imprime un lien à usage
+    /// unique (valable 7 jours) où il choisit son mot de passe. À employer
+    /// une fois, sur une nouvelle instance ; les administrateurs invitent
+    /// ensuite tous les autres depuis les pages.
     CreateAdmin {
-        /// E-mail address of the administrator.
+        /// Adresse électronique de l’administrateur.
         #[arg(long)]
         email: String,
-        /// Structure the administrator belongs to (created if no structure
-        /// has this exact name).
+        /// Structure de l’administrateur (créée si aucune structure ne porte
+        /// exactement ce nom).
         #[arg(long, default_value = "Administration de l’instance")]
         structure: String,
+        /// Adresse où `serve` écoute, pour le lien imprimé quand aucune
+        /// adresse publique (PASSERELLE_PUBLIC_URL) n’est définie.
+        #[arg(long, env = "PASSERELLE_ADDR", default_value = DEFAULT_ADDR)]
+        addr: SocketAddr,
     },
-    /// Replace by pseudonyms, in the audit trail, the IP addresses and the
-    /// addresses typed for no account, and delete old outbox messages, once
-    /// their retention period is over (docs/donnees-personnelles.md). Also
-    /// run hourly by `serve`. Safe to run any number of times.
+    /// Remplace par des pseudonymes, dans le journal, les adresses IP et les
+    /// adresses saisies qui ne sont celles d’aucun compte, et supprime les
+    /// anciens courriels de la file d’envoi, une fois leur durée de
+    /// conservation passée (docs/donnees-personnelles.md). `serve` le fait
+    /// aussi chaque heure. Peut être lancé autant de fois que l’on veut.
     Retention(RetentionArgs),
 }
 
@@ -320,14 +352,18 @@ enum AccountsCommand {
 /// long the outbox keeps messages.
 #[derive(Args, Clone, Copy)]
 pub(crate) struct RetentionArgs {
+    /// Mois pendant lesquels le journal garde les adresses IP.
     #[arg(long, env = "PASSERELLE_AUDIT_IP_MONTHS", default_value_t = 6)]
     ip_months: u32,
+    /// Jours pendant lesquels le journal garde une adresse saisie qui n’est
+    /// celle d’aucun compte.
     #[arg(
         long,
         env = "PASSERELLE_AUDIT_TYPED_ADDRESS_DAYS",
         default_value_t = 30
     )]
     typed_address_days: i64,
+    /// Mois pendant lesquels la file d’envoi garde les courriels.
     #[arg(long, env = "PASSERELLE_OUTBOX_MONTHS", default_value_t = 6)]
     outbox_months: u32,
 }
@@ -342,38 +378,44 @@ impl RetentionArgs {
     }
 }
 
+/// Where `serve` listens unless told otherwise.
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
 #[derive(Args)]
 struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:8080")]
+    /// Adresse et port d’écoute.
+    #[arg(long, env = "PASSERELLE_ADDR", default_value = DEFAULT_ADDR)]
     addr: SocketAddr,
-    /// Directory of the built front-end assets (made by `npm run build`).
-    /// Default: web/dist in the current directory or next to the sources.
+    /// Répertoire des fichiers du navigateur construits (par `npm run
+    /// build`). Par défaut : web/dist dans le répertoire courant ou à côté
+    /// des sources.
     #[arg(long, env = "PASSERELLE_ASSETS_DIR")]
     assets_dir: Option<PathBuf>,
-    /// SMTP relay for e-mail:
-    /// smtp[s]://user:password@host:port?from=address&tls=starttls&timeout=30&ca=file.pem
-    /// (smtps: implicit TLS; tls=starttls: STARTTLS required). Without it,
-    /// e-mail stays in the outbox (Administration → Courriels).
+    /// Relais SMTP des courriels :
+    /// smtp[s]://utilisateur:mot-de-passe@hôte:port?from=adresse&tls=starttls&timeout=30&ca=fichier.pem
+    /// (smtps : TLS implicite ; tls=starttls : STARTTLS exigé). Sans lui,
+    /// les courriels restent dans la file d’envoi (Administration →
+    /// Courriels).
     #[arg(long, env = "PASSERELLE_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
-    /// Map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (check
-    /// the provider's terms). Without it maps show places on a plain
-    /// background; lists work the same.
+    /// Tuiles des cartes, par exemple
+    /// https://tile.openstreetmap.org/{z}/{x}/{y}.png (vérifiez les
+    /// conditions du fournisseur). Sans elles, les cartes montrent les lieux
+    /// sur un fond uni ; les listes fonctionnent de même.
     #[arg(long, env = "PASSERELLE_TILE_URL")]
     tile_url: Option<String>,
-    /// OSRM server (http://host:port) whose table service gives the
-    /// Diagnostic real road times; without it they are estimated.
+    /// Serveur OSRM (http://hôte:port) dont le service « table » donne au
+    /// Diagnostic les vrais temps de route ; sans lui, ils sont estimés.
     #[arg(long, env = "PASSERELLE_OSRM_URL")]
     osrm_url: Option<String>,
-    /// Reverse proxies in front of Passerelle (addresses or networks,
-    /// comma-separated, e.g. 127.0.0.1,::1): the client address used for
-    /// sign-in limits and the audit trail is then read from their
-    /// X-Forwarded-For header. Anyone else's X-Forwarded-For is ignored.
+    /// Serveurs mandataires devant Passerelle (adresses ou réseaux séparés
+    /// par des virgules, par exemple 127.0.0.1,::1) : l’adresse du client,
+    /// pour les limites de connexion et le journal, est alors lue dans leur
+    /// en-tête X-Forwarded-For. Celui de tout autre est ignoré.
     #[arg(long, env = "PASSERELLE_TRUSTED_PROXIES", default_value = "")]
     trusted_proxies: String,
-    /// Bearer token that Prometheus presents to read /metrics. Without it
-    /// there is no /metrics.
+    /// Jeton que Prometheus présente pour lire /metrics. Sans lui, pas de
+    /// /metrics.
     #[arg(long, env = "PASSERELLE_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
     #[command(flatten)]
@@ -391,18 +433,20 @@ struct ServeArgs {
 /// signing out to PASSERELLE_PUBLIC_URL + /: register both at ProConnect.
 #[derive(Args, Clone)]
 struct ProConnectArgs {
-    /// The provider's issuer, whose /.well-known/openid-configuration is
-    /// read (ProConnect: https://auth.agentconnect.gouv.fr/api/v2).
+    /// L’émetteur du fournisseur, dont on lit
+    /// /.well-known/openid-configuration (ProConnect :
+    /// https://auth.agentconnect.gouv.fr/api/v2).
     #[arg(long, env = "PASSERELLE_OIDC_ISSUER")]
     oidc_issuer: Option<String>,
-    /// The client id ProConnect gave this instance.
+    /// L’identifiant client que ProConnect a donné à cette instance.
     #[arg(long, env = "PASSERELLE_OIDC_CLIENT_ID")]
     oidc_client_id: Option<String>,
-    /// Its client secret.
+    /// Son secret client.
     #[arg(long, env = "PASSERELLE_OIDC_CLIENT_SECRET", hide_env_values = true)]
     oidc_client_secret: Option<String>,
-    /// `off` turns password sign-in (and password reset) off, when
-    /// ProConnect is configured: people then sign in with ProConnect only.
+    /// `off` désactive la connexion par mot de passe (et sa
+    /// réinitialisation) quand ProConnect est configuré : on ne se connecte
+    /// alors qu’avec ProConnect.
     #[arg(long, env = "PASSERELLE_PASSWORD_SIGN_IN", default_value = "on", value_parser = ["on", "off"])]
     password_sign_in: String,
 }
@@ -435,19 +479,20 @@ impl ProConnectArgs {
 /// personnelles" and "Accessibilité" pages (README, "Exploitant").
 #[derive(Args, Clone)]
 struct OperatorArgs {
-    /// The organisation publishing the instance.
+    /// L’organisme qui publie l’instance.
     #[arg(long, env = "PASSERELLE_OPERATOR_NAME")]
     operator_name: Option<String>,
-    /// Its postal address.
+    /// Son adresse postale.
     #[arg(long, env = "PASSERELLE_OPERATOR_ADDRESS")]
     operator_address: Option<String>,
-    /// The address people write to about their data or accessibility.
+    /// L’adresse à laquelle écrire au sujet de ses données ou de
+    /// l’accessibilité.
     #[arg(long, env = "PASSERELLE_OPERATOR_EMAIL")]
     operator_email: Option<String>,
-    /// The publication director.
+    /// Le directeur de la publication.
     #[arg(long, env = "PASSERELLE_OPERATOR_DIRECTOR")]
     operator_director: Option<String>,
-    /// The host: its name and address.
+    /// L’hébergeur : son nom et son adresse.
     #[arg(long, env = "PASSERELLE_OPERATOR_HOST")]
     operator_host: Option<String>,
 }
@@ -554,17 +599,54 @@ fn usage_error(e: &clap::Error) -> String {
     format!("passerelle : erreur : {what}\nPour l’aide : passerelle --help")
 }
 
+/// The help clap wrote, its own words said in French: the headings, the
+/// help and version flags, the `[default: …]`-style notes. The rest of
+/// the help is the French of the doc comments above.
+fn french_help(text: &str) -> String {
+    const WORDS: [(&str, &str); 16] = [
+        ("Usage: ", "Utilisation : "),
+        ("\nCommands:\n", "\nCommandes :\n"),
+        ("\nOptions:\n", "\nOptions :\n"),
+        ("\nArguments:\n", "\nArguments :\n"),
+        ("<COMMAND>", "<COMMANDE>"),
+        ("[COMMAND]", "[COMMANDE]"),
+        ("[default: ", "[par défaut : "),
+        ("[env: ", "[variable : "),
+        ("[possible values: ", "[valeurs possibles : "),
+        ("Possible values:", "Valeurs possibles :"),
+        ("[aliases: ", "[autres noms : "),
+        (
+            "Print this message or the help of the given subcommand(s)",
+            "Affiche cette aide ou celle de la commande donnée",
+        ),
+        (
+            "Print help (see more with '--help')",
+            "Affiche l’aide (en détail avec --help)",
+        ),
+        (
+            "Print help (see a summary with '-h')",
+            "Affiche l’aide (en résumé avec -h)",
+        ),
+        ("Print help", "Affiche l’aide"),
+        ("Print version", "Affiche la version"),
+    ];
+    let mut text = text.to_string();
+    for (english, french) in WORDS {
+        text = text.replace(english, french);
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) =>
-        {
-            e.exit()
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            return match print_ignoring_closed_pipe(&french_help(&e.render().to_string())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => e.exit(),
         Err(e) => {
             eprintln!("{}", usage_error(&e));
             return ExitCode::from(2);
@@ -585,7 +667,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, naming what to fix.
-            eprintln!("passerelle : erreur : {e:#}");
+            eprintln!("passerelle : erreur : {}", ops::error_message(&e));
             ExitCode::FAILURE
         }
     }
@@ -612,12 +694,6 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
-    // Links printed or mailed by commands (an invitation, a reminder) lead
-    // where `serve` listens when no public URL is set.
-    let link_base = public_url.clone().unwrap_or_else(|| {
-        let addr = std::env::var("PASSERELLE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-        format!("http://{addr}")
-    });
     match cli.command {
         Command::Backup(args) => {
             let mut out = String::new();
@@ -644,8 +720,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .run_referral_deadlines(chrono::Utc::now(), periods.periods())
                 .await?;
             print_ignoring_closed_pipe(&format!(
-                "{} reminders sent, {} referrals expired, {} closed without outcome, \
-                 {} situation complexe requests closed, {} erased\n",
+                "{} relances envoyées, {} orientations expirées, {} closes sans suite, \
+                 {} demandes « situation complexe » closes, {} effacées\n",
                 r.reminded, r.expired, r.lapsed, r.requests_expired, r.erased
             ))
         }
@@ -656,13 +732,13 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let r = jobs::network(&db, clock.instant()?, run).await?;
             print_ignoring_closed_pipe(&format!(
-                "{} reminders sent, {} seats given from waiting lists, {} opportunities expired, {} digests sent\n",
+                "{} rappels envoyés, {} places données depuis les listes d’attente, {} opportunités expirées, {} lettres de la semaine envoyées\n",
                 r.reminders, r.seated, r.expired, r.digests
             ))
         }
         Command::Accounts(command) => {
             let mut out = String::new();
-            let result = accounts(&db, command, &link_base, &mut out).await;
+            let result = accounts(&db, command, public_url.as_deref(), &mut out).await;
             print_ignoring_closed_pipe(&out)?;
             result
         }
@@ -724,7 +800,7 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
             .filter(|r| r.kind == "communes")
             .map(|r| r.rows)
             .sum();
-        tracing::info!("empty database: bundled Bretagne reference loaded ({communes} communes)");
+        tracing::info!("base vide : référentiel breton intégré chargé ({communes} communes)");
     }
     let (cra, _) = db
         .aggregate_stats(passerelle_activities::cra::SOURCE, "age", None)
@@ -736,7 +812,7 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
             &passerelle_activities::cra::bundled(),
         )
         .await
-        .context("loading the conseillers numériques' activity figures")?;
+        .context("chargement des chiffres d’activité des conseillers numériques")?;
     }
     if db.places_empty().await? {
         let reports = db
@@ -745,7 +821,7 @@ async fn open_database(storage: &StorageArgs) -> Result<Database> {
             .context("chargement des lieux bretons intégrés")?;
         let read: usize = reports.iter().map(|(_, r)| r.read).sum();
         let merged: usize = reports.iter().map(|(_, r)| r.merged).sum();
-        tracing::info!("bundled Bretagne places loaded: {read} from 3 sources, {merged} merged");
+        tracing::info!("lieux bretons intégrés chargés : {read} de 3 sources, {merged} fusionnés");
     }
     Ok(db)
 }
@@ -754,7 +830,7 @@ fn find_assets(explicit: Option<PathBuf>) -> Assets {
     if let Some(dir) = explicit {
         if !dir.join("dsfr").is_dir() {
             tracing::warn!(
-                "{} does not hold built assets (no dsfr/ inside): run `npm ci && npm run build`",
+                "{} ne contient pas les fichiers du navigateur construits (pas de dsfr/) : lancez `npm ci && npm run build`",
                 dir.display()
             );
         }
@@ -767,7 +843,7 @@ fn find_assets(explicit: Option<PathBuf>) -> Assets {
     let dir = candidates.into_iter().find(|d| d.join("dsfr").is_dir());
     if dir.is_none() {
         tracing::warn!(
-            "front-end assets not found (web/dist): pages will have no styles; run `npm ci && npm run build`"
+            "fichiers du navigateur introuvables (web/dist) : les pages n’auront pas de styles ; lancez `npm ci && npm run build`"
         );
     }
     Assets { dir }
@@ -788,7 +864,7 @@ async fn serve(db: Database, args: ServeArgs, public_url: Option<String>) -> Res
         .await
         .with_context(|| {
             format!(
-                "cannot listen on {}; set --addr or PASSERELLE_ADDR to a free address",
+                "impossible d’écouter sur {} : indiquez dans --addr ou PASSERELLE_ADDR une adresse libre",
                 args.addr
             )
         })?;
@@ -947,13 +1023,13 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
                 let report = db.import_reference(&name, &file).await?;
                 write!(
                     out,
-                    "{name}: {} {} read, {} new, {} updated",
+                    "{name} : {} lignes de {} lues, {} nouvelles, {} mises à jour",
                     report.rows, report.kind, report.added, report.updated
                 )?;
                 if report.members_not_loaded > 0 {
                     write!(
                         out,
-                        ", {} member communes not in the reference",
+                        ", {} communes membres absentes du référentiel",
                         report.members_not_loaded
                     )?;
                 }
@@ -985,27 +1061,27 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
                 .await?
                 .with_context(|| format!("aucune commune n’a le code INSEE « {code} »"))?;
             writeln!(out, "{} ({})", c.nom, c.code)?;
-            writeln!(out, "  postcodes:   {}", c.postcodes.join(", "))?;
+            writeln!(out, "  codes postaux : {}", c.postcodes.join(", "))?;
             writeln!(
                 out,
-                "  population:  {}",
-                c.population.map_or("unknown".into(), |p| p.to_string())
+                "  population :   {}",
+                c.population.map_or("inconnue".into(), |p| p.to_string())
             )?;
             match c.epci {
                 Some(e) => writeln!(
                     out,
-                    "  EPCI:        {} ({})",
+                    "  EPCI :         {} ({})",
                     e.nom.unwrap_or_default(),
                     e.siren
                 )?,
-                None => writeln!(out, "  EPCI:        none")?,
+                None => writeln!(out, "  EPCI :         aucun")?,
             }
             writeln!(
                 out,
-                "  département: {} ({})",
+                "  département :  {} ({})",
                 c.departement.nom, c.departement.code
             )?;
-            writeln!(out, "  région:      {} ({})", c.region.nom, c.region.code)?;
+            writeln!(out, "  région :       {} ({})", c.region.nom, c.region.code)?;
         }
         TerritoriesCommand::Epci { siren } => {
             let e = db
@@ -1033,14 +1109,14 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
             for r in db.regions().await? {
                 writeln!(
                     out,
-                    "{} {}: {} communes, population {}",
+                    "{} {} : {} communes, population {}",
                     r.code, r.nom, r.communes, r.population
                 )?;
                 if let Some(region) = db.region(&r.code).await? {
                     for d in region.departements.iter().filter(|d| d.communes > 0) {
                         writeln!(
                             out,
-                            "  {} {}: {} communes, population {}",
+                            "  {} {} : {} communes, population {}",
                             d.code, d.nom, d.communes, d.population
                         )?;
                     }
@@ -1054,11 +1130,17 @@ async fn territories(db: &Database, command: TerritoriesCommand, out: &mut Strin
 async fn accounts(
     db: &Database,
     command: AccountsCommand,
-    base: &str,
+    public_url: Option<&str>,
     out: &mut String,
 ) -> Result<()> {
     match command {
-        AccountsCommand::CreateAdmin { email, structure } => {
+        AccountsCommand::CreateAdmin {
+            email,
+            structure,
+            addr,
+        } => {
+            // The link leads where `serve` listens when no public URL is set.
+            let base = public_url.map_or_else(|| format!("http://{addr}"), str::to_string);
             let email = passerelle_accounts::normalize_email(&email)
                 .with_context(|| format!("« {email} » n’est pas une adresse électronique"))?;
             let existing = db
@@ -1083,7 +1165,7 @@ async fn accounts(
             let structure = db
                 .structure(structure_id)
                 .await?
-                .context("the structure just found or created is missing")?;
+                .context("la structure trouvée ou créée à l’instant est introuvable")?;
             let token = db
                 .create_invitation(
                     &passerelle_store::write::Acting::system(),
@@ -1098,7 +1180,7 @@ async fn accounts(
                 .await?;
             writeln!(
                 out,
-                "Invitation for {email}, administrator, valid 7 days. Open it to choose a password:"
+                "Invitation de {email}, administrateur, valable 7 jours. Ouvrez-la pour choisir un mot de passe :"
             )?;
             writeln!(out, "{}/invitation/{token}", base.trim_end_matches('/'))?;
         }
@@ -1108,7 +1190,7 @@ async fn accounts(
                 .await?;
             writeln!(
                 out,
-                "{} audit lines had their IP address pseudonymised, {} their typed address; {} old e-mails deleted",
+                "{} lignes du journal ont eu leur adresse IP remplacée par un pseudonyme, {} leur adresse saisie ; {} anciens courriels supprimés",
                 r.addresses, r.typed, r.messages
             )?;
         }
@@ -1202,7 +1284,7 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
                 Some(path) => {
                     std::fs::write(&path, bytes)
                         .with_context(|| format!("écriture impossible de {}", path.display()))?;
-                    writeln!(out, "{} places written to {}", places.len(), path.display())?;
+                    writeln!(out, "{} lieux écrits dans {}", places.len(), path.display())?;
                 }
                 None => out.push_str(&String::from_utf8_lossy(&bytes)),
             }
@@ -1517,7 +1599,7 @@ async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String)
                 writer.write_record(write_record(&generator.record()))?;
             }
             writer.flush()?;
-            writeln!(out, "{n} activities written to {}", output.display())?;
+            writeln!(out, "{n} activités écrites dans {}", output.display())?;
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 use clap::Args;
-use passerelle_store::backup::{self, BackupError, Manifest};
+use passerelle_store::backup::{self, BackupError, Manifest, NotABackup};
 use passerelle_store::{Database, StoreError};
 use passerelle_web::fr_number;
 
@@ -17,20 +17,20 @@ use crate::ReferralPeriods;
 
 #[derive(Args)]
 pub(crate) struct BackupArgs {
-    /// Archive to write (replaced if it exists, only once the new one is
-    /// complete). It holds personal data: it is created readable by its
-    /// owner only.
+    /// Archive à écrire (remplacée si elle existe, une fois seulement la
+    /// nouvelle complète). Elle contient des données personnelles : elle
+    /// n’est lisible que par son propriétaire.
     #[arg(long)]
     output: PathBuf,
 }
 
 #[derive(Args)]
 pub(crate) struct RestoreArgs {
-    /// Archive written by `passerelle backup`.
+    /// Archive écrite par `passerelle backup`.
     file: PathBuf,
-    /// Replace a database that is not empty (SQLite: the file there is
-    /// kept beside it, renamed; PostgreSQL: its tables are dropped in the
-    /// restore's transaction). Stop the server first.
+    /// Remplace une base qui n’est pas vide (SQLite : le fichier en place
+    /// est gardé à côté, renommé ; PostgreSQL : ses tables sont supprimées
+    /// dans la transaction de la restauration). Arrêtez d’abord le serveur.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -66,36 +66,65 @@ pub(crate) fn init_logging() -> Result<()> {
     Ok(())
 }
 
-/// A store error as the operator should read it: in French when it
-/// forbids using the database at all.
+/// A store error as the operator should read it: in French, saying what
+/// to do when it forbids using the database at all.
 pub(crate) fn explain_open(error: StoreError) -> anyhow::Error {
+    anyhow!(store_message(&error))
+}
+
+/// Every store error in French (the store speaks types; its English
+/// `Display` is for logs).
+fn store_message(error: &StoreError) -> String {
     match error {
-        StoreError::SchemaTooNew { database, known } => anyhow!(
+        StoreError::SchemaTooNew { database, known } => format!(
             "la base de données a été mise à jour par une version plus récente de Passerelle \
              (migration {database} ; cette version-ci, {}, ne connaît que jusqu’à la migration {known}). \
              Elle n’a pas été modifiée. Installez la version de Passerelle qui l’a mise à jour, \
              ou restaurez une sauvegarde faite avec cette version-ci (passerelle restore)",
             env!("CARGO_PKG_VERSION")
         ),
-        StoreError::UnsupportedUrl(url) => anyhow!(
+        StoreError::UnsupportedUrl(url) => format!(
             "DATABASE_URL « {url} » n’est pas pris en charge : écrivez postgres://utilisateur:mot-de-passe@hôte/base ou sqlite:chemin/du/fichier"
         ),
-        StoreError::DataDir { path, reason } => anyhow!(
+        StoreError::DataDir { path, reason } => format!(
             "impossible de créer le répertoire de données {} : {reason} ; indiquez dans PASSERELLE_DATA_DIR un répertoire où écrire",
             path.display()
         ),
-        StoreError::SqliteOpen { path, reason } => anyhow!(
+        StoreError::SqliteOpen { path, reason } => format!(
             "impossible d’ouvrir la base SQLite {} : {reason} ; vérifiez que le fichier et son répertoire sont accessibles en écriture, ou indiquez PASSERELLE_DATA_DIR",
             path.display()
         ),
-        StoreError::PostgresConnect { location, reason } => anyhow!(
+        StoreError::PostgresConnect { location, reason } => format!(
             "impossible de se connecter à PostgreSQL ({location}) : {reason} ; vérifiez DATABASE_URL et que le serveur tourne"
         ),
         StoreError::Migration(reason) => {
-            anyhow!("impossible de mettre à jour le schéma de la base : {reason}")
+            format!("impossible de mettre à jour le schéma de la base : {reason}")
         }
-        other => other.into(),
+        // Already French: file, line and field.
+        StoreError::Import(e) => e.to_string(),
+        StoreError::Database(e) => format!(
+            "erreur de la base de données : {}",
+            passerelle_store::root_cause(e)
+        ),
+        StoreError::Corrupt(what) => format!(
+            "un enregistrement de la base ne peut pas être lu ({what}) : restaurez une sauvegarde ou signalez-le"
+        ),
     }
+}
+
+/// `error` as the operator reads it after `passerelle : erreur :`: its
+/// contexts then its cause, a store error in French (and not followed by
+/// the driver's error it wraps, already said).
+pub(crate) fn error_message(error: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        if let Some(store) = cause.downcast_ref::<StoreError>() {
+            parts.push(store_message(store));
+            break;
+        }
+        parts.push(cause.to_string());
+    }
+    parts.join(" : ")
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -205,6 +234,14 @@ fn explain(error: BackupError, file: &std::path::Path, target: Option<&str>) -> 
         ),
         BackupError::ToolFailed { tool, message } => anyhow!("{tool} a échoué : {message}"),
         BackupError::NotABackup { reason, .. } => {
+            let reason = match reason {
+                NotABackup::Unreadable(e) => format!("archive illisible : {e}"),
+                NotABackup::Empty => "archive vide".to_string(),
+                NotABackup::NoManifest => "manifest.json n’est pas en tête".to_string(),
+                NotABackup::BadManifest(e) => format!("manifeste illisible : {e}"),
+                NotABackup::UnknownFormat => "format inconnu".to_string(),
+                NotABackup::MissingDatabase(name) => format!("{name} n’y est pas"),
+            };
             anyhow!("{file} n’est pas une sauvegarde de Passerelle ({reason})")
         }
         BackupError::UnknownFormat(v) => anyhow!(

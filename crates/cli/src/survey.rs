@@ -19,130 +19,151 @@ use passerelle_surveys::{Questionnaire, limesurvey, templates, xlsx};
 
 #[derive(Subcommand)]
 pub enum SurveyCommand {
-    /// Analyse responses: every question's flat sort, and crosstabs and
-    /// group comparisons on request, as tables of the seeds' form.
-    /// Variables are the responses file's columns: `id` (single choice,
-    /// scale, number), `id.option` (one option of a multiple choice),
-    /// `id.item` (one item of a grid).
+    /// Analyse des réponses : le tri à plat de chaque question, et sur
+    /// demande des tableaux croisés et des comparaisons de groupes, en
+    /// tableaux de la forme des données de départ. Les variables sont les
+    /// colonnes du fichier de réponses : `id` (choix unique, échelle,
+    /// nombre), `id.option` (une option d’un choix multiple), `id.item` (un
+    /// élément d’une grille).
     Analyze {
-        /// Questionnaire: a TOML file or a built-in template name
+        /// Questionnaire : un fichier TOML ou le nom d’un modèle intégré
         /// (hub-bretagne-2023, esc-rennes-professionnels).
         #[arg(long)]
         questionnaire: String,
-        /// Responses: CSV, one row per respondent (`,` or `;` separated).
+        /// Réponses : CSV, une ligne par répondant (séparé par `,` ou `;`).
         #[arg(long)]
         responses: PathBuf,
-        /// Analyse only a subgroup: VARIABLE=CODE (e.g. service=ccas,
-        /// lieux.efs=oui).
+        /// N’analyser qu’un sous-groupe : VARIABLE=CODE (par exemple
+        /// service=ccas, lieux.efs=oui).
         #[arg(long, value_name = "VARIABLE=CODE")]
         filter: Option<String>,
-        /// Cross every categorical variable and compare every numeric one
-        /// (t or ANOVA with LSD letters) by this variable.
+        /// Croise chaque variable qualitative et compare chaque variable
+        /// numérique (t ou ANOVA avec lettres LSD) selon cette variable.
         #[arg(long)]
         by: Option<String>,
-        /// A crosstab ROWS,COLUMNS with chi-square (and Fisher for 2×2);
-        /// repeat for more.
-        #[arg(long, value_name = "ROWS,COLUMNS")]
+        /// Un tableau croisé LIGNES,COLONNES avec khi-deux (et Fisher pour
+        /// un 2×2) ; à répéter pour d’autres.
+        #[arg(long, value_name = "LIGNES,COLONNES")]
         cross: Vec<String>,
-        /// A comparison of means NUMERIC,GROUPS; repeat for more.
-        #[arg(long, value_name = "NUMERIC,GROUPS")]
+        /// Une comparaison de moyennes NUMÉRIQUE,GROUPES ; à répéter pour
+        /// d’autres.
+        #[arg(long, value_name = "NUMÉRIQUE,GROUPES")]
         compare: Vec<String>,
-        /// A linear regression Y~X1+X2 (categorical predictors are
-        /// dummy-coded); repeat for more.
+        /// Une régression linéaire Y~X1+X2 (les prédicteurs qualitatifs
+        /// sont codés en indicatrices) ; à répéter pour d’autres.
         #[arg(long, value_name = "Y~X1+X2")]
         regress: Vec<String>,
-        /// A one-way MANOVA Y1+Y2+Y3~GROUPS; repeat for more.
-        #[arg(long, value_name = "Y1+Y2~GROUPS")]
+        /// Une MANOVA à un facteur Y1+Y2+Y3~GROUPES ; à répéter pour
+        /// d’autres.
+        #[arg(long, value_name = "Y1+Y2~GROUPES")]
         manova: Vec<String>,
-        /// md, csv, json, or xlsx (with --output).
+        /// md, csv, json, ou xlsx (avec --output).
         #[arg(long, value_enum, default_value = "md")]
         format: Format,
-        /// Write 12,4 rather than 12.4 (and `;` between CSV fields).
+        /// Écrire 12,4 plutôt que 12.4 (et `;` entre les champs CSV).
         #[arg(long)]
         decimal_comma: bool,
-        /// Threshold of the LSD letters.
+        /// Seuil des lettres LSD.
         #[arg(long, default_value_t = 0.05)]
         alpha: f64,
-        /// Publication mode: print counts below N as "< N" and hide their
-        /// percentages and means (tables only; JSON stays complete).
+        /// Mode publication : écrire « < N » les effectifs inférieurs à N et
+        /// cacher leurs pourcentages et moyennes (tableaux seulement ; le
+        /// JSON reste complet).
         #[arg(long, value_name = "N", default_value_t = 0)]
         min_cell: u64,
-        /// File to write (default: standard output).
+        /// Fichier à écrire (par défaut : la sortie standard).
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Print a built-in questionnaire (TOML), to use or adapt; without a
-    /// name, list them.
-    Template { name: Option<String> },
-    /// Put a questionnaire online for a structure: its public form is
-    /// /enquetes/SLUG, its results /enquetes/SLUG/resultats. Prints the
-    /// link, and the invitation links with --invitations.
+    /// Imprime un questionnaire intégré (TOML), à employer ou à adapter ;
+    /// sans nom, les liste.
+    Template {
+        /// Nom du modèle.
+        name: Option<String>,
+    },
+    /// Met un questionnaire en ligne pour une structure : son formulaire
+    /// public est /enquetes/SLUG, ses résultats /enquetes/SLUG/resultats.
+    /// Imprime le lien, et les liens d’invitation avec --invitations.
     Publish {
+        /// Questionnaire : un fichier TOML ou le nom d’un modèle intégré.
         #[arg(long)]
         questionnaire: String,
-        /// The link's last part: lowercase letters, digits and `-`.
+        /// La fin du lien : lettres minuscules, chiffres et `-`.
         #[arg(long)]
         slug: String,
-        /// Id of the structure running the survey.
+        /// Numéro de la structure qui mène l’enquête.
         #[arg(long)]
         structure: i64,
-        /// Create N invitations: one response each, and no response
-        /// without one.
+        /// Crée N invitations : une réponse chacune, et aucune réponse sans
+        /// invitation.
         #[arg(long, value_name = "N")]
         invitations: Option<usize>,
-        /// First day of collection (YYYY-MM-DD).
+        /// Premier jour de la collecte (AAAA-MM-JJ).
         #[arg(long)]
         opens: Option<String>,
-        /// Last day of collection (YYYY-MM-DD).
+        /// Dernier jour de la collecte (AAAA-MM-JJ).
         #[arg(long)]
         closes: Option<String>,
     },
-    /// Add the responses of a CSV file (one row per respondent, as
-    /// LimeSurvey-like tools export) to a survey: checked whole first, then
-    /// stored in one transaction, or not at all.
+    /// Ajoute à une enquête les réponses d’un fichier CSV (une ligne par
+    /// répondant, comme l’exportent les outils du genre de LimeSurvey) :
+    /// vérifiées en entier d’abord, puis enregistrées en une transaction,
+    /// ou pas du tout.
     Import {
+        /// La fin du lien de l’enquête.
         slug: String,
+        /// Fichier des réponses.
         file: PathBuf,
-        /// The day to date them (YYYY-MM-DD; default: today). Keep the
-        /// collection's last day rather than each response's.
+        /// Le jour auquel les dater (AAAA-MM-JJ ; par défaut aujourd’hui).
+        /// Mieux vaut le dernier jour de la collecte que celui de chaque
+        /// réponse.
         #[arg(long)]
         day: Option<String>,
     },
-    /// Write a survey's responses (CSV, as `analyze` reads them).
+    /// Écrit les réponses d’une enquête (CSV, comme `analyze` les lit).
     Responses {
+        /// La fin du lien de l’enquête.
         slug: String,
+        /// Fichier à écrire (par défaut : la sortie standard).
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Convert a LimeSurvey survey structure (.lss) into a questionnaire
-    /// (TOML): groups, questions, subquestions, answer options and the
-    /// conditions our format expresses; what it cannot is listed.
+    /// Convertit la structure d’une enquête LimeSurvey (.lss) en
+    /// questionnaire (TOML) : groupes, questions, sous-questions, options
+    /// de réponse et les conditions que notre format exprime ; ce qu’il ne
+    /// peut pas exprimer est listé.
     Lss {
+        /// Fichier .lss.
         file: PathBuf,
-        /// Which translation to take (default: the survey's base language).
+        /// La traduction à prendre (par défaut : la langue de base de
+        /// l’enquête).
         #[arg(long)]
         language: Option<String>,
-        /// File to write (default: standard output).
+        /// Fichier à écrire (par défaut : la sortie standard).
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Write responses for SPSS or PSPP: a syntax file (DATA LIST,
-    /// VARIABLE LABELS, VALUE LABELS, MISSING VALUES) and the data file it
-    /// reads, FILE.sps and FILE.dat side by side.
+    /// Écrit des réponses pour SPSS ou PSPP : un fichier de syntaxe (DATA
+    /// LIST, VARIABLE LABELS, VALUE LABELS, MISSING VALUES) et le fichier
+    /// de données qu’il lit, FICHIER.sps et FICHIER.dat côte à côte.
     Spss {
+        /// Questionnaire : un fichier TOML ou le nom d’un modèle intégré.
         #[arg(long)]
         questionnaire: String,
-        /// Responses: our CSV or LimeSurvey's export.
+        /// Réponses : notre CSV ou l’export de LimeSurvey.
         #[arg(long)]
         responses: PathBuf,
-        /// The syntax file to write (its .dat is written beside it).
+        /// Le fichier de syntaxe à écrire (son .dat est écrit à côté).
         #[arg(long)]
         output: PathBuf,
     },
-    /// Check a questionnaire, and a responses file against it if given.
+    /// Vérifie un questionnaire, et un fichier de réponses avec lui s’il
+    /// est donné.
     Check {
+        /// Questionnaire : un fichier TOML ou le nom d’un modèle intégré.
         #[arg(long)]
         questionnaire: String,
+        /// Fichier de réponses à vérifier.
         #[arg(long)]
         responses: Option<PathBuf>,
     },

@@ -69,6 +69,153 @@ fn help_is_written_for_a_user() {
     assert!(stdout(&o).contains("PASSERELLE_ADDR"));
 }
 
+/// Every command's help is French: clap's own words (headings, the help
+/// flag, `[default: …]`) as well as ours.
+#[test]
+fn every_commands_help_is_in_french() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["serve"],
+        &["territories", "import"],
+        &["places", "import"],
+        &["places", "export"],
+        &["activities", "stats"],
+        &["activities", "generate"],
+        &["accounts", "create-admin"],
+        &["accounts", "retention"],
+        &["diagnostic"],
+        &["diagnostic", "import"],
+        &["referrals", "purge"],
+        &["survey", "analyze"],
+        &["survey", "publish"],
+        &["network", "run"],
+        &["backup"],
+        &["restore"],
+    ];
+    let english = [
+        "Usage:",
+        "Options:",
+        "Commands:",
+        "Arguments:",
+        "Print help",
+        "[default:",
+        "[env:",
+        "Possible values",
+        " the ",
+        " of ",
+        " to ",
+        "Default:",
+    ];
+    for command in commands {
+        let o = Command::new(BIN)
+            .args(*command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{command:?}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(
+            text.contains("Utilisation : passerelle"),
+            "{command:?}:\n{text}"
+        );
+        assert!(text.contains("Affiche l’aide"), "{command:?}:\n{text}");
+        for word in english {
+            assert!(
+                !text.contains(word),
+                "{command:?} --help says {word:?}:\n{text}"
+            );
+        }
+    }
+    let o = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains(
+            "Adresse et port d’écoute [variable : PASSERELLE_ADDR=] [par défaut : 127.0.0.1:8080]"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = Command::new(BIN).args(["help", "backup"]).output().unwrap();
+    assert!(
+        stdout(&o).contains("Écrit une sauvegarde de la base"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// What stops `serve` from starting is said in French, naming the setting
+/// to fix; an SMTP URL's password is never repeated.
+#[tokio::test]
+async fn serve_refuses_bad_settings_in_french() {
+    let url = fresh_database_url().await;
+    for (args, expected) in [
+        (
+            &["--smtp-url", "http://anne:secret@relais"][..],
+            "PASSERELLE_SMTP_URL commence par http:// : écrivez smtp:// ou smtps://",
+        ),
+        (
+            &["--smtp-url", "smtp://anne:secret@relais?tls=peut-être"][..],
+            "PASSERELLE_SMTP_URL : tls=peut-être n’est ni starttls ni none",
+        ),
+        (
+            &["--osrm-url", "https://osrm.exemple.fr"][..],
+            "PASSERELLE_OSRM_URL « https://osrm.exemple.fr » : seul http://hôte:port est pris en charge",
+        ),
+        (
+            &["--oidc-issuer", "https://auth.exemple.fr"][..],
+            "ProConnect : définissez ensemble PASSERELLE_OIDC_ISSUER",
+        ),
+    ] {
+        let o = run(
+            &url,
+            &[&["serve", "--addr", "127.0.0.1:0"][..], args].concat(),
+        );
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("passerelle : erreur : {expected}")),
+            "{args:?}:\n{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = run(&url, &["serve", "--addr", &addr]);
+    assert!(
+        stderr(&o).contains(&format!("passerelle : erreur : impossible d’écouter sur {addr} : indiquez dans --addr ou PASSERELLE_ADDR une adresse libre")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A database the store cannot use is said in French, with what to do.
+#[test]
+fn store_errors_are_said_in_french() {
+    let o = run("mysql://base", &["territories", "summary"]);
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "passerelle : erreur : DATABASE_URL « mysql://base » n’est pas pris en charge : \
+         écrivez postgres://utilisateur:mot-de-passe@hôte/base ou sqlite:chemin/du/fichier"
+    );
+    let dir = std::env::temp_dir().join(format!("passerelle-nodir-{}", std::process::id()));
+    std::fs::write(&dir, "a file where a directory is expected").unwrap();
+    let o = Command::new(BIN)
+        .args(["territories", "summary"])
+        .env_remove("DATABASE_URL")
+        .env("PASSERELLE_DATA_DIR", dir.join("sous-dossier"))
+        .output()
+        .unwrap();
+    std::fs::remove_file(&dir).unwrap();
+    assert!(
+        stderr(&o)
+            .starts_with("passerelle : erreur : impossible de créer le répertoire de données"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[tokio::test]
 async fn a_new_database_gets_the_bretagne_reference_and_answers_lookups() {
     let url = fresh_database_url().await;
@@ -83,7 +230,7 @@ async fn a_new_database_gets_the_bretagne_reference_and_answers_lookups() {
     );
     let o = run(&url, &["territories", "summary"]);
     assert!(
-        stdout(&o).contains("53 Bretagne: 1202 communes"),
+        stdout(&o).contains("53 Bretagne : 1202 communes"),
         "{}",
         stdout(&o)
     );
@@ -98,13 +245,13 @@ async fn import_is_idempotent() {
     let first = run(&url, &["territories", "import", &file]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stdout(&first).ends_with("10 communes read, 7 new, 3 updated\n"),
+        stdout(&first).ends_with("10 lignes de communes lues, 7 nouvelles, 3 mises à jour\n"),
         "{}",
         stdout(&first)
     );
     let second = run(&url, &["territories", "import", &file]);
     assert!(
-        stdout(&second).ends_with("10 communes read, 0 new, 10 updated\n"),
+        stdout(&second).ends_with("10 lignes de communes lues, 0 nouvelles, 10 mises à jour\n"),
         "{}",
         stdout(&second)
     );
@@ -136,7 +283,11 @@ async fn a_bad_file_is_one_line_naming_file_line_and_field() {
     );
     // Nothing of the file was kept: Brest keeps its bundled population.
     let o = run(&url, &["territories", "commune", "29019"]);
-    assert!(stdout(&o).contains("population:  142346"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("population :   142346"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = run(&url, &["territories", "import", "/nonexistent/file.csv"]);
     assert!(
@@ -245,7 +396,7 @@ async fn places_export_then_import_is_lossless_and_bad_files_import_nothing() {
         &["places", "export", "--output", exported.to_str().unwrap()],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("places written to"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("lieux écrits dans"), "{}", stdout(&o));
     let before = std::fs::read(&exported).unwrap();
     let o = run(&url, &["places", "import", exported.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -710,8 +861,8 @@ async fn referrals_purge_runs_and_says_what_it_did() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "0 reminders sent, 0 referrals expired, 0 closed without outcome, \
-         0 situation complexe requests closed, 0 erased\n"
+        "0 relances envoyées, 0 orientations expirées, 0 closes sans suite, \
+         0 demandes « situation complexe » closes, 0 effacées\n"
     );
     let o = run(&url, &["referrals", "purge", "--expiry-days", "soon"]);
     assert_eq!(o.status.code(), Some(2), "a clear usage error");
@@ -736,8 +887,8 @@ async fn accounts_retention_runs_and_says_what_it_did() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "0 audit lines had their IP address pseudonymised, 0 their typed address; \
-         0 old e-mails deleted\n"
+        "0 lignes du journal ont eu leur adresse IP remplacée par un pseudonyme, 0 leur adresse saisie ; \
+         0 anciens courriels supprimés\n"
     );
     let o = run(&url, &["accounts", "retention", "--outbox-months", "never"]);
     assert_eq!(o.status.code(), Some(2), "a clear usage error");
@@ -746,11 +897,27 @@ async fn accounts_retention_runs_and_says_what_it_did() {
 #[tokio::test]
 async fn the_first_administrators_link_leads_where_the_server_listens() {
     let url = fresh_database_url().await;
-    let o = Command::new(BIN)
-        .args(["accounts", "create-admin", "--email", "admin@hub.bzh"])
-        .env("DATABASE_URL", &url)
+    let create_admin = |email: &str, extra: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["accounts", "create-admin", "--email", email])
+            .args(extra)
+            .env("DATABASE_URL", &url)
+            .env_remove("PASSERELLE_ADDR")
+            .env_remove("PASSERELLE_PUBLIC_URL");
+        command
+    };
+    // Neither address nor public URL: where `serve` listens by default.
+    let o = create_admin("defaut@hub.bzh", &[]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("http://127.0.0.1:8080/invitation/"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).starts_with("Invitation de defaut@hub.bzh, administrateur"));
+    let o = create_admin("admin@hub.bzh", &[])
         .env("PASSERELLE_ADDR", "127.0.0.1:8999")
-        .env_remove("PASSERELLE_PUBLIC_URL")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -758,6 +925,25 @@ async fn the_first_administrators_link_leads_where_the_server_listens() {
         stdout(&o).contains("http://127.0.0.1:8999/invitation/"),
         "{}",
         stdout(&o)
+    );
+    // --addr, as `serve --addr` takes it, wins over the environment.
+    let o = create_admin("option@hub.bzh", &["--addr", "0.0.0.0:9100"])
+        .env("PASSERELLE_ADDR", "127.0.0.1:8999")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("http://0.0.0.0:9100/invitation/"),
+        "{}",
+        stdout(&o)
+    );
+    let o = create_admin("faux@hub.bzh", &["--addr", "quelque part"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("valeur « quelque part » non acceptée pour --addr"),
+        "{}",
+        stderr(&o)
     );
     let o = Command::new(BIN)
         .args(["accounts", "create-admin", "--email", "autre@hub.bzh"])

@@ -145,7 +145,7 @@ async fn backup_then_restore_erases_what_is_past_its_retention() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o.stderr).contains("n’est pas une sauvegarde de Passerelle"),
+        text(&o.stderr).contains("n’est pas une sauvegarde de Passerelle (archive illisible"),
         "{}",
         text(&o.stderr)
     );
@@ -203,7 +203,7 @@ async fn logs_are_json_lines_without_colours_off_a_terminal() {
         .output()
         .unwrap();
     let log = text(&o.stderr);
-    assert!(log.contains("bundled Bretagne reference loaded"), "{log}");
+    assert!(log.contains("référentiel breton intégré chargé"), "{log}");
     assert!(!log.contains('\u{1b}') && !log.starts_with('{'), "{log:?}");
 
     let o = Command::new(BIN)

@@ -115,7 +115,7 @@ pub enum BackupError {
     #[error("{tool} failed: {message}")]
     ToolFailed { tool: &'static str, message: String },
     #[error("{path} is not a Passerelle backup: {reason}")]
-    NotABackup { path: PathBuf, reason: String },
+    NotABackup { path: PathBuf, reason: NotABackup },
     #[error("backup format version {0} is newer than this binary reads")]
     UnknownFormat(u32),
     #[error("checksum mismatch: the manifest says {expected}, the file is {found}")]
@@ -134,6 +134,26 @@ pub enum BackupError {
     BackendMismatch { backup: String, target: Backend },
     #[error("the backup's schema is at migration {backup}, newer than this binary knows ({known})")]
     NewerSchema { backup: i64, known: i64 },
+}
+
+/// What makes a file not a backup.
+#[derive(Debug, thiserror::Error)]
+pub enum NotABackup {
+    /// Not a readable tar archive (the archive reader's message).
+    #[error("unreadable archive: {0}")]
+    Unreadable(String),
+    #[error("empty archive")]
+    Empty,
+    #[error("no manifest.json first")]
+    NoManifest,
+    /// A manifest that is not Passerelle's (the JSON reader's message).
+    #[error("unreadable manifest: {0}")]
+    BadManifest(String),
+    #[error("unknown format")]
+    UnknownFormat,
+    /// The database file the manifest names is not in the archive.
+    #[error("no {0} inside")]
+    MissingDatabase(String),
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
@@ -502,18 +522,19 @@ fn sync_parent(path: &Path) {
 pub fn read_manifest(archive: &Path) -> Result<Manifest, BackupError> {
     let file = File::open(archive).map_err(io(archive))?;
     let mut entries = tar::Archive::new(BufReader::new(file));
-    let not_a_backup = |reason: &str| BackupError::NotABackup {
+    let not_a_backup = |reason: NotABackup| BackupError::NotABackup {
         path: archive.to_path_buf(),
-        reason: reason.into(),
+        reason,
     };
+    let unreadable = |e: std::io::Error| not_a_backup(NotABackup::Unreadable(e.to_string()));
     let mut first = entries
         .entries()
-        .map_err(|e| not_a_backup(&e.to_string()))?
+        .map_err(unreadable)?
         .next()
-        .ok_or_else(|| not_a_backup("empty archive"))?
-        .map_err(|e| not_a_backup(&e.to_string()))?;
+        .ok_or_else(|| not_a_backup(NotABackup::Empty))?
+        .map_err(unreadable)?;
     if first.path().ok().as_deref() != Some(Path::new(MANIFEST)) {
-        return Err(not_a_backup("no manifest.json first"));
+        return Err(not_a_backup(NotABackup::NoManifest));
     }
     let mut json = Vec::new();
     first
@@ -521,10 +542,10 @@ pub fn read_manifest(archive: &Path) -> Result<Manifest, BackupError> {
         .take(1 << 20)
         .read_to_end(&mut json)
         .map_err(io(archive))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&json).map_err(|e| not_a_backup(&e.to_string()))?;
+    let manifest: Manifest = serde_json::from_slice(&json)
+        .map_err(|e| not_a_backup(NotABackup::BadManifest(e.to_string())))?;
     if manifest.format != FORMAT {
-        return Err(not_a_backup("unknown format"));
+        return Err(not_a_backup(NotABackup::UnknownFormat));
     }
     if manifest.format_version > FORMAT_VERSION {
         return Err(BackupError::UnknownFormat(manifest.format_version));
@@ -537,12 +558,13 @@ pub fn read_manifest(archive: &Path) -> Result<Manifest, BackupError> {
 fn extract(archive: &Path, manifest: &Manifest, dest: &Path) -> Result<(), BackupError> {
     let file = File::open(archive).map_err(io(archive))?;
     let mut entries = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
-    let not_a_backup = |reason: String| BackupError::NotABackup {
+    let not_a_backup = |reason: NotABackup| BackupError::NotABackup {
         path: archive.to_path_buf(),
         reason,
     };
-    for entry in entries.entries().map_err(|e| not_a_backup(e.to_string()))? {
-        let mut entry = entry.map_err(|e| not_a_backup(e.to_string()))?;
+    let unreadable = |e: std::io::Error| not_a_backup(NotABackup::Unreadable(e.to_string()));
+    for entry in entries.entries().map_err(unreadable)? {
+        let mut entry = entry.map_err(unreadable)?;
         if entry.path().ok().as_deref() != Some(Path::new(&manifest.file)) {
             continue;
         }
@@ -572,7 +594,9 @@ fn extract(archive: &Path, manifest: &Manifest, dest: &Path) -> Result<(), Backu
         }
         return Ok(());
     }
-    Err(not_a_backup(format!("no {} inside", manifest.file)))
+    Err(not_a_backup(NotABackup::MissingDatabase(
+        manifest.file.clone(),
+    )))
 }
 
 fn check_counts(manifest: &Manifest, found: &BTreeMap<String, i64>) -> Result<(), BackupError> {

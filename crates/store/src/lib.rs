@@ -302,7 +302,8 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn root_cause(error: &sqlx::Error) -> String {
+/// A driver error with its causes, each said once.
+pub fn root_cause(error: &sqlx::Error) -> String {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {

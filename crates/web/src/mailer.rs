@@ -58,20 +58,21 @@ impl SmtpConfig {
     /// Parses `smtp[s]://[user:password@]host[:port][?from=&tls=&timeout=&ca=]`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let url = url::Url::parse(text)
-            .map_err(|e| format!("PASSERELLE_SMTP_URL {text:?} is not a URL: {e}"))?;
+            .map_err(|e| format!("PASSERELLE_SMTP_URL n’est pas une URL ({e}) : écrivez smtp[s]://utilisateur:mot-de-passe@hôte:port"))?;
         let mut security = match url.scheme() {
             "smtp" => Security::Plain,
             "smtps" => Security::Tls,
             _ => {
                 return Err(format!(
-                    "PASSERELLE_SMTP_URL {text:?} must start with smtp:// or smtps://"
+                    "PASSERELLE_SMTP_URL commence par {}:// : écrivez smtp:// ou smtps://",
+                    url.scheme()
                 ));
             }
         };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or("PASSERELLE_SMTP_URL has no host")?
+            .ok_or("PASSERELLE_SMTP_URL ne nomme aucun hôte : écrivez smtp[s]://hôte:port")?
             .to_string();
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)
@@ -90,7 +91,7 @@ impl SmtpConfig {
                         ("none", Security::Plain) => Security::Plain,
                         _ => {
                             return Err(format!(
-                                "PASSERELLE_SMTP_URL: tls={value} is not starttls or none (smtps:// is TLS already)"
+                                "PASSERELLE_SMTP_URL : tls={value} n’est ni starttls ni none (smtps:// est déjà en TLS)"
                             ));
                         }
                     }
@@ -102,11 +103,15 @@ impl SmtpConfig {
                         .filter(|s| *s > 0)
                         .map(Duration::from_secs)
                         .ok_or(format!(
-                            "PASSERELLE_SMTP_URL: timeout={value} is not a number of seconds"
+                            "PASSERELLE_SMTP_URL : timeout={value} n’est pas un nombre de secondes"
                         ))?
                 }
                 "ca" => ca = Some(value.into_owned()),
-                _ => return Err(format!("PASSERELLE_SMTP_URL: unknown parameter {key:?}")),
+                _ => {
+                    return Err(format!(
+                        "PASSERELLE_SMTP_URL : paramètre inconnu « {key} » (from, tls, timeout ou ca)"
+                    ));
+                }
             }
         }
         let port = url.port().unwrap_or(match security {
@@ -147,20 +152,24 @@ impl Mailer {
             .parse()
             .map_err(|e| {
                 format!(
-                    "PASSERELLE_SMTP_URL: from={} is not an address: {e}",
+                    "PASSERELLE_SMTP_URL : from={} n’est pas une adresse électronique ({e})",
                     config.from
                 )
             })?;
         let tls = || -> Result<TlsParameters, String> {
             let mut builder = TlsParameters::builder(config.host.clone());
             if let Some(path) = &config.ca {
-                let pem = std::fs::read(path)
-                    .map_err(|e| format!("PASSERELLE_SMTP_URL: cannot read ca={path}: {e}"))?;
-                let ca = Certificate::from_pem(&pem)
-                    .map_err(|e| format!("PASSERELLE_SMTP_URL: ca={path}: {e}"))?;
+                let pem = std::fs::read(path).map_err(|e| {
+                    format!("PASSERELLE_SMTP_URL : lecture impossible de ca={path} ({e})")
+                })?;
+                let ca = Certificate::from_pem(&pem).map_err(|e| {
+                    format!("PASSERELLE_SMTP_URL : ca={path} n’est pas un certificat PEM ({e})")
+                })?;
                 builder = builder.add_root_certificate(ca);
             }
-            builder.build_rustls().map_err(|e| e.to_string())
+            builder
+                .build_rustls()
+                .map_err(|e| format!("PASSERELLE_SMTP_URL : TLS impossible à préparer ({e})"))
         };
         let tls = match config.security {
             Security::Plain => Tls::None,

@@ -46,19 +46,19 @@ impl Osrm {
     pub fn parse(url: &str) -> Result<Self, String> {
         let base = url.trim_end_matches('/');
         let rest = base.strip_prefix("http://").ok_or_else(|| {
-            format!("PASSERELLE_OSRM_URL {url:?}: only http://host:port is supported")
+            format!("PASSERELLE_OSRM_URL « {url} » : seul http://hôte:port est pris en charge")
         })?;
         let authority = rest.split('/').next().unwrap_or_default();
         let host = match authority.rsplit_once(':') {
             Some((host, port)) => {
                 port.parse::<u16>()
-                    .map_err(|_| format!("PASSERELLE_OSRM_URL {url:?}: bad port"))?;
+                    .map_err(|_| format!("PASSERELLE_OSRM_URL « {url} » : port incorrect"))?;
                 host
             }
             None => authority,
         };
         if host.is_empty() {
-            return Err(format!("PASSERELLE_OSRM_URL {url:?}: no host"));
+            return Err(format!("PASSERELLE_OSRM_URL « {url} » : aucun hôte"));
         }
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT_TIMEOUT))
