@@ -233,7 +233,7 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         let file = import::parse(&path.display().to_string(), &bytes, &geo, &options)
             .map_err(|e| anyhow::Error::msg(import::describe(&e)))?;
         tracing::info!(
-            "{}: {} ({} communes, {} rows of départements not loaded set aside)",
+            "{} : {} ({} communes, {} lignes de départements non chargés mises de côté)",
             path.display(),
             file.kind.label(),
             file.communes.len(),
@@ -293,7 +293,7 @@ async fn portrait(db: &Database, args: PortraitArgs, out: &mut String) -> Result
         Some(path) => {
             std::fs::write(path, &bytes)
                 .with_context(|| format!("écriture impossible de {}", path.display()))?;
-            writeln!(out, "{} written to {}", portrait.label, path.display())?;
+            writeln!(out, "{} : écrit dans {}", portrait.label, path.display())?;
         }
         None if matches!(args.format, Format::Xlsx) => {
             bail!("--format xlsx écrit un fichier : ajoutez --output diagnostic.xlsx")

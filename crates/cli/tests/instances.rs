@@ -115,7 +115,7 @@ async fn referral_awaiting_a_reminder(db: &Database) -> i64 {
                 consent: Some(passerelle_referrals::model::Consent {
                     informed_by: person,
                     at: eleven_days_ago,
-                    how: "oral".into(),
+                    how: Some(passerelle_referrals::model::ConsentWay::Oral),
                 }),
             },
             passerelle_store::referrals::Parties {

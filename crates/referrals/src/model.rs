@@ -11,13 +11,42 @@ pub const CONTACT_CHANNELS: [(&str, &str); 3] = [
     ("courrier", "Courrier postal"),
 ];
 
-/// How the person was informed and agreed.
-pub const CONSENT_WAYS: [(&str, &str); 4] = [
-    ("oral", "Oralement, en entretien"),
-    ("ecrit", "Par écrit (formulaire signé)"),
-    ("sms", "Par SMS ou courriel"),
-    ("telephone", "Par téléphone"),
-];
+/// How the person was informed and agreed: a stable code in storage, a
+/// French label for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentWay {
+    Oral,
+    Ecrit,
+    Sms,
+    Telephone,
+}
+
+impl ConsentWay {
+    pub const ALL: [ConsentWay; 4] = [Self::Oral, Self::Ecrit, Self::Sms, Self::Telephone];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Oral => "oral",
+            Self::Ecrit => "ecrit",
+            Self::Sms => "sms",
+            Self::Telephone => "telephone",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Oral => "Oralement, en entretien",
+            Self::Ecrit => "Par écrit (formulaire signé)",
+            Self::Sms => "Par SMS ou courriel",
+            Self::Telephone => "Par téléphone",
+        }
+    }
+}
 
 pub const URGENCIES: [(&str, &str); 2] = [("normale", "Normale"), ("urgente", "Urgente")];
 
@@ -77,7 +106,8 @@ pub struct Person {
 pub struct Consent {
     pub informed_by: i64,
     pub at: DateTime<Utc>,
-    pub how: String,
+    /// `None` when what was typed is no `ConsentWay`.
+    pub how: Option<ConsentWay>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +207,7 @@ pub fn validate(r: &NewReferral, services: &[&str], organisations: &[&str]) -> V
             "consentement",
             "confirmez que la personne a été informée et a donné son accord",
         ),
-        Some(c) if label_of(&CONSENT_WAYS, &c.how).is_none() => fail(
+        Some(c) if c.how.is_none() => fail(
             "consentement_mode",
             "choisissez comment l’accord a été recueilli",
         ),
@@ -240,7 +270,7 @@ mod tests {
             consent: Some(Consent {
                 informed_by: 7,
                 at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-                how: "oral".into(),
+                how: Some(ConsentWay::Oral),
             }),
         }
     }

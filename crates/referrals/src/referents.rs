@@ -58,12 +58,41 @@ pub fn may_represent(organisation: &str, kind: StructureKind) -> bool {
     representing_kinds(organisation).contains(&kind)
 }
 
-/// How the person gave their mandate for the request.
-pub const MANDATES: [(&str, &str); 3] = [
-    ("oral", "Accord oral"),
-    ("sms", "Accord par SMS"),
-    ("papier", "Mandat papier signé"),
-];
+/// How the person gave their mandate for the request: a stable code in
+/// storage, a French label for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Mandate {
+    #[serde(rename = "oral")]
+    Oral,
+    #[serde(rename = "sms")]
+    Sms,
+    #[serde(rename = "papier")]
+    Paper,
+}
+
+impl Mandate {
+    pub const ALL: [Mandate; 3] = [Self::Oral, Self::Sms, Self::Paper];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Oral => "oral",
+            Self::Sms => "sms",
+            Self::Paper => "papier",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Oral => "Accord oral",
+            Self::Sms => "Accord par SMS",
+            Self::Paper => "Mandat papier signé",
+        }
+    }
+}
 
 /// What the requester says of a closed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -274,7 +303,8 @@ pub struct ComplexRequest {
     pub description: String,
     /// What the administration needs to find the person's file.
     pub person_details: String,
-    pub mandate_type: String,
+    /// `None` when what was typed is no `Mandate`.
+    pub mandate_type: Option<Mandate>,
     pub mandate_date: Option<NaiveDate>,
 }
 
@@ -301,7 +331,7 @@ pub fn validate_request(r: &ComplexRequest, today: NaiveDate) -> Vec<Problem> {
             "ce dont l’administration a besoin pour retrouver le dossier",
         );
     }
-    if !MANDATES.iter().any(|(c, _)| *c == r.mandate_type) {
+    if r.mandate_type.is_none() {
         fail(&mut out, "mandat", "comment la personne a donné son accord");
     }
     match r.mandate_date {
@@ -385,13 +415,13 @@ mod tests {
             subject: "Dossier RSA suspendu".into(),
             description: "Suspension depuis 3 mois sans courrier".into(),
             person_details: "M. X, né en 1961, n° allocataire 1234567".into(),
-            mandate_type: "papier".into(),
+            mandate_type: Some(Mandate::Paper),
             mandate_date: Some(today),
         };
         assert!(validate_request(&r, today).is_empty());
         let later = ComplexRequest {
             mandate_date: today.succ_opt(),
-            mandate_type: "télépathie".into(),
+            mandate_type: Mandate::parse("télépathie"),
             ..r
         };
         let fields: Vec<_> = validate_request(&later, today)

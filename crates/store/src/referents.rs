@@ -14,7 +14,7 @@ use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Periods, RequestDue, request_due};
 use passerelle_referrals::referents::{
-    ComplexRequest, Outcome, Referent, RequestSide, RequestStatus,
+    ComplexRequest, Mandate, Outcome, Referent, RequestSide, RequestStatus,
 };
 use serde::Serialize;
 use sqlx::Row;
@@ -69,8 +69,7 @@ pub struct RequestRow {
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub erased_at: Option<DateTime<Utc>>,
-    /// A code of `referents::MANDATES`.
-    pub mandate_type: String,
+    pub mandate_type: Mandate,
     /// The day the person agreed (none for requests older than the rule).
     pub mandate_date: Option<NaiveDate>,
 }
@@ -139,7 +138,10 @@ fn request_of(r: &sqlx::any::AnyRow) -> Result<RequestRow, StoreError> {
         created_at: crate::time::instant_at(r, "created_at")?,
         closed_at: crate::time::maybe_instant_at(r, "closed_at")?,
         erased_at: crate::time::maybe_instant_at(r, "erased_at")?,
-        mandate_type: r.try_get("mandate_type")?,
+        mandate_type: {
+            let code: String = r.try_get("mandate_type")?;
+            Mandate::parse(&code).ok_or_else(|| corrupt("mandate_type", &code))?
+        },
         mandate_date: match mandate_date.as_str() {
             "" => None,
             day => Some(day.parse().map_err(|_| corrupt("mandate_date", day))?),
@@ -374,6 +376,9 @@ impl Database {
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), RequestError> {
         let at = iso(now);
+        let mandate = q
+            .mandate_type
+            .ok_or_else(|| StoreError::Corrupt("a request without its mandate".into()))?;
         let mut tx = self.begin_write().await?;
         // A key is the requester's own: another person's or structure's
         // identical key is another key.
@@ -411,7 +416,7 @@ impl Database {
         .bind(RequestStatus::Ouverte.code().to_string())
         .bind(key.map(str::to_string))
         .bind(at.clone())
-        .bind(q.mandate_type.clone())
+        .bind(mandate.code().to_string())
         .bind(q.mandate_date.map(|d| d.to_string()).unwrap_or_default())
         .bind(q.description.trim().to_string())
         .bind(q.person_details.trim().to_string())
@@ -427,7 +432,7 @@ impl Database {
             id,
             Some(format!(
                 "to structure {organisation_structure}; mandate {}",
-                q.mandate_type
+                mandate.code()
             )),
         )
         .await?;

@@ -9,7 +9,7 @@ use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
 use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, StepKind, next};
-use passerelle_referrals::model::{NewReferral, Person, Urgency};
+use passerelle_referrals::model::{ConsentWay, NewReferral, Person, Urgency};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -43,7 +43,7 @@ pub struct Referral {
     pub activity_id: Option<i64>,
     pub consent_by: String,
     pub consent_at: DateTime<Utc>,
-    pub consent_how: String,
+    pub consent_how: ConsentWay,
 }
 
 /// The person's fields and the texts about them.
@@ -190,7 +190,11 @@ fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, StoreError> {
         activity_id: r.try_get("activity_id")?,
         consent_by: r.try_get("consent_by")?,
         consent_at: instant(r, "consent_at")?,
-        consent_how: r.try_get("consent_how")?,
+        consent_how: {
+            let code: String = r.try_get("consent_how")?;
+            ConsentWay::parse(&code)
+                .ok_or_else(|| StoreError::Corrupt(format!("consent_how {code:?}")))?
+        },
     })
 }
 
@@ -407,6 +411,9 @@ impl Database {
             .consent
             .as_ref()
             .ok_or_else(|| StoreError::Corrupt("a referral without consent".into()))?;
+        let how = consent
+            .how
+            .ok_or_else(|| StoreError::Corrupt("a consent without its way".into()))?;
         let at = iso(now);
         let mut tx = self.begin_write().await?;
         if let Some(key) = key {
@@ -444,7 +451,7 @@ impl Database {
         .bind(at.clone())
         .bind(consent.informed_by)
         .bind(iso(consent.at))
-        .bind(consent.how.clone())
+        .bind(how.code().to_string())
         .bind(p.first_name.trim().to_string())
         .bind(p.channel.clone())
         .bind(p.contact.trim().to_string())
@@ -480,7 +487,7 @@ impl Database {
             id,
             Some(format!(
                 "to structure {receiver_structure}; consent {}",
-                consent.how
+                how.code()
             )),
         )
         .await?;

@@ -180,7 +180,7 @@ pub fn sample_referral(
         consent: Some(Consent {
             informed_by: by,
             at,
-            how: "oral".into(),
+            how: Some(passerelle_referrals::model::ConsentWay::Oral),
         }),
     }
 }

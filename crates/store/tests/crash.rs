@@ -51,7 +51,7 @@ async fn crash_worker() {
         consent: Some(Consent {
             informed_by: person,
             at: Utc::now(),
-            how: "oral".into(),
+            how: Some(passerelle_referrals::model::ConsentWay::Oral),
         }),
     };
     let actor = Actor {

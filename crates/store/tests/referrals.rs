@@ -88,7 +88,7 @@ fn new_referral(by: i64) -> NewReferral {
         consent: Some(Consent {
             informed_by: by,
             at: t0(),
-            how: "oral".into(),
+            how: Some(passerelle_referrals::model::ConsentWay::Oral),
         }),
     }
 }
@@ -383,7 +383,7 @@ async fn referents_and_a_complex_situation_answered_then_erased() {
         subject: "RSA suspendu".into(),
         description: "Suspension sans courrier depuis 3 mois".into(),
         person_details: "Jeanne, allocataire 1234567".into(),
-        mandate_type: "papier".into(),
+        mandate_type: Some(passerelle_referrals::referents::Mandate::Paper),
         mandate_date: Some(t0().date_naive()),
     };
     // An entry awaiting validation receives nothing.
@@ -597,7 +597,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             subject: format!("Objet : {m}"),
             description: format!("Situation de {m}"),
             person_details: format!("{m}, allocataire 1234567"),
-            mandate_type: "papier".into(),
+            mandate_type: Some(passerelle_referrals::referents::Mandate::Paper),
             mandate_date: Some(t0().date_naive()),
         };
         let (id, _) =
@@ -731,7 +731,7 @@ async fn idempotency_keys_belong_to_their_sender() {
         subject: "RSA suspendu".into(),
         description: "Sans courrier".into(),
         person_details: "Jeanne".into(),
-        mandate_type: "papier".into(),
+        mandate_type: Some(passerelle_referrals::referents::Mandate::Paper),
         mandate_date: Some(t0().date_naive()),
     };
     // Requests go to a validated referent group: the CAF's.

@@ -271,7 +271,10 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
         referral.appointment_date,
         chrono::NaiveDate::from_ymd_opt(2099, 1, 12)
     );
-    assert_eq!(referral.consent_how, "oral");
+    assert_eq!(
+        referral.consent_how,
+        passerelle_referrals::model::ConsentWay::Oral
+    );
     let events = db.referral_events(referral.id, true).await.unwrap();
     let steps: Vec<&str> = events.iter().map(|e| e.status_to.code()).collect();
     assert_eq!(steps, ["envoyee", "recue", "rendez_vous_fixe"]);
@@ -294,7 +297,10 @@ async fn check_0_1_0_data(db: &Database, s: &Secrets) {
     assert_eq!(referents[0].email.as_deref(), Some("partenaires@caf29.fr"));
     let requests = db.request_lines(&[ccas], true).await.unwrap();
     assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].mandate_type, "papier");
+    assert_eq!(
+        requests[0].mandate_type,
+        passerelle_referrals::referents::Mandate::Paper
+    );
     let messages = db.request_messages(requests[0].id, true).await.unwrap();
     assert_eq!(messages.len(), 1);
     let (description, details) = db

@@ -76,6 +76,12 @@ async fn a_referral_from_sending_to_accompanied() {
         "{}",
         opened.body
     );
+    // How the person agreed, by its French name, never its stored code.
+    assert!(
+        opened.body.contains(", oralement, en entretien</dd>"),
+        "{}",
+        opened.body
+    );
     let acknowledged = call(
         &w.app,
         &receiver,
@@ -323,6 +329,36 @@ async fn referents_and_a_complex_situation() {
         seen.body.contains("Jeanne D., née en 1958"),
         "{}",
         seen.body
+    );
+    // The person's mandate by its French name, never its stored code.
+    assert!(
+        seen.body
+            .contains("<dd>Mandat papier signé, le 2 janvier 2026</dd>"),
+        "{}",
+        seen.body
+    );
+    // A mandate that is none of the three is refused next to its field,
+    // and nothing is sent.
+    let unknown = call(
+        &w.app,
+        &b,
+        "POST",
+        "/referents/demandes",
+        Some(
+            &form
+                .replace("mandat=papier", "mandat=t%C3%A9l%C3%A9pathie")
+                .replace("req-1", "req-9"),
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status.as_u16(), 422, "{}", unknown.body);
+    assert!(
+        unknown.body.contains("id=\"mandat-error\"")
+            && unknown
+                .body
+                .contains("comment la personne a donné son accord"),
+        "{}",
+        unknown.body
     );
     let answered = call(
         &w.app,

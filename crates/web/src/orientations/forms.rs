@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::Step;
-use passerelle_referrals::model::{Consent, NewReferral, Person, Problem, REFUSAL_REASONS};
-use passerelle_referrals::referents::{ComplexRequest, Outcome, Referent};
+use passerelle_referrals::model::{
+    Consent, ConsentWay, NewReferral, Person, Problem, REFUSAL_REASONS,
+};
+use passerelle_referrals::referents::{ComplexRequest, Mandate, Outcome, Referent};
 use serde::Deserialize;
 
 /// Problems, by field (the form's `name`), in French.
@@ -136,7 +138,7 @@ impl ReferralForm {
             consent: self.consent().then(|| Consent {
                 informed_by,
                 at: now,
-                how: self.consentement_mode.trim().to_string(),
+                how: ConsentWay::parse(self.consentement_mode.trim()),
             }),
         };
         let errors = FieldErrors::of(passerelle_referrals::model::validate(
@@ -297,7 +299,7 @@ impl RequestForm {
             subject: self.objet.trim().to_string(),
             description: self.description.trim().to_string(),
             person_details: self.personne.trim().to_string(),
-            mandate_type: self.mandat.trim().to_string(),
+            mandate_type: Mandate::parse(self.mandat.trim()),
             mandate_date: NaiveDate::parse_from_str(self.mandat_date.trim(), "%Y-%m-%d").ok(),
         }
     }

@@ -12,7 +12,7 @@ use chrono::Utc;
 use passerelle_accounts::policy::{Action, Denial, ReferralRef};
 use passerelle_referrals::lifecycle::{Side, Step};
 use passerelle_referrals::model::{
-    CONSENT_WAYS, CONTACT_CHANNELS, REFUSAL_REASONS, URGENCIES, Urgency, label_of,
+    CONTACT_CHANNELS, ConsentWay, REFUSAL_REASONS, URGENCIES, Urgency, label_of,
 };
 use passerelle_store::referrals::{Actor, Parties, PersonalFields, Referral, StepError};
 use serde::Deserialize;
@@ -107,7 +107,7 @@ struct NewPage {
     services: &'static [&'static str],
     organisations: &'static [&'static str],
     channels: &'static [(&'static str, &'static str)],
-    consent_ways: &'static [(&'static str, &'static str)],
+    consent_ways: [(&'static str, &'static str); 4],
     urgencies: &'static [(&'static str, &'static str)],
 }
 
@@ -141,7 +141,7 @@ async fn new_page(
         services: passerelle_places::vocab::SERVICES,
         organisations: &passerelle_activities::vocab::ORGANISATIONS,
         channels: &CONTACT_CHANNELS,
-        consent_ways: &CONSENT_WAYS,
+        consent_ways: ConsentWay::ALL.map(|w| (w.code(), w.label())),
         urgencies: &URGENCIES,
     };
     Ok((status, render(&page)).into_response())
@@ -426,7 +426,7 @@ async fn show(
         notice: shown.notice,
         status: r.status.label(),
         urgent: r.urgency == Urgency::Urgente,
-        consent_how: label_of(&CONSENT_WAYS, &r.consent_how).unwrap_or(""),
+        consent_how: r.consent_how.label(),
         channel: person
             .as_ref()
             .and_then(|p| label_of(&CONTACT_CHANNELS, &p.person.channel))

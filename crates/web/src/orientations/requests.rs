@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
 use passerelle_accounts::policy::{Action, Denial, ReferralRef};
-use passerelle_referrals::referents::{MANDATES, Outcome, validate_request};
+use passerelle_referrals::referents::{Mandate, Outcome, validate_request};
 use passerelle_store::referents::{Message, ReferentRow, RequestError, RequestRow};
 use serde::Deserialize;
 
@@ -37,7 +37,7 @@ struct RequestsPage {
     can_send: bool,
     /// Organisations' structures with referents: where requests go.
     groups: Vec<(i64, String)>,
-    mandates: &'static [(&'static str, &'static str)],
+    mandates: [(&'static str, &'static str); 3],
     key: String,
     today: String,
 }
@@ -107,7 +107,7 @@ async fn requests_page(
         received: state.db.request_lines(&mine, false).await?,
         can_send: viewer.authorize(Action::SendReferral).is_ok(),
         groups: groups(state).await?,
-        mandates: &MANDATES,
+        mandates: Mandate::ALL.map(|m| (m.code(), m.label())),
         today: crate::fr::paris_now().date().to_string(),
     };
     Ok((status, render(&page)).into_response())
@@ -115,7 +115,7 @@ async fn requests_page(
 
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let blank = RequestForm {
-        mandat: MANDATES[0].0.into(),
+        mandat: Mandate::Oral.code().into(),
         ..RequestForm::default()
     };
     requests_page(&state, &viewer, blank, FieldErrors::default()).await
@@ -252,10 +252,7 @@ pub async fn page(
             ],
             &format!("Demande n° {}", q.id),
         ),
-        mandate: MANDATES
-            .iter()
-            .find(|(c, _)| *c == q.mandate_type)
-            .map_or("", |(_, l)| *l),
+        mandate: q.mandate_type.label(),
         outcome: q.outcome.map_or("", Outcome::label),
         person,
         metadata_only: !may_read,

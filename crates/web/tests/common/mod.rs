@@ -313,7 +313,7 @@ pub async fn world() -> World {
                 consent: Some(passerelle_referrals::model::Consent {
                     informed_by: membre_a,
                     at: chrono::Utc::now(),
-                    how: "oral".into(),
+                    how: Some(passerelle_referrals::model::ConsentWay::Oral),
                 }),
             },
             passerelle_store::referrals::Parties {
@@ -356,7 +356,7 @@ pub async fn world() -> World {
                 subject: "RSA suspendu".into(),
                 description: "Sans courrier depuis 3 mois".into(),
                 person_details: "Jeanne, allocataire 1234567".into(),
-                mandate_type: "oral".into(),
+                mandate_type: Some(passerelle_referrals::referents::Mandate::Oral),
                 mandate_date: Some(chrono::Utc::now().date_naive()),
             },
             a,
