@@ -24,13 +24,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use passerelle_accounts::kinds::ScopeLevel;
 use passerelle_accounts::policy::{Action, TerritorialScope, territorial_scope};
+use passerelle_diagnostic::access::Coverage;
 use passerelle_diagnostic::export;
 use passerelle_diagnostic::geo::{Geography, Territory};
 use passerelle_diagnostic::map::{CommuneMap, MapIndicator, MapRow, commune_map};
 use passerelle_diagnostic::needs::Indicators;
 use passerelle_diagnostic::offer::OfferPlace;
 use passerelle_diagnostic::portrait::{
-    Activity, Analysis, Portrait, PriorityWeights, Settings, check_service,
+    Activity, Analysis, CommuneRow, Portrait, PriorityWeights, Settings, Summary, check_service,
 };
 use passerelle_diagnostic::unmet::{SearchCount, per_commune};
 use passerelle_territory::codes::is_commune_code;
@@ -585,66 +586,16 @@ fn report(
             .collect()
     };
     let t = &p.settings.thresholds;
-    let access = p
-        .coverage_by_service
-        .iter()
-        .map(|c| AccessRow {
-            service: c
-                .service
-                .clone()
-                .unwrap_or_else(|| "Tous les services".into()),
-            in_commune: view::percent(c.share_population_in_commune),
-            in_need: c
-                .share_in_need_in_commune
-                .map(|v| view::percent(Some(v)))
-                .unwrap_or_else(|| view::NOT_LOADED.into()),
-            mean_km: view::km(c.mean_distance_km),
-            within_km: view::percent(c.share_within_km),
-            within_minutes: view::percent(c.share_within_minutes_estimated),
-            within_minutes_road: view::percent(c.share_within_minutes_road),
-            uncovered: crate::pages::fr_number(c.uncovered_communes as i64),
-        })
-        .collect();
-    let mut uncovered: Vec<String> = p
-        .communes
-        .iter()
-        .filter(|r| r.uncovered)
-        .map(|r| r.nom.clone())
-        .collect();
-    uncovered.sort();
     // IRIS tables for a commune, an EPCI or a list; above, the communes
     // that have IRIS, to open one by one.
     let detailed_iris = matches!(p.level, "commune" | "epci" | "communes");
-    let iris_elsewhere = if detailed_iris {
-        Vec::new()
-    } else {
-        let mut names: Vec<String> = p
-            .communes
-            .iter()
-            .filter(|r| r.iris > 0)
-            .map(|r| format!("{} ({} IRIS)", r.nom, r.iris))
-            .collect();
-        names.sort();
-        names
-    };
-    let (first_day, last_day) = &loaded.searches.1;
-    let day = |d: &str| {
-        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(view::fr_date)
-            .unwrap_or_default()
-    };
     Report {
         label: p.label.clone(),
         map_query: format!(
             "{query}&{}",
             serde_urlencoded::to_string([("carte", indicator.code())]).unwrap_or_default()
         ),
-        compare_query: serde_urlencoded::to_string(
-            std::iter::once(("t1", c.territory.to_string()))
-                .chain(params.service().map(|s| ("service", s)))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default(),
+        compare_query: compare_query(&c.territory, params),
         query,
         can_import,
         synthesis: view::synthesis(p, &c.places, &map, today),
@@ -656,39 +607,32 @@ fn report(
         } else {
             Vec::new()
         },
-        iris_elsewhere,
+        iris_elsewhere: if detailed_iris {
+            Vec::new()
+        } else {
+            sorted_names(p, |r| {
+                (r.iris > 0).then(|| format!("{} ({} IRIS)", r.nom, r.iris))
+            })
+        },
         offer: view::offer_facts(s),
         by_service: count_by(&s.offer.by_service),
         by_programme: count_by(&s.offer.by_programme),
-        access,
+        access: p.coverage_by_service.iter().map(access_row).collect(),
         within_km: view::decimal(t.within_km, 0),
         within_minutes: view::decimal(t.within_minutes, 0),
         searches: view::search_rows(p),
-        searches_total: s
-            .searches
-            .map(|x| {
-                format!(
-                    "{} recherches, dont {} sans lieu trouvé à proximité",
-                    view::small_cell(x.total),
-                    view::small_cell(x.without_result)
-                )
-            })
-            .unwrap_or_default(),
-        searches_period: format!("du {} au {}", day(first_day), day(last_day)),
+        searches_total: s.searches.map(view::searches_total).unwrap_or_default(),
+        searches_period: searches_period(&loaded.searches.1),
         sub_label: match p.level {
             "reg" => "Départements",
             "dep" => "Intercommunalités",
             _ => "Communes",
         },
-        subterritories: p
-            .subterritories
-            .iter()
-            .map(|s| view::territory_row(s, &query_service))
-            .collect(),
-        comparison: std::iter::once(&p.summary)
-            .chain(&p.comparison)
-            .map(|s| view::territory_row(s, &query_service))
-            .collect(),
+        subterritories: territory_rows(&p.subterritories, &query_service),
+        comparison: territory_rows(
+            std::iter::once(&p.summary).chain(&p.comparison),
+            &query_service,
+        ),
         communes: p
             .communes
             .iter()
@@ -696,22 +640,69 @@ fn report(
             .map(view::commune_view)
             .collect(),
         communes_total: p.communes.len(),
-        uncovered,
+        uncovered: sorted_names(p, |r| r.uncovered.then(|| r.nom.clone())),
         method: view::method(p),
         sources: view::sources(p, &loaded.indicators),
-        ifn_epci: p.ifn_epci.map(|s| {
-            format!(
-                "score total {} — non-couverture en très haut débit {}, en 4G {}, pauvreté {}, 65 ans et plus {}, sans diplôme {}",
-                view::decimal(s.total, 1),
-                view::decimal(s.no_thd_coverage, 1),
-                view::decimal(s.no_4g_coverage, 1),
-                view::decimal(s.poverty, 1),
-                view::decimal(s.older_65, 1),
-                view::decimal(s.no_diploma, 1)
-            )
-        }),
+        ifn_epci: p.ifn_epci.map(view::ifn_scores),
         road_note: c.road_note.clone(),
     }
+}
+
+fn territory_rows<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    service: &str,
+) -> Vec<TerritoryRow> {
+    summaries
+        .into_iter()
+        .map(|s| view::territory_row(s, service))
+        .collect()
+}
+
+/// The comparison page's query for this territory and service.
+fn compare_query(territory: &Territory, params: &Params) -> String {
+    serde_urlencoded::to_string(
+        std::iter::once(("t1", territory.to_string()))
+            .chain(params.service().map(|s| ("service", s)))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default()
+}
+
+/// One service's line of the access table.
+fn access_row(c: &Coverage) -> AccessRow {
+    AccessRow {
+        service: c
+            .service
+            .clone()
+            .unwrap_or_else(|| "Tous les services".into()),
+        in_commune: view::percent(c.share_population_in_commune),
+        in_need: c
+            .share_in_need_in_commune
+            .map(|v| view::percent(Some(v)))
+            .unwrap_or_else(|| view::NOT_LOADED.into()),
+        mean_km: view::km(c.mean_distance_km),
+        within_km: view::percent(c.share_within_km),
+        within_minutes: view::percent(c.share_within_minutes_estimated),
+        within_minutes_road: view::percent(c.share_within_minutes_road),
+        uncovered: crate::pages::fr_number(c.uncovered_communes as i64),
+    }
+}
+
+/// What `name` says of the portrait's communes it keeps, in order.
+fn sorted_names(p: &Portrait, name: impl Fn(&CommuneRow) -> Option<String>) -> Vec<String> {
+    let mut names: Vec<String> = p.communes.iter().filter_map(name).collect();
+    names.sort();
+    names
+}
+
+/// "du 1er mars 2025 au 31 mars 2025": the days the searches cover.
+fn searches_period((first_day, last_day): &(String, String)) -> String {
+    let day = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(view::fr_date)
+            .unwrap_or_default()
+    };
+    format!("du {} au {}", day(first_day), day(last_day))
 }
 
 #[derive(Template)]

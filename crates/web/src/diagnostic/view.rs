@@ -9,9 +9,11 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use passerelle_diagnostic::geo::Geography;
 use passerelle_diagnostic::import::FileKind;
 use passerelle_diagnostic::map::{CommuneMap, MapIndicator, fr_decimal};
-use passerelle_diagnostic::needs::{Field, Figure, Indicators, SourceNote, Total};
+use passerelle_diagnostic::needs::{Field, Figure, IfnScores, Indicators, SourceNote, Total};
 use passerelle_diagnostic::offer::OfferPlace;
-use passerelle_diagnostic::portrait::{CommuneRow, Portrait, PriorityWeights, Summary};
+use passerelle_diagnostic::portrait::{
+    CommuneRow, NeedsSummary, Portrait, PriorityWeights, Searches, Summary,
+};
 use passerelle_diagnostic::unmet::SMALL_CELL;
 
 use crate::pages::{FR_MONTHS as MONTHS, fr_number};
@@ -204,10 +206,44 @@ fn sources_of(ind: &Indicators, fields: &[Field], codes: &[&str]) -> Vec<String>
 }
 
 pub fn needs_rows(p: &Portrait, ind: &Indicators) -> Vec<NeedRow> {
-    let n = &p.summary.needs;
-    let codes: Vec<&str> = p.communes.iter().map(|c| c.code.as_str()).collect();
-    let row = |label, total: &Total, fields: &[Field], kinds: &[FileKind]| {
-        let sources = sources_of(ind, fields, &codes);
+    let rows = NeedRows {
+        n: &p.summary.needs,
+        ind,
+        codes: p.communes.iter().map(|c| c.code.as_str()).collect(),
+    };
+    [
+        vec![NeedRow {
+            label: "Population légale",
+            value: fr_number(rows.n.population),
+            source: "INSEE, populations légales (référentiel des territoires)".into(),
+            missing: false,
+        }],
+        rows.fragility(),
+        rows.exposure(),
+        rows.unemployment_and_ifn(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The lines of the needs table, each with the files it comes from.
+struct NeedRows<'a> {
+    n: &'a NeedsSummary,
+    ind: &'a Indicators,
+    /// The portrait's communes, whose sources are named.
+    codes: Vec<&'a str>,
+}
+
+impl NeedRows<'_> {
+    /// A count, with its sources, or the files to import when missing.
+    fn row(
+        &self,
+        label: &'static str,
+        total: &Total,
+        fields: &[Field],
+        kinds: &[FileKind],
+    ) -> NeedRow {
         let missing = total.value.is_none();
         NeedRow {
             label,
@@ -215,138 +251,157 @@ pub fn needs_rows(p: &Portrait, ind: &Indicators) -> Vec<NeedRow> {
             source: if missing {
                 to_import(kinds)
             } else {
-                sources.join(" ; ")
+                sources_of(self.ind, fields, &self.codes).join(" ; ")
             },
             missing,
         }
-    };
-    use FileKind::*;
-    let census = [CensusPopulation, CensusDiplomas];
-    let exposure_kinds = [CafBenefits, JobSeekers];
-    let rate = |label, r: Option<f64>, total: &Total| NeedRow {
-        label,
-        value: if total.value.is_none() {
-            NOT_LOADED.into()
-        } else {
-            percent(r)
-        },
-        source: if total.value.is_none() {
-            String::new()
-        } else if n.census_population.complete() {
-            "rapporté à la population du recensement".into()
-        } else {
-            "rapporté à la population légale".into()
-        },
-        missing: total.value.is_none(),
-    };
-    vec![
+    }
+
+    /// A share of the population, with what it is reported to.
+    fn rate(&self, label: &'static str, r: Option<f64>, total: &Total) -> NeedRow {
+        let missing = total.value.is_none();
         NeedRow {
-            label: "Population légale",
-            value: fr_number(n.population),
-            source: "INSEE, populations légales (référentiel des territoires)".into(),
-            missing: false,
-        },
-        row(
-            "Personnes en fragilité socio-numérique (score PORTREA : 65 ans et plus, et sans diplôme de moins de 65 ans)",
-            &n.fragility,
-            &[Field::Pop65Plus, Field::Pop15Plus, Field::NoDiploma],
-            &census,
-        ),
-        rate(
-            "Part de la population en fragilité socio-numérique",
-            n.fragility_rate,
-            &n.fragility,
-        ),
-        row(
-            "Variante du séminaire PORTREA : 65 ans et plus + sans diplôme, sans retirer les personnes comptées deux fois",
-            &n.fragility_plain_sum,
-            &[Field::Pop65Plus, Field::NoDiploma],
-            &census,
-        ),
-        row(
-            "Personnes de 65 ans et plus",
-            &n.pop_65_plus,
-            &[Field::Pop65Plus],
-            &[CensusPopulation],
-        ),
-        row(
-            "Personnes de 15 ans et plus",
-            &n.pop_15_plus,
-            &[Field::Pop15Plus],
-            &[CensusPopulation],
-        ),
-        row(
-            "Sans diplôme ou avec le certificat d’études (15 ans et plus non scolarisés)",
-            &n.no_diploma,
-            &[Field::NoDiploma],
-            &[CensusDiplomas],
-        ),
-        row(
-            "Personnes exposées aux démarches en ligne chaque mois (score PORTREA : AAH, prime d’activité, RSA socle, demandeurs d’emploi A à E)",
-            &n.exposure,
-            &[Field::Aah, Field::JobSeekersAbcde],
-            &exposure_kinds,
-        ),
-        rate(
-            "Part de la population exposée aux démarches en ligne",
-            n.exposure_rate,
-            &n.exposure,
-        ),
-        row(
-            "Allocataires CAF de l’AAH, de la prime d’activité ou du RSA socle",
-            &n.caf_minima,
-            &[Field::Aah, Field::PrimeActivite, Field::RsaSocle],
-            &[CafBenefits],
-        ),
-        row(
-            "dont allocation aux adultes handicapés (AAH)",
-            &n.caf_aah,
-            &[Field::Aah],
-            &[CafBenefits],
-        ),
-        row(
-            "dont prime d’activité",
-            &n.caf_prime_activite,
-            &[Field::PrimeActivite],
-            &[CafBenefits],
-        ),
-        row(
-            "dont RSA socle",
-            &n.caf_rsa_socle,
-            &[Field::RsaSocle],
-            &[CafBenefits],
-        ),
-        row(
-            "Demandeurs d’emploi inscrits à France Travail, catégories A à E",
-            &n.job_seekers_abcde,
-            &[Field::JobSeekersAbcde],
-            &[JobSeekers],
-        ),
-        row(
-            "dont catégories A, B et C",
-            &n.job_seekers_abc,
-            &[Field::JobSeekersAbc],
-            &[JobSeekers],
-        ),
-        row(
-            "Chômeurs de 15 à 64 ans au sens du recensement",
-            &n.census_unemployed_15_64,
-            &[Field::CensusUnemployed15To64],
-            &[CensusPopulation],
-        ),
-        NeedRow {
-            label: "Taux de chômage des 15 à 64 ans (recensement)",
-            value: percent(n.census_unemployment_rate),
-            source: sources_of(ind, &[Field::CensusUnemployed15To64], &codes).join(" ; "),
-            missing: false,
-        },
-        NeedRow {
-            label: "Indice de fragilité numérique (score de 0 à 10, moyenne pondérée par la population)",
-            value: opt(n.ifn_score, 1),
-            source: source_text(&passerelle_diagnostic::bundled::ifn_source()),
-            missing: false,
-        },
-    ]
+            label,
+            value: if missing {
+                NOT_LOADED.into()
+            } else {
+                percent(r)
+            },
+            source: if missing {
+                String::new()
+            } else if self.n.census_population.complete() {
+                "rapporté à la population du recensement".into()
+            } else {
+                "rapporté à la population légale".into()
+            },
+            missing,
+        }
+    }
+
+    /// The PORTREA fragility score and the census counts it is made of.
+    fn fragility(&self) -> Vec<NeedRow> {
+        use FileKind::*;
+        let n = self.n;
+        let census = [CensusPopulation, CensusDiplomas];
+        vec![
+            self.row(
+                "Personnes en fragilité socio-numérique (score PORTREA : 65 ans et plus, et sans diplôme de moins de 65 ans)",
+                &n.fragility,
+                &[Field::Pop65Plus, Field::Pop15Plus, Field::NoDiploma],
+                &census,
+            ),
+            self.rate(
+                "Part de la population en fragilité socio-numérique",
+                n.fragility_rate,
+                &n.fragility,
+            ),
+            self.row(
+                "Variante du séminaire PORTREA : 65 ans et plus + sans diplôme, sans retirer les personnes comptées deux fois",
+                &n.fragility_plain_sum,
+                &[Field::Pop65Plus, Field::NoDiploma],
+                &census,
+            ),
+            self.row(
+                "Personnes de 65 ans et plus",
+                &n.pop_65_plus,
+                &[Field::Pop65Plus],
+                &[CensusPopulation],
+            ),
+            self.row(
+                "Personnes de 15 ans et plus",
+                &n.pop_15_plus,
+                &[Field::Pop15Plus],
+                &[CensusPopulation],
+            ),
+            self.row(
+                "Sans diplôme ou avec le certificat d’études (15 ans et plus non scolarisés)",
+                &n.no_diploma,
+                &[Field::NoDiploma],
+                &[CensusDiplomas],
+            ),
+        ]
+    }
+
+    /// The PORTREA exposure score and the CAF and France Travail counts.
+    fn exposure(&self) -> Vec<NeedRow> {
+        use FileKind::*;
+        let n = self.n;
+        vec![
+            self.row(
+                "Personnes exposées aux démarches en ligne chaque mois (score PORTREA : AAH, prime d’activité, RSA socle, demandeurs d’emploi A à E)",
+                &n.exposure,
+                &[Field::Aah, Field::JobSeekersAbcde],
+                &[CafBenefits, JobSeekers],
+            ),
+            self.rate(
+                "Part de la population exposée aux démarches en ligne",
+                n.exposure_rate,
+                &n.exposure,
+            ),
+            self.row(
+                "Allocataires CAF de l’AAH, de la prime d’activité ou du RSA socle",
+                &n.caf_minima,
+                &[Field::Aah, Field::PrimeActivite, Field::RsaSocle],
+                &[CafBenefits],
+            ),
+            self.row(
+                "dont allocation aux adultes handicapés (AAH)",
+                &n.caf_aah,
+                &[Field::Aah],
+                &[CafBenefits],
+            ),
+            self.row(
+                "dont prime d’activité",
+                &n.caf_prime_activite,
+                &[Field::PrimeActivite],
+                &[CafBenefits],
+            ),
+            self.row(
+                "dont RSA socle",
+                &n.caf_rsa_socle,
+                &[Field::RsaSocle],
+                &[CafBenefits],
+            ),
+            self.row(
+                "Demandeurs d’emploi inscrits à France Travail, catégories A à E",
+                &n.job_seekers_abcde,
+                &[Field::JobSeekersAbcde],
+                &[JobSeekers],
+            ),
+            self.row(
+                "dont catégories A, B et C",
+                &n.job_seekers_abc,
+                &[Field::JobSeekersAbc],
+                &[JobSeekers],
+            ),
+        ]
+    }
+
+    /// The census unemployment and the Indice de fragilité numérique.
+    fn unemployment_and_ifn(&self) -> Vec<NeedRow> {
+        let n = self.n;
+        vec![
+            self.row(
+                "Chômeurs de 15 à 64 ans au sens du recensement",
+                &n.census_unemployed_15_64,
+                &[Field::CensusUnemployed15To64],
+                &[FileKind::CensusPopulation],
+            ),
+            NeedRow {
+                label: "Taux de chômage des 15 à 64 ans (recensement)",
+                value: percent(n.census_unemployment_rate),
+                source: sources_of(self.ind, &[Field::CensusUnemployed15To64], &self.codes)
+                    .join(" ; "),
+                missing: false,
+            },
+            NeedRow {
+                label: "Indice de fragilité numérique (score de 0 à 10, moyenne pondérée par la population)",
+                value: opt(n.ifn_score, 1),
+                source: source_text(&passerelle_diagnostic::bundled::ifn_source()),
+                missing: false,
+            },
+        ]
+    }
 }
 
 /// What is missing, with who provides it.
@@ -399,6 +454,12 @@ pub fn missing(p: &Portrait, places: &[OfferPlace]) -> Vec<Missing> {
             who: FileKind::JobSeekers.provider().into(),
         });
     }
+    out.extend(places_missing(p, places));
+    out
+}
+
+/// The opening hours and exact positions the territory's places lack.
+fn places_missing(p: &Portrait, places: &[OfferPlace]) -> Option<Missing> {
     let codes: std::collections::HashSet<&str> =
         p.communes.iter().map(|c| c.code.as_str()).collect();
     let here: Vec<&OfferPlace> = places
@@ -407,33 +468,33 @@ pub fn missing(p: &Portrait, places: &[OfferPlace]) -> Vec<Missing> {
         .collect();
     let without_hours = here.iter().filter(|pl| pl.hours_per_week.is_none()).count();
     let approximate = here.iter().filter(|pl| pl.approximate).count();
-    if without_hours > 0 || approximate > 0 {
-        let mut what = Vec::new();
-        if without_hours > 0 {
-            what.push(format!(
-                "horaires de {} lieux sur {}",
-                fr_number(without_hours as i64),
-                fr_number(here.len() as i64)
-            ));
-        }
-        if approximate > 0 {
-            what.push(format!(
-                "position exacte de {} lieux",
-                fr_number(approximate as i64)
-            ));
-        }
-        let what = what.join(", ");
-        let mut chars = what.chars();
-        let what = chars
-            .next()
-            .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-            .unwrap_or_default();
-        out.push(Missing {
-            what,
-            who: "les structures qui accueillent ces lieux, dans l’annuaire des lieux".into(),
-        });
+    if without_hours == 0 && approximate == 0 {
+        return None;
     }
-    out
+    let mut what = Vec::new();
+    if without_hours > 0 {
+        what.push(format!(
+            "horaires de {} lieux sur {}",
+            fr_number(without_hours as i64),
+            fr_number(here.len() as i64)
+        ));
+    }
+    if approximate > 0 {
+        what.push(format!(
+            "position exacte de {} lieux",
+            fr_number(approximate as i64)
+        ));
+    }
+    let what = what.join(", ");
+    let mut chars = what.chars();
+    let what = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default();
+    Some(Missing {
+        what,
+        who: "les structures qui accueillent ces lieux, dans l’annuaire des lieux".into(),
+    })
 }
 
 /// One commune of the synthesis's priority list, and why.
@@ -531,7 +592,65 @@ pub fn synthesis(
     today: NaiveDate,
 ) -> Synthesis {
     let s = &p.summary;
-    let n = &s.needs;
+    let (priorities, priorities_note) = priorities(p);
+    Synthesis {
+        title: p.label.clone(),
+        subtitle: format!(
+            "{} habitants, {} {} ; service : {}.",
+            fr_number(s.needs.population),
+            fr_number(s.communes as i64),
+            if s.communes > 1 { "communes" } else { "commune" },
+            p.settings
+                .service
+                .clone()
+                .unwrap_or_else(|| "tous les services".into())
+        ),
+        key_figures: key_figures(p).into_iter().map(sentence).collect(),
+        priorities,
+        priorities_note,
+        offer: offer_sentences(p),
+        missing: missing(p, places),
+        map_svg: map.svg.clone(),
+        legend: legend(map),
+        legend_missing: (map.missing > 0).then(|| {
+            format!(
+                "{} ({} communes)",
+                map.indicator.missing_label(),
+                fr_number(map.missing as i64)
+            )
+        }),
+        map_title: map.indicator.label().to_string(),
+        map_note: (map.without_outline > 0).then(|| {
+            "Les contours des communes ne sont fournis que pour la Bretagne : ailleurs, chaque commune est un cercle dont la surface suit la population.".to_string()
+        }),
+        made: format!("Diagnostic établi le {} par Passerelle.", fr_date(today)),
+    }
+}
+
+/// The synthesis's key figures: needs, coverage, fragility index, searches.
+fn key_figures(p: &Portrait) -> Vec<String> {
+    let mut key = need_figures(&p.summary.needs);
+    key.push(coverage_figure(p));
+    key.push(match p.summary.needs.ifn_score {
+        Some(v) => format!(
+            "Indice de fragilité numérique moyen : {} sur 10 (10 : le plus fragile ; couverture internet, pauvreté, âge et diplôme).",
+            decimal(v, 1)
+        ),
+        None => "L’indice de fragilité numérique n’est pas disponible pour ce territoire.".into(),
+    });
+    key.push(match p.summary.searches {
+        Some(x) if x.total > 0 => format!(
+            "{} recherches de lieux d’aide depuis une commune du territoire sur le site public en un an, dont {} sans aucun lieu trouvé à proximité : une demande que l’offre ne couvre pas.",
+            small_cell(x.total),
+            small_cell(x.without_result)
+        ),
+        _ => "Aucune recherche de lieu n’a encore été faite sur le site public depuis une commune du territoire : la demande non satisfaite sera mesurée à mesure des recherches.".into(),
+    });
+    key
+}
+
+/// The two PORTREA scores in words: fragility, then exposure.
+fn need_figures(n: &NeedsSummary) -> Vec<String> {
     let lower = |t: &Total| if t.secret > 0 { "au moins " } else { "" };
     let partial = |t: &Total| {
         if t.complete() {
@@ -569,10 +688,15 @@ pub fn synthesis(
         ),
         None => "L’exposition aux démarches en ligne n’est pas encore calculée : il manque les allocataires de la CAF et les demandeurs d’emploi de France Travail (voir « Ce qui manque »).".into(),
     });
-    let c = &s.coverage;
+    key
+}
+
+/// Which communes have no place within the distance, and how many live there.
+fn coverage_figure(p: &Portrait) -> String {
+    let s = &p.summary;
     let uncovered: Vec<&CommuneRow> = p.communes.iter().filter(|r| r.uncovered).collect();
     let uncovered_pop: i64 = uncovered.iter().map(|r| r.population).sum();
-    key.push(if uncovered.is_empty() {
+    if uncovered.is_empty() {
         format!(
             "Toutes les communes ont un lieu {} à moins de {}.",
             service_phrase(p),
@@ -599,22 +723,13 @@ pub fn synthesis(
             service_phrase(p),
             km(Some(p.settings.thresholds.within_km))
         )
-    });
-    key.push(match n.ifn_score {
-        Some(v) => format!(
-            "Indice de fragilité numérique moyen : {} sur 10 (10 : le plus fragile ; couverture internet, pauvreté, âge et diplôme).",
-            decimal(v, 1)
-        ),
-        None => "L’indice de fragilité numérique n’est pas disponible pour ce territoire.".into(),
-    });
-    key.push(match s.searches {
-        Some(x) if x.total > 0 => format!(
-            "{} recherches de lieux d’aide depuis une commune du territoire sur le site public en un an, dont {} sans aucun lieu trouvé à proximité : une demande que l’offre ne couvre pas.",
-            small_cell(x.total),
-            small_cell(x.without_result)
-        ),
-        _ => "Aucune recherche de lieu n’a encore été faite sur le site public depuis une commune du territoire : la demande non satisfaite sera mesurée à mesure des recherches.".into(),
-    });
+    }
+}
+
+/// The offer in three sentences: places, opening hours, distances.
+fn offer_sentences(p: &Portrait) -> Vec<String> {
+    let s = &p.summary;
+    let c = &s.coverage;
     let hours_known = s.offer.places_with_hours;
     let mut offer = vec![format!(
         "{} lieux {}, soit {} pour 10 000 habitants.",
@@ -636,7 +751,12 @@ pub fn synthesis(
         percent(c.share_within_minutes_estimated),
         decimal(p.settings.thresholds.within_minutes, 0)
     ));
-    let (priorities, priorities_note) = if p.communes.len() <= 1 {
+    offer
+}
+
+/// The five first communes by priority, with why; or why there are none.
+fn priorities(p: &Portrait) -> (Vec<PriorityCommune>, Option<String>) {
+    if p.communes.len() <= 1 {
         (
             Vec::new(),
             Some("Le territoire est une seule commune : la priorité se lit entre communes d’un territoire plus large (son intercommunalité, son département).".to_string()),
@@ -655,39 +775,6 @@ pub fn synthesis(
                 .collect(),
             None,
         )
-    };
-    let key_figures = key.into_iter().map(sentence).collect();
-    Synthesis {
-        title: p.label.clone(),
-        subtitle: format!(
-            "{} habitants, {} {} ; service : {}.",
-            fr_number(s.needs.population),
-            fr_number(s.communes as i64),
-            if s.communes > 1 { "communes" } else { "commune" },
-            p.settings
-                .service
-                .clone()
-                .unwrap_or_else(|| "tous les services".into())
-        ),
-        key_figures,
-        priorities,
-        priorities_note,
-        offer,
-        missing: missing(p, places),
-        map_svg: map.svg.clone(),
-        legend: legend(map),
-        legend_missing: (map.missing > 0).then(|| {
-            format!(
-                "{} ({} communes)",
-                map.indicator.missing_label(),
-                fr_number(map.missing as i64)
-            )
-        }),
-        map_title: map.indicator.label().to_string(),
-        map_note: (map.without_outline > 0).then(|| {
-            "Les contours des communes ne sont fournis que pour la Bretagne : ailleurs, chaque commune est un cercle dont la surface suit la population.".to_string()
-        }),
-        made: format!("Diagnostic établi le {} par Passerelle.", fr_date(today)),
     }
 }
 
@@ -945,6 +1032,28 @@ pub struct SearchRow {
     pub nom: String,
     pub total: String,
     pub without_result: String,
+}
+
+/// "N recherches, dont M sans lieu trouvé à proximité", small cells hidden.
+pub fn searches_total(x: Searches) -> String {
+    format!(
+        "{} recherches, dont {} sans lieu trouvé à proximité",
+        small_cell(x.total),
+        small_cell(x.without_result)
+    )
+}
+
+/// An EPCI's scores of the Indice de fragilité numérique, in words.
+pub fn ifn_scores(s: IfnScores) -> String {
+    format!(
+        "score total {} — non-couverture en très haut débit {}, en 4G {}, pauvreté {}, 65 ans et plus {}, sans diplôme {}",
+        decimal(s.total, 1),
+        decimal(s.no_thd_coverage, 1),
+        decimal(s.no_4g_coverage, 1),
+        decimal(s.poverty, 1),
+        decimal(s.older_65, 1),
+        decimal(s.no_diploma, 1)
+    )
 }
 
 pub fn search_rows(p: &Portrait) -> Vec<SearchRow> {
