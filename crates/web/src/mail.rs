@@ -290,7 +290,8 @@ fn stale_places(
     }
 }
 
-/// The e-mail a stored message makes, for the instance at `public_url`.
+/// The e-mail a stored message makes, for the instance at `public_url`:
+/// each part of Passerelle writes its own.
 pub fn render(content: &Content, public_url: &str) -> Mail {
     let n = match content {
         Content::Written { subject, body } => {
@@ -301,13 +302,55 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
         }
         Content::Notification(n) => n,
     };
-    let thread = |subject: String, sentence: String, path: String| Mail {
-        subject,
-        body: text(&Thread {
-            sentence,
-            link: format!("{public_url}{path}"),
-        }),
-    };
+    match n {
+        Notification::PasswordReset { .. }
+        | Notification::Invitation { .. }
+        | Notification::AdminJoined { .. }
+        | Notification::MembershipRequested { .. }
+        | Notification::InactivityReminder { .. } => account(n, public_url),
+        Notification::ReferralReceived { .. }
+        | Notification::ReferralStep { .. }
+        | Notification::ReferralReminder { .. }
+        | Notification::RequestReceived { .. }
+        | Notification::RequestMessage { .. }
+        | Notification::RequestClosedIdle { .. } => orientation(n, public_url),
+        Notification::Digest { items } => digest(items, public_url),
+        Notification::EventSeatGiven { event: e }
+        | Notification::EventReminder { event: e }
+        | Notification::EventCancelled { event: e }
+        | Notification::EventPublished { event: e, .. } => event(n, e, public_url),
+        Notification::DirectoryContact { .. }
+        | Notification::NetworkJoinRequested { .. }
+        | Notification::NetworkJoinAccepted { .. } => network(n, public_url),
+        Notification::OpportunitiesDigest { items } => opportunities(items, public_url),
+        Notification::SurveyClosing {
+            slug,
+            title,
+            closes_on,
+            ..
+        } => Mail {
+            subject: format!(
+                "Enquête « {title} » : clôture le {}",
+                crate::fr::date(*closes_on)
+            ),
+            body: text(&Notice {
+                sentence: format!(
+                    "L’enquête « {title} » de votre structure ne reçoit plus de réponses après le {}. Pour la prolonger, relancer les personnes ou préparer l’analyse :",
+                    crate::fr::date(*closes_on)
+                ),
+                link: format!("{public_url}/enquetes/{slug}/questionnaire"),
+            }),
+        },
+        Notification::StalePlaces {
+            before,
+            count,
+            places,
+        } => stale_places(*before, *count, places, public_url),
+    }
+}
+
+/// The messages of accounts: password, invitation, membership, inactivity.
+fn account(n: &Notification, public_url: &str) -> Mail {
     match n {
         Notification::PasswordReset { name, token } => Mail {
             subject: "Passerelle : nouveau mot de passe".into(),
@@ -360,7 +403,24 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
                 link: format!("{public_url}/structures/{structure_id}"),
             }),
         },
-        Notification::ReferralReceived { referral, service } => thread(
+        Notification::InactivityReminder { name, months, left } => Mail {
+            subject: "Passerelle : votre compte sera bientôt désactivé".into(),
+            body: text(&InactivityReminder {
+                name,
+                months: *months,
+                left: *left,
+                link: format!("{public_url}/connexion"),
+            }),
+        },
+        _ => unreachable!("only account messages come here"),
+    }
+}
+
+/// The messages of Orientations: referrals and situation complexe
+/// requests, each a sentence and the link to its thread.
+fn orientation(n: &Notification, public_url: &str) -> Mail {
+    let (subject, sentence, path) = match n {
+        Notification::ReferralReceived { referral, service } => (
             format!("Nouvelle orientation : {service}"),
             format!("Une structure vous oriente une personne pour « {service} »."),
             format!("/orientations/{referral}"),
@@ -375,46 +435,46 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
                 _ => "Suivi de votre orientation",
             };
             let label = status.map_or("mise à jour", Status::label);
-            thread(
+            (
                 subject.into(),
                 format!("L’orientation n° {referral} est maintenant : {label}."),
                 format!("/orientations/{referral}"),
             )
         }
-        Notification::ReferralReminder { referral, days } => thread(
+        Notification::ReferralReminder { referral, days } => (
             "Rappel : une orientation attend votre réponse".into(),
             format!("L’orientation n° {referral} attend une action depuis {days} jours."),
             format!("/orientations/{referral}"),
         ),
-        Notification::RequestReceived { request } => thread(
+        Notification::RequestReceived { request } => (
             "Situation complexe : une demande de professionnel".into(),
             "Un professionnel vous soumet une situation complexe : lisez-la et répondez sur Passerelle.".into(),
             format!("/referents/demandes/{request}"),
         ),
-        Notification::RequestMessage { request } => thread(
+        Notification::RequestMessage { request } => (
             "Situation complexe : un nouveau message".into(),
             format!("Un message vous attend dans la demande n° {request}."),
             format!("/referents/demandes/{request}"),
         ),
-        Notification::InactivityReminder { name, months, left } => Mail {
-            subject: "Passerelle : votre compte sera bientôt désactivé".into(),
-            body: text(&InactivityReminder {
-                name,
-                months: *months,
-                left: *left,
-                link: format!("{public_url}/connexion"),
-            }),
-        },
-        Notification::Digest { items } => digest(items, public_url),
-        Notification::RequestClosedIdle { request, days } => thread(
+        Notification::RequestClosedIdle { request, days } => (
             "Situation complexe : demande close faute d’échange".into(),
             format!("La demande n° {request} est close : aucun message depuis {days} jours."),
             format!("/referents/demandes/{request}"),
         ),
-        Notification::EventSeatGiven { event: e }
-        | Notification::EventReminder { event: e }
-        | Notification::EventCancelled { event: e }
-        | Notification::EventPublished { event: e, .. } => event(n, e, public_url),
+        _ => unreachable!("only Orientations messages come here"),
+    };
+    Mail {
+        subject,
+        body: text(&Thread {
+            sentence,
+            link: format!("{public_url}{path}"),
+        }),
+    }
+}
+
+/// The messages of Réseau's directory and networks.
+fn network(n: &Notification, public_url: &str) -> Mail {
+    match n {
         Notification::DirectoryContact {
             from_name,
             from_structure,
@@ -455,27 +515,7 @@ pub fn render(content: &Content, public_url: &str) -> Mail {
                 link: format!("{public_url}/reseau/reseaux/{network_id}"),
             }),
         },
-        Notification::OpportunitiesDigest { items } => opportunities(items, public_url),
-        Notification::SurveyClosing {
-            slug,
-            title,
-            closes_on,
-            ..
-        } => Mail {
-            subject: format!("Enquête « {title} » : clôture le {}", crate::fr::date(*closes_on)),
-            body: text(&Notice {
-                sentence: format!(
-                    "L’enquête « {title} » de votre structure ne reçoit plus de réponses après le {}. Pour la prolonger, relancer les personnes ou préparer l’analyse :",
-                    crate::fr::date(*closes_on)
-                ),
-                link: format!("{public_url}/enquetes/{slug}/questionnaire"),
-            }),
-        },
-        Notification::StalePlaces {
-            before,
-            count,
-            places,
-        } => stale_places(*before, *count, places, public_url),
+        _ => unreachable!("only Réseau's directory and network messages come here"),
     }
 }
 
