@@ -61,98 +61,139 @@ pub struct ResultsQuery {
 /// the questionnaire (French messages by field otherwise).
 fn options(q: &Questionnaire, query: &ResultsQuery) -> Result<Options, Errors> {
     let (categorical, numeric) = variables(q);
-    let mut errors = Errors::default();
-    let mut options = Options::default();
-    let listed = |list: &[String], name: &str| list.iter().any(|v| v == name);
-    let mut pair =
-        |a: &'static str, x: &str, in_a: &[String], b: &'static str, y: &str, in_b: &[String]| {
-            match (x.is_empty(), y.is_empty()) {
-                (true, true) => None,
-                (false, true) => {
-                    errors.add(b, "Choisissez aussi cette variable.");
-                    None
-                }
-                (true, false) => {
-                    errors.add(a, "Choisissez aussi cette variable.");
-                    None
-                }
-                _ if !listed(in_a, x) => {
-                    errors.add(a, "Choisissez une variable de la liste.");
-                    None
-                }
-                _ if !listed(in_b, y) => {
-                    errors.add(b, "Choisissez une variable de la liste.");
-                    None
-                }
-                _ => Some((x.to_string(), y.to_string())),
+    let (categorical, numeric) = (&categorical[..], &numeric[..]);
+    let mut check = Check {
+        categorical,
+        numeric,
+        errors: Errors::default(),
+    };
+    let options = Options {
+        cross: check
+            .pair(
+                ("lignes", &query.lignes, categorical),
+                ("colonnes", &query.colonnes, categorical),
+            )
+            .into_iter()
+            .collect(),
+        compare: check
+            .pair(
+                ("mesure", &query.mesure, numeric),
+                ("groupes", &query.groupes, categorical),
+            )
+            .into_iter()
+            .collect(),
+        regress: check.regression(&query.regression).into_iter().collect(),
+        manova: check.manova(&query.manova).into_iter().collect(),
+        ..Options::default()
+    };
+    if check.errors.is_empty() {
+        Ok(options)
+    } else {
+        Err(check.errors)
+    }
+}
+
+/// The questionnaire's variables, and what is wrong with the choices so far.
+struct Check<'a> {
+    categorical: &'a [String],
+    numeric: &'a [String],
+    errors: Errors,
+}
+
+fn listed(list: &[String], name: &str) -> bool {
+    list.iter().any(|v| v == name)
+}
+
+impl Check<'_> {
+    /// Two variables chosen together (field, value, where it must be
+    /// taken from): both or none.
+    fn pair(
+        &mut self,
+        (a, x, in_a): (&'static str, &str, &[String]),
+        (b, y, in_b): (&'static str, &str, &[String]),
+    ) -> Option<(String, String)> {
+        match (x.is_empty(), y.is_empty()) {
+            (true, true) => None,
+            (false, true) => {
+                self.errors.add(b, "Choisissez aussi cette variable.");
+                None
             }
-        };
-    options.cross.extend(pair(
-        "lignes",
-        &query.lignes,
-        &categorical,
-        "colonnes",
-        &query.colonnes,
-        &categorical,
-    ));
-    options.compare.extend(pair(
-        "mesure",
-        &query.mesure,
-        &numeric,
-        "groupes",
-        &query.groupes,
-        &categorical,
-    ));
-    let unknown = |names: &[&String], allowed: &dyn Fn(&str) -> bool| {
+            (true, false) => {
+                self.errors.add(a, "Choisissez aussi cette variable.");
+                None
+            }
+            _ if !listed(in_a, x) => {
+                self.errors.add(a, "Choisissez une variable de la liste.");
+                None
+            }
+            _ if !listed(in_b, y) => {
+                self.errors.add(b, "Choisissez une variable de la liste.");
+                None
+            }
+            _ => Some((x.to_string(), y.to_string())),
+        }
+    }
+
+    /// The first of `names` that `allowed` refuses, said for the field.
+    fn unknown(names: &[&String], allowed: impl Fn(&str) -> bool) -> Option<String> {
         names
             .iter()
             .find(|n| !allowed(n))
             .map(|n| format!("« {n} » n’est pas une variable qui convient ici : prenez-la dans les listes ci-dessus."))
-    };
-    if !query.regression.trim().is_empty() {
-        match regression_formula(&query.regression) {
-            Err(_) => errors.add(
+    }
+
+    /// `Y~X1+X2`: a numeric Y, and numeric or categorical predictors.
+    fn regression(&mut self, formula: &str) -> Option<(String, Vec<String>)> {
+        if formula.trim().is_empty() {
+            return None;
+        }
+        let Ok((y, xs)) = regression_formula(formula) else {
+            self.errors.add(
                 "regression",
                 "Écrivez la régression Y~X1+X2, avec les noms de variables des listes ci-dessus.",
-            ),
-            Ok((y, xs)) => {
-                let mut all = vec![&y];
-                all.extend(&xs);
-                let fits = |n: &str| listed(&numeric, n) || (n != y && listed(&categorical, n));
-                match unknown(&all, &fits) {
-                    Some(message) => errors.add("regression", message),
-                    None => options.regress.push((y, xs)),
-                }
+            );
+            return None;
+        };
+        let mut all = vec![&y];
+        all.extend(&xs);
+        let fits = |n: &str| listed(self.numeric, n) || (n != y && listed(self.categorical, n));
+        match Self::unknown(&all, fits) {
+            Some(message) => {
+                self.errors.add("regression", message);
+                None
             }
+            None => Some((y, xs)),
         }
     }
-    if !query.manova.trim().is_empty() {
-        match manova_formula(&query.manova) {
-            Err(_) => errors.add(
+
+    /// `Y1+Y2~GROUPES`: numeric measures, a categorical grouping.
+    fn manova(&mut self, formula: &str) -> Option<(Vec<String>, String)> {
+        if formula.trim().is_empty() {
+            return None;
+        }
+        let Ok((ys, g)) = manova_formula(formula) else {
+            self.errors.add(
                 "manova",
                 "Écrivez la MANOVA Y1+Y2~GROUPES, avec les noms de variables des listes ci-dessus.",
-            ),
-            Ok((ys, g)) => {
-                let mut all: Vec<&String> = ys.iter().collect();
-                all.push(&g);
-                let fits = |n: &str| {
-                    if n == g {
-                        listed(&categorical, n)
-                    } else {
-                        listed(&numeric, n)
-                    }
-                };
-                match unknown(&all, &fits) {
-                    Some(message) => errors.add("manova", message),
-                    None => options.manova.push((ys, g)),
-                }
+            );
+            return None;
+        };
+        let mut all: Vec<&String> = ys.iter().collect();
+        all.push(&g);
+        let fits = |n: &str| {
+            if n == g {
+                listed(self.categorical, n)
+            } else {
+                listed(self.numeric, n)
             }
+        };
+        match Self::unknown(&all, fits) {
+            Some(message) => {
+                self.errors.add("manova", message);
+                None
+            }
+            None => Some((ys, g)),
         }
-    }
-    if errors.is_empty() {
-        Ok(options)
-    } else {
-        Err(errors)
     }
 }
 
@@ -362,4 +403,58 @@ pub(super) async fn page(
         slug,
     };
     Ok((status, render(&page)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(query: ResultsQuery) -> Result<Options, Errors> {
+        let q = passerelle_surveys::templates::load("hub-bretagne-2023")
+            .unwrap()
+            .unwrap();
+        options(&q, &query)
+    }
+
+    #[test]
+    fn each_choice_is_checked_against_the_questionnaire_and_said_by_field() {
+        let ok = checked(ResultsQuery {
+            lignes: "accompagne".into(),
+            colonnes: "poste".into(),
+            mesure: "personnes_semaine".into(),
+            groupes: "poste".into(),
+            regression: "personnes_semaine~poste+sollicitations_repetees".into(),
+            manova: "personnes_semaine+sollicitations_repetees~poste".into(),
+            ..ResultsQuery::default()
+        })
+        .unwrap_or_else(|_| panic!("all choices fit"));
+        assert_eq!(ok.cross, [("accompagne".into(), "poste".into())]);
+        assert_eq!(ok.compare, [("personnes_semaine".into(), "poste".into())]);
+        assert_eq!(ok.regress.len(), 1);
+        assert_eq!(ok.manova.len(), 1);
+
+        let wrong = checked(ResultsQuery {
+            lignes: "accompagne".into(),
+            mesure: "poste".into(),
+            groupes: "poste".into(),
+            regression: "personnes_semaine".into(),
+            manova: "personnes_semaine~astronaute".into(),
+            ..ResultsQuery::default()
+        })
+        .err()
+        .expect("refused");
+        assert_eq!(wrong.get("colonnes"), "Choisissez aussi cette variable.");
+        assert_eq!(wrong.get("mesure"), "Choisissez une variable de la liste.");
+        assert!(
+            wrong
+                .get("regression")
+                .starts_with("Écrivez la régression Y~X1+X2")
+        );
+        assert!(
+            wrong
+                .get("manova")
+                .starts_with("« astronaute » n’est pas une variable")
+        );
+        assert_eq!(wrong.get("lignes"), "");
+    }
 }
