@@ -291,20 +291,11 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// Bearer token and no cookie are not exposed to CSRF and pass. On safe
 /// requests the guard gives a CSRF cookie to browsers that lack one.
 pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        if cookie(request.headers(), CSRF_COOKIE).is_some() {
-            return next.run(request).await;
-        }
-        let fresh = new_secret();
-        let mut request = request;
-        request.extensions_mut().insert(FreshCsrf(fresh.clone()));
-        let mut response = next.run(request).await;
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(&state, CSRF_COOKIE, &fresh, "/", SameSite::Strict, None),
-        );
-        return response;
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return give_csrf_cookie(&state, request, next).await;
     }
     let headers = request.headers();
     if headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
@@ -320,20 +311,7 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return (StatusCode::BAD_REQUEST, "Requête illisible").into_response();
     };
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    let mut fields: Vec<(String, String)> = if is_form {
-        serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    // A file upload (multipart form) carries its `_csrf` field as a part.
-    if let Some(token) = multipart_csrf(&parts, &bytes).await {
-        fields.push(("_csrf".into(), token));
-    }
+    let fields = form_fields(&parts, &bytes).await;
     // No form has a use for NUL, and PostgreSQL text cannot store it.
     if fields
         .iter()
@@ -346,11 +324,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         );
     }
     // Scripts and API clients using a session send the token in a header.
-    let header_token = parts
+    let presented = parts
         .headers
         .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok());
-    let presented = header_token
+        .and_then(|v| v.to_str().ok())
         .or_else(|| {
             fields
                 .iter()
@@ -358,18 +335,10 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
                 .map(|(_, v)| v.as_str())
         })
         .unwrap_or("");
-    let session_csrf = match cookie(&parts.headers, SESSION_COOKIE).filter(|t| looks_like_secret(t))
-    {
-        Some(token) => match state.db.session(token).await {
-            Ok(s) => s.map(|s| s.csrf_token),
-            Err(e) => {
-                tracing::error!("storage error in the CSRF guard: {e}");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response();
-            }
-        },
-        None => None,
+    let expected = match expected_csrf(&state, &parts.headers).await {
+        Ok(expected) => expected,
+        Err(response) => return response,
     };
-    let expected = session_csrf.or_else(|| cookie(&parts.headers, CSRF_COOKIE).map(str::to_string));
     match expected {
         Some(e) if !presented.is_empty() && constant_time_eq(presented, &e) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -379,6 +348,63 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
             "Ce formulaire a expiré ou n’a pas été envoyé depuis Passerelle. Rechargez la page et recommencez.",
         ),
     }
+}
+
+/// A safe request: passed on, with a CSRF cookie for a browser that
+/// lacks one.
+async fn give_csrf_cookie(state: &AppState, mut request: Request, next: Next) -> Response {
+    if cookie(request.headers(), CSRF_COOKIE).is_some() {
+        return next.run(request).await;
+    }
+    let fresh = new_secret();
+    request.extensions_mut().insert(FreshCsrf(fresh.clone()));
+    let mut response = next.run(request).await;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, CSRF_COOKIE, &fresh, "/", SameSite::Strict, None),
+    );
+    response
+}
+
+/// The fields of a urlencoded form, or the `_csrf` part of a multipart one.
+async fn form_fields(
+    parts: &axum::http::request::Parts,
+    bytes: &axum::body::Bytes,
+) -> Vec<(String, String)> {
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let mut fields: Vec<(String, String)> = if is_form {
+        serde_urlencoded::from_bytes(bytes).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    // A file upload (multipart form) carries its `_csrf` field as a part.
+    if let Some(token) = multipart_csrf(parts, bytes).await {
+        fields.push(("_csrf".into(), token));
+    }
+    fields
+}
+
+/// The token a form must carry: the session's, or before sign-in the
+/// `passerelle_csrf` cookie's; a storage failure answers at once.
+async fn expected_csrf(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<String>, Response> {
+    let session_csrf = match cookie(headers, SESSION_COOKIE).filter(|t| looks_like_secret(t)) {
+        Some(token) => match state.db.session(token).await {
+            Ok(s) => s.map(|s| s.csrf_token),
+            Err(e) => {
+                tracing::error!("storage error in the CSRF guard: {e}");
+                return Err((StatusCode::INTERNAL_SERVER_ERROR, "Erreur interne").into_response());
+            }
+        },
+        None => None,
+    };
+    Ok(session_csrf.or_else(|| cookie(headers, CSRF_COOKIE).map(str::to_string)))
 }
 
 /// The `_csrf` part of a multipart form (forms put it first).
