@@ -378,13 +378,10 @@ async fn show(
     let may_read = viewer.authorize(Action::ReferralPerson(rref)).is_ok();
     // Reached from another site: the person's fields wait for a click.
     let confirm_reading = may_read && shown.from_elsewhere;
-    let person = match (
-        may_read && !confirm_reading,
-        viewer.person_id(),
-        reading_structure(viewer, rref),
-    ) {
-        (true, Some(p), Some(s)) => state.db.referral_person(r.id, p, s, "consultation").await?,
-        _ => None,
+    let person = if may_read && !confirm_reading {
+        read_person(state, viewer, r.id, rref).await?
+    } else {
+        None
     };
     let events = state.db.referral_events(r.id, may_read).await?;
     let places = if may_read && !r.status.is_closed() {
@@ -397,21 +394,8 @@ async fn show(
         _ => Vec::new(),
     };
     let steps = NextSteps::of(r.status, receiver_can_act, sender_can_act);
-    // A step's problem is said next to its field, when the page offers
-    // that field; else on a page of its own.
-    let offered = |field: &str| match field {
-        "date" => steps.appointment,
-        "motif" => steps.refuse,
-        "lieu" => !places.is_empty() && (receiver_can_act || sender_can_act),
-        _ => false,
-    };
-    if let Some((_, message)) = shown.errors.iter().find(|(f, _)| !offered(f)) {
-        return Err(PageError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            capitalised(message),
-            &format!("/orientations/{}", r.id),
-        ));
-    }
+    let can_move = !places.is_empty() && (receiver_can_act || sender_can_act);
+    refuse_unplaced_error(&shown.errors, &steps, can_move, r.id)?;
     let confirm = shown.confirm.filter(|c| match c {
         Confirm::Refuse => steps.refuse,
         Confirm::Cancel => steps.cancel,
@@ -449,6 +433,46 @@ async fn show(
         r,
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// The person's fields, read (and the reading audited) for the viewer's
+/// structure that may read them.
+async fn read_person(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    rref: &ReferralRef,
+) -> Result<Option<PersonalFields>, PageError> {
+    Ok(
+        match (viewer.person_id(), reading_structure(viewer, rref)) {
+            (Some(p), Some(s)) => state.db.referral_person(id, p, s, "consultation").await?,
+            _ => None,
+        },
+    )
+}
+
+/// A step's problem is said next to its field, when the page offers that
+/// field (`can_move`: the place picker); else on a page of its own.
+fn refuse_unplaced_error(
+    errors: &FieldErrors,
+    steps: &NextSteps,
+    can_move: bool,
+    id: i64,
+) -> Result<(), PageError> {
+    let offered = |field: &str| match field {
+        "date" => steps.appointment,
+        "motif" => steps.refuse,
+        "lieu" => can_move,
+        _ => false,
+    };
+    match errors.iter().find(|(f, _)| !offered(f)) {
+        Some((_, message)) => Err(PageError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            capitalised(message),
+            &format!("/orientations/{id}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The side a step is taken from, and whether the viewer may take it.
