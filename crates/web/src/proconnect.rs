@@ -344,32 +344,13 @@ impl ProConnect {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
             .request_async(&http)
             .await
-            .map_err(|e| match e {
-                RequestTokenError::Request(e) => {
-                    tracing::warn!(error = %e, "ProConnect token endpoint unreachable");
-                    Failure::Unreachable
-                }
-                e => {
-                    tracing::warn!(error = %e, "ProConnect refused the code");
-                    Failure::Invalid
-                }
-            })?;
+            .map_err(token_failure)?;
         let id_token = tokens.id_token().ok_or(Failure::Invalid)?;
         let verifier = client.id_token_verifier();
         let claims: &CoreIdTokenClaims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce))
             .map_err(claims_failure)?;
-        if let Some(expected) = claims.access_token_hash() {
-            let alg = id_token.signing_alg().map_err(|_| Failure::Invalid)?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|_| Failure::Invalid)?;
-            let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
-                .map_err(|_| Failure::Invalid)?;
-            if actual != *expected {
-                return Err(Failure::Invalid);
-            }
-        }
+        check_access_token_hash(id_token, &verifier, claims, tokens.access_token())?;
         let info: UserInfoClaims<ProConnectClaims, CoreGenderClaim> = client
             .user_info(
                 tokens.access_token().clone(),
@@ -378,17 +359,7 @@ impl ProConnect {
             .map_err(|_| Failure::Invalid)?
             .request_async(&http)
             .await
-            .map_err(|e| match e {
-                UserInfoError::Request(e) => {
-                    tracing::warn!(error = %e, "ProConnect userinfo unreachable");
-                    Failure::Unreachable
-                }
-                UserInfoError::ClaimsVerification(e) => claims_failure(e),
-                e => {
-                    tracing::warn!(error = %e, "ProConnect userinfo not understood");
-                    Failure::Invalid
-                }
-            })?;
+            .map_err(userinfo_failure)?;
         let email = info
             .email()
             .or(claims.email())
@@ -435,6 +406,62 @@ impl ProConnect {
                 .http_get_url()
                 .to_string(),
         )
+    }
+}
+
+/// Why the code was not exchanged for tokens.
+fn token_failure<RE, T>(e: RequestTokenError<RE, T>) -> Failure
+where
+    RE: std::error::Error + 'static,
+    T: openidconnect::ErrorResponse + 'static,
+{
+    match e {
+        RequestTokenError::Request(e) => {
+            tracing::warn!(error = %e, "ProConnect token endpoint unreachable");
+            Failure::Unreachable
+        }
+        e => {
+            tracing::warn!(error = %e, "ProConnect refused the code");
+            Failure::Invalid
+        }
+    }
+}
+
+/// Why the userinfo was not obtained or not accepted.
+fn userinfo_failure<RE: std::error::Error + 'static>(e: UserInfoError<RE>) -> Failure {
+    match e {
+        UserInfoError::Request(e) => {
+            tracing::warn!(error = %e, "ProConnect userinfo unreachable");
+            Failure::Unreachable
+        }
+        UserInfoError::ClaimsVerification(e) => claims_failure(e),
+        e => {
+            tracing::warn!(error = %e, "ProConnect userinfo not understood");
+            Failure::Invalid
+        }
+    }
+}
+
+/// The ID token's `at_hash`, when it has one, must be the access token's.
+fn check_access_token_hash(
+    id_token: &CoreIdToken,
+    verifier: &openidconnect::core::CoreIdTokenVerifier<'_>,
+    claims: &CoreIdTokenClaims,
+    access_token: &openidconnect::AccessToken,
+) -> Result<(), Failure> {
+    let Some(expected) = claims.access_token_hash() else {
+        return Ok(());
+    };
+    let alg = id_token.signing_alg().map_err(|_| Failure::Invalid)?;
+    let key = id_token
+        .signing_key(verifier)
+        .map_err(|_| Failure::Invalid)?;
+    let actual =
+        AccessTokenHash::from_token(access_token, alg, key).map_err(|_| Failure::Invalid)?;
+    if actual == *expected {
+        Ok(())
+    } else {
+        Err(Failure::Invalid)
     }
 }
 
