@@ -383,49 +383,38 @@ async fn outcome(
         })
         .collect();
     let list: Vec<Territory> = territories.into_iter().flatten().collect();
+    let query = query_of(&list, service.as_deref());
+    let compared = if errors.iter().any(Option::is_some) {
+        Err("Un des territoires n’a pas été reconnu : voir le champ signalé.".to_string())
+    } else if list.len() < 2 {
+        Err("Choisissez au moins deux territoires à comparer.".to_string())
+    } else {
+        summaries(loaded, &list, service.clone())
+    };
+    let (summaries, error) = match compared {
+        Ok(summaries) => (summaries, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    Outcome {
+        slots,
+        error,
+        summaries,
+        service,
+        query,
+    }
+}
+
+/// The page's query for these territories (`t1`, `t2`…) and service.
+fn query_of(list: &[Territory], service: Option<&str>) -> String {
     let mut query: Vec<(String, String)> = list
         .iter()
         .enumerate()
         .map(|(i, t)| (format!("t{}", i + 1), t.to_string()))
         .collect();
-    if let Some(s) = &service {
-        query.push(("service".into(), s.clone()));
+    if let Some(s) = service {
+        query.push(("service".into(), s.to_string()));
     }
-    let query = serde_urlencoded::to_string(query).unwrap_or_default();
-    if errors.iter().any(Option::is_some) {
-        return Outcome {
-            slots,
-            error: Some("Un des territoires n’a pas été reconnu : voir le champ signalé.".into()),
-            summaries: Vec::new(),
-            service,
-            query,
-        };
-    }
-    if list.len() < 2 {
-        return Outcome {
-            slots,
-            error: Some("Choisissez au moins deux territoires à comparer.".into()),
-            summaries: Vec::new(),
-            service,
-            query,
-        };
-    }
-    match summaries(loaded, &list, service.clone()) {
-        Ok(summaries) => Outcome {
-            slots,
-            error: None,
-            summaries,
-            service,
-            query,
-        },
-        Err(e) => Outcome {
-            slots,
-            error: Some(e),
-            summaries: Vec::new(),
-            service,
-            query,
-        },
-    }
+    serde_urlencoded::to_string(query).unwrap_or_default()
 }
 
 pub(crate) async fn page(
