@@ -441,8 +441,7 @@ mod tests {
             manova: "personnes_semaine~astronaute".into(),
             ..ResultsQuery::default()
         })
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert_eq!(wrong.get("colonnes"), "Choisissez aussi cette variable.");
         assert_eq!(wrong.get("mesure"), "Choisissez une variable de la liste.");
         assert!(
