@@ -89,7 +89,7 @@ test("an administrator joins, signs in, creates a structure and invites a gestio
   const invitation = mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
   await page.goto(`${server.url}/admin/journal`);
   a11y.push(...(await violationsAtBothWidths(page)));
-  assert.ok(await page.getByRole("cell", { name: "invitation.created" }).first().isVisible());
+  assert.ok(await page.getByRole("cell", { name: "Invitation envoyée", exact: true }).first().isVisible());
   // Lieux pages for those who maintain them: an administrator may edit any
   // place and sees the coordination view.
   for (const path of ["/admin/courriels", "/lieux/coordination", "/lieux/1/modifier", "/compte"]) {

@@ -828,6 +828,14 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert!(filtered.body.contains("France services Carhaix"));
+    // Events named in French, the filter too; the code stays in the CSV.
+    assert!(filtered.body.contains("<td>Structure créée</td>"));
+    assert!(
+        filtered
+            .body
+            .contains("<option value=\"structure.created\" selected>Structure créée</option>")
+    );
+    assert!(!filtered.body.contains("<td>structure.created</td>"));
     // Dated in French, Paris time, not as stored.
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(

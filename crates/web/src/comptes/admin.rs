@@ -209,33 +209,9 @@ struct AuditPage {
     chrome: Chrome,
     events: Vec<AuditRecord>,
     action: String,
-    actions: &'static [&'static str],
+    /// Every action with its French name, for the filter.
+    actions: &'static [(&'static str, &'static str)],
 }
-
-/// The actions recorded in the audit trail, for the filter.
-pub const AUDIT_ACTIONS: &[&str] = &[
-    "sign_in.success",
-    "sign_in.failure",
-    "sign_in.throttled",
-    "sign_out",
-    "sign_out.everywhere",
-    "password.changed",
-    "password.change_refused",
-    "password.reset_requested",
-    "password.reset",
-    "invitation.created",
-    "invitation.accepted",
-    "membership.role_changed",
-    "membership.ended",
-    "membership.admin_joined",
-    "structure.created",
-    "api_token.created",
-    "api_token.revoked",
-    "audit.exported",
-    "activity.created",
-    "activity.updated",
-    "activity.withdrawn",
-];
 
 #[derive(Deserialize, Default)]
 struct AuditQuery {
@@ -246,7 +222,7 @@ struct AuditQuery {
 impl AuditQuery {
     /// The action filtered on, if it is one the trail records.
     fn filter(&self) -> Option<&'static str> {
-        AUDIT_ACTIONS.iter().copied().find(|a| *a == self.action)
+        super::events::known(&self.action)
     }
 }
 
@@ -264,7 +240,7 @@ async fn audit_page(
         chrome: Chrome::new("", &viewer),
         events,
         action: filter.unwrap_or("").into(),
-        actions: AUDIT_ACTIONS,
+        actions: super::events::EVENTS,
     }))
 }
 
@@ -278,7 +254,7 @@ async fn audit_csv(
         .map_err(|d| PageError::denied(d, "/admin/journal"))?;
     let filter = q.filter();
     let events = state.db.audit_events(filter, i64::MAX).await?;
-    let detail = Some(format!("{} events", events.len()));
+    let detail = Some(format!("{} événements", events.len()));
     audit_only(
         &state,
         &viewer,

@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod events;
 mod invitations;
 mod passwords;
 mod sign_in;
@@ -32,6 +33,7 @@ use crate::forms::FieldErrors;
 use crate::routes::Route;
 
 pub use admin::structure_refusal;
+pub(crate) use events::name as event_name;
 
 pub fn routes() -> Vec<Route> {
     let mut all = sign_in::routes();
