@@ -3,9 +3,6 @@
 //! document, and the served front-end assets. Handlers stay thin: they parse
 //! the request, call `passerelle-store`, and render.
 
-// Handlers answer `Result<_, Response>`: the error is the page to show,
-// built once where the refusal is decided. Its size is not a concern here.
-#![allow(clippy::result_large_err)]
 
 mod activites;
 mod api;
