@@ -2,7 +2,7 @@
 // Connect provider on loopback set up like ProConnect
 // (tests/oidc/provider.mjs): click "S’identifier avec ProConnect", sign in
 // at the provider, land signed in; sign out at the provider too.
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer, chromiumOptions, seriousViolations as serious } from "./server.mjs";
+import { startServer, chromiumOptions, violationsAtBothWidths as serious, watchPages } from "./server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -52,9 +52,14 @@ before(async () => {
     },
   });
   world.browser = await chromium.launch(chromiumOptions);
+  world.pages = watchPages(world.browser, world.server.url);
 });
 
+// Every page of Passerelle the test landed on, at both widths.
+afterEach(async () => assert.deepEqual(await world.pages.verdict(), []));
+
 after(async () => {
+  await world.pages?.close();
   await world.browser?.close();
   await world.server?.stop();
   world.provider?.kill();
