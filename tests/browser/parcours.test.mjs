@@ -22,6 +22,7 @@ const PASSWORD = {
   gestion: "le phare du petit minou au couchant",
   social: "un goéland sur le port du rosmeur",
 };
+const NAME = { coord: "Katell", mediation: "Malo", gestion: "Gwenola", social: "Soizic" };
 const EMAIL = {
   coord: "coord@hub.bzh",
   mediation: "mediation@plouzane.bzh",
@@ -95,7 +96,7 @@ function setUp() {
     for (const who of ["coord", "mediation", "gestion", "social"]) {
       const own = await browser.newContext({ locale: "fr-FR" });
       const page = await own.newPage();
-      await accept(page, links[who], who, PASSWORD[who]);
+      await accept(page, links[who], NAME[who], PASSWORD[who]);
       await page.getByRole("heading", { level: 1, name: /^Bonjour/ }).waitFor();
       await own.close();
     }
@@ -243,7 +244,7 @@ for (const width of WIDTHS) {
     await page.getByRole("link", { name: "Membres et invitations" }).click();
     await page.getByRole("heading", { level: 1, name: "Médiathèque de Plouzané" }).waitFor();
     const members = page.getByRole("table", { name: /Membres/ });
-    assert.match(await members.innerText(), /mediation/);
+    assert.match(await members.innerText(), /Malo/);
     await page.getByRole("heading", { name: "Lieux tenus par la structure" }).waitFor();
     assert.ok((await page.locator("#lieux + ul li").count()) >= 1, "the médiathèque runs a place of the directory");
     await fits(page);

@@ -195,6 +195,16 @@ export async function violationsAtBothWidths(page) {
   return found;
 }
 
+/** The kinds of elements of a page: each tag with its classes, once. */
+function shape(html) {
+  const kinds = new Set();
+  for (const [, tag, attributes] of html.matchAll(/<([a-z][a-z0-9-]*)([^>]*)>/g)) {
+    const classes = attributes.match(/\bclass="([^"]*)"/)?.[1].split(/\s+/).filter(Boolean).sort() ?? [];
+    kinds.add([tag, ...classes].join("."));
+  }
+  return [...kinds].sort().join(" ");
+}
+
 /**
  * Looks at every page a test lands on, so that none can be forgotten:
  * every context made by `browser.newContext` keeps the HTML of each page
@@ -204,10 +214,10 @@ export async function violationsAtBothWidths(page) {
  * returns (and forgets) what `violationsAtBothWidths` finds on them. When
  * the test left a page before its HTML could be read, a plain visit is
  * asked again with the same cookies; the answer to a form left at once is
- * not looked at (sending the form again would act twice). A
- * page is looked at again only when it shows a kind of element (tag and
- * classes) it did not show before on that path, such as a form's error
- * state. States a script draws after a person's gesture (a menu opened)
+ * not looked at (sending the form again would act twice). A page is
+ * opened again only when its HTML has another set of kinds of elements
+ * (`shape`) than those already looked at on that path, such as a form
+ * with its errors: the hundredth visit of a page costs nothing. States a script draws after a person's gesture (a menu opened)
  * are for explicit `violationsAtBothWidths` calls. `useServerAndBrowser`
  * asserts the verdict is empty after each test.
  */
@@ -242,20 +252,15 @@ export function watchPages(browser, origin) {
       again ??= await (await newContext({ locale: "fr-FR", timezoneId: "Europe/Paris" })).newPage();
       const found = [];
       for (const { url, status, headers, body } of pages.filter(Boolean)) {
+        const path = new URL(url).pathname.replace(/\/([0-9]+|[0-9a-f]{16,})(?=\/|$)/g, "/…");
+        const key = createHash("sha256").update(`${path}\n${shape(body.toString("utf8"))}`).digest("hex");
+        if (seen.has(key)) continue;
+        seen.add(key);
         const exact = (u) => u.href === url;
         const { "content-encoding": _, "content-length": __, ...kept } = headers;
         await again.route(exact, (route) => route.fulfill({ status, headers: kept, body }), { times: 1 });
         await again.goto(url);
         await again.unroute(exact);
-        const shape = await again.evaluate(() =>
-          [...new Set([...document.querySelectorAll("body *")].map((e) => [e.localName, ...[...e.classList].sort()].join(".")))]
-            .sort()
-            .join(" "),
-        );
-        const path = new URL(url).pathname.replace(/\/([0-9]+|[0-9a-f]{16,})(?=\/|$)/g, "/…");
-        const key = createHash("sha256").update(`${path}\n${shape}`).digest("hex");
-        if (seen.has(key)) continue;
-        seen.add(key);
         found.push(...(await violationsAtBothWidths(again)));
       }
       return found;
