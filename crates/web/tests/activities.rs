@@ -892,7 +892,8 @@ async fn a_regional_coordinator_opens_every_territory_of_her_region_by_name() {
     // At an EPCI, its communes are offered to go further down, by name.
     let epci = get("epci:200068120").await;
     assert!(
-        epci.body.contains("<option value=\"com:29232\">Quimper</option>")
+        epci.body
+            .contains("<option value=\"com:29232\">Quimper</option>")
             && epci.body.contains(">Plogonnec</option>"),
         "{}",
         epci.body
