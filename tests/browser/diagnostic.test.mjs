@@ -2,7 +2,7 @@
 // coordinator use it: an EPCI chosen by name, the synthesis with its map
 // (the IGN outlines of the 2026 communes, drawn by the server), the
 // synthesis printed on one A4 page, a file imported through the page with
-// its preview, and the pages free of serious accessibility violations at
+// its preview, and the pages free of any accessibility violation at
 // desktop and phone widths.
 import { test } from "node:test";
 import assert from "node:assert/strict";

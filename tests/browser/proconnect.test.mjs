@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer, chromiumOptions, violationsAtBothWidths as serious, watchPages } from "./server.mjs";
+import { startServer, chromiumOptions, violationsAtBothWidths, watchPages } from "./server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -73,7 +73,7 @@ test("a professional signs in with ProConnect and lands signed in", async () => 
   page.on("pageerror", (e) => problems.push(e.message));
 
   await page.goto(`${server.url}/connexion`);
-  const a11y = await serious(page);
+  const a11y = await violationsAtBothWidths(page);
   const button = page.getByRole("button", { name: "S’identifier avec ProConnect" });
   await button.waitFor();
   assert.ok(await page.getByRole("link", { name: /Qu’est-ce que ProConnect/ }).isVisible());
@@ -90,7 +90,7 @@ test("a professional signs in with ProConnect and lands signed in", async () => 
   // Back on Passerelle, signed in.
   await page.getByRole("heading", { level: 1, name: "Bonjour Anne Le Goff" }).waitFor();
   assert.equal(new URL(page.url()).origin, server.url);
-  a11y.push(...(await serious(page)));
+  a11y.push(...(await violationsAtBothWidths(page)));
 
   // Signing out ends the session at the provider too, then comes back.
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
@@ -110,6 +110,6 @@ test("the sign-in page with ProConnect is accessible at 390 px", async () => {
   const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true, viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/connexion`);
-  assert.deepEqual(await serious(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
   await context.close();
 });

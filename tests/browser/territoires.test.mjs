@@ -80,7 +80,7 @@ const pages = [
   "/accessibilite",
 ];
 
-test("pages have no serious accessibility violations (axe-core)", async () => {
+test("pages have no accessibility violation at 1280 and 390 px (axe-core)", async () => {
   // axe is injected as an inline script, which the page's CSP rightly forbids.
   const { page, context } = await openPage({ bypassCSP: true });
   const found = [];
