@@ -8,25 +8,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useServerAndBrowser, violationsAtBothWidths } from "./server.mjs";
-import { accept, asFirstAdmin, createStructure } from "./people.mjs";
+import { accept, asFirstAdmin, createStructure, invite, lastInvitationLink } from "./people.mjs";
 
 const world = useServerAndBrowser();
-
-async function invite(page, email, role, scope) {
-  await page.getByLabel("Adresse électronique").fill(email);
-  await page.getByLabel("Rôle", { exact: true }).selectOption({ label: role });
-  if (scope) {
-    await page.getByLabel(/Territoire d’un coordinateur/).selectOption({ label: scope });
-  }
-  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
-  await page.getByText("Invitation envoyée").waitFor();
-}
-
-async function lastInvitationLink(page, url) {
-  await page.goto(`${url}/admin/courriels`);
-  const mail = await page.locator("pre").first().innerText();
-  return mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
-}
 
 test("each role lands on its work, every action is answered, the footer's pages are there", async () => {
   const { server } = world;

@@ -7,25 +7,14 @@
 // screenshots go to $ENQUETES_SHOTS (default /tmp/enquetes-shots).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { useServerAndBrowser } from "./server.mjs";
+import { useServerAndBrowser, violationsAtBothWidths } from "./server.mjs";
 import { accept, asFirstAdmin, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
 const shots = process.env.ENQUETES_SHOTS ?? "/tmp/enquetes-shots";
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-/** Every axe-core violation, whatever its impact. */
-async function violations(page) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations.map(
-    (v) => `${new URL(page.url()).pathname}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-  );
-}
 
 /** The page at 1280 and 390 px: a screenshot of each, no axe violation,
  * no horizontal scrolling on the phone. */
@@ -35,19 +24,9 @@ async function look(page, name) {
   for (const [label, width] of [["1280", 1280], ["390", 390]]) {
     await page.setViewportSize({ width, height: label === "390" ? 844 : 900 });
     await page.screenshot({ path: join(shots, `${name}.${label}.png`), fullPage: true });
-    assert.deepEqual(await violations(page), [], `${name} at ${width} px`);
-    const [overflow, culprit] = await page.evaluate(() => {
-      const width = document.documentElement.clientWidth;
-      const wide = [...document.body.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > width + 0.5);
-      const leaves = wide.filter((e) => !wide.some((o) => o !== e && e.contains(o)));
-      const names = leaves.map((e) => `${e.tagName}.${e.className} « ${e.textContent.trim().slice(0, 40)} »`);
-      const over = [...document.querySelectorAll("main *")].filter((e) => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0);
-      const deep = over.filter((e) => !over.some((o) => o !== e && e.contains(o))).map((e) => `${e.tagName}#${e.id}.${e.className} ${e.clientWidth}/${e.scrollWidth}`);
-      return [document.documentElement.scrollWidth - width, names.join(", ") + " " + deep.join(" | ")];
-    });
-    assert.ok(overflow <= 0, `${name} scrolls sideways at ${width} px (${overflow} px): ${culprit}`);
   }
   await page.setViewportSize(before);
+  assert.deepEqual(await violationsAtBothWidths(page), [], name);
 }
 
 test("a gestionnaire builds a questionnaire in the form, shares it, reads a crosstab", async () => {
@@ -155,7 +134,7 @@ test("a gestionnaire builds a questionnaire in the form, shares it, reads a cros
   await mobile.getByLabel("Nombre").fill("34");
   await mobile.locator("#q-q3 label", { hasText: /^4$/ }).click();
   await mobile.screenshot({ path: join(shots, "formulaire.390.png"), fullPage: true });
-  assert.deepEqual(await violations(mobile), []);
+  assert.deepEqual(await violationsAtBothWidths(mobile), []);
   assert.ok(await mobile.evaluate(() => document.documentElement.scrollWidth <= 390), "no sideways scrolling");
   await mobile.getByRole("button", { name: "Envoyer mes réponses" }).click();
   await mobile.getByRole("heading", { name: "Merci pour vos réponses" }).waitFor();

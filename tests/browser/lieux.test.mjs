@@ -8,24 +8,14 @@
 // either width, whatever its impact.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { useServerAndBrowser } from "./server.mjs";
+import { useServerAndBrowser, violationsAtBothWidths } from "./server.mjs";
 import { accept, asFirstAdmin, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-/** Every axe-core violation of the page, whatever its impact. */
-async function violations(page) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  return result.violations.map(
-    (v) => `${new URL(page.url()).pathname} ${page.viewportSize().width} px: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-  );
-}
+const violations = violationsAtBothWidths;
 
 /** A person's browser: French, Paris time, near the Parlement de Bretagne when asked. */
 async function personAt(viewport) {

@@ -4,7 +4,7 @@
 // "accompagnée" in the list of what they sent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useServerAndBrowser, seriousViolations } from "./server.mjs";
+import { useServerAndBrowser, violationsAtBothWidths } from "./server.mjs";
 import { accept, asFirstAdmin, structureWithMember } from "./people.mjs";
 
 const world = useServerAndBrowser();
@@ -25,7 +25,7 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   await accept(page, socialWorkerLink, "Soizic", "un goéland sur le port du rosmeur");
   await page.getByRole("link", { name: "Orientations", exact: true }).click();
   await page.getByRole("link", { name: "Orienter une personne" }).click();
-  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
   await page.getByLabel("Lieu qui recevra la personne").selectOption({ label: "Médiathèque de Plouzané (Plouzané)" });
   await page.getByLabel("Besoin", { exact: true }).selectOption("Aide aux démarches administratives");
   await page.getByLabel(/Organisme concerné/).selectOption("CAF");
@@ -50,7 +50,7 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   assert.ok(await page.getByText("Maryvonne").isVisible());
   await page.getByRole("button", { name: "Accuser réception" }).click();
   await page.getByRole("heading", { level: 1, name: /reçue/ }).waitFor();
-  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
   const inAWeek = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
   await page.getByLabel("Date du rendez-vous").fill(inAWeek);
   await page.getByRole("button", { name: "Fixer le rendez-vous" }).click();
@@ -67,13 +67,13 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   await page.goto(`${server.url}/orientations`);
   const sent = page.getByRole("table", { name: "Orientations envoyées" });
   assert.match(await sent.innerText(), /Médiathèque de Plouzané[\s\S]*accompagnée/);
-  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
 
   // Erasing the person's data asks first, then says it is done.
   await sent.getByRole("link").first().click();
   await page.getByRole("link", { name: "Effacer les données de la personne…" }).click();
   await page.getByRole("heading", { name: "Effacer les données de la personne ?" }).waitFor();
-  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
   await page.getByRole("link", { name: "Ne rien effacer" }).click();
   assert.ok(await page.getByText("Maryvonne").isVisible());
   await page.getByRole("link", { name: "Effacer les données de la personne…" }).click();

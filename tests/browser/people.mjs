@@ -61,3 +61,24 @@ export async function asFirstAdmin({ server, browser }, password) {
   await accept(page, link, "Admin", password);
   return { context, page, problems };
 }
+
+/** Invites someone from a structure's page, with a role (by its label)
+ * and, for a coordinator, a territory (by its name). */
+export async function invite(page, email, role, scope) {
+  await page.getByLabel("Adresse électronique").fill(email);
+  await page.getByLabel("Rôle", { exact: true }).selectOption({ label: role });
+  if (scope) {
+    await page.getByLabel(/Territoire d’un coordinateur/).selectOption({ label: scope });
+  }
+  await page.getByRole("button", { name: "Envoyer l’invitation" }).click();
+  await page.getByText("Invitation envoyée").waitFor();
+}
+
+/** The invitation link last sent (to `email` when given), read in the
+ * outbox by an administrator. */
+export async function lastInvitationLink(page, url, email) {
+  await page.goto(`${url}/admin/courriels`);
+  const mails = email ? page.locator(".fr-card").filter({ hasText: `À ${email}` }) : page;
+  const mail = await mails.locator("pre").first().innerText();
+  return mail.match(/http\S+\/invitation\/[0-9a-f]{64}/)[0];
+}

@@ -2,7 +2,7 @@
 // Connect provider on loopback set up like ProConnect
 // (tests/oidc/provider.mjs): click "S’identifier avec ProConnect", sign in
 // at the provider, land signed in; sign out at the provider too.
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer, chromiumOptions, seriousViolations as serious } from "./server.mjs";
+import { startServer, chromiumOptions, violationsAtBothWidths, watchPages } from "./server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -52,9 +52,14 @@ before(async () => {
     },
   });
   world.browser = await chromium.launch(chromiumOptions);
+  world.pages = watchPages(world.browser, world.server.url);
 });
 
+// Every page of Passerelle the test landed on, at both widths.
+afterEach(async () => assert.deepEqual(await world.pages.verdict(), []));
+
 after(async () => {
+  await world.pages?.close();
   await world.browser?.close();
   await world.server?.stop();
   world.provider?.kill();
@@ -68,7 +73,7 @@ test("a professional signs in with ProConnect and lands signed in", async () => 
   page.on("pageerror", (e) => problems.push(e.message));
 
   await page.goto(`${server.url}/connexion`);
-  const a11y = await serious(page);
+  const a11y = await violationsAtBothWidths(page);
   const button = page.getByRole("button", { name: "S’identifier avec ProConnect" });
   await button.waitFor();
   assert.ok(await page.getByRole("link", { name: /Qu’est-ce que ProConnect/ }).isVisible());
@@ -85,7 +90,7 @@ test("a professional signs in with ProConnect and lands signed in", async () => 
   // Back on Passerelle, signed in.
   await page.getByRole("heading", { level: 1, name: "Bonjour Anne Le Goff" }).waitFor();
   assert.equal(new URL(page.url()).origin, server.url);
-  a11y.push(...(await serious(page)));
+  a11y.push(...(await violationsAtBothWidths(page)));
 
   // Signing out ends the session at the provider too, then comes back.
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();
@@ -105,6 +110,6 @@ test("the sign-in page with ProConnect is accessible at 390 px", async () => {
   const context = await browser.newContext({ locale: "fr-FR", bypassCSP: true, viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/connexion`);
-  assert.deepEqual(await serious(page), []);
+  assert.deepEqual(await violationsAtBothWidths(page), []);
   await context.close();
 });

@@ -889,6 +889,15 @@ async fn a_regional_coordinator_opens_every_territory_of_her_region_by_name() {
         );
     }
     assert!(get("dep:29").await.body.contains("Démarche en ligne"));
+    // At an EPCI, its communes are offered to go further down, by name.
+    let epci = get("epci:200068120").await;
+    assert!(
+        epci.body
+            .contains("<option value=\"com:29232\">Quimper</option>")
+            && epci.body.contains(">Plogonnec</option>"),
+        "{}",
+        epci.body
+    );
     // Outside her région: refused; unknown: not found.
     assert_eq!(get("dep:14").await.status.as_u16(), 403, "Calvados");
     assert_eq!(

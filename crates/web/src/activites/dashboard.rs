@@ -384,11 +384,23 @@ async fn chosen_territory(
             PATH,
         ));
     }
-    // Reached by a drill-down: offered too, by its name.
-    if !territories.iter().any(|(k, _)| *k == key)
-        && let Some((_, name)) = inside(state, territory.clone()).await?.into_iter().next()
-    {
-        territories.push((key, name));
+    // Reached by a drill-down: offered too, by its name; at an EPCI, its
+    // communes to go further down.
+    let offered = territories.iter().any(|(k, _)| *k == key);
+    let epci = matches!(territory, Territory::Epci(_));
+    if !offered || epci {
+        let mut below = inside(state, territory.clone()).await?.into_iter();
+        if let Some((_, name)) = below.next()
+            && !offered
+        {
+            territories.push((key, name));
+        }
+        for (commune, name) in below.filter(|_| epci) {
+            let key = commune.key();
+            if !territories.iter().any(|(k, _)| *k == key) {
+                territories.push((key, name));
+            }
+        }
     }
     Ok(territory)
 }
