@@ -179,7 +179,7 @@ test("a funding call published by the hub reaches the weekly digest", async () =
   await accessibleAtBothWidths(page);
 
   const out = server.cli(["network", "digest"]);
-  assert.match(out, /1 digests sent/);
+  assert.match(out, /1 lettres de la semaine envoyées/);
   await page.goto(`${server.url}/admin/courriels`);
   const outbox = await page.locator("main").innerText();
   assert.match(outbox, /anne@quimper\.bzh/);
