@@ -206,7 +206,7 @@ impl Mailer {
         };
         let to: Mailbox = to
             .parse()
-            .map_err(|e| refused(format!("invalid recipient address: {e}")))?;
+            .map_err(|e| refused(format!("adresse du destinataire invalide ({e})")))?;
         let domain = self.from.email.domain();
         let message = Message::builder()
             .from(self.from.clone())
@@ -219,18 +219,23 @@ impl Mailer {
             )))
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())
-            .map_err(|e| refused(e.to_string()))?;
+            .map_err(|e| refused(format!("courriel impossible à composer ({e})")))?;
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
             Err(_) => Err(SendError {
                 permanent: false,
                 reason: format!(
-                    "the relay did not answer within {} s",
+                    "le relais n’a pas répondu en {} s",
                     self.timeout.as_secs()
                 ),
             }),
+            // The relay's own words stay as it wrote them, after ours.
             Ok(Err(e)) => Err(SendError {
                 permanent: e.is_permanent(),
-                reason: e.to_string(),
+                reason: if e.is_permanent() {
+                    format!("refusé par le relais ({e})")
+                } else {
+                    format!("le relais n’a pas pris le courriel ({e})")
+                },
             }),
             Ok(Ok(_)) => Ok(()),
         }

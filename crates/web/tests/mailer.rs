@@ -176,7 +176,7 @@ async fn a_relay_that_stalls_does_not_block_the_other_messages() {
             attempts: 1,
             last_error: Some(e),
             retry_at: Some(_),
-        } => assert!(e.contains("did not answer within 2 s"), "{e}"),
+        } => assert!(e.contains("le relais n’a pas répondu en 2 s"), "{e}"),
         other => panic!("{other:?}"),
     }
     // Not tried again before its backoff.
@@ -222,7 +222,7 @@ async fn a_refusal_fails_the_message_and_a_relay_down_is_tried_again() {
     match &all[1].1 {
         Delivery::Failed { reason, .. } => {
             assert!(
-                reason.contains("Recipient address rejected") && !reason.contains("inconnu@"),
+                reason.contains("refusé par le relais") && reason.contains("Recipient address rejected") && !reason.contains("inconnu@"),
                 "{reason}"
             )
         }
