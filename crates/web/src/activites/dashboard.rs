@@ -468,28 +468,7 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
         structure_id: v.structure,
         scope: v.scope.clone(),
     };
-    let narrowed = if v.place.is_some() || v.programme.is_some() {
-        let index = state.place_index().await?;
-        let ids: Vec<i64> = index
-            .entries
-            .iter()
-            .filter(|e| v.place.is_none_or(|p| p == e.id))
-            .filter(|e| {
-                v.programme.is_none_or(|p| {
-                    e.place
-                        .dispositif_programmes_nationaux
-                        .iter()
-                        .any(|x| x == p)
-                })
-            })
-            .map(|e| e.id)
-            .collect();
-        Some(RecordStats::of(
-            &state.db.activities_at_places(&ids, &base).await?,
-        ))
-    } else {
-        None
-    };
+    let narrowed = narrowed(state, v, &base).await?;
     // A place is smaller than an EPCI: small cells hidden.
     let level = if narrowed.is_some() {
         Level::Commune
@@ -513,20 +492,7 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
     let total = count("total").await?;
     let mut tables = Vec::new();
     for (name, _) in DIMENSIONS {
-        let rows = count(name).await?;
-        let sum: i64 = rows.iter().map(|r| r.people).sum();
-        let title = TITLES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(name, |(_, t)| t);
-        tables.push(DashboardTable {
-            title,
-            rows: rows
-                .into_iter()
-                .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
-                .collect(),
-            note: (name == "age").then(age_grouping),
-        });
+        tables.push(dashboard_table(name, count(name).await?, level));
     }
     let months = match &narrowed {
         Some(stats) => stats.months(),
@@ -542,6 +508,53 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
         source_date,
         level,
     })
+}
+
+/// Narrowed to a place or a national programme: the records of those
+/// places, counted; `None` otherwise (the roll-ups answer).
+async fn narrowed(
+    state: &AppState,
+    v: &View,
+    base: &StatsQuery,
+) -> Result<Option<RecordStats>, PageError> {
+    if v.place.is_none() && v.programme.is_none() {
+        return Ok(None);
+    }
+    let index = state.place_index().await?;
+    let ids: Vec<i64> = index
+        .entries
+        .iter()
+        .filter(|e| v.place.is_none_or(|p| p == e.id))
+        .filter(|e| {
+            v.programme.is_none_or(|p| {
+                e.place
+                    .dispositif_programmes_nationaux
+                    .iter()
+                    .any(|x| x == p)
+            })
+        })
+        .map(|e| e.id)
+        .collect();
+    Ok(Some(RecordStats::of(
+        &state.db.activities_at_places(&ids, base).await?,
+    )))
+}
+
+/// One dimension's table: its rows with their shares, its title and note.
+fn dashboard_table(name: &'static str, rows: Vec<StatsRow>, level: Level) -> DashboardTable {
+    let sum: i64 = rows.iter().map(|r| r.people).sum();
+    let title = TITLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(name, |(_, t)| t);
+    DashboardTable {
+        title,
+        rows: rows
+            .into_iter()
+            .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
+            .collect(),
+        note: (name == "age").then(age_grouping),
+    }
 }
 
 /// The conseillers numériques' figures, a separate source published per
