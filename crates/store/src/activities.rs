@@ -1,9 +1,9 @@
 //! Activités in the database: records, their roll-ups (updated in the same
 //! transaction as each write) and aggregate sources.
 
+use chrono::Datelike;
 use passerelle_accounts::ScopeLevel;
 use passerelle_accounts::policy::FiguresScope;
-use chrono::Datelike;
 use passerelle_activities::Activity;
 use passerelle_activities::aggregate::{Dimension, Weight, count_by};
 use passerelle_activities::model::Where;
@@ -771,7 +771,10 @@ impl Database {
                 .filter(|c| keys_of.contains_key(c));
                 let stored = item.key.as_ref().and_then(|k| known.get(k));
                 let withdrawn = match stored {
-                    Some(old) if old.withdrawn || (same_data(&old.data, &data, a) && old.twin == item.twin) => {
+                    Some(old)
+                        if old.withdrawn
+                            || (same_data(&old.data, &data, a) && old.twin == item.twin) =>
+                    {
                         outcome.unchanged += 1;
                         continue;
                     }
@@ -843,12 +846,16 @@ impl Database {
                 e.0 += i64::from(a.participants);
                 e.1 += 1;
                 for (d, (_, dimension)) in DIMENSIONS.iter().enumerate() {
-                    passerelle_activities::aggregate::contributions(a, *dimension, |value, people| {
-                        let value = intern(value);
-                        let e = sums.entry((d as u8 + 1, set, month, value)).or_default();
-                        e.0 += people as i64;
-                        e.1 += 1;
-                    });
+                    passerelle_activities::aggregate::contributions(
+                        a,
+                        *dimension,
+                        |value, people| {
+                            let value = intern(value);
+                            let e = sums.entry((d as u8 + 1, set, month, value)).or_default();
+                            e.0 += people as i64;
+                            e.1 += 1;
+                        },
+                    );
                 }
             }
             bulk.push(&mut tx, rows).await?;

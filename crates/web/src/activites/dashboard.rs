@@ -761,7 +761,11 @@ async fn drill_down(
     }
     let region = matches!(v.territory, Territory::Region(_));
     let mut out = Vec::new();
-    for (t, name) in inside(state, v.territory.clone()).await?.into_iter().skip(1) {
+    for (t, name) in inside(state, v.territory.clone())
+        .await?
+        .into_iter()
+        .skip(1)
+    {
         if region && !matches!(t, Territory::Departement(_)) {
             continue;
         }
