@@ -71,7 +71,6 @@ impl IntoResponse for ApiError {
 /// answers with the project's message page (with the viewer's header, see
 /// `pages::with_viewer_chrome`), or the sign-in page.
 #[derive(Debug)]
-#[allow(dead_code)] // Handlers move to it feature by feature (issue 13).
 pub enum PageError {
     /// The policy said no; `path` is where to come back after signing in.
     Denied {
@@ -91,11 +90,17 @@ pub enum PageError {
         why: String,
         back: String,
     },
+    /// A page that only says something, without a way back: a link that
+    /// expired, a sign-in method turned off on this instance.
+    Said {
+        status: StatusCode,
+        title: &'static str,
+        text: String,
+    },
     /// The database failed; details go to the log only.
     Storage(passerelle_store::StoreError),
 }
 
-#[allow(dead_code)]
 impl PageError {
     pub fn denied(denial: passerelle_accounts::policy::Denial, path: &str) -> Self {
         Self::Denied {
@@ -141,6 +146,11 @@ impl IntoResponse for PageError {
                 &[&why],
                 (&back, "Revenir à la page précédente"),
             ),
+            Self::Said {
+                status,
+                title,
+                text,
+            } => crate::pages::message(status, title, &[&text]),
             Self::Storage(error) => crate::pages::storage_failure(error),
         }
     }

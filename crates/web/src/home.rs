@@ -138,7 +138,7 @@ async fn coordination(
 
 /// A territory's name in the loaded reference ("Finistère"), or its kind
 /// when the reference does not hold it.
-async fn territory_name(
+pub(crate) async fn territory_name(
     state: &AppState,
     level: ScopeLevel,
     code: &str,

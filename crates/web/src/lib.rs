@@ -3,21 +3,19 @@
 //! document, and the served front-end assets. Handlers stay thin: they parse
 //! the request, call `passerelle-store`, and render.
 
-// Handlers answer `Result<_, Response>`: the error is the page to show,
-// built once where the refusal is decided. Its size is not a concern here.
-#![allow(clippy::result_large_err)]
 
-mod account_pages;
-pub use account_pages::structure_refusal;
 mod activites;
 mod api;
 mod auth;
 mod body;
 mod communes;
+mod comptes;
+pub use comptes::structure_refusal;
 mod diagnostic;
 pub mod enquetes;
 mod error;
 mod export;
+mod forms;
 pub mod fr;
 mod home;
 pub mod legal;
@@ -324,7 +322,7 @@ fn all_routes() -> Vec<routes::Route> {
     all.extend(home::routes());
     all.extend(legal::routes());
     all.extend(pages::routes());
-    all.extend(account_pages::routes());
+    all.extend(comptes::routes());
     all.extend(lieux::routes());
     all.extend(territoires::routes());
     all.extend(activites::routes());

@@ -732,7 +732,7 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert_eq!(unknown_commune.status.as_u16(), 422);
-    assert!(unknown_commune.body.contains("id=\"commune-erreur\""));
+    assert!(unknown_commune.body.contains("id=\"commune-error\""));
     // A commune is typed by its name; a name the reference does not know
     // comes back next to the field, with everything typed kept.
     let misspelt = call(
@@ -749,12 +749,12 @@ async fn admins_create_structures_and_export_the_audit_trail() {
         "<option value=\"france_services\" selected>",
         "value=\"2129 0024 600019\"",
         "value=\"Karaez\"",
-        "aria-describedby=\"commune-erreur\"",
+        "aria-describedby=\"commune-error\"",
         "Aucune commune ne s’appelle « Karaez »",
     ] {
         assert!(misspelt.body.contains(kept), "{kept}: {}", misspelt.body);
     }
-    assert!(!misspelt.body.contains("nom-erreur") && !misspelt.body.contains("siret-erreur"));
+    assert!(!misspelt.body.contains("nom-error") && !misspelt.body.contains("siret-error"));
     let ok = call(
         &w.app,
         &admin,
@@ -828,6 +828,14 @@ async fn admins_create_structures_and_export_the_audit_trail() {
     )
     .await;
     assert!(filtered.body.contains("France services Carhaix"));
+    // Events named in French, the filter too; the code stays in the CSV.
+    assert!(filtered.body.contains("<td>Structure créée</td>"));
+    assert!(
+        filtered
+            .body
+            .contains("<option value=\"structure.created\" selected>Structure créée</option>")
+    );
+    assert!(!filtered.body.contains("<td>structure.created</td>"));
     // Dated in French, Paris time, not as stored.
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(
@@ -1388,4 +1396,116 @@ async fn a_person_chooses_their_notifications() {
             .unwrap()
             .is_some()
     );
+}
+
+/// Issue 14 §2 on the account pages: a refused form comes back with each
+/// problem next to its field (DSFR error state, `aria-describedby`) and
+/// what was typed kept (never a password).
+#[tokio::test]
+async fn account_forms_say_each_problem_next_to_its_field() {
+    let w = world().await;
+    let gestionnaire = Client::signed_in(&w.db, w.gestionnaire_a).await;
+    let invite = |form: &'static str| {
+        let (app, g, a) = (&w.app, &gestionnaire, w.a);
+        async move {
+            call(
+                app,
+                g,
+                "POST",
+                &format!("/structures/{a}/invitations"),
+                Some(form),
+            )
+            .await
+        }
+    };
+    let typo = invite("email=nolwenn.quimper.fr&role=membre").await;
+    assert_eq!(typo.status.as_u16(), 422, "{}", typo.body);
+    for said in [
+        "<p id=\"email-error\" class=\"fr-error-text\">« nolwenn.quimper.fr » n’est pas une adresse électronique valide",
+        "aria-describedby=\"email-error\"",
+        "value=\"nolwenn.quimper.fr\"",
+        "L’invitation n’est pas envoyée : corrigez les champs signalés ci-dessous.",
+    ] {
+        assert!(typo.body.contains(said), "{said}: {}", typo.body);
+    }
+    assert!(
+        common::outbox(&w.db, false, 5).await.is_empty(),
+        "nothing sent"
+    );
+
+    // A coordinator invited by an administrator needs a territory.
+    let admin = Client::signed_in(&w.db, w.admin).await;
+    let coordinator = call(
+        &w.app,
+        &admin,
+        "POST",
+        &format!("/structures/{}/invitations", w.a),
+        Some("email=coord%40quimper.fr&role=coordinateur&territoire="),
+    )
+    .await;
+    assert_eq!(coordinator.status.as_u16(), 422, "{}", coordinator.body);
+    assert!(coordinator.body.contains("id=\"territoire-error\""));
+    assert!(coordinator.body.contains("value=\"coord@quimper.fr\""));
+    assert!(
+        coordinator
+            .body
+            .contains("<option value=\"coordinateur\" selected>")
+    );
+
+    // My account: a wrong current password is said on its field.
+    let membre = Client::signed_in(&w.db, w.membre_b).await;
+    let wrong = call(
+        &w.app,
+        &membre,
+        "POST",
+        "/compte/mot-de-passe",
+        Some("current_password=faux&new_password=un+nouveau+mot+de+passe&confirmation=un+nouveau+mot+de+passe"),
+    )
+    .await;
+    assert_eq!(wrong.status.as_u16(), 422);
+    assert!(wrong.body.contains("<p id=\"current_password-error\" class=\"fr-error-text\">Le mot de passe actuel est incorrect.</p>"));
+    assert!(
+        !wrong.body.contains("value=\"faux\""),
+        "a password is never sent back"
+    );
+    let form = format!(
+        "current_password={}&new_password=un+nouveau+mot+de+passe&confirmation=un+autre",
+        PASSWORD.replace(' ', "+")
+    );
+    let mismatch = call(&w.app, &membre, "POST", "/compte/mot-de-passe", Some(&form)).await;
+    assert_eq!(mismatch.status.as_u16(), 422);
+    assert!(mismatch.body.contains("id=\"confirmation-error\""));
+    assert!(!mismatch.body.contains("id=\"new_password-error\""));
+
+    // An invitation accepted without a name: on the name's field, the
+    // weak password on its own.
+    let mail_token = w.invitation_a.clone();
+    let visitor = Client::anonymous();
+    let refused = call(
+        &w.app,
+        &visitor,
+        "POST",
+        &format!("/invitation/{mail_token}"),
+        Some("display_name=&new_password=azerty&confirmation=azerty"),
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
+    assert!(refused.body.contains("id=\"display_name-error\""));
+    assert!(
+        refused
+            .body
+            .contains("<p id=\"new_password-error\" class=\"fr-error-text\">")
+    );
+}
+
+/// A coordinator's account page names their territory ("Finistère"), never
+/// its code.
+#[tokio::test]
+async fn my_account_names_my_territories() {
+    let w = world().await;
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let page = call(&w.app, &coordinator, "GET", "/compte", None).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.body.contains("Département Finistère"), "{}", page.body);
+    assert!(!page.body.contains("Département 29"));
 }

@@ -3,8 +3,6 @@
 //! (`FieldErrors`, shown by `templates/orientations/champs.html` with the
 //! DSFR error state and `aria-describedby`), what was typed kept.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_referrals::deadlines::appointment_within_horizon;
 use passerelle_referrals::lifecycle::Step;
@@ -12,49 +10,11 @@ use passerelle_referrals::model::{Consent, NewReferral, Person, Problem, REFUSAL
 use passerelle_referrals::referents::{ComplexRequest, Outcome, Referent};
 use serde::Deserialize;
 
-/// Problems, by field (the form's `name`), in French.
-#[derive(Debug, Default, Clone)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+pub use crate::forms::FieldErrors;
 
-impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        let message = message.into();
-        self.0
-            .entry(field)
-            .and_modify(|m| {
-                if !m.contains(&message) {
-                    m.push_str(" ; ");
-                    m.push_str(&message);
-                }
-            })
-            .or_insert(message);
-    }
-
-    /// The domain's problems, each on its field.
-    pub fn of(problems: Vec<Problem>) -> Self {
-        let mut errors = Self::default();
-        for p in problems {
-            errors.add(p.field, p.message);
-        }
-        errors
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-
-    /// The message for a field, empty when it is fine.
-    pub fn get(&self, field: &str) -> &str {
-        self.0.get(field).map_or("", String::as_str)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(f, m)| (*f, m.as_str()))
-    }
+/// The domain's problems, each on its field.
+pub fn field_errors(problems: Vec<Problem>) -> FieldErrors {
+    problems.into_iter().map(|p| (p.field, p.message)).collect()
 }
 
 fn some(text: &str) -> Option<String> {
@@ -139,7 +99,7 @@ impl ReferralForm {
                 how: self.consentement_mode.trim().to_string(),
             }),
         };
-        let errors = FieldErrors::of(passerelle_referrals::model::validate(
+        let errors = field_errors(passerelle_referrals::model::validate(
             &referral,
             passerelle_places::vocab::SERVICES,
             &passerelle_activities::vocab::ORGANISATIONS,

@@ -131,7 +131,8 @@ pub async fn open(
         .map_err(|d| PageError::denied(d, LIST))?;
     let axum::Form(f) = form.map_err(|_| PageError::BadForm)?;
     let request = f.request();
-    let mut errors = FieldErrors::of(validate_request(&request, crate::fr::paris_now().date()));
+    let mut errors =
+        super::forms::field_errors(validate_request(&request, crate::fr::paris_now().date()));
     let rows = state.db.referents().await?;
     let group = f.group().filter(|g| {
         rows.iter()
