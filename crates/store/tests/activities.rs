@@ -578,51 +578,51 @@ async fn nothing_written(db: &passerelle_store::Database) {
         .unwrap();
         assert_eq!(n, 0);
     }
+}
 
-    /// A source that finds itself invalid after some chunks were written
-    /// abandons the import: rolled back, nothing written, `None`.
-    #[tokio::test]
-    async fn a_bulk_import_abandoned_by_its_source_leaves_nothing() {
-        let db = bretagne_database().await;
-        let good = record(Kind::Individuel, 1, "35238", "Courriels");
-        let mut given = vec![
-            Ok(Some(vec![
-                Incoming::from(good.clone()),
-                Incoming::from(good),
-            ])),
-            Err(passerelle_store::activities::Abandon),
-        ]
-        .into_iter();
-        let author = Author {
-            mediator_id: None,
-            structure_id: None,
-            token_id: None,
-        };
-        let outcome = db
-            .import_activity_chunks(
-                &mut || given.next().unwrap_or(Ok(None)),
-                author,
-                "abandoned.csv",
-            )
-            .await
-            .unwrap();
-        assert_eq!(outcome, None);
-        nothing_written(&db).await;
-        // The connection is usable again, for an import that goes through.
-        let mut again = vec![vec![Incoming::from(record(
-            Kind::Individuel,
-            1,
-            "35238",
-            "Courriels",
-        ))]]
-        .into_iter();
-        let done = db
-            .import_activity_chunks(&mut || Ok(again.next()), author, "good.csv")
-            .await
-            .unwrap()
-            .expect("not abandoned");
-        assert_eq!(done.added, 1);
-    }
+/// A source that finds itself invalid after some chunks were written
+/// abandons the import: rolled back, nothing written, `None`.
+#[tokio::test]
+async fn a_bulk_import_abandoned_by_its_source_leaves_nothing() {
+    let db = bretagne_database().await;
+    let good = record(Kind::Individuel, 1, "35238", "Courriels");
+    let mut given = vec![
+        Ok(Some(vec![
+            Incoming::from(good.clone()),
+            Incoming::from(good),
+        ])),
+        Err(passerelle_store::activities::Abandon),
+    ]
+    .into_iter();
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    let outcome = db
+        .import_activity_chunks(
+            &mut || given.next().unwrap_or(Ok(None)),
+            author,
+            "abandoned.csv",
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, None);
+    nothing_written(&db).await;
+    // The connection is usable again, for an import that goes through.
+    let mut again = vec![vec![Incoming::from(record(
+        Kind::Individuel,
+        1,
+        "35238",
+        "Courriels",
+    ))]]
+    .into_iter();
+    let done = db
+        .import_activity_chunks(&mut || Ok(again.next()), author, "good.csv")
+        .await
+        .unwrap()
+        .expect("not abandoned");
+    assert_eq!(done.added, 1);
 }
 
 /// Records are stored without their empty fields; one stored before, with

@@ -3,7 +3,6 @@
 //! document, and the served front-end assets. Handlers stay thin: they parse
 //! the request, call `passerelle-store`, and render.
 
-
 mod activites;
 mod api;
 mod auth;

@@ -244,13 +244,16 @@ fn open_months(q: &OpenQuery) -> Result<(String, String), ApiError> {
     Ok((from, to))
 }
 
+/// Values with their people and records.
+type Counts = Vec<(String, u64, u64)>;
+
 /// A territory's counts from the roll-ups, before the small-cell rule.
 struct OpenFigures {
     people: u64,
     records: u64,
     /// Every month of the period, with its people and records.
-    months: Vec<(String, u64, u64)>,
-    dimensions: Vec<(&'static str, Vec<(String, u64, u64)>)>,
+    months: Counts,
+    dimensions: Vec<(&'static str, Counts)>,
 }
 
 async fn open_figures(
