@@ -39,69 +39,70 @@ pub fn count_by(
 ) -> BTreeMap<String, u64> {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
     for a in activities {
-        let w = match weight {
-            Weight::People => u64::from(a.participants),
-            Weight::Records => 1,
-        };
-        let mut add = |key: &str, n: u64| *out.entry(key.to_string()).or_default() += n;
-        match dimension {
-            Dimension::Theme => a.themes.iter().for_each(|t| add(t, w)),
-            Dimension::Kind => add(a.kind.label(), w),
-            Dimension::Duration => add(duration_bucket(a.duration_minutes), w),
-            Dimension::Age | Dimension::Status => {
-                let counts = if dimension == Dimension::Age {
-                    &a.ages
-                } else {
-                    &a.statuses
-                };
-                if counts.is_empty() {
-                    add("non communiqué", w);
-                }
-                for (value, n) in counts {
-                    let key = if dimension == Dimension::Age {
-                        seed_bracket(value).unwrap_or("non communiqué")
-                    } else {
-                        value.as_str()
-                    };
-                    add(
-                        key,
-                        if weight == Weight::People {
-                            u64::from(*n)
-                        } else {
-                            1
-                        },
-                    );
-                }
+        contributions(a, dimension, |key, people| {
+            let n = match weight {
+                Weight::People => people,
+                Weight::Records => 1,
+            };
+            *out.entry(key.to_string()).or_default() += n;
+        });
+    }
+    out
+}
+
+/// What one record adds to the counts of a dimension: `add(value,
+/// people)` once for each time `count_by` counts it (its records weight
+/// is 1 each time). A value may come twice (two age brackets of the
+/// seeds' one bracket): the counts add up. No map, no allocation but the
+/// follow-up's label: the roll-ups of a bulk import call it for every
+/// record.
+pub fn contributions(a: &Activity, dimension: Dimension, mut add: impl FnMut(&str, u64)) {
+    let w = u64::from(a.participants);
+    match dimension {
+        Dimension::Theme => a.themes.iter().for_each(|t| add(t, w)),
+        Dimension::Kind => add(a.kind.label(), w),
+        Dimension::Duration => add(duration_bucket(a.duration_minutes), w),
+        Dimension::Age | Dimension::Status => {
+            let counts = if dimension == Dimension::Age {
+                &a.ages
+            } else {
+                &a.statuses
+            };
+            if counts.is_empty() {
+                add("non communiqué", w);
             }
-            Dimension::Organisation => a.organisation.iter().for_each(|o| add(o, w)),
-            Dimension::Help => a.kinds_of_help.iter().for_each(|h| add(h, w)),
-            Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
-            Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
-            Dimension::FollowUp => {
-                // Followed: a follow-up code is given, or the people came
-                // back (`returning`, from CRA v1); a record with both kinds
-                // of people counts once under each, as for ages.
-                let label = |followed: &str| format!("{}, {followed}", a.kind.label());
-                let returning = if a.follow_up_code.is_some() {
-                    a.participants
+            for (value, n) in counts {
+                let key = if dimension == Dimension::Age {
+                    seed_bracket(value).unwrap_or("non communiqué")
                 } else {
-                    a.returning.min(a.participants)
+                    value.as_str()
                 };
-                let first = a.participants - returning;
-                let weight = |n: u32| match weight {
-                    Weight::People => u64::from(n),
-                    Weight::Records => 1,
-                };
-                if returning > 0 {
-                    add(&label("avec suivi"), weight(returning));
-                }
-                if first > 0 || returning == 0 {
-                    add(&label("sans suivi"), weight(first));
-                }
+                add(key, u64::from(*n));
+            }
+        }
+        Dimension::Organisation => a.organisation.iter().for_each(|o| add(o, w)),
+        Dimension::Help => a.kinds_of_help.iter().for_each(|h| add(h, w)),
+        Dimension::Autonomy => a.autonomy.iter().for_each(|v| add(v, w)),
+        Dimension::Orientation => a.orientation.iter().for_each(|v| add(v, w)),
+        Dimension::FollowUp => {
+            // Followed: a follow-up code is given, or the people came
+            // back (`returning`, from CRA v1); a record with both kinds
+            // of people counts once under each, as for ages.
+            let label = |followed: &str| format!("{}, {followed}", a.kind.label());
+            let returning = if a.follow_up_code.is_some() {
+                a.participants
+            } else {
+                a.returning.min(a.participants)
+            };
+            let first = a.participants - returning;
+            if returning > 0 {
+                add(&label("avec suivi"), u64::from(returning));
+            }
+            if first > 0 || returning == 0 {
+                add(&label("sans suivi"), u64::from(first));
             }
         }
     }
-    out
 }
 
 /// Each count with its share of the sum, in %, rounded to 0.1.

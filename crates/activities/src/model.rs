@@ -44,7 +44,9 @@ pub struct Activity {
     pub date: NaiveDate,
     pub duration_minutes: u32,
     pub place: Where,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workshop_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// 1 for an individual record or a procedure; the participants of a workshop.
     pub participants: u32,
@@ -52,13 +54,19 @@ pub struct Activity {
     pub ages: Vec<(String, u32)>,
     /// People per status (`vocab::STATUSES`); may be empty.
     pub statuses: Vec<(String, u32)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub residence_commune: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up_code: Option<String>,
     pub themes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<String>,
     pub kinds_of_help: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autonomy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equipment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orientation: Option<String>,
     /// People of this record who had been accompanied before (the CRA
     /// v1 "participants récurrents"; the Coop's `premierAccompagnement`

@@ -1306,7 +1306,8 @@ async fn import_activities(
     use passerelle_activities::csvfile::Records;
     use passerelle_activities::sources::{self, Format, Item, Origin, Records as Items};
     use passerelle_activities::validate::Violation;
-    use std::collections::{BTreeMap, HashMap, HashSet};
+    use passerelle_store::activities::{Abandon, Incoming};
+    use std::collections::{HashMap, HashSet};
     let name = file.display().to_string();
     let open_file = || {
         std::fs::File::open(file)
@@ -1407,7 +1408,11 @@ async fn import_activities(
     } else {
         passerelle_activities::validate::validate_imported
     };
-    // Pass 1: check every record.
+    // One pass: records are checked as they are read, on a thread of their
+    // own, and handed over in chunks to the store, which writes them in one
+    // transaction while the next chunk is read. The first problem stops the
+    // writing (the transaction is rolled back: nothing is imported) while
+    // the rest of the file is still checked, so that every problem is said.
     let opened = open().map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?;
     writeln!(out, "{name} : {}", opened.recognised)?;
     for (what, columns) in [
@@ -1424,76 +1429,110 @@ async fn import_activities(
     let today = passerelle_store::time::now_iso()[..10]
         .parse()
         .expect("today");
-    let mut errors = Vec::new();
-    let mut count = 0u64;
-    // The places named, with their lines: they must be in the directory.
-    let mut at_places: Vec<(u64, i64)> = Vec::new();
-    let mut notes: BTreeMap<&'static str, (usize, Vec<String>)> = BTreeMap::new();
-    let mut note = |what: &'static str, detail: String| {
-        let e = notes.entry(what).or_default();
-        e.0 += 1;
-        if e.1.len() < 3 {
-            e.1.push(detail);
-        }
-    };
-    let checking = progress::Progress::new("Vérification", None);
-    for item in opened.items {
-        count += 1;
-        if count.is_multiple_of(10_000) {
-            checking.add(10_000);
-        }
-        let item = match item {
-            Ok(item) => item,
-            Err(v) => {
-                errors.push(where_(&opened.origin, &v));
-                continue;
+    let origin = opened.origin.clone();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Incoming>>(2);
+    let (checked, imported) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut send = Some(send);
+            let mut checked = Checked::default();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let importing = progress::Progress::new("Import", None);
+            for item in opened.items {
+                checked.count += 1;
+                if checked.count.is_multiple_of(10_000) {
+                    importing.add(10_000);
+                }
+                let problems = match &item {
+                    Ok(item) => {
+                        checked.look_at(item, &origin, &known);
+                        check(item.line, &item.activity, today)
+                    }
+                    Err(v) => vec![v.clone()],
+                };
+                if !problems.is_empty() {
+                    checked
+                        .errors
+                        .extend(problems.iter().map(|v| where_(&origin, v)));
+                    // Set before the channel closes: the store then rolls back.
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    send = None;
+                    continue;
+                }
+                let (Some(to_store), Ok(item)) = (&send, item) else {
+                    continue;
+                };
+                chunk.push(Incoming {
+                    activity: item.activity,
+                    key: item.key,
+                    twin: item.twin,
+                });
+                if chunk.len() == CHUNK
+                    && to_store
+                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        .is_err()
+                {
+                    // The store stopped (it failed): the rest is still checked.
+                    send = None;
+                }
             }
+            if let Some(to_store) = send
+                && !chunk.is_empty()
+            {
+                let _ = to_store.send(chunk);
+            }
+            importing.done();
+            checked
+        });
+        let failed = &failed;
+        let mut next = move || match receive.recv() {
+            Ok(chunk) => Ok(Some(chunk)),
+            Err(_) if failed.load(std::sync::atomic::Ordering::SeqCst) => Err(Abandon),
+            Err(_) => Ok(None),
         };
+        let imported = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(db.import_activity_chunks(
+                &mut next,
+                passerelle_store::activities::Author {
+                    mediator_id: None,
+                    structure_id: None,
+                    token_id: None,
+                },
+                &name,
+            ))
+        });
+        // A reader still sending to a store that stopped finds the channel
+        // closed and goes on checking.
+        drop(next);
+        (reader.join().expect("the reading thread"), imported)
+    });
+    let Checked {
+        mut errors,
+        count,
+        at_places,
+        notes,
+    } = checked;
+    if !errors.is_empty() || imported.is_err() {
+        // A place not in the directory: said by its line (the store
+        // refused the record, or it was not reached).
+        let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
+        let unknown = db.unknown_places(&ids).await?;
         errors.extend(
-            check(item.line, &item.activity, today)
+            at_places
                 .iter()
-                .map(|v| where_(&opened.origin, v)),
+                .filter(|(_, id)| unknown.contains(id))
+                .map(|(line, id)| {
+                    where_(
+                        &origin,
+                        &Violation {
+                            line: *line,
+                            field: "lieu",
+                            message: format!("aucun lieu n° {id} dans l’annuaire"),
+                        },
+                    )
+                }),
         );
-        if let passerelle_activities::model::Where::Lieu(id) = item.activity.place {
-            at_places.push((item.line, id));
-        }
-        for n in item.notes {
-            note(n.what, n.detail);
-        }
-        // Counted nationally only: the commune is not in the reference.
-        let commune = match &item.activity.place {
-            passerelle_activities::model::Where::Autre(code) => Some(code),
-            _ => item.activity.residence_commune.as_ref(),
-        };
-        if let Some(code) = commune.filter(|c| !known.contains(*c)) {
-            let at = match &opened.origin {
-                Origin::Json => format!("enregistrement n° {}", item.line),
-                _ => format!("ligne {}", item.line),
-            };
-            note(
-                "enregistrements dans une commune hors du référentiel territorial chargé, comptés au niveau national seulement",
-                format!("{at} (commune {code})"),
-            );
-        }
     }
-    checking.done();
-    let ids: Vec<i64> = at_places.iter().map(|(_, id)| *id).collect();
-    let unknown = db.unknown_places(&ids).await?;
-    errors.extend(
-        at_places
-            .iter()
-            .filter(|(_, id)| unknown.contains(id))
-            .map(|(line, id)| {
-                where_(
-                    &opened.origin,
-                    &passerelle_activities::validate::Violation {
-                        line: *line,
-                        field: "lieu",
-                        message: format!("aucun lieu n° {id} dans l’annuaire"),
-                    },
-                )
-            }),
-    );
     if !errors.is_empty() {
         for e in errors.iter().take(50) {
             writeln!(out, "{e}")?;
@@ -1503,47 +1542,73 @@ async fn import_activities(
             errors.len()
         );
     }
+    let done = imported?.context("import abandonné sans erreur")?;
     for (what, (n, examples)) in &notes {
         writeln!(out, "{n} {what} : {}…", examples.join(", "))?;
     }
-    // Pass 2: import, a chunk at a time, in one transaction.
-    let mut records = open()
-        .map_err(|(origin, v)| anyhow::anyhow!(where_(&origin, &v)))?
-        .items;
-    let importing = progress::Progress::new("Import", Some(count));
-    let mut next = || {
-        let chunk: Vec<_> = records
-            .by_ref()
-            .take(20_000)
-            .filter_map(|r| {
-                r.ok().map(|i| passerelle_store::activities::Incoming {
-                    activity: i.activity,
-                    key: i.key,
-                    twin: i.twin,
-                })
-            })
-            .collect();
-        importing.add(chunk.len() as u64);
-        (!chunk.is_empty()).then_some(chunk)
-    };
-    let done = db
-        .import_activity_chunks(
-            &mut next,
-            passerelle_store::activities::Author {
-                mediator_id: None,
-                structure_id: None,
-                token_id: None,
-            },
-            &name,
-        )
-        .await?;
-    importing.done();
     writeln!(
         out,
         "{} activités importées, {} mises à jour, {} déjà importées et inchangées, {} déjà comptées depuis l’autre fichier (compte rendu CRA v1 et sa copie dans la Coop), {} en double dans le fichier",
         done.added, done.updated, done.unchanged, done.twins, done.repeated
     )?;
     Ok(())
+}
+
+/// Records handed to the store at a time: memory holds a few chunks.
+const CHUNK: usize = 20_000;
+
+/// What reading and checking a file of records found.
+#[derive(Default)]
+struct Checked {
+    errors: Vec<String>,
+    count: u64,
+    /// The places named, with their lines: they must be in the directory.
+    at_places: Vec<(u64, i64)>,
+    /// Remarks (not errors), with how many and a few examples.
+    notes: std::collections::BTreeMap<&'static str, (usize, Vec<String>)>,
+}
+
+impl Checked {
+    fn note(&mut self, what: &'static str, detail: String) {
+        let e = self.notes.entry(what).or_default();
+        e.0 += 1;
+        if e.1.len() < 3 {
+            e.1.push(detail);
+        }
+    }
+
+    /// Notes the record's place and remarks, and a commune outside the
+    /// territorial reference (counted nationally only).
+    fn look_at(
+        &mut self,
+        item: &passerelle_activities::sources::Item,
+        origin: &passerelle_activities::sources::Origin,
+        known: &std::collections::HashSet<String>,
+    ) {
+        use passerelle_activities::model::Where;
+        if let Where::Lieu(id) = item.activity.place {
+            self.at_places.push((item.line, id));
+        }
+        for n in &item.notes {
+            self.note(n.what, n.detail.clone());
+        }
+        let commune = match &item.activity.place {
+            Where::Autre(code) => Some(code),
+            _ => item.activity.residence_commune.as_ref(),
+        };
+        if let Some(code) = commune.filter(|c| !known.contains(*c)) {
+            let at = match origin {
+                passerelle_activities::sources::Origin::Json => {
+                    format!("enregistrement n° {}", item.line)
+                }
+                _ => format!("ligne {}", item.line),
+            };
+            self.note(
+                "enregistrements dans une commune hors du référentiel territorial chargé, comptés au niveau national seulement",
+                format!("{at} (commune {code})"),
+            );
+        }
+    }
 }
 
 async fn activities(db: &Database, command: ActivitiesCommand, out: &mut String) -> Result<()> {

@@ -652,6 +652,31 @@ individuel,2025-03-02,30,lieu:999999,Courriels
         stdout(&o),
         stderr(&o)
     );
+    // A bad line after a first chunk of 20,000 records was handed to the
+    // store (written in the transaction): rolled back, nothing imported.
+    let large = dir.join("grand.csv");
+    run(
+        &url,
+        &[
+            "activities",
+            "generate",
+            "--n",
+            "20500",
+            "--output",
+            large.to_str().unwrap(),
+        ],
+    );
+    let mut text = std::fs::read_to_string(&large).unwrap();
+    text.push_str("individuel,2025-03-02,30,domicile,,,1,,,,,Jardinage,,,,,,,\n");
+    std::fs::write(&large, text).unwrap();
+    let o = run(&url, &["activities", "import", large.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("grand.csv, ligne 20502, « themes »"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("rien n’est importé"), "{}", stderr(&o));
     let o = run(
         &url,
         &[

@@ -316,7 +316,7 @@ async fn import_in_chunks(
         .collect::<Vec<_>>()
         .into_iter();
     db.import_activity_chunks(
-        &mut || chunks.next(),
+        &mut || Ok(chunks.next()),
         Author {
             mediator_id: None,
             structure_id: None,
@@ -326,6 +326,7 @@ async fn import_in_chunks(
     )
     .await
     .unwrap()
+    .expect("not abandoned")
 }
 
 async fn people(db: &passerelle_store::Database, territory: Territory) -> i64 {
@@ -530,7 +531,6 @@ async fn bulk_import_keeps_tabs_newlines_and_backslashes() {
 /// no roll-up, and on PostgreSQL no work table of the COPY.
 #[tokio::test]
 async fn a_bulk_import_failing_while_writing_leaves_nothing() {
-    use sqlx::Row;
     let db = bretagne_database().await;
     let good = record(Kind::Individuel, 1, "35238", "Courriels");
     let mut bad = good.clone();
@@ -546,10 +546,16 @@ async fn a_bulk_import_failing_while_writing_leaves_nothing() {
         token_id: None,
     };
     assert!(
-        db.import_activity_chunks(&mut || chunks.next(), author, "bad.csv")
+        db.import_activity_chunks(&mut || Ok(chunks.next()), author, "bad.csv")
             .await
             .is_err()
     );
+    nothing_written(&db).await;
+}
+
+/// No record, no roll-up, and on PostgreSQL no work table of the COPY.
+async fn nothing_written(db: &passerelle_store::Database) {
+    use sqlx::Row;
     for table in ["activities", "activity_rollups"] {
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM {table}"
@@ -572,4 +578,100 @@ async fn a_bulk_import_failing_while_writing_leaves_nothing() {
         .unwrap();
         assert_eq!(n, 0);
     }
+}
+
+/// A source that finds itself invalid after some chunks were written
+/// abandons the import: rolled back, nothing written, `None`.
+#[tokio::test]
+async fn a_bulk_import_abandoned_by_its_source_leaves_nothing() {
+    let db = bretagne_database().await;
+    let good = record(Kind::Individuel, 1, "35238", "Courriels");
+    let mut given = vec![
+        Ok(Some(vec![
+            Incoming::from(good.clone()),
+            Incoming::from(good),
+        ])),
+        Err(passerelle_store::activities::Abandon),
+    ]
+    .into_iter();
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    let outcome = db
+        .import_activity_chunks(
+            &mut || given.next().unwrap_or(Ok(None)),
+            author,
+            "abandoned.csv",
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, None);
+    nothing_written(&db).await;
+    // The connection is usable again, for an import that goes through.
+    let mut again = vec![vec![Incoming::from(record(
+        Kind::Individuel,
+        1,
+        "35238",
+        "Courriels",
+    ))]]
+    .into_iter();
+    let done = db
+        .import_activity_chunks(&mut || Ok(again.next()), author, "good.csv")
+        .await
+        .unwrap()
+        .expect("not abandoned");
+    assert_eq!(done.added, 1);
+}
+
+/// Records are stored without their empty fields; one stored before, with
+/// them written `null`, is still the same record when its file is
+/// imported again (unchanged, not replaced).
+#[tokio::test]
+async fn a_record_stored_with_its_empty_fields_is_unchanged_when_imported_again() {
+    use sqlx::Row;
+    let db = bretagne_database().await;
+    let file = vec![(
+        record(Kind::Individuel, 1, "29232", "Courriels"),
+        Some("coop:a"),
+        None,
+    )];
+    assert_eq!(import_keyed(&db, &file).await.added, 1);
+    let data: String = sqlx::query("SELECT data FROM activities")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get("data")
+        .unwrap();
+    assert!(!data.contains("null"), "empty fields left out: {data}");
+    let mut older: serde_json::Value = serde_json::from_str(&data).unwrap();
+    for field in [
+        "workshop_title",
+        "level",
+        "residence_commune",
+        "follow_up_code",
+        "organisation",
+        "autonomy",
+        "equipment",
+        "orientation",
+    ] {
+        older
+            .as_object_mut()
+            .unwrap()
+            .entry(field)
+            .or_insert(serde_json::Value::Null);
+    }
+    sqlx::query("UPDATE activities SET data = $1")
+        .bind(older.to_string())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        import_keyed(&db, &file).await,
+        ImportOutcome {
+            unchanged: 1,
+            ..ImportOutcome::default()
+        }
+    );
 }

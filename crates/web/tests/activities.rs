@@ -1326,3 +1326,104 @@ async fn people_followed_over_several_sessions_are_counted() {
         page.body
     );
 }
+
+/// Issue 18 §2 on every dashboard page people reach — the monthly
+/// dashboard (a coordinator's territory, a mediator's own figures) and the
+/// detailed statistics (the same two): the trend, the themes as bars, the
+/// ages, the statuses, individual or collective, drawn as SVG on the
+/// server, each followed by its table; the trend by day, week or month as
+/// the period's length asks; a territory's row opens the same dashboard
+/// for it.
+#[tokio::test]
+async fn charts_and_drill_down_on_every_dashboard_page() {
+    use passerelle_activities::generate::Generator;
+    use passerelle_store::activities::Author;
+    let w = world().await;
+    let mut g = Generator::new(
+        7,
+        vec!["29232".into(), "29019".into(), "35238".into()],
+        2025,
+    );
+    let records: Vec<_> = (0..600).map(|_| g.record()).collect();
+    let theirs = Author {
+        mediator_id: Some(w.membre_a),
+        structure_id: Some(w.a),
+        token_id: None,
+    };
+    w.db.import_activities(&records, theirs).await.unwrap();
+    let coordinator = Client::signed_in(&w.db, w.coordinator_29).await;
+    let mediator = Client::signed_in(&w.db, w.membre_a).await;
+    let charts = |body: &str, trend: &str| {
+        for id in ["tendance", "themes", "ages", "statuts", "types"] {
+            let at = body
+                .find(&format!("role=\"img\" aria-labelledby=\"{id}-titre\""))
+                .unwrap_or_else(|| panic!("no {id} chart: {body}"));
+            let rest = &body[at..];
+            assert!(
+                rest.find("</svg>").unwrap() < rest.find("<table>").unwrap(),
+                "{id}: a table follows its chart"
+            );
+        }
+        assert!(
+            body.contains(&format!("Personnes accompagnées par {trend}")),
+            "trend by {trend}"
+        );
+    };
+    let get = |client: &Client, url: String| {
+        let app = w.app.clone();
+        let client = client.clone();
+        async move {
+            let page = call(&app, &client, "GET", &url, None).await;
+            assert_eq!(page.status.as_u16(), 200, "{url}: {}", page.body);
+            page.body
+        }
+    };
+    // The monthly dashboard, a coordinator's: its EPCI rows open theirs.
+    let dashboard = get(
+        &coordinator,
+        "/activites/tableau-de-bord?territoire=dep:29&annee=2025".into(),
+    )
+    .await;
+    charts(&dashboard, "mois");
+    let link = dashboard
+        .split("href=\"")
+        .map(|s| &s[..s.find('"').unwrap()])
+        .find(|h| h.starts_with("/activites/tableau-de-bord?") && h.contains("territoire=epci%3A"))
+        .unwrap_or_else(|| panic!("no drill-down: {dashboard}"))
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(link.contains("annee=2025"), "the same period: {link}");
+    let epci = get(&coordinator, link.clone()).await;
+    charts(&epci, "mois");
+    assert!(
+        epci.contains("territoire=com%3A29"),
+        "its communes' rows in turn: {link}"
+    );
+    // The mediator's own dashboard: her charts, no territory to open.
+    let own = get(&mediator, "/activites/tableau-de-bord?annee=2025".into()).await;
+    charts(&own, "mois");
+    assert!(!own.contains("Par territoire"));
+    // The detailed statistics: the trend's grain follows the period.
+    for (from, to, trend) in [
+        ("2025-03-10", "2025-03-31", "jour"),
+        ("2025-03-01", "2025-05-31", "semaine"),
+        ("2025-01-01", "2025-12-31", "mois"),
+    ] {
+        let page = get(
+            &coordinator,
+            format!("/activites/statistiques?territory=dep:29&from={from}&to={to}&by=epci"),
+        )
+        .await;
+        charts(&page, trend);
+        assert!(
+            page.contains("/activites/statistiques?") && page.contains("territory=epci%3A"),
+            "an EPCI's row opens its figures: {page}"
+        );
+        let own = get(
+            &mediator,
+            format!("/activites/statistiques?from={from}&to={to}&by=theme"),
+        )
+        .await;
+        charts(&own, trend);
+    }
+}

@@ -94,6 +94,9 @@ pub struct DashboardTable {
     pub rows: Vec<Row>,
     /// How the values were grouped, when they are not the form's.
     pub note: Option<String>,
+    /// Drawn as horizontal bars above its table (themes, type, ages,
+    /// statuses: issue 18 §2), the table giving the figures.
+    pub chart: Option<super::charts::Chart>,
 }
 
 /// One line of a dashboard table: a cell under the small-cell rule
@@ -213,6 +216,11 @@ pub struct DashboardPage {
     /// Month ("novembre 2026"), people (`None`: hidden), share of the
     /// busiest month (0–100).
     months: Vec<(String, Option<i64>, i64)>,
+    /// The months drawn as columns, above their table.
+    trend: Option<super::charts::Chart>,
+    /// The territories inside, each a link to its dashboard: `(name, link,
+    /// people shown)`.
+    parts: Vec<(String, String, String)>,
     export_query: String,
     /// Coordinators: the network's events this year (`reseau::figures`).
     network: Option<String>,
@@ -480,28 +488,7 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
         structure_id: v.structure,
         scope: v.scope.clone(),
     };
-    let narrowed = if v.place.is_some() || v.programme.is_some() {
-        let index = state.place_index().await?;
-        let ids: Vec<i64> = index
-            .entries
-            .iter()
-            .filter(|e| v.place.is_none_or(|p| p == e.id))
-            .filter(|e| {
-                v.programme.is_none_or(|p| {
-                    e.place
-                        .dispositif_programmes_nationaux
-                        .iter()
-                        .any(|x| x == p)
-                })
-            })
-            .map(|e| e.id)
-            .collect();
-        Some(RecordStats::of(
-            &state.db.activities_at_places(&ids, &base).await?,
-        ))
-    } else {
-        None
-    };
+    let narrowed = narrowed(state, v, &base).await?;
     // A place is smaller than an EPCI: small cells hidden.
     let level = if narrowed.is_some() {
         Level::Commune
@@ -525,20 +512,7 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
     let total = count("total").await?;
     let mut tables = Vec::new();
     for (name, _) in DIMENSIONS {
-        let rows = count(name).await?;
-        let sum: i64 = rows.iter().map(|r| r.people).sum();
-        let title = TITLES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(name, |(_, t)| t);
-        tables.push(DashboardTable {
-            title,
-            rows: rows
-                .into_iter()
-                .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
-                .collect(),
-            note: (name == "age").then(age_grouping),
-        });
+        tables.push(dashboard_table(name, count(name).await?, level));
     }
     let months = match &narrowed {
         Some(stats) => stats.months(),
@@ -554,6 +528,82 @@ async fn figures(state: &AppState, v: &View) -> Result<Figures, PageError> {
         source_date,
         level,
     })
+}
+
+/// Narrowed to a place or a national programme: the records of those
+/// places, counted; `None` otherwise (the roll-ups answer).
+async fn narrowed(
+    state: &AppState,
+    v: &View,
+    base: &StatsQuery,
+) -> Result<Option<RecordStats>, PageError> {
+    if v.place.is_none() && v.programme.is_none() {
+        return Ok(None);
+    }
+    let index = state.place_index().await?;
+    let ids: Vec<i64> = index
+        .entries
+        .iter()
+        .filter(|e| v.place.is_none_or(|p| p == e.id))
+        .filter(|e| {
+            v.programme.is_none_or(|p| {
+                e.place
+                    .dispositif_programmes_nationaux
+                    .iter()
+                    .any(|x| x == p)
+            })
+        })
+        .map(|e| e.id)
+        .collect();
+    Ok(Some(RecordStats::of(
+        &state.db.activities_at_places(&ids, base).await?,
+    )))
+}
+
+/// One dimension's table: its rows with their shares, its title and note.
+fn dashboard_table(name: &'static str, rows: Vec<StatsRow>, level: Level) -> DashboardTable {
+    let sum: i64 = rows.iter().map(|r| r.people).sum();
+    let title = TITLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(name, |(_, t)| t);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| Row::new(r.value, r.people, sum, Some(r.records), level))
+        .collect();
+    let charted = [
+        ("theme", "themes", "Personnes par thème", "Thème"),
+        (
+            "type",
+            "types",
+            "Accompagnements individuels ou collectifs",
+            "Type",
+        ),
+        ("age", "ages", "Personnes par âge", "Âge"),
+        ("statut", "statuts", "Personnes par statut", "Statut"),
+    ];
+    let chart = charted
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, id, chart_title, what)| {
+            super::charts::horizontal(id, chart_title.to_string(), what, bars(&rows))
+        });
+    DashboardTable {
+        title,
+        rows,
+        note: (name == "age").then(age_grouping),
+        chart,
+    }
+}
+
+/// The bars of a table's rows: people, none where hidden.
+fn bars(rows: &[Row]) -> Vec<super::charts::Bar> {
+    rows.iter()
+        .map(|r| super::charts::Bar {
+            label: r.value.clone(),
+            value: r.people.map(|p| p.max(0) as u64),
+        })
+        .collect()
 }
 
 /// The conseillers numériques' figures, a separate source published per
@@ -589,6 +639,7 @@ async fn cra_sources(
                 .map(|(value, n)| Row::new(value, n, sum, None, Level::Region))
                 .collect(),
             note: None,
+            chart: None,
         });
     }
     Ok((sources, source_date))
@@ -637,6 +688,7 @@ async fn page(
 ) -> Result<DashboardPage, PageError> {
     let v = view(state, viewer, q).await?;
     let f = figures(state, &v).await?;
+    let parts = drill_down(state, &v, q).await?;
     let scope_label = match (&v.scope, v.own) {
         (FiguresScope::Person(_), _) => "Mes activités".to_string(),
         (_, true) => "Activités de la structure".to_string(),
@@ -647,7 +699,7 @@ async fn page(
             .map_or_else(|| v.territory_key.clone(), |(_, name)| name.clone()),
     };
     let busiest = f.months.iter().map(|m| m.people).max().unwrap_or(0).max(1);
-    let months = f
+    let months: Vec<(String, Option<i64>, i64)> = f
         .months
         .iter()
         .map(|m| {
@@ -660,6 +712,20 @@ async fn page(
             (month_label(&m.value), people, bar)
         })
         .collect();
+    let trend = (!f.months.is_empty()).then(|| {
+        super::charts::columns(
+            "tendance",
+            "Personnes accompagnées par mois".into(),
+            "Mois",
+            months
+                .iter()
+                .map(|(month, people, _)| super::charts::Bar {
+                    label: month.clone(),
+                    value: people.map(|p: i64| p.max(0) as u64),
+                })
+                .collect(),
+        )
+    });
     let export_query = serde_urlencoded::to_string(export_pairs(q)).unwrap_or_default();
     Ok(DashboardPage {
         chrome: Chrome::new("/activites", viewer),
@@ -685,9 +751,59 @@ async fn page(
         source_date: f.source_date,
         own: v.own,
         months,
+        trend,
+        parts,
         export_query,
         network: None,
     })
+}
+
+/// The territories directly inside the one shown (a region's
+/// départements, a département's EPCI, an EPCI's communes) with their
+/// people under the small-cell rule, each row opening the same dashboard
+/// for it: a drill-down. None for one's own figures or a view narrowed to
+/// places (counted from their records, not per territory).
+async fn drill_down(
+    state: &AppState,
+    v: &View,
+    q: &DashboardQuery,
+) -> Result<Vec<(String, String, String)>, PageError> {
+    if v.own || v.place.is_some() || v.programme.is_some() {
+        return Ok(Vec::new());
+    }
+    let region = matches!(v.territory, Territory::Region(_));
+    let mut out = Vec::new();
+    for (t, name) in inside(state, v.territory.clone())
+        .await?
+        .into_iter()
+        .skip(1)
+    {
+        if region && !matches!(t, Territory::Departement(_)) {
+            continue;
+        }
+        let rows = state
+            .db
+            .activity_stats(&StatsQuery {
+                dimension: "total",
+                territory: t.clone(),
+                from: v.period.from.clone(),
+                to: v.period.to.clone(),
+                structure_id: v.structure,
+                scope: v.scope.clone(),
+            })
+            .await?;
+        let people = rows.first().map_or(0, |r| r.people);
+        let people = (!is_hidden(people, territory_level(&t))).then_some(people);
+        let mut pairs = export_pairs(q);
+        pairs.retain(|(k, _)| *k != "territoire");
+        pairs.push(("territoire", t.key()));
+        let href = format!(
+            "{PATH}?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        );
+        out.push((name, href, shown_count(people)));
+    }
+    Ok(out)
 }
 
 /// The query's fields, for the export links.

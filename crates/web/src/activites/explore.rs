@@ -840,27 +840,67 @@ pub async fn stats_page(
     Query(p): Query<StatsParams>,
 ) -> PageResult {
     let scope = activity_figures(&viewer.actor).map_err(|d| PageError::denied(d, PATH))?;
-    let mut problem = None;
-    let mut answer = None;
-    match resolve(&state, &viewer, &p).await {
-        Ok((q, level)) => match ask(&state, &q, level).await {
-            Ok(live) => answer = Some((q, live)),
-            Err(e) => problem = Some(e),
-        },
-        Err(e) => problem = Some(e),
-    }
-    let error = match problem {
-        None => None,
-        Some(Problem::Denied(d)) => return Err(PageError::denied(d, PATH)),
-        Some(Problem::NotFound(_)) => return Err(PageError::NotFound),
-        Some(Problem::Unreadable { field, message }) => Some((field, message)),
+    let (answer, error) = answered(&state, &viewer, &p).await?;
+    let offered = offered(&state, &scope, &p, answer.as_ref()).await?;
+    let charts = match &answer {
+        Some((q, live)) => charts(&state, q, live.level, &offered.ids)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
     };
-    let territory = answer.as_ref().map(|(q, _)| q.territory.clone());
-    let store_territory = territory
-        .as_ref()
-        .and_then(|t| passerelle_store::activities::Territory::parse(&t.key()))
+    Ok(render(&stats_view(
+        &viewer, &scope, &p, answer, error, offered, charts,
+    )))
+}
+
+/// A question of the page with its answer, or the field it could not read
+/// and why (shown next to it); refused or unknown, the page's error.
+async fn answered(
+    state: &AppState,
+    viewer: &Viewer,
+    p: &StatsParams,
+) -> Result<
+    (
+        Option<(Question, LiveAnswer)>,
+        Option<(&'static str, String)>,
+    ),
+    PageError,
+> {
+    let problem = match resolve(state, viewer, p).await {
+        Ok((q, level)) => match ask(state, &q, level).await {
+            Ok(live) => return Ok((Some((q, live)), None)),
+            Err(e) => e,
+        },
+        Err(e) => e,
+    };
+    match problem {
+        Problem::Denied(d) => Err(PageError::denied(d, PATH)),
+        Problem::NotFound(_) => Err(PageError::NotFound),
+        Problem::Unreadable { field, message } => Ok((None, Some((field, message)))),
+    }
+}
+
+/// What the page's form offers: the territories within the scope (and the
+/// one reached by a drill-down), the structures and places of the
+/// territory asked, and the names of their identifiers.
+struct Offered {
+    territories: Vec<(String, String)>,
+    chosen_territory: Option<String>,
+    structures: Vec<(i64, String)>,
+    places: Vec<(i64, String)>,
+    ids: BTreeMap<i64, String>,
+}
+
+async fn offered(
+    state: &AppState,
+    scope: &FiguresScope,
+    p: &StatsParams,
+    answer: Option<&(Question, LiveAnswer)>,
+) -> Result<Offered, PageError> {
+    let store_territory = answer
+        .and_then(|(q, _)| passerelle_store::activities::Territory::parse(&q.territory.key()))
         .unwrap_or(passerelle_store::activities::Territory::All);
-    let mut territories = super::dashboard::territory_choices(&state, &scope).await?;
+    let mut territories = super::dashboard::territory_choices(state, scope).await?;
     if matches!(scope, FiguresScope::Everything) {
         territories.insert(0, ("all".into(), "Tout le territoire".into()));
     }
@@ -874,6 +914,44 @@ pub async fn stats_page(
         ids.extend(l.iter().cloned());
         (s, l)
     };
+    let chosen_territory = answer
+        .map(|(q, _)| q.territory.key())
+        .or(p.territory.clone());
+    if let Some(key) = &chosen_territory
+        && !territories.iter().any(|(k, _)| k == key)
+        && let Some((_, live)) = answer
+        && let Some(name) = live.names.get(key)
+    {
+        // Reached by a drill-down: offered too, by its name.
+        territories.push((key.clone(), name.clone()));
+    }
+    Ok(Offered {
+        territories,
+        chosen_territory,
+        structures,
+        places,
+        ids,
+    })
+}
+
+/// The page, from the question's fields, its answer or error, what the
+/// form offers and the charts.
+fn stats_view(
+    viewer: &Viewer,
+    scope: &FiguresScope,
+    p: &StatsParams,
+    answer: Option<(Question, LiveAnswer)>,
+    error: Option<(&'static str, String)>,
+    offered: Offered,
+    charts: Vec<super::charts::Chart>,
+) -> StatsPage {
+    let Offered {
+        territories,
+        chosen_territory,
+        structures,
+        places,
+        ids,
+    } = offered;
     let pairs = |v: &[(i64, String)]| -> Vec<(String, String)> {
         v.iter()
             .map(|(id, n)| (id.to_string(), n.clone()))
@@ -885,31 +963,19 @@ pub async fn stats_page(
             .filter(|(x, _)| *x == f)
             .map(|(_, m)| m.clone())
     };
-    let chosen_territory = territory
-        .as_ref()
-        .map(Territory::key)
-        .or(p.territory.clone());
-    if let Some(key) = &chosen_territory
-        && !territories.iter().any(|(k, _)| k == key)
-        && let Some((_, live)) = &answer
-        && let Some(name) = live.names.get(key)
-    {
-        // Reached by a drill-down: offered too, by its name.
-        territories.push((key.clone(), name.clone()));
-    }
     let follow = answer.as_ref().map(|(_, live)| follow_sentence(live));
     let (total, as_of, table, small_cells) = match &answer {
         Some((q, live)) => (
             Some(total_sentence(q, live)),
             Some(fr::date_time(live.as_of)),
-            shown(q, Some(&p), live, &ids),
+            shown(q, Some(p), live, &ids),
             live.level == Level::Commune,
         ),
         None => (None, None, None, false),
     };
     let year = fr::paris_now().year();
-    let page = StatsPage {
-        chrome: Chrome::new("/activites", &viewer),
+    StatsPage {
+        chrome: Chrome::new("/activites", viewer),
         crumbs: crumbs(
             &[
                 ("Activités", "/activites"),
@@ -930,10 +996,10 @@ pub async fn stats_page(
         to: p.to.clone().unwrap_or_else(|| format!("{year}-12-31")),
         from_error: err("from"),
         to_error: err("to"),
-        by: dimension_choices(p.by.as_deref(), &scope),
-        by2: dimension_choices(p.by2.as_deref(), &scope),
+        by: dimension_choices(p.by.as_deref(), scope),
+        by2: dimension_choices(p.by2.as_deref(), scope),
         by_error: err("by"),
-        fields: filter_fields(&p, error.clone()),
+        fields: filter_fields(p, error.clone()),
         places: choices(&pairs(&places), p.lieu.as_deref(), "Tous les lieux"),
         structures: choices(
             &pairs(&structures),
@@ -946,16 +1012,10 @@ pub async fn stats_page(
         shown: table,
         query: p.query_string(),
         small_cells,
-        may_share: super::share::may_share(&viewer, &scope),
-        charts: match &answer {
-            Some((q, live)) => charts(&state, q, live.level, &ids)
-                .await
-                .unwrap_or_default(),
-            None => Vec::new(),
-        },
+        may_share: super::share::may_share(viewer, scope),
+        charts,
         fields_kept: p.hidden_fields(),
-    };
-    Ok(render(&page))
+    }
 }
 
 /// The page's answer as CSV (standard: `,`), small cells reading `< 5`.

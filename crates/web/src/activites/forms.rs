@@ -190,6 +190,25 @@ impl ActivityForm {
         today: NaiveDate,
     ) -> Result<Activity, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let read = self.read(&mut errors, today);
+        let activity = self.activity(read, commune);
+        let workshop = activity.kind == Kind::Atelier;
+        for v in validate(1, &activity, today) {
+            let field = form_field(&v, workshop);
+            if !errors.has(field) {
+                errors.add(field, capitalised(&v.message));
+            }
+        }
+        if errors.is_empty() {
+            Ok(activity)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The fields that are not text as they are: the type, the date, the
+    /// numbers, the place; each problem on its field.
+    fn read(&self, errors: &mut FieldErrors, today: NaiveDate) -> Read {
         let kind = match self.kind.as_str() {
             "individuel" | "" => Kind::Individuel,
             "demarche" => Kind::Demarche,
@@ -242,31 +261,49 @@ impl ActivityForm {
             };
             (one(&self.age), one(&self.status))
         };
-        let text = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
-        let elsewhere = self.place == "autre" || self.place.is_empty();
         let place = match self.place.as_str() {
-            "domicile" => Where::Domicile,
-            "distance" => Where::Distance,
+            "domicile" => Some(Where::Domicile),
+            "distance" => Some(Where::Distance),
             p if p.starts_with("lieu:") => match p[5..].parse() {
-                Ok(id) => Where::Lieu(id),
+                Ok(id) => Some(Where::Lieu(id)),
                 Err(_) => {
                     errors.add("lieu", "choisissez le lieu dans la liste");
-                    Where::Domicile
+                    Some(Where::Domicile)
                 }
             },
-            _ => Where::Autre(commune.clone().unwrap_or_default()),
+            _ => None,
         };
-        let procedure = self.is_procedure();
-        let activity = Activity {
+        Read {
             kind,
             date,
             duration_minutes,
-            place,
-            workshop_title: text(&self.title).filter(|_| workshop),
-            level: text(&self.level).filter(|_| workshop),
             participants,
             ages,
             statuses,
+            place,
+        }
+    }
+
+    /// The record from the fields read and the text fields, each kept
+    /// only where the type of record has it.
+    fn activity(&self, read: Read, commune: Option<String>) -> Activity {
+        let workshop = read.kind == Kind::Atelier;
+        let text = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
+        let elsewhere = self.place == "autre" || self.place.is_empty();
+        let place = read
+            .place
+            .unwrap_or_else(|| Where::Autre(commune.clone().unwrap_or_default()));
+        let procedure = self.is_procedure();
+        Activity {
+            kind: read.kind,
+            date: read.date,
+            duration_minutes: read.duration_minutes,
+            place,
+            workshop_title: text(&self.title).filter(|_| workshop),
+            level: text(&self.level).filter(|_| workshop),
+            participants: read.participants,
+            ages: read.ages,
+            statuses: read.statuses,
             residence_commune: commune.filter(|_| !elsewhere),
             follow_up_code: text(&self.code),
             themes: self.themes.clone(),
@@ -280,19 +317,20 @@ impl ActivityForm {
             equipment: None,
             orientation: text(&self.orientation),
             returning: 0,
-        };
-        for v in validate(1, &activity, today) {
-            let field = form_field(&v, workshop);
-            if !errors.has(field) {
-                errors.add(field, capitalised(&v.message));
-            }
-        }
-        if errors.is_empty() {
-            Ok(activity)
-        } else {
-            Err(errors)
         }
     }
+}
+
+/// The form's fields read as their types; `place` is `None` for a commune
+/// (elsewhere).
+struct Read {
+    kind: Kind,
+    date: NaiveDate,
+    duration_minutes: u32,
+    participants: u32,
+    ages: Vec<(String, u32)>,
+    statuses: Vec<(String, u32)>,
+    place: Option<Where>,
 }
 
 /// The form's value of a kind.

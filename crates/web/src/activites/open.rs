@@ -145,6 +145,40 @@ pub async fn api_open_activities(
     Query(q): Query<OpenQuery>,
 ) -> Result<Json<OpenActivities>, ApiError> {
     viewer.authorize(Action::ViewOpenData).map_err(api_denial)?;
+    let (asked, territory) = open_territory(&q)?;
+    let (level, territory_level, name) = named(&state, &asked, &territory).await?;
+    let (from, to) = open_months(&q)?;
+    let figures = open_figures(&state, &territory, &from, &to).await?;
+    Ok(Json(OpenActivities {
+        territory: OpenTerritory {
+            code: asked,
+            level: territory_level,
+            name,
+        },
+        total: cells(
+            &[(String::new(), figures.people, figures.records)],
+            level,
+            false,
+        )
+        .pop()
+        .expect("one cell"),
+        months: cells(&figures.months, level, true),
+        dimensions: figures
+            .dimensions
+            .into_iter()
+            .map(|(dimension, rows)| {
+                let cells = cells(&rows, level, PARTITIONS.contains(&dimension));
+                (dimension.to_string(), cells)
+            })
+            .collect(),
+        from,
+        to,
+        rule: RULE,
+    }))
+}
+
+/// The territory asked, as written and read (any level but "all").
+fn open_territory(q: &OpenQuery) -> Result<(String, Territory), ApiError> {
     let asked = q.territory.as_deref().unwrap_or("").trim().to_string();
     let territory = Territory::parse(&asked)
         .filter(|t| *t != Territory::All)
@@ -153,8 +187,18 @@ pub async fn api_open_activities(
                 "« territory » : attendu com:<code INSEE>, epci:<SIREN>, dep:<code> ou reg:<code> (reçu « {asked} »)"
             ))
         })?;
+    Ok((asked, territory))
+}
+
+/// The territory's level, the level's name and its own name, from the
+/// loaded reference (404 when it is not there).
+async fn named(
+    state: &AppState,
+    asked: &str,
+    territory: &Territory,
+) -> Result<(Level, &'static str, String), ApiError> {
     let db = &state.db;
-    let (level, level_name, name) = match &territory {
+    let (level, level_name, name) = match territory {
         Territory::Commune(c) => (
             Level::Commune,
             "commune",
@@ -173,13 +217,18 @@ pub async fn api_open_activities(
             db.departement(c).await?.map(|t| t.nom),
         ),
         Territory::Region(c) => (Level::Region, "region", db.region(c).await?.map(|t| t.nom)),
-        Territory::All => unreachable!("refused above"),
+        Territory::All => unreachable!("refused by open_territory"),
     };
     let name = name.ok_or_else(|| {
         ApiError::not_found(format!(
             "« {asked} » n’est pas un territoire du référentiel chargé"
         ))
     })?;
+    Ok((level, level_name, name))
+}
+
+/// The first and last months asked, in order, at most `MAX_MONTHS` apart.
+fn open_months(q: &OpenQuery) -> Result<(String, String), ApiError> {
     let (mut from, mut to) = (
         month(q.from.as_deref(), "from")?,
         month(q.to.as_deref(), "to")?,
@@ -192,14 +241,36 @@ pub async fn api_open_activities(
             "de « {from} » à « {to} » : au plus {MAX_MONTHS} mois à la fois"
         )));
     }
+    Ok((from, to))
+}
+
+/// Values with their people and records.
+type Counts = Vec<(String, u64, u64)>;
+
+/// A territory's counts from the roll-ups, before the small-cell rule.
+struct OpenFigures {
+    people: u64,
+    records: u64,
+    /// Every month of the period, with its people and records.
+    months: Counts,
+    dimensions: Vec<(&'static str, Counts)>,
+}
+
+async fn open_figures(
+    state: &AppState,
+    territory: &Territory,
+    from: &str,
+    to: &str,
+) -> Result<OpenFigures, ApiError> {
+    let db = &state.db;
     let query = |dimension: &'static str| StatsQuery {
         dimension,
         territory: territory.clone(),
-        from: from.clone(),
-        to: to.clone(),
+        from: from.to_string(),
+        to: to.to_string(),
         structure_id: None,
         // Open data: every record of the territory, published only as the
-        // small-cell-protected aggregates below (`Action::ViewOpenData`).
+        // small-cell-protected aggregates (`Action::ViewOpenData`).
         scope: passerelle_accounts::policy::FiguresScope::Everything,
     };
     let total = counts(&db.activity_stats(&query("total")).await?);
@@ -209,36 +280,26 @@ pub async fn api_open_activities(
             .into_iter()
             .map(|(m, p, r)| (m, (p, r)))
             .collect();
-    let months: Vec<(String, u64, u64)> = months_between(&from, &to)
+    let months = months_between(from, to)
         .into_iter()
         .map(|m| {
             let (p, r) = by_month.get(&m).copied().unwrap_or((0, 0));
             (m, p, r)
         })
         .collect();
-    let mut dimensions = BTreeMap::new();
+    let mut dimensions = Vec::new();
     for (dimension, _) in DIMENSIONS {
-        let rows = counts(&db.activity_stats(&query(dimension)).await?);
-        dimensions.insert(
-            dimension.to_string(),
-            cells(&rows, level, PARTITIONS.contains(&dimension)),
-        );
+        dimensions.push((
+            dimension,
+            counts(&db.activity_stats(&query(dimension)).await?),
+        ));
     }
-    Ok(Json(OpenActivities {
-        territory: OpenTerritory {
-            code: asked,
-            level: level_name,
-            name,
-        },
-        from,
-        to,
-        rule: RULE,
-        total: cells(&[(String::new(), people, records)], level, false)
-            .pop()
-            .expect("one cell"),
-        months: cells(&months, level, true),
+    Ok(OpenFigures {
+        people,
+        records,
+        months,
         dimensions,
-    }))
+    })
 }
 
 #[cfg(test)]
