@@ -223,10 +223,7 @@ impl Mailer {
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
             Err(_) => Err(SendError {
                 permanent: false,
-                reason: format!(
-                    "le relais n’a pas répondu en {} s",
-                    self.timeout.as_secs()
-                ),
+                reason: format!("le relais n’a pas répondu en {} s", self.timeout.as_secs()),
             }),
             // The relay's own words stay as it wrote them, after ours.
             Ok(Err(e)) => Err(SendError {

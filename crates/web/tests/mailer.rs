@@ -222,7 +222,9 @@ async fn a_refusal_fails_the_message_and_a_relay_down_is_tried_again() {
     match &all[1].1 {
         Delivery::Failed { reason, .. } => {
             assert!(
-                reason.contains("refusé par le relais") && reason.contains("Recipient address rejected") && !reason.contains("inconnu@"),
+                reason.contains("refusé par le relais")
+                    && reason.contains("Recipient address rejected")
+                    && !reason.contains("inconnu@"),
                 "{reason}"
             )
         }
