@@ -53,8 +53,11 @@ test("a referral from a CCAS to a médiathèque, followed to the end", async () 
   assert.deepEqual(await violationsAtBothWidths(page), []);
   const inAWeek = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
   await page.getByLabel("Date du rendez-vous").fill(inAWeek);
+  await page.getByLabel(/Heure du rendez-vous/).fill("14:30");
   await page.getByRole("button", { name: "Fixer le rendez-vous" }).click();
   await page.getByRole("heading", { level: 1, name: /rendez-vous fixé/ }).waitFor();
+  // The appointment is said with its time, in French.
+  await page.getByText(/Rendez-vous le \d{1,2}(er)? \S+ \d{4} à 14 h 30/).waitFor();
   await page.getByRole("button", { name: "Personne accompagnée" }).click();
   await page.getByRole("heading", { level: 1, name: /accompagnée/ }).waitFor();
   await page.getByRole("button", { name: "Se déconnecter", exact: true }).click();

@@ -12,7 +12,7 @@
 //! re-orient (receiver or sender, any open status): to another place, back to envoyée
 //! ```
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,13 +119,28 @@ impl Side {
     }
 }
 
+/// An appointment: its day, and its time (Paris) when the receiving
+/// structure gives it — a person is told "le 10 décembre à 14 h 30".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rendezvous {
+    pub day: NaiveDate,
+    pub time: Option<NaiveTime>,
+}
+
+impl Rendezvous {
+    /// A day without a time.
+    pub fn on(day: NaiveDate) -> Self {
+        Self { day, time: None }
+    }
+}
+
 /// What someone does to a referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// The receiving structure opens it.
     Open,
-    /// An appointment on this day.
-    Appointment(NaiveDate),
+    /// An appointment on this day, at this time when it is said.
+    Appointment(Rendezvous),
     Accompanied,
     NoShow,
     /// A reason from `model::REFUSAL_REASONS`, and a message to the sender.
@@ -342,7 +357,9 @@ mod tests {
         assert_eq!(s, Recue);
         let s = next(
             s,
-            &Step::Appointment(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+            &Step::Appointment(Rendezvous::on(
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            )),
             Side::Receiver,
         )
         .unwrap();

@@ -4,11 +4,11 @@
 //! say so (`referral_with_person`), which the web layer calls after the
 //! policy and audits.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use passerelle_accounts::StructureKind;
 use passerelle_accounts::notification::Notification;
 use passerelle_referrals::deadlines::{Due, Periods, Tracked, due};
-use passerelle_referrals::lifecycle::{Refused, Side, Status, Step, StepKind, next};
+use passerelle_referrals::lifecycle::{Refused, Rendezvous, Side, Status, Step, StepKind, next};
 use passerelle_referrals::model::{ConsentWay, NewReferral, Person, Urgency};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -39,6 +39,8 @@ pub struct Referral {
     pub closed_at: Option<DateTime<Utc>>,
     pub erased_at: Option<DateTime<Utc>>,
     pub appointment_date: Option<NaiveDate>,
+    /// The appointment's time (Paris), when the receiving structure gave it.
+    pub appointment_time: Option<NaiveTime>,
     pub refusal_reason: Option<String>,
     pub activity_id: Option<i64>,
     pub consent_by: String,
@@ -73,7 +75,7 @@ pub struct Event {
 /// the day, the reason, `lieu <id>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventDetail {
-    Appointment(NaiveDate),
+    Appointment(Rendezvous),
     /// A reason of `model::REFUSAL_REASONS`.
     Refusal(String),
     /// To this place of the directory.
@@ -85,7 +87,7 @@ pub enum EventDetail {
 impl EventDetail {
     fn of(step: &Step) -> Option<Self> {
         match step {
-            Step::Appointment(day) => Some(Self::Appointment(*day)),
+            Step::Appointment(rendezvous) => Some(Self::Appointment(*rendezvous)),
             Step::Refuse { reason, .. } => Some(Self::Refusal(reason.clone())),
             Step::Reorient { place_id, .. } => Some(Self::Reoriented {
                 place_id: *place_id,
@@ -96,7 +98,11 @@ impl EventDetail {
 
     fn stored(&self) -> String {
         match self {
-            Self::Appointment(day) => day.to_string(),
+            Self::Appointment(Rendezvous { day, time: None }) => day.to_string(),
+            Self::Appointment(Rendezvous {
+                day,
+                time: Some(time),
+            }) => format!("{day} {}", time.format("%H:%M")),
             Self::Refusal(reason) => reason.clone(),
             Self::Reoriented { place_id } => format!("lieu {place_id}"),
         }
@@ -106,7 +112,15 @@ impl EventDetail {
     fn read(kind: StepKind, text: String) -> Result<Self, StoreError> {
         let corrupt = || StoreError::Corrupt(format!("referral event detail: {text}"));
         match kind {
-            StepKind::Appointment => text.parse().map(Self::Appointment).map_err(|_| corrupt()),
+            StepKind::Appointment => {
+                let (day, time) = text.split_once(' ').unwrap_or((&text, ""));
+                let day = day.parse().map_err(|_| corrupt())?;
+                let time = match time {
+                    "" => None,
+                    time => Some(NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| corrupt())?),
+                };
+                Ok(Self::Appointment(Rendezvous { day, time }))
+            }
             StepKind::Refuse => Ok(Self::Refusal(text)),
             StepKind::Reorient => text
                 .strip_prefix("lieu ")
@@ -155,7 +169,7 @@ impl From<sqlx::Error> for StepError {
 const SELECT: &str = "SELECT r.id, r.sender_structure_id, ss.nom AS sender_structure, sp.display_name AS sender_person, \
      r.receiver_structure_id, rs.nom AS receiver_structure, r.place_id, pl.nom AS place, r.service, r.organisation, \
      r.urgency, r.status, r.version, r.created_at, r.last_action_at, r.closed_at, r.erased_at, r.appointment_date, \
-     r.refusal_reason, r.activity_id, cp.display_name AS consent_by, r.consent_at, r.consent_how \
+     r.appointment_time, r.refusal_reason, r.activity_id, cp.display_name AS consent_by, r.consent_at, r.consent_how \
      FROM referrals r JOIN structures ss ON ss.id = r.sender_structure_id \
      JOIN people sp ON sp.id = r.sender_person_id JOIN structures rs ON rs.id = r.receiver_structure_id \
      JOIN people cp ON cp.id = r.consent_by LEFT JOIN places pl ON pl.id = r.place_id";
@@ -184,6 +198,13 @@ fn referral_of(r: &sqlx::any::AnyRow) -> Result<Referral, StoreError> {
             .map(|d| {
                 NaiveDate::parse_from_str(&d, "%Y-%m-%d")
                     .map_err(|_| StoreError::Corrupt(format!("not a day: {d}")))
+            })
+            .transpose()?,
+        appointment_time: r
+            .try_get::<Option<String>, _>("appointment_time")?
+            .map(|t| {
+                NaiveTime::parse_from_str(&t, "%H:%M")
+                    .map_err(|_| StoreError::Corrupt(format!("not a time: {t}")))
             })
             .transpose()?,
         refusal_reason: r.try_get("refusal_reason")?,
@@ -722,7 +743,9 @@ impl Database {
              first_action_at = COALESCE(first_action_at, CASE WHEN $3 = 'systeme' THEN NULL ELSE $2 END), \
              closed_at = COALESCE($4, closed_at), reminded_at = CASE WHEN $5 = 1 THEN NULL ELSE reminded_at END, \
              appointment_date = COALESCE($6, appointment_date), refusal_reason = COALESCE($7, refusal_reason), \
-             receiver_structure_id = $8, place_id = COALESCE($9, place_id) WHERE id = $10 AND version = $11",
+             receiver_structure_id = $8, place_id = COALESCE($9, place_id), \
+             appointment_time = CASE WHEN $6 IS NULL THEN appointment_time ELSE $12 END \
+             WHERE id = $10 AND version = $11",
         )
         .bind(to.code().to_string())
         .bind(at.clone())
@@ -730,7 +753,7 @@ impl Database {
         .bind(closed)
         .bind(i64::from(matches!(step, Step::Reorient { .. })))
         .bind(match step {
-            Step::Appointment(d) => Some(d.to_string()),
+            Step::Appointment(rendezvous) => Some(rendezvous.day.to_string()),
             _ => None,
         })
         .bind(match step {
@@ -744,6 +767,12 @@ impl Database {
         })
         .bind(id)
         .bind(version)
+        .bind(match step {
+            Step::Appointment(Rendezvous {
+                time: Some(time), ..
+            }) => Some(time.format("%H:%M").to_string()),
+            _ => None,
+        })
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {

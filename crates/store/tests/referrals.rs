@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use passerelle_accounts::{Role, StructureKind};
 use passerelle_referrals::deadlines::Periods;
-use passerelle_referrals::lifecycle::{Side, Status, Step, StepKind};
+use passerelle_referrals::lifecycle::{Rendezvous, Side, Status, Step, StepKind};
 use passerelle_referrals::model::{Consent, NewReferral, Person};
 use passerelle_referrals::referents::Outcome;
 use passerelle_store::Database;
@@ -189,7 +189,10 @@ async fn a_referral_from_sending_to_accompanied() {
     assert_eq!(
         step(
             2,
-            Step::Appointment(chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()),
+            Step::Appointment(Rendezvous {
+                day: chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap(),
+                time: chrono::NaiveTime::from_hms_opt(14, 30, 0),
+            }),
             t0()
         )
         .await
@@ -208,6 +211,10 @@ async fn a_referral_from_sending_to_accompanied() {
         r.appointment_date,
         chrono::NaiveDate::from_ymd_opt(2026, 1, 12)
     );
+    assert_eq!(
+        r.appointment_time,
+        chrono::NaiveTime::from_hms_opt(14, 30, 0)
+    );
     assert!(r.closed_at.is_some());
     // The sender sees every step, attributed.
     let events = w.db.referral_events(id, false).await.unwrap();
@@ -221,9 +228,10 @@ async fn a_referral_from_sending_to_accompanied() {
     assert_eq!(events[1].side, Side::Receiver);
     assert_eq!(
         events[2].detail,
-        Some(EventDetail::Appointment(
-            chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap()
-        ))
+        Some(EventDetail::Appointment(Rendezvous {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap(),
+            time: chrono::NaiveTime::from_hms_opt(14, 30, 0),
+        }))
     );
     assert_eq!(events[1].actor.as_deref(), Some("Malo"));
     // The sender can no longer cancel a closed referral.
@@ -547,7 +555,7 @@ async fn m7_every_status_reaches_erasure_and_nothing_personal_remains() {
             person_id: Some(w.social_worker),
             side: Side::Sender,
         };
-        let appointment = Step::Appointment(at(5).date_naive());
+        let appointment = Step::Appointment(Rendezvous::on(at(5).date_naive()));
         let refusal = Step::Refuse {
             reason: "Capacité d’accueil atteinte".into(),
             message: format!("Message au sujet de {m}"),

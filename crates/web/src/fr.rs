@@ -54,6 +54,15 @@ pub fn time(at: NaiveDateTime) -> String {
     }
 }
 
+/// An appointment as people are told it: "10 décembre 2026 à 14 h 30",
+/// or the day alone when no time was given.
+pub fn rendezvous(day: NaiveDate, at: Option<chrono::NaiveTime>) -> String {
+    match at {
+        Some(t) => format!("{} à {}", date(day), time(day.and_time(t))),
+        None => date(day),
+    }
+}
+
 /// "3 décembre 2026 à 14 h 30", in Paris time.
 pub fn date_time(at: DateTime<Utc>) -> String {
     let local = paris(at);

@@ -187,3 +187,61 @@ async fn a_referral_sent_back_keeps_what_was_typed() {
     }
     assert!(!sent.body.contains("aria-describedby=\"prenom-error\""));
 }
+
+/// Issue 14 §5: an appointment gets a time, said in French on the
+/// referral's page and in its follow-up; a time that is not one is said
+/// next to its field, the day typed kept.
+#[tokio::test]
+async fn an_appointment_has_a_time_said_in_french() {
+    let w = world().await;
+    let me = Client::signed_in(&w.db, w.membre_a).await;
+    let path = format!("/orientations/{}", w.referral_a);
+    let step = |body: String| {
+        let (app, me, uri) = (w.app.clone(), me.clone(), format!("{path}/etape"));
+        async move { call(&app, &me, "POST", &uri, Some(&body)).await }
+    };
+    let opened = step(format!("_csrf={}&version=1&etape=ouverture", me.csrf)).await;
+    assert_eq!(opened.status.as_u16(), 303);
+    let day = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let wrong = step(format!(
+        "_csrf={}&version=2&etape=rendez_vous&date={day}&heure=25%3A00",
+        me.csrf
+    ))
+    .await;
+    assert_eq!(wrong.status.as_u16(), 422);
+    for expected in [
+        "<p id=\"heure-error\" class=\"fr-error-text\">une heure comme 14:30, ou rien</p>",
+        &format!("value=\"{day}\""),
+        "value=\"25:00\"",
+    ] {
+        assert!(wrong.body.contains(expected), "{expected}: {}", wrong.body);
+    }
+    let fixed = step(format!(
+        "_csrf={}&version=2&etape=rendez_vous&date={day}&heure=14%3A30",
+        me.csrf
+    ))
+    .await;
+    assert_eq!(fixed.status.as_u16(), 303, "{}", fixed.body);
+    let r = w.db.referral(w.referral_a).await.unwrap().unwrap();
+    assert_eq!(
+        r.appointment_time,
+        chrono::NaiveTime::from_hms_opt(14, 30, 0)
+    );
+    let page = call(&w.app, &me, "GET", &path, None).await;
+    let said = format!("{} à 14 h 30", passerelle_web::fr::date(day));
+    assert!(
+        page.body.contains(&format!("<dd>{said}</dd>")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("Rendez-vous le {said}")));
+    // Changed to another day without a time: the old time does not stay.
+    let moved = step(format!(
+        "_csrf={}&version=3&etape=rendez_vous&date={day}&heure=",
+        me.csrf
+    ))
+    .await;
+    assert_eq!(moved.status.as_u16(), 303, "{}", moved.body);
+    let r = w.db.referral(w.referral_a).await.unwrap().unwrap();
+    assert_eq!(r.appointment_time, None);
+}

@@ -3,9 +3,9 @@
 //! (`FieldErrors`, shown by `templates/orientations/champs.html` with the
 //! DSFR error state and `aria-describedby`), what was typed kept.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use passerelle_referrals::deadlines::appointment_within_horizon;
-use passerelle_referrals::lifecycle::Step;
+use passerelle_referrals::lifecycle::{Rendezvous, Step};
 use passerelle_referrals::model::{
     Consent, ConsentWay, NewReferral, Person, Problem, REFUSAL_REASONS,
 };
@@ -120,6 +120,8 @@ pub struct StepForm {
     pub version: Option<i64>,
     pub etape: String,
     pub date: String,
+    /// The appointment's time (`HH:MM`, as time inputs send it), optional.
+    pub heure: String,
     pub motif: String,
     pub message: String,
     pub lieu: Option<i64>,
@@ -144,7 +146,10 @@ impl StepForm {
         let confirmed = self.confirmer == "oui";
         Ok(Asked::Step(match self.etape.as_str() {
             "ouverture" => Step::Open,
-            "rendez_vous" => Step::Appointment(appointment(&self.date, today)?),
+            "rendez_vous" => Step::Appointment(Rendezvous {
+                day: appointment(&self.date, today)?,
+                time: appointment_time(&self.heure)?,
+            }),
             "accompagnee" => Step::Accompanied,
             "non_venue" => Step::NoShow,
             "refus" if !confirmed => return Ok(Asked::Confirm("refus")),
@@ -183,6 +188,28 @@ fn appointment(typed: &str, today: NaiveDate) -> Result<NaiveDate, (&'static str
         ));
     }
     Ok(day)
+}
+
+/// The time of an appointment, if one is given: `14:30` as time inputs
+/// send it (`14h30` and `14 h 30` as people write it are read too).
+fn appointment_time(typed: &str) -> Result<Option<NaiveTime>, (&'static str, &'static str)> {
+    let typed: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+        .replace('h', ":");
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let typed = if typed.ends_with(':') {
+        format!("{typed}00")
+    } else {
+        typed
+    };
+    NaiveTime::parse_from_str(&typed, "%H:%M")
+        .map(Some)
+        .map_err(|_| ("heure", "une heure comme 14:30, ou rien"))
 }
 
 /// `POST /orientations/{id}/activite`.
@@ -331,8 +358,32 @@ mod tests {
         };
         assert!(matches!(
             form("2026-12-10").asked(today()),
-            Ok(Asked::Step(Step::Appointment(d))) if d == NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()
+            Ok(Asked::Step(Step::Appointment(r))) if r == Rendezvous::on(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap())
         ));
+        let at = |heure: &str| {
+            StepForm {
+                heure: heure.into(),
+                ..form("2026-12-10")
+            }
+            .asked(today())
+        };
+        for written in ["14:30", "14h30", "14 h 30"] {
+            assert!(
+                matches!(
+                    at(written),
+                    Ok(Asked::Step(Step::Appointment(r))) if r.time == NaiveTime::from_hms_opt(14, 30, 0)
+                ),
+                "{written}"
+            );
+        }
+        assert!(matches!(
+            at("9h"),
+            Ok(Asked::Step(Step::Appointment(r))) if r.time == NaiveTime::from_hms_opt(9, 0, 0)
+        ));
+        assert_eq!(
+            at("25:00").err(),
+            Some(("heure", "une heure comme 14:30, ou rien"))
+        );
         assert_eq!(
             form("pas-une-date").asked(today()).err(),
             Some(("date", "une date de rendez-vous au format AAAA-MM-JJ"))

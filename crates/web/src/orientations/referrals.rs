@@ -460,7 +460,7 @@ fn refuse_unplaced_error(
     id: i64,
 ) -> Result<(), PageError> {
     let offered = |field: &str| match field {
-        "date" => steps.appointment,
+        "date" | "heure" => steps.appointment,
         "motif" => steps.refuse,
         "lieu" => can_move,
         _ => false,

@@ -3,7 +3,7 @@
 //! destructive action waiting for its confirmation.
 
 use chrono::NaiveDate;
-use passerelle_referrals::lifecycle::{Side, Status, Step, next};
+use passerelle_referrals::lifecycle::{Rendezvous, Side, Status, Step, next};
 use passerelle_referrals::model::Urgency;
 use passerelle_store::referrals::{Event, EventDetail, Line};
 
@@ -50,7 +50,12 @@ impl From<Event> for EventView {
                 .unwrap_or_else(|| "Passerelle (délai dépassé)".into()),
             what: e.status_to.label(),
             detail: match e.detail {
-                Some(EventDetail::Appointment(day)) => format!("Rendez-vous le {}", fr::date(day)),
+                Some(EventDetail::Appointment(rendezvous)) => {
+                    format!(
+                        "Rendez-vous le {}",
+                        fr::rendezvous(rendezvous.day, rendezvous.time)
+                    )
+                }
                 Some(EventDetail::Refusal(reason)) => format!("Motif : {reason}"),
                 Some(EventDetail::Reoriented { .. }) => "Réorientée vers un autre lieu".into(),
                 None => String::new(),
@@ -79,7 +84,11 @@ impl NextSteps {
             open: may(Step::Open, Side::Receiver, receiver),
             // After receipt: acknowledging comes first.
             appointment: status != Status::Envoyee
-                && may(Step::Appointment(NaiveDate::MIN), Side::Receiver, receiver),
+                && may(
+                    Step::Appointment(Rendezvous::on(NaiveDate::MIN)),
+                    Side::Receiver,
+                    receiver,
+                ),
             accompanied: may(Step::Accompanied, Side::Receiver, receiver),
             no_show: may(Step::NoShow, Side::Receiver, receiver),
             refuse: may(
