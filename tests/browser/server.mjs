@@ -227,20 +227,28 @@ export function watchPages(browser, origin) {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);
+    // A context closed by the test first lets its pages' HTML be read
+    // (or asked again), so no check races the test's own teardown.
+    const pending = [];
+    const close = context.close.bind(context);
+    context.close = async (...args) => {
+      await Promise.allSettled(pending);
+      return close(...args);
+    };
     context.on("response", (response) => {
       const request = response.request();
       const html = (response.headers()["content-type"] ?? "").startsWith("text/html");
       if (!html || !request.isNavigationRequest() || !response.url().startsWith(origin)) return;
       if (request.frame() !== request.frame().page()?.mainFrame() || (response.status() >= 300 && response.status() < 400)) return;
       const page = { url: response.url(), status: response.status(), headers: response.headers() };
-      sent.push(
-        response.body().then(
-          (body) => ({ ...page, body }),
-          // The test left the page before its HTML could be read: asked
-          // again (with the same cookies) when it was a plain visit.
-          async () => (request.method() === "GET" ? { ...page, body: await (await context.request.get(page.url)).body() } : null),
-        ),
+      const read = response.body().then(
+        (body) => ({ ...page, body }),
+        // The test left the page before its HTML could be read: asked
+        // again (with the same cookies) when it was a plain visit.
+        async () => (request.method() === "GET" ? { ...page, body: await (await context.request.get(page.url)).body() } : null),
       );
+      pending.push(read);
+      sent.push(read);
     });
     return context;
   };
