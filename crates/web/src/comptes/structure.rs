@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{IntoResponse, Redirect, Response};
 use passerelle_accounts::policy::{Action, Denial, StructureRef, TerritorialScope};
 use passerelle_accounts::{Role, ScopeLevel, normalize_email};
 use passerelle_store::StoreError;
@@ -82,6 +82,11 @@ struct Shown {
     invite: InviteForm,
     token_name: String,
     errors: FieldErrors,
+}
+
+/// Back to the structure's page after an action, with its notice.
+fn back_to(s: &Structure, info: &str) -> Response {
+    Redirect::to(&format!("/structures/{}?info={info}", s.id)).into_response()
 }
 
 /// The structure behind `/structures/{id}…` if the viewer may see it.
@@ -366,7 +371,7 @@ async fn invite(
         .db
         .create_invitation(&viewer.acting(Some(s.id)), &new)
         .await?;
-    Ok(Redirect::to(&format!("/structures/{}?info=invitation", s.id)).into_response())
+    Ok(back_to(&s, "invitation"))
 }
 
 /// The membership `{membership}` of structure `{id}`, if the viewer manages
@@ -413,7 +418,7 @@ async fn change_role(
         .db
         .change_role(&viewer.acting(Some(s.id)), &m, role)
         .await?;
-    Ok(Redirect::to(&format!("/structures/{}?info=role", s.id)).into_response())
+    Ok(back_to(&s, "role"))
 }
 
 async fn end_membership(
@@ -426,7 +431,7 @@ async fn end_membership(
         .db
         .end_membership(&viewer.acting(Some(s.id)), &m)
         .await?;
-    Ok(Redirect::to(&format!("/structures/{}?info=fin", s.id)).into_response())
+    Ok(back_to(&s, "fin"))
 }
 
 /// Accepts (the person becomes a membre) or declines a membership request
@@ -454,7 +459,7 @@ async fn decide_request(
         Decision::Accept => "demande-acceptee",
         Decision::Decline => "demande-refusee",
     };
-    Ok(Redirect::to(&format!("/structures/{}?info={info}", s.id)).into_response())
+    Ok(back_to(&s, info))
 }
 
 async fn accept_request(
@@ -485,7 +490,7 @@ async fn reactivate_member(
         .db
         .reactivate_person(&viewer.acting(Some(s.id)), m.person_id, s.id)
         .await?;
-    Ok(Redirect::to(&format!("/structures/{}?info=reactivation", s.id)).into_response())
+    Ok(back_to(&s, "reactivation"))
 }
 
 #[derive(Template)]
@@ -551,5 +556,5 @@ async fn revoke_token(
     if !revoked {
         return Err(PageError::NotFound);
     }
-    Ok(Redirect::to(&format!("/structures/{}?info=revocation", s.id)).into_response())
+    Ok(back_to(&s, "revocation"))
 }
