@@ -1462,11 +1462,7 @@ async fn import_activities(
                 let (Some(to_store), Ok(item)) = (&send, item) else {
                     continue;
                 };
-                chunk.push(Incoming {
-                    activity: item.activity,
-                    key: item.key,
-                    twin: item.twin,
-                });
+                chunk.push(Incoming::new(item.activity, item.key, item.twin));
                 if chunk.len() == CHUNK
                     && to_store
                         .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))

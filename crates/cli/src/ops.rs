@@ -106,6 +106,7 @@ fn store_message(error: &StoreError) -> String {
             "erreur de la base de données : {}",
             passerelle_store::root_cause(e)
         ),
+        StoreError::UnknownPlace(id) => format!("aucun lieu n° {id} dans l’annuaire"),
         StoreError::Corrupt(what) => format!(
             "un enregistrement de la base ne peut pas être lu ({what}) : restaurez une sauvegarde ou signalez-le"
         ),

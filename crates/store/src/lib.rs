@@ -107,6 +107,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("a stored record cannot be read: {0}")]
     Corrupt(String),
+    /// A record names a place the directory does not have.
+    #[error("no place {0} in the directory")]
+    UnknownPlace(i64),
 }
 
 /// An open database with its schema up to date.
@@ -180,11 +183,15 @@ impl Database {
                     // cache sent them to read(2) for every page.
                     // secure_delete: erased personal text is overwritten
                     // with zeros in the file, not left in free space.
+                    // temp_store: a multi-row INSERT keeps a statement
+                    // journal (to undo itself alone on a constraint
+                    // failure); on disk it cost a bulk import 3.7 write(2)
+                    // calls a record (ARCHITECTURE.md, "Bulk imports").
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
                          PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
                          PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
-                         PRAGMA secure_delete = ON;",
+                         PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                     Ok(())

@@ -306,10 +306,8 @@ async fn import_in_chunks(
         .chunks(size)
         .map(|c| {
             c.iter()
-                .map(|(a, key, twin)| Incoming {
-                    activity: a.clone(),
-                    key: key.map(str::to_string),
-                    twin: twin.map(str::to_string),
+                .map(|(a, key, twin)| {
+                    Incoming::new(a.clone(), key.map(str::to_string), twin.map(str::to_string))
                 })
                 .collect::<Vec<_>>()
         })
