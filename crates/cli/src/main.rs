@@ -1293,10 +1293,11 @@ async fn places(db: &Database, command: PlacesCommand, out: &mut String) -> Resu
     Ok(())
 }
 
-/// `passerelle activities import`: the file is read twice, streamed: once
-/// to check every record (nothing is written if one is wrong), once to
-/// import in one transaction. Says what the file was recognised as, what
-/// was read another way or left out, and what the import did.
+/// `passerelle activities import`: the file is read once, streamed, each
+/// record checked as it is read and written in one transaction (rolled
+/// back, nothing imported, if one is wrong). Says what the file was
+/// recognised as, what was read another way or left out, and what the
+/// import did.
 async fn import_activities(
     db: &Database,
     file: &Path,
@@ -1314,6 +1315,9 @@ async fn import_activities(
             .map(std::io::BufReader::new)
             .with_context(|| format!("lecture impossible de {name}"))
     };
+    // The bytes read through the import's reader, for its progress bar.
+    let bytes_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     let mut head = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(open_file()?, 65_536), &mut head)?;
     let format = match format {
@@ -1347,7 +1351,15 @@ async fn import_activities(
         items: Items<'a>,
     }
     let open = || -> std::result::Result<Opened<'_>, (Origin, Violation)> {
-        let reader = open_file().map_err(|e| {
+        let reader = std::fs::File::open(file)
+            .map(|f| {
+                std::io::BufReader::new(progress::Counted::new(
+                    f,
+                    std::sync::Arc::clone(&bytes_read),
+                ))
+            })
+            .with_context(|| format!("lecture impossible de {name}"));
+        let reader = reader.map_err(|e| {
             (
                 Origin::Csv,
                 Violation {
@@ -1437,11 +1449,14 @@ async fn import_activities(
             let mut send = Some(send);
             let mut checked = Checked::default();
             let mut chunk = Vec::with_capacity(CHUNK);
-            let importing = progress::Progress::new("Import", None);
+            let importing = progress::Progress::new("Import", size);
             for item in opened.items {
                 checked.count += 1;
                 if checked.count.is_multiple_of(10_000) {
-                    importing.add(10_000);
+                    importing.at(
+                        bytes_read.load(std::sync::atomic::Ordering::Relaxed),
+                        checked.count as u64,
+                    );
                 }
                 let problems = match &item {
                     Ok(item) => {
