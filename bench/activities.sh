@@ -148,11 +148,11 @@ printf '%-44s %18s %18s %18s\n' "200 questions p95 (ms)" "$sq_p95" "$(pg_cell "$
 awk -v n="$n" -v r="$rate" -v pr="${pg_rate:-}" -v dr="$duck_rate" -v d="$d95" -v s="$sq_p95" -v p="$pg_p95" 'BEGIN {
   printf "ratios: import records/s Passerelle/DuckDB load: SQLite x%.2f", r / dr
   if (pr != "") printf ", PostgreSQL x%.2f", pr / dr
-  printf " (target >= 100000 records/s: SQLite %s", r >= 100000 ? "met" : "NOT met"
-  if (pr != "") printf ", PostgreSQL %s", pr >= 100000 ? "met" : "NOT met"
+  printf " (target >= 100000 records/s: SQLite %s", (r >= 100000 ? "met" : "NOT met")
+  if (pr != "") printf ", PostgreSQL %s", (pr >= 100000 ? "met" : "NOT met")
   printf ")\n"
   printf "ratios: questions p95 DuckDB/Passerelle: SQLite x%.1f", d / s
   if (p != "") printf ", PostgreSQL x%.1f", d / p
-  printf " (target p95 < 50 ms: SQLite %s", s < 50 ? "met" : "NOT met"
-  if (p != "") printf ", PostgreSQL %s", p < 50 ? "met" : "NOT met"
+  printf " (target p95 < 50 ms: SQLite %s", (s < 50 ? "met" : "NOT met")
+  if (p != "") printf ", PostgreSQL %s", (p < 50 ? "met" : "NOT met")
   printf ")\n" }'

@@ -551,6 +551,78 @@ async fn a_bulk_import_failing_while_writing_leaves_nothing() {
     nothing_written(&db).await;
 }
 
+/// On SQLite an import writes on a connection of its own with foreign keys
+/// off (they would make SQLite journal every multi-row statement): that
+/// connection never goes back to the pool. With a pool of one, the
+/// connection used after an import, a failed one or an abandoned one is a
+/// new one, and refuses a record naming a place the directory does not
+/// have.
+#[tokio::test]
+async fn an_import_leaves_no_connection_without_foreign_keys() {
+    let url = passerelle_store::testing::fresh_database_url().await;
+    let db = passerelle_store::Database::open_with_connections(&url, 1)
+        .await
+        .unwrap();
+    db.load_bundled_reference().await.unwrap();
+    let author = Author {
+        mediator_id: None,
+        structure_id: None,
+        token_id: None,
+    };
+    let good = record(Kind::Individuel, 1, "35238", "Courriels");
+    let mut bad = good.clone();
+    bad.place = Where::Lieu(987_654);
+    let mut ok = vec![vec![Incoming::from(good.clone())]].into_iter();
+    db.import_activity_chunks(&mut || Ok(ok.next()), author, "a.csv")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut failing = vec![vec![Incoming::from(bad.clone())]].into_iter();
+    assert!(
+        db.import_activity_chunks(&mut || Ok(failing.next()), author, "b.csv")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        db.import_activity_chunks(
+            &mut || Err(passerelle_store::activities::Abandon),
+            author,
+            "c.csv"
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    if db.backend() == passerelle_store::Backend::Sqlite {
+        let on: i64 = sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .try_get("foreign_keys")
+            .unwrap();
+        assert_eq!(on, 1);
+    }
+    // The pool's connection still has its foreign keys: a place the
+    // directory does not have is refused by the database itself.
+    assert!(
+        sqlx::query(
+            "INSERT INTO activities (data, kind, date, participants, created_at, place_id) \
+             VALUES ('{}', 'individuel', '2025-01-01', 1, '2025-01-01T00:00:00Z', 987654)"
+        )
+        .execute(db.pool())
+        .await
+        .is_err()
+    );
+    use sqlx::Row;
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM activities")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(n, 1, "the first import's record only");
+}
+
 /// No record, no roll-up, and on PostgreSQL no work table of the COPY.
 async fn nothing_written(db: &passerelle_store::Database) {
     use sqlx::Row;
