@@ -1455,7 +1455,7 @@ async fn import_activities(
                 if checked.count.is_multiple_of(10_000) {
                     importing.at(
                         bytes_read.load(std::sync::atomic::Ordering::Relaxed),
-                        checked.count as u64,
+                        checked.count,
                     );
                 }
                 let problems = match &item {
