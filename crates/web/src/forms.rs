@@ -47,6 +47,15 @@ impl FieldErrors {
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.0.iter().map(|(f, m)| (*f, m.as_str()))
     }
+
+    /// Every problem in the order of the form's fields (`order`; fields it
+    /// does not name come last), for a summary at the top of the form.
+    pub fn listed_in(&self, order: &[&str]) -> Vec<(&'static str, &str)> {
+        let position = |f: &str| order.iter().position(|o| *o == f).unwrap_or(order.len());
+        let mut all: Vec<(&'static str, &str)> = self.iter().collect();
+        all.sort_by_key(|(f, _)| position(f));
+        all
+    }
 }
 
 impl FromIterator<(&'static str, String)> for FieldErrors {

@@ -11,12 +11,13 @@ use passerelle_activities::model::{Activity, Where};
 use passerelle_store::activities::{OwnActivity, Written};
 use serde::Deserialize;
 
-use super::forms::{ActivityForm, FieldErrors};
+use super::forms::{self, ActivityForm};
 use super::views::{EntryPage, Notice, Recent, WithdrawPage};
 use super::{audit_event, author};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{PageError, PageResult};
+use crate::forms::FieldErrors;
 use crate::fr;
 use crate::pages::{Chrome, FormFields, crumbs, render};
 
@@ -207,7 +208,7 @@ async fn submit(
         Ok(code) => code,
         Err(problem) => {
             let mut errors = FieldErrors::default();
-            errors.add("commune", problem);
+            forms::say(&mut errors, "commune", problem);
             return show(state, viewer, person, again(errors)).await;
         }
     };
@@ -245,7 +246,13 @@ async fn submit(
         Written::Done(()) => Ok(done(notice)),
         Written::Missing => Err(PageError::NotFound),
         Written::Unknown(unknown) => {
-            show(state, viewer, person, again(FieldErrors::unknown(&unknown))).await
+            show(
+                state,
+                viewer,
+                person,
+                again(forms::unknown_references(&unknown)),
+            )
+            .await
         }
     }
 }

@@ -3,13 +3,13 @@
 //! turned into a record with `ActivityForm::to_activity`, whose problems
 //! are `FieldErrors`: one French message per field, shown next to it.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use passerelle_activities::model::{Activity, Kind, Where};
 use passerelle_activities::validate::{Violation, validate};
 use passerelle_activities::vocab;
 use passerelle_store::activities::{Reference, UnknownReference};
+
+use crate::forms::FieldErrors;
 
 /// The theme whose records are procedures too: its organisation and help
 /// are asked as for a procedure.
@@ -196,7 +196,7 @@ impl ActivityForm {
         for v in validate(1, &activity, today) {
             let field = form_field(&v, workshop);
             if !errors.has(field) {
-                errors.add(field, capitalised(&v.message));
+                say(&mut errors, field, &v.message);
             }
         }
         if errors.is_empty() {
@@ -214,12 +214,12 @@ impl ActivityForm {
             "demarche" => Kind::Demarche,
             "atelier" => Kind::Atelier,
             _ => {
-                errors.add("type", "choisissez le type d’accompagnement");
+                say(errors, "type", "choisissez le type d’accompagnement");
                 Kind::Individuel
             }
         };
         let date = NaiveDate::parse_from_str(&self.date, "%Y-%m-%d").unwrap_or_else(|_| {
-            errors.add("date", "indiquez la date, par exemple 20/11/2026");
+            say(errors, "date", "indiquez la date, par exemple 20/11/2026");
             today
         });
         let mut number = |field: &'static str, text: &str, what: &str| -> u32 {
@@ -227,7 +227,7 @@ impl ActivityForm {
                 Ok(n) => n,
                 Err(_) if text.is_empty() => 0,
                 Err(_) => {
-                    errors.add(field, format!("« {text} » n’est pas {what}"));
+                    say(errors, field, format!("« {text} » n’est pas {what}"));
                     0
                 }
             }
@@ -267,7 +267,7 @@ impl ActivityForm {
             p if p.starts_with("lieu:") => match p[5..].parse() {
                 Ok(id) => Some(Where::Lieu(id)),
                 Err(_) => {
-                    errors.add("lieu", "choisissez le lieu dans la liste");
+                    say(errors, "lieu", "choisissez le lieu dans la liste");
                     Some(Where::Domicile)
                 }
             },
@@ -363,89 +363,62 @@ fn capitalised(message: &str) -> String {
     }
 }
 
-/// What is wrong with a form: per field (its `id`), the French message
-/// shown next to it.
-#[derive(Debug, Clone, Default)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+/// The form's fields in the order they are shown: the summary of problems
+/// at the top lists them in this order.
+const FIELD_ORDER: [&str; 18] = [
+    "type",
+    "date",
+    "duree",
+    "lieu",
+    "commune",
+    "themes",
+    "organisation",
+    "aides",
+    "participants",
+    "titre_atelier",
+    "niveau",
+    "nb_age",
+    "nb_statut",
+    "age",
+    "statut",
+    "autonomie",
+    "orientation",
+    "code_suivi",
+];
 
-impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        let message = capitalised(&message.into());
-        self.0
-            .entry(field)
-            .and_modify(|m| {
-                if !m.contains(&message) {
-                    m.push_str(" ; ");
-                    m.push_str(&message);
-                }
-            })
-            .or_insert(message);
-    }
+/// Every problem, in the order of the form, for the summary at the top:
+/// (field id, message).
+pub fn listed(errors: &FieldErrors) -> Vec<(&'static str, &str)> {
+    errors.listed_in(&FIELD_ORDER)
+}
 
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
+/// A problem on a field, said as a sentence (the store's and the checks'
+/// messages start in lower case).
+pub fn say(errors: &mut FieldErrors, field: &'static str, message: impl Into<String>) {
+    errors.add(field, capitalised(&message.into()));
+}
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Every problem, in the order of the form, for the summary at the top:
-    /// (field id, message).
-    pub fn listed(&self) -> Vec<(&'static str, &str)> {
-        const ORDER: [&str; 18] = [
-            "type",
-            "date",
-            "duree",
-            "lieu",
-            "commune",
-            "themes",
-            "organisation",
-            "aides",
-            "participants",
-            "titre_atelier",
-            "niveau",
-            "nb_age",
-            "nb_statut",
-            "age",
-            "statut",
-            "autonomie",
-            "orientation",
-            "code_suivi",
-        ];
-        let position = |f: &str| ORDER.iter().position(|o| *o == f).unwrap_or(ORDER.len());
-        let mut all: Vec<(&'static str, &str)> =
-            self.0.iter().map(|(f, m)| (*f, m.as_str())).collect();
-        all.sort_by_key(|(f, _)| position(f));
-        all
-    }
-
-    /// The record names a place or commune that does not exist, or its
-    /// author is gone: said next to the field.
-    pub fn unknown(unknown: &[UnknownReference]) -> Self {
-        let mut out = Self::default();
-        for u in unknown {
-            match &u.reference {
-                Reference::Place(_) => out.add(
-                    "lieu",
-                    "Ce lieu n’est pas (ou plus) dans l’annuaire : choisissez-en un dans la liste.",
-                ),
-                Reference::Commune(code) | Reference::ResidenceCommune(code) => out.add(
-                    "commune",
-                    format!("Aucune commune n’a le code INSEE « {code} » : vérifiez-le."),
-                ),
-                Reference::Structure(_) | Reference::Mediator(_) | Reference::Token(_) => out.add(
-                    "type",
-                    "Votre compte ou votre structure n’existe plus : reconnectez-vous.",
-                ),
-            }
+/// The record names a place or commune that does not exist, or its
+/// author is gone: said next to the field.
+pub fn unknown_references(unknown: &[UnknownReference]) -> FieldErrors {
+    let mut out = FieldErrors::default();
+    for u in unknown {
+        match &u.reference {
+            Reference::Place(_) => out.add(
+                "lieu",
+                "Ce lieu n’est pas (ou plus) dans l’annuaire : choisissez-en un dans la liste.",
+            ),
+            Reference::Commune(code) | Reference::ResidenceCommune(code) => out.add(
+                "commune",
+                format!("Aucune commune n’a le code INSEE « {code} » : vérifiez-le."),
+            ),
+            Reference::Structure(_) | Reference::Mediator(_) | Reference::Token(_) => out.add(
+                "type",
+                "Votre compte ou votre structure n’existe plus : reconnectez-vous.",
+            ),
         }
-        out
     }
+    out
 }
 
 #[cfg(test)]
@@ -482,9 +455,9 @@ mod tests {
         let errors = form.to_activity(Some("29232".into()), today()).unwrap_err();
         assert_eq!(
             errors.get("nb_age"),
-            Some("Les nombres font 5 en tout, pas les 8 participants")
+            "Les nombres font 5 en tout, pas les 8 participants"
         );
-        assert_eq!(errors.listed().len(), 1);
+        assert_eq!(listed(&errors).len(), 1);
         // What is shown again is what was typed.
         assert_eq!(
             (
@@ -524,12 +497,9 @@ mod tests {
         .to_activity(None, today())
         .unwrap_err();
         assert_eq!(
-            errors.listed().iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            listed(&errors).iter().map(|(f, _)| *f).collect::<Vec<_>>(),
             vec!["duree", "themes", "organisation", "aides"]
         );
-        assert_eq!(
-            errors.get("duree"),
-            Some("« x » n’est pas un nombre de minutes")
-        );
+        assert_eq!(errors.get("duree"), "« x » n’est pas un nombre de minutes");
     }
 }

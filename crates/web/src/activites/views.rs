@@ -4,7 +4,8 @@
 use askama::Template;
 use passerelle_activities::vocab;
 
-use super::forms::{ActivityForm, FieldErrors};
+use super::forms::{self, ActivityForm};
+use crate::forms::FieldErrors;
 use crate::pages::{Chrome, Crumb};
 
 /// The DSFR alert shown after an action.
@@ -105,7 +106,12 @@ impl EntryPage {
 
     /// The error shown next to `field`, empty when none.
     pub fn message(&self, field: &str) -> &str {
-        self.errors.get(field).unwrap_or("")
+        self.errors.get(field)
+    }
+
+    /// Every problem, in the order of the form, for the summary at the top.
+    pub fn problems(&self) -> Vec<(&'static str, &str)> {
+        forms::listed(&self.errors)
     }
 
     pub fn has_error(&self, field: &str) -> bool {
