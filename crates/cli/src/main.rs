@@ -6,6 +6,9 @@ mod jobs;
 mod ops;
 mod progress;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;

@@ -278,6 +278,84 @@ struct Stored {
     withdrawn: bool,
 }
 
+/// What the preparing lane of an import asks of the lane that writes
+/// (`import_into`).
+enum Ask {
+    /// The records stored under these source keys, and the records paired
+    /// under these fingerprints.
+    Lookup {
+        keys: Vec<String>,
+        twins: Vec<String>,
+        answer: tokio::sync::oneshot::Sender<(
+            std::collections::HashMap<String, Stored>,
+            std::collections::HashMap<String, TwinCounts>,
+        )>,
+    },
+    Replace(Box<Replaced>),
+    Write(Vec<Vec<Value>>),
+}
+
+/// A stored record that changed in its source, and what replaces it.
+struct Replaced {
+    previous: Activity,
+    old_commune: Option<String>,
+    old_author: Author,
+    id: i64,
+    data: String,
+    kind: String,
+    date: String,
+    participants: i64,
+    commune: Option<String>,
+    place: Option<i64>,
+    twin: Option<String>,
+    author: Author,
+}
+
+/// Replaces a record: its old contributions leave the roll-ups (the new
+/// ones are counted with the import's).
+async fn replace(conn: &mut AnyConnection, r: Replaced) -> Result<(), StoreError> {
+    roll_up(
+        conn,
+        &r.previous,
+        r.old_commune.as_deref(),
+        r.old_author,
+        -1,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, \
+         commune_code = $5, place_id = $6, twin_key = $7, mediator_id = $8, structure_id = $9 \
+         WHERE id = $10",
+    )
+    .bind(r.data)
+    .bind(r.kind)
+    .bind(r.date)
+    .bind(r.participants)
+    .bind(r.commune)
+    .bind(r.place)
+    .bind(r.twin)
+    .bind(r.author.mediator_id)
+    .bind(r.author.structure_id)
+    .bind(r.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The distinct values given, but those already `known`, in order.
+fn distinct<'a>(
+    values: impl Iterator<Item = &'a Option<String>>,
+    known: impl Fn(&String) -> bool,
+) -> Vec<String> {
+    values
+        .flatten()
+        .filter(|v| !known(v))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 async fn stored_by_key(
     conn: &mut AnyConnection,
     keys: &[String],
@@ -715,6 +793,14 @@ impl Database {
         } else {
             self.begin_write().await?
         };
+        if !sqlite {
+            // Each batch moved in from its work table is sorted into the
+            // file's order: in memory rather than on disk (20,000 records
+            // take about 10 MB). For this transaction only.
+            sqlx::query("SET LOCAL work_mem = '64MB'")
+                .execute(&mut *tx)
+                .await?;
+        }
         if sqlite {
             // For the import only: a 256 MiB page cache (the records' indexes
             // and the roll-ups' B-tree are written all over; measured in
@@ -764,145 +850,180 @@ impl Database {
             set_of.insert(commune, territory_sets.len() as u32);
             territory_sets.push(keys.iter().map(|k| intern(k)).collect());
         }
-        // FxHash: these sums are the import's hottest map (measured: SipHash
-        // made `entry` the first symbol of the profile). Dimensions by their
-        // number: 0 the total, then those of `DIMENSIONS` from 1.
-        let mut sums: FxHashMap<(u8, u32, u32, u32), (i64, i64)> = FxHashMap::default();
+        // The sums: for each commune's set of territories and month, a dense
+        // row of cells, one a (dimension, value) met, numbered as met. A
+        // record then costs one map lookup for its row and one for each of
+        // its values (FxHash: SipHash made them the first symbol of the
+        // profile), and its ~15 additions land in one small row instead of
+        // all over a map of a million keys (profiled: a third of the
+        // importing thread's time). Dimensions by their number: 0 the total,
+        // then those of `DIMENSIONS` from 1.
+        let mut sums: FxHashMap<(u32, u32), Vec<(i64, i64)>> = FxHashMap::default();
+        let mut cell_of: Vec<FxHashMap<String, u32>> =
+            vec![FxHashMap::default(); DIMENSIONS.len() + 1];
+        let mut cells: Vec<(u8, u32)> = vec![(0, intern(""))];
+        cell_of[0].insert(String::new(), 0);
         let mut months: FxHashMap<(i32, u32), u32> = FxHashMap::default();
-        let empty = intern("");
         let now = now_iso();
         let mut outcome = ImportOutcome::default();
         let mut keys_seen: HashSet<String> = HashSet::new();
         let mut twins: HashMap<String, TwinCounts> = HashMap::new();
-        while let Some(chunk) = match next_chunk() {
-            Ok(chunk) => chunk,
-            Err(Abandon) => {
-                if sqlite {
-                    sqlx::query("PRAGMA cache_size = -65536")
-                        .execute(&mut *tx)
-                        .await?;
+        // Two lanes on this task, so that the database works while the
+        // next chunk is prepared (they took turns before, each idle a third
+        // of the time: profiled on both back-ends). The writing lane owns
+        // the transaction and does, in order, what the preparing lane asks
+        // of it: look up stored keys and fingerprints, replace a record
+        // that changed, write a chunk's rows. The preparing lane reads the
+        // chunks, makes their rows and counts their roll-up sums.
+        let (ask, mut asked) = tokio::sync::mpsc::channel::<Ask>(1);
+        let writing = async {
+            while let Some(task) = asked.recv().await {
+                match task {
+                    Ask::Lookup {
+                        keys,
+                        twins,
+                        answer,
+                    } => {
+                        let stored = stored_by_key(&mut tx, &keys).await?;
+                        let mut paired = HashMap::new();
+                        load_twins(&mut tx, &twins, &mut paired).await?;
+                        // The preparing lane may have stopped (abandoned).
+                        let _ = answer.send((stored, paired));
+                    }
+                    Ask::Replace(replaced) => replace(&mut tx, *replaced).await?,
+                    Ask::Write(rows) => bulk.push(&mut tx, rows).await?,
                 }
-                // Dropped, the transaction rolls back.
-                return Ok(None);
             }
-        } {
-            let keys: Vec<String> = chunk
-                .iter()
-                .filter_map(|i| i.key.clone())
-                .filter(|k| !keys_seen.contains(k))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let known = stored_by_key(&mut tx, &keys).await?;
-            let unknown_twins: Vec<String> = chunk
-                .iter()
-                .filter_map(|i| i.twin.clone())
-                .filter(|t| !twins.contains_key(t))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            load_twins(&mut tx, &unknown_twins, &mut twins).await?;
-            let mut chunk = chunk;
-            let mut rows = Vec::with_capacity(chunk.len());
-            // The records this chunk adds to the roll-ups, by their place in
-            // the chunk, with their commune's set of territories.
-            let mut counted: Vec<(usize, u32)> = Vec::with_capacity(chunk.len());
-            for (index, item) in chunk.iter_mut().enumerate() {
-                if let Some(key) = &item.key
-                    && !keys_seen.insert(key.clone())
-                {
-                    outcome.repeated += 1;
-                    continue;
-                }
-                let a = &item.activity;
-                let data = std::mem::take(&mut item.data);
-                let commune = match &a.place {
-                    Where::Lieu(id) => place_communes
-                        .get(id)
-                        .ok_or(StoreError::UnknownPlace(*id))?
-                        .clone(),
-                    Where::Autre(code) => Some(code.clone()),
-                    _ => a.residence_commune.clone(),
-                }
-                .filter(|c| keys_of.contains_key(c));
-                let stored = item.key.as_ref().and_then(|k| known.get(k));
-                let withdrawn = match stored {
-                    Some(old)
-                        if old.withdrawn
-                            || (same_data(&old.data, &data, a) && old.twin == item.twin) =>
+            Ok::<_, StoreError>(())
+        };
+        let preparing = async {
+            // Owned here: when this lane ends, the channel closes and the
+            // writing lane ends too.
+            let ask = ask;
+            let lane_closed = || StoreError::from(sqlx::Error::WorkerCrashed);
+            while let Some(chunk) = match next_chunk() {
+                Ok(chunk) => chunk,
+                // Nothing more is asked: the transaction rolls back.
+                Err(Abandon) => return Ok(false),
+            } {
+                let keys = distinct(chunk.iter().map(|i| &i.key), |k| keys_seen.contains(k));
+                let unknown_twins =
+                    distinct(chunk.iter().map(|i| &i.twin), |t| twins.contains_key(t));
+                let known = if keys.is_empty() && unknown_twins.is_empty() {
+                    HashMap::new()
+                } else {
+                    let (answer, answered) = tokio::sync::oneshot::channel();
+                    ask.send(Ask::Lookup {
+                        keys,
+                        twins: unknown_twins,
+                        answer,
+                    })
+                    .await
+                    .map_err(|_| lane_closed())?;
+                    let (known, paired) = answered.await.map_err(|_| lane_closed())?;
+                    twins.extend(paired);
+                    known
+                };
+                let mut chunk = chunk;
+                let mut rows = Vec::with_capacity(chunk.len());
+                // The records this chunk adds to the roll-ups, by their place
+                // in the chunk, with their commune's set of territories.
+                let mut counted: Vec<(usize, u32)> = Vec::with_capacity(chunk.len());
+                for (index, item) in chunk.iter_mut().enumerate() {
+                    if let Some(key) = &item.key
+                        && !keys_seen.insert(key.clone())
                     {
-                        outcome.unchanged += 1;
+                        outcome.repeated += 1;
                         continue;
                     }
-                    Some(old) => {
-                        // The record changed in its source: replaced.
-                        let previous = parse_data(&old.data)?;
-                        roll_up(&mut tx, &previous, old.commune.as_deref(), old.author, -1).await?;
-                        sqlx::query(
-                            "UPDATE activities SET data = $1, kind = $2, date = $3, participants = $4, \
-                             commune_code = $5, place_id = $6, twin_key = $7, mediator_id = $8, structure_id = $9 \
-                             WHERE id = $10",
-                        )
-                        .bind(data)
-                        .bind(kind_code(a))
-                        .bind(a.date.to_string())
-                        .bind(i64::from(a.participants))
-                        .bind(commune.clone())
-                        .bind(place_of(a))
-                        .bind(item.twin.clone())
-                        .bind(author.mediator_id)
-                        .bind(author.structure_id)
-                        .bind(old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                        outcome.updated += 1;
-                        false
+                    let a = &item.activity;
+                    let data = std::mem::take(&mut item.data);
+                    let commune = match &a.place {
+                        Where::Lieu(id) => place_communes
+                            .get(id)
+                            .ok_or(StoreError::UnknownPlace(*id))?
+                            .clone(),
+                        Where::Autre(code) => Some(code.clone()),
+                        _ => a.residence_commune.clone(),
                     }
-                    None => {
-                        let origin_of = item.key.as_deref().and_then(|k| k.split(':').next());
-                        let withdrawn = match (&item.twin, origin_of) {
-                            (Some(twin), Some(source)) => {
-                                twins.entry(twin.clone()).or_default().pair(source)
-                            }
-                            _ => false,
-                        };
-                        if withdrawn {
-                            outcome.twins += 1;
-                        } else {
-                            outcome.added += 1;
+                    .filter(|c| keys_of.contains_key(c));
+                    let stored = item.key.as_ref().and_then(|k| known.get(k));
+                    let withdrawn = match stored {
+                        Some(old)
+                            if old.withdrawn
+                                || (same_data(&old.data, &data, a) && old.twin == item.twin) =>
+                        {
+                            outcome.unchanged += 1;
+                            continue;
                         }
-                        rows.push(vec![
-                            Value::Text(data),
-                            Value::Text(kind_code(a)),
-                            Value::Text(a.date.to_string()),
-                            Value::Int(Some(i64::from(a.participants))),
-                            Value::OptText(commune.clone()),
-                            Value::Int(author.mediator_id),
-                            Value::Int(author.structure_id),
-                            Value::Text(now.clone()),
-                            Value::Int(place_of(a)),
-                            Value::OptText(item.key.clone()),
-                            Value::OptText(item.twin.clone()),
-                            Value::OptText(withdrawn.then(|| now.clone())),
-                        ]);
-                        withdrawn
+                        Some(old) => {
+                            // The record changed in its source: replaced.
+                            let replaced = Replaced {
+                                previous: parse_data(&old.data)?,
+                                old_commune: old.commune.clone(),
+                                old_author: old.author,
+                                id: old.id,
+                                data,
+                                kind: kind_code(a),
+                                date: a.date.to_string(),
+                                participants: i64::from(a.participants),
+                                commune: commune.clone(),
+                                place: place_of(a),
+                                twin: item.twin.clone(),
+                                author,
+                            };
+                            ask.send(Ask::Replace(Box::new(replaced)))
+                                .await
+                                .map_err(|_| lane_closed())?;
+                            outcome.updated += 1;
+                            false
+                        }
+                        None => {
+                            let origin_of = item.key.as_deref().and_then(|k| k.split(':').next());
+                            let withdrawn = match (&item.twin, origin_of) {
+                                (Some(twin), Some(source)) => {
+                                    twins.entry(twin.clone()).or_default().pair(source)
+                                }
+                                _ => false,
+                            };
+                            if withdrawn {
+                                outcome.twins += 1;
+                            } else {
+                                outcome.added += 1;
+                            }
+                            rows.push(vec![
+                                Value::Text(data),
+                                Value::Text(kind_code(a)),
+                                Value::Text(a.date.to_string()),
+                                Value::Int(Some(i64::from(a.participants))),
+                                Value::OptText(commune.clone()),
+                                Value::Int(author.mediator_id),
+                                Value::Int(author.structure_id),
+                                Value::Text(now.clone()),
+                                Value::Int(place_of(a)),
+                                Value::OptText(item.key.clone()),
+                                Value::OptText(item.twin.clone()),
+                                Value::OptText(withdrawn.then(|| now.clone())),
+                            ]);
+                            withdrawn
+                        }
+                    };
+                    if withdrawn {
+                        continue;
                     }
-                };
-                if withdrawn {
-                    continue;
+                    let set = commune
+                        .as_ref()
+                        .and_then(|c| set_of.get(c).copied())
+                        .unwrap_or(0);
+                    counted.push((index, set));
                 }
-                let set = commune
-                    .as_ref()
-                    .and_then(|c| set_of.get(c).copied())
-                    .unwrap_or(0);
-                counted.push((index, set));
-            }
-            // The roll-up sums are counted while SQLite's thread (or the
-            // COPY) writes the rows: both are pure work on their own side,
-            // and took turns before (profiled: a fifth of the import's
-            // time each). A pause every 256 records lets the writing go on
-            // with its next statement.
-            let sum_up = async {
+                ask.send(Ask::Write(rows))
+                    .await
+                    .map_err(|_| lane_closed())?;
+                // The roll-up sums are counted while the writing lane writes
+                // the rows (and, on PostgreSQL, the server moves them in). A
+                // pause every 256 records lets it go on with its next
+                // statement.
                 for (n, &(index, set)) in counted.iter().enumerate() {
                     if n % 256 == 0 {
                         tokio::task::yield_now().await;
@@ -911,60 +1032,94 @@ impl Database {
                     let month = *months
                         .entry((a.date.year(), a.date.month()))
                         .or_insert_with(|| intern(&a.date.format("%Y-%m").to_string()));
-                    let e = sums.entry((0, set, month, empty)).or_default();
-                    e.0 += i64::from(a.participants);
-                    e.1 += 1;
+                    let row = sums.entry((set, month)).or_default();
+                    let mut add = |d: usize, value: &str, people: i64| {
+                        let cell = match cell_of[d].get(value) {
+                            Some(&cell) => cell,
+                            None => {
+                                let cell = cells.len() as u32;
+                                cells.push((d as u8, intern(value)));
+                                cell_of[d].insert(value.to_string(), cell);
+                                cell
+                            }
+                        } as usize;
+                        if row.len() <= cell {
+                            row.resize(cell + 1, (0, 0));
+                        }
+                        row[cell].0 += people;
+                        row[cell].1 += 1;
+                    };
+                    add(0, "", i64::from(a.participants));
                     for (d, (_, dimension)) in DIMENSIONS.iter().enumerate() {
                         passerelle_activities::aggregate::contributions(
                             a,
                             *dimension,
-                            |value, people| {
-                                let value = intern(value);
-                                let e = sums.entry((d as u8 + 1, set, month, value)).or_default();
-                                e.0 += people as i64;
-                                e.1 += 1;
-                            },
+                            |value, people| add(d + 1, value, people as i64),
                         );
                     }
                 }
-            };
-            let (pushed, ()) = tokio::join!(bulk.push(&mut tx, rows), sum_up);
-            pushed?;
+            }
+            Ok::<_, StoreError>(true)
+        };
+        let ((), complete) = tokio::try_join!(writing, preparing)?;
+        if !complete {
+            if sqlite {
+                sqlx::query("PRAGMA cache_size = -65536")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Dropped, the transaction rolls back.
+            return Ok(None);
         }
         bulk.finish(&mut tx).await?;
         let mut spread: FxHashMap<(u8, u32, u32, u32), (i64, i64)> = FxHashMap::default();
-        spread.reserve(sums.len() * 2);
-        for ((dimension, set, month, value), (people, records)) in sums {
-            for &territory in &territory_sets[set as usize] {
-                let e = spread
-                    .entry((dimension, territory, month, value))
-                    .or_default();
-                e.0 += people;
-                e.1 += records;
+        spread.reserve(sums.len() * cells.len());
+        for ((set, month), row) in sums {
+            for (cell, (people, records)) in row.into_iter().enumerate() {
+                // A cell never added to (a value met in another row) has
+                // no record; every cell added to has at least one.
+                if records == 0 {
+                    continue;
+                }
+                let (dimension, value) = cells[cell];
+                for &territory in &territory_sets[set as usize] {
+                    let e = spread
+                        .entry((dimension, territory, month, value))
+                        .or_default();
+                    e.0 += people;
+                    e.1 += records;
+                }
             }
         }
         let name = |id: u32| names[id as usize].clone();
-        // In the order of the roll-ups' primary key: each upsert then lands
-        // next to the previous one in the B-tree instead of anywhere
-        // (measured: 40 % less time in SQLite for the roll-ups).
-        let mut spread: Vec<_> = spread.into_iter().collect();
         let dimension_name = |d: u8| match d {
             0 => "total",
             d => DIMENSIONS[usize::from(d) - 1].0,
         };
-        spread.sort_unstable_by(|(a, _), (b, _)| {
+        // In the order of the roll-ups' primary key: each upsert then lands
+        // next to the previous one in the B-tree instead of anywhere
+        // (measured: 40 % less time in SQLite for the roll-ups). Names are
+        // ranked once, and the keys sorted by their ranks.
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+        let mut rank = vec![0u32; names.len()];
+        for (r, id) in by_name.into_iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        let mut dimension_rank: Vec<u8> = (0..=DIMENSIONS.len() as u8).collect();
+        dimension_rank.sort_unstable_by_key(|d| dimension_name(*d));
+        let mut rank_of_dimension = vec![0u8; dimension_rank.len()];
+        for (r, d) in dimension_rank.into_iter().enumerate() {
+            rank_of_dimension[usize::from(d)] = r as u8;
+        }
+        let mut spread: Vec<_> = spread.into_iter().collect();
+        spread.sort_unstable_by_key(|((d, t, m, v), _)| {
             (
-                dimension_name(a.0),
-                &names[a.1 as usize],
-                &names[a.2 as usize],
-                &names[a.3 as usize],
+                rank_of_dimension[usize::from(*d)],
+                rank[*t as usize],
+                rank[*m as usize],
+                rank[*v as usize],
             )
-                .cmp(&(
-                    dimension_name(b.0),
-                    &names[b.1 as usize],
-                    &names[b.2 as usize],
-                    &names[b.3 as usize],
-                ))
         });
         let rollups = spread
             .into_iter()
@@ -981,8 +1136,14 @@ impl Database {
                     )
                 },
             )
-            .collect();
-        rollup_bulk.push(&mut tx, rollups).await?;
+            .collect::<Vec<_>>();
+        // In batches: on PostgreSQL, each batch is upserted while the next
+        // is copied (`bulk`).
+        let mut rollups = rollups.into_iter().peekable();
+        while rollups.peek().is_some() {
+            let batch: Vec<_> = rollups.by_ref().take(20_000).collect();
+            rollup_bulk.push(&mut tx, batch).await?;
+        }
         rollup_bulk.finish(&mut tx).await?;
         crate::referrals::audit_subject(
             &mut tx,

@@ -5,13 +5,19 @@
 //! - SQLite: multi-row `INSERT OR FAIL`s on the transaction
 //!   (`batch::insert_as`).
 //! - PostgreSQL: `COPY … FROM STDIN` (text format), which sqlx's `Any`
-//!   driver cannot speak. The rows are copied, on a connection of their
-//!   own, into an unlogged work table created for this import; `finish`
-//!   then moves them into the real table with one `INSERT … SELECT` on the
-//!   transaction, so the import still commits or rolls back whole (and the
-//!   triggers that order writes to `activities` run in the transaction).
-//!   The work table is dropped afterwards whatever happened (`close`).
-//!   Measured in ARCHITECTURE.md ("Bulk imports").
+//!   driver cannot speak. Each batch of rows is copied, on a connection of
+//!   its own, into an unlogged work table created for this import and
+//!   numbered by line; it is then moved into the real table with one
+//!   `INSERT … SELECT` of its lines on the transaction, so the import still
+//!   commits or rolls back whole (and the triggers that order writes to
+//!   `activities` run in the transaction). A batch moves while the next
+//!   one is copied: the server checks and indexes the rows of one while
+//!   the import prepares the next (measured in ARCHITECTURE.md, "Bulk
+//!   imports"). One work table for the whole import, read by line ranges
+//!   through its primary key: the transaction keeps a lock on every table
+//!   it read until it ends, and a table a batch would have held thousands
+//!   of locks at a hundred million records. The work table is dropped
+//!   afterwards whatever happened (`close`).
 
 use sqlx::postgres::PgConnection;
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
@@ -29,10 +35,12 @@ pub(crate) struct BulkInsert {
 }
 
 /// PostgreSQL's side: the connection that copies, the work table, the
-/// number of the next row (keeps the file's order).
+/// lines copied but not moved yet, the number of the last line (keeps the
+/// file's order).
 struct Copy {
     conn: PgConnection,
     work: String,
+    copied: Option<(i64, i64)>,
     line: i64,
     text: Vec<u8>,
 }
@@ -58,9 +66,14 @@ impl BulkInsert {
                     columns.join(", ")
                 )))
                 .await?;
+                conn.execute(AssertSqlSafe(format!(
+                    "ALTER TABLE {work} ADD PRIMARY KEY (line)"
+                )))
+                .await?;
                 Some(Copy {
                     conn,
                     work,
+                    copied: None,
                     line: 0,
                     text: Vec::new(),
                 })
@@ -74,33 +87,27 @@ impl BulkInsert {
         })
     }
 
-    /// Writes these rows (SQLite) or copies them to the work table
-    /// (PostgreSQL).
+    /// Writes these rows (SQLite); copies them to the work table and moves
+    /// the previous batch in meanwhile (PostgreSQL).
     pub(crate) async fn push(
         &mut self,
         tx: &mut AnyConnection,
         rows: Vec<Vec<Value>>,
     ) -> Result<(), StoreError> {
+        let (table, columns, suffix) = (self.table, self.columns, self.suffix);
         let Some(copy) = self.copy.as_mut() else {
             // OR FAIL: a multi-row INSERT that may abort keeps a statement
             // journal to undo itself alone, a copy of every page it touches
             // (profiled: most of the writer's time in an import). An import
             // that fails is rolled back whole anyway.
-            batch::insert_as(
-                tx,
-                "INSERT OR FAIL",
-                self.table,
-                self.columns,
-                rows,
-                self.suffix,
-            )
-            .await?;
+            batch::insert_as(tx, "INSERT OR FAIL", table, columns, rows, suffix).await?;
             return Ok(());
         };
         if rows.is_empty() {
             return Ok(());
         }
         copy.text.clear();
+        let first = copy.line + 1;
         for row in rows {
             copy.line += 1;
             copy.text
@@ -111,30 +118,32 @@ impl BulkInsert {
             }
             copy.text.push(b'\n');
         }
-        let mut copy_in = copy
-            .conn
-            .copy_in_raw(&format!(
-                "COPY {} (line, {}) FROM STDIN",
-                copy.work,
-                self.columns.join(", ")
-            ))
-            .await?;
-        copy_in.send(copy.text.as_slice()).await?;
-        copy_in.finish().await?;
-        Ok(())
+        let previous = copy.copied.replace((first, copy.line));
+        let copy_batch = async {
+            let mut copy_in = copy
+                .conn
+                .copy_in_raw(&format!(
+                    "COPY {} (line, {}) FROM STDIN",
+                    copy.work,
+                    columns.join(", ")
+                ))
+                .await?;
+            copy_in.send(copy.text.as_slice()).await?;
+            copy_in.finish().await?;
+            Ok::<_, StoreError>(())
+        };
+        let move_previous = move_in(tx, table, columns, suffix, &copy.work, previous);
+        let (copied, moved) = tokio::join!(copy_batch, move_previous);
+        copied?;
+        moved
     }
 
-    /// Moves the copied rows into the table, in the transaction
+    /// Moves the last batch copied into the table, in the transaction
     /// (PostgreSQL); nothing left to do on SQLite.
     pub(crate) async fn finish(&mut self, tx: &mut AnyConnection) -> Result<(), StoreError> {
-        if let Some(copy) = &self.copy {
-            let columns = self.columns.join(", ");
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO {} ({columns}) SELECT {columns} FROM {} ORDER BY line {}",
-                self.table, copy.work, self.suffix
-            )))
-            .execute(&mut *tx)
-            .await?;
+        if let Some(copy) = &mut self.copy {
+            let last = copy.copied.take();
+            move_in(tx, self.table, self.columns, self.suffix, &copy.work, last).await?;
         }
         Ok(())
     }
@@ -150,6 +159,33 @@ impl BulkInsert {
         }
         Ok(())
     }
+}
+
+/// `INSERT … SELECT` of these lines of the work table into `table`, in the
+/// file's order, on the transaction. Not kept prepared: the work table is
+/// the import's own.
+async fn move_in(
+    tx: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    suffix: &str,
+    work: &str,
+    lines: Option<(i64, i64)>,
+) -> Result<(), StoreError> {
+    let Some((first, last)) = lines else {
+        return Ok(());
+    };
+    let columns = columns.join(", ");
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO {table} ({columns}) SELECT {columns} FROM {work} \
+         WHERE line BETWEEN $1 AND $2 ORDER BY line {suffix}"
+    )))
+    .bind(first)
+    .bind(last)
+    .persistent(false)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// One value in `COPY`'s text format: `\N` for NULL, backslash escapes
