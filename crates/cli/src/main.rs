@@ -697,7 +697,12 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let db = open_database(&cli.storage).await?;
     let public_url = cli.storage.public_url.clone();
-    match cli.command {
+    // Closed before the process ends: SQLite's last connection then
+    // checkpoints its write-ahead log and removes it, rather than leave
+    // the next start to read it all again (half a gigabyte after an
+    // import of a million records).
+    let to_close = db.clone();
+    let result = match cli.command {
         Command::Backup(args) => {
             let mut out = String::new();
             let result = ops::backup(&db, args, &mut out).await;
@@ -763,7 +768,9 @@ async fn run(cli: Cli) -> Result<()> {
             print_ignoring_closed_pipe(&out)?;
             result
         }
-    }
+    };
+    to_close.close().await;
+    result
 }
 
 /// Prints `text`; a reader that stopped reading (`passerelle … | head`) is

@@ -584,6 +584,12 @@ async fn activities_generate_import_and_count() {
         stdout(&o),
         stderr(&o)
     );
+    // The command closed its database: SQLite's write-ahead log was
+    // checkpointed and removed, not left for the next start to read.
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let wal = format!("{path}-wal");
+        assert!(!std::path::Path::new(&wal).exists(), "{wal} left behind");
+    }
     let o = run(
         &url,
         &[
