@@ -900,6 +900,8 @@ impl Database {
             // Owned here: when this lane ends, the channel closes and the
             // writing lane ends too.
             let ask = ask;
+            // The writing lane stops only on an error, which `try_join!`
+            // returns as soon as it happens: a closed lane is a bug.
             let lane_closed = || StoreError::from(sqlx::Error::WorkerCrashed);
             while let Some(chunk) = match next_chunk() {
                 Ok(chunk) => chunk,

@@ -594,13 +594,7 @@ async fn an_import_leaves_no_connection_without_foreign_keys() {
         None
     );
     if db.backend() == passerelle_store::Backend::Sqlite {
-        let on: i64 = sqlx::query("PRAGMA foreign_keys")
-            .fetch_one(db.pool())
-            .await
-            .unwrap()
-            .try_get("foreign_keys")
-            .unwrap();
-        assert_eq!(on, 1);
+        assert_eq!(number(&db, "PRAGMA foreign_keys", "foreign_keys").await, 1);
     }
     // The pool's connection still has its foreign keys: a place the
     // directory does not have is refused by the database itself.
@@ -613,40 +607,33 @@ async fn an_import_leaves_no_connection_without_foreign_keys() {
         .await
         .is_err()
     );
+    assert_eq!(
+        number(&db, "SELECT COUNT(*) AS n FROM activities", "n").await,
+        1,
+        "the first import's record only"
+    );
+}
+
+/// The number in `column` of the first row `sql` reads.
+async fn number(db: &passerelle_store::Database, sql: &str, column: &str) -> i64 {
     use sqlx::Row;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM activities")
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(db.pool())
         .await
         .unwrap()
-        .try_get("n")
-        .unwrap();
-    assert_eq!(n, 1, "the first import's record only");
+        .try_get(column)
+        .unwrap()
 }
 
 /// No record, no roll-up, and on PostgreSQL no work table of the COPY.
 async fn nothing_written(db: &passerelle_store::Database) {
-    use sqlx::Row;
     for table in ["activities", "activity_rollups"] {
-        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM {table}"
-        )))
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .try_get("n")
-        .unwrap();
-        assert_eq!(n, 0, "{table}");
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        assert_eq!(number(db, &sql, "n").await, 0, "{table}");
     }
     if db.backend() == passerelle_store::Backend::Postgres {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'activit%_import_%'",
-        )
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .try_get("n")
-        .unwrap();
-        assert_eq!(n, 0);
+        let sql = "SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'activit%_import_%'";
+        assert_eq!(number(db, sql, "n").await, 0);
     }
 }
 
